@@ -1,0 +1,73 @@
+/**
+ * Cgroup driver: turns a container's resource limits into cgroup files (v1 or v2), changes them live,
+ * reads them back from the kernel, and reports beancounter-style usage/limit/failure counters.
+ * The runtime (LXC) creates the container's cgroup; this driver only reads/writes inside it.
+ */
+export interface CgroupLimits {
+  /** bytes */
+  ram: number;
+  /** bytes of swap on top of ram (v1: memsw = ram + swap) */
+  swap: number;
+  /** OpenVZ cpu units, 8..500000 (1000 = normal) */
+  cpuunits: number;
+  /** percent of one CPU, 0 = no cap */
+  cpulimit: number;
+  /** effective CPU list, e.g. [0,1]; empty = all host CPUs */
+  cpus: number[];
+  numproc: number;
+  /** 10..1000 */
+  ioweight: number;
+  /** bytes/s each for read and write, 0 = no cap */
+  iolimit: number;
+  /** ops/s each for read and write, 0 = no cap */
+  iopslimit: number;
+  /** "major:minor" of the block device to throttle; null = no I/O throttle possible */
+  ioDevice: string | null;
+}
+
+/** Values read back from the kernel, converted to our units. null = unlimited / not set. */
+export interface CgroupReadback {
+  ram: number | null;
+  swap: number | null;
+  cpuunits: number;
+  cpulimit: number; // 0 = no cap
+  cpus: string; // as the kernel prints it, e.g. "0-1"
+  numproc: number | null;
+  ioweight: number | null;
+  iolimit: { read: number; write: number } | null;
+  iopslimit: { read: number; write: number } | null;
+  /** Raw file contents keyed by "controller/file" (v1) or "file" (v2), for tests and debugging. */
+  raw: Record<string, string>;
+}
+
+/** One row of the OpenVZ-style /proc/user_beancounters view. */
+export interface Beancounter {
+  resource: "memory" | "swap" | "numproc" | "cpu" | "blkio" | "numfile" | "diskspace" | "diskinodes";
+  /** current usage, in `unit` */
+  held: number;
+  /** peak usage since start, when the kernel tracks it (else equals held) */
+  maxheld: number;
+  /** limit in `unit`; null = unlimited */
+  limit: number | null;
+  /** how many times the limit was hit (memory failcnt, pids events max, cpu nr_throttled, ...) */
+  failcnt: number;
+  unit: "bytes" | "count" | "usec" | "files";
+}
+
+export interface CgroupDriver {
+  readonly version: 1 | 2;
+  /** Absolute path of `rel` (e.g. "ovz/101") for one controller (v1) or in the unified tree (v2). */
+  path(rel: string, controller?: string): string;
+  /** Config lines for LXC so limits apply from the first instant (lxc.cgroup.* or lxc.cgroup2.*). */
+  lxcKeys(limits: CgroupLimits): Array<[key: string, value: string]>;
+  /** Apply limits live to an existing cgroup. Handles the v1 memsw ordering rules. */
+  apply(rel: string, limits: CgroupLimits, previous?: CgroupLimits): Promise<void>;
+  read(rel: string, ioDevice: string | null): Promise<CgroupReadback>;
+  counters(rel: string): Promise<Beancounter[]>;
+  /** PIDs in the cgroup (all tasks, recursively). */
+  pids(rel: string): Promise<number[]>;
+  /** true if the cgroup directory exists in any controller. */
+  exists(rel: string): Promise<boolean>;
+  /** Remove the cgroup (and empty children) in every controller; tolerant of missing dirs. */
+  remove(rel: string): Promise<void>;
+}
