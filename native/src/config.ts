@@ -1,0 +1,53 @@
+/**
+ * Engine configuration, read once from the environment (see README "Configuration").
+ */
+import path from "node:path";
+import { parseSize } from "./settings.js";
+
+export interface EngineConfig {
+  stateDir: string;
+  socketPath: string;
+  /** group that may connect to the socket (the web tier's); null = root only */
+  socketGroup: string | null;
+  storage: { driver: "btrfs" | "dir"; root: string; image: { path: string; sizeBytes: number } | undefined };
+  templateDir: string;
+  lxcPath: string;
+  journalDir: string;
+  cgroupParent: string;
+  /** first host uid of the idmap ranges; container slot N maps 0 → idmapBase + N*65536 */
+  idmapBase: number;
+  idmapSlots: number;
+  /** refuse a create whose disk limit exceeds free pool space × this ratio */
+  diskOvercommit: number;
+  stopTimeoutSec: number;
+  seccompProfile: string;
+  debianMirror: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const stateDir = env.OVZ_STATE_DIR ?? "/var/lib/ovz";
+  const driver = (env.OVZ_STORAGE ?? "btrfs") as "btrfs" | "dir";
+  if (driver !== "btrfs" && driver !== "dir") throw new Error(`OVZ_STORAGE must be btrfs or dir, not "${driver}"`);
+  const poolRoot = env.OVZ_POOL ?? path.join(stateDir, "pool");
+  const image =
+    driver === "btrfs" && env.OVZ_POOL_IMAGE !== "none"
+      ? { path: env.OVZ_POOL_IMAGE ?? path.join(stateDir, "pool.img"), sizeBytes: parseSize(env.OVZ_POOL_SIZE ?? "20G") }
+      : undefined;
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  return {
+    stateDir,
+    socketPath: env.OVZ_SOCKET ?? "/run/ovz/engine.sock",
+    socketGroup: env.OVZ_SOCKET_GROUP === "" ? null : (env.OVZ_SOCKET_GROUP ?? "ovz"),
+    storage: { driver, root: poolRoot, image },
+    templateDir: env.OVZ_TEMPLATE_DIR ?? path.join(stateDir, "templates"),
+    lxcPath: path.join(stateDir, "lxc"),
+    journalDir: path.join(stateDir, "journal"),
+    cgroupParent: env.OVZ_CGROUP_PARENT ?? "ovz",
+    idmapBase: Number(env.OVZ_IDMAP_BASE ?? 1_000_000),
+    idmapSlots: Number(env.OVZ_IDMAP_SLOTS ?? 10_000),
+    diskOvercommit: Number(env.OVZ_DISK_OVERCOMMIT ?? 1),
+    stopTimeoutSec: Number(env.OVZ_STOP_TIMEOUT ?? 30),
+    seccompProfile: env.OVZ_SECCOMP ?? path.resolve(here, "../config/seccomp/default.seccomp"),
+    debianMirror: env.OVZ_DEBIAN_MIRROR ?? "http://deb.debian.org/debian",
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * LXC 5 runtime driver. Every container has a directory <lxcPath>/<ctid>/ holding the rendered config
+ * and the LXC log. Containers are started daemonized (their LXC monitor is their parent), so they keep
+ * running while the engine is stopped or restarted. LXC's command socket is abstract and therefore
+ * per network namespace: the engine and the lxc-* tools must share one netns.
+ */
+import { mkdir, readFile, rm, stat, writeFile, rename } from "node:fs/promises";
+import path from "node:path";
+import { EngineError } from "../../errors.js";
+import { run } from "../../exec.js";
+import { renderLxcConfig } from "./lxc-config.js";
+import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./types.js";
+
+const STATES: readonly RuntimeState[] = ["STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN", "THAWED"];
+const PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export class LxcRuntime implements RuntimeDriver {
+  readonly name = "lxc";
+  constructor(private readonly opts: { lxcPath: string; cgroupVersion: 1 | 2 }) {}
+
+  private dir(ctid: number): string {
+    return path.join(this.opts.lxcPath, String(ctid));
+  }
+  private nameArgs(ctid: number): string[] {
+    return ["-n", String(ctid), "-P", this.opts.lxcPath];
+  }
+  logFile(ctid: number): string {
+    return path.join(this.dir(ctid), "lxc.log");
+  }
+
+  render(spec: RuntimeSpec): string {
+    return renderLxcConfig(spec, this.opts.cgroupVersion);
+  }
+
+  async writeConfig(spec: RuntimeSpec): Promise<void> {
+    const dir = this.dir(spec.ctid);
+    await mkdir(dir, { recursive: true, mode: 0o750 });
+    const tmp = path.join(dir, "config.tmp");
+    await writeFile(tmp, this.render(spec), { mode: 0o640 });
+    await rename(tmp, path.join(dir, "config"));
+  }
+
+  async removeConfig(ctid: number): Promise<void> {
+    await rm(this.dir(ctid), { recursive: true, force: true });
+  }
+
+  async configExists(ctid: number): Promise<boolean> {
+    return stat(path.join(this.dir(ctid), "config")).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async start(ctid: number): Promise<void> {
+    const res = await run("lxc-start", [...this.nameArgs(ctid), "-d", "-o", this.logFile(ctid), "-l", "WARN"], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
+    if (res.code !== 0) {
+      const tail = await this.logTail(ctid, 15);
+      throw new EngineError("HOST_TOOL_FAILED", `LXC could not start container ${ctid}: ${lastLines(res.stderr || tail, 6)}`, {
+        details: { log: tail },
+      });
+    }
+    const w = await run("lxc-wait", [...this.nameArgs(ctid), "-s", "RUNNING", "-t", "30"], { allowFailure: true });
+    if (w.code !== 0) {
+      const tail = await this.logTail(ctid, 15);
+      throw new EngineError("TIMEOUT", `container ${ctid} did not reach RUNNING within 30 s; its init may have failed: ${lastLines(tail, 6)}`);
+    }
+  }
+
+  async stop(ctid: number, timeoutSec: number): Promise<void> {
+    // lxc-stop sends the halt signal, waits timeoutSec, then kills the container.
+    await run("lxc-stop", [...this.nameArgs(ctid), "-t", String(timeoutSec)], {
+      allowFailure: true,
+      timeoutMs: (timeoutSec + 30) * 1000,
+    });
+    if ((await this.state(ctid)) !== "STOPPED") await this.kill(ctid);
+  }
+
+  async kill(ctid: number): Promise<void> {
+    await run("lxc-stop", [...this.nameArgs(ctid), "-k"], { allowFailure: true, timeoutMs: 30_000 });
+    const w = await run("lxc-wait", [...this.nameArgs(ctid), "-s", "STOPPED", "-t", "10"], { allowFailure: true });
+    if (w.code !== 0) throw new EngineError("TIMEOUT", `container ${ctid} did not stop after SIGKILL`);
+  }
+
+  async freeze(ctid: number): Promise<void> {
+    await run("lxc-freeze", this.nameArgs(ctid), { timeoutMs: 30_000 });
+  }
+
+  async unfreeze(ctid: number): Promise<void> {
+    await run("lxc-unfreeze", this.nameArgs(ctid), { timeoutMs: 30_000 });
+  }
+
+  async state(ctid: number): Promise<RuntimeState> {
+    const res = await run("lxc-info", [...this.nameArgs(ctid), "-s", "-H"], { allowFailure: true, timeoutMs: 15_000 });
+    const s = res.stdout.trim();
+    if (res.code !== 0 || !STATES.includes(s as RuntimeState)) return "STOPPED";
+    return s as RuntimeState;
+  }
+
+  async initPid(ctid: number): Promise<number | null> {
+    const res = await run("lxc-info", [...this.nameArgs(ctid), "-p", "-H"], { allowFailure: true, timeoutMs: 15_000 });
+    const n = Number(res.stdout.trim());
+    return res.code === 0 && Number.isInteger(n) && n > 0 ? n : null;
+  }
+
+  async exec(ctid: number, argv: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ExecResult> {
+    if (argv.length === 0) throw new EngineError("BAD_REQUEST", "exec needs a command");
+    const env = { PATH: PATH_ENV, HOME: "/root", TERM: "dumb", ...opts.env };
+    const envArgs = Object.entries(env).flatMap(([k, v]) => ["--set-var", `${k}=${v}`]);
+    const res = await run("lxc-attach", [...this.nameArgs(ctid), "--clear-env", ...envArgs, "--", ...argv], {
+      input: opts.input,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      allowFailure: true,
+    });
+    return { code: res.code, stdout: res.stdout, stderr: res.stderr };
+  }
+
+  async logTail(ctid: number, lines = 20): Promise<string> {
+    try {
+      return lastLines(await readFile(this.logFile(ctid), "utf8"), lines);
+    } catch {
+      return "";
+    }
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split("\n").slice(-n).join("\n");
+}

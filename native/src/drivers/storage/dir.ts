@@ -1,0 +1,321 @@
+/**
+ * "dir" storage driver: plain directories, no quotas, no copy-on-write. Every container gets a FULL COPY of
+ * its template (cp -a --reflink=auto: the copy shares blocks only on filesystems that support reflinks,
+ * e.g. XFS with reflink=1; on ext4 every byte is copied). Meant for development hosts and filesystems
+ * without btrfs; production pools use the btrfs driver.
+ *
+ * Layout under `root`: templates/<name>/ (a template), templates/.sealed-<name> (marker written when the
+ * template is complete), containers/<ctid>/ (a container root filesystem), containers/.tmp-<ctid>/
+ * (a copy in progress, renamed into place when complete).
+ *
+ * This module also holds the helpers shared by the storage drivers (name validation, mountinfo, statfs).
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { EngineError } from "../../errors.js";
+import { run } from "../../exec.js";
+import type { StorageCaps, StorageDriver, VolumeUsage } from "./types.js";
+
+// ------------------------------------------------------------------------------------------- shared helpers
+
+export const TEMPLATE_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const CTID_DIR_RE = /^[1-9][0-9]{0,15}$/;
+
+/** Throws BAD_REQUEST unless `name` is a valid template name; returns it. Paths are only built from checked names. */
+export function checkTemplateName(name: unknown): string {
+  if (typeof name !== "string" || !TEMPLATE_NAME_RE.test(name)) {
+    throw new EngineError(
+      "BAD_REQUEST",
+      `invalid template name ${JSON.stringify(name)}: use 1-64 characters a-z 0-9 . _ - starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+/** Throws BAD_REQUEST unless `ctid` is a positive integer; returns it. */
+export function checkCtid(ctid: unknown): number {
+  if (typeof ctid !== "number" || !Number.isSafeInteger(ctid) || ctid <= 0) {
+    throw new EngineError("BAD_REQUEST", `invalid container ID ${JSON.stringify(ctid)}: must be a positive integer`);
+  }
+  return ctid;
+}
+
+/** Does anything (file, dir, symlink) exist at `p`? Other errors than ENOENT propagate. */
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw e;
+  }
+}
+
+export function isNoSpaceText(text: string): boolean {
+  return /no space left|ENOSPC|disk quota exceeded|EDQUOT/i.test(text);
+}
+
+export interface MountInfo {
+  mountId: number;
+  /** "major:minor" of st_dev of files on this mount (anonymous 0:N for btrfs) */
+  devNum: string;
+  /** root of the mount within its filesystem */
+  fsRoot: string;
+  mountPoint: string;
+  fsType: string;
+  source: string;
+}
+
+/** Decode the octal escapes (\040 space, \011 tab, \012 newline, \134 backslash) used in /proc mount tables. */
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Parse /proc/self/mountinfo (mount order: a later entry for the same mount point is on top). */
+export async function readMountInfo(): Promise<MountInfo[]> {
+  const text = await fs.readFile("/proc/self/mountinfo", "utf8");
+  const out: MountInfo[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    const f = line.split(" ");
+    const sep = f.indexOf("-", 6);
+    if (sep < 0 || f.length < sep + 3) continue;
+    out.push({
+      mountId: Number(f[0]),
+      devNum: f[2] ?? "",
+      fsRoot: unescapeMount(f[3] ?? ""),
+      mountPoint: unescapeMount(f[4] ?? ""),
+      fsType: f[sep + 1] ?? "",
+      source: unescapeMount(f[sep + 2] ?? ""),
+    });
+  }
+  return out;
+}
+
+/** Resolve symlinks as far as the path exists (the pool root may not exist yet). */
+export async function realPathLoose(p: string): Promise<string> {
+  const abs = path.resolve(p);
+  try {
+    return await fs.realpath(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    if (parent === abs) return abs;
+    return path.join(await realPathLoose(parent), path.basename(abs));
+  }
+}
+
+/** The mount that contains `p` (longest mount-point prefix; the topmost one when stacked). */
+export async function mountContaining(p: string): Promise<MountInfo | null> {
+  const target = await realPathLoose(p);
+  let best: MountInfo | null = null;
+  for (const m of await readMountInfo()) {
+    const mp = m.mountPoint;
+    const inside = target === mp || mp === "/" || target.startsWith(mp.endsWith("/") ? mp : mp + "/");
+    if (!inside) continue;
+    if (!best || mp.length >= best.mountPoint.length) best = m;
+  }
+  return best;
+}
+
+/**
+ * "major:minor" of the whole-disk block device under a mount, for cgroup io.max / io.weight (which refuse
+ * partitions), or null when the mount is not backed by a block device we can identify.
+ */
+export async function blockDeviceOfMount(m: MountInfo): Promise<string | null> {
+  let sysDir: string | null = null;
+  if (m.source.startsWith("/dev/")) {
+    try {
+      const dev = await fs.realpath(m.source);
+      const st = await fs.stat(dev);
+      if (st.isBlockDevice()) sysDir = `/sys/class/block/${path.basename(dev)}`;
+    } catch {
+      sysDir = null;
+    }
+  }
+  if (!sysDir && /^\d+:\d+$/.test(m.devNum) && !m.devNum.startsWith("0:")) sysDir = `/sys/dev/block/${m.devNum}`;
+  if (!sysDir) return null;
+  try {
+    const real = await fs.realpath(sysDir);
+    // A partition's sysfs directory lives inside its disk's directory.
+    const isPartition = await pathExists(path.join(real, "partition"));
+    const devFile = isPartition ? path.join(path.dirname(real), "dev") : path.join(real, "dev");
+    const mm = (await fs.readFile(devFile, "utf8")).trim();
+    return /^\d+:\d+$/.test(mm) ? mm : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Pool capacity from statfs: what unprivileged writers could still use (f_bavail). */
+export async function statfsSpace(p: string): Promise<{ totalBytes: number; freeBytes: number }> {
+  const s = await fs.statfs(p);
+  return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+}
+
+// ------------------------------------------------------------------------------------------------- driver
+
+export interface DirStorageOptions {
+  /** directory holding templates/ and containers/ */
+  root: string;
+}
+
+export class DirStorage implements StorageDriver {
+  readonly name = "dir" as const;
+  readonly caps: StorageCaps = { quota: false, inodeQuota: false, cow: false };
+  readonly root: string;
+  private readonly templatesDir: string;
+  private readonly containersDir: string;
+
+  constructor(opts: DirStorageOptions) {
+    if (!opts.root) throw new EngineError("BAD_REQUEST", "dir storage: root directory not configured");
+    this.root = path.resolve(opts.root);
+    this.templatesDir = path.join(this.root, "templates");
+    this.containersDir = path.join(this.root, "containers");
+  }
+
+  async init(): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true });
+    await fs.mkdir(this.templatesDir, { recursive: true, mode: 0o700 });
+    // Unprivileged containers' mapped root must be able to traverse to its rootfs.
+    await fs.mkdir(this.containersDir, { recursive: true, mode: 0o711 });
+  }
+
+  async teardown(): Promise<void> {
+    /* nothing mounted */
+  }
+
+  templatePath(name: string): string {
+    return path.join(this.templatesDir, checkTemplateName(name));
+  }
+
+  private sealMarker(name: string): string {
+    return path.join(this.templatesDir, `.sealed-${checkTemplateName(name)}`);
+  }
+
+  /** True only for a complete (sealed) template; a half-unpacked one reports false (delete it, then recreate). */
+  async templateVolumeExists(name: string): Promise<boolean> {
+    return (await pathExists(this.templatePath(name))) && (await pathExists(this.sealMarker(name)));
+  }
+
+  async createTemplateVolume(name: string): Promise<string> {
+    const p = this.templatePath(name);
+    await fs.rm(this.sealMarker(name), { force: true });
+    try {
+      await fs.mkdir(p, { mode: 0o755 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") {
+        throw new EngineError("TEMPLATE_EXISTS", `template volume ${name} already exists; delete it first`);
+      }
+      throw e;
+    }
+    return p;
+  }
+
+  async sealTemplateVolume(name: string): Promise<void> {
+    const p = this.templatePath(name);
+    if (!(await pathExists(p))) throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${name} does not exist`);
+    await fs.writeFile(this.sealMarker(name), "", { mode: 0o600 });
+  }
+
+  async deleteTemplateVolume(name: string): Promise<void> {
+    const p = this.templatePath(name);
+    await fs.rm(this.sealMarker(name), { force: true });
+    await fs.rm(p, { recursive: true, force: true });
+  }
+
+  async listTemplateVolumes(): Promise<string[]> {
+    const ents = await fs.readdir(this.templatesDir, { withFileTypes: true }).catch(() => []);
+    return ents.filter((e) => e.isDirectory() && TEMPLATE_NAME_RE.test(e.name)).map((e) => e.name).sort();
+  }
+
+  containerPath(ctid: number): string {
+    return path.join(this.containersDir, String(checkCtid(ctid)));
+  }
+
+  private tmpPath(ctid: number): string {
+    return path.join(this.containersDir, `.tmp-${checkCtid(ctid)}`);
+  }
+
+  async containerVolumeExists(ctid: number): Promise<boolean> {
+    return pathExists(this.containerPath(ctid));
+  }
+
+  /** Full copy of the template (no CoW on this driver), made under a temporary name and renamed into place. */
+  async createContainerVolume(ctid: number, template: string): Promise<string> {
+    const dst = this.containerPath(ctid);
+    const src = this.templatePath(template);
+    if (!(await pathExists(src))) {
+      throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${template} does not exist; unpack the template first`);
+    }
+    if (!(await pathExists(this.sealMarker(template)))) {
+      throw new EngineError("TEMPLATE_INVALID", `template volume ${template} is not sealed (incomplete unpack?); delete and recreate it`);
+    }
+    if (await pathExists(dst)) {
+      throw new EngineError("CTID_IN_USE", `volume for container ${ctid} already exists at ${dst}; delete it first`);
+    }
+    const tmp = this.tmpPath(ctid);
+    await fs.rm(tmp, { recursive: true, force: true });
+    // This is a full copy of the template: every container costs the template's size.
+    const r = await run("cp", ["-a", "--reflink=auto", "-T", "--", src, tmp], { allowFailure: true });
+    if (r.code !== 0) {
+      await fs.rm(tmp, { recursive: true, force: true }).catch(() => {});
+      const msg = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-3).join("\n");
+      if (isNoSpaceText(msg)) {
+        throw new EngineError("NO_SPACE", `not enough space to copy template ${template} for container ${ctid}: ${msg}`);
+      }
+      throw new EngineError("HOST_TOOL_FAILED", `copying template ${template} for container ${ctid} failed: ${msg}`);
+    }
+    try {
+      await fs.rename(tmp, dst);
+    } catch (e) {
+      await fs.rm(tmp, { recursive: true, force: true }).catch(() => {});
+      throw new EngineError("CTID_IN_USE", `volume for container ${ctid} appeared while copying`, { cause: e });
+    }
+    return dst;
+  }
+
+  async deleteContainerVolume(ctid: number): Promise<void> {
+    await fs.rm(this.tmpPath(ctid), { recursive: true, force: true });
+    await fs.rm(this.containerPath(ctid), { recursive: true, force: true });
+  }
+
+  async listContainerVolumes(): Promise<number[]> {
+    const ents = await fs.readdir(this.containersDir, { withFileTypes: true }).catch(() => []);
+    return ents
+      .filter((e) => e.isDirectory() && CTID_DIR_RE.test(e.name))
+      .map((e) => Number(e.name))
+      .sort((a, b) => a - b);
+  }
+
+  async setQuota(ctid: number, q: { bytes: number | null; inodes: number | null }): Promise<void> {
+    checkCtid(ctid);
+    if (q.bytes !== null || q.inodes !== null) {
+      throw new EngineError(
+        "UNSUPPORTED",
+        "the dir storage driver cannot limit disk space or inodes; use the btrfs storage driver for disk quotas",
+      );
+    }
+  }
+
+  async usage(ctid: number): Promise<VolumeUsage> {
+    const p = this.containerPath(ctid);
+    if (!(await pathExists(p))) throw new EngineError("NOT_FOUND", `volume of container ${ctid} does not exist`);
+    const r = await run("du", ["-sbx", "--", p], { allowFailure: true });
+    const bytes = Number(r.stdout.split(/\s/)[0]);
+    // du exits 1 when a file vanished mid-walk (running container); its total is still good enough.
+    if (!Number.isFinite(bytes) || r.stdout.trim() === "") {
+      throw new EngineError("HOST_TOOL_FAILED", `du ${p} failed: ${r.stderr.trim()}`);
+    }
+    return { bytes, limitBytes: null, inodes: null, limitInodes: null };
+  }
+
+  async space(): Promise<{ totalBytes: number; freeBytes: number }> {
+    return statfsSpace(this.root);
+  }
+
+  async blockDevice(): Promise<string | null> {
+    const m = await mountContaining(this.root);
+    return m ? blockDeviceOfMount(m) : null;
+  }
+}
+

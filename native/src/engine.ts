@@ -1,0 +1,697 @@
+/**
+ * The host engine: one object behind the protocol that owns containers on this host. It validates a
+ * whole request before touching the host, journals multi-step host changes (undo on failure, repair on
+ * restart), serialises operations per container, and talks to the host only through its drivers.
+ */
+import os from "node:os";
+import path from "node:path";
+import { mkdir, readFile, readdir } from "node:fs/promises";
+import { appendFileSync, readFileSync } from "node:fs";
+import type { EngineConfig } from "./config.js";
+import { EngineError, isEngineError, wrapError } from "./errors.js";
+import { run } from "./exec.js";
+import { Journal, type PendingEntry } from "./journal.js";
+import { RecordStore, type ContainerRecord } from "./records.js";
+import { writeInRootfs } from "./rootfs.js";
+import { crossCheck, defaultLimits, effectiveCpus, limitsPatchSchema, LIMITS, type Limits, type LimitsPatch } from "./settings.js";
+import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback } from "./drivers/cgroup/types.js";
+import type { StorageDriver, VolumeUsage } from "./drivers/storage/types.js";
+import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./drivers/runtime/types.js";
+import type { TemplateMeta, TemplateStoreApi } from "./templates/types.js";
+
+export const IDMAP_SIZE = 65536;
+export const ENGINE_VERSION = "0.1.0";
+
+export interface OpContext {
+  log(line: string): void;
+  progress(percent: number, message?: string): void;
+}
+const silent: OpContext = { log: () => {}, progress: () => {} };
+
+export interface CreateRequest {
+  ctid: number;
+  template: string;
+  hostname?: string;
+  name?: string | null;
+  limits?: LimitsPatch;
+  onboot?: boolean;
+}
+
+export interface SetRequest {
+  limits?: LimitsPatch;
+  hostname?: string;
+  name?: string | null;
+  onboot?: boolean;
+}
+
+export type ContainerState = "stopped" | "running" | "suspended" | "transitioning";
+
+export interface ContainerInfo {
+  ctid: number;
+  name: string | null;
+  hostname: string;
+  template: string;
+  state: ContainerState;
+  initPid: number | null;
+  limits: Limits;
+  onboot: boolean;
+  idmap: { hostId: number; size: number };
+  rootfs: string;
+  createdAt: string;
+}
+
+export interface LimitsReadback {
+  configured: Limits;
+  /** from the kernel; null when the container is stopped (no cgroup) */
+  cgroup: CgroupReadback | null;
+  disk: VolumeUsage;
+  /** RLIMIT_NOFILE of the container's init, read from /proc; null when stopped */
+  nofile: number | null;
+}
+
+export interface Drivers {
+  runtime: RuntimeDriver;
+  cgroups: CgroupDriver;
+  storage: StorageDriver;
+  templates: TemplateStoreApi;
+}
+
+const HOSTNAME_RE = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const NAME_RE = /^(?!\d+$)[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+export const MAX_CTID = 2_000_000_000;
+
+export class Engine {
+  readonly records: RecordStore;
+  readonly journal: Journal;
+  readonly hostCpus: number;
+  private readonly locks = new Map<number, Promise<unknown>>();
+  private readonly reservedSlots = new Set<number>();
+
+  constructor(
+    readonly config: EngineConfig,
+    readonly drivers: Drivers,
+  ) {
+    this.records = new RecordStore(path.join(config.stateDir, "containers"));
+    this.journal = new Journal(config.journalDir);
+    this.hostCpus = hostCpuCount();
+  }
+
+  // ---------------------------------------------------------------- start-up and recovery
+
+  async init(log: (l: string) => void = () => {}): Promise<void> {
+    await mkdir(this.config.stateDir, { recursive: true, mode: 0o711 });
+    await mkdir(this.config.lxcPath, { recursive: true, mode: 0o711 });
+    ensureSubIds(this.config.idmapBase, this.config.idmapSlots * IDMAP_SIZE);
+    await this.drivers.storage.init();
+    await this.recover(log);
+    await this.reconcileRunning(log);
+  }
+
+  /** Undo or finish operations that a crash interrupted. Idempotent. */
+  async recover(log: (l: string) => void = () => {}): Promise<PendingEntry[]> {
+    const pending = await this.journal.pending();
+    for (const p of pending) {
+      const { op, ctid } = p.header;
+      if (op === "create" && p.committed) {
+        log(`recovery: create of ${ctid} had committed; closing its journal`);
+      } else if (op === "create") {
+        log(`recovery: undoing interrupted create of ${ctid} (steps done: ${p.steps.join(", ") || "none"})`);
+        await this.removeHostResources(ctid, { removeRecord: true });
+      } else if (op === "destroy") {
+        log(`recovery: finishing interrupted destroy of ${ctid}`);
+        await this.removeHostResources(ctid, { removeRecord: true });
+      } else if (op === "reinstall") {
+        log(`recovery: reinstall of ${ctid} was interrupted; the container keeps its record, volume recreated on next start`);
+      }
+      await this.journal.remove(p.id);
+    }
+    return pending;
+  }
+
+  /** Re-apply persisted limits to running containers (a crash may have happened between apply and persist). */
+  private async reconcileRunning(log: (l: string) => void): Promise<void> {
+    for (const rec of await this.records.list()) {
+      const st = await this.drivers.runtime.state(rec.ctid);
+      if (st === "RUNNING" || st === "FROZEN") {
+        try {
+          await this.drivers.cgroups.apply(this.cgroupDir(rec.ctid), await this.cgroupLimits(rec.limits));
+        } catch (e) {
+          log(`reconcile: could not re-apply limits of ${rec.ctid}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  cgroupDir(ctid: number): string {
+    return `${this.config.cgroupParent}/${ctid}`;
+  }
+  monitorCgroupDir(ctid: number): string {
+    return `${this.config.cgroupParent}.monitor/${ctid}`;
+  }
+
+  private async withLock<T>(ctid: number, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(ctid) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chained = prev.then(() => mine);
+    this.locks.set(ctid, chained);
+    await prev.catch(() => {});
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.locks.get(ctid) === chained) this.locks.delete(ctid);
+    }
+  }
+
+  private async mustGet(ctid: number): Promise<ContainerRecord> {
+    checkCtid(ctid);
+    const rec = await this.records.get(ctid);
+    if (!rec) throw new EngineError("NOT_FOUND", `container ${ctid} does not exist; list containers to see which exist`);
+    return rec;
+  }
+
+  /** Accepts a ctid or a container name. */
+  async resolve(ref: number | string): Promise<number> {
+    if (typeof ref === "number") return ref;
+    if (/^\d+$/.test(ref)) return Number(ref);
+    const rec = (await this.records.list()).find((r) => r.name === ref);
+    if (!rec) throw new EngineError("NOT_FOUND", `no container is named "${ref}"`);
+    return rec.ctid;
+  }
+
+  async cgroupLimits(l: Limits): Promise<CgroupLimits> {
+    return {
+      ram: l.ram,
+      swap: l.swap,
+      cpuunits: l.cpuunits,
+      cpulimit: l.cpulimit,
+      cpus: l.cpumask || l.cpus > 0 ? effectiveCpus(l, this.hostCpus) : [],
+      numproc: l.numproc,
+      ioweight: l.ioweight,
+      iolimit: l.iolimit,
+      iopslimit: l.iopslimit,
+      ioDevice: await this.drivers.storage.blockDevice(),
+    };
+  }
+
+  /** Merge a patch over current limits and validate the whole result. */
+  validateLimits(base: Limits, patch: unknown): Limits {
+    const parsed = limitsPatchSchema.safeParse(patch ?? {});
+    if (!parsed.success) {
+      const msg = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      throw new EngineError("LIMIT_OUT_OF_RANGE", `invalid limits: ${msg}`, { details: { issues: parsed.error.issues } });
+    }
+    const merged = { ...base } as Record<string, unknown>;
+    for (const [k, v] of Object.entries(parsed.data)) if (v !== undefined) merged[k] = v;
+    const limits = merged as Limits;
+    if (limits.cpumask === "") limits.cpumask = null;
+    const errs = crossCheck(limits, this.hostCpus);
+    if (errs.length) throw new EngineError("LIMIT_OUT_OF_RANGE", errs.join("; "));
+    if (limits.diskinodes > 0 && !this.drivers.storage.caps.inodeQuota) {
+      throw new EngineError(
+        "UNSUPPORTED",
+        `the ${this.drivers.storage.name} storage driver cannot limit inodes; set diskinodes to 0 or use a storage driver with project quota`,
+      );
+    }
+    return limits;
+  }
+
+  private runtimeSpec(rec: ContainerRecord, cgroupKeys: Array<[string, string]>): RuntimeSpec {
+    return {
+      ctid: rec.ctid,
+      hostname: rec.hostname,
+      rootfs: this.drivers.storage.containerPath(rec.ctid),
+      idmap: { hostId: this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE, size: IDMAP_SIZE },
+      init: rec.init,
+      haltSignal: rec.haltSignal,
+      cgroupDir: this.cgroupDir(rec.ctid),
+      monitorCgroupDir: this.monitorCgroupDir(rec.ctid),
+      cgroupKeys,
+      nofile: rec.limits.numfile,
+      seccompProfile: this.config.seccompProfile,
+      logFile: path.join(this.config.lxcPath, String(rec.ctid), "lxc.log"),
+      network: { type: "empty" },
+    };
+  }
+
+  private async writeRuntimeConfig(rec: ContainerRecord): Promise<void> {
+    const keys = this.drivers.cgroups.lxcKeys(await this.cgroupLimits(rec.limits));
+    await this.drivers.runtime.writeConfig(this.runtimeSpec(rec, keys));
+  }
+
+  private async allocateSlot(): Promise<number> {
+    const used = new Set((await this.records.list()).map((r) => r.idmapSlot));
+    for (const s of this.reservedSlots) used.add(s);
+    for (let s = 0; s < this.config.idmapSlots; s++) if (!used.has(s)) return s;
+    throw new EngineError("NO_SPACE", `all ${this.config.idmapSlots} uid ranges are in use; raise OVZ_IDMAP_SLOTS`);
+  }
+
+  private async failpoint(name: string): Promise<void> {
+    // Fault injection for crash tests: OVZ_CRASH_AT=create:volume kills the engine right after that step.
+    if (process.env.OVZ_CRASH_AT === name) process.kill(process.pid, "SIGKILL");
+  }
+
+  /** Remove everything the host holds for a container. Every step tolerates "already gone". */
+  private async removeHostResources(ctid: number, opts: { removeRecord: boolean; failpoint?: string }): Promise<void> {
+    const { runtime, cgroups, storage } = this.drivers;
+    if (await runtime.configExists(ctid)) {
+      const st = await runtime.state(ctid);
+      if (st === "FROZEN") await runtime.unfreeze(ctid).catch(() => {});
+      if (st !== "STOPPED") await runtime.kill(ctid);
+    }
+    await cgroups.remove(this.cgroupDir(ctid));
+    await cgroups.remove(this.monitorCgroupDir(ctid));
+    await storage.deleteContainerVolume(ctid);
+    if (opts.failpoint) await this.failpoint(opts.failpoint);
+    await runtime.removeConfig(ctid);
+    if (opts.removeRecord) await this.records.remove(ctid);
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  async create(req: CreateRequest, ctx: OpContext = silent): Promise<ContainerInfo> {
+    checkCtid(req.ctid);
+    const hostname = req.hostname ?? `ct${req.ctid}`;
+    checkHostname(hostname);
+    if (req.name != null) await this.checkName(req.name, req.ctid);
+    const limits = this.validateLimits(defaultLimits(), req.limits);
+    return this.withLock(req.ctid, async () => {
+      const { storage, runtime, templates } = this.drivers;
+      if ((await this.records.get(req.ctid)) || (await runtime.configExists(req.ctid)) || (await storage.containerVolumeExists(req.ctid))) {
+        throw new EngineError("CTID_IN_USE", `container ID ${req.ctid} is already in use; pick another ID or destroy container ${req.ctid} first`);
+      }
+      const tpl: TemplateMeta = await templates.get(req.template);
+      if (storage.caps.quota) {
+        const { freeBytes } = await storage.space();
+        if (limits.diskspace > freeBytes * this.config.diskOvercommit) {
+          throw new EngineError(
+            "NO_SPACE",
+            `not enough space in the storage pool: container needs ${fmtBytes(limits.diskspace)}, pool has ${fmtBytes(freeBytes)} free; lower diskspace or grow the pool`,
+          );
+        }
+      }
+      const slot = await this.allocateSlot();
+      this.reservedSlots.add(slot);
+      const journal = await this.journal.begin("create", req.ctid, { slot, template: tpl.name });
+      try {
+        ctx.progress(10, `preparing template ${tpl.name}`);
+        await templates.ensureVolume(tpl.name, ctx.log);
+        await this.failpoint("create:begin");
+        ctx.progress(40, "creating root filesystem (copy-on-write snapshot)");
+        await journal.step("volume");
+        await storage.createContainerVolume(req.ctid, tpl.name);
+        await this.failpoint("create:volume");
+        await journal.step("quota");
+        if (storage.caps.quota) await storage.setQuota(req.ctid, { bytes: limits.diskspace, inodes: limits.diskinodes || null });
+        const rec: ContainerRecord = {
+          ctid: req.ctid,
+          name: req.name ?? null,
+          hostname,
+          template: tpl.name,
+          limits,
+          idmapSlot: slot,
+          init: "/sbin/init",
+          haltSignal: tpl.haltSignal,
+          onboot: req.onboot ?? false,
+          createdAt: new Date().toISOString(),
+        };
+        await this.writeHostname(rec, false);
+        ctx.progress(70, "writing runtime configuration");
+        await journal.step("config");
+        await this.writeRuntimeConfig(rec);
+        await this.failpoint("create:config");
+        await this.records.put(rec);
+        await journal.commit();
+        await this.failpoint("create:commit");
+        await journal.close();
+        ctx.progress(100, `container ${req.ctid} created`);
+        return this.info(rec);
+      } catch (e) {
+        ctx.log(`create failed, undoing: ${(e as Error).message}`);
+        await this.removeHostResources(req.ctid, { removeRecord: true }).catch((u) =>
+          ctx.log(`undo incomplete (will be repaired at next engine start): ${(u as Error).message}`),
+        );
+        await journal.close();
+        throw wrapError(e, `Failed to create container ${req.ctid}`);
+      } finally {
+        this.reservedSlots.delete(slot);
+      }
+    });
+  }
+
+  async destroy(ctid: number, opts: { force?: boolean } = {}, ctx: OpContext = silent): Promise<void> {
+    await this.mustGet(ctid);
+    return this.withLock(ctid, async () => {
+      await this.mustGet(ctid);
+      const st = await this.drivers.runtime.state(ctid);
+      if (st !== "STOPPED" && !opts.force) {
+        throw new EngineError("RUNNING", `container ${ctid} is running; stop it first (or destroy with force)`);
+      }
+      const journal = await this.journal.begin("destroy", ctid);
+      ctx.progress(20, "stopping and removing");
+      await this.failpoint("destroy:begin");
+      await journal.step("remove");
+      await this.removeHostResources(ctid, { removeRecord: true, failpoint: "destroy:volume" });
+      await journal.close();
+      ctx.progress(100, `container ${ctid} destroyed`);
+    });
+  }
+
+  async start(ctid: number, ctx: OpContext = silent): Promise<ContainerInfo> {
+    await this.mustGet(ctid);
+    return this.withLock(ctid, async () => {
+      const rec = await this.mustGet(ctid);
+      const { runtime } = this.drivers;
+      const st = await runtime.state(ctid);
+      if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it instead`);
+      if (st !== "STOPPED") throw new EngineError("RUNNING", `container ${ctid} is already running`);
+      if (!(await this.drivers.storage.containerVolumeExists(ctid))) {
+        throw new EngineError("INTERNAL", `root filesystem of container ${ctid} is missing; reinstall it from a template`);
+      }
+      // Clear leftovers of an earlier failed start (LXC leaves empty monitor cgroups behind).
+      await this.drivers.cgroups.remove(this.monitorCgroupDir(ctid)).catch(() => {});
+      await this.writeRuntimeConfig(rec);
+      await this.writeHostname(rec, false);
+      ctx.progress(30, "starting init");
+      try {
+        await runtime.start(ctid);
+      } catch (e) {
+        await runtime.kill(ctid).catch(() => {});
+        await this.drivers.cgroups.remove(this.cgroupDir(ctid)).catch(() => {});
+        await this.drivers.cgroups.remove(this.monitorCgroupDir(ctid)).catch(() => {});
+        throw wrapError(e, `Failed to start container ${ctid}`);
+      }
+      ctx.progress(100, "running");
+      return this.info(rec);
+    });
+  }
+
+  async stop(ctid: number, opts: { timeoutSec?: number; force?: boolean } = {}, ctx: OpContext = silent): Promise<ContainerInfo> {
+    await this.mustGet(ctid);
+    return this.withLock(ctid, async () => {
+      const rec = await this.mustGet(ctid);
+      await this.stopLocked(rec, opts, ctx);
+      return this.info(rec);
+    });
+  }
+
+  private async stopLocked(rec: ContainerRecord, opts: { timeoutSec?: number; force?: boolean }, ctx: OpContext): Promise<void> {
+    const { runtime } = this.drivers;
+    const st = await runtime.state(rec.ctid);
+    if (st === "STOPPED") throw new EngineError("NOT_RUNNING", `container ${rec.ctid} is not running`);
+    if (st === "FROZEN") await runtime.unfreeze(rec.ctid);
+    if (opts.force) {
+      ctx.progress(50, "killing");
+      await runtime.kill(rec.ctid);
+    } else {
+      const t = opts.timeoutSec ?? this.config.stopTimeoutSec;
+      ctx.progress(30, `halting (${rec.haltSignal}), killing after ${t} s`);
+      await runtime.stop(rec.ctid, t);
+    }
+    await this.drivers.cgroups.remove(this.cgroupDir(rec.ctid)).catch(() => {});
+    await this.drivers.cgroups.remove(this.monitorCgroupDir(rec.ctid)).catch(() => {});
+    ctx.progress(100, "stopped");
+  }
+
+  async restart(ctid: number, opts: { timeoutSec?: number } = {}, ctx: OpContext = silent): Promise<ContainerInfo> {
+    const rec = await this.mustGet(ctid);
+    await this.withLock(ctid, async () => {
+      if ((await this.drivers.runtime.state(ctid)) !== "STOPPED") await this.stopLocked(rec, opts, ctx);
+    });
+    return this.start(ctid, ctx);
+  }
+
+  async suspend(ctid: number): Promise<ContainerInfo> {
+    await this.mustGet(ctid);
+    return this.withLock(ctid, async () => {
+      const rec = await this.mustGet(ctid);
+      const st = await this.drivers.runtime.state(ctid);
+      if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is already suspended`);
+      if (st !== "RUNNING") throw new EngineError("NOT_RUNNING", `container ${ctid} is not running`);
+      await this.drivers.runtime.freeze(ctid);
+      return this.info(rec);
+    });
+  }
+
+  async resume(ctid: number): Promise<ContainerInfo> {
+    await this.mustGet(ctid);
+    return this.withLock(ctid, async () => {
+      const rec = await this.mustGet(ctid);
+      const st = await this.drivers.runtime.state(ctid);
+      if (st !== "FROZEN") throw new EngineError("NOT_RUNNING", `container ${ctid} is not suspended`);
+      await this.drivers.runtime.unfreeze(ctid);
+      return this.info(rec);
+    });
+  }
+
+  async exec(ctid: number, argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    await this.mustGet(ctid);
+    const st = await this.drivers.runtime.state(ctid);
+    if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it first`);
+    if (st !== "RUNNING") throw new EngineError("NOT_RUNNING", `container ${ctid} is not running; start it first`);
+    return this.drivers.runtime.exec(ctid, argv, opts);
+  }
+
+  /** Change limits/hostname/name; applied live to a running container and persisted. */
+  async set(ctid: number, req: SetRequest): Promise<ContainerInfo> {
+    const base = await this.mustGet(ctid);
+    const limits = this.validateLimits(base.limits, req.limits);
+    if (req.hostname !== undefined) checkHostname(req.hostname);
+    if (req.name != null) await this.checkName(req.name, ctid);
+    return this.withLock(ctid, async () => {
+      const old = await this.mustGet(ctid);
+      const next: ContainerRecord = {
+        ...old,
+        limits,
+        hostname: req.hostname ?? old.hostname,
+        name: req.name === undefined ? old.name : req.name,
+        onboot: req.onboot ?? old.onboot,
+      };
+      const st = await this.drivers.runtime.state(ctid);
+      const running = st !== "STOPPED";
+      const { storage, cgroups } = this.drivers;
+      // Apply first, persist second: a crash in between is repaired at start-up by re-applying the record.
+      if (running) {
+        try {
+          await cgroups.apply(this.cgroupDir(ctid), await this.cgroupLimits(next.limits), await this.cgroupLimits(old.limits));
+        } catch (e) {
+          await cgroups.apply(this.cgroupDir(ctid), await this.cgroupLimits(old.limits)).catch(() => {});
+          throw wrapError(e, `Failed to change limits of container ${ctid}`, "LIMIT_OUT_OF_RANGE");
+        }
+        if (next.limits.numfile !== old.limits.numfile) await this.applyNofile(ctid, next.limits.numfile);
+      }
+      if (storage.caps.quota && (next.limits.diskspace !== old.limits.diskspace || next.limits.diskinodes !== old.limits.diskinodes)) {
+        await storage.setQuota(ctid, { bytes: next.limits.diskspace, inodes: next.limits.diskinodes || null });
+      }
+      if (next.hostname !== old.hostname) await this.writeHostname(next, running);
+      await this.records.put(next);
+      await this.writeRuntimeConfig(next);
+      return this.info(next);
+    });
+  }
+
+  async setPassword(ctid: number, user: string, password: string): Promise<void> {
+    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new EngineError("BAD_REQUEST", `bad user name "${user}"`);
+    if (password.length < 1 || /[\n:]/.test(password)) throw new EngineError("BAD_REQUEST", "password must be non-empty and contain no ':' or newline");
+    const res = await this.exec(ctid, ["chpasswd"], { input: `${user}:${password}\n` });
+    if (res.code !== 0) throw new EngineError("HOST_TOOL_FAILED", `could not set the password of ${user} in container ${ctid}: ${res.stderr.trim()}`);
+  }
+
+  private async applyNofile(ctid: number, n: number): Promise<void> {
+    for (const pid of await this.drivers.cgroups.pids(this.cgroupDir(ctid))) {
+      await run("prlimit", ["--pid", String(pid), `--nofile=${n}:${n}`], { allowFailure: true });
+    }
+  }
+
+  private async writeHostname(rec: ContainerRecord, running: boolean): Promise<void> {
+    const rootfs = this.drivers.storage.containerPath(rec.ctid);
+    if (running) {
+      // Inside the container: its own view of its files, no symlink games with host paths.
+      await this.drivers.runtime.exec(rec.ctid, ["hostname", rec.hostname]);
+      await this.drivers.runtime.exec(rec.ctid, ["/bin/sh", "-c", 'cat > /etc/hostname'], { input: `${rec.hostname}\n` });
+      return;
+    }
+    await writeInRootfs(rootfs, "etc/hostname", `${rec.hostname}\n`);
+    const hosts = await readFile(path.join(rootfs, "etc/hosts"), "utf8").catch(() => null);
+    const line = `127.0.1.1\t${rec.hostname}`;
+    const kept = (hosts ?? "127.0.0.1\tlocalhost\n").split("\n").filter((l) => !/^127\.0\.1\.1\s/.test(l) && l !== "");
+    await writeInRootfs(rootfs, "etc/hosts", [...kept, line].join("\n") + "\n");
+  }
+
+  private async checkName(name: string, ctid: number): Promise<void> {
+    if (!NAME_RE.test(name)) {
+      throw new EngineError("BAD_REQUEST", `bad container name "${name}": use letters, digits, . _ - (max 64), not only digits`);
+    }
+    const other = (await this.records.list()).find((r) => r.name === name && r.ctid !== ctid);
+    if (other) throw new EngineError("BAD_REQUEST", `name "${name}" is already used by container ${other.ctid}`);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  private toState(st: RuntimeState): ContainerState {
+    if (st === "RUNNING") return "running";
+    if (st === "FROZEN") return "suspended";
+    if (st === "STOPPED") return "stopped";
+    return "transitioning";
+  }
+
+  async info(rec: ContainerRecord): Promise<ContainerInfo> {
+    const st = await this.drivers.runtime.state(rec.ctid);
+    return {
+      ctid: rec.ctid,
+      name: rec.name,
+      hostname: rec.hostname,
+      template: rec.template,
+      state: this.toState(st),
+      initPid: st === "STOPPED" ? null : await this.drivers.runtime.initPid(rec.ctid),
+      limits: rec.limits,
+      onboot: rec.onboot,
+      idmap: { hostId: this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE, size: IDMAP_SIZE },
+      rootfs: this.drivers.storage.containerPath(rec.ctid),
+      createdAt: rec.createdAt,
+    };
+  }
+
+  async status(ctid: number): Promise<ContainerInfo> {
+    return this.info(await this.mustGet(ctid));
+  }
+
+  async list(): Promise<ContainerInfo[]> {
+    return Promise.all((await this.records.list()).map((r) => this.info(r)));
+  }
+
+  async readLimits(ctid: number): Promise<LimitsReadback> {
+    const rec = await this.mustGet(ctid);
+    const st = await this.drivers.runtime.state(ctid);
+    const running = st !== "STOPPED";
+    const dev = await this.drivers.storage.blockDevice();
+    let nofile: number | null = null;
+    if (running) {
+      const pid = await this.drivers.runtime.initPid(ctid);
+      if (pid) nofile = await readNofile(pid);
+    }
+    return {
+      configured: rec.limits,
+      cgroup: running ? await this.drivers.cgroups.read(this.cgroupDir(ctid), dev) : null,
+      disk: await this.drivers.storage.usage(ctid),
+      nofile,
+    };
+  }
+
+  /** OpenVZ-style beancounters: usage, peak, limit, and how often each limit was hit. */
+  async beancounters(ctid: number): Promise<Beancounter[]> {
+    const rec = await this.mustGet(ctid);
+    const running = (await this.drivers.runtime.state(ctid)) !== "STOPPED";
+    const rows: Beancounter[] = running ? await this.drivers.cgroups.counters(this.cgroupDir(ctid)) : [];
+    const disk = await this.drivers.storage.usage(ctid);
+    rows.push({ resource: "diskspace", held: disk.bytes, maxheld: disk.bytes, limit: disk.limitBytes, failcnt: 0, unit: "bytes" });
+    if (disk.inodes !== null) {
+      rows.push({ resource: "diskinodes", held: disk.inodes, maxheld: disk.inodes, limit: disk.limitInodes, failcnt: 0, unit: "count" });
+    }
+    if (running) {
+      let files = 0;
+      for (const pid of await this.drivers.cgroups.pids(this.cgroupDir(ctid))) {
+        files += await readdir(`/proc/${pid}/fd`).then((f) => f.length, () => 0);
+      }
+      rows.push({ resource: "numfile", held: files, maxheld: files, limit: rec.limits.numfile, failcnt: 0, unit: "files" });
+    }
+    return rows;
+  }
+
+  async hostInfo() {
+    const { storage, cgroups, runtime } = this.drivers;
+    return {
+      version: ENGINE_VERSION,
+      hostname: os.hostname(),
+      kernel: os.release(),
+      cpus: this.hostCpus,
+      memoryBytes: os.totalmem(),
+      runtime: runtime.name,
+      cgroupVersion: cgroups.version,
+      storage: { driver: storage.name, caps: storage.caps, ...(await storage.space()) },
+      containers: (await this.records.list()).length,
+      limits: Object.values(LIMITS),
+    };
+  }
+
+  // ---------------------------------------------------------------- templates
+
+  async templateUsers(name: string): Promise<number[]> {
+    return (await this.records.list()).filter((r) => r.template === name).map((r) => r.ctid);
+  }
+
+  async deleteTemplate(name: string): Promise<void> {
+    await this.drivers.templates.get(name);
+    await this.drivers.templates.delete(name, await this.templateUsers(name));
+  }
+}
+
+// ---------------------------------------------------------------- small pure helpers
+
+export function checkCtid(ctid: number): void {
+  if (!Number.isInteger(ctid) || ctid < 1 || ctid > MAX_CTID) {
+    throw new EngineError("BAD_REQUEST", `bad container ID ${ctid}: use a whole number from 1 to ${MAX_CTID} (e.g. 101)`);
+  }
+}
+
+export function checkHostname(h: string): void {
+  if (!HOSTNAME_RE.test(h)) {
+    throw new EngineError("BAD_REQUEST", `bad hostname "${h}": use letters, digits and hyphens, dot-separated labels of at most 63 characters`);
+  }
+}
+
+function fmtBytes(n: number): string {
+  const u = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+function hostCpuCount(): number {
+  try {
+    const text = readFileSync("/sys/devices/system/cpu/online", "utf8").trim();
+    let n = 0;
+    for (const part of text.split(",")) {
+      const [a, b] = part.split("-").map(Number);
+      n += b === undefined ? 1 : b - a! + 1;
+    }
+    return n || os.cpus().length;
+  } catch {
+    return os.cpus().length;
+  }
+}
+
+async function readNofile(pid: number): Promise<number | null> {
+  try {
+    const text = await readFile(`/proc/${pid}/limits`, "utf8");
+    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(text);
+    return m && m[1] !== "unlimited" ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** LXC maps container ids into the host range it finds delegated to root in /etc/subuid and /etc/subgid. */
+function ensureSubIds(base: number, count: number): void {
+  for (const f of ["/etc/subuid", "/etc/subgid"]) {
+    let text = "";
+    try {
+      text = readFileSync(f, "utf8");
+    } catch {
+      /* created below */
+    }
+    const covered = text.split("\n").some((l) => {
+      const [u, s, c] = l.split(":");
+      return u === "root" && Number(s) <= base && Number(s) + Number(c) >= base + count;
+    });
+    if (!covered) appendFileSync(f, `${text && !text.endsWith("\n") ? "\n" : ""}root:${base}:${count}\n`);
+  }
+}
+
+export { isEngineError };

@@ -1,0 +1,58 @@
+/**
+ * ovz-engine: the privileged host engine daemon. Runs as root, listens on a Unix socket that only root
+ * and the web tier's group may use, repairs interrupted operations at start-up, then serves requests.
+ * Stopping the daemon (SIGTERM) never stops containers: they run under their own LXC monitors.
+ */
+import { readFileSync } from "node:fs";
+import { writeFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { loadConfig } from "./config.js";
+import { buildEngine } from "./wire.js";
+import { engineHandlers } from "./protocol/handlers.js";
+import { listen } from "./protocol/server.js";
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ovz-engine: ${line}\n`);
+}
+
+function groupId(name: string | null): number | null {
+  if (!name) return null;
+  try {
+    for (const l of readFileSync("/etc/group", "utf8").split("\n")) {
+      const [n, , gid] = l.split(":");
+      if (n === name) return Number(gid);
+    }
+  } catch {
+    /* fall through */
+  }
+  log(`warning: group "${name}" does not exist; the socket is root-only (create the group or set OVZ_SOCKET_GROUP)`);
+  return null;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    log("must run as root (it manages cgroups, mounts and user namespaces)");
+    process.exit(1);
+  }
+  const cfg = loadConfig();
+  const engine = buildEngine(cfg);
+  await engine.init(log);
+  const server = await listen(engineHandlers(engine), { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), log });
+  const pidFile = path.join(cfg.stateDir, "engine.pid");
+  await writeFile(pidFile, `${process.pid}\n`);
+  log(`listening on ${cfg.socketPath} (state ${cfg.stateDir}, storage ${cfg.storage.driver}, cgroup v${engine.drivers.cgroups.version})`);
+  const shutdown = (sig: string) => {
+    log(`${sig}: shutting down (containers keep running)`);
+    server.close();
+    void rm(cfg.socketPath, { force: true })
+      .then(() => rm(pidFile, { force: true }))
+      .finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((e) => {
+  log(`fatal: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,35 @@
+/** Method table → engine calls. Params arrive already validated by the method's zod schema. */
+import type { Engine, OpContext } from "../engine.js";
+import { PROTOCOL_VERSION, type MethodName, type Params, type Result } from "./schema.js";
+
+type Handler<M extends MethodName> = (p: Params<M>, ctx: OpContext) => Promise<Result<M>>;
+export type Handlers = { [M in MethodName]: Handler<M> };
+
+const OK = { ok: true as const };
+
+export function engineHandlers(engine: Engine): Handlers {
+  const t = engine.drivers.templates;
+  return {
+    "engine.info": async () => ({ ...(await engine.hostInfo()), protocol: PROTOCOL_VERSION }),
+    "container.list": () => engine.list(),
+    "container.status": (p) => engine.status(p.ctid),
+    "container.resolve": async (p) => ({ ctid: await engine.resolve(p.ref) }),
+    "container.create": (p, ctx) => engine.create(p, ctx),
+    "container.start": (p, ctx) => engine.start(p.ctid, ctx),
+    "container.stop": (p, ctx) => engine.stop(p.ctid, p, ctx),
+    "container.restart": (p, ctx) => engine.restart(p.ctid, p, ctx),
+    "container.destroy": async (p, ctx) => (await engine.destroy(p.ctid, p, ctx), OK),
+    "container.suspend": (p) => engine.suspend(p.ctid),
+    "container.resume": (p) => engine.resume(p.ctid),
+    "container.exec": (p) => engine.exec(p.ctid, p.argv, p),
+    "container.set": (p) => engine.set(p.ctid, p),
+    "container.passwd": async (p) => (await engine.setPassword(p.ctid, p.user, p.password), OK),
+    "container.limits": (p) => engine.readLimits(p.ctid),
+    "container.beancounters": (p) => engine.beancounters(p.ctid),
+    "template.list": () => t.list(),
+    "template.build": (p, ctx) =>
+      p.kind === "busybox" ? t.buildBusybox(p.name, ctx.log) : t.buildDebian({ name: p.name }, ctx.log),
+    "template.import": (p, ctx) => t.importTarball(p.path, { name: p.name }, ctx.log),
+    "template.delete": async (p) => (await engine.deleteTemplate(p.name), OK),
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * The engine protocol: newline-delimited JSON frames over a Unix stream socket (mTLS TCP for remote
+ * nodes later). Every method has a zod schema for its params and its result; the server validates
+ * params (and its own results) and the typed client is derived from the same table, so nothing is
+ * hand-written twice and nothing is unchecked at runtime.
+ *
+ *   request:  {"v":1,"id":"7","method":"container.start","params":{"ctid":101}}
+ *   event:    {"v":1,"id":"7","type":"event","event":{"kind":"progress","percent":30,"message":"starting init"}}
+ *   result:   {"v":1,"id":"7","type":"result","result":{...}}
+ *   error:    {"v":1,"id":"7","type":"error","error":{"code":"NOT_FOUND","message":"container 101 does not exist; ..."}}
+ */
+import { z } from "zod";
+import { ERROR_CODES } from "../errors.js";
+import { LIMIT_KEYS, type Limits } from "../settings.js";
+
+export const PROTOCOL_VERSION = 1;
+/** A frame larger than this is refused (protects the root daemon from a client that never sends a newline). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+const ctid = z.number().int().min(1).max(2_000_000_000);
+const limitsIn = z.record(z.string(), z.unknown()); // validated in depth by the engine (settings.ts)
+const limitsOut = z.object(
+  Object.fromEntries(LIMIT_KEYS.map((k) => [k, k === "cpumask" ? z.string().nullable() : z.number()])),
+) as unknown as z.ZodType<Limits>;
+
+const containerInfo = z.object({
+  ctid: z.number(),
+  name: z.string().nullable(),
+  hostname: z.string(),
+  template: z.string(),
+  state: z.enum(["stopped", "running", "suspended", "transitioning"]),
+  initPid: z.number().nullable(),
+  limits: limitsOut,
+  onboot: z.boolean(),
+  idmap: z.object({ hostId: z.number(), size: z.number() }),
+  rootfs: z.string(),
+  createdAt: z.string(),
+});
+
+const templateMeta = z.object({
+  name: z.string(),
+  distro: z.string(),
+  release: z.string(),
+  arch: z.string(),
+  init: z.enum(["busybox", "systemd", "sysvinit", "unknown"]),
+  haltSignal: z.string(),
+  source: z.enum(["built", "imported"]),
+  sizeBytes: z.number(),
+  sha256: z.string(),
+  createdAt: z.string(),
+});
+
+const beancounter = z.object({
+  resource: z.string(),
+  held: z.number(),
+  maxheld: z.number(),
+  limit: z.number().nullable(),
+  failcnt: z.number(),
+  unit: z.string(),
+});
+
+const rw = z.object({ read: z.number(), write: z.number() }).nullable();
+const cgroupReadback = z.object({
+  ram: z.number().nullable(),
+  swap: z.number().nullable(),
+  cpuunits: z.number(),
+  cpulimit: z.number(),
+  cpus: z.string(),
+  numproc: z.number().nullable(),
+  ioweight: z.number().nullable(),
+  iolimit: rw,
+  iopslimit: rw,
+  raw: z.record(z.string(), z.string()),
+});
+
+const empty = z.object({}).strict();
+const ok = z.object({ ok: z.literal(true) });
+const ctidOnly = z.object({ ctid }).strict();
+
+export const methods = {
+  "engine.info": {
+    params: empty,
+    result: z.object({
+      version: z.string(),
+      protocol: z.number(),
+      hostname: z.string(),
+      kernel: z.string(),
+      cpus: z.number(),
+      memoryBytes: z.number(),
+      runtime: z.string(),
+      cgroupVersion: z.number(),
+      storage: z.object({
+        driver: z.string(),
+        caps: z.object({ quota: z.boolean(), inodeQuota: z.boolean(), cow: z.boolean() }),
+        totalBytes: z.number(),
+        freeBytes: z.number(),
+      }),
+      containers: z.number(),
+    }),
+  },
+  "container.list": { params: empty, result: z.array(containerInfo) },
+  "container.status": { params: ctidOnly, result: containerInfo },
+  "container.resolve": { params: z.object({ ref: z.string().min(1).max(64) }).strict(), result: z.object({ ctid }) },
+  "container.create": {
+    params: z
+      .object({
+        ctid,
+        template: z.string().min(1).max(64),
+        hostname: z.string().max(253).optional(),
+        name: z.string().max(64).nullable().optional(),
+        limits: limitsIn.optional(),
+        onboot: z.boolean().optional(),
+      })
+      .strict(),
+    result: containerInfo,
+  },
+  "container.start": { params: ctidOnly, result: containerInfo },
+  "container.stop": {
+    params: z.object({ ctid, timeoutSec: z.number().int().min(0).max(3600).optional(), force: z.boolean().optional() }).strict(),
+    result: containerInfo,
+  },
+  "container.restart": {
+    params: z.object({ ctid, timeoutSec: z.number().int().min(0).max(3600).optional() }).strict(),
+    result: containerInfo,
+  },
+  "container.destroy": { params: z.object({ ctid, force: z.boolean().optional() }).strict(), result: ok },
+  "container.suspend": { params: ctidOnly, result: containerInfo },
+  "container.resume": { params: ctidOnly, result: containerInfo },
+  "container.exec": {
+    params: z
+      .object({
+        ctid,
+        argv: z.array(z.string().max(65536)).min(1).max(1024),
+        input: z.string().max(MAX_FRAME_BYTES / 2).optional(),
+        timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+      })
+      .strict(),
+    result: z.object({ code: z.number(), stdout: z.string(), stderr: z.string() }),
+  },
+  "container.set": {
+    params: z
+      .object({
+        ctid,
+        limits: limitsIn.optional(),
+        hostname: z.string().max(253).optional(),
+        name: z.string().max(64).nullable().optional(),
+        onboot: z.boolean().optional(),
+      })
+      .strict(),
+    result: containerInfo,
+  },
+  "container.passwd": {
+    params: z.object({ ctid, user: z.string().min(1).max(32), password: z.string().min(1).max(256) }).strict(),
+    result: ok,
+  },
+  "container.limits": {
+    params: ctidOnly,
+    result: z.object({
+      configured: limitsOut,
+      cgroup: cgroupReadback.nullable(),
+      disk: z.object({ bytes: z.number(), limitBytes: z.number().nullable(), inodes: z.number().nullable(), limitInodes: z.number().nullable() }),
+      nofile: z.number().nullable(),
+    }),
+  },
+  "container.beancounters": { params: ctidOnly, result: z.array(beancounter) },
+  "template.list": { params: empty, result: z.array(templateMeta) },
+  "template.build": {
+    params: z.object({ kind: z.enum(["busybox", "debian-12"]), name: z.string().max(64).optional() }).strict(),
+    result: templateMeta,
+  },
+  "template.import": {
+    params: z.object({ path: z.string().min(1).max(4096), name: z.string().max(64).optional() }).strict(),
+    result: templateMeta,
+  },
+  "template.delete": { params: z.object({ name: z.string().min(1).max(64) }).strict(), result: ok },
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type Params<M extends MethodName> = z.input<Methods[M]["params"]>;
+export type Result<M extends MethodName> = z.output<Methods[M]["result"]>;
+
+export const requestFrame = z.object({
+  v: z.number().int(),
+  id: z.string().min(1).max(64),
+  method: z.string().max(64),
+  params: z.unknown().optional(),
+});
+export type RequestFrame = z.infer<typeof requestFrame>;
+
+export const opEvent = z.union([
+  z.object({ kind: z.literal("log"), line: z.string() }),
+  z.object({ kind: z.literal("progress"), percent: z.number(), message: z.string().optional() }),
+]);
+export type OpEvent = z.infer<typeof opEvent>;
+
+export const errorInfo = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  cause: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const replyFrame = z.discriminatedUnion("type", [
+  z.object({ v: z.number(), id: z.string(), type: z.literal("event"), event: opEvent }),
+  z.object({ v: z.number(), id: z.string(), type: z.literal("result"), result: z.unknown() }),
+  z.object({ v: z.number(), id: z.string(), type: z.literal("error"), error: errorInfo }),
+]);
+export type ReplyFrame = z.infer<typeof replyFrame>;

@@ -1,0 +1,92 @@
+/**
+ * Unix-socket server of the engine. Each request is validated (frame, version, method, params) before
+ * a handler runs; results are validated against the method's result schema too, so the contract the
+ * client relies on is enforced here. Errors go out as typed ErrorInfo, never as stack traces.
+ */
+import net from "node:net";
+import { chmod, chown, mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { EngineError } from "../errors.js";
+import type { OpContext } from "../engine.js";
+import { onFrames, sendFrame } from "./framing.js";
+import type { Handlers } from "./handlers.js";
+import { methods, PROTOCOL_VERSION, requestFrame, type MethodName } from "./schema.js";
+
+export interface ServerOptions {
+  socketPath: string;
+  /** gid allowed to connect (socket mode 0660); null = root only (0600) */
+  gid: number | null;
+  log?: (line: string) => void;
+}
+
+export async function dispatch(handlers: Handlers, raw: unknown, ctx: OpContext): Promise<{ id: string; result?: unknown; error?: EngineError }> {
+  const frame = requestFrame.safeParse(raw);
+  const id = typeof (raw as { id?: unknown })?.id === "string" ? (raw as { id: string }).id : "?";
+  if (!frame.success) return { id, error: new EngineError("BAD_REQUEST", "malformed request frame: expected {v, id, method, params}") };
+  const req = frame.data;
+  if (req.v !== PROTOCOL_VERSION) {
+    return { id, error: new EngineError("PROTOCOL_VERSION", `engine speaks protocol ${PROTOCOL_VERSION}, client sent ${req.v}; upgrade the client`) };
+  }
+  if (!Object.hasOwn(methods, req.method)) return { id, error: new EngineError("UNKNOWN_METHOD", `unknown method "${req.method}"`) };
+  const m = req.method as MethodName;
+  const params = methods[m].params.safeParse(req.params ?? {});
+  if (!params.success) {
+    const msg = params.error.issues.map((i) => `${i.path.join(".") || "params"}: ${i.message}`).join("; ");
+    return { id, error: new EngineError("BAD_REQUEST", `invalid parameters for ${m}: ${msg}`) };
+  }
+  try {
+    const result = await (handlers[m] as (p: unknown, c: OpContext) => Promise<unknown>)(params.data, ctx);
+    const checked = methods[m].result.safeParse(result);
+    if (!checked.success) {
+      return { id, error: new EngineError("INTERNAL", `engine produced an invalid ${m} result: ${checked.error.issues[0]?.message}`) };
+    }
+    return { id, result: checked.data };
+  } catch (e) {
+    if (e instanceof EngineError) return { id, error: e };
+    return { id, error: new EngineError("INTERNAL", `internal error in ${m}: ${(e as Error).message}`, { cause: e }) };
+  }
+}
+
+export async function listen(handlers: Handlers, opts: ServerOptions): Promise<net.Server> {
+  const log = opts.log ?? (() => {});
+  await mkdir(path.dirname(opts.socketPath), { recursive: true, mode: 0o755 });
+  await rm(opts.socketPath, { force: true });
+  const server = net.createServer((sock) => {
+    onFrames(
+      sock,
+      (raw) => {
+        const id = typeof (raw as { id?: unknown })?.id === "string" ? (raw as { id: string }).id : "?";
+        const ctx: OpContext = {
+          log: (line) => sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "event", event: { kind: "log", line } }),
+          progress: (percent, message) =>
+            sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "event", event: { kind: "progress", percent, message } }),
+        };
+        const method = (raw as { method?: unknown })?.method;
+        void dispatch(handlers, raw, ctx).then((r) => {
+          if (r.error) {
+            log(`${String(method)} #${r.id}: ${r.error.code} ${r.error.message}`);
+            sendFrame(sock, { v: PROTOCOL_VERSION, id: r.id, type: "error", error: r.error.toInfo() });
+          } else {
+            sendFrame(sock, { v: PROTOCOL_VERSION, id: r.id, type: "result", result: r.result });
+          }
+        });
+      },
+      () => {
+        sendFrame(sock, { v: PROTOCOL_VERSION, id: "?", type: "error", error: { code: "BAD_REQUEST", message: "frame too large" } });
+        sock.destroy();
+      },
+    );
+    sock.on("error", () => {});
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.socketPath, () => resolve());
+  });
+  if (opts.gid !== null) {
+    await chown(opts.socketPath, 0, opts.gid);
+    await chmod(opts.socketPath, 0o660);
+  } else {
+    await chmod(opts.socketPath, 0o600);
+  }
+  return server;
+}

@@ -1,0 +1,60 @@
+/**
+ * Container records: the engine's source of truth for which containers exist on this host, one JSON
+ * file per container in <stateDir>/containers/<ctid>.json, written atomically. Writing the record is the
+ * commit point of a create; removing it is the last step of a destroy.
+ */
+import { readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import type { Limits } from "./settings.js";
+import { readJson, writeFileAtomic } from "./fsutil.js";
+
+export interface ContainerRecord {
+  ctid: number;
+  name: string | null;
+  hostname: string;
+  template: string;
+  limits: Limits;
+  /** idmap slot: container uid 0 = idmapBase + slot*65536 on the host */
+  idmapSlot: number;
+  init: string;
+  haltSignal: string;
+  onboot: boolean;
+  createdAt: string;
+}
+
+export class RecordStore {
+  constructor(private readonly dir: string) {}
+
+  private file(ctid: number): string {
+    return path.join(this.dir, `${ctid}.json`);
+  }
+
+  get(ctid: number): Promise<ContainerRecord | null> {
+    return readJson<ContainerRecord>(this.file(ctid));
+  }
+
+  put(rec: ContainerRecord): Promise<void> {
+    return writeFileAtomic(this.file(rec.ctid), JSON.stringify(rec, null, 2) + "\n");
+  }
+
+  async remove(ctid: number): Promise<void> {
+    await rm(this.file(ctid), { force: true });
+  }
+
+  async list(): Promise<ContainerRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const out: ContainerRecord[] = [];
+    for (const n of names) {
+      const m = /^(\d+)\.json$/.exec(n);
+      if (!m) continue;
+      const r = await this.get(Number(m[1]));
+      if (r) out.push(r);
+    }
+    return out.sort((a, b) => a.ctid - b.ctid);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Writing host-side into a container's root filesystem safely. A container's root can plant symlinks
+ * (e.g. /etc/hostname → /etc/shadow of the host) so every component is checked with lstat and the file
+ * is opened with O_NOFOLLOW. Only used while the container is stopped (no race with its processes);
+ * for running containers the engine writes from inside the container instead.
+ */
+import { constants } from "node:fs";
+import { lstat, open, unlink } from "node:fs/promises";
+import path from "node:path";
+import { EngineError } from "./errors.js";
+
+export async function writeInRootfs(rootfs: string, rel: string, content: string, mode = 0o644): Promise<void> {
+  const parts = rel.split("/").filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => p === ".." || p === ".")) throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
+  let cur = rootfs;
+  for (const p of parts.slice(0, -1)) {
+    cur = path.join(cur, p);
+    const st = await lstat(cur).catch(() => null);
+    if (!st) return; // directory missing in this rootfs (e.g. no /etc): nothing to write into
+    if (!st.isDirectory()) {
+      throw new EngineError("BAD_REQUEST", `refusing to write ${rel}: ${path.relative(rootfs, cur)} in the container is not a directory (symlink?)`);
+    }
+  }
+  const target = path.join(cur, parts[parts.length - 1]!);
+  const st = await lstat(target).catch(() => null);
+  if (st && !st.isFile()) await unlink(target); // replace a planted symlink/fifo by a regular file
+  const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
+  try {
+    await fh.writeFile(content);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Golden-file tests for the rendered LXC config. To accept an intended change, run
+ *   UPDATE_GOLDEN=1 npx vitest run --project unit native/test/unit/lxc-config.test.ts
+ * and review the diff of native/test/golden/ in the commit.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderLxcConfig } from "../../src/drivers/runtime/lxc-config.js";
+import type { RuntimeSpec } from "../../src/drivers/runtime/types.js";
+
+const golden = (name: string) => path.join(import.meta.dirname, "..", "golden", name);
+
+function check(name: string, text: string): void {
+  const file = golden(name);
+  if (process.env.UPDATE_GOLDEN) writeFileSync(file, text);
+  expect(existsSync(file), `golden file ${name} is missing; create it with UPDATE_GOLDEN=1`).toBe(true);
+  expect(text).toBe(readFileSync(file, "utf8"));
+}
+
+const base: RuntimeSpec = {
+  ctid: 101,
+  hostname: "web1.example.test",
+  rootfs: "/var/lib/ovz/pool/containers/101",
+  idmap: { hostId: 1_065_536, size: 65536 },
+  init: "/sbin/init",
+  haltSignal: "SIGUSR2",
+  cgroupDir: "ovz/101",
+  monitorCgroupDir: "ovz.monitor/101",
+  cgroupKeys: [
+    ["lxc.cgroup.memory.limit_in_bytes", "536870912"],
+    ["lxc.cgroup.pids.max", "1024"],
+  ],
+  nofile: 65536,
+  seccompProfile: "/opt/ovz/native/config/seccomp/default.seccomp",
+  logFile: "/var/lib/ovz/lxc/101/lxc.log",
+  network: { type: "empty" },
+};
+
+describe("renderLxcConfig", () => {
+  it("renders an unprivileged busybox container on cgroup v1 (golden)", () => {
+    check("lxc-busybox-v1.conf", renderLxcConfig(base, 1));
+  });
+
+  it("renders a systemd container on cgroup v2 (golden)", () => {
+    check(
+      "lxc-systemd-v2.conf",
+      renderLxcConfig(
+        {
+          ...base,
+          ctid: 202,
+          hostname: "db",
+          haltSignal: "SIGRTMIN+3",
+          idmap: { hostId: 1_131_072, size: 65536 },
+          cgroupDir: "ovz/202",
+          monitorCgroupDir: "ovz.monitor/202",
+          cgroupKeys: [["lxc.cgroup2.memory.max", "1073741824"]],
+        },
+        2,
+      ),
+    );
+  });
+
+  it("always maps root to the container's own unprivileged range and never lets LXC choose a rootfs backend", () => {
+    const text = renderLxcConfig(base, 1);
+    expect(text).toContain("lxc.idmap = u 0 1065536 65536\n");
+    expect(text).toContain("lxc.idmap = g 0 1065536 65536\n");
+    expect(text).toMatch(/^lxc\.rootfs\.path = dir:\/var\/lib\/ovz\/pool\/containers\/101$/m);
+    expect(text).not.toMatch(/lxc\.include/);
+    expect(text).toMatch(/^lxc\.seccomp\.profile = /m);
+  });
+});
