@@ -5,7 +5,7 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { mkdir, readFile, readdir } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir } from "node:fs/promises";
 import { appendFileSync, readFileSync } from "node:fs";
 import type { EngineConfig } from "./config.js";
 import { EngineError, isEngineError, wrapError } from "./errors.js";
@@ -84,6 +84,8 @@ export class Engine {
   readonly records: RecordStore;
   readonly journal: Journal;
   readonly hostCpus: number;
+  /** The engine's own hard RLIMIT_NOFILE: without CAP_SYS_RESOURCE a container cannot get more. */
+  readonly maxNofile: number;
   private readonly locks = new Map<number, Promise<unknown>>();
   private readonly reservedSlots = new Set<number>();
 
@@ -94,6 +96,13 @@ export class Engine {
     this.records = new RecordStore(path.join(config.stateDir, "containers"));
     this.journal = new Journal(config.journalDir);
     this.hostCpus = hostCpuCount();
+    this.maxNofile = ownHardNofile();
+  }
+
+  /** Defaults for a new container, clamped to what this host can grant. */
+  newContainerDefaults(): Limits {
+    const d = defaultLimits();
+    return { ...d, numfile: Math.min(d.numfile, this.maxNofile) };
   }
 
   // ---------------------------------------------------------------- start-up and recovery
@@ -101,6 +110,8 @@ export class Engine {
   async init(log: (l: string) => void = () => {}): Promise<void> {
     await mkdir(this.config.stateDir, { recursive: true, mode: 0o711 });
     await mkdir(this.config.lxcPath, { recursive: true, mode: 0o711 });
+    // Unprivileged container roots (host uids ≥ idmapBase) must traverse these to reach their rootfs.
+    for (const d of [this.config.stateDir, this.config.lxcPath]) await chmod(d, 0o711);
     ensureSubIds(this.config.idmapBase, this.config.idmapSlots * IDMAP_SIZE);
     await this.drivers.storage.init();
     await this.recover(log);
@@ -209,6 +220,9 @@ export class Engine {
     const limits = merged as Limits;
     if (limits.cpumask === "") limits.cpumask = null;
     const errs = crossCheck(limits, this.hostCpus);
+    if (limits.numfile > this.maxNofile) {
+      errs.push(`open files ${limits.numfile} is above what this host can grant (${this.maxNofile}, the engine's hard RLIMIT_NOFILE); lower numfile or raise the engine's LimitNOFILE`);
+    }
     if (errs.length) throw new EngineError("LIMIT_OUT_OF_RANGE", errs.join("; "));
     if (limits.diskinodes > 0 && !this.drivers.storage.caps.inodeQuota) {
       throw new EngineError(
@@ -277,7 +291,7 @@ export class Engine {
     const hostname = req.hostname ?? `ct${req.ctid}`;
     checkHostname(hostname);
     if (req.name != null) await this.checkName(req.name, req.ctid);
-    const limits = this.validateLimits(defaultLimits(), req.limits);
+    const limits = this.validateLimits(this.newContainerDefaults(), req.limits);
     return this.withLock(req.ctid, async () => {
       const { storage, runtime, templates } = this.drivers;
       if ((await this.records.get(req.ctid)) || (await runtime.configExists(req.ctid)) || (await storage.containerVolumeExists(req.ctid))) {
@@ -496,8 +510,18 @@ export class Engine {
   async setPassword(ctid: number, user: string, password: string): Promise<void> {
     if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new EngineError("BAD_REQUEST", `bad user name "${user}"`);
     if (password.length < 1 || /[\n:]/.test(password)) throw new EngineError("BAD_REQUEST", "password must be non-empty and contain no ':' or newline");
-    const res = await this.exec(ctid, ["chpasswd"], { input: `${user}:${password}\n` });
-    if (res.code !== 0) throw new EngineError("HOST_TOOL_FAILED", `could not set the password of ${user} in container ${ctid}: ${res.stderr.trim()}`);
+    // Hash on the host (SHA-512 crypt, password via stdin, never argv), then set the hash inside with
+    // awk: works on any template (busybox has no chpasswd). The hash travels as an argument, not as code.
+    const hash = (await run("openssl", ["passwd", "-6", "-stdin"], { input: password })).stdout.trim();
+    if (!/^\$6\$[A-Za-z0-9./]+\$[A-Za-z0-9./]+$/.test(hash)) throw new EngineError("INTERNAL", "openssl produced an unexpected password hash");
+    const script =
+      'grep -q "^$1:" /etc/shadow || { echo "no user $1 in /etc/shadow" >&2; exit 3; }; ' +
+      'awk -F: -v OFS=: -v u="$1" -v h="$2" \'$1==u{$2=h}1\' /etc/shadow > /etc/shadow.ovz-new && ' +
+      "cat /etc/shadow.ovz-new > /etc/shadow && rm -f /etc/shadow.ovz-new";
+    const res = await this.exec(ctid, ["/bin/sh", "-c", script, "sh", user, hash]);
+    if (res.code !== 0) {
+      throw new EngineError(res.code === 3 ? "NOT_FOUND" : "HOST_TOOL_FAILED", `could not set the password of ${user} in container ${ctid}: ${res.stderr.trim()}`);
+    }
   }
 
   private async applyNofile(ctid: number, n: number): Promise<void> {
@@ -664,6 +688,15 @@ function hostCpuCount(): number {
     return n || os.cpus().length;
   } catch {
     return os.cpus().length;
+  }
+}
+
+function ownHardNofile(): number {
+  try {
+    const m = /^Max open files\s+\S+\s+(\d+|unlimited)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return m && m[1] !== "unlimited" ? Number(m[1]) : 1_048_576;
+  } catch {
+    return 1_048_576;
   }
 }
 

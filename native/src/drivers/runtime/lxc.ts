@@ -57,8 +57,10 @@ export class LxcRuntime implements RuntimeDriver {
       timeoutMs: 60_000,
     });
     if (res.code !== 0) {
-      const tail = await this.logTail(ctid, 15);
-      throw new EngineError("HOST_TOOL_FAILED", `LXC could not start container ${ctid}: ${lastLines(res.stderr || tail, 6)}`, {
+      const tail = await this.logTail(ctid, 30);
+      // The first ERROR line of LXC's log names the cause; the tool's stderr only says "failed to start".
+      const cause = tail.split("\n").find((l) => / ERROR /.test(l)) ?? lastLines(res.stderr, 3);
+      throw new EngineError("HOST_TOOL_FAILED", `LXC could not start container ${ctid}: ${cause.replace(/^.* ERROR\s+/, "")}`, {
         details: { log: tail },
       });
     }

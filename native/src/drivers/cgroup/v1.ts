@@ -1,0 +1,715 @@
+/**
+ * cgroup v1 driver (one hierarchy per controller: /sys/fs/cgroup/{memory,cpu,cpuacct,cpuset,pids,blkio,...}).
+ *
+ * The container's cgroup is `<mountRoot>/<controller>/<rel>` in every controller (LXC creates it from
+ * `lxc.cgroup.dir.container = <rel>`). This driver renders `lxc.cgroup.*` keys, changes limits live, reads
+ * them back and reports beancounter-style counters.
+ *
+ * Kernel rules this file deals with (all verified on the 6.18 host):
+ * - memory.limit_in_bytes must stay <= memory.memsw.limit_in_bytes at every instant: when the new memsw is
+ *   at least the CURRENT kernel limit, write memsw first, else write the limit first. The current values are
+ *   read from the kernel — `previous` may be stale (crash between apply and persist, manual lxc-cgroup, ...).
+ * - Limits are rounded down to the page size by the kernel; "unlimited" reads back as 9223372036854771712.
+ * - A new cpuset cgroup starts with empty cpuset.cpus/mems (cgroup.clone_children=0) and cannot take tasks
+ *   until both are set. A child's cpus must always be a subset of its parent's (EBUSY otherwise), so changing
+ *   the container's CPUs while it has nested cgroups needs a widen-top-down / narrow-bottom-up sequence.
+ * - Since the page_counter failcnt rework (≈6.15), memory.memsw.failcnt is never incremented, and when
+ *   memsw == limit (swap 0) the memsw counter is hit first, so memory.failcnt stays 0 even on an OOM kill.
+ *   The memory failcnt we report therefore also takes memory.oom_control's oom_kill count into account.
+ * - blkio.throttle.*_device take one "maj:min value" rule per write(2); value 0 deletes the rule. Rules only
+ *   work on whole disks (a partition's maj:min is refused with ENODEV).
+ */
+import { constants, existsSync, readdirSync, statSync } from "node:fs";
+import { open, readFile, readdir, rmdir, stat, realpath } from "node:fs/promises";
+import path from "node:path";
+import { EngineError, type ErrorCode } from "../../errors.js";
+import { formatCpuList, parseCpuList } from "../../settings.js";
+import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback } from "./types.js";
+
+// ------------------------------------------------------------------------------------------------------------
+// Unit conversions (pure; shared with v2.ts and the unit tests)
+// ------------------------------------------------------------------------------------------------------------
+
+/** CFS period used for cpulimit, in µs (v1 cpu.cfs_period_us, v2 second field of cpu.max). */
+export const CFS_PERIOD_US = 100_000;
+
+/** Kernel limits at or above this are "unlimited" (v1 prints 9223372036854771712 = LONG_MAX rounded to a page). */
+export const UNLIMITED_THRESHOLD = 2 ** 60;
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, n));
+}
+
+/** OpenVZ cpuunits → v1 cpu.shares: round(units*1024/1000), clamped 2..262144. */
+export function cpuunitsToShares(units: number): number {
+  return clamp(Math.round((units * 1024) / 1000), 2, 262144);
+}
+
+/** v1 cpu.shares → cpuunits (inverse of cpuunitsToShares, exact for multiples of 125 units). */
+export function sharesToCpuunits(shares: number): number {
+  return Math.round((shares * 1000) / 1024);
+}
+
+/** OpenVZ cpuunits → v2 cpu.weight: clamp(round(units/10), 1, 10000). */
+export function cpuunitsToWeight(units: number): number {
+  return clamp(Math.round(units / 10), 1, 10000);
+}
+
+export function weightToCpuunits(weight: number): number {
+  return weight * 10;
+}
+
+/** cpulimit (percent of one CPU) → CFS quota in µs per CFS_PERIOD_US; -1 = no cap. */
+export function cpulimitToQuota(cpulimit: number): number {
+  return cpulimit > 0 ? Math.round(cpulimit * (CFS_PERIOD_US / 100)) : -1;
+}
+
+/** CFS quota/period → cpulimit percent; quota < 0 (or null = "max") → 0 (no cap). */
+export function quotaToCpulimit(quota: number | null, period: number): number {
+  if (quota === null || quota < 0 || !(period > 0)) return 0;
+  return Math.round((quota * 100) / period);
+}
+
+/** Parse a kernel byte/count limit: "max", "-1" or a huge value → null (unlimited). */
+export function parseLimit(text: string | null): number | null {
+  if (text === null) return null;
+  const t = text.trim();
+  if (t === "" || t === "max" || t === "-1") return null;
+  const n = Number(t);
+  if (!Number.isFinite(n) || n >= UNLIMITED_THRESHOLD) return null;
+  return n;
+}
+
+/** Parse "key value" lines (pids.events, cpu.stat, memory.events, memory.oom_control, memory.stat, ...). */
+export function parseKeyed(text: string | null): Map<string, number> {
+  const out = new Map<string, number>();
+  if (text === null) return out;
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\S+)\s+(-?\d+)\s*$/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/** Parse v1 blkio.throttle.*_device contents ("maj:min value" per line) into a map. */
+export function parseThrottle(text: string | null): Map<string, number> {
+  const out = new Map<string, number>();
+  if (text === null) return out;
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+:\d+)\s+(\d+)\s*$/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/**
+ * Bytes from blkio.throttle.io_service_bytes[_recursive]: the trailing device-less "Total N" line
+ * (sum over devices), else the sum of the per-device "maj:min Total N" lines.
+ */
+export function parseIoServiceTotal(text: string | null): number {
+  if (text === null) return 0;
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    const all = /^\s*Total\s+(\d+)\s*$/.exec(line);
+    if (all) return Number(all[1]);
+    const dev = /^\s*\d+:\d+\s+Total\s+(\d+)\s*$/.exec(line);
+    if (dev) sum += Number(dev[1]);
+  }
+  return sum;
+}
+
+/** Parse the weight files: "500", or "default 500\n8:0 200" (bfq / v2 io.weight). */
+export function parseWeight(text: string | null): number | null {
+  if (text === null) return null;
+  for (const line of text.split("\n")) {
+    const m = /^\s*(?:default\s+)?(\d+)\s*$/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
+const DEVICE_RE = /^\d+:\d+$/;
+
+/** Sanity checks on what reaches the kernel (the engine validates ranges with zod before this). */
+export function checkLimits(l: CgroupLimits): void {
+  const bad = (what: string, v: unknown): never => {
+    throw new EngineError("LIMIT_OUT_OF_RANGE", `cgroup limit ${what} = ${String(v)} is not valid`);
+  };
+  const whole = (what: string, v: number, min: number) => {
+    if (!Number.isSafeInteger(v) || v < min) bad(what, v);
+  };
+  whole("ram", l.ram, 1);
+  whole("swap", l.swap, 0);
+  whole("cpuunits", l.cpuunits, 1);
+  whole("cpulimit", l.cpulimit, 0);
+  whole("numproc", l.numproc, 0);
+  whole("ioweight", l.ioweight, 1);
+  whole("iolimit", l.iolimit, 0);
+  whole("iopslimit", l.iopslimit, 0);
+  for (const c of l.cpus) if (!Number.isInteger(c) || c < 0 || c > 1023) bad("cpus", l.cpus.join(","));
+  if (l.ioDevice !== null && !DEVICE_RE.test(l.ioDevice)) {
+    throw new EngineError("BAD_REQUEST", `I/O device "${l.ioDevice}" is not a "major:minor" block device number`);
+  }
+}
+
+/** Validate a cgroup path relative to a hierarchy ("ovz/101"): no absolute paths, "." or ".." segments. */
+export function checkRel(rel: string): string {
+  const parts = rel.split("/").filter((p) => p !== "");
+  if (rel.startsWith("/") || parts.length === 0 || parts.some((p) => p === "." || p === "..")) {
+    throw new EngineError("BAD_REQUEST", `bad cgroup path "${rel}": expected a relative path such as "ovz/101"`);
+  }
+  return parts.join("/");
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// cgroupfs helpers (shared with v2.ts)
+// ------------------------------------------------------------------------------------------------------------
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException).code;
+}
+
+/** Read a control file; null when it does not exist. */
+export async function readText(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR") return null;
+    throw new EngineError("INTERNAL", `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Write one value to a control file with a single write(2): O_WRONLY|O_TRUNC and never O_CREAT (a missing
+ * file is an error, not something to create). Kernel refusals become EngineErrors naming file and value.
+ */
+export async function writeText(file: string, value: string, hint = ""): Promise<void> {
+  let fh;
+  try {
+    fh = await open(file, constants.O_WRONLY | constants.O_TRUNC);
+  } catch (e) {
+    if (errno(e) === "ENOENT") {
+      const dir = path.dirname(file);
+      if (!(await isDir(dir))) {
+        throw new EngineError("NOT_RUNNING", `cgroup ${dir} does not exist (is the container running?)`, { cause: e });
+      }
+      throw new EngineError("UNSUPPORTED", `this kernel has no ${path.basename(file)} in ${dir}`, { cause: e });
+    }
+    throw new EngineError("INTERNAL", `cannot open ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    await fh.write(value);
+  } catch (e) {
+    const code = errno(e);
+    const refused: ErrorCode = code === "EINVAL" || code === "EBUSY" || code === "ENOSPC" || code === "ERANGE" || code === "ENODEV"
+      ? "LIMIT_OUT_OF_RANGE"
+      : "INTERNAL";
+    throw new EngineError(
+      refused,
+      `the kernel refused "${value.trim()}" for ${file} (${code ?? (e as Error).message})${hint ? `: ${hint}` : ""}`,
+      { cause: e, details: { file, value, errno: code } },
+    );
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The cgroup directory and all its descendant cgroups, parents before children. Missing → []. */
+export async function listTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch (e) {
+      if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR") return;
+      throw e;
+    }
+    out.push(d);
+    for (const ent of entries) if (ent.isDirectory()) await walk(path.join(d, ent.name));
+  };
+  await walk(dir);
+  return out;
+}
+
+/** PIDs listed in `file` (cgroup.procs) of the cgroup and all its descendants, sorted and unique. */
+export async function procsRecursive(dir: string, file = "cgroup.procs"): Promise<number[]> {
+  const pids = new Set<number>();
+  for (const d of await listTree(dir)) {
+    const t = await readText(path.join(d, file));
+    if (t === null) continue;
+    for (const line of t.split("\n")) if (/^\d+$/.test(line.trim())) pids.add(Number(line.trim()));
+  }
+  return [...pids].sort((a, b) => a - b);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * rmdir a cgroup and its children depth-first, tolerant of ENOENT. Tasks that are just exiting (the
+ * container was killed a moment ago) get `graceMs` to leave; after that a populated cgroup → BUSY.
+ */
+export async function removeTree(dirs: string[], rel: string, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  const busy = async (): Promise<{ dir: string; pids: number[] } | null> => {
+    for (const d of dirs) {
+      const pids = await procsRecursive(d);
+      if (pids.length) return { dir: d, pids };
+    }
+    return null;
+  };
+  let b = await busy();
+  while (b && Date.now() < deadline) {
+    await sleep(50);
+    b = await busy();
+  }
+  const busyError = (dir: string, pids: number[], cause?: unknown) =>
+    new EngineError(
+      "BUSY",
+      `cannot remove cgroup ${rel}: ${dir} still has ${pids.length || "exiting"} task(s)` +
+        `${pids.length ? ` (pids ${pids.slice(0, 10).join(", ")}${pids.length > 10 ? ", …" : ""})` : ""}; stop the container first`,
+      { cause, details: { dir, pids } },
+    );
+  if (b) throw busyError(b.dir, b.pids);
+  for (const d of dirs) {
+    const tree = await listTree(d);
+    for (const sub of tree.reverse()) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await rmdir(sub);
+          break;
+        } catch (e) {
+          if (errno(e) === "ENOENT") break;
+          if (errno(e) === "EBUSY") {
+            if (attempt < 20) {
+              await sleep(50);
+              continue;
+            }
+            throw busyError(sub, await procsRecursive(sub), e);
+          }
+          throw new EngineError("INTERNAL", `cannot remove cgroup ${sub}: ${(e as Error).message}`, { cause: e });
+        }
+      }
+    }
+  }
+}
+
+/** Does `file` exist in the hierarchy root `dir` or in any of its first-level cgroups? (Non-root-only files.) */
+export function probeFile(dir: string, file: string): boolean {
+  if (existsSync(path.join(dir, file))) return true;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return false;
+  }
+  for (const e of entries.sort()) {
+    const sub = path.join(dir, e);
+    try {
+      if (statSync(sub).isDirectory() && existsSync(path.join(sub, file))) return true;
+    } catch {
+      /* raced with rmdir */
+    }
+  }
+  return false;
+}
+
+function num(text: string | null): number | null {
+  if (text === null) return null;
+  const n = Number(text.trim());
+  return Number.isFinite(n) ? n : null;
+}
+
+function sameSet(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The driver
+// ------------------------------------------------------------------------------------------------------------
+
+export interface CgroupV1Options {
+  /** Where the v1 hierarchies are mounted (default /sys/fs/cgroup). */
+  mountRoot?: string;
+  /** remove(): how long to wait for just-killed tasks to leave before failing with BUSY (default 1000 ms). */
+  removeGraceMs?: number;
+}
+
+const MEMSW = "memory.memsw.limit_in_bytes";
+
+export class CgroupV1 implements CgroupDriver {
+  readonly version = 1 as const;
+  readonly mountRoot: string;
+  private readonly removeGraceMs: number;
+
+  constructor(opts: CgroupV1Options = {}) {
+    this.mountRoot = opts.mountRoot ?? "/sys/fs/cgroup";
+    this.removeGraceMs = opts.removeGraceMs ?? 1000;
+  }
+
+  path(rel: string, controller = "memory"): string {
+    return path.join(this.mountRoot, controller, checkRel(rel));
+  }
+
+  private file(rel: string, controller: string, file: string): string {
+    return path.join(this.path(rel, controller), file);
+  }
+
+  /** Does this host account swap (memsw files exist)? Then memsw limits are rendered and applied. */
+  hasSwapAccounting(): boolean {
+    return existsSync(path.join(this.mountRoot, "memory", MEMSW));
+  }
+
+  /** Which blkio weight file child cgroups have here: BFQ's, legacy CFQ's, or none. */
+  ioWeightFile(): "blkio.bfq.weight" | "blkio.weight" | null {
+    const dir = path.join(this.mountRoot, "blkio");
+    // blkio.bfq.weight only exists below the root; the root's blkio.bfq.* stat files show BFQ is loaded.
+    let rootFiles: string[] = [];
+    try {
+      rootFiles = readdirSync(dir);
+    } catch {
+      return null;
+    }
+    if (rootFiles.some((f) => f.startsWith("blkio.bfq.")) || probeFile(dir, "blkio.bfq.weight")) return "blkio.bfq.weight";
+    if (probeFile(dir, "blkio.weight")) return "blkio.weight";
+    return null;
+  }
+
+  lxcKeys(limits: CgroupLimits): Array<[key: string, value: string]> {
+    checkLimits(limits);
+    const keys: Array<[string, string]> = [];
+    const k = (file: string, value: string | number) => keys.push([`lxc.cgroup.${file}`, String(value)]);
+    // Limit before memsw: at start both are unlimited, so limit <= memsw holds after each write
+    // (LXC also sorts memsw after limit_in_bytes).
+    k("memory.limit_in_bytes", limits.ram);
+    if (this.hasSwapAccounting()) k(MEMSW, limits.ram + limits.swap);
+    k("cpu.shares", cpuunitsToShares(limits.cpuunits));
+    k("cpu.cfs_period_us", CFS_PERIOD_US);
+    k("cpu.cfs_quota_us", cpulimitToQuota(limits.cpulimit));
+    // Empty = all CPUs: LXC initialises the container's cpuset from its parent.
+    if (limits.cpus.length) k("cpuset.cpus", formatCpuList(limits.cpus));
+    k("pids.max", limits.numproc > 0 ? limits.numproc : "max");
+    const wf = this.ioWeightFile();
+    if (wf) k(wf, limits.ioweight);
+    if (limits.ioDevice) {
+      const dev = limits.ioDevice;
+      if (limits.iolimit > 0) {
+        k("blkio.throttle.read_bps_device", `${dev} ${limits.iolimit}`);
+        k("blkio.throttle.write_bps_device", `${dev} ${limits.iolimit}`);
+      }
+      if (limits.iopslimit > 0) {
+        k("blkio.throttle.read_iops_device", `${dev} ${limits.iopslimit}`);
+        k("blkio.throttle.write_iops_device", `${dev} ${limits.iopslimit}`);
+      }
+    }
+    return keys;
+  }
+
+  private async requireCgroup(rel: string): Promise<void> {
+    const dir = this.path(rel, "memory");
+    if (!(await isDir(dir))) {
+      throw new EngineError("NOT_RUNNING", `cgroup ${rel} does not exist (${dir} is missing; is the container running?)`);
+    }
+  }
+
+  async apply(rel: string, limits: CgroupLimits, previous?: CgroupLimits): Promise<void> {
+    checkLimits(limits);
+    const r = checkRel(rel);
+    await this.requireCgroup(r);
+    await this.applyMemory(r, limits);
+
+    await writeText(this.file(r, "cpu", "cpu.shares"), String(cpuunitsToShares(limits.cpuunits)));
+    await writeText(this.file(r, "cpu", "cpu.cfs_period_us"), String(CFS_PERIOD_US));
+    await writeText(
+      this.file(r, "cpu", "cpu.cfs_quota_us"),
+      String(cpulimitToQuota(limits.cpulimit)),
+      "the CPU limit may exceed a limit set on a parent or nested cgroup",
+    );
+
+    await this.applyCpuset(r, limits.cpus);
+
+    await writeText(
+      this.file(r, "pids", "pids.max"),
+      limits.numproc > 0 ? String(limits.numproc) : "max",
+    );
+
+    const blkio = this.path(r, "blkio");
+    for (const wf of ["blkio.bfq.weight", "blkio.weight"]) {
+      if (existsSync(path.join(blkio, wf))) {
+        await writeText(path.join(blkio, wf), String(limits.ioweight));
+        break;
+      }
+    }
+
+    const rules: Array<[string, "iolimit" | "iopslimit"]> = [
+      ["blkio.throttle.read_bps_device", "iolimit"],
+      ["blkio.throttle.write_bps_device", "iolimit"],
+      ["blkio.throttle.read_iops_device", "iopslimit"],
+      ["blkio.throttle.write_iops_device", "iopslimit"],
+    ];
+    const oldDev = previous?.ioDevice;
+    if (oldDev && oldDev !== limits.ioDevice && DEVICE_RE.test(oldDev)) {
+      // The pool moved to another device: drop the rules on the old one (it may be gone: ignore errors).
+      for (const [f] of rules) await writeText(path.join(blkio, f), `${oldDev} 0`).catch(() => {});
+    }
+    if (limits.ioDevice) {
+      for (const [f, key] of rules) {
+        await writeText(
+          path.join(blkio, f),
+          `${limits.ioDevice} ${limits[key]}`,
+          `is ${limits.ioDevice} a whole disk (not a partition) on this host?`,
+        );
+      }
+    }
+  }
+
+  /** memory.limit_in_bytes + memsw with the ordering the kernel requires, from the CURRENT kernel values. */
+  private async applyMemory(rel: string, limits: CgroupLimits): Promise<void> {
+    const limitFile = this.file(rel, "memory", "memory.limit_in_bytes");
+    const memswFile = this.file(rel, "memory", MEMSW);
+    const lowerHint = "the container uses more memory than that and the kernel could not reclaim enough; free memory in the container or choose a higher value";
+    const curMemsw = await readText(memswFile);
+    if (curMemsw === null) {
+      // No swap accounting on this host (swapaccount=0): swap cannot be limited separately.
+      await writeText(limitFile, String(limits.ram), lowerHint);
+      return;
+    }
+    const newLimit = limits.ram;
+    const newMemsw = limits.ram + limits.swap;
+    const curLimit = num(await readText(limitFile)) ?? Number.POSITIVE_INFINITY;
+    // Invariant limit <= memsw after every single write. memsw first is valid iff newMemsw >= current limit;
+    // otherwise newLimit <= newMemsw < curLimit <= curMemsw, so limit first is valid.
+    if (newMemsw >= curLimit) {
+      await writeText(memswFile, String(newMemsw), lowerHint);
+      await writeText(limitFile, String(newLimit), lowerHint);
+    } else {
+      await writeText(limitFile, String(newLimit), lowerHint);
+      await writeText(memswFile, String(newMemsw), lowerHint);
+    }
+  }
+
+  /** First non-empty `file` of the ancestors of `dir` in the cpuset hierarchy. */
+  private async inheritedCpuset(dir: string, file: "cpuset.cpus" | "cpuset.mems"): Promise<string> {
+    const root = path.join(this.mountRoot, "cpuset");
+    for (let d = path.dirname(dir); d.startsWith(root); d = path.dirname(d)) {
+      const t = (await readText(path.join(d, file)))?.trim();
+      if (t) return t;
+      if (d === root) break;
+    }
+    const eff = (await readText(path.join(root, file === "cpuset.cpus" ? "cpuset.effective_cpus" : "cpuset.effective_mems")))?.trim();
+    if (eff) return eff;
+    throw new EngineError("INTERNAL", `cannot find the host's ${file} above ${dir}`);
+  }
+
+  /**
+   * Set the container's cpuset.cpus. Nested cgroups must stay subsets of their parents at every instant, so:
+   * compute each descendant's new set (a child that had all of its parent's CPUs follows the parent; others
+   * keep their CPUs that remain allowed, or get all the parent's if none remain), then widen top-down to
+   * old∪new, then narrow bottom-up to new. No set is ever empty, so cgroups with tasks are always valid.
+   */
+  private async applyCpuset(rel: string, cpus: readonly number[]): Promise<void> {
+    const dir = this.path(rel, "cpuset");
+    if (!(await isDir(dir))) {
+      throw new EngineError("NOT_RUNNING", `cgroup ${dir} does not exist (is the container running?)`);
+    }
+    const target = parseCpuList(cpus.length ? formatCpuList(cpus) : await this.inheritedCpuset(dir, "cpuset.cpus"));
+    const mems = (await readText(path.join(dir, "cpuset.mems")))?.trim();
+    if (!mems) await writeText(path.join(dir, "cpuset.mems"), await this.inheritedCpuset(dir, "cpuset.mems"));
+
+    const tree = await listTree(dir); // parents first
+    const old = new Map<string, number[]>();
+    for (const d of tree) old.set(d, parseCpuList((await readText(path.join(d, "cpuset.cpus"))) ?? ""));
+    const next = new Map<string, number[]>([[dir, target]]);
+    for (const d of tree.slice(1)) {
+      const o = old.get(d)!;
+      const op = old.get(path.dirname(d)) ?? [];
+      const np = next.get(path.dirname(d)) ?? target;
+      if (o.length === 0) next.set(d, []); // never initialised, holds no tasks: leave alone
+      else if (sameSet(o, op)) next.set(d, np);
+      else {
+        const keep = o.filter((c) => np.includes(c));
+        next.set(d, keep.length ? keep : np);
+      }
+    }
+    const hint = "the CPUs must exist on this host and be allowed in the parent cgroup";
+    const current = new Map(old);
+    for (const d of tree) {
+      const u = [...new Set([...old.get(d)!, ...next.get(d)!])].sort((a, b) => a - b);
+      if (next.get(d)!.length && !sameSet(u, current.get(d)!)) {
+        await writeText(path.join(d, "cpuset.cpus"), formatCpuList(u), hint);
+        current.set(d, u);
+      }
+    }
+    for (const d of [...tree].reverse()) {
+      const n = next.get(d)!;
+      if (n.length && !sameSet(n, current.get(d)!)) await writeText(path.join(d, "cpuset.cpus"), formatCpuList(n), hint);
+    }
+  }
+
+  async read(rel: string, ioDevice: string | null): Promise<CgroupReadback> {
+    const r = checkRel(rel);
+    await this.requireCgroup(r);
+    const raw: Record<string, string> = {};
+    const get = async (controller: string, file: string): Promise<string | null> => {
+      const t = await readText(this.file(r, controller, file));
+      if (t !== null) raw[`${controller}/${file}`] = t.replace(/\n+$/, "");
+      return t;
+    };
+    const limit = parseLimit(await get("memory", "memory.limit_in_bytes"));
+    const memsw = parseLimit(await get("memory", MEMSW)); // null: unlimited, or no swap accounting
+    const shares = num(await get("cpu", "cpu.shares")) ?? 1024;
+    const period = num(await get("cpu", "cpu.cfs_period_us")) ?? CFS_PERIOD_US;
+    const quota = num(await get("cpu", "cpu.cfs_quota_us"));
+    const cpus = ((await get("cpuset", "cpuset.cpus")) ?? "").trim();
+    const numproc = parseLimit(await get("pids", "pids.max"));
+    let ioweight: number | null = null;
+    for (const wf of ["blkio.bfq.weight", "blkio.weight"]) {
+      const t = await get("blkio", wf);
+      if (t !== null) {
+        ioweight = parseWeight(t);
+        break;
+      }
+    }
+    let iolimit: CgroupReadback["iolimit"] = null;
+    let iopslimit: CgroupReadback["iopslimit"] = null;
+    if (ioDevice) {
+      const pair = async (kind: "bps" | "iops") => {
+        const rd = parseThrottle(await get("blkio", `blkio.throttle.read_${kind}_device`)).get(ioDevice);
+        const wr = parseThrottle(await get("blkio", `blkio.throttle.write_${kind}_device`)).get(ioDevice);
+        return rd === undefined && wr === undefined ? null : { read: rd ?? 0, write: wr ?? 0 };
+      };
+      iolimit = await pair("bps");
+      iopslimit = await pair("iops");
+    }
+    return {
+      ram: limit,
+      swap: limit === null || memsw === null ? null : memsw - limit,
+      cpuunits: sharesToCpuunits(shares),
+      cpulimit: quotaToCpulimit(quota, period),
+      cpus,
+      numproc,
+      ioweight,
+      iolimit,
+      iopslimit,
+      raw,
+    };
+  }
+
+  async counters(rel: string): Promise<Beancounter[]> {
+    const r = checkRel(rel);
+    await this.requireCgroup(r);
+    const rd = (controller: string, file: string) => readText(this.file(r, controller, file));
+    const rows: Beancounter[] = [];
+
+    const usage = num(await rd("memory", "memory.usage_in_bytes")) ?? 0;
+    const maxUsage = num(await rd("memory", "memory.max_usage_in_bytes")) ?? usage;
+    const limit = parseLimit(await rd("memory", "memory.limit_in_bytes"));
+    const memFail = num(await rd("memory", "memory.failcnt")) ?? 0;
+    const memswFail = num(await rd("memory", "memory.memsw.failcnt")) ?? 0;
+    const oomKills = parseKeyed(await rd("memory", "memory.oom_control")).get("oom_kill") ?? 0;
+    rows.push({
+      resource: "memory",
+      held: usage,
+      maxheld: Math.max(maxUsage, usage),
+      limit,
+      // memory.failcnt misses limit hits when memsw == limit (see header); an OOM kill is a hit too.
+      failcnt: Math.max(memFail, memswFail, oomKills),
+      unit: "bytes",
+    });
+
+    const memswUsage = num(await rd("memory", "memory.memsw.usage_in_bytes"));
+    if (memswUsage !== null) {
+      const stat = parseKeyed(await rd("memory", "memory.stat"));
+      const swapHeld = stat.get("total_swap") ?? stat.get("swap") ?? Math.max(0, memswUsage - usage);
+      const memsw = parseLimit(await rd("memory", MEMSW));
+      rows.push({
+        resource: "swap",
+        held: swapHeld,
+        maxheld: swapHeld, // the kernel tracks no swap peak in v1
+        limit: memsw === null || limit === null ? null : memsw - limit,
+        failcnt: memswFail,
+        unit: "bytes",
+      });
+    }
+
+    const pidsCur = num(await rd("pids", "pids.current"));
+    if (pidsCur !== null) {
+      rows.push({
+        resource: "numproc",
+        held: pidsCur,
+        maxheld: Math.max(num(await rd("pids", "pids.peak")) ?? pidsCur, pidsCur),
+        limit: parseLimit(await rd("pids", "pids.max")),
+        failcnt: parseKeyed(await rd("pids", "pids.events")).get("max") ?? 0,
+        unit: "count",
+      });
+    }
+
+    const cpuNs = num(await rd("cpuacct", "cpuacct.usage"));
+    if (cpuNs !== null) {
+      const usec = Math.floor(cpuNs / 1000);
+      rows.push({
+        resource: "cpu",
+        held: usec,
+        maxheld: usec,
+        limit: null,
+        failcnt: parseKeyed(await rd("cpu", "cpu.stat")).get("nr_throttled") ?? 0,
+        unit: "usec",
+      });
+    }
+
+    const io = (await rd("blkio", "blkio.throttle.io_service_bytes_recursive")) ?? (await rd("blkio", "blkio.throttle.io_service_bytes"));
+    if (io !== null) {
+      const bytes = parseIoServiceTotal(io);
+      rows.push({ resource: "blkio", held: bytes, maxheld: bytes, limit: null, failcnt: 0, unit: "bytes" });
+    }
+    return rows;
+  }
+
+  async pids(rel: string): Promise<number[]> {
+    const r = checkRel(rel);
+    const pidsDir = this.path(r, "pids");
+    return procsRecursive((await isDir(pidsDir)) ? pidsDir : this.path(r, "memory"));
+  }
+
+  /** Every mounted hierarchy under mountRoot (controllers, name=systemd, the hybrid "unified"), deduplicated. */
+  async hierarchies(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.mountRoot)).sort();
+    } catch (e) {
+      throw new EngineError("UNSUPPORTED", `cgroup mount root ${this.mountRoot} is not readable: ${(e as Error).message}`, { cause: e });
+    }
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const n of names) {
+      const p = path.join(this.mountRoot, n);
+      if (!existsSync(path.join(p, "cgroup.procs"))) continue;
+      const real = await realpath(p).catch(() => p);
+      if (seen.has(real)) continue; // cpu -> cpu,cpuacct symlinks
+      seen.add(real);
+      out.push(p);
+    }
+    return out;
+  }
+
+  async exists(rel: string): Promise<boolean> {
+    const r = checkRel(rel);
+    for (const h of await this.hierarchies()) if (await isDir(path.join(h, r))) return true;
+    return false;
+  }
+
+  async remove(rel: string): Promise<void> {
+    const r = checkRel(rel);
+    const dirs: string[] = [];
+    for (const h of await this.hierarchies()) if (await isDir(path.join(h, r))) dirs.push(path.join(h, r));
+    await removeTree(dirs, r, this.removeGraceMs);
+  }
+}

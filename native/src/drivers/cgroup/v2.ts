@@ -1,0 +1,302 @@
+/**
+ * cgroup v2 driver (one unified tree: the container's cgroup is `<mountRoot>/<rel>`).
+ *
+ * File formats (Documentation/admin-guide/cgroup-v2.rst):
+ *   memory.max, memory.swap.max, pids.max   "<n>" or "max"   (memory.swap.max is swap only, not ram+swap)
+ *   cpu.weight                              1..10000 (= cpuunits/10)
+ *   cpu.max                                 "<quota> <period>" or "max <period>"
+ *   cpuset.cpus                             "0-1,3"; empty = inherit the parent's CPUs
+ *   io.weight / io.bfq.weight               "default <n>" (+ optional "maj:min <n>" lines)
+ *   io.max                                  "maj:min rbps=<n>|max wbps=.. riops=.. wiops=.." (all max = rule removed)
+ *   memory.events / memory.swap.events / pids.events / cpu.stat   "key value" lines
+ *   io.stat                                 "maj:min rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=.."
+ * There are no ordering rules between memory.max and memory.swap.max, and a nested cgroup's cpuset may
+ * differ from its parent's (the effective set is intersected), so v2 needs none of v1's write sequencing.
+ * This host runs v1, so this driver is only exercised against a fake tree (test/unit/cgroup-v2.test.ts).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { EngineError } from "../../errors.js";
+import { formatCpuList } from "../../settings.js";
+import {
+  CFS_PERIOD_US,
+  checkLimits,
+  checkRel,
+  cpulimitToQuota,
+  cpuunitsToWeight,
+  isDir,
+  parseKeyed,
+  parseLimit,
+  parseWeight,
+  probeFile,
+  procsRecursive,
+  quotaToCpulimit,
+  readText,
+  removeTree,
+  weightToCpuunits,
+  writeText,
+} from "./v1.js";
+import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback } from "./types.js";
+
+export interface CgroupV2Options {
+  /** Where cgroup2 is mounted (default /sys/fs/cgroup). */
+  mountRoot?: string;
+  /** remove(): how long to wait for just-killed tasks to leave before failing with BUSY (default 1000 ms). */
+  removeGraceMs?: number;
+}
+
+/** "quota period" / "max period" → [quota|null, period]. */
+export function parseCpuMax(text: string | null): [number | null, number] {
+  const [q, p] = (text ?? "").trim().split(/\s+/);
+  const period = Number(p);
+  return [q === undefined || q === "max" || q === "" ? null : Number(q), Number.isFinite(period) && period > 0 ? period : CFS_PERIOD_US];
+}
+
+/** The io.max rule of one device: {rbps, wbps, riops, wiops}, each null for "max"; undefined when absent. */
+export function parseIoMax(text: string | null, dev: string): Record<"rbps" | "wbps" | "riops" | "wiops", number | null> | undefined {
+  for (const line of (text ?? "").split("\n")) {
+    const [d, ...kv] = line.trim().split(/\s+/);
+    if (d !== dev) continue;
+    const out = { rbps: null, wbps: null, riops: null, wiops: null } as Record<"rbps" | "wbps" | "riops" | "wiops", number | null>;
+    for (const item of kv) {
+      const [k, v] = item.split("=");
+      if (k === "rbps" || k === "wbps" || k === "riops" || k === "wiops") out[k] = v === "max" || v === undefined ? null : Number(v);
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/** Sum of rbytes+wbytes over all devices in io.stat. */
+export function parseIoStatBytes(text: string | null): number {
+  let sum = 0;
+  for (const line of (text ?? "").split("\n")) {
+    for (const m of line.matchAll(/\b([rw]bytes)=(\d+)/g)) sum += Number(m[2]);
+  }
+  return sum;
+}
+
+/** The io.max line for a device: 0 = no cap = "max". */
+export function ioMaxLine(dev: string, bps: number, iops: number): string {
+  const v = (n: number) => (n > 0 ? String(n) : "max");
+  return `${dev} rbps=${v(bps)} wbps=${v(bps)} riops=${v(iops)} wiops=${v(iops)}`;
+}
+
+export function cpuMaxValue(cpulimit: number): string {
+  const q = cpulimitToQuota(cpulimit);
+  return `${q > 0 ? q : "max"} ${CFS_PERIOD_US}`;
+}
+
+export class CgroupV2 implements CgroupDriver {
+  readonly version = 2 as const;
+  readonly mountRoot: string;
+  private readonly removeGraceMs: number;
+
+  constructor(opts: CgroupV2Options = {}) {
+    this.mountRoot = opts.mountRoot ?? "/sys/fs/cgroup";
+    this.removeGraceMs = opts.removeGraceMs ?? 1000;
+  }
+
+  path(rel: string, _controller?: string): string {
+    return path.join(this.mountRoot, checkRel(rel));
+  }
+
+  /** Controllers the root offers (cgroup.controllers). */
+  controllers(): Set<string> {
+    try {
+      return new Set(readFileSync(path.join(this.mountRoot, "cgroup.controllers"), "utf8").trim().split(/\s+/));
+    } catch {
+      return new Set();
+    }
+  }
+
+  lxcKeys(limits: CgroupLimits): Array<[key: string, value: string]> {
+    checkLimits(limits);
+    const ctl = this.controllers();
+    const keys: Array<[string, string]> = [];
+    const k = (file: string, value: string | number) => keys.push([`lxc.cgroup2.${file}`, String(value)]);
+    // LXC aborts the start if a key names a file the cgroup lacks, so only render what this host has.
+    k("memory.max", limits.ram);
+    if (probeFile(this.mountRoot, "memory.swap.max")) k("memory.swap.max", limits.swap);
+    if (ctl.has("cpu")) {
+      k("cpu.weight", cpuunitsToWeight(limits.cpuunits));
+      k("cpu.max", cpuMaxValue(limits.cpulimit));
+    }
+    if (ctl.has("cpuset") && limits.cpus.length) k("cpuset.cpus", formatCpuList(limits.cpus));
+    if (ctl.has("pids")) k("pids.max", limits.numproc > 0 ? limits.numproc : "max");
+    if (ctl.has("io")) {
+      if (probeFile(this.mountRoot, "io.weight") || existsSync(path.join(this.mountRoot, "io.cost.qos"))) {
+        k("io.weight", `default ${limits.ioweight}`);
+      }
+      if (limits.ioDevice && (limits.iolimit > 0 || limits.iopslimit > 0)) {
+        k("io.max", ioMaxLine(limits.ioDevice, limits.iolimit, limits.iopslimit));
+      }
+    }
+    return keys;
+  }
+
+  private async requireCgroup(rel: string): Promise<string> {
+    const dir = this.path(rel);
+    if (!(await isDir(dir))) {
+      throw new EngineError("NOT_RUNNING", `cgroup ${rel} does not exist (${dir} is missing; is the container running?)`);
+    }
+    return dir;
+  }
+
+  async apply(rel: string, limits: CgroupLimits, previous?: CgroupLimits): Promise<void> {
+    checkLimits(limits);
+    const dir = await this.requireCgroup(checkRel(rel));
+    const f = (name: string) => path.join(dir, name);
+    const has = (name: string) => existsSync(f(name));
+
+    await writeText(
+      f("memory.max"),
+      String(limits.ram),
+      "the container uses more memory than that and the kernel could not reclaim enough; choose a higher value",
+    );
+    if (has("memory.swap.max")) await writeText(f("memory.swap.max"), String(limits.swap));
+
+    await writeText(f("cpu.weight"), String(cpuunitsToWeight(limits.cpuunits)));
+    await writeText(f("cpu.max"), cpuMaxValue(limits.cpulimit));
+
+    if (limits.cpus.length) {
+      await writeText(f("cpuset.cpus"), formatCpuList(limits.cpus), "the CPUs must exist on this host");
+    } else if (has("cpuset.cpus")) {
+      // Empty = use the parent's CPUs (the kernel keeps following the parent).
+      await writeText(f("cpuset.cpus"), "\n");
+    }
+
+    await writeText(f("pids.max"), limits.numproc > 0 ? String(limits.numproc) : "max");
+
+    if (has("io.weight")) await writeText(f("io.weight"), `default ${limits.ioweight}`);
+    if (has("io.bfq.weight")) await writeText(f("io.bfq.weight"), `default ${limits.ioweight}`);
+
+    const oldDev = previous?.ioDevice;
+    if (oldDev && oldDev !== limits.ioDevice && /^\d+:\d+$/.test(oldDev)) {
+      await writeText(f("io.max"), ioMaxLine(oldDev, 0, 0)).catch(() => {});
+    }
+    if (limits.ioDevice) {
+      await writeText(
+        f("io.max"),
+        ioMaxLine(limits.ioDevice, limits.iolimit, limits.iopslimit),
+        `is ${limits.ioDevice} a whole disk (not a partition) on this host?`,
+      );
+    }
+  }
+
+  async read(rel: string, ioDevice: string | null): Promise<CgroupReadback> {
+    const dir = await this.requireCgroup(checkRel(rel));
+    const raw: Record<string, string> = {};
+    const get = async (file: string): Promise<string | null> => {
+      const t = await readText(path.join(dir, file));
+      if (t !== null) raw[file] = t.replace(/\n+$/, "");
+      return t;
+    };
+    const ram = parseLimit(await get("memory.max"));
+    const swap = parseLimit(await get("memory.swap.max"));
+    const weight = Number((await get("cpu.weight")) ?? "100");
+    const [quota, period] = parseCpuMax(await get("cpu.max"));
+    let cpus = ((await get("cpuset.cpus")) ?? "").trim();
+    if (!cpus) cpus = ((await get("cpuset.cpus.effective")) ?? "").trim();
+    const numproc = parseLimit(await get("pids.max"));
+    let ioweight = parseWeight(await get("io.weight"));
+    if (ioweight === null) ioweight = parseWeight(await get("io.bfq.weight"));
+    let iolimit: CgroupReadback["iolimit"] = null;
+    let iopslimit: CgroupReadback["iopslimit"] = null;
+    if (ioDevice) {
+      const rule = parseIoMax(await get("io.max"), ioDevice);
+      if (rule) {
+        if (rule.rbps !== null || rule.wbps !== null) iolimit = { read: rule.rbps ?? 0, write: rule.wbps ?? 0 };
+        if (rule.riops !== null || rule.wiops !== null) iopslimit = { read: rule.riops ?? 0, write: rule.wiops ?? 0 };
+      }
+    }
+    return {
+      ram,
+      swap,
+      cpuunits: weightToCpuunits(Number.isFinite(weight) ? weight : 100),
+      cpulimit: quotaToCpulimit(quota, period),
+      cpus,
+      numproc,
+      ioweight,
+      iolimit,
+      iopslimit,
+      raw,
+    };
+  }
+
+  async counters(rel: string): Promise<Beancounter[]> {
+    const dir = await this.requireCgroup(checkRel(rel));
+    const rd = (file: string) => readText(path.join(dir, file));
+    const n = (t: string | null): number | null => {
+      if (t === null) return null;
+      const v = Number(t.trim());
+      return Number.isFinite(v) ? v : null;
+    };
+    const rows: Beancounter[] = [];
+
+    const cur = n(await rd("memory.current")) ?? 0;
+    const ev = parseKeyed(await rd("memory.events"));
+    rows.push({
+      resource: "memory",
+      held: cur,
+      maxheld: Math.max(n(await rd("memory.peak")) ?? cur, cur),
+      limit: parseLimit(await rd("memory.max")),
+      // "max" counts every time usage hit memory.max; an OOM ("oom") always follows such a hit, so it is a
+      // subset — max() rather than a sum, which would count one failure twice.
+      failcnt: Math.max(ev.get("max") ?? 0, ev.get("oom") ?? 0),
+      unit: "bytes",
+    });
+
+    const swapCur = n(await rd("memory.swap.current"));
+    if (swapCur !== null) {
+      rows.push({
+        resource: "swap",
+        held: swapCur,
+        maxheld: Math.max(n(await rd("memory.swap.peak")) ?? swapCur, swapCur),
+        limit: parseLimit(await rd("memory.swap.max")),
+        failcnt: parseKeyed(await rd("memory.swap.events")).get("max") ?? 0,
+        unit: "bytes",
+      });
+    }
+
+    const pidsCur = n(await rd("pids.current"));
+    if (pidsCur !== null) {
+      rows.push({
+        resource: "numproc",
+        held: pidsCur,
+        maxheld: Math.max(n(await rd("pids.peak")) ?? pidsCur, pidsCur),
+        limit: parseLimit(await rd("pids.max")),
+        failcnt: parseKeyed(await rd("pids.events")).get("max") ?? 0,
+        unit: "count",
+      });
+    }
+
+    const cpuStat = await rd("cpu.stat");
+    if (cpuStat !== null) {
+      const st = parseKeyed(cpuStat);
+      const usec = st.get("usage_usec") ?? 0;
+      rows.push({ resource: "cpu", held: usec, maxheld: usec, limit: null, failcnt: st.get("nr_throttled") ?? 0, unit: "usec" });
+    }
+
+    const ioStat = await rd("io.stat");
+    if (ioStat !== null) {
+      const bytes = parseIoStatBytes(ioStat);
+      rows.push({ resource: "blkio", held: bytes, maxheld: bytes, limit: null, failcnt: 0, unit: "bytes" });
+    }
+    return rows;
+  }
+
+  async pids(rel: string): Promise<number[]> {
+    return procsRecursive(this.path(rel));
+  }
+
+  async exists(rel: string): Promise<boolean> {
+    return isDir(this.path(rel));
+  }
+
+  async remove(rel: string): Promise<void> {
+    const r = checkRel(rel);
+    const dir = this.path(r);
+    await removeTree((await isDir(dir)) ? [dir] : [], r, this.removeGraceMs);
+  }
+}

@@ -1,0 +1,474 @@
+/**
+ * The template store: `<dir>/<name>.tar.zst` (or .tar.gz/.tar.xz/.tar as imported) + `<dir>/<name>.json`,
+ * unpacked on demand into a sealed storage volume that containers snapshot.
+ *
+ * Crash safety: every file is produced under a temp name in the same directory
+ * (`.tmp.<pid>.<rand>.<kind>.<name>`) and renamed into place; the metadata JSON is the commit point
+ * (written last on create, removed before the tarball on delete). Leftovers of a crashed process — temp
+ * files, half-built trees (with anything still mounted under them), half-unpacked volumes (an "unpack"
+ * marker), tarballs without metadata — are removed at the next operation (or by cleanupTemp()).
+ * Operations on one name are serialised inside the process.
+ */
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join, resolve as resolvePath } from "node:path";
+import { EngineError, wrapError } from "../errors.js";
+import type { StorageDriver } from "../drivers/storage/types.js";
+import { buildBusyboxRootfs } from "./busybox.js";
+import {
+  buildDebianRootfs,
+  DEFAULT_MIRROR,
+  DEFAULT_SUITE,
+  fsyncPath,
+  releaseTemp,
+  removeTree,
+  staleTemps,
+  tempPath,
+  writeFileAtomic,
+} from "./debian.js";
+import {
+  COMPRESSION_EXT,
+  detectCompression,
+  HALT_SIGNAL,
+  hostArch,
+  inspectTarball,
+  packRootfs,
+  sha256File,
+  templateNameFromFile,
+  unpackTarball,
+  type Compression,
+} from "./import.js";
+import type { InitKind, LogFn, TemplateMeta, TemplateStoreApi } from "./types.js";
+
+export const TEMPLATE_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const TEMPLATE_NAME_RULE =
+  "1-64 characters: lower-case letters, digits, '.', '_' and '-', starting with a letter or digit";
+
+/** Throws TEMPLATE_INVALID unless `name` follows TEMPLATE_NAME_RULE. */
+export function validateTemplateName(name: unknown): string {
+  if (typeof name !== "string" || !TEMPLATE_NAME_RE.test(name)) {
+    throw new EngineError("TEMPLATE_INVALID", `Invalid template name ${JSON.stringify(name)}: use ${TEMPLATE_NAME_RULE} (e.g. "debian-12")`);
+  }
+  return name;
+}
+
+/** Tarball extensions the store recognises, in lookup order. */
+const EXTS: readonly string[] = [".tar.zst", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar"];
+
+const INIT_KINDS: readonly InitKind[] = ["busybox", "systemd", "sysvinit", "unknown"];
+
+function isMeta(v: unknown): v is TemplateMeta {
+  if (typeof v !== "object" || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return (
+    typeof m.name === "string" &&
+    typeof m.distro === "string" &&
+    typeof m.release === "string" &&
+    typeof m.arch === "string" &&
+    INIT_KINDS.includes(m.init as InitKind) &&
+    typeof m.haltSignal === "string" &&
+    (m.source === "built" || m.source === "imported") &&
+    typeof m.sizeBytes === "number" &&
+    typeof m.sha256 === "string" &&
+    typeof m.createdAt === "string"
+  );
+}
+
+export interface TemplateStoreOptions {
+  /** Holds `<name>.tar.zst` (or as imported) + `<name>.json`. Created (0700) if missing. */
+  dir: string;
+  storage: StorageDriver;
+  /** Debian mirror for buildDebian (default http://deb.debian.org/debian). */
+  mirror?: string;
+}
+
+interface Produced {
+  compression: Compression;
+  distro: string;
+  release: string;
+  arch: string;
+  init: InitKind;
+  haltSignal: string;
+}
+
+const noLog: LogFn = () => {};
+
+// Shared by every TemplateStore in this process, so two instances on the same directory never run two
+// operations on one name at once (temp paths in use are tracked by tempPath/releaseTemp).
+/** `<dir>\0<name>` → number of operations in progress */
+const BUSY = new Map<string, number>();
+const LOCKS = new Map<string, Promise<unknown>>();
+
+export class TemplateStore implements TemplateStoreApi {
+  readonly dir: string;
+  readonly storage: StorageDriver;
+  readonly mirror: string;
+  private dirReady: Promise<void> | null = null;
+
+  constructor(opts: TemplateStoreOptions) {
+    this.dir = resolvePath(opts.dir);
+    this.storage = opts.storage;
+    this.mirror = opts.mirror ?? DEFAULT_MIRROR;
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // reading
+
+  async list(): Promise<TemplateMeta[]> {
+    await this.prepare();
+    const out: TemplateMeta[] = [];
+    for (const f of await readdir(this.dir)) {
+      if (!f.endsWith(".json") || f.startsWith(".")) continue;
+      const name = f.slice(0, -5);
+      if (!TEMPLATE_NAME_RE.test(name)) continue;
+      const m = await this.readMeta(name).catch(() => null); // a corrupt file is reported by get()
+      if (m) out.push(m);
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async get(name: string): Promise<TemplateMeta> {
+    validateTemplateName(name);
+    await this.prepare();
+    const m = await this.readMeta(name);
+    if (m) return m;
+    const names = (await this.list()).map((t) => t.name);
+    throw new EngineError(
+      "TEMPLATE_NOT_FOUND",
+      `Template ${name} not found. Available templates: ${names.length > 0 ? names.join(", ") : "none (build or import one first)"}`,
+      { details: { name, available: names } },
+    );
+  }
+
+  /** Path of the template's tarball. Throws TEMPLATE_NOT_FOUND / TEMPLATE_INVALID (metadata without tarball). */
+  async tarballPath(name: string): Promise<string> {
+    await this.get(name);
+    const p = await this.findTarball(name);
+    if (!p) {
+      throw new EngineError("TEMPLATE_INVALID", `The tarball of template ${name} is missing from ${this.dir}; delete the template and build or import it again`);
+    }
+    return p;
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // creating
+
+  async buildBusybox(name = "busybox", log: LogFn = noLog): Promise<TemplateMeta> {
+    return this.create(name, "built", log, async (tmpTar) => {
+      const build = this.temp("build", name);
+      try {
+        const t0 = Date.now();
+        const { version } = await buildBusyboxRootfs(build, {}, log);
+        await packRootfs(build, tmpTar, { forceRoot: true });
+        log(`built and packed busybox ${version} in ${Date.now() - t0} ms`);
+        return { compression: "zstd", distro: "busybox", release: version, arch: hostArch(), init: "busybox", haltSignal: HALT_SIGNAL.busybox };
+      } finally {
+        await this.removeTemp(build, log);
+      }
+    });
+  }
+
+  async buildDebian(opts: { name?: string; suite?: string; mirror?: string } = {}, log: LogFn = noLog): Promise<TemplateMeta> {
+    const suite = opts.suite ?? DEFAULT_SUITE;
+    const name = opts.name ?? (suite === DEFAULT_SUITE ? "debian-12" : `debian-${suite}`);
+    return this.create(name, "built", log, async (tmpTar) => {
+      const build = this.temp("build", name);
+      try {
+        const { distro, release } = await buildDebianRootfs(build, { suite, mirror: opts.mirror ?? this.mirror }, log);
+        const t0 = Date.now();
+        await packRootfs(build, tmpTar);
+        log(`packed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        return { compression: "zstd", distro, release, arch: hostArch(), init: "systemd", haltSignal: HALT_SIGNAL.systemd };
+      } finally {
+        await this.removeTemp(build, log);
+      }
+    });
+  }
+
+  async importTarball(file: string, opts: { name?: string } = {}, log: LogFn = noLog): Promise<TemplateMeta> {
+    const name = opts.name ?? templateNameFromFile(file);
+    if (opts.name === undefined && !TEMPLATE_NAME_RE.test(name)) {
+      throw new EngineError(
+        "TEMPLATE_INVALID",
+        `Cannot derive a template name from ${JSON.stringify(file)} (got ${JSON.stringify(name)}); pass a name: ${TEMPLATE_NAME_RULE}`,
+      );
+    }
+    try {
+      await stat(file);
+    } catch (e) {
+      throw new EngineError("TEMPLATE_INVALID", `Cannot read ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    return this.create(name, "imported", log, async (tmpTar) => {
+      // Copy first, then inspect the copy: what is validated is exactly what is stored.
+      await copyFile(file, tmpTar);
+      const info = await inspectTarball(tmpTar, log);
+      log(`import ${name}: ${info.distro} ${info.release} ${info.arch}, init ${info.init} (${info.haltSignal}), ${info.entries} entries`);
+      return info;
+    });
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // volumes
+
+  async ensureVolume(name: string, log: LogFn = noLog): Promise<void> {
+    validateTemplateName(name);
+    await this.prepare();
+    await this.withName(name, async () => {
+      await this.get(name);
+      if (await this.storage.templateVolumeExists(name)) {
+        log(`template volume ${name} already present`);
+        return;
+      }
+      const tar = await this.tarballPath(name);
+      // The marker says "a volume is being unpacked": if we crash, the next run deletes the half volume.
+      const marker = this.temp("unpack", name);
+      await writeFileAtomicRaw(marker, name);
+      let created = false;
+      try {
+        const t0 = Date.now();
+        // A half-made volume (crash, failed unpack) reports "missing" but blocks create: clear it first.
+        await this.storage.deleteTemplateVolume(name);
+        const path = await this.storage.createTemplateVolume(name);
+        created = true;
+        try {
+          await unpackTarball(tar, path);
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          if (/No space left on device|Disk quota exceeded/i.test(msg)) {
+            throw new EngineError("NO_SPACE", `Not enough space in the ${this.storage.name} pool to unpack template ${name}`, { cause: e });
+          }
+          throw wrapError(e, `Could not unpack template ${name} into ${path}`, "HOST_TOOL_FAILED");
+        }
+        await this.storage.sealTemplateVolume(name);
+        log(`unpacked template ${name} into ${path} in ${Date.now() - t0} ms`);
+      } catch (e) {
+        if (created) {
+          await this.storage.deleteTemplateVolume(name).catch((d) => log(`could not delete half-made volume ${name}: ${(d as Error).message}`));
+        }
+        throw e;
+      } finally {
+        await rm(marker, { force: true });
+        releaseTemp(marker);
+      }
+    });
+  }
+
+  async delete(name: string, inUseBy: number[]): Promise<void> {
+    validateTemplateName(name);
+    if (inUseBy.length > 0) {
+      const ids = [...inUseBy].sort((a, b) => a - b);
+      throw new EngineError(
+        "TEMPLATE_IN_USE",
+        `template ${name} is used by ${ids.length === 1 ? "container" : "containers"} ${ids.join(", ")}; destroy or reinstall ${ids.length === 1 ? "it" : "them"} first`,
+        { details: { name, ctids: ids } },
+      );
+    }
+    await this.prepare();
+    await this.withName(name, async () => {
+      // Order: volume, metadata (the commit point), tarball. A crash in between leaves either a
+      // template whose volume is re-made on demand, or an orphan tarball that cleanup removes.
+      await this.storage.deleteTemplateVolume(name);
+      await rm(join(this.dir, `${name}.json`), { force: true });
+      await fsyncPath(this.dir);
+      for (const ext of EXTS) await rm(join(this.dir, name + ext), { force: true });
+    });
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // leftovers
+
+  /**
+   * Remove leftovers of crashed operations: temp files/trees (unmounting anything under them), volumes
+   * whose unpacking never finished, and tarballs without metadata. Returns what was removed.
+   */
+  async cleanupTemp(log: LogFn = noLog): Promise<string[]> {
+    await this.ensureDir();
+    const removed: string[] = [];
+    for (const t of await staleTemps(this.dir)) {
+      // temps of an operation in progress here (the metadata temp is named "<name>.json")
+      if (this.isBusy(t.kind === "json" ? t.name.replace(/\.json$/, "") : t.name)) continue;
+      try {
+        if (t.kind === "unpack") {
+          log(`deleting half-unpacked template volume ${t.name}`);
+          await this.storage.deleteTemplateVolume(t.name);
+        }
+        await removeTree(t.path, log);
+        removed.push(t.path);
+      } catch (e) {
+        log(`could not remove leftover ${t.path}: ${(e as Error).message}`);
+      }
+    }
+    // tarballs without metadata: a crash between renaming the tarball and writing the metadata
+    for (const f of await readdir(this.dir)) {
+      if (f.startsWith(".")) continue;
+      const ext = EXTS.find((e) => f.endsWith(e));
+      if (!ext) continue;
+      const name = f.slice(0, -ext.length);
+      if (!TEMPLATE_NAME_RE.test(name) || this.isBusy(name)) continue;
+      try {
+        await stat(join(this.dir, `${name}.json`));
+      } catch {
+        log(`removing orphan tarball ${f}`);
+        await rm(join(this.dir, f), { force: true });
+        removed.push(join(this.dir, f));
+      }
+    }
+    return removed;
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // internals
+
+  private ensureDir(): Promise<void> {
+    if (!this.dirReady) {
+      this.dirReady = mkdir(this.dir, { recursive: true, mode: 0o700 }).then(
+        () => undefined,
+        (e: unknown) => {
+          this.dirReady = null;
+          throw wrapError(e, `Cannot create the template directory ${this.dir}`);
+        },
+      );
+    }
+    return this.dirReady;
+  }
+
+  /** Directory exists and crash leftovers are gone. */
+  private async prepare(): Promise<void> {
+    await this.ensureDir();
+    await this.cleanupTemp();
+  }
+
+  private temp(kind: "tar" | "build" | "unpack", name: string): string {
+    return tempPath(this.dir, kind, name);
+  }
+
+  private async removeTemp(p: string, log: LogFn): Promise<void> {
+    try {
+      await removeTree(p, log);
+      releaseTemp(p);
+    } catch (e) {
+      // stays in `active` only until this process exits; the next process cleans it up
+      log(`could not remove ${p}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Serialise operations on one name within this process. */
+  private async withName<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const key = `${this.dir}\0${name}`;
+    const prev = LOCKS.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chained = prev.then(() => mine);
+    LOCKS.set(key, chained);
+    BUSY.set(key, (BUSY.get(key) ?? 0) + 1);
+    try {
+      await prev.catch(() => {});
+      return await fn();
+    } finally {
+      const n = (BUSY.get(key) ?? 1) - 1;
+      if (n <= 0) BUSY.delete(key);
+      else BUSY.set(key, n);
+      release();
+      if (LOCKS.get(key) === chained) LOCKS.delete(key);
+    }
+  }
+
+  private isBusy(name: string): boolean {
+    return BUSY.has(`${this.dir}\0${name}`);
+  }
+
+  private async readMeta(name: string): Promise<TemplateMeta | null> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, `${name}.json`), "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw wrapError(e, `Cannot read the metadata of template ${name}`);
+    }
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      throw new EngineError("TEMPLATE_INVALID", `The metadata of template ${name} is corrupt (${(e as Error).message}); delete the template and build or import it again`);
+    }
+    if (!isMeta(v) || v.name !== name) {
+      throw new EngineError("TEMPLATE_INVALID", `The metadata of template ${name} is incomplete; delete the template and build or import it again`);
+    }
+    return v;
+  }
+
+  private async findTarball(name: string): Promise<string | null> {
+    for (const ext of EXTS) {
+      const p = join(this.dir, name + ext);
+      try {
+        if ((await stat(p)).isFile()) return p;
+      } catch {
+        /* next */
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Shared create path: refuse an existing name, let `produce` write the tarball to a temp path, then
+   * rename it into place and write the metadata last.
+   */
+  private async create(
+    name: string,
+    source: TemplateMeta["source"],
+    log: LogFn,
+    produce: (tmpTar: string) => Promise<Produced>,
+  ): Promise<TemplateMeta> {
+    validateTemplateName(name);
+    await this.prepare();
+    return this.withName(name, async () => {
+      if (await this.readMeta(name).catch(() => true)) {
+        throw new EngineError("TEMPLATE_EXISTS", `Template ${name} already exists; delete it first (or use another name)`, { details: { name } });
+      }
+      const tmpTar = this.temp("tar", name);
+      try {
+        const info = await produce(tmpTar);
+        // the produced file's real format decides the extension (an import keeps its compression)
+        const compression = await detectCompression(tmpTar);
+        await fsyncPath(tmpTar);
+        const [sha256, st] = await Promise.all([sha256File(tmpTar), stat(tmpTar)]);
+        // a volume left from an earlier template of the same name would be stale
+        if (await this.storage.templateVolumeExists(name)) {
+          log(`deleting stale template volume ${name}`);
+          await this.storage.deleteTemplateVolume(name);
+        }
+        for (const ext of EXTS) await rm(join(this.dir, name + ext), { force: true });
+        await rename(tmpTar, join(this.dir, name + COMPRESSION_EXT[compression]));
+        await fsyncPath(this.dir);
+        const meta: TemplateMeta = {
+          name,
+          distro: info.distro,
+          release: info.release,
+          arch: info.arch,
+          init: info.init,
+          haltSignal: info.haltSignal,
+          source,
+          sizeBytes: st.size,
+          sha256,
+          createdAt: new Date().toISOString(),
+        };
+        await writeFileAtomic(this.dir, `${name}.json`, JSON.stringify(meta, null, 2) + "\n", 0o600);
+        log(`template ${name}: ${(st.size / 1024 / 1024).toFixed(1)} MiB, sha256 ${sha256.slice(0, 12)}…`);
+        return meta;
+      } finally {
+        await rm(tmpTar, { force: true });
+        releaseTemp(tmpTar);
+      }
+    });
+  }
+}
+
+/** Small marker file, fsynced (its directory entry is synced by the following operations). */
+async function writeFileAtomicRaw(path: string, data: string): Promise<void> {
+  const fh = await open(path, "wx", 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

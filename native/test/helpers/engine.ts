@@ -1,0 +1,184 @@
+/**
+ * Runs a real engine daemon for root tests: its own network namespace (created here, removed after),
+ * its own state dir, btrfs loop pool, socket and cgroup parent, so tests never touch the host's
+ * network or the production engine. `kill9()`/`start()` let crash tests restart it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, openSync, closeSync } from "node:fs";
+import { mkdtemp, readdir, rm, rmdir } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { run } from "../../src/exec.js";
+import { EngineClient } from "../../src/protocol/client.js";
+import { createStorage } from "../../src/drivers/storage/index.js";
+
+export const REPO = path.resolve(import.meta.dirname, "../../..");
+const V1_CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd"];
+
+export interface TestEngine {
+  id: string;
+  netns: string;
+  stateDir: string;
+  cgroupParent: string;
+  client: EngineClient;
+  env: NodeJS.ProcessEnv;
+  pid(): number | null;
+  start(extraEnv?: NodeJS.ProcessEnv): Promise<void>;
+  /** SIGKILL the daemon and wait for it to exit. */
+  kill9(): Promise<void>;
+  /** Wait for the daemon to exit by itself (e.g. a failpoint killed it); returns its signal. */
+  waitExit(): Promise<NodeJS.Signals | number | null>;
+  /** Run a command inside the engine's network namespace (lxc-* tools need it). */
+  inNetns(cmd: string, args: string[]): ReturnType<typeof run>;
+  cleanup(): Promise<void>;
+  log(): Promise<string>;
+}
+
+export async function startTestEngine(opts: { poolSize?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
+  const id = randomBytes(3).toString("hex");
+  const netns = `ovzt-${id}`;
+  await run("ip", ["netns", "add", netns]);
+  await run("ip", ["-n", netns, "link", "set", "lo", "up"]);
+  const stateDir = await mkdtemp(`/var/tmp/ovzt-${id}-`);
+  const cgroupParent = `ovzt-${id}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    OVZ_STATE_DIR: stateDir,
+    OVZ_SOCKET: path.join(stateDir, "engine.sock"),
+    OVZ_SOCKET_GROUP: "",
+    OVZ_CGROUP_PARENT: cgroupParent,
+    OVZ_POOL_SIZE: opts.poolSize ?? "3G",
+    OVZ_STOP_TIMEOUT: "10",
+    // test pools are small (3 GiB) while the default disk limit is 10 GiB: allow thin provisioning
+    OVZ_DISK_OVERCOMMIT: "20",
+    ...opts.env,
+  };
+  let child: ChildProcess | null = null;
+  let exited: Promise<NodeJS.Signals | number | null> = Promise.resolve(null);
+  let client = new EngineClient(env.OVZ_SOCKET!);
+
+  const te: TestEngine = {
+    id,
+    netns,
+    stateDir,
+    cgroupParent,
+    get client() {
+      return client;
+    },
+    env,
+    pid: () => child?.pid ?? null,
+    async start(extraEnv = {}) {
+      const logFd = openSync(path.join(stateDir, "engine.log"), "a");
+      child = spawn("nsenter", [`--net=/run/netns/${netns}`, "--", process.execPath, "--import", "tsx", "native/src/main.ts"], {
+        cwd: REPO,
+        env: { ...env, ...extraEnv },
+        stdio: ["ignore", logFd, logFd],
+      });
+      closeSync(logFd);
+      const c = child;
+      exited = new Promise((resolve) => c.once("exit", (code, sig) => resolve(sig ?? code)));
+      client.close();
+      client = new EngineClient(env.OVZ_SOCKET!);
+      await waitForSocket(env.OVZ_SOCKET!, exited, () => te.log());
+    },
+    async kill9() {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
+    waitExit: () => exited,
+    inNetns: (cmd, args) => run("nsenter", [`--net=/run/netns/${netns}`, "--", cmd, ...args], { allowFailure: true }),
+    async log() {
+      return run("tail", ["-n", "40", path.join(stateDir, "engine.log")], { allowFailure: true }).then((r) => r.stdout);
+    },
+    async cleanup() {
+      try {
+        if (!child || child.exitCode !== null || child.signalCode !== null) await te.start().catch(() => {});
+        for (const c of await client.call("container.list", {}).catch(() => [])) {
+          await client.call("container.destroy", { ctid: c.ctid, force: true }).catch(() => {});
+        }
+      } finally {
+        client.close();
+        if (child && child.exitCode === null && child.signalCode === null) {
+          child.kill("SIGTERM");
+          await exited;
+        }
+        const storage = createStorage({ driver: "btrfs", root: path.join(stateDir, "pool"), image: { path: path.join(stateDir, "pool.img"), sizeBytes: 3 * 1024 ** 3 } });
+        await storage.teardown().catch(() => {});
+        for (const ctl of V1_CONTROLLERS) {
+          for (const p of [cgroupParent, `${cgroupParent}.monitor`]) await removeCgroupTree(`/sys/fs/cgroup/${ctl}/${p}`);
+        }
+        await removeCgroupTree(`/sys/fs/cgroup/unified/${cgroupParent}`);
+        await run("ip", ["netns", "del", netns], { allowFailure: true });
+        await rm(stateDir, { recursive: true, force: true });
+      }
+    },
+  };
+  await te.start();
+  return te;
+}
+
+async function removeCgroupTree(dir: string): Promise<void> {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) await removeCgroupTree(path.join(dir, e.name));
+  await rmdir(dir).catch(() => {});
+}
+
+async function waitForSocket(sock: string, exited: Promise<unknown>, log: () => Promise<string>): Promise<void> {
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (dead) throw new Error(`engine exited during start-up:\n${await log()}`);
+    if (existsSync(sock)) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = net.createConnection(sock, () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on("error", () => resolve(false));
+      });
+      if (ok) return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`engine did not open its socket within 60 s:\n${await log()}`);
+}
+
+/** Every trace a container can leave on the host; empty when the container is fully gone. */
+export async function leftovers(te: TestEngine, ctid: number): Promise<string[]> {
+  const found: string[] = [];
+  for (const ctl of V1_CONTROLLERS) {
+    for (const p of [`${te.cgroupParent}/${ctid}`, `${te.cgroupParent}.monitor/${ctid}`]) {
+      if (existsSync(`/sys/fs/cgroup/${ctl}/${p}`)) found.push(`cgroup ${ctl}/${p}`);
+    }
+  }
+  const pool = path.join(te.stateDir, "pool");
+  if (existsSync(path.join(pool, "containers", String(ctid)))) found.push(`volume dir containers/${ctid}`);
+  const subs = await run("btrfs", ["subvolume", "list", "-o", path.join(pool, "containers")], { allowFailure: true });
+  if (new RegExp(`path (\\S*/)?containers/${ctid}$`, "m").test(subs.stdout)) found.push(`btrfs subvolume containers/${ctid}`);
+  if (existsSync(path.join(te.stateDir, "lxc", String(ctid)))) found.push(`lxc dir ${ctid}`);
+  if (existsSync(path.join(te.stateDir, "containers", `${ctid}.json`))) found.push(`record ${ctid}.json`);
+  const mounts = await run("cat", ["/proc/mounts"]);
+  if (mounts.stdout.includes(path.join(pool, "containers", String(ctid)))) found.push("mount of the rootfs");
+  const journal = await readdir(path.join(te.stateDir, "journal")).catch(() => [] as string[]);
+  if (journal.length) found.push(`journal entries: ${journal.join(",")}`);
+  const st = await te.inNetns("lxc-info", ["-n", String(ctid), "-P", path.join(te.stateDir, "lxc"), "-s", "-H"]);
+  if (st.stdout.trim() === "RUNNING") found.push("LXC still reports it RUNNING");
+  return found;
+}
+
+/** Count btrfs qgroups of the pool whose subvolume is gone (stale qgroups leak accounting). */
+export async function staleQgroups(te: TestEngine): Promise<string[]> {
+  const pool = path.join(te.stateDir, "pool");
+  const q = await run("btrfs", ["qgroup", "show", "--raw", pool], { allowFailure: true });
+  const subs = await run("btrfs", ["subvolume", "list", pool], { allowFailure: true });
+  const ids = new Set([...subs.stdout.matchAll(/^ID (\d+)/gm)].map((m) => m[1]));
+  return [...q.stdout.matchAll(/^0\/(\d+)\s/gm)].map((m) => m[1]!).filter((id) => id !== "5" && !ids.has(id));
+}
