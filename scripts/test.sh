@@ -9,4 +9,12 @@ export NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
 echo "== tests"
-npx vitest run "$@"
+mkdir -p test-results
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=$?
+# One plain closing line: "N passed, N failed, N skipped".
+node -e '
+  const r = require("./test-results/vitest.json");
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' || true
+exit $status
