@@ -16,6 +16,8 @@ export interface RunOptions {
   cwd?: string;
   /** Cap on captured stdout/stderr bytes each (default 4 MiB). */
   maxOutput?: number;
+  /** Called with each non-empty output line (stdout and stderr) as it arrives, e.g. to stream a build log. */
+  onLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -37,6 +39,21 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     const err: Buffer[] = [];
     let outLen = 0;
     let errLen = 0;
+    const partial = { out: "", err: "" };
+    const emit = (l: string) => {
+      if (!opts.onLine || l.trim() === "") return;
+      try {
+        opts.onLine(l);
+      } catch {
+        /* a failing logger must not break the command */
+      }
+    };
+    const feed = (which: "out" | "err", d: Buffer) => {
+      if (!opts.onLine) return;
+      const lines = (partial[which] + d.toString("utf8")).split(/\r?\n/);
+      partial[which] = lines.pop() ?? "";
+      for (const l of lines) emit(l);
+    };
     let timedOut = false;
     const timer =
       opts.timeoutMs !== undefined
@@ -46,10 +63,12 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
           }, opts.timeoutMs)
         : undefined;
     child.stdout.on("data", (d: Buffer) => {
+      feed("out", d);
       if (outLen < max) out.push(d);
       outLen += d.length;
     });
     child.stderr.on("data", (d: Buffer) => {
+      feed("err", d);
       if (errLen < max) err.push(d);
       errLen += d.length;
     });
@@ -59,6 +78,8 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
+      emit(partial.out);
+      emit(partial.err);
       const res: RunResult = {
         code: code ?? -1,
         signal,

@@ -7,7 +7,6 @@
  * as leftovers, unmounting everything under a build dir, and removing a tree without leaving its
  * filesystem.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
 import { chmod, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
@@ -183,55 +182,8 @@ export async function staleTemps(dir: string, active: ReadonlySet<string> = ACTI
 // Running debootstrap with its output streamed
 
 /** Run a command, passing each output line (stdout and stderr) to `log`. Throws HOST_TOOL_FAILED with the last lines. */
-export function runStreaming(cmd: string, args: readonly string[], log: LogFn, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env });
-    const tail: string[] = [];
-    const partial = { out: "", err: "" };
-    const feed = (which: "out" | "err", d: Buffer) => {
-      const text = partial[which] + d.toString("utf8");
-      const lines = text.split(/\r?\n/);
-      partial[which] = lines.pop() ?? "";
-      for (const l of lines) emit(l);
-    };
-    const emit = (l: string) => {
-      if (l.trim() === "") return;
-      tail.push(l);
-      if (tail.length > 20) tail.shift();
-      try {
-        log(l);
-      } catch {
-        /* a failing logger must not break the build */
-      }
-    };
-    let timedOut = false;
-    const timer =
-      opts.timeoutMs !== undefined
-        ? setTimeout(() => {
-            timedOut = true;
-            child.kill("SIGKILL");
-          }, opts.timeoutMs)
-        : undefined;
-    child.stdout.on("data", (d: Buffer) => feed("out", d));
-    child.stderr.on("data", (d: Buffer) => feed("err", d));
-    child.on("error", (e) => {
-      if (timer) clearTimeout(timer);
-      reject(new EngineError("HOST_TOOL_FAILED", `Could not run ${cmd}: ${e.message}. Is it installed?`, { cause: e }));
-    });
-    child.on("close", (code) => {
-      if (timer) clearTimeout(timer);
-      emit(partial.out);
-      emit(partial.err);
-      if (timedOut) reject(new EngineError("TIMEOUT", `${cmd} did not finish within ${opts.timeoutMs} ms`));
-      else if (code !== 0)
-        reject(
-          new EngineError("HOST_TOOL_FAILED", `${cmd} failed (exit ${code}): ${tail.slice(-5).join("\n")}`, {
-            details: { cmd, args: [...args], code },
-          }),
-        );
-      else resolve();
-    });
-  });
+export async function runStreaming(cmd: string, args: readonly string[], log: LogFn, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<void> {
+  await run(cmd, args, { env: opts.env, timeoutMs: opts.timeoutMs, onLine: log, maxOutput: 256 * 1024 });
 }
 
 // ---------------------------------------------------------------------------------------------------------
