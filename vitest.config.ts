@@ -6,7 +6,18 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["native/test/unit/**/*.test.ts"],
+          include: ["native/test/unit/**/*.test.ts", "server/test/unit/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          // Handlers on real databases: SQLite files and a private PostgreSQL cluster (globalSetup).
+          name: "server",
+          include: ["server/test/**/*.db.test.ts"],
+          globalSetup: ["server/test/helpers/global-setup.ts"],
+          env: { OVZ_PANEL_ENGINE: "fake", CHECKPOINT_DISABLE: "1" },
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {

@@ -1,0 +1,24 @@
+export const ROLES = ["admin", "reseller", "customer"] as const;
+export type Role = (typeof ROLES)[number];
+export const TENANT_KINDS = ["platform", "reseller", "customer"] as const;
+export type TenantKind = (typeof TENANT_KINDS)[number];
+
+/** The role a user of a tenant kind has. */
+export const ROLE_OF_KIND: Record<TenantKind, Role> = { platform: "admin", reseller: "reseller", customer: "customer" };
+
+const RANK: Record<Role, number> = { customer: 0, reseller: 1, admin: 2 };
+export function roleAtMost(role: Role, ceiling: Role): boolean {
+  return RANK[role] <= RANK[ceiling];
+}
+
+/** Who is calling: a logged-in user or an API token, always inside one tenant. */
+export interface Actor {
+  userId: string;
+  role: Role;
+  tenantId: string;
+  /** for the audit log: the user's email, or "token:<name> (<email>)" */
+  label: string;
+  via: "session" | "token";
+  sessionId?: string;
+  tokenId?: string;
+}

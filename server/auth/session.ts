@@ -1,0 +1,51 @@
+/**
+ * Server-side sessions. The cookie holds a random token; the database stores only its sha256, so a
+ * leaked database does not leak live sessions. Sessions slide: used in the second half of their life,
+ * they are extended. Cookie: HttpOnly, SameSite=Lax, Path=/, Secure unless OVZ_INSECURE_COOKIES=1.
+ */
+import type { Db } from "../db/client.js";
+import { randomToken, sha256Hex } from "./crypto.js";
+
+export const SESSION_COOKIE = "ovz_session";
+const TTL_MS = 7 * 24 * 3600 * 1000;
+
+export async function createSession(db: Db, userId: string, opts: { secondFactor: boolean; ip: string | null; userAgent: string | null }) {
+  const token = randomToken();
+  const session = await db.session.create({
+    data: { id: sha256Hex(token), userId, secondFactor: opts.secondFactor, expiresAt: new Date(Date.now() + TTL_MS), ip: opts.ip, userAgent: opts.userAgent?.slice(0, 300) ?? null },
+  });
+  return { token, session };
+}
+
+export async function validateSession(db: Db, token: string) {
+  if (!/^[a-z2-7]{16,64}$/.test(token)) return null;
+  const id = sha256Hex(token);
+  const s = await db.session.findUnique({ where: { id }, include: { user: { include: { tenant: true } } } });
+  if (!s) return null;
+  if (s.expiresAt.getTime() <= Date.now() || s.user.disabled || s.user.tenant.disabled) {
+    await db.session.deleteMany({ where: { id } });
+    return null;
+  }
+  if (s.expiresAt.getTime() - Date.now() < TTL_MS / 2) {
+    await db.session.update({ where: { id }, data: { expiresAt: new Date(Date.now() + TTL_MS) } });
+  }
+  return s;
+}
+
+export function sessionCookie(token: string): string {
+  const secure = process.env.OVZ_INSECURE_COOKIES === "1" ? "" : "; Secure";
+  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${TTL_MS / 1000}${secure}`;
+}
+
+export function clearedSessionCookie(): string {
+  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
+}
+
+export function readCookie(header: string | null, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return null;
+}

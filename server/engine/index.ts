@@ -1,0 +1,29 @@
+/**
+ * The one place that decides how the panel reaches a node's engine:
+ *   OVZ_PANEL_ENGINE=socket (default) → EngineClient over the node's Unix socket (the privilege split:
+ *                                        the panel runs unprivileged, the engine as root);
+ *   OVZ_PANEL_ENGINE=fake             → FakeEngine in memory (handler tests, UI development only).
+ */
+import { EngineClient } from "../../native/src/protocol/client.js";
+import { FakeEngine } from "./fake.js";
+import type { EnginePort } from "./port.js";
+
+export type { EnginePort } from "./port.js";
+
+const g = globalThis as unknown as { __ovzEngines?: Map<string, EnginePort> };
+
+export function engineFor(endpoint: string): EnginePort {
+  g.__ovzEngines ??= new Map();
+  let e = g.__ovzEngines.get(endpoint);
+  if (!e) {
+    e = process.env.OVZ_PANEL_ENGINE === "fake" ? new FakeEngine() : new EngineClient(endpoint);
+    g.__ovzEngines.set(endpoint, e);
+  }
+  return e;
+}
+
+/** Tests: drop cached clients (and fake state). */
+export function resetEngines(): void {
+  for (const e of g.__ovzEngines?.values() ?? []) e.close();
+  g.__ovzEngines?.clear();
+}

@@ -1,0 +1,106 @@
+/**
+ * Domain errors of the panel and the one place where they (and engine errors) become tRPC errors.
+ * Handlers throw `new PanelError("QUOTA_EXCEEDED", "…what to do…")`; the error-mapping middleware in
+ * server/trpc/init.ts calls toTRPCError. Anything unexpected becomes INTERNAL_SERVER_ERROR with a generic
+ * sentence (the cause is logged, never shown: it may hold paths or SQL).
+ */
+import { TRPCError } from "@trpc/server";
+import { EngineError, type ErrorCode as EngineCode } from "../native/src/errors.js";
+
+export type PanelCode =
+  | "UNAUTHORIZED" // not logged in / bad token
+  | "SECOND_FACTOR" // password ok, TOTP code still needed
+  | "FORBIDDEN" // logged in, not allowed
+  | "NOT_FOUND" // does not exist or not visible to the caller (never tell which)
+  | "BAD_REQUEST"
+  | "CONFLICT" // state does not allow it (busy, exists, in use)
+  | "QUOTA_EXCEEDED" // reseller allocation or plan would be exceeded
+  | "RATE_LIMITED"
+  | "ENGINE_UNAVAILABLE";
+
+export class PanelError extends Error {
+  constructor(
+    readonly code: PanelCode,
+    message: string,
+    readonly fields?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "PanelError";
+  }
+}
+
+type TrpcCode = TRPCError["code"];
+
+const PANEL_TO_TRPC: Record<PanelCode, TrpcCode> = {
+  UNAUTHORIZED: "UNAUTHORIZED",
+  SECOND_FACTOR: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  BAD_REQUEST: "BAD_REQUEST",
+  CONFLICT: "CONFLICT",
+  QUOTA_EXCEEDED: "FORBIDDEN",
+  RATE_LIMITED: "TOO_MANY_REQUESTS",
+  ENGINE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+};
+
+const ENGINE_TO_TRPC: Record<EngineCode, TrpcCode> = {
+  BAD_REQUEST: "BAD_REQUEST",
+  PROTOCOL_VERSION: "INTERNAL_SERVER_ERROR",
+  UNKNOWN_METHOD: "INTERNAL_SERVER_ERROR",
+  NOT_FOUND: "NOT_FOUND",
+  CTID_IN_USE: "CONFLICT",
+  TEMPLATE_NOT_FOUND: "NOT_FOUND",
+  TEMPLATE_EXISTS: "CONFLICT",
+  TEMPLATE_IN_USE: "CONFLICT",
+  TEMPLATE_INVALID: "BAD_REQUEST",
+  LIMIT_OUT_OF_RANGE: "BAD_REQUEST",
+  UNSUPPORTED: "BAD_REQUEST",
+  NO_SPACE: "CONFLICT",
+  RUNNING: "CONFLICT",
+  NOT_RUNNING: "CONFLICT",
+  FROZEN: "CONFLICT",
+  BUSY: "CONFLICT",
+  TIMEOUT: "TIMEOUT",
+  HOST_TOOL_FAILED: "INTERNAL_SERVER_ERROR",
+  INTERNAL: "INTERNAL_SERVER_ERROR",
+};
+
+/** Extra data the client can read from error.data (field-level form errors, the domain code). */
+export interface ErrorData {
+  domainCode: string;
+  fields?: Record<string, string>;
+}
+
+export class MappedError extends TRPCError {
+  constructor(
+    code: TrpcCode,
+    message: string,
+    readonly data: ErrorData,
+    cause?: unknown,
+  ) {
+    super({ code, message, cause: cause instanceof Error ? cause : undefined });
+  }
+}
+
+export function toTRPCError(err: unknown): TRPCError {
+  if (err instanceof MappedError) return err;
+  if (err instanceof PanelError) return new MappedError(PANEL_TO_TRPC[err.code], err.message, { domainCode: err.code, fields: err.fields }, err);
+  if (err instanceof EngineError) {
+    const engineDown = err.code === "INTERNAL" && /cannot reach the host engine/.test(err.message);
+    if (engineDown) return new MappedError("SERVICE_UNAVAILABLE", err.message, { domainCode: "ENGINE_UNAVAILABLE" }, err);
+    return new MappedError(ENGINE_TO_TRPC[err.code], err.message, { domainCode: `ENGINE_${err.code}` }, err);
+  }
+  if (err instanceof TRPCError) {
+    // zod input errors arrive here as BAD_REQUEST with the ZodError as cause: keep them.
+    return err;
+  }
+  console.error("[panel] unexpected error", err);
+  return new MappedError("INTERNAL_SERVER_ERROR", "The panel hit an unexpected error; it was logged. Try again, and tell the administrator if it persists.", { domainCode: "INTERNAL" }, err);
+}
+
+/** A human sentence for an error stored in an operation's record. */
+export function describeError(err: unknown): string {
+  if (err instanceof PanelError || err instanceof EngineError) return err.message;
+  if (err instanceof TRPCError) return err.message;
+  return "unexpected error (logged by the panel); retry, and tell the administrator if it persists";
+}

@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { dummyHash, hashPassword, verifyPassword } from "../auth/crypto.js";
+import { checkLoginAllowed, recordLogin } from "../auth/rate-limit.js";
+import { clearedSessionCookie, createSession, sessionCookie } from "../auth/session.js";
+import { checkTotp, newTotpSecret, totpUri } from "../auth/totp.js";
+import { PanelError } from "../errors.js";
+import { audit } from "../services/audit.js";
+import { authedProcedure, publicProcedure, router } from "../trpc/init.js";
+import { email, password } from "./schemas.js";
+
+const code = z.string().trim().regex(/^\d{6}$/, "enter the 6-digit code");
+
+export const authRouter = router({
+  login: publicProcedure.input(z.object({ email, password: z.string().min(1, "enter your password").max(256) })).mutation(async ({ ctx, input }) => {
+    if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Login refused: the request came from another site.");
+    await checkLoginAllowed(ctx.db, input.email, ctx.ip);
+    const user = await ctx.db.user.findUnique({ where: { email: input.email }, include: { tenant: true } });
+    const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), input.password);
+    if (!user || !ok || user.disabled || user.tenant.disabled) {
+      await recordLogin(ctx.db, input.email, ctx.ip, false);
+      await audit(ctx, { action: "auth.loginFailed", target: input.email, tenantId: user?.tenantId ?? null, actorLabel: input.email });
+      throw new PanelError("UNAUTHORIZED", user?.disabled || user?.tenant.disabled ? "This account is disabled; contact your provider." : "Wrong email or password.");
+    }
+    await recordLogin(ctx.db, input.email, ctx.ip, true);
+    const { token } = await createSession(ctx.db, user.id, { secondFactor: !user.totpEnabled, ip: ctx.ip, userAgent: ctx.userAgent });
+    ctx.setCookie(sessionCookie(token));
+    await audit(ctx, { action: "auth.login", target: user.email, tenantId: user.tenantId, actorLabel: user.email });
+    return { needsSecondFactor: user.totpEnabled, role: user.role };
+  }),
+
+  verifySecondFactor: publicProcedure.input(z.object({ code })).mutation(async ({ ctx, input }) => {
+    const p = ctx.pendingSecondFactor;
+    if (!p) throw new PanelError("UNAUTHORIZED", "Log in with your password first.");
+    const user = await ctx.db.user.findUniqueOrThrow({ where: { id: p.userId } });
+    await checkLoginAllowed(ctx.db, user.email, ctx.ip);
+    if (!user.totpSecret || !checkTotp(user.totpSecret, input.code)) {
+      await recordLogin(ctx.db, user.email, ctx.ip, false);
+      throw new PanelError("UNAUTHORIZED", "That code is not valid; check your authenticator app's clock and try the current code.", { code: "wrong code" });
+    }
+    await ctx.db.session.update({ where: { id: p.sessionId }, data: { secondFactor: true } });
+    return { ok: true as const, role: user.role };
+  }),
+
+  logout: publicProcedure.mutation(async ({ ctx }) => {
+    const sid = ctx.actor?.sessionId ?? ctx.pendingSecondFactor?.sessionId;
+    if (sid) await ctx.db.session.deleteMany({ where: { id: sid } });
+    ctx.setCookie(clearedSessionCookie());
+    return { ok: true as const };
+  }),
+
+  me: authedProcedure.query(async ({ ctx }) => {
+    const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId }, include: { tenant: true } });
+    return { id: u.id, email: u.email, name: u.name, role: ctx.actor.role, via: ctx.actor.via, totpEnabled: u.totpEnabled, tenant: { id: u.tenant.id, name: u.tenant.name, kind: u.tenant.kind } };
+  }),
+
+  changePassword: authedProcedure.input(z.object({ current: z.string().min(1).max(256), next: password })).mutation(async ({ ctx, input }) => {
+    if (ctx.actor.via !== "session") throw new PanelError("FORBIDDEN", "API tokens cannot change passwords; log in to the panel.");
+    const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
+    if (!(await verifyPassword(u.passwordHash, input.current))) throw new PanelError("BAD_REQUEST", "The current password is wrong.", { current: "wrong password" });
+    await ctx.db.user.update({ where: { id: u.id }, data: { passwordHash: await hashPassword(input.next) } });
+    await ctx.db.session.deleteMany({ where: { userId: u.id, NOT: { id: ctx.actor.sessionId } } });
+    await audit(ctx, { action: "user.changePassword", target: u.email, tenantId: u.tenantId });
+    return { ok: true as const };
+  }),
+
+  totpSetup: authedProcedure.mutation(async ({ ctx }) => {
+    const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
+    if (u.totpEnabled) throw new PanelError("CONFLICT", "Two-factor login is already on; turn it off first to set up a new device.");
+    const secret = newTotpSecret();
+    await ctx.db.user.update({ where: { id: u.id }, data: { totpSecret: secret } });
+    return { secret, uri: totpUri(secret, u.email) };
+  }),
+
+  totpEnable: authedProcedure.input(z.object({ code })).mutation(async ({ ctx, input }) => {
+    const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
+    if (!u.totpSecret) throw new PanelError("CONFLICT", "Start the two-factor setup first.");
+    if (!checkTotp(u.totpSecret, input.code)) throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
+    await ctx.db.user.update({ where: { id: u.id }, data: { totpEnabled: true } });
+    if (ctx.actor.sessionId) await ctx.db.session.update({ where: { id: ctx.actor.sessionId }, data: { secondFactor: true } });
+    await audit(ctx, { action: "user.totpEnable", target: u.email, tenantId: u.tenantId });
+    return { ok: true as const };
+  }),
+
+  totpDisable: authedProcedure.input(z.object({ code })).mutation(async ({ ctx, input }) => {
+    const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
+    if (!u.totpEnabled || !u.totpSecret) throw new PanelError("CONFLICT", "Two-factor login is not on.");
+    if (!checkTotp(u.totpSecret, input.code)) throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
+    await ctx.db.user.update({ where: { id: u.id }, data: { totpEnabled: false, totpSecret: null } });
+    await audit(ctx, { action: "user.totpDisable", target: u.email, tenantId: u.tenantId });
+    return { ok: true as const };
+  }),
+});

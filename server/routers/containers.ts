@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { PanelError } from "../errors.js";
+import * as svc from "../services/containers.js";
+import { effectiveLimits, parseJson, planTemplates, templateName } from "../services/limits.js";
+import { authedProcedure, containerProcedure, roleProcedure, router } from "../trpc/init.js";
+import { hostname, id, password } from "./schemas.js";
+
+const anyRole = ["admin", "reseller", "customer"] as const;
+
+export const containersRouter = router({
+  /** Scoped to the caller's tenants; optional filter by one visible tenant. */
+  list: authedProcedure.input(z.object({ tenantId: id.optional(), take: z.number().int().min(1).max(2000).default(500), skip: z.number().int().min(0).default(0) }).optional()).query(async ({ ctx, input }) => {
+    const visible = ctx.scope;
+    const where =
+      input?.tenantId !== undefined
+        ? visible === null || visible.includes(input.tenantId) ? { tenantId: input.tenantId } : { tenantId: "__none__" }
+        : visible === null ? {} : { tenantId: { in: visible } };
+    const rows = await ctx.db.container.findMany({
+      where,
+      orderBy: { ctid: "asc" },
+      take: input?.take ?? 500,
+      skip: input?.skip ?? 0,
+      select: { id: true, ctid: true, hostname: true, template: true, state: true, createdAt: true, tenant: { select: { id: true, name: true } }, plan: { select: { id: true, name: true } }, node: { select: { id: true, name: true } } },
+    });
+    return rows;
+  }),
+
+  get: containerProcedure(...anyRole).query(async ({ ctx }) => {
+    const c = ctx.container;
+    const state = await svc.syncState(ctx.db, c);
+    return {
+      id: c.id, ctid: c.ctid, hostname: c.hostname, template: c.template, state, createdAt: c.createdAt,
+      tenant: { id: c.tenant.id, name: c.tenant.name },
+      node: { id: c.node.id, name: c.node.name },
+      plan: { id: c.plan.id, name: c.plan.name, templates: planTemplates(c.plan) },
+      limits: effectiveLimits(c.plan, c.overrides),
+      overrides: parseJson<Record<string, unknown>>(c.overrides, {}),
+    };
+  }),
+
+  usage: containerProcedure(...anyRole).query(({ ctx }) => svc.usage(ctx.container)),
+
+  create: roleProcedure("admin", "reseller")
+    .input(z.object({ tenantId: id, planId: id, hostname, template: templateName, ctid: z.number().int().min(100).max(2_000_000_000).optional(), nodeId: id.optional() }))
+    .mutation(({ ctx, input }) => svc.createContainer(ctx, ctx.scope, input)),
+
+  start: containerProcedure(...anyRole).mutation(({ ctx }) => svc.containerAction(ctx, ctx.container, "start")),
+  stop: containerProcedure(...anyRole).mutation(({ ctx }) => svc.containerAction(ctx, ctx.container, "stop")),
+  restart: containerProcedure(...anyRole).mutation(({ ctx }) => svc.containerAction(ctx, ctx.container, "restart")),
+
+  reinstall: containerProcedure(...anyRole)
+    .input(z.object({ template: templateName, confirm: z.literal(true, { errorMap: () => ({ message: "confirm that all data in the container will be erased" }) }) }))
+    .mutation(({ ctx, input }) => svc.reinstallContainer(ctx, ctx.container, input.template)),
+
+  /** Customers may not destroy: their provider does (a VPS is a paid product). */
+  destroy: containerProcedure("admin", "reseller")
+    .input(z.object({ confirmHostname: z.string().max(253) }))
+    .mutation(({ ctx, input }) => {
+      if (input.confirmHostname.trim().toLowerCase() !== ctx.container.hostname) {
+        throw new PanelError("BAD_REQUEST", `Type the container's hostname (${ctx.container.hostname}) to confirm.`, { confirmHostname: "does not match" });
+      }
+      return svc.destroyContainer(ctx, ctx.container);
+    }),
+
+  resetPassword: containerProcedure(...anyRole).input(z.object({ password })).mutation(({ ctx, input }) => svc.resetRootPassword(ctx, ctx.container, input.password)),
+
+  /** Admin only: change limits live (applied to the running container at once) as overrides of the plan. */
+  setLimits: containerProcedure("admin").input(z.object({ limits: z.record(z.string(), z.unknown()) })).mutation(({ ctx, input }) => svc.setLimits(ctx, ctx.container, input.limits)),
+});

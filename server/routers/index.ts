@@ -1,0 +1,27 @@
+import { router } from "../trpc/init.js";
+import { allocationsRouter } from "./allocations.js";
+import { auditRouter } from "./audit.js";
+import { authRouter } from "./auth.js";
+import { containersRouter } from "./containers.js";
+import { nodesRouter, templatesRouter } from "./nodes.js";
+import { operationsRouter } from "./operations.js";
+import { plansRouter } from "./plans.js";
+import { tenantsRouter } from "./tenants.js";
+import { tokensRouter } from "./tokens.js";
+import { usersRouter } from "./users.js";
+
+export const appRouter = router({
+  auth: authRouter,
+  tokens: tokensRouter,
+  tenants: tenantsRouter,
+  users: usersRouter,
+  plans: plansRouter,
+  allocations: allocationsRouter,
+  containers: containersRouter,
+  operations: operationsRouter,
+  audit: auditRouter,
+  nodes: nodesRouter,
+  templates: templatesRouter,
+});
+
+export type AppRouter = typeof appRouter;

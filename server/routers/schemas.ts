@@ -1,0 +1,14 @@
+/** Input schemas shared by several routers. */
+import { z } from "zod";
+
+export const id = z.string().min(1).max(64);
+export const email = z.string().trim().toLowerCase().email("enter a valid email address").max(254);
+export const password = z.string().min(10, "use at least 10 characters").max(256);
+export const name = z.string().trim().min(1, "required").max(100);
+export const hostname = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, "use letters, digits, dashes and dots, like web1.example.com");
+export const page = z.object({ take: z.number().int().min(1).max(500).default(100), skip: z.number().int().min(0).max(1_000_000).default(0) });

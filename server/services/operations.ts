@@ -1,0 +1,83 @@
+/**
+ * Slow work is an operation: a row with type, progress, a log and a final status. startOperation()
+ * records it and returns at once; the work runs in the background of the panel process and streams its
+ * progress and log lines into the database, where the UI reads them. One operation at a time per
+ * container. Operations left "running" by a panel crash are marked failed on the next start.
+ */
+import type { Actor } from "../auth/roles.js";
+import type { Db, Operation } from "../db/client.js";
+import { describeError, PanelError } from "../errors.js";
+
+export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy"] as const;
+export type OpType = (typeof OP_TYPES)[number];
+
+export interface OpHandle {
+  id: string;
+  log(line: string): void;
+  progress(percent: number, message?: string): void;
+}
+
+const g = globalThis as unknown as { __ovzOps?: Map<string, Promise<void>>; __ovzOpsRecovered?: WeakSet<object> };
+const running = (g.__ovzOps ??= new Map());
+
+export async function recoverOperations(db: Db): Promise<number> {
+  g.__ovzOpsRecovered ??= new WeakSet();
+  if (g.__ovzOpsRecovered.has(db)) return 0;
+  g.__ovzOpsRecovered.add(db);
+  const r = await db.operation.updateMany({
+    where: { status: { in: ["queued", "running"] }, id: { notIn: [...running.keys()] } },
+    data: { status: "failed", error: "The panel restarted while this operation ran; check the container's state and retry.", finishedAt: new Date() },
+  });
+  return r.count;
+}
+
+export async function startOperation(
+  db: Db,
+  actor: Actor,
+  o: { type: OpType; tenantId: string; containerId: string | null; message: string },
+  work: (op: OpHandle) => Promise<void>,
+): Promise<Operation> {
+  await recoverOperations(db);
+  if (o.containerId) {
+    const busy = await db.operation.findFirst({ where: { containerId: o.containerId, status: { in: ["queued", "running"] } } });
+    if (busy) throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on this container; wait for it to finish.`);
+  }
+  const op = await db.operation.create({
+    data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actor.userId, actor: actor.label, message: o.message, startedAt: new Date() },
+  });
+  // Writes of one operation are chained so log lines stay in order and never race the final status.
+  let chain: Promise<unknown> = Promise.resolve();
+  const write = (f: () => Promise<unknown>) => {
+    chain = chain.then(f).catch((e) => console.error(`[panel] operation ${op.id} log write failed`, e));
+  };
+  const handle: OpHandle = {
+    id: op.id,
+    log: (line) => write(() => db.operationLine.create({ data: { operationId: op.id, line: line.slice(0, 2000) } })),
+    progress: (percent, message) =>
+      write(() => db.operation.update({ where: { id: op.id }, data: { progress: Math.max(0, Math.min(100, Math.round(percent))), ...(message ? { message } : {}) } })),
+  };
+  const done = (async () => {
+    try {
+      await work(handle);
+      await chain;
+      await db.operation.update({ where: { id: op.id }, data: { status: "succeeded", progress: 100, finishedAt: new Date() } });
+    } catch (e) {
+      handle.log(`error: ${describeError(e)}`);
+      await chain;
+      await db.operation.update({ where: { id: op.id }, data: { status: "failed", error: describeError(e), finishedAt: new Date() } }).catch(() => {});
+    } finally {
+      running.delete(op.id);
+    }
+  })();
+  running.set(op.id, done);
+  return op;
+}
+
+/** Resolves when the operation finished (tests, CLI). */
+export async function waitForOperation(id: string): Promise<void> {
+  await running.get(id);
+}
+
+export async function waitForAllOperations(): Promise<void> {
+  await Promise.all([...running.values()]);
+}

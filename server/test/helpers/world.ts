@@ -1,0 +1,86 @@
+/**
+ * A small hosting world for handler tests: platform + admin, two resellers (each with an allocation,
+ * a plan, two customers, one container per customer), a platform customer with a container, and the
+ * callers for every role. Containers exist both as rows and in the fake engine.
+ */
+import { hashPassword } from "../../auth/crypto.js";
+import type { Actor, Role } from "../../auth/roles.js";
+import type { Db } from "../../db/client.js";
+import { engineFor, resetEngines } from "../../engine/index.js";
+import type { FakeEngine } from "../../engine/fake.js";
+import { appRouter } from "../../routers/index.js";
+import { waitForAllOperations } from "../../services/operations.js";
+import { makeContext, type Context } from "../../trpc/context.js";
+import { createCallerFactory } from "../../trpc/init.js";
+import { defaultLimits } from "../../../native/src/settings.js";
+
+export const ENDPOINT = "/run/ovz-test/fake-engine.sock";
+const MiB = 1024 * 1024;
+const createCaller = createCallerFactory(appRouter);
+export type Caller = ReturnType<typeof createCaller>;
+
+let pwHash: Promise<string> | null = null;
+export const PASSWORD = "correct-horse-battery";
+
+export function caller(db: Db, actor: Actor | null, extra: Partial<Context> = {}): Caller {
+  return createCaller(makeContext({ db, actor, ...extra }));
+}
+
+export function fakeEngine(): FakeEngine {
+  return engineFor(ENDPOINT) as FakeEngine;
+}
+
+export async function buildWorld(db: Db) {
+  if (!process.env.OVZ_PANEL_ENGINE) process.env.OVZ_PANEL_ENGINE = "fake";
+  resetEngines();
+  pwHash ??= hashPassword(PASSWORD);
+  const passwordHash = await pwHash;
+  const node = await db.node.create({ data: { name: "local", endpoint: ENDPOINT } });
+  const platform = await db.tenant.create({ data: { name: "Platform", kind: "platform" } });
+  const mkUser = (tenantId: string, email: string, role: Role) => db.user.create({ data: { email, name: email.split("@")[0]!, role, tenantId, passwordHash } });
+  const admin = await mkUser(platform.id, "admin@test.example", "admin");
+  const limits = { ...defaultLimits(), ram: 256 * MiB, swap: 0, diskspace: 1024 * MiB, cpus: 1 };
+  const platformPlan = await db.plan.create({ data: { tenantId: platform.id, name: "starter", limits: JSON.stringify(limits), templates: JSON.stringify(["busybox", "debian-12"]) } });
+
+  let nextCtid = 101;
+  async function container(tenantId: string, planId: string, hostname: string) {
+    const ctid = nextCtid++;
+    await fakeEngine().call("container.create", { ctid, template: "busybox", hostname, limits });
+    return db.container.create({ data: { ctid, nodeId: node.id, tenantId, planId, hostname, template: "busybox", state: "stopped" } });
+  }
+
+  async function reseller(tag: "a" | "b") {
+    const tenant = await db.tenant.create({ data: { name: `Reseller ${tag.toUpperCase()}`, kind: "reseller", parentId: platform.id } });
+    await db.allocation.create({ data: { tenantId: tenant.id, containers: 4, cpus: 4, ramMb: 1024, swapMb: 1024, diskMb: 8192, ipCount: 8 } });
+    const user = await mkUser(tenant.id, `reseller-${tag}@test.example`, "reseller");
+    const plan = await db.plan.create({ data: { tenantId: tenant.id, name: `small-${tag}`, limits: JSON.stringify(limits), templates: JSON.stringify(["busybox"]) } });
+    const customers = [];
+    for (const n of [1, 2]) {
+      const t = await db.tenant.create({ data: { name: `Customer ${tag}${n}`, kind: "customer", parentId: tenant.id } });
+      const u = await mkUser(t.id, `customer-${tag}${n}@test.example`, "customer");
+      const c = await container(t.id, plan.id, `web-${tag}${n}.test`);
+      customers.push({ tenant: t, user: u, container: c });
+    }
+    return { tenant, user, plan, customers };
+  }
+
+  const a = await reseller("a");
+  const b = await reseller("b");
+  const direct = await db.tenant.create({ data: { name: "Direct customer", kind: "customer", parentId: platform.id } });
+  const directUser = await mkUser(direct.id, "direct@test.example", "customer");
+  const directContainer = await container(direct.id, platformPlan.id, "direct.test");
+
+  const actor = (u: { id: string; role: string; tenantId: string; email: string }): Actor => ({ userId: u.id, role: u.role as Role, tenantId: u.tenantId, label: u.email, via: "session" });
+  return {
+    db, node, platform, admin, platformPlan, a, b, direct, directUser, directContainer,
+    actors: { admin: actor(admin), resellerA: actor(a.user), resellerB: actor(b.user), customerA1: actor(a.customers[0]!.user), customerA2: actor(a.customers[1]!.user), customerB1: actor(b.customers[0]!.user), direct: actor(directUser) },
+  };
+}
+
+export type World = Awaited<ReturnType<typeof buildWorld>>;
+
+export function as(w: World, who: keyof World["actors"]): Caller {
+  return caller(w.db, w.actors[who]);
+}
+
+export { waitForAllOperations };

@@ -1,0 +1,103 @@
+/**
+ * tRPC setup and the procedure builders. Authentication, role checks, CSRF and tenant scoping live
+ * here, so a handler cannot forget them:
+ *   publicProcedure         – anyone (login)
+ *   authedProcedure         – a logged-in user or API token (ctx.actor, ctx.scope)
+ *   roleProcedure(...roles) – only these roles
+ *   containerProcedure(...) – input {containerId}; the container is loaded only if the caller's tenants
+ *                             include its owner (else NOT_FOUND, never "forbidden": no existence leak)
+ *   tenantProcedure(...)    – input {tenantId}; same rule for a tenant
+ * Every error leaves through one mapping (server/errors.ts toTRPCError).
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import type { Role } from "../auth/roles.js";
+import { MappedError, PanelError, toTRPCError } from "../errors.js";
+import { canSeeTenant, visibleTenantIds } from "../services/scope.js";
+import type { Context } from "./context.js";
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const zod = error.cause instanceof ZodError ? error.cause : null;
+    const fields: Record<string, string> = {};
+    for (const i of zod?.issues ?? []) fields[i.path.join(".") || "_"] ??= i.message;
+    const mapped = error instanceof MappedError ? error.data : null;
+    return {
+      ...shape,
+      message: zod ? Object.entries(fields).map(([k, v]) => (k === "_" ? v : `${k}: ${v}`)).join("; ") : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        domainCode: mapped?.domainCode ?? (zod ? "BAD_REQUEST" : shape.data.code),
+        fields: mapped?.fields ?? (zod ? fields : undefined),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const errorMapping = t.middleware(async ({ next }) => {
+  const r = await next();
+  if (!r.ok) {
+    const e = r.error;
+    if (e instanceof MappedError) throw e;
+    // Errors thrown by handlers arrive wrapped as INTERNAL_SERVER_ERROR with the original as cause.
+    if (e.code === "INTERNAL_SERVER_ERROR" && e.cause) throw toTRPCError(e.cause);
+    throw toTRPCError(e);
+  }
+  return r;
+});
+
+export const publicProcedure = t.procedure.use(errorMapping);
+
+export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
+  if (!ctx.actor) {
+    throw ctx.pendingSecondFactor
+      ? new PanelError("SECOND_FACTOR", "Enter the 6-digit code from your authenticator app to finish logging in.")
+      : new PanelError("UNAUTHORIZED", "You are not logged in (or your session expired). Log in again.");
+  }
+  if (type === "mutation" && ctx.actor.via === "session" && !ctx.sameOrigin) {
+    throw new PanelError("FORBIDDEN", "Request refused: it came from another site (cross-site request). Use the panel's own pages or an API token.");
+  }
+  const scope = await visibleTenantIds(ctx.db, ctx.actor);
+  return next({ ctx: { ...ctx, actor: ctx.actor, scope } });
+});
+
+export function roleProcedure(...roles: Role[]) {
+  return authedProcedure.use(({ ctx, next }) => {
+    if (!roles.includes(ctx.actor.role)) {
+      throw new PanelError("FORBIDDEN", `This needs the ${roles.join(" or ")} role; you are logged in as ${ctx.actor.role}.`);
+    }
+    return next();
+  });
+}
+
+const id = z.string().min(1).max(64);
+
+export function containerProcedure(...roles: Role[]) {
+  return roleProcedure(...roles)
+    .input(z.object({ containerId: id }))
+    .use(async ({ ctx, input, next }) => {
+      const container = await ctx.db.container.findUnique({ where: { id: input.containerId }, include: { plan: true, node: true, tenant: true } });
+      if (!container || !canSeeTenant(ctx.scope, container.tenantId)) {
+        throw new PanelError("NOT_FOUND", "No such container (or it is not yours). Check the list of containers.");
+      }
+      return next({ ctx: { ...ctx, container } });
+    });
+}
+
+export function tenantProcedure(...roles: Role[]) {
+  return roleProcedure(...roles)
+    .input(z.object({ tenantId: id }))
+    .use(async ({ ctx, input, next }) => {
+      const tenant = await ctx.db.tenant.findUnique({ where: { id: input.tenantId } });
+      if (!tenant || !canSeeTenant(ctx.scope, tenant.id)) throw new PanelError("NOT_FOUND", "No such tenant (or it is not one of yours).");
+      return next({ ctx: { ...ctx, tenant } });
+    });
+}
+
+export { TRPCError };
