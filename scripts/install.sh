@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(lxc btrfs-progs busybox-static debootstrap uidmap nftables zstd iproute2 util-linux xz-utils openssl)
+# engine: lxc … openssl; tests: postgresql (private clusters for the PostgreSQL handler tests) and
+# chromium (Playwright drives Debian's Chromium; `playwright install` would download its own).
+APT_PACKAGES=(lxc btrfs-progs busybox-static debootstrap uidmap nftables zstd iproute2 util-linux xz-utils openssl postgresql chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,10 +22,28 @@ if [ -f /etc/default/lxc-net ] && ! grep -q '^USE_LXC_BRIDGE="false"' /etc/defau
   sed -i 's/^USE_LXC_BRIDGE=.*/USE_LXC_BRIDGE="false"/' /etc/default/lxc-net
 fi
 
-# The web tier's group: members may talk to the engine socket.
+# The web tier's group (members may talk to the engine socket) and the unprivileged user the panel
+# runs as (the privilege split: only the engine runs as root).
 getent group ovz >/dev/null || groupadd --system ovz
+if ! id ovz-panel >/dev/null 2>&1; then
+  useradd --system --gid ovz --home-dir /var/lib/ovz-panel --create-home --shell /usr/sbin/nologin ovz-panel
+fi
+# Debian's postgresql package starts a cluster on port 5432; tests use private clusters and the panel
+# defaults to SQLite, so nothing here needs it.
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci when node_modules was not installed from this exact lock file (a stamp holds its hash).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.ovz-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   echo "install: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" >node_modules/.ovz-lock-hash
+fi
+
+# Prisma clients (one per database) are generated, not committed.
+gen=server/db/generated
+if [ ! -f $gen/sqlite/client.ts ] || [ ! -f $gen/postgresql/client.ts ] || [ prisma/models.prisma -nt $gen/sqlite/client.ts ]; then
+  echo "install: prisma generate"
+  for url in file:/tmp/ovz-generate.db postgresql://generate@127.0.0.1:1/generate; do
+    DATABASE_URL=$url CHECKPOINT_DISABLE=1 node_modules/.bin/prisma generate >/dev/null
+  done
 fi

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Quick start, command 1 of 2: install what is missing, start the host engine (root) on this host,
-# and make sure the busybox and debian-12 templates exist. Re-running it is safe.
-#   OVZ_SKIP_DEBIAN=1  skip building debian-12 (needs Debian's archive, ~1 min)
+# make sure the busybox and debian-12 templates exist, migrate the panel's database (SQLite by
+# default), seed the first admin (printing how to log in) and start the panel as the unprivileged
+# ovz-panel user. Re-running it is safe.
+#   OVZ_SKIP_DEBIAN=1    skip building debian-12 (needs Debian's archive, ~1 min)
+#   OVZ_PANEL_PORT=3000  OVZ_PANEL_HOST=127.0.0.1  where the panel listens
+#   DATABASE_URL=…       file:/var/lib/ovz-panel/panel.db (default) or postgresql://…
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (the engine manages cgroups, mounts and user namespaces)"; exit 1; }
@@ -26,5 +30,36 @@ grep -q '"name": "busybox"' <<<"$have" || call template.build '{"kind":"busybox"
 if [ -z "${OVZ_SKIP_DEBIAN:-}" ] && ! grep -q '"name": "debian-12"' <<<"$have"; then
   call template.build '{"kind":"debian-12"}' >/dev/null
 fi
-call engine.info '{}'
+call engine.info '{}' >/dev/null
 echo "engine ready on $OVZ_SOCKET — try: node --import tsx native/src/tools/engine-call.ts container.list"
+
+# ---- the panel (unprivileged) ----
+export DATABASE_URL=${DATABASE_URL:-file:/var/lib/ovz-panel/panel.db}
+export NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1
+port=${OVZ_PANEL_PORT:-3000}
+host=${OVZ_PANEL_HOST:-127.0.0.1}
+as_panel() { setpriv --reuid=ovz-panel --regid=ovz --init-groups -- env HOME=/var/lib/ovz-panel "$@"; }
+install -d -o ovz-panel -g ovz -m 0750 /var/lib/ovz-panel
+as_panel node --import tsx server/db/migrate.ts
+as_panel node --import tsx server/seed.ts --email "${OVZ_ADMIN_EMAIL:-admin@localhost}" ${OVZ_ADMIN_PASSWORD:+--password "$OVZ_ADMIN_PASSWORD"}
+stamp=.next/ovz-build-stamp
+want=$(git rev-parse HEAD 2>/dev/null || echo none)$(git status --porcelain -- app server native/src 2>/dev/null | sha256sum | cut -c1-12)
+if [ ! -f .next/BUILD_ID ] || [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
+  echo "building the panel (next build, ~1 min)"
+  node_modules/.bin/next build >/var/log/ovz/panel-build.log 2>&1 || { tail -30 /var/log/ovz/panel-build.log; exit 1; }
+  echo "$want" >$stamp
+fi
+install -d -o ovz-panel -g ovz .next/cache
+chown -R ovz-panel:ovz .next/cache
+ppid_file=/var/lib/ovz-panel/panel.pid
+if [ -f "$ppid_file" ] && kill -0 "$(cat "$ppid_file")" 2>/dev/null; then
+  echo "panel already running (pid $(cat "$ppid_file")); restart it with: kill $(cat "$ppid_file") && bash scripts/run.sh"
+else
+  touch /var/log/ovz/panel.log && chown ovz-panel:ovz /var/log/ovz/panel.log
+  NODE_ENV=production OVZ_SOCKET=$OVZ_SOCKET nohup setpriv --reuid=ovz-panel --regid=ovz --init-groups -- \
+    env HOME=/var/lib/ovz-panel node node_modules/next/dist/bin/next start -p "$port" -H "$host" >>/var/log/ovz/panel.log 2>&1 &
+  echo $! >"$ppid_file"
+  for _ in $(seq 1 120); do curl -s -o /dev/null "http://$host:$port/login" && break; sleep 0.5; done
+  curl -s -o /dev/null "http://$host:$port/login" || { tail -20 /var/log/ovz/panel.log; echo "panel did not start"; exit 1; }
+fi
+echo "panel ready: http://localhost:$port (log: /var/log/ovz/panel.log) — runs as user ovz-panel, talks to the engine over $OVZ_SOCKET"

@@ -19,10 +19,10 @@ function resellerRules(role: string, l: Limits): void {
 }
 
 export const plansRouter = router({
-  /** admin: every plan; reseller: its own plans. */
+  /** admin: every plan; reseller: its own plans and the platform's (which it may also sell, not edit). */
   list: sellers.query(async ({ ctx }) => {
     const rows = await ctx.db.plan.findMany({
-      where: ctx.actor.role === "admin" ? {} : { tenantId: ctx.actor.tenantId },
+      where: ctx.actor.role === "admin" ? {} : { OR: [{ tenantId: ctx.actor.tenantId }, { tenant: { kind: "platform" } }] },
       orderBy: { name: "asc" },
       include: { _count: { select: { containers: true } }, tenant: { select: { name: true, kind: true } } },
     });

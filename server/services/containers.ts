@@ -56,7 +56,8 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
   if (!tenant || (scope !== null && !scope.includes(tenant.id))) throw new PanelError("NOT_FOUND", "No such customer (or not one of yours).", { tenantId: "choose one of your customers" });
   if (tenant.disabled) throw new PanelError("CONFLICT", `Customer "${tenant.name}" is disabled; enable it first.`);
   const plan = await db.plan.findUnique({ where: { id: input.planId } });
-  const planOk = plan && (actor.role === "admin" || plan.tenantId === actor.tenantId);
+  // Resellers sell their own plans or the platform's; admins any plan.
+  const planOk = plan && (actor.role === "admin" || plan.tenantId === actor.tenantId || (await db.tenant.findUnique({ where: { id: plan.tenantId } }))?.kind === "platform");
   if (!planOk) throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).", { planId: "choose one of your plans" });
   if (!planTemplates(plan).includes(input.template)) {
     throw new PanelError("BAD_REQUEST", `Plan "${plan.name}" does not allow template "${input.template}"; allowed: ${planTemplates(plan).join(", ")}.`, { template: "not allowed by the plan" });

@@ -1,0 +1,91 @@
+import { spawn, spawnSync as runSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
+import { createDb } from "../server/db/client.js";
+import { migrate } from "../server/db/migrate.js";
+import { seed } from "../server/seed.js";
+import { E2E_PORT } from "../playwright.config.js";
+import { ADMIN, STATE_FILE, type StackState } from "./stack.js";
+
+const g = globalThis as unknown as { __e2eEngine?: TestEngine };
+
+async function waitHttp(url: string, pid: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      throw new Error(`the panel exited during start-up:\n${fs.readFileSync(logFile, "utf8").slice(-3000)}`);
+    }
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the panel did not answer on ${url} within 60 s`);
+}
+
+export default async function globalSetup(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("e2e tests need root: they start the real host engine (containers, cgroups, a btrfs loop pool)");
+  if (!fs.existsSync(".next/BUILD_ID")) throw new Error("no production build of the panel: run `npx next build` first (scripts/test.sh does)");
+  fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
+
+  // Real engine in its own netns; socket group ovz so the unprivileged panel may connect.
+  const te = await startTestEngine({ env: { OVZ_SOCKET_GROUP: "ovz" } });
+  g.__e2eEngine = te;
+  try {
+    await startStack(te);
+  } catch (e) {
+    await te.cleanup();
+    throw e;
+  }
+}
+
+async function startStack(te: TestEngine): Promise<void> {
+  await te.client.call("template.build", { kind: "busybox" });
+
+  // Fresh SQLite database owned by the panel user.
+  const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-e2e-db-"));
+  const databaseUrl = `file:${dbDir}/panel.db`;
+  await migrate(databaseUrl);
+  const db = createDb(databaseUrl);
+  await seed(db, { email: ADMIN.email, password: ADMIN.password, socket: te.env.OVZ_SOCKET! });
+  await db.$disconnect();
+  spawnSync("chown", ["-R", "ovz-panel:ovz", dbDir]);
+  fs.mkdirSync(".next/cache", { recursive: true });
+  spawnSync("chown", ["-R", "ovz-panel:ovz", ".next/cache"]);
+
+  // The panel, as the ovz-panel user (setpriv execs in place, so the pid is the server's).
+  const logFile = path.join(dbDir, "panel.log");
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(
+    "setpriv",
+    ["--reuid=ovz-panel", "--regid=ovz", "--init-groups", "--", process.execPath, "node_modules/next/dist/bin/next", "start", "-p", String(E2E_PORT), "-H", "127.0.0.1"],
+    {
+      env: { PATH: process.env.PATH, HOME: "/var/lib/ovz-panel", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: databaseUrl, OVZ_SOCKET: te.env.OVZ_SOCKET },
+      stdio: ["ignore", out, out],
+      detached: false,
+    },
+  );
+  fs.closeSync(out);
+  const baseURL = `http://127.0.0.1:${E2E_PORT}`;
+  await waitHttp(`${baseURL}/login`, child.pid!, logFile);
+  const state: StackState = {
+    baseURL,
+    panelPid: child.pid!,
+    dbDir,
+    databaseUrl,
+    engine: { id: te.id, stateDir: te.stateDir, socket: te.env.OVZ_SOCKET!, cgroupParent: te.cgroupParent, netns: te.netns },
+  };
+  fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+}
+
+function spawnSync(cmd: string, args: string[]): void {
+  const r = runSync(cmd, args, { stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed`);
+}

@@ -1,0 +1,161 @@
+/**
+ * The hosting story end to end, in Chromium, against the real engine:
+ * admin creates a plan and a reseller with an allocation → the reseller creates a customer and a
+ * container for it → the customer starts it, sees it running, resets the root password → the admin
+ * raises its RAM live (read back from the container's cgroup) → the reseller is refused beyond its
+ * allocation. Screenshots of the main pages go to test-results/screenshots/.
+ */
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import { readFile } from "node:fs/promises";
+import { EngineClient } from "../native/src/protocol/client.js";
+import { login, shot, uniq, waitForOperation } from "./helpers.js";
+import { ADMIN, readState } from "./stack.js";
+
+test.describe.configure({ mode: "serial" });
+
+const MiB = 1024 * 1024;
+const reseller = { name: uniq("Reseller"), email: `${uniq("reseller")}@e2e.test`, password: "reseller-password-1" };
+const customer = { name: uniq("Customer"), email: `${uniq("customer")}@e2e.test`, password: "customer-password-1" };
+const planName = uniq("plan");
+const hostname = `${uniq("web")}.e2e.test`;
+let containerUrl = "";
+
+async function newPage(browser: Browser): Promise<Page> {
+  const ctx = await browser.newContext();
+  return ctx.newPage();
+}
+
+test("admin creates a plan, a reseller and its allocation", async ({ browser }) => {
+  const page = await newPage(browser);
+  await login(page, ADMIN.email, ADMIN.password);
+  await shot(page, "admin-containers");
+
+  await page.goto("/plans");
+  await page.getByLabel("Plan name").fill(planName);
+  await page.getByLabel("RAM", { exact: true }).fill("128M");
+  await page.getByLabel("Disk space", { exact: true }).fill("512M");
+  await page.getByLabel("vCPUs", { exact: true }).fill("1");
+  await page.getByRole("checkbox", { name: "busybox" }).check();
+  await page.getByRole("button", { name: "Create plan" }).click();
+  await expect(page.getByRole("cell", { name: planName })).toBeVisible();
+  await shot(page, "admin-plans");
+
+  await page.goto("/tenants");
+  await page.getByLabel("Tenant name").fill(reseller.name);
+  await page.getByLabel("Kind").selectOption("reseller");
+  await page.getByLabel("User name").fill("Reseller Person");
+  await page.getByLabel("User email").fill(reseller.email);
+  await page.getByLabel("User password").fill(reseller.password);
+  await page.getByRole("button", { name: "Create tenant" }).click();
+  await expect(page.getByRole("cell", { name: reseller.name })).toBeVisible();
+  await shot(page, "admin-tenants");
+
+  // Room for exactly one 128 MiB container: the second one must be refused.
+  await page.goto("/allocations");
+  const row = page.getByTestId(`allocation-${reseller.name}`);
+  await row.getByLabel("Containers").fill("1");
+  await row.getByLabel("vCPUs").fill("1");
+  await row.getByLabel("RAM (MiB)").fill("256");
+  await row.getByLabel("Swap (MiB)").fill("0");
+  await row.getByLabel("Disk (MiB)").fill("1024");
+  await row.getByLabel("IP addresses").fill("2");
+  await row.getByRole("button", { name: "Save allocation" }).click();
+  await expect(row.getByText("Saved")).toBeVisible();
+  await shot(page, "admin-allocations");
+});
+
+test("the reseller creates a customer and a container for it", async ({ browser }) => {
+  const page = await newPage(browser);
+  await login(page, reseller.email, reseller.password);
+
+  await page.goto("/customers");
+  await page.getByLabel("Tenant name").fill(customer.name);
+  await page.getByLabel("User name").fill("Customer Person");
+  await page.getByLabel("User email").fill(customer.email);
+  await page.getByLabel("User password").fill(customer.password);
+  await page.getByRole("button", { name: "Create customer" }).click();
+  await expect(page.getByRole("cell", { name: customer.name })).toBeVisible();
+  await shot(page, "reseller-customers");
+
+  await page.goto("/containers/new");
+  await page.getByLabel("Customer").selectOption({ label: customer.name });
+  await page.getByLabel("Plan").selectOption({ label: planName });
+  await page.getByLabel("Template").selectOption("busybox");
+  await page.getByLabel("Hostname").fill(hostname);
+  await page.getByRole("button", { name: "Create container" }).click();
+  await waitForOperation(page);
+  await shot(page, "reseller-create-operation");
+  await page.getByRole("link", { name: /open container/i }).click();
+  await expect(page.getByRole("heading", { name: new RegExp(hostname.replace(/\./g, "\\.")) })).toBeVisible();
+  containerUrl = new URL(page.url()).pathname;
+});
+
+test("the customer starts its container, sees it running and resets the root password", async ({ browser }) => {
+  const s = readState();
+  const page = await newPage(browser);
+  await login(page, customer.email, customer.password);
+  await expect(page.getByRole("link", { name: hostname })).toBeVisible();
+  await shot(page, "customer-containers");
+  await page.goto(containerUrl);
+  await page.getByRole("button", { name: "Start" }).click();
+  await waitForOperation(page);
+  await expect(page.getByTestId("container-state")).toHaveText(/running/);
+
+  const engine = new EngineClient(s.engine.socket);
+  try {
+    const ctid = Number(await page.getByTestId("container-ctid").innerText());
+    expect((await engine.call("container.status", { ctid })).state).toBe("running");
+    const before = await engine.call("container.exec", { ctid, argv: ["grep", "^root:", "/etc/shadow"] });
+
+    await page.getByLabel("New root password").fill("customer-root-pw-42");
+    await page.getByRole("button", { name: "Reset password" }).click();
+    await expect(page.getByText(/password (was )?(changed|reset)/i)).toBeVisible();
+    const after = await engine.call("container.exec", { ctid, argv: ["grep", "^root:", "/etc/shadow"] });
+    expect(after.stdout).toMatch(/^root:\$6\$/);
+    expect(after.stdout).not.toBe(before.stdout);
+  } finally {
+    engine.close();
+  }
+  await shot(page, "customer-container");
+});
+
+test("the admin raises the container's RAM live; the cgroup shows it", async ({ browser }) => {
+  const s = readState();
+  const page = await newPage(browser);
+  await login(page, ADMIN.email, ADMIN.password);
+  await page.goto(containerUrl);
+  const ctid = Number(await page.getByTestId("container-ctid").innerText());
+  const limitFile = `/sys/fs/cgroup/memory/${s.engine.cgroupParent}/${ctid}/memory.limit_in_bytes`;
+  expect(Number(await readFile(limitFile, "utf8"))).toBe(128 * MiB);
+
+  const form = page.getByTestId("live-limits");
+  await form.getByLabel("RAM", { exact: true }).fill("192M");
+  await form.getByRole("button", { name: "Apply limits" }).click();
+  await expect(form.getByText(/applied live/i)).toBeVisible();
+  expect(Number(await readFile(limitFile, "utf8"))).toBe(192 * MiB);
+  await shot(page, "admin-container-limits");
+
+  await page.goto("/audit");
+  await expect(page.getByRole("cell", { name: "container.setLimits" }).first()).toBeVisible();
+  await shot(page, "admin-audit");
+  await page.goto("/operations");
+  await shot(page, "admin-operations");
+});
+
+test("the reseller is refused beyond its allocation", async ({ browser }) => {
+  const page = await newPage(browser);
+  await login(page, reseller.email, reseller.password);
+  await page.goto("/containers/new");
+  await page.getByLabel("Customer").selectOption({ label: customer.name });
+  await page.getByLabel("Plan").selectOption({ label: planName });
+  await page.getByLabel("Template").selectOption("busybox");
+  await page.getByLabel("Hostname").fill(`second-${hostname}`);
+  await page.getByRole("button", { name: "Create container" }).click();
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText(/exceeds the reseller allocation/);
+  await expect(alert).toContainText(/containers: would use 2 of 1/);
+  await shot(page, "reseller-refused");
+  // Nothing was created: still one container.
+  await page.goto("/containers");
+  await expect(page.getByRole("link", { name: /second-/ })).toHaveCount(0);
+});
