@@ -11,7 +11,8 @@ import os from "node:os";
 import path from "node:path";
 import { startPgCluster } from "../server/test/helpers/pg-cluster.js";
 
-export async function schemaSql(provider: "sqlite" | "postgresql"): Promise<string> {
+/** `pgUrl`: an existing empty PostgreSQL database to use instead of a throwaway cluster. */
+export async function schemaSql(provider: "sqlite" | "postgresql", pgUrl?: string): Promise<string> {
   const run = (url: string) =>
     execFileSync(path.resolve("node_modules/.bin/prisma"), ["migrate", "diff", "--from-empty", "--to-schema-datamodel", `prisma/${provider}`, "--script"], {
       env: { ...process.env, DATABASE_URL: url, CHECKPOINT_DISABLE: "1" },
@@ -26,6 +27,7 @@ export async function schemaSql(provider: "sqlite" | "postgresql"): Promise<stri
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
+  if (pgUrl) return run(pgUrl);
   const c = await startPgCluster();
   try {
     return run(c.url());
