@@ -97,7 +97,7 @@ test("the customer starts its container, sees it running and resets the root pas
   await expect(page.getByRole("link", { name: hostname })).toBeVisible();
   await shot(page, "customer-containers");
   await page.goto(containerUrl);
-  await page.getByRole("button", { name: "Start" }).click();
+  await page.getByRole("button", { name: "Start", exact: true }).click();
   await waitForOperation(page);
   await expect(page.getByTestId("container-state")).toHaveText(/running/);
 
@@ -151,7 +151,7 @@ test("the reseller is refused beyond its allocation", async ({ browser }) => {
   await page.getByLabel("Template").selectOption("busybox");
   await page.getByLabel("Hostname").fill(`second-${hostname}`);
   await page.getByRole("button", { name: "Create container" }).click();
-  const alert = page.getByRole("alert");
+  const alert = page.getByRole("main").getByRole("alert");
   await expect(alert).toContainText(/exceeds the reseller allocation/);
   await expect(alert).toContainText(/containers: would use 2 of 1/);
   await shot(page, "reseller-refused");

@@ -8,6 +8,7 @@ bash scripts/install.sh
 export NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p app/tsconfig.json --noEmit   # the panel (Next) with its own resolution settings
 echo "== tests"
 mkdir -p test-results
 status=0

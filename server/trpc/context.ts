@@ -23,13 +23,19 @@ export function makeContext(p: Partial<Context> & { db: Db }): Context {
   return { actor: null, pendingSecondFactor: null, ip: "127.0.0.1", userAgent: "test", sameOrigin: true, setCookie: () => {}, ...p };
 }
 
+/**
+ * The client's address for the audit log and the per-address login limit. `next start` fills
+ * X-Forwarded-For with the socket's peer address when the client sent none (it never overwrites one), so:
+ * behind a proxy that sets the header (OVZ_TRUST_PROXY=1) the first entry is the client; without a proxy
+ * a client could send its own header, so the address is only as good as that (the per-account limit does
+ * not depend on it).
+ */
 function clientIp(req: Request): string | null {
-  // Only trust X-Forwarded-For when the operator says a proxy sits in front.
-  if (process.env.OVZ_TRUST_PROXY === "1") {
-    const xff = req.headers.get("x-forwarded-for");
-    if (xff) return xff.split(",")[0]!.trim().slice(0, 64);
-  }
-  return req.headers.get("x-real-ip")?.slice(0, 64) ?? null;
+  const xff = req.headers.get("x-forwarded-for");
+  if (!xff) return null;
+  const parts = xff.split(",").map((p) => p.trim()).filter(Boolean);
+  const ip = process.env.OVZ_TRUST_PROXY === "1" ? parts[0] : parts[parts.length - 1];
+  return ip?.slice(0, 64) ?? null;
 }
 
 function isSameOrigin(req: Request): boolean {

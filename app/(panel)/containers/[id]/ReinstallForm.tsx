@@ -1,0 +1,52 @@
+"use client";
+import { useMutation } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Button } from "../../../_components/Button.js";
+import { Card } from "../../../_components/Card.js";
+import { CheckboxField } from "../../../_components/CheckboxField.js";
+import { ErrorBox } from "../../../_components/ErrorBox.js";
+import { SelectField } from "../../../_components/SelectField.js";
+import { errInfo } from "../../../_lib/errors.js";
+import { useTRPC } from "../../../_lib/trpc.js";
+import type { ContainerView, StartedOp } from "./types.js";
+
+export function ReinstallForm({ c, busy, onStarted }: { c: ContainerView; busy: boolean; onStarted: (op: StartedOp) => void }) {
+  const trpc = useTRPC();
+  const [template, setTemplate] = useState(c.template);
+  const [confirm, setConfirm] = useState(false);
+  const m = useMutation(
+    trpc.containers.reinstall.mutationOptions({
+      onSuccess: (op) => {
+        setConfirm(false);
+        onStarted(op);
+      },
+    }),
+  );
+  const fields = errInfo(m.error)?.fields;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    // confirm must be true; an unticked box is sent as is so the server explains what is missing.
+    m.mutate({ containerId: c.id, template, confirm: confirm as true });
+  };
+  return (
+    <Card title="Reinstall">
+      <form onSubmit={submit} noValidate className="flex flex-col gap-3">
+        <SelectField
+          label="Template"
+          value={template}
+          onChange={setTemplate}
+          options={c.plan.templates.map((t) => ({ value: t, label: t }))}
+          error={fields?.template}
+          hint={`Allowed by plan ${c.plan.name}`}
+        />
+        <CheckboxField label="I understand that all data in this container will be erased" checked={confirm} onChange={setConfirm} error={fields?.confirm} />
+        <ErrorBox error={m.error} />
+        <div>
+          <Button type="submit" variant="danger" busy={m.isPending} disabled={busy || c.state === "creating"}>
+            Reinstall
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,118 @@
+"use client";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useParams } from "next/navigation";
+import { useEffect, useState } from "react";
+import { ErrorBox } from "../../../_components/ErrorBox.js";
+import { Loading } from "../../../_components/Loading.js";
+import { Notice } from "../../../_components/Notice.js";
+import { OperationPanel } from "../../../_components/OperationPanel.js";
+import { PageHeader } from "../../../_components/PageHeader.js";
+import { StateBadge } from "../../../_components/StateBadge.js";
+import { when } from "../../../_lib/format.js";
+import { useMe } from "../../../_lib/me.js";
+import { useTRPC } from "../../../_lib/trpc.js";
+import { isActive, type LiveOperation } from "../../../_lib/useOperation.js";
+import { link } from "../../../_lib/ui.js";
+import { ContainerActions } from "./ContainerActions.js";
+import { DestroyForm } from "./DestroyForm.js";
+import { LimitsCard } from "./LimitsCard.js";
+import { LiveLimitsForm } from "./LiveLimitsForm.js";
+import { RecentOperations } from "./RecentOperations.js";
+import { ReinstallForm } from "./ReinstallForm.js";
+import { ResetPasswordForm } from "./ResetPasswordForm.js";
+import type { StartedOp } from "./types.js";
+import { UsageCard } from "./UsageCard.js";
+
+export default function ContainerPage() {
+  const { id } = useParams<{ id: string }>();
+  const me = useMe();
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [op, setOp] = useState<{ id: string; running: boolean } | null>(null);
+  const [destroyed, setDestroyed] = useState(false);
+  const c = useQuery(trpc.containers.get.queryOptions({ containerId: id }, { enabled: !destroyed, refetchInterval: op?.running ? false : 15_000 }));
+  const recent = useQuery(trpc.operations.list.queryOptions({ containerId: id, take: 10 }, { enabled: !destroyed }));
+
+  // After a reload, pick up an operation that is still running on this container.
+  const runningOp = recent.data?.find((o) => isActive(o.status));
+  useEffect(() => {
+    if (runningOp && !op) setOp({ id: runningOp.id, running: true });
+  }, [runningOp, op]);
+
+  const started = (o: StartedOp) => setOp({ id: o.id, running: true });
+  const finished = (o: LiveOperation) => {
+    setOp({ id: o.id, running: false });
+    if (o.type === "destroy" && o.status === "succeeded") {
+      setDestroyed(true);
+      void qc.invalidateQueries(trpc.containers.list.queryFilter());
+    } else {
+      void qc.invalidateQueries(trpc.containers.pathFilter());
+    }
+    void qc.invalidateQueries(trpc.operations.pathFilter());
+  };
+
+  const panel = op && <OperationPanel key={op.id} operationId={op.id} onFinished={finished} />;
+
+  if (destroyed) {
+    return (
+      <div className="flex flex-col gap-4">
+        <PageHeader title="Container destroyed" />
+        {panel}
+        <Notice>
+          The container was destroyed.{" "}
+          <Link className={link} href="/containers">
+            Back to containers
+          </Link>
+        </Notice>
+      </div>
+    );
+  }
+  if (c.isPending) return <Loading what="Loading container" />;
+  if (c.error) {
+    return (
+      <div className="flex flex-col gap-3">
+        <ErrorBox error={c.error} />
+        <Link className={link} href="/containers">
+          Back to containers
+        </Link>
+      </div>
+    );
+  }
+
+  const ct = c.data;
+  const busy = !!op?.running;
+  const seller = me.role === "admin" || me.role === "reseller";
+  return (
+    <div className="flex flex-col gap-4">
+      <PageHeader
+        title={
+          <span className="flex items-center gap-3">
+            {ct.hostname}
+            <span data-testid="container-state">
+              <StateBadge state={ct.state} />
+            </span>
+          </span>
+        }
+        subtitle={
+          <>
+            CTID <span className="font-mono" data-testid="container-ctid">{ct.ctid}</span> · template {ct.template} · plan {ct.plan.name} · owner {ct.tenant.name} · node {ct.node.name} · created {when(ct.createdAt)}
+          </>
+        }
+        actions={<ContainerActions c={ct} busy={busy} onStarted={started} />}
+      />
+      {panel}
+      <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
+        <LimitsCard c={ct} />
+        <div className="flex flex-col gap-4">
+          <UsageCard containerId={ct.id} />
+          <ResetPasswordForm c={ct} />
+          <ReinstallForm c={ct} busy={busy} onStarted={started} />
+        </div>
+      </div>
+      {me.role === "admin" && <LiveLimitsForm c={ct} />}
+      <RecentOperations containerId={ct.id} />
+      {seller && <DestroyForm c={ct} busy={busy} onStarted={started} />}
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+"use client";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Button } from "../../_components/Button.js";
+import { Card } from "../../_components/Card.js";
+import { ErrorBox } from "../../_components/ErrorBox.js";
+import { LimitFields } from "../../_components/LimitFields.js";
+import { Notice } from "../../_components/Notice.js";
+import { TextField } from "../../_components/TextField.js";
+import { errInfo, fieldError } from "../../_lib/errors.js";
+import { defaultTexts, limitTexts, toPatch, type LimitTexts } from "../../_lib/limits.js";
+import { useTRPC } from "../../_lib/trpc.js";
+import { TemplateChoices } from "./TemplateChoices.js";
+import type { PlanRow } from "./types.js";
+
+function num(text: string): number {
+  return /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+}
+
+/** Create a plan, or edit one (when `plan` is given). Limit inputs come from the LIMITS table. */
+export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [name, setName] = useState(plan?.name ?? "");
+  const [limits, setLimits] = useState<LimitTexts>(plan ? limitTexts(plan.limits) : defaultTexts());
+  const [bandwidth, setBandwidth] = useState(String(plan?.bandwidthMbps ?? 0));
+  const [ips, setIps] = useState(String(plan?.ipCount ?? 1));
+  const [templates, setTemplates] = useState<string[]>(plan?.templates ?? []);
+  const [saved, setSaved] = useState<string | null>(null);
+
+  const refresh = () => {
+    void qc.invalidateQueries(trpc.plans.pathFilter());
+    void qc.invalidateQueries(trpc.allocations.pathFilter());
+  };
+  const create = useMutation(
+    trpc.plans.create.mutationOptions({
+      onSuccess: (p) => {
+        setSaved(`Plan “${p.name}” created.`);
+        setName("");
+        setLimits(defaultTexts());
+        setTemplates([]);
+        refresh();
+      },
+    }),
+  );
+  const update = useMutation(
+    trpc.plans.update.mutationOptions({
+      onSuccess: () => {
+        refresh();
+        onDone?.();
+      },
+    }),
+  );
+  const m = plan ? update : create;
+  const fields = errInfo(m.error)?.fields;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(null);
+    // Values the server must range-check are sent as typed (NaN → a field error from the server).
+    const body = { name, limits: toPatch(limits), bandwidthMbps: num(bandwidth), ipCount: num(ips), templates };
+    if (plan) update.mutate({ planId: plan.id, ...body });
+    else create.mutate(body);
+  };
+
+  return (
+    <Card title={plan ? `Edit plan ${plan.name}` : "New plan"}>
+      <form onSubmit={submit} noValidate className="flex flex-col gap-4" aria-label={plan ? "Edit plan" : "New plan"}>
+        <div className="grid grid-cols-1 gap-3 sm:grid-cols-3">
+          <TextField label="Plan name" value={name} onChange={setName} error={fieldError(fields, "name")} autoComplete="off" />
+          <TextField label="Bandwidth (Mbit/s)" inputMode="numeric" value={bandwidth} onChange={setBandwidth} error={fieldError(fields, "bandwidthMbps")} hint="0 = not limited" />
+          <TextField label="IP addresses" inputMode="numeric" value={ips} onChange={setIps} error={fieldError(fields, "ipCount")} />
+        </div>
+        <div>
+          <h3 className="mb-2 text-sm font-semibold text-slate-700">Limits</h3>
+          <LimitFields idPrefix={plan ? "edit-plan" : "plan"} values={limits} onChange={(k, v) => setLimits((l) => ({ ...l, [k]: v }))} errorOf={(k) => fieldError(fields, `limits.${k}`, k)} />
+        </div>
+        <TemplateChoices value={templates} onChange={setTemplates} error={fieldError(fields, "templates", "templates.0")} />
+        <ErrorBox error={m.error} />
+        {saved && <Notice>{saved}</Notice>}
+        <div className="flex gap-2">
+          <Button type="submit" busy={m.isPending}>
+            {plan ? "Save plan" : "Create plan"}
+          </Button>
+          {plan && (
+            <Button variant="secondary" onClick={onDone}>
+              Cancel
+            </Button>
+          )}
+        </div>
+      </form>
+    </Card>
+  );
+}

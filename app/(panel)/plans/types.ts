@@ -1,0 +1,3 @@
+import type { RouterOutputs } from "../../_lib/trpc.js";
+
+export type PlanRow = RouterOutputs["plans"]["list"][number];

@@ -1,0 +1,23 @@
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** 1536 → "1.5 KiB"; for usage numbers that are not round (limits use settings.fmt). */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "—";
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < UNITS.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${UNITS[i]}`;
+}
+
+export function when(d: Date | string | null | undefined): string {
+  if (!d) return "—";
+  const date = d instanceof Date ? d : new Date(d);
+  return date.toLocaleString(undefined, { year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+export function mib(n: number): string {
+  return n >= 1024 && n % 1024 === 0 ? `${n / 1024} GiB` : `${n} MiB`;
+}

@@ -1,0 +1,46 @@
+import type { Role } from "./trpc.js";
+
+export interface NavItem {
+  href: string;
+  label: string;
+}
+
+export const NAV: Record<Role, NavItem[]> = {
+  customer: [
+    { href: "/containers", label: "My containers" },
+    { href: "/account", label: "Account" },
+  ],
+  reseller: [
+    { href: "/containers", label: "Containers" },
+    { href: "/containers/new", label: "New container" },
+    { href: "/customers", label: "Customers" },
+    { href: "/plans", label: "Plans" },
+    { href: "/operations", label: "Operations" },
+    { href: "/audit", label: "Audit log" },
+    { href: "/account", label: "Account" },
+  ],
+  admin: [
+    { href: "/containers", label: "Containers" },
+    { href: "/containers/new", label: "New container" },
+    { href: "/tenants", label: "Tenants" },
+    { href: "/users", label: "Users" },
+    { href: "/plans", label: "Plans" },
+    { href: "/allocations", label: "Allocations" },
+    { href: "/templates", label: "Templates" },
+    { href: "/nodes", label: "Nodes" },
+    { href: "/operations", label: "Operations" },
+    { href: "/audit", label: "Audit log" },
+    { href: "/account", label: "Account" },
+  ],
+};
+
+/** The nav entry a path belongs to (longest matching prefix). */
+export function activeHref(items: NavItem[], path: string): string | null {
+  let best: string | null = null;
+  for (const i of items) {
+    if (path === i.href || path.startsWith(`${i.href}/`)) {
+      if (!best || i.href.length > best.length) best = i.href;
+    }
+  }
+  return best;
+}

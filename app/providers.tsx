@@ -1,0 +1,43 @@
+"use client";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import { useState, type ReactNode } from "react";
+import superjson from "superjson";
+import type { AppRouter } from "../server/routers/index.js";
+import { errInfo } from "./_lib/errors.js";
+import { TRPCProvider } from "./_lib/trpc.js";
+
+function noRetryOnClientErrors(failureCount: number, error: unknown): boolean {
+  const code = errInfo(error)?.code;
+  if (code && code !== "INTERNAL_SERVER_ERROR" && code !== "SERVICE_UNAVAILABLE" && code !== "TIMEOUT") return false;
+  return failureCount < 2;
+}
+
+function toLoginOnUnauthorized(error: unknown): void {
+  // A session that expired while a page is open: any query answering UNAUTHORIZED sends the user to /login.
+  if (errInfo(error)?.code === "UNAUTHORIZED" && typeof window !== "undefined" && window.location.pathname !== "/login") {
+    window.location.assign("/login");
+  }
+}
+
+export function Providers({ children }: { children: ReactNode }) {
+  const [queryClient] = useState(
+    () =>
+      new QueryClient({
+        queryCache: new QueryCache({ onError: toLoginOnUnauthorized }),
+        mutationCache: new MutationCache({}),
+        defaultOptions: {
+          queries: { retry: noRetryOnClientErrors, refetchOnWindowFocus: false, staleTime: 1000 },
+          mutations: { retry: false },
+        },
+      }),
+  );
+  const [trpcClient] = useState(() => createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })] }));
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+        {children}
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}
