@@ -82,7 +82,7 @@ export const LIMITS: Record<LimitKey, LimitDecl> = {
     description: "Maximum number of processes and threads; fork fails with EAGAIN beyond it.",
   },
   numfile: {
-    key: "numfile", kind: "integer", label: "Open files", flag: "numfile", min: 64, max: 1048576, default: 65536, live: true,
+    key: "numfile", kind: "integer", label: "Open files", flag: "numfile", min: 64, max: 1048576, default: 16384, live: true,
     enforcedBy: "RLIMIT_NOFILE of the container's processes (lxc.prlimit.nofile, prlimit live)",
     description: "Maximum open files per process in the container.",
   },
