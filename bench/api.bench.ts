@@ -94,13 +94,14 @@ async function runOn(dbName: string, databaseUrl: string, port: number): Promise
   const out: Row[] = [];
   try {
     const base = `http://127.0.0.1:${port}/api/trpc`;
-    const check = await fetch(`${base}/containers.list`, { headers: { authorization: `Bearer ${tokens.big}` } });
+    const list = `${base}/containers.list?input=${encodeURIComponent(JSON.stringify({ json: { take: 1000 } }))}`;
+    const check = await fetch(list, { headers: { authorization: `Bearer ${tokens.big}` } });
     const body = (await check.json()) as { result?: { data?: { json?: unknown[] } } };
     const n = body.result?.data?.json?.length;
     if (check.status !== 200 || n !== 1000) throw new Error(`containers.list answered ${check.status} with ${n} rows, expected 1000`);
     for (const [scenario, url, token, rows] of [
-      ["containers.list", `${base}/containers.list`, tokens.big, 1000],
-      ["containers.list", `${base}/containers.list`, tokens.small, 10],
+      ["containers.list", list, tokens.big, 1000],
+      ["containers.list", list, tokens.small, 10],
       ["auth.me (baseline)", `${base}/auth.me`, tokens.big, 0],
     ] as const) {
       log(`${dbName}: ${scenario} (${rows} rows), ${CONNECTIONS} connections × ${DURATION} s`);

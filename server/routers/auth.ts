@@ -10,6 +10,11 @@ import { email, password } from "./schemas.js";
 
 const code = z.string().trim().regex(/^\d{6}$/, "enter the 6-digit code");
 
+/** Login security (password, second factor) is changed in the panel only, never with an API token. */
+function sessionOnly(via: "session" | "token"): void {
+  if (via !== "session") throw new PanelError("FORBIDDEN", "API tokens cannot change login security (password, two-factor login); log in to the panel.");
+}
+
 export const authRouter = router({
   login: publicProcedure.input(z.object({ email, password: z.string().min(1, "enter your password").max(256) })).mutation(async ({ ctx, input }) => {
     if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Login refused: the request came from another site.");
@@ -64,6 +69,7 @@ export const authRouter = router({
   }),
 
   totpSetup: authedProcedure.mutation(async ({ ctx }) => {
+    sessionOnly(ctx.actor.via);
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (u.totpEnabled) throw new PanelError("CONFLICT", "Two-factor login is already on; turn it off first to set up a new device.");
     const secret = newTotpSecret();
@@ -72,6 +78,7 @@ export const authRouter = router({
   }),
 
   totpEnable: authedProcedure.input(z.object({ code })).mutation(async ({ ctx, input }) => {
+    sessionOnly(ctx.actor.via);
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (!u.totpSecret) throw new PanelError("CONFLICT", "Start the two-factor setup first.");
     if (!checkTotp(u.totpSecret, input.code)) throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
@@ -82,6 +89,7 @@ export const authRouter = router({
   }),
 
   totpDisable: authedProcedure.input(z.object({ code })).mutation(async ({ ctx, input }) => {
+    sessionOnly(ctx.actor.via);
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (!u.totpEnabled || !u.totpSecret) throw new PanelError("CONFLICT", "Two-factor login is not on.");
     if (!checkTotp(u.totpSecret, input.code)) throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });

@@ -9,20 +9,35 @@ const anyRole = ["admin", "reseller", "customer"] as const;
 
 export const containersRouter = router({
   /** Scoped to the caller's tenants; optional filter by one visible tenant. */
-  list: authedProcedure.input(z.object({ tenantId: id.optional(), take: z.number().int().min(1).max(2000).default(500), skip: z.number().int().min(0).default(0) }).optional()).query(async ({ ctx, input }) => {
+  list: authedProcedure.input(z.object({ tenantId: id.optional(), take: z.number().int().min(1).max(2000).default(500), skip: z.number().int().min(0).max(1_000_000).default(0) }).optional()).query(async ({ ctx, input }) => {
     const visible = ctx.scope;
     const where =
       input?.tenantId !== undefined
         ? visible === null || visible.includes(input.tenantId) ? { tenantId: input.tenantId } : { tenantId: "__none__" }
         : visible === null ? {} : { tenantId: { in: visible } };
+    // Flat query + in-memory join, dates as ISO strings: for a 1,000-container tenant this is several
+    // times cheaper than nested relation selects and superjson Date handling (see bench/api.bench.ts).
     const rows = await ctx.db.container.findMany({
       where,
       orderBy: { ctid: "asc" },
       take: input?.take ?? 500,
       skip: input?.skip ?? 0,
-      select: { id: true, ctid: true, hostname: true, template: true, state: true, createdAt: true, tenant: { select: { id: true, name: true } }, plan: { select: { id: true, name: true } }, node: { select: { id: true, name: true } } },
+      select: { id: true, ctid: true, hostname: true, template: true, state: true, createdAt: true, tenantId: true, planId: true, nodeId: true },
     });
-    return rows;
+    const ids = (k: "tenantId" | "planId" | "nodeId") => [...new Set(rows.map((r) => r[k]))];
+    const byId = <T extends { id: string }>(xs: T[]) => new Map(xs.map((x) => [x.id, x]));
+    const [tenants, plans, nodes] = await Promise.all([
+      ctx.db.tenant.findMany({ where: { id: { in: ids("tenantId") } }, select: { id: true, name: true } }).then(byId),
+      ctx.db.plan.findMany({ where: { id: { in: ids("planId") } }, select: { id: true, name: true } }).then(byId),
+      ctx.db.node.findMany({ where: { id: { in: ids("nodeId") } }, select: { id: true, name: true } }).then(byId),
+    ]);
+    return rows.map(({ tenantId, planId, nodeId, createdAt, ...r }) => ({
+      ...r,
+      createdAt: createdAt.toISOString(),
+      tenant: tenants.get(tenantId)!,
+      plan: plans.get(planId)!,
+      node: nodes.get(nodeId)!,
+    }));
   }),
 
   get: containerProcedure(...anyRole).query(async ({ ctx }) => {

@@ -45,6 +45,9 @@ export const plansRouter = router({
   update: sellers.input(planInput.partial().extend({ planId: id })).mutation(async ({ ctx, input }) => {
     const p = await ctx.db.plan.findUnique({ where: { id: input.planId } });
     if (!p || (ctx.actor.role !== "admin" && p.tenantId !== ctx.actor.tenantId)) throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).");
+    if (input.name !== undefined && input.name !== p.name && (await ctx.db.plan.findFirst({ where: { tenantId: p.tenantId, name: input.name } }))) {
+      throw new PanelError("CONFLICT", `There is already a plan named "${input.name}"; choose another name.`, { name: "already exists" });
+    }
     const limits = { ...planLimits(p), ...(input.limits ?? {}) } as Limits;
     resellerRules(ctx.actor.role, limits);
     const ipCount = input.ipCount ?? p.ipCount;

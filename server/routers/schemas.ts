@@ -2,7 +2,8 @@
 import { z } from "zod";
 
 export const id = z.string().min(1).max(64);
-export const email = z.string().trim().toLowerCase().email("enter a valid email address").max(254);
+// Not zod's email(): local addresses such as admin@localhost (the seeded default) must be valid.
+export const email = z.string().trim().toLowerCase().max(254).regex(/^[^\s@]+@[^\s@]+$/, "enter a valid email address");
 export const password = z.string().min(10, "use at least 10 characters").max(256);
 export const name = z.string().trim().min(1, "required").max(100);
 export const hostname = z

@@ -103,8 +103,7 @@ const PAST: Record<"start" | "stop" | "restart", string> = { start: "started", s
 
 export async function containerAction(ctx: Ctx, c: FullContainer, action: "start" | "stop" | "restart") {
   if (c.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
-  await audit(ctx, { action: `container.${action}`, target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId });
-  return startOperation(ctx.db, ctx.actor, { type: action, tenantId: c.tenantId, containerId: c.id, message: `${action} container ${c.ctid}` }, async (op) => {
+  const started = await startOperation(ctx.db, ctx.actor, { type: action, tenantId: c.tenantId, containerId: c.id, message: `${action} container ${c.ctid}` }, async (op) => {
     const eng = engineOf(c);
     const onEvent = relay(op, 0, 100);
     try {
@@ -119,11 +118,13 @@ export async function containerAction(ctx: Ctx, c: FullContainer, action: "start
       throw e;
     }
   });
+  // Audited once accepted: a refused call (another operation running) leaves no entry.
+  await audit(ctx, { action: `container.${action}`, target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId });
+  return started;
 }
 
 export async function destroyContainer(ctx: Ctx, c: FullContainer) {
-  await audit(ctx, { action: "container.destroy", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId });
-  return startOperation(ctx.db, ctx.actor, { type: "destroy", tenantId: c.tenantId, containerId: c.id, message: `destroy container ${c.ctid}` }, async (op) => {
+  const started = await startOperation(ctx.db, ctx.actor, { type: "destroy", tenantId: c.tenantId, containerId: c.id, message: `destroy container ${c.ctid}` }, async (op) => {
     try {
       await engineOf(c).call("container.destroy", { ctid: c.ctid, force: true }, { onEvent: relay(op, 0, 100) });
     } catch (e) {
@@ -133,19 +134,26 @@ export async function destroyContainer(ctx: Ctx, c: FullContainer) {
     await ctx.db.container.delete({ where: { id: c.id } });
     op.log(`container ${c.ctid} destroyed`);
   });
+  await audit(ctx, { action: "container.destroy", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId });
+  return started;
 }
 
 export async function reinstallContainer(ctx: Ctx, c: FullContainer, template: string) {
   if (!planTemplates(c.plan).includes(template)) {
     throw new PanelError("BAD_REQUEST", `Your plan does not allow template "${template}"; allowed: ${planTemplates(c.plan).join(", ")}.`, { template: "not allowed by the plan" });
   }
-  await audit(ctx, { action: "container.reinstall", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { template } });
-  return startOperation(ctx.db, ctx.actor, { type: "reinstall", tenantId: c.tenantId, containerId: c.id, message: `reinstall container ${c.ctid} from ${template}` }, async (op) => {
+  const started = await startOperation(ctx.db, ctx.actor, { type: "reinstall", tenantId: c.tenantId, containerId: c.id, message: `reinstall container ${c.ctid} from ${template}` }, async (op) => {
     const eng = engineOf(c);
-    const before = await eng.call("container.status", { ctid: c.ctid });
-    const wasRunning = before.state !== "stopped";
-    op.progress(5, "removing the old root filesystem");
-    await eng.call("container.destroy", { ctid: c.ctid, force: true }, { onEvent: relay(op, 5, 30) });
+    // After a failed reinstall the node has no system left: reinstalling again must still work.
+    const before = await eng.call("container.status", { ctid: c.ctid }).catch((e) => {
+      if (e instanceof EngineError && e.code === "NOT_FOUND") return null;
+      throw e;
+    });
+    const wasRunning = before !== null && before.state !== "stopped";
+    if (before) {
+      op.progress(5, "removing the old root filesystem");
+      await eng.call("container.destroy", { ctid: c.ctid, force: true }, { onEvent: relay(op, 5, 30) });
+    }
     await ctx.db.container.update({ where: { id: c.id }, data: { state: "creating", template } });
     try {
       op.progress(40, `creating from ${template}`);
@@ -165,6 +173,8 @@ export async function reinstallContainer(ctx: Ctx, c: FullContainer, template: s
     await syncState(ctx.db, c);
     op.log(`container ${c.ctid} reinstalled from ${template}`);
   });
+  await audit(ctx, { action: "container.reinstall", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { template } });
+  return started;
 }
 
 export async function syncState(db: Db, c: FullContainer): Promise<string> {

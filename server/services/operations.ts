@@ -17,8 +17,10 @@ export interface OpHandle {
   progress(percent: number, message?: string): void;
 }
 
-const g = globalThis as unknown as { __ovzOps?: Map<string, Promise<void>>; __ovzOpsRecovered?: WeakSet<object> };
+const g = globalThis as unknown as { __ovzOps?: Map<string, Promise<void>>; __ovzOpsRecovered?: WeakSet<object>; __ovzOpsClaims?: Set<string> };
 const running = (g.__ovzOps ??= new Map());
+/** Containers whose busy-check + insert is in flight: makes "one operation per container" hold for concurrent calls. */
+const claims = (g.__ovzOpsClaims ??= new Set());
 
 export async function recoverOperations(db: Db): Promise<number> {
   g.__ovzOpsRecovered ??= new WeakSet();
@@ -38,13 +40,23 @@ export async function startOperation(
   work: (op: OpHandle) => Promise<void>,
 ): Promise<Operation> {
   await recoverOperations(db);
-  if (o.containerId) {
-    const busy = await db.operation.findFirst({ where: { containerId: o.containerId, status: { in: ["queued", "running"] } } });
-    if (busy) throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on this container; wait for it to finish.`);
+  const claim = o.containerId;
+  if (claim) {
+    if (claims.has(claim)) throw new PanelError("CONFLICT", "Another operation is just starting on this container; wait for it to finish.");
+    claims.add(claim);
   }
-  const op = await db.operation.create({
-    data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actor.userId, actor: actor.label, message: o.message, startedAt: new Date() },
-  });
+  let op: Operation;
+  try {
+    if (claim) {
+      const busy = await db.operation.findFirst({ where: { containerId: claim, status: { in: ["queued", "running"] } } });
+      if (busy) throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on this container; wait for it to finish.`);
+    }
+    op = await db.operation.create({
+      data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actor.userId, actor: actor.label, message: o.message, startedAt: new Date() },
+    });
+  } finally {
+    if (claim) claims.delete(claim);
+  }
   // Writes of one operation are chained so log lines stay in order and never race the final status.
   let chain: Promise<unknown> = Promise.resolve();
   const write = (f: () => Promise<unknown>) => {

@@ -52,7 +52,20 @@ const errorMapping = t.middleware(async ({ next }) => {
   return r;
 });
 
-export const publicProcedure = t.procedure.use(errorMapping);
+/** NUL characters and lone UTF-16 surrogates: neither database can store or even look them up (a 500). */
+const UNSAFE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function hasUnsafeText(v: unknown, depth = 0): boolean {
+  if (typeof v === "string") return UNSAFE_TEXT.test(v);
+  if (v === null || typeof v !== "object" || depth > 32) return false;
+  return Object.entries(v).some(([k, x]) => UNSAFE_TEXT.test(k) || hasUnsafeText(x, depth + 1));
+}
+
+const inputHygiene = t.middleware(async ({ getRawInput, next }) => {
+  if (hasUnsafeText(await getRawInput())) throw new PanelError("BAD_REQUEST", "The request contains a NUL character or broken Unicode text; remove it and try again.");
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(errorMapping).use(inputHygiene);
 
 export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
   if (!ctx.actor) {

@@ -1,0 +1,504 @@
+/**
+ * Access-control matrix: every procedure of appRouter × every role (anonymous, customer, reseller, admin)
+ * × own vs foreign targets. A procedure missing from MATRIX fails the coverage test, so new procedures
+ * must be classified here. Then every procedure is fed malformed input as admin: nothing may end in a
+ * 500 (INTERNAL_SERVER_ERROR).
+ *
+ * Targets: "own" = the caller's own things (customer A1's container / reseller A's customers / for an
+ * admin anything, here reseller A's); "sibling" = customer A2's things seen by customer A1 (same reseller);
+ * "foreign" = reseller B's side (customer B1, reseller B).
+ */
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyPassword } from "../../auth/crypto.js";
+import type { Actor } from "../../auth/roles.js";
+import { appRouter } from "../../routers/index.js";
+import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
+import { disposableContainer, rowCounts, totpCode } from "../helpers/expect.js";
+import { buildWorld, caller, fakeEngine, PASSWORD, waitForAllOperations, type Caller, type World } from "../helpers/world.js";
+
+type Role = "anonymous" | "customer" | "reseller" | "admin";
+type Target = "own" | "sibling" | "foreign";
+type Code = TRPCError["code"];
+
+const ACTOR_OF: Record<Exclude<Role, "anonymous">, keyof World["actors"]> = { customer: "customerA1", reseller: "resellerA", admin: "admin" };
+const GROUPS: [Role, Target][] = [
+  ["anonymous", "own"],
+  ["customer", "own"],
+  ["customer", "sibling"],
+  ["customer", "foreign"],
+  ["reseller", "own"],
+  ["reseller", "foreign"],
+  ["admin", "own"],
+];
+const AUTHED: Role[] = ["customer", "reseller", "admin"];
+const SELLERS: Role[] = ["reseller", "admin"];
+const ADMIN: Role[] = ["admin"];
+const SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const MiB = 1024 * 1024;
+
+interface MatrixWorld extends World {
+  /** a finished operation per container id */
+  opOf: Record<string, string>;
+}
+interface Env {
+  w: MatrixWorld;
+  role: Role;
+  target: Target;
+  actor: Actor | null;
+  /** the reseller and customer the call is aimed at */
+  s: { reseller: World["a"]; customer: World["a"]["customers"][number] };
+  uniq: string;
+  /** what input() noted before the call, for effect() */
+  memo: Record<string, unknown>;
+}
+
+interface Spec {
+  /** Roles for which the call succeeds on an own target. */
+  allow: Role[];
+  /** target: aimed at a tenant-owned thing (foreign → NOT_FOUND); self: about the caller only; list: returns rows to scope-check. */
+  kind: "target" | "self" | "list";
+  /** Builds a valid input (and prepares rows it needs). */
+  input?: (e: Env) => unknown;
+  /** Mutations: whether the call's effect is visible. Must be true after an allowed call, false after a refused one. */
+  effect?: (e: Env) => Promise<boolean> | boolean;
+  /** For lists: the tenant of each returned row (null = not tenant-bound), and extra tenants allowed. */
+  rows?: (r: unknown, e: Env) => Promise<(string | null)[]> | (string | null)[];
+  alsoVisible?: (e: Env) => string[];
+  /** Checks of the returned value after a successful call. */
+  check?: (r: any, e: Env) => Promise<void> | void;
+  /** Every role gets this error (e.g. verifySecondFactor without a pending login). */
+  alwaysDenied?: Code;
+  /** Removes what input() prepared when the call was refused (so it does not count against quotas later). */
+  cleanup?: (e: Env) => Promise<void>;
+  /** Optional input fields, added to the valid input when fuzzing malformed values. */
+  fuzz?: (e: Env) => Record<string, unknown>;
+}
+
+const tenantRows = (r: unknown) => (r as { tenantId: string | null }[]).map((x) => x.tenantId);
+const db = (e: Env) => e.w.db;
+const userOf = (e: Env, id: string) => db(e).user.findUniqueOrThrow({ where: { id } });
+const opCount = (e: Env, type: string) => db(e).operation.count({ where: { containerId: e.s.customer.container.id, type } });
+/** A container action: input notes how many operations of this type the target has; the effect is one more. */
+function containerOp(type: string, extra: Record<string, unknown> = {}): Pick<Spec, "input" | "effect"> {
+  return {
+    input: async (e) => {
+      e.memo.ops = await opCount(e, type);
+      return { containerId: e.s.customer.container.id, ...extra };
+    },
+    effect: async (e) => (await opCount(e, type)) === (e.memo.ops as number) + 1,
+  };
+}
+
+const MATRIX: Record<string, Spec> = {
+  // auth
+  "auth.login": {
+    allow: ["anonymous", ...AUTHED], kind: "self",
+    input: async (e) => {
+      e.memo.sessions = await db(e).session.count({ where: { userId: e.w.directUser.id } });
+      return { email: "direct@test.example", password: PASSWORD };
+    },
+    effect: async (e) => (await db(e).session.count({ where: { userId: e.w.directUser.id } })) > (e.memo.sessions as number),
+    check: (r) => expect(r).toEqual({ needsSecondFactor: false, role: "customer" }),
+  },
+  "auth.verifySecondFactor": { allow: [], kind: "self", alwaysDenied: "UNAUTHORIZED", input: () => ({ code: "123456" }) },
+  "auth.logout": { allow: ["anonymous", ...AUTHED], kind: "self", check: (r) => expect(r).toEqual({ ok: true }) },
+  "auth.me": { allow: AUTHED, kind: "self", check: (r, e) => expect(r.id).toBe(e.actor!.userId) },
+  "auth.changePassword": {
+    allow: AUTHED, kind: "self",
+    input: async (e) => {
+      // An earlier group may have changed it: start from the world's password.
+      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { passwordHash: e.w.admin.passwordHash } });
+      return { current: PASSWORD, next: "matrix-password-2" };
+    },
+    effect: async (e) => !!e.actor && (await userOf(e, e.actor.userId)).passwordHash !== e.w.admin.passwordHash,
+    check: async (_r, e) => expect(await verifyPassword((await userOf(e, e.actor!.userId)).passwordHash, "matrix-password-2")).toBe(true),
+  },
+  "auth.totpSetup": {
+    allow: AUTHED, kind: "self",
+    input: async (e) => {
+      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: null, totpEnabled: false } });
+      return undefined;
+    },
+    effect: async (e) => !!e.actor && (await userOf(e, e.actor.userId)).totpSecret !== null,
+    check: async (r, e) => expect((await userOf(e, e.actor!.userId)).totpSecret).toBe(r.secret),
+  },
+  "auth.totpEnable": {
+    allow: AUTHED, kind: "self",
+    input: async (e) => {
+      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: SECRET, totpEnabled: false } });
+      return { code: totpCode(SECRET) };
+    },
+    effect: async (e) => !!e.actor && (await userOf(e, e.actor.userId)).totpEnabled,
+  },
+  "auth.totpDisable": {
+    allow: AUTHED, kind: "self",
+    input: async (e) => {
+      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: SECRET, totpEnabled: true } });
+      return { code: totpCode(SECRET) };
+    },
+    effect: async (e) => !!e.actor && !(await userOf(e, e.actor.userId)).totpEnabled,
+  },
+
+  // tokens
+  "tokens.list": {
+    allow: AUTHED, kind: "list",
+    rows: async (r, e) => {
+      const ids = (r as { id: string }[]).map((x) => x.id);
+      expect(ids.length, "the caller's own (seeded) token is listed").toBeGreaterThan(0);
+      const owners = await db(e).apiToken.findMany({ where: { id: { in: ids } }, select: { userId: true } });
+      expect(owners).toHaveLength(ids.length);
+      for (const o of owners) expect(o.userId, "a token of another user was listed").toBe(e.actor!.userId);
+      return [];
+    },
+  },
+  "tokens.create": {
+    allow: AUTHED, kind: "self",
+    input: (e) => ({ name: `matrix ${e.uniq}` }),
+    fuzz: () => ({ role: "customer", expiresInDays: 10 }),
+    effect: async (e) => (await db(e).apiToken.count({ where: { name: `matrix ${e.uniq}` } })) === 1,
+    check: async (r, e) => expect(await db(e).apiToken.findUniqueOrThrow({ where: { id: r.id } })).toMatchObject({ userId: e.actor!.userId, role: e.actor!.role }),
+  },
+  "tokens.revoke": {
+    allow: AUTHED, kind: "target",
+    input: async (e) => {
+      // own: the caller's own token (an admin: a customer's, which admins may revoke); otherwise the target customer's.
+      const userId = e.target === "own" && e.actor && e.role !== "admin" ? e.actor.userId : e.s.customer.user.id;
+      const u = await userOf(e, userId);
+      const t = await db(e).apiToken.create({ data: { name: `victim ${e.uniq}`, secretHash: "0".repeat(64), role: u.role, tenantId: u.tenantId, userId } });
+      return { tokenId: t.id };
+    },
+    effect: async (e) => (await db(e).apiToken.count({ where: { name: `victim ${e.uniq}`, revokedAt: { not: null } } })) === 1,
+  },
+
+  // tenants
+  "tenants.list": { allow: SELLERS, kind: "list", rows: (r) => (r as { id: string }[]).map((x) => x.id) },
+  "tenants.get": {
+    allow: SELLERS, kind: "target",
+    input: (e) => ({ tenantId: e.s.customer.tenant.id }),
+    check: (r, e) => expect(r.id).toBe(e.s.customer.tenant.id),
+  },
+  "tenants.create": {
+    allow: SELLERS, kind: "target",
+    input: (e) => ({ name: `Matrix ${e.uniq}`, kind: "customer", parentId: e.s.reseller.tenant.id, user: { email: `m${e.uniq}@test.example`, name: "m", password: "matrix-password" } }),
+    effect: async (e) => (await db(e).tenant.count({ where: { name: `Matrix ${e.uniq}` } })) === 1,
+    check: async (r, e) => expect((await db(e).tenant.findUniqueOrThrow({ where: { id: r.id } })).parentId).toBe(e.s.reseller.tenant.id),
+  },
+  "tenants.update": {
+    allow: SELLERS, kind: "target",
+    input: (e) => ({ tenantId: e.s.customer.tenant.id, name: `Renamed ${e.uniq}` }),
+    fuzz: () => ({ disabled: false }),
+    effect: async (e) => (await db(e).tenant.findUniqueOrThrow({ where: { id: e.s.customer.tenant.id } })).name === `Renamed ${e.uniq}`,
+  },
+
+  // users
+  "users.list": { allow: SELLERS, kind: "list", rows: (r) => (r as { tenant: { id: string } }[]).map((x) => x.tenant.id) },
+  "users.create": {
+    allow: SELLERS, kind: "target",
+    input: (e) => ({ tenantId: e.s.customer.tenant.id, email: `u${e.uniq}@test.example`, name: "u", password: "matrix-password" }),
+    effect: async (e) => (await db(e).user.count({ where: { email: `u${e.uniq}@test.example` } })) === 1,
+    check: async (r, e) => expect((await userOf(e, r.id)).tenantId).toBe(e.s.customer.tenant.id),
+  },
+  "users.setDisabled": {
+    allow: SELLERS, kind: "target",
+    input: async (e) => {
+      await db(e).user.update({ where: { id: e.s.customer.user.id }, data: { disabled: false } });
+      return { userId: e.s.customer.user.id, disabled: true };
+    },
+    effect: async (e) => (await userOf(e, e.s.customer.user.id)).disabled,
+    cleanup: async (e) => void (await db(e).user.update({ where: { id: e.s.customer.user.id }, data: { disabled: false } })),
+  },
+  "users.resetPassword": {
+    allow: SELLERS, kind: "target",
+    input: async (e) => {
+      e.memo.hash = (await userOf(e, e.s.customer.user.id)).passwordHash;
+      return { userId: e.s.customer.user.id, password: "matrix-reset-pw" };
+    },
+    effect: async (e) => (await userOf(e, e.s.customer.user.id)).passwordHash !== e.memo.hash,
+    check: async (_r, e) => expect(await verifyPassword((await userOf(e, e.s.customer.user.id)).passwordHash, "matrix-reset-pw")).toBe(true),
+  },
+
+  // plans
+  "plans.list": { allow: SELLERS, kind: "list", rows: tenantRows, alsoVisible: (e) => [e.w.platform.id] },
+  "plans.create": {
+    allow: SELLERS, kind: "self",
+    input: (e) => ({ name: `plan-${e.uniq}`, limits: { cpus: 1 }, bandwidthMbps: 0, ipCount: 1, templates: ["busybox"] }),
+    effect: async (e) => (await db(e).plan.count({ where: { name: `plan-${e.uniq}` } })) === 1,
+    check: (r, e) => expect(r.tenantId).toBe(e.actor!.tenantId),
+  },
+  "plans.update": {
+    allow: SELLERS, kind: "target",
+    input: async (e) => {
+      await db(e).plan.update({ where: { id: e.s.reseller.plan.id }, data: { bandwidthMbps: 0 } });
+      return { planId: e.s.reseller.plan.id, bandwidthMbps: 7 };
+    },
+    fuzz: (e) => ({ name: `p-${e.uniq}`, limits: { ram: 256 * MiB }, ipCount: 1, templates: ["busybox"] }),
+    effect: async (e) => (await db(e).plan.findUniqueOrThrow({ where: { id: e.s.reseller.plan.id } })).bandwidthMbps === 7,
+  },
+  "plans.delete": {
+    allow: SELLERS, kind: "target",
+    input: async (e) => ({ planId: (await db(e).plan.create({ data: { tenantId: e.s.reseller.tenant.id, name: `unused-${e.uniq}`, limits: "{}", templates: '["busybox"]' } })).id }),
+    effect: async (e) => (await db(e).plan.count({ where: { name: `unused-${e.uniq}` } })) === 0,
+  },
+
+  // allocations
+  "allocations.list": { allow: ADMIN, kind: "list", rows: tenantRows },
+  "allocations.get": {
+    allow: SELLERS, kind: "target",
+    input: (e) => ({ tenantId: e.s.reseller.tenant.id }),
+    check: (r, e) => expect(r.allocation.tenantId).toBe(e.s.reseller.tenant.id),
+  },
+  "allocations.set": {
+    allow: ADMIN, kind: "target",
+    input: (e) => ({ tenantId: e.s.reseller.tenant.id, containers: 4, cpus: 4, ramMb: 1024, swapMb: 1024, diskMb: 8192, ipCount: 9 }),
+    effect: async (e) => (await db(e).allocation.findUniqueOrThrow({ where: { tenantId: e.s.reseller.tenant.id } })).ipCount === 9,
+    check: async (_r, e) => void (await db(e).allocation.update({ where: { tenantId: e.s.reseller.tenant.id }, data: { ipCount: 8 } })),
+  },
+
+  // containers
+  "containers.list": {
+    allow: AUTHED, kind: "list",
+    input: (e) => (e.target === "own" ? undefined : { tenantId: e.s.customer.tenant.id }),
+    rows: (r) => (r as { tenant: { id: string } }[]).map((x) => x.tenant.id),
+    fuzz: (e) => ({ tenantId: e.s.customer.tenant.id, take: 10, skip: 0 }),
+  },
+  "containers.get": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r, e) => expect(r.id).toBe(e.s.customer.container.id) },
+  "containers.usage": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r) => expect(r.available).toBe(true) },
+  "containers.create": {
+    allow: SELLERS, kind: "target",
+    input: (e) => ({ tenantId: e.s.customer.tenant.id, planId: e.s.reseller.plan.id, hostname: `m${e.uniq}.test`, template: "busybox" }),
+    fuzz: (e) => ({ ctid: 5000 + Number(e.uniq.replace(/\D/g, "")), nodeId: e.w.node.id }),
+    effect: async (e) => (await db(e).container.count({ where: { hostname: `m${e.uniq}.test` } })) === 1,
+    check: async (r, e) => {
+      expect(r).toMatchObject({ type: "create", tenantId: e.s.customer.tenant.id });
+      expect((await db(e).operation.findUniqueOrThrow({ where: { id: r.id } })).status).toBe("succeeded");
+      // give the quota back for later groups
+      const c = await db(e).container.findFirstOrThrow({ where: { hostname: `m${e.uniq}.test` } });
+      fakeEngine().containers.delete(c.ctid);
+      await db(e).container.delete({ where: { id: c.id } });
+    },
+  },
+  "containers.start": { allow: AUTHED, kind: "target", ...containerOp("start"), check: (r, e) => expect(r).toMatchObject({ type: "start", containerId: e.s.customer.container.id }) },
+  "containers.stop": { allow: AUTHED, kind: "target", ...containerOp("stop"), check: (r) => expect(r.type).toBe("stop") },
+  "containers.restart": { allow: AUTHED, kind: "target", ...containerOp("restart"), check: (r) => expect(r.type).toBe("restart") },
+  "containers.reinstall": { allow: AUTHED, kind: "target", ...containerOp("reinstall", { template: "busybox", confirm: true }), check: (r) => expect(r.type).toBe("reinstall") },
+  "containers.destroy": {
+    allow: SELLERS, kind: "target",
+    input: async (e) => {
+      const c = await disposableContainer(db(e), { tenantId: e.s.customer.tenant.id, planId: e.s.reseller.plan.id, nodeId: e.w.node.id, hostname: `gone-${e.uniq}.test` });
+      return { containerId: c.id, confirmHostname: c.hostname };
+    },
+    effect: async (e) => (await db(e).container.count({ where: { hostname: `gone-${e.uniq}.test` } })) === 0,
+    cleanup: async (e) => {
+      for (const c of await db(e).container.findMany({ where: { hostname: `gone-${e.uniq}.test` } })) {
+        fakeEngine().containers.delete(c.ctid);
+        await db(e).container.delete({ where: { id: c.id } });
+      }
+    },
+  },
+  "containers.resetPassword": {
+    allow: AUTHED, kind: "target",
+    input: (e) => {
+      const info = fakeEngine().containers.get(e.s.customer.container.ctid)!;
+      Object.assign(info, { state: "running", initPid: 1 });
+      return { containerId: e.s.customer.container.id, password: `root-${e.uniq}-pw` };
+    },
+    effect: (e) => fakeEngine().passwords.get(e.s.customer.container.ctid) === `root-${e.uniq}-pw`,
+  },
+  "containers.setLimits": {
+    allow: ADMIN, kind: "target",
+    input: (e) => {
+      fakeEngine().containers.get(e.s.customer.container.ctid)!.limits.numproc = 1024;
+      return { containerId: e.s.customer.container.id, limits: { numproc: 512 } };
+    },
+    effect: (e) => fakeEngine().containers.get(e.s.customer.container.ctid)!.limits.numproc === 512,
+  },
+
+  // operations, audit
+  "operations.list": {
+    allow: AUTHED, kind: "list",
+    input: (e) => (e.target === "own" ? undefined : { containerId: e.s.customer.container.id }),
+    rows: tenantRows,
+    fuzz: (e) => ({ containerId: e.s.customer.container.id, take: 10 }),
+  },
+  "operations.get": {
+    allow: AUTHED, kind: "target",
+    input: (e) => ({ operationId: e.w.opOf[e.s.customer.container.id] }),
+    fuzz: () => ({ afterLine: 0 }),
+    check: (r, e) => expect(r.id).toBe(e.w.opOf[e.s.customer.container.id]),
+  },
+  "audit.list": { allow: SELLERS, kind: "list", input: () => ({ take: 500 }), rows: tenantRows, fuzz: () => ({ beforeId: 1000, action: "container" }) },
+
+  // nodes, templates (not tenant-bound)
+  "nodes.list": { allow: ADMIN, kind: "self", check: (r, e) => expect(r.map((n: { id: string }) => n.id)).toContain(e.w.node.id) },
+  "nodes.create": {
+    allow: ADMIN, kind: "self",
+    input: (e) => ({ name: `node-${e.uniq}`, endpoint: `/run/ovz/${e.uniq}.sock` }),
+    effect: async (e) => (await db(e).node.count({ where: { name: `node-${e.uniq}` } })) === 1,
+  },
+  "nodes.info": { allow: ADMIN, kind: "self", input: (e) => ({ nodeId: e.w.node.id }), check: (r) => expect(r.hostname).toBe("fake-node") },
+  "templates.list": { allow: AUTHED, kind: "self", check: (r) => expect(r.map((x: { name: string }) => x.name)).toContain("busybox") },
+};
+
+const PATHS = Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures).sort();
+
+function expectation(spec: Spec, role: Role, target: Target): "ok" | Code {
+  if (spec.alwaysDenied) return spec.alwaysDenied;
+  if (!spec.allow.includes(role)) return role === "anonymous" ? "UNAUTHORIZED" : "FORBIDDEN";
+  if (spec.kind === "target" && target !== "own") return "NOT_FOUND";
+  return "ok";
+}
+
+function call(c: Caller, path: string, input: unknown): Promise<unknown> {
+  const fn = path.split(".").reduce<any>((o, k) => o[k], c);
+  return fn(input);
+}
+
+async function matrixWorld(t: TestDb): Promise<MatrixWorld> {
+  await waitForAllOperations(); // a previous world's operations must not reach this world's engine
+  const w = await buildWorld(t.db);
+  const opOf: Record<string, string> = {};
+  for (const c of await t.db.container.findMany()) {
+    const op = await t.db.operation.create({ data: { type: "start", status: "succeeded", progress: 100, tenantId: c.tenantId, containerId: c.id, actor: "seed", message: "seed", startedAt: new Date(), finishedAt: new Date() } });
+    await t.db.operationLine.create({ data: { operationId: op.id, line: "seeded" } });
+    opOf[c.id] = op.id;
+  }
+  for (const tn of await t.db.tenant.findMany()) await t.db.auditLog.create({ data: { actor: "seed", tenantId: tn.id, action: "seed.tenant", target: tn.name } });
+  await t.db.auditLog.create({ data: { actor: "seed", tenantId: null, action: "seed.global", target: "none" } });
+  for (const u of await t.db.user.findMany()) {
+    await t.db.apiToken.create({ data: { name: `seed ${u.email}`, secretHash: "f".repeat(64), role: u.role, tenantId: u.tenantId, userId: u.id } });
+  }
+  return Object.assign(w, { opOf });
+}
+
+function envFor(w: MatrixWorld, role: Role, target: Target, uniq: string): Env {
+  const s = target === "own" ? { reseller: w.a, customer: w.a.customers[0]! } : target === "sibling" ? { reseller: w.a, customer: w.a.customers[1]! } : { reseller: w.b, customer: w.b.customers[0]! };
+  return { w, role, target, actor: role === "anonymous" ? null : w.actors[ACTOR_OF[role]], s, uniq, memo: {} };
+}
+
+/** Tenants the caller may see, computed from the rows (not with the code under test). */
+async function visibleTenants(e: Env): Promise<Set<string> | null> {
+  if (e.role === "admin") return null;
+  if (e.role === "customer") return new Set([e.actor!.tenantId]);
+  const kids = await e.w.db.tenant.findMany({ where: { parentId: e.actor!.tenantId }, select: { id: true } });
+  return new Set([e.actor!.tenantId, ...kids.map((k) => k.id)]);
+}
+
+describe("access matrix: coverage", () => {
+  it("classifies every procedure of appRouter (add new procedures to MATRIX)", () => {
+    expect(PATHS.length).toBeGreaterThan(40);
+    const missing = PATHS.filter((p) => !(p in MATRIX));
+    const stale = Object.keys(MATRIX).filter((p) => !PATHS.includes(p));
+    expect(missing, "procedures without an access rule in the matrix").toEqual([]);
+    expect(stale, "matrix rows for procedures that no longer exist").toEqual([]);
+  });
+});
+
+// --- Malformed input: never a 500 -------------------------------------------------------------------
+
+const HUGE = "x".repeat(100_000);
+const BAD_VALUES: [string, unknown][] = [
+  ["undefined", undefined], ["null", null], ["-1", -1], ["2^31", 2_147_483_648], ["1e20", 1e20], ["1.5", 1.5], ["NaN", NaN],
+  ["empty", ""], ["blank", "   "], ["huge", HUGE], ["inner NUL", "a\u0000b"], ["lone surrogate", "\ud800x"],
+  ["sql", "'; DROP TABLE \"User\"; --"], ["emoji", "💥".repeat(300)], ["object", {}], ["array", [1, 2]], ["true", true], ["random id", "clxxxxxxxxxxxxxxxxxxxxxxx"],
+];
+const WHOLE: [string, unknown][] = [["undefined", undefined], ["null", null], ["{}", {}], ["[]", []], ["42", 42], ["huge string", HUGE]];
+
+function variants(valid: unknown): [string, unknown][] {
+  const out: [string, unknown][] = [...WHOLE];
+  if (!valid || typeof valid !== "object") return out;
+  const v = valid as Record<string, unknown>;
+  out.push(["extra keys", { ...v, extra: "x", constructor: "y", tenantId_: 1 }]);
+  for (const k of Object.keys(v)) {
+    for (const [label, bad] of BAD_VALUES) out.push([`${k}=${label}`, { ...v, [k]: bad }]);
+    const inner = v[k];
+    if (inner && typeof inner === "object" && !Array.isArray(inner)) {
+      out.push([`${k}+extra`, { ...v, [k]: { ...(inner as object), bogus: 1 } }]);
+      for (const ik of Object.keys(inner)) for (const [label, bad] of BAD_VALUES) out.push([`${k}.${ik}=${label}`, { ...v, [k]: { ...(inner as object), [ik]: bad } }]);
+    }
+  }
+  return out;
+}
+
+/*
+ * One world per database for all groups (a fresh PostgreSQL database costs ~1 s on a small host). This is
+ * safe because refused calls are checked to change no row, and the allowed calls only touch what later
+ * groups do not depend on: targets are never deleted (destroy/plan delete/token revoke get their own
+ * disposable rows), renames and new rows use unique names, and every operation is awaited.
+ */
+describe.each(PROVIDERS)("access matrix on %s", (provider) => {
+  let t: TestDb;
+  let w: MatrixWorld;
+  let n = 0;
+  beforeAll(async () => {
+    t = await freshDb(provider);
+    w = await matrixWorld(t);
+  });
+  afterAll(async () => {
+    await waitForAllOperations();
+    await t?.drop();
+  });
+
+  describe.each(GROUPS)("%s caller, %s target", (role, target) => {
+    it.each(Object.keys(MATRIX))("%s", async (path) => {
+      const spec = MATRIX[path]!;
+      const e = envFor(w, role, target, `${role[0]}${target[0]}${++n}`);
+      const input = spec.input ? await spec.input(e) : undefined;
+      const want = expectation(spec, role, target);
+      const before = want === "ok" ? null : await rowCounts(w.db);
+      let result: unknown;
+      let error: unknown = null;
+      try {
+        result = await call(caller(w.db, e.actor), path, input);
+      } catch (err) {
+        error = err;
+      }
+      await waitForAllOperations();
+      if (want === "ok") {
+        if (error) throw new Error(`${role} on ${target} target: ${path} should succeed but failed: ${(error as Error).message}`, { cause: error });
+        if (spec.kind === "list") {
+          const visible = await visibleTenants(e);
+          const extra = new Set(spec.alsoVisible?.(e) ?? []);
+          const tenants = await spec.rows!(result, e);
+          if (target === "own" && path !== "tokens.list") expect(tenants.length, `${path} returned nothing to check`).toBeGreaterThan(0);
+          if (visible) for (const tid of tenants) expect(tid !== null && (visible.has(tid) || extra.has(tid)), `${path} leaked a row of tenant ${tid}`).toBe(true);
+        }
+        if (spec.effect) expect(await spec.effect(e), `${path}: its effect is missing after success`).toBe(true);
+        await spec.check?.(result, e);
+      } else {
+        expect(error, `${role} on ${target} target: ${path} must be refused with ${want}, but it succeeded`).toBeInstanceOf(TRPCError);
+        expect((error as TRPCError).code, (error as Error).message).toBe(want);
+        expect(["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"]).toContain((error as TRPCError).code);
+        expect(await rowCounts(w.db), "a refused call changed the database").toEqual(before);
+        if (spec.effect) expect(await spec.effect(e), `${path}: a refused call still took effect`).toBe(false);
+        await spec.cleanup?.(e);
+      }
+    });
+  });
+
+  // Last, on the same world: malformed input as admin. Only the absence of 500s is asserted, so the
+  // changes these calls make (some variants are valid and succeed) cannot mislead a later check.
+  describe("malformed input as admin: never INTERNAL_SERVER_ERROR", () => {
+    it.each(Object.keys(MATRIX))("%s", async (path) => {
+      const spec = MATRIX[path]!;
+      const e = envFor(w, "admin", "own", `bad${++n}`);
+      const given = spec.input ? await spec.input(e) : undefined;
+      const valid = spec.fuzz ? { ...(given as object | undefined), ...spec.fuzz(e) } : given;
+      const problems: string[] = [];
+      let refused = 0;
+      for (const [label, input] of variants(valid)) {
+        try {
+          await call(caller(w.db, w.actors.admin), path, input);
+        } catch (err) {
+          refused++;
+          if (!(err instanceof TRPCError)) problems.push(`${label}: threw a non-tRPC error ${String(err)}`);
+          else if (err.code === "INTERNAL_SERVER_ERROR") problems.push(`${label}: ${err.code} (${String((err.cause as Error | undefined)?.message ?? err.message).slice(0, 200)})`);
+        }
+        await waitForAllOperations();
+      }
+      expect(problems).toEqual([]);
+      // Sanity: the bad inputs were really tried (procedures with an input refuse most of them).
+      if (spec.input && valid !== undefined) expect(refused).toBeGreaterThan(5);
+    });
+  });
+});
