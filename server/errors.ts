@@ -94,6 +94,10 @@ export function toTRPCError(err: unknown): TRPCError {
     // zod input errors arrive here as BAD_REQUEST with the ZodError as cause: keep them.
     return err;
   }
+  if ((err as { code?: unknown } | null)?.code === "P2002") {
+    // A unique constraint caught a race the handler's own check could not (two creates at once).
+    return new MappedError("CONFLICT", "That name, address or id was just taken by another request; choose another and try again.", { domainCode: "CONFLICT" }, err);
+  }
   console.error("[panel] unexpected error", err);
   return new MappedError("INTERNAL_SERVER_ERROR", "The panel hit an unexpected error; it was logged. Try again, and tell the administrator if it persists.", { domainCode: "INTERNAL" }, err);
 }

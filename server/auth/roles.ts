@@ -22,3 +22,8 @@ export interface Actor {
   sessionId?: string;
   tokenId?: string;
 }
+
+/** A disabled tenant blocks its users, and a disabled reseller blocks its customers too. */
+export function tenantBlocked(t: { disabled: boolean; parent?: { disabled: boolean } | null }): boolean {
+  return t.disabled || !!t.parent?.disabled;
+}

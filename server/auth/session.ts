@@ -5,6 +5,7 @@
  */
 import type { Db } from "../db/client.js";
 import { randomToken, sha256Hex } from "./crypto.js";
+import { tenantBlocked } from "./roles.js";
 
 export const SESSION_COOKIE = "ovz_session";
 const TTL_MS = 7 * 24 * 3600 * 1000;
@@ -20,9 +21,9 @@ export async function createSession(db: Db, userId: string, opts: { secondFactor
 export async function validateSession(db: Db, token: string) {
   if (!/^[a-z2-7]{16,64}$/.test(token)) return null;
   const id = sha256Hex(token);
-  const s = await db.session.findUnique({ where: { id }, include: { user: { include: { tenant: true } } } });
+  const s = await db.session.findUnique({ where: { id }, include: { user: { include: { tenant: { include: { parent: true } } } } } });
   if (!s) return null;
-  if (s.expiresAt.getTime() <= Date.now() || s.user.disabled || s.user.tenant.disabled) {
+  if (s.expiresAt.getTime() <= Date.now() || s.user.disabled || tenantBlocked(s.user.tenant)) {
     await db.session.deleteMany({ where: { id } });
     return null;
   }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { dummyHash, hashPassword, verifyPassword } from "../auth/crypto.js";
 import { checkLoginAllowed, recordLogin } from "../auth/rate-limit.js";
+import { tenantBlocked } from "../auth/roles.js";
 import { clearedSessionCookie, createSession, sessionCookie } from "../auth/session.js";
 import { checkTotp, newTotpSecret, totpUri } from "../auth/totp.js";
 import { PanelError } from "../errors.js";
@@ -19,12 +20,12 @@ export const authRouter = router({
   login: publicProcedure.input(z.object({ email, password: z.string().min(1, "enter your password").max(256) })).mutation(async ({ ctx, input }) => {
     if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Login refused: the request came from another site.");
     await checkLoginAllowed(ctx.db, input.email, ctx.ip);
-    const user = await ctx.db.user.findUnique({ where: { email: input.email }, include: { tenant: true } });
+    const user = await ctx.db.user.findUnique({ where: { email: input.email }, include: { tenant: { include: { parent: true } } } });
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), input.password);
-    if (!user || !ok || user.disabled || user.tenant.disabled) {
+    if (!user || !ok || user.disabled || tenantBlocked(user.tenant)) {
       await recordLogin(ctx.db, input.email, ctx.ip, false);
       await audit(ctx, { action: "auth.loginFailed", target: input.email, tenantId: user?.tenantId ?? null, actorLabel: input.email });
-      throw new PanelError("UNAUTHORIZED", user?.disabled || user?.tenant.disabled ? "This account is disabled; contact your provider." : "Wrong email or password.");
+      throw new PanelError("UNAUTHORIZED", user?.disabled || (user && tenantBlocked(user.tenant)) ? "This account is disabled; contact your provider." : "Wrong email or password.");
     }
     await recordLogin(ctx.db, input.email, ctx.ip, true);
     const { token } = await createSession(ctx.db, user.id, { secondFactor: !user.totpEnabled, ip: ctx.ip, userAgent: ctx.userAgent });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { assertWithinAllocation, limitsPatchSchema, ZERO_USAGE, planExtrasSchema, planLimits, planTemplates, requireFullLimits, type Limits } from "../services/limits.js";
+import { withLock } from "../services/locks.js";
 import { roleProcedure, router } from "../trpc/init.js";
 import { id, name } from "./schemas.js";
 
@@ -52,13 +53,16 @@ export const plansRouter = router({
     resellerRules(ctx.actor.role, limits);
     const ipCount = input.ipCount ?? p.ipCount;
     const owner = await ctx.db.tenant.findUniqueOrThrow({ where: { id: p.tenantId } });
-    if (owner.kind === "reseller") {
-      // Raising a plan raises every container on it: it must still fit in the allocation.
-      await assertWithinAllocation(ctx.db, owner.id, ZERO_USAGE, { planId: p.id, limits, ipCount });
-    }
-    const u = await ctx.db.plan.update({
-      where: { id: p.id },
-      data: { name: input.name, limits: JSON.stringify(limits), bandwidthMbps: input.bandwidthMbps, ipCount, templates: input.templates ? JSON.stringify(input.templates) : undefined },
+    // Same lock as container creates: a raise and a create cannot both squeeze into the allocation.
+    const u = await withLock(`alloc:${owner.kind === "reseller" ? owner.id : "platform"}`, async () => {
+      if (owner.kind === "reseller") {
+        // Raising a plan raises every container on it: it must still fit in the allocation.
+        await assertWithinAllocation(ctx.db, owner.id, ZERO_USAGE, { planId: p.id, limits, ipCount });
+      }
+      return ctx.db.plan.update({
+        where: { id: p.id },
+        data: { name: input.name, limits: JSON.stringify(limits), bandwidthMbps: input.bandwidthMbps, ipCount, templates: input.templates ? JSON.stringify(input.templates) : undefined },
+      });
     });
     await audit(ctx, { action: "plan.update", target: `plan ${u.name}`, tenantId: u.tenantId, details: { ...input } });
     return show(u);

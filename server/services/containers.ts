@@ -12,6 +12,7 @@ import { EngineError } from "../../native/src/errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { assertWithinAllocation, costOf, effectiveLimits, limitsPatchSchema, parseJson, planLimits, planTemplates, sellingReseller, type LimitsPatch } from "./limits.js";
+import { withLock } from "./locks.js";
 import { startOperation, type OpHandle, type OpType } from "./operations.js";
 
 export type FullContainer = Container & { plan: Plan; node: Node; tenant: Tenant };
@@ -62,24 +63,27 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
   if (!planTemplates(plan).includes(input.template)) {
     throw new PanelError("BAD_REQUEST", `Plan "${plan.name}" does not allow template "${input.template}"; allowed: ${planTemplates(plan).join(", ")}.`, { template: "not allowed by the plan" });
   }
-  const reseller = await sellingReseller(db, tenant.id);
-  if (reseller) await assertWithinAllocation(db, reseller, costOf(planLimits(plan), plan.ipCount));
   const node = input.nodeId ? await db.node.findUnique({ where: { id: input.nodeId } }) : await defaultNode(db);
   if (!node) throw new PanelError("NOT_FOUND", "No such node.", { nodeId: "choose a registered node" });
   if (input.ctid !== undefined && actor.role !== "admin") throw new PanelError("FORBIDDEN", "Only administrators choose container ids.", { ctid: "leave empty" });
 
-  let row: Container | null = null;
-  for (let attempt = 0; !row && attempt < 3; attempt++) {
-    const ctid = input.ctid ?? (await nextCtid(db, node.id));
-    try {
-      row = await db.container.create({
-        data: { ctid, nodeId: node.id, tenantId: tenant.id, planId: plan.id, hostname: input.hostname, template: input.template, state: "creating" },
-      });
-    } catch (e) {
-      if ((e as { code?: string }).code !== "P2002") throw e;
-      if (input.ctid !== undefined) throw new PanelError("CONFLICT", `Container id ${ctid} is taken on node ${node.name}; choose another.`, { ctid: "taken" });
+  // Allocation check and row insert under one lock per reseller: concurrent creates cannot both fit.
+  const reseller = await sellingReseller(db, tenant.id);
+  const row = await withLock(`alloc:${reseller ?? "platform"}`, async () => {
+    if (reseller) await assertWithinAllocation(db, reseller, costOf(planLimits(plan), plan.ipCount));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const ctid = input.ctid ?? (await nextCtid(db, node.id));
+      try {
+        return await db.container.create({
+          data: { ctid, nodeId: node.id, tenantId: tenant.id, planId: plan.id, hostname: input.hostname, template: input.template, state: "creating" },
+        });
+      } catch (e) {
+        if ((e as { code?: string }).code !== "P2002") throw e;
+        if (input.ctid !== undefined) throw new PanelError("CONFLICT", `Container id ${ctid} is taken on node ${node.name}; choose another.`, { ctid: "taken" });
+      }
     }
-  }
+    return null;
+  });
   if (!row) throw new PanelError("CONFLICT", "Could not reserve a container id (concurrent creates); try again.");
   const created = row;
   await audit(ctx, { action: "container.create", target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name } });
