@@ -13,9 +13,12 @@ export async function login(page: Page, email: string, password: string): Promis
   await expect(page).toHaveURL(/\/containers/);
 }
 
-/** Waits until the operation panel on the page shows a final status; fails with the log if it failed. */
-export async function waitForOperation(page: Page): Promise<void> {
-  const panel = page.getByTestId("operation");
+/**
+ * Waits until the operation panel on the page (for an operation of `type`, when given) shows a final
+ * status; fails with the panel's log if the operation failed.
+ */
+export async function waitForOperation(page: Page, type?: string): Promise<void> {
+  const panel = type ? page.locator(`[data-testid="operation"][data-operation-type="${type}"]`) : page.getByTestId("operation");
   await expect(panel).toBeVisible();
   await expect(panel.getByTestId("operation-status")).toHaveText(/succeeded|failed/, { timeout: 120_000 });
   const status = await panel.getByTestId("operation-status").innerText();

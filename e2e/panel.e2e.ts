@@ -3,7 +3,8 @@
  * admin creates a plan and a reseller with an allocation → the reseller creates a customer and a
  * container for it → the customer starts it, sees it running, resets the root password → the admin
  * raises its RAM live (read back from the container's cgroup) → the reseller is refused beyond its
- * allocation. Screenshots of the main pages go to test-results/screenshots/.
+ * allocation → the admin destroys the container and nothing of it is left on the node.
+ * Screenshots of the main pages go to test-results/screenshots/.
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
@@ -83,14 +84,14 @@ test("the reseller creates a customer and a container for it", async ({ browser 
   await page.getByLabel("Template").selectOption("busybox");
   await page.getByLabel("Hostname").fill(hostname);
   await page.getByRole("button", { name: "Create container" }).click();
-  await waitForOperation(page);
+  await waitForOperation(page, "create");
   await shot(page, "reseller-create-operation");
   await page.getByRole("link", { name: /open container/i }).click();
   await expect(page.getByRole("heading", { name: new RegExp(hostname.replace(/\./g, "\\.")) })).toBeVisible();
   containerUrl = new URL(page.url()).pathname;
 });
 
-test("the customer starts its container, sees it running and resets the root password", async ({ browser }) => {
+test("the customer starts its container, sees it running, resets the root password and reinstalls", async ({ browser }) => {
   const s = readState();
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
@@ -98,7 +99,7 @@ test("the customer starts its container, sees it running and resets the root pas
   await shot(page, "customer-containers");
   await page.goto(containerUrl);
   await page.getByRole("button", { name: "Start", exact: true }).click();
-  await waitForOperation(page);
+  await waitForOperation(page, "start");
   await expect(page.getByTestId("container-state")).toHaveText(/running/);
 
   const engine = new EngineClient(s.engine.socket);
@@ -113,10 +114,20 @@ test("the customer starts its container, sees it running and resets the root pas
     const after = await engine.call("container.exec", { ctid, argv: ["grep", "^root:", "/etc/shadow"] });
     expect(after.stdout).toMatch(/^root:\$6\$/);
     expect(after.stdout).not.toBe(before.stdout);
+    await shot(page, "customer-container");
+
+    // Reinstall from an allowed template: a fresh root filesystem (the template's root entry is back),
+    // same ctid, started again because it was running.
+    await page.getByLabel("I understand that all data in this container will be erased").check();
+    await page.getByRole("button", { name: "Reinstall", exact: true }).click();
+    await waitForOperation(page, "reinstall");
+    await expect(page.getByTestId("container-state")).toHaveText(/running/);
+    expect((await engine.call("container.status", { ctid })).state).toBe("running");
+    const reinstalled = await engine.call("container.exec", { ctid, argv: ["grep", "^root:", "/etc/shadow"] });
+    expect(reinstalled.stdout).toBe(before.stdout);
   } finally {
     engine.close();
   }
-  await shot(page, "customer-container");
 });
 
 test("the admin raises the container's RAM live; the cgroup shows it", async ({ browser }) => {
@@ -158,4 +169,24 @@ test("the reseller is refused beyond its allocation", async ({ browser }) => {
   // Nothing was created: still one container.
   await page.goto("/containers");
   await expect(page.getByRole("link", { name: /second-/ })).toHaveCount(0);
+});
+
+test("the admin destroys the container: gone from the panel, the engine and the cgroup tree", async ({ browser }) => {
+  const s = readState();
+  const page = await newPage(browser);
+  await login(page, ADMIN.email, ADMIN.password);
+  await page.goto(containerUrl);
+  const ctid = Number(await page.getByTestId("container-ctid").innerText());
+  await page.getByLabel("Confirm hostname").fill(hostname);
+  await page.getByRole("button", { name: "Destroy container" }).click();
+  await waitForOperation(page, "destroy");
+  const engine = new EngineClient(s.engine.socket);
+  try {
+    await expect(engine.call("container.status", { ctid })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  } finally {
+    engine.close();
+  }
+  await expect(readFile(`/sys/fs/cgroup/memory/${s.engine.cgroupParent}/${ctid}/memory.limit_in_bytes`, "utf8")).rejects.toMatchObject({ code: "ENOENT" });
+  await page.goto("/containers");
+  await expect(page.getByRole("link", { name: hostname })).toHaveCount(0);
 });

@@ -34,7 +34,7 @@ export function OperationPanel({ operationId, onFinished, title, showContainerLi
   const label = title ?? `Operation: ${op.type}`;
 
   return (
-    <section aria-label={label} data-testid="operation" className="flex flex-col gap-2 rounded-lg border border-slate-200 bg-white p-3 shadow-sm">
+    <section aria-label={label} data-testid="operation" data-operation-type={op.type} className="flex flex-col gap-2 rounded-lg border border-slate-200 bg-white p-3 shadow-sm">
       <div className="flex flex-wrap items-center justify-between gap-2">
         <div className="flex items-center gap-2">
           <h3 className="text-sm font-semibold text-slate-800">{label}</h3>

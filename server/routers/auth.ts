@@ -48,6 +48,7 @@ export const authRouter = router({
   }),
 
   logout: publicProcedure.mutation(async ({ ctx }) => {
+    if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Logout refused: the request came from another site.");
     const sid = ctx.actor?.sessionId ?? ctx.pendingSecondFactor?.sessionId;
     if (sid) await ctx.db.session.deleteMany({ where: { id: sid } });
     ctx.setCookie(clearedSessionCookie());

@@ -6,7 +6,11 @@ import { defaultNode } from "../services/containers.js";
 import { authedProcedure, roleProcedure, router } from "../trpc/init.js";
 import { id } from "./schemas.js";
 
-const endpoint = z.string().trim().regex(/^\/[A-Za-z0-9._\/-]{1,200}\.sock$/, "give the engine's Unix socket path, like /run/ovz/engine.sock");
+const endpoint = z
+  .string()
+  .trim()
+  .regex(/^\/[A-Za-z0-9._\/-]{1,200}\.sock$/, "give the engine's Unix socket path, like /run/ovz/engine.sock")
+  .refine((p) => !p.split("/").includes(".."), "give an absolute path without ..");
 
 export const nodesRouter = router({
   list: roleProcedure("admin").query(({ ctx }) => ctx.db.node.findMany({ orderBy: { name: "asc" }, include: { _count: { select: { containers: true } } } })),

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sha256Hex, verifyPassword } from "../../auth/crypto.js";
 import { MAX_FAILS_PER_ACCOUNT } from "../../auth/rate-limit.js";
 import { SESSION_COOKIE, validateSession } from "../../auth/session.js";
 import type { Actor } from "../../auth/roles.js";
-import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode, totpCode } from "../helpers/expect.js";
-import { as, buildWorld, caller, PASSWORD, waitForAllOperations, type World } from "../helpers/world.js";
+import { as, caller, PASSWORD, type World, useWorld } from "../helpers/world.js";
 
 /** Logs in through the handler and returns the cookie value it set. */
 async function login(w: World, email: string, password = PASSWORD, extra: { ip?: string } = {}) {
@@ -27,14 +27,7 @@ async function actorFromToken(w: World, token: string): Promise<Actor | null> {
 describe.each(PROVIDERS)("auth on %s", (provider) => {
   let t: TestDb;
   let w: World;
-  beforeAll(async () => {
-    t = await freshDb(provider);
-    w = await buildWorld(t.db);
-  });
-  afterAll(async () => {
-    await waitForAllOperations();
-    await t?.drop();
-  });
+  useWorld(provider, (x) => ({ t, w } = x));
 
   it("login sets an HttpOnly cookie and stores only the token's hash", async () => {
     const { result, token, cookie } = await login(w, "customer-a1@test.example");

@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { EngineError } from "../../../native/src/errors.js";
-import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode, holdEngine } from "../helpers/expect.js";
-import { as, buildWorld, fakeEngine, waitForAllOperations, type World } from "../helpers/world.js";
+import { as, fakeEngine, type World, useWorld, waitForAllOperations } from "../helpers/world.js";
 
 const MiB = 1024 * 1024;
 
 describe.each(PROVIDERS)("containers on %s", (provider) => {
   let t: TestDb;
   let w: World;
-  beforeAll(async () => {
-    t = await freshDb(provider);
-    w = await buildWorld(t.db);
-  });
-  afterAll(async () => {
-    await waitForAllOperations();
-    await t?.drop();
-  });
+  useWorld(provider, (x) => ({ t, w } = x));
   beforeEach(async () => {
     await waitForAllOperations();
     fakeEngine().failNext.clear();

@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EngineError } from "../../../native/src/errors.js";
-import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
-import { as, buildWorld, caller, fakeEngine, waitForAllOperations, type World } from "../helpers/world.js";
+import { as, caller, fakeEngine, type World, useWorld } from "../helpers/world.js";
 
 describe.each(PROVIDERS)("nodes and templates on %s", (provider) => {
   let t: TestDb;
   let w: World;
-  beforeAll(async () => {
-    t = await freshDb(provider);
-    w = await buildWorld(t.db);
-  });
-  afterAll(async () => {
-    await waitForAllOperations();
-    await t?.drop();
-  });
+  useWorld(provider, (x) => ({ t, w } = x));
 
   it("nodes.list shows nodes with container counts (admin only)", async () => {
     const list = await as(w, "admin").nodes.list();

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { defaultLimits } from "../../services/limits.js";
-import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { domainCode, expectCode } from "../helpers/expect.js";
-import { as, buildWorld, waitForAllOperations, type World } from "../helpers/world.js";
+import { as, type World, useWorld } from "../helpers/world.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -10,14 +10,7 @@ const GiB = 1024 * MiB;
 describe.each(PROVIDERS)("plans and allocations on %s", (provider) => {
   let t: TestDb;
   let w: World;
-  beforeAll(async () => {
-    t = await freshDb(provider);
-    w = await buildWorld(t.db);
-  });
-  afterAll(async () => {
-    await waitForAllOperations();
-    await t?.drop();
-  });
+  useWorld(provider, (x) => ({ t, w } = x));
 
   it("plans.list: a reseller sees its own plans (and the platform's) with usage counts, an admin all", async () => {
     const mine = await as(w, "resellerA").plans.list();

@@ -3,23 +3,16 @@
  * a unique-constraint race is a CONFLICT (not a 500), and a disabled reseller blocks its customers.
  */
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { validateSession } from "../../auth/session.js";
-import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { domainCode } from "../helpers/expect.js";
-import { as, caller, buildWorld, PASSWORD, waitForAllOperations, type World } from "../helpers/world.js";
+import { as, caller, PASSWORD, type World, useWorld, waitForAllOperations } from "../helpers/world.js";
 
 describe.each(PROVIDERS)("races and blocking on %s", (provider) => {
   let t: TestDb;
   let w: World;
-  beforeAll(async () => {
-    t = await freshDb(provider);
-    w = await buildWorld(t.db);
-  });
-  afterAll(async () => {
-    await waitForAllOperations();
-    await t?.drop();
-  });
+  useWorld(provider, (x) => ({ t, w } = x));
 
   it("six concurrent creates by a reseller with room for two: exactly two are accepted", async () => {
     // Reseller A's allocation: 4 containers, 2 used by its customers.

@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
-import { as, buildWorld, waitForAllOperations, type World } from "../helpers/world.js";
+import { describe, expect, it } from "vitest";
+import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { as, type World, useWorld, waitForAllOperations } from "../helpers/world.js";
 
 describe.each(PROVIDERS)("containers on %s", (provider) => {
   let t: TestDb;
   let w: World;
-  beforeAll(async () => {
-    t = await freshDb(provider);
-    w = await buildWorld(t.db);
-  });
-  afterAll(async () => {
-    await waitForAllOperations();
-    await t?.drop();
-  });
+  useWorld(provider, (x) => ({ t, w } = x));
 
   it("a customer lists only its own container and can start it", async () => {
     const list = await as(w, "customerA1").containers.list();

@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyPassword } from "../../auth/crypto.js";
-import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
-import { as, buildWorld, caller, PASSWORD, waitForAllOperations, type World } from "../helpers/world.js";
+import { as, caller, PASSWORD, type World, useWorld } from "../helpers/world.js";
 
 describe.each(PROVIDERS)("tenants and users on %s", (provider) => {
   let t: TestDb;
   let w: World;
-  beforeAll(async () => {
-    t = await freshDb(provider);
-    w = await buildWorld(t.db);
-  });
-  afterAll(async () => {
-    await waitForAllOperations();
-    await t?.drop();
-  });
+  useWorld(provider, (x) => ({ t, w } = x));
 
   it("admin lists every tenant with counts; a reseller only itself and its customers", async () => {
     const all = await as(w, "admin").tenants.list();

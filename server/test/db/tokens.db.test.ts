@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { validateApiToken } from "../../auth/api-token.js";
 import { sha256Hex } from "../../auth/crypto.js";
 import type { Actor } from "../../auth/roles.js";
-import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
-import { as, buildWorld, caller, waitForAllOperations, type World } from "../helpers/world.js";
+import { as, caller, type World, useWorld } from "../helpers/world.js";
 
 /** The actor createContext builds for a bearer token. */
 async function tokenActor(w: World, bearer: string): Promise<Actor | null> {
@@ -15,14 +15,7 @@ async function tokenActor(w: World, bearer: string): Promise<Actor | null> {
 describe.each(PROVIDERS)("API tokens on %s", (provider) => {
   let t: TestDb;
   let w: World;
-  beforeAll(async () => {
-    t = await freshDb(provider);
-    w = await buildWorld(t.db);
-  });
-  afterAll(async () => {
-    await waitForAllOperations();
-    await t?.drop();
-  });
+  useWorld(provider, (x) => ({ t, w } = x));
 
   it("create returns the token once; the database keeps only the secret's hash", async () => {
     const r = await as(w, "resellerA").tokens.create({ name: "billing", expiresInDays: 30 });

@@ -3,6 +3,7 @@
  * a plan, two customers, one container per customer), a platform customer with a container, and the
  * callers for every role. Containers exist both as rows and in the fake engine.
  */
+import { afterAll, beforeAll } from "vitest";
 import { hashPassword } from "../../auth/crypto.js";
 import type { Actor, Role } from "../../auth/roles.js";
 import type { Db } from "../../db/client.js";
@@ -13,6 +14,7 @@ import { waitForAllOperations } from "../../services/operations.js";
 import { makeContext, type Context } from "../../trpc/context.js";
 import { createCallerFactory } from "../../trpc/init.js";
 import { defaultLimits } from "../../../native/src/settings.js";
+import { freshDb, type Provider, type TestDb } from "./db.js";
 
 export const ENDPOINT = "/run/ovz-test/fake-engine.sock";
 const MiB = 1024 * 1024;
@@ -84,3 +86,19 @@ export function as(w: World, who: keyof World["actors"]): Caller {
 }
 
 export { waitForAllOperations };
+
+/**
+ * Per-file set-up used by the handler tests: a fresh database of `provider` with the world in it before
+ * the file's tests, and after them: wait for background operations, drop the database.
+ */
+export function useWorld(provider: Provider, set: (x: { t: TestDb; w: World }) => void): void {
+  let t: TestDb | undefined;
+  beforeAll(async () => {
+    t = await freshDb(provider);
+    set({ t, w: await buildWorld(t.db) });
+  });
+  afterAll(async () => {
+    await waitForAllOperations();
+    await t?.drop();
+  });
+}
