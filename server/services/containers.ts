@@ -13,6 +13,7 @@ import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { assertWithinAllocation, costOf, effectiveLimits, limitsPatchSchema, parseJson, planLimits, planTemplates, sellingReseller, type LimitsPatch } from "./limits.js";
 import { withLock } from "./locks.js";
+import { recoverAfterRestart } from "./recovery.js";
 import { startOperation, type OpHandle, type OpType } from "./operations.js";
 
 export type FullContainer = Container & { plan: Plan; node: Node; tenant: Tenant };
@@ -67,6 +68,7 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
   if (!node) throw new PanelError("NOT_FOUND", "No such node.", { nodeId: "choose a registered node" });
   if (input.ctid !== undefined && actor.role !== "admin") throw new PanelError("FORBIDDEN", "Only administrators choose container ids.", { ctid: "leave empty" });
 
+  await recoverAfterRestart(db); // before this process inserts its own "creating" row
   // Allocation check and row insert under one lock per reseller: concurrent creates cannot both fit.
   const reseller = await sellingReseller(db, tenant.id);
   const row = await withLock(`alloc:${reseller ?? "platform"}`, async () => {

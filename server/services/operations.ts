@@ -17,20 +17,25 @@ export interface OpHandle {
   progress(percent: number, message?: string): void;
 }
 
-const g = globalThis as unknown as { __ovzOps?: Map<string, Promise<void>>; __ovzOpsRecovered?: WeakSet<object>; __ovzOpsClaims?: Set<string> };
+const g = globalThis as unknown as { __ovzOps?: Map<string, Promise<void>>; __ovzOpsClaims?: Set<string> };
 const running = (g.__ovzOps ??= new Map());
 /** Containers whose busy-check + insert is in flight: makes "one operation per container" hold for concurrent calls. */
 const claims = (g.__ovzOpsClaims ??= new Set());
 
-export async function recoverOperations(db: Db): Promise<number> {
-  g.__ovzOpsRecovered ??= new WeakSet();
-  if (g.__ovzOpsRecovered.has(db)) return 0;
-  g.__ovzOpsRecovered.add(db);
+/** Ids of the operations this process is running. */
+export function runningOperationIds(): string[] {
+  return [...running.keys()];
+}
+
+/** Marks operations a previous panel process left queued/running as failed; returns their containers. */
+export async function failStaleOperations(db: Db): Promise<{ count: number; containerIds: string[] }> {
+  const where = { status: { in: ["queued", "running"] }, id: { notIn: [...running.keys()] } };
+  const stale = await db.operation.findMany({ where, select: { containerId: true } });
   const r = await db.operation.updateMany({
-    where: { status: { in: ["queued", "running"] }, id: { notIn: [...running.keys()] } },
+    where,
     data: { status: "failed", error: "The panel restarted while this operation ran; check the container's state and retry.", finishedAt: new Date() },
   });
-  return r.count;
+  return { count: r.count, containerIds: [...new Set(stale.map((o) => o.containerId).filter((x): x is string => !!x))] };
 }
 
 export async function startOperation(
@@ -39,7 +44,8 @@ export async function startOperation(
   o: { type: OpType; tenantId: string; containerId: string | null; message: string },
   work: (op: OpHandle) => Promise<void>,
 ): Promise<Operation> {
-  await recoverOperations(db);
+  // Normally done at server start (instrumentation.ts); here too, so a busy check never trusts stale rows.
+  await (await import("./recovery.js")).recoverAfterRestart(db);
   const claim = o.containerId;
   if (claim) {
     if (claims.has(claim)) throw new PanelError("CONFLICT", "Another operation is just starting on this container; wait for it to finish.");
