@@ -3,7 +3,7 @@ import { dummyHash, hashPassword, verifyPassword } from "../auth/crypto.js";
 import { checkLoginAllowed, recordLogin } from "../auth/rate-limit.js";
 import { tenantBlocked } from "../auth/roles.js";
 import { clearedSessionCookie, createSession, sessionCookie } from "../auth/session.js";
-import { checkTotp, newTotpSecret, totpUri } from "../auth/totp.js";
+import { consumeTotp, newTotpSecret, totpUri } from "../auth/totp.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { authedProcedure, publicProcedure, router } from "../trpc/init.js";
@@ -39,7 +39,9 @@ export const authRouter = router({
     if (!p) throw new PanelError("UNAUTHORIZED", "Log in with your password first.");
     const user = await ctx.db.user.findUniqueOrThrow({ where: { id: p.userId } });
     await checkLoginAllowed(ctx.db, user.email, ctx.ip);
-    if (!user.totpSecret || !checkTotp(user.totpSecret, input.code)) {
+    const verdict = user.totpSecret ? await consumeTotp(ctx.db, user.id, user.totpSecret, input.code) : "invalid";
+    if (verdict === "reused") throw new PanelError("UNAUTHORIZED", "That code was already used; wait for the next one in your authenticator app.", { code: "already used" });
+    if (verdict !== "ok") {
       await recordLogin(ctx.db, user.email, ctx.ip, false);
       throw new PanelError("UNAUTHORIZED", "That code is not valid; check your authenticator app's clock and try the current code.", { code: "wrong code" });
     }
@@ -83,7 +85,9 @@ export const authRouter = router({
     sessionOnly(ctx.actor.via);
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (!u.totpSecret) throw new PanelError("CONFLICT", "Start the two-factor setup first.");
-    if (!checkTotp(u.totpSecret, input.code)) throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
+    const verdict = await consumeTotp(ctx.db, u.id, u.totpSecret, input.code);
+    if (verdict === "reused") throw new PanelError("BAD_REQUEST", "That code was already used; wait for the next one.", { code: "already used" });
+    if (verdict !== "ok") throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
     await ctx.db.user.update({ where: { id: u.id }, data: { totpEnabled: true } });
     if (ctx.actor.sessionId) await ctx.db.session.update({ where: { id: ctx.actor.sessionId }, data: { secondFactor: true } });
     await audit(ctx, { action: "user.totpEnable", target: u.email, tenantId: u.tenantId });
@@ -94,7 +98,9 @@ export const authRouter = router({
     sessionOnly(ctx.actor.via);
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (!u.totpEnabled || !u.totpSecret) throw new PanelError("CONFLICT", "Two-factor login is not on.");
-    if (!checkTotp(u.totpSecret, input.code)) throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
+    const verdict = await consumeTotp(ctx.db, u.id, u.totpSecret, input.code);
+    if (verdict === "reused") throw new PanelError("BAD_REQUEST", "That code was already used; wait for the next one.", { code: "already used" });
+    if (verdict !== "ok") throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
     await ctx.db.user.update({ where: { id: u.id }, data: { totpEnabled: false, totpSecret: null } });
     await audit(ctx, { action: "user.totpDisable", target: u.email, tenantId: u.tenantId });
     return { ok: true as const };

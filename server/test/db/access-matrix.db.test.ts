@@ -14,6 +14,7 @@ import { verifyPassword } from "../../auth/crypto.js";
 import type { Actor } from "../../auth/roles.js";
 import { appRouter } from "../../routers/index.js";
 import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
+import { newTotpSecret } from "../../auth/totp.js";
 import { disposableContainer, rowCounts, totpCode } from "../helpers/expect.js";
 import { buildWorld, caller, fakeEngine, PASSWORD, waitForAllOperations, type Caller, type World } from "../helpers/world.js";
 
@@ -34,7 +35,6 @@ const GROUPS: [Role, Target][] = [
 const AUTHED: Role[] = ["customer", "reseller", "admin"];
 const SELLERS: Role[] = ["reseller", "admin"];
 const ADMIN: Role[] = ["admin"];
-const SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const MiB = 1024 * 1024;
 
 interface MatrixWorld extends World {
@@ -126,16 +126,20 @@ const MATRIX: Record<string, Spec> = {
   "auth.totpEnable": {
     allow: AUTHED, kind: "self",
     input: async (e) => {
-      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: SECRET, totpEnabled: false } });
-      return { code: totpCode(SECRET) };
+      // a new secret per case: each code may be used once (replay protection)
+      const secret = newTotpSecret();
+      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: secret, totpEnabled: false } });
+      return { code: totpCode(secret) };
     },
     effect: async (e) => !!e.actor && (await userOf(e, e.actor.userId)).totpEnabled,
   },
   "auth.totpDisable": {
     allow: AUTHED, kind: "self",
     input: async (e) => {
-      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: SECRET, totpEnabled: true } });
-      return { code: totpCode(SECRET) };
+      // a new secret per case: each code may be used once (replay protection)
+      const secret = newTotpSecret();
+      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: secret, totpEnabled: true } });
+      return { code: totpCode(secret) };
     },
     effect: async (e) => !!e.actor && !(await userOf(e, e.actor.userId)).totpEnabled,
   },

@@ -170,7 +170,9 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     const wrong = totpCode(setup.secret) === "000000" ? "111111" : "000000";
     await expectCode(c.auth.totpEnable({ code: wrong }), "BAD_REQUEST");
     expect((await w.db.user.findUniqueOrThrow({ where: { email } })).totpEnabled).toBe(false);
-    expect(await c.auth.totpEnable({ code: totpCode(setup.secret) })).toEqual({ ok: true });
+    // Each code works once; the steps next to the current one are accepted (clock skew), so the flow
+    // uses the previous, current and next step's codes.
+    expect(await c.auth.totpEnable({ code: totpCode(setup.secret, -1) })).toEqual({ ok: true });
     expect((await w.db.user.findUniqueOrThrow({ where: { email } })).totpEnabled).toBe(true);
     expect((await c.auth.me()).totpEnabled).toBe(true);
     await expectCode(c.auth.totpSetup(), "CONFLICT");
@@ -190,12 +192,18 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     await expectCode(caller(w.db, null).auth.verifySecondFactor({ code: totpCode(setup.secret) }), "UNAUTHORIZED");
     expect(await caller(w.db, null, { pendingSecondFactor: pending }).auth.verifySecondFactor({ code: totpCode(setup.secret) })).toEqual({ ok: true, role: "reseller" });
     expect((await w.db.session.findUniqueOrThrow({ where: { id: pendingRow.id } })).secondFactor).toBe(true);
+    // The same code again (someone who saw it) is refused even though it is still within its window.
+    const third = await login(w, email);
+    const pending3 = { sessionId: sha256Hex(third.token), userId: pendingRow.userId };
+    const replay = await expectCode(caller(w.db, null, { pendingSecondFactor: pending3 }).auth.verifySecondFactor({ code: totpCode(setup.secret) }), "UNAUTHORIZED");
+    expect(replay.message).toMatch(/already used/);
+    expect(await actorFromToken(w, third.token)).toBeNull();
     const actor2 = await actorFromToken(w, second.token);
     expect(actor2?.role).toBe("reseller");
 
     // Turning it off needs a valid code too.
     await expectCode(caller(w.db, actor2).auth.totpDisable({ code: wrong }), "BAD_REQUEST");
-    expect(await caller(w.db, actor2).auth.totpDisable({ code: totpCode(setup.secret) })).toEqual({ ok: true });
+    expect(await caller(w.db, actor2).auth.totpDisable({ code: totpCode(setup.secret, 1) })).toEqual({ ok: true });
     const off = await w.db.user.findUniqueOrThrow({ where: { email } });
     expect(off).toMatchObject({ totpEnabled: false, totpSecret: null });
     await expectCode(caller(w.db, actor2).auth.totpDisable({ code: totpCode(setup.secret) }), "CONFLICT");

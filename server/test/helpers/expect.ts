@@ -3,7 +3,7 @@
  * method (to keep an operation "running"), and disposable rows.
  */
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
-import { generateTOTP } from "@oslojs/otp";
+import { generateHOTP, generateTOTP } from "@oslojs/otp";
 import { TRPCError } from "@trpc/server";
 import { expect } from "vitest";
 import type { MethodName } from "../../../native/src/protocol/schema.js";
@@ -33,8 +33,11 @@ export async function expectCode(p: Promise<unknown> | (() => Promise<unknown>),
   return e;
 }
 
-export function totpCode(secret: string): string {
-  return generateTOTP(decodeBase32IgnorePadding(secret), 30, 6);
+/** The TOTP code of the current 30 s step, or of a neighbouring one (still accepted: ±30 s grace). */
+export function totpCode(secret: string, stepOffset: -1 | 0 | 1 = 0): string {
+  const key = decodeBase32IgnorePadding(secret);
+  if (stepOffset === 0) return generateTOTP(key, 30, 6);
+  return generateHOTP(key, BigInt(Math.floor(Date.now() / 30_000) + stepOffset), 6);
 }
 
 /**
