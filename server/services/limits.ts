@@ -101,13 +101,6 @@ export async function assertWithinAllocation(db: Db, resellerId: string, extra: 
   }
 }
 
-/** zod schema of a complete plan limit set (every key given), derived from LIMITS. */
-export const planLimitsSchema = limitsPatchSchema;
-
 export function requireFullLimits(patch: LimitsPatch): Limits {
   return { ...defaultLimits(), ...patch } as Limits;
-}
-
-export function describeLimits(l: Limits): Record<string, string> {
-  return Object.fromEntries(LIMIT_KEYS.map((k) => [k, String(l[k] ?? "")]));
 }

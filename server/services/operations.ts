@@ -7,6 +7,7 @@
 import type { Actor } from "../auth/roles.js";
 import type { Db, Operation } from "../db/client.js";
 import { describeError, PanelError } from "../errors.js";
+import { withLock } from "./locks.js";
 
 export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy"] as const;
 export type OpType = (typeof OP_TYPES)[number];
@@ -17,10 +18,8 @@ export interface OpHandle {
   progress(percent: number, message?: string): void;
 }
 
-const g = globalThis as unknown as { __ovzOps?: Map<string, Promise<void>>; __ovzOpsClaims?: Set<string> };
+const g = globalThis as unknown as { __ovzOps?: Map<string, Promise<void>> };
 const running = (g.__ovzOps ??= new Map());
-/** Containers whose busy-check + insert is in flight: makes "one operation per container" hold for concurrent calls. */
-const claims = (g.__ovzOpsClaims ??= new Set());
 
 /** Ids of the operations this process is running. */
 export function runningOperationIds(): string[] {
@@ -45,24 +44,19 @@ export async function startOperation(
   work: (op: OpHandle) => Promise<void>,
 ): Promise<Operation> {
   // Normally done at server start (instrumentation.ts); here too, so a busy check never trusts stale rows.
+  // (Imported when called: recovery.ts imports this module.)
   await (await import("./recovery.js")).recoverAfterRestart(db);
-  const claim = o.containerId;
-  if (claim) {
-    if (claims.has(claim)) throw new PanelError("CONFLICT", "Another operation is just starting on this container; wait for it to finish.");
-    claims.add(claim);
-  }
-  let op: Operation;
-  try {
-    if (claim) {
-      const busy = await db.operation.findFirst({ where: { containerId: claim, status: { in: ["queued", "running"] } } });
+  // Busy check and insert under the container's lock: of concurrent calls exactly one is recorded.
+  const record = async () => {
+    if (o.containerId) {
+      const busy = await db.operation.findFirst({ where: { containerId: o.containerId, status: { in: ["queued", "running"] } } });
       if (busy) throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on this container; wait for it to finish.`);
     }
-    op = await db.operation.create({
+    return db.operation.create({
       data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actor.userId, actor: actor.label, message: o.message, startedAt: new Date() },
     });
-  } finally {
-    if (claim) claims.delete(claim);
-  }
+  };
+  const op = o.containerId ? await withLock(`op:${o.containerId}`, record) : await record();
   // Writes of one operation are chained so log lines stay in order and never race the final status.
   let chain: Promise<unknown> = Promise.resolve();
   const write = (f: () => Promise<unknown>) => {
@@ -89,11 +83,6 @@ export async function startOperation(
   })();
   running.set(op.id, done);
   return op;
-}
-
-/** Resolves when the operation finished (tests, CLI). */
-export async function waitForOperation(id: string): Promise<void> {
-  await running.get(id);
 }
 
 export async function waitForAllOperations(): Promise<void> {
