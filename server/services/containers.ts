@@ -177,6 +177,7 @@ export async function reinstallContainer(ctx: Ctx, c: FullContainer, template: s
       throw new PanelError("CONFLICT", `Reinstall failed after the old system was removed: ${(e as Error).message}. Run reinstall again; the container has no system until it succeeds.`);
     }
     await syncState(ctx.db, c);
+    op.progress(100, `reinstalled from ${template}`);
     op.log(`container ${c.ctid} reinstalled from ${template}`);
   });
   await audit(ctx, { action: "container.reinstall", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { template } });

@@ -3,7 +3,6 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Button } from "../../_components/Button.js";
 import { Card } from "../../_components/Card.js";
-import { Empty } from "../../_components/Empty.js";
 import { ErrorBox } from "../../_components/ErrorBox.js";
 import { SelectField } from "../../_components/SelectField.js";
 import { TextField } from "../../_components/TextField.js";
@@ -12,6 +11,7 @@ import { when } from "../../_lib/format.js";
 import { useMe } from "../../_lib/me.js";
 import { useTRPC, type Role } from "../../_lib/trpc.js";
 import { mono, table, td, th } from "../../_lib/ui.js";
+import { QueryView } from "../../_components/QueryView.js";
 
 const BELOW: Record<Role, Role[]> = { admin: ["admin", "reseller", "customer"], reseller: ["reseller", "customer"], customer: ["customer"] };
 
@@ -44,56 +44,52 @@ export function TokensCard() {
   return (
     <Card title="API tokens">
       <div className="flex flex-col gap-4">
-        {list.isPending ? (
-          <p className="text-sm text-slate-500">Loading…</p>
-        ) : list.error ? (
-          <ErrorBox error={list.error} />
-        ) : list.data.length === 0 ? (
-          <Empty>No tokens. A token lets scripts call the panel API (Authorization: Bearer …).</Empty>
-        ) : (
-          <table className={table} aria-label="API tokens">
-            <thead>
-              <tr>
-                <th className={th}>Name</th>
-                <th className={th}>Role</th>
-                <th className={th}>Created</th>
-                <th className={th}>Expires</th>
-                <th className={th}>Last used</th>
-                <th className={th}>Status</th>
-                <th className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((t) => {
-                const expired = t.expiresAt && t.expiresAt.getTime() < Date.now();
-                return (
-                  <tr key={t.id}>
-                    <td className={`${td} font-medium`}>{t.name}</td>
-                    <td className={td}>{t.role}</td>
-                    <td className={`${td} text-xs`}>{when(t.createdAt)}</td>
-                    <td className={`${td} text-xs`}>{t.expiresAt ? when(t.expiresAt) : "never"}</td>
-                    <td className={`${td} text-xs`}>{t.lastUsedAt ? when(t.lastUsedAt) : "never"}</td>
-                    <td className={td}>{t.revokedAt ? <span className="text-red-700">revoked</span> : expired ? <span className="text-amber-700">expired</span> : <span className="text-green-700">active</span>}</td>
-                    <td className={`${td} text-right`}>
-                      {!t.revokedAt && (
-                        <Button
-                          variant="secondary"
-                          className="px-2 py-0.5 text-xs"
-                          busy={revoke.isPending && revoke.variables?.tokenId === t.id}
-                          onClick={() => revoke.mutate({ tokenId: t.id })}
-                        >
-                          Revoke
-                        </Button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        )}
+        <QueryView q={list} empty="No tokens. A token lets scripts call the panel API (Authorization: Bearer …).">
+          {(data) => (
+            <table className={table} aria-label="API tokens">
+              <thead>
+                <tr>
+                  <th className={th}>Name</th>
+                  <th className={th}>Role</th>
+                  <th className={th}>Created</th>
+                  <th className={th}>Expires</th>
+                  <th className={th}>Last used</th>
+                  <th className={th}>Status</th>
+                  <th className={th}>
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.map((t) => {
+                  const expired = t.expiresAt && t.expiresAt.getTime() < Date.now();
+                  return (
+                    <tr key={t.id}>
+                      <td className={`${td} font-medium`}>{t.name}</td>
+                      <td className={td}>{t.role}</td>
+                      <td className={`${td} text-xs`}>{when(t.createdAt)}</td>
+                      <td className={`${td} text-xs`}>{t.expiresAt ? when(t.expiresAt) : "never"}</td>
+                      <td className={`${td} text-xs`}>{t.lastUsedAt ? when(t.lastUsedAt) : "never"}</td>
+                      <td className={td}>{t.revokedAt ? <span className="text-red-700">revoked</span> : expired ? <span className="text-amber-700">expired</span> : <span className="text-green-700">active</span>}</td>
+                      <td className={`${td} text-right`}>
+                        {!t.revokedAt && (
+                          <Button
+                            variant="secondary"
+                            className="px-2 py-0.5 text-xs"
+                            busy={revoke.isPending && revoke.variables?.tokenId === t.id}
+                            onClick={() => revoke.mutate({ tokenId: t.id })}
+                          >
+                            Revoke
+                          </Button>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          )}
+        </QueryView>
         <ErrorBox error={revoke.error} />
         {create.data && (
           <div role="status" className="rounded-md border border-green-300 bg-green-50 p-3 text-sm text-green-900">

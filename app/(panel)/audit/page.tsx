@@ -3,15 +3,13 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "../../_components/Button.js";
 import { Card } from "../../_components/Card.js";
-import { Empty } from "../../_components/Empty.js";
-import { ErrorBox } from "../../_components/ErrorBox.js";
-import { Loading } from "../../_components/Loading.js";
 import { PageHeader } from "../../_components/PageHeader.js";
 import { RequireRole } from "../../_components/RequireRole.js";
 import { TextField } from "../../_components/TextField.js";
 import { when } from "../../_lib/format.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { mono, table, td, th } from "../../_lib/ui.js";
+import { QueryView } from "../../_components/QueryView.js";
 
 const PAGE = 100;
 
@@ -49,44 +47,40 @@ function Audit() {
             autoComplete="off"
           />
         </div>
-        {q.isPending ? (
-          <Loading />
-        ) : q.error ? (
-          <ErrorBox error={q.error} />
-        ) : q.data.length === 0 ? (
-          <Empty>No entries.</Empty>
-        ) : (
-          <div className="overflow-x-auto">
-          <table className={table} aria-label="Audit log">
-            <thead>
-              <tr>
-                <th className={th}>When</th>
-                <th className={th}>Who</th>
-                <th className={th}>Action</th>
-                <th className={th}>Target</th>
-                <th className={th}>From IP</th>
-                <th className={th}>Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {q.data.map((a) => (
-                <tr key={a.id}>
-                  <td className={`${td} whitespace-nowrap text-xs`}>{when(a.at)}</td>
-                  <td className={`${td} whitespace-nowrap`}>{a.actor}</td>
-                  <td className={`${td} ${mono}`}>{a.action}</td>
-                  <td className={td}>{a.target}</td>
-                  <td className={`${td} ${mono}`}>{a.ip ?? "—"}</td>
-                  <td className={`${td} text-xs text-slate-500`}>
-                    <div className="max-w-xs truncate" title={details(a.details)}>
-                      {details(a.details)}
-                    </div>
-                  </td>
+        <QueryView q={q} empty="No entries.">
+          {(data) => (
+            <div className="overflow-x-auto">
+            <table className={table} aria-label="Audit log">
+              <thead>
+                <tr>
+                  <th className={th}>When</th>
+                  <th className={th}>Who</th>
+                  <th className={th}>Action</th>
+                  <th className={th}>Target</th>
+                  <th className={th}>From IP</th>
+                  <th className={th}>Details</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          </div>
-        )}
+              </thead>
+              <tbody>
+                {data.map((a) => (
+                  <tr key={a.id}>
+                    <td className={`${td} whitespace-nowrap text-xs`}>{when(a.at)}</td>
+                    <td className={`${td} whitespace-nowrap`}>{a.actor}</td>
+                    <td className={`${td} ${mono}`}>{a.action}</td>
+                    <td className={td}>{a.target}</td>
+                    <td className={`${td} ${mono}`}>{a.ip ?? "—"}</td>
+                    <td className={`${td} text-xs text-slate-500`}>
+                      <div className="max-w-xs truncate" title={details(a.details)}>
+                        {details(a.details)}
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            </div>
+          )}
+        </QueryView>
         <div className="mt-3 flex gap-2">
           <Button variant="secondary" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
             Newer

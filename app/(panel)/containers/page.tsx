@@ -2,14 +2,12 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Card } from "../../_components/Card.js";
-import { Empty } from "../../_components/Empty.js";
-import { ErrorBox } from "../../_components/ErrorBox.js";
-import { Loading } from "../../_components/Loading.js";
 import { PageHeader } from "../../_components/PageHeader.js";
 import { StateBadge } from "../../_components/StateBadge.js";
 import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { link, mono, table, td, th } from "../../_lib/ui.js";
+import { QueryView } from "../../_components/QueryView.js";
 
 export default function ContainersPage() {
   const me = useMe();
@@ -30,48 +28,44 @@ export default function ContainersPage() {
         }
       />
       <Card>
-        {list.isPending ? (
-          <Loading what="Loading containers" />
-        ) : list.error ? (
-          <ErrorBox error={list.error} />
-        ) : list.data.length === 0 ? (
-          <Empty>{seller ? "No containers yet. Create one with “New container”." : "You have no containers yet; your provider creates them for you."}</Empty>
-        ) : (
-          <div className="overflow-x-auto">
-            <table className={table} aria-label="Containers">
-              <thead>
-                <tr>
-                  <th className={th}>CTID</th>
-                  <th className={th}>Hostname</th>
-                  <th className={th}>State</th>
-                  <th className={th}>Template</th>
-                  <th className={th}>Plan</th>
-                  <th className={th}>Owner</th>
-                  <th className={th}>Node</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map((c) => (
-                  <tr key={c.id} className="hover:bg-slate-50">
-                    <td className={`${td} ${mono}`}>{c.ctid}</td>
-                    <td className={td}>
-                      <Link className={link} href={`/containers/${c.id}`}>
-                        {c.hostname}
-                      </Link>
-                    </td>
-                    <td className={td}>
-                      <StateBadge state={c.state} />
-                    </td>
-                    <td className={td}>{c.template}</td>
-                    <td className={td}>{c.plan.name}</td>
-                    <td className={td}>{c.tenant.name}</td>
-                    <td className={td}>{c.node.name}</td>
+        <QueryView q={list} empty={seller ? "No containers yet. Create one with “New container”." : "You have no containers yet; your provider creates them for you."} loading="Loading containers">
+          {(data) => (
+            <div className="overflow-x-auto">
+              <table className={table} aria-label="Containers">
+                <thead>
+                  <tr>
+                    <th className={th}>CTID</th>
+                    <th className={th}>Hostname</th>
+                    <th className={th}>State</th>
+                    <th className={th}>Template</th>
+                    <th className={th}>Plan</th>
+                    <th className={th}>Owner</th>
+                    <th className={th}>Node</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+                </thead>
+                <tbody>
+                  {data.map((c) => (
+                    <tr key={c.id} className="hover:bg-slate-50">
+                      <td className={`${td} ${mono}`}>{c.ctid}</td>
+                      <td className={td}>
+                        <Link className={link} href={`/containers/${c.id}`}>
+                          {c.hostname}
+                        </Link>
+                      </td>
+                      <td className={td}>
+                        <StateBadge state={c.state} />
+                      </td>
+                      <td className={td}>{c.template}</td>
+                      <td className={td}>{c.plan.name}</td>
+                      <td className={td}>{c.tenant.name}</td>
+                      <td className={td}>{c.node.name}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </QueryView>
       </Card>
     </>
   );

@@ -1,13 +1,11 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { Card } from "../../_components/Card.js";
-import { Empty } from "../../_components/Empty.js";
-import { ErrorBox } from "../../_components/ErrorBox.js";
-import { Loading } from "../../_components/Loading.js";
 import { PageHeader } from "../../_components/PageHeader.js";
 import { OperationsTable } from "../../_components/OperationsTable.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { isActive } from "../../_lib/useOperation.js";
+import { QueryView } from "../../_components/QueryView.js";
 
 export default function OperationsPage() {
   const trpc = useTRPC();
@@ -18,15 +16,11 @@ export default function OperationsPage() {
     <>
       <PageHeader title="Operations" subtitle="Slow container actions (create, start, stop, restart, reinstall, destroy), newest first." />
       <Card>
-        {q.isPending ? (
-          <Loading />
-        ) : q.error ? (
-          <ErrorBox error={q.error} />
-        ) : q.data.length === 0 ? (
-          <Empty>No operations yet.</Empty>
-        ) : (
-          <OperationsTable rows={q.data} label="Operations" detailed />
-        )}
+        <QueryView q={q} empty="No operations yet.">
+          {(data) => (
+            <OperationsTable rows={data} label="Operations" detailed />
+          )}
+        </QueryView>
       </Card>
     </>
   );

@@ -3,15 +3,14 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
 import { Button } from "../../_components/Button.js";
 import { Card } from "../../_components/Card.js";
-import { Empty } from "../../_components/Empty.js";
 import { ErrorBox } from "../../_components/ErrorBox.js";
-import { Loading } from "../../_components/Loading.js";
 import { PageHeader } from "../../_components/PageHeader.js";
 import { RequireRole } from "../../_components/RequireRole.js";
 import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { table, td, th } from "../../_lib/ui.js";
 import { ResetUserPassword } from "./ResetUserPassword.js";
+import { QueryView } from "../../_components/QueryView.js";
 
 function Users() {
   const me = useMe();
@@ -25,69 +24,65 @@ function Users() {
       <PageHeader title="Users" subtitle="Every user of every tenant." />
       <Card>
         <ErrorBox error={setDisabled.error} />
-        {q.isPending ? (
-          <Loading />
-        ) : q.error ? (
-          <ErrorBox error={q.error} />
-        ) : q.data.length === 0 ? (
-          <Empty>No users.</Empty>
-        ) : (
-          <table className={table} aria-label="Users">
-            <thead>
-              <tr>
-                <th className={th}>Email</th>
-                <th className={th}>Name</th>
-                <th className={th}>Role</th>
-                <th className={th}>Tenant</th>
-                <th className={th}>2FA</th>
-                <th className={th}>Status</th>
-                <th className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {q.data.map((u) => (
-                <Fragment key={u.id}>
-                  <tr>
-                    <td className={`${td} font-medium`}>{u.email}</td>
-                    <td className={td}>{u.name}</td>
-                    <td className={td}>{u.role}</td>
-                    <td className={td}>
-                      {u.tenant.name} <span className="text-xs text-slate-500">({u.tenant.kind})</span>
-                    </td>
-                    <td className={td}>{u.totpEnabled ? "on" : "off"}</td>
-                    <td className={td}>{u.disabled ? <span className="font-medium text-red-700">disabled</span> : <span className="text-green-700">active</span>}</td>
-                    <td className={`${td} whitespace-nowrap text-right`}>
-                      <span className="inline-flex gap-1">
-                        {u.id !== me.id && (
-                          <Button
-                            variant="secondary"
-                            className="px-2 py-0.5 text-xs"
-                            busy={setDisabled.isPending && setDisabled.variables?.userId === u.id}
-                            onClick={() => setDisabled.mutate({ userId: u.id, disabled: !u.disabled })}
-                          >
-                            {u.disabled ? "Enable" : "Disable"}
-                          </Button>
-                        )}
-                        <Button variant="secondary" className="px-2 py-0.5 text-xs" onClick={() => setResetFor(resetFor === u.id ? null : u.id)}>
-                          Reset password
-                        </Button>
-                      </span>
-                    </td>
-                  </tr>
-                  {resetFor === u.id && (
+        <QueryView q={q} empty="No users.">
+          {(data) => (
+            <table className={table} aria-label="Users">
+              <thead>
+                <tr>
+                  <th className={th}>Email</th>
+                  <th className={th}>Name</th>
+                  <th className={th}>Role</th>
+                  <th className={th}>Tenant</th>
+                  <th className={th}>2FA</th>
+                  <th className={th}>Status</th>
+                  <th className={th}>
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.map((u) => (
+                  <Fragment key={u.id}>
                     <tr>
-                      <td colSpan={7} className="border-b border-slate-100 px-3 py-2">
-                        <ResetUserPassword userId={u.id} email={u.email} onClose={() => setResetFor(null)} />
+                      <td className={`${td} font-medium`}>{u.email}</td>
+                      <td className={td}>{u.name}</td>
+                      <td className={td}>{u.role}</td>
+                      <td className={td}>
+                        {u.tenant.name} <span className="text-xs text-slate-500">({u.tenant.kind})</span>
+                      </td>
+                      <td className={td}>{u.totpEnabled ? "on" : "off"}</td>
+                      <td className={td}>{u.disabled ? <span className="font-medium text-red-700">disabled</span> : <span className="text-green-700">active</span>}</td>
+                      <td className={`${td} whitespace-nowrap text-right`}>
+                        <span className="inline-flex gap-1">
+                          {u.id !== me.id && (
+                            <Button
+                              variant="secondary"
+                              className="px-2 py-0.5 text-xs"
+                              busy={setDisabled.isPending && setDisabled.variables?.userId === u.id}
+                              onClick={() => setDisabled.mutate({ userId: u.id, disabled: !u.disabled })}
+                            >
+                              {u.disabled ? "Enable" : "Disable"}
+                            </Button>
+                          )}
+                          <Button variant="secondary" className="px-2 py-0.5 text-xs" onClick={() => setResetFor(resetFor === u.id ? null : u.id)}>
+                            Reset password
+                          </Button>
+                        </span>
                       </td>
                     </tr>
-                  )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        )}
+                    {resetFor === u.id && (
+                      <tr>
+                        <td colSpan={7} className="border-b border-slate-100 px-3 py-2">
+                          <ResetUserPassword userId={u.id} email={u.email} onClose={() => setResetFor(null)} />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </QueryView>
       </Card>
     </>
   );
