@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # engine: lxc … openssl; tests: postgresql (private clusters for the PostgreSQL handler tests) and
 # chromium (Playwright drives Debian's Chromium; `playwright install` would download its own).
-APT_PACKAGES=(lxc btrfs-progs busybox-static debootstrap uidmap nftables zstd iproute2 util-linux xz-utils openssl postgresql chromium)
+APT_PACKAGES=(lxc btrfs-progs busybox-static debootstrap uidmap nftables dnsmasq-base iperf3 zstd iproute2 util-linux xz-utils openssl postgresql chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,8 @@ export interface EngineConfig {
   stopTimeoutSec: number;
   seccompProfile: string;
   debianMirror: string;
+  /** host interfaces container traffic may be routed out of (none by default: containers reach only each other and the host) */
+  netUplinks: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
@@ -49,5 +51,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     stopTimeoutSec: Number(env.OVZ_STOP_TIMEOUT ?? 30),
     seccompProfile: env.OVZ_SECCOMP ?? path.resolve(here, "../config/seccomp/default.seccomp"),
     debianMirror: env.OVZ_DEBIAN_MIRROR ?? "http://deb.debian.org/debian",
+    netUplinks: (env.OVZ_NET_UPLINKS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
   };
 }

@@ -18,6 +18,10 @@ import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback } from "./
 import type { StorageDriver, VolumeUsage } from "./drivers/storage/types.js";
 import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./drivers/runtime/types.js";
 import type { TemplateMeta, TemplateStoreApi } from "./templates/types.js";
+import { netIps } from "./net/config.js";
+import { NetManager, type NetStats } from "./net/index.js";
+import type { z } from "zod";
+import { emptyNetConfig, netConfigSchema, netPatchSchema, networkSchema, type NetPatch } from "./net/types.js";
 
 export const IDMAP_SIZE = 65536;
 export const ENGINE_VERSION = "0.1.0";
@@ -35,6 +39,7 @@ export interface CreateRequest {
   name?: string | null;
   limits?: LimitsPatch;
   onboot?: boolean;
+  net?: unknown;
 }
 
 export interface SetRequest {
@@ -58,6 +63,7 @@ export interface ContainerInfo {
   idmap: { hostId: number; size: number };
   rootfs: string;
   createdAt: string;
+  ips: string[];
 }
 
 export interface LimitsReadback {
@@ -86,6 +92,7 @@ export class Engine {
   readonly hostCpus: number;
   /** The engine's own hard RLIMIT_NOFILE: without CAP_SYS_RESOURCE a container cannot get more. */
   readonly maxNofile: number;
+  readonly net: NetManager;
   private readonly locks = new Map<number, Promise<unknown>>();
   private readonly reservedSlots = new Set<number>();
 
@@ -97,6 +104,7 @@ export class Engine {
     this.journal = new Journal(config.journalDir);
     this.hostCpus = hostCpuCount();
     this.maxNofile = ownHardNofile();
+    this.net = new NetManager(config.stateDir, config.netUplinks);
   }
 
   /** Defaults for a new container, clamped to what this host can grant. */
@@ -115,6 +123,7 @@ export class Engine {
     ensureSubIds(this.config.idmapBase, this.config.idmapSlots * IDMAP_SIZE);
     await this.drivers.storage.init();
     await this.recover(log);
+    await this.net.init(await this.records.list(), async (ctid) => (await this.drivers.runtime.state(ctid)) !== "STOPPED", log);
     await this.reconcileRunning(log);
   }
 
@@ -233,7 +242,7 @@ export class Engine {
     return limits;
   }
 
-  private runtimeSpec(rec: ContainerRecord, cgroupKeys: Array<[string, string]>): RuntimeSpec {
+  private runtimeSpec(rec: ContainerRecord, cgroupKeys: Array<[string, string]>, network: Array<[string, string]>): RuntimeSpec {
     return {
       ctid: rec.ctid,
       hostname: rec.hostname,
@@ -247,13 +256,13 @@ export class Engine {
       nofile: rec.limits.numfile,
       seccompProfile: this.config.seccompProfile,
       logFile: path.join(this.config.lxcPath, String(rec.ctid), "lxc.log"),
-      network: { type: "empty" },
+      network,
     };
   }
 
   private async writeRuntimeConfig(rec: ContainerRecord): Promise<void> {
     const keys = this.drivers.cgroups.lxcKeys(await this.cgroupLimits(rec.limits));
-    await this.drivers.runtime.writeConfig(this.runtimeSpec(rec, keys));
+    await this.drivers.runtime.writeConfig(this.runtimeSpec(rec, keys, await this.net.lxcKeys(rec.ctid, rec.net)));
   }
 
   private async allocateSlot(): Promise<number> {
@@ -271,17 +280,23 @@ export class Engine {
   /** Remove everything the host holds for a container. Every step tolerates "already gone". */
   private async removeHostResources(ctid: number, opts: { removeRecord: boolean; failpoint?: string }): Promise<void> {
     const { runtime, cgroups, storage } = this.drivers;
+    const rec = await this.records.get(ctid);
     if (await runtime.configExists(ctid)) {
       const st = await runtime.state(ctid);
       if (st === "FROZEN") await runtime.unfreeze(ctid).catch(() => {});
       if (st !== "STOPPED") await runtime.kill(ctid);
     }
+    await this.net.afterStop(ctid, rec?.net);
     await cgroups.remove(this.cgroupDir(ctid));
     await cgroups.remove(this.monitorCgroupDir(ctid));
     await storage.deleteContainerVolume(ctid);
     if (opts.failpoint) await this.failpoint(opts.failpoint);
     await runtime.removeConfig(ctid);
-    if (opts.removeRecord) await this.records.remove(ctid);
+    if (opts.removeRecord) {
+      await this.records.remove(ctid);
+      // its anti-spoofing and firewall rules, counters and DHCP entries go with the record
+      await this.net.sync(await this.records.list());
+    }
   }
 
   // ---------------------------------------------------------------- operations
@@ -292,6 +307,7 @@ export class Engine {
     checkHostname(hostname);
     if (req.name != null) await this.checkName(req.name, req.ctid);
     const limits = this.validateLimits(this.newContainerDefaults(), req.limits);
+    const netIn = parseNet(netConfigSchema, req.net ?? {});
     return this.withLock(req.ctid, async () => {
       const { storage, runtime, templates } = this.drivers;
       if ((await this.records.get(req.ctid)) || (await runtime.configExists(req.ctid)) || (await storage.containerVolumeExists(req.ctid))) {
@@ -307,6 +323,7 @@ export class Engine {
           );
         }
       }
+      const net = await this.net.validate(req.ctid, netIn, await this.records.list());
       const slot = await this.allocateSlot();
       this.reservedSlots.add(slot);
       const journal = await this.journal.begin("create", req.ctid, { slot, template: tpl.name });
@@ -331,6 +348,7 @@ export class Engine {
           haltSignal: tpl.haltSignal,
           onboot: req.onboot ?? false,
           createdAt: new Date().toISOString(),
+          net,
         };
         await this.writeHostname(rec, false);
         ctx.progress(70, "writing runtime configuration");
@@ -338,6 +356,8 @@ export class Engine {
         await this.writeRuntimeConfig(rec);
         await this.failpoint("create:config");
         await this.records.put(rec);
+        await journal.step("net");
+        await this.net.sync(await this.records.list());
         await journal.commit();
         await this.failpoint("create:commit");
         await journal.close();
@@ -389,11 +409,15 @@ export class Engine {
       await this.drivers.cgroups.remove(this.monitorCgroupDir(ctid)).catch(() => {});
       await this.writeRuntimeConfig(rec);
       await this.writeHostname(rec, false);
+      await this.writeResolvConf(rec, false);
       ctx.progress(30, "starting init");
       try {
         await runtime.start(ctid);
+        ctx.progress(80, "configuring the host side of the network");
+        await this.net.postStart(ctid, rec.net);
       } catch (e) {
         await runtime.kill(ctid).catch(() => {});
+        await this.net.afterStop(ctid, rec.net).catch(() => {});
         await this.drivers.cgroups.remove(this.cgroupDir(ctid)).catch(() => {});
         await this.drivers.cgroups.remove(this.monitorCgroupDir(ctid)).catch(() => {});
         throw wrapError(e, `Failed to start container ${ctid}`);
@@ -425,6 +449,7 @@ export class Engine {
       ctx.progress(30, `halting (${rec.haltSignal}), killing after ${t} s`);
       await runtime.stop(rec.ctid, t);
     }
+    await this.net.afterStop(rec.ctid, rec.net);
     await this.drivers.cgroups.remove(this.cgroupDir(rec.ctid)).catch(() => {});
     await this.drivers.cgroups.remove(this.monitorCgroupDir(rec.ctid)).catch(() => {});
     ctx.progress(100, "stopped");
@@ -507,6 +532,78 @@ export class Engine {
     });
   }
 
+  // ---------------------------------------------------------------- network
+
+  async netGet(ctid: number) {
+    const rec = await this.mustGet(ctid);
+    const running = (await this.drivers.runtime.state(ctid)) !== "STOPPED";
+    const config = rec.net ?? emptyNetConfig();
+    return {
+      config,
+      devices: this.net.devices(ctid, config).map((d) => ({ name: d.name, hostIf: running ? d.hostIf : null, kind: d.kind })),
+    };
+  }
+
+  /** Change the network; addresses, firewall and rate apply live, devices only while stopped. */
+  async netSet(ctid: number, patchIn: unknown) {
+    const patch: NetPatch = parseNet(netPatchSchema, patchIn);
+    await this.mustGet(ctid);
+    await this.withLock(ctid, async () => {
+      const rec = await this.mustGet(ctid);
+      const old = rec.net ?? emptyNetConfig();
+      const st = await this.drivers.runtime.state(ctid);
+      const running = st !== "STOPPED";
+      const next = await this.net.validate(ctid, this.net.merge(old, patch, running), await this.records.list());
+      if (running) {
+        const pid = await this.drivers.runtime.initPid(ctid);
+        if (!pid) throw new EngineError("NOT_RUNNING", `container ${ctid} has no init process; try again`);
+        try {
+          await this.net.applyLive(ctid, pid, old, next);
+        } catch (e) {
+          await this.net.applyLive(ctid, pid, next, old).catch(() => {});
+          throw wrapError(e, `Failed to change the network of container ${ctid}`);
+        }
+      }
+      const updated: ContainerRecord = { ...rec, net: next };
+      await this.records.put(updated);
+      await this.writeRuntimeConfig(updated);
+      await this.net.sync(await this.records.list());
+      if (JSON.stringify(old.nameservers) !== JSON.stringify(next.nameservers)) await this.writeResolvConf(updated, running);
+    });
+    return this.netGet(ctid);
+  }
+
+  async netStats(ctids?: number[]): Promise<NetStats[]> {
+    const all = await this.records.list();
+    const recs = ctids ? all.filter((r) => ctids.includes(r.ctid)) : all;
+    if (ctids) for (const c of ctids) if (!recs.some((r) => r.ctid === c)) throw new EngineError("NOT_FOUND", `container ${c} does not exist`);
+    const running = new Set<number>();
+    for (const r of recs) if ((await this.drivers.runtime.state(r.ctid)) !== "STOPPED") running.add(r.ctid);
+    return this.net.stats(recs, running);
+  }
+
+  async networkList() {
+    return this.net.listNetworks(await this.records.list());
+  }
+  async networkCreate(n: z.input<typeof networkSchema>) {
+    await this.net.createNetwork(n, await this.records.list());
+    return (await this.networkList()).find((x) => x.name === n.name)!;
+  }
+  async networkDelete(name: string): Promise<void> {
+    await this.net.deleteNetwork(name, await this.records.list());
+  }
+
+  private async writeResolvConf(rec: ContainerRecord, running: boolean): Promise<void> {
+    const ns = rec.net?.nameservers ?? [];
+    if (!ns.length) return;
+    const text = ns.map((n) => `nameserver ${n}`).join("\n") + "\n";
+    if (running) {
+      await this.drivers.runtime.exec(rec.ctid, ["/bin/sh", "-c", "cat > /etc/resolv.conf"], { input: text });
+      return;
+    }
+    await writeInRootfs(this.drivers.storage.containerPath(rec.ctid), "etc/resolv.conf", text);
+  }
+
   async setPassword(ctid: number, user: string, password: string): Promise<void> {
     if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new EngineError("BAD_REQUEST", `bad user name "${user}"`);
     if (password.length < 1 || /[\n:]/.test(password)) throw new EngineError("BAD_REQUEST", "password must be non-empty and contain no ':' or newline");
@@ -576,6 +673,7 @@ export class Engine {
       idmap: { hostId: this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE, size: IDMAP_SIZE },
       rootfs: this.drivers.storage.containerPath(rec.ctid),
       createdAt: rec.createdAt,
+      ips: netIps(rec.net),
     };
   }
 
@@ -654,6 +752,15 @@ export class Engine {
 }
 
 // ---------------------------------------------------------------- small pure helpers
+
+function parseNet<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, v: unknown): T {
+  const r = schema.safeParse(v);
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `net.${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new EngineError("BAD_REQUEST", `invalid network settings: ${msg}`);
+  }
+  return r.data;
+}
 
 export function checkCtid(ctid: number): void {
   if (!Number.isInteger(ctid) || ctid < 1 || ctid > MAX_CTID) {

@@ -6,6 +6,7 @@
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Limits } from "./settings.js";
+import type { NetConfig } from "./net/types.js";
 import { readJson, writeFileAtomic } from "./fsutil.js";
 
 export interface ContainerRecord {
@@ -20,6 +21,8 @@ export interface ContainerRecord {
   haltSignal: string;
   onboot: boolean;
   createdAt: string;
+  /** network devices, addresses, firewall and rate (records from before networking have none: empty) */
+  net?: NetConfig;
 }
 
 export class RecordStore {

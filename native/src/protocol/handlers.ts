@@ -26,6 +26,12 @@ export function engineHandlers(engine: Engine): Handlers {
     "container.passwd": async (p) => (await engine.setPassword(p.ctid, p.user, p.password), OK),
     "container.limits": (p) => engine.readLimits(p.ctid),
     "container.beancounters": (p) => engine.beancounters(p.ctid),
+    "container.net.get": (p) => engine.netGet(p.ctid),
+    "container.net.set": (p) => engine.netSet(p.ctid, p.net),
+    "container.net.stats": (p) => engine.netStats(p.ctids),
+    "network.list": () => engine.networkList(),
+    "network.create": (p) => engine.networkCreate(p),
+    "network.delete": async (p) => (await engine.networkDelete(p.name), OK),
     "template.list": () => t.list(),
     "template.build": (p, ctx) =>
       p.kind === "busybox" ? t.buildBusybox(p.name, ctx.log) : t.buildDebian({ name: p.name }, ctx.log),

@@ -12,6 +12,7 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
 import { LIMIT_KEYS, type Limits } from "../settings.js";
+import { netConfigSchema, netPatchSchema, networkSchema } from "../net/types.js";
 
 export const PROTOCOL_VERSION = 1;
 /** A frame larger than this is refused (protects the root daemon from a client that never sends a newline). */
@@ -35,6 +36,8 @@ const containerInfo = z.object({
   idmap: z.object({ hostId: z.number(), size: z.number() }),
   rootfs: z.string(),
   createdAt: z.string(),
+  /** every address the container was given (venet and veth), for listings */
+  ips: z.array(z.string()),
 });
 
 const templateMeta = z.object({
@@ -73,6 +76,26 @@ const cgroupReadback = z.object({
   raw: z.record(z.string(), z.string()),
 });
 
+const packetsBytes = z.object({ packets: z.number(), bytes: z.number() });
+const netInfo = z.object({
+  config: netConfigSchema,
+  /** host-side devices while running: the container-side name, the host-side name and its kind */
+  devices: z.array(z.object({ name: z.string(), hostIf: z.string().nullable(), kind: z.enum(["venet", "veth", "phys"]) })),
+});
+const netStats = z.object({
+  ctid: z.number(),
+  running: z.boolean(),
+  /** per device, from the container's point of view: rx = received by the container */
+  ifaces: z.array(
+    z.object({ name: z.string(), hostIf: z.string(), rxBytes: z.number(), txBytes: z.number(), rxPackets: z.number(), txPackets: z.number() }),
+  ),
+  /** packets dropped because their source address or MAC was not the container's */
+  spoofDropped: packetsBytes,
+  /** packets dropped by the container's firewall (both directions) */
+  firewallDropped: packetsBytes,
+});
+const networkInfo = networkSchema.extend({ exists: z.boolean(), dhcpRunning: z.boolean(), containers: z.array(z.number()) });
+
 const empty = z.object({}).strict();
 const ok = z.object({ ok: z.literal(true) });
 const ctidOnly = z.object({ ctid }).strict();
@@ -110,6 +133,7 @@ export const methods = {
         name: z.string().max(64).nullable().optional(),
         limits: limitsIn.optional(),
         onboot: z.boolean().optional(),
+        net: netConfigSchema.optional(),
       })
       .strict(),
     result: containerInfo,
@@ -163,6 +187,17 @@ export const methods = {
     }),
   },
   "container.beancounters": { params: ctidOnly, result: z.array(beancounter) },
+  "container.net.get": { params: ctidOnly, result: netInfo },
+  /** Change the network live (addresses, firewall, rate, NICs when stopped); each key given replaces that key. */
+  "container.net.set": { params: z.object({ ctid, net: netPatchSchema }).strict(), result: netInfo },
+  /** Traffic and drop counters of running containers (all when ctids is omitted). */
+  "container.net.stats": {
+    params: z.object({ ctids: z.array(ctid).max(10_000).optional() }).strict(),
+    result: z.array(netStats),
+  },
+  "network.list": { params: empty, result: z.array(networkInfo) },
+  "network.create": { params: networkSchema, result: networkInfo },
+  "network.delete": { params: z.object({ name: z.string().min(1).max(31) }).strict(), result: ok },
   "template.list": { params: empty, result: z.array(templateMeta) },
   "template.build": {
     params: z.object({ kind: z.enum(["busybox", "debian-12"]), name: z.string().max(64).optional() }).strict(),

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, openSync, closeSync } from "node:fs";
-import { mkdtemp, readdir, rm, rmdir } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, rmdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -103,6 +103,12 @@ export async function startTestEngine(opts: { poolSize?: string; env?: NodeJS.Pr
         if (child && child.exitCode === null && child.signalCode === null) {
           child.kill("SIGTERM");
           await exited;
+        }
+        // DHCP servers the engine started for its networks would keep the netns alive
+        for (const f of await readdir(path.join(stateDir, "dhcp")).catch(() => [] as string[])) {
+          if (!f.endsWith(".pid")) continue;
+          const pid = Number((await readFile(path.join(stateDir, "dhcp", f), "utf8").catch(() => "")).trim());
+          if (pid > 1 && (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim() === "dnsmasq") process.kill(pid, "SIGTERM");
         }
         const storage = createStorage({ driver: "btrfs", root: path.join(stateDir, "pool"), image: { path: path.join(stateDir, "pool.img"), sizeBytes: 3 * 1024 ** 3 } });
         await storage.teardown().catch(() => {});

@@ -34,7 +34,7 @@ const base: RuntimeSpec = {
   nofile: 65536,
   seccompProfile: "/opt/ovz/native/config/seccomp/default.seccomp",
   logFile: "/var/lib/ovz/lxc/101/lxc.log",
-  network: { type: "empty" },
+  network: [],
 };
 
 describe("renderLxcConfig", () => {

@@ -53,7 +53,8 @@ export function renderLxcConfig(spec: RuntimeSpec, cgroupVersion: 1 | 2): string
   kv("lxc.prlimit.nofile", spec.nofile);
 
   section("Network");
-  kv("lxc.net.0.type", spec.network.type);
+  if (spec.network.length === 0) kv("lxc.net.0.type", "empty");
+  for (const [k, v] of spec.network) kv(k, v);
 
   section("Control groups");
   kv("lxc.cgroup.dir.monitor", spec.monitorCgroupDir);

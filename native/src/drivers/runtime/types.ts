@@ -29,8 +29,8 @@ export interface RuntimeSpec {
   nofile: number;
   seccompProfile: string;
   logFile: string;
-  /** Network: "empty" = own network namespace with loopback only (network drivers add devices). */
-  network: { type: "empty" };
+  /** Network keys from the network layer (native/src/net/lxc.ts); none = own netns with loopback only. */
+  network: Array<[string, string]>;
 }
 
 export interface ExecResult {

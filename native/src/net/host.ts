@@ -1,0 +1,134 @@
+/**
+ * Host-side network plumbing with iproute2 (argument arrays, never a shell): addresses and routes,
+ * bandwidth shaping, counters. Commands for the inside of a container run the HOST's `ip` binary in
+ * the container's network namespace only (nsenter -n), so nothing from the container is executed.
+ */
+import { run } from "../exec.js";
+import { EngineError } from "../errors.js";
+import { hostIfName, ipVersion, type Rate } from "./types.js";
+
+export function ip(args: string[], opts: { allowFailure?: boolean } = {}) {
+  return run("ip", args, opts);
+}
+
+/** `ip` inside the network namespace of process `pid` (a container's init). */
+export function ipIn(pid: number, args: string[], opts: { allowFailure?: boolean } = {}) {
+  return run("nsenter", ["-t", String(pid), "-n", "--", "ip", ...args], opts);
+}
+
+export interface LinkStats {
+  name: string;
+  kind: string | null;
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
+}
+
+export async function listLinks(): Promise<Map<string, LinkStats>> {
+  const r = await ip(["-s", "-d", "-j", "link", "show"]);
+  const out = new Map<string, LinkStats>();
+  for (const l of JSON.parse(r.stdout) as Array<Record<string, any>>) {
+    const s = l.stats64 ?? {};
+    out.set(l.ifname, {
+      name: l.ifname,
+      kind: l.linkinfo?.info_kind ?? null,
+      rxBytes: s.rx?.bytes ?? 0,
+      txBytes: s.tx?.bytes ?? 0,
+      rxPackets: s.rx?.packets ?? 0,
+      txPackets: s.tx?.packets ?? 0,
+    });
+  }
+  return out;
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  return (await ip(["link", "show", "dev", name], { allowFailure: true })).code === 0;
+}
+
+// ---------------------------------------------------------------- venet addresses
+
+/** Add one address to a running container's venet0 and route it from the host. */
+export async function venetAddLive(pid: number, hostIf: string, addr: string, firstOfFamily: boolean): Promise<void> {
+  const v = ipVersion(addr);
+  const pfx = v === 4 ? 32 : 128;
+  await ipIn(pid, [`-${v}`, "addr", "add", `${addr}/${pfx}`, "dev", "venet0"]);
+  if (firstOfFamily) {
+    if (v === 4) {
+      await ipIn(pid, ["-4", "route", "replace", "169.254.0.1", "dev", "venet0"]);
+      await ipIn(pid, ["-4", "route", "replace", "default", "via", "169.254.0.1", "dev", "venet0"]);
+      await ip(["-4", "neigh", "replace", "proxy", "169.254.0.1", "dev", hostIf]);
+    } else {
+      await ipIn(pid, ["-6", "route", "replace", "default", "via", "fe80::1", "dev", "venet0"]);
+      await ip(["-6", "neigh", "replace", "proxy", "fe80::1", "dev", hostIf]);
+    }
+  }
+  await ip([`-${v}`, "route", "replace", `${addr}/${pfx}`, "dev", hostIf]);
+}
+
+export async function venetDelLive(pid: number, hostIf: string, addr: string): Promise<void> {
+  const v = ipVersion(addr);
+  const pfx = v === 4 ? 32 : 128;
+  await ip([`-${v}`, "route", "del", `${addr}/${pfx}`, "dev", hostIf], { allowFailure: true });
+  await ipIn(pid, [`-${v}`, "addr", "del", `${addr}/${pfx}`, "dev", "venet0"], { allowFailure: true });
+}
+
+/** The host side of a venet device answers as the container's IPv4 gateway. */
+export async function venetHostSide(hostIf: string): Promise<void> {
+  await ip(["addr", "replace", "169.254.0.1/32", "dev", hostIf]);
+}
+
+// ---------------------------------------------------------------- shaping
+
+/**
+ * Token bucket shaping on the host side. "in" (to the container) is the egress of the host-side device;
+ * "out" (from the container) arrives as that device's ingress, which is redirected to an IFB device and
+ * shaped on its egress — the container cannot change either.
+ */
+export async function applyRate(hostIf: string, rate: Rate): Promise<void> {
+  const ifb = hostIfName.ifb(hostIf);
+  if (rate.inKbit > 0) await tc(["qdisc", "replace", "dev", hostIf, "root", ...tbf(rate.inKbit)]);
+  else await tc(["qdisc", "del", "dev", hostIf, "root"], true);
+  if (rate.outKbit > 0) {
+    if (!(await linkExists(ifb))) await ip(["link", "add", "name", ifb, "type", "ifb"]);
+    await ip(["link", "set", "dev", ifb, "up"]);
+    await tc(["qdisc", "replace", "dev", ifb, "root", ...tbf(rate.outKbit)]);
+    await tc(["qdisc", "replace", "dev", hostIf, "handle", "ffff:", "ingress"]);
+    await tc(["filter", "replace", "dev", hostIf, "parent", "ffff:", "pref", "10", "protocol", "all", "u32", "match", "u32", "0", "0",
+      "action", "mirred", "egress", "redirect", "dev", ifb]);
+  } else {
+    await tc(["qdisc", "del", "dev", hostIf, "ingress"], true);
+    await ip(["link", "del", "dev", ifb], { allowFailure: true });
+  }
+}
+
+/** Remove what shaping leaves outside the device's lifetime (the IFB); the rest dies with the device. */
+export async function removeRate(hostIf: string): Promise<void> {
+  await ip(["link", "del", "dev", hostIfName.ifb(hostIf)], { allowFailure: true });
+}
+
+function tbf(kbit: number): string[] {
+  // Burst: 20 ms worth of traffic, at least 32 KiB (several TSO segments), so TCP reaches the rate.
+  const bytesPerSec = (kbit * 1000) / 8;
+  const burst = Math.max(32 * 1024, Math.ceil(bytesPerSec * 0.02));
+  return ["tbf", "rate", `${kbit}kbit`, "burst", String(burst), "latency", "100ms"];
+}
+
+async function tc(args: string[], tolerateMissing = false): Promise<void> {
+  const r = await run("tc", args, { allowFailure: true });
+  if (r.code === 0) return;
+  if (tolerateMissing && /No such file|Cannot find|Invalid handle|not found/i.test(r.stderr)) return;
+  if (tolerateMissing && /Cannot delete qdisc with handle of zero/i.test(r.stderr)) return;
+  throw new EngineError("HOST_TOOL_FAILED", `tc ${args.join(" ")} failed: ${r.stderr.trim()}`);
+}
+
+/** Read back the shaping of a host-side device (for tests and status). */
+export async function readRate(hostIf: string): Promise<{ inKbit: number; outKbit: number }> {
+  const rateOf = async (dev: string) => {
+    const r = await run("tc", ["-j", "qdisc", "show", "dev", dev], { allowFailure: true });
+    if (r.code !== 0) return 0;
+    const q = (JSON.parse(r.stdout) as Array<{ kind: string; root?: boolean; options?: { rate?: number } }>).find((x) => x.kind === "tbf");
+    return q?.options?.rate ? Math.round((q.options.rate * 8) / 1000) : 0;
+  };
+  return { inKbit: await rateOf(hostIf), outKbit: await rateOf(hostIfName.ifb(hostIf)) };
+}
