@@ -158,6 +158,8 @@ export class Engine {
         } catch (e) {
           log(`reconcile: could not re-apply limits of ${rec.ctid}: ${(e as Error).message}`);
         }
+        // host side of the network (gateway address, bridge port, shaping, proxy ARP) is idempotent
+        await this.net.postStart(rec.ctid, rec.net).catch((e) => log(`reconcile: network of ${rec.ctid}: ${(e as Error).message}`));
       }
     }
   }

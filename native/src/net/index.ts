@@ -49,6 +49,21 @@ export class NetManager {
     // The host routes between containers (venet); forwarding is limited to container devices and
     // configured uplinks by the forward chain of table inet ovz.
     for (const k of ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]) await run("sysctl", ["-q", "-w", k]);
+    for (const u of this.uplinks) {
+      if (!(await linkExists(u))) log(`network: uplink ${u} does not exist (OVZ_NET_UPLINKS); containers cannot be reached through it`);
+      else await run("sysctl", ["-q", "-w", `net.ipv6.conf.${u}.proxy_ndp=1`], { allowFailure: true });
+    }
+    // Proxy ARP/NDP entries on the uplinks: exactly the venet addresses of running containers.
+    const want = new Set<string>();
+    for (const r of records) if (r.net?.venet.length && (await isRunning(r.ctid))) for (const a of r.net.venet) for (const u of this.uplinks) want.add(`${a} ${u}`);
+    const have = JSON.parse((await ip(["-j", "neigh", "show", "proxy"])).stdout || "[]") as Array<{ dst: string; dev: string }>;
+    for (const e of have) {
+      if (this.uplinks.includes(e.dev) && !want.has(`${e.dst} ${e.dev}`)) await ip(["neigh", "del", "proxy", e.dst, "dev", e.dev], { allowFailure: true });
+    }
+    for (const w of want) {
+      const [a, u] = w.split(" ") as [string, string];
+      await this.proxy("add", a, u);
+    }
     for (const n of await this.networks.list()) {
       await this.networks.ensure(n, this.dhcpHosts(records, n.name)).catch((e) => log(`network ${n.name}: ${(e as Error).message}`));
     }
@@ -119,6 +134,14 @@ export class NetManager {
     return net ? netDevices(ctid, net) : [];
   }
 
+  /** OpenVZ-style proxy ARP/NDP: the host answers for a container's venet address on each uplink. */
+  private async proxy(op: "add" | "del", addr: string, uplink: string): Promise<void> {
+    await ip([`-${ipVersion(addr)}`, "neigh", op === "add" ? "replace" : "del", "proxy", addr, "dev", uplink], { allowFailure: op === "del" });
+  }
+  private async proxies(op: "add" | "del", addrs: string[]): Promise<void> {
+    for (const a of addrs) for (const u of this.uplinks) if (op === "del" || (await linkExists(u))) await this.proxy(op, a, u);
+  }
+
   /** After LXC started the container: the host side of venet, and shaping. */
   async postStart(ctid: number, net: NetConfig | undefined): Promise<void> {
     if (!net) return;
@@ -134,12 +157,14 @@ export class NetManager {
       }
       if (d.kind !== "phys") await applyRate(d.hostIf, net.rate);
     }
+    await this.proxies("add", net.venet);
   }
 
   /** After the container stopped: what outlives its devices. */
   async afterStop(ctid: number, net: NetConfig | undefined): Promise<void> {
     if (!net) return;
     for (const d of netDevices(ctid, net)) if (d.kind !== "phys") await removeRate(d.hostIf);
+    await this.proxies("del", net.venet);
   }
 
   /** Merge a patch; refuse device changes while running (addresses, firewall and rate change live). */
@@ -164,12 +189,14 @@ export class NetManager {
     const venetIf = hostIfName.venet(ctid);
     const removed = old.venet.filter((a) => !next.venet.includes(a));
     const added = next.venet.filter((a) => !old.venet.includes(a));
+    await this.proxies("del", removed);
     for (const a of removed) await venetDelLive(pid, venetIf, a);
     for (const a of added) {
       const fam = ipVersion(a);
       const hadFamily = old.venet.some((x) => ipVersion(x) === fam) && next.venet.some((x) => ipVersion(x) === fam && !added.includes(x));
       await venetAddLive(pid, venetIf, a, !hadFamily);
     }
+    await this.proxies("add", added);
     const networks = await this.networks.map();
     for (const [i, nic] of next.nics.entries()) {
       const o = old.nics[i];
