@@ -33,6 +33,7 @@ const info = (ctid: number) => ({
   idmap: { hostId: 1000000, size: 65536 },
   rootfs: "/x",
   createdAt: "now",
+  ips: [],
 });
 
 beforeAll(async () => {
