@@ -4,6 +4,7 @@
  * applies changes live, keeps the nftables ruleset and DHCP host lists in sync with the records,
  * and reads traffic and drop counters. One object, used only by the Engine.
  */
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { EngineError } from "../errors.js";
 import { run } from "../exec.js";
 import { netDevices, netLxcKeys, type NetDevice } from "./lxc.js";
@@ -48,6 +49,13 @@ export class NetManager {
   async init(records: NetRecord[], isRunning: (ctid: number) => Promise<boolean>, log: (l: string) => void): Promise<void> {
     // The host routes between containers (venet); forwarding is limited to container devices and
     // configured uplinks by the forward chain of table inet ovz.
+    // IPv6 forwarding makes the kernel ignore router advertisements where accept_ra=1: keep the host's
+    // own SLAAC working by switching those interfaces to 2 ("accept even when forwarding") first.
+    for (const dev of await readdir("/proc/sys/net/ipv6/conf").catch(() => [] as string[])) {
+      if (dev === "all" || dev === "default" || dev === "lo") continue;
+      const f = `/proc/sys/net/ipv6/conf/${dev}/accept_ra`;
+      if ((await readFile(f, "utf8").catch(() => "")).trim() === "1") await writeFile(f, "2").catch(() => {});
+    }
     for (const k of ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]) await run("sysctl", ["-q", "-w", k]);
     for (const u of this.uplinks) {
       if (!(await linkExists(u))) log(`network: uplink ${u} does not exist (OVZ_NET_UPLINKS); containers cannot be reached through it`);
