@@ -1,6 +1,7 @@
 /**
  * Runs once when the panel server starts (Next.js instrumentation hook): repair what a previous panel
- * process left unfinished (server/services/recovery.ts).
+ * process left unfinished (server/services/recovery.ts), then start the traffic sampler
+ * (server/services/traffic.ts; every OVZ_TRAFFIC_INTERVAL_SEC seconds, default 60, 0 = off).
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
@@ -11,5 +12,13 @@ export async function register(): Promise<void> {
     if (r.operations || r.removed || r.synced) console.log(`[panel] recovery: ${r.operations} interrupted operation(s) marked failed, ${r.removed} unfinished container(s) removed, ${r.synced} synced`);
   } catch (e) {
     console.error("[panel] recovery after restart failed; the panel runs on, stale operations stay until the next start", e);
+  }
+  try {
+    const { startTrafficSampler, trafficInterval } = await import("./server/services/traffic.js");
+    const seconds = trafficInterval();
+    if (startTrafficSampler(db, seconds)) console.log(`[panel] traffic sampler: every ${seconds} s`);
+    else console.log("[panel] traffic sampler: off (OVZ_TRAFFIC_INTERVAL_SEC=0)");
+  } catch (e) {
+    console.error("[panel] the traffic sampler could not start; traffic is not counted until the next start", e);
   }
 }

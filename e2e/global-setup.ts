@@ -54,7 +54,7 @@ async function startStack(te: TestEngine): Promise<void> {
   const databaseUrl = `file:${dbDir}/panel.db`;
   await migrate(databaseUrl);
   const db = createDb(databaseUrl);
-  await seed(db, { email: ADMIN.email, password: ADMIN.password, socket: te.env.OVZ_SOCKET! });
+  await seed(db, { email: ADMIN.email, password: ADMIN.password, socket: te.env.OVZ_SOCKET!, defaultPool: false }); // the story creates its own pool
   await db.$disconnect();
   spawnSync("chown", ["-R", "ovz-panel:ovz", dbDir]);
   fs.mkdirSync(".next/cache", { recursive: true });
@@ -67,7 +67,7 @@ async function startStack(te: TestEngine): Promise<void> {
     "setpriv",
     ["--reuid=ovz-panel", "--regid=ovz", "--init-groups", "--", process.execPath, "node_modules/next/dist/bin/next", "start", "-p", String(E2E_PORT), "-H", "127.0.0.1"],
     {
-      env: { PATH: process.env.PATH, HOME: "/var/lib/ovz-panel", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: databaseUrl, OVZ_SOCKET: te.env.OVZ_SOCKET },
+      env: { PATH: process.env.PATH, HOME: "/var/lib/ovz-panel", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: databaseUrl, OVZ_SOCKET: te.env.OVZ_SOCKET, OVZ_TRAFFIC_INTERVAL_SEC: "2" },
       stdio: ["ignore", out, out],
       detached: false,
     },

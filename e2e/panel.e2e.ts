@@ -1,7 +1,8 @@
 /**
  * The hosting story end to end, in Chromium, against the real engine:
- * admin creates a plan and a reseller with an allocation → the reseller creates a customer and a
- * container for it → the customer starts it, sees it running, resets the root password → the admin
+ * admin creates a plan, an IP pool and a reseller with an allocation → the reseller creates a customer
+ * and a container for it (it gets the pool's first address) → the customer starts it, sees it running
+ * with its address on venet0, resets the root password → the admin
  * raises its RAM live (read back from the container's cgroup) → the reseller is refused beyond its
  * allocation → the admin destroys the container and nothing of it is left on the node.
  * Screenshots of the main pages go to test-results/screenshots/.
@@ -18,6 +19,9 @@ const MiB = 1024 * 1024;
 const reseller = { name: uniq("Reseller"), email: `${uniq("reseller")}@e2e.test`, password: "reseller-password-1" };
 const customer = { name: uniq("Customer"), email: `${uniq("customer")}@e2e.test`, password: "customer-password-1" };
 const planName = uniq("plan");
+const poolName = uniq("pool");
+/** The e2e pool: the container gets the first address. */
+const POOL = { cidr: "198.18.200.0/24", first: "198.18.200.10", last: "198.18.200.19" };
 const hostname = `${uniq("web")}.e2e.test`;
 let containerUrl = "";
 
@@ -40,6 +44,16 @@ test("admin creates a plan, a reseller and its allocation", async ({ browser }) 
   await page.getByRole("button", { name: "Create plan" }).click();
   await expect(page.getByRole("cell", { name: planName })).toBeVisible();
   await shot(page, "admin-plans");
+
+  // Every container of the plan gets one routed (venet) address from the node's pool.
+  await page.goto("/pools");
+  await page.getByLabel("Pool name").fill(poolName);
+  await page.getByLabel("Subnet (CIDR)").fill(POOL.cidr);
+  await page.getByLabel("First address").fill(POOL.first);
+  await page.getByLabel("Last address").fill(POOL.last);
+  await page.getByRole("button", { name: "Create pool" }).click();
+  await expect(page.getByTestId(`pool-${poolName}`)).toContainText("0 / 10");
+  await shot(page, "admin-pools");
 
   await page.goto("/tenants");
   await page.getByLabel("Tenant name").fill(reseller.name);
@@ -106,6 +120,11 @@ test("the customer starts its container, sees it running, resets the root passwo
   try {
     const ctid = Number(await page.getByTestId("container-ctid").innerText());
     expect((await engine.call("container.status", { ctid })).state).toBe("running");
+    // its address: in the panel, in the engine's record, on venet0 inside the container
+    await expect(page.getByTestId("network").getByRole("cell", { name: POOL.first, exact: true })).toBeVisible();
+    expect((await engine.call("container.status", { ctid })).ips).toEqual([POOL.first]);
+    expect((await engine.call("container.exec", { ctid, argv: ["ip", "-4", "addr", "show", "dev", "venet0"] })).stdout).toContain(`${POOL.first}/`);
+    await expect(page.getByTestId("traffic")).toBeVisible();
     const before = await engine.call("container.exec", { ctid, argv: ["grep", "^root:", "/etc/shadow"] });
 
     await page.getByLabel("New root password").fill("customer-root-pw-42");

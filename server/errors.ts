@@ -5,7 +5,7 @@
  * sentence (the cause is logged, never shown: it may hold paths or SQL).
  */
 import { TRPCError } from "@trpc/server";
-import { EngineError, type ErrorCode as EngineCode } from "../native/src/errors.js";
+import { ERROR_CODES, EngineError, type ErrorCode as EngineCode } from "../native/src/errors.js";
 
 export type PanelCode =
   | "UNAUTHORIZED" // not logged in / bad token
@@ -82,10 +82,23 @@ export class MappedError extends TRPCError {
   }
 }
 
+/**
+ * An engine error, also one made by another copy of native/src/errors.ts: Next bundles the
+ * instrumentation hook (recovery, traffic sampler) apart from the route handlers, both reach the same
+ * cached engine clients (server/engine/index.ts), so `instanceof EngineError` alone misses the errors of
+ * a client the other bundle created. `code` narrows to one engine code.
+ */
+export function isEngineError(e: unknown, code?: EngineCode): e is EngineError {
+  const shaped =
+    e instanceof EngineError ||
+    (e instanceof Error && e.name === "EngineError" && (ERROR_CODES as readonly string[]).includes(String((e as { code?: unknown }).code)));
+  return shaped && (code === undefined || (e as EngineError).code === code);
+}
+
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof MappedError) return err;
   if (err instanceof PanelError) return new MappedError(PANEL_TO_TRPC[err.code], err.message, { domainCode: err.code, fields: err.fields }, err);
-  if (err instanceof EngineError) {
+  if (isEngineError(err)) {
     const engineDown = err.code === "INTERNAL" && /cannot reach the host engine/.test(err.message);
     if (engineDown) return new MappedError("SERVICE_UNAVAILABLE", err.message, { domainCode: "ENGINE_UNAVAILABLE" }, err);
     return new MappedError(ENGINE_TO_TRPC[err.code], err.message, { domainCode: `ENGINE_${err.code}` }, err);
@@ -104,7 +117,7 @@ export function toTRPCError(err: unknown): TRPCError {
 
 /** A human sentence for an error stored in an operation's record. */
 export function describeError(err: unknown): string {
-  if (err instanceof PanelError || err instanceof EngineError) return err.message;
+  if (err instanceof PanelError || isEngineError(err)) return err.message;
   if (err instanceof TRPCError) return err.message;
   return "unexpected error (logged by the panel); retry, and tell the administrator if it persists";
 }

@@ -21,3 +21,25 @@ export function when(d: Date | string | null | undefined): string {
 export function mib(n: number): string {
   return n >= 1024 && n % 1024 === 0 ? `${n / 1024} GiB` : `${n} MiB`;
 }
+
+const SI = ["B", "kB", "MB", "GB", "TB", "PB"];
+
+/** Traffic in decimal units (quotas are in GB = 10^9 bytes): 1_500_000_000 → "1.5 GB". */
+export function trafficBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "—";
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < SI.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${SI[i]}`;
+}
+
+/** A rate in kbit/s: 0 → "unlimited", 100000 → "100 Mbit/s", 512 → "512 kbit/s". */
+export function kbit(n: number): string {
+  if (n === 0) return "unlimited";
+  if (n >= 1_000_000 && n % 1000 === 0) return `${n / 1_000_000} Gbit/s`;
+  if (n >= 1000 && n % 1000 === 0) return `${n / 1000} Mbit/s`;
+  return `${n} kbit/s`;
+}

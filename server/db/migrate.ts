@@ -52,12 +52,18 @@ export async function migrate(url = databaseUrl()): Promise<string[]> {
     const db = new Database(file);
     try {
       db.pragma("journal_mode = WAL");
+      // A table rebuild (DROP TABLE inside a migration) must not fire ON DELETE actions on other tables;
+      // SQLite ignores this pragma inside a transaction, so it is set here, and every migration must
+      // leave no dangling reference (foreign_key_check) or it is rolled back.
+      db.pragma("foreign_keys = OFF");
       db.exec(TABLE);
       const applied = new Map((db.prepare(`SELECT name, checksum FROM _ovz_migrations`).all() as { name: string; checksum: string }[]).map((r) => [r.name, r.checksum]));
       for (const m of migrationsFor(provider)) {
         if (check(applied, m)) continue;
         db.transaction(() => {
           db.exec(m.sql);
+          const dangling = db.pragma("foreign_key_check") as unknown[];
+          if (dangling.length) throw new Error(`migration ${m.name} leaves ${dangling.length} dangling foreign key(s); it was rolled back`);
           db.prepare(`INSERT INTO _ovz_migrations (name, checksum, "appliedAt") VALUES (?, ?, ?)`).run(m.name, m.checksum, new Date().toISOString());
         })();
         done.push(m.name);

@@ -4,11 +4,14 @@
  * features count as done only when also tested against the real engine (e2e/ and native/test/root/).
  */
 import { EngineError } from "../../native/src/errors.js";
+import { netIps } from "../../native/src/net/config.js";
+import { defaultMac, emptyNetConfig, hostIfName, type NetConfig, type NetPatch, type Network } from "../../native/src/net/types.js";
 import { methods, type MethodName, type OpEvent, type Params, type Result } from "../../native/src/protocol/schema.js";
 import { defaultLimits, limitsPatchSchema, type Limits } from "../../native/src/settings.js";
 import type { EnginePort } from "./port.js";
 
 type Info = Result<"container.status">;
+type Device = { name: string; hostIf: string; kind: "venet" | "veth" | "phys" };
 
 const TEMPLATES = ["busybox", "debian-12"];
 
@@ -17,6 +20,26 @@ export class FakeEngine implements EnginePort {
   readonly passwords = new Map<number, string>();
   /** Next call of this method fails with this error (tests of failure paths). */
   failNext = new Map<MethodName, EngineError>();
+  /** Each container's network (as the engine stores it: validated, MACs filled in). */
+  readonly nets = new Map<number, NetConfig>();
+  /** Engine networks (bridges) by name. */
+  readonly networks = new Map<string, Network>();
+  /** Interface counters of running containers, as the container sees them (rx = received). */
+  readonly counters = new Map<number, { rx: number; tx: number }>();
+  /** Every accepted container.net.set, in order (tests inspect what the panel sent). */
+  readonly netSets: { ctid: number; net: NetPatch }[] = [];
+
+  /**
+   * Traffic for tests: the container received `rx` and sent `tx` bytes more. Only a running container
+   * has devices (and counters); returns false for any other.
+   */
+  trafficTick(ctid: number, rx: number, tx: number): boolean {
+    const c = this.containers.get(ctid);
+    if (!c || (c.state !== "running" && c.state !== "suspended")) return false;
+    const k = this.counters.get(ctid) ?? { rx: 0, tx: 0 };
+    this.counters.set(ctid, { rx: k.rx + rx, tx: k.tx + tx });
+    return true;
+  }
 
   async call<M extends MethodName>(method: M, params: Params<M>, opts: { onEvent?: (e: OpEvent) => void } = {}): Promise<Result<M>> {
     const p = methods[method].params.safeParse(params);
@@ -63,27 +86,36 @@ export class FakeEngine implements EnginePort {
         const info: Info = {
           ctid, name: (p.name as string | null) ?? null, hostname: (p.hostname as string) ?? `ct${ctid}`, template: p.template as string, state: "stopped",
           initPid: null, limits: this.limits(defaultLimits(), p.limits), onboot: false, idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
-          rootfs: `/fake/${ctid}`, createdAt: new Date().toISOString(),
+          rootfs: `/fake/${ctid}`, createdAt: new Date().toISOString(), ips: [],
         };
+        const net = this.validateNet(ctid, (p.net as NetConfig | undefined) ?? emptyNetConfig());
         this.containers.set(ctid, info);
+        this.setNet(ctid, net);
         return info;
       }
       case "container.start": {
         const c = this.get(ctid);
         if (c.state === "running") throw new EngineError("RUNNING", `container ${ctid} is already running`);
+        this.counters.set(ctid, { rx: 0, tx: 0 }); // devices are created at start: counters from 0
         return Object.assign(c, { state: "running", initPid: 4242 });
       }
       case "container.stop": {
         const c = this.get(ctid);
         if (c.state !== "running" && c.state !== "suspended") throw new EngineError("NOT_RUNNING", `container ${ctid} is not running`);
+        this.counters.delete(ctid);
         return Object.assign(c, { state: "stopped", initPid: null });
       }
-      case "container.restart":
-        return Object.assign(this.get(ctid), { state: "running", initPid: 4243 });
+      case "container.restart": {
+        const c = this.get(ctid);
+        this.counters.set(ctid, { rx: 0, tx: 0 });
+        return Object.assign(c, { state: "running", initPid: 4243 });
+      }
       case "container.destroy": {
         const c = this.get(ctid);
         if (c.state !== "stopped" && !p.force) throw new EngineError("RUNNING", `container ${ctid} is running; stop it first or pass force`);
         this.containers.delete(ctid);
+        this.nets.delete(ctid);
+        this.counters.delete(ctid);
         return { ok: true };
       }
       case "container.suspend":
@@ -122,9 +154,131 @@ export class FakeEngine implements EnginePort {
           name, distro: name.split("-")[0], release: name.split("-")[1] ?? "1", arch: "amd64", init: name === "busybox" ? "busybox" : "systemd",
           haltSignal: "SIGUSR1", source: "built", sizeBytes: 1024, sha256: "0".repeat(64), createdAt: new Date(0).toISOString(),
         }));
+      case "container.net.get":
+        this.get(ctid);
+        return this.netInfo(ctid);
+      case "container.net.set": {
+        const c = this.get(ctid);
+        const patch = p.net as NetPatch;
+        const old = this.nets.get(ctid) ?? emptyNetConfig();
+        const next = this.validateNet(ctid, this.merge(old, patch, c.state !== "stopped"));
+        this.setNet(ctid, next);
+        this.netSets.push({ ctid, net: structuredClone(patch) });
+        return this.netInfo(ctid);
+      }
+      case "container.net.stats": {
+        const ctids = p.ctids as number[] | undefined;
+        if (ctids) for (const x of ctids) this.get(x);
+        const list = ctids ? ctids.map((x) => this.get(x)) : [...this.containers.values()];
+        const zero = { packets: 0, bytes: 0 };
+        return list.map((c) => {
+          const running = c.state === "running" || c.state === "suspended";
+          const k = this.counters.get(c.ctid) ?? { rx: 0, tx: 0 };
+          const devs = running ? this.devices(c.ctid).filter((d) => d.kind !== "phys") : [];
+          // all traffic on the first device, like a container with one interface
+          const ifaces = devs.map((d, i) => ({ name: d.name, hostIf: d.hostIf, rxBytes: i ? 0 : k.rx, txBytes: i ? 0 : k.tx, rxPackets: i ? 0 : Math.ceil(k.rx / 1500), txPackets: i ? 0 : Math.ceil(k.tx / 1500) }));
+          return { ctid: c.ctid, running, ifaces, spoofDropped: zero, firewallDropped: zero };
+        });
+      }
+      case "network.list":
+        return [...this.networks.values()].map((n) => this.networkInfo(n));
+      case "network.create": {
+        const n = p as unknown as Network;
+        if (this.networks.has(n.name)) throw new EngineError("BAD_REQUEST", `network ${n.name} already exists`);
+        if ([...this.networks.values()].some((x) => x.bridge === n.bridge)) throw new EngineError("BAD_REQUEST", `bridge ${n.bridge} is already used by another network`);
+        if (/^(vn\d+|ve\d+i\d+)$/.test(n.bridge)) throw new EngineError("BAD_REQUEST", `bridge name ${n.bridge} is reserved for container devices`);
+        if (n.dhcp && !n.hostCidr?.includes(".")) throw new EngineError("BAD_REQUEST", `network ${n.name}: DHCP needs an IPv4 host address on the bridge (hostCidr, e.g. 198.18.2.1/24)`);
+        this.networks.set(n.name, structuredClone(n));
+        return this.networkInfo(n);
+      }
+      case "network.delete": {
+        const name = p.name as string;
+        const n = this.networks.get(name);
+        if (!n) throw new EngineError("NOT_FOUND", `network ${name} does not exist`);
+        const users = this.networkUsers(name);
+        if (users.length) throw new EngineError("BUSY", `network ${name} is used by container(s) ${users.join(", ")}; move or destroy them first`);
+        this.networks.delete(name);
+        return { ok: true };
+      }
       default:
         throw new EngineError("UNSUPPORTED", `${method} is not available in the fake engine`);
     }
+  }
+
+  // ---------------------------------------------------------------- network (same rules as native/src/net/index.ts)
+
+  private setNet(ctid: number, net: NetConfig): void {
+    this.nets.set(ctid, net);
+    const c = this.containers.get(ctid);
+    if (c) c.ips = netIps(net);
+  }
+
+  private devices(ctid: number): Device[] {
+    const net = this.nets.get(ctid);
+    if (!net) return [];
+    const out: Device[] = [];
+    if (net.venet.length) out.push({ name: "venet0", hostIf: hostIfName.venet(ctid), kind: "venet" });
+    net.nics.forEach((n, i) => {
+      if (n.type === "veth") out.push({ name: n.name, hostIf: hostIfName.veth(ctid, i), kind: "veth" });
+      else out.push({ name: n.name ?? n.hostDev, hostIf: n.hostDev, kind: "phys" });
+    });
+    return out;
+  }
+
+  private netInfo(ctid: number) {
+    const running = this.containers.get(ctid)?.state !== "stopped";
+    return { config: this.nets.get(ctid) ?? emptyNetConfig(), devices: this.devices(ctid).map((d) => ({ name: d.name, hostIf: running ? d.hostIf : null, kind: d.kind })) };
+  }
+
+  private validateNet(ctid: number, net: NetConfig): NetConfig {
+    const out = structuredClone(net);
+    const seen = new Map<string, string>();
+    const claim = (a: string, where: string) => {
+      if (seen.has(a)) throw new EngineError("BAD_REQUEST", `address ${a} is listed twice (${seen.get(a)} and ${where})`);
+      seen.set(a, where);
+    };
+    out.venet.forEach((a) => claim(a, "venet0"));
+    const names = new Set<string>(out.venet.length ? ["venet0"] : []);
+    out.nics.forEach((nic, i) => {
+      const name = nic.type === "veth" ? nic.name : (nic.name ?? nic.hostDev);
+      if (names.has(name)) throw new EngineError("BAD_REQUEST", `two devices are named ${name} inside the container; give each NIC its own name`);
+      names.add(name);
+      if (nic.type === "veth") {
+        if (!this.networks.has(nic.network)) {
+          throw new EngineError("NOT_FOUND", `network "${nic.network}" does not exist on this node; create it first (network.create) or pick one of: ${[...this.networks.keys()].join(", ") || "none"}`);
+        }
+        nic.mac ??= defaultMac(ctid, i);
+        nic.ips.forEach((a) => claim(a, name));
+      }
+    });
+    for (const [other, n] of this.nets) {
+      if (other === ctid) continue;
+      for (const a of netIps(n)) if (seen.has(a)) throw new EngineError("BAD_REQUEST", `address ${a} is already used by container ${other}; pick a free address`);
+    }
+    return out;
+  }
+
+  private merge(old: NetConfig, patch: NetPatch, running: boolean): NetConfig {
+    const next = { ...old, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as NetConfig;
+    if (running) {
+      next.nics = next.nics.map((n, i) => {
+        const o = old.nics[i];
+        return n.type === "veth" && !n.mac && o?.type === "veth" && o.network === n.network ? { ...n, mac: o.mac } : n;
+      });
+      const shape = (n: NetConfig) => JSON.stringify([n.venet.length > 0, n.nics.map((x) => (x.type === "veth" ? [x.type, x.name, x.network, x.mac ?? null] : [x.type, x.hostDev, x.name ?? null]))]);
+      if (shape(next) !== shape(old)) {
+        throw new EngineError("RUNNING", "network devices (adding or removing venet0 or a NIC, or changing its network) change only while the container is stopped; addresses, firewall and rate change live");
+      }
+    }
+    return next;
+  }
+
+  private networkUsers(name: string): number[] {
+    return [...this.nets].filter(([, n]) => n.nics.some((x) => x.type === "veth" && x.network === name)).map(([ctid]) => ctid);
+  }
+
+  private networkInfo(n: Network) {
+    return { ...n, exists: true, dhcpRunning: n.dhcp, containers: this.networkUsers(n.name) };
   }
 
   close(): void {}

@@ -1,6 +1,9 @@
 import { z } from "zod";
+import { firewallSchema, ipAddr } from "../../native/src/net/types.js";
 import { PanelError } from "../errors.js";
 import * as svc from "../services/containers.js";
+import { NET_MODES } from "../services/ipam.js";
+import * as net from "../services/network.js";
 import { effectiveLimits, parseJson, planTemplates, templateName } from "../services/limits.js";
 import { authedProcedure, containerProcedure, roleProcedure, router } from "../trpc/init.js";
 import { hostname, id, password } from "./schemas.js";
@@ -26,13 +29,17 @@ export const containersRouter = router({
     });
     const ids = (k: "tenantId" | "planId" | "nodeId") => [...new Set(rows.map((r) => r[k]))];
     const byId = <T extends { id: string }>(xs: T[]) => new Map(xs.map((x) => [x.id, x]));
-    const [tenants, plans, nodes] = await Promise.all([
+    const [tenants, plans, nodes, addrs] = await Promise.all([
       ctx.db.tenant.findMany({ where: { id: { in: ids("tenantId") } }, select: { id: true, name: true } }).then(byId),
       ctx.db.plan.findMany({ where: { id: { in: ids("planId") } }, select: { id: true, name: true } }).then(byId),
       ctx.db.node.findMany({ where: { id: { in: ids("nodeId") } }, select: { id: true, name: true } }).then(byId),
+      ctx.db.ipAddress.findMany({ where: { containerId: { in: rows.map((r) => r.id) } }, select: { containerId: true, address: true }, orderBy: { createdAt: "asc" } }),
     ]);
+    const ipsOf = new Map<string, string[]>();
+    for (const a of addrs) ipsOf.set(a.containerId!, [...(ipsOf.get(a.containerId!) ?? []), a.address]);
     return rows.map(({ tenantId, planId, nodeId, createdAt, ...r }) => ({
       ...r,
+      ips: ipsOf.get(r.id) ?? [],
       createdAt: createdAt.toISOString(),
       tenant: tenants.get(tenantId)!,
       plan: plans.get(planId)!,
@@ -44,7 +51,7 @@ export const containersRouter = router({
     const c = ctx.container;
     const state = await svc.syncState(ctx.db, c);
     return {
-      id: c.id, ctid: c.ctid, hostname: c.hostname, template: c.template, state, createdAt: c.createdAt,
+      id: c.id, ctid: c.ctid, hostname: c.hostname, template: c.template, state, createdAt: c.createdAt, netMode: c.netMode, throttled: c.throttled,
       tenant: { id: c.tenant.id, name: c.tenant.name },
       node: { id: c.node.id, name: c.node.name },
       plan: { id: c.plan.id, name: c.plan.name, templates: planTemplates(c.plan) },
@@ -56,7 +63,7 @@ export const containersRouter = router({
   usage: containerProcedure(...anyRole).query(({ ctx }) => svc.usage(ctx.container)),
 
   create: roleProcedure("admin", "reseller")
-    .input(z.object({ tenantId: id, planId: id, hostname, template: templateName, ctid: z.number().int().min(100).max(2_000_000_000).optional(), nodeId: id.optional() }))
+    .input(z.object({ tenantId: id, planId: id, hostname, template: templateName, ctid: z.number().int().min(100).max(2_000_000_000).optional(), nodeId: id.optional(), netMode: z.enum(NET_MODES).optional() }))
     .mutation(({ ctx, input }) => svc.createContainer(ctx, ctx.scope, input)),
 
   start: containerProcedure(...anyRole).mutation(({ ctx }) => svc.containerAction(ctx, ctx.container, "start")),
@@ -81,4 +88,26 @@ export const containersRouter = router({
 
   /** Admin only: change limits live (applied to the running container at once) as overrides of the plan. */
   setLimits: containerProcedure("admin").input(z.object({ limits: z.record(z.string(), z.unknown()) })).mutation(({ ctx, input }) => svc.setLimits(ctx, ctx.container, input.limits)),
+
+  /** Addresses (with their pools), mode, firewall, rate, quota state, and live counters when it runs. */
+  network: containerProcedure(...anyRole).query(({ ctx }) => net.networkView(ctx.db, ctx.container)),
+
+  /** One more address from the node's pools (live). Resellers: within the plan's address count. */
+  addIp: containerProcedure("admin", "reseller")
+    .input(z.object({ family: z.union([z.literal(4), z.literal(6)]).optional() }))
+    .mutation(({ ctx, input }) => net.addIp(ctx, ctx.container, { family: input.family })),
+
+  removeIp: containerProcedure("admin", "reseller")
+    .input(z.object({ address: ipAddr }))
+    .mutation(({ ctx, input }) => net.removeIp(ctx, ctx.container, input.address)),
+
+  /** The container's own firewall (customers included); the engine's schema validates the rules. */
+  setFirewall: containerProcedure(...anyRole)
+    .input(z.object({ firewall: firewallSchema }))
+    .mutation(({ ctx, input }) => net.setFirewall(ctx, ctx.container, input.firewall)),
+
+  /** Admin: venet / veth / none, while stopped; addresses are re-assigned from pools of the new kind. */
+  setNetMode: containerProcedure("admin")
+    .input(z.object({ mode: z.enum(NET_MODES) }))
+    .mutation(({ ctx, input }) => net.setNetMode(ctx, ctx.container, input.mode)),
 });

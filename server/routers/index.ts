@@ -6,8 +6,10 @@ import { containersRouter } from "./containers.js";
 import { nodesRouter, templatesRouter } from "./nodes.js";
 import { operationsRouter } from "./operations.js";
 import { plansRouter } from "./plans.js";
+import { poolsRouter } from "./pools.js";
 import { tenantsRouter } from "./tenants.js";
 import { tokensRouter } from "./tokens.js";
+import { trafficRouter } from "./traffic.js";
 import { usersRouter } from "./users.js";
 
 export const appRouter = router({
@@ -22,6 +24,8 @@ export const appRouter = router({
   audit: auditRouter,
   nodes: nodesRouter,
   templates: templatesRouter,
+  pools: poolsRouter,
+  traffic: trafficRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { networkSchema } from "../../native/src/net/types.js";
+import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
@@ -11,6 +13,12 @@ const endpoint = z
   .trim()
   .regex(/^\/[A-Za-z0-9._\/-]{1,200}\.sock$/, "give the engine's Unix socket path, like /run/ovz/engine.sock")
   .refine((p) => !p.split("/").includes(".."), "give an absolute path without ..");
+
+async function nodeOf(db: Db, nodeId: string) {
+  const n = await db.node.findUnique({ where: { id: nodeId } });
+  if (!n) throw new PanelError("NOT_FOUND", "No such node.");
+  return n;
+}
 
 export const nodesRouter = router({
   list: roleProcedure("admin").query(({ ctx }) => ctx.db.node.findMany({ orderBy: { name: "asc" }, include: { _count: { select: { containers: true } } } })),
@@ -26,10 +34,40 @@ export const nodesRouter = router({
 
   /** Live facts from the node's engine (kernel, CPUs, storage). */
   info: roleProcedure("admin").input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {
-    const n = await ctx.db.node.findUnique({ where: { id: input.nodeId } });
-    if (!n) throw new PanelError("NOT_FOUND", "No such node.");
+    const n = await nodeOf(ctx.db, input.nodeId);
     return engineFor(n.endpoint).call("engine.info", {});
   }),
+
+  /** The node's engine networks (bridges veth NICs join), with the IP pools that use each. */
+  networks: roleProcedure("admin").input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {
+    const n = await nodeOf(ctx.db, input.nodeId);
+    const [list, pools] = await Promise.all([engineFor(n.endpoint).call("network.list", {}), ctx.db.ipPool.findMany({ where: { nodeId: n.id, kind: "veth" }, select: { name: true, network: true } })]);
+    return list.map((x) => ({ ...x, pools: pools.filter((p) => p.network === x.name).map((p) => p.name) }));
+  }),
+
+  createNetwork: roleProcedure("admin")
+    .input(networkSchema.extend({ nodeId: id }))
+    .mutation(async ({ ctx, input }) => {
+      const n = await nodeOf(ctx.db, input.nodeId);
+      const { nodeId: _n, ...network } = input;
+      const r = await engineFor(n.endpoint).call("network.create", network);
+      await audit(ctx, { action: "network.create", target: `network ${network.name} on node ${n.name}`, tenantId: null, details: network });
+      return r;
+    }),
+
+  /** Refused while an IP pool uses the network (the engine refuses while a container does). */
+  deleteNetwork: roleProcedure("admin")
+    .input(z.object({ nodeId: id, name: z.string().min(1).max(31) }))
+    .mutation(async ({ ctx, input }) => {
+      const n = await nodeOf(ctx.db, input.nodeId);
+      const pools = await ctx.db.ipPool.findMany({ where: { nodeId: n.id, network: input.name }, select: { name: true } });
+      if (pools.length) {
+        throw new PanelError("CONFLICT", `Network ${input.name} is used by IP pool(s) ${pools.map((p) => `"${p.name}"`).join(", ")}; delete those pools first.`);
+      }
+      await engineFor(n.endpoint).call("network.delete", { name: input.name });
+      await audit(ctx, { action: "network.delete", target: `network ${input.name} on node ${n.name}`, tenantId: null });
+      return { ok: true as const };
+    }),
 });
 
 export const templatesRouter = router({

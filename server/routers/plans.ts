@@ -3,14 +3,18 @@ import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { assertWithinAllocation, limitsPatchSchema, ZERO_USAGE, planExtrasSchema, planLimits, planTemplates, requireFullLimits, type Limits } from "../services/limits.js";
 import { withLock } from "../services/locks.js";
+import { applyPlanNetwork } from "../services/traffic.js";
 import { roleProcedure, router } from "../trpc/init.js";
 import { id, name } from "./schemas.js";
 
 const planInput = z.object({ name, limits: limitsPatchSchema }).merge(planExtrasSchema);
 const sellers = roleProcedure("admin", "reseller");
 
-function show(p: { id: string; tenantId: string; name: string; limits: string; bandwidthMbps: number; ipCount: number; templates: string; createdAt: Date; updatedAt: Date }) {
-  return { id: p.id, tenantId: p.tenantId, name: p.name, limits: planLimits(p), bandwidthMbps: p.bandwidthMbps, ipCount: p.ipCount, templates: planTemplates(p), createdAt: p.createdAt, updatedAt: p.updatedAt };
+function show(p: { id: string; tenantId: string; name: string; limits: string; bandwidthMbps: number; ipCount: number; trafficQuotaGb: number; throttleKbit: number; templates: string; createdAt: Date; updatedAt: Date }) {
+  return {
+    id: p.id, tenantId: p.tenantId, name: p.name, limits: planLimits(p), bandwidthMbps: p.bandwidthMbps, ipCount: p.ipCount,
+    trafficQuotaGb: p.trafficQuotaGb, throttleKbit: p.throttleKbit, templates: planTemplates(p), createdAt: p.createdAt, updatedAt: p.updatedAt,
+  };
 }
 
 function resellerRules(role: string, l: Limits): void {
@@ -37,7 +41,10 @@ export const plansRouter = router({
       throw new PanelError("CONFLICT", `You already have a plan named "${input.name}"; choose another name.`, { name: "already exists" });
     }
     const p = await ctx.db.plan.create({
-      data: { tenantId: ctx.actor.tenantId, name: input.name, limits: JSON.stringify(limits), bandwidthMbps: input.bandwidthMbps, ipCount: input.ipCount, templates: JSON.stringify(input.templates) },
+      data: {
+        tenantId: ctx.actor.tenantId, name: input.name, limits: JSON.stringify(limits), bandwidthMbps: input.bandwidthMbps, ipCount: input.ipCount,
+        trafficQuotaGb: input.trafficQuotaGb, throttleKbit: input.throttleKbit, templates: JSON.stringify(input.templates),
+      },
     });
     await audit(ctx, { action: "plan.create", target: `plan ${p.name}`, tenantId: p.tenantId, details: { limits, templates: input.templates } });
     return show(p);
@@ -61,10 +68,16 @@ export const plansRouter = router({
       }
       return ctx.db.plan.update({
         where: { id: p.id },
-        data: { name: input.name, limits: JSON.stringify(limits), bandwidthMbps: input.bandwidthMbps, ipCount, templates: input.templates ? JSON.stringify(input.templates) : undefined },
+        data: {
+          name: input.name, limits: JSON.stringify(limits), bandwidthMbps: input.bandwidthMbps, ipCount, trafficQuotaGb: input.trafficQuotaGb, throttleKbit: input.throttleKbit,
+          templates: input.templates ? JSON.stringify(input.templates) : undefined,
+        },
       });
     });
     await audit(ctx, { action: "plan.update", target: `plan ${u.name}`, tenantId: u.tenantId, details: { ...input } });
+    // A new rate or quota reaches the plan's containers now, not at the next traffic sample.
+    const rateChanged = (["bandwidthMbps", "throttleKbit", "trafficQuotaGb"] as const).some((k) => input[k] !== undefined && input[k] !== p[k]);
+    if (rateChanged) await applyPlanNetwork(ctx.db, u.id);
     return show(u);
   }),
 

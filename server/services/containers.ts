@@ -7,10 +7,11 @@
 import type { Actor } from "../auth/roles.js";
 import type { Container, Db, Node, Plan, Tenant } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
-import { PanelError } from "../errors.js";
-import { EngineError } from "../../native/src/errors.js";
+import { isEngineError, PanelError } from "../errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { audit, type AuditCtx } from "./audit.js";
+import { pickAddresses, releaseAll, withIpLock, type NetMode } from "./ipam.js";
+import { loadNetConfig } from "./network.js";
 import { assertWithinAllocation, costOf, effectiveLimits, limitsPatchSchema, parseJson, planLimits, planTemplates, sellingReseller, type LimitsPatch } from "./limits.js";
 import { withLock } from "./locks.js";
 import { recoverAfterRestart } from "./recovery.js";
@@ -50,6 +51,8 @@ export interface CreateInput {
   template: string;
   ctid?: number;
   nodeId?: string;
+  /** venet (default): routed addresses; veth: a NIC on an engine network; none: no network */
+  netMode?: NetMode;
 }
 
 export async function createContainer(ctx: Ctx, scope: string[] | null, input: CreateInput) {
@@ -69,36 +72,50 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
   if (input.ctid !== undefined && actor.role !== "admin") throw new PanelError("FORBIDDEN", "Only administrators choose container ids.", { ctid: "leave empty" });
 
   await recoverAfterRestart(db); // before this process inserts its own "creating" row
+  const netMode = input.netMode ?? "venet";
   // Allocation check and row insert under one lock per reseller: concurrent creates cannot both fit.
+  // The plan's addresses are picked and inserted with the row (one statement) under the node's
+  // address lock: no pool or no room fails here, before anything reaches the node.
   const reseller = await sellingReseller(db, tenant.id);
+  const taken = (ctid: number) => new PanelError("CONFLICT", `Container id ${ctid} is taken on node ${node.name}; choose another.`, { ctid: "taken" });
   const row = await withLock(`alloc:${reseller ?? "platform"}`, async () => {
     if (reseller) await assertWithinAllocation(db, reseller, costOf(planLimits(plan), plan.ipCount));
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const ctid = input.ctid ?? (await nextCtid(db, node.id));
-      try {
-        return await db.container.create({
-          data: { ctid, nodeId: node.id, tenantId: tenant.id, planId: plan.id, hostname: input.hostname, template: input.template, state: "creating" },
-        });
-      } catch (e) {
-        if ((e as { code?: string }).code !== "P2002") throw e;
-        if (input.ctid !== undefined) throw new PanelError("CONFLICT", `Container id ${ctid} is taken on node ${node.name}; choose another.`, { ctid: "taken" });
+    return withIpLock(node.id, async () => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const ctid = input.ctid ?? (await nextCtid(db, node.id));
+        if (input.ctid !== undefined && (await db.container.findUnique({ where: { nodeId_ctid: { nodeId: node.id, ctid } }, select: { id: true } }))) throw taken(ctid);
+        const picks = netMode === "none" ? [] : await pickAddresses(db, node, netMode, plan.ipCount);
+        try {
+          return await db.container.create({
+            data: {
+              ctid, nodeId: node.id, tenantId: tenant.id, planId: plan.id, hostname: input.hostname, template: input.template, state: "creating", netMode,
+              addresses: { create: picks.map((p) => ({ poolId: p.poolId, nodeId: p.nodeId, address: p.address })) },
+            },
+          });
+        } catch (e) {
+          // the ctid or an address was taken meanwhile (another process): pick both again
+          if ((e as { code?: string }).code !== "P2002") throw e;
+        }
       }
-    }
-    return null;
+      return null;
+    });
   });
   if (!row) throw new PanelError("CONFLICT", "Could not reserve a container id (concurrent creates); try again.");
   const created = row;
-  await audit(ctx, { action: "container.create", target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name } });
+  const net = await loadNetConfig(db, { ...created, plan });
+  const ips = [...(net.venet ?? []), ...(net.nics ?? []).flatMap((n) => (n.type === "veth" ? (n.ips ?? []) : []))];
+  await audit(ctx, { action: "container.create", target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name, netMode, ips } });
   return startOperation(db, actor, { type: "create", tenantId: tenant.id, containerId: created.id, message: `create container ${created.ctid}` }, async (op) => {
     try {
       const info = await engineFor(node.endpoint).call(
         "container.create",
-        { ctid: created.ctid, template: input.template, hostname: input.hostname, limits: planLimits(plan) },
+        { ctid: created.ctid, template: input.template, hostname: input.hostname, limits: planLimits(plan), net },
         { onEvent: relay(op, 0, 100) },
       );
       await db.container.update({ where: { id: created.id }, data: { state: info.state } });
       op.log(`container ${created.ctid} created from ${input.template}`);
     } catch (e) {
+      // the row's addresses go with it (IpAddress rows are deleted with their container)
       await db.container.delete({ where: { id: created.id } }).catch(() => {});
       throw e;
     }
@@ -134,10 +151,13 @@ export async function destroyContainer(ctx: Ctx, c: FullContainer) {
     try {
       await engineOf(c).call("container.destroy", { ctid: c.ctid, force: true }, { onEvent: relay(op, 0, 100) });
     } catch (e) {
-      if (!(e instanceof EngineError && e.code === "NOT_FOUND")) throw e;
+      if (!isEngineError(e, "NOT_FOUND")) throw e;
       op.log(`container ${c.ctid} was already gone from the node`);
     }
+    const released = await releaseAll(ctx.db, c.id);
+    await ctx.db.trafficCounter.deleteMany({ where: { nodeId: c.nodeId, ctid: c.ctid } });
     await ctx.db.container.delete({ where: { id: c.id } });
+    if (released) op.log(`${released} IP address(es) released`);
     op.log(`container ${c.ctid} destroyed`);
   });
   await audit(ctx, { action: "container.destroy", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId });
@@ -152,7 +172,7 @@ export async function reinstallContainer(ctx: Ctx, c: FullContainer, template: s
     const eng = engineOf(c);
     // After a failed reinstall the node has no system left: reinstalling again must still work.
     const before = await eng.call("container.status", { ctid: c.ctid }).catch((e) => {
-      if (e instanceof EngineError && e.code === "NOT_FOUND") return null;
+      if (isEngineError(e, "NOT_FOUND")) return null;
       throw e;
     });
     const wasRunning = before !== null && before.state !== "stopped";
@@ -163,9 +183,11 @@ export async function reinstallContainer(ctx: Ctx, c: FullContainer, template: s
     await ctx.db.container.update({ where: { id: c.id }, data: { state: "creating", template } });
     try {
       op.progress(40, `creating from ${template}`);
+      // the same addresses, firewall and rate as before: they are the panel's, not the system's
+      const fresh = await ctx.db.container.findUniqueOrThrow({ where: { id: c.id }, include: { plan: true } });
       await eng.call(
         "container.create",
-        { ctid: c.ctid, template, hostname: c.hostname, limits: effectiveLimits(c.plan, c.overrides) },
+        { ctid: c.ctid, template, hostname: c.hostname, limits: effectiveLimits(c.plan, c.overrides), net: await loadNetConfig(ctx.db, fresh) },
         { onEvent: relay(op, 40, 40) },
       );
       if (wasRunning) {
@@ -190,7 +212,7 @@ export async function syncState(db: Db, c: FullContainer): Promise<string> {
     await db.container.update({ where: { id: c.id }, data: { state: info.state } });
     return info.state;
   } catch (e) {
-    if (e instanceof EngineError && e.code === "NOT_FOUND") {
+    if (isEngineError(e, "NOT_FOUND")) {
       await db.container.update({ where: { id: c.id }, data: { state: "error" } });
       return "error";
     }

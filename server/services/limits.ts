@@ -18,6 +18,10 @@ export const templateName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "tem
 export const planExtrasSchema = z.object({
   bandwidthMbps: z.number().int().min(0).max(100_000),
   ipCount: z.number().int().min(0).max(256),
+  /** monthly rx + tx per container in GB (10^9 bytes); 0 = no quota */
+  trafficQuotaGb: z.number().int().min(0).max(10_000_000).default(0),
+  /** rate of a container over its quota, kbit/s in both directions */
+  throttleKbit: z.number().int().min(8, "at least 8 kbit/s").max(100_000_000).default(1024),
   templates: z.array(templateName).min(1, "allow at least one template").max(64),
 });
 
@@ -78,13 +82,14 @@ export async function sellingReseller(db: Db, tenantId: string): Promise<string 
 export async function resellerUsage(db: Db, resellerId: string, replace?: { planId: string; limits: Limits; ipCount: number }): Promise<Usage> {
   const rows = await db.container.findMany({
     where: { OR: [{ tenantId: resellerId }, { tenant: { parentId: resellerId } }] },
-    select: { overrides: true, planId: true, plan: { select: { limits: true, ipCount: true } } },
+    select: { overrides: true, planId: true, plan: { select: { limits: true, ipCount: true } }, _count: { select: { addresses: true } } },
   });
   let u = ZERO_USAGE;
   for (const r of rows) {
     const swapped = replace && r.planId === replace.planId;
     const l = swapped ? { ...replace.limits, ...parseJson<LimitsPatch>(r.overrides, {}) } as Limits : effectiveLimits(r.plan, r.overrides);
-    u = add(u, costOf(l, swapped ? replace.ipCount : r.plan.ipCount));
+    // a container holds its plan's addresses (reserved at create), or more if an admin added some
+    u = add(u, costOf(l, Math.max(swapped ? replace.ipCount : r.plan.ipCount, r._count.addresses)));
   }
   return u;
 }

@@ -5,8 +5,8 @@
  * on the node (the engine's journal rolled it back), so its row is removed; any other row takes the
  * node's current state.
  */
+import { isEngineError } from "../errors.js";
 import type { Db } from "../db/client.js";
-import { EngineError } from "../../native/src/errors.js";
 import { engineFor } from "../engine/index.js";
 import { audit } from "./audit.js";
 import { failStaleOperations, runningOperationIds } from "./operations.js";
@@ -37,7 +37,7 @@ export async function recoverAfterRestart(db: Db, opts: { force?: boolean } = {}
       await db.container.update({ where: { id }, data: { state: info.state } });
       synced++;
     } catch (e) {
-      if (!(e instanceof EngineError && e.code === "NOT_FOUND")) continue; // node unreachable: leave as is
+      if (!isEngineError(e, "NOT_FOUND")) continue; // node unreachable: leave as is
       if (c.state === "creating") {
         await db.operation.updateMany({ where: { containerId: id }, data: { containerId: null } });
         await db.container.delete({ where: { id } });

@@ -37,6 +37,7 @@ export default function ContainersPage() {
                     <th className={th}>CTID</th>
                     <th className={th}>Hostname</th>
                     <th className={th}>State</th>
+                    <th className={th}>IP addresses</th>
                     <th className={th}>Template</th>
                     <th className={th}>Plan</th>
                     <th className={th}>Owner</th>
@@ -55,6 +56,7 @@ export default function ContainersPage() {
                       <td className={td}>
                         <StateBadge state={c.state} />
                       </td>
+                      <td className={`${td} ${mono}`}>{c.ips.length ? c.ips.join(", ") : "—"}</td>
                       <td className={td}>{c.template}</td>
                       <td className={td}>{c.plan.name}</td>
                       <td className={td}>{c.tenant.name}</td>

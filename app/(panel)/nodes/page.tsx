@@ -10,6 +10,7 @@ import { useTRPC } from "../../_lib/trpc.js";
 import { mono, table, td, th } from "../../_lib/ui.js";
 import { AddNodeForm } from "./AddNodeForm.js";
 import { NodeInfo } from "./NodeInfo.js";
+import { NodeNetworks } from "./NodeNetworks.js";
 import { QueryView } from "../../_components/QueryView.js";
 
 function Nodes() {
@@ -45,14 +46,17 @@ function Nodes() {
                         <td className={`${td} text-xs`}>{when(n.createdAt)}</td>
                         <td className={`${td} text-right`}>
                           <Button variant="secondary" className="px-2 py-0.5 text-xs" aria-expanded={open === n.id} onClick={() => setOpen(open === n.id ? null : n.id)}>
-                            {open === n.id ? "Hide info" : "Info"}
+                            {open === n.id ? "Hide details" : "Info & networks"}
                           </Button>
                         </td>
                       </tr>
                       {open === n.id && (
                         <tr>
                           <td colSpan={5} className="border-b border-slate-100 bg-slate-50 px-4 py-3">
-                            <NodeInfo nodeId={n.id} name={n.name} />
+                            <div className="flex flex-col gap-4">
+                              <NodeInfo nodeId={n.id} name={n.name} />
+                              <NodeNetworks nodeId={n.id} name={n.name} />
+                            </div>
                           </td>
                         </tr>
                       )}

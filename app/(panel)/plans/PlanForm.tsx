@@ -25,6 +25,8 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
   const [limits, setLimits] = useState<LimitTexts>(plan ? limitTexts(plan.limits) : defaultTexts());
   const [bandwidth, setBandwidth] = useState(String(plan?.bandwidthMbps ?? 0));
   const [ips, setIps] = useState(String(plan?.ipCount ?? 1));
+  const [quota, setQuota] = useState(String(plan?.trafficQuotaGb ?? 0));
+  const [throttle, setThrottle] = useState(String(plan?.throttleKbit ?? 1024));
   const [templates, setTemplates] = useState<string[]>(plan?.templates ?? []);
   const [saved, setSaved] = useState<string | null>(null);
 
@@ -58,7 +60,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
     e.preventDefault();
     setSaved(null);
     // Values the server must range-check are sent as typed (NaN → a field error from the server).
-    const body = { name, limits: toPatch(limits), bandwidthMbps: num(bandwidth), ipCount: num(ips), templates };
+    const body = { name, limits: toPatch(limits), bandwidthMbps: num(bandwidth), ipCount: num(ips), trafficQuotaGb: num(quota), throttleKbit: num(throttle), templates };
     if (plan) update.mutate({ planId: plan.id, ...body });
     else create.mutate(body);
   };
@@ -70,6 +72,8 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
           <TextField label="Plan name" value={name} onChange={setName} error={fieldError(fields, "name")} autoComplete="off" />
           <TextField label="Bandwidth (Mbit/s)" inputMode="numeric" value={bandwidth} onChange={setBandwidth} error={fieldError(fields, "bandwidthMbps")} hint="0 = not limited" />
           <TextField label="IP addresses" inputMode="numeric" value={ips} onChange={setIps} error={fieldError(fields, "ipCount")} />
+          <TextField label="Traffic quota (GB per month)" inputMode="numeric" value={quota} onChange={setQuota} error={fieldError(fields, "trafficQuotaGb")} hint="received + sent; 0 = no quota" />
+          <TextField label="Throttle rate over quota (kbit/s)" inputMode="numeric" value={throttle} onChange={setThrottle} error={fieldError(fields, "throttleKbit")} hint="until the next month" />
         </div>
         <div>
           <h3 className="mb-2 text-sm font-semibold text-slate-700">Limits</h3>

@@ -46,6 +46,7 @@ export function PlansTable({ plans, showOwner, onEdit }: { plans: PlanRow[]; sho
               <th className={th}>Limits</th>
               <th className={`${th} text-right`}>Bandwidth</th>
               <th className={`${th} text-right`}>IPs</th>
+              <th className={`${th} text-right`}>Traffic</th>
               <th className={th}>Templates</th>
               <th className={`${th} text-right`}>Containers</th>
               <th className={th}>
@@ -61,6 +62,7 @@ export function PlansTable({ plans, showOwner, onEdit }: { plans: PlanRow[]; sho
                 <td className={`${td} text-xs text-slate-600`}>{summary(p)}</td>
                 <td className={`${td} text-right tabular-nums`}>{p.bandwidthMbps ? `${p.bandwidthMbps} Mbit/s` : "—"}</td>
                 <td className={`${td} text-right tabular-nums`}>{p.ipCount}</td>
+                <td className={`${td} text-right tabular-nums whitespace-nowrap`}>{p.trafficQuotaGb ? `${p.trafficQuotaGb} GB/month` : "—"}</td>
                 <td className={`${td} text-xs`}>{p.templates.join(", ")}</td>
                 <td className={`${td} text-right tabular-nums`}>{p.containers}</td>
                 <td className={`${td} whitespace-nowrap text-right`}>

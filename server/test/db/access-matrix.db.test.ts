@@ -318,6 +318,111 @@ const MATRIX: Record<string, Spec> = {
     effect: (e) => fakeEngine().containers.get(e.s.customer.container.ctid)!.limits.numproc === 512,
   },
 
+  // container network
+  "containers.network": {
+    allow: AUTHED, kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id }),
+    check: async (r, e) => {
+      expect(r.netMode).toBe("venet");
+      const rows = await db(e).ipAddress.findMany({ where: { containerId: e.s.customer.container.id } });
+      expect(r.addresses.map((a: { address: string }) => a.address).sort()).toEqual(rows.map((x) => x.address).sort());
+    },
+  },
+  "containers.addIp": {
+    allow: SELLERS, kind: "target",
+    input: async (e) => {
+      // start from no address, so a reseller stays within the plan's one
+      const id = e.s.customer.container.id;
+      e.memo.rows = await db(e).ipAddress.findMany({ where: { containerId: id } });
+      await db(e).ipAddress.deleteMany({ where: { containerId: id } });
+      return { containerId: id };
+    },
+    effect: async (e) => (await db(e).ipAddress.count({ where: { containerId: e.s.customer.container.id } })) === 1,
+    check: (r) => expect(r.addresses).toHaveLength(1),
+    cleanup: async (e) => {
+      for (const x of e.memo.rows as { poolId: string; nodeId: string; address: string; containerId: string }[]) {
+        await db(e).ipAddress.create({ data: { poolId: x.poolId, nodeId: x.nodeId, address: x.address, containerId: x.containerId } });
+      }
+    },
+    fuzz: () => ({ family: 4 }),
+  },
+  "containers.removeIp": {
+    allow: SELLERS, kind: "target",
+    input: async (e) => {
+      // a second address (the container may be running: its last one could not go live)
+      const c = e.s.customer.container;
+      e.memo.address = `198.18.0.${c.ctid}`;
+      if (!(await db(e).ipAddress.findFirst({ where: { containerId: c.id, address: e.memo.address as string } }))) {
+        await db(e).ipAddress.create({ data: { poolId: e.w.pool.id, nodeId: e.w.node.id, address: e.memo.address as string, containerId: c.id } });
+      }
+      return { containerId: c.id, address: e.memo.address };
+    },
+    effect: async (e) => (await db(e).ipAddress.count({ where: { containerId: e.s.customer.container.id, address: e.memo.address as string } })) === 0,
+  },
+  "containers.setFirewall": {
+    allow: AUTHED, kind: "target",
+    input: (e) => ({
+      containerId: e.s.customer.container.id,
+      firewall: { enabled: true, policyIn: "drop", policyOut: "accept", rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "22", peer: "198.51.100.0/24", comment: `m ${e.uniq}` }] },
+    }),
+    effect: async (e) => (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).firewall.includes(`m ${e.uniq}`),
+    check: (r, e) => expect(fakeEngine().nets.get(e.s.customer.container.ctid)!.firewall).toEqual(r.firewall),
+  },
+  "containers.setNetMode": {
+    allow: ADMIN, kind: "target",
+    input: async (e) => {
+      const c = e.s.customer.container;
+      Object.assign(fakeEngine().containers.get(c.ctid)!, { state: "stopped", initPid: null });
+      e.memo.mode = (await db(e).container.findUniqueOrThrow({ where: { id: c.id } })).netMode;
+      return { containerId: c.id, mode: e.memo.mode === "none" ? "venet" : "none" };
+    },
+    effect: async (e) => (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).netMode !== e.memo.mode,
+    check: async (r, e) => {
+      expect(r.netMode).toBe("none");
+      expect(await db(e).ipAddress.count({ where: { containerId: e.s.customer.container.id } })).toBe(0);
+      // back to venet: the plan's one address again
+      const back = await caller(e.w.db, e.actor).containers.setNetMode({ containerId: e.s.customer.container.id, mode: "venet" });
+      expect(back.addresses).toHaveLength(1);
+    },
+  },
+
+  // IP pools, traffic
+  "pools.list": { allow: ADMIN, kind: "self", check: (r, e) => expect(r.find((p: { id: string }) => p.id === e.w.pool.id)).toMatchObject({ name: "public-v4", total: 90 }) },
+  "pools.create": {
+    allow: ADMIN, kind: "self",
+    input: (e) => {
+      const k = Number(e.uniq.replace(/\D/g, "")) % 250;
+      return { nodeId: e.w.node.id, name: `m-${e.uniq}`, kind: "venet", cidr: `10.77.${k}.0/24`, rangeStart: `10.77.${k}.10`, rangeEnd: `10.77.${k}.20` };
+    },
+    fuzz: () => ({ gateway: "10.77.0.1", network: undefined }),
+    effect: async (e) => (await db(e).ipPool.count({ where: { name: `m-${e.uniq}` } })) === 1,
+    check: (r) => expect(r).toMatchObject({ family: 4, used: 0, total: 11 }),
+  },
+  "pools.delete": {
+    allow: ADMIN, kind: "self",
+    input: async (e) => {
+      const k = Number(e.uniq.replace(/\D/g, "")) % 250;
+      const p = await db(e).ipPool.create({ data: { nodeId: e.w.node.id, name: `d-${e.uniq}`, kind: "venet", family: 4, cidr: `10.88.${k}.0/24`, rangeStart: `10.88.${k}.1`, rangeEnd: `10.88.${k}.2` } });
+      return { poolId: p.id };
+    },
+    effect: async (e) => (await db(e).ipPool.count({ where: { name: `d-${e.uniq}` } })) === 0,
+    cleanup: async (e) => void (await db(e).ipPool.deleteMany({ where: { name: `d-${e.uniq}` } })),
+  },
+  "traffic.container": {
+    allow: AUTHED, kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id }),
+    fuzz: () => ({ days: 7 }),
+    check: (r) => {
+      expect(r.days).toHaveLength(30);
+      expect(r.month.totalBytes).toBe(r.month.rxBytes + r.month.txBytes);
+    },
+  },
+  "traffic.tenant": {
+    allow: AUTHED, kind: "list",
+    rows: (r) => (r as { tenants: { tenantId: string }[] }).tenants.map((t) => t.tenantId),
+    fuzz: () => ({ month: "2026-11" }),
+  },
+
   // operations, audit
   "operations.list": {
     allow: AUTHED, kind: "list",
@@ -341,6 +446,30 @@ const MATRIX: Record<string, Spec> = {
     effect: async (e) => (await db(e).node.count({ where: { name: `node-${e.uniq}` } })) === 1,
   },
   "nodes.info": { allow: ADMIN, kind: "self", input: (e) => ({ nodeId: e.w.node.id }), check: (r) => expect(r.hostname).toBe("fake-node") },
+  "nodes.networks": {
+    allow: ADMIN, kind: "self",
+    input: (e) => {
+      fakeEngine().networks.set("lan", { name: "lan", bridge: "br-lan", hostCidr: "198.18.9.1/24", dhcp: false });
+      return { nodeId: e.w.node.id };
+    },
+    check: (r) => expect(r.map((n: { name: string }) => n.name)).toContain("lan"),
+  },
+  "nodes.createNetwork": {
+    allow: ADMIN, kind: "self",
+    input: (e) => ({ nodeId: e.w.node.id, name: `net-${e.uniq}`, bridge: `br-${e.uniq}` }),
+    fuzz: () => ({ hostCidr: "198.18.7.1/24", gateway: "198.18.7.1", dhcp: false }),
+    effect: (e) => fakeEngine().networks.has(`net-${e.uniq}`),
+    check: (r, e) => expect(r).toMatchObject({ name: `net-${e.uniq}`, bridge: `br-${e.uniq}`, exists: true }),
+  },
+  "nodes.deleteNetwork": {
+    allow: ADMIN, kind: "self",
+    input: (e) => {
+      fakeEngine().networks.set(`gone-${e.uniq}`, { name: `gone-${e.uniq}`, bridge: `brg-${e.uniq}`, dhcp: false });
+      return { nodeId: e.w.node.id, name: `gone-${e.uniq}` };
+    },
+    effect: (e) => !fakeEngine().networks.has(`gone-${e.uniq}`),
+    cleanup: async (e) => void fakeEngine().networks.delete(`gone-${e.uniq}`),
+  },
   "templates.list": { allow: AUTHED, kind: "self", check: (r) => expect(r.map((x: { name: string }) => x.name)).toContain("busybox") },
 };
 

@@ -68,7 +68,11 @@ describe.each(PROVIDERS)("containers on %s", (provider) => {
     expect(eng.limits).toMatchObject({ ram: 256 * MiB, cpus: 1, diskspace: 1024 * MiB });
     const audit = await w.db.auditLog.findFirstOrThrow({ where: { action: "container.create", target: "container 106 (web-new.test)" } });
     expect(audit).toMatchObject({ tenantId: w.a.customers[0]!.tenant.id, userId: w.a.user.id, ip: "127.0.0.1" });
-    expect(JSON.parse(audit.details)).toEqual({ plan: "small-a", template: "busybox", node: "local" });
+    expect(JSON.parse(audit.details)).toEqual({ plan: "small-a", template: "busybox", node: "local", netMode: "venet", ips: ["198.18.0.15"] });
+    // the plan's one address: the lowest free one of the node's venet pool, given to the engine at create
+    expect((await w.db.ipAddress.findMany({ where: { containerId: row.id } })).map((a) => a.address)).toEqual(["198.18.0.15"]);
+    expect(eng.ips).toEqual(["198.18.0.15"]);
+    expect(fakeEngine().nets.get(106)!.venet).toEqual(["198.18.0.15"]);
     // The customer sees it and its operation.
     expect((await as(w, "customerA1").containers.list()).map((c) => c.ctid)).toEqual([101, 106]);
     expect((await as(w, "customerA1").operations.get({ operationId: op.id })).status).toBe("succeeded");

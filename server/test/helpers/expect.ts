@@ -78,7 +78,7 @@ export async function disposableContainer(db: Db, o: { tenantId: string; planId:
   return db.container.create({ data: { ctid, nodeId: o.nodeId, tenantId: o.tenantId, planId: o.planId, hostname: o.hostname, template: "busybox", state: o.state ?? info.state } });
 }
 
-const COUNTED = ["Tenant", "User", "Plan", "Allocation", "Container", "Operation", "OperationLine", "AuditLog", "ApiToken", "Node", "Session", "LoginAttempt"] as const;
+const COUNTED = ["Tenant", "User", "Plan", "Allocation", "Container", "Operation", "OperationLine", "AuditLog", "ApiToken", "Node", "Session", "LoginAttempt", "IpPool", "IpAddress", "TrafficDaily", "TrafficCounter"] as const;
 
 /** Row counts of the tables a refused call must not change (one round trip; same SQL on both databases). */
 export async function rowCounts(db: Db): Promise<Record<(typeof COUNTED)[number], number>> {

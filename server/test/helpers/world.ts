@@ -1,7 +1,8 @@
 /**
  * A small hosting world for handler tests: platform + admin, two resellers (each with an allocation,
  * a plan, two customers, one container per customer), a platform customer with a container, and the
- * callers for every role. Containers exist both as rows and in the fake engine.
+ * callers for every role. Containers exist both as rows and in the fake engine; each holds one address
+ * of the node's venet pool "public-v4" (198.18.0.10–99: 198.18.0.10 … .14 in ctid order).
  */
 import { afterAll, beforeAll } from "vitest";
 import { hashPassword } from "../../auth/crypto.js";
@@ -44,11 +45,17 @@ export async function buildWorld(db: Db) {
   const limits = { ...defaultLimits(), ram: 256 * MiB, swap: 0, diskspace: 1024 * MiB, cpus: 1 };
   const platformPlan = await db.plan.create({ data: { tenantId: platform.id, name: "starter", limits: JSON.stringify(limits), templates: JSON.stringify(["busybox", "debian-12"]) } });
 
+  // Routed addresses for the world's containers (each plan gives one): 198.18.0.10 … 198.18.0.99.
+  const pool = await db.ipPool.create({ data: { nodeId: node.id, name: "public-v4", kind: "venet", family: 4, cidr: "198.18.0.0/24", gateway: "198.18.0.1", rangeStart: "198.18.0.10", rangeEnd: "198.18.0.99" } });
   let nextCtid = 101;
+  let nextIp = 10;
   async function container(tenantId: string, planId: string, hostname: string) {
     const ctid = nextCtid++;
-    await fakeEngine().call("container.create", { ctid, template: "busybox", hostname, limits });
-    return db.container.create({ data: { ctid, nodeId: node.id, tenantId, planId, hostname, template: "busybox", state: "stopped" } });
+    const address = `198.18.0.${nextIp++}`;
+    await fakeEngine().call("container.create", { ctid, template: "busybox", hostname, limits, net: { venet: [address] } });
+    return db.container.create({
+      data: { ctid, nodeId: node.id, tenantId, planId, hostname, template: "busybox", state: "stopped", addresses: { create: [{ poolId: pool.id, nodeId: node.id, address }] } },
+    });
   }
 
   async function reseller(tag: "a" | "b") {
@@ -74,7 +81,7 @@ export async function buildWorld(db: Db) {
 
   const actor = (u: { id: string; role: string; tenantId: string; email: string }): Actor => ({ userId: u.id, role: u.role as Role, tenantId: u.tenantId, label: u.email, via: "session" });
   return {
-    db, node, platform, admin, platformPlan, a, b, direct, directUser, directContainer,
+    db, node, pool, platform, admin, platformPlan, a, b, direct, directUser, directContainer,
     actors: { admin: actor(admin), resellerA: actor(a.user), resellerB: actor(b.user), customerA1: actor(a.customers[0]!.user), customerA2: actor(a.customers[1]!.user), customerB1: actor(b.customers[0]!.user), direct: actor(directUser) },
   };
 }

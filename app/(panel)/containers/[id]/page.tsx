@@ -16,11 +16,14 @@ import { isActive, type LiveOperation } from "../../../_lib/useOperation.js";
 import { link } from "../../../_lib/ui.js";
 import { ContainerActions } from "./ContainerActions.js";
 import { DestroyForm } from "./DestroyForm.js";
+import { FirewallCard } from "./FirewallCard.js";
 import { LimitsCard } from "./LimitsCard.js";
 import { LiveLimitsForm } from "./LiveLimitsForm.js";
+import { NetworkCard } from "./NetworkCard.js";
 import { RecentOperations } from "./RecentOperations.js";
 import { ReinstallForm } from "./ReinstallForm.js";
 import { ResetPasswordForm } from "./ResetPasswordForm.js";
+import { TrafficCard } from "./TrafficCard.js";
 import type { StartedOp } from "./types.js";
 import { UsageCard } from "./UsageCard.js";
 
@@ -109,6 +112,13 @@ export default function ContainerPage() {
           <ResetPasswordForm c={ct} />
           <ReinstallForm c={ct} busy={busy} onStarted={started} />
         </div>
+      </div>
+      <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
+        <div className="flex flex-col gap-4">
+          <NetworkCard c={ct} />
+          <TrafficCard containerId={ct.id} />
+        </div>
+        <FirewallCard c={ct} />
       </div>
       {me.role === "admin" && <LiveLimitsForm c={ct} />}
       <RecentOperations containerId={ct.id} />

@@ -27,6 +27,7 @@ function NewContainer() {
   const [planId, setPlanId] = useState("");
   const [template, setTemplate] = useState("");
   const [hostname, setHostname] = useState("");
+  const [netMode, setNetMode] = useState<"venet" | "veth" | "none">("venet");
   const [op, setOp] = useState<{ id: string; containerId: string | null } | null>(null);
   const [result, setResult] = useState<LiveOperation | null>(null);
 
@@ -46,7 +47,7 @@ function NewContainer() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setOp(null);
-    create.mutate({ tenantId, planId, template, hostname });
+    create.mutate({ tenantId, planId, template, hostname, netMode });
   };
   const finished = (o: LiveOperation) => {
     setResult(o);
@@ -94,6 +95,18 @@ function NewContainer() {
               disabled={!plan}
             />
             <TextField label="Hostname" value={hostname} onChange={setHostname} placeholder="web1.example.com" error={fields.hostname} autoComplete="off" spellCheck={false} />
+            <SelectField
+              label="Network mode"
+              value={netMode}
+              onChange={(v) => setNetMode(v as typeof netMode)}
+              options={[
+                { value: "venet", label: "venet: routed addresses (venet0)" },
+                { value: "veth", label: "veth: eth0 on a bridged network" },
+                { value: "none", label: "none: no network" },
+              ]}
+              error={fields.netMode}
+              hint={plan ? `The plan's ${plan.ipCount} address(es) come from the node's ${netMode === "none" ? "—" : netMode} IP pools.` : undefined}
+            />
             <div className="flex flex-col gap-3 sm:col-span-2">
               <ErrorBox error={create.error} title={errInfo(create.error)?.domainCode === "QUOTA_EXCEEDED" ? "Allocation exceeded" : undefined} />
               <ErrorBox error={tenants.error ?? plans.error} />

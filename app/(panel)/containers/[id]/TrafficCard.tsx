@@ -1,0 +1,48 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import { Card } from "../../../_components/Card.js";
+import { QueryView } from "../../../_components/QueryView.js";
+import { TrafficBars } from "../../../_components/TrafficBars.js";
+import { kbit, trafficBytes } from "../../../_lib/format.js";
+import { useTRPC } from "../../../_lib/trpc.js";
+
+/** The last 30 days (UTC) and this month's total against the plan's quota. */
+export function TrafficCard({ containerId }: { containerId: string }) {
+  const trpc = useTRPC();
+  const q = useQuery(trpc.traffic.container.queryOptions({ containerId, days: 30 }, { refetchInterval: 60_000 }));
+  return (
+    <Card title="Traffic" testId="traffic" actions={<span className="text-xs text-slate-500">UTC days · counted every minute</span>}>
+      <QueryView q={q} loading="Loading traffic">
+        {(t) => {
+          const m = t.month;
+          const pct = m.quotaBytes ? Math.min(100, (m.totalBytes / m.quotaBytes) * 100) : 0;
+          return (
+            <div className="flex flex-col gap-3">
+              <TrafficBars days={t.days} label="Traffic of the last 30 days" />
+              <div className="flex flex-col gap-1 text-sm">
+                <p>
+                  {m.month}: <strong className="tabular-nums" data-testid="traffic-month-total">{trafficBytes(m.totalBytes)}</strong>{" "}
+                  <span className="text-slate-500">
+                    (received {trafficBytes(m.rxBytes)}, sent {trafficBytes(m.txBytes)})
+                  </span>{" "}
+                  {m.quotaBytes ? <>of {trafficBytes(m.quotaBytes)} quota</> : <span className="text-slate-500">· no traffic quota</span>}
+                  {m.throttled && (
+                    <span className="ml-2 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-inset ring-amber-600/20" data-testid="traffic-throttled">
+                      throttled to {kbit(m.throttleKbit)}
+                    </span>
+                  )}
+                </p>
+                {m.quotaBytes !== null && (
+                  <div className="h-2 w-full overflow-hidden rounded bg-slate-100" role="progressbar" aria-label="Traffic quota used" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
+                    <div className={`h-full ${m.totalBytes > m.quotaBytes ? "bg-amber-500" : "bg-blue-500"}`} style={{ width: `${pct}%` }} />
+                  </div>
+                )}
+                {m.quotaBytes !== null && <p className="text-xs text-slate-500">Over the quota the container is limited to {kbit(m.throttleKbit)} until the next month.</p>}
+              </div>
+            </div>
+          );
+        }}
+      </QueryView>
+    </Card>
+  );
+}

@@ -1,0 +1,215 @@
+/**
+ * Traffic accounting and the monthly traffic quota.
+ *
+ * sampleTraffic() reads the interface counters of a node's running containers (container.net.stats),
+ * turns them into deltas against the last seen values (TrafficCounter) and adds them to the container's
+ * row of the UTC day (TrafficDaily). The engine's counters restart from zero when a container restarts
+ * (its devices are recreated): a counter below the last seen value means exactly that, and the delta is
+ * the new value; a stopped container's last seen values are reset to zero for the same reason.
+ *
+ * Then the quota: a container whose rx + tx of the current UTC month exceeds its plan's trafficQuotaGb
+ * (10^9 bytes) is throttled to the plan's throttleKbit (container.net.set rate, live); in a new month, or
+ * when the quota was raised, it gets its plan's normal rate back. Each change is audited.
+ *
+ * The panel samples every OVZ_TRAFFIC_INTERVAL_SEC seconds (instrumentation.ts, default 60; 0 = off).
+ */
+import { isEngineError } from "../errors.js";
+import type { Db } from "../db/client.js";
+import { engineFor } from "../engine/index.js";
+import { audit } from "./audit.js";
+import { withLock } from "./locks.js";
+import { pushNet, rateOf } from "./network.js";
+
+export const GB = 1_000_000_000n;
+
+/** YYYY-MM-DD of a date in UTC. */
+export function utcDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** YYYY-MM of a date in UTC. */
+export function utcMonth(d: Date): string {
+  return d.toISOString().slice(0, 7);
+}
+
+/** The day strings of a month, for range queries on TrafficDaily.day. */
+export function monthDays(month: string): { gte: string; lte: string } {
+  return { gte: `${month}-01`, lte: `${month}-31` };
+}
+
+/** The last `n` UTC days up to and including `now`'s, oldest first. */
+export function lastDays(now: Date, n: number): string[] {
+  const out: string[] = [];
+  const base = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  for (let i = n - 1; i >= 0; i--) out.push(utcDay(new Date(base - i * 86_400_000)));
+  return out;
+}
+
+const SYSTEM = { actor: null, ip: null, userAgent: null } as const;
+
+export interface SampleResult {
+  /** containers whose counters were read */
+  sampled: number;
+  /** bytes added to the day's rows (rx + tx) */
+  addedBytes: bigint;
+  throttled: number[];
+  unthrottled: number[];
+}
+
+/** One sample of a node: deltas into TrafficDaily of `now`'s UTC day, then the quota. */
+export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date()): Promise<SampleResult> {
+  return withLock(`traffic:${nodeId}`, async () => {
+    const node = await db.node.findUniqueOrThrow({ where: { id: nodeId } });
+    const stats = await engineFor(node.endpoint).call("container.net.stats", {});
+    const rows = await db.container.findMany({ where: { nodeId, state: { not: "creating" } }, select: { id: true, ctid: true, tenantId: true } });
+    const byCtid = new Map(rows.map((r) => [r.ctid, r]));
+    const last = new Map((await db.trafficCounter.findMany({ where: { nodeId } })).map((c) => [c.ctid, c]));
+    const day = utcDay(now);
+    let sampled = 0;
+    let addedBytes = 0n;
+    for (const s of stats) {
+      const c = byCtid.get(s.ctid);
+      if (!c) continue; // not a container of the panel (yet, or any more)
+      const prev = last.get(s.ctid);
+      if (!s.running) {
+        // its devices are gone: the next start counts from zero
+        if (prev && (prev.rxBytes !== 0n || prev.txBytes !== 0n)) {
+          await db.trafficCounter.update({ where: { nodeId_ctid: { nodeId, ctid: s.ctid } }, data: { rxBytes: 0n, txBytes: 0n } });
+        }
+        continue;
+      }
+      sampled++;
+      const rx = BigInt(Math.trunc(s.ifaces.reduce((a, i) => a + i.rxBytes, 0)));
+      const tx = BigInt(Math.trunc(s.ifaces.reduce((a, i) => a + i.txBytes, 0)));
+      const delta = (cur: bigint, was: bigint | undefined) => (was === undefined ? cur : cur >= was ? cur - was : cur);
+      const drx = delta(rx, prev?.rxBytes);
+      const dtx = delta(tx, prev?.txBytes);
+      await db.trafficCounter.upsert({
+        where: { nodeId_ctid: { nodeId, ctid: s.ctid } },
+        create: { nodeId, ctid: s.ctid, rxBytes: rx, txBytes: tx },
+        update: { rxBytes: rx, txBytes: tx },
+      });
+      if (drx === 0n && dtx === 0n) continue;
+      await db.trafficDaily.upsert({
+        where: { nodeId_ctid_day: { nodeId, ctid: s.ctid, day } },
+        create: { nodeId, ctid: s.ctid, day, containerId: c.id, tenantId: c.tenantId, rxBytes: drx, txBytes: dtx },
+        update: { rxBytes: { increment: drx }, txBytes: { increment: dtx }, containerId: c.id, tenantId: c.tenantId },
+      });
+      addedBytes += drx + dtx;
+    }
+    const { throttled, unthrottled } = await applyTrafficQuota(db, { nodeId }, now);
+    return { sampled, addedBytes, throttled, unthrottled };
+  });
+}
+
+/** rx and tx of containers in a month (UTC), by container id. */
+export async function monthTotals(db: Db, containerIds: string[], month: string): Promise<Map<string, { rxBytes: bigint; txBytes: bigint }>> {
+  if (!containerIds.length) return new Map();
+  const g = await db.trafficDaily.groupBy({
+    by: ["containerId"],
+    where: { containerId: { in: containerIds }, day: monthDays(month) },
+    _sum: { rxBytes: true, txBytes: true },
+  });
+  return new Map(g.filter((r) => r.containerId).map((r) => [r.containerId!, { rxBytes: BigInt(r._sum.rxBytes ?? 0n), txBytes: BigInt(r._sum.txBytes ?? 0n) }]));
+}
+
+/**
+ * Throttles containers over their plan's monthly quota and unthrottles those back under it (new month,
+ * raised quota). `where` picks the containers (a node's, or a plan's after an edit).
+ */
+export async function applyTrafficQuota(db: Db, where: { nodeId?: string; planId?: string }, now: Date = new Date()): Promise<{ throttled: number[]; unthrottled: number[]; changedIds: string[] }> {
+  const month = utcMonth(now);
+  const containers = await db.container.findMany({ where: { ...where, state: { not: "creating" } }, include: { plan: true, node: true } });
+  const totals = await monthTotals(db, containers.map((c) => c.id), month);
+  const out = { throttled: [] as number[], unthrottled: [] as number[], changedIds: [] as string[] };
+  for (const c of containers) {
+    const t = totals.get(c.id);
+    const used = t ? t.rxBytes + t.txBytes : 0n;
+    const over = c.plan.trafficQuotaGb > 0 && used > BigInt(c.plan.trafficQuotaGb) * GB;
+    if (over === c.throttled) continue;
+    try {
+      await pushNet(c, { rate: rateOf(c.plan, over) });
+    } catch (e) {
+      // the node lost it (or is unreachable): the next sample tries again
+      if (!isEngineError(e, "NOT_FOUND")) console.error(`[panel] traffic quota: cannot change the rate of container ${c.ctid}`, e);
+      continue;
+    }
+    await db.container.update({ where: { id: c.id }, data: { throttled: over } });
+    const rate = rateOf(c.plan, over);
+    await audit(
+      { db, ...SYSTEM },
+      {
+        action: over ? "container.throttle" : "container.unthrottle",
+        target: `container ${c.ctid} (${c.hostname})`,
+        tenantId: c.tenantId,
+        actorLabel: "panel (traffic quota)",
+        details: { month, usedBytes: used.toString(), quotaGb: c.plan.trafficQuotaGb, rateKbit: rate.inKbit },
+      },
+    );
+    (over ? out.throttled : out.unthrottled).push(c.ctid);
+    out.changedIds.push(c.id);
+  }
+  return out;
+}
+
+/**
+ * After a plan's bandwidth, throttle rate or quota changed: the quota is re-checked (a raised quota
+ * unthrottles at once) and every other container of the plan gets its rate (best effort: a node that
+ * cannot be reached gets it at the container's next start or rate change).
+ */
+export async function applyPlanNetwork(db: Db, planId: string, now: Date = new Date()): Promise<void> {
+  const changed = await applyTrafficQuota(db, { planId }, now);
+  const done = new Set(changed.changedIds);
+  const containers = await db.container.findMany({ where: { planId, state: { not: "creating" } }, include: { plan: true, node: true } });
+  for (const c of containers) {
+    if (done.has(c.id)) continue;
+    try {
+      await pushNet(c, { rate: rateOf(c.plan, c.throttled) });
+    } catch (e) {
+      if (!isEngineError(e, "NOT_FOUND")) console.error(`[panel] plan change: cannot set the rate of container ${c.ctid}`, e instanceof Error ? e.message : e);
+    }
+  }
+}
+
+/** One sample of every node; a node that fails is logged and skipped. */
+export async function sampleAllNodes(db: Db, now: Date = new Date()): Promise<void> {
+  for (const n of await db.node.findMany({ select: { id: true, name: true } })) {
+    try {
+      await sampleTraffic(db, n.id, now);
+    } catch (e) {
+      console.error(`[panel] traffic sample of node ${n.name} failed; the next one retries`, e instanceof Error ? e.message : e);
+    }
+  }
+}
+
+/** Interval in seconds from OVZ_TRAFFIC_INTERVAL_SEC (default 60; 0 = no sampling). */
+export function trafficInterval(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.OVZ_TRAFFIC_INTERVAL_SEC?.trim();
+  if (raw === undefined || raw === "") return 60;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`[panel] OVZ_TRAFFIC_INTERVAL_SEC="${raw}" is not a number of seconds; using 60`);
+    return 60;
+  }
+  return n;
+}
+
+/**
+ * Starts the sampler (a timer that does not keep the process alive); samples never overlap and never
+ * throw. Returns a stop function, or null when the interval is 0.
+ */
+export function startTrafficSampler(db: () => Db, seconds: number = trafficInterval()): (() => void) | null {
+  if (seconds <= 0) return null;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    sampleAllNodes(db())
+      .catch((e) => console.error("[panel] traffic sampler failed", e))
+      .finally(() => {
+        busy = false;
+      });
+  }, seconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
