@@ -24,6 +24,10 @@ export interface EngineConfig {
   debianMirror: string;
   /** host interfaces container traffic may be routed out of (none by default: containers reach only each other and the host) */
   netUplinks: string[];
+  /** where backup archives and their manifests are written (mode 0700) */
+  backupDir: string;
+  /** most snapshots one container may have (snapshot data is not charged to its disk limit) */
+  maxSnapshots: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
@@ -52,5 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     seccompProfile: env.OVZ_SECCOMP ?? path.resolve(here, "../config/seccomp/default.seccomp"),
     debianMirror: env.OVZ_DEBIAN_MIRROR ?? "http://deb.debian.org/debian",
     netUplinks: (env.OVZ_NET_UPLINKS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    backupDir: path.resolve(env.OVZ_BACKUP_DIR ?? path.join(stateDir, "backups")),
+    maxSnapshots: Number(env.OVZ_MAX_SNAPSHOTS ?? 20),
   };
 }

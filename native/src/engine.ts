@@ -22,6 +22,10 @@ import { netIps } from "./net/config.js";
 import { NetManager, type NetStats } from "./net/index.js";
 import type { z } from "zod";
 import { emptyNetConfig, netConfigSchema, netPatchSchema, networkSchema, type NetPatch } from "./net/types.js";
+import type { EngineInternals } from "./engine-internals.js";
+import { SnapshotOps, type SnapshotInfo } from "./snapshots.js";
+import { BackupOps, type RestoreRequest } from "./backup/backups.js";
+import type { BackupInfo } from "./backup/manifest.js";
 
 export const IDMAP_SIZE = 65536;
 export const ENGINE_VERSION = "0.1.0";
@@ -123,6 +127,7 @@ export class Engine {
     ensureSubIds(this.config.idmapBase, this.config.idmapSlots * IDMAP_SIZE);
     await this.drivers.storage.init();
     await this.recover(log);
+    await this.data.backups.init(log);
     await this.net.init(await this.records.list(), async (ctid) => (await this.drivers.runtime.state(ctid)) !== "STOPPED", log);
     await this.reconcileRunning(log);
   }
@@ -142,6 +147,10 @@ export class Engine {
         await this.removeHostResources(ctid, { removeRecord: true });
       } else if (op === "reinstall") {
         log(`recovery: reinstall of ${ctid} was interrupted; the container keeps its record, volume recreated on next start`);
+      } else if (op === "rollback") {
+        await this.data.snapshots.recover(p, log);
+      } else if (op === "restore" || op === "backup") {
+        await this.data.backups.recover(p, log);
       }
       await this.journal.remove(p.id);
     }
@@ -292,6 +301,7 @@ export class Engine {
     await cgroups.remove(this.cgroupDir(ctid));
     await cgroups.remove(this.monitorCgroupDir(ctid));
     await storage.deleteContainerVolume(ctid);
+    await this.data.snapshots.removeAll(ctid);
     if (opts.failpoint) await this.failpoint(opts.failpoint);
     await runtime.removeConfig(ctid);
     if (opts.removeRecord) {
@@ -739,6 +749,63 @@ export class Engine {
       containers: (await this.records.list()).length,
       limits: Object.values(LIMITS),
     };
+  }
+
+  // ---------------------------------------------------------------- snapshots and backups (snapshots.ts, backup/)
+
+  private dataOps?: { snapshots: SnapshotOps; backups: BackupOps };
+  private get data(): { snapshots: SnapshotOps; backups: BackupOps } {
+    if (!this.dataOps) {
+      const internals: EngineInternals = {
+        config: this.config,
+        drivers: this.drivers,
+        records: this.records,
+        journal: this.journal,
+        net: this.net,
+        withLock: (ctid, fn) => this.withLock(ctid, fn),
+        mustGet: (ctid) => this.mustGet(ctid),
+        failpoint: (name) => this.failpoint(name),
+        removeHostResources: (ctid) => this.removeHostResources(ctid, { removeRecord: true }),
+        reserveSlot: async () => {
+          const slot = await this.allocateSlot();
+          this.reservedSlots.add(slot);
+          return { slot, release: () => this.reservedSlots.delete(slot) };
+        },
+        writeRuntimeConfig: (rec) => this.writeRuntimeConfig(rec),
+        validateLimits: (base, patch) => this.validateLimits(base, patch),
+        newContainerDefaults: () => this.newContainerDefaults(),
+        info: (rec) => this.info(rec),
+      };
+      const snapshots = new SnapshotOps(internals);
+      this.dataOps = { snapshots, backups: new BackupOps(internals, snapshots) };
+    }
+    return this.dataOps;
+  }
+
+  snapshotCreate(ctid: number, req: { name?: string; description?: string }, ctx: OpContext = silent): Promise<SnapshotInfo> {
+    return this.data.snapshots.create(ctid, req, ctx);
+  }
+  snapshotList(ctid: number): Promise<SnapshotInfo[]> {
+    return this.data.snapshots.list(ctid);
+  }
+  async snapshotRollback(ctid: number, name: string, ctx: OpContext = silent): Promise<ContainerInfo> {
+    await this.data.snapshots.rollback(ctid, name, ctx);
+    return this.status(ctid);
+  }
+  snapshotDelete(ctid: number, name: string): Promise<void> {
+    return this.data.snapshots.delete(ctid, name);
+  }
+  backupCreate(ctid: number, ctx: OpContext = silent): Promise<BackupInfo> {
+    return this.data.backups.create(ctid, ctx);
+  }
+  backupList(ctid?: number): Promise<BackupInfo[]> {
+    return this.data.backups.list(ctid);
+  }
+  backupDelete(id: string): Promise<void> {
+    return this.data.backups.delete(id);
+  }
+  backupRestore(req: RestoreRequest, ctx: OpContext = silent): Promise<ContainerInfo> {
+    return this.data.backups.restore(req, ctx);
   }
 
   // ---------------------------------------------------------------- templates

@@ -23,6 +23,8 @@ export interface ContainerRecord {
   createdAt: string;
   /** network devices, addresses, firewall and rate (records from before networking have none: empty) */
   net?: NetConfig;
+  /** set when the container was made from a backup (backup.restore) */
+  restoredFrom?: { backup: string; at: string };
 }
 
 export class RecordStore {

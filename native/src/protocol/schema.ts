@@ -13,6 +13,8 @@ import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
 import { LIMIT_KEYS, type Limits } from "../settings.js";
 import { netConfigSchema, netPatchSchema, networkSchema } from "../net/types.js";
+import { BACKUP_ID_RE, backupInfoSchema } from "../backup/manifest.js";
+import { MAX_DESCRIPTION, SNAPSHOT_NAME_RE } from "../snapshot-names.js";
 
 export const PROTOCOL_VERSION = 1;
 /** A frame larger than this is refused (protects the root daemon from a client that never sends a newline). */
@@ -95,6 +97,16 @@ const netStats = z.object({
   firewallDropped: packetsBytes,
 });
 const networkInfo = networkSchema.extend({ exists: z.boolean(), dhcpRunning: z.boolean(), containers: z.array(z.number()) });
+
+const snapshotName = z.string().regex(SNAPSHOT_NAME_RE, "snapshot names are 1-64 letters, digits, . _ - starting with a letter or digit");
+const snapshotInfo = z.object({
+  name: z.string(),
+  description: z.string(),
+  createdAt: z.string(),
+  /** bytes only this snapshot holds (what deleting it frees); null when the storage driver cannot tell cheaply */
+  sizeBytes: z.number().nullable(),
+});
+const backupId = z.string().regex(BACKUP_ID_RE, "backup ids look like 101-20261123T191615Z-a3f9c2 (see backup.list)");
 
 const empty = z.object({}).strict();
 const ok = z.object({ ok: z.literal(true) });
@@ -198,6 +210,21 @@ export const methods = {
   "network.list": { params: empty, result: z.array(networkInfo) },
   "network.create": { params: networkSchema, result: networkInfo },
   "network.delete": { params: z.object({ name: z.string().min(1).max(31) }).strict(), result: ok },
+  /** Instant snapshot (btrfs CoW; a running container is frozen for that instant). name defaults to the UTC time. */
+  "snapshot.create": {
+    params: z.object({ ctid, name: snapshotName.optional(), description: z.string().max(MAX_DESCRIPTION).optional() }).strict(),
+    result: snapshotInfo,
+  },
+  "snapshot.list": { params: ctidOnly, result: z.array(snapshotInfo) },
+  /** Replace the root filesystem by the snapshot's (container stopped; the snapshot stays). */
+  "snapshot.rollback": { params: z.object({ ctid, name: snapshotName }).strict(), result: containerInfo },
+  "snapshot.delete": { params: z.object({ ctid, name: snapshotName }).strict(), result: ok },
+  /** Full backup (tar.zst of a consistent snapshot + manifest) into the engine's backup directory; streams progress. */
+  "backup.create": { params: ctidOnly, result: backupInfoSchema },
+  "backup.list": { params: z.object({ ctid: ctid.optional() }).strict(), result: z.array(backupInfoSchema) },
+  "backup.delete": { params: z.object({ id: backupId }).strict(), result: ok },
+  /** Recreate a container from a backup into ctid (new, or destroyed); force replaces an existing stopped one. */
+  "backup.restore": { params: z.object({ id: backupId, ctid, force: z.boolean().optional() }).strict(), result: containerInfo },
   "template.list": { params: empty, result: z.array(templateMeta) },
   "template.build": {
     params: z.object({ kind: z.enum(["busybox", "debian-12"]), name: z.string().max(64).optional() }).strict(),

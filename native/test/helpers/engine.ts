@@ -169,6 +169,15 @@ export async function leftovers(te: TestEngine, ctid: number): Promise<string[]>
   if (existsSync(path.join(pool, "containers", String(ctid)))) found.push(`volume dir containers/${ctid}`);
   const subs = await run("btrfs", ["subvolume", "list", "-o", path.join(pool, "containers")], { allowFailure: true });
   if (new RegExp(`path (\\S*/)?containers/${ctid}$`, "m").test(subs.stdout)) found.push(`btrfs subvolume containers/${ctid}`);
+  // snapshots and the volumes of an interrupted rollback/restore
+  for (const p of [`snapshots/${ctid}`, `containers/.staging-${ctid}`, `containers/.previous-${ctid}`]) {
+    if (existsSync(path.join(pool, p))) found.push(`pool path ${p}`);
+  }
+  const all = await run("btrfs", ["subvolume", "list", pool], { allowFailure: true });
+  for (const m of all.stdout.matchAll(new RegExp(`path ((?:\\S*/)?(?:snapshots/${ctid}/\\S+|containers/\\.(?:staging|previous)-${ctid}))$`, "gm"))) {
+    found.push(`btrfs subvolume ${m[1]}`);
+  }
+  if (existsSync(path.join(te.stateDir, "snapshots", `${ctid}.json`))) found.push(`snapshot metadata snapshots/${ctid}.json`);
   if (existsSync(path.join(te.stateDir, "lxc", String(ctid)))) found.push(`lxc dir ${ctid}`);
   if (existsSync(path.join(te.stateDir, "containers", `${ctid}.json`))) found.push(`record ${ctid}.json`);
   const mounts = await run("cat", ["/proc/mounts"]);

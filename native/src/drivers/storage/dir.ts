@@ -6,7 +6,9 @@
  *
  * Layout under `root`: templates/<name>/ (a template), templates/.sealed-<name> (marker written when the
  * template is complete), containers/<ctid>/ (a container root filesystem), containers/.tmp-<ctid>/
- * (a copy in progress, renamed into place when complete).
+ * (a copy in progress, renamed into place when complete), snapshots/<ctid>/<name>/ (a snapshot: again a FULL
+ * copy, so a running container stays frozen for the whole copy), containers/.staging-<ctid>/ and
+ * .previous-<ctid>/ during a rollback or restore (see swap.ts).
  *
  * This module also holds the helpers shared by the storage drivers (name validation, mountinfo, statfs).
  */
@@ -14,9 +16,13 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "../../errors.js";
 import { run } from "../../exec.js";
+import { SNAPSHOT_NAME_RE } from "../../snapshot-names.js";
+import * as swap from "./swap.js";
 import type { StorageCaps, StorageDriver, VolumeUsage } from "./types.js";
 
 // ------------------------------------------------------------------------------------------- shared helpers
+
+export { SNAPSHOT_NAME_RE };
 
 export const TEMPLATE_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const CTID_DIR_RE = /^[1-9][0-9]{0,15}$/;
@@ -27,6 +33,20 @@ export function checkTemplateName(name: unknown): string {
     throw new EngineError(
       "BAD_REQUEST",
       `invalid template name ${JSON.stringify(name)}: use 1-64 characters a-z 0-9 . _ - starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+/** The engine's own temporary snapshots (e.g. ".backup-<id>") start with a dot, so they never clash with a user's. */
+const INTERNAL_SNAPSHOT_RE = /^\.[a-z]+-[A-Za-z0-9._-]{1,100}$/;
+
+/** Throws BAD_REQUEST unless `name` is a user snapshot name or an engine-internal one; returns it. Paths are only built from checked names. */
+export function checkSnapshotPathName(name: unknown): string {
+  if (typeof name !== "string" || !(SNAPSHOT_NAME_RE.test(name) || INTERNAL_SNAPSHOT_RE.test(name))) {
+    throw new EngineError(
+      "BAD_REQUEST",
+      `invalid snapshot name ${JSON.stringify(name)}: use 1-64 letters, digits, . _ - starting with a letter or digit`,
     );
   }
   return name;
@@ -165,12 +185,14 @@ export class DirStorage implements StorageDriver {
   readonly root: string;
   private readonly templatesDir: string;
   private readonly containersDir: string;
+  private readonly snapshotsDir: string;
 
   constructor(opts: DirStorageOptions) {
     if (!opts.root) throw new EngineError("BAD_REQUEST", "dir storage: root directory not configured");
     this.root = path.resolve(opts.root);
     this.templatesDir = path.join(this.root, "templates");
     this.containersDir = path.join(this.root, "containers");
+    this.snapshotsDir = path.join(this.root, "snapshots");
   }
 
   async init(): Promise<void> {
@@ -178,6 +200,7 @@ export class DirStorage implements StorageDriver {
     await fs.mkdir(this.templatesDir, { recursive: true, mode: 0o700 });
     // Unprivileged containers' mapped root must be able to traverse to its rootfs.
     await fs.mkdir(this.containersDir, { recursive: true, mode: 0o711 });
+    await fs.mkdir(this.snapshotsDir, { recursive: true, mode: 0o700 });
   }
 
   async teardown(): Promise<void> {
@@ -256,15 +279,7 @@ export class DirStorage implements StorageDriver {
     const tmp = this.tmpPath(ctid);
     await fs.rm(tmp, { recursive: true, force: true });
     // This is a full copy of the template: every container costs the template's size.
-    const r = await run("cp", ["-a", "--reflink=auto", "-T", "--", src, tmp], { allowFailure: true });
-    if (r.code !== 0) {
-      await fs.rm(tmp, { recursive: true, force: true }).catch(() => {});
-      const msg = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-3).join("\n");
-      if (isNoSpaceText(msg)) {
-        throw new EngineError("NO_SPACE", `not enough space to copy template ${template} for container ${ctid}: ${msg}`);
-      }
-      throw new EngineError("HOST_TOOL_FAILED", `copying template ${template} for container ${ctid} failed: ${msg}`);
-    }
+    await copyTree(src, tmp, `copying template ${template} for container ${ctid}`);
     try {
       await fs.rename(tmp, dst);
     } catch (e) {
@@ -277,6 +292,94 @@ export class DirStorage implements StorageDriver {
   async deleteContainerVolume(ctid: number): Promise<void> {
     await fs.rm(this.tmpPath(ctid), { recursive: true, force: true });
     await fs.rm(this.containerPath(ctid), { recursive: true, force: true });
+    await swap.discardStaging(this.swapPaths(ctid));
+  }
+
+  // ---------------------------------------------------------------------------------------- snapshots
+
+  private snapshotDir(ctid: number): string {
+    return path.join(this.snapshotsDir, String(checkCtid(ctid)));
+  }
+
+  snapshotPath(ctid: number, name: string): string {
+    return path.join(this.snapshotDir(ctid), checkSnapshotPathName(name));
+  }
+
+  /** Nothing to gain: the snapshot is a copy through the page cache. */
+  async flushContainerVolume(): Promise<void> {}
+
+  /** A full copy (cp -a --reflink=auto: shares blocks only where the filesystem has reflinks), made under a temporary name. */
+  async createSnapshot(ctid: number, name: string): Promise<void> {
+    const dst = this.snapshotPath(ctid, name);
+    const src = this.containerPath(ctid);
+    if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `volume of container ${ctid} does not exist`);
+    if (await pathExists(dst)) throw new EngineError("BAD_REQUEST", `container ${ctid} already has a snapshot named "${name}"; pick another name`);
+    await fs.mkdir(this.snapshotsDir, { recursive: true, mode: 0o700 });
+    await fs.mkdir(this.snapshotDir(ctid), { recursive: true, mode: 0o700 });
+    const tmp = path.join(this.snapshotDir(ctid), `.tmp-${name}`);
+    await fs.rm(tmp, { recursive: true, force: true });
+    await copyTree(src, tmp, `snapshotting container ${ctid}`);
+    await fs.rename(tmp, dst);
+  }
+
+  async deleteSnapshot(ctid: number, name: string): Promise<void> {
+    await fs.rm(this.snapshotPath(ctid, name), { recursive: true, force: true });
+  }
+
+  async deleteSnapshots(ctid: number): Promise<void> {
+    await fs.rm(this.snapshotDir(ctid), { recursive: true, force: true });
+  }
+
+  async listSnapshots(ctid: number): Promise<string[]> {
+    const ents = await fs.readdir(this.snapshotDir(ctid), { withFileTypes: true }).catch(() => []);
+    return ents.filter((e) => e.isDirectory() && SNAPSHOT_NAME_RE.test(e.name)).map((e) => e.name).sort();
+  }
+
+  /** Not cheap here (du over a full copy): unknown. */
+  async snapshotSizes(ctid: number): Promise<Map<string, number | null>> {
+    return new Map((await this.listSnapshots(ctid)).map((n) => [n, null]));
+  }
+
+  // ------------------------------------------------------------------------ volume replacement (swap.ts)
+
+  stagingPath(ctid: number): string {
+    return path.join(this.containersDir, `.staging-${checkCtid(ctid)}`);
+  }
+
+  private swapPaths(ctid: number): swap.SwapPaths {
+    return {
+      ctid,
+      current: this.containerPath(ctid),
+      staging: this.stagingPath(ctid),
+      previous: path.join(this.containersDir, `.previous-${checkCtid(ctid)}`),
+      remove: (p) => fs.rm(p, { recursive: true, force: true }),
+    };
+  }
+
+  async createStagingVolume(ctid: number, from: { snapshot: string } | { empty: true }): Promise<string> {
+    const p = this.stagingPath(ctid);
+    await fs.rm(p, { recursive: true, force: true });
+    if ("snapshot" in from) {
+      const src = this.snapshotPath(ctid, from.snapshot);
+      if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${from.snapshot}"`);
+      await copyTree(src, p, `copying snapshot "${from.snapshot}" of container ${ctid}`);
+    } else {
+      await fs.mkdir(p, { mode: 0o755 });
+    }
+    return p;
+  }
+
+  retireCurrent(ctid: number): Promise<void> {
+    return swap.retireCurrent(this.swapPaths(ctid));
+  }
+  promoteStaging(ctid: number): Promise<void> {
+    return swap.promoteStaging(this.swapPaths(ctid));
+  }
+  revertStaging(ctid: number): Promise<void> {
+    return swap.revertStaging(this.swapPaths(ctid));
+  }
+  discardStaging(ctid: number): Promise<void> {
+    return swap.discardStaging(this.swapPaths(ctid));
   }
 
   async listContainerVolumes(): Promise<number[]> {
@@ -319,3 +422,12 @@ export class DirStorage implements StorageDriver {
   }
 }
 
+/** cp -a --reflink=auto src → dst (dst must not exist); a failed copy is removed. */
+async function copyTree(src: string, dst: string, what: string): Promise<void> {
+  const r = await run("cp", ["-a", "--reflink=auto", "-T", "--", src, dst], { allowFailure: true });
+  if (r.code === 0) return;
+  await fs.rm(dst, { recursive: true, force: true }).catch(() => {});
+  const msg = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-3).join("\n");
+  if (isNoSpaceText(msg)) throw new EngineError("NO_SPACE", `${what}: not enough space: ${msg}`);
+  throw new EngineError("HOST_TOOL_FAILED", `${what} failed: ${msg}`);
+}

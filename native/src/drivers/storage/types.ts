@@ -57,4 +57,39 @@ export interface StorageDriver {
   space(): Promise<{ totalBytes: number; freeBytes: number }>;
   /** "major:minor" of the block device under the pool, for I/O throttling; null if unknown. */
   blockDevice(): Promise<string | null>;
+
+  // ---- snapshots: <root>/snapshots/<ctid>/<name>, read-only point-in-time copies of a container volume.
+  // Names are checked by the caller (user names: SNAPSHOT_NAME_RE; the engine's own temporary snapshots
+  // start with "."); listSnapshots() returns only user names.
+
+  snapshotPath(ctid: number, name: string): string;
+  /** Write the container's dirty data out (before a freeze, so the frozen instant only covers what is written after). Best effort. */
+  flushContainerVolume(ctid: number): Promise<void>;
+  /** Snapshot the container's volume (btrfs: read-only CoW snapshot, milliseconds; dir: full copy). Fails if it exists. */
+  createSnapshot(ctid: number, name: string): Promise<void>;
+  /** Delete one snapshot (and its qgroup). Idempotent. */
+  deleteSnapshot(ctid: number, name: string): Promise<void>;
+  /** Delete every snapshot of a container, the engine's temporary ones included, and its snapshot directory. Idempotent. */
+  deleteSnapshots(ctid: number): Promise<void>;
+  /** User snapshot names present on disk (the source of truth; metadata lives in the engine's state dir). */
+  listSnapshots(ctid: number): Promise<string[]>;
+  /** Bytes held only by each snapshot (freed by deleting it), when the driver can tell cheaply; else null per name. */
+  snapshotSizes(ctid: number): Promise<Map<string, number | null>>;
+
+  // ---- volume replacement (rollback, restore): a new volume is built at a staging path, then swapped in.
+  // Three names per container: current (containerPath), staging (being built) and previous (the volume
+  // that was swapped out, kept until the operation commits). Every step is idempotent so a journal can
+  // finish or undo it after a crash.
+
+  stagingPath(ctid: number): string;
+  /** Build the staging volume: empty (restore), or a writable copy of a snapshot (rollback). Replaces a stale one. */
+  createStagingVolume(ctid: number, from: { snapshot: string } | { empty: true }): Promise<string>;
+  /** current → previous. No-op when there is no current volume. Fails if a previous volume is still there. */
+  retireCurrent(ctid: number): Promise<void>;
+  /** staging → current (retiring current first if still there). No-op when staging is gone and current exists. */
+  promoteStaging(ctid: number): Promise<void>;
+  /** Undo a swap: previous → current (dropping a promoted staging volume), then delete staging. Idempotent. */
+  revertStaging(ctid: number): Promise<void>;
+  /** Delete staging and previous volumes (after a commit, or leftovers). Idempotent. */
+  discardStaging(ctid: number): Promise<void>;
 }

@@ -1,0 +1,411 @@
+/**
+ * Full container backups and restores.
+ *
+ * backup.create: a temporary read-only snapshot (a running container is frozen only for that instant),
+ * packed with tar + zstd into <backupDir>/<id>.tar.zst (written as .partial, renamed when complete), then
+ * the manifest <id>.json (settings, size, sha256) is written atomically — that is the commit point. The
+ * snapshot is deleted afterwards. A crash is repaired at the next engine start (snapshot and partial files
+ * removed). The backup directory is 0700, archives and manifests 0600.
+ *
+ * backup.restore: the archive's sha256 is checked against the manifest first (a corrupted backup changes
+ * nothing); then, under the target's lock and a journal entry, the archive is unpacked into a staging
+ * volume which is swapped in as the container's root filesystem, the disk limit applied, and the record
+ * and runtime config written. Into a new ctid (or the backup's own once destroyed) a failure or crash
+ * removes the half-made container, like a create. Over an existing container (force; it must be stopped)
+ * the old root filesystem is kept as the "previous" volume until the commit, so a failure or crash puts
+ * the old container back exactly; its snapshots are kept either way.
+ */
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { checkCtid, checkHostname, ENGINE_VERSION, type ContainerInfo, type OpContext } from "../engine.js";
+import type { EngineInternals } from "../engine-internals.js";
+import { EngineError, isEngineError, wrapError } from "../errors.js";
+import { fsyncDir, writeFileAtomic } from "../fsutil.js";
+import type { PendingEntry } from "../journal.js";
+import { defaultMac, emptyNetConfig, type NetConfig } from "../net/types.js";
+import type { ContainerRecord } from "../records.js";
+import type { SnapshotOps } from "../snapshots.js";
+import { extractArchive, sha256File, treeBytes, writeArchive } from "./archive.js";
+import { BACKUP_ID_RE, checkBackupId, MANIFEST_FORMAT, MANIFEST_VERSION, newBackupId, parseManifest, type BackupInfo, type BackupManifest } from "./manifest.js";
+
+export interface RestoreRequest {
+  id: string;
+  ctid: number;
+  force?: boolean;
+}
+
+export class BackupOps {
+  readonly dir: string;
+
+  constructor(
+    private readonly h: EngineInternals,
+    private readonly snapshots: SnapshotOps,
+  ) {
+    this.dir = h.config.backupDir;
+  }
+
+  archivePath(id: string): string {
+    return path.join(this.dir, `${checkBackupId(id)}.tar.zst`);
+  }
+  private manifestPath(id: string): string {
+    return path.join(this.dir, `${checkBackupId(id)}.json`);
+  }
+  private partialPath(id: string): string {
+    return `${this.archivePath(id)}.partial`;
+  }
+
+  private async ensureDir(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await chmod(this.dir, 0o700);
+  }
+
+  /**
+   * At engine start: create the directory. Never fatal (the directory may be on storage that is not
+   * mounted yet; backup.create reports the error then). It does not sweep files it cannot account for:
+   * the directory may be shared by several engines; interrupted backups are cleaned by journal recovery.
+   */
+  async init(log: (l: string) => void): Promise<void> {
+    await this.ensureDir().catch((e) => log(`backups: cannot prepare ${this.dir}: ${(e as Error).message}`));
+  }
+
+  // ------------------------------------------------------------------------------------------- create
+
+  async create(ctid: number, ctx: OpContext): Promise<BackupInfo> {
+    await this.h.mustGet(ctid);
+    await this.ensureDir();
+    const id = newBackupId(ctid, new Date(), randomBytes(3).toString("hex"));
+    const snap = `.backup-${id}`;
+    const { storage } = this.h.drivers;
+    const t0 = performance.now();
+    const journal = await this.h.journal.begin("backup", ctid, { id, snapshot: snap });
+    let info: BackupInfo;
+    try {
+      ctx.progress(2, "taking a consistent snapshot");
+      await journal.step("snapshot");
+      const rec = await this.h.withLock(ctid, async () => {
+        const r = await this.h.mustGet(ctid);
+        await this.snapshots.take(ctid, snap, ctx);
+        return r;
+      });
+      await this.h.failpoint("backup:snapshot");
+      const src = storage.snapshotPath(ctid, snap);
+      const total = await treeBytes(src);
+      ctx.progress(5, `packing the root filesystem${total === null ? "" : ` (${fmtBytes(total)})`} with tar + zstd`);
+      await journal.step("archive");
+      const partial = this.partialPath(id);
+      await (await open(partial, "wx", 0o600)).close();
+      let lastPct = 5;
+      const { dataBytes } = await writeArchive(src, partial, (done) => {
+        const pct = total ? Math.min(89, 5 + Math.floor((done / total) * 84)) : lastPct;
+        if (pct > lastPct) ctx.progress((lastPct = pct), `packed ${fmtBytes(done)}`);
+      });
+      await this.h.failpoint("backup:archive");
+      ctx.progress(90, "computing the archive checksum");
+      const { sha256, sizeBytes } = await sha256File(partial);
+      await rename(partial, this.archivePath(id));
+      await fsyncDir(this.dir);
+      const manifest: BackupManifest = {
+        format: MANIFEST_FORMAT,
+        version: MANIFEST_VERSION,
+        id,
+        ctid,
+        createdAt: new Date().toISOString(),
+        engineVersion: ENGINE_VERSION,
+        container: {
+          name: rec.name,
+          hostname: rec.hostname,
+          template: rec.template,
+          limits: { ...rec.limits },
+          net: rec.net ?? emptyNetConfig(),
+          onboot: rec.onboot,
+          init: rec.init,
+          haltSignal: rec.haltSignal,
+          createdAt: rec.createdAt,
+        },
+        archive: { compression: "zstd", format: "posix-tar", sizeBytes, sha256, dataBytes },
+      };
+      await journal.step("manifest");
+      await writeFileAtomic(this.manifestPath(id), JSON.stringify(manifest, null, 2) + "\n", 0o600);
+      await journal.commit();
+      await this.h.failpoint("backup:commit");
+      info = { ...manifest, path: this.archivePath(id) };
+    } catch (e) {
+      ctx.log(`backup failed, removing its files: ${(e as Error).message}`);
+      try {
+        await this.removeFiles(id);
+        await storage.deleteSnapshot(ctid, snap);
+        await journal.close();
+      } catch (u) {
+        // the journal entry stays: the next engine start finishes the cleanup
+        ctx.log(`cleanup incomplete (finished at the next engine start): ${(u as Error).message}`);
+      }
+      throw wrapError(e, `Failed to back up container ${ctid}`);
+    }
+    try {
+      await storage.deleteSnapshot(ctid, snap);
+      await journal.close();
+    } catch (u) {
+      ctx.log(`temporary snapshot not removed yet (removed at the next engine start): ${(u as Error).message}`);
+    }
+    const secs = (performance.now() - t0) / 1000;
+    ctx.progress(100, `backup ${id} written: ${fmtBytes(info.archive.sizeBytes)} (${fmtBytes(info.archive.dataBytes)} of data) in ${secs.toFixed(1)} s`);
+    return info;
+  }
+
+  private async removeFiles(id: string): Promise<void> {
+    await rm(this.manifestPath(id), { force: true });
+    await rm(this.archivePath(id), { force: true });
+    await rm(this.partialPath(id), { force: true });
+  }
+
+  // ------------------------------------------------------------------------------------- list / delete
+
+  /** A backup's manifest, or NOT_FOUND; BAD_REQUEST when the manifest is unreadable. */
+  async load(id: string): Promise<BackupManifest> {
+    checkBackupId(id);
+    let text: string;
+    try {
+      text = await readFile(this.manifestPath(id), "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new EngineError("NOT_FOUND", `backup ${id} does not exist; list backups with backup.list`);
+      throw e;
+    }
+    try {
+      return parseManifest(text, id);
+    } catch (e) {
+      throw wrapError(e, `backup ${id} cannot be used`);
+    }
+  }
+
+  async list(ctid?: number): Promise<BackupInfo[]> {
+    if (ctid !== undefined) checkCtid(ctid);
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const out: BackupInfo[] = [];
+    for (const n of names) {
+      const m = /^(.+)\.json$/.exec(n);
+      if (!m || !BACKUP_ID_RE.test(m[1]!)) continue;
+      const man = await this.load(m[1]!).catch(() => null); // unreadable manifests are not listed
+      if (man && (ctid === undefined || man.ctid === ctid)) out.push({ ...man, path: this.archivePath(man.id) });
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async delete(id: string): Promise<void> {
+    checkBackupId(id);
+    const exists = async (p: string) => stat(p).then(() => true, () => false);
+    if (!(await exists(this.manifestPath(id))) && !(await exists(this.archivePath(id)))) {
+      throw new EngineError("NOT_FOUND", `backup ${id} does not exist; list backups with backup.list`);
+    }
+    // archive first: a crash in between leaves a manifest whose restore says "archive missing" and
+    // which a second delete removes — never an archive nobody lists
+    await rm(this.archivePath(id), { force: true });
+    await rm(this.partialPath(id), { force: true });
+    await fsyncDir(this.dir);
+    await rm(this.manifestPath(id), { force: true });
+  }
+
+  // ------------------------------------------------------------------------------------------ restore
+
+  async restore(req: RestoreRequest, ctx: OpContext): Promise<ContainerInfo> {
+    checkCtid(req.ctid);
+    const { id, ctid } = req;
+    const m = await this.load(id);
+    const c = m.container;
+    checkHostname(c.hostname);
+    let limits;
+    try {
+      limits = this.h.validateLimits(this.h.newContainerDefaults(), c.limits);
+    } catch (e) {
+      throw wrapError(e, `the limits stored in backup ${id} do not fit this host`);
+    }
+    await this.refuseExisting(req); // fail fast, before reading the whole archive; checked again under the lock
+    const archive = this.archivePath(id);
+    ctx.progress(2, "verifying the archive checksum");
+    const got = await sha256File(archive, (n) => ctx.progress(2 + Math.floor((n / Math.max(1, m.archive.sizeBytes)) * 18), "verifying the archive checksum")).catch(
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") throw new EngineError("BAD_REQUEST", `backup ${id} is incomplete: its archive ${archive} is missing; it cannot be restored`);
+        throw e;
+      },
+    );
+    if (got.sha256 !== m.archive.sha256 || got.sizeBytes !== m.archive.sizeBytes) {
+      throw new EngineError(
+        "BAD_REQUEST",
+        `backup ${id} is corrupted: its archive has sha256 ${got.sha256} (${got.sizeBytes} bytes) but the manifest says ${m.archive.sha256} (${m.archive.sizeBytes} bytes); it cannot be restored, nothing was changed`,
+      );
+    }
+
+    return this.h.withLock(ctid, async () => {
+      const old = await this.refuseExisting(req);
+      const { storage, runtime } = this.h.drivers;
+      if (!old && ((await runtime.configExists(ctid)) || (await storage.containerVolumeExists(ctid)))) {
+        throw new EngineError("CTID_IN_USE", `container ID ${ctid} is in use (host resources without a record); destroy container ${ctid} first`);
+      }
+      if (storage.caps.quota) {
+        const { freeBytes } = await storage.space();
+        if (m.archive.dataBytes > freeBytes * 0.95) {
+          throw new EngineError("NO_SPACE", `not enough space in the storage pool: the backup holds ${fmtBytes(m.archive.dataBytes)}, the pool has ${fmtBytes(freeBytes)} free`);
+        }
+      }
+      const others = await this.h.records.list();
+      let name = c.name;
+      if (name !== null && others.some((r) => r.name === name && r.ctid !== ctid)) {
+        ctx.log(`the name "${name}" is used by another container; container ${ctid} is restored without a name`);
+        name = null;
+      }
+      const net = await this.restoredNet(m, ctid, others, ctx);
+      const reserved = old ? null : await this.h.reserveSlot();
+      const rec: ContainerRecord = {
+        ctid,
+        name,
+        hostname: c.hostname,
+        template: c.template,
+        limits,
+        idmapSlot: old ? old.idmapSlot : reserved!.slot,
+        init: c.init,
+        haltSignal: c.haltSignal,
+        onboot: c.onboot,
+        createdAt: new Date().toISOString(),
+        net,
+        restoredFrom: { backup: id, at: new Date().toISOString() },
+      };
+      const journal = await this.h.journal.begin("restore", ctid, { backup: id, old: old ?? null, createdAt: rec.createdAt });
+      try {
+        if (old) ctx.log(`replacing container ${ctid} (its snapshots are kept)`);
+        await journal.step("staging");
+        const staging = await storage.createStagingVolume(ctid, { empty: true });
+        await this.h.failpoint("restore:staging");
+        ctx.progress(22, `unpacking ${fmtBytes(m.archive.dataBytes)}`);
+        let lastPct = 22;
+        await extractArchive(archive, staging, (done) => {
+          const pct = Math.min(84, 22 + Math.floor((done / Math.max(1, m.archive.dataBytes)) * 62));
+          if (pct > lastPct) ctx.progress((lastPct = pct), `unpacked ${fmtBytes(done)}`);
+        });
+        await this.h.failpoint("restore:extract");
+        ctx.progress(85, "switching the root filesystem");
+        await journal.step("swap");
+        await storage.promoteStaging(ctid);
+        await this.h.failpoint("restore:swap");
+        if (storage.caps.quota) {
+          await storage.setQuota(ctid, { bytes: limits.diskspace, inodes: limits.diskinodes || null });
+          const used = await storage.usage(ctid).catch(() => null);
+          if (used && used.bytes > limits.diskspace) {
+            ctx.log(
+              `warning: the restored files use ${fmtBytes(used.bytes)}, more than the disk limit of ${fmtBytes(limits.diskspace)} ` +
+                "(data the original shared with its template is now the container's own); raise diskspace or the container cannot write",
+            );
+          }
+        }
+        ctx.progress(90, "writing the configuration");
+        await journal.step("config");
+        await this.h.records.put(rec);
+        await this.h.writeRuntimeConfig(rec);
+        await this.h.failpoint("restore:config");
+        await journal.step("net");
+        await this.h.net.sync(await this.h.records.list());
+        await journal.commit();
+        await this.h.failpoint("restore:commit");
+      } catch (e) {
+        ctx.log(`restore failed, undoing: ${(e as Error).message}`);
+        try {
+          await this.undo(ctid, old);
+          await journal.close();
+        } catch (u) {
+          // the journal entry stays: the next engine start undoes it again
+          ctx.log(`undo incomplete (repaired at the next engine start): ${(u as Error).message}`);
+        }
+        throw wrapError(e, `Failed to restore backup ${id} into container ${ctid}`);
+      } finally {
+        reserved?.release();
+      }
+      try {
+        await storage.discardStaging(ctid);
+        await journal.close();
+      } catch (e) {
+        ctx.log(`the replaced volume is removed at the next engine start: ${(e as Error).message}`);
+      }
+      ctx.progress(100, `container ${ctid} restored from backup ${id}`);
+      return this.h.info(rec);
+    });
+  }
+
+  /** The existing container a restore would replace (null if none); CTID_IN_USE / RUNNING when it may not. */
+  private async refuseExisting(req: RestoreRequest): Promise<ContainerRecord | null> {
+    const old = await this.h.records.get(req.ctid);
+    if (!old) return null;
+    if (!req.force) {
+      throw new EngineError(
+        "CTID_IN_USE",
+        `container ${req.ctid} exists; restore into another ctid, or pass force to replace it by the backup (it must be stopped)`,
+      );
+    }
+    const st = await this.h.drivers.runtime.state(req.ctid);
+    if (st !== "STOPPED") throw new EngineError("RUNNING", `container ${req.ctid} is running; stop it first, then restore over it`);
+    return old;
+  }
+
+  /** The backup's network if its addresses, MACs and devices are free here; else none (and the log says why). */
+  private async restoredNet(m: BackupManifest, ctid: number, others: ContainerRecord[], ctx: OpContext): Promise<NetConfig> {
+    const net = structuredClone(m.container.net);
+    // MACs the engine generated from the old ctid are generated again from the new one
+    net.nics.forEach((n, i) => {
+      if (n.type === "veth" && ctid !== m.ctid && n.mac === defaultMac(m.ctid, i)) delete n.mac;
+    });
+    try {
+      return await this.h.net.validate(ctid, net, others);
+    } catch (e) {
+      if (!isEngineError(e)) throw e;
+      ctx.log(`the backup's network settings are not restored (${e.message}); container ${ctid} has no network — set one with container.net.set`);
+      return emptyNetConfig();
+    }
+  }
+
+  /** Undo an uncommitted restore: put the replaced container back, or remove the half-made one. Idempotent. */
+  private async undo(ctid: number, old: ContainerRecord | null): Promise<void> {
+    if (!old) {
+      await this.h.removeHostResources(ctid);
+      return;
+    }
+    await this.h.drivers.storage.revertStaging(ctid);
+    await this.h.records.put(old);
+    await this.h.writeRuntimeConfig(old);
+    await this.h.net.sync(await this.h.records.list());
+  }
+
+  /** Journal recovery of interrupted backups and restores. */
+  async recover(p: PendingEntry, log: (l: string) => void): Promise<void> {
+    const { op, ctid, data } = p.header;
+    if (op === "backup") {
+      const id = String(data.id);
+      log(`recovery: backup ${id} of ${ctid} was interrupted${p.committed ? " after it was written" : "; removing its files"}`);
+      if (!p.committed && BACKUP_ID_RE.test(id)) await this.removeFiles(id);
+      await this.h.drivers.storage.deleteSnapshot(ctid, String(data.snapshot));
+      return;
+    }
+    if (p.committed) {
+      log(`recovery: restore into ${ctid} had committed; removing the replaced volume`);
+      await this.h.drivers.storage.discardStaging(ctid);
+      return;
+    }
+    const old = (data.old ?? null) as ContainerRecord | null;
+    // An entry left open by a failed in-process undo may be older than what now exists under this ctid
+    // (created or restored since): only touch the container if it is still the old one or ours.
+    const cur = await this.h.records.get(ctid);
+    if (cur && cur.createdAt !== data.createdAt && cur.createdAt !== old?.createdAt) {
+      log(`recovery: restore into ${ctid} was interrupted, but container ${ctid} was made again since; leaving it alone`);
+      return;
+    }
+    log(`recovery: undoing interrupted restore into ${ctid} (steps done: ${p.steps.join(", ") || "none"}); ${old ? "the replaced container is put back" : "the half-made container is removed"}`);
+    await this.undo(ctid, old);
+  }
+}
+
+function fmtBytes(n: number): string {
+  const u = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}

@@ -1,0 +1,33 @@
+/**
+ * What the snapshot and backup operations (snapshots.ts, backup/) need from the Engine: its drivers and
+ * stores plus a few of its private steps (per-container lock, journaled removal, failpoints, idmap slots,
+ * runtime config). The Engine hands them this object instead of widening its own public surface.
+ */
+import type { EngineConfig } from "./config.js";
+import type { ContainerInfo, Drivers } from "./engine.js";
+import type { Journal } from "./journal.js";
+import type { NetManager } from "./net/index.js";
+import type { ContainerRecord, RecordStore } from "./records.js";
+import type { Limits } from "./settings.js";
+
+export interface EngineInternals {
+  readonly config: EngineConfig;
+  readonly drivers: Drivers;
+  readonly records: RecordStore;
+  readonly journal: Journal;
+  readonly net: NetManager;
+  /** Serialise operations on one container. */
+  withLock<T>(ctid: number, fn: () => Promise<T>): Promise<T>;
+  /** The container's record, or NOT_FOUND. */
+  mustGet(ctid: number): Promise<ContainerRecord>;
+  /** Crash-test fault injection (OVZ_CRASH_AT). */
+  failpoint(name: string): Promise<void>;
+  /** Remove everything the host holds for a container, its record included (idempotent). */
+  removeHostResources(ctid: number): Promise<void>;
+  /** A free idmap slot, reserved until release() (so concurrent creates do not take it). */
+  reserveSlot(): Promise<{ slot: number; release(): void }>;
+  writeRuntimeConfig(rec: ContainerRecord): Promise<void>;
+  validateLimits(base: Limits, patch: unknown): Limits;
+  newContainerDefaults(): Limits;
+  info(rec: ContainerRecord): Promise<ContainerInfo>;
+}
