@@ -138,6 +138,7 @@ describe("nftables ruleset", () => {
     expect(outChain).not.toMatch(/\n    counter name fwdrop_101 drop\n/);
     expect(text).toContain("ether saddr != 02:00:00:00:00:65 counter name spoof_101 drop");
     expect(text).toContain('elements = { "ve101i0" : jump port_ct101_0 }');
+    expect(text).toContain("ether saddr 02:00:00:00:00:65 ip saddr @ct101_0_4 return");
     // container 102 has no firewall and no bridge port
     expect(text).not.toContain("fw_ct102");
     expect(text).not.toContain("port_ct102");
@@ -148,6 +149,12 @@ describe("nftables ruleset", () => {
     expect(renderRuleset({ containers: [a], networks: [lan], uplinks: [], counters })).toContain("counter spoof_101 { packets 7 bytes 420 }");
     const without = renderRuleset({ containers: [b], networks: [lan], uplinks: [], counters });
     expect(without).not.toMatch(/101|198\.18\.2\.11/);
+  });
+
+  it("without any firewall, no firewall dispatch and no input/output hooks are rendered", () => {
+    const text = renderRuleset({ containers: [b], networks: [], uplinks: [], counters: zero });
+    expect(text).not.toMatch(/vmap @fw_|hook input|hook output/);
+    expect(text).toContain("iifname @ct_ifaces oifname != @ct_ifaces oifname != @uplinks counter drop");
   });
 
   it("anti-spoofing can be turned off per NIC by an admin", () => {
