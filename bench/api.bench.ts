@@ -20,6 +20,7 @@ import { createDb, type Db } from "../server/db/client.js";
 import { migrate } from "../server/db/migrate.js";
 import { startPgCluster } from "../server/test/helpers/pg-cluster.js";
 import { defaultLimits } from "../native/src/settings.js";
+import { publishResults } from "./publish.js";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10" } } });
@@ -138,14 +139,5 @@ const md = [
   "|---|---|---|---|---|---|---|",
   ...rows.map((r) => `| ${r.db} | ${r.scenario} | ${r.rows} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} / ${r.non2xx} |`),
 ].join("\n");
-const resultsDir = path.join(REPO, "bench", "results");
-fs.mkdirSync(resultsDir, { recursive: true });
-const jsonPath = path.join(resultsDir, `api-${date.replace(/:/g, "-")}.json`);
-fs.writeFileSync(jsonPath, JSON.stringify({ date, duration: DURATION, connections: CONNECTIONS, cpus: os.cpus().length, rows }, null, 2) + "\n");
-fs.writeFileSync(path.join(resultsDir, "api-latest.md"), `# API benchmark\n\n${md}\n`);
-const readmePath = path.join(REPO, "README.md");
-const readme = fs.readFileSync(readmePath, "utf8");
-const re = /(<!-- bench:api -->)[\s\S]*?(<!-- \/bench:api -->)/;
-if (re.test(readme)) fs.writeFileSync(readmePath, readme.replace(re, (_m, a: string, b: string) => `${a}\n${md}\n${b}`));
-else log("README.md has no <!-- bench:api --> markers; not updated");
-process.stdout.write(`${md}\n\nresults: ${path.relative(REPO, jsonPath)}\n`);
+const rel = publishResults({ name: "api", title: "API benchmark", date, result: { date, duration: DURATION, connections: CONNECTIONS, cpus: os.cpus().length, rows }, md, log });
+process.stdout.write(`${md}\n\nresults: ${rel}\n`);

@@ -16,12 +16,13 @@
  */
 import { existsSync } from "node:fs";
 import { cachedDebianTarballPath } from "../native/src/templates/debian.js";
-import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run } from "../native/src/exec.js";
+import { publishResults } from "./publish.js";
 import { REPO, startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
 
 // ------------------------------------------------------------------------------------------- args
@@ -310,21 +311,8 @@ async function main(): Promise<void> {
   }
 
   const md = markdown(result);
-  const resultsDir = path.join(REPO, "bench", "results");
-  await mkdir(resultsDir, { recursive: true });
-  const jsonPath = path.join(resultsDir, `engine-${date.replace(/:/g, "-")}.json`);
-  await writeFile(jsonPath, JSON.stringify(result, null, 2) + "\n");
-  await writeFile(path.join(resultsDir, "engine-latest.md"), `# Engine benchmark\n\n${md}\n`);
-
-  const readmePath = path.join(REPO, "README.md");
-  const readme = await readFile(readmePath, "utf8");
-  const re = /(<!-- bench:engine -->)[\s\S]*?(<!-- \/bench:engine -->)/;
-  if (re.test(readme)) {
-    await writeFile(readmePath, readme.replace(re, (_m, a: string, b: string) => `${a}\n${md}\n${b}`));
-  } else {
-    log("README.md has no <!-- bench:engine --> markers; not updated");
-  }
-  process.stdout.write(`${md}\n\nresults: ${path.relative(REPO, jsonPath)}\n`);
+  const rel = publishResults({ name: "engine", title: "Engine benchmark", date, result, md, log });
+  process.stdout.write(`${md}\n\nresults: ${rel}\n`);
 }
 
 main().then(

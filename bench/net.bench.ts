@@ -27,12 +27,13 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run } from "../native/src/exec.js";
+import { publishResults } from "./publish.js";
 import { REPO, startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
 
 // ------------------------------------------------------------------------------------------- args
@@ -652,21 +653,8 @@ async function main(): Promise<void> {
   host.loadavgEnd = (await readFile("/proc/loadavg", "utf8")).trim();
 
   const md = markdown(result);
-  const resultsDir = path.join(REPO, "bench", "results");
-  await mkdir(resultsDir, { recursive: true });
-  const jsonPath = path.join(resultsDir, `net-${date.replace(/:/g, "-")}.json`);
-  await writeFile(jsonPath, JSON.stringify(result, null, 2) + "\n");
-  await writeFile(path.join(resultsDir, "net-latest.md"), `# Networking benchmark\n\n${md}\n`);
-
-  const readmePath = path.join(REPO, "README.md");
-  const readme = await readFile(readmePath, "utf8");
-  const re = /(<!-- bench:net -->)[\s\S]*?(<!-- \/bench:net -->)/;
-  if (re.test(readme)) {
-    await writeFile(readmePath, readme.replace(re, (_m, a: string, b: string) => `${a}\n${md}\n${b}`));
-  } else {
-    log("README.md has no <!-- bench:net --> markers; not updated");
-  }
-  process.stdout.write(`${md}\n\nresults: ${path.relative(REPO, jsonPath)}\n`);
+  const rel = publishResults({ name: "net", title: "Networking benchmark", date, result, md, log });
+  process.stdout.write(`${md}\n\nresults: ${rel}\n`);
 }
 
 main().then(

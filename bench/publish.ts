@@ -1,0 +1,24 @@
+/**
+ * Where every benchmark puts its numbers: bench/results/<name>-<ISO date>.json (all data),
+ * bench/results/<name>-latest.md (the table) and the <!-- bench:<name> --> block of README.md.
+ * Returns the JSON path, relative to the repository.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+const REPO = path.resolve(import.meta.dirname, "..");
+
+export function publishResults(opts: { name: string; title: string; date: string; result: unknown; md: string; log: (m: string) => void }): string {
+  const { name, title, date, result, md } = opts;
+  const resultsDir = path.join(REPO, "bench", "results");
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const jsonPath = path.join(resultsDir, `${name}-${date.replace(/:/g, "-")}.json`);
+  fs.writeFileSync(jsonPath, JSON.stringify(result, null, 2) + "\n");
+  fs.writeFileSync(path.join(resultsDir, `${name}-latest.md`), `# ${title}\n\n${md}\n`);
+  const readmePath = path.join(REPO, "README.md");
+  const readme = fs.readFileSync(readmePath, "utf8");
+  const re = new RegExp(`(<!-- bench:${name} -->)[\\s\\S]*?(<!-- /bench:${name} -->)`);
+  if (re.test(readme)) fs.writeFileSync(readmePath, readme.replace(re, (_m, a: string, b: string) => `${a}\n${md}\n${b}`));
+  else opts.log(`README.md has no <!-- bench:${name} --> markers; not updated`);
+  return path.relative(REPO, jsonPath);
+}
