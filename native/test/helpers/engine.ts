@@ -121,7 +121,13 @@ export async function startTestEngine(opts: { poolSize?: string; env?: NodeJS.Pr
       }
     },
   };
-  await te.start();
+  try {
+    await te.start();
+  } catch (e) {
+    // an engine that dies at start-up must not leave its netns, pool and state dir behind
+    await te.cleanup().catch(() => {});
+    throw e;
+  }
   return te;
 }
 
