@@ -195,6 +195,7 @@ describeRoot("container networking (real LXC, nftables, tc, in a test netns)", (
     expect(up.bps / 10_000_000).toBeGreaterThan(0.9);
     expect(up.bps / 10_000_000).toBeLessThan(1.1);
     const down = await meter(await ctNs(A), hostNs(), "198.18.1.2", 5002, 12_000_000);
+    console.log(`shaping: upload ${(up.bps / 1e6).toFixed(2)} Mbit/s of 10, download ${(down.bps / 1e6).toFixed(2)} Mbit/s of 20`);
     expect(down.bps / 20_000_000).toBeGreaterThan(0.9);
     expect(down.bps / 20_000_000).toBeLessThan(1.1);
     // unshaped, the same path is far faster than either limit
