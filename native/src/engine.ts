@@ -19,6 +19,7 @@ import type { StorageDriver, VolumeUsage } from "./drivers/storage/types.js";
 import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./drivers/runtime/types.js";
 import type { TemplateMeta, TemplateStoreApi } from "./templates/types.js";
 import { netIps } from "./net/config.js";
+import { closeGate, gatePath, openGate } from "./gate.js";
 import { NetManager, type NetStats } from "./net/index.js";
 import type { z } from "zod";
 import { emptyNetConfig, netConfigSchema, netPatchSchema, networkSchema, type NetPatch } from "./net/types.js";
@@ -169,6 +170,9 @@ export class Engine {
         }
         // host side of the network (gateway address, bridge port, shaping, proxy ARP) is idempotent
         await this.net.postStart(rec.ctid, rec.net).catch((e) => log(`reconcile: network of ${rec.ctid}: ${(e as Error).message}`));
+      } else if (st === "STOPPED") {
+        // stopped behind the engine's back (halt from inside, crash): close its gate
+        await closeGate(this.config.lxcPath, rec.ctid).catch((e) => log(`reconcile: ${(e as Error).message}`));
       }
     }
   }
@@ -257,7 +261,8 @@ export class Engine {
     return {
       ctid: rec.ctid,
       hostname: rec.hostname,
-      rootfs: this.drivers.storage.containerPath(rec.ctid),
+      // LXC mounts the rootfs from behind the gate (see gate.ts), never from the pool directly
+      rootfs: gatePath(this.config.lxcPath, rec.ctid),
       idmap: { hostId: this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE, size: IDMAP_SIZE },
       init: rec.init,
       haltSignal: rec.haltSignal,
@@ -297,6 +302,7 @@ export class Engine {
       if (st === "FROZEN") await runtime.unfreeze(ctid).catch(() => {});
       if (st !== "STOPPED") await runtime.kill(ctid);
     }
+    await closeGate(this.config.lxcPath, ctid);
     await this.net.afterStop(ctid, rec?.net);
     await cgroups.remove(this.cgroupDir(ctid));
     await cgroups.remove(this.monitorCgroupDir(ctid));
@@ -424,11 +430,13 @@ export class Engine {
       await this.writeResolvConf(rec, false);
       ctx.progress(30, "starting init");
       try {
+        await openGate(this.config.lxcPath, ctid, this.drivers.storage.containerPath(ctid), this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE);
         await runtime.start(ctid);
         ctx.progress(80, "configuring the host side of the network");
         await this.net.postStart(ctid, rec.net);
       } catch (e) {
         await runtime.kill(ctid).catch(() => {});
+        await closeGate(this.config.lxcPath, ctid).catch(() => {});
         await this.net.afterStop(ctid, rec.net).catch(() => {});
         await this.drivers.cgroups.remove(this.cgroupDir(ctid)).catch(() => {});
         await this.drivers.cgroups.remove(this.monitorCgroupDir(ctid)).catch(() => {});
@@ -461,6 +469,7 @@ export class Engine {
       ctx.progress(30, `halting (${rec.haltSignal}), killing after ${t} s`);
       await runtime.stop(rec.ctid, t);
     }
+    await closeGate(this.config.lxcPath, rec.ctid);
     await this.net.afterStop(rec.ctid, rec.net);
     await this.drivers.cgroups.remove(this.cgroupDir(rec.ctid)).catch(() => {});
     await this.drivers.cgroups.remove(this.monitorCgroupDir(rec.ctid)).catch(() => {});

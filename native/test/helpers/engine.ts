@@ -188,6 +188,7 @@ export async function leftovers(te: TestEngine, ctid: number): Promise<string[]>
   if (existsSync(path.join(te.stateDir, "containers", `${ctid}.json`))) found.push(`record ${ctid}.json`);
   const mounts = await run("cat", ["/proc/mounts"]);
   if (mounts.stdout.includes(path.join(pool, "containers", String(ctid)))) found.push("mount of the rootfs");
+  if (mounts.stdout.includes(path.join(te.stateDir, "lxc", String(ctid), "rootfs"))) found.push("gate mount of the rootfs");
   const journal = await readdir(path.join(te.stateDir, "journal")).catch(() => [] as string[]);
   if (journal.length) found.push(`journal entries: ${journal.join(",")}`);
   const st = await te.inNetns("lxc-info", ["-n", String(ctid), "-P", path.join(te.stateDir, "lxc"), "-s", "-H"]);

@@ -9,6 +9,7 @@ import path from "node:path";
 import { EngineError } from "../../errors.js";
 import { run } from "../../exec.js";
 import { renderLxcConfig } from "./lxc-config.js";
+import { hasMountBelow } from "../../gate.js";
 import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./types.js";
 
 const STATES: readonly RuntimeState[] = ["STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN", "THAWED"];
@@ -41,6 +42,10 @@ export class LxcRuntime implements RuntimeDriver {
   }
 
   async removeConfig(ctid: number): Promise<void> {
+    // A recursive delete must never descend into a mounted rootfs (the gate, see gate.ts).
+    if (await hasMountBelow(this.dir(ctid))) {
+      throw new EngineError("INTERNAL", `refusing to delete ${this.dir(ctid)}: a filesystem is still mounted below it`);
+    }
     await rm(this.dir(ctid), { recursive: true, force: true });
   }
 

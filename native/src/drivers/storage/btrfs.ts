@@ -242,7 +242,9 @@ export class BtrfsStorage implements StorageDriver {
     }
     await fs.mkdir(this.templatesDir, { recursive: true, mode: 0o700 });
     // Unprivileged containers' mapped root must be able to traverse to its rootfs.
-    await fs.mkdir(this.containersDir, { recursive: true, mode: 0o711 });
+    // root only: containers are reached through their gate (see native/src/gate.ts)
+    await fs.mkdir(this.containersDir, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.containersDir, 0o700);
     await fs.mkdir(this.snapshotsDir, { recursive: true, mode: 0o700 });
   }
 
@@ -287,7 +289,8 @@ export class BtrfsStorage implements StorageDriver {
     const devs = await this.imageLoopDevices();
     // Reuse a loop device already attached to the image (mounted elsewhere, or left attached); else attach
     // one with autoclear (-o loop), so unmounting detaches it.
-    const args = devs[0] ? ["-t", "btrfs", devs[0], this.root] : ["-t", "btrfs", "-o", "loop", img.path, this.root];
+    // nosuid,nodev: setuid files of containers count only behind their gate (native/src/gate.ts)
+    const args = devs[0] ? ["-t", "btrfs", "-o", "nosuid,nodev", devs[0], this.root] : ["-t", "btrfs", "-o", "loop,nosuid,nodev", img.path, this.root];
     try {
       await run("mount", args);
     } catch (e) {

@@ -199,7 +199,9 @@ export class DirStorage implements StorageDriver {
     await fs.mkdir(this.root, { recursive: true });
     await fs.mkdir(this.templatesDir, { recursive: true, mode: 0o700 });
     // Unprivileged containers' mapped root must be able to traverse to its rootfs.
-    await fs.mkdir(this.containersDir, { recursive: true, mode: 0o711 });
+    // root only: containers are reached through their gate (see native/src/gate.ts)
+    await fs.mkdir(this.containersDir, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.containersDir, 0o700);
     await fs.mkdir(this.snapshotsDir, { recursive: true, mode: 0o700 });
   }
 
