@@ -239,9 +239,10 @@ export class BtrfsStorage implements StorageDriver {
       // Our own pool: garbage-collect qgroups left by a crash between subvolume delete and qgroup destroy.
       // Fails harmlessly (EBUSY) for subvolumes the cleaner has not dropped yet.
       await run("btrfs", ["qgroup", "clear-stale", this.root], { allowFailure: true });
+      // Pools mounted by older versions honoured setuid: make them nosuid,nodev too (see gate.ts).
+      await run("mount", ["-o", "remount,nosuid,nodev", this.root], { allowFailure: true });
     }
     await fs.mkdir(this.templatesDir, { recursive: true, mode: 0o700 });
-    // Unprivileged containers' mapped root must be able to traverse to its rootfs.
     // root only: containers are reached through their gate (see native/src/gate.ts)
     await fs.mkdir(this.containersDir, { recursive: true, mode: 0o700 });
     await fs.chmod(this.containersDir, 0o700);
