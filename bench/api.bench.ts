@@ -20,7 +20,7 @@ import { createDb, type Db } from "../server/db/client.js";
 import { migrate } from "../server/db/migrate.js";
 import { startPgCluster } from "../server/test/helpers/pg-cluster.js";
 import { defaultLimits } from "../native/src/settings.js";
-import { publishResults } from "./publish.js";
+import { publishResults } from "./common.js";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10" } } });

@@ -22,20 +22,10 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run } from "../native/src/exec.js";
-import { publishResults } from "./publish.js";
+import { argValue, publishResults } from "./common.js";
 import { REPO, startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
 
 // ------------------------------------------------------------------------------------------- args
-
-function argValue(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const raw = eq ? eq.slice(name.length + 3) : i >= 0 ? process.argv[i + 1] : undefined;
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-  return n;
-}
 
 const N = argValue("n", 30);
 const REPS = argValue("reps", 10);

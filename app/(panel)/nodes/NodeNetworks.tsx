@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Button } from "../../_components/Button.js";
+import { InlineConfirm } from "../../_components/InlineConfirm.js";
 import { CheckboxField } from "../../_components/CheckboxField.js";
 import { ErrorBox } from "../../_components/ErrorBox.js";
 import { Notice } from "../../_components/Notice.js";
@@ -64,20 +65,7 @@ export function NodeNetworks({ nodeId, name }: { nodeId: string; name: string })
                     {n.pools.length > 0 && ` · pools ${n.pools.join(", ")}`}
                   </td>
                   <td className={`${td} whitespace-nowrap text-right`}>
-                    {confirming === n.name ? (
-                      <span className="inline-flex gap-1">
-                        <Button variant="danger" className="px-2 py-0.5 text-xs" busy={del.isPending} onClick={() => del.mutate({ nodeId, name: n.name })}>
-                          Confirm delete
-                        </Button>
-                        <Button variant="ghost" className="px-2 py-0.5 text-xs" onClick={() => setConfirming(null)}>
-                          Cancel
-                        </Button>
-                      </span>
-                    ) : (
-                      <Button variant="secondary" className="px-2 py-0.5 text-xs" aria-label={`Delete network ${n.name}`} onClick={() => (del.reset(), setConfirming(n.name))}>
-                        Delete
-                      </Button>
-                    )}
+                    <InlineConfirm open={confirming === n.name} label="Delete" confirmLabel="Confirm delete" ariaLabel={`Delete network ${n.name}`} busy={del.isPending} onOpen={() => (del.reset(), setConfirming(n.name))} onConfirm={() => del.mutate({ nodeId, name: n.name })} onCancel={() => setConfirming(null)} />
                   </td>
                 </tr>
               ))}

@@ -1,7 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Button } from "../../_components/Button.js";
+import { InlineConfirm } from "../../_components/InlineConfirm.js";
 import { Card } from "../../_components/Card.js";
 import { ErrorBox } from "../../_components/ErrorBox.js";
 import { PageHeader } from "../../_components/PageHeader.js";
@@ -66,20 +66,7 @@ function Pools() {
                           {p.used.toLocaleString()} / {p.total.toLocaleString()}
                         </td>
                         <td className={`${td} whitespace-nowrap text-right`}>
-                          {confirming === p.id ? (
-                            <span className="inline-flex gap-1">
-                              <Button variant="danger" className="px-2 py-0.5 text-xs" busy={del.isPending} onClick={() => del.mutate({ poolId: p.id })}>
-                                Confirm delete
-                              </Button>
-                              <Button variant="ghost" className="px-2 py-0.5 text-xs" onClick={() => setConfirming(null)}>
-                                Cancel
-                              </Button>
-                            </span>
-                          ) : (
-                            <Button variant="secondary" className="px-2 py-0.5 text-xs" aria-label={`Delete pool ${p.name}`} onClick={() => (del.reset(), setConfirming(p.id))}>
-                              Delete
-                            </Button>
-                          )}
+                          <InlineConfirm open={confirming === p.id} label="Delete" confirmLabel="Confirm delete" ariaLabel={`Delete pool ${p.name}`} busy={del.isPending} onOpen={() => (del.reset(), setConfirming(p.id))} onConfirm={() => del.mutate({ poolId: p.id })} onCancel={() => setConfirming(null)} />
                         </td>
                       </tr>
                     ))}

@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "../../../_components/Button.js";
+import { InlineConfirm } from "../../../_components/InlineConfirm.js";
 import { Card } from "../../../_components/Card.js";
 import { ErrorBox } from "../../../_components/ErrorBox.js";
 import { Notice } from "../../../_components/Notice.js";
@@ -92,20 +93,7 @@ export function NetworkCard({ c }: { c: ContainerView }) {
                       <td className={`${td} ${mono}`}>{a.pool.gateway ?? "—"}</td>
                       {seller && (
                         <td className={`${td} whitespace-nowrap text-right`}>
-                          {removing === a.address ? (
-                            <span className="inline-flex gap-1">
-                              <Button variant="danger" className="px-2 py-0.5 text-xs" busy={remove.isPending} onClick={() => remove.mutate({ containerId: c.id, address: a.address })}>
-                                Confirm remove
-                              </Button>
-                              <Button variant="ghost" className="px-2 py-0.5 text-xs" onClick={() => setRemoving(null)}>
-                                Cancel
-                              </Button>
-                            </span>
-                          ) : (
-                            <Button variant="secondary" className="px-2 py-0.5 text-xs" aria-label={`Remove ${a.address}`} onClick={() => (reset(), setRemoving(a.address))}>
-                              Remove
-                            </Button>
-                          )}
+                          <InlineConfirm open={removing === a.address} label="Remove" confirmLabel="Confirm remove" ariaLabel={`Remove ${a.address}`} busy={remove.isPending} onOpen={() => (reset(), setRemoving(a.address))} onConfirm={() => remove.mutate({ containerId: c.id, address: a.address })} onCancel={() => setRemoving(null)} />
                         </td>
                       )}
                     </tr>

@@ -1,5 +1,5 @@
 /**
- * Where every benchmark puts its numbers: bench/results/<name>-<ISO date>.json (all data),
+ * What every benchmark shares: `--name N` / `--name=N` integer flags, and where the numbers go: bench/results/<name>-<ISO date>.json (all data),
  * bench/results/<name>-latest.md (the table) and the <!-- bench:<name> --> block of README.md.
  * Returns the JSON path, relative to the repository.
  */
@@ -21,4 +21,15 @@ export function publishResults(opts: { name: string; title: string; date: string
   if (re.test(readme)) fs.writeFileSync(readmePath, readme.replace(re, (_m, a: string, b: string) => `${a}\n${md}\n${b}`));
   else opts.log(`README.md has no <!-- bench:${name} --> markers; not updated`);
   return path.relative(REPO, jsonPath);
+}
+
+/** A positive integer command-line flag: `--reps 5` or `--reps=5`. */
+export function argValue(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const raw = eq ? eq.slice(name.length + 3) : i >= 0 ? process.argv[i + 1] : undefined;
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
+  return n;
 }
