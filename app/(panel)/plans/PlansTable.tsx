@@ -2,6 +2,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "../../_components/Button.js";
+import { InlineConfirm } from "../../_components/InlineConfirm.js";
 import { Empty } from "../../_components/Empty.js";
 import { ErrorBox } from "../../_components/ErrorBox.js";
 import { showLimit } from "../../_lib/limits.js";
@@ -70,27 +71,7 @@ export function PlansTable({ plans, showOwner, onEdit }: { plans: PlanRow[]; sho
                     <Button variant="secondary" className="px-2 py-0.5 text-xs" onClick={() => onEdit(p)}>
                       Edit
                     </Button>
-                    {confirming === p.id ? (
-                      <>
-                        <Button variant="danger" className="px-2 py-0.5 text-xs" busy={del.isPending} onClick={() => del.mutate({ planId: p.id })}>
-                          Confirm delete
-                        </Button>
-                        <Button variant="ghost" className="px-2 py-0.5 text-xs" onClick={() => setConfirming(null)}>
-                          Cancel
-                        </Button>
-                      </>
-                    ) : (
-                      <Button
-                        variant="secondary"
-                        className="px-2 py-0.5 text-xs"
-                        onClick={() => {
-                          del.reset();
-                          setConfirming(p.id);
-                        }}
-                      >
-                        Delete
-                      </Button>
-                    )}
+                    <InlineConfirm open={confirming === p.id} label="Delete" confirmLabel="Confirm delete" ariaLabel={`Delete plan ${p.name}`} busy={del.isPending} onOpen={() => (del.reset(), setConfirming(p.id))} onConfirm={() => del.mutate({ planId: p.id })} onCancel={() => setConfirming(null)} />
                   </span>
                 </td>
               </tr>
