@@ -598,8 +598,12 @@ export class Engine {
     const all = await this.records.list();
     const recs = ctids ? all.filter((r) => ctids.includes(r.ctid)) : all;
     if (ctids) for (const c of ctids) if (!recs.some((r) => r.ctid === c)) throw new EngineError("NOT_FOUND", `container ${c} does not exist`);
-    const running = new Set<number>();
-    for (const r of recs) if ((await this.drivers.runtime.state(r.ctid)) !== "STOPPED") running.add(r.ctid);
+    const running = new Map<number, string | null>();
+    for (const r of recs) {
+      if ((await this.drivers.runtime.state(r.ctid)) === "STOPPED") continue;
+      const pid = await this.drivers.runtime.initPid(r.ctid);
+      running.set(r.ctid, pid ? await bootId(pid) : null);
+    }
     return this.net.stats(recs, running);
   }
 
@@ -882,6 +886,18 @@ function ownHardNofile(): number {
     return m && m[1] !== "unlimited" ? Number(m[1]) : 1_048_576;
   } catch {
     return 1_048_576;
+  }
+}
+
+/** "<pid>-<start time in clock ticks since boot>": unique per run of a container's init. */
+async function bootId(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // fields after the command (which may contain spaces) start after the last ")"
+    const starttime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return starttime ? `${pid}-${starttime}` : null;
+  } catch {
+    return null;
   }
 }
 

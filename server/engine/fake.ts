@@ -26,6 +26,8 @@ export class FakeEngine implements EnginePort {
   readonly networks = new Map<string, Network>();
   /** Interface counters of running containers, as the container sees them (rx = received). */
   readonly counters = new Map<number, { rx: number; tx: number }>();
+  /** How many times each container was started (its boot id in container.net.stats). */
+  readonly boots = new Map<number, number>();
   /** Every accepted container.net.set, in order (tests inspect what the panel sent). */
   readonly netSets: { ctid: number; net: NetPatch }[] = [];
 
@@ -96,7 +98,8 @@ export class FakeEngine implements EnginePort {
       case "container.start": {
         const c = this.get(ctid);
         if (c.state === "running") throw new EngineError("RUNNING", `container ${ctid} is already running`);
-        this.counters.set(ctid, { rx: 0, tx: 0 }); // devices are created at start: counters from 0
+        this.counters.set(ctid, { rx: 0, tx: 0 });
+        this.boots.set(ctid, (this.boots.get(ctid) ?? 0) + 1); // devices are created at start: counters from 0
         return Object.assign(c, { state: "running", initPid: 4242 });
       }
       case "container.stop": {
@@ -108,6 +111,7 @@ export class FakeEngine implements EnginePort {
       case "container.restart": {
         const c = this.get(ctid);
         this.counters.set(ctid, { rx: 0, tx: 0 });
+        this.boots.set(ctid, (this.boots.get(ctid) ?? 0) + 1);
         return Object.assign(c, { state: "running", initPid: 4243 });
       }
       case "container.destroy": {
@@ -177,7 +181,7 @@ export class FakeEngine implements EnginePort {
           const devs = running ? this.devices(c.ctid).filter((d) => d.kind !== "phys") : [];
           // all traffic on the first device, like a container with one interface
           const ifaces = devs.map((d, i) => ({ name: d.name, hostIf: d.hostIf, rxBytes: i ? 0 : k.rx, txBytes: i ? 0 : k.tx, rxPackets: i ? 0 : Math.ceil(k.rx / 1500), txPackets: i ? 0 : Math.ceil(k.tx / 1500) }));
-          return { ctid: c.ctid, running, ifaces, spoofDropped: zero, firewallDropped: zero };
+          return { ctid: c.ctid, running, boot: running ? `fake-${c.ctid}-${this.boots.get(c.ctid) ?? 0}` : null, ifaces, spoofDropped: zero, firewallDropped: zero };
         });
       }
       case "network.list":

@@ -4,8 +4,10 @@
  * sampleTraffic() reads the interface counters of a node's running containers (container.net.stats),
  * turns them into deltas against the last seen values (TrafficCounter) and adds them to the container's
  * row of the UTC day (TrafficDaily). The engine's counters restart from zero when a container restarts
- * (its devices are recreated): a counter below the last seen value means exactly that, and the delta is
- * the new value; a stopped container's last seen values are reset to zero for the same reason.
+ * (its devices are recreated): a new boot id in the stats (or, as a fallback, a counter below the last
+ * seen value) means exactly that, and the delta is the new value; a stopped container's last seen values
+ * are reset to zero for the same reason. Rows belong to the container (not its ctid), so a ctid reused by
+ * a new container starts its own history.
  *
  * Then the quota: a container whose rx + tx of the current UTC month exceeds its plan's trafficQuotaGb
  * (10^9 bytes) is throttled to the plan's throttleKbit (container.net.set rate, live); in a new month, or
@@ -81,19 +83,20 @@ export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date
       sampled++;
       const rx = BigInt(Math.trunc(s.ifaces.reduce((a, i) => a + i.rxBytes, 0)));
       const tx = BigInt(Math.trunc(s.ifaces.reduce((a, i) => a + i.txBytes, 0)));
-      const delta = (cur: bigint, was: bigint | undefined) => (was === undefined ? cur : cur >= was ? cur - was : cur);
+      const restarted = prev !== undefined && prev.boot !== null && s.boot !== null && prev.boot !== s.boot;
+      const delta = (cur: bigint, was: bigint | undefined) => (was === undefined || restarted ? cur : cur >= was ? cur - was : cur);
       const drx = delta(rx, prev?.rxBytes);
       const dtx = delta(tx, prev?.txBytes);
       await db.trafficCounter.upsert({
         where: { nodeId_ctid: { nodeId, ctid: s.ctid } },
-        create: { nodeId, ctid: s.ctid, rxBytes: rx, txBytes: tx },
-        update: { rxBytes: rx, txBytes: tx },
+        create: { nodeId, ctid: s.ctid, rxBytes: rx, txBytes: tx, boot: s.boot },
+        update: { rxBytes: rx, txBytes: tx, boot: s.boot },
       });
       if (drx === 0n && dtx === 0n) continue;
       await db.trafficDaily.upsert({
-        where: { nodeId_ctid_day: { nodeId, ctid: s.ctid, day } },
+        where: { containerId_day: { containerId: c.id, day } },
         create: { nodeId, ctid: s.ctid, day, containerId: c.id, tenantId: c.tenantId, rxBytes: drx, txBytes: dtx },
-        update: { rxBytes: { increment: drx }, txBytes: { increment: dtx }, containerId: c.id, tenantId: c.tenantId },
+        update: { rxBytes: { increment: drx }, txBytes: { increment: dtx }, tenantId: c.tenantId },
       });
       addedBytes += drx + dtx;
     }

@@ -21,6 +21,8 @@ export interface NetRecord {
 export interface NetStats {
   ctid: number;
   running: boolean;
+  /** identifies this run of the container (init pid + its start time): counters restart with a new one */
+  boot: string | null;
   ifaces: Array<{ name: string; hostIf: string; rxBytes: number; txBytes: number; rxPackets: number; txPackets: number }>;
   spoofDropped: { packets: number; bytes: number };
   firewallDropped: { packets: number; bytes: number };
@@ -248,7 +250,7 @@ export class NetManager {
     return out;
   }
 
-  async stats(records: NetRecord[], running: Set<number>): Promise<NetStats[]> {
+  async stats(records: NetRecord[], running: Map<number, string | null>): Promise<NetStats[]> {
     const links = await listLinks();
     const inet = await readCounters("inet");
     const bridge = await readCounters("bridge");
@@ -267,6 +269,7 @@ export class NetManager {
       return {
         ctid: r.ctid,
         running: isRunning,
+        boot: running.get(r.ctid) ?? null,
         ifaces,
         spoofDropped: { packets: s1.packets + s2.packets, bytes: s1.bytes + s2.bytes },
         firewallDropped: inet.get(counterName.fwdrop(r.ctid)) ?? zero,

@@ -87,6 +87,8 @@ const netInfo = z.object({
 const netStats = z.object({
   ctid: z.number(),
   running: z.boolean(),
+  /** this run of the container (null when stopped); a new value means its counters restarted from zero */
+  boot: z.string().nullable(),
   /** per device, from the container's point of view: rx = received by the container */
   ifaces: z.array(
     z.object({ name: z.string(), hostIf: z.string(), rxBytes: z.number(), txBytes: z.number(), rxPackets: z.number(), txPackets: z.number() }),

@@ -216,6 +216,14 @@ describeRoot("container networking (real LXC, nftables, tc, in a test netns)", (
     expect(tx).toBeLessThan(N * 1.1); // payload plus TCP/IP headers
     expect(s1.rxBytes - s0.rxBytes).toBeGreaterThan(0); // the ACKs
     expect(s1.rxBytes - s0.rxBytes).toBeLessThan(N * 0.1);
+    // a restart recreates the devices: counters start again, under a new boot id the panel can see
+    const boot = (await stats(A)).boot;
+    expect(boot).toMatch(/^\d+-\d+$/);
+    await te.client.call("container.restart", { ctid: A });
+    const after = await stats(A);
+    expect(after.boot).toMatch(/^\d+-\d+$/);
+    expect(after.boot).not.toBe(boot);
+    expect(after.ifaces.find((i) => i.name === "venet0")!.txBytes).toBeLessThan(N);
   }, 60_000);
 
   it("physical passthrough: a host interface moves into the container and back on stop", async () => {

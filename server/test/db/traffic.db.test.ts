@@ -22,7 +22,8 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
   });
 
   const day = async (ctid: number, d: string) => {
-    const r = await w.db.trafficDaily.findUnique({ where: { nodeId_ctid_day: { nodeId: w.node.id, ctid, day: d } } });
+    // the newest row of that ctid and day (a destroyed container's rows stay, with containerId null)
+    const r = await w.db.trafficDaily.findFirst({ where: { nodeId: w.node.id, ctid, day: d }, orderBy: { id: "desc" } });
     return r ? { rx: Number(r.rxBytes), tx: Number(r.txBytes), containerId: r.containerId, tenantId: r.tenantId } : null;
   };
   const counter = async (ctid: number) => {
@@ -58,11 +59,19 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
     expect(await day(c.ctid, "2026-11-20")).toMatchObject({ rx: 1500, tx: 650 });
     expect(await counter(c.ctid)).toEqual([300, 50]);
 
+    // restarted between two samples and already past the last seen values: the new boot id says so,
+    // the delta is the whole new counter (2000), not 2000 - 300
+    await eng.call("container.restart", { ctid: c.ctid });
+    eng.trafficTick(c.ctid, 2000, 0);
+    await sampleTraffic(w.db, w.node.id, d1);
+    expect(await day(c.ctid, "2026-11-20")).toMatchObject({ rx: 3500, tx: 650 });
+    expect(await counter(c.ctid)).toEqual([2000, 0]);
+
     // after midnight UTC: a new row
     eng.trafficTick(c.ctid, 7, 3);
     await sampleTraffic(w.db, w.node.id, d2);
     expect(await day(c.ctid, "2026-11-21")).toMatchObject({ rx: 7, tx: 3 });
-    expect(await day(c.ctid, "2026-11-20")).toMatchObject({ rx: 1500, tx: 650 });
+    expect(await day(c.ctid, "2026-11-20")).toMatchObject({ rx: 3500, tx: 650 });
 
     // stopped: the last seen values drop to zero, so a start that grows past them still counts fully
     await eng.call("container.stop", { ctid: c.ctid });
@@ -169,6 +178,22 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
     await waitForAllOperations();
     expect(await counter(c.ctid)).toBeNull();
     expect(await day(c.ctid, utcDay(now))).toEqual({ rx: 4000, tx: 1000, containerId: null, tenantId: w.direct.id });
+
+    // the same ctid given to a new container of another tenant the same day: its own rows, the old history intact
+    const again = await w.db.container.create({
+      data: { ctid: c.ctid, nodeId: w.node.id, tenantId: w.a.customers[0]!.tenant.id, planId: c.planId, hostname: "reused.test", template: "busybox", state: "running" },
+    });
+    await fakeEngine().call("container.create", { ctid: c.ctid, template: "busybox", net: { venet: ["198.18.99.1"] } });
+    await fakeEngine().call("container.start", { ctid: c.ctid });
+    fakeEngine().trafficTick(c.ctid, 10, 20);
+    await sampleTraffic(w.db, w.node.id, now);
+    const rows = await w.db.trafficDaily.findMany({ where: { nodeId: w.node.id, ctid: c.ctid, day: utcDay(now) }, orderBy: { id: "asc" } });
+    expect(rows.map((r) => [r.containerId, r.tenantId, Number(r.rxBytes), Number(r.txBytes)])).toEqual([
+      [null, w.direct.id, 4000, 1000],
+      [again.id, w.a.customers[0]!.tenant.id, 10, 20],
+    ]);
+    await fakeEngine().call("container.destroy", { ctid: c.ctid, force: true });
+    await w.db.container.delete({ where: { id: again.id } });
   });
 
   it("traffic.tenant: per-tenant month totals; admin sees all, a reseller itself and its customers, a customer itself", async () => {

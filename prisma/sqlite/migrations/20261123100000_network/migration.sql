@@ -56,6 +56,7 @@ CREATE TABLE "TrafficCounter" (
     "ctId" INTEGER NOT NULL,
     "rxBytes" BIGINT NOT NULL DEFAULT 0,
     "txBytes" BIGINT NOT NULL DEFAULT 0,
+    "boot" TEXT,
     "updatedAt" DATETIME NOT NULL,
 
     PRIMARY KEY ("nodeId", "ctId"),
@@ -75,11 +76,11 @@ CREATE UNIQUE INDEX "IpAddress_poolId_address_key" ON "IpAddress"("poolId", "add
 CREATE UNIQUE INDEX "IpAddress_nodeId_address_key" ON "IpAddress"("nodeId", "address");
 
 -- CreateIndex
-CREATE INDEX "TrafficDaily_containerId_day_idx" ON "TrafficDaily"("containerId", "day");
+CREATE UNIQUE INDEX "TrafficDaily_containerId_day_key" ON "TrafficDaily"("containerId", "day");
 
 -- CreateIndex
 CREATE INDEX "TrafficDaily_tenantId_day_idx" ON "TrafficDaily"("tenantId", "day");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "TrafficDaily_nodeId_ctId_day_key" ON "TrafficDaily"("nodeId", "ctId", "day");
+CREATE INDEX "TrafficDaily_nodeId_ctId_day_idx" ON "TrafficDaily"("nodeId", "ctId", "day");
 
