@@ -43,7 +43,7 @@ test("the admin makes a shaped plan, a pool and a customer's container; it gets 
   await page.getByLabel("Bandwidth (Mbit/s)").fill("8");
   await page.getByRole("checkbox", { name: "busybox" }).check();
   await page.getByRole("button", { name: "Create plan" }).click();
-  await expect(page.getByRole("cell", { name: planName })).toBeVisible();
+  await expect(page.getByRole("cell", { name: planName, exact: true })).toBeVisible();
 
   await page.goto("/pools");
   await page.getByLabel("Pool name").fill(poolName);
@@ -60,7 +60,7 @@ test("the admin makes a shaped plan, a pool and a customer's container; it gets 
   await page.getByLabel("User email").fill(customer.email);
   await page.getByLabel("User password").fill(customer.password);
   await page.getByRole("button", { name: "Create tenant" }).click();
-  await expect(page.getByRole("cell", { name: customer.name })).toBeVisible();
+  await expect(page.getByRole("cell", { name: customer.name, exact: true })).toBeVisible();
 
   await page.goto("/containers/new");
   await page.getByLabel("Customer").selectOption({ label: customer.name });

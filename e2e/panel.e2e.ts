@@ -42,7 +42,7 @@ test("admin creates a plan, a reseller and its allocation", async ({ browser }) 
   await page.getByLabel("vCPUs", { exact: true }).fill("1");
   await page.getByRole("checkbox", { name: "busybox" }).check();
   await page.getByRole("button", { name: "Create plan" }).click();
-  await expect(page.getByRole("cell", { name: planName })).toBeVisible();
+  await expect(page.getByRole("cell", { name: planName, exact: true })).toBeVisible();
   await shot(page, "admin-plans");
 
   // Every container of the plan gets one routed (venet) address from the node's pool.
@@ -62,7 +62,7 @@ test("admin creates a plan, a reseller and its allocation", async ({ browser }) 
   await page.getByLabel("User email").fill(reseller.email);
   await page.getByLabel("User password").fill(reseller.password);
   await page.getByRole("button", { name: "Create tenant" }).click();
-  await expect(page.getByRole("cell", { name: reseller.name })).toBeVisible();
+  await expect(page.getByRole("cell", { name: reseller.name, exact: true })).toBeVisible();
   await shot(page, "admin-tenants");
 
   // Room for exactly one 128 MiB container: the second one must be refused.
@@ -89,7 +89,7 @@ test("the reseller creates a customer and a container for it", async ({ browser 
   await page.getByLabel("User email").fill(customer.email);
   await page.getByLabel("User password").fill(customer.password);
   await page.getByRole("button", { name: "Create customer" }).click();
-  await expect(page.getByRole("cell", { name: customer.name })).toBeVisible();
+  await expect(page.getByRole("cell", { name: customer.name, exact: true })).toBeVisible();
   await shot(page, "reseller-customers");
 
   await page.goto("/containers/new");
