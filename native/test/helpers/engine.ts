@@ -14,7 +14,8 @@ import { EngineClient } from "../../src/protocol/client.js";
 import { createStorage } from "../../src/drivers/storage/index.js";
 
 export const REPO = path.resolve(import.meta.dirname, "../../..");
-const V1_CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd"];
+// every hierarchy LXC makes cgroups in on this host (v1 controllers, name=systemd, the hybrid "unified")
+const V1_CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"];
 
 export interface TestEngine {
   id: string;
@@ -115,7 +116,6 @@ export async function startTestEngine(opts: { poolSize?: string; env?: NodeJS.Pr
         for (const ctl of V1_CONTROLLERS) {
           for (const p of [cgroupParent, `${cgroupParent}.monitor`]) await removeCgroupTree(`/sys/fs/cgroup/${ctl}/${p}`);
         }
-        await removeCgroupTree(`/sys/fs/cgroup/unified/${cgroupParent}`);
         await run("ip", ["netns", "del", netns], { allowFailure: true });
         await rm(stateDir, { recursive: true, force: true });
       }
