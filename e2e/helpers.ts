@@ -33,3 +33,27 @@ export async function shot(page: Page, name: string): Promise<void> {
 export function uniq(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** Admin: a small busybox plan (128M RAM, 512M disk, 1 vCPU), optionally with a bandwidth limit. */
+export async function createPlan(page: Page, name: string, opts: { bandwidthMbps?: number } = {}): Promise<void> {
+  await page.goto("/plans");
+  await page.getByLabel("Plan name").fill(name);
+  await page.getByLabel("RAM", { exact: true }).fill("128M");
+  await page.getByLabel("Disk space", { exact: true }).fill("512M");
+  await page.getByLabel("vCPUs", { exact: true }).fill("1");
+  if (opts.bandwidthMbps !== undefined) await page.getByLabel("Bandwidth (Mbit/s)").fill(String(opts.bandwidthMbps));
+  await page.getByRole("checkbox", { name: "busybox" }).check();
+  await page.getByRole("button", { name: "Create plan" }).click();
+  await expect(page.getByRole("cell", { name, exact: true })).toBeVisible();
+}
+
+/** Admin: a venet IP pool on the local node; `size` is how many addresses the range holds. */
+export async function createPool(page: Page, name: string, pool: { cidr: string; first: string; last: string }, size: number): Promise<void> {
+  await page.goto("/pools");
+  await page.getByLabel("Pool name").fill(name);
+  await page.getByLabel("Subnet (CIDR)").fill(pool.cidr);
+  await page.getByLabel("First address").fill(pool.first);
+  await page.getByLabel("Last address").fill(pool.last);
+  await page.getByRole("button", { name: "Create pool" }).click();
+  await expect(page.getByTestId(`pool-${name}`)).toContainText(`0 / ${size}`);
+}

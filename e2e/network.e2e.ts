@@ -10,7 +10,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
 import { run } from "../native/src/exec.js";
-import { login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -35,23 +35,9 @@ const hostPing = async (from: string, count = 1) => (await onHost("busybox", ["p
 test("the admin makes a shaped plan, a pool and a customer's container; it gets its address and its rate", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto("/plans");
-  await page.getByLabel("Plan name").fill(planName);
-  await page.getByLabel("RAM", { exact: true }).fill("128M");
-  await page.getByLabel("Disk space", { exact: true }).fill("512M");
-  await page.getByLabel("vCPUs", { exact: true }).fill("1");
-  await page.getByLabel("Bandwidth (Mbit/s)").fill("8");
-  await page.getByRole("checkbox", { name: "busybox" }).check();
-  await page.getByRole("button", { name: "Create plan" }).click();
-  await expect(page.getByRole("cell", { name: planName, exact: true })).toBeVisible();
+  await createPlan(page, planName, { bandwidthMbps: 8 });
 
-  await page.goto("/pools");
-  await page.getByLabel("Pool name").fill(poolName);
-  await page.getByLabel("Subnet (CIDR)").fill(POOL.cidr);
-  await page.getByLabel("First address").fill(POOL.first);
-  await page.getByLabel("Last address").fill(POOL.last);
-  await page.getByRole("button", { name: "Create pool" }).click();
-  await expect(page.getByTestId(`pool-${poolName}`)).toContainText("0 / 10");
+  await createPool(page, poolName, POOL, 10);
 
   await page.goto("/tenants");
   await page.getByLabel("Tenant name").fill(customer.name);

@@ -10,7 +10,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -35,24 +35,11 @@ test("admin creates a plan, a reseller and its allocation", async ({ browser }) 
   await login(page, ADMIN.email, ADMIN.password);
   await shot(page, "admin-containers");
 
-  await page.goto("/plans");
-  await page.getByLabel("Plan name").fill(planName);
-  await page.getByLabel("RAM", { exact: true }).fill("128M");
-  await page.getByLabel("Disk space", { exact: true }).fill("512M");
-  await page.getByLabel("vCPUs", { exact: true }).fill("1");
-  await page.getByRole("checkbox", { name: "busybox" }).check();
-  await page.getByRole("button", { name: "Create plan" }).click();
-  await expect(page.getByRole("cell", { name: planName, exact: true })).toBeVisible();
+  await createPlan(page, planName);
   await shot(page, "admin-plans");
 
   // Every container of the plan gets one routed (venet) address from the node's pool.
-  await page.goto("/pools");
-  await page.getByLabel("Pool name").fill(poolName);
-  await page.getByLabel("Subnet (CIDR)").fill(POOL.cidr);
-  await page.getByLabel("First address").fill(POOL.first);
-  await page.getByLabel("Last address").fill(POOL.last);
-  await page.getByRole("button", { name: "Create pool" }).click();
-  await expect(page.getByTestId(`pool-${poolName}`)).toContainText("0 / 10");
+  await createPool(page, poolName, POOL, 10);
   await shot(page, "admin-pools");
 
   await page.goto("/tenants");
