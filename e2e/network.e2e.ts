@@ -128,14 +128,25 @@ test("the customer's firewall lets one source in and drops the rest, on the host
 });
 
 test("traffic from the host shows in the container's Traffic card and on the Traffic page", async ({ browser }) => {
-  // ~1.2 MB each way: 1000 pings of 1200 bytes, allowed by the firewall
+  // ~1.2 MB each way: 1000 pings of 1200 bytes, allowed by the firewall (some may be lost to the plan's
+  // shaping: what counts is what the node counted, read back below)
   expect((await onHost("busybox", ["ping", "-q", "-c", "1000", "-i", "0.002", "-s", "1200", "-I", ALLOWED, POOL.first])).code).toBe(0);
+  const engine = new EngineClient(readState().engine.socket);
+  const [stats] = await engine.call("container.net.stats", { ctids: [ctid] }).finally(() => engine.close());
+  const counted = stats!.ifaces.reduce((sum, i) => sum + i.rxBytes + i.txBytes, 0);
+  // the pings did reach the container and back: at least half of them, both directions
+  expect(counted).toBeGreaterThan(1_200_000);
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
   await page.goto(containerUrl);
-  // the panel samples every 2 s in this stack (OVZ_TRAFFIC_INTERVAL_SEC); the card refreshes itself
-  // both directions together: at least 2.4 MB of payload
-  await expect(page.getByTestId("traffic-month-total")).toHaveText(/^(2\.[4-9]|[3-9]\.\d|\d{2,}(\.\d)?) MB$/, { timeout: 30_000 });
+  // the panel samples every 2 s in this stack (OVZ_TRAFFIC_INTERVAL_SEC) and the card refreshes itself:
+  // the month's total reaches what the node counted (the container never restarted, so not less)
+  const shownBytes = async () => {
+    const m = /^([\d.]+) (B|kB|MB|GB)$/.exec((await page.getByTestId("traffic-month-total").innerText()).trim());
+    return m ? Number(m[1]) * { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[m[2] as "B"] : -1;
+  };
+  // the card rounds to 0.1 of its unit
+  await expect.poll(shownBytes, { timeout: 30_000 }).toBeGreaterThanOrEqual(counted - 50_000);
   await shot(page, "customer-traffic");
 
   const admin = await newPage(browser);

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { authedProcedure, containerProcedure, router } from "../trpc/init.js";
-import { GB, lastDays, monthDays, monthTotals, utcMonth } from "../services/traffic.js";
+import { GB, lastDays, monthDays, monthTotals, trafficInterval, utcMonth } from "../services/traffic.js";
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month like 2026-11");
 
@@ -21,6 +21,8 @@ export const trafficRouter = router({
       const m = utcMonth(now);
       const t = (await monthTotals(ctx.db, [c.id], m)).get(c.id) ?? { rxBytes: 0n, txBytes: 0n };
       return {
+        /** how often the panel samples the counters (seconds; 0 = not at all): the card refreshes as often */
+        intervalSec: trafficInterval(),
         days: days.map((day) => ({ day, rxBytes: Number(byDay.get(day)?.rxBytes ?? 0n), txBytes: Number(byDay.get(day)?.txBytes ?? 0n) })),
         month: {
           month: m,

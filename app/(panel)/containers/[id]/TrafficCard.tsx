@@ -9,9 +9,16 @@ import { useTRPC } from "../../../_lib/trpc.js";
 /** The last 30 days (UTC) and this month's total against the plan's quota. */
 export function TrafficCard({ containerId }: { containerId: string }) {
   const trpc = useTRPC();
-  const q = useQuery(trpc.traffic.container.queryOptions({ containerId, days: 30 }, { refetchInterval: 60_000 }));
+  const q = useQuery(
+    trpc.traffic.container.queryOptions(
+      { containerId, days: 30 },
+      // as often as the panel samples (no sooner than every 2 s); not at all when sampling is off
+      { refetchInterval: (query) => (query.state.data ? (query.state.data.intervalSec > 0 ? Math.max(2, query.state.data.intervalSec) * 1000 : false) : 60_000) },
+    ),
+  );
+  const every = q.data?.intervalSec;
   return (
-    <Card title="Traffic" testId="traffic" actions={<span className="text-xs text-slate-500">UTC days · counted every minute</span>}>
+    <Card title="Traffic" testId="traffic" actions={<span className="text-xs text-slate-500">UTC days · {every === 0 ? "not counted (sampling is off on this panel)" : every === undefined ? "" : `counted every ${every % 60 === 0 ? `${every / 60} min` : `${every} s`}`}</span>}>
       <QueryView q={q} loading="Loading traffic">
         {(t) => {
           const m = t.month;
