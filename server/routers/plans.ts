@@ -61,7 +61,7 @@ export const plansRouter = router({
     const ipCount = input.ipCount ?? p.ipCount;
     const owner = await ctx.db.tenant.findUniqueOrThrow({ where: { id: p.tenantId } });
     // Same lock as container creates: a raise and a create cannot both squeeze into the allocation.
-    const u = await withLock(`alloc:${owner.kind === "reseller" ? owner.id : "platform"}`, async () => {
+    const u = await withLock(ctx.db, `alloc:${owner.kind === "reseller" ? owner.id : "platform"}`, async () => {
       if (owner.kind === "reseller") {
         // Raising a plan raises every container on it: it must still fit in the allocation.
         await assertWithinAllocation(ctx.db, owner.id, ZERO_USAGE, { planId: p.id, limits, ipCount });

@@ -35,7 +35,7 @@ export const poolsRouter = router({
         });
       }
     }
-    const pool = await withIpLock(node.id, async () => {
+    const pool = await withIpLock(ctx.db, node.id, async () => {
       if (await ctx.db.ipPool.findUnique({ where: { nodeId_name: { nodeId: node.id, name: input.name } } })) {
         throw new PanelError("CONFLICT", `Node ${node.name} already has a pool named "${input.name}"; choose another name.`, { name: "already exists" });
       }
@@ -50,7 +50,7 @@ export const poolsRouter = router({
   delete: admin.input(z.object({ poolId: id })).mutation(async ({ ctx, input }) => {
     const pool = await ctx.db.ipPool.findUnique({ where: { id: input.poolId }, include: { node: true } });
     if (!pool) throw new PanelError("NOT_FOUND", "No such IP pool.");
-    await withIpLock(pool.nodeId, async () => {
+    await withIpLock(ctx.db, pool.nodeId, async () => {
       const used = await ctx.db.ipAddress.findMany({ where: { poolId: pool.id }, select: { address: true, container: { select: { ctid: true } } }, take: 5 });
       if (used.length) {
         const n = await ctx.db.ipAddress.count({ where: { poolId: pool.id } });

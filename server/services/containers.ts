@@ -78,9 +78,9 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
   // address lock: no pool or no room fails here, before anything reaches the node.
   const reseller = await sellingReseller(db, tenant.id);
   const taken = (ctid: number) => new PanelError("CONFLICT", `Container id ${ctid} is taken on node ${node.name}; choose another.`, { ctid: "taken" });
-  const row = await withLock(`alloc:${reseller ?? "platform"}`, async () => {
+  const row = await withLock(db, `alloc:${reseller ?? "platform"}`, async () => {
     if (reseller) await assertWithinAllocation(db, reseller, costOf(planLimits(plan), plan.ipCount));
-    return withIpLock(node.id, async () => {
+    return withIpLock(db, node.id, async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
         const ctid = input.ctid ?? (await nextCtid(db, node.id));
         if (input.ctid !== undefined && (await db.container.findUnique({ where: { nodeId_ctid: { nodeId: node.id, ctid } }, select: { id: true } }))) throw taken(ctid);

@@ -147,8 +147,8 @@ function isUniqueViolation(e: unknown): boolean {
  * Runs `fn` under the node's address lock; a unique-constraint clash (another process took an address
  * between pick and insert) runs it again with a fresh pick, at most three times.
  */
-export async function withIpLock<T>(nodeId: string, fn: () => Promise<T>): Promise<T> {
-  return withLock(`ip:${nodeId}`, async () => {
+export async function withIpLock<T>(db: Db, nodeId: string, fn: () => Promise<T>): Promise<T> {
+  return withLock(db, `ip:${nodeId}`, async () => {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();

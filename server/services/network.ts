@@ -119,8 +119,8 @@ export async function addIp(ctx: Ctx, c: FullContainer, opts: { family?: 4 | 6 }
   if (mode === "none") throw new PanelError("BAD_REQUEST", "This container has no network (mode none); an administrator must set its network mode first.");
   if (c.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
   const reseller = await sellingReseller(ctx.db, c.tenantId);
-  const result = await withLock(`alloc:${reseller ?? "platform"}`, () =>
-    withIpLock(c.nodeId, async () => {
+  const result = await withLock(ctx.db, `alloc:${reseller ?? "platform"}`, () =>
+    withIpLock(ctx.db, c.nodeId, async () => {
       const cur = await addressesOf(ctx.db, c.id);
       if (ctx.actor.role !== "admin") {
         if (cur.length + 1 > c.plan.ipCount) {
@@ -152,7 +152,7 @@ export async function addIp(ctx: Ctx, c: FullContainer, opts: { family?: 4 | 6 }
 /** Gives one address back to its pool, applied live. */
 export async function removeIp(ctx: Ctx, c: FullContainer, address: string) {
   const mode = netModeOf(c);
-  const removed = await withIpLock(c.nodeId, async () => {
+  const removed = await withIpLock(ctx.db, c.nodeId, async () => {
     const cur = await addressesOf(ctx.db, c.id);
     const row = cur.find((a) => a.address === address);
     if (!row) throw new PanelError("NOT_FOUND", `${address} is not an address of this container.`, { address: "not one of its addresses" });
@@ -195,7 +195,7 @@ export async function setNetMode(ctx: Ctx, c: FullContainer, mode: NetMode) {
   if (mode === from) throw new PanelError("BAD_REQUEST", `The container already uses ${mode}.`, { mode: "unchanged" });
   const state = await syncState(ctx.db, c);
   if (state !== "stopped") throw new PanelError("CONFLICT", `Stop the container first: network devices change only while it is stopped (it is ${state}).`);
-  const result = await withIpLock(c.nodeId, async () => {
+  const result = await withIpLock(ctx.db, c.nodeId, async () => {
     const old = await addressesOf(ctx.db, c.id);
     const count = mode === "none" ? 0 : old.length > 0 ? old.length : c.plan.ipCount;
     const picks = mode === "none" ? [] : await pickAddresses(ctx.db, c.node, mode, count);

@@ -2,12 +2,13 @@
  * Slow work is an operation: a row with type, progress, a log and a final status. startOperation()
  * records it and returns at once; the work runs in the background of the panel process and streams its
  * progress and log lines into the database, where the UI reads them. One operation at a time per
- * container. Operations left "running" by a panel crash are marked failed on the next start.
+ * container. Each records the process running it (the panel, or a vzctl/prlctl run); one left "running"
+ * by a process that is gone is marked failed by the next process that starts (recovery.ts).
  */
 import type { Actor } from "../auth/roles.js";
 import type { Db, Operation } from "../db/client.js";
 import { describeError, PanelError } from "../errors.js";
-import { withLock } from "./locks.js";
+import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
 
 export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy"] as const;
 export type OpType = (typeof OP_TYPES)[number];
@@ -26,13 +27,18 @@ export function runningOperationIds(): string[] {
   return [...running.keys()];
 }
 
-/** Marks operations a previous panel process left queued/running as failed; returns their containers. */
+/**
+ * Marks operations whose process is gone (a panel or CLI run that crashed or was killed) as failed;
+ * returns their containers. Operations of live processes — this one, the panel while a vzctl runs, a
+ * vzctl while the panel restarts — are left alone.
+ */
 export async function failStaleOperations(db: Db): Promise<{ count: number; containerIds: string[] }> {
-  const where = { status: { in: ["queued", "running"] }, id: { notIn: [...running.keys()] } };
-  const stale = await db.operation.findMany({ where, select: { containerId: true } });
+  const open = await db.operation.findMany({ where: { status: { in: ["queued", "running"] }, id: { notIn: [...running.keys()] } }, select: { id: true, owner: true, containerId: true } });
+  const stale = open.filter((o) => !ownerAlive(o.owner));
+  if (!stale.length) return { count: 0, containerIds: [] };
   const r = await db.operation.updateMany({
-    where,
-    data: { status: "failed", error: "The panel restarted while this operation ran; check the container's state and retry.", finishedAt: new Date() },
+    where: { id: { in: stale.map((o) => o.id) }, status: { in: ["queued", "running"] } },
+    data: { status: "failed", error: "The process running this operation (panel or command line) stopped before it finished; check the container's state and retry.", finishedAt: new Date() },
   });
   return { count: r.count, containerIds: [...new Set(stale.map((o) => o.containerId).filter((x): x is string => !!x))] };
 }
@@ -53,10 +59,10 @@ export async function startOperation(
       if (busy) throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on this container; wait for it to finish.`);
     }
     return db.operation.create({
-      data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actor.userId, actor: actor.label, message: o.message, startedAt: new Date() },
+      data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actor.userId, actor: actor.label, owner: PROCESS_ID, message: o.message, startedAt: new Date() },
     });
   };
-  const op = o.containerId ? await withLock(`op:${o.containerId}`, record) : await record();
+  const op = o.containerId ? await withLock(db, `op:${o.containerId}`, record) : await record();
   // Writes of one operation are chained so log lines stay in order and never race the final status.
   let chain: Promise<unknown> = Promise.resolve();
   const write = (f: () => Promise<unknown>) => {

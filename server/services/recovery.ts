@@ -1,6 +1,6 @@
 /**
- * Repair after a panel crash or restart, run once at server start (instrumentation.ts): operations the
- * previous process left queued/running are marked failed with a sentence saying what to do, and the
+ * Repair after a crash, run once per process (the panel at start, each CLI run): operations whose
+ * process is gone are marked failed with a sentence saying what to do, and the
  * containers they touched are reconciled with their node — a create that never finished has no container
  * on the node (the engine's journal rolled it back), so its row is removed; any other row takes the
  * node's current state.
@@ -9,7 +9,7 @@ import { isEngineError } from "../errors.js";
 import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { audit } from "./audit.js";
-import { failStaleOperations, runningOperationIds } from "./operations.js";
+import { failStaleOperations } from "./operations.js";
 
 const g = globalThis as unknown as { __ovzRecovered?: WeakSet<object> };
 
@@ -23,9 +23,17 @@ export async function recoverAfterRestart(db: Db, opts: { force?: boolean } = {}
   g.__ovzRecovered.add(db);
   const { count: operations, containerIds } = await failStaleOperations(db);
   const touched = new Set(containerIds);
-  // "creating" rows whose create is not running in this process are left over from an earlier one.
-  const live = runningOperationIds();
-  const creating = await db.container.findMany({ where: { state: "creating", operations: { none: { id: { in: live } } } }, select: { id: true } });
+  // "creating" rows whose create runs in no live process are left over from a crashed one: their
+  // operation was failed just above, or was never recorded (a row younger than a minute without any
+  // operation is another process between its insert and its operation's).
+  const creating = await db.container.findMany({
+    where: {
+      state: "creating",
+      operations: { none: { status: { in: ["queued", "running"] } } },
+      OR: [{ operations: { some: {} } }, { createdAt: { lt: new Date(Date.now() - 60_000) } }],
+    },
+    select: { id: true },
+  });
   for (const c of creating) touched.add(c.id);
   let removed = 0;
   let synced = 0;

@@ -60,7 +60,7 @@ export interface SampleResult {
 
 /** One sample of a node: deltas into TrafficDaily of `now`'s UTC day, then the quota. */
 export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date()): Promise<SampleResult> {
-  return withLock(`traffic:${nodeId}`, async () => {
+  return withLock(db, `traffic:${nodeId}`, async () => {
     const node = await db.node.findUniqueOrThrow({ where: { id: nodeId } });
     const stats = await engineFor(node.endpoint).call("container.net.stats", {});
     const rows = await db.container.findMany({ where: { nodeId, state: { not: "creating" } }, select: { id: true, ctid: true, tenantId: true } });

@@ -25,7 +25,7 @@ describe.each(PROVIDERS)("operations and audit on %s", (provider) => {
     const op = await as(w, "admin").containers.start({ containerId: w.a.customers[0]!.container.id });
     const s = await w.db.operation.findUniqueOrThrow({ where: { id: stale.id } });
     expect(s.status).toBe("failed");
-    expect(s.error).toMatch(/panel restarted/);
+    expect(s.error).toMatch(/stopped before it finished/);
     expect(s.finishedAt).toBeInstanceOf(Date);
     await waitForAllOperations();
     expect((await w.db.operation.findUniqueOrThrow({ where: { id: op.id } })).status).toBe("succeeded");

@@ -3,6 +3,8 @@
  * unfinished create (no container on the node) loses its row, other touched rows take the node's state,
  * and an operation this process is still running is left alone.
  */
+import fs from "node:fs";
+import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { recoverAfterRestart } from "../../services/recovery.js";
 import { PROVIDERS, type TestDb } from "../helpers/db.js";
@@ -34,7 +36,7 @@ describe.each(PROVIDERS)("recovery after a panel restart on %s", (provider) => {
       for (const id of [ghostOp.id, startOp.id]) {
         const op = await db.operation.findUniqueOrThrow({ where: { id } });
         expect(op.status).toBe("failed");
-        expect(op.error).toMatch(/panel restarted.*retry/);
+        expect(op.error).toMatch(/stopped before it finished.*retry/);
         expect(op.finishedAt).not.toBeNull();
       }
       expect(await db.container.findUnique({ where: { id: ghost.id } })).toBeNull();
@@ -44,11 +46,23 @@ describe.each(PROVIDERS)("recovery after a panel restart on %s", (provider) => {
       expect((await db.operation.findUniqueOrThrow({ where: { id: live.id } })).status).toBe("running");
       // Run again (as at a second start-up) while the live operation runs: nothing stale, nothing touched.
       expect(await recoverAfterRestart(db, { force: true })).toEqual({ operations: 0, removed: 0, synced: 0 });
-      // A "creating" row with no operation running here (an earlier process died between insert and
-      // operation) is removed as well.
-      const orphan = await db.container.create({ data: { ctid: 4343, nodeId: w.node.id, tenantId: a1.tenant.id, planId: w.a.plan.id, hostname: "orphan.test", template: "busybox", state: "creating" } });
+      // A "creating" row without any operation: younger than a minute it is another process between its
+      // insert and its operation's (spared); older, that process died there (removed).
+      const inFlight = await db.container.create({ data: { ctid: 4344, nodeId: w.node.id, tenantId: a1.tenant.id, planId: w.a.plan.id, hostname: "inflight.test", template: "busybox", state: "creating" } });
+      const orphan = await db.container.create({ data: { ctid: 4343, nodeId: w.node.id, tenantId: a1.tenant.id, planId: w.a.plan.id, hostname: "orphan.test", template: "busybox", state: "creating", createdAt: new Date(Date.now() - 120_000) } });
       expect((await recoverAfterRestart(db, { force: true })).removed).toBe(1);
       expect(await db.container.findUnique({ where: { id: orphan.id } })).toBeNull();
+      expect(await db.container.findUnique({ where: { id: inFlight.id } })).not.toBeNull();
+      await db.container.delete({ where: { id: inFlight.id } });
+      // Operations of other live processes (a vzctl run while the panel restarts) are spared; those of a
+      // process that is gone (pid reused or exited) are failed.
+      const liveOwner = `${os.hostname()}:1:${fs.readFileSync("/proc/1/stat", "utf8").split(") ")[1]!.split(" ")[19]}`;
+      const other = await db.operation.create({ data: { type: "stop", status: "running", tenantId: a1.tenant.id, containerId: a1.container.id, actor: "root@node (vzctl)", owner: liveOwner, startedAt: new Date() } });
+      const dead = await db.operation.create({ data: { type: "stop", status: "running", tenantId: b1.tenant.id, containerId: null, actor: "root@node (vzctl)", owner: `${os.hostname()}:1:1`, startedAt: new Date() } });
+      expect((await recoverAfterRestart(db, { force: true })).operations).toBe(1);
+      expect((await db.operation.findUniqueOrThrow({ where: { id: other.id } })).status).toBe("running");
+      expect((await db.operation.findUniqueOrThrow({ where: { id: dead.id } })).status).toBe("failed");
+      await db.operation.update({ where: { id: other.id }, data: { status: "succeeded" } });
       expect((await db.operation.findUniqueOrThrow({ where: { id: live.id } })).status).toBe("running");
     } finally {
       hold.restore();

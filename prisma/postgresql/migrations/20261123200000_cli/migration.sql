@@ -1,0 +1,22 @@
+-- The CLI (vzctl/prlctl/vzlist) shares this database with the panel: container names, descriptions and
+-- onboot; the process that runs an operation; locks that hold across processes.
+
+-- AlterTable
+ALTER TABLE "Container" ADD COLUMN "name" TEXT;
+ALTER TABLE "Container" ADD COLUMN "description" TEXT;
+ALTER TABLE "Container" ADD COLUMN "onboot" BOOLEAN NOT NULL DEFAULT false;
+
+-- AlterTable
+ALTER TABLE "Operation" ADD COLUMN "owner" TEXT;
+
+-- CreateTable
+CREATE TABLE "Lock" (
+    "key" TEXT NOT NULL,
+    "owner" TEXT NOT NULL,
+    "expiresAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Lock_pkey" PRIMARY KEY ("key")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Container_nodeId_name_key" ON "Container"("nodeId", "name");
