@@ -5,7 +5,7 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { chmod, mkdir, readFile, readdir } from "node:fs/promises";
+import { chmod, lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink } from "node:fs/promises";
 import { appendFileSync, readFileSync } from "node:fs";
 import type { EngineConfig } from "./config.js";
 import { EngineError, isEngineError, wrapError } from "./errors.js";
@@ -14,12 +14,14 @@ import { Journal, type PendingEntry } from "./journal.js";
 import { RecordStore, type ContainerRecord } from "./records.js";
 import { writeInRootfs } from "./rootfs.js";
 import { crossCheck, defaultLimits, effectiveCpus, limitsPatchSchema, LIMITS, type Limits, type LimitsPatch } from "./settings.js";
-import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback } from "./drivers/cgroup/types.js";
+import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./drivers/cgroup/types.js";
 import type { StorageDriver, VolumeUsage } from "./drivers/storage/types.js";
 import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./drivers/runtime/types.js";
 import type { TemplateMeta, TemplateStoreApi } from "./templates/types.js";
 import { netIps } from "./net/config.js";
-import { closeGate, gatePath, openGate } from "./gate.js";
+import { closeGate, gatePath, openGate, prepareGate } from "./gate.js";
+import { findInitPid, mapLimit } from "./hostscope/proc.js";
+import { isInitIn } from "./hostscope/ctmap.js";
 import { NetManager, type NetStats } from "./net/index.js";
 import type { z } from "zod";
 import { emptyNetConfig, netConfigSchema, netPatchSchema, networkSchema, type NetPatch } from "./net/types.js";
@@ -67,8 +69,19 @@ export interface ContainerInfo {
   onboot: boolean;
   idmap: { hostId: number; size: number };
   rootfs: string;
+  /** <stateDir>/root/<ctid>: symlink to the gated rootfs mount, as OpenVZ's /vz/root/CTID */
+  root: string;
   createdAt: string;
   ips: string[];
+}
+
+/** One entry of container.usage: cumulative counters of a running container. */
+export interface ContainerUsage extends CgroupUsage {
+  ctid: number;
+  initPid: number;
+  /** the container's cgroup as /proc/<pid>/cgroup shows it, e.g. "/ovz/101" (processes at or below it are its own) */
+  cgroup: string;
+  sampledAt: number;
 }
 
 export interface LimitsReadback {
@@ -100,6 +113,8 @@ export class Engine {
   readonly net: NetManager;
   private readonly locks = new Map<number, Promise<unknown>>();
   private readonly reservedSlots = new Set<number>();
+  /** init pid per running container, for container.usage (verified on every use: exit and pid reuse) */
+  private readonly initPids = new Map<number, number>();
 
   constructor(
     readonly config: EngineConfig,
@@ -131,6 +146,7 @@ export class Engine {
     await this.data.backups.init(log);
     await this.net.init(await this.records.list(), async (ctid) => (await this.drivers.runtime.state(ctid)) !== "STOPPED", log);
     await this.reconcileRunning(log);
+    await this.reconcileRootLinks(log);
   }
 
   /** Undo or finish operations that a crash interrupted. Idempotent. */
@@ -177,7 +193,44 @@ export class Engine {
     }
   }
 
+  /** Root links (<stateDir>/root/<ctid>) for every container, none for containers that are gone. */
+  private async reconcileRootLinks(log: (l: string) => void): Promise<void> {
+    const recs = await this.records.list();
+    for (const rec of recs) await this.ensureRootLink(rec).catch((e) => log(`reconcile: root link of ${rec.ctid}: ${(e as Error).message}`));
+    const have = new Set(recs.map((r) => String(r.ctid)));
+    for (const n of await readdir(this.rootLinkDir()).catch(() => [] as string[])) {
+      if (have.has(n)) continue;
+      const st = await lstat(path.join(this.rootLinkDir(), n)).catch(() => null);
+      if (st?.isSymbolicLink()) await rm(path.join(this.rootLinkDir(), n), { force: true });
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
+
+  private rootLinkDir(): string {
+    return path.join(this.config.stateDir, "root");
+  }
+  /** OpenVZ's /vz/root/CTID: the host's path to a container's files. */
+  rootLink(ctid: number): string {
+    return path.join(this.rootLinkDir(), String(ctid));
+  }
+
+  /**
+   * <stateDir>/root/<ctid> → <lxcPath>/<ctid>/rootfs (the gated mount point, present from create to destroy).
+   * The directory is root-only (0700) and a symlink adds no access: following it still has to pass the gate
+   * (root:<container gid> 0710), so host users reach container files through it no more than directly.
+   */
+  private async ensureRootLink(rec: ContainerRecord): Promise<void> {
+    const target = await prepareGate(this.config.lxcPath, rec.ctid, this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE);
+    await mkdir(this.rootLinkDir(), { recursive: true, mode: 0o700 });
+    await chmod(this.rootLinkDir(), 0o700);
+    const link = this.rootLink(rec.ctid);
+    if ((await readlink(link).catch(() => null)) === target) return;
+    const tmp = `${link}.tmp`;
+    await rm(tmp, { force: true });
+    await symlink(target, tmp);
+    await rename(tmp, link); // atomic: never a moment without the link, never a half-made one
+  }
 
   cgroupDir(ctid: number): string {
     return `${this.config.cgroupParent}/${ctid}`;
@@ -279,6 +332,8 @@ export class Engine {
   private async writeRuntimeConfig(rec: ContainerRecord): Promise<void> {
     const keys = this.drivers.cgroups.lxcKeys(await this.cgroupLimits(rec.limits));
     await this.drivers.runtime.writeConfig(this.runtimeSpec(rec, keys, await this.net.lxcKeys(rec.ctid, rec.net)));
+    // every path that makes a container (create, restore) writes its config: the root link comes with it
+    await this.ensureRootLink(rec);
   }
 
   private async allocateSlot(): Promise<number> {
@@ -303,6 +358,8 @@ export class Engine {
       if (st !== "STOPPED") await runtime.kill(ctid);
     }
     await closeGate(this.config.lxcPath, ctid);
+    await rm(this.rootLink(ctid), { force: true });
+    this.initPids.delete(ctid);
     await this.net.afterStop(ctid, rec?.net);
     await cgroups.remove(this.cgroupDir(ctid));
     await cgroups.remove(this.monitorCgroupDir(ctid));
@@ -594,6 +651,47 @@ export class Engine {
     return this.netGet(ctid);
   }
 
+  /**
+   * Usage counters of the running (or suspended) containers among ctids (all when omitted). Cheap enough to
+   * poll for hundreds of containers: cgroup and /proc files only, no lxc-* spawns; the init pid is cached and
+   * re-verified (two /proc reads) on every call.
+   */
+  async usage(ctids?: number[]): Promise<ContainerUsage[]> {
+    const all = await this.records.list();
+    if (ctids) for (const c of ctids) if (!all.some((r) => r.ctid === c)) throw new EngineError("NOT_FOUND", `container ${c} does not exist`);
+    const recs = ctids ? all.filter((r) => ctids.includes(r.ctid)) : all;
+    const rows = await mapLimit(recs, 32, async (r) => {
+      try {
+        return await this.usageOf(r.ctid);
+      } catch {
+        return null; // stopped while we read it
+      }
+    });
+    return rows.filter((r): r is ContainerUsage => r !== null).sort((a, b) => a.ctid - b.ctid);
+  }
+
+  private async usageOf(ctid: number): Promise<ContainerUsage | null> {
+    const rel = this.cgroupDir(ctid);
+    const u = await this.drivers.cgroups.usage(rel);
+    const sampledAt = Date.now();
+    if (!u) {
+      this.initPids.delete(ctid);
+      return null;
+    }
+    // the cgroup path as /proc/<pid>/cgroup shows it (the engine runs in the host's cgroup namespace)
+    const base = `/${rel}`;
+    let initPid = this.initPids.get(ctid) ?? null;
+    if (initPid === null || !(await isInitIn(initPid, base))) {
+      initPid = await findInitPid(await this.drivers.cgroups.pids(rel));
+      if (initPid === null || !(await isInitIn(initPid, base))) {
+        this.initPids.delete(ctid);
+        return null; // a cgroup without its init: the container is starting or stopping
+      }
+      this.initPids.set(ctid, initPid);
+    }
+    return { ctid, initPid, cgroup: base, ...u, sampledAt };
+  }
+
   async netStats(ctids?: number[]): Promise<NetStats[]> {
     const all = await this.records.list();
     const recs = ctids ? all.filter((r) => ctids.includes(r.ctid)) : all;
@@ -697,6 +795,7 @@ export class Engine {
       onboot: rec.onboot,
       idmap: { hostId: this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE, size: IDMAP_SIZE },
       rootfs: this.drivers.storage.containerPath(rec.ctid),
+      root: this.rootLink(rec.ctid),
       createdAt: rec.createdAt,
       ips: netIps(rec.net),
     };

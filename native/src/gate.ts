@@ -9,7 +9,7 @@
  * by root:<the container's host gid> with mode 0710 — only that container's root may pass. The bind mount
  * is the one place setuid is honoured (`remount,bind,suid`); the pool itself can be mounted nosuid.
  */
-import { chmod, chown, mkdir, readFile, rmdir } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "./errors.js";
 import { run } from "./exec.js";
@@ -28,14 +28,24 @@ export async function isGateMounted(lxcPath: string, ctid: number): Promise<bool
   return (await mountPoints()).has(gatePath(lxcPath, ctid));
 }
 
-/** Open the gate before a start: the container's volume at <lxcPath>/<ctid>/rootfs, for its root only. */
-export async function openGate(lxcPath: string, ctid: number, volume: string, hostGid: number): Promise<string> {
+/**
+ * The gate directory (root:<hostGid> 0710) and its mount point, without mounting anything. Exists from create
+ * to destroy, so <stateDir>/root/<ctid> (a symlink to the mount point, like OpenVZ's /vz/root/CTID) always
+ * resolves: to the container's files while it runs, to the empty mount point while it is stopped. Idempotent.
+ */
+export async function prepareGate(lxcPath: string, ctid: number, hostGid: number): Promise<string> {
   const dir = path.join(lxcPath, String(ctid));
   const target = gatePath(lxcPath, ctid);
   await mkdir(dir, { recursive: true, mode: 0o710 });
   await chown(dir, 0, hostGid);
   await chmod(dir, 0o710);
   await mkdir(target, { recursive: true, mode: 0o755 });
+  return target;
+}
+
+/** Open the gate before a start: the container's volume at <lxcPath>/<ctid>/rootfs, for its root only. */
+export async function openGate(lxcPath: string, ctid: number, volume: string, hostGid: number): Promise<string> {
+  const target = await prepareGate(lxcPath, ctid, hostGid);
   if (await isGateMounted(lxcPath, ctid)) return target;
   await run("mount", ["--bind", volume, target]);
   try {
@@ -47,7 +57,7 @@ export async function openGate(lxcPath: string, ctid: number, volume: string, ho
   return target;
 }
 
-/** Close the gate after a stop (idempotent). */
+/** Close the gate after a stop (idempotent). The empty mount point stays (see prepareGate); destroy removes it. */
 export async function closeGate(lxcPath: string, ctid: number): Promise<void> {
   const target = gatePath(lxcPath, ctid);
   if (await isGateMounted(lxcPath, ctid)) {
@@ -60,7 +70,6 @@ export async function closeGate(lxcPath: string, ctid: number): Promise<void> {
       throw new EngineError("HOST_TOOL_FAILED", `could not unmount ${target}: ${r.stderr.trim()}`);
     }
   }
-  await rmdir(target).catch(() => {});
 }
 
 /** True when <dir> has a mount point at or below it (refuse recursive deletes across mounts). */

@@ -10,6 +10,7 @@ import { loadConfig } from "./config.js";
 import { buildEngine } from "./wire.js";
 import { engineHandlers } from "./protocol/handlers.js";
 import { listen } from "./protocol/server.js";
+import { ConsoleManager } from "./console.js";
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ovz-engine: ${line}\n`);
@@ -37,14 +38,18 @@ async function main(): Promise<void> {
   const cfg = loadConfig();
   const engine = buildEngine(cfg);
   await engine.init(log);
-  const server = await listen(engineHandlers(engine), { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), log });
+  const consoles = new ConsoleManager(engine, { log, recordDir: path.join(cfg.stateDir, "consoles") });
+  await consoles.recover();
+  const server = await listen(engineHandlers(engine), { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), log, consoles });
   const pidFile = path.join(cfg.stateDir, "engine.pid");
   await writeFile(pidFile, `${process.pid}\n`);
   log(`listening on ${cfg.socketPath} (state ${cfg.stateDir}, storage ${cfg.storage.driver}, cgroup v${engine.drivers.cgroups.version})`);
   const shutdown = (sig: string) => {
     log(`${sig}: shutting down (containers keep running)`);
     server.close();
-    void rm(cfg.socketPath, { force: true })
+    // console sessions end with the engine (their terminals would hang up anyway): leave nothing behind
+    void Promise.race([consoles.closeAll(), new Promise((r) => setTimeout(r, 3000))])
+      .then(() => rm(cfg.socketPath, { force: true }))
       .then(() => rm(pidFile, { force: true }))
       .finally(() => process.exit(0));
   };

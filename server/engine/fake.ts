@@ -28,6 +28,8 @@ export class FakeEngine implements EnginePort {
   readonly counters = new Map<number, { rx: number; tx: number }>();
   /** How many times each container was started (its boot id in container.net.stats). */
   readonly boots = new Map<number, number>();
+  /** When each running container was started (its container.usage counters grow from then). */
+  readonly startedAt = new Map<number, number>();
   /** Every accepted container.net.set, in order (tests inspect what the panel sent). */
   readonly netSets: { ctid: number; net: NetPatch }[] = [];
 
@@ -88,7 +90,7 @@ export class FakeEngine implements EnginePort {
         const info: Info = {
           ctid, name: (p.name as string | null) ?? null, hostname: (p.hostname as string) ?? `ct${ctid}`, template: p.template as string, state: "stopped",
           initPid: null, limits: this.limits(defaultLimits(), p.limits), onboot: false, idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
-          rootfs: `/fake/${ctid}`, createdAt: new Date().toISOString(), ips: [],
+          rootfs: `/fake/${ctid}`, root: `/fake/root/${ctid}`, createdAt: new Date().toISOString(), ips: [],
         };
         const net = this.validateNet(ctid, (p.net as NetConfig | undefined) ?? emptyNetConfig());
         this.containers.set(ctid, info);
@@ -100,18 +102,21 @@ export class FakeEngine implements EnginePort {
         if (c.state === "running") throw new EngineError("RUNNING", `container ${ctid} is already running`);
         this.counters.set(ctid, { rx: 0, tx: 0 });
         this.boots.set(ctid, (this.boots.get(ctid) ?? 0) + 1); // devices are created at start: counters from 0
+        this.startedAt.set(ctid, Date.now());
         return Object.assign(c, { state: "running", initPid: 4242 });
       }
       case "container.stop": {
         const c = this.get(ctid);
         if (c.state !== "running" && c.state !== "suspended") throw new EngineError("NOT_RUNNING", `container ${ctid} is not running`);
         this.counters.delete(ctid);
+        this.startedAt.delete(ctid);
         return Object.assign(c, { state: "stopped", initPid: null });
       }
       case "container.restart": {
         const c = this.get(ctid);
         this.counters.set(ctid, { rx: 0, tx: 0 });
         this.boots.set(ctid, (this.boots.get(ctid) ?? 0) + 1);
+        this.startedAt.set(ctid, Date.now());
         return Object.assign(c, { state: "running", initPid: 4243 });
       }
       case "container.destroy": {
@@ -120,6 +125,7 @@ export class FakeEngine implements EnginePort {
         this.containers.delete(ctid);
         this.nets.delete(ctid);
         this.counters.delete(ctid);
+        this.startedAt.delete(ctid);
         return { ok: true };
       }
       case "container.suspend":
@@ -183,6 +189,25 @@ export class FakeEngine implements EnginePort {
           const ifaces = devs.map((d, i) => ({ name: d.name, hostIf: d.hostIf, rxBytes: i ? 0 : k.rx, txBytes: i ? 0 : k.tx, rxPackets: i ? 0 : Math.ceil(k.rx / 1500), txPackets: i ? 0 : Math.ceil(k.tx / 1500) }));
           return { ctid: c.ctid, running, boot: running ? `fake-${c.ctid}-${this.boots.get(c.ctid) ?? 0}` : null, ifaces, spoofDropped: zero, firewallDropped: zero };
         });
+      }
+      case "container.usage": {
+        const ctids = p.ctids as number[] | undefined;
+        if (ctids) for (const x of ctids) this.get(x);
+        const list = ctids ? ctids.map((x) => this.get(x)) : [...this.containers.values()];
+        const now = Date.now();
+        return list
+          .filter((c) => c.state === "running" || c.state === "suspended")
+          .sort((a, b) => a.ctid - b.ctid)
+          .map((c) => {
+            // plausible, steadily growing counters: a few % of a core, tens of MiB, a little disk I/O
+            const sec = Math.max(0, (now - (this.startedAt.get(c.ctid) ?? now)) / 1000);
+            const mem = Math.min(c.limits.ram, (24 + (c.ctid % 5) * 8) * 1024 * 1024);
+            return {
+              ctid: c.ctid, initPid: c.initPid ?? 4242, cgroup: `/ovz/${c.ctid}`, cpuNs: Math.round(sec * 1e9 * (0.02 + (c.ctid % 7) * 0.03)), memBytes: mem,
+              memMaxBytes: Math.min(c.limits.ram, mem + 4 * 1024 * 1024), swapBytes: 0, nproc: 3 + (c.ctid % 4),
+              ioReadBytes: Math.round(sec * 4096), ioWriteBytes: Math.round(sec * 16384), sampledAt: now,
+            };
+          });
       }
       case "network.list":
         return [...this.networks.values()].map((n) => this.networkInfo(n));

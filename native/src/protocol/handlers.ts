@@ -29,6 +29,7 @@ export function engineHandlers(engine: Engine): Handlers {
     "container.net.get": (p) => engine.netGet(p.ctid),
     "container.net.set": (p) => engine.netSet(p.ctid, p.net),
     "container.net.stats": (p) => engine.netStats(p.ctids),
+    "container.usage": (p) => engine.usage(p.ctids),
     "network.list": () => engine.networkList(),
     "network.create": (p) => engine.networkCreate(p),
     "network.delete": async (p) => (await engine.networkDelete(p.name), OK),

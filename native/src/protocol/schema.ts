@@ -8,6 +8,17 @@
  *   event:    {"v":1,"id":"7","type":"event","event":{"kind":"progress","percent":30,"message":"starting init"}}
  *   result:   {"v":1,"id":"7","type":"result","result":{...}}
  *   error:    {"v":1,"id":"7","type":"error","error":{"code":"NOT_FOUND","message":"container 101 does not exist; ..."}}
+ *
+ * Console sessions (`container.console`, not in the method table: it takes over its connection). The
+ * request must be the only one on a fresh connection:
+ *   request:  {"v":1,"id":"1","method":"container.console","params":{"ctid":101,"cols":80,"rows":24,"term":"xterm-256color"}}
+ *   error:    the usual error frame (NOT_FOUND, NOT_RUNNING, FROZEN, BUSY = session limit, ...), then the engine closes.
+ *   accepted: {"v":1,"id":"1","type":"result","result":{"session":"c1a2b3","ctid":101}}
+ * After the accepted line both directions carry binary frames (console-framing.ts): type u8, length u32
+ * BE, payload ≤ 64 KiB — 1 DATA (terminal bytes, both ways), 2 RESIZE {"cols","rows"} (client → engine),
+ * 3 EXIT {"code","signal","message"?} (engine → client, last frame, then the engine closes). The client
+ * must not send anything between its request and the accepted line. Closing the connection ends the
+ * session: the engine hangs up the terminal and kills what is left of the session's processes.
  */
 import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
@@ -15,6 +26,7 @@ import { LIMIT_KEYS, type Limits } from "../settings.js";
 import { netConfigSchema, netPatchSchema, networkSchema } from "../net/types.js";
 import { BACKUP_ID_RE, backupInfoSchema } from "../backup/manifest.js";
 import { MAX_DESCRIPTION, SNAPSHOT_NAME_RE } from "../snapshot-names.js";
+import { termSize } from "./console-framing.js";
 
 export const PROTOCOL_VERSION = 1;
 /** A frame larger than this is refused (protects the root daemon from a client that never sends a newline). */
@@ -37,6 +49,8 @@ const containerInfo = z.object({
   onboot: z.boolean(),
   idmap: z.object({ hostId: z.number(), size: z.number() }),
   rootfs: z.string(),
+  /** the container's files from the host, as OpenVZ's /vz/root/CTID: <stateDir>/root/<ctid> (root only; empty while stopped) */
+  root: z.string(),
   createdAt: z.string(),
   /** every address the container was given (venet and veth), for listings */
   ips: z.array(z.string()),
@@ -109,6 +123,28 @@ const snapshotInfo = z.object({
   sizeBytes: z.number().nullable(),
 });
 const backupId = z.string().regex(BACKUP_ID_RE, "backup ids look like 101-20261123T191615Z-a3f9c2 (see backup.list)");
+
+/** Cumulative counters of one running container (container.usage): rates come from differences of two samples. */
+const containerUsage = z.object({
+  ctid: z.number(),
+  initPid: z.number(),
+  /** its cgroup as /proc/<pid>/cgroup shows it (e.g. "/ovz/101"): every process at or below it is the container's */
+  cgroup: z.string(),
+  /** CPU time of all its processes, ns (cgroup cpuacct.usage / cpu.stat usage_usec) */
+  cpuNs: z.number(),
+  /** memory charged to it, page cache included (what counts against its RAM limit) */
+  memBytes: z.number(),
+  /** peak of memBytes (null when the kernel does not track it) */
+  memMaxBytes: z.number().nullable(),
+  /** swap in use (null without swap accounting) */
+  swapBytes: z.number().nullable(),
+  /** tasks (pids.current) */
+  nproc: z.number(),
+  ioReadBytes: z.number(),
+  ioWriteBytes: z.number(),
+  /** when the counters were read, ms since the epoch */
+  sampledAt: z.number(),
+});
 
 const empty = z.object({}).strict();
 const ok = z.object({ ok: z.literal(true) });
@@ -209,6 +245,11 @@ export const methods = {
     params: z.object({ ctids: z.array(ctid).max(10_000).optional() }).strict(),
     result: z.array(netStats),
   },
+  /** CPU, memory, task and block I/O counters of running containers (all when ctids is omitted); reads cgroup files only. */
+  "container.usage": {
+    params: z.object({ ctids: z.array(ctid).max(10_000).optional() }).strict(),
+    result: z.array(containerUsage),
+  },
   "network.list": { params: empty, result: z.array(networkInfo) },
   "network.create": { params: networkSchema, result: networkInfo },
   "network.delete": { params: z.object({ name: z.string().min(1).max(31) }).strict(), result: ok },
@@ -271,3 +312,24 @@ export const replyFrame = z.discriminatedUnion("type", [
   z.object({ v: z.number(), id: z.string(), type: z.literal("error"), error: errorInfo }),
 ]);
 export type ReplyFrame = z.infer<typeof replyFrame>;
+
+/** The console method (see the header): params checked like any method's, result = the accepted line. */
+export const CONSOLE_METHOD = "container.console";
+export const consoleParams = z
+  .object({
+    ctid,
+    cols: termSize,
+    rows: termSize,
+    /** argv run inside the container under the terminal; default: root's login shell (/etc/passwd, else bash, else sh) */
+    command: z
+      .array(z.string().max(65536).refine((a) => !a.includes("\0"), "arguments cannot contain NUL"))
+      .min(1)
+      .max(1024)
+      .optional(),
+    /** TERM inside the session (default xterm-256color) */
+    term: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "TERM is a terminal type name like xterm-256color").optional(),
+  })
+  .strict();
+export type ConsoleParams = z.input<typeof consoleParams>;
+export const consoleAccepted = z.object({ session: z.string(), ctid: z.number() });
+export type ConsoleAccepted = z.infer<typeof consoleAccepted>;

@@ -10,13 +10,16 @@ import { EngineError } from "../errors.js";
 import type { OpContext } from "../engine.js";
 import { onFrames, sendFrame } from "./framing.js";
 import type { Handlers } from "./handlers.js";
-import { methods, PROTOCOL_VERSION, requestFrame, type MethodName } from "./schema.js";
+import { endConnection, serveConsole, type ConsoleOpener } from "./console-server.js";
+import { CONSOLE_METHOD, methods, PROTOCOL_VERSION, requestFrame, type MethodName } from "./schema.js";
 
 export interface ServerOptions {
   socketPath: string;
   /** gid allowed to connect (socket mode 0660); null = root only (0600) */
   gid: number | null;
   log?: (line: string) => void;
+  /** console sessions (container.console); without it the method is refused as UNSUPPORTED */
+  consoles?: ConsoleOpener;
 }
 
 export async function dispatch(handlers: Handlers, raw: unknown, ctx: OpContext): Promise<{ id: string; result?: unknown; error?: EngineError }> {
@@ -52,10 +55,23 @@ export async function listen(handlers: Handlers, opts: ServerOptions): Promise<n
   await mkdir(path.dirname(opts.socketPath), { recursive: true, mode: 0o755 });
   await rm(opts.socketPath, { force: true });
   const server = net.createServer((sock) => {
-    onFrames(
+    let requests = 0;
+    const reader = onFrames(
       sock,
       (raw) => {
         const id = typeof (raw as { id?: unknown })?.id === "string" ? (raw as { id: string }).id : "?";
+        requests++;
+        if ((raw as { method?: unknown })?.method === CONSOLE_METHOD) {
+          // the connection becomes the session's (binary frames from here on)
+          const rest = reader.detach();
+          if (requests > 1) {
+            sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "error", error: { code: "BAD_REQUEST", message: `${CONSOLE_METHOD} must be the only request on its connection; open a new one` } });
+            endConnection(sock);
+            return;
+          }
+          void serveConsole(sock, raw, rest, opts.consoles, log);
+          return;
+        }
         const ctx: OpContext = {
           log: (line) => sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "event", event: { kind: "log", line } }),
           progress: (percent, message) =>

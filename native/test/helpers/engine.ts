@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, openSync, closeSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, rmdir } from "node:fs/promises";
+import { lstat, mkdtemp, readdir, readFile, rm, rmdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -185,6 +185,8 @@ export async function leftovers(te: TestEngine, ctid: number): Promise<string[]>
   }
   if (existsSync(path.join(te.stateDir, "snapshots", `${ctid}.json`))) found.push(`snapshot metadata snapshots/${ctid}.json`);
   if (existsSync(path.join(te.stateDir, "lxc", String(ctid)))) found.push(`lxc dir ${ctid}`);
+  // <stateDir>/root/<ctid> is a symlink: lstat, not existsSync (which follows it)
+  if (await lstat(path.join(te.stateDir, "root", String(ctid))).then(() => true, () => false)) found.push(`root link root/${ctid}`);
   if (existsSync(path.join(te.stateDir, "containers", `${ctid}.json`))) found.push(`record ${ctid}.json`);
   const mounts = await run("cat", ["/proc/mounts"]);
   if (mounts.stdout.includes(path.join(pool, "containers", String(ctid)))) found.push("mount of the rootfs");

@@ -32,6 +32,7 @@ const info = (ctid: number) => ({
   onboot: false,
   idmap: { hostId: 1000000, size: 65536 },
   rootfs: "/x",
+  root: "/var/lib/ovz/root/101",
   createdAt: "now",
   ips: [],
 });

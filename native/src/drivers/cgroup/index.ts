@@ -8,7 +8,7 @@ import { CgroupV2 } from "./v2.js";
 
 export { CgroupV1 } from "./v1.js";
 export { CgroupV2 } from "./v2.js";
-export type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback } from "./types.js";
+export type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./types.js";
 
 /**
  * v2 when `<mountRoot>/cgroup.controllers` exists and offers the memory controller (pure v2 host);

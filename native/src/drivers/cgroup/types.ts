@@ -54,6 +54,26 @@ export interface Beancounter {
   unit: "bytes" | "count" | "usec" | "files";
 }
 
+/**
+ * Cumulative usage of a running container's cgroup, read from cgroup files only (no process spawns): cheap
+ * enough to sample hundreds of containers every few seconds (pstat, the panel's usage graphs).
+ */
+export interface CgroupUsage {
+  /** CPU time of all tasks, ns (v1 cpuacct.usage; v2 cpu.stat usage_usec × 1000) */
+  cpuNs: number;
+  /** memory charged to the cgroup, page cache included: what counts against the RAM limit (v1 memory.usage_in_bytes; v2 memory.current) */
+  memBytes: number;
+  /** peak of memBytes since the cgroup was created; null when the kernel does not track it (v2 without memory.peak) */
+  memMaxBytes: number | null;
+  /** swap in use; null without swap accounting (v1 memory.stat total_swap; v2 memory.swap.current) */
+  swapBytes: number | null;
+  /** tasks (processes and threads) in the cgroup (pids.current) */
+  nproc: number;
+  /** bytes read/written by block I/O issued from the cgroup, all devices (v1 blkio.throttle.io_service_bytes_recursive; v2 io.stat) */
+  ioReadBytes: number;
+  ioWriteBytes: number;
+}
+
 export interface CgroupDriver {
   readonly version: 1 | 2;
   /** Absolute path of `rel` (e.g. "ovz/101") for one controller (v1) or in the unified tree (v2). */
@@ -64,6 +84,8 @@ export interface CgroupDriver {
   apply(rel: string, limits: CgroupLimits, previous?: CgroupLimits): Promise<void>;
   read(rel: string, ioDevice: string | null): Promise<CgroupReadback>;
   counters(rel: string): Promise<Beancounter[]>;
+  /** Cumulative usage counters; null when the cgroup does not exist (container not running). Never spawns. */
+  usage(rel: string): Promise<CgroupUsage | null>;
   /** PIDs in the cgroup (all tasks, recursively). */
   pids(rel: string): Promise<number[]>;
   /** true if the cgroup directory exists in any controller. */

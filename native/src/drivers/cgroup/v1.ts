@@ -19,12 +19,12 @@
  * - blkio.throttle.*_device take one "maj:min value" rule per write(2); value 0 deletes the rule. Rules only
  *   work on whole disks (a partition's maj:min is refused with ENODEV).
  */
-import { constants, existsSync, readdirSync, statSync } from "node:fs";
+import { constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { open, readFile, readdir, rmdir, stat, realpath } from "node:fs/promises";
 import path from "node:path";
 import { EngineError, type ErrorCode } from "../../errors.js";
 import { formatCpuList, parseCpuList } from "../../settings.js";
-import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback } from "./types.js";
+import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./types.js";
 
 // ------------------------------------------------------------------------------------------------------------
 // Unit conversions (pure; shared with v2.ts and the unit tests)
@@ -118,6 +118,19 @@ export function parseIoServiceTotal(text: string | null): number {
   return sum;
 }
 
+/**
+ * Read and write bytes from blkio.throttle.io_service_bytes[_recursive]: the sums of the per-device
+ * "maj:min Read N" and "maj:min Write N" lines (Sync/Async/Discard/Total lines are other views of the same bytes).
+ */
+export function parseIoServiceRW(text: string | null): { read: number; write: number } {
+  const out = { read: 0, write: 0 };
+  for (const line of (text ?? "").split("\n")) {
+    const m = /^\s*\d+:\d+\s+(Read|Write)\s+(\d+)\s*$/.exec(line);
+    if (m) out[m[1] === "Read" ? "read" : "write"] += Number(m[2]);
+  }
+  return out;
+}
+
 /** Parse the weight files: "500", or "default 500\n8:0 200" (bfq / v2 io.weight). */
 export function parseWeight(text: string | null): number | null {
   if (text === null) return null;
@@ -175,6 +188,19 @@ export async function readText(file: string): Promise<string | null> {
     return await readFile(file, "utf8");
   } catch (e) {
     if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR") return null;
+    throw new EngineError("INTERNAL", `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * Like readText, synchronously: for hot paths reading many tiny cgroup files (usage()). cgroupfs files are
+ * generated from kernel memory (no disk wait); a sync read costs ~17 µs against ~220 µs via fs.promises.
+ */
+export function readTextSync(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    if (errno(e) === "ENOENT" || errno(e) === "ENOTDIR" || errno(e) === "ENODEV") return null;
     throw new EngineError("INTERNAL", `cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
@@ -671,6 +697,31 @@ export class CgroupV1 implements CgroupDriver {
       rows.push({ resource: "blkio", held: bytes, maxheld: bytes, limit: null, failcnt: 0, unit: "bytes" });
     }
     return rows;
+  }
+
+  async usage(rel: string): Promise<CgroupUsage | null> {
+    const r = checkRel(rel);
+    // ~6 tiny files per container, read synchronously (see readTextSync): ~0.1 ms per container, no spawns
+    const rd = (controller: string, file: string) => readTextSync(this.file(r, controller, file));
+    const mem = rd("memory", "memory.usage_in_bytes");
+    if (mem === null) return null; // no memory cgroup: not running
+    const memMax = rd("memory", "memory.max_usage_in_bytes");
+    const stat = parseKeyed(rd("memory", "memory.stat"));
+    // "total_swap" (hierarchical) / "swap" exist only with swap accounting (memsw)
+    const swap = stat.get("total_swap") ?? stat.get("swap") ?? null;
+    const cpu = rd("cpuacct", "cpuacct.usage");
+    const pids = rd("pids", "pids.current");
+    const io = parseIoServiceRW(rd("blkio", "blkio.throttle.io_service_bytes_recursive") ?? rd("blkio", "blkio.throttle.io_service_bytes"));
+    const memBytes = num(mem) ?? 0;
+    return {
+      cpuNs: num(cpu) ?? 0,
+      memBytes,
+      memMaxBytes: memMax === null ? null : Math.max(num(memMax) ?? 0, memBytes),
+      swapBytes: swap,
+      nproc: num(pids) ?? 0,
+      ioReadBytes: io.read,
+      ioWriteBytes: io.write,
+    };
   }
 
   async pids(rel: string): Promise<number[]> {

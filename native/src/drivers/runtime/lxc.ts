@@ -14,6 +14,14 @@ import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./typ
 
 const STATES: readonly RuntimeState[] = ["STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN", "THAWED"];
 const PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/**
+ * lxc-attach hands every open descriptor of its caller to the attached process (HOST-FACTS), i.e. into
+ * the container. The engine's own are close-on-exec, but not all: node-pty's terminal masters are not
+ * (a session's process would hold every other session's terminal), nor what the engine inherited. So
+ * the attach goes through bash, which closes all but 0-2 and then execs lxc-attach.
+ */
+const CLOSE_FDS_THEN_EXEC =
+  'for f in /proc/$$/fd/*; do f=${f##*/}; case $f in 0|1|2) ;; *) if [ -e /proc/$$/fd/$f ]; then exec {f}>&-; fi;; esac; done; exec "$@"';
 
 export class LxcRuntime implements RuntimeDriver {
   readonly name = "lxc";
@@ -112,11 +120,18 @@ export class LxcRuntime implements RuntimeDriver {
     return res.code === 0 && Number.isInteger(n) && n > 0 ? n : null;
   }
 
-  async exec(ctid: number, argv: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ExecResult> {
+  attachCommand(ctid: number, argv: string[], env: Record<string, string>): { file: string; args: string[] } {
     if (argv.length === 0) throw new EngineError("BAD_REQUEST", "exec needs a command");
-    const env = { PATH: PATH_ENV, HOME: "/root", TERM: "dumb", ...opts.env };
     const envArgs = Object.entries(env).flatMap(([k, v]) => ["--set-var", `${k}=${v}`]);
-    const res = await run("lxc-attach", [...this.nameArgs(ctid), "--clear-env", ...envArgs, "--", ...argv], {
+    return {
+      file: "bash",
+      args: ["-c", CLOSE_FDS_THEN_EXEC, "ovz-attach", "lxc-attach", ...this.nameArgs(ctid), "--clear-env", ...envArgs, "--", ...argv],
+    };
+  }
+
+  async exec(ctid: number, argv: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ExecResult> {
+    const cmd = this.attachCommand(ctid, argv, { PATH: PATH_ENV, HOME: "/root", TERM: "dumb", ...opts.env });
+    const res = await run(cmd.file, cmd.args, {
       input: opts.input,
       timeoutMs: opts.timeoutMs ?? 60_000,
       allowFailure: true,

@@ -58,6 +58,12 @@ export interface RuntimeDriver {
   /** Host PID of the container's init; null when stopped. */
   initPid(ctid: number): Promise<number | null>;
   exec(ctid: number, argv: string[], opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<ExecResult>;
+  /**
+   * The host command that runs argv inside the running container with exactly `env` (nothing else of the
+   * caller's environment) and none of the caller's file descriptors but 0-2. Used for console sessions,
+   * which run it under a terminal; pure.
+   */
+  attachCommand(ctid: number, argv: string[], env: Record<string, string>): { file: string; args: string[] };
   /** Tail of the runtime log for a container, to explain a failed start. */
   logTail(ctid: number, lines?: number): Promise<string>;
 }
