@@ -42,6 +42,18 @@ as_panel() { setpriv --reuid=ovz-panel --regid=ovz --init-groups -- env HOME=/va
 install -d -o ovz-panel -g ovz -m 0750 /var/lib/ovz-panel
 as_panel node --import tsx server/db/migrate.ts
 as_panel node --import tsx server/seed.ts --email "${OVZ_ADMIN_EMAIL:-admin@localhost}" ${OVZ_ADMIN_PASSWORD:+--password "$OVZ_ADMIN_PASSWORD"}
+# ---- the compatible commands (vzctl, prlctl, vzlist, vzps, pstat) on the PATH ----
+# They read the panel's database and the engine socket from /etc/ovz/ovz.conf (0600: it may hold a
+# PostgreSQL password) and run as the database file's owner (see server/cli/env.ts).
+install -d -m 0755 /etc/ovz
+conf=/etc/ovz/ovz.conf
+[ -f "$conf" ] || printf '# ovz-panel settings for vzctl/prlctl/vzlist (written by scripts/run.sh)\n' >"$conf"
+set_conf() { { grep -v "^$1=" "$conf" || true; echo "$1=$2"; } >"$conf.new" && mv -f "$conf.new" "$conf"; }
+set_conf DATABASE_URL "$DATABASE_URL"
+set_conf OVZ_SOCKET "$OVZ_SOCKET"
+chmod 0600 "$conf"
+bash scripts/install-cli.sh /usr/local/sbin
+
 stamp=.next/ovz-build-stamp
 want=$(git rev-parse HEAD 2>/dev/null || echo none)$(git status --porcelain -- app server native/src 2>/dev/null | sha256sum | cut -c1-12)
 if [ ! -f .next/BUILD_ID ] || [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then

@@ -18,9 +18,15 @@ export interface Actor {
   tenantId: string;
   /** for the audit log: the user's email, or "token:<name> (<email>)" */
   label: string;
-  via: "session" | "token";
+  /** cli: root on the node running vzctl/prlctl (userId is "", no user row) */
+  via: "session" | "token" | "cli";
   sessionId?: string;
   tokenId?: string;
+}
+
+/** The user row behind an actor, for foreign keys (none for the command line). */
+export function actorUserId(actor: Actor | null | undefined): string | null {
+  return actor && actor.via !== "cli" && actor.userId ? actor.userId : null;
 }
 
 /** A disabled tenant blocks its users, and a disabled reseller blocks its customers too. */

@@ -12,7 +12,7 @@ import { email, password } from "./schemas.js";
 const code = z.string().trim().regex(/^\d{6}$/, "enter the 6-digit code");
 
 /** Login security (password, second factor) is changed in the panel only, never with an API token. */
-function sessionOnly(via: "session" | "token"): void {
+function sessionOnly(via: "session" | "token" | "cli"): void {
   if (via !== "session") throw new PanelError("FORBIDDEN", "API tokens cannot change login security (password, two-factor login); log in to the panel.");
 }
 

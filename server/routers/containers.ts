@@ -25,7 +25,7 @@ export const containersRouter = router({
       orderBy: { ctid: "asc" },
       take: input?.take ?? 500,
       skip: input?.skip ?? 0,
-      select: { id: true, ctid: true, hostname: true, template: true, state: true, createdAt: true, tenantId: true, planId: true, nodeId: true },
+      select: { id: true, ctid: true, name: true, hostname: true, template: true, state: true, createdAt: true, tenantId: true, planId: true, nodeId: true },
     });
     const ids = (k: "tenantId" | "planId" | "nodeId") => [...new Set(rows.map((r) => r[k]))];
     const byId = <T extends { id: string }>(xs: T[]) => new Map(xs.map((x) => [x.id, x]));
@@ -51,7 +51,7 @@ export const containersRouter = router({
     const c = ctx.container;
     const state = await svc.syncState(ctx.db, c);
     return {
-      id: c.id, ctid: c.ctid, hostname: c.hostname, template: c.template, state, createdAt: c.createdAt, netMode: c.netMode, throttled: c.throttled,
+      id: c.id, ctid: c.ctid, name: c.name, description: c.description, onboot: c.onboot, hostname: c.hostname, template: c.template, state, createdAt: c.createdAt, netMode: c.netMode, throttled: c.throttled,
       tenant: { id: c.tenant.id, name: c.tenant.name },
       node: { id: c.node.id, name: c.node.name },
       plan: { id: c.plan.id, name: c.plan.name, templates: planTemplates(c.plan) },

@@ -1,5 +1,5 @@
 /** The audit log: every change, with who, what, when and from where. Secrets are never passed in. */
-import type { Actor } from "../auth/roles.js";
+import { actorUserId, type Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
 
 export interface AuditCtx {
@@ -12,7 +12,7 @@ export interface AuditCtx {
 export async function audit(ctx: AuditCtx, e: { action: string; target: string; tenantId: string | null; details?: Record<string, unknown>; actorLabel?: string }): Promise<void> {
   await ctx.db.auditLog.create({
     data: {
-      userId: ctx.actor?.userId ?? null,
+      userId: actorUserId(ctx.actor),
       actor: e.actorLabel ?? ctx.actor?.label ?? "anonymous",
       tenantId: e.tenantId,
       action: e.action,

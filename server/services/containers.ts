@@ -10,7 +10,8 @@ import { engineFor } from "../engine/index.js";
 import { isEngineError, PanelError } from "../errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { audit, type AuditCtx } from "./audit.js";
-import { pickAddresses, releaseAll, withIpLock, type NetMode } from "./ipam.js";
+import { pickAddress, pickAddresses, releaseAll, withIpLock, type NetMode } from "./ipam.js";
+import { CONTAINER_NAME_RE } from "./settings.js";
 import { loadNetConfig } from "./network.js";
 import { assertWithinAllocation, costOf, effectiveLimits, limitsPatchSchema, parseJson, planLimits, planTemplates, sellingReseller, type LimitsPatch } from "./limits.js";
 import { withLock } from "./locks.js";
@@ -53,6 +54,12 @@ export interface CreateInput {
   nodeId?: string;
   /** venet (default): routed addresses; veth: a NIC on an engine network; none: no network */
   netMode?: NetMode;
+  /** admins: exactly these addresses (each from a pool of the mode) instead of the plan's count of free ones */
+  addresses?: string[];
+  /** a name that works wherever the ctid does (unique on the node) */
+  name?: string;
+  description?: string;
+  onboot?: boolean;
 }
 
 export async function createContainer(ctx: Ctx, scope: string[] | null, input: CreateInput) {
@@ -70,6 +77,13 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
   const node = input.nodeId ? await db.node.findUnique({ where: { id: input.nodeId } }) : await defaultNode(db);
   if (!node) throw new PanelError("NOT_FOUND", "No such node.", { nodeId: "choose a registered node" });
   if (input.ctid !== undefined && actor.role !== "admin") throw new PanelError("FORBIDDEN", "Only administrators choose container ids.", { ctid: "leave empty" });
+  if (input.addresses !== undefined && actor.role !== "admin") throw new PanelError("FORBIDDEN", "Only administrators choose addresses.", { addresses: "leave empty" });
+  if (input.addresses && new Set(input.addresses).size !== input.addresses.length) throw new PanelError("BAD_REQUEST", "An address is given twice.", { addresses: "duplicate" });
+  if (input.name !== undefined) {
+    if (!CONTAINER_NAME_RE.test(input.name)) throw new PanelError("BAD_REQUEST", `Invalid name "${input.name}": 1–64 letters, digits, . _ - (not only digits: those are container ids).`, { name: "invalid" });
+    const other = await db.container.findFirst({ where: { nodeId: node.id, name: input.name }, select: { ctid: true } });
+    if (other) throw new PanelError("CONFLICT", `The name "${input.name}" is already used by container ${other.ctid}; choose another.`, { name: "taken" });
+  }
 
   await recoverAfterRestart(db); // before this process inserts its own "creating" row
   const netMode = input.netMode ?? "venet";
@@ -84,11 +98,15 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
       for (let attempt = 0; attempt < 3; attempt++) {
         const ctid = input.ctid ?? (await nextCtid(db, node.id));
         if (input.ctid !== undefined && (await db.container.findUnique({ where: { nodeId_ctid: { nodeId: node.id, ctid } }, select: { id: true } }))) throw taken(ctid);
-        const picks = netMode === "none" ? [] : await pickAddresses(db, node, netMode, plan.ipCount);
+        const picks =
+          netMode === "none" ? []
+          : input.addresses ? await pickChosen(db, node, netMode, input.addresses)
+          : await pickAddresses(db, node, netMode, plan.ipCount);
         try {
           return await db.container.create({
             data: {
               ctid, nodeId: node.id, tenantId: tenant.id, planId: plan.id, hostname: input.hostname, template: input.template, state: "creating", netMode,
+              name: input.name ?? null, description: input.description ?? null, onboot: input.onboot ?? false,
               addresses: { create: picks.map((p) => ({ poolId: p.poolId, nodeId: p.nodeId, address: p.address })) },
             },
           });
@@ -109,7 +127,7 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
     try {
       const info = await engineFor(node.endpoint).call(
         "container.create",
-        { ctid: created.ctid, template: input.template, hostname: input.hostname, limits: planLimits(plan), net },
+        { ctid: created.ctid, template: input.template, hostname: input.hostname, name: created.name, onboot: created.onboot, limits: planLimits(plan), net },
         { onEvent: relay(op, 0, 100) },
       );
       await db.container.update({ where: { id: created.id }, data: { state: info.state } });
@@ -120,6 +138,18 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
       throw e;
     }
   });
+}
+
+/** Chosen addresses: each from a pool of the mode; veth ones on one network (the first's). */
+async function pickChosen(db: Db, node: Node, mode: "venet" | "veth", addresses: string[]) {
+  const out = [];
+  let network: string | null | undefined;
+  for (const a of addresses) {
+    const p = await pickAddress(db, node, mode, a, { network });
+    if (mode === "veth" && network === undefined) network = (await db.ipPool.findUniqueOrThrow({ where: { id: p.poolId } })).network;
+    out.push(p);
+  }
+  return out;
 }
 
 const PAST: Record<"start" | "stop" | "restart", string> = { start: "started", stop: "stopped", restart: "restarted" };
@@ -187,7 +217,7 @@ export async function reinstallContainer(ctx: Ctx, c: FullContainer, template: s
       const fresh = await ctx.db.container.findUniqueOrThrow({ where: { id: c.id }, include: { plan: true } });
       await eng.call(
         "container.create",
-        { ctid: c.ctid, template, hostname: c.hostname, limits: effectiveLimits(c.plan, c.overrides), net: await loadNetConfig(ctx.db, fresh) },
+        { ctid: c.ctid, template, hostname: c.hostname, name: c.name, onboot: c.onboot, limits: effectiveLimits(c.plan, c.overrides), net: await loadNetConfig(ctx.db, fresh) },
         { onEvent: relay(op, 40, 40) },
       );
       if (wasRunning) {

@@ -215,6 +215,26 @@ export async function pickAddresses(db: Db, node: { id: string; name: string }, 
   );
 }
 
+/**
+ * A chosen address (an admin's `vzctl set --ipadd X`): the node's pool of `kind` whose range holds it
+ * (on `network` for veth), or a clear error when it is in none or already taken. Run under withIpLock.
+ */
+export async function pickAddress(db: Db, node: { id: string; name: string }, kind: PoolKind, address: string, opts: { network?: string | null } = {}): Promise<Pick> {
+  if (!net.isIP(address)) throw new PanelError("BAD_REQUEST", `"${address}" is not an IPv4 or IPv6 address.`, { address: "invalid" });
+  const a = canonicalIp(address);
+  const fam = familyOf(a);
+  const pools = (await db.ipPool.findMany({ where: { nodeId: node.id, kind, family: fam, ...(kind === "veth" && opts.network ? { network: opts.network } : {}) } })) as Pool[];
+  const x = ipToBig(a);
+  const pool = pools.find((p) => ipToBig(p.rangeStart) <= x && x <= ipToBig(p.rangeEnd));
+  if (!pool) {
+    throw new PanelError("BAD_REQUEST", `${a} is in no ${kind} IP pool of node ${node.name}${kind === "veth" && opts.network ? ` on network ${opts.network}` : ""}; add a pool whose range holds it (IP pools page), or omit the address to take the next free one.`, { address: "in no pool" });
+  }
+  if (pool.gateway === a) throw new PanelError("BAD_REQUEST", `${a} is the gateway of pool "${pool.name}"; choose another address.`, { address: "gateway" });
+  const taken = await db.ipAddress.findFirst({ where: { nodeId: node.id, address: a }, include: { container: { select: { ctid: true } } } });
+  if (taken) throw new PanelError("CONFLICT", `${a} is already assigned to container ${taken.container?.ctid ?? "?"}; choose another address.`, { address: "taken" });
+  return { poolId: pool.id, nodeId: node.id, address: a };
+}
+
 /** A container's addresses with their pools, in a stable order (IPv4 first, then by value). */
 export async function addressesOf(db: Db, containerId: string) {
   const rows = await db.ipAddress.findMany({ where: { containerId }, include: { pool: true } });

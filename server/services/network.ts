@@ -12,7 +12,7 @@ import { engineFor } from "../engine/index.js";
 import { isEngineError, PanelError } from "../errors.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { syncState, type FullContainer } from "./containers.js";
-import { addressesOf, isNetMode, pickAddresses, withIpLock, type AddressRow, type NetMode } from "./ipam.js";
+import { addressesOf, isNetMode, pickAddress, pickAddresses, withIpLock, type AddressRow, type NetMode } from "./ipam.js";
 import { assertWithinAllocation, parseJson, sellingReseller, ZERO_USAGE } from "./limits.js";
 import { withLock } from "./locks.js";
 
@@ -44,12 +44,20 @@ export function devicesFor(mode: NetMode, addrs: Pick<AddressRow, "address" | "p
   return { venet: [], nics: [] };
 }
 
-export function netConfigFor(c: { netMode: string; firewall: string; throttled: boolean; plan: Pick<Plan, "bandwidthMbps" | "throttleKbit"> }, addrs: Pick<AddressRow, "address" | "pool">[]): NetConfigInput {
-  return { ...devicesFor(netModeOf(c), addrs), firewall: firewallOf(c), rate: rateOf(c.plan, c.throttled) };
+/** The stored DNS servers (vzctl --nameserver); a column that no longer parses counts as none. */
+export function nameserversOf(c: { nameservers?: string }): string[] {
+  const v = parseJson<unknown>(c.nameservers ?? "[]", []);
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+}
+
+type NetSource = { netMode: string; firewall: string; throttled: boolean; nameservers?: string; plan: Pick<Plan, "bandwidthMbps" | "throttleKbit"> };
+
+export function netConfigFor(c: NetSource, addrs: Pick<AddressRow, "address" | "pool">[]): NetConfigInput {
+  return { ...devicesFor(netModeOf(c), addrs), nameservers: nameserversOf(c), firewall: firewallOf(c), rate: rateOf(c.plan, c.throttled) };
 }
 
 /** The whole config of a stored container (for create and reinstall). */
-export async function loadNetConfig(db: Db, c: { id: string; netMode: string; firewall: string; throttled: boolean; plan: Pick<Plan, "bandwidthMbps" | "throttleKbit"> }): Promise<NetConfigInput> {
+export async function loadNetConfig(db: Db, c: NetSource & { id: string }): Promise<NetConfigInput> {
   return netConfigFor(c, await addressesOf(db, c.id));
 }
 
@@ -114,7 +122,8 @@ export async function networkView(db: Db, c: FullContainer) {
  * One more address from the node's pools of the container's mode, applied live. Resellers stay within
  * the plan's address count (their allocation reserved it at create); admins may go beyond it.
  */
-export async function addIp(ctx: Ctx, c: FullContainer, opts: { family?: 4 | 6 }) {
+export async function addIp(ctx: Ctx, c: FullContainer, opts: { family?: 4 | 6; address?: string }) {
+  if (opts.address !== undefined && ctx.actor.role !== "admin") throw new PanelError("FORBIDDEN", "Only administrators choose the address; leave it empty to get the next free one.", { address: "leave empty" });
   const mode = netModeOf(c);
   if (mode === "none") throw new PanelError("BAD_REQUEST", "This container has no network (mode none); an administrator must set its network mode first.");
   if (c.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
@@ -129,7 +138,8 @@ export async function addIp(ctx: Ctx, c: FullContainer, opts: { family?: 4 | 6 }
         const delta = Math.max(c.plan.ipCount, cur.length + 1) - Math.max(c.plan.ipCount, cur.length);
         if (reseller && delta > 0) await assertWithinAllocation(ctx.db, reseller, { ...ZERO_USAGE, ipCount: delta });
       }
-      const [pick] = await pickAddresses(ctx.db, c.node, mode, 1, { network: mode === "veth" ? cur[0]?.pool.network : undefined, family: opts.family });
+      const network = mode === "veth" ? cur[0]?.pool.network : undefined;
+      const [pick] = opts.address !== undefined ? [await pickAddress(ctx.db, c.node, mode, opts.address, { network })] : await pickAddresses(ctx.db, c.node, mode, 1, { network, family: opts.family });
       const row = await ctx.db.ipAddress.create({ data: { poolId: pick!.poolId, nodeId: pick!.nodeId, address: pick!.address, containerId: c.id }, include: { pool: true } });
       let info;
       try {

@@ -5,12 +5,12 @@
  * container. Each records the process running it (the panel, or a vzctl/prlctl run); one left "running"
  * by a process that is gone is marked failed by the next process that starts (recovery.ts).
  */
-import type { Actor } from "../auth/roles.js";
+import { actorUserId, type Actor } from "../auth/roles.js";
 import type { Db, Operation } from "../db/client.js";
 import { describeError, PanelError } from "../errors.js";
 import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
 
-export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy"] as const;
+export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy", "backup", "restore"] as const;
 export type OpType = (typeof OP_TYPES)[number];
 
 export interface OpHandle {
@@ -55,11 +55,16 @@ export async function startOperation(
   // Busy check and insert under the container's lock: of concurrent calls exactly one is recorded.
   const record = async () => {
     if (o.containerId) {
-      const busy = await db.operation.findFirst({ where: { containerId: o.containerId, status: { in: ["queued", "running"] } } });
+      let busy = await db.operation.findFirst({ where: { containerId: o.containerId, status: { in: ["queued", "running"] } } });
+      if (busy && !running.has(busy.id) && !ownerAlive(busy.owner)) {
+        // left by a process that is gone (a killed vzctl run, a crashed panel): it blocks nothing
+        await failStaleOperations(db);
+        busy = await db.operation.findFirst({ where: { containerId: o.containerId, status: { in: ["queued", "running"] } } });
+      }
       if (busy) throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on this container; wait for it to finish.`);
     }
     return db.operation.create({
-      data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actor.userId, actor: actor.label, owner: PROCESS_ID, message: o.message, startedAt: new Date() },
+      data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actorUserId(actor), actor: actor.label, owner: PROCESS_ID, message: o.message, startedAt: new Date() },
     });
   };
   const op = o.containerId ? await withLock(db, `op:${o.containerId}`, record) : await record();

@@ -52,6 +52,7 @@ export default function ContainersPage() {
                         <Link className={link} href={`/containers/${c.id}`}>
                           {c.hostname}
                         </Link>
+                        {c.name && <span className="ml-2 font-mono text-xs text-slate-500">{c.name}</span>}
                       </td>
                       <td className={td}>
                         <StateBadge state={c.state} />

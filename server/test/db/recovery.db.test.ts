@@ -71,4 +71,13 @@ describe.each(PROVIDERS)("recovery after a panel restart on %s", (provider) => {
     const done = await db.operation.findMany({ where: { containerId: b1.container.id, type: "start" } });
     expect(done.map((o) => o.status)).toEqual(["succeeded"]);
   });
+
+  it("an operation left by a process that died after this one started (a killed vzctl) does not block the container", async () => {
+    const a2 = w.a.customers[1]!;
+    const dead = await t.db.operation.create({ data: { type: "stop", status: "running", tenantId: a2.tenant.id, containerId: a2.container.id, actor: "root@node (vzctl)", owner: `${os.hostname()}:1:1`, startedAt: new Date() } });
+    const op = await as(w, "admin").containers.start({ containerId: a2.container.id });
+    await waitForAllOperations();
+    expect((await t.db.operation.findUniqueOrThrow({ where: { id: dead.id } })).status).toBe("failed");
+    expect((await t.db.operation.findUniqueOrThrow({ where: { id: op.id } })).status).toBe("succeeded");
+  });
 });

@@ -99,11 +99,18 @@ export default function ContainerPage() {
         }
         subtitle={
           <>
-            CTID <span className="font-mono" data-testid="container-ctid">{ct.ctid}</span> · template {ct.template} · plan {ct.plan.name} · owner {ct.tenant.name} · node {ct.node.name} · created {when(ct.createdAt)}
+            CTID <span className="font-mono" data-testid="container-ctid">{ct.ctid}</span>
+            {ct.name && (
+              <>
+                {" "}· name <span className="font-mono" data-testid="container-name">{ct.name}</span>
+              </>
+            )}
+            {ct.onboot && " · starts at boot"} · template {ct.template} · plan {ct.plan.name} · owner {ct.tenant.name} · node {ct.node.name} · created {when(ct.createdAt)}
           </>
         }
         actions={<ContainerActions c={ct} busy={busy} onStarted={started} />}
       />
+      {ct.description && <p className="text-sm text-slate-600" data-testid="container-description">{ct.description}</p>}
       {panel}
       <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
         <LimitsCard c={ct} />

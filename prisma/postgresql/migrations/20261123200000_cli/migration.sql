@@ -5,6 +5,7 @@
 ALTER TABLE "Container" ADD COLUMN "name" TEXT;
 ALTER TABLE "Container" ADD COLUMN "description" TEXT;
 ALTER TABLE "Container" ADD COLUMN "onboot" BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE "Container" ADD COLUMN "nameservers" TEXT NOT NULL DEFAULT '[]';
 
 -- AlterTable
 ALTER TABLE "Operation" ADD COLUMN "owner" TEXT;

@@ -1,0 +1,93 @@
+/**
+ * A container's own settings besides its limits and addresses: hostname, name, description, onboot, DNS
+ * servers, a user's password, suspend/resume. The database row and the node change together (node
+ * first: a refused change leaves the row as it was). Used by the command line (vzctl set, prlctl set)
+ * and the panel alike.
+ */
+import { z } from "zod";
+import type { Actor } from "../auth/roles.js";
+import type { Db } from "../db/client.js";
+import { engineFor } from "../engine/index.js";
+import { PanelError } from "../errors.js";
+import { audit, type AuditCtx } from "./audit.js";
+import type { FullContainer } from "./containers.js";
+import { nameserversOf, pushNet } from "./network.js";
+
+type Ctx = AuditCtx & { db: Db; actor: Actor };
+
+const HOSTNAME_RE = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
+/** Names are referred to wherever a ctid is: never all digits, no spaces or shell-special characters. */
+export const CONTAINER_NAME_RE = /^(?!\d+$)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const settingsSchema = z
+  .object({
+    hostname: z.string().regex(HOSTNAME_RE, "a hostname is letters, digits and hyphens in dot-separated labels (e.g. ct101.example.com)").optional(),
+    name: z.string().regex(CONTAINER_NAME_RE, "a name is 1–64 letters, digits, . _ - (not only digits: those are container ids)").nullable().optional(),
+    description: z.string().max(1000, "a description is at most 1000 characters").nullable().optional(),
+    onboot: z.boolean().optional(),
+    nameservers: z.array(z.string().ip({ message: "a name server is an IPv4 or IPv6 address" })).max(3, "at most 3 name servers").optional(),
+  })
+  .strict();
+export type SettingsPatch = z.infer<typeof settingsSchema>;
+
+function target(c: FullContainer) {
+  return `container ${c.ctid} (${c.hostname})`;
+}
+
+export async function setSettings(ctx: Ctx, c: FullContainer, patchIn: SettingsPatch) {
+  const parsed = settingsSchema.safeParse(patchIn);
+  if (!parsed.success) {
+    const fields = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "_"), i.message]));
+    throw new PanelError("BAD_REQUEST", `Invalid settings: ${parsed.error.issues.map((i) => `${String(i.path[0] ?? "")}: ${i.message}`).join("; ")}`, fields);
+  }
+  const p = parsed.data;
+  if (Object.keys(p).length === 0) throw new PanelError("BAD_REQUEST", "Nothing to change.");
+  if (p.name) {
+    const other = await ctx.db.container.findFirst({ where: { nodeId: c.nodeId, name: p.name, NOT: { id: c.id } }, select: { ctid: true } });
+    if (other) throw new PanelError("CONFLICT", `The name "${p.name}" is already used by container ${other.ctid}; choose another.`, { name: "taken" });
+  }
+  const eng = engineFor(c.node.endpoint);
+  if (p.hostname !== undefined || p.name !== undefined || p.onboot !== undefined) {
+    await eng.call("container.set", {
+      ctid: c.ctid,
+      ...(p.hostname !== undefined ? { hostname: p.hostname } : {}),
+      ...(p.name !== undefined ? { name: p.name } : {}),
+      ...(p.onboot !== undefined ? { onboot: p.onboot } : {}),
+    });
+  }
+  if (p.nameservers !== undefined) await pushNet(c, { nameservers: p.nameservers });
+  try {
+    await ctx.db.container.update({
+      where: { id: c.id },
+      data: {
+        ...(p.hostname !== undefined ? { hostname: p.hostname } : {}),
+        ...(p.name !== undefined ? { name: p.name } : {}),
+        ...(p.description !== undefined ? { description: p.description } : {}),
+        ...(p.onboot !== undefined ? { onboot: p.onboot } : {}),
+        ...(p.nameservers !== undefined ? { nameservers: JSON.stringify(p.nameservers) } : {}),
+      },
+    });
+  } catch (e) {
+    if ((e as { code?: string }).code === "P2002") throw new PanelError("CONFLICT", `The name "${p.name}" was just taken by another container; choose another.`, { name: "taken" });
+    throw e;
+  }
+  await audit(ctx, { action: "container.setSettings", target: target(c), tenantId: c.tenantId, details: { ...p, before: { hostname: c.hostname, name: c.name, onboot: c.onboot, nameservers: nameserversOf(c) } } });
+  return { ok: true as const };
+}
+
+/** Sets the password of an existing user inside the running container (vzctl --userpasswd user:password). */
+export async function setUserPassword(ctx: Ctx, c: FullContainer, user: string, password: string) {
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new PanelError("BAD_REQUEST", `Invalid user name "${user}": use lower-case letters, digits, _ and -.`, { user: "invalid" });
+  if (!password) throw new PanelError("BAD_REQUEST", "The password is empty.", { password: "required" });
+  await engineFor(c.node.endpoint).call("container.passwd", { ctid: c.ctid, user, password });
+  await audit(ctx, { action: "container.setPassword", target: target(c), tenantId: c.tenantId, details: { user } });
+  return { ok: true as const };
+}
+
+/** Freezes every process of the container (suspend) or thaws them (resume). */
+export async function suspendResume(ctx: Ctx, c: FullContainer, action: "suspend" | "resume") {
+  const info = await engineFor(c.node.endpoint).call(action === "suspend" ? "container.suspend" : "container.resume", { ctid: c.ctid });
+  await ctx.db.container.update({ where: { id: c.id }, data: { state: info.state } });
+  await audit(ctx, { action: `container.${action}`, target: target(c), tenantId: c.tenantId });
+  return info;
+}
