@@ -97,6 +97,19 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     // exec's status is the command's; stdin script with "-"
     expect((await sh("vzctl exec 101 'exit 7'")).code).toBe(7);
     expect((await sh("vzctl exec 101 -", "echo from-stdin; hostname\n")).stdout).toContain("from-stdin\ntest101.my.org");
+    // --userpasswd: a new hash for root in the container's shadow file
+    const shadow = async () => (await ok("vzctl exec 101 'grep ^root: /etc/shadow'")).trim();
+    const hashBefore = await shadow();
+    await ok("vzctl set 101 --userpasswd root:n3w-Secret --save");
+    expect(await shadow()).not.toBe(hashBefore);
+    expect(await shadow()).toMatch(/^root:\$6\$/);
+    expect((await sh("vzctl set 101 --userpasswd nosuchuser:pw")).code).toBe(74);
+    // restart: a new init, same settings
+    const init1 = (await te.client.call("container.status", { ctid: 101 })).initPid;
+    const restarted = await ok("vzctl restart 101");
+    expect(restarted.indexOf("Stopping container ...")).toBeLessThan(restarted.indexOf("Starting container..."));
+    expect((await te.client.call("container.status", { ctid: 101 })).initPid).not.toBe(init1);
+    expect((await ok("vzctl exec 101 hostname")).trim()).toBe("test101.my.org");
     // enter: a shell inside through the engine's console (piped here; console.root.test.ts drives a real terminal)
     const entered = await sh("printf 'echo inside-$(hostname)\\nexit 5\\n' | vzctl enter 101");
     expect(entered.code).toBe(5);
@@ -116,7 +129,7 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
   });
 
   it("sets resources live with vzctl's units and barrier:limit pairs; the kernel reads them back", async () => {
-    const out = await ok("vzctl set 101 --ram 256M --swap 0 --cpuunits 2000 --cpulimit 50% --numproc 200:300 --numfile 4096 --diskspace 1G:1200M --save");
+    const out = await ok("vzctl set 101 --ram 256M --swap 0 --cpuunits 2000 --cpulimit 50% --cpus 1 --cpumask 0 --numproc 200:300 --numfile 4096 --diskspace 1G:1200M --save");
     expect(out).toContain("Setting CPU units: 2000");
     expect(out).toContain("Setting CPU limit: 50");
     expect(await memLimit(101)).toBe(256 * MiB);
@@ -124,6 +137,8 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect(l.cgroup?.cpuunits).toBe(2000);
     expect(l.cgroup?.cpulimit).toBe(50);
     expect(l.cgroup?.numproc).toBe(300); // the limit half is what the kernel enforces
+    expect(l.cgroup?.cpus).toBe("0");
+    expect(l.configured.cpus).toBe(1);
     expect(l.configured.diskspace).toBe(1024 * MiB); // the soft half is the quota
     // the panel stores them as the container's overrides
     const row = await db.container.findFirstOrThrow({ where: { ctid: 101 } });
@@ -250,8 +265,23 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect(gone.stderr).toMatch(/could not be found/);
   });
 
-  it("suspend and resume freeze and thaw every process; destroy leaves nothing", async () => {
+  it("vzctl snapshots: create, list, switch back, delete", async () => {
     await ok("vzctl start 101");
+    await ok("vzctl exec 101 'echo A > /root/v'");
+    expect(await ok('vzctl snapshot 101 --id s1 --description "before B"')).toContain("Snapshot {s1} has been successfully created");
+    await ok("vzctl exec 101 'echo B > /root/v'");
+    const list = await ok("vzctl snapshot-list 101");
+    expect(list.split("\n")[0]).toMatch(/^PARENT_UUID\s+C UUID\s+DATE\s+NAME$/);
+    expect(list).toMatch(/\{s1\}\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d before B/);
+    expect((await ok("vzctl snapshot-list 101 -H -o uuid")).trim()).toBe("{s1}");
+    expect(await ok("vzctl snapshot-switch 101 --id s1")).toContain("Container has been successfully switched to snapshot {s1}");
+    expect((await ok("vzctl exec 101 cat /root/v")).trim()).toBe("A");
+    expect((await sh("vzctl snapshot-switch 101 --id nope")).code).toBe(21);
+    expect(await ok("vzctl snapshot-delete 101 --id s1")).toContain("Snapshot {s1} has been successfully deleted");
+    expect((await ok("vzctl snapshot-list 101 -H")).trim()).toBe("");
+  });
+
+  it("suspend and resume freeze and thaw every process; destroy leaves nothing", async () => {
     expect(await ok("vzctl suspend 101")).toContain("Container is suspended");
     expect((await ok("vzctl status 101")).trim()).toBe("CTID 101 exist mounted running suspended");
     expect((await sh("vzctl exec 101 true")).code).toBe(31);
