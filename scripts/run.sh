@@ -69,7 +69,7 @@ if [ -f "$ppid_file" ] && kill -0 "$(cat "$ppid_file")" 2>/dev/null; then
 else
   touch /var/log/ovz/panel.log && chown ovz-panel:ovz /var/log/ovz/panel.log
   NODE_ENV=production OVZ_SOCKET=$OVZ_SOCKET nohup setpriv --reuid=ovz-panel --regid=ovz --init-groups -- \
-    env HOME=/var/lib/ovz-panel node node_modules/next/dist/bin/next start -p "$port" -H "$host" >>/var/log/ovz/panel.log 2>&1 &
+    env HOME=/var/lib/ovz-panel node --import tsx server/http.ts -p "$port" -H "$host" >>/var/log/ovz/panel.log 2>&1 &
   echo $! >"$ppid_file"
   for _ in $(seq 1 120); do curl -s -o /dev/null "http://$host:$port/login" && break; sleep 0.5; done
   curl -s -o /dev/null "http://$host:$port/login" || { tail -20 /var/log/ovz/panel.log; echo "panel did not start"; exit 1; }

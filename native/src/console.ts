@@ -29,6 +29,12 @@ import type { ContainerInfo } from "./engine.js";
 
 export const DEFAULT_MAX_PER_CONTAINER = 8;
 export const DEFAULT_MAX_TOTAL = 64;
+/** clients attached to one session at the same time */
+export const DEFAULT_MAX_CLIENTS = 8;
+/** how long a detachable session lives without any client (OVZ_CONSOLE_DETACH_SEC) */
+export const DEFAULT_DETACH_SEC = 900;
+/** recent output replayed to a client that attaches to a running session */
+export const SCROLLBACK_BYTES = 256 * 1024;
 /** after a hangup, how long processes get to exit before SIGKILL */
 const HANGUP_GRACE_MS = 1000;
 /** how often a session checks whether its shell has exited (see track()) */
@@ -57,6 +63,10 @@ export interface ConsoleRequest {
   rows: number;
   command?: string[];
   term?: string;
+  /** keep the session when its last client leaves (for detachSec) and let others attach */
+  detachable?: boolean;
+  /** attach to this existing session (of the same ctid) instead of starting one */
+  session?: string;
 }
 
 export interface ConsoleEngine {
@@ -67,6 +77,10 @@ export interface ConsoleEngine {
 export interface ConsoleManagerOptions {
   maxPerContainer?: number;
   maxTotal?: number;
+  /** clients per session */
+  maxClients?: number;
+  /** a detachable session without any client ends after this many seconds */
+  detachSec?: number;
   log?: (line: string) => void;
   /**
    * Where live sessions are recorded (shell pid + the container's pid namespace), so that an engine
@@ -99,6 +113,8 @@ export class ConsoleManager {
   private readonly opening = new Map<number, number>();
   private readonly maxPerContainer: number;
   private readonly maxTotal: number;
+  private readonly maxClients: number;
+  private readonly detachMs: number;
   private readonly log: (line: string) => void;
   private readonly recordDir: string | undefined;
 
@@ -108,6 +124,8 @@ export class ConsoleManager {
   ) {
     this.maxPerContainer = opts.maxPerContainer ?? DEFAULT_MAX_PER_CONTAINER;
     this.maxTotal = opts.maxTotal ?? DEFAULT_MAX_TOTAL;
+    this.maxClients = opts.maxClients ?? DEFAULT_MAX_CLIENTS;
+    this.detachMs = (opts.detachSec ?? DEFAULT_DETACH_SEC) * 1000;
     this.log = opts.log ?? (() => {});
     this.recordDir = opts.recordDir;
   }
@@ -157,8 +175,13 @@ export class ConsoleManager {
     return n;
   }
 
-  /** Starts a session in a running container; throws NOT_FOUND, NOT_RUNNING, FROZEN or BUSY (a limit). */
+  /**
+   * Starts a session in a running container, or attaches to an existing one (req.session); throws
+   * NOT_FOUND, NOT_RUNNING, FROZEN or BUSY (a limit). The caller is counted as one of the session's
+   * clients and must call leave() when it goes.
+   */
   async open(req: ConsoleRequest): Promise<ConsoleSession> {
+    if (req.session !== undefined) return this.attach(req);
     if (this.count(req.ctid) >= this.maxPerContainer) {
       throw new EngineError("BUSY", `container ${req.ctid} already has ${this.maxPerContainer} console sessions, the most allowed; close one first`);
     }
@@ -174,7 +197,7 @@ export class ConsoleManager {
       const argv = req.command ?? ["/bin/sh", "-c", LOGIN_SHELL_SCRIPT];
       const env = { PATH: CONTAINER_PATH, HOME: "/root", USER: "root", LOGNAME: "root", TERM: req.term ?? "xterm-256color" };
       const cmd = this.engine.drivers.runtime.attachCommand(req.ctid, argv, env);
-      const session = new ConsoleSession(pty, req, cmd, this.log, this.recordDir);
+      const session = new ConsoleSession(pty, req, cmd, this.log, this.recordDir, req.detachable ? this.detachMs : null);
       this.sessions.add(session);
       session.onExit(() => this.sessions.delete(session));
       this.log(`console ${session.id}: opened into CT ${req.ctid} (pid ${session.pid}, ${req.command ? "command" : "login shell"})`);
@@ -184,6 +207,20 @@ export class ConsoleManager {
       if (n > 0) this.opening.set(req.ctid, n);
       else this.opening.delete(req.ctid);
     }
+  }
+
+  /** Another client for a live session of this container (a session of another container is NOT_FOUND). */
+  private attach(req: ConsoleRequest): ConsoleSession {
+    const { ctid, session: id } = req;
+    const s = [...this.sessions].find((x) => x.id === id && x.ctid === ctid);
+    if (!s || !s.attachable) throw new EngineError("NOT_FOUND", `console session ${id} of container ${ctid} does not exist (it ended); start a new one`);
+    if (s.clients >= this.maxClients) {
+      throw new EngineError("BUSY", `console session ${id} already has ${this.maxClients} clients, the most allowed; close one first`);
+    }
+    s.join();
+    s.resize(req.cols, req.rows); // the newest viewer's size (any client's resize wins until the next)
+    this.log(`console ${id}: another client attached (CT ${ctid}, ${s.clients} now)`);
+    return s;
   }
 
   /** End every session (engine shutdown). */
@@ -250,7 +287,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 export class ConsoleSession {
-  readonly id = randomBytes(4).toString("hex");
+  readonly id = randomBytes(8).toString("hex");
   readonly ctid: number;
   private readonly pty: IPty;
   private readonly hostNs: Promise<string | null> = pidNs(process.pid);
@@ -259,8 +296,16 @@ export class ConsoleSession {
   private containerNs: string | null = null;
   /** wait status of the shell, read while it was a zombie (lxc-attach had not reaped it yet) */
   private shellStatus: number | null = null;
-  private readonly dataListeners: Array<(d: Buffer) => void> = [];
-  private readonly exitListeners: Array<(e: ConsoleExit) => void> = [];
+  private readonly dataListeners = new Set<(d: Buffer) => void>();
+  private readonly exitListeners = new Set<(e: ConsoleExit) => void>();
+  /** connected clients (the opener counts); a detachable session survives 0 for detachMs */
+  private clientCount = 1;
+  private detachTimer: NodeJS.Timeout | null = null;
+  /** recent output, replayed to clients that attach (detachable sessions only) */
+  private readonly ring: Buffer[] = [];
+  private ringBytes = 0;
+  /** clients that asked to stop reading the terminal (flow control); it reads again when none does */
+  private pauses = 0;
   private exitInfo: ConsoleExit | null = null;
   private ptyExited: Promise<{ exitCode: number; signal?: number }>;
   private terminating: Promise<void> | null = null;
@@ -278,6 +323,8 @@ export class ConsoleSession {
     cmd: { file: string; args: string[] },
     private readonly log: (line: string) => void,
     private readonly recordDir?: string,
+    /** null: ends with its (only) client; else detachable, ends this long after its last client left */
+    private readonly detachMs: number | null = null,
   ) {
     this.ctid = req.ctid;
     this.pty = pty.spawn(cmd.file, cmd.args, {
@@ -291,7 +338,8 @@ export class ConsoleSession {
     });
     this.pty.onData((d) => {
       const buf = typeof d === "string" ? Buffer.from(d, "utf8") : (d as unknown as Buffer);
-      for (const l of this.dataListeners) l(buf);
+      if (this.detachMs !== null) this.remember(buf);
+      for (const l of [...this.dataListeners]) l(buf);
     });
     this.ptyExited = new Promise((resolve) => this.pty.onExit((e) => resolve(e)));
     void this.ptyExited.then((e) => this.finish(e));
@@ -314,14 +362,81 @@ export class ConsoleSession {
     return this.exitInfo;
   }
 
-  onData(cb: (d: Buffer) => void): void {
-    this.dataListeners.push(cb);
+  get detachable(): boolean {
+    return this.detachMs !== null;
+  }
+
+  /** another client may attach: detachable and not ending */
+  get attachable(): boolean {
+    return this.detachMs !== null && !this.exitInfo && !this.terminating;
+  }
+
+  get clients(): number {
+    return this.clientCount;
+  }
+
+  /** Terminal output from now on; returns an unsubscribe. */
+  onData(cb: (d: Buffer) => void): () => void {
+    this.dataListeners.add(cb);
+    return () => this.dataListeners.delete(cb);
   }
 
   /** Called exactly once, after the session's processes are gone (immediately if that already happened). */
-  onExit(cb: (e: ConsoleExit) => void): void {
-    if (this.exitInfo) cb(this.exitInfo);
-    else this.exitListeners.push(cb);
+  onExit(cb: (e: ConsoleExit) => void): () => void {
+    if (this.exitInfo) {
+      cb(this.exitInfo);
+      return () => {};
+    }
+    this.exitListeners.add(cb);
+    return () => this.exitListeners.delete(cb);
+  }
+
+  /** Recent output (up to SCROLLBACK_BYTES) for a client that attaches; empty for a non-detachable session. */
+  scrollback(): Buffer {
+    return Buffer.concat(this.ring);
+  }
+
+  private remember(buf: Buffer): void {
+    this.ring.push(buf);
+    this.ringBytes += buf.length;
+    while (this.ringBytes > SCROLLBACK_BYTES && this.ring.length) {
+      const over = this.ringBytes - SCROLLBACK_BYTES;
+      const first = this.ring[0]!;
+      if (first.length <= over) {
+        this.ring.shift();
+        this.ringBytes -= first.length;
+      } else {
+        this.ring[0] = first.subarray(over);
+        this.ringBytes -= over;
+      }
+    }
+  }
+
+  /** One more client (ConsoleManager.attach). */
+  join(): void {
+    this.clientCount++;
+    if (this.detachTimer) clearTimeout(this.detachTimer);
+    this.detachTimer = null;
+  }
+
+  /**
+   * A client went away. A non-detachable session ends with it; a detachable one keeps running and ends
+   * only after detachMs without any client.
+   */
+  leave(reason: string): void {
+    this.clientCount = Math.max(0, this.clientCount - 1);
+    if (this.exitInfo || this.clientCount > 0) return;
+    if (this.detachMs === null) {
+      void this.close(reason);
+      return;
+    }
+    this.log(`console ${this.id}: last client left (CT ${this.ctid}); the session ends in ${Math.round(this.detachMs / 1000)} s unless one attaches`);
+    if (this.detachTimer) clearTimeout(this.detachTimer);
+    this.detachTimer = setTimeout(() => {
+      this.detachTimer = null;
+      if (this.clientCount === 0) void this.close(`no client for ${Math.round(this.detachMs! / 1000)} s`);
+    }, this.detachMs);
+    this.detachTimer.unref();
   }
 
   write(data: Buffer): void {
@@ -341,12 +456,16 @@ export class ConsoleSession {
     }
   }
 
-  /** Flow control: stop reading the terminal while the client cannot keep up. */
+  /**
+   * Flow control: stop reading the terminal while a client cannot keep up. Each pause() is balanced by
+   * one resume() (also when that client leaves); the terminal is read again when no client is behind.
+   */
   pause(): void {
-    if (!this.exitInfo) this.pty.pause();
+    if (this.pauses++ === 0 && !this.exitInfo) this.pty.pause();
   }
   resume(): void {
-    if (!this.exitInfo) this.pty.resume();
+    if (this.pauses === 0) return;
+    if (--this.pauses === 0 && !this.exitInfo) this.pty.resume();
   }
 
   /** End the session now (client disconnected, engine shutdown); resolves when its processes are gone. */
@@ -457,6 +576,7 @@ export class ConsoleSession {
 
   private async finish(e: { exitCode: number; signal?: number }): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.detachTimer) clearTimeout(this.detachTimer);
     // lxc-attach returns the shell's status; when we had to kill lxc-attach, the status we saw is better
     let code = e.exitCode;
     let signal = signalName(e.signal ?? 0);
@@ -477,6 +597,9 @@ export class ConsoleSession {
     const rf = this.recordFile();
     if (rf) await this.recordWrite.then(() => rm(rf, { force: true })).catch(() => {});
     this.log(`console ${this.id}: CT ${this.ctid} session ended (code ${info.code}${signal ? `, ${signal}` : ""}${this.closeReason ? `: ${this.closeReason}` : ""})`);
-    for (const l of this.exitListeners.splice(0)) l(info);
+    const listeners = [...this.exitListeners];
+    this.exitListeners.clear();
+    this.dataListeners.clear();
+    for (const l of listeners) l(info);
   }
 }

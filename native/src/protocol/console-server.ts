@@ -2,7 +2,9 @@
  * Engine side of `container.console` (protocol: schema.ts header, frames: console-framing.ts). The
  * server hands over a connection whose first request is the console method; from then on this module
  * owns it: validate, open the session, answer with the accepted line, then relay binary frames until
- * either side ends. A bad frame or a disconnect ends the session (its processes are killed).
+ * either side ends. A bad frame or a disconnect drops this client: a session that is not detachable
+ * ends with it (its processes are killed); a detachable one keeps running for its other or later clients
+ * (`session` param), which first get its recent output.
  */
 import type { Socket } from "node:net";
 import { EngineError } from "../errors.js";
@@ -15,13 +17,19 @@ import { consoleParams, PROTOCOL_VERSION, requestFrame } from "./schema.js";
 export interface ConsoleSessionLike {
   readonly id: string;
   readonly ctid: number;
-  onData(cb: (d: Buffer) => void): void;
-  onExit(cb: (e: ConsoleExit) => void): void;
+  /** returns an unsubscribe */
+  onData(cb: (d: Buffer) => void): () => void;
+  /** returns an unsubscribe */
+  onExit(cb: (e: ConsoleExit) => void): () => void;
   write(data: Buffer): void;
   resize(cols: number, rows: number): void;
+  /** balanced: one resume() per pause() */
   pause(): void;
   resume(): void;
-  close(reason: string): Promise<void>;
+  /** recent output for a client that attaches to a running session (empty when there is none) */
+  scrollback(): Buffer;
+  /** this client went away: ends a non-detachable session, starts a detached one's expiry */
+  leave(reason: string): void;
 }
 /** ConsoleManager in console.ts */
 export interface ConsoleOpener {
@@ -74,21 +82,45 @@ export async function serveConsole(
     return refuse(e instanceof EngineError ? e : new EngineError("INTERNAL", `could not open a console: ${(e as Error).message}`, { cause: e }));
   }
   if (disconnected || sock.destroyed) {
-    void session.close("client disconnected before the session started");
+    session.leave("client disconnected before the session started");
     return;
   }
 
   sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "result", result: { session: session.id, ctid: session.ctid } });
 
-  // engine → client: terminal output, with backpressure on the terminal
-  session.onData((d) => {
-    if (sock.destroyed) return;
-    if (!sock.write(encodeData(d))) session.pause();
+  // engine → client: first the recent output (attach), then the terminal's, with backpressure on the
+  // terminal (this client's pause counts until it drains or leaves)
+  let paused = false;
+  const send = (d: Buffer) => {
+    if (sock.destroyed || !d.length) return;
+    if (!sock.write(encodeData(d)) && !paused) {
+      paused = true;
+      session.pause();
+    }
+  };
+  send(session.scrollback());
+  const offData = session.onData(send);
+  sock.on("drain", () => {
+    if (paused) {
+      paused = false;
+      session.resume();
+    }
   });
-  sock.on("drain", () => session.resume());
-  session.onExit((exit) => {
+  const offExit = session.onExit((exit) => {
     if (!sock.destroyed) endConnection(sock, encodeExit(exit));
   });
+  let left = false;
+  const leave = (reason: string) => {
+    if (left) return;
+    left = true;
+    offData();
+    offExit();
+    if (paused) {
+      paused = false;
+      session.resume();
+    }
+    session.leave(reason);
+  };
 
   // client → engine: keyboard input and resizes
   const decoder = new ConsoleFrameDecoder(ENGINE_ACCEPTS);
@@ -98,9 +130,10 @@ export async function serveConsole(
       frames = decoder.push(chunk);
     } catch (e) {
       const msg = e instanceof ConsoleProtocolError ? e.message : String(e);
-      log(`console ${session.id}: protocol error from the client: ${msg}; ending the session`);
+      log(`console ${session.id}: protocol error from the client: ${msg}; dropping the client`);
       sock.off("data", feed);
-      void session.close(`protocol error: ${msg}`);
+      leave(`protocol error: ${msg}`);
+      sock.destroy();
       return;
     }
     for (const f of frames) {
@@ -108,8 +141,8 @@ export async function serveConsole(
       else if (f.type === "resize") session.resize(f.cols, f.rows);
     }
   };
-  sock.on("close", () => void session.close("client disconnected"));
-  if (disconnected) void session.close("client disconnected");
+  sock.on("close", () => leave("client disconnected"));
+  if (disconnected) leave("client disconnected");
   sock.on("data", feed);
   if (leftover.length) feed(leftover);
   sock.resume();

@@ -3,7 +3,8 @@
  * the test runs `enter.ts` under a pseudo-terminal of its own (the admin's terminal), types into it and
  * reads the screen. Covers the shell's output and exit status, window resizes reaching the shell,
  * abrupt client death leaving no process behind (host or container), a shell whose background jobs
- * hold the terminal, typed errors, the per-container session limit and descriptor hygiene.
+ * hold the terminal, typed errors, the per-container session limit and descriptor hygiene; and the
+ * browser console's persistent sessions: detach and re-attach to the same shell, shared clients, expiry.
  */
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +22,8 @@ let te: TestEngine;
 const CT = 131;
 const STOPPED = 132;
 const HOSTNAME = "console-ct.test";
+/** detached sessions of this test engine end this long after their last client left */
+const DETACH_SEC = 3;
 
 interface Term {
   p: IPty;
@@ -118,7 +121,7 @@ describeRoot("console sessions (real terminal, real container)", () => {
   let baseline: number[];
 
   beforeAll(async () => {
-    te = await startTestEngine();
+    te = await startTestEngine({ env: { OVZ_CONSOLE_DETACH_SEC: String(DETACH_SEC) } });
     await te.client.call("template.build", { kind: "busybox" });
     await te.client.call("container.create", { ctid: CT, template: "busybox", hostname: HOSTNAME });
     await te.client.call("container.start", { ctid: CT });
@@ -300,6 +303,75 @@ describeRoot("console sessions (real terminal, real container)", () => {
     // ...until the next engine start
     await te.start();
     expect(await waitNoLeftovers(baseline, 5000)).toMatchObject({ extra: "", attach: "" });
+  });
+
+  it("keeps a detachable session after its client left: re-attach finds the same shell; two clients share it; it expires", async () => {
+    const a = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, detachable: true });
+    let outA = "";
+    a.onData((d) => (outA += d.toString()));
+    for (const end = Date.now() + 10_000; !PROMPT.test(outA) && Date.now() < end; ) await sleep(25);
+    a.write("X=kept-$((40+2)); echo pid=$$\r");
+    for (const end = Date.now() + 10_000; !/pid=\d+\r/.test(outA) && Date.now() < end; ) await sleep(25);
+    const pid = /pid=(\d+)\r/.exec(outA)![1]!;
+    a.close(); // a network drop / page reload: the engine keeps the session
+    await sleep(500);
+    expect((await attachPids()).length).toBe(1);
+
+    const t0 = Date.now();
+    const b = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: a.session });
+    let outB = "";
+    b.onData((d) => (outB += d.toString()));
+    const c = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 100, rows: 40, session: a.session });
+    let outC = "";
+    c.onData((d) => (outC += d.toString()));
+    console.log(`re-attached two clients in ${Date.now() - t0} ms`);
+    expect(b.session).toBe(a.session);
+    await expect.poll(() => outB, { timeout: 5000 }).toMatch(new RegExp(`pid=${pid}\r`)); // the screen, replayed
+    b.write("echo x=$X pid=$$; stty size\r"); // typed by one, seen by both; the last attach's size won
+    const same = new RegExp(`x=kept-42 pid=${pid}\r+\n40 100\r`);
+    await expect.poll(() => outB, { timeout: 5000 }).toMatch(same);
+    await expect.poll(() => outC, { timeout: 5000 }).toMatch(same);
+    c.resize(90, 30);
+    await sleep(200);
+    b.write("stty size\r");
+    await expect.poll(() => outC, { timeout: 5000 }).toMatch(/\n30 90\r/);
+
+    // another container's id cannot reach it; an unknown session is NOT_FOUND too
+    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: STOPPED, cols: 80, rows: 24, session: a.session })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: "0123456789abcdef" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    // still one shell (one lxc-attach) for all clients
+    expect((await attachPids()).length).toBe(1);
+
+    b.close();
+    c.close();
+    const t1 = Date.now();
+    while ((await attachPids()).length > 0 && Date.now() - t1 < 15_000) await sleep(100);
+    const expiredMs = Date.now() - t1;
+    console.log(`detached session ended ${expiredMs} ms after its last client left (OVZ_CONSOLE_DETACH_SEC=${DETACH_SEC})`);
+    expect(expiredMs).toBeGreaterThanOrEqual(DETACH_SEC * 1000 - 200);
+    expect(expiredMs).toBeLessThan(DETACH_SEC * 1000 + 5000);
+    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: a.session })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await waitNoLeftovers(baseline)).toMatchObject({ extra: "", attach: "" });
+  });
+
+  it("caps the clients of a shared session and ends it for all of them when its shell exits", async () => {
+    const first = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, detachable: true });
+    const all = [first];
+    try {
+      for (let i = 1; i < 8; i++) all.push(await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: first.session }));
+      const ninth = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: first.session }).catch((e) => e);
+      expect(ninth).toMatchObject({ code: "BUSY" });
+      expect(ninth.message).toMatch(/8 clients/);
+      let out = "";
+      first.onData((d) => (out += d.toString()));
+      for (const end = Date.now() + 10_000; !PROMPT.test(out) && Date.now() < end; ) await sleep(25);
+      all[5]!.write("exit 5\r");
+      const exits = await Promise.all(all.map((c) => c.exited));
+      expect(exits.map((e) => e.code)).toEqual(Array(8).fill(5));
+    } finally {
+      for (const c of all) c.close();
+    }
+    expect(await waitNoLeftovers(baseline)).toMatchObject({ extra: "", attach: "" });
   });
 
   it("gives the container none of the engine's descriptors (another session's terminal included)", async () => {

@@ -197,16 +197,31 @@ describe("console sessions over the engine socket (stub sessions)", () => {
     input: Buffer[] = [];
     sizes: Array<[number, number]> = [];
     closed: string | null = null;
-    private data: Array<(d: Buffer) => void> = [];
-    private exits: Array<(e: ConsoleExit) => void> = [];
+    left: string[] = [];
+    history = "";
+    private data = new Set<(d: Buffer) => void>();
+    private exits = new Set<(e: ConsoleExit) => void>();
     constructor(readonly ctid: number) {}
+    get listeners() {
+      return this.data.size;
+    }
     onData(cb: (d: Buffer) => void) {
-      this.data.push(cb);
+      this.data.add(cb);
+      return () => void this.data.delete(cb);
     }
     onExit(cb: (e: ConsoleExit) => void) {
-      this.exits.push(cb);
+      this.exits.add(cb);
+      return () => void this.exits.delete(cb);
+    }
+    scrollback() {
+      return Buffer.from(this.history);
+    }
+    leave(reason: string) {
+      this.left.push(reason);
+      this.closed = reason;
     }
     emit(d: string) {
+      this.history += d;
       for (const l of this.data) l(Buffer.from(d));
     }
     exit(e: ConsoleExit) {
@@ -221,9 +236,6 @@ describe("console sessions over the engine socket (stub sessions)", () => {
     }
     pause() {}
     resume() {}
-    async close(reason: string) {
-      this.closed = reason;
-    }
   }
 
   const until = async (cond: () => boolean, ms = 3000) => {
@@ -295,6 +307,55 @@ describe("console sessions over the engine socket (stub sessions)", () => {
       const end = Date.now() + 3000;
       while ((await env.connections()) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
       expect(await env.connections()).toBe(0);
+    } finally {
+      await env.done();
+    }
+  });
+
+  it("shares a session between clients: replay on attach, output to all, input from any, leaving one keeps it for the other", async () => {
+    const session = new StubSession(101);
+    const env = await setup({
+      async open(req) {
+        if (req.session !== undefined && req.session !== "00112233aabbccdd") throw new EngineError("NOT_FOUND", `console session ${req.session} does not exist`);
+        return session;
+      },
+    });
+    try {
+      const a = await openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, detachable: true });
+      let outA = "";
+      a.onData((d) => (outA += d.toString()));
+      session.emit("first# ");
+      await until(() => outA.includes("first# "));
+      const b = await openConsole(env.sock, { ctid: 101, cols: 100, rows: 30, session: "00112233aabbccdd" });
+      let outB = "";
+      b.onData((d) => (outB += d.toString()));
+      await until(() => outB.includes("first# ")); // the recent output, replayed
+      b.write("from-b\r");
+      await until(() => outA.includes("echo:from-b") && outB.includes("echo:from-b"));
+      a.write("from-a\r");
+      await until(() => outB.includes("echo:from-b\rfrom-a\r"));
+      await expect(openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, session: "ffffffffffffffff" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+      a.close();
+      await until(() => session.left.length === 1);
+      expect(session.listeners).toBe(1); // a's listener is gone, b's stays
+      session.emit("still-here");
+      await until(() => outB.includes("still-here"));
+      session.exit({ code: 0, signal: null });
+      expect(await b.exited).toEqual({ code: 0, signal: null });
+      await until(() => session.left.length === 2);
+    } finally {
+      await env.done();
+    }
+  });
+
+  it("validates the attach parameters", async () => {
+    const env = await setup({ open: async (req) => new StubSession(req.ctid) });
+    try {
+      await expect(openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, session: "not-hex" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      await expect(openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, session: "00112233", command: ["sh"] })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+        message: expect.stringMatching(/command cannot be given when attaching/),
+      });
     } finally {
       await env.done();
     }

@@ -1,0 +1,72 @@
+/**
+ * The panel's HTTP server in production: Next.js (the built app, like `next start`) plus the browser
+ * console's WebSocket at /api/console (server/console/ws.ts), which the app router cannot serve.
+ *
+ *   node --import tsx server/http.ts -p 3000 -H 127.0.0.1      (NODE_ENV=production, after `next build`)
+ *
+ * Options as `next start`: -p/--port (default $PORT or 3000), -H/--hostname (default 127.0.0.1).
+ * Other upgrade requests are refused (a production build has no hot-reload socket).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { consoleUpgradeHandler } from "./console/ws.js";
+
+// Next's programmatic API, typed by hand: importing "next"'s types would pull its global declarations
+// (a required NODE_ENV in ProcessEnv) into every file of this project.
+interface NextApp {
+  prepare(): Promise<void>;
+  getRequestHandler(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  close(): Promise<void>;
+}
+const next = createRequire(import.meta.url)("next") as (opts: { dev: boolean; dir: string; hostname: string; port: number }) => NextApp;
+
+function arg(names: string[], dflt: string): string {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    for (const n of names) {
+      if (a === n && argv[i + 1] !== undefined) return argv[i + 1]!;
+      if (a.startsWith(`${n}=`)) return a.slice(n.length + 1);
+    }
+  }
+  return dflt;
+}
+
+async function main(): Promise<void> {
+  const port = Number(arg(["-p", "--port"], process.env.PORT ?? "3000"));
+  const hostname = arg(["-H", "--hostname"], "127.0.0.1");
+  const dir = path.resolve(import.meta.dirname, "..");
+  const app = next({ dev: false, dir, hostname, port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const upgradeConsole = consoleUpgradeHandler();
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      console.error("[panel] request failed", e);
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (!upgradeConsole(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => resolve());
+  });
+  console.log(`[panel] ready on http://${hostname}:${port} (console WebSocket at /api/console)`);
+  const stop = (sig: string) => {
+    console.log(`[panel] ${sig}: shutting down`);
+    server.close();
+    setTimeout(() => process.exit(0), 2000).unref();
+    void app.close().finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((e) => {
+  console.error("[panel] fatal:", e);
+  process.exit(1);
+});
