@@ -1,7 +1,8 @@
 /**
  * Runs once when the panel server starts (Next.js instrumentation hook): repair what a previous panel
  * process left unfinished (server/services/recovery.ts), then start the traffic sampler
- * (server/services/traffic.ts; every OVZ_TRAFFIC_INTERVAL_SEC seconds, default 60, 0 = off).
+ * (server/services/traffic.ts; every OVZ_TRAFFIC_INTERVAL_SEC seconds, default 60, 0 = off) and the usage
+ * sampler (server/services/usage.ts; every OVZ_USAGE_INTERVAL_SEC seconds, default 10, 0 = off).
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
@@ -20,5 +21,13 @@ export async function register(): Promise<void> {
     else console.log("[panel] traffic sampler: off (OVZ_TRAFFIC_INTERVAL_SEC=0)");
   } catch (e) {
     console.error("[panel] the traffic sampler could not start; traffic is not counted until the next start", e);
+  }
+  try {
+    const { startUsageSampler, usageInterval } = await import("./server/services/usage.js");
+    const seconds = usageInterval();
+    if (startUsageSampler(db, seconds)) console.log(`[panel] usage sampler: every ${seconds} s`);
+    else console.log("[panel] usage sampler: off (OVZ_USAGE_INTERVAL_SEC=0)");
+  } catch (e) {
+    console.error("[panel] the usage sampler could not start; usage history is not recorded until the next start", e);
   }
 }

@@ -1,0 +1,379 @@
+/**
+ * Usage history: CPU, RAM, swap, disk space, block I/O and network of every running container, sampled
+ * at a fixed interval and kept at three resolutions (UsageSample.tier).
+ *
+ * sampleUsage() makes one container.usage and one container.net.stats call per node (cgroup counters of
+ * all running containers; interface counters), plus container.limits for disk space at most every
+ * DISK_EVERY_MS per container (a quota read is not free; the value is cached in memory, a few per sample).
+ * Rates come from the difference to the last counters (UsageCounter, so they survive panel restarts); a
+ * new run of the container (another boot id "<initpid>-<starttime>", or a counter below the last one)
+ * gives no rate for that sample: only its counters are stored (so do counters older than MAX_GAP_MS:
+ * the panel was down; that time is not attributed). Each sampled container gets a tier-10 row (the fine
+ * tier; one row per sample). The coarse tiers are time integrals, added to at every sample: the 5-minute
+ * (300) and hourly (3600) row of the bucket being filled gets value × dt / bucket length (dt = the time
+ * the sample's rates cover), so a row is the average over its whole bucket, a stopped container counting
+ * as zero. That makes the tenants' totals exact (core-hours = Σ cpu × bucket length) where plain averages
+ * of the samples would bill a container that ran 15 s of an hour for the whole hour. Exceptions: disk
+ * space is the last value read (it exists while the container is stopped too), nproc the highest count.
+ * Retention: tier 10 for 24 h, tier 300 for 31 days, tier 3600 for 366 days.
+ *
+ * Cost: a fixed number of queries per sample whatever the number of containers (batch deletes/inserts in
+ * one transaction per step, groupBy for the roll-ups), no query per container.
+ *
+ * The panel samples every OVZ_USAGE_INTERVAL_SEC seconds (instrumentation.ts, default 10; 0 = off).
+ */
+import type { Db } from "../db/client.js";
+import { engineFor } from "../engine/index.js";
+import { withLock } from "./locks.js";
+
+export const TIERS = [10, 300, 3600] as const;
+export type Tier = (typeof TIERS)[number];
+/** How long each tier is kept. */
+export const RETENTION_MS: Record<Tier, number> = { 10: 24 * 3600_000, 300: 31 * 86_400_000, 3600: 366 * 86_400_000 };
+/** Disk space (a quota read) is refreshed this often per container … */
+export const DISK_EVERY_MS = 5 * 60_000;
+/** … and for at most this many containers per sample (spreads the reads of a big node). */
+export const DISK_READS_PER_SAMPLE = 20;
+/** Counters older than this give no rate (the panel or the sampler was down). */
+export const MAX_GAP_MS = 10 * 60_000;
+
+/** Start of the bucket of `tier` seconds that holds `t`. */
+export function bucketOf(t: Date, tier: Tier): Date {
+  const ms = tier * 1000;
+  return new Date(Math.floor(t.getTime() / ms) * ms);
+}
+
+type DiskCache = Map<string, { bytes: bigint | null; at: number }>;
+const g = globalThis as unknown as { __ovzUsageDisk?: DiskCache };
+const diskCache: DiskCache = (g.__ovzUsageDisk ??= new Map());
+
+/** Forget cached disk values (tests). */
+export function resetUsageCaches(): void {
+  diskCache.clear();
+}
+
+export interface UsageSampleResult {
+  /** running containers of the panel the engine reported */
+  sampled: number;
+  /** tier-10 rows written (containers with a rate) */
+  rows: number;
+  /** containers whose counters restarted (new run) or were seen for the first time: no row this time */
+  fresh: number;
+  /** container.limits reads for disk space in this sample */
+  diskReads: number;
+}
+
+interface SampleRow {
+  containerId: string;
+  tenantId: string;
+  tier: Tier;
+  at: Date;
+  cpuPct: number;
+  memBytes: bigint;
+  swapBytes: bigint;
+  diskBytes: bigint | null;
+  ioReadBps: number;
+  ioWriteBps: number;
+  netRxBps: number;
+  netTxBps: number;
+  nproc: number;
+}
+
+/** One sample of a node at `now`: rates into tier-10 rows, the roll-ups of the buckets being filled, retention. */
+export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()): Promise<UsageSampleResult> {
+  return withLock(db, `usage:${nodeId}`, async () => {
+    const node = await db.node.findUniqueOrThrow({ where: { id: nodeId } });
+    const engine = engineFor(node.endpoint);
+    const [usage, net] = await Promise.all([engine.call("container.usage", {}), engine.call("container.net.stats", {})]);
+    const ctids = usage.map((u) => u.ctid);
+    const rows = ctids.length
+      ? await db.container.findMany({ where: { nodeId, ctid: { in: ctids }, state: { not: "creating" } }, select: { id: true, ctid: true, tenantId: true } })
+      : [];
+    const byCtid = new Map(rows.map((r) => [r.ctid, r]));
+    const ids = rows.map((r) => r.id);
+    const last = new Map((ids.length ? await db.usageCounter.findMany({ where: { containerId: { in: ids } } }) : []).map((c) => [c.containerId, c]));
+    const netOf = new Map(net.filter((s) => s.running).map((s) => [s.ctid, s]));
+
+    // disk space: the stalest few, at most every DISK_EVERY_MS each
+    const stale = rows
+      .filter((r) => now.getTime() - (diskCache.get(r.id)?.at ?? 0) >= DISK_EVERY_MS)
+      .sort((a, b) => (diskCache.get(a.id)?.at ?? 0) - (diskCache.get(b.id)?.at ?? 0))
+      .slice(0, DISK_READS_PER_SAMPLE);
+    await Promise.all(
+      stale.map(async (r) => {
+        let bytes: bigint | null = null;
+        try {
+          bytes = BigInt(Math.trunc((await engine.call("container.limits", { ctid: r.ctid })).disk.bytes));
+        } catch {
+          // stopped or gone since: no value this time, retried after DISK_EVERY_MS
+        }
+        diskCache.set(r.id, { bytes, at: now.getTime() });
+      }),
+    );
+
+    const at = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const samples: SampleRow[] = [];
+    const counters: { containerId: string; boot: string; at: Date; cpuNs: bigint; ioRead: bigint; ioWrite: bigint; netRx: bigint; netTx: bigint }[] = [];
+    const dts = new Map<string, number>();
+    let fresh = 0;
+    for (const u of usage) {
+      const c = byCtid.get(u.ctid);
+      if (!c) continue; // not a container of the panel (yet, or any more)
+      const n = netOf.get(u.ctid);
+      const boot = n?.boot ?? `pid-${u.initPid}`;
+      const k = {
+        cpuNs: BigInt(Math.trunc(u.cpuNs)),
+        ioRead: BigInt(Math.trunc(u.ioReadBytes)),
+        ioWrite: BigInt(Math.trunc(u.ioWriteBytes)),
+        netRx: BigInt(Math.trunc(n ? n.ifaces.reduce((a, i) => a + i.rxBytes, 0) : 0)),
+        netTx: BigInt(Math.trunc(n ? n.ifaces.reduce((a, i) => a + i.txBytes, 0) : 0)),
+      };
+      counters.push({ containerId: c.id, boot, at: new Date(u.sampledAt), ...k });
+      const prev = last.get(c.id);
+      const dtMs = prev ? u.sampledAt - prev.at.getTime() : 0;
+      if (!prev || prev.boot !== boot || k.cpuNs < prev.cpuNs || k.ioRead < prev.ioRead || k.ioWrite < prev.ioWrite || dtMs <= 0 || dtMs > MAX_GAP_MS) {
+        fresh++;
+        continue;
+      }
+      const perSec = (cur: bigint, was: bigint) => (cur >= was ? Number(cur - was) / (dtMs / 1000) : 0); // net devices may be recreated
+      dts.set(c.id, dtMs / 1000);
+      samples.push({
+        containerId: c.id,
+        tenantId: c.tenantId,
+        tier: 10,
+        at,
+        cpuPct: (Number(k.cpuNs - prev.cpuNs) / (dtMs * 1e6)) * 100,
+        memBytes: BigInt(Math.trunc(u.memBytes)),
+        swapBytes: BigInt(Math.trunc(u.swapBytes ?? 0)),
+        diskBytes: diskCache.get(c.id)?.bytes ?? null,
+        ioReadBps: perSec(k.ioRead, prev.ioRead),
+        ioWriteBps: perSec(k.ioWrite, prev.ioWrite),
+        netRxBps: perSec(k.netRx, prev.netRx),
+        netTxBps: perSec(k.netTx, prev.netTx),
+        nproc: u.nproc,
+      });
+    }
+
+    const sampledIds = samples.map((s) => s.containerId);
+    await db.$transaction([
+      db.usageCounter.deleteMany({ where: { containerId: { in: counters.map((c) => c.containerId) } } }),
+      db.usageCounter.createMany({ data: counters }),
+      // a second sample in the same second (a very short interval) replaces the first
+      db.usageSample.deleteMany({ where: { tier: 10, at, containerId: { in: sampledIds } } }),
+      db.usageSample.createMany({ data: samples }),
+    ]);
+    if (samples.length) {
+      await accumulate(db, samples, dts, 300, bucketOf(at, 300));
+      await accumulate(db, samples, dts, 3600, bucketOf(at, 3600));
+    }
+    await pruneUsage(db, now);
+    return { sampled: rows.length, rows: samples.length, fresh, diskReads: stale.length };
+  });
+}
+
+/**
+ * Adds this sample's share to the `tier` rows of the bucket starting at `bucket`: each value × dt / the
+ * bucket's length (rates and gauges alike), disk = the latest known, nproc = the highest. One read, one
+ * delete and one insert for all containers.
+ */
+async function accumulate(db: Db, samples: SampleRow[], dts: Map<string, number>, tier: 300 | 3600, bucket: Date): Promise<void> {
+  const ids = samples.map((s) => s.containerId);
+  const have = new Map((await db.usageSample.findMany({ where: { tier, at: bucket, containerId: { in: ids } } })).map((r) => [r.containerId, r]));
+  const rows: SampleRow[] = samples.map((s) => {
+    const f = Math.min(dts.get(s.containerId)!, tier) / tier;
+    const o = have.get(s.containerId);
+    const big = (was: bigint | undefined, v: bigint) => (was ?? 0n) + BigInt(Math.round(Number(v) * f));
+    return {
+      containerId: s.containerId,
+      tenantId: s.tenantId,
+      tier,
+      at: bucket,
+      cpuPct: (o?.cpuPct ?? 0) + s.cpuPct * f,
+      memBytes: big(o?.memBytes, s.memBytes),
+      swapBytes: big(o?.swapBytes, s.swapBytes),
+      diskBytes: s.diskBytes ?? o?.diskBytes ?? null,
+      ioReadBps: (o?.ioReadBps ?? 0) + s.ioReadBps * f,
+      ioWriteBps: (o?.ioWriteBps ?? 0) + s.ioWriteBps * f,
+      netRxBps: (o?.netRxBps ?? 0) + s.netRxBps * f,
+      netTxBps: (o?.netTxBps ?? 0) + s.netTxBps * f,
+      nproc: Math.max(o?.nproc ?? 0, s.nproc),
+    };
+  });
+  await db.$transaction([db.usageSample.deleteMany({ where: { tier, at: bucket, containerId: { in: ids } } }), db.usageSample.createMany({ data: rows })]);
+}
+
+/** Deletes rows older than their tier's retention. */
+export async function pruneUsage(db: Db, now: Date = new Date()): Promise<number> {
+  const r = await db.$transaction(TIERS.map((tier) => db.usageSample.deleteMany({ where: { tier, at: { lt: new Date(now.getTime() - RETENTION_MS[tier]) } } })));
+  return r.reduce((a, x) => a + x.count, 0);
+}
+
+// ---- reading -------------------------------------------------------------------------------------
+
+export const RANGES = { "1h": { ms: 3600_000, tier: 10 }, "24h": { ms: 86_400_000, tier: 10 }, "7d": { ms: 7 * 86_400_000, tier: 300 }, "30d": { ms: 30 * 86_400_000, tier: 300 }, "1y": { ms: 366 * 86_400_000, tier: 3600 } } as const;
+export type Range = keyof typeof RANGES;
+/** A graph never gets more points than this: finer rows are averaged in consecutive groups. */
+export const MAX_POINTS = 1500;
+
+export interface UsagePoint {
+  /** ms since the epoch */
+  t: number;
+  cpuPct: number;
+  memBytes: number;
+  swapBytes: number;
+  diskBytes: number | null;
+  ioReadBps: number;
+  ioWriteBps: number;
+  netRxBps: number;
+  netTxBps: number;
+  nproc: number;
+}
+
+/** A container's points of a range, oldest first (averaged down to MAX_POINTS). */
+export async function containerPoints(db: Db, containerId: string, range: Range, now: Date = new Date()): Promise<{ tier: Tier; points: UsagePoint[] }> {
+  const { ms, tier } = RANGES[range];
+  const rows = await db.usageSample.findMany({ where: { containerId, tier, at: { gte: new Date(now.getTime() - ms) } }, orderBy: { at: "asc" } });
+  const pts: UsagePoint[] = rows.map((r) => ({
+    t: r.at.getTime(), cpuPct: r.cpuPct, memBytes: Number(r.memBytes), swapBytes: Number(r.swapBytes), diskBytes: r.diskBytes === null ? null : Number(r.diskBytes),
+    ioReadBps: r.ioReadBps, ioWriteBps: r.ioWriteBps, netRxBps: r.netRxBps, netTxBps: r.netTxBps, nproc: r.nproc,
+  }));
+  // the bucket being filled holds only its elapsed part so far: show it as the average of that part
+  const lastPt = pts.at(-1);
+  const elapsed = lastPt && tier !== 10 ? now.getTime() - lastPt.t : 0;
+  if (lastPt && elapsed > 0 && elapsed < tier * 1000) {
+    const k = (tier * 1000) / Math.max(elapsed, 10_000);
+    for (const f of ["cpuPct", "memBytes", "swapBytes", "ioReadBps", "ioWriteBps", "netRxBps", "netTxBps"] as const) lastPt[f] *= k;
+  }
+  if (pts.length <= MAX_POINTS) return { tier, points: pts };
+  const size = Math.ceil(pts.length / MAX_POINTS);
+  const out: UsagePoint[] = [];
+  for (let i = 0; i < pts.length; i += size) {
+    const grp = pts.slice(i, i + size);
+    const avg = (f: (p: UsagePoint) => number) => grp.reduce((a, p) => a + f(p), 0) / grp.length;
+    const disks = grp.filter((p) => p.diskBytes !== null);
+    out.push({
+      t: grp[0]!.t, cpuPct: avg((p) => p.cpuPct), memBytes: avg((p) => p.memBytes), swapBytes: avg((p) => p.swapBytes),
+      diskBytes: disks.length ? disks.reduce((a, p) => a + p.diskBytes!, 0) / disks.length : null,
+      ioReadBps: avg((p) => p.ioReadBps), ioWriteBps: avg((p) => p.ioWriteBps), netRxBps: avg((p) => p.netRxBps), netTxBps: avg((p) => p.netTxBps), nproc: avg((p) => p.nproc),
+    });
+  }
+  return { tier, points: out };
+}
+
+export interface UsageTotals {
+  /** CPU time in core-hours (1 = one core busy for an hour) */
+  cpuCoreHours: number;
+  /** the tenant's containers' RAM together, averaged over the period's elapsed time */
+  ramAvgBytes: number;
+  /** the highest hourly average of the tenant's containers' RAM together */
+  ramPeakBytes: number;
+  /** disk space together, averaged like RAM */
+  diskAvgBytes: number;
+  ioReadBytes: number;
+  ioWriteBytes: number;
+  netRxBytes: number;
+  netTxBytes: number;
+}
+
+const zero = (): UsageTotals => ({ cpuCoreHours: 0, ramAvgBytes: 0, ramPeakBytes: 0, diskAvgBytes: 0, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: 0, netTxBytes: 0 });
+
+/** Bounds of a "YYYY-MM" month in UTC. */
+export function monthBounds(month: string): { start: Date; end: Date } {
+  const [y, m] = month.split("-").map(Number) as [number, number];
+  return { start: new Date(Date.UTC(y, m - 1, 1)), end: new Date(Date.UTC(y, m, 1)) };
+}
+
+/**
+ * Daily and monthly totals per tenant from the hourly rows (tier 3600: averages over the whole hour, so
+ * each counts for 3600 s); RAM and disk averages are over the elapsed time of the day / month, the RAM
+ * peak is the highest hourly average of the tenant's containers together. `scope` null = every tenant.
+ */
+export async function tenantTotals(db: Db, scope: string[] | null, month: string, now: Date = new Date()): Promise<Map<string, { month: UsageTotals; days: ({ day: string } & UsageTotals)[] }>> {
+  const { start, end } = monthBounds(month);
+  const groups = await db.usageSample.groupBy({
+    by: ["tenantId", "at"],
+    where: { tier: 3600, at: { gte: start, lt: end }, ...(scope === null ? {} : { tenantId: { in: scope } }) },
+    _sum: { cpuPct: true, memBytes: true, diskBytes: true, ioReadBps: true, ioWriteBps: true, netRxBps: true, netTxBps: true },
+  });
+  const elapsed = (from: number, to: number) => Math.max(0, Math.min(to, now.getTime()) - from) / 1000;
+  type Acc = { t: UsageTotals; ramSec: number; diskSec: number };
+  const out = new Map<string, { month: Acc; days: Map<string, Acc> }>();
+  const add = (a: Acc, s: (typeof groups)[number]["_sum"], w: number) => {
+    const mem = Number(s.memBytes ?? 0n);
+    a.t.cpuCoreHours += ((s.cpuPct ?? 0) / 100) * (w / 3600);
+    a.ramSec += mem * w;
+    a.diskSec += Number(s.diskBytes ?? 0n) * w;
+    a.t.ramPeakBytes = Math.max(a.t.ramPeakBytes, mem);
+    a.t.ioReadBytes += (s.ioReadBps ?? 0) * w;
+    a.t.ioWriteBytes += (s.ioWriteBps ?? 0) * w;
+    a.t.netRxBytes += (s.netRxBps ?? 0) * w;
+    a.t.netTxBytes += (s.netTxBps ?? 0) * w;
+  };
+  for (const grp of groups) {
+    const w = 3600;
+    let e = out.get(grp.tenantId);
+    if (!e) out.set(grp.tenantId, (e = { month: { t: zero(), ramSec: 0, diskSec: 0 }, days: new Map() }));
+    const day = grp.at.toISOString().slice(0, 10);
+    let d = e.days.get(day);
+    if (!d) e.days.set(day, (d = { t: zero(), ramSec: 0, diskSec: 0 }));
+    add(e.month, grp._sum, w);
+    add(d, grp._sum, w);
+  }
+  const finish = (a: Acc, from: number, to: number): UsageTotals => {
+    const span = elapsed(from, to) || 1;
+    return { ...a.t, ramAvgBytes: Math.round(a.ramSec / span), diskAvgBytes: Math.round(a.diskSec / span), ioReadBytes: Math.round(a.t.ioReadBytes), ioWriteBytes: Math.round(a.t.ioWriteBytes), netRxBytes: Math.round(a.t.netRxBytes), netTxBytes: Math.round(a.t.netTxBytes) };
+  };
+  const res = new Map<string, { month: UsageTotals; days: ({ day: string } & UsageTotals)[] }>();
+  for (const [tenantId, e] of out) {
+    const days = [...e.days.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([day, a]) => {
+        const from = Date.parse(`${day}T00:00:00Z`);
+        return { day, ...finish(a, from, from + 86_400_000) };
+      });
+    res.set(tenantId, { month: finish(e.month, start.getTime(), end.getTime()), days });
+  }
+  return res;
+}
+
+// ---- the sampler ---------------------------------------------------------------------------------
+
+/** One sample of every node; a node that fails is logged and skipped. */
+export async function sampleUsageAllNodes(db: Db, now: Date = new Date()): Promise<void> {
+  for (const n of await db.node.findMany({ select: { id: true, name: true } })) {
+    try {
+      await sampleUsage(db, n.id, now);
+    } catch (e) {
+      console.error(`[panel] usage sample of node ${n.name} failed; the next one retries`, e instanceof Error ? e.message : e);
+    }
+  }
+}
+
+/** Interval in seconds from OVZ_USAGE_INTERVAL_SEC (default 10; 0 = no sampling). */
+export function usageInterval(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.OVZ_USAGE_INTERVAL_SEC?.trim();
+  if (raw === undefined || raw === "") return 10;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`[panel] OVZ_USAGE_INTERVAL_SEC="${raw}" is not a number of seconds; using 10`);
+    return 10;
+  }
+  return n;
+}
+
+/** Starts the sampler (an unref'd timer; samples never overlap and never throw). Returns a stop function, or null when off. */
+export function startUsageSampler(db: () => Db, seconds: number = usageInterval()): (() => void) | null {
+  if (seconds <= 0) return null;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    sampleUsageAllNodes(db())
+      .catch((e) => console.error("[panel] usage sampler failed", e))
+      .finally(() => {
+        busy = false;
+      });
+  }, seconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
