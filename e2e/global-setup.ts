@@ -60,14 +60,15 @@ async function startStack(te: TestEngine): Promise<void> {
   fs.mkdirSync(".next/cache", { recursive: true });
   spawnSync("chown", ["-R", "ovz-panel:ovz", ".next/cache"]);
 
-  // The panel, as the ovz-panel user (setpriv execs in place, so the pid is the server's).
+  // The panel, as the ovz-panel user (setpriv execs in place, so the pid is the server's): Next's
+  // production build behind server/http.ts, which also serves the console WebSocket.
   const logFile = path.join(dbDir, "panel.log");
   const out = fs.openSync(logFile, "a");
   const child = spawn(
     "setpriv",
-    ["--reuid=ovz-panel", "--regid=ovz", "--init-groups", "--", process.execPath, "node_modules/next/dist/bin/next", "start", "-p", String(E2E_PORT), "-H", "127.0.0.1"],
+    ["--reuid=ovz-panel", "--regid=ovz", "--init-groups", "--", process.execPath, "--import", "tsx", "server/http.ts", "-p", String(E2E_PORT), "-H", "127.0.0.1"],
     {
-      env: { PATH: process.env.PATH, HOME: "/var/lib/ovz-panel", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: databaseUrl, OVZ_SOCKET: te.env.OVZ_SOCKET, OVZ_TRAFFIC_INTERVAL_SEC: "2" },
+      env: { PATH: process.env.PATH, HOME: "/var/lib/ovz-panel", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: databaseUrl, OVZ_SOCKET: te.env.OVZ_SOCKET, OVZ_TRAFFIC_INTERVAL_SEC: "2", OVZ_USAGE_INTERVAL_SEC: "2" },
       stdio: ["ignore", out, out],
       detached: false,
     },

@@ -129,8 +129,9 @@ test("the customer starts its container, sees it running, resets the root passwo
     expect(after.stdout).not.toBe(before.stdout);
     await shot(page, "customer-container");
 
-    // Reinstall from an allowed template: a fresh root filesystem (the template's root entry is back),
+    // Reinstall from an allowed template, wiping the data: a fresh root filesystem (the template's root entry is back),
     // same ctid, started again because it was running.
+    await page.getByRole("radio", { name: "Wipe them" }).check();
     await page.getByLabel("I understand that all data in this container will be erased").check();
     await page.getByRole("button", { name: "Reinstall", exact: true }).click();
     await waitForOperation(page, "reinstall");

@@ -8,14 +8,17 @@ export interface NavItem {
 export const NAV: Record<Role, NavItem[]> = {
   customer: [
     { href: "/containers", label: "My containers" },
+    { href: "/backups", label: "Backups" },
     { href: "/account", label: "Account" },
   ],
   reseller: [
     { href: "/containers", label: "Containers" },
     { href: "/containers/new", label: "New container" },
     { href: "/customers", label: "Customers" },
+    { href: "/backups", label: "Backups" },
     { href: "/plans", label: "Plans" },
     { href: "/traffic", label: "Traffic" },
+    { href: "/usage", label: "Usage" },
     { href: "/operations", label: "Operations" },
     { href: "/audit", label: "Audit log" },
     { href: "/account", label: "Account" },
@@ -24,6 +27,7 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: "/containers", label: "Containers" },
     { href: "/containers/new", label: "New container" },
     { href: "/tenants", label: "Tenants" },
+    { href: "/backups", label: "Backups" },
     { href: "/users", label: "Users" },
     { href: "/plans", label: "Plans" },
     { href: "/allocations", label: "Allocations" },
@@ -31,6 +35,7 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: "/nodes", label: "Nodes" },
     { href: "/pools", label: "IP pools" },
     { href: "/traffic", label: "Traffic" },
+    { href: "/usage", label: "Usage" },
     { href: "/operations", label: "Operations" },
     { href: "/audit", label: "Audit log" },
     { href: "/account", label: "Account" },

@@ -28,6 +28,8 @@ import { emptyNetConfig, netConfigSchema, netPatchSchema, networkSchema, type Ne
 import type { EngineInternals } from "./engine-internals.js";
 import { SnapshotOps, type SnapshotInfo } from "./snapshots.js";
 import { BackupOps, type RestoreRequest } from "./backup/backups.js";
+import { ReinstallOps, type ReinstallRequest } from "./reinstall.js";
+import { parseSshKeys, writeAuthorizedKeys } from "./ssh-keys.js";
 import type { BackupInfo } from "./backup/manifest.js";
 
 export const IDMAP_SIZE = 65536;
@@ -163,7 +165,7 @@ export class Engine {
         log(`recovery: finishing interrupted destroy of ${ctid}`);
         await this.removeHostResources(ctid, { removeRecord: true });
       } else if (op === "reinstall") {
-        log(`recovery: reinstall of ${ctid} was interrupted; the container keeps its record, volume recreated on next start`);
+        await this.data.reinstall.recover(p, log);
       } else if (op === "rollback") {
         await this.data.snapshots.recover(p, log);
       } else if (op === "restore" || op === "backup") {
@@ -865,8 +867,8 @@ export class Engine {
 
   // ---------------------------------------------------------------- snapshots and backups (snapshots.ts, backup/)
 
-  private dataOps?: { snapshots: SnapshotOps; backups: BackupOps };
-  private get data(): { snapshots: SnapshotOps; backups: BackupOps } {
+  private dataOps?: { snapshots: SnapshotOps; backups: BackupOps; reinstall: ReinstallOps };
+  private get data(): { snapshots: SnapshotOps; backups: BackupOps; reinstall: ReinstallOps } {
     if (!this.dataOps) {
       const internals: EngineInternals = {
         config: this.config,
@@ -889,7 +891,13 @@ export class Engine {
         info: (rec) => this.info(rec),
       };
       const snapshots = new SnapshotOps(internals);
-      this.dataOps = { snapshots, backups: new BackupOps(internals, snapshots) };
+      const reinstall = new ReinstallOps(internals, {
+        writeSystemFiles: async (rec) => {
+          await this.writeHostname(rec, false);
+          await this.writeResolvConf(rec, false);
+        },
+      });
+      this.dataOps = { snapshots, backups: new BackupOps(internals, snapshots), reinstall };
     }
     return this.dataOps;
   }
@@ -918,6 +926,28 @@ export class Engine {
   }
   backupRestore(req: RestoreRequest, ctx: OpContext = silent): Promise<ContainerInfo> {
     return this.data.backups.restore(req, ctx);
+  }
+  /** A backup's archive file and its manifest's size and sha256 (backup.download streams it). */
+  async backupFile(id: string): Promise<{ path: string; sizeBytes: number; sha256: string }> {
+    const m = await this.data.backups.load(id);
+    return { path: this.data.backups.archivePath(id), sizeBytes: m.archive.sizeBytes, sha256: m.archive.sha256 };
+  }
+  reinstall(req: ReinstallRequest, ctx: OpContext = silent): Promise<ContainerInfo> {
+    return this.data.reinstall.reinstall(req, ctx);
+  }
+
+  /** Replace root's authorized_keys (validated OpenSSH public keys); running: from inside, stopped: into the rootfs. */
+  async setSshKeys(ctid: number, keysText: string): Promise<number> {
+    const keys = parseSshKeys(keysText);
+    await this.mustGet(ctid);
+    return this.withLock(ctid, async () => {
+      await this.mustGet(ctid);
+      const st = await this.drivers.runtime.state(ctid);
+      if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it first`);
+      if (st === "STOPPED") await writeAuthorizedKeys({ running: false, rootfs: this.drivers.storage.containerPath(ctid) }, keys);
+      else await writeAuthorizedKeys({ running: true, exec: (argv, input) => this.drivers.runtime.exec(ctid, argv, { input }) }, keys);
+      return keys.length;
+    });
   }
 
   // ---------------------------------------------------------------- templates

@@ -10,7 +10,7 @@ import { loadConfig } from "./config.js";
 import { buildEngine } from "./wire.js";
 import { engineHandlers } from "./protocol/handlers.js";
 import { listen } from "./protocol/server.js";
-import { ConsoleManager } from "./console.js";
+import { ConsoleManager, DEFAULT_DETACH_SEC } from "./console.js";
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ovz-engine: ${line}\n`);
@@ -38,9 +38,11 @@ async function main(): Promise<void> {
   const cfg = loadConfig();
   const engine = buildEngine(cfg);
   await engine.init(log);
-  const consoles = new ConsoleManager(engine, { log, recordDir: path.join(cfg.stateDir, "consoles") });
+  const detachSec = Number(process.env.OVZ_CONSOLE_DETACH_SEC ?? DEFAULT_DETACH_SEC);
+  if (!Number.isFinite(detachSec) || detachSec <= 0) throw new Error(`OVZ_CONSOLE_DETACH_SEC must be a positive number of seconds, not "${process.env.OVZ_CONSOLE_DETACH_SEC}"`);
+  const consoles = new ConsoleManager(engine, { log, recordDir: path.join(cfg.stateDir, "consoles"), detachSec });
   await consoles.recover();
-  const server = await listen(engineHandlers(engine), { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), log, consoles });
+  const server = await listen(engineHandlers(engine), { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), log, consoles, backupFiles: (id) => engine.backupFile(id) });
   const pidFile = path.join(cfg.stateDir, "engine.pid");
   await writeFile(pidFile, `${process.pid}\n`);
   log(`listening on ${cfg.socketPath} (state ${cfg.stateDir}, storage ${cfg.storage.driver}, cgroup v${engine.drivers.cgroups.version})`);

@@ -5,7 +5,7 @@
  * for running containers the engine writes from inside the container instead.
  */
 import { constants } from "node:fs";
-import { lstat, open, unlink } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, open, unlink } from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "./errors.js";
 
@@ -29,5 +29,32 @@ export async function writeInRootfs(rootfs: string, rel: string, content: string
     await fh.writeFile(content);
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Make sure a directory exists in a stopped container's root filesystem (created with `mode`, owned by
+ * uid/gid 0 = the container's root on an idmapped rootfs; an existing one gets `mode` and that owner too).
+ * Every component is checked with lstat: a symlink or non-directory on the way is refused.
+ */
+export async function ensureDirInRootfs(rootfs: string, rel: string, mode: number): Promise<void> {
+  const parts = rel.split("/").filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => p === ".." || p === ".")) throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
+  let cur = rootfs;
+  for (const [i, p] of parts.entries()) {
+    cur = path.join(cur, p);
+    let st = await lstat(cur).catch(() => null);
+    const last = i === parts.length - 1;
+    if (!st) {
+      await mkdir(cur, { mode: last ? mode : 0o755 });
+      st = await lstat(cur);
+    }
+    if (!st.isDirectory()) {
+      throw new EngineError("BAD_REQUEST", `refusing to write into ${rel}: ${path.relative(rootfs, cur)} in the container is not a directory (symlink?)`);
+    }
+    if (last) {
+      await lchown(cur, 0, 0);
+      await chmod(cur, mode);
+    }
   }
 }

@@ -11,7 +11,7 @@ import { databaseUrl, providerOf, sqlitePath } from "./provider.js";
 
 export type Db = SqliteClient;
 export type { Prisma } from "./generated/sqlite/client.js";
-export type { Tenant, User, Session, ApiToken, Plan, Allocation, Node, Container, Operation, OperationLine, AuditLog } from "./generated/sqlite/client.js";
+export type { Tenant, User, Session, ApiToken, Plan, Allocation, Node, Container, Operation, OperationLine, AuditLog, Backup } from "./generated/sqlite/client.js";
 
 export function createDb(url = databaseUrl()): Db {
   if (providerOf(url) === "sqlite") {

@@ -30,6 +30,15 @@ export class FakeEngine implements EnginePort {
   readonly boots = new Map<number, number>();
   /** When each running container was started (its container.usage counters grow from then). */
   readonly startedAt = new Map<number, number>();
+  /** Usage counters set by tests (container.usage): these fields replace the computed ones. */
+  readonly usageOverride = new Map<number, Partial<Omit<Result<"container.usage">[number], "ctid">>>();
+  /** The clock of container.usage's sampledAt (tests of rates); Date.now when null. */
+  usageClock: (() => number) | null = null;
+  /** Snapshots per container, and backups (the manifest's fields the panel reads) by engine id. */
+  readonly snapshots = new Map<number, { name: string; description: string; createdAt: string; sizeBytes: number | null }[]>();
+  readonly backups = new Map<string, { ctid: number; createdAt: string; hostname: string; template: string; sizeBytes: number }>();
+  /** root's authorized_keys as last written per container. */
+  readonly sshKeys = new Map<number, string>();
   /** Every accepted container.net.set, in order (tests inspect what the panel sent). */
   readonly netSets: { ctid: number; net: NetPatch }[] = [];
 
@@ -126,6 +135,7 @@ export class FakeEngine implements EnginePort {
         this.nets.delete(ctid);
         this.counters.delete(ctid);
         this.startedAt.delete(ctid);
+        this.usageOverride.delete(ctid);
         return { ok: true };
       }
       case "container.suspend":
@@ -157,6 +167,71 @@ export class FakeEngine implements EnginePort {
       }
       case "container.exec":
         return { code: 0, stdout: "", stderr: "" };
+      case "container.reinstall": {
+        const c = this.get(ctid);
+        if (c.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first, then reinstall`);
+        if (!TEMPLATES.includes(p.template as string)) throw new EngineError("TEMPLATE_NOT_FOUND", `template "${p.template}" not found`);
+        c.template = p.template as string;
+        if (!p.keepData) this.sshKeys.delete(ctid);
+        return c;
+      }
+      case "container.sshkeys.set": {
+        this.get(ctid);
+        const lines = (p.keys as string).split("\n").filter((l) => l.trim() && !l.trim().startsWith("#"));
+        this.sshKeys.set(ctid, lines.join("\n"));
+        return { ok: true, count: lines.length };
+      }
+      case "snapshot.create": {
+        this.get(ctid);
+        const list = this.snapshots.get(ctid) ?? [];
+        const name = (p.name as string | undefined) ?? `snap-${list.length + 1}-${Date.now()}`;
+        if (list.some((x) => x.name === name)) throw new EngineError("BAD_REQUEST", `container ${ctid} already has a snapshot named "${name}"`);
+        const snap = { name, description: (p.description as string | undefined) ?? "", createdAt: new Date().toISOString(), sizeBytes: 4096 };
+        this.snapshots.set(ctid, [...list, snap]);
+        return snap;
+      }
+      case "snapshot.list":
+        this.get(ctid);
+        return this.snapshots.get(ctid) ?? [];
+      case "snapshot.delete":
+      case "snapshot.rollback": {
+        const c = this.get(ctid);
+        const list = this.snapshots.get(ctid) ?? [];
+        if (!list.some((x) => x.name === p.name)) throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${p.name}"`);
+        if (method === "snapshot.delete") {
+          this.snapshots.set(ctid, list.filter((x) => x.name !== p.name));
+          return { ok: true };
+        }
+        if (c.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first`);
+        return c;
+      }
+      case "backup.create": {
+        const c = this.get(ctid);
+        const at = new Date();
+        const id = `${ctid}-${at.toISOString().replace(/[-:]/g, "").slice(0, 15)}Z-${(this.backups.size + 1).toString(16).padStart(6, "0")}`;
+        this.backups.set(id, { ctid, createdAt: at.toISOString(), hostname: c.hostname, template: c.template, sizeBytes: 1234567 });
+        return this.backupInfo(id);
+      }
+      case "backup.list":
+        return [...this.backups.keys()].filter((id) => p.ctid === undefined || this.backups.get(id)!.ctid === p.ctid).map((id) => this.backupInfo(id));
+      case "backup.delete": {
+        if (!this.backups.delete(p.id as string)) throw new EngineError("NOT_FOUND", `backup ${p.id} does not exist`);
+        return { ok: true };
+      }
+      case "backup.restore": {
+        const b = this.backups.get(p.id as string);
+        if (!b) throw new EngineError("NOT_FOUND", `backup ${p.id} does not exist`);
+        const old = this.containers.get(ctid);
+        if (old && !p.force) throw new EngineError("CTID_IN_USE", `container ${ctid} exists; pass force to replace it`);
+        if (old && old.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first`);
+        const info: Info = {
+          ctid, name: null, hostname: b.hostname, template: b.template, state: "stopped", initPid: null, limits: defaultLimits(), onboot: false,
+          idmap: { hostId: 1000000 + ctid * 65536, size: 65536 }, rootfs: `/fake/${ctid}`, root: `/fake/root/${ctid}`, createdAt: new Date().toISOString(), ips: [],
+        };
+        this.containers.set(ctid, info);
+        if (!old) this.setNet(ctid, emptyNetConfig());
+        return info;
+      }
       case "container.resolve":
         return { ctid: Number(p.ref) };
       case "template.list":
@@ -194,7 +269,7 @@ export class FakeEngine implements EnginePort {
         const ctids = p.ctids as number[] | undefined;
         if (ctids) for (const x of ctids) this.get(x);
         const list = ctids ? ctids.map((x) => this.get(x)) : [...this.containers.values()];
-        const now = Date.now();
+        const now = this.usageClock?.() ?? Date.now();
         return list
           .filter((c) => c.state === "running" || c.state === "suspended")
           .sort((a, b) => a.ctid - b.ctid)
@@ -206,6 +281,7 @@ export class FakeEngine implements EnginePort {
               ctid: c.ctid, initPid: c.initPid ?? 4242, cgroup: `/ovz/${c.ctid}`, cpuNs: Math.round(sec * 1e9 * (0.02 + (c.ctid % 7) * 0.03)), memBytes: mem,
               memMaxBytes: Math.min(c.limits.ram, mem + 4 * 1024 * 1024), swapBytes: 0, nproc: 3 + (c.ctid % 4),
               ioReadBytes: Math.round(sec * 4096), ioWriteBytes: Math.round(sec * 16384), sampledAt: now,
+              ...this.usageOverride.get(c.ctid),
             };
           });
       }
@@ -232,6 +308,15 @@ export class FakeEngine implements EnginePort {
       default:
         throw new EngineError("UNSUPPORTED", `${method} is not available in the fake engine`);
     }
+  }
+
+  private backupInfo(id: string) {
+    const b = this.backups.get(id)!;
+    return {
+      format: "ovz-backup", version: 1, id, ctid: b.ctid, createdAt: b.createdAt, engineVersion: "fake", path: `/fake/backups/${id}.tar.zst`,
+      container: { name: null, hostname: b.hostname, template: b.template, limits: {}, net: emptyNetConfig(), onboot: false, init: "/sbin/init", haltSignal: "SIGUSR1", createdAt: b.createdAt },
+      archive: { compression: "zstd", format: "posix-tar", sizeBytes: b.sizeBytes, sha256: "0".repeat(64), dataBytes: b.sizeBytes * 3 },
+    };
   }
 
   // ---------------------------------------------------------------- network (same rules as native/src/net/index.ts)

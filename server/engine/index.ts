@@ -5,6 +5,8 @@
  *   OVZ_PANEL_ENGINE=fake             → FakeEngine in memory (handler tests, UI development only).
  */
 import { EngineClient } from "../../native/src/protocol/client.js";
+import { openBackupDownload } from "../../native/src/protocol/download-client.js";
+import { EngineError } from "../../native/src/errors.js";
 import { FakeEngine } from "./fake.js";
 import type { EnginePort } from "./port.js";
 
@@ -26,4 +28,13 @@ export function engineFor(endpoint: string): EnginePort {
 export function resetEngines(): void {
   for (const e of g.__ovzEngines?.values() ?? []) e.close();
   g.__ovzEngines?.clear();
+}
+
+/**
+ * backup.download on its own connection (the panel cannot read the engine's files): the archive's size,
+ * sha256 and a stream of its bytes. The fake engine has no archives.
+ */
+export async function openBackupStream(endpoint: string, backupId: string) {
+  if (process.env.OVZ_PANEL_ENGINE === "fake") throw new EngineError("UNSUPPORTED", "the fake engine has no backup archives to download");
+  return openBackupDownload(endpoint, backupId);
 }

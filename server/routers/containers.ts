@@ -71,8 +71,13 @@ export const containersRouter = router({
   restart: containerProcedure(...anyRole).mutation(({ ctx }) => svc.containerAction(ctx, ctx.container, "restart")),
 
   reinstall: containerProcedure(...anyRole)
-    .input(z.object({ template: templateName, confirm: z.literal(true, { errorMap: () => ({ message: "confirm that all data in the container will be erased" }) }) }))
-    .mutation(({ ctx, input }) => svc.reinstallContainer(ctx, ctx.container, input.template)),
+    // keepData=false wipes the old system: that needs an explicit confirmation
+    .input(
+      z
+        .object({ template: templateName, keepData: z.boolean().default(false), confirm: z.boolean().optional() })
+        .refine((v) => v.keepData || v.confirm === true, { message: "confirm that all data in the container will be erased", path: ["confirm"] }),
+    )
+    .mutation(({ ctx, input }) => svc.reinstallContainer(ctx, ctx.container, input.template, input.keepData)),
 
   /** Customers may not destroy: their provider does (a VPS is a paid product). */
   destroy: containerProcedure("admin", "reseller")

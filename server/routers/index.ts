@@ -1,6 +1,7 @@
 import { router } from "../trpc/init.js";
 import { allocationsRouter } from "./allocations.js";
 import { auditRouter } from "./audit.js";
+import { backupsRouter, snapshotsRouter, sshKeysRouter } from "./backups.js";
 import { authRouter } from "./auth.js";
 import { containersRouter } from "./containers.js";
 import { nodesRouter, templatesRouter } from "./nodes.js";
@@ -10,6 +11,7 @@ import { poolsRouter } from "./pools.js";
 import { tenantsRouter } from "./tenants.js";
 import { tokensRouter } from "./tokens.js";
 import { trafficRouter } from "./traffic.js";
+import { usageRouter } from "./usage.js";
 import { usersRouter } from "./users.js";
 
 export const appRouter = router({
@@ -26,6 +28,10 @@ export const appRouter = router({
   templates: templatesRouter,
   pools: poolsRouter,
   traffic: trafficRouter,
+  snapshots: snapshotsRouter,
+  backups: backupsRouter,
+  sshKeys: sshKeysRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

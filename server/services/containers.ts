@@ -12,6 +12,7 @@ import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { pickAddress, pickAddresses, releaseAll, withIpLock, type NetMode } from "./ipam.js";
 import { CONTAINER_NAME_RE } from "./settings.js";
+import { MAX_SSH_KEYS, sshKeyProblem } from "../../native/src/ssh-keys.js";
 import { loadNetConfig } from "./network.js";
 import { assertWithinAllocation, costOf, effectiveLimits, limitsPatchSchema, parseJson, planLimits, planTemplates, sellingReseller, type LimitsPatch } from "./limits.js";
 import { withLock } from "./locks.js";
@@ -64,14 +65,41 @@ export interface CreateInput {
 
 export async function createContainer(ctx: Ctx, scope: string[] | null, input: CreateInput) {
   const { db, actor } = ctx;
+  const { row: created, plan, node, tenant } = await reserveContainer(ctx, scope, input);
+  return startOperation(db, actor, { type: "create", tenantId: tenant.id, containerId: created.id, message: `create container ${created.ctid}` }, async (op) => {
+    try {
+      const net = await loadNetConfig(db, { ...created, plan });
+      const info = await engineFor(node.endpoint).call(
+        "container.create",
+        { ctid: created.ctid, template: input.template, hostname: input.hostname, name: created.name, onboot: created.onboot, limits: planLimits(plan), net },
+        { onEvent: relay(op, 0, 100) },
+      );
+      await db.container.update({ where: { id: created.id }, data: { state: info.state } });
+      op.log(`container ${created.ctid} created from ${input.template}`);
+    } catch (e) {
+      // the row's addresses go with it (IpAddress rows are deleted with their container)
+      await db.container.delete({ where: { id: created.id } }).catch(() => {});
+      throw e;
+    }
+  });
+}
+
+/**
+ * The checks of a create and its row ("creating", with its addresses), audited; the caller makes the
+ * container on the node (create from a template, or restore a backup) and removes the row if that fails.
+ * `planFromBackup`: the plan was the backed-up container's own (a customer restoring its backup as a new
+ * container may use it; the template check is skipped: the backup's system is what it is).
+ */
+export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: CreateInput & { planFromBackup?: boolean }) {
+  const { db, actor } = ctx;
   const tenant = await db.tenant.findUnique({ where: { id: input.tenantId } });
   if (!tenant || (scope !== null && !scope.includes(tenant.id))) throw new PanelError("NOT_FOUND", "No such customer (or not one of yours).", { tenantId: "choose one of your customers" });
   if (tenant.disabled) throw new PanelError("CONFLICT", `Customer "${tenant.name}" is disabled; enable it first.`);
   const plan = await db.plan.findUnique({ where: { id: input.planId } });
   // Resellers sell their own plans or the platform's; admins any plan.
-  const planOk = plan && (actor.role === "admin" || plan.tenantId === actor.tenantId || (await db.tenant.findUnique({ where: { id: plan.tenantId } }))?.kind === "platform");
+  const planOk = plan && (actor.role === "admin" || input.planFromBackup === true || plan.tenantId === actor.tenantId || (await db.tenant.findUnique({ where: { id: plan.tenantId } }))?.kind === "platform");
   if (!planOk) throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).", { planId: "choose one of your plans" });
-  if (!planTemplates(plan).includes(input.template)) {
+  if (!input.planFromBackup && !planTemplates(plan).includes(input.template)) {
     throw new PanelError("BAD_REQUEST", `Plan "${plan.name}" does not allow template "${input.template}"; allowed: ${planTemplates(plan).join(", ")}.`, { template: "not allowed by the plan" });
   }
   const node = input.nodeId ? await db.node.findUnique({ where: { id: input.nodeId } }) : await defaultNode(db);
@@ -122,22 +150,8 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
   const created = row;
   const net = await loadNetConfig(db, { ...created, plan });
   const ips = [...(net.venet ?? []), ...(net.nics ?? []).flatMap((n) => (n.type === "veth" ? (n.ips ?? []) : []))];
-  await audit(ctx, { action: "container.create", target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name, netMode, ips } });
-  return startOperation(db, actor, { type: "create", tenantId: tenant.id, containerId: created.id, message: `create container ${created.ctid}` }, async (op) => {
-    try {
-      const info = await engineFor(node.endpoint).call(
-        "container.create",
-        { ctid: created.ctid, template: input.template, hostname: input.hostname, name: created.name, onboot: created.onboot, limits: planLimits(plan), net },
-        { onEvent: relay(op, 0, 100) },
-      );
-      await db.container.update({ where: { id: created.id }, data: { state: info.state } });
-      op.log(`container ${created.ctid} created from ${input.template}`);
-    } catch (e) {
-      // the row's addresses go with it (IpAddress rows are deleted with their container)
-      await db.container.delete({ where: { id: created.id } }).catch(() => {});
-      throw e;
-    }
-  });
+  await audit(ctx, { action: input.planFromBackup ? "container.restoreAsNew" : "container.create", target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name, netMode, ips } });
+  return { row: created, plan, node, tenant };
 }
 
 /** Chosen addresses: each from a pool of the mode; veth ones on one network (the first's). */
@@ -194,46 +208,62 @@ export async function destroyContainer(ctx: Ctx, c: FullContainer) {
   return started;
 }
 
-export async function reinstallContainer(ctx: Ctx, c: FullContainer, template: string) {
+/**
+ * Reinstall from a template: keepData=false wipes the old system, true keeps its files under /old in the
+ * new one. The engine swaps the root filesystem in one journaled step (the old one comes back if it
+ * fails), so the container is never left without a system; it is stopped around it, root's SSH keys are
+ * written again after.
+ */
+export async function reinstallContainer(ctx: Ctx, c: FullContainer, template: string, keepData = false) {
   if (!planTemplates(c.plan).includes(template)) {
     throw new PanelError("BAD_REQUEST", `Your plan does not allow template "${template}"; allowed: ${planTemplates(c.plan).join(", ")}.`, { template: "not allowed by the plan" });
   }
-  const started = await startOperation(ctx.db, ctx.actor, { type: "reinstall", tenantId: c.tenantId, containerId: c.id, message: `reinstall container ${c.ctid} from ${template}` }, async (op) => {
+  if (c.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
+  const started = await startOperation(ctx.db, ctx.actor, { type: "reinstall", tenantId: c.tenantId, containerId: c.id, message: `reinstall container ${c.ctid} from ${template} (${keepData ? "keep data in /old" : "wipe"})` }, async (op) => {
     const eng = engineOf(c);
-    // After a failed reinstall the node has no system left: reinstalling again must still work.
-    const before = await eng.call("container.status", { ctid: c.ctid }).catch((e) => {
-      if (isEngineError(e, "NOT_FOUND")) return null;
-      throw e;
-    });
-    const wasRunning = before !== null && before.state !== "stopped";
-    if (before) {
-      op.progress(5, "removing the old root filesystem");
-      await eng.call("container.destroy", { ctid: c.ctid, force: true }, { onEvent: relay(op, 5, 30) });
+    const before = await eng.call("container.status", { ctid: c.ctid });
+    const wasRunning = before.state !== "stopped";
+    if (wasRunning) {
+      op.progress(5, "stopping");
+      await eng.call("container.stop", { ctid: c.ctid }, { onEvent: relay(op, 5, 10) });
     }
-    await ctx.db.container.update({ where: { id: c.id }, data: { state: "creating", template } });
     try {
-      op.progress(40, `creating from ${template}`);
-      // the same addresses, firewall and rate as before: they are the panel's, not the system's
-      const fresh = await ctx.db.container.findUniqueOrThrow({ where: { id: c.id }, include: { plan: true } });
-      await eng.call(
-        "container.create",
-        { ctid: c.ctid, template, hostname: c.hostname, name: c.name, onboot: c.onboot, limits: effectiveLimits(c.plan, c.overrides), net: await loadNetConfig(ctx.db, fresh) },
-        { onEvent: relay(op, 40, 40) },
-      );
+      await eng.call("container.reinstall", { ctid: c.ctid, template, keepData }, { onEvent: relay(op, 15, 70) });
+      await ctx.db.container.update({ where: { id: c.id }, data: { template } });
+      const fresh = await ctx.db.container.findUniqueOrThrow({ where: { id: c.id }, select: { sshKeys: true } });
+      if (fresh.sshKeys) await eng.call("container.sshkeys.set", { ctid: c.ctid, keys: fresh.sshKeys });
+    } finally {
       if (wasRunning) {
-        op.progress(85, "starting");
-        await eng.call("container.start", { ctid: c.ctid });
+        op.progress(90, "starting");
+        await eng.call("container.start", { ctid: c.ctid }).catch((e) => op.log(`start failed: ${(e as Error).message}`));
       }
-    } catch (e) {
-      await ctx.db.container.update({ where: { id: c.id }, data: { state: "error" } });
-      throw new PanelError("CONFLICT", `Reinstall failed after the old system was removed: ${(e as Error).message}. Run reinstall again; the container has no system until it succeeds.`);
+      await syncState(ctx.db, c);
     }
-    await syncState(ctx.db, c);
     op.progress(100, `reinstalled from ${template}`);
-    op.log(`container ${c.ctid} reinstalled from ${template}`);
+    op.log(`container ${c.ctid} reinstalled from ${template}; ${keepData ? "old files kept under /old" : "old files wiped"}`);
   });
-  await audit(ctx, { action: "container.reinstall", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { template } });
+  await audit(ctx, { action: "container.reinstall", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { template, keepData } });
   return started;
+}
+
+/** Store root's SSH keys (validated) and write them into the container (running or stopped). */
+export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
+  const bad: string[] = [];
+  const keys: string[] = [];
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) return;
+    const p = sshKeyProblem(line);
+    if (p) bad.push(`line ${i + 1}: ${p}`);
+    else keys.push(line.split(/\s+/).join(" "));
+  });
+  if (bad.length) throw new PanelError("BAD_REQUEST", `Invalid SSH public key(s): ${bad.join("; ")}.`, { keys: bad.join("; ") });
+  if (keys.length > MAX_SSH_KEYS) throw new PanelError("BAD_REQUEST", `At most ${MAX_SSH_KEYS} keys; remove some.`, { keys: `at most ${MAX_SSH_KEYS}` });
+  const stored = keys.join("\n");
+  await engineOf(c).call("container.sshkeys.set", { ctid: c.ctid, keys: stored });
+  await ctx.db.container.update({ where: { id: c.id }, data: { sshKeys: stored } });
+  await audit(ctx, { action: "container.setSshKeys", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { keys: keys.length, fingerprints: keys.map((k) => k.split(" ").slice(0, 1).concat(k.split(" ")[1]!.slice(-12)).join(" …")) } });
+  return { count: keys.length };
 }
 
 export async function syncState(db: Db, c: FullContainer): Promise<string> {

@@ -23,6 +23,8 @@ export function engineHandlers(engine: Engine): Handlers {
     "container.resume": (p) => engine.resume(p.ctid),
     "container.exec": (p) => engine.exec(p.ctid, p.argv, p),
     "container.set": (p) => engine.set(p.ctid, p),
+    "container.reinstall": (p, ctx) => engine.reinstall(p, ctx),
+    "container.sshkeys.set": async (p) => ({ ok: true as const, count: await engine.setSshKeys(p.ctid, p.keys) }),
     "container.passwd": async (p) => (await engine.setPassword(p.ctid, p.user, p.password), OK),
     "container.limits": (p) => engine.readLimits(p.ctid),
     "container.beancounters": (p) => engine.beancounters(p.ctid),

@@ -19,6 +19,12 @@
  * 3 EXIT {"code","signal","message"?} (engine → client, last frame, then the engine closes). The client
  * must not send anything between its request and the accepted line. Closing the connection ends the
  * session: the engine hangs up the terminal and kills what is left of the session's processes.
+ * Persistent, shared sessions (the browser console): `"detachable":true` keeps the session when its
+ * last client leaves — it ends OVZ_CONSOLE_DETACH_SEC (default 900) after that unless a client attaches,
+ * or when its shell exits. `"session":"<id>"` (with the same ctid; cols/rows are applied as a resize)
+ * attaches another client to a live detachable session: NOT_FOUND when it ended or belongs to another
+ * container, BUSY at 8 clients. Output goes to every client (an attaching client first gets up to
+ * 256 KiB of recent output as DATA), input and resizes come from any (the last resize wins).
  */
 import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
@@ -223,6 +229,16 @@ export const methods = {
       .strict(),
     result: containerInfo,
   },
+  /** Replace the root filesystem by a fresh one from a template (stopped); keepData keeps the old files under /old. */
+  "container.reinstall": {
+    params: z.object({ ctid, template: z.string().min(1).max(64), keepData: z.boolean() }).strict(),
+    result: containerInfo,
+  },
+  /** Replace root's /root/.ssh/authorized_keys (OpenSSH public keys, one per line, # comments); running or stopped. */
+  "container.sshkeys.set": {
+    params: z.object({ ctid, keys: z.string().max(1_048_576) }).strict(),
+    result: z.object({ ok: z.literal(true), count: z.number().int() }),
+  },
   "container.passwd": {
     params: z.object({ ctid, user: z.string().min(1).max(32), password: z.string().min(1).max(256) }).strict(),
     result: ok,
@@ -328,8 +344,23 @@ export const consoleParams = z
       .optional(),
     /** TERM inside the session (default xterm-256color) */
     term: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "TERM is a terminal type name like xterm-256color").optional(),
+    /** keep the session alive without clients (OVZ_CONSOLE_DETACH_SEC) and let other clients attach */
+    detachable: z.boolean().optional(),
+    /** attach to this live detachable session of the same ctid instead of starting one */
+    session: z.string().regex(/^[0-9a-f]{8,32}$/, "a console session id is 8-32 hex digits").optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.session === undefined || p.command === undefined, { message: "command cannot be given when attaching to a session", path: ["command"] });
 export type ConsoleParams = z.input<typeof consoleParams>;
 export const consoleAccepted = z.object({ session: z.string(), ctid: z.number() });
 export type ConsoleAccepted = z.infer<typeof consoleAccepted>;
+
+/**
+ * backup.download takes over its connection like the console: one request, then one accepted line
+ * (a result frame with the archive's size and sha256), then exactly sizeBytes raw bytes of the archive
+ * (tar.zst), then the engine closes. A refusal is an ordinary error frame.
+ */
+export const DOWNLOAD_METHOD = "backup.download";
+export const downloadParams = z.object({ id: backupId }).strict();
+export const downloadAccepted = z.object({ id: z.string(), sizeBytes: z.number().int().min(0), sha256: z.string() });
+export type DownloadAccepted = z.infer<typeof downloadAccepted>;

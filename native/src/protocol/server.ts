@@ -11,7 +11,8 @@ import type { OpContext } from "../engine.js";
 import { onFrames, sendFrame } from "./framing.js";
 import type { Handlers } from "./handlers.js";
 import { endConnection, serveConsole, type ConsoleOpener } from "./console-server.js";
-import { CONSOLE_METHOD, methods, PROTOCOL_VERSION, requestFrame, type MethodName } from "./schema.js";
+import { serveDownload, type BackupFileOpener } from "./download-server.js";
+import { CONSOLE_METHOD, DOWNLOAD_METHOD, methods, PROTOCOL_VERSION, requestFrame, type MethodName } from "./schema.js";
 
 export interface ServerOptions {
   socketPath: string;
@@ -20,6 +21,8 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** console sessions (container.console); without it the method is refused as UNSUPPORTED */
   consoles?: ConsoleOpener;
+  /** backup archives for backup.download (Engine.backupFile); without it the method is refused as UNSUPPORTED */
+  backupFiles?: BackupFileOpener;
 }
 
 export async function dispatch(handlers: Handlers, raw: unknown, ctx: OpContext): Promise<{ id: string; result?: unknown; error?: EngineError }> {
@@ -70,6 +73,17 @@ export async function listen(handlers: Handlers, opts: ServerOptions): Promise<n
             return;
           }
           void serveConsole(sock, raw, rest, opts.consoles, log);
+          return;
+        }
+        if ((raw as { method?: unknown })?.method === DOWNLOAD_METHOD) {
+          // the connection carries the archive's bytes from here on
+          reader.detach();
+          if (requests > 1) {
+            sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "error", error: { code: "BAD_REQUEST", message: `${DOWNLOAD_METHOD} must be the only request on its connection; open a new one` } });
+            endConnection(sock);
+            return;
+          }
+          void serveDownload(sock, raw, opts.backupFiles, log);
           return;
         }
         const ctx: OpContext = {

@@ -90,6 +90,16 @@ function containerOp(type: string, extra: Record<string, unknown> = {}): Pick<Sp
   };
 }
 
+/** A backup of the target customer's container: in the fake engine and as a panel row (containerId null = destroyed since). */
+async function backupRow(e: Env, opts: { attached: boolean }) {
+  const c = e.s.customer.container;
+  const b = await fakeEngine().call("backup.create", { ctid: c.ctid });
+  return db(e).backup.create({
+    data: { engineId: b.id, nodeId: e.w.node.id, tenantId: e.s.customer.tenant.id, ctid: c.ctid, containerId: opts.attached ? c.id : null, planId: e.s.reseller.plan.id, hostname: `bk-${e.uniq}.test`, template: "busybox", sizeBytes: BigInt(1000) },
+  });
+}
+const ED_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP7coomf1uTnwiIkXa4Sajst7lh2/P6IKu6SeRACWttd matrix";
+
 const MATRIX: Record<string, Spec> = {
   // auth
   "auth.login": {
@@ -422,6 +432,16 @@ const MATRIX: Record<string, Spec> = {
     rows: (r) => (r as { tenants: { tenantId: string }[] }).tenants.map((t) => t.tenantId),
     fuzz: () => ({ month: "2026-11" }),
   },
+  "usage.container": {
+    allow: AUTHED, kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id, range: "24h" }),
+    check: (r) => expect(r).toMatchObject({ range: "24h", tier: 10, points: [] }),
+  },
+  "usage.tenants": {
+    allow: AUTHED, kind: "list",
+    rows: (r) => (r as { tenants: { tenantId: string }[] }).tenants.map((t) => t.tenantId),
+    fuzz: () => ({ month: "2026-11" }),
+  },
 
   // operations, audit
   "operations.list": {
@@ -471,6 +491,104 @@ const MATRIX: Record<string, Spec> = {
     cleanup: async (e) => void fakeEngine().networks.delete(`gone-${e.uniq}`),
   },
   "templates.list": { allow: AUTHED, kind: "self", check: (r) => expect(r.map((x: { name: string }) => x.name)).toContain("busybox") },
+  // snapshots, backups, SSH keys (server/routers/backups.ts)
+  "snapshots.list": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r) => expect(Array.isArray(r.snapshots)).toBe(true) },
+  "snapshots.create": {
+    allow: AUTHED, kind: "target",
+    input: async (e) => {
+      await db(e).plan.update({ where: { id: e.s.reseller.plan.id }, data: { maxSnapshots: 1000 } });
+      return { containerId: e.s.customer.container.id, name: `s${e.uniq.replace(/[^A-Za-z0-9]/g, "")}` };
+    },
+    effect: (e) => (fakeEngine().snapshots.get(e.s.customer.container.ctid) ?? []).some((x) => x.name === `s${e.uniq.replace(/[^A-Za-z0-9]/g, "")}`),
+  },
+  "snapshots.rollback": {
+    allow: AUTHED, kind: "target",
+    input: async (e) => {
+      const c = e.s.customer.container;
+      const name = `r${e.uniq.replace(/[^A-Za-z0-9]/g, "")}`;
+      await fakeEngine().call("snapshot.create", { ctid: c.ctid, name });
+      e.memo.n = await db(e).auditLog.count({ where: { action: "container.snapshotSwitch" } });
+      return { containerId: c.id, name };
+    },
+    effect: async (e) => (await db(e).auditLog.count({ where: { action: "container.snapshotSwitch" } })) === (e.memo.n as number) + 1,
+  },
+  "snapshots.delete": {
+    allow: AUTHED, kind: "target",
+    input: async (e) => {
+      const c = e.s.customer.container;
+      const name = `d${e.uniq.replace(/[^A-Za-z0-9]/g, "")}`;
+      await fakeEngine().call("snapshot.create", { ctid: c.ctid, name });
+      e.memo.name = name;
+      return { containerId: c.id, name };
+    },
+    effect: (e) => !(fakeEngine().snapshots.get(e.s.customer.container.ctid) ?? []).some((x) => x.name === e.memo.name),
+  },
+  "backups.list": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r) => expect(Array.isArray(r.backups)).toBe(true) },
+  "backups.all": {
+    allow: AUTHED, kind: "list", rows: tenantRows,
+    input: async (e) => {
+      e.memo.backup = (await backupRow(e, { attached: false })).id;
+      return undefined;
+    },
+    cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
+  },
+  "backups.create": {
+    allow: AUTHED, kind: "target",
+    input: async (e) => {
+      await db(e).plan.update({ where: { id: e.s.reseller.plan.id }, data: { maxBackups: 1000 } });
+      return containerOp("backup").input!(e);
+    },
+    effect: containerOp("backup").effect,
+    check: (r) => expect(r.type).toBe("backup"),
+  },
+  "backups.delete": {
+    allow: AUTHED, kind: "target",
+    input: async (e) => {
+      const b = await backupRow(e, { attached: false });
+      e.memo.backup = b.id;
+      return { backupId: b.id };
+    },
+    effect: async (e) => (await db(e).backup.count({ where: { id: e.memo.backup as string } })) === 0,
+    cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
+  },
+  "backups.restore": {
+    allow: AUTHED, kind: "target",
+    input: async (e) => {
+      const c = e.s.customer.container;
+      Object.assign(fakeEngine().containers.get(c.ctid)!, { state: "stopped", initPid: null });
+      const b = await backupRow(e, { attached: true });
+      e.memo.backup = b.id;
+      e.memo.ops = await opCount(e, "restore");
+      return { containerId: c.id, backupId: b.id };
+    },
+    effect: async (e) => (await opCount(e, "restore")) === (e.memo.ops as number) + 1,
+    cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
+  },
+  "backups.restoreAsNew": {
+    allow: AUTHED, kind: "target",
+    input: async (e) => {
+      const b = await backupRow(e, { attached: false });
+      e.memo.backup = b.id;
+      return { backupId: b.id, hostname: `new-${e.uniq}.test` };
+    },
+    effect: async (e) => (await db(e).container.count({ where: { hostname: `new-${e.uniq}.test` } })) === 1,
+    // the new container is removed again: it would count against the reseller's allocation in later calls
+    check: async (r, e) => {
+      expect(r.type).toBe("restore");
+      const c = await db(e).container.findUniqueOrThrow({ where: { id: r.containerId } });
+      expect(c).toMatchObject({ tenantId: e.s.customer.tenant.id, hostname: `new-${e.uniq}.test`, state: "stopped" });
+      await fakeEngine().call("container.destroy", { ctid: c.ctid, force: true });
+      await db(e).container.delete({ where: { id: c.id } });
+      await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } });
+    },
+    cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
+  },
+  "sshKeys.get": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r) => expect(typeof r.keys).toBe("string") },
+  "sshKeys.set": {
+    allow: AUTHED, kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id, keys: `${ED_KEY}-${e.uniq}` }),
+    effect: async (e) => (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).sshKeys === `${ED_KEY}-${e.uniq}`,
+  },
 };
 
 const PATHS = Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures).sort();

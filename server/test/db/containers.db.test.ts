@@ -241,7 +241,7 @@ describe.each(PROVIDERS)("containers on %s", (provider) => {
     info.state = "stopped";
   });
 
-  it("reinstall recreates the system from an allowed template and keeps it running if it was", async () => {
+  it("reinstall (wipe) replaces the system from an allowed template and keeps it running if it was", async () => {
     const c = as(w, "customerB1");
     await expectCode(c.containers.reinstall({ containerId: b1().id, template: "debian-12", confirm: true }), "BAD_REQUEST");
     await expectCode(c.containers.reinstall({ containerId: b1().id, template: "busybox", confirm: false as true }), "BAD_REQUEST");
@@ -252,26 +252,30 @@ describe.each(PROVIDERS)("containers on %s", (provider) => {
     expect(op.type).toBe("reinstall");
     const f = await done(op.id);
     expect(f.status).toBe("succeeded");
-    expect(f.lines.map((l) => l.line)).toContain(`container ${b1().ctid} reinstalled from busybox`);
+    expect(f.lines.map((l) => l.line)).toContain(`container ${b1().ctid} reinstalled from busybox; old files wiped`);
     const info = eng.containers.get(b1().ctid)!;
-    expect(info.createdAt).not.toBe("2000-01-01T00:00:00.000Z");
+    // the engine swaps the root filesystem: the container (its identity) stays
+    expect(info.createdAt).toBe("2000-01-01T00:00:00.000Z");
+    expect(info.template).toBe("busybox");
     expect(info.state).toBe("running");
     expect(info.limits.ram).toBe(256 * MiB);
     expect((await w.db.container.findUniqueOrThrow({ where: { id: b1().id } })).state).toBe("running");
     const audit = await w.db.auditLog.findFirstOrThrow({ where: { action: "container.reinstall", tenantId: w.b.customers[0]!.tenant.id } });
-    expect(JSON.parse(audit.details)).toEqual({ template: "busybox" });
+    expect(JSON.parse(audit.details)).toEqual({ template: "busybox", keepData: false });
   });
 
-  it("a reinstall that fails after removal leaves the container in 'error' with an explanation", async () => {
-    fakeEngine().failNext.set("container.create", new EngineError("TEMPLATE_NOT_FOUND", "template cache is corrupt"));
+  it("a failed reinstall keeps the old system (the engine swaps it back) and the container is started again", async () => {
+    const before = (await w.db.container.findUniqueOrThrow({ where: { id: b1().id } })).state;
+    fakeEngine().failNext.set("container.reinstall", new EngineError("TEMPLATE_NOT_FOUND", "template cache is corrupt"));
     const op = await as(w, "resellerB").containers.reinstall({ containerId: b1().id, template: "busybox", confirm: true });
     const f = await done(op.id);
     expect(f.status).toBe("failed");
-    expect(f.error).toMatch(/^Reinstall failed after the old system was removed: template cache is corrupt/);
-    expect((await w.db.container.findUniqueOrThrow({ where: { id: b1().id } })).state).toBe("error");
-    // Reinstalling again repairs it.
-    expect((await done((await as(w, "resellerB").containers.reinstall({ containerId: b1().id, template: "busybox", confirm: true })).id)).status).toBe("succeeded");
-    expect((await w.db.container.findUniqueOrThrow({ where: { id: b1().id } })).state).toBe("stopped");
+    expect(f.error).toMatch(/template cache is corrupt/);
+    expect((await w.db.container.findUniqueOrThrow({ where: { id: b1().id } })).state).toBe(before);
+    expect((await done((await as(w, "resellerB").containers.reinstall({ containerId: b1().id, template: "busybox", keepData: true })).id)).status).toBe("succeeded");
+    expect((await w.db.container.findUniqueOrThrow({ where: { id: b1().id } })).state).toBe(before);
+    // resetPassword below starts from a stopped container
+    if (before === "running") await done((await as(w, "resellerB").containers.stop({ containerId: b1().id })).id);
   });
 
   it("resetPassword reaches the engine (running container only) and is audited without the password", async () => {

@@ -14,6 +14,7 @@ export function ReinstallForm({ c, busy, onStarted }: { c: ContainerView; busy: 
   const trpc = useTRPC();
   const [template, setTemplate] = useState(c.template);
   const [confirm, setConfirm] = useState(false);
+  const [keepData, setKeepData] = useState(true);
   const m = useMutation(
     trpc.containers.reinstall.mutationOptions({
       onSuccess: (op) => {
@@ -25,8 +26,8 @@ export function ReinstallForm({ c, busy, onStarted }: { c: ContainerView; busy: 
   const fields = errInfo(m.error)?.fields;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    // confirm must be true; an unticked box is sent as is so the server explains what is missing.
-    m.mutate({ containerId: c.id, template, confirm: confirm as true });
+    // wiping needs confirm; an unticked box is sent as is so the server explains what is missing.
+    m.mutate({ containerId: c.id, template, keepData, confirm });
   };
   return (
     <Card title="Reinstall">
@@ -39,7 +40,16 @@ export function ReinstallForm({ c, busy, onStarted }: { c: ContainerView; busy: 
           error={fields?.template}
           hint={`Allowed by plan ${c.plan.name}`}
         />
-        <CheckboxField label="I understand that all data in this container will be erased" checked={confirm} onChange={setConfirm} error={fields?.confirm} />
+        <fieldset className="flex flex-col gap-1 text-sm">
+          <legend className="mb-1 font-medium text-slate-700">Existing files</legend>
+          <label className="flex items-center gap-2">
+            <input type="radio" name="reinstall-data" checked={keepData} onChange={() => setKeepData(true)} /> Keep them under /old in the new system
+          </label>
+          <label className="flex items-center gap-2">
+            <input type="radio" name="reinstall-data" checked={!keepData} onChange={() => setKeepData(false)} /> Wipe them
+          </label>
+        </fieldset>
+        {!keepData && <CheckboxField label="I understand that all data in this container will be erased" checked={confirm} onChange={setConfirm} error={fields?.confirm} />}
         <ErrorBox error={m.error} />
         <div>
           <Button type="submit" variant="danger" busy={m.isPending} disabled={busy || c.state === "creating"}>

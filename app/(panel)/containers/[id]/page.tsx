@@ -14,6 +14,8 @@ import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import { isActive, type LiveOperation } from "../../../_lib/useOperation.js";
 import { link } from "../../../_lib/ui.js";
+import { ConsoleCard } from "./ConsoleCard.js";
+import { BackupsCard } from "./BackupsCard.js";
 import { ContainerActions } from "./ContainerActions.js";
 import { DestroyForm } from "./DestroyForm.js";
 import { FirewallCard } from "./FirewallCard.js";
@@ -23,9 +25,12 @@ import { NetworkCard } from "./NetworkCard.js";
 import { RecentOperations } from "./RecentOperations.js";
 import { ReinstallForm } from "./ReinstallForm.js";
 import { ResetPasswordForm } from "./ResetPasswordForm.js";
+import { SnapshotsCard } from "./SnapshotsCard.js";
+import { SshKeysCard } from "./SshKeysCard.js";
 import { TrafficCard } from "./TrafficCard.js";
 import type { StartedOp } from "./types.js";
 import { UsageCard } from "./UsageCard.js";
+import { UsageGraphs } from "./UsageGraphs.js";
 
 export default function ContainerPage() {
   const { id } = useParams<{ id: string }>();
@@ -112,6 +117,8 @@ export default function ContainerPage() {
       />
       {ct.description && <p className="text-sm text-slate-600" data-testid="container-description">{ct.description}</p>}
       {panel}
+      <ConsoleCard containerId={ct.id} running={ct.state === "running"} />
+      <UsageGraphs containerId={ct.id} />
       <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
         <LimitsCard c={ct} />
         <div className="flex flex-col gap-4">
@@ -126,6 +133,13 @@ export default function ContainerPage() {
           <TrafficCard containerId={ct.id} />
         </div>
         <FirewallCard c={ct} />
+      </div>
+      <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
+        <SnapshotsCard containerId={ct.id} busy={busy} />
+        <div className="flex flex-col gap-4">
+          <BackupsCard containerId={ct.id} state={ct.state} busy={busy} onStarted={started} />
+          <SshKeysCard containerId={ct.id} />
+        </div>
       </div>
       {me.role === "admin" && <LiveLimitsForm c={ct} />}
       <RecentOperations containerId={ct.id} />

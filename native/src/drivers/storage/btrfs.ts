@@ -38,7 +38,7 @@ import {
   type MountInfo,
 } from "./dir.js";
 import * as swap from "./swap.js";
-import type { StorageCaps, StorageDriver, VolumeUsage } from "./types.js";
+import type { StagingSource, StorageCaps, StorageDriver, VolumeUsage } from "./types.js";
 
 export interface BtrfsStorageOptions {
   /** mount point of the pool, e.g. <stateDir>/pool */
@@ -498,7 +498,7 @@ export class BtrfsStorage implements StorageDriver {
     };
   }
 
-  async createStagingVolume(ctid: number, from: { snapshot: string } | { empty: true }): Promise<string> {
+  async createStagingVolume(ctid: number, from: StagingSource): Promise<string> {
     const p = this.stagingPath(ctid);
     await this.removeAny(p, true); // a stale one from an interrupted operation
     let r: RunResult;
@@ -506,6 +506,12 @@ export class BtrfsStorage implements StorageDriver {
       const src = this.snapshotPath(ctid, from.snapshot);
       if (!(await this.isSubvolume(src))) throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${from.snapshot}"`);
       r = await run("btrfs", ["subvolume", "snapshot", src, p], { allowFailure: true }); // writable CoW copy
+    } else if ("template" in from) {
+      const src = this.templatePath(from.template);
+      if (!(await this.isSubvolume(src)) || !(await this.isReadOnly(src))) {
+        throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${from.template} does not exist or is not sealed; unpack the template first`);
+      }
+      r = await run("btrfs", ["subvolume", "snapshot", src, p], { allowFailure: true }); // writable CoW copy of the template
     } else {
       r = await run("btrfs", ["subvolume", "create", p], { allowFailure: true });
     }

@@ -18,7 +18,7 @@ import { EngineError } from "../../errors.js";
 import { run } from "../../exec.js";
 import { SNAPSHOT_NAME_RE } from "../../snapshot-names.js";
 import * as swap from "./swap.js";
-import type { StorageCaps, StorageDriver, VolumeUsage } from "./types.js";
+import type { StagingSource, StorageCaps, StorageDriver, VolumeUsage } from "./types.js";
 
 // ------------------------------------------------------------------------------------------- shared helpers
 
@@ -358,13 +358,19 @@ export class DirStorage implements StorageDriver {
     };
   }
 
-  async createStagingVolume(ctid: number, from: { snapshot: string } | { empty: true }): Promise<string> {
+  async createStagingVolume(ctid: number, from: StagingSource): Promise<string> {
     const p = this.stagingPath(ctid);
     await fs.rm(p, { recursive: true, force: true });
     if ("snapshot" in from) {
       const src = this.snapshotPath(ctid, from.snapshot);
       if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${from.snapshot}"`);
       await copyTree(src, p, `copying snapshot "${from.snapshot}" of container ${ctid}`);
+    } else if ("template" in from) {
+      const src = this.templatePath(from.template);
+      if (!(await pathExists(this.sealMarker(from.template)))) {
+        throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${from.template} does not exist or is not sealed; unpack the template first`);
+      }
+      await copyTree(src, p, `copying template ${from.template} for container ${ctid}`);
     } else {
       await fs.mkdir(p, { mode: 0o755 });
     }

@@ -21,6 +21,9 @@ export interface VolumeUsage {
   limitInodes: number | null;
 }
 
+/** What a staging volume starts as: a writable copy of a snapshot or of a (sealed) template, or empty. */
+export type StagingSource = { snapshot: string } | { template: string } | { empty: true };
+
 export interface StorageDriver {
   readonly name: "btrfs" | "dir";
   readonly caps: StorageCaps;
@@ -82,8 +85,8 @@ export interface StorageDriver {
   // finish or undo it after a crash.
 
   stagingPath(ctid: number): string;
-  /** Build the staging volume: empty (restore), or a writable copy of a snapshot (rollback). Replaces a stale one. */
-  createStagingVolume(ctid: number, from: { snapshot: string } | { empty: true }): Promise<string>;
+  /** Build the staging volume: empty (restore), or a writable copy of a snapshot (rollback) or of a template (reinstall). Replaces a stale one. */
+  createStagingVolume(ctid: number, from: StagingSource): Promise<string>;
   /** current → previous. No-op when there is no current volume. Fails if a previous volume is still there. */
   retireCurrent(ctid: number): Promise<void>;
   /** staging → current (retiring current first if still there). No-op when staging is gone and current exists. */

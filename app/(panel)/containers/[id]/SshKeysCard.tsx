@@ -1,0 +1,58 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState, type FormEvent } from "react";
+import { Button } from "../../../_components/Button.js";
+import { Card } from "../../../_components/Card.js";
+import { ErrorBox } from "../../../_components/ErrorBox.js";
+import { Notice } from "../../../_components/Notice.js";
+import { errInfo } from "../../../_lib/errors.js";
+import { useTRPC } from "../../../_lib/trpc.js";
+
+/** root's authorized_keys: OpenSSH public keys, one per line; written into the container (and again after reinstall or restore). */
+export function SshKeysCard({ containerId }: { containerId: string }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const q = useQuery(trpc.sshKeys.get.queryOptions({ containerId }));
+  const [keys, setKeys] = useState("");
+  useEffect(() => {
+    if (q.data) setKeys(q.data.keys);
+  }, [q.data]);
+  const m = useMutation(trpc.sshKeys.set.mutationOptions({ onSuccess: () => void qc.invalidateQueries(trpc.sshKeys.get.queryFilter({ containerId })) }));
+  const fieldError = errInfo(m.error)?.fields?.keys;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    m.mutate({ containerId, keys });
+  };
+  return (
+    <Card title="SSH keys (root)" testId="sshkeys-card">
+      <form onSubmit={submit} noValidate className="flex flex-col gap-2">
+        <label htmlFor="ssh-keys" className="text-sm font-medium text-slate-700">
+          Authorized keys
+        </label>
+        <textarea
+          id="ssh-keys"
+          rows={4}
+          className={`w-full rounded-md border px-2 py-1 font-mono text-xs ${fieldError ? "border-red-500" : "border-slate-300"}`}
+          placeholder="ssh-ed25519 AAAA… you@laptop"
+          value={keys}
+          aria-invalid={!!fieldError}
+          aria-describedby="ssh-keys-hint"
+          onChange={(e) => {
+            setKeys(e.target.value);
+            if (m.isSuccess || m.isError) m.reset();
+          }}
+        />
+        <p id="ssh-keys-hint" className={`text-xs ${fieldError ? "text-red-600" : "text-slate-500"}`}>
+          {fieldError ?? "One OpenSSH public key per line (ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*); lines starting with # are comments. Written to /root/.ssh/authorized_keys."}
+        </p>
+        {!fieldError && <ErrorBox error={m.error} />}
+        {m.isSuccess && <Notice>{m.data.count} key(s) written to /root/.ssh/authorized_keys.</Notice>}
+        <div>
+          <Button type="submit" busy={m.isPending}>
+            Save keys
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}
