@@ -6,6 +6,9 @@
  * page and the files inside have the same sha256 → root's SSH key set in the UI is in
  * /root/.ssh/authorized_keys → clean-up (container, backup, pool).
  */
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
 import { createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
@@ -105,6 +108,16 @@ test("a backup, the container destroyed, restored as a new container: the files'
   await waitForOperation(page, "backup");
   await expect(card.locator("tbody tr")).toHaveCount(1);
   await shot(page, "customer-backup");
+
+  // download: the archive streamed through the panel is the engine's, byte for byte, and holds the files
+  const [download] = await Promise.all([page.waitForEvent("download"), card.getByRole("link", { name: "Download" }).click()]);
+  const file = await download.path();
+  const engine = new EngineClient(readState().engine.socket);
+  const [manifest] = await engine.call("backup.list", { ctid }).finally(() => engine.close());
+  expect(crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex")).toBe(manifest!.archive.sha256);
+  expect(fs.statSync(file).size).toBe(manifest!.archive.sizeBytes);
+  const listing = execFileSync("sh", ["-c", `zstd -dc < "${file}" | tar -t`], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  expect(listing).toMatch(/(^|\/)srv\/f2$/m);
 
   const admin = await newPage(browser);
   await login(admin, ADMIN.email, ADMIN.password);
