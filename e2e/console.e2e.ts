@@ -8,7 +8,7 @@
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import WebSocket from "ws";
-import { createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createContainer, createCustomer, createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -41,17 +41,6 @@ async function typeLine(page: Page, text: string): Promise<void> {
   await page.getByTestId("console-terminal").click();
   await page.keyboard.type(text);
   await page.keyboard.press("Enter");
-}
-
-async function createTenant(page: Page, t: { name: string; email: string; password: string }): Promise<void> {
-  await page.goto("/tenants");
-  await page.getByLabel("Tenant name").fill(t.name);
-  await page.getByLabel("Kind").selectOption("customer");
-  await page.getByLabel("User name").fill(t.name);
-  await page.getByLabel("User email").fill(t.email);
-  await page.getByLabel("User password").fill(t.password);
-  await page.getByRole("button", { name: "Create tenant" }).click();
-  await expect(page.getByRole("cell", { name: t.name, exact: true })).toBeVisible();
 }
 
 /** Opens the console WebSocket from Node; resolves with the HTTP refusal status or the first message. */
@@ -87,19 +76,10 @@ test("the admin makes a plan, a pool, two customers and a container for one of t
   await login(page, ADMIN.email, ADMIN.password);
   await createPlan(page, planName);
   await createPool(page, poolName, POOL, 10);
-  await createTenant(page, customer);
-  await createTenant(page, stranger);
+  await createCustomer(page, customer);
+  await createCustomer(page, stranger);
 
-  await page.goto("/containers/new");
-  await page.getByLabel("Customer").selectOption({ label: customer.name });
-  await page.getByLabel("Plan").selectOption({ label: planName });
-  await page.getByLabel("Template").selectOption("busybox");
-  await page.getByLabel("Hostname").fill(hostname);
-  await page.getByRole("button", { name: "Create container" }).click();
-  await waitForOperation(page, "create");
-  await page.getByRole("link", { name: /open container/i }).click();
-  await expect(page).toHaveURL(/\/containers\/(?!new$)[^/]+$/);
-  containerUrl = new URL(page.url()).pathname;
+  ({ url: containerUrl } = await createContainer(page, { customer: customer.name, plan: planName, hostname }));
   containerId = containerUrl.split("/").pop()!;
 });
 

@@ -57,3 +57,32 @@ export async function createPool(page: Page, name: string, pool: { cidr: string;
   await page.getByRole("button", { name: "Create pool" }).click();
   await expect(page.getByTestId(`pool-${name}`)).toContainText(`0 / ${size}`);
 }
+
+/** Admin: a customer tenant with one user (the user is named after the tenant unless `userName`). */
+export async function createCustomer(page: Page, t: { name: string; email: string; password: string; userName?: string }): Promise<void> {
+  await page.goto("/tenants");
+  await page.getByLabel("Tenant name").fill(t.name);
+  await page.getByLabel("Kind").selectOption("customer");
+  await page.getByLabel("User name").fill(t.userName ?? t.name);
+  await page.getByLabel("User email").fill(t.email);
+  await page.getByLabel("User password").fill(t.password);
+  await page.getByRole("button", { name: "Create tenant" }).click();
+  await expect(page.getByRole("cell", { name: t.name, exact: true })).toBeVisible();
+}
+
+/**
+ * A busybox container of `plan` for `customer` through the new-container page; waits for the create and
+ * opens it. Returns its page path and ctid.
+ */
+export async function createContainer(page: Page, o: { customer: string; plan: string; hostname: string }): Promise<{ url: string; ctid: number }> {
+  await page.goto("/containers/new");
+  await page.getByLabel("Customer").selectOption({ label: o.customer });
+  await page.getByLabel("Plan").selectOption({ label: o.plan });
+  await page.getByLabel("Template").selectOption("busybox");
+  await page.getByLabel("Hostname").fill(o.hostname);
+  await page.getByRole("button", { name: "Create container" }).click();
+  await waitForOperation(page, "create");
+  await page.getByRole("link", { name: /open container/i }).click();
+  await expect(page).toHaveURL(/\/containers\/(?!new$)[^/]+$/);
+  return { url: new URL(page.url()).pathname, ctid: Number(await page.getByTestId("container-ctid").innerText()) };
+}

@@ -7,7 +7,7 @@
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createContainer, createCustomer, createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -30,26 +30,9 @@ test("the admin makes a plan, a pool and a customer's running container", async 
   await createPlan(page, planName);
   await createPool(page, poolName, POOL, 10);
 
-  await page.goto("/tenants");
-  await page.getByLabel("Tenant name").fill(customer.name);
-  await page.getByLabel("Kind").selectOption("customer");
-  await page.getByLabel("User name").fill("Usage Customer");
-  await page.getByLabel("User email").fill(customer.email);
-  await page.getByLabel("User password").fill(customer.password);
-  await page.getByRole("button", { name: "Create tenant" }).click();
-  await expect(page.getByRole("cell", { name: customer.name, exact: true })).toBeVisible();
+  await createCustomer(page, { ...customer, userName: "Usage Customer" });
 
-  await page.goto("/containers/new");
-  await page.getByLabel("Customer").selectOption({ label: customer.name });
-  await page.getByLabel("Plan").selectOption({ label: planName });
-  await page.getByLabel("Template").selectOption("busybox");
-  await page.getByLabel("Hostname").fill(hostname);
-  await page.getByRole("button", { name: "Create container" }).click();
-  await waitForOperation(page, "create");
-  await page.getByRole("link", { name: /open container/i }).click();
-  await expect(page).toHaveURL(/\/containers\/(?!new$)[^/]+$/);
-  containerUrl = new URL(page.url()).pathname;
-  ctid = Number(await page.getByTestId("container-ctid").innerText());
+  ({ url: containerUrl, ctid } = await createContainer(page, { customer: customer.name, plan: planName, hostname }));
   // not started yet: a readable empty state instead of empty charts
   await expect(page.getByTestId("usage-empty")).toContainText("No usage recorded");
   await page.getByRole("button", { name: "Start", exact: true }).click();

@@ -14,10 +14,19 @@ export function SshKeysCard({ containerId }: { containerId: string }) {
   const qc = useQueryClient();
   const q = useQuery(trpc.sshKeys.get.queryOptions({ containerId }));
   const [keys, setKeys] = useState("");
+  // the stored keys fill the box until the user types: a refetch must never overwrite an edit
+  const [dirty, setDirty] = useState(false);
   useEffect(() => {
-    if (q.data) setKeys(q.data.keys);
-  }, [q.data]);
-  const m = useMutation(trpc.sshKeys.set.mutationOptions({ onSuccess: () => void qc.invalidateQueries(trpc.sshKeys.get.queryFilter({ containerId })) }));
+    if (q.data && !dirty) setKeys(q.data.keys);
+  }, [q.data, dirty]);
+  const m = useMutation(
+    trpc.sshKeys.set.mutationOptions({
+      onSuccess: () => {
+        setDirty(false);
+        void qc.invalidateQueries(trpc.sshKeys.get.queryFilter({ containerId }));
+      },
+    }),
+  );
   const fieldError = errInfo(m.error)?.fields?.keys;
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -38,6 +47,7 @@ export function SshKeysCard({ containerId }: { containerId: string }) {
           aria-invalid={!!fieldError}
           aria-describedby="ssh-keys-hint"
           onChange={(e) => {
+            setDirty(true);
             setKeys(e.target.value);
             if (m.isSuccess || m.isError) m.reset();
           }}
