@@ -112,7 +112,7 @@ export class FakeEngine implements EnginePort {
         this.counters.set(ctid, { rx: 0, tx: 0 });
         this.boots.set(ctid, (this.boots.get(ctid) ?? 0) + 1); // devices are created at start: counters from 0
         this.startedAt.set(ctid, Date.now());
-        return Object.assign(c, { state: "running", initPid: 4242 });
+        return Object.assign(c, { state: "running", initPid: 4242, checkpoint: null }); // a checkpoint is restored by a start
       }
       case "container.stop": {
         const c = this.get(ctid);

@@ -168,6 +168,33 @@ describeCriu("checkpoint / restore (CRIU, real LXC, in a test netns)", () => {
     expect(await leftovers(te, CT)).toEqual([]);
   }, 120_000);
 
+  it("journaled: a crash right after the dump keeps a restorable checkpoint; a crash right after the restore finishes it", async () => {
+    const crashDuring = async (point: string, action: () => Promise<unknown>) => {
+      await te.kill9();
+      await te.start({ OVZ_CRASH_AT: point });
+      const outcome = await action().then(() => "returned", (e: Error) => e.message);
+      expect(outcome, `the engine should have died at ${point}`).toMatch(/connection to the host engine closed/);
+      expect(await te.waitExit()).toBe("SIGKILL");
+      await te.start(); // recovery runs here
+    };
+    await te.client.call("container.create", { ctid: OTHER, template: "busybox" });
+    await te.client.call("container.start", { ctid: OTHER });
+    await crashDuring("checkpoint:dumped", () => te.client.call("container.checkpoint", { ctid: OTHER }));
+    const st = await te.client.call("container.status", { ctid: OTHER });
+    expect(st.state).toBe("suspended"); // CRIU had finished: the dump was promoted, not thrown away
+    expect(st.checkpoint).not.toBeNull();
+    expect(existsSync(path.join(te.stateDir, "dumps", `.${OTHER}.partial`))).toBe(false);
+    expect(await readdir(path.join(te.stateDir, "journal"))).toEqual([]);
+    await crashDuring("resume:restored", () => te.client.call("container.restore", { ctid: OTHER }));
+    const rs = await te.client.call("container.status", { ctid: OTHER });
+    expect(rs.state).toBe("running");
+    expect(rs.checkpoint).toBeNull(); // recovery finished the restore and removed the used dump
+    expect((await te.client.call("container.exec", { ctid: OTHER, argv: ["echo", "alive"] })).stdout.trim()).toBe("alive");
+    await te.client.call("container.stop", { ctid: OTHER, force: true });
+    await te.client.call("container.destroy", { ctid: OTHER });
+    expect(await leftovers(te, OTHER)).toEqual([]);
+  }, 120_000);
+
   it("destroy of a checkpointed container removes its dump", async () => {
     await te.client.call("container.create", { ctid: OTHER, template: "busybox" });
     await te.client.call("container.start", { ctid: OTHER });
