@@ -16,6 +16,7 @@
  *   addresses, idmap, hostname…) is refused with CHECKPOINT_STALE.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
@@ -50,6 +51,16 @@ export function configFingerprint(lxcConfig: string): string {
     .filter((l) => l && !l.startsWith("#"))
     .filter((l) => !/^lxc\.(cgroup2?\.(memory|cpu|cpuset|pids|blkio|io)\.|prlimit\.)/.test(l));
   return createHash("sha256").update(kept.join("\n")).digest("hex");
+}
+
+/** True when the container has a complete dump (cheap; for refusals in other operations). */
+export function hasCheckpoint(stateDir: string, ctid: number): boolean {
+  return existsSync(path.join(stateDir, "dumps", String(ctid), "meta.json"));
+}
+
+/** The refusal for operations that would change a checkpointed container's files under its dump. */
+export function checkpointedError(ctid: number, what: string): EngineError {
+  return new EngineError("FROZEN", `container ${ctid} is suspended (checkpointed to disk); resume it, or stop it to discard the checkpoint, then ${what}`);
 }
 
 export interface CheckpointDeps extends EngineInternals {

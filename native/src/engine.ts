@@ -522,6 +522,12 @@ export class Engine {
     await this.mustGet(ctid);
     return this.withLock(ctid, async () => {
       const rec = await this.mustGet(ctid);
+      if ((await this.drivers.runtime.state(ctid)) === "STOPPED" && (await this.data.checkpoints.info(ctid))) {
+        // stopping a checkpointed container discards its checkpoint (as vzctl stop of a suspended one)
+        await this.data.checkpoints.remove(ctid);
+        ctx.progress(100, "checkpoint discarded; stopped");
+        return this.info(rec);
+      }
       await this.stopLocked(rec, opts, ctx);
       return this.info(rec);
     });

@@ -195,8 +195,18 @@ describeCriu("checkpoint / restore (CRIU, real LXC, in a test netns)", () => {
     expect(await leftovers(te, OTHER)).toEqual([]);
   }, 120_000);
 
-  it("destroy of a checkpointed container removes its dump", async () => {
+  it("a rollback under a checkpoint is refused; stop discards the checkpoint; destroy removes a dump", async () => {
     await te.client.call("container.create", { ctid: OTHER, template: "busybox" });
+    await te.client.call("snapshot.create", { ctid: OTHER, name: "s1" });
+    await te.client.call("container.start", { ctid: OTHER });
+    await te.client.call("container.checkpoint", { ctid: OTHER });
+    const e1 = await te.client.call("snapshot.rollback", { ctid: OTHER, name: "s1" }).catch((x) => x);
+    expect(e1.code).toBe("FROZEN");
+    expect(e1.message).toMatch(/checkpointed/);
+    const stopped = await te.client.call("container.stop", { ctid: OTHER });
+    expect(stopped.state).toBe("stopped");
+    expect(stopped.checkpoint).toBeNull();
+    expect(existsSync(path.join(te.stateDir, "dumps", String(OTHER)))).toBe(false);
     await te.client.call("container.start", { ctid: OTHER });
     await te.client.call("container.checkpoint", { ctid: OTHER });
     expect(existsSync(path.join(te.stateDir, "dumps", String(OTHER)))).toBe(true);
