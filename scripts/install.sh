@@ -39,6 +39,9 @@ if [ "$(cat node_modules/.ovz-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" >node_modules/.ovz-lock-hash
 fi
 
+# CRIU 4.2.1 for checkpoint/restore (built once into /opt/criu; a no-op when it passes `criu check`).
+bash scripts/install-criu.sh
+
 # Prisma clients (one per database) are generated, not committed.
 gen=server/db/generated
 if [ ! -f $gen/sqlite/client.ts ] || [ ! -f $gen/postgresql/client.ts ] || [ prisma/models.prisma -nt $gen/sqlite/client.ts ]; then

@@ -31,6 +31,7 @@ import { BackupOps, type RestoreRequest } from "./backup/backups.js";
 import { ReinstallOps, type ReinstallRequest } from "./reinstall.js";
 import { parseSshKeys, writeAuthorizedKeys } from "./ssh-keys.js";
 import type { BackupInfo } from "./backup/manifest.js";
+import { CheckpointOps, type CheckpointInfo } from "./checkpoint.js";
 
 export const IDMAP_SIZE = 65536;
 export const ENGINE_VERSION = "0.1.0";
@@ -75,6 +76,8 @@ export interface ContainerInfo {
   root: string;
   createdAt: string;
   ips: string[];
+  /** the CRIU dump of a checkpointed container (state "suspended" while it is stopped); null without one */
+  checkpoint: CheckpointInfo | null;
 }
 
 /** One entry of container.usage: cumulative counters of a running container. */
@@ -149,6 +152,7 @@ export class Engine {
     await this.net.init(await this.records.list(), async (ctid) => (await this.drivers.runtime.state(ctid)) !== "STOPPED", log);
     await this.reconcileRunning(log);
     await this.reconcileRootLinks(log);
+    await this.data.checkpoints.sweep(new Set((await this.records.list()).map((r) => r.ctid)));
   }
 
   /** Undo or finish operations that a crash interrupted. Idempotent. */
@@ -170,6 +174,8 @@ export class Engine {
         await this.data.snapshots.recover(p, log);
       } else if (op === "restore" || op === "backup") {
         await this.data.backups.recover(p, log);
+      } else if (op === "checkpoint" || op === "resume") {
+        await this.data.checkpoints.recover(p, log);
       }
       await this.journal.remove(p.id);
     }
@@ -367,6 +373,7 @@ export class Engine {
     await cgroups.remove(this.monitorCgroupDir(ctid));
     await storage.deleteContainerVolume(ctid);
     await this.data.snapshots.removeAll(ctid);
+    await this.data.checkpoints.remove(ctid);
     if (opts.failpoint) await this.failpoint(opts.failpoint);
     await runtime.removeConfig(ctid);
     if (opts.removeRecord) {
@@ -479,6 +486,11 @@ export class Engine {
       const st = await runtime.state(ctid);
       if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it instead`);
       if (st !== "STOPPED") throw new EngineError("RUNNING", `container ${ctid} is already running`);
+      if (await this.data.checkpoints.info(ctid)) {
+        // a checkpointed container starts by continuing where it was (as OpenVZ's vzctl start does)
+        await this.data.checkpoints.restoreLocked(rec, ctx);
+        return this.info(rec);
+      }
       if (!(await this.drivers.storage.containerVolumeExists(ctid))) {
         throw new EngineError("INTERNAL", `root filesystem of container ${ctid} is missing; reinstall it from a template`);
       }
@@ -510,6 +522,12 @@ export class Engine {
     await this.mustGet(ctid);
     return this.withLock(ctid, async () => {
       const rec = await this.mustGet(ctid);
+      if ((await this.drivers.runtime.state(ctid)) === "STOPPED" && (await this.data.checkpoints.info(ctid))) {
+        // stopping a checkpointed container discards its checkpoint (as vzctl stop of a suspended one)
+        await this.data.checkpoints.remove(ctid);
+        ctx.progress(100, "checkpoint discarded; stopped");
+        return this.info(rec);
+      }
       await this.stopLocked(rec, opts, ctx);
       return this.info(rec);
     });
@@ -555,15 +573,30 @@ export class Engine {
     });
   }
 
-  async resume(ctid: number): Promise<ContainerInfo> {
+  /** Thaw a frozen container, or restore a checkpointed one: both show as "suspended". */
+  async resume(ctid: number, ctx: OpContext = silent): Promise<ContainerInfo> {
     await this.mustGet(ctid);
     return this.withLock(ctid, async () => {
       const rec = await this.mustGet(ctid);
       const st = await this.drivers.runtime.state(ctid);
+      if (st === "STOPPED" && (await this.data.checkpoints.info(ctid))) {
+        await this.data.checkpoints.restoreLocked(rec, ctx);
+        return this.info(rec);
+      }
       if (st !== "FROZEN") throw new EngineError("NOT_RUNNING", `container ${ctid} is not suspended`);
       await this.drivers.runtime.unfreeze(ctid);
       return this.info(rec);
     });
+  }
+
+  /** Checkpoint (CRIU) a running container to <stateDir>/dumps/<ctid> and stop it (checkpoint.ts). */
+  checkpoint(ctid: number, ctx: OpContext = silent): Promise<ContainerInfo> {
+    return this.data.checkpoints.checkpoint(ctid, ctx);
+  }
+
+  /** Restore a checkpointed container: the same processes continue, with the same addresses. */
+  restoreCheckpoint(ctid: number, ctx: OpContext = silent): Promise<ContainerInfo> {
+    return this.data.checkpoints.restore(ctid, ctx);
   }
 
   async exec(ctid: number, argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
@@ -786,12 +819,13 @@ export class Engine {
 
   async info(rec: ContainerRecord): Promise<ContainerInfo> {
     const st = await this.drivers.runtime.state(rec.ctid);
+    const checkpoint = await this.data.checkpoints.info(rec.ctid);
     return {
       ctid: rec.ctid,
       name: rec.name,
       hostname: rec.hostname,
       template: rec.template,
-      state: this.toState(st),
+      state: st === "STOPPED" && checkpoint ? "suspended" : this.toState(st),
       initPid: st === "STOPPED" ? null : await this.drivers.runtime.initPid(rec.ctid),
       limits: rec.limits,
       onboot: rec.onboot,
@@ -800,6 +834,7 @@ export class Engine {
       root: this.rootLink(rec.ctid),
       createdAt: rec.createdAt,
       ips: netIps(rec.net),
+      checkpoint,
     };
   }
 
@@ -867,8 +902,8 @@ export class Engine {
 
   // ---------------------------------------------------------------- snapshots and backups (snapshots.ts, backup/)
 
-  private dataOps?: { snapshots: SnapshotOps; backups: BackupOps; reinstall: ReinstallOps };
-  private get data(): { snapshots: SnapshotOps; backups: BackupOps; reinstall: ReinstallOps } {
+  private dataOps?: { snapshots: SnapshotOps; backups: BackupOps; reinstall: ReinstallOps; checkpoints: CheckpointOps };
+  private get data(): { snapshots: SnapshotOps; backups: BackupOps; reinstall: ReinstallOps; checkpoints: CheckpointOps } {
     if (!this.dataOps) {
       const internals: EngineInternals = {
         config: this.config,
@@ -897,7 +932,17 @@ export class Engine {
           await this.writeResolvConf(rec, false);
         },
       });
-      this.dataOps = { snapshots, backups: new BackupOps(internals, snapshots), reinstall };
+      const checkpoints = new CheckpointOps({
+        ...internals,
+        runtimeConfigText: async (rec) =>
+          this.drivers.runtime.render(this.runtimeSpec(rec, this.drivers.cgroups.lxcKeys(await this.cgroupLimits(rec.limits)), await this.net.lxcKeys(rec.ctid, rec.net))),
+        hostGid: (rec) => this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE,
+        applyLimits: async (rec) => {
+          await this.drivers.cgroups.apply(this.cgroupDir(rec.ctid), await this.cgroupLimits(rec.limits));
+          await this.applyNofile(rec.ctid, rec.limits.numfile);
+        },
+      });
+      this.dataOps = { snapshots, backups: new BackupOps(internals, snapshots), reinstall, checkpoints };
     }
     return this.dataOps;
   }

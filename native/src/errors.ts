@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   "RUNNING", // operation needs a stopped container
   "NOT_RUNNING", // operation needs a running container
   "FROZEN", // container is suspended
+  "CHECKPOINT_STALE", // the dump was made with another runtime config
   "BUSY", // another operation holds the container lock
   "TIMEOUT",
   "HOST_TOOL_FAILED", // a host command failed unexpectedly

@@ -43,10 +43,18 @@ export async function prepareGate(lxcPath: string, ctid: number, hostGid: number
   return target;
 }
 
-/** Open the gate before a start: the container's volume at <lxcPath>/<ctid>/rootfs, for its root only. */
-export async function openGate(lxcPath: string, ctid: number, volume: string, hostGid: number): Promise<string> {
+/**
+ * Open the gate before a start: the container's volume at <lxcPath>/<ctid>/rootfs, for its root only.
+ * `idmapped` (restores): the gate itself is an idmapped mount (0 → hostId, via the ovz-idmap-mount helper),
+ * because lxc-checkpoint -r bind-mounts the rootfs without applying lxc.rootfs.options = idmap=container.
+ */
+export async function openGate(lxcPath: string, ctid: number, volume: string, hostGid: number, idmapped?: { helper: string; size: number }): Promise<string> {
   const target = await prepareGate(lxcPath, ctid, hostGid);
   if (await isGateMounted(lxcPath, ctid)) return target;
+  if (idmapped) {
+    await run(idmapped.helper, [volume, target, String(hostGid), String(idmapped.size)]);
+    return target;
+  }
   await run("mount", ["--bind", volume, target]);
   try {
     await run("mount", ["-o", "remount,bind,suid,nodev", target]);

@@ -8,6 +8,7 @@
  * volume stays as "previous" until the commit. A failure or a crash before the commit puts the old
  * volume and record back exactly; after it, recovery only removes the old volume.
  */
+import { checkpointedError, hasCheckpoint } from "./checkpoint.js";
 import { lstat, rm } from "node:fs/promises";
 import path from "node:path";
 import type { ContainerInfo, OpContext } from "./engine.js";
@@ -46,6 +47,7 @@ export class ReinstallOps {
       if (st !== "STOPPED") {
         throw new EngineError("RUNNING", `container ${ctid} is ${st === "FROZEN" ? "suspended" : "running"}; stop it first, then reinstall (a reinstall replaces its whole root filesystem)`);
       }
+      if (hasCheckpoint(this.h.config.stateDir, ctid)) throw checkpointedError(ctid, "reinstall");
       ctx.progress(5, `preparing template ${tpl.name}`);
       await templates.ensureVolume(tpl.name, ctx.log);
       const rec: ContainerRecord = { ...old, template: tpl.name, init: "/sbin/init", haltSignal: tpl.haltSignal };

@@ -22,6 +22,7 @@ import type { EngineInternals } from "./engine-internals.js";
 import { EngineError, wrapError } from "./errors.js";
 import { readJson, writeFileAtomic } from "./fsutil.js";
 import type { PendingEntry } from "./journal.js";
+import { checkpointedError, hasCheckpoint } from "./checkpoint.js";
 import { checkDescription, checkSnapshotName, defaultSnapshotName } from "./snapshot-names.js";
 
 export { checkDescription, checkSnapshotName, defaultSnapshotName, MAX_DESCRIPTION, SNAPSHOT_NAME_RE } from "./snapshot-names.js";
@@ -176,6 +177,7 @@ export class SnapshotOps {
           `container ${ctid} is ${st === "FROZEN" ? "suspended" : "running"}; stop it first, then roll back to snapshot "${name}" (a rollback replaces its whole root filesystem)`,
         );
       }
+      if (hasCheckpoint(this.h.config.stateDir, ctid)) throw checkpointedError(ctid, `roll back to snapshot "${name}"`);
       const journal = await this.h.journal.begin("rollback", ctid, { snapshot: name });
       try {
         await storage.discardStaging(ctid); // leftovers, if any, are not ours to keep

@@ -12,7 +12,7 @@ import { containerAction, createContainer, defaultNode, destroyContainer, setLim
 import { addressesOf } from "../services/ipam.js";
 import { addIp, removeIp } from "../services/network.js";
 import { waitForAllOperations } from "../services/operations.js";
-import { setSettings, settingsSchema, setUserPassword, suspendResume, type SettingsPatch } from "../services/settings.js";
+import { checkpointContainer, setSettings, settingsSchema, setUserPassword, suspendResume, type SettingsPatch } from "../services/settings.js";
 import type { LimitsPatch } from "../services/limits.js";
 import { CliError, VZ } from "./args.js";
 
@@ -177,6 +177,17 @@ export async function destroyCt(cli: Cli, c: FullContainer): Promise<void> {
     throw fromPanel(e, VZ.LOCKED);
   }
   await finish(cli, op.id, VZ.SYSTEM_ERROR);
+}
+
+export async function checkpointCt(cli: Cli, c: FullContainer): Promise<void> {
+  const state = await liveState(cli, c);
+  if (state === "stopped") throw new CliError("Unable to checkpoint: container is not running", VZ.VE_NOT_RUNNING);
+  if (state === "suspended") throw new CliError("Container is already suspended", VZ.VE_RUNNING);
+  try {
+    await checkpointContainer(cli, c);
+  } catch (e) {
+    throw fromPanel(e, VZ.SYSTEM_ERROR);
+  }
 }
 
 export async function suspendCt(cli: Cli, c: FullContainer, action: "suspend" | "resume"): Promise<void> {

@@ -99,7 +99,7 @@ export class FakeEngine implements EnginePort {
         const info: Info = {
           ctid, name: (p.name as string | null) ?? null, hostname: (p.hostname as string) ?? `ct${ctid}`, template: p.template as string, state: "stopped",
           initPid: null, limits: this.limits(defaultLimits(), p.limits), onboot: false, idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
-          rootfs: `/fake/${ctid}`, root: `/fake/root/${ctid}`, createdAt: new Date().toISOString(), ips: [],
+          rootfs: `/fake/${ctid}`, root: `/fake/root/${ctid}`, createdAt: new Date().toISOString(), ips: [], checkpoint: null,
         };
         const net = this.validateNet(ctid, (p.net as NetConfig | undefined) ?? emptyNetConfig());
         this.containers.set(ctid, info);
@@ -112,7 +112,7 @@ export class FakeEngine implements EnginePort {
         this.counters.set(ctid, { rx: 0, tx: 0 });
         this.boots.set(ctid, (this.boots.get(ctid) ?? 0) + 1); // devices are created at start: counters from 0
         this.startedAt.set(ctid, Date.now());
-        return Object.assign(c, { state: "running", initPid: 4242 });
+        return Object.assign(c, { state: "running", initPid: 4242, checkpoint: null }); // a checkpoint is restored by a start
       }
       case "container.stop": {
         const c = this.get(ctid);
@@ -141,7 +141,19 @@ export class FakeEngine implements EnginePort {
       case "container.suspend":
         return Object.assign(this.get(ctid), { state: "suspended" });
       case "container.resume":
-        return Object.assign(this.get(ctid), { state: "running" });
+        return Object.assign(this.get(ctid), { state: "running", checkpoint: null });
+      case "container.checkpoint": {
+        const c = this.get(ctid);
+        if (c.state !== "running") throw new EngineError(c.state === "suspended" ? "FROZEN" : "NOT_RUNNING", `container ${ctid} is not running`);
+        this.counters.delete(ctid);
+        return Object.assign(c, { state: "suspended", initPid: null, checkpoint: { createdAt: new Date().toISOString(), sizeBytes: 350_000 } });
+      }
+      case "container.restore": {
+        const c = this.get(ctid);
+        if (c.state === "running") throw new EngineError("RUNNING", `container ${ctid} is running`);
+        if (!c.checkpoint) throw new EngineError("NOT_FOUND", `container ${ctid} has no checkpoint`);
+        return Object.assign(c, { state: "running", initPid: 4242, checkpoint: null });
+      }
       case "container.set": {
         const c = this.get(ctid);
         c.limits = this.limits(c.limits, p.limits);
@@ -226,7 +238,7 @@ export class FakeEngine implements EnginePort {
         if (old && old.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first`);
         const info: Info = {
           ctid, name: null, hostname: b.hostname, template: b.template, state: "stopped", initPid: null, limits: defaultLimits(), onboot: false,
-          idmap: { hostId: 1000000 + ctid * 65536, size: 65536 }, rootfs: `/fake/${ctid}`, root: `/fake/root/${ctid}`, createdAt: new Date().toISOString(), ips: [],
+          idmap: { hostId: 1000000 + ctid * 65536, size: 65536 }, rootfs: `/fake/${ctid}`, root: `/fake/root/${ctid}`, createdAt: new Date().toISOString(), ips: [], checkpoint: null,
         };
         this.containers.set(ctid, info);
         if (!old) this.setNet(ctid, emptyNetConfig());

@@ -84,7 +84,15 @@ export async function setUserPassword(ctx: Ctx, c: FullContainer, user: string, 
   return { ok: true as const };
 }
 
-/** Freezes every process of the container (suspend) or thaws them (resume). */
+/** CRIU checkpoint: the container's whole state to disk, then stopped (state "suspended"; resume restores it). */
+export async function checkpointContainer(ctx: Ctx, c: FullContainer) {
+  const info = await engineFor(c.node.endpoint).call("container.checkpoint", { ctid: c.ctid });
+  await ctx.db.container.update({ where: { id: c.id }, data: { state: info.state } });
+  await audit(ctx, { action: "container.checkpoint", target: target(c), tenantId: c.tenantId, details: { sizeBytes: info.checkpoint?.sizeBytes ?? null } });
+  return info;
+}
+
+/** Freezes every process of the container (suspend) or thaws them (resume); resume also restores a checkpoint. */
 export async function suspendResume(ctx: Ctx, c: FullContainer, action: "suspend" | "resume") {
   const info = await engineFor(c.node.endpoint).call(action === "suspend" ? "container.suspend" : "container.resume", { ctid: c.ctid });
   await ctx.db.container.update({ where: { id: c.id }, data: { state: info.state } });

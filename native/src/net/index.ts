@@ -11,7 +11,7 @@ import { netDevices, netLxcKeys, type NetDevice } from "./lxc.js";
 import { applyRate, ip, ipIn, linkExists, listLinks, removeRate, venetAddLive, venetDelLive, venetHostSide } from "./host.js";
 import { NetworkStore } from "./networks.js";
 import { applyRuleset, counterName, readCounters, removeRuleset, renderRuleset } from "./nft.js";
-import { defaultMac, hostIfName, ipVersion, networkSchema, type NetConfig, type NetPatch, type Network } from "./types.js";
+import { defaultMac, hostIfName, ipVersion, networkSchema, VENET_GW4, VENET_GW6, type NetConfig, type NetPatch, type Network } from "./types.js";
 
 export interface NetRecord {
   ctid: number;
@@ -168,6 +168,28 @@ export class NetManager {
       if (d.kind !== "phys") await applyRate(d.hostIf, net.rate);
     }
     await this.proxies("add", net.venet);
+  }
+
+  /**
+   * After a CRIU restore: LXC recreated the devices from its config; make sure of the host side a start
+   * gives them (gateway address, host routes and gateway proxy ARP of router-mode venet, bridge ports,
+   * shaping, proxy ARP on the uplinks). Idempotent.
+   */
+  async postRestore(ctid: number, net: NetConfig | undefined): Promise<void> {
+    if (!net) return;
+    const venetIf = hostIfName.venet(ctid);
+    // CRIU recreates the veth pairs (named as LXC asked) with the host side down
+    for (const d of netDevices(ctid, net)) if (d.kind !== "phys") await ip(["link", "set", "dev", d.hostIf, "up"]);
+    if (net.venet.length) {
+      if (net.venet.some((a) => ipVersion(a) === 6)) await run("sysctl", ["-q", "-w", `net.ipv6.conf.${venetIf}.proxy_ndp=1`], { allowFailure: true });
+      for (const a of net.venet) {
+        const v = ipVersion(a);
+        await ip([`-${v}`, "route", "replace", `${a}/${v === 4 ? 32 : 128}`, "dev", venetIf]);
+      }
+      if (net.venet.some((a) => ipVersion(a) === 4)) await ip(["-4", "neigh", "replace", "proxy", VENET_GW4, "dev", venetIf]);
+      if (net.venet.some((a) => ipVersion(a) === 6)) await ip(["-6", "neigh", "replace", "proxy", VENET_GW6, "dev", venetIf]);
+    }
+    await this.postStart(ctid, net);
   }
 
   /** After the container stopped: what outlives its devices. */

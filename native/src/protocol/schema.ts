@@ -60,6 +60,8 @@ const containerInfo = z.object({
   createdAt: z.string(),
   /** every address the container was given (venet and veth), for listings */
   ips: z.array(z.string()),
+  /** the CRIU dump of a checkpointed container (its state is then "suspended"); null without one */
+  checkpoint: z.object({ createdAt: z.string(), sizeBytes: z.number() }).nullable(),
 });
 
 const templateMeta = z.object({
@@ -205,7 +207,12 @@ export const methods = {
   },
   "container.destroy": { params: z.object({ ctid, force: z.boolean().optional() }).strict(), result: ok },
   "container.suspend": { params: ctidOnly, result: containerInfo },
+  /** Thaw a frozen container, or restore a checkpointed one (both show as "suspended"). */
   "container.resume": { params: ctidOnly, result: containerInfo },
+  /** CRIU: dump the running container's whole state to disk and stop it (vzctl chkpnt / suspend). */
+  "container.checkpoint": { params: ctidOnly, result: containerInfo },
+  /** Restore a checkpointed container: the same processes, addresses and TCP connections continue. */
+  "container.restore": { params: ctidOnly, result: containerInfo },
   "container.exec": {
     params: z
       .object({

@@ -185,6 +185,7 @@ export async function leftovers(te: TestEngine, ctid: number): Promise<string[]>
   }
   if (existsSync(path.join(te.stateDir, "snapshots", `${ctid}.json`))) found.push(`snapshot metadata snapshots/${ctid}.json`);
   if (existsSync(path.join(te.stateDir, "lxc", String(ctid)))) found.push(`lxc dir ${ctid}`);
+  for (const d of [String(ctid), `.${ctid}.partial`]) if (existsSync(path.join(te.stateDir, "dumps", d))) found.push(`checkpoint dump dumps/${d}`);
   // <stateDir>/root/<ctid> is a symlink: lstat, not existsSync (which follows it)
   if (await lstat(path.join(te.stateDir, "root", String(ctid))).then(() => true, () => false)) found.push(`root link root/${ctid}`);
   if (existsSync(path.join(te.stateDir, "containers", `${ctid}.json`))) found.push(`record ${ctid}.json`);

@@ -16,6 +16,7 @@ import { seed } from "../../../server/seed.js";
 import { createContainer, setLimits } from "../../../server/services/containers.js";
 import { waitForAllOperations } from "../../../server/services/operations.js";
 import { resetEngines } from "../../../server/engine/index.js";
+import { CRIU_BIN, criuAvailable } from "../../src/drivers/runtime/criu.js";
 import { describeRoot } from "../helpers/root.js";
 import { leftovers, REPO, startTestEngine, type TestEngine } from "../helpers/engine.js";
 
@@ -287,6 +288,17 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect((await sh("vzctl exec 101 true")).code).toBe(31);
     await ok("vzctl resume 101");
     expect((await ok("vzctl exec 101 echo alive")).trim()).toBe("alive");
+    // chkpnt: CRIU to disk and stopped; resume restores it (that the same processes continue is
+    // checkpoint.root.test.ts's job)
+    if (criuAvailable()) {
+      expect(await ok("vzctl chkpnt 101")).toContain("Checkpointing completed successfully");
+      expect((await sh("vzctl exec 101 true")).code).toBe(31);
+      expect((await sh("vzctl chkpnt 101")).code).toBe(32); // already suspended
+      expect(await ok("vzctl resume 101")).toContain("Container is resumed");
+      expect((await ok("vzctl exec 101 echo alive")).trim()).toBe("alive");
+    } else {
+      console.warn(`!!! SKIPPED vzctl chkpnt: ${CRIU_BIN} is missing; run scripts/install-criu.sh !!!`);
+    }
     expect((await sh("vzctl destroy 101")).code).toBe(32); // running: stop it first
     await ok("vzctl stop 101");
     const d = await ok("vzctl destroy 101");

@@ -35,6 +35,7 @@ const info = (ctid: number) => ({
   root: "/var/lib/ovz/root/101",
   createdAt: "now",
   ips: [],
+  checkpoint: null,
 });
 
 beforeAll(async () => {

@@ -46,8 +46,11 @@ export function renderLxcConfig(spec: RuntimeSpec, cgroupVersion: 1 | 2): string
   kv("lxc.mount.auto", "proc:mixed sys:mixed cgroup:mixed");
   kv("lxc.autodev", 1);
   kv("lxc.pty.max", 1024);
-  // No extra ttys: keeps the container checkpointable with CRIU.
+  // No extra ttys and no console pty: keeps the container checkpointable with CRIU (lxc-checkpoint -r
+  // cannot hand a console to a restored container: "lxc.console.path configured on source host but not
+  // target"). Nothing uses LXC's console: the engine's console sessions are lxc-attach under a pty.
   kv("lxc.tty.max", 0);
+  kv("lxc.console.path", "none");
   kv("lxc.cap.drop", "mac_admin mac_override sys_time sys_module sys_rawio");
   kv("lxc.seccomp.profile", spec.seccompProfile);
   kv("lxc.prlimit.nofile", spec.nofile);

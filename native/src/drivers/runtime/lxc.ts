@@ -9,6 +9,7 @@ import path from "node:path";
 import { EngineError } from "../../errors.js";
 import { run } from "../../exec.js";
 import { renderLxcConfig } from "./lxc-config.js";
+import { criuAvailable, criuEnv, CRIU_BIN, IDMAP_MOUNT_BIN, renderCriuConfig } from "./criu.js";
 import { hasMountBelow } from "../../gate.js";
 import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./types.js";
 
@@ -22,6 +23,10 @@ const PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
  */
 const CLOSE_FDS_THEN_EXEC =
   'for f in /proc/$$/fd/*; do f=${f##*/}; case $f in 0|1|2) ;; *) if [ -e /proc/$$/fd/$f ]; then exec {f}>&-; fi;; esac; done; exec "$@"';
+
+/** As CLOSE_FDS_THEN_EXEC, with stdin from /dev/null and stdout+stderr to the file $1. */
+const CLOSE_FDS_THEN_EXEC_TO_FILE =
+  'o=$1; shift; for f in /proc/$$/fd/*; do f=${f##*/}; case $f in 0|1|2) ;; *) if [ -e /proc/$$/fd/$f ]; then exec {f}>&-; fi;; esac; done; exec "$@" </dev/null >"$o" 2>&1';
 
 export class LxcRuntime implements RuntimeDriver {
   readonly name = "lxc";
@@ -137,6 +142,42 @@ export class LxcRuntime implements RuntimeDriver {
       allowFailure: true,
     });
     return { code: res.code, stdout: res.stdout, stderr: res.stderr };
+  }
+
+  async checkpoint(ctid: number, dir: string): Promise<void> {
+    await this.criu(ctid, dir, "dump");
+  }
+
+  async restore(ctid: number, dir: string): Promise<void> {
+    await this.criu(ctid, dir, "restore");
+    const w = await run("lxc-wait", [...this.nameArgs(ctid), "-s", "RUNNING", "-t", "30"], { allowFailure: true });
+    if (w.code !== 0) throw new EngineError("TIMEOUT", `container ${ctid} did not reach RUNNING within 30 s after its restore`);
+  }
+
+  /** lxc-checkpoint -s (dump and stop) or -r (restore, daemonized) with CRIU 4.2.1 (see criu.ts). */
+  private async criu(ctid: number, dir: string, mode: "dump" | "restore"): Promise<void> {
+    if (!criuAvailable()) {
+      throw new EngineError("UNSUPPORTED", `checkpoint/restore needs CRIU 4.2 at ${CRIU_BIN} and ${IDMAP_MOUNT_BIN}; run scripts/install-criu.sh`);
+    }
+    const conf = path.join(this.dir(ctid), `criu-${mode}.conf`);
+    await writeFile(conf, renderCriuConfig(mode), { mode: 0o600 });
+    // A restore turns lxc-checkpoint's child into the container's monitor, which keeps its stdio: give it a
+    // file, not our pipes (run() would wait for them to close forever), and none of our other descriptors.
+    const out = path.join(this.dir(ctid), `criu-${mode}.out`);
+    const res = await run("bash", ["-c", CLOSE_FDS_THEN_EXEC_TO_FILE, "ovz-criu", out, "lxc-checkpoint", ...this.nameArgs(ctid), "-D", dir, mode === "dump" ? "-s" : "-r", "-v"], {
+      env: criuEnv(conf),
+      allowFailure: true,
+      timeoutMs: 300_000,
+    });
+    res.stderr = await readFile(out, "utf8").catch(() => res.stderr);
+    if (res.code !== 0) {
+      // CRIU's own log names the cause; lxc-checkpoint only says "Checkpointing/Restoring failed".
+      const log = await readFile(path.join(dir, `${mode}.log`), "utf8").catch(() => "");
+      const cause = log.split("\n").filter((l) => /Error|error/.test(l)).slice(-3).join(" | ") || lastLines(res.stderr, 3);
+      throw new EngineError("HOST_TOOL_FAILED", `CRIU could not ${mode === "dump" ? "checkpoint" : "restore"} container ${ctid}: ${cause}`, {
+        details: { criuLog: lastLines(log, 40), stderr: lastLines(res.stderr, 20) },
+      });
+    }
   }
 
   async logTail(ctid: number, lines = 20): Promise<string> {

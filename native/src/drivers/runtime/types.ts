@@ -64,6 +64,13 @@ export interface RuntimeDriver {
    * which run it under a terminal; pure.
    */
   attachCommand(ctid: number, argv: string[], env: Record<string, string>): { file: string; args: string[] };
+  /**
+   * Checkpoint (CRIU): dump the running container's processes, memory, open files and established TCP
+   * connections into `dir` (empty, existing) and stop it. On failure the container keeps running.
+   */
+  checkpoint(ctid: number, dir: string): Promise<void>;
+  /** Restore a container from a dump made by checkpoint(): the same processes continue. */
+  restore(ctid: number, dir: string): Promise<void>;
   /** Tail of the runtime log for a container, to explain a failed start. */
   logTail(ctid: number, lines?: number): Promise<string>;
 }

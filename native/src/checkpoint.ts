@@ -1,0 +1,285 @@
+/**
+ * Checkpoint / restore of a running container (vzctl chkpnt / restore, OpenVZ 7's suspend / resume):
+ * CRIU (through lxc-checkpoint) dumps the container's whole state — processes, memory, open files,
+ * established TCP connections — into <stateDir>/dumps/<ctid>/ and stops it; a restore brings the same
+ * processes back with the same addresses, and the dump is deleted (the files changed after it).
+ *
+ * - Consistency: CRIU dumps into <dumps>/.<ctid>.partial; only a complete dump with its meta.json is
+ *   renamed to <dumps>/<ctid>, so a dump directory always means "restorable". Journaled ("checkpoint"):
+ *   after a crash the container is either still running (partial dump removed) or stopped with a complete
+ *   dump (a dump CRIU finished while the engine was down is promoted); nothing in between.
+ * - Restore ("resume" in the journal): the gate is reopened, LXC recreates the network devices, then the
+ *   engine re-applies the host side (gateway address, host routes, proxy ARP, shaping) and the limits.
+ *   A failed restore leaves the container stopped and the dump in place, so it can be retried.
+ * - A dump belongs to one runtime config: meta.json keeps a hash of the LXC config without its resource
+ *   limits (those are re-applied after the restore); a restore against another config (network devices,
+ *   addresses, idmap, hostname…) is refused with CHECKPOINT_STALE.
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import type { ContainerInfo, OpContext } from "./engine.js";
+import type { EngineInternals } from "./engine-internals.js";
+import { EngineError, wrapError } from "./errors.js";
+import { fsyncDir, readJson, writeFileAtomic } from "./fsutil.js";
+import { closeGate, openGate } from "./gate.js";
+import type { PendingEntry } from "./journal.js";
+import { IDMAP_MOUNT_BIN } from "./drivers/runtime/criu.js";
+import type { ContainerRecord } from "./records.js";
+
+export interface CheckpointInfo {
+  createdAt: string;
+  /** bytes of the CRIU images */
+  sizeBytes: number;
+}
+
+const metaSchema = z.object({
+  version: z.literal(1),
+  ctid: z.number(),
+  createdAt: z.string(),
+  sizeBytes: z.number(),
+  configHash: z.string(),
+});
+type Meta = z.infer<typeof metaSchema>;
+
+/** Pure: the part of an LXC config a dump depends on (limits lines are re-applied after a restore). */
+export function configFingerprint(lxcConfig: string): string {
+  const kept = lxcConfig
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .filter((l) => !/^lxc\.(cgroup2?\.(memory|cpu|cpuset|pids|blkio|io)\.|prlimit\.)/.test(l));
+  return createHash("sha256").update(kept.join("\n")).digest("hex");
+}
+
+/** True when the container has a complete dump (cheap; for refusals in other operations). */
+export function hasCheckpoint(stateDir: string, ctid: number): boolean {
+  return existsSync(path.join(stateDir, "dumps", String(ctid), "meta.json"));
+}
+
+/** The refusal for operations that would change a checkpointed container's files under its dump. */
+export function checkpointedError(ctid: number, what: string): EngineError {
+  return new EngineError("FROZEN", `container ${ctid} is suspended (checkpointed to disk); resume it, or stop it to discard the checkpoint, then ${what}`);
+}
+
+export interface CheckpointDeps extends EngineInternals {
+  /** The LXC config text the container would run with now. */
+  runtimeConfigText(rec: ContainerRecord): Promise<string>;
+  hostGid(rec: ContainerRecord): number;
+  /** Re-apply the record's cgroup limits to the running container. */
+  applyLimits(rec: ContainerRecord): Promise<void>;
+}
+
+export class CheckpointOps {
+  constructor(private readonly e: CheckpointDeps) {}
+
+  private root(): string {
+    return path.join(this.e.config.stateDir, "dumps");
+  }
+  dumpDir(ctid: number): string {
+    return path.join(this.root(), String(ctid));
+  }
+  private partialDir(ctid: number): string {
+    return path.join(this.root(), `.${ctid}.partial`);
+  }
+
+  private async meta(ctid: number): Promise<Meta | null> {
+    const raw = await readJson<unknown>(path.join(this.dumpDir(ctid), "meta.json")).catch(() => null);
+    const m = metaSchema.safeParse(raw);
+    return m.success ? m.data : null;
+  }
+
+  /** The container's dump, or null. */
+  async info(ctid: number): Promise<CheckpointInfo | null> {
+    const m = await this.meta(ctid);
+    return m ? { createdAt: m.createdAt, sizeBytes: m.sizeBytes } : null;
+  }
+
+  async remove(ctid: number): Promise<void> {
+    await rm(this.dumpDir(ctid), { recursive: true, force: true });
+    await rm(this.partialDir(ctid), { recursive: true, force: true });
+  }
+
+  /** What a stop leaves to the engine once the container's processes are gone. Idempotent. */
+  private async afterStop(rec: ContainerRecord): Promise<void> {
+    const { lxcPath } = this.e.config;
+    await closeGate(lxcPath, rec.ctid);
+    await this.e.net.afterStop(rec.ctid, rec.net);
+    await this.e.drivers.cgroups.remove(`${this.e.config.cgroupParent}/${rec.ctid}`).catch(() => {});
+    await this.e.drivers.cgroups.remove(`${this.e.config.cgroupParent}.monitor/${rec.ctid}`).catch(() => {});
+  }
+
+  async checkpoint(ctid: number, ctx: OpContext): Promise<ContainerInfo> {
+    await this.e.mustGet(ctid);
+    return this.e.withLock(ctid, async () => {
+      const rec = await this.e.mustGet(ctid);
+      const { runtime } = this.e.drivers;
+      const st = await runtime.state(ctid);
+      if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is frozen; unfreeze it first, then checkpoint it`);
+      if (st !== "RUNNING") {
+        const has = (await this.meta(ctid)) !== null;
+        throw new EngineError("NOT_RUNNING", has ? `container ${ctid} is already checkpointed; restore it first` : `container ${ctid} is not running; only a running container can be checkpointed`);
+      }
+      // a dump next to a running container is stale (it was started afresh): never restore it
+      await this.remove(ctid);
+      const partial = this.partialDir(ctid);
+      await mkdir(this.root(), { recursive: true, mode: 0o711 });
+      await mkdir(partial, { recursive: true, mode: 0o700 });
+      const configHash = configFingerprint(await this.e.runtimeConfigText(rec));
+      const journal = await this.e.journal.begin("checkpoint", ctid);
+      const t0 = Date.now();
+      try {
+        ctx.progress(20, "dumping the container's state (CRIU)");
+        await journal.step("dump");
+        await runtime.checkpoint(ctid, partial);
+        await this.e.failpoint("checkpoint:dumped");
+      } catch (e) {
+        await rm(partial, { recursive: true, force: true });
+        // CRIU resumes the processes when a dump fails; if they are gone anyway, clean up like a stop
+        if ((await runtime.state(ctid)) === "STOPPED") await this.afterStop(rec).catch(() => {});
+        await journal.close();
+        throw wrapError(e, `Failed to checkpoint container ${ctid}`);
+      }
+      ctx.progress(80, "saving the dump");
+      await this.promote(ctid, configHash);
+      await journal.commit();
+      await this.afterStop(rec);
+      await journal.close();
+      ctx.log(`checkpoint of ${ctid}: ${Date.now() - t0} ms, ${(await this.info(ctid))?.sizeBytes ?? 0} bytes`);
+      ctx.progress(100, "checkpointed");
+      return this.e.info(rec);
+    });
+  }
+
+  /** Write meta.json into the partial dump and rename it into place (atomic). */
+  private async promote(ctid: number, configHash: string): Promise<void> {
+    const partial = this.partialDir(ctid);
+    const meta: Meta = { version: 1, ctid, createdAt: new Date().toISOString(), sizeBytes: await dirBytes(partial), configHash };
+    await writeFileAtomic(path.join(partial, "meta.json"), JSON.stringify(meta, null, 2) + "\n", 0o600);
+    await rm(this.dumpDir(ctid), { recursive: true, force: true });
+    await rename(partial, this.dumpDir(ctid));
+    await fsyncDir(this.root());
+  }
+
+  async restore(ctid: number, ctx: OpContext): Promise<ContainerInfo> {
+    await this.e.mustGet(ctid);
+    return this.e.withLock(ctid, async () => {
+      const rec = await this.e.mustGet(ctid);
+      await this.restoreLocked(rec, ctx);
+      return this.e.info(rec);
+    });
+  }
+
+  /** Restore under the container's lock (also used by start when a dump exists). */
+  async restoreLocked(rec: ContainerRecord, ctx: OpContext): Promise<void> {
+    const ctid = rec.ctid;
+    const { runtime, cgroups } = this.e.drivers;
+    const st = await runtime.state(ctid);
+    if (st !== "STOPPED") throw new EngineError("RUNNING", `container ${ctid} is running; only a checkpointed (stopped) container can be restored`);
+    const meta = await this.meta(ctid);
+    if (!meta) throw new EngineError("NOT_FOUND", `container ${ctid} has no checkpoint; checkpoint it while it runs first`);
+    if (configFingerprint(await this.e.runtimeConfigText(rec)) !== meta.configHash) {
+      throw new EngineError(
+        "CHECKPOINT_STALE",
+        `the checkpoint of container ${ctid} was made with another configuration (network, hostname or ids changed since); change it back, or discard the checkpoint and start the container afresh`,
+      );
+    }
+    const journal = await this.e.journal.begin("resume", ctid);
+    try {
+      await cgroups.remove(`${this.e.config.cgroupParent}.monitor/${ctid}`).catch(() => {});
+      await this.e.writeRuntimeConfig(rec);
+      // the gate of a stopped container is closed; reopen it idmapped (see openGate)
+      await closeGate(this.e.config.lxcPath, ctid);
+      await openGate(this.e.config.lxcPath, ctid, this.e.drivers.storage.containerPath(ctid), this.e.hostGid(rec), { helper: IDMAP_MOUNT_BIN, size: 65536 });
+      // CRIU reads some images after it entered the container's user namespace, as the container's root
+      await this.grantDump(ctid, this.e.hostGid(rec));
+      ctx.progress(30, "restoring the container's state (CRIU)");
+      await journal.step("restore");
+      await runtime.restore(ctid, this.dumpDir(ctid));
+      await this.e.failpoint("resume:restored");
+      ctx.progress(80, "configuring the host side of the network");
+      await this.e.net.postRestore(ctid, rec.net);
+      await this.e.applyLimits(rec);
+    } catch (e) {
+      await runtime.kill(ctid).catch(() => {});
+      await this.afterStop(rec).catch(() => {});
+      await journal.close();
+      throw wrapError(e, `Failed to restore container ${ctid}`);
+    }
+    await journal.commit();
+    // the processes run on and change their files: the dump must never be restored again
+    await this.remove(ctid);
+    await journal.close();
+    ctx.progress(100, "running");
+  }
+
+  /**
+   * The dump (the container's own memory and files) readable by the container's root only: <dumps> is
+   * 0711 root, <dumps>/<ctid> and its images belong to the container's host uid/gid, mode 0700/0600.
+   */
+  private async grantDump(ctid: number, hostId: number): Promise<void> {
+    await chmod(this.root(), 0o711);
+    const walk = async (p: string, dir: boolean): Promise<void> => {
+      await chown(p, hostId, hostId);
+      await chmod(p, dir ? 0o700 : 0o600);
+      if (dir) for (const e of await readdir(p, { withFileTypes: true })) await walk(path.join(p, e.name), e.isDirectory());
+    };
+    await walk(this.dumpDir(ctid), true);
+  }
+
+  /** Finish or undo an interrupted checkpoint/restore (journal ops "checkpoint" and "resume"). Idempotent. */
+  async recover(p: PendingEntry, log: (l: string) => void): Promise<void> {
+    const ctid = p.header.ctid;
+    const rec = await this.e.records.get(ctid);
+    if (!rec) {
+      await this.remove(ctid);
+      return;
+    }
+    const running = (await this.e.drivers.runtime.state(ctid)) !== "STOPPED";
+    if (p.header.op === "checkpoint") {
+      if (running) {
+        log(`recovery: checkpoint of ${ctid} did not finish; the container still runs, removing the partial dump`);
+        await this.remove(ctid);
+        return;
+      }
+      const partial = this.partialDir(ctid);
+      const criuLog = await readFile(path.join(partial, "dump.log"), "utf8").catch(() => "");
+      if (!(await this.meta(ctid)) && /Dumping finished successfully/.test(criuLog)) {
+        log(`recovery: CRIU finished the dump of ${ctid}; keeping it`);
+        await this.promote(ctid, configFingerprint(await this.e.runtimeConfigText(rec)));
+      } else if (!(await this.meta(ctid))) {
+        log(`recovery: checkpoint of ${ctid} was interrupted and its container stopped; no usable dump`);
+        await this.remove(ctid);
+      }
+      await rm(partial, { recursive: true, force: true });
+      await this.afterStop(rec);
+    } else if (running) {
+      log(`recovery: restore of ${ctid} had brought it back; finishing`);
+      await this.e.net.postRestore(ctid, rec.net);
+      await this.e.applyLimits(rec);
+      await this.remove(ctid);
+    } else {
+      log(`recovery: restore of ${ctid} did not finish; the container stays checkpointed`);
+      await this.afterStop(rec);
+    }
+  }
+
+  /** Dumps of containers that no longer exist (e.g. a crash during destroy). */
+  async sweep(existing: Set<number>): Promise<void> {
+    for (const n of await readdir(this.root()).catch(() => [] as string[])) {
+      const m = /^\.?(\d+)(\.partial)?$/.exec(n);
+      if (m && !existing.has(Number(m[1]))) await rm(path.join(this.root(), n), { recursive: true, force: true });
+    }
+  }
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await dirBytes(p);
+    else if (e.isFile()) total += (await stat(p)).size;
+  }
+  return total;
+}
