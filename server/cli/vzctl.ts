@@ -106,8 +106,10 @@ export function setArgs(p: Parsed, specs: Record<string, OptSpec> = SET_SPECS): 
   return { settings: checked.data, limits: limitsPatch(limitGiven), ipadd, ipdel, passwords };
 }
 
-function statusLine(ctid: number, state: string | null): string {
+/** vzctl's status line; a container checkpointed to disk is "unmounted down suspended", a frozen one "mounted running suspended". */
+function statusLine(ctid: number, state: string | null, checkpointed = false): string {
   if (state === null) return `CTID ${ctid} deleted unmounted down`;
+  if (checkpointed) return `CTID ${ctid} exist unmounted down suspended`;
   const running = state === "running" || state === "suspended";
   return `CTID ${ctid} exist ${running ? "mounted" : "unmounted"} ${running ? "running" : "down"}${state === "suspended" ? " suspended" : ""}`;
 }
@@ -158,7 +160,9 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
         say(statusLine(await ctidOf(cli, ref), null));
         return 0;
       }
-      say(statusLine(c.ctid, await liveState(cli, c).then((s) => (s === "error" ? null : s))));
+      const state = await liveState(cli, c).then((s) => (s === "error" ? null : s));
+      const checkpointed = state === "suspended" && !!(await engineFor(c.node.endpoint).call("container.status", { ctid: c.ctid })).checkpoint;
+      say(statusLine(c.ctid, state, checkpointed));
       return 0;
     }
     case "start":
