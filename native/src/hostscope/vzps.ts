@@ -5,6 +5,15 @@
 import { CLK_TCK, type ProcInfo } from "./proc.js";
 import { fmtCpuTime, fmtPercent, fmtStart, fmtTty, renderTable, type Align } from "./format.js";
 
+/**
+ * Control characters shown as "?", as procps does: a process's argv may hold newlines (`sh -c $'a\nb'`), and
+ * printed raw they would split its row in two for every script that reads vzps line by line.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f]/g, "?");
+}
+
 /** A command-line mistake: printed ps-style on stderr, exit status 1 (as procps ps does on bad syntax). */
 export class UsageError extends Error {}
 
@@ -79,8 +88,8 @@ export const FIELDS: Record<string, Field> = {
   nlwp: { header: "NLWP", align: "r", get: (p) => String(p.threads) },
   start: { header: "START", align: "r", get: (p, c) => fmtStart(c.bootMs + (p.starttime / CLK_TCK) * 1000, c.nowMs) },
   time: { header: "TIME", align: "r", get: (p) => fmtCpuTime(cpuSeconds(p)) },
-  comm: { header: "COMMAND", align: "l", get: (p) => p.comm },
-  args: { header: "COMMAND", align: "l", get: (p) => (p.argv.length ? p.argv.join(" ") : `[${p.comm}]`) },
+  comm: { header: "COMMAND", align: "l", get: (p) => printable(p.comm) },
+  args: { header: "COMMAND", align: "l", get: (p) => printable(p.argv.length ? p.argv.join(" ") : `[${p.comm}]`) },
 };
 
 /** Other names ps (and OpenVZ's vzps) accept for the same fields. */

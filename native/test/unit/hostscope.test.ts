@@ -293,6 +293,15 @@ describe("vzps selection and table", () => {
     expect(renderVzps(all.slice(0, 1), parseVzpsArgs(["-o", "pid="]), ctx)).toBe("1\n");
   });
 
+  it("a command line with a newline or tab stays on its own row, shown with '?' as ps does", async () => {
+    const all = await procs();
+    const ctx = { nowMs: 0, bootMs: 0, uptimeSec: 1, memTotalBytes: 1, users: new Map<number, string>() };
+    const odd = all.map((x) => (x.proc.pid === 501 ? { ...x, proc: { ...x.proc, argv: ["sh", "-c", "echo a\necho\tb"] } } : x));
+    const lines = renderVzps(odd, parseVzpsArgs(["-e", "-H", "-o", "pid,args"]), ctx).trimEnd().split("\n");
+    expect(lines).toHaveLength(odd.length);
+    expect(lines.find((l) => l.trim().startsWith("501 "))!.trim()).toBe("501 sh -c echo a?echo?b");
+  });
+
   it("STAT flags like ps: <, N, L, s, l, +", () => {
     const base = parseStat(statLine({ pid: 10, comm: "x", session: 10, pgrp: 10, tpgid: 10 }))!;
     const p = (o: Partial<ProcInfo>, lck = 0) => ({ ...base, status: parseStatus(statusText({ name: "x", nspid: [10], rssKb: 1, lckKb: lck })), cgroups: new Map(), argv: [], ...o }) as ProcInfo;
