@@ -162,6 +162,19 @@ export class CheckpointOps {
     await fsyncDir(this.root());
   }
 
+  /**
+   * A dump made on another node (migration) becomes this container's: it was made for the same container
+   * config, rendered here with this node's paths, so the fingerprint is this node's. Replaces any dump.
+   */
+  async adoptDump(rec: ContainerRecord, dir: string): Promise<void> {
+    if (!existsSync(path.join(dir, "inventory.img"))) throw new EngineError("NOT_FOUND", `no CRIU images arrived for container ${rec.ctid}; the dump transfer did not complete`);
+    const partial = this.partialDir(rec.ctid);
+    await rm(partial, { recursive: true, force: true });
+    await rm(path.join(dir, "meta.json"), { force: true });
+    await rename(dir, partial);
+    await this.promote(rec.ctid, configFingerprint(await this.e.runtimeConfigText(rec)));
+  }
+
   async restore(ctid: number, ctx: OpContext): Promise<ContainerInfo> {
     await this.e.mustGet(ctid);
     return this.e.withLock(ctid, async () => {

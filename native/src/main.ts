@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   if (!Number.isFinite(detachSec) || detachSec <= 0) throw new Error(`OVZ_CONSOLE_DETACH_SEC must be a positive number of seconds, not "${process.env.OVZ_CONSOLE_DETACH_SEC}"`);
   const consoles = new ConsoleManager(engine, { log, recordDir: path.join(cfg.stateDir, "consoles"), detachSec });
   await consoles.recover();
-  const server = await listen(engineHandlers(engine), { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), log, consoles, backupFiles: (id) => engine.backupFile(id) });
+  const server = await listen(engineHandlers(engine), { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), log, consoles, backupFiles: (id) => engine.backupFile(id), migrateStreams: (ctid, phase, dir) => engine.migrateStreamCommand(ctid, phase, dir) });
   const pidFile = path.join(cfg.stateDir, "engine.pid");
   await writeFile(pidFile, `${process.pid}\n`);
   log(`listening on ${cfg.socketPath} (state ${cfg.stateDir}, storage ${cfg.storage.driver}, cgroup v${engine.drivers.cgroups.version})`);
