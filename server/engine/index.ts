@@ -8,6 +8,7 @@ import { EngineClient } from "../../native/src/protocol/client.js";
 import { openBackupDownload } from "../../native/src/protocol/download-client.js";
 import { EngineError } from "../../native/src/errors.js";
 import { FakeEngine } from "./fake.js";
+import { dialUnix, type Dialer } from "../../native/src/protocol/migrate-stream.js";
 import type { EnginePort } from "./port.js";
 
 export type { EnginePort } from "./port.js";
@@ -37,4 +38,10 @@ export function resetEngines(): void {
 export async function openBackupStream(endpoint: string, backupId: string) {
   if (process.env.OVZ_PANEL_ENGINE === "fake") throw new EngineError("UNSUPPORTED", "the fake engine has no backup archives to download");
   return openBackupDownload(endpoint, backupId);
+}
+
+/** How raw byte streams (migration) reach the engines of these endpoints. The fake engine has none. */
+export function dialerFor(..._endpoints: string[]): Dialer {
+  if (process.env.OVZ_PANEL_ENGINE === "fake") return async () => Promise.reject(new EngineError("UNSUPPORTED", "the fake engine cannot migrate containers"));
+  return dialUnix;
 }
