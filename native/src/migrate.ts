@@ -156,7 +156,14 @@ export class MigrateOps {
     const st = await this.e.drivers.runtime.state(ctid);
     if (st === "STOPPED" && (await this.e.checkpoints.info(ctid))) {
       ctx.log(`restoring container ${ctid} on this node from its migration dump`);
-      await this.e.checkpoints.restore(ctid, ctx);
+      try {
+        await this.e.checkpoints.restore(ctid, ctx);
+      } catch (e) {
+        // the container must not stay down because of its dump: boot it afresh (its processes restart)
+        ctx.log(`the dump could not be restored (${(e as Error).message}); starting container ${ctid} afresh instead`);
+        await this.e.checkpoints.remove(ctid);
+        await this.e.start(ctid, ctx);
+      }
     } else if (st === "STOPPED" && state?.frozen && state.wasRunning) {
       ctx.log(`starting container ${ctid} again on this node`);
       await this.e.start(ctid, ctx);
