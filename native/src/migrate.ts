@@ -36,33 +36,13 @@ import type { JournalEntry, PendingEntry } from "./journal.js";
 import { netConfigSchema, type NetConfig } from "./net/types.js";
 import type { ContainerRecord } from "./records.js";
 
-export const MIGRATE_PHASES = ["base", "delta", "dump"] as const;
-export type MigratePhase = (typeof MIGRATE_PHASES)[number];
+export { MIGRATE_PHASES, migrateManifest, type MigrateManifest, type MigratePhase } from "./migrate-manifest.js";
+import type { MigrateManifest, MigratePhase } from "./migrate-manifest.js";
 
 /** native/helpers/ovz-garp.c, built by scripts/install-criu.sh */
 export const GARP_BIN = "/usr/local/lib/ovz/ovz-garp";
 const BASE = ".mig-base";
 const FINAL = ".mig-final";
-
-/** What the source tells the target about the container (its engine record) and the kind of move. */
-export const migrateManifest = z.object({
-  record: z.object({
-    ctid: z.number().int(),
-    name: z.string().nullable(),
-    hostname: z.string(),
-    template: z.string(),
-    limits: z.record(z.string(), z.unknown()),
-    idmapSlot: z.number().int().min(0),
-    init: z.string(),
-    haltSignal: z.string(),
-    onboot: z.boolean(),
-    createdAt: z.string(),
-    net: z.unknown().optional(),
-  }),
-  live: z.boolean(),
-  wasRunning: z.boolean(),
-});
-export type MigrateManifest = z.infer<typeof migrateManifest>;
 
 const sourceState = z.object({ ctid: z.number(), live: z.boolean(), wasRunning: z.boolean(), frozen: z.boolean() });
 type SourceState = z.infer<typeof sourceState>;
