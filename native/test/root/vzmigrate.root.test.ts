@@ -62,9 +62,6 @@ describeRoot("vzmigrate between two nodes of one panel", () => {
   it("vzmigrate --online moves a running container with its address; the panel's rows follow", async () => {
     await ok("vzctl create 101 --ostemplate busybox --config starter --hostname mover");
     await ok("vzctl start 101");
-    // Known CRIU/LXC quirk on this host: a dump taken within ~1 s of a start sometimes cannot be restored
-    // ("Unable to open timens-N.img: Permission denied"); give init a moment (see the README's known issues)
-    await new Promise((r) => setTimeout(r, 3000));
     const row0 = await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { node: true } });
     expect(row0.node.name).toBe("local");
     const [ip] = await db.ipAddress.findMany({ where: { containerId: row0.id } });
