@@ -2,7 +2,8 @@
  * ovz-garp IFACE IPV4...: send gratuitous ARP requests (sender = target = IPV4, from IFACE's MAC) so the
  * hosts of a LAN update the MAC they hold for a container address that just moved to this node (venet on
  * an uplink: this node now answers ARP for it by proxy). The address is not local to the host, which is
- * why arping -U cannot do this (it binds to the source address). Two rounds, 200 ms apart.
+ * why arping -U cannot do this (it binds to the source address). One request per address; the engine
+ * sends a second round a little later.
  * Build: gcc -O2 -Wall -Werror -o /usr/local/lib/ovz/ovz-garp native/helpers/ovz-garp.c (install-criu.sh).
  */
 #include <arpa/inet.h>
@@ -42,8 +43,7 @@ int main(int argc, char **argv) {
   to.sll_halen = 6;
   memset(to.sll_addr, 0xff, 6);
 
-  for (int round = 0; round < 2; round++) {
-    if (round) usleep(200000);
+  {
     for (int i = 2; i < argc; i++) {
       struct in_addr ip;
       if (inet_pton(AF_INET, argv[i], &ip) != 1) { fprintf(stderr, "ovz-garp: not an IPv4 address: %s\n", argv[i]); return 2; }

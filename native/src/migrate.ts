@@ -228,6 +228,8 @@ export class MigrateOps {
       await this.e.withLock(ctid, () => this.undoIncoming(ctid)).catch((u) => ctx.log(`undo incomplete (repaired at the next engine start): ${(u as Error).message}`));
       throw wrapError(e, `Failed to bring container ${ctid} up on the target node`);
     };
+    const t0 = performance.now();
+    const step = (what: string) => ctx.log(`${what} at +${Math.round(performance.now() - t0)} ms`);
     await this.e
       .withLock(ctid, async () => {
         const { storage } = this.e.drivers;
@@ -240,20 +242,27 @@ export class MigrateOps {
         await this.e.records.put(rec);
         await this.e.net.sync(await this.e.records.list());
         await this.e.failpoint("migrate-in:config");
+        step("volume, record and config in place");
         if (m.live) {
           ctx.progress(40, "restoring the container's processes (CRIU)");
           await this.e.checkpoints.adoptDump(rec, this.incomingDumpDir(ctid));
           await this.e.checkpoints.restoreLocked(rec, ctx);
+          step("restored");
         }
       })
       .catch(undo);
     // an offline move of a running container ends with it running (start takes the lock itself)
     if (m.wasRunning && !m.live) await this.e.start(ctid, ctx).catch(undo);
+    await this.announce(rec, ctx);
     await inc.journal.commit();
-    await inc.journal.close();
     inc.release();
     this.incoming.delete(ctid);
-    await this.announce(rec, ctx);
+    // the received snapshots go after the container runs (deleting a subvolume waits for btrfs' cleaner):
+    // not part of the frozen time; the open journal removes them after a crash
+    void this.e.drivers.storage
+      .discardReceived(ctid)
+      .then(() => inc.journal.close())
+      .catch((e: Error) => process.stderr.write(`migration of ${ctid}: could not remove the received snapshots yet (${e.message}); the next engine start does\n`));
     return this.e.info(rec);
   }
 
@@ -268,6 +277,8 @@ export class MigrateOps {
     for (const uplink of this.e.config.netUplinks) {
       const r = await run(GARP_BIN, [uplink, ...v4], { allowFailure: true });
       ctx.log(r.code === 0 ? `announced ${v4.join(", ")} on ${uplink}` : `could not announce ${v4.join(", ")} on ${uplink}: ${r.stderr.trim()}`);
+      // once more a little later, for a LAN host that missed the first (not waited for)
+      setTimeout(() => void run(GARP_BIN, [uplink, ...v4], { allowFailure: true }).catch(() => {}), 300).unref();
     }
   }
 
@@ -293,7 +304,10 @@ export class MigrateOps {
   /** After a crash: a container half received is removed; one whose move committed stays. */
   async recover(p: PendingEntry, log: (l: string) => void): Promise<void> {
     const ctid = p.header.ctid;
-    if (p.committed) return;
+    if (p.committed) {
+      await this.e.drivers.storage.discardReceived(ctid); // the move was done; only its received snapshots were left
+      return;
+    }
     log(`recovery: removing container ${ctid}, whose migration to this node did not finish`);
     await this.e.removeHostResources(ctid);
     await this.e.drivers.storage.discardReceived(ctid);

@@ -59,7 +59,7 @@ export async function migrate(opts: {
     log(`files copied: ${bytes.base} bytes in ${ms(tb)} ms`);
     progress(60, live ? "freezing and dumping the container (CRIU)" : manifest.wasRunning ? "stopping the container" : "taking the final snapshot");
     tFreeze = manifest.wasRunning ? performance.now() : null;
-    const fr = await source.engine.call("migrate.freeze", { ctid });
+    const fr = await source.engine.call("migrate.freeze", { ctid }, { onEvent: engineLog(source.name, log) });
     if (tFreeze !== null) log(`${live ? "frozen and dumped" : "stopped"} after ${ms(tFreeze)} ms${live ? ` (${fr.dumpBytes} bytes of state)` : ""}`);
     progress(70, "copying what changed");
     bytes.delta = (await relayPhase(opts.dial, source.endpoint, target.endpoint, ctid, "delta")).bytes;
@@ -69,7 +69,7 @@ export async function migrate(opts: {
     }
     if (tFreeze !== null) log(`changes${live ? " and dump" : ""} copied: ${bytes.delta + bytes.dump} bytes, ${ms(tFreeze)} ms since the freeze`);
     progress(85, live ? `restoring on ${target.name}` : manifest.wasRunning ? `starting on ${target.name}` : `creating on ${target.name}`);
-    const info = await target.engine.call("migrate.finish", { ctid });
+    const info = await target.engine.call("migrate.finish", { ctid }, { onEvent: engineLog(target.name, log) });
     const frozenMs = tFreeze === null ? null : ms(tFreeze);
     if (frozenMs !== null) log(`${live ? "frozen" : "down"} for ${frozenMs} ms (${live ? "freeze → running on the target" : "stop → running on the target"})`);
     progress(95, `removing the copy on ${source.name}`);
@@ -102,4 +102,11 @@ export async function migrate(opts: {
     const code = e instanceof EngineError ? e.code : "INTERNAL";
     throw new EngineError(code, `Migration of container ${ctid} to ${target.name} failed: ${err.message}; it stays on ${source.name}`, { cause: e });
   }
+}
+
+/** An engine's own log lines of a step, in the migration's log (prefixed with the node's name). */
+function engineLog(node: string, log: (line: string) => void) {
+  return (e: OpEvent) => {
+    if (e.kind === "log") log(`${node}: ${e.line}`);
+  };
 }

@@ -560,7 +560,6 @@ export class BtrfsStorage implements StorageDriver {
     // a writable CoW snapshot of the received (read-only) one: no copy
     const r = await run("btrfs", ["subvolume", "snapshot", src, dst], { allowFailure: true });
     if (r.code !== 0) throw this.toolError(new Error(`btrfs subvolume snapshot failed: ${toolMessage(r)}`), `adopting the volume of container ${ctid}`);
-    await this.discardReceived(ctid);
   }
 
   async discardReceived(ctid: number): Promise<void> {

@@ -412,7 +412,6 @@ export class DirStorage implements StorageDriver {
     if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `no received volume "${name}" for container ${ctid}; the transfer did not complete`);
     if (await pathExists(this.containerPath(ctid))) throw new EngineError("CTID_IN_USE", `container ID ${ctid} already has a volume on this node`);
     await fs.rename(src, this.containerPath(ctid));
-    await this.discardReceived(ctid);
   }
 
   async discardReceived(ctid: number): Promise<void> {

@@ -104,7 +104,7 @@ export interface StorageDriver {
   sendCommand(ctid: number, name: string, parent: string | null): { cmd: string; args: string[] };
   /** Prepare the incoming area; the host command that reads such a stream from stdin into it as `name`. */
   receiveCommand(ctid: number, name: string): Promise<{ cmd: string; args: string[] }>;
-  /** The received `name` becomes the container's (writable) volume; the incoming area is removed. Fails if a volume exists. */
+  /** The received `name` becomes the container's (writable) volume. Fails if a volume exists. Call discardReceived() after. */
   adoptReceived(ctid: number, name: string): Promise<void>;
   /** Remove the incoming area of a container. Idempotent. */
   discardReceived(ctid: number): Promise<void>;
