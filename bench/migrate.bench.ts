@@ -50,7 +50,7 @@ try {
         for (let i = 0; i < c.filesMb; i++) await appendFile(path.join(made.rootfs, "data/blob"), chunk);
       }
       // memory held by a shell under init (CRIU dumps init's tree): a variable of N MB, then it idles
-      const hog = c.memMb ? [`::respawn:/bin/sh -c 'x=$(head -c ${c.memMb}M /dev/zero | tr "\\0" a); while :; do sleep 1000; done'`] : [];
+      const hog = c.memMb ? [`::respawn:/bin/sh -c 'x=$(head -c ${c.memMb * 1024 * 1024} /dev/zero | tr "\\0" a); while :; do sleep 1000; done'`] : [];
       await appendFile(path.join(made.rootfs, "etc/inittab"), [...hog, ""].join("\n"));
       await writeFile(path.join(made.rootfs, "root/.bench"), "x");
       await A.client.call("container.start", { ctid });
