@@ -8,7 +8,7 @@
 import type { Actor } from "../auth/roles.js";
 import type { Db, Node } from "../db/client.js";
 import { dialerFor, engineFor } from "../engine/index.js";
-import { PanelError } from "../errors.js";
+import { isEngineError, PanelError } from "../errors.js";
 import { migrate } from "../../native/src/protocol/migrate-run.js";
 import { audit, type AuditCtx } from "./audit.js";
 import type { FullContainer } from "./containers.js";
@@ -47,7 +47,7 @@ export async function migrateContainer(ctx: Ctx, c: FullContainer, input: Migrat
   const started = await startOperation(
     ctx.db,
     ctx.actor,
-    { type: "migrate", tenantId: c.tenantId, containerId: c.id, message: `${kind} migration of container ${c.ctid} to ${target.name}` },
+    { type: "migrate", tenantId: c.tenantId, containerId: c.id, message: `${kind} migration of container ${c.ctid} to ${target.name}`, targetNodeId: target.id },
     async (op) => {
       const r = await migrate({
         ctid: c.ctid,
@@ -57,12 +57,12 @@ export async function migrateContainer(ctx: Ctx, c: FullContainer, input: Migrat
         dial: dialerFor(source.endpoint, target.endpoint),
         log: op.log,
         progress: op.progress,
+        after: (step) => {
+          // crash tests: the process driving the move dies here (recoverMigrations repairs it)
+          if (process.env.OVZ_PANEL_CRASH_AT === `migrate:${step}`) process.kill(process.pid, "SIGKILL");
+        },
       });
-      await ctx.db.$transaction([
-        ctx.db.container.update({ where: { id: c.id }, data: { nodeId: target.id, state: r.info.state } }),
-        // an address goes with its container (its pool stays where it was defined)
-        ctx.db.ipAddress.updateMany({ where: { containerId: c.id }, data: { nodeId: target.id } }),
-      ]);
+      await moveRows(ctx.db, c.id, target.id, r.info.state);
       const frozen = r.frozenMs === null ? "" : `, ${input.live ? "frozen" : "down"} ${r.frozenMs} ms`;
       op.log(`container ${c.ctid} now runs on ${target.name} (${r.totalMs} ms in all${frozen})`);
       await audit(ctx, {
@@ -75,4 +75,51 @@ export async function migrateContainer(ctx: Ctx, c: FullContainer, input: Migrat
   );
   await audit(ctx, { action: "container.migrate", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { from: source.name, to: target.name, live: input.live } });
   return started;
+}
+
+/** The container's row and its addresses (an address goes with its container; its pool stays where it was defined). */
+async function moveRows(db: Db, containerId: string, nodeId: string, state: string): Promise<void> {
+  await db.$transaction([db.container.update({ where: { id: containerId }, data: { nodeId, state } }), db.ipAddress.updateMany({ where: { containerId }, data: { nodeId } })]);
+}
+
+/**
+ * After a crash of the process that drove a migration (panel or vzmigrate): a move whose container
+ * runs on the destination is completed (the source copy removed, the rows moved); any other is undone
+ * (the destination drops what it received, the source runs the container again). A node that cannot be
+ * reached leaves the operation to the generic stale-operation handling.
+ */
+export async function recoverMigrations(db: Db, isStale: (op: { id: string; owner: string | null }) => boolean): Promise<number> {
+  const open = await db.operation.findMany({ where: { type: "migrate", status: { in: ["queued", "running"] }, targetNodeId: { not: null }, containerId: { not: null } } });
+  let n = 0;
+  for (const op of open.filter(isStale)) {
+    const c = await db.container.findUnique({ where: { id: op.containerId! }, include: { node: true } });
+    const target = await db.node.findUnique({ where: { id: op.targetNodeId! } });
+    if (!c || !target || c.nodeId === target.id) continue;
+    const line = (l: string) => db.operationLine.create({ data: { operationId: op.id, line: l } });
+    const src = engineFor(c.node.endpoint);
+    const dst = engineFor(target.endpoint);
+    const there = await dst.call("container.status", { ctid: c.ctid }).then(
+      (i) => i,
+      (e: unknown) => (isEngineError(e, "NOT_FOUND") ? null : undefined),
+    );
+    if (there === undefined) continue; // destination unreachable: state unknown
+    if (there) {
+      await src.call("migrate.commit", { ctid: c.ctid }).catch((e: unknown) => {
+        if (!isEngineError(e, "NOT_FOUND")) throw e;
+      });
+      await moveRows(db, c.id, target.id, there.state);
+      await line(`recovery: the process driving this move stopped after container ${c.ctid} was running on ${target.name}; the move was completed`);
+      await db.operation.update({ where: { id: op.id }, data: { status: "succeeded", progress: 100, finishedAt: new Date() } });
+      await audit({ db, actor: null, ip: null, userAgent: null }, { action: "container.migrated", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, actorLabel: "panel (recovery)", details: { from: c.node.name, to: target.name, recovered: true } });
+    } else {
+      await dst.call("migrate.cancel", { ctid: c.ctid }).catch(() => {});
+      const info = await src.call("migrate.abort", { ctid: c.ctid }).catch((e: Error) => e);
+      const where = info instanceof Error ? `could not restore it on ${c.node.name} (${info.message}); resume or start it there` : `container ${c.ctid} is ${info.state} on ${c.node.name}`;
+      await line(`recovery: the process driving this move stopped before it finished; undone — ${where}`);
+      await db.operation.update({ where: { id: op.id }, data: { status: "failed", error: `The move was interrupted and undone; ${where}.`, finishedAt: new Date() } });
+      if (!(info instanceof Error)) await db.container.update({ where: { id: c.id }, data: { state: info.state } });
+    }
+    n++;
+  }
+  return n;
 }

@@ -37,6 +37,8 @@ export async function migrate(opts: {
   dial: Dialer;
   log: (line: string) => void;
   progress: (percent: number, message: string) => void;
+  /** called after each step (crash tests stop the driving process here) */
+  after?: (step: "prepared" | "frozen" | "finished") => void;
 }): Promise<MigrateResult> {
   const { ctid, live, source, target, log, progress } = opts;
   const t0 = performance.now();
@@ -49,6 +51,7 @@ export async function migrate(opts: {
     progress(5, `checking container ${ctid} on ${source.name}`);
     const manifest = await source.engine.call("migrate.prepare", { ctid, live });
     prepared = true;
+    opts.after?.("prepared");
     progress(10, `checking ${target.name} can take it`);
     await target.engine.call("migrate.accept", { manifest });
     accepted = true;
@@ -60,6 +63,7 @@ export async function migrate(opts: {
     progress(60, live ? "freezing and dumping the container (CRIU)" : manifest.wasRunning ? "stopping the container" : "taking the final snapshot");
     tFreeze = manifest.wasRunning ? performance.now() : null;
     const fr = await source.engine.call("migrate.freeze", { ctid }, { onEvent: engineLog(source.name, log) });
+    opts.after?.("frozen");
     if (tFreeze !== null) log(`${live ? "frozen and dumped" : "stopped"} after ${ms(tFreeze)} ms${live ? ` (${fr.dumpBytes} bytes of state)` : ""}`);
     progress(70, "copying what changed");
     bytes.delta = (await relayPhase(opts.dial, source.endpoint, target.endpoint, ctid, "delta")).bytes;
@@ -71,6 +75,7 @@ export async function migrate(opts: {
     progress(85, live ? `restoring on ${target.name}` : manifest.wasRunning ? `starting on ${target.name}` : `creating on ${target.name}`);
     const info = await target.engine.call("migrate.finish", { ctid }, { onEvent: engineLog(target.name, log) });
     const frozenMs = tFreeze === null ? null : ms(tFreeze);
+    opts.after?.("finished");
     if (frozenMs !== null) log(`${live ? "frozen" : "down"} for ${frozenMs} ms (${live ? "freeze → running on the target" : "stop → running on the target"})`);
     progress(95, `removing the copy on ${source.name}`);
     let warning: string | null = null;

@@ -103,6 +103,41 @@ describeRoot("vzmigrate between two nodes of one panel", () => {
     expect(await B.client.call("snapshot.list", { ctid: 101 })).toEqual([]); // the .mig snapshots are gone
   }, 120_000);
 
+  it("a vzmigrate killed after the destination runs the container: the next command completes the move", async () => {
+    const killed = await sh("OVZ_PANEL_CRASH_AT=migrate:finished vzmigrate --online local 101", "B");
+    expect(killed.code).not.toBe(0); // SIGKILL
+    // the container already runs on A, its old copy is still on B, the database still says B
+    expect((await A.client.call("container.status", { ctid: 101 })).state).toBe("running");
+    expect((await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { node: true } })).node.name).toBe("node-b");
+    // any next command repairs it (as a panel restart would)
+    await ok("vzlist -a >/dev/null; vzctl status 101", "A");
+    const row = await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { node: true } });
+    expect(row.node.name).toBe("local");
+    expect((await B.client.call("container.list", {})).map((c) => c.ctid)).not.toContain(101);
+    expect(await leftovers(B, 101)).toEqual([]);
+    const op = await db.operation.findFirstOrThrow({ where: { containerId: row.id, type: "migrate" }, orderBy: { createdAt: "desc" }, include: { lines: true } });
+    expect(op.status).toBe("succeeded");
+    expect(op.lines.map((l) => l.line).join("\n")).toMatch(/recovery: .* the move was completed/);
+  }, 180_000);
+
+  it("a vzmigrate killed right after the freeze: the next command undoes it, the container runs on the source again", async () => {
+    const killed = await sh("OVZ_PANEL_CRASH_AT=migrate:frozen vzmigrate --online node-b 101", "A");
+    expect(killed.code).not.toBe(0);
+    expect((await A.client.call("container.status", { ctid: 101 })).state).toBe("suspended"); // dumped, waiting
+    await ok("vzctl status 101", "A");
+    expect((await A.client.call("container.status", { ctid: 101 })).state).toBe("running");
+    const row = await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { node: true } });
+    expect(row.node.name).toBe("local");
+    expect((await B.client.call("container.list", {})).map((c) => c.ctid)).not.toContain(101);
+    expect(await leftovers(B, 101)).toEqual([]);
+    expect(await A.client.call("snapshot.list", { ctid: 101 })).toEqual([]);
+    const op = await db.operation.findFirstOrThrow({ where: { containerId: row.id, type: "migrate" }, orderBy: { createdAt: "desc" } });
+    expect(op.status).toBe("failed");
+    expect(op.error).toMatch(/interrupted and undone; container 101 is running on local/);
+    // and it can move again afterwards
+    expect(await ok("vzmigrate --online node-b 101", "A")).toContain("completed");
+  }, 180_000);
+
   it("bad input: unknown node, unknown CT, a stopped CT with --online, the node it is on", async () => {
     const unknownNode = await sh("vzmigrate node-x 101", "B");
     expect(unknownNode.code).toBe(1);
