@@ -1,7 +1,9 @@
 /**
  * The one place that decides how the panel reaches a node's engine:
- *   OVZ_PANEL_ENGINE=socket (default) → EngineClient over the node's Unix socket (the privilege split:
- *                                        the panel runs unprivileged, the engine as root);
+ *   OVZ_PANEL_ENGINE=socket (default) → EngineClient on the node's endpoint (the privilege split: the panel
+ *                                        runs unprivileged, the engine as root): a Unix socket path, or
+ *                                        tls://HOST:PORT for a joined node (mutual TLS with the panel's
+ *                                        certificate from OVZ_PANEL_PKI; native/src/protocol/dial.ts);
  *   OVZ_PANEL_ENGINE=fake             → FakeEngine in memory (handler tests, UI development only).
  */
 import { EngineClient } from "../../native/src/protocol/client.js";
@@ -22,6 +24,12 @@ export function engineFor(endpoint: string): EnginePort {
     g.__ovzEngines.set(endpoint, e);
   }
   return e;
+}
+
+/** A node was removed: close and drop its client. */
+export function forgetEngine(endpoint: string): void {
+  g.__ovzEngines?.get(endpoint)?.close();
+  g.__ovzEngines?.delete(endpoint);
 }
 
 /** Tests: drop cached clients (and fake state). */
