@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the compatible commands (vzctl, prlctl, vzlist) and the host-scope tools (vzps, pstat) as
+# Installs the compatible commands (vzctl, prlctl, vzlist), the host-scope tools (vzps, pstat) and
+# ovz-node (joins this host to a panel as a node) as
 # small wrappers in BIN_DIR (default /usr/local/sbin), each running this checkout's code with its own
 # tsx, from any working directory.   bash scripts/install-cli.sh [BIN_DIR]
 set -euo pipefail
@@ -39,4 +40,5 @@ wrap() { # name script [tool-arg]
 for t in vzctl prlctl vzlist; do wrap "$t" server/cli/main.ts "$t"; done
 wrap vzps native/src/tools/vzps.ts
 wrap pstat native/src/tools/pstat.ts
-echo "installed vzctl prlctl vzlist vzps pstat into $bin"
+wrap ovz-node native/src/tools/node-join.ts
+echo "installed vzctl prlctl vzlist vzps pstat ovz-node into $bin"
