@@ -12,7 +12,8 @@ loader="$repo/node_modules/tsx/dist/loader.mjs"
 # Each command is bundled once with esbuild (it comes with tsx) into node_modules/.cache/ovz-cli/:
 # starting a bundle takes about half the time of compiling the TypeScript on the fly. Re-run this script
 # after changing the code (run.sh does). If bundling fails, the wrapper runs the TypeScript through tsx.
-out="$repo/node_modules/.cache/ovz-cli"
+# One directory per checkout: git worktrees that share a node_modules must not run each other's code.
+out="$repo/node_modules/.cache/ovz-cli/$(printf %s "$repo" | sha256sum | cut -c1-12)"
 mkdir -p "$out"
 bundle() { # entry name → prints the file to run
   local tmp="$out/.$2.$$.mjs"
