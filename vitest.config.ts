@@ -1,4 +1,9 @@
+import os from "node:os";
+import path from "node:path";
 import { defineConfig } from "vitest/config";
+
+// the panel's CA and client certificate for handler tests (join tokens); global-setup removes it
+const testPki = path.join(os.tmpdir(), `ovz-test-pki-${process.pid}`);
 
 export default defineConfig({
   test: {
@@ -15,7 +20,7 @@ export default defineConfig({
           name: "server",
           include: ["server/test/**/*.db.test.ts"],
           globalSetup: ["server/test/helpers/global-setup.ts"],
-          env: { OVZ_PANEL_ENGINE: "fake", CHECKPOINT_DISABLE: "1" },
+          env: { OVZ_PANEL_ENGINE: "fake", CHECKPOINT_DISABLE: "1", OVZ_PANEL_PKI: testPki },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -11,7 +11,7 @@ import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
-import { dialUnix } from "../native/src/protocol/migrate-stream.js";
+import { dialEngine } from "../native/src/protocol/dial.js";
 import { migrate, type MigrateEnd } from "../native/src/protocol/migrate-run.js";
 import { argValue, publishResults } from "./common.js";
 
@@ -57,7 +57,7 @@ try {
       await new Promise((res) => setTimeout(res, c.memMb ? 10_000 : 500));
 
       // ours: live migration A → B
-      const m = await migrate({ ctid, live: true, source: end(A, "a"), target: end(B, "b"), dial: dialUnix, log: () => {}, progress: () => {} }).catch((e: Error) => e);
+      const m = await migrate({ ctid, live: true, source: end(A, "a"), target: end(B, "b"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} }).catch((e: Error) => e);
       if (m instanceof Error) {
         failures.push(m.message.slice(0, 300));
         log(`live migration failed: ${m.message}`);
@@ -67,7 +67,7 @@ try {
       live.push({ frozen: m.frozenMs!, total: m.totalMs, base: m.bytes.base, dump: m.bytes.dump });
 
       // baseline 1: offline migration back B → A (stop, copy, start): its downtime
-      const o = await migrate({ ctid, live: false, source: end(B, "b"), target: end(A, "a"), dial: dialUnix, log: () => {}, progress: () => {} });
+      const o = await migrate({ ctid, live: false, source: end(B, "b"), target: end(A, "a"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} });
       offline.push(o.frozenMs!);
 
       // baseline 2: checkpoint + restore on one node (no transfer)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the compatible commands (vzctl, prlctl, vzlist) and the host-scope tools (vzps, pstat) as
+# Installs the compatible commands (vzctl, prlctl, vzlist), the host-scope tools (vzps, pstat) and
+# ovz-node (joins this host to a panel as a node) as
 # small wrappers in BIN_DIR (default /usr/local/sbin), each running this checkout's code with its own
 # tsx, from any working directory.   bash scripts/install-cli.sh [BIN_DIR]
 set -euo pipefail
@@ -11,7 +12,8 @@ loader="$repo/node_modules/tsx/dist/loader.mjs"
 # Each command is bundled once with esbuild (it comes with tsx) into node_modules/.cache/ovz-cli/:
 # starting a bundle takes about half the time of compiling the TypeScript on the fly. Re-run this script
 # after changing the code (run.sh does). If bundling fails, the wrapper runs the TypeScript through tsx.
-out="$repo/node_modules/.cache/ovz-cli"
+# One directory per checkout: git worktrees that share a node_modules must not run each other's code.
+out="$repo/node_modules/.cache/ovz-cli/$(printf %s "$repo" | sha256sum | cut -c1-12)"
 mkdir -p "$out"
 bundle() { # entry name → prints the file to run
   local tmp="$out/.$2.$$.mjs"
@@ -39,4 +41,5 @@ wrap() { # name script [tool-arg]
 for t in vzctl prlctl vzlist vzmigrate; do wrap "$t" server/cli/main.ts "$t"; done
 wrap vzps native/src/tools/vzps.ts
 wrap pstat native/src/tools/pstat.ts
-echo "installed vzctl prlctl vzlist vzmigrate vzps pstat into $bin"
+wrap ovz-node native/src/tools/node-join.ts
+echo "installed vzctl prlctl vzlist vzmigrate vzps pstat ovz-node into $bin"

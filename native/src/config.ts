@@ -2,6 +2,7 @@
  * Engine configuration, read once from the environment (see README "Configuration").
  */
 import path from "node:path";
+import { parseHostPort } from "./protocol/dial.js";
 import { parseSize } from "./settings.js";
 
 export interface EngineConfig {
@@ -28,6 +29,19 @@ export interface EngineConfig {
   backupDir: string;
   /** most snapshots one container may have (snapshot data is not charged to its disk limit) */
   maxSnapshots: number;
+  /** OVZ_LISTEN: also serve the protocol on this TCP address with mutual TLS (a node joined to a panel); null = Unix socket only */
+  listen: { host: string; port: number } | null;
+  /** the node's TLS files (node.key, node.crt, ca.crt), written by `ovz-node join` */
+  tlsDir: string;
+}
+
+function parseListen(v: string | undefined): { host: string; port: number } | null {
+  if (!v?.trim()) return null;
+  try {
+    return parseHostPort(v.trim());
+  } catch (e) {
+    throw new Error(`OVZ_LISTEN: ${(e as Error).message}; give the address the panel dials, like 198.18.250.2:7443`);
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
@@ -58,5 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     netUplinks: (env.OVZ_NET_UPLINKS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
     backupDir: path.resolve(env.OVZ_BACKUP_DIR ?? path.join(stateDir, "backups")),
     maxSnapshots: Number(env.OVZ_MAX_SNAPSHOTS ?? 20),
+    listen: parseListen(env.OVZ_LISTEN),
+    tlsDir: path.join(stateDir, "tls"),
   };
 }

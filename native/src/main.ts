@@ -1,15 +1,20 @@
 /**
  * ovz-engine: the privileged host engine daemon. Runs as root, listens on a Unix socket that only root
- * and the web tier's group may use, repairs interrupted operations at start-up, then serves requests.
- * Stopping the daemon (SIGTERM) never stops containers: they run under their own LXC monitors.
+ * and the web tier's group may use — and, on a node joined to a panel on another host, also on
+ * OVZ_LISTEN=HOST:PORT with mutual TLS (protocol/tls-server.ts) — repairs interrupted operations at
+ * start-up, then serves requests. Stopping the daemon (SIGTERM) never stops containers: they run under
+ * their own LXC monitors.
  */
 import { readFileSync } from "node:fs";
 import { writeFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { loadConfig } from "./config.js";
 import { buildEngine } from "./wire.js";
+import type { MigratePhase } from "./migrate-manifest.js";
 import { engineHandlers } from "./protocol/handlers.js";
 import { listen } from "./protocol/server.js";
+import { formatHostPort } from "./protocol/dial.js";
+import { listenTls, NodeTlsError, readNodeTls } from "./protocol/tls-server.js";
 import { ConsoleManager, DEFAULT_DETACH_SEC } from "./console.js";
 
 function log(line: string): void {
@@ -36,19 +41,26 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const cfg = loadConfig();
+  const listenAddr = cfg.listen ? formatHostPort(cfg.listen.host, cfg.listen.port) : null;
+  // before touching anything: a node told to listen without its certificate must not start half-way
+  const nodeTls = listenAddr ? await readNodeTls(cfg.tlsDir, listenAddr) : null;
   const engine = buildEngine(cfg);
   await engine.init(log);
   const detachSec = Number(process.env.OVZ_CONSOLE_DETACH_SEC ?? DEFAULT_DETACH_SEC);
   if (!Number.isFinite(detachSec) || detachSec <= 0) throw new Error(`OVZ_CONSOLE_DETACH_SEC must be a positive number of seconds, not "${process.env.OVZ_CONSOLE_DETACH_SEC}"`);
   const consoles = new ConsoleManager(engine, { log, recordDir: path.join(cfg.stateDir, "consoles"), detachSec });
   await consoles.recover();
-  const server = await listen(engineHandlers(engine), { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), log, consoles, backupFiles: (id) => engine.backupFile(id), migrateStreams: (ctid, phase, dir) => engine.migrateStreamCommand(ctid, phase, dir) });
+  const handlers = engineHandlers(engine);
+  const conn = { log, consoles, backupFiles: (id: string) => engine.backupFile(id), migrateStreams: (ctid: number, phase: MigratePhase, dir: "send" | "receive") => engine.migrateStreamCommand(ctid, phase, dir) };
+  const server = await listen(handlers, { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), ...conn });
+  const tlsServer = cfg.listen && nodeTls ? await listenTls(handlers, { ...conn, host: cfg.listen.host, port: cfg.listen.port, tls: nodeTls }) : null;
   const pidFile = path.join(cfg.stateDir, "engine.pid");
   await writeFile(pidFile, `${process.pid}\n`);
-  log(`listening on ${cfg.socketPath} (state ${cfg.stateDir}, storage ${cfg.storage.driver}, cgroup v${engine.drivers.cgroups.version})`);
+  log(`listening on ${cfg.socketPath}${tlsServer ? ` and tls://${listenAddr} (mutual TLS)` : ""} (state ${cfg.stateDir}, storage ${cfg.storage.driver}, cgroup v${engine.drivers.cgroups.version})`);
   const shutdown = (sig: string) => {
     log(`${sig}: shutting down (containers keep running)`);
     server.close();
+    tlsServer?.close();
     // console sessions end with the engine (their terminals would hang up anyway): leave nothing behind
     void Promise.race([consoles.closeAll(), new Promise((r) => setTimeout(r, 3000))])
       .then(() => rm(cfg.socketPath, { force: true }))
@@ -60,6 +72,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  log(`fatal: ${(e as Error).stack ?? String(e)}`);
+  if (e instanceof NodeTlsError) log(`fatal: ${e.message}`);
+  else log(`fatal: ${(e as Error).stack ?? String(e)}`);
   process.exit(1);
 });

@@ -7,19 +7,33 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
 import { PrismaClient as PgClient } from "./generated/postgresql/client.js";
-import { databaseUrl, providerOf, sqlitePath } from "./provider.js";
+import { databaseUrl, providerOf, sqlitePath, type DbProvider } from "./provider.js";
 
 export type Db = SqliteClient;
 export type { Prisma } from "./generated/sqlite/client.js";
-export type { Tenant, User, Session, ApiToken, Plan, Allocation, Node, Container, Operation, OperationLine, AuditLog, Backup } from "./generated/sqlite/client.js";
+export type { Tenant, User, Session, ApiToken, Plan, Allocation, Node, NodeJoinToken, Container, Operation, OperationLine, AuditLog, Backup } from "./generated/sqlite/client.js";
+
+const providers = new WeakMap<object, DbProvider>();
 
 export function createDb(url = databaseUrl()): Db {
-  if (providerOf(url) === "sqlite") {
+  const provider = providerOf(url);
+  let d: Db;
+  if (provider === "sqlite") {
     const adapter = new PrismaBetterSQLite3({ url: `file:${sqlitePath(url)}` });
-    return new SqliteClient({ adapter });
+    d = new SqliteClient({ adapter });
+  } else {
+    const adapter = new PrismaPg({ connectionString: url });
+    d = new PgClient({ adapter }) as unknown as Db;
   }
-  const adapter = new PrismaPg({ connectionString: url });
-  return new PgClient({ adapter }) as unknown as Db;
+  providers.set(d, provider);
+  return d;
+}
+
+/** Which database a client made by createDb talks to (a transaction client: pass the outer one). */
+export function providerOfDb(d: Db): DbProvider {
+  const p = providers.get(d);
+  if (!p) throw new Error("providerOfDb: this client was not made by createDb");
+  return p;
 }
 
 const g = globalThis as unknown as { __ovzDb?: Db };

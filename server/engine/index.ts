@@ -1,14 +1,17 @@
 /**
  * The one place that decides how the panel reaches a node's engine:
- *   OVZ_PANEL_ENGINE=socket (default) → EngineClient over the node's Unix socket (the privilege split:
- *                                        the panel runs unprivileged, the engine as root);
+ *   OVZ_PANEL_ENGINE=socket (default) → EngineClient on the node's endpoint (the privilege split: the panel
+ *                                        runs unprivileged, the engine as root): a Unix socket path, or
+ *                                        tls://HOST:PORT for a joined node (mutual TLS with the panel's
+ *                                        certificate from OVZ_PANEL_PKI; native/src/protocol/dial.ts);
  *   OVZ_PANEL_ENGINE=fake             → FakeEngine in memory (handler tests, UI development only).
  */
 import { EngineClient } from "../../native/src/protocol/client.js";
 import { openBackupDownload } from "../../native/src/protocol/download-client.js";
 import { EngineError } from "../../native/src/errors.js";
 import { FakeEngine } from "./fake.js";
-import { dialUnix, type Dialer } from "../../native/src/protocol/migrate-stream.js";
+import { dialEngine } from "../../native/src/protocol/dial.js";
+import type { Dialer } from "../../native/src/protocol/migrate-stream.js";
 import type { EnginePort } from "./port.js";
 
 export type { EnginePort } from "./port.js";
@@ -23,6 +26,12 @@ export function engineFor(endpoint: string): EnginePort {
     g.__ovzEngines.set(endpoint, e);
   }
   return e;
+}
+
+/** A node was removed: close and drop its client. */
+export function forgetEngine(endpoint: string): void {
+  g.__ovzEngines?.get(endpoint)?.close();
+  g.__ovzEngines?.delete(endpoint);
 }
 
 /** Tests: drop cached clients (and fake state). */
@@ -40,8 +49,8 @@ export async function openBackupStream(endpoint: string, backupId: string) {
   return openBackupDownload(endpoint, backupId);
 }
 
-/** How raw byte streams (migration) reach the engines of these endpoints. The fake engine has none. */
-export function dialerFor(..._endpoints: string[]): Dialer {
+/** How raw byte streams (migration) reach engines: Unix socket or mutual TLS. The fake engine has none. */
+export function dialerFor(): Dialer {
   if (process.env.OVZ_PANEL_ENGINE === "fake") return async () => Promise.reject(new EngineError("UNSUPPORTED", "the fake engine cannot migrate containers"));
-  return dialUnix;
+  return (endpoint) => dialEngine(endpoint);
 }

@@ -5,6 +5,7 @@ import { engineFor } from "../engine/index.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { defaultNode } from "../services/containers.js";
+import { assertRoomForAnotherNode, createJoinToken, createJoinTokenInput, deleteNode, endpointKind, NODE_NAME, pendingJoinTokens, revokeJoinToken } from "../services/nodes.js";
 import { authedProcedure, roleProcedure, router } from "../trpc/init.js";
 import { id } from "./schemas.js";
 
@@ -21,16 +22,39 @@ async function nodeOf(db: Db, nodeId: string) {
 }
 
 export const nodesRouter = router({
-  list: roleProcedure("admin").query(({ ctx }) => ctx.db.node.findMany({ orderBy: { name: "asc" }, include: { _count: { select: { containers: true } } } })),
+  /** Every node with its endpoint kind: "socket" (Unix socket on the panel's host) or "tls" (joined). */
+  list: roleProcedure("admin").query(async ({ ctx }) => {
+    const nodes = await ctx.db.node.findMany({ orderBy: { name: "asc" }, include: { _count: { select: { containers: true } } } });
+    return nodes.map((n) => ({ ...n, kind: endpointKind(n.endpoint) }));
+  }),
 
+  /** A node on the panel's host, by its engine socket (remote nodes join with a token instead). */
   create: roleProcedure("admin")
-    .input(z.object({ name: z.string().trim().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "use a-z, 0-9 and dashes"), endpoint }))
+    .input(z.object({ name: z.string().trim().regex(NODE_NAME, "use a-z, 0-9 and dashes"), endpoint }))
     .mutation(async ({ ctx, input }) => {
       if (await ctx.db.node.findUnique({ where: { name: input.name } })) throw new PanelError("CONFLICT", `A node named ${input.name} exists.`, { name: "already exists" });
+      await assertRoomForAnotherNode(ctx.db, "Adding this node");
       const n = await ctx.db.node.create({ data: input });
       await audit(ctx, { action: "node.create", target: `node ${n.name}`, tenantId: null, details: input });
       return n;
     }),
+
+  /** Removes a node without containers, backups or IP pools (its traffic history goes with it). */
+  delete: roleProcedure("admin")
+    .input(z.object({ nodeId: id }))
+    .mutation(({ ctx, input }) => deleteNode(ctx, input.nodeId)),
+
+  /** A one-time join token (shown once) and the command to run on the new node. */
+  createJoinToken: roleProcedure("admin")
+    .input(createJoinTokenInput)
+    .mutation(({ ctx, input }) => createJoinToken(ctx, input)),
+
+  /** Join tokens that can still be used. */
+  joinTokens: roleProcedure("admin").query(({ ctx }) => pendingJoinTokens(ctx.db)),
+
+  revokeJoinToken: roleProcedure("admin")
+    .input(z.object({ id }))
+    .mutation(({ ctx, input }) => revokeJoinToken(ctx, input.id)),
 
   /** Live facts from the node's engine (kernel, CPUs, storage). */
   info: roleProcedure("admin").input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {

@@ -54,7 +54,7 @@ export async function migrateContainer(ctx: Ctx, c: FullContainer, input: Migrat
         live: input.live,
         source: { name: source.name, endpoint: source.endpoint, engine: engineFor(source.endpoint) },
         target: { name: target.name, endpoint: target.endpoint, engine: engineFor(target.endpoint) },
-        dial: dialerFor(source.endpoint, target.endpoint),
+        dial: dialerFor(),
         log: op.log,
         progress: op.progress,
         after: (step) => {

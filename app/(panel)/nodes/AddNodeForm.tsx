@@ -29,7 +29,7 @@ export function AddNodeForm() {
     m.mutate({ name, endpoint });
   };
   return (
-    <Card title="Add node">
+    <Card title="Add a node on this host (engine socket)">
       <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-3 sm:grid-cols-2" aria-label="Add node">
         <TextField label="Node name" value={name} onChange={setName} placeholder="node2" error={fields.name} autoComplete="off" hint="a-z, 0-9 and dashes" />
         <TextField label="Socket path" value={endpoint} onChange={setEndpoint} placeholder="/run/ovz/engine.sock" error={fields.endpoint} autoComplete="off" hint="The engine's Unix socket on this host" />

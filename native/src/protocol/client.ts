@@ -1,10 +1,12 @@
 /**
  * Typed engine client: `await client.call("container.start", { ctid: 101 })` returns the typed result
  * or throws the engine's EngineError. Params are checked with the same zod schemas before sending.
- * One connection carries many concurrent calls, matched by id.
+ * One connection carries many concurrent calls, matched by id. The endpoint is a Unix socket path or
+ * tls://HOST:PORT (dial.ts); a broken connection is dialled again by the next call.
  */
-import net from "node:net";
+import type net from "node:net";
 import { EngineError } from "../errors.js";
+import { dialEngine, type DialOptions } from "./dial.js";
 import { onFrames } from "./framing.js";
 import { methods, PROTOCOL_VERSION, replyFrame, type MethodName, type OpEvent, type Params, type Result } from "./schema.js";
 
@@ -21,31 +23,36 @@ export class EngineClient {
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
 
-  constructor(private readonly socketPath: string) {}
+  constructor(
+    private readonly endpoint: string,
+    private readonly dialOptions: DialOptions = {},
+  ) {}
 
   private connect(): Promise<net.Socket> {
     if (this.sock && !this.sock.destroyed) return Promise.resolve(this.sock);
     if (this.connecting) return this.connecting;
-    this.connecting = new Promise<net.Socket>((resolve, reject) => {
-      const s = net.createConnection(this.socketPath);
-      s.once("connect", () => {
+    this.connecting = dialEngine(this.endpoint, this.dialOptions).then(
+      (s) => {
+        this.connecting = null;
         this.sock = s;
+        let lastError: Error | null = null;
+        s.on("error", (e) => (lastError = e));
+        s.on("close", () => {
+          if (this.sock === s) this.sock = null;
+          const why = lastError ? ` (${lastError.message})` : "";
+          for (const [id, p] of this.pending) {
+            p.reject(new EngineError("INTERNAL", `connection to the host engine at ${this.endpoint} closed during ${p.method}${why}; check the operation's result before retrying`));
+            this.pending.delete(id);
+          }
+        });
+        onFrames(s, (raw) => this.onReply(raw), () => s.destroy());
+        return s;
+      },
+      (e: unknown) => {
         this.connecting = null;
-        resolve(s);
-      });
-      s.once("error", (e) => {
-        this.connecting = null;
-        reject(new EngineError("INTERNAL", `cannot reach the host engine at ${this.socketPath}: ${e.message}; is it running?`, { cause: e }));
-      });
-      s.on("close", () => {
-        if (this.sock === s) this.sock = null;
-        for (const [id, p] of this.pending) {
-          p.reject(new EngineError("INTERNAL", `connection to the host engine closed during ${p.method}; check the operation's result before retrying`));
-          this.pending.delete(id);
-        }
-      });
-      onFrames(s, (raw) => this.onReply(raw), () => s.destroy());
-    });
+        throw e;
+      },
+    );
     return this.connecting;
   }
 

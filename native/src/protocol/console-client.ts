@@ -8,10 +8,10 @@
  *   c.write("ls\r"); c.resize(120, 40); c.close();
  *
  * openConsole rejects with the engine's EngineError (NOT_FOUND, NOT_RUNNING, FROZEN, BUSY, ...) when the
- * session cannot start. One connection per session.
+ * session cannot start. One connection per session; the endpoint is a socket path or tls://HOST:PORT (dial.ts).
  */
-import net from "node:net";
 import { EngineError } from "../errors.js";
+import { dialEngine, type DialOptions } from "./dial.js";
 import { CLIENT_ACCEPTS, ConsoleFrameDecoder, ConsoleProtocolError, encodeData, encodeResize, type ConsoleExit } from "./console-framing.js";
 import { CONSOLE_METHOD, consoleAccepted, consoleParams, MAX_FRAME_BYTES, PROTOCOL_VERSION, replyFrame, type ConsoleParams } from "./schema.js";
 
@@ -32,13 +32,13 @@ export interface ConsoleConnection {
   close(): void;
 }
 
-export async function openConsole(socketPath: string, params: ConsoleParams): Promise<ConsoleConnection> {
+export async function openConsole(endpoint: string, params: ConsoleParams, dialOptions: DialOptions = {}): Promise<ConsoleConnection> {
   const checked = consoleParams.safeParse(params);
   if (!checked.success) {
     const msg = checked.error.issues.map((i) => `${i.path.join(".") || "params"}: ${i.message}`).join("; ");
     throw new EngineError("BAD_REQUEST", `invalid parameters for ${CONSOLE_METHOD}: ${msg}`);
   }
-  const sock = net.createConnection(socketPath);
+  const sock = await dialEngine(endpoint, dialOptions);
   sock.setNoDelay?.(true);
 
   // Phase 1: the JSON accepted/error line.
@@ -49,11 +49,7 @@ export async function openConsole(socketPath: string, params: ConsoleParams): Pr
       sock.destroy();
       reject(e);
     };
-    const onConnect = () => {
-      sock.write(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: CONSOLE_METHOD, params: checked.data }) + "\n");
-    };
-    const onError = (e: Error) =>
-      fail(new EngineError("INTERNAL", `cannot reach the host engine at ${socketPath}: ${e.message}; is it running?`, { cause: e }));
+    const onError = (e: Error) => fail(new EngineError("INTERNAL", `the connection to the host engine at ${endpoint} failed: ${e.message}`, { cause: e }));
     const onClose = () => fail(new EngineError("INTERNAL", `the host engine closed the connection before answering ${CONSOLE_METHOD}`));
     const onData = (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
@@ -78,15 +74,14 @@ export async function openConsole(socketPath: string, params: ConsoleParams): Pr
       resolve({ accepted: a.data, rest: Buffer.from(buf.subarray(nl + 1)) });
     };
     const cleanup = () => {
-      sock.off("connect", onConnect);
       sock.off("error", onError);
       sock.off("close", onClose);
       sock.off("data", onData);
     };
-    sock.on("connect", onConnect);
     sock.on("error", onError);
     sock.on("close", onClose);
     sock.on("data", onData);
+    sock.write(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: CONSOLE_METHOD, params: checked.data }) + "\n");
   });
 
   // Phase 2: binary frames.

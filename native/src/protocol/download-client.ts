@@ -1,15 +1,16 @@
 /**
- * Client side of `backup.download` (schema.ts DOWNLOAD_METHOD): a connection of its own; resolves with
- * the accepted line and a stream of exactly the archive's bytes, or rejects with the engine's error.
+ * Client side of `backup.download` (schema.ts DOWNLOAD_METHOD): a connection of its own (socket path or
+ * tls://HOST:PORT, dial.ts); resolves with the accepted line and a stream of exactly the archive's bytes,
+ * or rejects with the engine's error.
  */
-import net from "node:net";
 import { PassThrough, type Readable } from "node:stream";
 import { EngineError } from "../errors.js";
+import { dialEngine, type DialOptions } from "./dial.js";
 import { DOWNLOAD_METHOD, downloadAccepted, PROTOCOL_VERSION, replyFrame, type DownloadAccepted } from "./schema.js";
 
-export function openBackupDownload(socketPath: string, id: string): Promise<{ info: DownloadAccepted; body: Readable }> {
+export async function openBackupDownload(endpoint: string, id: string, dialOptions: DialOptions = {}): Promise<{ info: DownloadAccepted; body: Readable }> {
+  const sock = await dialEngine(endpoint, dialOptions);
   return new Promise((resolve, reject) => {
-    const sock = net.createConnection(socketPath);
     let head: Buffer = Buffer.alloc(0);
     let accepted = false;
     const body = new PassThrough();
@@ -20,8 +21,7 @@ export function openBackupDownload(socketPath: string, id: string): Promise<{ in
       else body.destroy(e);
       sock.destroy();
     };
-    sock.once("connect", () => sock.write(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: DOWNLOAD_METHOD, params: { id } }) + "\n"));
-    sock.once("error", (e) => fail(new EngineError("INTERNAL", `cannot reach the host engine at ${socketPath}: ${e.message}; is it running?`, { cause: e })));
+    sock.on("error", (e) => fail(new EngineError("INTERNAL", `the connection to the host engine at ${endpoint} failed: ${e.message}`, { cause: e })));
     const onBytes = (chunk: Buffer) => {
       got += chunk.length;
       if (!body.write(chunk)) sock.pause(); // backpressure: the reader (an HTTP response) is slower than the socket
@@ -58,5 +58,6 @@ export function openBackupDownload(socketPath: string, id: string): Promise<{ in
     });
     body.on("drain", () => sock.resume());
     body.on("close", () => sock.destroy()); // the reader gave up
+    sock.write(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: DOWNLOAD_METHOD, params: { id } }) + "\n");
   });
 }

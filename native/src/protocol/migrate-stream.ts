@@ -6,7 +6,6 @@
  * many bytes; a length of 0 ends the stream; FAIL (0xffffffff) + u32 length + UTF-8 message says the sender's
  * host tool failed. A receiver only reports success after the end marker AND its own tool's clean exit.
  */
-import net from "node:net";
 import type { Socket } from "node:net";
 import { EngineError } from "../errors.js";
 import { runStreamCommand } from "../migrate.js";
@@ -178,15 +177,8 @@ function receivePhase(sock: Socket, id: string, rest: Buffer, command: { cmd: st
 
 // ------------------------------------------------------------------------------------------ client side
 
-/** How the panel reaches an engine (a Unix socket path here; remote nodes: protocol/dial.ts). */
+/** How the control plane reaches an engine for a raw stream (protocol/dial.ts dialEngine: Unix socket or mutual TLS). */
 export type Dialer = (endpoint: string) => Promise<Socket>;
-
-export const dialUnix: Dialer = (endpoint) =>
-  new Promise((resolve, reject) => {
-    const s = net.createConnection(endpoint);
-    s.once("connect", () => resolve(s));
-    s.once("error", (e) => reject(new EngineError("INTERNAL", `cannot reach the host engine at ${endpoint}: ${e.message}; is it running?`, { cause: e })));
-  });
 
 /** Open a stream connection: resolves after the accepted line with the socket and any bytes after it. */
 async function openStream(dial: Dialer, endpoint: string, method: string, params: { ctid: number; phase: MigratePhase }): Promise<{ sock: Socket; rest: Buffer; lines: LineReader }> {

@@ -1,7 +1,9 @@
 /**
- * Unix-socket server of the engine. Each request is validated (frame, version, method, params) before
+ * The engine's protocol server. Each request is validated (frame, version, method, params) before
  * a handler runs; results are validated against the method's result schema too, so the contract the
  * client relies on is enforced here. Errors go out as typed ErrorInfo, never as stack traces.
+ * `connectionHandler` serves one connection whatever carries it: the Unix socket (`listen`, here) and
+ * the mutual-TLS TCP listener of a remote node (tls-server.ts) share it, raw-stream methods included.
  */
 import net from "node:net";
 import { chmod, chown, mkdir, rm } from "node:fs/promises";
@@ -15,10 +17,7 @@ import { serveDownload, type BackupFileOpener } from "./download-server.js";
 import { serveMigrateStream, type MigrateCommandOpener } from "./migrate-stream.js";
 import { CONSOLE_METHOD, DOWNLOAD_METHOD, MIGRATE_RECEIVE, MIGRATE_SEND, methods, PROTOCOL_VERSION, requestFrame, type MethodName } from "./schema.js";
 
-export interface ServerOptions {
-  socketPath: string;
-  /** gid allowed to connect (socket mode 0660); null = root only (0600) */
-  gid: number | null;
+export interface ConnectionOptions {
   log?: (line: string) => void;
   /** console sessions (container.console); without it the method is refused as UNSUPPORTED */
   consoles?: ConsoleOpener;
@@ -26,6 +25,12 @@ export interface ServerOptions {
   backupFiles?: BackupFileOpener;
   /** migration streams (Engine.migrateStreamCommand); without it migrate.send/receive are refused as UNSUPPORTED */
   migrateStreams?: MigrateCommandOpener;
+}
+
+export interface ServerOptions extends ConnectionOptions {
+  socketPath: string;
+  /** gid allowed to connect (socket mode 0660); null = root only (0600) */
+  gid: number | null;
 }
 
 export async function dispatch(handlers: Handlers, raw: unknown, ctx: OpContext): Promise<{ id: string; result?: unknown; error?: EngineError }> {
@@ -56,11 +61,10 @@ export async function dispatch(handlers: Handlers, raw: unknown, ctx: OpContext)
   }
 }
 
-export async function listen(handlers: Handlers, opts: ServerOptions): Promise<net.Server> {
+/** Serves the protocol on one connection (JSON frames; console and download take the connection over). */
+export function connectionHandler(handlers: Handlers, opts: ConnectionOptions): (sock: net.Socket) => void {
   const log = opts.log ?? (() => {});
-  await mkdir(path.dirname(opts.socketPath), { recursive: true, mode: 0o755 });
-  await rm(opts.socketPath, { force: true });
-  const server = net.createServer((sock) => {
+  return (sock) => {
     let requests = 0;
     const reader = onFrames(
       sock,
@@ -122,7 +126,14 @@ export async function listen(handlers: Handlers, opts: ServerOptions): Promise<n
       },
     );
     sock.on("error", () => {});
-  });
+  };
+}
+
+/** The Unix socket (mode 0660 for `gid`, else 0600). */
+export async function listen(handlers: Handlers, opts: ServerOptions): Promise<net.Server> {
+  await mkdir(path.dirname(opts.socketPath), { recursive: true, mode: 0o755 });
+  await rm(opts.socketPath, { force: true });
+  const server = net.createServer(connectionHandler(handlers, opts));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.socketPath, () => resolve());

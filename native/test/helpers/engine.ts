@@ -2,10 +2,15 @@
  * Runs a real engine daemon for root tests: its own network namespace (created here, removed after),
  * its own state dir, btrfs loop pool, socket and cgroup parent, so tests never touch the host's
  * network or the production engine. `kill9()`/`start()` let crash tests restart it.
+ *
+ * A node on "another host" (mutual TLS): `link` joins the engine's namespace to the caller's with a veth
+ * pair on a free /30 of 198.18.<subnet>.0/24 (caller side .1, engine side .2 of the /30); after the node
+ * joined (its <stateDir>/tls files exist), `serveTls(port)` restarts the engine with OVZ_LISTEN on the
+ * engine side's address and returns the endpoint tls://ADDRESS:PORT.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, openSync, closeSync } from "node:fs";
-import { lstat, mkdtemp, readdir, readFile, rm, rmdir } from "node:fs/promises";
+import { lstat, mkdtemp, readdir, readFile, rm, rmdir, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -17,6 +22,15 @@ export const REPO = path.resolve(import.meta.dirname, "../../..");
 // every hierarchy LXC makes cgroups in on this host (v1 controllers, name=systemd, the hybrid "unified")
 const V1_CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"];
 
+export interface TestLink {
+  /** the caller's (host namespace) interface and address */
+  hostIf: string;
+  hostIp: string;
+  /** the engine's namespace side */
+  nodeIp: string;
+  prefix: 30;
+}
+
 export interface TestEngine {
   id: string;
   netns: string;
@@ -24,8 +38,15 @@ export interface TestEngine {
   cgroupParent: string;
   client: EngineClient;
   env: NodeJS.ProcessEnv;
+  /** the veth link to the caller's namespace (option `link`) */
+  link: TestLink | null;
   pid(): number | null;
+  /** Starts the daemon; with OVZ_LISTEN (in env or extraEnv) also waits for its TLS listener. */
   start(extraEnv?: NodeJS.ProcessEnv): Promise<void>;
+  /** SIGTERM the daemon and wait for it to exit. */
+  stop(): Promise<void>;
+  /** Restart with OVZ_LISTEN=<link.nodeIp>:<port> (needs `link` and a joined node); returns tls://… */
+  serveTls(port?: number): Promise<string>;
   /** SIGKILL the daemon and wait for it to exit. */
   kill9(): Promise<void>;
   /** Wait for the daemon to exit by itself (e.g. a failpoint killed it); returns its signal. */
@@ -36,11 +57,53 @@ export interface TestEngine {
   log(): Promise<string>;
 }
 
-export async function startTestEngine(opts: { poolSize?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
+export interface TestEngineOptions {
+  poolSize?: string;
+  env?: NodeJS.ProcessEnv;
+  /** veth link to the caller's namespace on a free /30 of 198.18.<subnet>.0/24 (true = subnet 250) */
+  link?: boolean | { subnet: number };
+}
+
+/** A /30 of 198.18.<subnet>.0/24 that no interface of the caller's namespace uses. */
+async function freeSlash30(subnet: number): Promise<number> {
+  const used = (await run("ip", ["-4", "-o", "addr", "show"])).stdout;
+  const start = Math.floor(Math.random() * 64);
+  for (let i = 0; i < 64; i++) {
+    const base = ((start + i) % 64) * 4;
+    if (!new RegExp(`inet 198\\.18\\.${subnet}\\.(${base + 1}|${base + 2})/`).test(used)) return base;
+  }
+  throw new Error(`no free /30 left in 198.18.${subnet}.0/24`);
+}
+
+async function createLink(id: string, netns: string, subnet: number): Promise<TestLink> {
+  const base = await freeSlash30(subnet);
+  const hostIf = `ovl-${id}`;
+  const peer = `ovn-${id}`;
+  const link: TestLink = { hostIf, hostIp: `198.18.${subnet}.${base + 1}`, nodeIp: `198.18.${subnet}.${base + 2}`, prefix: 30 };
+  await run("ip", ["link", "add", hostIf, "type", "veth", "peer", "name", peer]);
+  await run("ip", ["link", "set", peer, "netns", netns]);
+  await run("ip", ["addr", "add", `${link.hostIp}/30`, "dev", hostIf]);
+  await run("ip", ["link", "set", hostIf, "up"]);
+  await run("ip", ["-n", netns, "addr", "add", `${link.nodeIp}/30`, "dev", peer]);
+  await run("ip", ["-n", netns, "link", "set", peer, "up"]);
+  return link;
+}
+
+export async function startTestEngine(opts: TestEngineOptions = {}): Promise<TestEngine> {
   const id = randomBytes(3).toString("hex");
   const netns = `ovzt-${id}`;
   await run("ip", ["netns", "add", netns]);
   await run("ip", ["-n", netns, "link", "set", "lo", "up"]);
+  let link: TestLink | null = null;
+  if (opts.link) {
+    try {
+      link = await createLink(id, netns, opts.link === true ? 250 : opts.link.subnet);
+    } catch (e) {
+      await run("ip", ["link", "del", `ovl-${id}`], { allowFailure: true });
+      await run("ip", ["netns", "del", netns], { allowFailure: true });
+      throw e;
+    }
+  }
   const stateDir = await mkdtemp(`/var/tmp/ovzt-${id}-`);
   const cgroupParent = `ovzt-${id}`;
   const env: NodeJS.ProcessEnv = {
@@ -68,9 +131,12 @@ export async function startTestEngine(opts: { poolSize?: string; env?: NodeJS.Pr
       return client;
     },
     env,
+    link,
     pid: () => child?.pid ?? null,
     async start(extraEnv = {}) {
-      const logFd = openSync(path.join(stateDir, "engine.log"), "a");
+      const logPath = path.join(stateDir, "engine.log");
+      const logFrom = await stat(logPath).then((st) => st.size, () => 0);
+      const logFd = openSync(logPath, "a");
       child = spawn("nsenter", [`--net=/run/netns/${netns}`, "--", process.execPath, "--import", "tsx", "native/src/main.ts"], {
         cwd: REPO,
         env: { ...env, ...extraEnv },
@@ -82,6 +148,18 @@ export async function startTestEngine(opts: { poolSize?: string; env?: NodeJS.Pr
       client.close();
       client = new EngineClient(env.OVZ_SOCKET!);
       await waitForSocket(env.OVZ_SOCKET!, exited, () => te.log());
+      if ({ ...env, ...extraEnv }.OVZ_LISTEN) await waitForTlsListener(logPath, logFrom, exited, () => te.log());
+    },
+    async stop() {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      await exited;
+    },
+    async serveTls(port = 7443) {
+      if (!link) throw new Error("serveTls needs startTestEngine({ link })");
+      await te.stop();
+      await te.start({ OVZ_LISTEN: `${link.nodeIp}:${port}` });
+      return `tls://${link.nodeIp}:${port}`;
     },
     async kill9() {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -116,6 +194,7 @@ export async function startTestEngine(opts: { poolSize?: string; env?: NodeJS.Pr
         for (const ctl of V1_CONTROLLERS) {
           for (const p of [cgroupParent, `${cgroupParent}.monitor`]) await removeCgroupTree(`/sys/fs/cgroup/${ctl}/${p}`);
         }
+        if (link) await run("ip", ["link", "del", link.hostIf], { allowFailure: true });
         await run("ip", ["netns", "del", netns], { allowFailure: true });
         await rm(stateDir, { recursive: true, force: true });
       }
@@ -161,6 +240,20 @@ async function waitForSocket(sock: string, exited: Promise<unknown>, log: () => 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`engine did not open its socket within 60 s:\n${await log()}`);
+}
+
+/** Waits for the engine's "listening on … and tls://…" line (written after both listeners are up). */
+async function waitForTlsListener(logPath: string, from: number, exited: Promise<unknown>, log: () => Promise<string>): Promise<void> {
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const text = (await readFile(logPath).catch(() => Buffer.alloc(0))).subarray(from).toString("utf8");
+    if (/listening on \S+ and tls:\/\//.test(text)) return;
+    if (dead) throw new Error(`engine exited during start-up:\n${await log()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`engine did not open its TLS listener within 60 s:\n${await log()}`);
 }
 
 /** Every trace a container can leave on the host; empty when the container is fully gone. */

@@ -18,7 +18,7 @@ import { appendFile, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { run } from "../../src/exec.js";
-import { dialUnix } from "../../src/protocol/migrate-stream.js";
+import { dialEngine } from "../../src/protocol/dial.js";
 import { migrate, type MigrateEnd } from "../../src/protocol/migrate-run.js";
 import { describeRoot } from "../helpers/root.js";
 import { leftovers, REPO, startTestEngine, type TestEngine } from "../helpers/engine.js";
@@ -126,7 +126,7 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
       await client.expectEcho("before");
       const lines: string[] = [];
       const t0 = Date.now();
-      const r = await migrate({ ctid: CT, live: true, source: end(A, "node-a"), target: end(B, "node-b"), dial: dialUnix, log: (l) => lines.push(`+${Date.now() - t0} ms ${l}`), progress: () => {} });
+      const r = await migrate({ ctid: CT, live: true, source: end(A, "node-a"), target: end(B, "node-b"), dial: (e) => dialEngine(e), log: (l) => lines.push(`+${Date.now() - t0} ms ${l}`), progress: () => {} });
       expect(r.info.state).toBe("running");
       expect(r.warning, r.warning ?? "").toBeNull();
       expect(r.frozenMs).not.toBeNull();
@@ -181,7 +181,7 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
           void A.kill9();
         }
       };
-      const err = await migrate({ ctid: CT, live: true, source: end(B, "node-b"), target: end(A, "node-a"), dial: dialUnix, log: (l) => lines.push(l), progress }).catch((e: Error) => e);
+      const err = await migrate({ ctid: CT, live: true, source: end(B, "node-b"), target: end(A, "node-a"), dial: (e) => dialEngine(e), log: (l) => lines.push(l), progress }).catch((e: Error) => e);
       expect(killed).toBe(true);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).message).toMatch(/Migration of container 261 to node-a failed: .*it stays on node-b/);
@@ -216,18 +216,18 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
     const c = await A.client.call("container.create", { ctid: OFF, template: "busybox", hostname: "moving", limits: { ram: 256 * 1024 * 1024 } });
     await writeFile(path.join(c.rootfs, "root/data.txt"), "kept across nodes\n");
     // live needs a running container
-    const e1 = await migrate({ ctid: OFF, live: true, source: end(A, "node-a"), target: end(B, "node-b"), dial: dialUnix, log: () => {}, progress: () => {} }).catch((e) => e);
+    const e1 = await migrate({ ctid: OFF, live: true, source: end(A, "node-a"), target: end(B, "node-b"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} }).catch((e) => e);
     expect(e1.code).toBe("NOT_RUNNING");
     expect(e1.message).toMatch(/migrate it offline instead/);
     // the CTID is taken on the target
     await B.client.call("container.create", { ctid: OFF, template: "busybox" });
-    const e2 = await migrate({ ctid: OFF, live: false, source: end(A, "node-a"), target: end(B, "node-b"), dial: dialUnix, log: () => {}, progress: () => {} }).catch((e) => e);
+    const e2 = await migrate({ ctid: OFF, live: false, source: end(A, "node-a"), target: end(B, "node-b"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} }).catch((e) => e);
     expect(e2.code).toBe("CTID_IN_USE");
     expect((await B.client.call("container.status", { ctid: OFF })).hostname).toBe(`ct${OFF}`); // B's own one is untouched
     await B.client.call("container.destroy", { ctid: OFF });
     expect((await A.client.call("snapshot.list", { ctid: OFF }))).toEqual([]);
 
-    const r = await migrate({ ctid: OFF, live: false, source: end(A, "node-a"), target: end(B, "node-b"), dial: dialUnix, log: () => {}, progress: () => {} });
+    const r = await migrate({ ctid: OFF, live: false, source: end(A, "node-a"), target: end(B, "node-b"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} });
     expect(r.info.state).toBe("stopped");
     expect(r.frozenMs).toBeNull();
     const onB = await B.client.call("container.status", { ctid: OFF });

@@ -18,7 +18,16 @@ describe.each(PROVIDERS)("nodes and templates on %s", (provider) => {
     await expectCode(caller(w.db, null).nodes.list(), "UNAUTHORIZED");
   });
 
-  it("nodes.create registers a node; duplicate names and bad endpoints are refused", async () => {
+  it("nodes.create registers a node (a second one only on PostgreSQL); duplicate names and bad endpoints are refused", async () => {
+    if (provider === "sqlite") {
+      const e = await expectCode(as(w, "admin").nodes.create({ name: "node-2", endpoint: "/run/ovz/node-2.sock" }), "CONFLICT");
+      expect(e.message).toMatch(/SQLite, which serves a single node\. Move the control plane to PostgreSQL first/);
+      expect(await w.db.node.count()).toBe(1);
+      // the refusal comes after the input checks: bad input is still BAD_REQUEST, a taken name CONFLICT
+      await expectCode(as(w, "admin").nodes.create({ name: "node-3", endpoint: "relative.sock" }), "BAD_REQUEST");
+      expect((await expectCode(as(w, "admin").nodes.create({ name: "local", endpoint: "/run/ovz/x.sock" }), "CONFLICT")).message).toBe("A node named local exists.");
+      return;
+    }
     const n = await as(w, "admin").nodes.create({ name: "node-2", endpoint: " /run/ovz/node-2.sock " });
     expect(n).toMatchObject({ name: "node-2", endpoint: "/run/ovz/node-2.sock" });
     expect(await w.db.node.findUniqueOrThrow({ where: { id: n.id } })).toMatchObject({ name: "node-2", endpoint: "/run/ovz/node-2.sock" });
@@ -61,5 +70,7 @@ describe.each(PROVIDERS)("nodes and templates on %s", (provider) => {
     const c = await expectCode(as(w, "resellerA").containers.create({ tenantId: w.a.customers[0]!.tenant.id, planId: w.a.plan.id, hostname: "x.test", template: "busybox" }), "CONFLICT");
     expect(c.message).toMatch(/No node is registered/);
     expect(await w.db.container.count()).toBe(0);
+    // the first node is always allowed, SQLite included
+    expect(await as(w, "admin").nodes.create({ name: "first", endpoint: "/run/ovz/first.sock" })).toMatchObject({ name: "first" });
   });
 });

@@ -22,8 +22,10 @@ declare module "vitest" {
 
 let cluster: PgCluster | null = null;
 let dir = "";
+let pki = "";
 
 export async function setup(project: TestProject) {
+  pki = project.config.env?.OVZ_PANEL_PKI ?? "";
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-sqlite-"));
   const sqliteTemplate = path.join(dir, "template.db");
   await migrate(`file:${sqliteTemplate}`);
@@ -38,4 +40,5 @@ export async function setup(project: TestProject) {
 export async function teardown() {
   cluster?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (pki.includes("ovz-test-pki-")) fs.rmSync(pki, { recursive: true, force: true });
 }

@@ -1,0 +1,57 @@
+/**
+ * Pure parts of joining nodes (services/nodes.ts): join tokens (32 random bytes, base64url, stored as
+ * sha256), endpoint kinds and the listen address as stored. Expiry and single use need the database:
+ * server/test/db/node-join.db.test.ts.
+ */
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { PanelError } from "../../errors.js";
+import { endpointKind, hashJoinToken, JOIN_TOKEN_FORMAT, JOIN_TOKEN_TTL_MS, newJoinToken, normalizeListen } from "../../services/nodes.js";
+
+describe("join tokens", () => {
+  it("are 32 random bytes in base64url (43 characters), never the same twice", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const t = newJoinToken();
+      expect(t).toMatch(JOIN_TOKEN_FORMAT);
+      expect(Buffer.from(t, "base64url")).toHaveLength(32);
+      seen.add(t);
+    }
+    expect(seen.size).toBe(200);
+    expect(JOIN_TOKEN_TTL_MS).toBe(3_600_000);
+  });
+
+  it("are stored as their sha256 in hex", () => {
+    expect(hashJoinToken("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const t = newJoinToken();
+    expect(hashJoinToken(t)).toBe(createHash("sha256").update(t).digest("hex"));
+    expect(hashJoinToken(t)).not.toContain(t);
+  });
+});
+
+describe("endpoints and listen addresses", () => {
+  it("endpointKind: socket, tls, or null for anything else", () => {
+    expect(endpointKind("/run/ovz/engine.sock")).toBe("socket");
+    expect(endpointKind("tls://198.18.250.2:7443")).toBe("tls");
+    expect(endpointKind("tls://[2001:db8::2]:7443")).toBe("tls");
+    expect(endpointKind("tcp://198.18.250.2:7443")).toBeNull();
+    expect(endpointKind("tls://198.18.250.2")).toBeNull();
+  });
+
+  it("normalizeListen: HOST:PORT as dialled (trimmed, IPv6 bracketed and lower case); a field error otherwise", () => {
+    expect(normalizeListen(" 198.18.250.2:7443 ")).toBe("198.18.250.2:7443");
+    expect(normalizeListen("[2001:DB8::2]:7443")).toBe("[2001:db8::2]:7443");
+    expect(normalizeListen("node-2.example.com:7443")).toBe("node-2.example.com:7443");
+    for (const bad of ["198.18.250.2", ":7443", "198.18.250.2:99999", "2001:db8::2:7443", "a b:1"]) {
+      let e: unknown;
+      try {
+        normalizeListen(bad);
+      } catch (x) {
+        e = x;
+      }
+      expect(e, bad).toBeInstanceOf(PanelError);
+      expect((e as PanelError).code).toBe("BAD_REQUEST");
+      expect((e as PanelError).fields).toEqual({ listen: "give HOST:PORT, like 198.18.250.2:7443" });
+    }
+  });
+});
