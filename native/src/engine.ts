@@ -1000,6 +1000,9 @@ export class Engine {
   migrateFinish(ctid: number, ctx: OpContext = silent): Promise<ContainerInfo> {
     return this.data.migrations.finish(ctid, ctx);
   }
+  migrateCleanup(ctid: number): Promise<void> {
+    return this.data.migrations.cleanup(ctid);
+  }
   migrateCancel(ctid: number): Promise<{ removed: boolean }> {
     return this.data.migrations.cancel(ctid);
   }

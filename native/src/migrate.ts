@@ -60,6 +60,8 @@ export interface MigrateDeps extends EngineInternals {
 export class MigrateOps {
   /** open "migrate-in" journals of containers being received, by ctid */
   private readonly incoming = new Map<number, { journal: JournalEntry; release(): void; manifest: MigrateManifest }>();
+  /** committed "migrate-in" journals whose received snapshots cleanup() has not removed yet */
+  private readonly finished = new Map<number, JournalEntry>();
 
   constructor(private readonly e: MigrateDeps) {}
 
@@ -177,6 +179,7 @@ export class MigrateOps {
   /** Target: check the container fits here and open the journal that undoes a half-received one. */
   async accept(m: MigrateManifest): Promise<{ idmapSlot: number }> {
     const ctid = m.record.ctid;
+    if (this.finished.has(ctid)) await this.cleanup(ctid); // an earlier move of this CTID here left its snapshots
     this.e.checkHostname(m.record.hostname);
     if (m.record.name != null) await this.e.checkName(m.record.name, ctid);
     const limits = this.e.validateLimits(this.e.newContainerDefaults(), m.record.limits);
@@ -257,12 +260,9 @@ export class MigrateOps {
     await inc.journal.commit();
     inc.release();
     this.incoming.delete(ctid);
-    // the received snapshots go after the container runs (deleting a subvolume waits for btrfs' cleaner):
-    // not part of the frozen time; the open journal removes them after a crash
-    void this.e.drivers.storage
-      .discardReceived(ctid)
-      .then(() => inc.journal.close())
-      .catch((e: Error) => process.stderr.write(`migration of ${ctid}: could not remove the received snapshots yet (${e.message}); the next engine start does\n`));
+    // the received snapshots are removed by cleanup() once the source copy is gone (deleting a subvolume
+    // waits for btrfs' cleaner: not in the frozen time); the committed journal removes them after a crash
+    this.finished.set(ctid, inc.journal);
     return this.e.info(rec);
   }
 
@@ -280,6 +280,13 @@ export class MigrateOps {
       // once more a little later, for a LAN host that missed the first (not waited for)
       setTimeout(() => void run(GARP_BIN, [uplink, ...v4], { allowFailure: true }).catch(() => {}), 300).unref();
     }
+  }
+
+  /** Target: after the move, remove what was received (the container runs from its own volume). Idempotent. */
+  async cleanup(ctid: number): Promise<void> {
+    await this.e.drivers.storage.discardReceived(ctid);
+    await this.finished.get(ctid)?.close();
+    this.finished.delete(ctid);
   }
 
   /** Target: drop a container being received (only one this node is receiving). Idempotent. */

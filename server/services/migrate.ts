@@ -107,6 +107,7 @@ export async function recoverMigrations(db: Db, isStale: (op: { id: string; owne
       await src.call("migrate.commit", { ctid: c.ctid }).catch((e: unknown) => {
         if (!isEngineError(e, "NOT_FOUND")) throw e;
       });
+      await dst.call("migrate.cleanup", { ctid: c.ctid }).catch(() => {}); // its engine's restart does it otherwise
       await moveRows(db, c.id, target.id, there.state);
       await line(`recovery: the process driving this move stopped after container ${c.ctid} was running on ${target.name}; the move was completed`);
       await db.operation.update({ where: { id: op.id }, data: { status: "succeeded", progress: 100, finishedAt: new Date() } });

@@ -29,6 +29,7 @@ export function engineHandlers(engine: Engine): Handlers {
     "migrate.commit": async (p, ctx) => (await engine.migrateCommit(p.ctid, ctx), OK),
     "migrate.accept": (p) => engine.migrateAccept(p.manifest),
     "migrate.finish": (p, ctx) => engine.migrateFinish(p.ctid, ctx),
+    "migrate.cleanup": async (p) => (await engine.migrateCleanup(p.ctid), OK),
     "migrate.cancel": (p) => engine.migrateCancel(p.ctid),
     "container.exec": (p) => engine.exec(p.ctid, p.argv, p),
     "container.set": (p) => engine.set(p.ctid, p),

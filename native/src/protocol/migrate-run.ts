@@ -85,6 +85,7 @@ export async function migrate(opts: {
       warning = `container ${ctid} runs on ${target.name}, but its old copy on ${source.name} could not be removed (${(e as Error).message}); destroy it there by hand`;
       log(`WARNING: ${warning}`);
     }
+    await target.engine.call("migrate.cleanup", { ctid }).catch((e: Error) => log(`${target.name}: the received snapshots stay until its engine restarts (${e.message})`));
     const totalMs = ms(t0);
     log(`migration done in ${totalMs} ms`);
     progress(100, `running on ${target.name}`);

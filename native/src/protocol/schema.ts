@@ -227,6 +227,8 @@ export const methods = {
   "migrate.accept": { params: z.object({ manifest: migrateManifest }).strict(), result: z.object({ idmapSlot: z.number().int().min(0) }) },
   /** Target: build the container from what arrived; restore (live) or start it. Undone on failure. */
   "migrate.finish": { params: ctidOnly, result: containerInfo },
+  /** Target: the move is done; remove the received snapshots (outside the frozen time). */
+  "migrate.cleanup": { params: ctidOnly, result: ok },
   /** Target: drop a container being received (never one that exists otherwise). */
   "migrate.cancel": { params: ctidOnly, result: z.object({ removed: z.boolean() }) },
   "container.exec": {
