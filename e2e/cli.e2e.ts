@@ -118,13 +118,13 @@ test("on an SQLite database owned by the panel user, vzctl as root works as that
     try {
       await seed(db, { email: "admin@sqlite.e2e.test", password: "sqlite-e2e-password", socket: s.engine.socket, defaultPool: false });
       const node = await db.node.findFirstOrThrow();
-      await db.ipPool.create({ data: { nodeId: node.id, name: "sqlite-v4", kind: "venet", family: 4, cidr: "198.18.206.0/24", rangeStart: "198.18.206.10", rangeEnd: "198.18.206.19" } });
+      await db.ipPool.create({ data: { nodeId: node.id, name: "sqlite-v4", kind: "venet", family: 4, cidr: "198.18.207.0/24", rangeStart: "198.18.207.10", rangeEnd: "198.18.207.19" } });
     } finally {
       await db.$disconnect();
     }
     execFileSync("chown", ["-R", "ovz-panel:ovz", dir]);
     expect(await ok(`vzctl create 152 --ostemplate busybox --config starter --hostname sqlite152.e2e.test`, url)).toContain("Container private area was created");
-    expect((await ok("vzlist -H -o ctid,ip 152", url)).trim().split(/\s+/)).toEqual(["152", "198.18.206.10"]);
+    expect((await ok("vzlist -H -o ctid,ip 152", url)).trim().split(/\s+/)).toEqual(["152", "198.18.207.10"]);
     const files = fs.readdirSync(dir).filter((f) => f.startsWith("panel.db"));
     expect(files).toContain("panel.db");
     for (const f of files) expect(fs.statSync(path.join(dir, f)).uid, f).not.toBe(0);
