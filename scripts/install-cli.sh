@@ -38,8 +38,8 @@ wrap() { # name script [tool-arg]
   chmod 0755 "$tmp"
   mv -f "$tmp" "$bin/$1"
 }
-for t in vzctl prlctl vzlist; do wrap "$t" server/cli/main.ts "$t"; done
+for t in vzctl prlctl vzlist vzmigrate; do wrap "$t" server/cli/main.ts "$t"; done
 wrap vzps native/src/tools/vzps.ts
 wrap pstat native/src/tools/pstat.ts
 wrap ovz-node native/src/tools/node-join.ts
-echo "installed vzctl prlctl vzlist vzps pstat ovz-node into $bin"
+echo "installed vzctl prlctl vzlist vzmigrate vzps pstat ovz-node into $bin"

@@ -27,6 +27,14 @@ if [ ! -x $HELPER ] || [ $HELPER_SRC -nt $HELPER ]; then
   gcc -O2 -Wall -Werror -o $HELPER.tmp $HELPER_SRC && mv $HELPER.tmp $HELPER
   echo "install-criu: built $HELPER"
 fi
+# Gratuitous ARP for addresses that moved to this node (native/helpers/ovz-garp.c; used after a migration).
+GARP=/usr/local/lib/ovz/ovz-garp
+if [ ! -x $GARP ] || [ native/helpers/ovz-garp.c -nt $GARP ]; then
+  command -v gcc >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential >/dev/null; }
+  mkdir -p "$(dirname $GARP)"
+  gcc -O2 -Wall -Werror -o $GARP.tmp native/helpers/ovz-garp.c && mv $GARP.tmp $GARP
+  echo "install-criu: built $GARP"
+fi
 
 criu_ok() { # $1 = binary
   [ -x "$1" ] || return 1

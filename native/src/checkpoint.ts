@@ -162,6 +162,19 @@ export class CheckpointOps {
     await fsyncDir(this.root());
   }
 
+  /**
+   * A dump made on another node (migration) becomes this container's: it was made for the same container
+   * config, rendered here with this node's paths, so the fingerprint is this node's. Replaces any dump.
+   */
+  async adoptDump(rec: ContainerRecord, dir: string): Promise<void> {
+    if (!existsSync(path.join(dir, "inventory.img"))) throw new EngineError("NOT_FOUND", `no CRIU images arrived for container ${rec.ctid}; the dump transfer did not complete`);
+    const partial = this.partialDir(rec.ctid);
+    await rm(partial, { recursive: true, force: true });
+    await rm(path.join(dir, "meta.json"), { force: true });
+    await rename(dir, partial);
+    await this.promote(rec.ctid, configFingerprint(await this.e.runtimeConfigText(rec)));
+  }
+
   async restore(ctid: number, ctx: OpContext): Promise<ContainerInfo> {
     await this.e.mustGet(ctid);
     return this.e.withLock(ctid, async () => {
@@ -216,7 +229,8 @@ export class CheckpointOps {
 
   /**
    * The dump (the container's own memory and files) readable by the container's root only: <dumps> is
-   * 0711 root, <dumps>/<ctid> and its images belong to the container's host uid/gid, mode 0700/0600.
+   * 0711 root, <dumps>/<ctid> and its images belong to the container's host uid/gid, mode 0711/0600
+   * (timens-*.img 0644, see below).
    */
   private async grantDump(ctid: number, hostId: number): Promise<void> {
     await chmod(this.root(), 0o711);
@@ -226,6 +240,11 @@ export class CheckpointOps {
       if (dir) for (const e of await readdir(p, { withFileTypes: true })) await walk(path.join(p, e.name), e.isDirectory());
     };
     await walk(this.dumpDir(ctid), true);
+    // CRIU's root task opens its time-namespace image (clock offsets only) possibly before LXC has written
+    // its uid map — as the overflow uid, which failed now and then ("Unable to open timens-0.img:
+    // Permission denied"): that one image is world-readable, and the directory searchable (not listable).
+    await chmod(this.dumpDir(ctid), 0o711);
+    for (const f of await readdir(this.dumpDir(ctid))) if (/^timens-\d+\.img$/.test(f)) await chmod(path.join(this.dumpDir(ctid), f), 0o644);
   }
 
   /** Finish or undo an interrupted checkpoint/restore (journal ops "checkpoint" and "resume"). Idempotent. */

@@ -24,8 +24,8 @@ export interface EngineInternals {
   failpoint(name: string): Promise<void>;
   /** Remove everything the host holds for a container, its record included (idempotent). */
   removeHostResources(ctid: number): Promise<void>;
-  /** A free idmap slot, reserved until release() (so concurrent creates do not take it). */
-  reserveSlot(): Promise<{ slot: number; release(): void }>;
+  /** A free idmap slot (or exactly `want`, refused when taken), reserved until release() (so concurrent creates do not take it). */
+  reserveSlot(want?: number): Promise<{ slot: number; release(): void }>;
   writeRuntimeConfig(rec: ContainerRecord): Promise<void>;
   validateLimits(base: Limits, patch: unknown): Limits;
   newContainerDefaults(): Limits;

@@ -32,6 +32,15 @@ import { ReinstallOps, type ReinstallRequest } from "./reinstall.js";
 import { parseSshKeys, writeAuthorizedKeys } from "./ssh-keys.js";
 import type { BackupInfo } from "./backup/manifest.js";
 import { CheckpointOps, type CheckpointInfo } from "./checkpoint.js";
+import { MigrateOps, type MigrateManifest, type MigratePhase } from "./migrate.js";
+
+interface DataOps {
+  snapshots: SnapshotOps;
+  backups: BackupOps;
+  reinstall: ReinstallOps;
+  checkpoints: CheckpointOps;
+  migrations: MigrateOps;
+}
 
 export const IDMAP_SIZE = 65536;
 export const ENGINE_VERSION = "0.1.0";
@@ -153,6 +162,7 @@ export class Engine {
     await this.reconcileRunning(log);
     await this.reconcileRootLinks(log);
     await this.data.checkpoints.sweep(new Set((await this.records.list()).map((r) => r.ctid)));
+    await this.data.migrations.sweep((await this.records.list()).map((r) => r.ctid));
   }
 
   /** Undo or finish operations that a crash interrupted. Idempotent. */
@@ -176,6 +186,8 @@ export class Engine {
         await this.data.backups.recover(p, log);
       } else if (op === "checkpoint" || op === "resume") {
         await this.data.checkpoints.recover(p, log);
+      } else if (op === "migrate-in") {
+        await this.data.migrations.recover(p, log);
       }
       await this.journal.remove(p.id);
     }
@@ -349,6 +361,18 @@ export class Engine {
     for (const s of this.reservedSlots) used.add(s);
     for (let s = 0; s < this.config.idmapSlots; s++) if (!used.has(s)) return s;
     throw new EngineError("NO_SPACE", `all ${this.config.idmapSlots} uid ranges are in use; raise OVZ_IDMAP_SLOTS`);
+  }
+
+  /** Exactly slot `want` (a live migration keeps the container's uid range), or a clear refusal. */
+  private async claimSlot(want: number): Promise<number> {
+    const holder = (await this.records.list()).find((r) => r.idmapSlot === want);
+    if (want >= this.config.idmapSlots || holder || this.reservedSlots.has(want)) {
+      throw new EngineError(
+        "CTID_IN_USE",
+        `uid range ${want} (host ids from ${this.config.idmapBase + want * IDMAP_SIZE}) is ${holder ? `used by container ${holder.ctid}` : want >= this.config.idmapSlots ? "outside this node's OVZ_IDMAP_SLOTS" : "being taken"} on this node; a live migration keeps the container's ids — migrate it offline instead`,
+      );
+    }
+    return want;
   }
 
   private async failpoint(name: string): Promise<void> {
@@ -902,8 +926,8 @@ export class Engine {
 
   // ---------------------------------------------------------------- snapshots and backups (snapshots.ts, backup/)
 
-  private dataOps?: { snapshots: SnapshotOps; backups: BackupOps; reinstall: ReinstallOps; checkpoints: CheckpointOps };
-  private get data(): { snapshots: SnapshotOps; backups: BackupOps; reinstall: ReinstallOps; checkpoints: CheckpointOps } {
+  private dataOps?: DataOps;
+  private get data(): DataOps {
     if (!this.dataOps) {
       const internals: EngineInternals = {
         config: this.config,
@@ -915,8 +939,8 @@ export class Engine {
         mustGet: (ctid) => this.mustGet(ctid),
         failpoint: (name) => this.failpoint(name),
         removeHostResources: (ctid) => this.removeHostResources(ctid, { removeRecord: true }),
-        reserveSlot: async () => {
-          const slot = await this.allocateSlot();
+        reserveSlot: async (want) => {
+          const slot = want === undefined ? await this.allocateSlot() : await this.claimSlot(want);
           this.reservedSlots.add(slot);
           return { slot, release: () => this.reservedSlots.delete(slot) };
         },
@@ -942,9 +966,46 @@ export class Engine {
           await this.applyNofile(rec.ctid, rec.limits.numfile);
         },
       });
-      this.dataOps = { snapshots, backups: new BackupOps(internals, snapshots), reinstall, checkpoints };
+      const migrations = new MigrateOps({
+        ...internals,
+        checkpoints,
+        start: (ctid, ctx) => this.start(ctid, ctx),
+        stopLocked: (rec, ctx) => this.stopLocked(rec, {}, ctx),
+        checkName: (name, ctid) => this.checkName(name, ctid),
+        checkHostname,
+        destroy: (ctid, ctx) => this.destroy(ctid, { force: true }, ctx),
+      });
+      this.dataOps = { snapshots, backups: new BackupOps(internals, snapshots), reinstall, checkpoints, migrations };
     }
     return this.dataOps;
+  }
+
+  // ---------------------------------------------------------------- migration (migrate.ts)
+
+  migratePrepare(ctid: number, live: boolean): Promise<MigrateManifest> {
+    return this.data.migrations.prepare(ctid, live);
+  }
+  migrateFreeze(ctid: number, ctx: OpContext = silent): Promise<{ dumpBytes: number }> {
+    return this.data.migrations.freeze(ctid, ctx);
+  }
+  migrateAbort(ctid: number, ctx: OpContext = silent): Promise<ContainerInfo> {
+    return this.data.migrations.abort(ctid, ctx);
+  }
+  migrateCommit(ctid: number, ctx: OpContext = silent): Promise<void> {
+    return this.data.migrations.commit(ctid, ctx);
+  }
+  migrateAccept(m: MigrateManifest): Promise<{ idmapSlot: number }> {
+    return this.data.migrations.accept(m);
+  }
+  migrateFinish(ctid: number, ctx: OpContext = silent): Promise<ContainerInfo> {
+    return this.data.migrations.finish(ctid, ctx);
+  }
+  migrateCancel(ctid: number): Promise<{ removed: boolean }> {
+    return this.data.migrations.cancel(ctid);
+  }
+  /** The host command of one stream phase (protocol/migrate-stream.ts runs it). */
+  migrateStreamCommand(ctid: number, phase: MigratePhase, direction: "send" | "receive"): Promise<{ cmd: string; args: string[] }> {
+    return direction === "send" ? this.data.migrations.sendCommand(ctid, phase) : this.data.migrations.receiveCommand(ctid, phase);
   }
 
   snapshotCreate(ctid: number, req: { name?: string; description?: string }, ctx: OpContext = silent): Promise<SnapshotInfo> {

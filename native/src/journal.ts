@@ -10,7 +10,7 @@ import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fsyncDir } from "./fsutil.js";
 
-export type JournalOp = "create" | "destroy" | "reinstall" | "rollback" | "restore" | "backup" | "checkpoint" | "resume";
+export type JournalOp = "create" | "destroy" | "reinstall" | "rollback" | "restore" | "backup" | "checkpoint" | "resume" | "migrate-in";
 
 export interface JournalHeader {
   op: JournalOp;

@@ -10,6 +10,7 @@ import { writeFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { loadConfig } from "./config.js";
 import { buildEngine } from "./wire.js";
+import type { MigratePhase } from "./migrate-manifest.js";
 import { engineHandlers } from "./protocol/handlers.js";
 import { listen } from "./protocol/server.js";
 import { formatHostPort } from "./protocol/dial.js";
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const consoles = new ConsoleManager(engine, { log, recordDir: path.join(cfg.stateDir, "consoles"), detachSec });
   await consoles.recover();
   const handlers = engineHandlers(engine);
-  const conn = { log, consoles, backupFiles: (id: string) => engine.backupFile(id) };
+  const conn = { log, consoles, backupFiles: (id: string) => engine.backupFile(id), migrateStreams: (ctid: number, phase: MigratePhase, dir: "send" | "receive") => engine.migrateStreamCommand(ctid, phase, dir) };
   const server = await listen(handlers, { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), ...conn });
   const tlsServer = cfg.listen && nodeTls ? await listenTls(handlers, { ...conn, host: cfg.listen.host, port: cfg.listen.port, tls: nodeTls }) : null;
   const pidFile = path.join(cfg.stateDir, "engine.pid");

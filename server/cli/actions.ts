@@ -32,8 +32,17 @@ export async function findCt(cli: Cli, ref: string, code: number = VZ.NOVECONFIG
   return c;
 }
 
+/**
+ * The node these commands run on, as vzctl acts on its own host's containers: the registered node whose
+ * endpoint is this host's engine socket (OVZ_SOCKET), else the first node (a single-node install).
+ */
+export async function hereNode(db: Cli["db"]) {
+  const sock = process.env.OVZ_SOCKET;
+  return (sock ? await db.node.findFirst({ where: { endpoint: sock } }) : null) ?? defaultNode(db);
+}
+
 export async function lookupCt(cli: Cli, ref: string): Promise<FullContainer | null> {
-  const node = await defaultNode(cli.db);
+  const node = await hereNode(cli.db);
   const include = { plan: true, node: true, tenant: true } as const;
   if (/^\d+$/.test(ref)) return cli.db.container.findUnique({ where: { nodeId_ctid: { nodeId: node.id, ctid: Number(ref) } }, include });
   return cli.db.container.findFirst({ where: { nodeId: node.id, name: ref }, include });

@@ -37,10 +37,13 @@ async function main(tool: string, argv: string[]): Promise<number> {
   const bare = first === undefined || ["--help", "help", "--version"].includes(first);
   const db = bare ? (null as unknown as Db) : openDb();
   const actor = bare ? (null as unknown as Actor) : await cliActor(db, tool);
+  // a run killed mid-operation (a vzmigrate among them) is repaired by the next one, as by a panel restart
+  if (!bare) await (await import("../services/recovery.js")).recoverAfterRestart(db);
   const cli: Cli = { db, actor, ip: null, userAgent: `${tool} (${os.hostname()})`, say: (l) => process.stdout.write(l + "\n") };
   if (tool === "vzctl") return (await import("./vzctl.js")).vzctl(cli, argv);
   if (tool === "prlctl") return (await import("./prlctl.js")).prlctl(cli, argv);
-  throw new CliError(`unknown tool ${tool}: use vzctl, prlctl or vzlist`, 2);
+  if (tool === "vzmigrate") return (await import("./vzmigrate.js")).vzmigrate(cli, argv);
+  throw new CliError(`unknown tool ${tool}: use vzctl, prlctl, vzmigrate or vzlist`, 2);
 }
 
 const [tool = "", ...args] = process.argv.slice(2);

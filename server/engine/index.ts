@@ -10,6 +10,8 @@ import { EngineClient } from "../../native/src/protocol/client.js";
 import { openBackupDownload } from "../../native/src/protocol/download-client.js";
 import { EngineError } from "../../native/src/errors.js";
 import { FakeEngine } from "./fake.js";
+import { dialEngine } from "../../native/src/protocol/dial.js";
+import type { Dialer } from "../../native/src/protocol/migrate-stream.js";
 import type { EnginePort } from "./port.js";
 
 export type { EnginePort } from "./port.js";
@@ -45,4 +47,10 @@ export function resetEngines(): void {
 export async function openBackupStream(endpoint: string, backupId: string) {
   if (process.env.OVZ_PANEL_ENGINE === "fake") throw new EngineError("UNSUPPORTED", "the fake engine has no backup archives to download");
   return openBackupDownload(endpoint, backupId);
+}
+
+/** How raw byte streams (migration) reach engines: Unix socket or mutual TLS. The fake engine has none. */
+export function dialerFor(): Dialer {
+  if (process.env.OVZ_PANEL_ENGINE === "fake") return async () => Promise.reject(new EngineError("UNSUPPORTED", "the fake engine cannot migrate containers"));
+  return (endpoint) => dialEngine(endpoint);
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { firewallSchema, ipAddr } from "../../native/src/net/types.js";
 import { PanelError } from "../errors.js";
 import * as svc from "../services/containers.js";
+import { migrateContainer } from "../services/migrate.js";
 import { NET_MODES } from "../services/ipam.js";
 import * as net from "../services/network.js";
 import { effectiveLimits, parseJson, planTemplates, templateName } from "../services/limits.js";
@@ -88,6 +89,11 @@ export const containersRouter = router({
       }
       return svc.destroyContainer(ctx, ctx.container);
     }),
+
+  /** Admin only: move the container to another node, live (CRIU) or offline (vzmigrate). */
+  migrate: containerProcedure("admin")
+    .input(z.object({ targetNodeId: id, live: z.boolean() }))
+    .mutation(({ ctx, input }) => migrateContainer(ctx, ctx.container, input)),
 
   resetPassword: containerProcedure(...anyRole).input(z.object({ password })).mutation(({ ctx, input }) => svc.resetRootPassword(ctx, ctx.container, input.password)),
 

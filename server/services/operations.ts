@@ -10,7 +10,7 @@ import type { Db, Operation } from "../db/client.js";
 import { describeError, PanelError } from "../errors.js";
 import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
 
-export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy", "backup", "restore"] as const;
+export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy", "backup", "restore", "migrate"] as const;
 export type OpType = (typeof OP_TYPES)[number];
 
 export interface OpHandle {
@@ -46,7 +46,7 @@ export async function failStaleOperations(db: Db): Promise<{ count: number; cont
 export async function startOperation(
   db: Db,
   actor: Actor,
-  o: { type: OpType; tenantId: string; containerId: string | null; message: string },
+  o: { type: OpType; tenantId: string; containerId: string | null; message: string; targetNodeId?: string },
   work: (op: OpHandle) => Promise<void>,
 ): Promise<Operation> {
   // Normally done at server start (instrumentation.ts); here too, so a busy check never trusts stale rows.
@@ -64,7 +64,7 @@ export async function startOperation(
       if (busy) throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on this container; wait for it to finish.`);
     }
     return db.operation.create({
-      data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actorUserId(actor), actor: actor.label, owner: PROCESS_ID, message: o.message, startedAt: new Date() },
+      data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actorUserId(actor), actor: actor.label, owner: PROCESS_ID, message: o.message, targetNodeId: o.targetNodeId ?? null, startedAt: new Date() },
     });
   };
   const op = o.containerId ? await withLock(db, `op:${o.containerId}`, record) : await record();

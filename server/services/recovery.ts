@@ -9,7 +9,9 @@ import { isEngineError } from "../errors.js";
 import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { audit } from "./audit.js";
-import { failStaleOperations } from "./operations.js";
+import { ownerAlive } from "./locks.js";
+import { recoverMigrations } from "./migrate.js";
+import { failStaleOperations, runningOperationIds } from "./operations.js";
 
 const g = globalThis as unknown as { __ovzRecovered?: WeakSet<object> };
 
@@ -21,6 +23,8 @@ export async function recoverAfterRestart(db: Db, opts: { force?: boolean } = {}
   g.__ovzRecovered ??= new WeakSet();
   if (g.__ovzRecovered.has(db) && !opts.force) return { operations: 0, removed: 0, synced: 0 };
   g.__ovzRecovered.add(db);
+  // moves between nodes first: they are finished or undone on the nodes, not only marked failed
+  await recoverMigrations(db, (op) => !runningOperationIds().includes(op.id) && !ownerAlive(op.owner)).catch((e: Error) => console.error(`[panel] migration recovery: ${e.message}`));
   const { count: operations, containerIds } = await failStaleOperations(db);
   const touched = new Set(containerIds);
   // "creating" rows whose create runs in no live process are left over from a crashed one: their

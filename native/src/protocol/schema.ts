@@ -27,6 +27,7 @@
  * 256 KiB of recent output as DATA), input and resizes come from any (the last resize wins).
  */
 import { z } from "zod";
+import { MIGRATE_PHASES, migrateManifest } from "../migrate-manifest.js";
 import { ERROR_CODES } from "../errors.js";
 import { LIMIT_KEYS, type Limits } from "../settings.js";
 import { netConfigSchema, netPatchSchema, networkSchema } from "../net/types.js";
@@ -213,6 +214,21 @@ export const methods = {
   "container.checkpoint": { params: ctidOnly, result: containerInfo },
   /** Restore a checkpointed container: the same processes, addresses and TCP connections continue. */
   "container.restore": { params: ctidOnly, result: containerInfo },
+  // ---- migration between nodes (native/src/migrate.ts; the panel drives both ends)
+  /** Source: check, snapshot while running; the manifest for the target. */
+  "migrate.prepare": { params: z.object({ ctid, live: z.boolean() }).strict(), result: migrateManifest },
+  /** Source: CRIU dump (live) or stop (offline), then the final snapshot. */
+  "migrate.freeze": { params: ctidOnly, result: z.object({ dumpBytes: z.number().int().min(0) }) },
+  /** Source: the move failed; the container runs here again as it did. */
+  "migrate.abort": { params: ctidOnly, result: containerInfo },
+  /** Source: the move succeeded; remove the container here. */
+  "migrate.commit": { params: ctidOnly, result: ok },
+  /** Target: check the container fits and start receiving it. */
+  "migrate.accept": { params: z.object({ manifest: migrateManifest }).strict(), result: z.object({ idmapSlot: z.number().int().min(0) }) },
+  /** Target: build the container from what arrived; restore (live) or start it. Undone on failure. */
+  "migrate.finish": { params: ctidOnly, result: containerInfo },
+  /** Target: drop a container being received (never one that exists otherwise). */
+  "migrate.cancel": { params: ctidOnly, result: z.object({ removed: z.boolean() }) },
   "container.exec": {
     params: z
       .object({
@@ -371,3 +387,15 @@ export const DOWNLOAD_METHOD = "backup.download";
 export const downloadParams = z.object({ id: backupId }).strict();
 export const downloadAccepted = z.object({ id: z.string(), sizeBytes: z.number().int().min(0), sha256: z.string() });
 export type DownloadAccepted = z.infer<typeof downloadAccepted>;
+
+/**
+ * migrate.send / migrate.receive take over their connection like the console: one request, one accepted
+ * line (a result frame {ok:true}), then the phase's bytes in chunks (protocol/migrate-stream.ts: u32 length
+ * + bytes; length 0 ends the stream; 0xffffffff + u32 length + message reports a sender failure). The
+ * receiver answers the end with one more line: a result frame {bytes} once its host tool has finished, or an
+ * error frame. The panel relays the chunks from the source's connection to the target's unchanged.
+ */
+export const MIGRATE_SEND = "migrate.send";
+export const MIGRATE_RECEIVE = "migrate.receive";
+export const migrateStreamParams = z.object({ ctid, phase: z.enum(MIGRATE_PHASES) }).strict();
+export const migrateReceived = z.object({ bytes: z.number().int().min(0) });

@@ -14,7 +14,8 @@ import { onFrames, sendFrame } from "./framing.js";
 import type { Handlers } from "./handlers.js";
 import { endConnection, serveConsole, type ConsoleOpener } from "./console-server.js";
 import { serveDownload, type BackupFileOpener } from "./download-server.js";
-import { CONSOLE_METHOD, DOWNLOAD_METHOD, methods, PROTOCOL_VERSION, requestFrame, type MethodName } from "./schema.js";
+import { serveMigrateStream, type MigrateCommandOpener } from "./migrate-stream.js";
+import { CONSOLE_METHOD, DOWNLOAD_METHOD, MIGRATE_RECEIVE, MIGRATE_SEND, methods, PROTOCOL_VERSION, requestFrame, type MethodName } from "./schema.js";
 
 export interface ConnectionOptions {
   log?: (line: string) => void;
@@ -22,6 +23,8 @@ export interface ConnectionOptions {
   consoles?: ConsoleOpener;
   /** backup archives for backup.download (Engine.backupFile); without it the method is refused as UNSUPPORTED */
   backupFiles?: BackupFileOpener;
+  /** migration streams (Engine.migrateStreamCommand); without it migrate.send/receive are refused as UNSUPPORTED */
+  migrateStreams?: MigrateCommandOpener;
 }
 
 export interface ServerOptions extends ConnectionOptions {
@@ -88,6 +91,18 @@ export function connectionHandler(handlers: Handlers, opts: ConnectionOptions): 
             return;
           }
           void serveDownload(sock, raw, opts.backupFiles, log);
+          return;
+        }
+        const m = (raw as { method?: unknown })?.method;
+        if (m === MIGRATE_SEND || m === MIGRATE_RECEIVE) {
+          // the connection carries one phase's bytes from here on
+          const rest = reader.detach();
+          if (requests > 1) {
+            sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "error", error: { code: "BAD_REQUEST", message: `${String(m)} must be the only request on its connection; open a new one` } });
+            endConnection(sock);
+            return;
+          }
+          void serveMigrateStream(sock, raw, rest, opts.migrateStreams, log);
           return;
         }
         const ctx: OpContext = {

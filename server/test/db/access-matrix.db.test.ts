@@ -312,6 +312,21 @@ const MATRIX: Record<string, Spec> = {
       }
     },
   },
+  "containers.migrate": {
+    allow: ADMIN, kind: "target",
+    input: async (e) => {
+      const o = containerOp("migrate");
+      const base = (await o.input!(e)) as Record<string, unknown>;
+      const n2 = await db(e).node.upsert({ where: { name: "matrix-node-2" }, update: {}, create: { name: "matrix-node-2", endpoint: "/run/ovz/matrix-node-2.sock" } });
+      return { ...base, targetNodeId: n2.id, live: false };
+    },
+    effect: containerOp("migrate").effect,
+    // the fake engine cannot move bytes: the operation is recorded, then fails; nothing moves
+    check: async (r, e) => {
+      expect(r.type).toBe("migrate");
+      expect((await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).nodeId).toBe(e.w.node.id);
+    },
+  },
   "containers.resetPassword": {
     allow: AUTHED, kind: "target",
     input: (e) => {

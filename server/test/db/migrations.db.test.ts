@@ -60,7 +60,7 @@ async function pgCatalog(url: string): Promise<Catalog> {
 
 describe.each(PROVIDERS)("migrations for %s", (provider) => {
   it("the first is the init migration, then the network migration, in name order", () => {
-    expect(migrationsFor(provider).map((m) => m.name)).toEqual(["20261123000000_init", "20261123100000_network", "20261123200000_cli", "20261123300000_panel2", "20261123310000_backups", "20261124000000_nodes"]);
+    expect(migrationsFor(provider).map((m) => m.name)).toEqual(["20261123000000_init", "20261123100000_network", "20261123200000_cli", "20261123300000_panel2", "20261123310000_backups", "20261124000000_nodes", "20261124100000_migrate"]);
   });
 
   it("a database migrated with all of them matches the Prisma models", async () => {

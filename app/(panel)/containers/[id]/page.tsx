@@ -21,6 +21,7 @@ import { DestroyForm } from "./DestroyForm.js";
 import { FirewallCard } from "./FirewallCard.js";
 import { LimitsCard } from "./LimitsCard.js";
 import { LiveLimitsForm } from "./LiveLimitsForm.js";
+import { MigrateCard } from "./MigrateCard.js";
 import { NetworkCard } from "./NetworkCard.js";
 import { RecentOperations } from "./RecentOperations.js";
 import { ReinstallForm } from "./ReinstallForm.js";
@@ -142,6 +143,7 @@ export default function ContainerPage() {
         </div>
       </div>
       {me.role === "admin" && <LiveLimitsForm c={ct} />}
+      {me.role === "admin" && <MigrateCard c={ct} busy={busy} onStarted={started} />}
       <RecentOperations containerId={ct.id} />
       {seller && <DestroyForm c={ct} busy={busy} onStarted={started} />}
     </div>

@@ -20,10 +20,14 @@ export function criuAvailable(): boolean {
  * - network-lock nftables: the iptables lock needs iptables-legacy modules this kernel lacks.
  * - tcp-established: open TCP connections survive (the peer sees a pause, not a reset).
  * - mntns-compat-mode (restore only): LXC 5's mount layout fails with CRIU 4's new mount engine.
+ * - cgroup-root (restore only): the container's cgroup on THIS node, for every hierarchy LXC does not name
+ *   itself (the hybrid host's cgroup2 "unified" one): a dump made on another node — another cgroup parent
+ *   when several nodes share a machine — would otherwise put the processes back under the source's path.
  */
-export function renderCriuConfig(mode: "dump" | "restore"): string {
+export function renderCriuConfig(mode: "dump" | "restore", opts: { cgroupRoot?: string } = {}): string {
   const lines = ["network-lock nftables", "tcp-established"];
   if (mode === "restore") lines.push("mntns-compat-mode");
+  if (mode === "restore" && opts.cgroupRoot) lines.push(`cgroup-root ${opts.cgroupRoot}`);
   return lines.join("\n") + "\n";
 }
 

@@ -160,7 +160,9 @@ export class LxcRuntime implements RuntimeDriver {
       throw new EngineError("UNSUPPORTED", `checkpoint/restore needs CRIU 4.2 at ${CRIU_BIN} and ${IDMAP_MOUNT_BIN}; run scripts/install-criu.sh`);
     }
     const conf = path.join(this.dir(ctid), `criu-${mode}.conf`);
-    await writeFile(conf, renderCriuConfig(mode), { mode: 0o600 });
+    const lxcConf = await readFile(path.join(this.dir(ctid), "config"), "utf8").catch(() => "");
+    const cgDir = /^lxc\.cgroup\.dir\.container\s*=\s*(\S+)\s*$/m.exec(lxcConf)?.[1];
+    await writeFile(conf, renderCriuConfig(mode, { cgroupRoot: cgDir ? `/${cgDir.replace(/^\/+/, "")}` : undefined }), { mode: 0o600 });
     // A restore turns lxc-checkpoint's child into the container's monitor, which keeps its stdio: give it a
     // file, not our pipes (run() would wait for them to close forever), and none of our other descriptors.
     const out = path.join(this.dir(ctid), `criu-${mode}.out`);

@@ -532,6 +532,42 @@ export class BtrfsStorage implements StorageDriver {
     return swap.discardStaging(this.swapPaths(ctid));
   }
 
+  // ------------------------------------------------------------------------------------------ migration
+
+  private incomingDir(ctid: number): string {
+    return path.join(this.containersDir, `.incoming-${checkCtid(ctid)}`);
+  }
+
+  sendCommand(ctid: number, name: string, parent: string | null): { cmd: string; args: string[] } {
+    const parentArgs = parent ? ["-p", this.snapshotPath(ctid, parent)] : [];
+    return { cmd: "btrfs", args: ["send", "-q", ...parentArgs, this.snapshotPath(ctid, name)] };
+  }
+
+  async receiveCommand(ctid: number, name: string): Promise<{ cmd: string; args: string[] }> {
+    const dir = this.incomingDir(ctid);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    // a stale one from an aborted try; received subvolumes stay read-only (btrfs refuses to flip those) and delete as they are
+    await this.removeAny(path.join(dir, checkSnapshotPathName(name)), false);
+    // -e: end at the stream's end marker, so a truncated stream is an error rather than a half volume
+    return { cmd: "btrfs", args: ["receive", "-q", "-e", dir] };
+  }
+
+  async adoptReceived(ctid: number, name: string): Promise<void> {
+    const src = path.join(this.incomingDir(ctid), checkSnapshotPathName(name));
+    if (!(await this.isSubvolume(src))) throw new EngineError("NOT_FOUND", `no received volume "${name}" for container ${ctid}; the transfer did not complete`);
+    const dst = this.containerPath(ctid);
+    if (await pathExists(dst)) throw new EngineError("CTID_IN_USE", `container ID ${ctid} already has a volume on this node`);
+    // a writable CoW snapshot of the received (read-only) one: no copy
+    const r = await run("btrfs", ["subvolume", "snapshot", src, dst], { allowFailure: true });
+    if (r.code !== 0) throw this.toolError(new Error(`btrfs subvolume snapshot failed: ${toolMessage(r)}`), `adopting the volume of container ${ctid}`);
+  }
+
+  async discardReceived(ctid: number): Promise<void> {
+    const dir = this.incomingDir(ctid);
+    for (const e of await fs.readdir(dir).catch(() => [] as string[])) await this.removeAny(path.join(dir, e), false);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+
   // ------------------------------------------------------------------------------------------ delete
 
   /** Remove whatever is at `p`: a subvolume (with nested ones and its qgroup) or a half-made plain tree. Idempotent. */

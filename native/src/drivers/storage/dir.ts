@@ -390,6 +390,34 @@ export class DirStorage implements StorageDriver {
     return swap.discardStaging(this.swapPaths(ctid));
   }
 
+  // ---- migration: full trees as tar streams (no incremental form without a CoW filesystem)
+
+  private incomingDir(ctid: number): string {
+    return path.join(this.containersDir, `.incoming-${checkCtid(ctid)}`);
+  }
+
+  sendCommand(ctid: number, name: string, _parent: string | null): { cmd: string; args: string[] } {
+    return { cmd: "tar", args: [...TAR_FLAGS, "-C", this.snapshotPath(ctid, name), "-cf", "-", "."] };
+  }
+
+  async receiveCommand(ctid: number, name: string): Promise<{ cmd: string; args: string[] }> {
+    const dst = path.join(this.incomingDir(ctid), checkSnapshotPathName(name));
+    await fs.rm(dst, { recursive: true, force: true });
+    await fs.mkdir(dst, { recursive: true, mode: 0o755 });
+    return { cmd: "tar", args: [...TAR_FLAGS, "-C", dst, "-xf", "-"] };
+  }
+
+  async adoptReceived(ctid: number, name: string): Promise<void> {
+    const src = path.join(this.incomingDir(ctid), checkSnapshotPathName(name));
+    if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `no received volume "${name}" for container ${ctid}; the transfer did not complete`);
+    if (await pathExists(this.containerPath(ctid))) throw new EngineError("CTID_IN_USE", `container ID ${ctid} already has a volume on this node`);
+    await fs.rename(src, this.containerPath(ctid));
+  }
+
+  async discardReceived(ctid: number): Promise<void> {
+    await fs.rm(this.incomingDir(ctid), { recursive: true, force: true });
+  }
+
   async listContainerVolumes(): Promise<number[]> {
     const ents = await fs.readdir(this.containersDir, { withFileTypes: true }).catch(() => []);
     return ents
@@ -431,6 +459,9 @@ export class DirStorage implements StorageDriver {
 }
 
 /** cp -a --reflink=auto src → dst (dst must not exist); a failed copy is removed. */
+/** GNU tar flags that keep a root filesystem exact: numeric ids, xattrs (ACLs and capabilities as raw xattrs), sparse files. */
+const TAR_FLAGS = ["--numeric-owner", "--xattrs", "--xattrs-include=*", "--sparse", "--same-permissions"];
+
 async function copyTree(src: string, dst: string, what: string): Promise<void> {
   const r = await run("cp", ["-a", "--reflink=auto", "-T", "--", src, dst], { allowFailure: true });
   if (r.code === 0) return;

@@ -95,4 +95,17 @@ export interface StorageDriver {
   revertStaging(ctid: number): Promise<void>;
   /** Delete staging and previous volumes (after a commit, or leftovers). Idempotent. */
   discardStaging(ctid: number): Promise<void>;
+
+  // ---- migration (migrate.ts): a volume travels as a stream of a read-only snapshot (createSnapshot with an
+  // engine name starting with "."), incremental against an earlier one where the driver can (btrfs send -p).
+  // The receiving engine keeps what arrives in an incoming area until adoptReceived() makes it the volume.
+
+  /** The host command that writes snapshot `name` to stdout (incremental against snapshot `parent` when the driver can). */
+  sendCommand(ctid: number, name: string, parent: string | null): { cmd: string; args: string[] };
+  /** Prepare the incoming area; the host command that reads such a stream from stdin into it as `name`. */
+  receiveCommand(ctid: number, name: string): Promise<{ cmd: string; args: string[] }>;
+  /** The received `name` becomes the container's (writable) volume. Fails if a volume exists. Call discardReceived() after. */
+  adoptReceived(ctid: number, name: string): Promise<void>;
+  /** Remove the incoming area of a container. Idempotent. */
+  discardReceived(ctid: number): Promise<void>;
 }
