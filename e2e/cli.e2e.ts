@@ -2,15 +2,19 @@
  * The command line and the panel are one system: a container made with vzctl shows in the browser, a
  * start and a RAM change made in the browser show in vzlist, a hostname changed with vzctl shows in the
  * browser, the audit log names the command line, and vzctl destroy removes it from the panel. The
- * commands run as root through the wrappers scripts/install-cli.sh installs, on the stack's SQLite
- * database — which the panel user owns, so they switch to that user (server/cli/env.ts) and reach the
- * engine through its socket group, as on a real node.
+ * commands run as root through the wrappers scripts/install-cli.sh installs, on the stack's database
+ * (PostgreSQL). On an SQLite database, which the panel user owns, they switch to that user
+ * (server/cli/env.ts) and reach the engine through its socket group, as on a single-node install: the
+ * last test checks that on an SQLite database of its own.
  */
 import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Browser, type Page } from "@playwright/test";
+import { createDb } from "../server/db/client.js";
+import { migrate } from "../server/db/migrate.js";
+import { seed } from "../server/seed.js";
 import { createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
@@ -26,17 +30,16 @@ async function newPage(browser: Browser): Promise<Page> {
   return (await browser.newContext()).newPage();
 }
 
-function cli(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const s = readState();
+function cli(script: string, databaseUrl = readState().databaseUrl): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("bash", ["-c", script], { cwd: os.tmpdir(), env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DATABASE_URL: s.databaseUrl, OVZ_CONF: "/dev/null" }, timeout: 120_000 }, (err, stdout, stderr) =>
+    execFile("bash", ["-c", script], { cwd: os.tmpdir(), env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DATABASE_URL: databaseUrl, OVZ_CONF: "/dev/null" }, timeout: 120_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
 
-async function ok(script: string): Promise<string> {
-  const r = await cli(script);
+async function ok(script: string, databaseUrl?: string): Promise<string> {
+  const r = await cli(script, databaseUrl);
   expect(r.code, `${script}\n${r.stdout}\n${r.stderr}`).toBe(0);
   return r.stdout;
 }
@@ -56,11 +59,6 @@ test("a container created with vzctl appears in the panel; the panel's start and
 
   const created = await ok(`vzctl create ${CTID} --ostemplate busybox --config starter --hostname cli150.e2e.test --name clitest`);
   expect(created).toContain("Container private area was created");
-  // the database stays the panel user's: no root-owned file next to it
-  const dbFile = readState().databaseUrl.replace(/^file:/, "");
-  const dbFiles = fs.readdirSync(path.dirname(dbFile)).filter((f) => f.startsWith(path.basename(dbFile)));
-  expect(dbFiles).toContain(path.basename(dbFile));
-  for (const f of dbFiles) expect(fs.statSync(path.join(path.dirname(dbFile), f)).uid, f).not.toBe(0);
 
   await page.goto("/containers");
   const row = page.getByRole("row").filter({ hasText: "cli150.e2e.test" });
@@ -108,4 +106,31 @@ test("a hostname changed with vzctl shows in the browser; the audit log names th
   await page.getByRole("button", { name: `Delete pool ${poolName}` }).click();
   await page.getByTestId(`pool-${poolName}`).getByRole("button", { name: "Confirm delete" }).click();
   await expect(page.getByTestId(`pool-${poolName}`)).toHaveCount(0);
+});
+
+test("on an SQLite database owned by the panel user, vzctl as root works as that user and leaves no root-owned file", async () => {
+  const s = readState();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-e2e-sqlite-"));
+  try {
+    const url = `file:${dir}/panel.db`;
+    await migrate(url);
+    const db = createDb(url);
+    try {
+      await seed(db, { email: "admin@sqlite.e2e.test", password: "sqlite-e2e-password", socket: s.engine.socket, defaultPool: false });
+      const node = await db.node.findFirstOrThrow();
+      await db.ipPool.create({ data: { nodeId: node.id, name: "sqlite-v4", kind: "venet", family: 4, cidr: "198.18.207.0/24", rangeStart: "198.18.207.10", rangeEnd: "198.18.207.19" } });
+    } finally {
+      await db.$disconnect();
+    }
+    execFileSync("chown", ["-R", "ovz-panel:ovz", dir]);
+    expect(await ok(`vzctl create 152 --ostemplate busybox --config starter --hostname sqlite152.e2e.test`, url)).toContain("Container private area was created");
+    expect((await ok("vzlist -H -o ctid,ip 152", url)).trim().split(/\s+/)).toEqual(["152", "198.18.207.10"]);
+    const files = fs.readdirSync(dir).filter((f) => f.startsWith("panel.db"));
+    expect(files).toContain("panel.db");
+    for (const f of files) expect(fs.statSync(path.join(dir, f)).uid, f).not.toBe(0);
+    await ok("vzctl destroy 152", url);
+    expect((await cli("vzctl status 152", url)).stdout.trim()).toBe("CTID 152 deleted unmounted down");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

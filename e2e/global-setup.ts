@@ -6,10 +6,11 @@ import { startTestEngine, type TestEngine } from "../native/test/helpers/engine.
 import { createDb } from "../server/db/client.js";
 import { migrate } from "../server/db/migrate.js";
 import { seed } from "../server/seed.js";
+import { startPgCluster, type PgCluster } from "../server/test/helpers/pg-cluster.js";
 import { E2E_PORT } from "../playwright.config.js";
 import { ADMIN, STATE_FILE, type StackState } from "./stack.js";
 
-const g = globalThis as unknown as { __e2eEngine?: TestEngine };
+const g = globalThis as unknown as { __e2eEngine?: TestEngine; __e2ePg?: PgCluster };
 
 async function waitHttp(url: string, pid: number, logFile: string): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -39,36 +40,51 @@ export default async function globalSetup(): Promise<void> {
   const te = await startTestEngine({ env: { OVZ_SOCKET_GROUP: "ovz" } });
   g.__e2eEngine = te;
   try {
-    await startStack(te);
+    // PostgreSQL: the control plane of more than one node (a second node joins in nodes.e2e.ts)
+    g.__e2ePg = await startPgCluster();
+    await startStack(te, g.__e2ePg);
   } catch (e) {
+    g.__e2ePg?.stop();
     await te.cleanup();
     throw e;
   }
 }
 
-async function startStack(te: TestEngine): Promise<void> {
+async function startStack(te: TestEngine, pg: PgCluster): Promise<void> {
   await te.client.call("template.build", { kind: "busybox" });
 
-  // Fresh SQLite database owned by the panel user.
-  const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-e2e-db-"));
-  const databaseUrl = `file:${dbDir}/panel.db`;
+  // A fresh database on the private cluster; the run's directory (panel log, the panel's PKI) belongs to the panel user.
+  pg.createDatabase("ovz_e2e");
+  const databaseUrl = pg.url("ovz_e2e");
   await migrate(databaseUrl);
   const db = createDb(databaseUrl);
   await seed(db, { email: ADMIN.email, password: ADMIN.password, socket: te.env.OVZ_SOCKET!, defaultPool: false }); // the story creates its own pool
   await db.$disconnect();
-  spawnSync("chown", ["-R", "ovz-panel:ovz", dbDir]);
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-e2e-run-"));
+  const panelPki = path.join(runDir, "pki"); // created by the panel with the first join token
+  spawnSync("chown", ["-R", "ovz-panel:ovz", runDir]);
   fs.mkdirSync(".next/cache", { recursive: true });
   spawnSync("chown", ["-R", "ovz-panel:ovz", ".next/cache"]);
 
   // The panel, as the ovz-panel user (setpriv execs in place, so the pid is the server's): Next's
   // production build behind server/http.ts, which also serves the console WebSocket.
-  const logFile = path.join(dbDir, "panel.log");
+  const logFile = path.join(runDir, "panel.log");
   const out = fs.openSync(logFile, "a");
   const child = spawn(
     "setpriv",
     ["--reuid=ovz-panel", "--regid=ovz", "--init-groups", "--", process.execPath, "--import", "tsx", "server/http.ts", "-p", String(E2E_PORT), "-H", "127.0.0.1"],
     {
-      env: { PATH: process.env.PATH, HOME: "/var/lib/ovz-panel", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: databaseUrl, OVZ_SOCKET: te.env.OVZ_SOCKET, OVZ_TRAFFIC_INTERVAL_SEC: "2", OVZ_USAGE_INTERVAL_SEC: "2" },
+      env: {
+        PATH: process.env.PATH,
+        HOME: "/var/lib/ovz-panel",
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        DATABASE_URL: databaseUrl,
+        OVZ_SOCKET: te.env.OVZ_SOCKET,
+        OVZ_PANEL_PKI: panelPki,
+        OVZ_TRAFFIC_INTERVAL_SEC: "2",
+        OVZ_USAGE_INTERVAL_SEC: "2",
+      },
       stdio: ["ignore", out, out],
       detached: false,
     },
@@ -79,8 +95,10 @@ async function startStack(te: TestEngine): Promise<void> {
   const state: StackState = {
     baseURL,
     panelPid: child.pid!,
-    dbDir,
+    runDir,
     databaseUrl,
+    panelPki,
+    panelLog: logFile,
     engine: { id: te.id, stateDir: te.stateDir, socket: te.env.OVZ_SOCKET!, cgroupParent: te.cgroupParent, netns: te.netns },
   };
   fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));

@@ -1,5 +1,7 @@
 /**
- * The real stack for e2e tests, shared by global setup/teardown and the specs through a state file.
+ * The real stack for e2e tests, shared by global setup/teardown and the specs through a state file: a
+ * real engine (own netns), the panel's production build as the ovz-panel user, on PostgreSQL (a private
+ * cluster: a second node can join, nodes.e2e.ts).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -10,8 +12,13 @@ export const ADMIN = { email: "admin@e2e.test", password: "e2e-admin-password" }
 export interface StackState {
   baseURL: string;
   panelPid: number;
-  dbDir: string;
+  /** the panel's log and PKI (owned by ovz-panel) */
+  runDir: string;
+  /** postgresql://… of the panel's database */
   databaseUrl: string;
+  /** OVZ_PANEL_PKI of the panel: its CA and client certificate */
+  panelPki: string;
+  panelLog: string;
   engine: { id: string; stateDir: string; socket: string; cgroupParent: string; netns: string };
 }
 

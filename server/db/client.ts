@@ -13,7 +13,10 @@ export type Db = SqliteClient;
 export type { Prisma } from "./generated/sqlite/client.js";
 export type { Tenant, User, Session, ApiToken, Plan, Allocation, Node, NodeJoinToken, Container, Operation, OperationLine, AuditLog, Backup } from "./generated/sqlite/client.js";
 
-const providers = new WeakMap<object, DbProvider>();
+// on globalThis: Next bundles the instrumentation hook apart from the route handlers, each with its own
+// copy of this module, and the process-wide client (db()) may come from either copy
+const gp = globalThis as unknown as { __ovzDbProviders?: WeakMap<object, DbProvider> };
+const providers = (gp.__ovzDbProviders ??= new WeakMap<object, DbProvider>());
 
 export function createDb(url = databaseUrl()): Db {
   const provider = providerOf(url);

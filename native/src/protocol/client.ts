@@ -39,9 +39,9 @@ export class EngineClient {
         s.on("error", (e) => (lastError = e));
         s.on("close", () => {
           if (this.sock === s) this.sock = null;
-          const why = lastError ? ` (${lastError.message})` : "";
+          const why = lastError ? `: ${lastError.message}` : "";
           for (const [id, p] of this.pending) {
-            p.reject(new EngineError("INTERNAL", `connection to the host engine at ${this.endpoint} closed during ${p.method}${why}; check the operation's result before retrying`));
+            p.reject(new EngineError("INTERNAL", `connection to the host engine closed during ${p.method} (${this.endpoint}${why}); check the operation's result before retrying`));
             this.pending.delete(id);
           }
         });

@@ -12,7 +12,7 @@
  */
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -80,8 +80,10 @@ async function join(argv: string[]): Promise<void> {
   if (existsSync(file("cert")) && !v.force) {
     throw new Refused(`this node joined a panel already (${file("cert")} exists); --force replaces its key and certificate (the node's old entry in that panel then stops working)`);
   }
+  const madeDir = !existsSync(dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
+  let joined = false;
 
   const newKey = `${file("key")}.new`;
   try {
@@ -130,8 +132,10 @@ async function join(argv: string[]): Promise<void> {
       `and let the panel reach TCP port ${listen.port} on ${listen.host}. The Nodes page then shows the node as reachable.`,
     ];
     process.stdout.write(lines.join("\n") + "\n");
+    joined = true;
   } finally {
     await rm(newKey, { force: true });
+    if (!joined && madeDir) await rmdir(dir).catch(() => {}); // nothing written: not even an empty tls/
   }
 }
 

@@ -121,11 +121,11 @@ describe.each(PROVIDERS)("operations and audit on %s", (provider) => {
   });
 
   it("audit.list: admin sees everything, a reseller only its own tenants' entries, customers nothing", async () => {
-    await as(w, "admin").nodes.create({ name: "node-2", endpoint: "/run/ovz/node-2.sock" }); // tenantId null
+    await as(w, "admin").nodes.createNetwork({ nodeId: w.node.id, name: "audit-net", bridge: "br-audit" }); // tenantId null
     await as(w, "resellerA").plans.update({ planId: w.a.plan.id, bandwidthMbps: 10 });
     const all = await as(w, "admin").audit.list({ take: 500 });
     expect(all.length).toBe(await w.db.auditLog.count());
-    expect(all.some((r) => r.tenantId === null && r.action === "node.create")).toBe(true);
+    expect(all.some((r) => r.tenantId === null && r.action === "network.create")).toBe(true);
     expect(all.some((r) => r.tenantId === w.b.customers[1]!.tenant.id)).toBe(true);
     const ids = all.map((r) => r.id);
     expect(ids).toEqual([...ids].sort((x, y) => y - x));
