@@ -1,15 +1,15 @@
 /**
- * Live migration from the browser, against two real engines: a second engine (its own netns, state dir and
- * btrfs pool) is added on the Nodes page as node "node-2" (reached over its Unix socket on this host), the
- * admin makes a customer's running container with a file and a counter in it, migrates it live from the
- * container page and sees it running on node-2 — the operation log shows the frozen time, the counter
- * kept counting (same processes), the first node holds nothing of it any more — then destroys it.
+ * Live migration from the browser, against two real engines: a second engine (its own netns, state dir,
+ * btrfs pool, a veth link to the panel's namespace) joins as a node with a one-time token from the Nodes
+ * page and is reached over mutual TLS; the admin makes a customer's running container with a counter under
+ * its init, migrates it live from the container page and sees it running on the new node — the operation
+ * log shows the frozen time, the counter kept counting (same processes), the first node holds nothing of
+ * it any more — then destroys it and removes the node.
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
-import { createDb } from "../server/db/client.js";
 import { createContainer, createCustomer, createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { joinNode, removeNode, startSecondNode, type SecondNode } from "./second-node.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -19,8 +19,7 @@ const planName = uniq("migplan");
 const poolName = uniq("migpool");
 const POOL = { cidr: "198.18.206.0/24", first: "198.18.206.10", last: "198.18.206.19" };
 const hostname = `${uniq("mig")}.e2e.test`;
-const NODE = "node-2";
-let node2: TestEngine | null = null;
+let node2: SecondNode | null = null;
 let containerUrl = "";
 let ctid = 0;
 
@@ -40,31 +39,18 @@ const counter = async (socket: string) =>
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  // the panel (user ovz-panel, group ovz) must reach its socket
-  node2 = await startTestEngine({ env: { OVZ_SOCKET_GROUP: "ovz" } });
-  await node2.client.call("template.build", { kind: "busybox" });
+  node2 = await startSecondNode();
 });
 
 test.afterAll(async () => {
-  // the node row goes before its engine (other stories list nodes)
-  const db = createDb(readState().databaseUrl);
-  try {
-    await db.node.deleteMany({ where: { name: NODE, containers: { none: {} } } });
-  } finally {
-    await db.$disconnect();
-  }
   await node2?.cleanup();
 });
 
-test("the admin adds a second node on the Nodes page", async ({ browser }) => {
+test("a second node joins with a one-time token from the Nodes page (mutual TLS)", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto("/nodes");
-  const form = page.getByRole("form", { name: "Add node" });
-  await form.getByLabel("Node name").fill(NODE);
-  await form.getByLabel("Socket path").fill(node2!.env.OVZ_SOCKET!);
-  await form.getByRole("button", { name: "Add node" }).click();
-  await expect(page.getByText(`Node “${NODE}” added.`)).toBeVisible();
+  await joinNode(page, node2!);
+  expect(node2!.endpoint).toMatch(/^tls:\/\//);
 });
 
 test("the admin makes a customer's running container with a counter under its init", async ({ browser }) => {
@@ -85,14 +71,14 @@ test("the admin makes a customer's running container with a counter under its in
   await expect.poll(async () => (await counter(readState().engine.socket).catch(() => [])).length, { timeout: 20_000 }).toBeGreaterThan(20);
 });
 
-test("the admin migrates it live to node-2 from the container page and sees it running there", async ({ browser }) => {
+test("the admin migrates it live to the new node from the container page and sees it running there", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
   await page.goto(containerUrl);
   await expect(page.getByTestId("container-state")).toContainText("running");
   const before = await counter(readState().engine.socket);
   const form = page.getByTestId("migrate-form");
-  await form.getByLabel("Destination node").selectOption({ label: NODE });
+  await form.getByLabel("Destination node").selectOption({ label: node2!.name });
   await expect(form.getByLabel(/Live: keep it running/)).toBeChecked();
   await form.getByRole("button", { name: "Migrate" }).click();
   await waitForOperation(page, "migrate");
@@ -100,10 +86,10 @@ test("the admin migrates it live to node-2 from the container page and sees it r
   await shot(page, "migrated");
   await page.reload();
   await expect(page.getByTestId("container-state")).toContainText("running");
-  await expect(page.getByText(`node ${NODE}`, { exact: false })).toBeVisible();
+  await expect(page.getByText(`node ${node2!.name}`, { exact: false })).toBeVisible();
 
-  // the same processes run on node-2: the counter continued from where it was (a fresh boot restarts at 1)
-  const socket2 = node2!.env.OVZ_SOCKET!;
+  // the same processes run on the new node: the counter continued from where it was (a fresh boot restarts at 1)
+  const socket2 = node2!.engine.env.OVZ_SOCKET!;
   expect((await onEngine(socket2, (e) => e.call("container.status", { ctid }))).state).toBe("running");
   await expect.poll(async () => (await counter(socket2)).length, { timeout: 20_000 }).toBeGreaterThan(before.length + 5);
   const after = await counter(socket2);
@@ -113,17 +99,18 @@ test("the admin migrates it live to node-2 from the container page and sees it r
   expect((await onEngine(readState().engine.socket, (e) => e.call("container.list", {}))).map((c) => c.ctid)).not.toContain(ctid);
 });
 
-test("the admin destroys the migrated container and deletes the pool", async ({ browser }) => {
+test("the admin destroys the migrated container, deletes the pool and removes the node", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
   await page.goto(containerUrl);
   await page.getByLabel("Confirm hostname").fill(hostname);
   await page.getByRole("button", { name: "Destroy container" }).click();
   await waitForOperation(page, "destroy");
-  expect((await onEngine(node2!.env.OVZ_SOCKET!, (e) => e.call("container.list", {}))).map((c) => c.ctid)).not.toContain(ctid);
+  expect((await onEngine(node2!.engine.env.OVZ_SOCKET!, (e) => e.call("container.list", {}))).map((c) => c.ctid)).not.toContain(ctid);
   await page.goto("/pools");
   await expect(page.getByTestId(`pool-${poolName}`)).toContainText("0 / 10");
   await page.getByRole("button", { name: `Delete pool ${poolName}` }).click();
   await page.getByTestId(`pool-${poolName}`).getByRole("button", { name: "Confirm delete" }).click();
   await expect(page.getByTestId(`pool-${poolName}`)).toHaveCount(0);
+  await removeNode(page, node2!);
 });
