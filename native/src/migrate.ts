@@ -136,7 +136,8 @@ export class MigrateOps {
     const state = await this.readState(ctid);
     await this.e.withLock(ctid, () => this.dropSnapshots(ctid));
     const st = await this.e.drivers.runtime.state(ctid);
-    if (st === "STOPPED" && (await this.e.checkpoints.info(ctid))) {
+    // only what the move did is undone: a dump of a container the admin had suspended before stays as it is
+    if (st === "STOPPED" && state?.frozen && state.live && (await this.e.checkpoints.info(ctid))) {
       ctx.log(`restoring container ${ctid} on this node from its migration dump`);
       try {
         await this.e.checkpoints.restore(ctid, ctx);
