@@ -56,7 +56,7 @@ vzctl snapshot-switch | snapshot-delete <ctid> --id <name>
 vzctl backup <ctid>
 vzctl backup-list <ctid>
 vzctl backup-delete <ctid> --backup <id>
-vzctl restore <ctid> [--backup <id>]
+vzctl restore <ctid> [--backup <id>]   (a checkpointed container: from its checkpoint, as OpenVZ's)
 vzctl set <ctid> [--save] [--hostname <name>] [--name <name>] [--description <text>]
    [--ipadd <addr>] [--ipdel <addr>|all] [--nameserver <addr>] [--userpasswd <user>:<passwd>]
    [--onboot yes|no] [--ram <bytes>[KMG]] [--swap <bytes>[KMG]]
@@ -316,10 +316,25 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case "restore": {
+      // OpenVZ's `vzctl restore CTID [--dumpfile F]` brings back a checkpoint (chkpnt): for a container
+      // checkpointed to disk it does that; otherwise (or with --backup) it restores a backup
+      const ref = requireCtArg(argv);
+      const p = parseOpts(argv.slice(1), { backup: { arg: true, aliases: ["-t"] }, dumpfile: { arg: true }, "no-header": { arg: false, aliases: ["-H"] }, force: { arg: false } }, "vzctl");
+      noExtra(p);
+      const c = await findCt(cli, ref);
+      const checkpointed = async () => (await engineFor(c.node.endpoint).call("container.status", { ctid: c.ctid })).checkpoint !== null;
+      if (!one(p, "backup") && (await liveState(cli, c)) === "suspended" && (await checkpointed())) {
+        cli.say("Restoring container ...");
+        await suspendCt(cli, c, "resume");
+        cli.say("Container is restored from its checkpoint");
+        return 0;
+      }
+      return backupCommands(cli, cmd, argv.filter((a, i) => !(a === "--dumpfile" || a.startsWith("--dumpfile=") || argv[i - 1] === "--dumpfile")), "vzctl");
+    }
     case "backup":
     case "backup-list":
     case "backup-delete":
-    case "restore":
       return backupCommands(cli, cmd, argv, "vzctl");
     default:
       throw new CliError(`Bad command: ${cmd}`, VZ.INVALID_PARAMETER_SYNTAX);

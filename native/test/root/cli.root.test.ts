@@ -298,6 +298,10 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect((await sh("vzctl chkpnt 101")).code).toBe(32); // already suspended
     expect(await ok("vzctl resume 101")).toContain("Container is resumed");
     expect((await ok("vzctl exec 101 echo alive")).trim()).toBe("alive");
+    // OpenVZ's pair: chkpnt --dumpfile, then restore (from the checkpoint, not a backup)
+    await ok("vzctl chkpnt 101 --dumpfile /tmp/ignored.dump");
+    expect(await ok("vzctl restore 101 --dumpfile /tmp/ignored.dump")).toContain("Container is restored from its checkpoint");
+    expect((await ok("vzctl status 101")).trim()).toBe("CTID 101 exist mounted running");
     expect((await sh("vzctl destroy 101")).code).toBe(32); // running: stop it first
     await ok("vzctl stop 101");
     const d = await ok("vzctl destroy 101");
