@@ -111,8 +111,11 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
     }
   }, 180_000);
   afterAll(async () => {
-    await Promise.all([A?.cleanup(), B?.cleanup()]);
-    if (lan) await run("ip", ["netns", "del", lan], { allowFailure: true });
+    try {
+      await Promise.all([A?.cleanup(), B?.cleanup()]);
+    } finally {
+      if (lan) await run("ip", ["netns", "del", lan], { allowFailure: true }); // even when an engine's clean-up failed
+    }
   });
 
   it("live: the counter continues on the target and the same TCP connection carries data; nothing stays on the source", async () => {
