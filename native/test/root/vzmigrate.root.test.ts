@@ -55,8 +55,11 @@ describeRoot("vzmigrate between two nodes of one panel", () => {
   }, 180_000);
   afterAll(async () => {
     await db?.$disconnect();
-    await Promise.all([A?.cleanup(), B?.cleanup()]);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      await Promise.all([A?.cleanup(), B?.cleanup()]);
+    } finally {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("vzmigrate --online moves a running container with its address; the panel's rows follow", async () => {
