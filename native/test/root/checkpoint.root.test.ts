@@ -4,14 +4,16 @@
  * the container's init keeps counting from where it was, and a TCP connection from the "host" (the
  * engine's netns) to a server in the container survives and carries data both ways after the restore.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync } from "node:fs";
 import { appendFile, readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRIU_BIN, criuAvailable } from "../../src/drivers/runtime/criu.js";
+import { EchoClient, until } from "../helpers/echo-client.js";
 import { describeRoot } from "../helpers/root.js";
-import { leftovers, REPO, startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { leftovers, startTestEngine, type TestEngine } from "../helpers/engine.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const CT = 251;
 const OTHER = 252;
@@ -22,36 +24,6 @@ let te: TestEngine;
 // scripts/test.sh installs CRIU (scripts/install-criu.sh) before the suite: a missing one fails here
 const describeCriu: typeof describe = describeRoot;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(fn: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** The client side of one TCP connection, in the engine's netns (the "host"). */
-class Client {
-  out = "";
-  readonly proc: ChildProcessWithoutNullStreams;
-  constructor(netns: string) {
-    this.proc = spawn("nsenter", [`--net=/run/netns/${netns}`, "--", process.execPath, path.join(REPO, "native/test/helpers/tcp-echo-client.mjs"), IP, String(PORT)]);
-    this.proc.stdout.on("data", (d) => (this.out += d));
-    this.proc.stderr.on("data", (d) => (this.out += d));
-  }
-  send(line: string) {
-    this.proc.stdin.write(line + "\n");
-  }
-  async expectEcho(line: string, ms = 10_000) {
-    await until(() => this.out.includes(`${line}\n`) || this.out.includes("CLOSED"), ms, `echo of "${line}"`);
-    expect(this.out).not.toContain("CLOSED");
-    expect(this.out).toContain(`${line}\n`);
-  }
-  stop() {
-    if (this.proc.exitCode === null && this.proc.signalCode === null && this.proc.pid) process.kill(this.proc.pid, "SIGTERM");
-  }
-}
 
 describeCriu("checkpoint / restore (CRIU, real LXC, in a test netns)", () => {
   let rootfs = "";
@@ -98,10 +70,9 @@ describeCriu("checkpoint / restore (CRIU, real LXC, in a test netns)", () => {
     await te.client.call("container.start", { ctid: CT });
     await until(async () => (await counter().catch(() => [])).length >= 5, 10_000, "the counter");
 
-    const client = new Client(te.netns);
+    const client = new EchoClient(te.netns, IP, PORT);
     try {
-      await until(() => client.out.includes("CONNECTED") || client.out.includes("CLOSED"), 10_000, "the TCP connection");
-      expect(client.out).toMatch(/^CONNECTED \d+/);
+      await client.connected();
       const localPort = /CONNECTED (\d+)/.exec(client.out)![1];
       client.send("before-1");
       await client.expectEcho("before-1");

@@ -12,7 +12,6 @@
  * - offline: a stopped container moves with its files;
  * - refusals: a CTID in use on the target, a live move of a stopped container.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync } from "node:fs";
 import { appendFile, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -20,8 +19,9 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { run } from "../../src/exec.js";
 import { dialEngine } from "../../src/protocol/dial.js";
 import { migrate, type MigrateEnd } from "../../src/protocol/migrate-run.js";
+import { EchoClient, until } from "../helpers/echo-client.js";
 import { describeRoot } from "../helpers/root.js";
-import { leftovers, REPO, startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { leftovers, startTestEngine, type TestEngine } from "../helpers/engine.js";
 
 const CT = 261;
 const OFF = 262;
@@ -32,41 +32,8 @@ let B: TestEngine;
 let lan = "";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(fn: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 const inNs = (ns: string, cmd: string, args: string[]) => run("ip", ["netns", "exec", ns, cmd, ...args], { allowFailure: true });
 const end = (te: TestEngine, name: string): MigrateEnd => ({ name, endpoint: te.env.OVZ_SOCKET!, engine: te.client });
-
-class Client {
-  out = "";
-  readonly proc: ChildProcessWithoutNullStreams;
-  constructor(netns: string) {
-    // nsenter, not `ip netns exec`: that makes a mount namespace holding a copy of every mount of the moment
-    // (the source's rootfs gate among them), which would keep the source's volume from being freed
-    this.proc = spawn("nsenter", [`--net=/run/netns/${netns}`, "--", process.execPath, path.join(REPO, "native/test/helpers/tcp-echo-client.mjs"), IP, String(PORT)]);
-    this.proc.stdout.on("data", (d) => (this.out += d));
-    this.proc.stderr.on("data", (d) => (this.out += d));
-  }
-  send(line: string) {
-    this.proc.stdin.write(line + "\n");
-  }
-  async expectEcho(line: string, ms = 20_000) {
-    await until(() => this.out.includes(`${line}\n`) || this.out.includes("CLOSED"), ms, `echo of "${line}"`);
-    expect(this.out).not.toContain("CLOSED");
-    expect(this.out).toContain(`${line}\n`);
-  }
-  port() {
-    return /CONNECTED (\d+)/.exec(this.out)?.[1];
-  }
-  stop() {
-    if (this.proc.exitCode === null && this.proc.signalCode === null && this.proc.pid) process.kill(this.proc.pid, "SIGTERM");
-  }
-}
 
 async function counterOf(te: TestEngine, ctid: number): Promise<number[]> {
   const r = await te.client.call("container.exec", { ctid, argv: ["cat", "/root/counter"] });
@@ -120,9 +87,9 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
 
   it("live: the counter continues on the target and the same TCP connection carries data; nothing stays on the source", async () => {
     await makeServiceContainer();
-    const client = new Client(lan);
+    const client = new EchoClient(lan, IP, PORT);
     try {
-      await until(() => client.out.includes("CONNECTED") || client.out.includes("CLOSED"), 10_000, "the TCP connection");
+      await client.connected();
       const port = client.port();
       expect(port).toBeDefined();
       client.send("before");
@@ -171,9 +138,9 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
 
   it("a target engine killed midway: the container keeps running on the source with its connection; the target keeps nothing", async () => {
     // the container is on B now: migrate it back to A, and kill A's engine while it receives the dump
-    const client = new Client(lan);
+    const client = new EchoClient(lan, IP, PORT);
     try {
-      await until(() => client.out.includes("CONNECTED") || client.out.includes("CLOSED"), 10_000, "the TCP connection");
+      await client.connected();
       client.send("one");
       await client.expectEcho("one");
       const lines: string[] = [];
