@@ -116,8 +116,16 @@ export async function createJoinToken(ctx: ActorCtx, input: z.infer<typeof creat
     data: { nodeName: input.nodeName, listen, tokenHash: hashJoinToken(token), expiresAt: new Date(now.getTime() + JOIN_TOKEN_TTL_MS), createdBy: ctx.actor.label },
   });
   await audit(ctx, { action: "node.joinToken.create", target: `node ${input.nodeName}`, tenantId: null, details: { listen, expiresAt: row.expiresAt.toISOString() } });
-  const command = ["ovz-node", "join", "--panel", panelUrl, "--token", token, "--ca-sha256", pki.caSha256, "--listen", listen].join(" ");
+  const command = joinCommand({ panelUrl, token, caSha256: pki.caSha256, listen });
   return { id: row.id, nodeName: row.nodeName, listen, expiresAt: row.expiresAt, token, caSha256: pki.caSha256, command };
+}
+
+/**
+ * The command the Nodes page shows. `--token=VALUE`: a base64url token starts with "-" once in 64, and
+ * `--token -…` is refused by the tool's option parser as ambiguous (a CI run met one).
+ */
+export function joinCommand(o: { panelUrl: string; token: string; caSha256: string; listen: string }): string {
+  return ["ovz-node", "join", "--panel", o.panelUrl, `--token=${o.token}`, "--ca-sha256", o.caSha256, "--listen", o.listen].join(" ");
 }
 
 /** Tokens that may still be used (never the token itself: only its hash is stored). */

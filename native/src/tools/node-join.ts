@@ -2,7 +2,7 @@
  * ovz-node join: makes this host a node of a panel on another host. Run as root on the node, with the
  * command the panel's Nodes page shows ("Join a remote node"):
  *
- *   ovz-node join --panel http://PANEL:PORT --token TOKEN --ca-sha256 HEX --listen HOST:PORT [--state-dir DIR] [--force]
+ *   ovz-node join --panel http://PANEL:PORT --token=TOKEN --ca-sha256 HEX --listen HOST:PORT [--state-dir DIR] [--force]
  *
  * It makes the node's key (EC P-256, never leaves this host) and a certificate request, POSTs
  * {token, csr, listen} to the panel's /api/nodes/join, checks the answer (the CA's sha256 is the one given,
@@ -20,9 +20,9 @@ import { formatHostPort, parseHostPort } from "../protocol/dial.js";
 import { NODE_TLS_FILES } from "../protocol/tls-server.js";
 import { createCsr, fingerprint256, generateKey } from "../pki.js";
 
-const USAGE = `usage: ovz-node join --panel http://PANEL:PORT --token TOKEN --ca-sha256 HEX --listen HOST:PORT [--state-dir DIR] [--force]
+const USAGE = `usage: ovz-node join --panel http://PANEL:PORT --token=TOKEN --ca-sha256 HEX --listen HOST:PORT [--state-dir DIR] [--force]
   --panel      the panel's address as this host reaches it
-  --token      the one-time join token (Nodes page → Join a remote node; valid for an hour, works once)
+  --token=T    the one-time join token (Nodes page → Join a remote node; valid for an hour, works once; give it with "=": a token may start with "-")
   --ca-sha256  the panel CA's fingerprint shown with the token: the join fails if another CA answers
   --listen     the address and port this node's engine will listen on (OVZ_LISTEN); the panel dials it
   --state-dir  the engine's state directory (default $OVZ_STATE_DIR or /var/lib/ovz); files go to <dir>/tls

@@ -492,7 +492,7 @@ const MATRIX: Record<string, Spec> = {
     allow: ADMIN, kind: "self", sqliteRefusal: "CONFLICT",
     input: (e) => ({ nodeName: `join-${e.uniq}`, listen: "198.18.250.2:7443", panelUrl: "http://198.18.250.1:3000" }),
     effect: async (e) => (await db(e).nodeJoinToken.count({ where: { nodeName: `join-${e.uniq}` } })) === 1,
-    check: (r) => expect(r.command).toBe(`ovz-node join --panel http://198.18.250.1:3000 --token ${r.token} --ca-sha256 ${r.caSha256} --listen 198.18.250.2:7443`),
+    check: (r) => expect(r.command).toBe(`ovz-node join --panel http://198.18.250.1:3000 --token=${r.token} --ca-sha256 ${r.caSha256} --listen 198.18.250.2:7443`),
   },
   "nodes.joinTokens": { allow: ADMIN, kind: "self", check: (r) => expect(Array.isArray(r)).toBe(true) },
   "nodes.revokeJoinToken": {

@@ -81,7 +81,7 @@ describe.each(PROVIDERS)("node join tokens on %s", (provider) => {
     expect(r.token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes, base64url
     const ca = await readFile(path.join(panelPkiDir(), PANEL_PKI_FILES.caCert), "utf8");
     expect(r.caSha256).toBe(fingerprint256(ca));
-    expect(r.command).toBe(`ovz-node join --panel ${PANEL} --token ${r.token} --ca-sha256 ${r.caSha256} --listen ${LISTEN}`);
+    expect(r.command).toBe(`ovz-node join --panel ${PANEL} --token=${r.token} --ca-sha256 ${r.caSha256} --listen ${LISTEN}`);
     const row = await w.db.nodeJoinToken.findUniqueOrThrow({ where: { id: r.id } });
     expect(row).toMatchObject({ nodeName: "node-2", listen: LISTEN, tokenHash: sha256Hex(r.token), usedAt: null, revokedAt: null, createdBy: "admin@test.example" });
     expect(JSON.stringify(row)).not.toContain(r.token);

@@ -55,3 +55,35 @@ describe("endpoints and listen addresses", () => {
     }
   });
 });
+
+describe("the join command the Nodes page shows", () => {
+  it("passes the token as --token=VALUE, so a token starting with '-' reaches ovz-node intact", async () => {
+    const { execFile } = await import("node:child_process");
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { joinCommand } = await import("../../services/nodes.js");
+    const token = `-${"A".repeat(42)}`; // base64url: one token in 64 starts with "-"
+    const cmd = joinCommand({ panelUrl: "http://127.0.0.1:1", token, caSha256: "ab".repeat(32), listen: "198.18.250.2:7443" });
+    expect(cmd).toContain(`--token=${token}`);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "ovz-join-args-"));
+    try {
+      const run = (args: string[]) =>
+        new Promise<{ code: number; stderr: string }>((resolve) =>
+          execFile(process.execPath, ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", dir], { timeout: 60_000 }, (err, _o, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+          ),
+        );
+      // the command as shown: the options parse; it then fails on the unreachable panel (or on not being root), not on usage
+      const shown = await run(cmd.split(" ").slice(1));
+      expect(shown.stderr).not.toMatch(/ambiguous/);
+      expect(shown.code, shown.stderr).toBe(1);
+      // the old form is what failed: the parser takes "-AAA…" for an option
+      const old = await run(cmd.replace(`--token=${token}`, `--token ${token}`).split(" ").slice(1));
+      expect(old.code).toBe(2);
+      expect(old.stderr).toMatch(/ambiguous/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
