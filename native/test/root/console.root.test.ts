@@ -247,7 +247,15 @@ describeRoot("console sessions (real terminal, real container)", () => {
     const shellOf = async (shell: string) => {
       const next = passwd.replace(/^root:(.*):[^:\n]*$/m, `root:$1:${shell}`);
       await te.client.call("container.exec", { ctid: CT, argv: ["/bin/sh", "-c", "cat > /etc/passwd"], input: next });
-      const c = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24 });
+      // the sessions of the test before end asynchronously (their processes can be gone a moment before the
+      // engine has counted them out): a BUSY right after is retried, anything else fails at once
+      let c: ConsoleConnection | null = null;
+      for (const end = Date.now() + 10_000; !c; await sleep(100)) {
+        c = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24 }).catch((e: { code?: string }) => {
+          if (e.code !== "BUSY" || Date.now() > end) throw e;
+          return null;
+        });
+      }
       let out = "";
       c.onData((d) => (out += d.toString()));
       for (const end = Date.now() + 10_000; !PROMPT.test(out) && Date.now() < end; ) await sleep(25);
