@@ -2,8 +2,9 @@
  * Snapshots, backups, SSH keys end to end, in Chromium against the real engine:
  * the customer takes a snapshot, a file is deleted inside the container, the customer rolls back in the
  * UI and the file is back → files are written, the customer makes a backup (operation progress shown),
- * the admin destroys the container, the customer restores the backup as a new container from the Backups
- * page and the files inside have the same sha256 → root's SSH key set in the UI is in
+ * the admin destroys the container, the customer sees the backup but no way to make a container from it,
+ * the admin restores it as a new container of the customer's from the Backups page and the files inside
+ * have the same sha256 → root's SSH key set in the UI is in
  * /root/.ssh/authorized_keys → clean-up (container, backup, pool).
  */
 import { execFileSync } from "node:child_process";
@@ -109,15 +110,24 @@ test("a backup, the container destroyed, restored as a new container: the files'
   await admin.getByRole("button", { name: "Destroy container" }).click();
   await waitForOperation(admin, "destroy");
 
+  // the customer still sees its backup, but making a container from it is its provider's act
   await page.goto("/backups");
   const row = page.locator("tbody tr", { hasText: hostname });
   await expect(row).toContainText("destroyed");
-  await row.getByRole("button", { name: "Restore as new container" }).click();
-  await waitForOperation(page, "restore");
-  await shot(page, "customer-restore-as-new");
-  await page.getByTestId("restored-container-link").click();
-  await expect(page).toHaveURL(/\/containers\/[^/]+$/);
-  restoredUrl = new URL(page.url()).pathname;
+  await expect(row.getByRole("link", { name: "Download" })).toBeVisible();
+  await expect(row.getByRole("button", { name: "Restore as new container" })).toHaveCount(0);
+
+  await admin.goto("/backups");
+  const adminRow = admin.locator("tbody tr", { hasText: hostname });
+  await adminRow.getByRole("button", { name: "Restore as new container" }).click();
+  await waitForOperation(admin, "restore");
+  await shot(admin, "admin-restore-as-new");
+  await admin.getByTestId("restored-container-link").click();
+  await expect(admin).toHaveURL(/\/containers\/[^/]+$/);
+  restoredUrl = new URL(admin.url()).pathname;
+
+  // the new container is the customer's own
+  await page.goto(restoredUrl);
   const newCtid = Number(await page.getByTestId("container-ctid").innerText());
   await page.getByRole("button", { name: "Start", exact: true }).click();
   await waitForOperation(page, "start");

@@ -2,13 +2,13 @@
  * Snapshots, backups and root's SSH keys of a container, for every role that sees it (customers too);
  * the plan caps how many snapshots and backups a container keeps (QUOTA_EXCEEDED names what to delete).
  * Backups outlive their container: `backups.all` lists the caller's tenants' backups (destroyed
- * containers' included) and `backups.restoreAsNew` makes a new container from one.
+ * containers' included) and `backups.restoreAsNew` makes a new container from one (admins and resellers).
  */
 import { z } from "zod";
 import { MAX_DESCRIPTION, SNAPSHOT_NAME_RE } from "../../native/src/snapshot-names.js";
 import * as svc from "../services/containers.js";
 import * as snap from "../services/snapshots.js";
-import { authedProcedure, containerProcedure, router } from "../trpc/init.js";
+import { authedProcedure, containerProcedure, roleProcedure, router } from "../trpc/init.js";
 import { hostname, id } from "./schemas.js";
 
 const anyRole = ["admin", "reseller", "customer"] as const;
@@ -42,8 +42,11 @@ export const backupsRouter = router({
   restore: containerProcedure(...anyRole)
     .input(z.object({ backupId: id }))
     .mutation(async ({ ctx, input }) => snap.restoreBackupHere(ctx, ctx.container, await snap.loadBackup(ctx.db, ctx.scope, input.backupId))),
-  /** A new container from a backup (same tenant; the backup's plan, or another one for admins and resellers). */
-  restoreAsNew: authedProcedure
+  /**
+   * A new container from a backup (same tenant; the backup's plan or another one). Making a container is a
+   * seller's act (admins and resellers): it passes exactly the checks of a create.
+   */
+  restoreAsNew: roleProcedure("admin", "reseller")
     .input(z.object({ backupId: id, hostname: hostname.optional(), planId: id.optional() }))
     .mutation(async ({ ctx, input }) => snap.restoreAsNewContainer(ctx, ctx.scope, await snap.loadBackup(ctx.db, ctx.scope, input.backupId), { hostname: input.hostname, planId: input.planId })),
 });

@@ -86,20 +86,24 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
 
 /**
  * The checks of a create and its row ("creating", with its addresses), audited; the caller makes the
- * container on the node (create from a template, or restore a backup) and removes the row if that fails.
- * `planFromBackup`: the plan was the backed-up container's own (a customer restoring its backup as a new
- * container may use it; the template check is skipped: the backup's system is what it is).
+ * container on the node (create from a template, restore a backup as a new container, clone) and removes
+ * the row if that fails. Every path that makes a container passes exactly these checks: a seller's act
+ * (admins and resellers), a plan of the seller's, a template the plan allows, the reseller's allocation.
+ * `auditAction` names the path in the audit log (default container.create).
  */
-export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: CreateInput & { planFromBackup?: boolean }) {
+export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: CreateInput & { auditAction?: string }) {
   const { db, actor } = ctx;
+  if (actor.role !== "admin" && actor.role !== "reseller") {
+    throw new PanelError("FORBIDDEN", "Only your provider (an administrator or reseller) can create containers; ask them for another one.");
+  }
   const tenant = await db.tenant.findUnique({ where: { id: input.tenantId } });
   if (!tenant || (scope !== null && !scope.includes(tenant.id))) throw new PanelError("NOT_FOUND", "No such customer (or not one of yours).", { tenantId: "choose one of your customers" });
   if (tenant.disabled) throw new PanelError("CONFLICT", `Customer "${tenant.name}" is disabled; enable it first.`);
   const plan = await db.plan.findUnique({ where: { id: input.planId } });
   // Resellers sell their own plans or the platform's; admins any plan.
-  const planOk = plan && (actor.role === "admin" || input.planFromBackup === true || plan.tenantId === actor.tenantId || (await db.tenant.findUnique({ where: { id: plan.tenantId } }))?.kind === "platform");
+  const planOk = plan && (actor.role === "admin" || plan.tenantId === actor.tenantId || (await db.tenant.findUnique({ where: { id: plan.tenantId } }))?.kind === "platform");
   if (!planOk) throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).", { planId: "choose one of your plans" });
-  if (!input.planFromBackup && !planTemplates(plan).includes(input.template)) {
+  if (!planTemplates(plan).includes(input.template)) {
     throw new PanelError("BAD_REQUEST", `Plan "${plan.name}" does not allow template "${input.template}"; allowed: ${planTemplates(plan).join(", ")}.`, { template: "not allowed by the plan" });
   }
   const node = input.nodeId ? await db.node.findUnique({ where: { id: input.nodeId } }) : await defaultNode(db);
@@ -150,7 +154,7 @@ export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: 
   const created = row;
   const net = await loadNetConfig(db, { ...created, plan });
   const ips = [...(net.venet ?? []), ...(net.nics ?? []).flatMap((n) => (n.type === "veth" ? (n.ips ?? []) : []))];
-  await audit(ctx, { action: input.planFromBackup ? "container.restoreAsNew" : "container.create", target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name, netMode, ips } });
+  await audit(ctx, { action: input.auditAction ?? "container.create", target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name, netMode, ips } });
   return { row: created, plan, node, tenant };
 }
 

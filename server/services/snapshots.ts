@@ -184,14 +184,13 @@ export async function restoreBackupHere(ctx: Ctx, c: FullContainer, b: BackupRow
  * are applied. A failure removes the row (the engine already removed the half-made container).
  */
 export async function restoreAsNewContainer(ctx: Ctx, scope: string[] | null, b: BackupRow, opts: { hostname?: string; planId?: string } = {}) {
-  if (opts.planId && ctx.actor.role === "customer") throw new PanelError("FORBIDDEN", "Customers restore with the container's own plan.", { planId: "leave empty" });
   const planId = opts.planId ?? b.planId;
   if (!planId) throw new PanelError("BAD_REQUEST", "This backup does not say which plan its container had; choose a plan.", { planId: "required" });
   const source = b.containerId ? await ctx.db.container.findUnique({ where: { id: b.containerId }, select: { sshKeys: true, netMode: true } }) : null;
   const sshKeys = source?.sshKeys ?? b.sshKeys;
   const hostname = opts.hostname ?? b.hostname;
   const { row, plan, node } = await reserveContainer(ctx, scope, {
-    tenantId: b.tenantId, planId, hostname, template: b.template, nodeId: b.nodeId, netMode: (source?.netMode as "venet" | "veth" | "none" | undefined) ?? "venet", planFromBackup: opts.planId === undefined,
+    tenantId: b.tenantId, planId, hostname, template: b.template, nodeId: b.nodeId, netMode: (source?.netMode as "venet" | "veth" | "none" | undefined) ?? "venet", auditAction: "container.restoreAsNew",
   });
   if (sshKeys) await ctx.db.container.update({ where: { id: row.id }, data: { sshKeys } });
   return startOperation(ctx.db, ctx.actor, { type: "restore", tenantId: b.tenantId, containerId: row.id, message: `restore backup ${b.engineId} as container ${row.ctid}` }, async (h) => {

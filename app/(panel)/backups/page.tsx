@@ -9,6 +9,7 @@ import { Notice } from "../../_components/Notice.js";
 import { OperationPanel } from "../../_components/OperationPanel.js";
 import { PageHeader } from "../../_components/PageHeader.js";
 import { bytes, when } from "../../_lib/format.js";
+import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { link } from "../../_lib/ui.js";
 
@@ -16,6 +17,8 @@ import { link } from "../../_lib/ui.js";
 export default function BackupsPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
+  // making a container (restore as new) is a seller's act: customers download or ask their provider
+  const canCreate = useMe().role !== "customer";
   const list = useQuery(trpc.backups.all.queryOptions());
   const [op, setOp] = useState<{ id: string; containerId: string | null } | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
@@ -65,9 +68,11 @@ export default function BackupsPage() {
                     <a className={`${link} text-xs`} href={`/api/backups/${b.id}/download`} download>
                       Download
                     </a>
-                    <Button variant="secondary" className="px-2 py-0.5 text-xs" busy={restoreNew.isPending && restoreNew.variables?.backupId === b.id} onClick={() => restoreNew.mutate({ backupId: b.id })}>
-                      Restore as new container
-                    </Button>
+                    {canCreate && (
+                      <Button variant="secondary" className="px-2 py-0.5 text-xs" busy={restoreNew.isPending && restoreNew.variables?.backupId === b.id} onClick={() => restoreNew.mutate({ backupId: b.id })}>
+                        Restore as new container
+                      </Button>
+                    )}
                     <InlineConfirm
                       open={deleting === b.id}
                       label="Delete"

@@ -53,7 +53,7 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
     // scoping: other customers and the other reseller see nothing and cannot act
     for (const who of ["customerA1", "customerB1", "resellerB"] as const) {
       expect((await as(w, who).backups.all()).map((x) => x.id)).not.toContain(b!.id);
-      await expectCode(as(w, who).backups.restoreAsNew({ backupId: b!.id }), "NOT_FOUND");
+      await expectCode(as(w, who).backups.restoreAsNew({ backupId: b!.id }), who === "resellerB" ? "NOT_FOUND" : "FORBIDDEN");
       await expectCode(as(w, who).backups.delete({ backupId: b!.id }), "NOT_FOUND");
     }
     expect((await as(w, "resellerA").backups.all()).map((x) => x.id)).toContain(b!.id);
@@ -65,8 +65,15 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
     const all = await me.backups.all();
     expect(all).toEqual([expect.objectContaining({ id: b!.id, containerId: null, ctid: c.ctid })]);
 
-    // restore as a new container: same tenant and plan, an address from the pool, the SSH keys again
-    const r = await me.backups.restoreAsNew({ backupId: b!.id, hostname: "restored.test" });
+    // a customer cannot make containers, not even from its own backup (each would spend its reseller's
+    // allocation and addresses): refused before any row or address is taken
+    const rows = await w.db.container.count();
+    const addrs = await w.db.ipAddress.count();
+    await expectCode(me.backups.restoreAsNew({ backupId: b!.id, hostname: "mine.test" }), "FORBIDDEN");
+    expect([await w.db.container.count(), await w.db.ipAddress.count()]).toEqual([rows, addrs]);
+
+    // restore as a new container by the reseller: same tenant and plan, an address from the pool, the SSH keys again
+    const r = await as(w, "resellerA").backups.restoreAsNew({ backupId: b!.id, hostname: "restored.test" });
     expect(r.type).toBe("restore");
     await waitForAllOperations();
     const op2 = await w.db.operation.findUniqueOrThrow({ where: { id: r.id } });
@@ -91,6 +98,28 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
     await me.backups.delete({ backupId: b!.id });
     expect(await me.backups.all()).toEqual([]);
     expect(fakeEngine().backups.has(b!.engineId)).toBe(false);
+  });
+
+  it("restore as a new container passes exactly the checks of a create: the plan's templates, the seller's plans, the allocation", async () => {
+    const c = w.a.customers[0]!.container;
+    const row = async (data: { template?: string; planId?: string }) =>
+      w.db.backup.create({ data: { engineId: (await fakeEngine().call("backup.create", { ctid: c.ctid })).id, nodeId: w.node.id, tenantId: c.tenantId, ctid: c.ctid, containerId: null, planId: data.planId ?? w.a.plan.id, hostname: "chk.test", template: data.template ?? "busybox", sizeBytes: BigInt(1) } });
+    const before = await w.db.container.count();
+    // the backed-up system's template is no longer allowed by its plan
+    const notAllowed = await row({ template: "debian-12" });
+    const e1 = await expectCode(as(w, "resellerA").backups.restoreAsNew({ backupId: notAllowed.id }), "BAD_REQUEST");
+    expect(e1.message).toMatch(/does not allow template "debian-12"/);
+    // a plan that is neither the reseller's own nor the platform's
+    const own = await row({});
+    await expectCode(as(w, "resellerA").backups.restoreAsNew({ backupId: own.id, planId: w.b.plan.id }), "NOT_FOUND");
+    // beyond the reseller's allocation: exactly as many containers allowed as it has
+    const has = await w.db.container.count({ where: { tenant: { OR: [{ id: w.a.tenant.id }, { parentId: w.a.tenant.id }] } } });
+    await w.db.allocation.update({ where: { tenantId: w.a.tenant.id }, data: { containers: has } });
+    const e3 = await expectCode(as(w, "resellerA").backups.restoreAsNew({ backupId: own.id }), "FORBIDDEN", "QUOTA_EXCEEDED");
+    expect(e3.message).toMatch(/container/i);
+    await w.db.allocation.update({ where: { tenantId: w.a.tenant.id }, data: { containers: 4 } });
+    expect(await w.db.container.count()).toBe(before);
+    await w.db.backup.deleteMany({ where: { id: { in: [notAllowed.id, own.id] } } });
   });
 
   it("SSH keys: invalid lines are field errors; valid keys are stored and written; reinstall keep/wipe writes them again", async () => {

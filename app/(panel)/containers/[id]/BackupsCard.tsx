@@ -7,6 +7,7 @@ import { ErrorBox } from "../../../_components/ErrorBox.js";
 import { InlineConfirm } from "../../../_components/InlineConfirm.js";
 import { Notice } from "../../../_components/Notice.js";
 import { bytes, when } from "../../../_lib/format.js";
+import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import { link } from "../../../_lib/ui.js";
 import type { StartedOp } from "./types.js";
@@ -19,6 +20,8 @@ import type { StartedOp } from "./types.js";
 export function BackupsCard({ containerId, state, busy, onStarted }: { containerId: string; state: string; busy: boolean; onStarted: (op: StartedOp) => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
+  // making a container (restore as new) is a seller's act: customers restore here only
+  const canCreate = useMe().role !== "customer";
   const list = useQuery(trpc.backups.list.queryOptions({ containerId }, { refetchInterval: busy ? 3000 : false }));
   const [confirming, setConfirming] = useState<{ id: string; action: "restore" | "delete" } | null>(null);
   const [asNew, setAsNew] = useState<string | null>(null);
@@ -84,9 +87,11 @@ export function BackupsCard({ containerId, state, busy, onStarted }: { container
                     onConfirm={() => restore.mutate({ containerId, backupId: b.id })}
                     onCancel={() => setConfirming(null)}
                   />
-                  <Button variant="secondary" className="px-2 py-0.5 text-xs" busy={restoreNew.isPending} onClick={() => restoreNew.mutate({ backupId: b.id })}>
-                    Restore as new container
-                  </Button>
+                  {canCreate && (
+                    <Button variant="secondary" className="px-2 py-0.5 text-xs" busy={restoreNew.isPending} onClick={() => restoreNew.mutate({ backupId: b.id })}>
+                      Restore as new container
+                    </Button>
+                  )}
                   <InlineConfirm
                     open={confirming?.id === b.id && confirming.action === "delete"}
                     label="Delete"
