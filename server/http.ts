@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { PEER_HEADER } from "./auth/client-ip.js";
 import { consoleUpgradeHandler } from "./console/ws.js";
 
 // Next's programmatic API, typed by hand: importing "next"'s types would pull its global declarations
@@ -41,7 +42,11 @@ async function main(): Promise<void> {
   await app.prepare();
   const handle = app.getRequestHandler();
   const upgradeConsole = consoleUpgradeHandler();
+  // The TCP peer, for the client address (server/auth/client-ip.ts): always the socket's, whatever a
+  // client sent under that name.
+  const stampPeer = (req: IncomingMessage) => void (req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "");
   const server = createServer((req, res) => {
+    stampPeer(req);
     handle(req, res).catch((e: unknown) => {
       console.error("[panel] request failed", e);
       if (!res.headersSent) res.statusCode = 500;
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
     });
   });
   server.on("upgrade", (req, socket, head) => {
+    stampPeer(req);
     if (!upgradeConsole(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {

@@ -27,7 +27,8 @@ export const authRouter = router({
       await audit(ctx, { action: "auth.loginFailed", target: input.email, tenantId: user?.tenantId ?? null, actorLabel: input.email });
       throw new PanelError("UNAUTHORIZED", user?.disabled || (user && tenantBlocked(user.tenant)) ? "This account is disabled; contact your provider." : "Wrong email or password.");
     }
-    await recordLogin(ctx.db, input.email, ctx.ip, true);
+    // with two-factor login the login succeeds (and the failures are forgiven) only with the code
+    if (!user.totpEnabled) await recordLogin(ctx.db, input.email, ctx.ip, true);
     const { token } = await createSession(ctx.db, user.id, { secondFactor: !user.totpEnabled, ip: ctx.ip, userAgent: ctx.userAgent });
     ctx.setCookie(sessionCookie(token));
     await audit(ctx, { action: "auth.login", target: user.email, tenantId: user.tenantId, actorLabel: user.email });
@@ -46,6 +47,7 @@ export const authRouter = router({
       throw new PanelError("UNAUTHORIZED", "That code is not valid; check your authenticator app's clock and try the current code.", { code: "wrong code" });
     }
     await ctx.db.session.update({ where: { id: p.sessionId }, data: { secondFactor: true } });
+    await recordLogin(ctx.db, user.email, ctx.ip, true);
     return { ok: true as const, role: user.role };
   }),
 

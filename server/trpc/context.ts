@@ -3,6 +3,7 @@
  * cookies. Built from a Fetch Request by the Next route handler; tests build it with makeContext().
  */
 import { validateApiToken } from "../auth/api-token.js";
+import { clientAddressOf } from "../auth/client-ip.js";
 import type { Actor, Role } from "../auth/roles.js";
 import { readCookie, SESSION_COOKIE, validateSession } from "../auth/session.js";
 import { db as defaultDb, type Db } from "../db/client.js";
@@ -21,21 +22,6 @@ export interface Context {
 
 export function makeContext(p: Partial<Context> & { db: Db }): Context {
   return { actor: null, pendingSecondFactor: null, ip: "127.0.0.1", userAgent: "test", sameOrigin: true, setCookie: () => {}, ...p };
-}
-
-/**
- * The client's address for the audit log and the per-address login limit. `next start` fills
- * X-Forwarded-For with the socket's peer address when the client sent none (it never overwrites one), so:
- * behind a proxy that sets the header (OVZ_TRUST_PROXY=1) the first entry is the client; without a proxy
- * a client could send its own header, so the address is only as good as that (the per-account limit does
- * not depend on it).
- */
-function clientIp(req: Request): string | null {
-  const xff = req.headers.get("x-forwarded-for");
-  if (!xff) return null;
-  const parts = xff.split(",").map((p) => p.trim()).filter(Boolean);
-  const ip = process.env.OVZ_TRUST_PROXY === "1" ? parts[0] : parts[parts.length - 1];
-  return ip?.slice(0, 64) ?? null;
 }
 
 function isSameOrigin(req: Request): boolean {
@@ -57,7 +43,7 @@ export async function createContext(req: Request, resHeaders: Headers): Promise<
     db: d,
     actor: null,
     pendingSecondFactor: null,
-    ip: clientIp(req),
+    ip: clientAddressOf(req.headers),
     userAgent: req.headers.get("user-agent"),
     sameOrigin: isSameOrigin(req),
     setCookie: (c) => resHeaders.append("set-cookie", c),

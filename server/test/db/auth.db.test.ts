@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { sha256Hex, verifyPassword } from "../../auth/crypto.js";
-import { MAX_FAILS_PER_ACCOUNT } from "../../auth/rate-limit.js";
+import { checkLoginAllowed } from "../../auth/rate-limit.js";
 import { SESSION_COOKIE, validateSession } from "../../auth/session.js";
+import { newTotpSecret } from "../../auth/totp.js";
 import type { Actor } from "../../auth/roles.js";
 import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode, totpCode } from "../helpers/expect.js";
@@ -70,30 +71,88 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     );
   });
 
-  it("the 6th failed login on an account is TOO_MANY_REQUESTS even with the right password", async () => {
-    const email = "customer-b2@test.example";
-    for (let i = 0; i < MAX_FAILS_PER_ACCOUNT; i++) {
-      await expectCode(caller(w.db, null, { ip: `10.1.0.${i}` }).auth.login({ email, password: "nope-nope" }), "UNAUTHORIZED");
+  /** Moves the login attempts whose key contains `part` `ms` into the past (time passing, without waiting). */
+  const age = async (part: string, ms: number) => {
+    for (const r of await w.db.loginAttempt.findMany({ where: { key: { contains: part } } })) {
+      await w.db.loginAttempt.update({ where: { id: r.id }, data: { createdAt: new Date(r.createdAt.getTime() - ms) } });
     }
-    const e = await expectCode(caller(w.db, null, { ip: "10.1.0.99" }).auth.login({ email, password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
-    expect(e.message).toMatch(/Too many failed logins/);
-    expect(await w.db.session.count({ where: { user: { email } } })).toBe(0);
-    // Other accounts are not affected.
-    await login(w, "reseller-b@test.example");
+  };
+  const fail = (email: string, ip: string) => expectCode(caller(w.db, null, { ip }).auth.login({ email, password: "nope-nope" }), "UNAUTHORIZED");
+  /** The wait checkLoginAllowed would announce now ("-" = none), without an attempt of its own. */
+  const waitNow = (email: string, ip: string) =>
+    checkLoginAllowed(w.db, email, ip).then(
+      () => "-",
+      (e: Error) => e.message.replace(/^.*try again in (.*)\.$/, "$1"),
+    );
+
+  it("failing on purpose delays the attacker's address, never locks the owner out; the message says the real wait", async () => {
+    const email = "customer-b2@test.example";
+    const attacker = "10.1.0.66";
+    for (let i = 0; i < 4; i++) await fail(email, attacker); // 3 free, the 4th starts a 1 s delay
+    // the owner, from another address, gets in at once (the old per-account lockout refused it for 15 min)
+    await login(w, email, PASSWORD, { ip: "10.1.0.1" });
+    // the attacker's address waits, even with the right password, and is told how long
+    const e = await expectCode(caller(w.db, null, { ip: attacker }).auth.login({ email, password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
+    expect(e.message).toMatch(/^Too many failed logins for this account from your address: try again in 1 second\.$/);
+    // refused attempts are not counted: after the wait the right password gets in
+    await age(`pair:${email}|${attacker}`, 1100);
+    await login(w, email, PASSWORD, { ip: attacker });
+    // ... and a success forgives: the next failure is a free one again
+    await fail(email, attacker);
+    await login(w, email, PASSWORD, { ip: attacker });
   });
 
-  it("more than 20 failures from one address block that address for every account", async () => {
+  it("the delay doubles with each failure, up to 15 minutes", async () => {
+    const email = "reseller-b@test.example";
+    const ip = "10.1.0.70";
+    const seen: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      await fail(email, ip);
+      seen.push(await waitNow(email, ip));
+      await age(email, 60 * 60_000); // an hour later (still inside the 24 h the failures count)
+    }
+    expect(seen).toEqual(["-", "-", "-", "1 second", "2 seconds", "4 seconds", "8 seconds", "16 seconds", "32 seconds", "64 seconds", "3 minutes", "5 minutes", "9 minutes", "15 minutes"]);
+    // a day later the failures are forgotten
+    await age(email, 24 * 60 * 60_000);
+    expect(await waitNow(email, ip)).toBe("-");
+  });
+
+  it("a botnet on one account is slowed for every new address, never for an address the owner logged in from", async () => {
+    const email = "customer-a1@test.example";
+    await login(w, email, PASSWORD, { ip: "10.3.0.1" }); // the owner's usual address
+    for (let i = 0; i < 11; i++) await fail(email, `10.3.1.${i}`); // 10 free across addresses, then 1 s
+    const e = await expectCode(caller(w.db, null, { ip: "10.3.2.1" }).auth.login({ email, password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
+    expect(e.message).toBe("Too many failed logins for this account: try again in 1 second.");
+    await login(w, email, PASSWORD, { ip: "10.3.0.1" });
+  });
+
+  it("more than 20 failures from one address delay that address for every account", async () => {
     const ip = "10.2.0.1";
-    // 19 earlier failures from this address (each real failure is recorded per address: see above), then one more.
-    await w.db.loginAttempt.createMany({ data: Array.from({ length: 19 }, () => ({ key: `ip:${ip}`, success: false })) });
-    await expectCode(caller(w.db, null, { ip }).auth.login({ email: "ghost@test.example", password: "nope-nope" }), "UNAUTHORIZED");
-    expect(await w.db.loginAttempt.count({ where: { key: `ip:${ip}`, success: false } })).toBe(20);
-    await expectCode(caller(w.db, null, { ip }).auth.login({ email: "reseller-a@test.example", password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
-    // Old failures (outside the 15-minute window) do not count.
-    await w.db.loginAttempt.updateMany({ where: { key: `ip:${ip}` }, data: { createdAt: new Date(Date.now() - 16 * 60_000) } });
+    for (let i = 0; i < 21; i++) await fail(`ghost${i}@test.example`, ip);
+    const e = await expectCode(caller(w.db, null, { ip }).auth.login({ email: "reseller-a@test.example", password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
+    expect(e.message).toBe("Too many failed logins from your address: try again in 1 second.");
+    await age(`ip:${ip}`, 1100);
     await login(w, "reseller-a@test.example", PASSWORD, { ip });
-    // From another address the same account still logs in.
+    // from another address the same account logs in at once
     await login(w, "reseller-a@test.example", PASSWORD, { ip: "10.2.0.2" });
+  });
+
+  it("with two-factor login a correct password does not forgive failed codes: only a complete login does", async () => {
+    const email = "direct@test.example";
+    const ip = "10.4.0.1";
+    const secret = newTotpSecret();
+    await w.db.user.update({ where: { email }, data: { totpEnabled: true, totpSecret: secret } });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const { token } = await login(w, email, PASSWORD, { ip });
+        const s = await validateSession(w.db, token);
+        await expectCode(caller(w.db, null, { ip, pendingSecondFactor: { sessionId: s!.id, userId: s!.userId } }).auth.verifySecondFactor({ code: "000000" }), "UNAUTHORIZED");
+      }
+      const e = await expectCode(caller(w.db, null, { ip }).auth.login({ email, password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
+      expect(e.message).toMatch(/try again in 1 second/);
+    } finally {
+      await w.db.user.update({ where: { email }, data: { totpEnabled: false, totpSecret: null } });
+    }
   });
 
   it("a disabled user cannot log in", async () => {
