@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Install what this project needs on a Debian 12 host, only what is missing: Debian packages (apt)
 # and npm packages (npm ci). Idempotent; safe to run on every start and in CI.
+#   bash scripts/install.sh          a production node (run.sh)
+#   bash scripts/install.sh --test   plus what the test suite needs (test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# engine: lxc … openssl; tests: postgresql (private clusters for the PostgreSQL handler tests) and
-# chromium (Playwright drives Debian's Chromium; `playwright install` would download its own).
-APT_PACKAGES=(lxc btrfs-progs busybox-static debootstrap uidmap nftables dnsmasq-base iperf3 zstd iproute2 util-linux xz-utils openssl postgresql chromium)
+# Debian packages (scripts/lib/packages.sh): a production node's; with --test also the test suite's.
+what=production
+[ "${1:-}" = --test ] && what=test
+# shellcheck source=lib/packages.sh
+source scripts/lib/packages.sh
+mapfile -t APT_PACKAGES < <(apt_packages "$what")
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,6 +20,12 @@ if ((${#missing[@]})); then
   echo "install: apt packages missing: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# A kernel that enforces AppArmor: LXC's profiles must be loaded now, not only at the next boot (the
+# apparmor service loads them at boot; where it did not run yet, containers would not start).
+if apparmor_enforced && [ -f /etc/apparmor.d/lxc-containers ] && command -v apparmor_parser >/dev/null; then
+  apparmor_parser -r -W /etc/apparmor.d/lxc-containers
 fi
 
 # Debian's lxc-net would create lxcbr0 and NAT containers to the host's uplink: never on this platform.

@@ -10,18 +10,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (the engine manages cgroups, mounts and user namespaces)"; exit 1; }
 bash scripts/install.sh
+# shellcheck source=lib/logs.sh
+source scripts/lib/logs.sh
+logs=${OVZ_LOG_DIR:-/var/log/ovz}
+prepare_logs "$logs"
 
 export OVZ_STATE_DIR=${OVZ_STATE_DIR:-/var/lib/ovz}
 export OVZ_SOCKET=${OVZ_SOCKET:-/run/ovz/engine.sock}
-mkdir -p "$OVZ_STATE_DIR" /var/log/ovz
+mkdir -p "$OVZ_STATE_DIR"
 pidfile="$OVZ_STATE_DIR/engine.pid"
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   echo "engine already running (pid $(cat "$pidfile"))"
 else
-  echo "starting engine (log: /var/log/ovz/engine.log)"
-  nohup node --import tsx native/src/main.ts >>/var/log/ovz/engine.log 2>&1 &
+  echo "starting engine (log: $logs/engine.log)"
+  nohup node --import tsx native/src/main.ts >>"$logs/engine.log" 2>&1 &
   for _ in $(seq 1 100); do [ -S "$OVZ_SOCKET" ] && break; sleep 0.2; done
-  [ -S "$OVZ_SOCKET" ] || { tail -20 /var/log/ovz/engine.log; echo "engine did not start"; exit 1; }
+  [ -S "$OVZ_SOCKET" ] || { tail -20 "$logs/engine.log"; echo "engine did not start"; exit 1; }
 fi
 
 call() { node --import tsx native/src/tools/engine-call.ts "$@"; }
@@ -58,7 +62,7 @@ stamp=.next/ovz-build-stamp
 want=$(git rev-parse HEAD 2>/dev/null || echo none)$(git status --porcelain -- app server native/src 2>/dev/null | sha256sum | cut -c1-12)
 if [ ! -f .next/BUILD_ID ] || [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
   echo "building the panel (next build, ~1 min)"
-  node_modules/.bin/next build >/var/log/ovz/panel-build.log 2>&1 || { tail -30 /var/log/ovz/panel-build.log; exit 1; }
+  node_modules/.bin/next build >"$logs/panel-build.log" 2>&1 || { tail -30 "$logs/panel-build.log"; exit 1; }
   echo "$want" >$stamp
 fi
 install -d -o ovz-panel -g ovz .next/cache
@@ -67,11 +71,10 @@ ppid_file=/var/lib/ovz-panel/panel.pid
 if [ -f "$ppid_file" ] && kill -0 "$(cat "$ppid_file")" 2>/dev/null; then
   echo "panel already running (pid $(cat "$ppid_file")); restart it with: kill $(cat "$ppid_file") && bash scripts/run.sh"
 else
-  touch /var/log/ovz/panel.log && chown ovz-panel:ovz /var/log/ovz/panel.log
   NODE_ENV=production OVZ_SOCKET=$OVZ_SOCKET nohup setpriv --reuid=ovz-panel --regid=ovz --init-groups -- \
-    env HOME=/var/lib/ovz-panel node --import tsx server/http.ts -p "$port" -H "$host" >>/var/log/ovz/panel.log 2>&1 &
+    env HOME=/var/lib/ovz-panel node --import tsx server/http.ts -p "$port" -H "$host" >>"$logs/panel.log" 2>&1 &
   echo $! >"$ppid_file"
   for _ in $(seq 1 120); do curl -s -o /dev/null "http://$host:$port/login" && break; sleep 0.5; done
-  curl -s -o /dev/null "http://$host:$port/login" || { tail -20 /var/log/ovz/panel.log; echo "panel did not start"; exit 1; }
+  curl -s -o /dev/null "http://$host:$port/login" || { tail -20 "$logs/panel.log"; echo "panel did not start"; exit 1; }
 fi
-echo "panel ready: http://localhost:$port (log: /var/log/ovz/panel.log) — runs as user ovz-panel, talks to the engine over $OVZ_SOCKET"
+echo "panel ready: http://localhost:$port (log: $logs/panel.log) — runs as user ovz-panel, talks to the engine over $OVZ_SOCKET"

@@ -4,7 +4,7 @@
 # skipped with a loud notice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh
+bash scripts/install.sh --test
 export NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
