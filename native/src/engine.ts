@@ -12,7 +12,7 @@ import { EngineError, isEngineError, wrapError } from "./errors.js";
 import { run } from "./exec.js";
 import { Journal, type PendingEntry } from "./journal.js";
 import { RecordStore, type ContainerRecord } from "./records.js";
-import { writeInRootfs } from "./rootfs.js";
+import { readInRootfs, writeInRootfs } from "./rootfs.js";
 import { crossCheck, defaultLimits, effectiveCpus, limitsPatchSchema, LIMITS, type Limits, type LimitsPatch } from "./settings.js";
 import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./drivers/cgroup/types.js";
 import type { StorageDriver, VolumeUsage } from "./drivers/storage/types.js";
@@ -30,6 +30,7 @@ import { SnapshotOps, type SnapshotInfo } from "./snapshots.js";
 import { BackupOps, type RestoreRequest } from "./backup/backups.js";
 import { ReinstallOps, type ReinstallRequest } from "./reinstall.js";
 import { parseSshKeys, writeAuthorizedKeys } from "./ssh-keys.js";
+import { checkPasswordInput, setContainerPassword, type AccountTarget } from "./passwd.js";
 import type { BackupInfo } from "./backup/manifest.js";
 import { CheckpointOps, type CheckpointInfo } from "./checkpoint.js";
 import { MigrateOps, type MigrateManifest, type MigratePhase } from "./migrate.js";
@@ -786,21 +787,29 @@ export class Engine {
     await writeInRootfs(this.drivers.storage.containerPath(rec.ctid), "etc/resolv.conf", text);
   }
 
-  async setPassword(ctid: number, user: string, password: string): Promise<void> {
-    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new EngineError("BAD_REQUEST", `bad user name "${user}"`);
-    if (password.length < 1 || /[\n:]/.test(password)) throw new EngineError("BAD_REQUEST", "password must be non-empty and contain no ':' or newline");
-    // Hash on the host (SHA-512 crypt, password via stdin, never argv), then set the hash inside with
-    // awk: works on any template (busybox has no chpasswd). The hash travels as an argument, not as code.
-    const hash = (await run("openssl", ["passwd", "-6", "-stdin"], { input: password })).stdout.trim();
-    if (!/^\$6\$[A-Za-z0-9./]+\$[A-Za-z0-9./]+$/.test(hash)) throw new EngineError("INTERNAL", "openssl produced an unexpected password hash");
-    const script =
-      'grep -q "^$1:" /etc/shadow || { echo "no user $1 in /etc/shadow" >&2; exit 3; }; ' +
-      'awk -F: -v OFS=: -v u="$1" -v h="$2" \'$1==u{$2=h}1\' /etc/shadow > /etc/shadow.ovz-new && ' +
-      "cat /etc/shadow.ovz-new > /etc/shadow && rm -f /etc/shadow.ovz-new";
-    const res = await this.exec(ctid, ["/bin/sh", "-c", script, "sh", user, hash]);
-    if (res.code !== 0) {
-      throw new EngineError(res.code === 3 ? "NOT_FOUND" : "HOST_TOOL_FAILED", `could not set the password of ${user} in container ${ctid}: ${res.stderr.trim()}`);
-    }
+  /**
+   * A user's password, on a running or a stopped container; a missing user is created (passwd.ts). A
+   * container checkpointed to disk is refused: its processes hold the files as they were.
+   */
+  async setPassword(ctid: number, user: string, password: string): Promise<{ created: boolean }> {
+    checkPasswordInput(user, password);
+    await this.mustGet(ctid);
+    return this.withLock(ctid, async () => {
+      const st = await this.drivers.runtime.state(ctid);
+      if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it first`);
+      if (st === "STOPPED" && (await this.data.checkpoints.info(ctid))) {
+        throw new EngineError("FROZEN", `container ${ctid} is checkpointed; resume it (or stop it to discard the checkpoint) first`);
+      }
+      const target: AccountTarget =
+        st === "STOPPED"
+          ? { running: false, rootfs: this.drivers.storage.containerPath(ctid) }
+          : { running: true, exec: (argv, input) => this.drivers.runtime.exec(ctid, argv, input === undefined ? {} : { input }) };
+      try {
+        return { created: (await setContainerPassword(target, user, password)) !== null };
+      } catch (e) {
+        throw wrapError(e, `Failed to set the password of ${user} in container ${ctid}`);
+      }
+    });
   }
 
   private async applyNofile(ctid: number, n: number): Promise<void> {
@@ -818,7 +827,8 @@ export class Engine {
       return;
     }
     await writeInRootfs(rootfs, "etc/hostname", `${rec.hostname}\n`);
-    const hosts = await readFile(path.join(rootfs, "etc/hosts"), "utf8").catch(() => null);
+    // never readFile(): a planted /etc/hosts → /etc/shadow symlink would copy the HOST's file in here
+    const hosts = await readInRootfs(rootfs, "etc/hosts");
     const line = `127.0.1.1\t${rec.hostname}`;
     const kept = (hosts ?? "127.0.0.1\tlocalhost\n").split("\n").filter((l) => !/^127\.0\.1\.1\s/.test(l) && l !== "");
     await writeInRootfs(rootfs, "etc/hosts", [...kept, line].join("\n") + "\n");

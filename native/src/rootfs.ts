@@ -9,19 +9,50 @@ import { chmod, lchown, lstat, mkdir, open, unlink } from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "./errors.js";
 
-export async function writeInRootfs(rootfs: string, rel: string, content: string, mode = 0o644): Promise<void> {
+/** The host path of `rel` whose every directory on the way is a real directory; null when one is missing. */
+async function safeParent(rootfs: string, rel: string, verb: string): Promise<string | null> {
   const parts = rel.split("/").filter(Boolean);
   if (parts.length === 0 || parts.some((p) => p === ".." || p === ".")) throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
   let cur = rootfs;
   for (const p of parts.slice(0, -1)) {
     cur = path.join(cur, p);
     const st = await lstat(cur).catch(() => null);
-    if (!st) return; // directory missing in this rootfs (e.g. no /etc): nothing to write into
+    if (!st) return null; // directory missing in this rootfs (e.g. no /etc)
     if (!st.isDirectory()) {
-      throw new EngineError("BAD_REQUEST", `refusing to write ${rel}: ${path.relative(rootfs, cur)} in the container is not a directory (symlink?)`);
+      throw new EngineError("BAD_REQUEST", `refusing to ${verb} ${rel}: ${path.relative(rootfs, cur)} in the container is not a directory (symlink?)`);
     }
   }
-  const target = path.join(cur, parts[parts.length - 1]!);
+  return path.join(cur, parts[parts.length - 1]!);
+}
+
+/**
+ * A regular file of a stopped container's root filesystem, or null when it does not exist (or is not a
+ * regular file: a planted symlink to a host file is never followed, so its target is never read).
+ */
+export async function readInRootfs(rootfs: string, rel: string): Promise<string | null> {
+  const target = await safeParent(rootfs, rel, "read");
+  if (!target) return null;
+  const st = await lstat(target).catch(() => null);
+  if (!st?.isFile()) return null;
+  const fh = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
+  if (!fh) return null;
+  try {
+    if (!(await fh.stat()).isFile()) return null;
+    return await fh.readFile("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Whether `rel` exists in the root filesystem without following any symlink on the way. */
+export async function existsInRootfs(rootfs: string, rel: string): Promise<boolean> {
+  const target = await safeParent(rootfs, rel, "look at").catch(() => null);
+  return !!target && (await lstat(target).catch(() => null)) !== null;
+}
+
+export async function writeInRootfs(rootfs: string, rel: string, content: string, mode = 0o644): Promise<void> {
+  const target = await safeParent(rootfs, rel, "write");
+  if (!target) return; // directory missing in this rootfs (e.g. no /etc): nothing to write into
   const st = await lstat(target).catch(() => null);
   if (st && !st.isFile()) await unlink(target); // replace a planted symlink/fifo by a regular file
   const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
@@ -34,10 +65,11 @@ export async function writeInRootfs(rootfs: string, rel: string, content: string
 
 /**
  * Make sure a directory exists in a stopped container's root filesystem (created with `mode`, owned by
- * uid/gid 0 = the container's root on an idmapped rootfs; an existing one gets `mode` and that owner too).
+ * `owner` — in-container ids, as files on an idmapped rootfs keep them; default 0 = the container's root;
+ * an existing one gets `mode` and that owner too).
  * Every component is checked with lstat: a symlink or non-directory on the way is refused.
  */
-export async function ensureDirInRootfs(rootfs: string, rel: string, mode: number): Promise<void> {
+export async function ensureDirInRootfs(rootfs: string, rel: string, mode: number, owner = { uid: 0, gid: 0 }): Promise<void> {
   const parts = rel.split("/").filter(Boolean);
   if (parts.length === 0 || parts.some((p) => p === ".." || p === ".")) throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
   let cur = rootfs;
@@ -53,7 +85,7 @@ export async function ensureDirInRootfs(rootfs: string, rel: string, mode: numbe
       throw new EngineError("BAD_REQUEST", `refusing to write into ${rel}: ${path.relative(rootfs, cur)} in the container is not a directory (symlink?)`);
     }
     if (last) {
-      await lchown(cur, 0, 0);
+      await lchown(cur, owner.uid, owner.gid);
       await chmod(cur, mode);
     }
   }

@@ -17,7 +17,7 @@ const TEMPLATES = ["busybox", "debian-12"];
 
 export class FakeEngine implements EnginePort {
   readonly containers = new Map<number, Info>();
-  readonly passwords = new Map<number, string>();
+  readonly passwords = new Map<string, string>(); // "ctid:user" → password
   /** Next call of this method fails with this error (tests of failure paths). */
   failNext = new Map<MethodName, EngineError>();
   /** Each container's network (as the engine stores it: validated, MACs filled in). */
@@ -161,10 +161,13 @@ export class FakeEngine implements EnginePort {
         return c;
       }
       case "container.passwd": {
+        // as the real engine: running or stopped; a user other than root is created the first time
         const c = this.get(ctid);
-        if (c.state !== "running") throw new EngineError("NOT_RUNNING", `container ${ctid} is not running; start it to change a password`);
-        this.passwords.set(ctid, p.password as string);
-        return { ok: true };
+        if (c.state === "suspended") throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it first`);
+        const key = `${ctid}:${p.user as string}`;
+        const created = p.user !== "root" && !this.passwords.has(key);
+        this.passwords.set(key, p.password as string);
+        return { ok: true, created };
       }
       case "container.limits": {
         const c = this.get(ctid);

@@ -4,6 +4,7 @@
  * first: a refused change leaves the row as it was). Used by the command line (vzctl set, prlctl set)
  * and the panel alike.
  */
+import { USER_RE } from "../../native/src/passwd.js";
 import { z } from "zod";
 import type { Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
@@ -75,13 +76,16 @@ export async function setSettings(ctx: Ctx, c: FullContainer, patchIn: SettingsP
   return { ok: true as const };
 }
 
-/** Sets the password of an existing user inside the running container (vzctl --userpasswd user:password). */
+/**
+ * Sets a user's password inside the container, running or stopped (vzctl --userpasswd user:password); a
+ * user that does not exist is created, as vzctl does.
+ */
 export async function setUserPassword(ctx: Ctx, c: FullContainer, user: string, password: string) {
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new PanelError("BAD_REQUEST", `Invalid user name "${user}": use lower-case letters, digits, _ and -.`, { user: "invalid" });
-  if (!password) throw new PanelError("BAD_REQUEST", "The password is empty.", { password: "required" });
-  await engineFor(c.node.endpoint).call("container.passwd", { ctid: c.ctid, user, password });
-  await audit(ctx, { action: "container.setPassword", target: target(c), tenantId: c.tenantId, details: { user } });
-  return { ok: true as const };
+  if (!USER_RE.test(user)) throw new PanelError("BAD_REQUEST", `Invalid user name "${user}": use lower-case letters, digits, _ and - (up to 32, not starting with a digit or -).`, { user: "invalid" });
+  if (!password || /[\n\r\0]/.test(password)) throw new PanelError("BAD_REQUEST", "The password must be non-empty and on one line.", { password: "required" });
+  const r = await engineFor(c.node.endpoint).call("container.passwd", { ctid: c.ctid, user, password });
+  await audit(ctx, { action: "container.setPassword", target: target(c), tenantId: c.tenantId, details: { user, created: r.created } });
+  return { ok: true as const, created: r.created };
 }
 
 /** CRIU checkpoint: the container's whole state to disk, then stopped (state "suspended"; resume restores it). */

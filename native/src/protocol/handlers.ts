@@ -35,7 +35,7 @@ export function engineHandlers(engine: Engine): Handlers {
     "container.set": (p) => engine.set(p.ctid, p),
     "container.reinstall": (p, ctx) => engine.reinstall(p, ctx),
     "container.sshkeys.set": async (p) => ({ ok: true as const, count: await engine.setSshKeys(p.ctid, p.keys) }),
-    "container.passwd": async (p) => (await engine.setPassword(p.ctid, p.user, p.password), OK),
+    "container.passwd": async (p) => ({ ok: true as const, ...(await engine.setPassword(p.ctid, p.user, p.password)) }),
     "container.limits": (p) => engine.readLimits(p.ctid),
     "container.beancounters": (p) => engine.beancounters(p.ctid),
     "container.net.get": (p) => engine.netGet(p.ctid),

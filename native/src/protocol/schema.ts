@@ -264,9 +264,10 @@ export const methods = {
     params: z.object({ ctid, keys: z.string().max(1_048_576) }).strict(),
     result: z.object({ ok: z.literal(true), count: z.number().int() }),
   },
+  /** A user's password, running or stopped; a missing user is created (created: true). */
   "container.passwd": {
     params: z.object({ ctid, user: z.string().min(1).max(32), password: z.string().min(1).max(256) }).strict(),
-    result: ok,
+    result: z.object({ ok: z.literal(true), created: z.boolean() }),
   },
   "container.limits": {
     params: ctidOnly,

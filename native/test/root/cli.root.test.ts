@@ -104,7 +104,9 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     await ok("vzctl set 101 --userpasswd root:n3w-Secret --save");
     expect(await shadow()).not.toBe(hashBefore);
     expect(await shadow()).toMatch(/^root:\$6\$/);
-    expect((await sh("vzctl set 101 --userpasswd nosuchuser:pw")).code).toBe(74);
+    // a user that does not exist is created (vzctl's documented behaviour)
+    await ok("vzctl set 101 --userpasswd newuser:n3w-Secret2");
+    expect((await ok("vzctl exec 101 'id -un newuser; test -d /home/newuser && echo home'")).trim()).toBe("newuser\nhome");
     // restart: a new init, same settings
     const init1 = (await te.client.call("container.status", { ctid: 101 })).initPid;
     const restarted = await ok("vzctl restart 101");

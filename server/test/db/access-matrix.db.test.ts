@@ -334,7 +334,7 @@ const MATRIX: Record<string, Spec> = {
       Object.assign(info, { state: "running", initPid: 1 });
       return { containerId: e.s.customer.container.id, password: `root-${e.uniq}-pw` };
     },
-    effect: (e) => fakeEngine().passwords.get(e.s.customer.container.ctid) === `root-${e.uniq}-pw`,
+    effect: (e) => fakeEngine().passwords.get(`${e.s.customer.container.ctid}:root`) === `root-${e.uniq}-pw`,
   },
   "containers.setLimits": {
     allow: ADMIN, kind: "target",

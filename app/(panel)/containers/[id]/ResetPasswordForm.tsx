@@ -32,7 +32,7 @@ export function ResetPasswordForm({ c }: { c: ContainerView }) {
             if (m.isSuccess) m.reset();
           }}
           error={fields?.password}
-          hint="At least 10 characters. The container must be running."
+          hint="At least 10 characters. Works whether the container runs or not."
         />
         <ErrorBox error={m.error} />
         {m.isSuccess && <Notice>Root password changed.</Notice>}
