@@ -6,7 +6,7 @@ import { z } from "zod";
 import { engineFor } from "../engine/index.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
-import { assertNoOverlap, checkPool, poolInputSchema, rangeSize, withIpLock } from "../services/ipam.js";
+import { assertNoOverlap, checkPool, MANUAL_KIND, poolInputSchema, rangeSize, withIpLock } from "../services/ipam.js";
 import { roleProcedure, router } from "../trpc/init.js";
 import { id } from "./schemas.js";
 
@@ -20,7 +20,8 @@ export const poolsRouter = router({
       include: { node: { select: { id: true, name: true } }, _count: { select: { addresses: true } } },
       orderBy: [{ node: { name: "asc" } }, { name: "asc" }],
     });
-    return pools.map(({ _count, ...p }) => ({ ...p, used: _count.addresses, total: rangeSize(p.rangeStart, p.rangeEnd) }));
+    // the manual pseudo-pool (addresses an admin gave outside every pool) has no range to fill
+    return pools.map(({ _count, ...p }) => ({ ...p, used: _count.addresses, total: p.kind === MANUAL_KIND ? null : rangeSize(p.rangeStart, p.rangeEnd) }));
   }),
 
   create: admin.input(poolInputSchema.extend({ nodeId: id })).mutation(async ({ ctx, input }) => {

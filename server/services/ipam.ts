@@ -18,6 +18,14 @@ export const NET_MODES = ["venet", "veth", "none"] as const;
 export type NetMode = (typeof NET_MODES)[number];
 export const POOL_KINDS = ["venet", "veth"] as const;
 export type PoolKind = (typeof POOL_KINDS)[number];
+/**
+ * The pseudo-pool of a node's manual addresses: routed (venet) addresses an administrator gave a
+ * container although they are in no pool (`vzctl set --ipadd`, as vzctl allows). IPAM records them so
+ * nothing hands them out twice; it never allocates from this pool. One per node and family, made when
+ * first needed; not a POOL_KIND (pools.create cannot make one).
+ */
+export const MANUAL_KIND = "manual";
+const manualPoolName = (family: 4 | 6) => `manual-v${family}`;
 
 export function isNetMode(s: string): s is NetMode {
   return (NET_MODES as readonly string[]).includes(s);
@@ -119,7 +127,8 @@ export function checkPool(input: PoolInput): PoolShape {
 
 /** Refuses a range that overlaps another pool's range on the same node (any kind). */
 export async function assertNoOverlap(db: Db, nodeId: string, p: PoolShape): Promise<void> {
-  const others = await db.ipPool.findMany({ where: { nodeId, family: p.family } });
+  // manual addresses may fall into a new range: IPAM skips them there (lowestFree)
+  const others = await db.ipPool.findMany({ where: { nodeId, family: p.family, kind: { not: MANUAL_KIND } } });
   const a = ipToBig(p.rangeStart);
   const b = ipToBig(p.rangeEnd);
   const hit = others.find((o) => ipToBig(o.rangeStart) <= b && a <= ipToBig(o.rangeEnd));
@@ -162,11 +171,13 @@ export async function withIpLock<T>(db: Db, nodeId: string, fn: () => Promise<T>
   });
 }
 
-/** The `n` lowest free addresses of a pool (skipping assigned ones and the gateway). */
+/** The `n` lowest free addresses of a pool (skipping assigned ones, the node's manual ones and the gateway). */
 async function lowestFree(db: Db, pool: Pool, n: number, skip: Set<string>): Promise<string[]> {
   if (n <= 0) return [];
   const fam = pool.family as 4 | 6;
-  const taken = new Set((await db.ipAddress.findMany({ where: { poolId: pool.id }, select: { address: true } })).map((r) => r.address));
+  const taken = new Set(
+    (await db.ipAddress.findMany({ where: { OR: [{ poolId: pool.id }, { nodeId: pool.nodeId, pool: { kind: MANUAL_KIND, family: fam } }] }, select: { address: true } })).map((r) => r.address),
+  );
   if (pool.gateway) taken.add(pool.gateway);
   for (const s of skip) taken.add(s);
   const out: string[] = [];
@@ -217,15 +228,16 @@ export async function pickAddresses(db: Db, node: { id: string; name: string }, 
 
 /**
  * A chosen address (an admin's `vzctl set --ipadd X`): the node's pool of `kind` whose range holds it
- * (on `network` for veth), or a clear error when it is in none or already taken. Run under withIpLock.
+ * (on `network` for veth), or a clear error when it is in none or already taken. With `manual` (admins,
+ * venet), an address in no pool is recorded as a manual address of the node instead. Run under withIpLock.
  */
-export async function pickAddress(db: Db, node: { id: string; name: string }, kind: PoolKind, address: string, opts: { network?: string | null } = {}): Promise<Pick> {
+export async function pickAddress(db: Db, node: { id: string; name: string }, kind: PoolKind, address: string, opts: { network?: string | null; manual?: boolean } = {}): Promise<Pick> {
   if (!net.isIP(address)) throw new PanelError("BAD_REQUEST", `"${address}" is not an IPv4 or IPv6 address.`, { address: "invalid" });
   const a = canonicalIp(address);
   const fam = familyOf(a);
   const pools = (await db.ipPool.findMany({ where: { nodeId: node.id, kind, family: fam, ...(kind === "veth" && opts.network ? { network: opts.network } : {}) } })) as Pool[];
   const x = ipToBig(a);
-  const pool = pools.find((p) => ipToBig(p.rangeStart) <= x && x <= ipToBig(p.rangeEnd));
+  const pool = pools.find((p) => ipToBig(p.rangeStart) <= x && x <= ipToBig(p.rangeEnd)) ?? (opts.manual && kind === "venet" ? await manualPool(db, node.id, fam) : undefined);
   if (!pool) {
     throw new PanelError("BAD_REQUEST", `${a} is in no ${kind} IP pool of node ${node.name}${kind === "veth" && opts.network ? ` on network ${opts.network}` : ""}; add a pool whose range holds it (IP pools page), or omit the address to take the next free one.`, { address: "in no pool" });
   }
@@ -233,6 +245,18 @@ export async function pickAddress(db: Db, node: { id: string; name: string }, ki
   const taken = await db.ipAddress.findFirst({ where: { nodeId: node.id, address: a }, include: { container: { select: { ctid: true } } } });
   if (taken) throw new PanelError("CONFLICT", `${a} is already assigned to container ${taken.container?.ctid ?? "?"}; choose another address.`, { address: "taken" });
   return { poolId: pool.id, nodeId: node.id, address: a };
+}
+
+/** The node's manual pseudo-pool of `family`, made on first use (under the caller's withIpLock). */
+async function manualPool(db: Db, nodeId: string, family: 4 | 6): Promise<Pool> {
+  const name = manualPoolName(family);
+  const have = await db.ipPool.findUnique({ where: { nodeId_name: { nodeId, name } } });
+  if (have) {
+    if (have.kind !== MANUAL_KIND) throw new PanelError("CONFLICT", `A pool named "${name}" exists on this node and is not the manual-address pool; rename it (IP pools page).`);
+    return have as Pool;
+  }
+  const [first, last, cidr] = family === 4 ? ["0.0.0.0", "255.255.255.255", "0.0.0.0/0"] : ["::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::/0"];
+  return (await db.ipPool.create({ data: { nodeId, name, kind: MANUAL_KIND, family, cidr, gateway: null, rangeStart: first, rangeEnd: last } })) as Pool;
 }
 
 /** A container's addresses with their pools, in a stable order (IPv4 first, then by value). */

@@ -139,7 +139,7 @@ export async function addIp(ctx: Ctx, c: FullContainer, opts: { family?: 4 | 6; 
         if (reseller && delta > 0) await assertWithinAllocation(ctx.db, reseller, { ...ZERO_USAGE, ipCount: delta });
       }
       const network = mode === "veth" ? cur[0]?.pool.network : undefined;
-      const [pick] = opts.address !== undefined ? [await pickAddress(ctx.db, c.node, mode, opts.address, { network })] : await pickAddresses(ctx.db, c.node, mode, 1, { network, family: opts.family });
+      const [pick] = opts.address !== undefined ? [await pickAddress(ctx.db, c.node, mode, opts.address, { network, manual: true })] : await pickAddresses(ctx.db, c.node, mode, 1, { network, family: opts.family });
       const row = await ctx.db.ipAddress.create({ data: { poolId: pick!.poolId, nodeId: pick!.nodeId, address: pick!.address, containerId: c.id }, include: { pool: true } });
       let info;
       try {

@@ -59,11 +59,11 @@ function Pools() {
                         </td>
                         <td className={`${td} ${mono}`}>{p.cidr}</td>
                         <td className={`${td} ${mono}`}>
-                          {p.rangeStart} – {p.rangeEnd}
+                          {p.total === null ? "addresses outside every pool (vzctl --ipadd)" : `${p.rangeStart} – ${p.rangeEnd}`}
                         </td>
                         <td className={`${td} ${mono}`}>{p.gateway ?? "—"}</td>
                         <td className={`${td} text-right tabular-nums whitespace-nowrap`}>
-                          {p.used.toLocaleString()} / {p.total.toLocaleString()}
+                          {p.total === null ? p.used.toLocaleString() : `${p.used.toLocaleString()} / ${p.total.toLocaleString()}`}
                         </td>
                         <td className={`${td} whitespace-nowrap text-right`}>
                           <InlineConfirm open={confirming === p.id} label="Delete" confirmLabel="Confirm delete" ariaLabel={`Delete pool ${p.name}`} busy={del.isPending} onOpen={() => (del.reset(), setConfirming(p.id))} onConfirm={() => del.mutate({ poolId: p.id })} onCancel={() => setConfirming(null)} />

@@ -156,7 +156,7 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
       ["vzctl set 101 --bogus 1", 20, /unrecognized option '--bogus'/],
       ["vzctl set 101 --numproc 300:200", 21, /Bad parameter for --numproc: 300:200/],
       ["vzctl set 101 --hostname 'bad host'", 70, /Bad parameter for --hostname/],
-      ["vzctl set 101 --ipadd 10.1.2.3", 71, /in no venet IP pool/],
+      ["vzctl set 101 --ipadd 198.18.300.1", 71, /not an IPv4 or IPv6 address/],
       ["vzctl start 999", 14, /Container 999 does not exist/],
       ["vzctl start 101", 32, /Container is already running/],
       ["vzctl frobnicate 101", 20, /Bad command: frobnicate/],

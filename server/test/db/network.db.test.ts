@@ -314,6 +314,45 @@ describe.each(PROVIDERS)("networking on %s", (provider) => {
     expect(back).toMatchObject({ address: "198.18.0.10", appliedLive: false });
   });
 
+  it("an admin's address in no pool is accepted as a manual address of the node (vzctl --ipadd), never handed out twice", async () => {
+    const { addIp, removeIp } = await import("../../services/network.js");
+    const { createContainer } = await import("../../services/containers.js");
+    const ctx = { db: w.db, actor: w.actors.admin, ip: null, userAgent: null };
+    const full = (id: string) => w.db.container.findUniqueOrThrow({ where: { id }, include: { plan: true, node: true, tenant: true } });
+    const c = await full(a1().id);
+    // outside every pool (the world's pool is 198.18.0.10-99): recorded under the node's manual pool
+    const r = await addIp(ctx, c, { address: "198.18.5.7" });
+    expect(r.address).toBe("198.18.5.7");
+    expect(r.addresses.find((x) => x.address === "198.18.5.7")!.pool).toMatchObject({ name: "manual-v4", kind: "manual" });
+    expect(fakeEngine().nets.get(c.ctid)!.venet).toContain("198.18.5.7");
+    const v6 = await addIp(ctx, c, { address: "2001:db8:77::7" });
+    expect(v6.addresses.find((x) => x.address === "2001:db8:77::7")!.pool).toMatchObject({ name: "manual-v6", kind: "manual" });
+    // refused only when another container holds it, naming which
+    const other = await full(w.b.customers[0]!.container.id);
+    await expect(addIp(ctx, other, { address: "198.18.5.7" })).rejects.toMatchObject({ code: "CONFLICT", message: `198.18.5.7 is already assigned to container ${c.ctid}; choose another address.` });
+    // and not by a create that names it
+    await expect(createContainer(ctx, null, { tenantId: w.direct.id, planId: w.platformPlan.id, hostname: "dup.test", template: "busybox", addresses: ["198.18.5.7"] })).rejects.toMatchObject({ code: "CONFLICT" });
+    // a pool made later over it never hands it out
+    const p = await admin().pools.create({ nodeId: w.node.id, name: "later", kind: "venet", cidr: "198.18.5.0/24", rangeStart: "198.18.5.7", rangeEnd: "198.18.5.8" });
+    const { pickAddresses } = await import("../../services/ipam.js");
+    const freeInWorldPool = 90 - (await w.db.ipAddress.count({ where: { poolId: w.pool.id } }));
+    const everyFree = (await pickAddresses(w.db, w.node, "venet", freeInWorldPool + 1)).map((x) => x.address);
+    expect(everyFree).toContain("198.18.5.8");
+    expect(everyFree).not.toContain("198.18.5.7");
+    await expect(pickAddresses(w.db, w.node, "venet", freeInWorldPool + 2)).rejects.toMatchObject({ code: "CONFLICT" });
+    // the pools page shows the manual pool with its count, no range to fill
+    const listed = (await admin().pools.list()).find((x) => x.name === "manual-v4")!;
+    expect(listed).toMatchObject({ kind: "manual", used: 1, total: null });
+    // removing it frees it; cleanup
+    await removeIp(ctx, await full(c.id), "198.18.5.7");
+    await removeIp(ctx, await full(c.id), "2001:db8:77::7");
+    expect(await w.db.ipAddress.count({ where: { address: { in: ["198.18.5.7", "2001:db8:77::7"] } } })).toBe(0);
+    await admin().pools.delete({ poolId: p.id });
+    // resellers never choose addresses; veth addresses must come from a pool of the network
+    const reseller = { ...ctx, actor: w.actors.resellerA };
+    await expect(addIp(reseller, await full(c.id), { address: "198.18.5.9" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
   it("setFirewall: owners set it (validated by the engine's schema), it is stored and applied; bad rules are BAD_REQUEST with fields", async () => {
     const c = w.b.customers[0]!.container;
     const fw = {
