@@ -212,7 +212,7 @@ export class CheckpointOps {
       await runtime.restore(ctid, this.dumpDir(ctid));
       await this.e.failpoint("resume:restored");
       ctx.progress(80, "configuring the host side of the network");
-      await this.e.net.postRestore(ctid, rec.net);
+      await this.e.net.postRestore(ctid, rec.net, await runtime.initPid(ctid));
       await this.e.applyLimits(rec);
     } catch (e) {
       await runtime.kill(ctid).catch(() => {});
@@ -275,7 +275,7 @@ export class CheckpointOps {
       await this.afterStop(rec);
     } else if (running) {
       log(`recovery: restore of ${ctid} had brought it back; finishing`);
-      await this.e.net.postRestore(ctid, rec.net);
+      await this.e.net.postRestore(ctid, rec.net, await this.e.drivers.runtime.initPid(ctid));
       await this.e.applyLimits(rec);
       await this.remove(ctid);
     } else {

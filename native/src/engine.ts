@@ -206,7 +206,8 @@ export class Engine {
           log(`reconcile: could not re-apply limits of ${rec.ctid}: ${(e as Error).message}`);
         }
         // host side of the network (gateway address, bridge port, shaping, proxy ARP) is idempotent
-        await this.net.postStart(rec.ctid, rec.net).catch((e) => log(`reconcile: network of ${rec.ctid}: ${(e as Error).message}`));
+        const pid = rec.net?.venet.some((a) => a.includes(":")) ? await this.drivers.runtime.initPid(rec.ctid) : null;
+        await this.net.postStart(rec.ctid, rec.net, pid).catch((e) => log(`reconcile: network of ${rec.ctid}: ${(e as Error).message}`));
       } else if (st === "STOPPED") {
         // stopped behind the engine's back (halt from inside, crash): close its gate
         await closeGate(this.config.lxcPath, rec.ctid).catch((e) => log(`reconcile: ${(e as Error).message}`));
@@ -529,7 +530,7 @@ export class Engine {
         await openGate(this.config.lxcPath, ctid, this.drivers.storage.containerPath(ctid), this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE);
         await runtime.start(ctid);
         ctx.progress(80, "configuring the host side of the network");
-        await this.net.postStart(ctid, rec.net);
+        await this.net.postStart(ctid, rec.net, await runtime.initPid(ctid));
       } catch (e) {
         await runtime.kill(ctid).catch(() => {});
         await closeGate(this.config.lxcPath, ctid).catch(() => {});

@@ -52,7 +52,8 @@ export async function linkExists(name: string): Promise<boolean> {
 export async function venetAddLive(pid: number, hostIf: string, addr: string, firstOfFamily: boolean): Promise<void> {
   const v = ipVersion(addr);
   const pfx = v === 4 ? 32 : 128;
-  await ipIn(pid, [`-${v}`, "addr", "add", `${addr}/${pfx}`, "dev", "venet0"]);
+  if (v === 6 && firstOfFamily) await venetNoDad(pid, hostIf);
+  await ipIn(pid, [`-${v}`, "addr", "add", `${addr}/${pfx}`, "dev", "venet0", ...(v === 6 ? ["nodad"] : [])]);
   if (firstOfFamily) {
     if (v === 4) {
       await ipIn(pid, ["-4", "route", "replace", "169.254.0.1", "dev", "venet0"]);
@@ -60,6 +61,8 @@ export async function venetAddLive(pid: number, hostIf: string, addr: string, fi
       await ip(["-4", "neigh", "replace", "proxy", "169.254.0.1", "dev", hostIf]);
     } else {
       await ipIn(pid, ["-6", "route", "replace", "default", "via", "fe80::1", "dev", "venet0"]);
+      // what LXC's router mode does at a start with IPv6: the host side answers NDP for fe80::1
+      await run("sysctl", ["-q", "-w", `net.ipv6.conf.${hostIf}.proxy_ndp=1`]);
       await ip(["-6", "neigh", "replace", "proxy", "fe80::1", "dev", hostIf]);
     }
   }
@@ -71,6 +74,30 @@ export async function venetDelLive(pid: number, hostIf: string, addr: string): P
   const pfx = v === 4 ? 32 : 128;
   await ip([`-${v}`, "route", "del", `${addr}/${pfx}`, "dev", hostIf], { allowFailure: true });
   await ipIn(pid, [`-${v}`, "addr", "del", `${addr}/${pfx}`, "dev", "venet0"], { allowFailure: true });
+}
+
+/**
+ * IPv6 on venet is usable at once, as OpenVZ's venet was: the host assigns venet addresses and IPAM keeps
+ * them unique, so duplicate address detection would only hold every address (the link-locals that
+ * neighbour discovery with the fe80::1 gateway needs included) "tentative" for 1-2 s after a start. Both
+ * sides get accept_dad=0, and what LXC already put there tentatively is put back without DAD (`nodad`).
+ */
+export async function venetNoDad(pid: number, hostIf: string): Promise<void> {
+  await run("sysctl", ["-q", "-w", `net.ipv6.conf.${hostIf}.accept_dad=0`]);
+  await readdWithoutDad((args) => ip(args), hostIf);
+  await run("nsenter", ["-t", String(pid), "-n", "--", "sysctl", "-q", "-w", "net.ipv6.conf.venet0.accept_dad=0"]);
+  await readdWithoutDad((args) => ipIn(pid, args), "venet0");
+}
+
+async function readdWithoutDad(ipf: (args: string[]) => ReturnType<typeof ip>, dev: string): Promise<void> {
+  const r = await ipf(["-6", "-j", "addr", "show", "dev", dev, "tentative"]);
+  const links = JSON.parse(r.stdout || "[]") as Array<{ addr_info?: Array<{ local?: string; prefixlen?: number }> }>;
+  for (const a of links.flatMap((l) => l.addr_info ?? [])) {
+    if (!a.local || a.prefixlen === undefined) continue;
+    const cidr = `${a.local}/${a.prefixlen}`;
+    await ipf(["-6", "addr", "del", cidr, "dev", dev]);
+    await ipf(["-6", "addr", "add", cidr, "dev", dev, "nodad"]);
+  }
 }
 
 /** The host side of a venet device answers as the container's IPv4 gateway. */

@@ -8,7 +8,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { EngineError } from "../errors.js";
 import { run } from "../exec.js";
 import { netDevices, netLxcKeys, type NetDevice } from "./lxc.js";
-import { applyRate, ip, ipIn, linkExists, listLinks, removeRate, venetAddLive, venetDelLive, venetHostSide } from "./host.js";
+import { applyRate, ip, ipIn, linkExists, listLinks, removeRate, venetAddLive, venetDelLive, venetHostSide, venetNoDad } from "./host.js";
 import { NetworkStore } from "./networks.js";
 import { applyRuleset, counterName, readCounters, removeRuleset, renderRuleset } from "./nft.js";
 import { defaultMac, hostIfName, ipVersion, networkSchema, VENET_GW4, VENET_GW6, type NetConfig, type NetPatch, type Network } from "./types.js";
@@ -152,12 +152,16 @@ export class NetManager {
     for (const a of addrs) for (const u of this.uplinks) if (op === "del" || (await linkExists(u))) await this.proxy(op, a, u);
   }
 
-  /** After LXC started the container: the host side of venet, and shaping. */
-  async postStart(ctid: number, net: NetConfig | undefined): Promise<void> {
+  /**
+   * After LXC started the container (init `pid`, when known): the host side of venet, IPv6 on venet
+   * without duplicate address detection, and shaping.
+   */
+  async postStart(ctid: number, net: NetConfig | undefined, pid: number | null = null): Promise<void> {
     if (!net) return;
     const networks = await this.networks.map();
     for (const d of netDevices(ctid, net)) {
       if (d.kind === "venet") await venetHostSide(d.hostIf);
+      if (d.kind === "venet" && pid && net.venet.some((a) => ipVersion(a) === 6)) await venetNoDad(pid, d.hostIf);
       if (d.kind === "veth") {
         const nic = net.nics[d.nic!]!;
         const nw = nic.type === "veth" ? networks.get(nic.network) : undefined;
@@ -175,7 +179,7 @@ export class NetManager {
    * gives them (gateway address, host routes and gateway proxy ARP of router-mode venet, bridge ports,
    * shaping, proxy ARP on the uplinks). Idempotent.
    */
-  async postRestore(ctid: number, net: NetConfig | undefined): Promise<void> {
+  async postRestore(ctid: number, net: NetConfig | undefined, pid: number | null = null): Promise<void> {
     if (!net) return;
     const venetIf = hostIfName.venet(ctid);
     // CRIU recreates the veth pairs (named as LXC asked) with the host side down
@@ -189,7 +193,7 @@ export class NetManager {
       if (net.venet.some((a) => ipVersion(a) === 4)) await ip(["-4", "neigh", "replace", "proxy", VENET_GW4, "dev", venetIf]);
       if (net.venet.some((a) => ipVersion(a) === 6)) await ip(["-6", "neigh", "replace", "proxy", VENET_GW6, "dev", venetIf]);
     }
-    await this.postStart(ctid, net);
+    await this.postStart(ctid, net, pid);
   }
 
   /** After the container stopped: what outlives its devices. */
