@@ -106,6 +106,8 @@ export interface LimitsReadback {
   disk: VolumeUsage;
   /** RLIMIT_NOFILE of the container's init, read from /proc; null when stopped */
   nofile: number | null;
+  /** max= of the container's /dev/pts (its PTY limit), from its init's mountinfo; null when stopped */
+  ptyMax: number | null;
 }
 
 export interface Drivers {
@@ -345,6 +347,7 @@ export class Engine {
       monitorCgroupDir: this.monitorCgroupDir(rec.ctid),
       cgroupKeys,
       nofile: rec.limits.numfile,
+      ptyMax: rec.limits.numpty,
       seccompProfile: this.config.seccompProfile,
       logFile: path.join(this.config.lxcPath, String(rec.ctid), "lxc.log"),
       network,
@@ -660,6 +663,7 @@ export class Engine {
           throw wrapError(e, `Failed to change limits of container ${ctid}`, "LIMIT_OUT_OF_RANGE");
         }
         if (next.limits.numfile !== old.limits.numfile) await this.applyNofile(ctid, next.limits.numfile);
+        if (next.limits.numpty !== old.limits.numpty) await this.applyPtyMax(ctid, next.limits.numpty);
       }
       if (storage.caps.quota && (next.limits.diskspace !== old.limits.diskspace || next.limits.diskinodes !== old.limits.diskinodes)) {
         await storage.setQuota(ctid, { bytes: next.limits.diskspace, inodes: next.limits.diskinodes || null });
@@ -819,6 +823,14 @@ export class Engine {
     }
   }
 
+  /** Live: the container's devpts instance, remounted with the new max= (in its own mount namespace). */
+  private async applyPtyMax(ctid: number, n: number): Promise<void> {
+    const pid = await this.drivers.runtime.initPid(ctid);
+    if (!pid) return; // stopping: the next start takes lxc.pty.max from the config
+    const r = await run("nsenter", ["-t", String(pid), "-m", "--", "mount", "-o", `remount,max=${n}`, "/dev/pts"], { allowFailure: true });
+    if (r.code !== 0) throw new EngineError("HOST_TOOL_FAILED", `could not change the PTY limit of container ${ctid} live: ${r.stderr.trim()}`);
+  }
+
   private async writeHostname(rec: ContainerRecord, running: boolean): Promise<void> {
     const rootfs = this.drivers.storage.containerPath(rec.ctid);
     if (running) {
@@ -887,15 +899,17 @@ export class Engine {
     const running = st !== "STOPPED";
     const dev = await this.drivers.storage.blockDevice();
     let nofile: number | null = null;
+    let ptyMax: number | null = null;
     if (running) {
       const pid = await this.drivers.runtime.initPid(ctid);
-      if (pid) nofile = await readNofile(pid);
+      if (pid) [nofile, ptyMax] = await Promise.all([readNofile(pid), readPtyMax(pid)]);
     }
     return {
       configured: rec.limits,
       cgroup: running ? await this.drivers.cgroups.read(this.cgroupDir(ctid), dev) : null,
       disk: await this.drivers.storage.usage(ctid),
       nofile,
+      ptyMax,
     };
   }
 
@@ -1155,6 +1169,22 @@ async function readNofile(pid: number): Promise<number | null> {
     const text = await readFile(`/proc/${pid}/limits`, "utf8");
     const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(text);
     return m && m[1] !== "unlimited" ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The max= of the devpts mounted at /dev/pts in the mount namespace of `pid` (the container's PTY limit). */
+async function readPtyMax(pid: number): Promise<number | null> {
+  try {
+    const text = await readFile(`/proc/${pid}/mountinfo`, "utf8");
+    for (const line of text.split("\n")) {
+      const [pre, post] = line.split(" - ");
+      if (pre?.split(" ")[4] !== "/dev/pts" || !post?.startsWith("devpts ")) continue;
+      const m = /(?:^|,)max=(\d+)/.exec(post.split(" ")[2] ?? "");
+      return m ? Number(m[1]) : null;
+    }
+    return null;
   } catch {
     return null;
   }

@@ -5,7 +5,7 @@
  */
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
-import type { Limits } from "./settings.js";
+import { defaultLimits, type Limits } from "./settings.js";
 import type { NetConfig } from "./net/types.js";
 import { readJson, writeFileAtomic } from "./fsutil.js";
 
@@ -34,8 +34,10 @@ export class RecordStore {
     return path.join(this.dir, `${ctid}.json`);
   }
 
-  get(ctid: number): Promise<ContainerRecord | null> {
-    return readJson<ContainerRecord>(this.file(ctid));
+  /** A record; limits added to the engine after it was written get their defaults. */
+  async get(ctid: number): Promise<ContainerRecord | null> {
+    const rec = await readJson<ContainerRecord>(this.file(ctid));
+    return rec && { ...rec, limits: { ...defaultLimits(), ...rec.limits } };
   }
 
   put(rec: ContainerRecord): Promise<void> {

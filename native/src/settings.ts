@@ -33,6 +33,7 @@ export const LIMIT_KEYS = [
   "cpus",
   "numproc",
   "numfile",
+  "numpty",
   "diskspace",
   "diskinodes",
   "ioweight",
@@ -85,6 +86,11 @@ export const LIMITS: Record<LimitKey, LimitDecl> = {
     key: "numfile", kind: "integer", label: "Open files", flag: "numfile", min: 64, max: 1048576, default: 16384, live: true,
     enforcedBy: "RLIMIT_NOFILE of the container's processes (lxc.prlimit.nofile, prlimit live)",
     description: "Maximum open files per process in the container.",
+  },
+  numpty: {
+    key: "numpty", kind: "integer", label: "PTYs", flag: "numpty", min: 8, max: 65536, default: 1024, live: true,
+    enforcedBy: "the container's own devpts instance (lxc.pty.max: mount option max=, remounted live)",
+    description: "Maximum number of pseudo-terminals open at once (SSH sessions, screen/tmux windows, consoles); opening one more fails with ENOSPC.",
   },
   diskspace: {
     key: "diskspace", kind: "bytes", label: "Disk space", flag: "diskspace", min: 64 * MiB, max: 1024 * TiB, default: 10 * GiB, live: true,

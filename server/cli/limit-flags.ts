@@ -17,11 +17,16 @@ const TAKE: Partial<Record<LimitKey, "barrier" | "limit">> = { diskspace: "barri
 /** flag → limit key, for every limit */
 export const LIMIT_FLAGS: Record<string, LimitKey> = Object.fromEntries(LIMIT_KEYS.map((k) => [LIMITS[k].flag, k]));
 
-export const limitOptSpecs: Record<string, OptSpec> = Object.fromEntries(Object.keys(LIMIT_FLAGS).map((f) => [f, { arg: true }]));
+/** vzctl's one-letter spellings (`vzctl set 1000 --numproc 80:100 -t 16:20 --save`, vzctl(8) EXAMPLES) */
+const SHORT: Partial<Record<LimitKey, string>> = { numpty: "-t" };
+
+export const limitOptSpecs: Record<string, OptSpec> = Object.fromEntries(
+  Object.entries(LIMIT_FLAGS).map(([f, k]) => [f, SHORT[k] ? { arg: true, aliases: [SHORT[k]] } : { arg: true }]),
+);
 
 /** limits that take barrier:limit (UBC counts) or softlimit:hardlimit (disk), and "unlimited" */
-const PAIRS = new Set<LimitKey>(["numproc", "numfile", "diskspace", "diskinodes"]);
-const UNLIMITED_OK = new Set<LimitKey>(["numproc", "numfile"]);
+const PAIRS = new Set<LimitKey>(["numproc", "numfile", "numpty", "diskspace", "diskinodes"]);
+const UNLIMITED_OK = new Set<LimitKey>(["numproc", "numfile", "numpty"]);
 
 /** One flag's value as a patch entry (throws vzctl's "Bad parameter" for malformed input). */
 export function limitValue(flag: string, raw: string): [LimitKey, number | string | null] {

@@ -171,7 +171,7 @@ export class FakeEngine implements EnginePort {
       }
       case "container.limits": {
         const c = this.get(ctid);
-        return { configured: c.limits, cgroup: null, disk: { bytes: 1024 * 1024, limitBytes: c.limits.diskspace, inodes: null, limitInodes: null }, nofile: c.limits.numfile };
+        return { configured: c.limits, cgroup: null, disk: { bytes: 1024 * 1024, limitBytes: c.limits.diskspace, inodes: null, limitInodes: null }, nofile: c.limits.numfile, ptyMax: c.limits.numpty };
       }
       case "container.beancounters": {
         const c = this.get(ctid);

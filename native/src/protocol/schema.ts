@@ -276,6 +276,7 @@ export const methods = {
       cgroup: cgroupReadback.nullable(),
       disk: z.object({ bytes: z.number(), limitBytes: z.number().nullable(), inodes: z.number().nullable(), limitInodes: z.number().nullable() }),
       nofile: z.number().nullable(),
+      ptyMax: z.number().nullable(),
     }),
   },
   "container.beancounters": { params: ctidOnly, result: z.array(beancounter) },

@@ -85,7 +85,7 @@ describe("dial + TLS listener: mutual TLS", () => {
       if (p.ctid === 404) throw new EngineError("NOT_FOUND", "container 404 does not exist");
       return {
         ctid: p.ctid, name: null, hostname: `ct${p.ctid}`, template: "busybox", state: "running", initPid: 42,
-        limits: { ram: 1, swap: 0, cpuunits: 1000, cpulimit: 0, cpumask: null, cpus: 0, numproc: 10, numfile: 100, diskspace: 1, diskinodes: 0, ioweight: 500, iolimit: 0, iopslimit: 0 },
+        limits: { ram: 1, swap: 0, cpuunits: 1000, cpulimit: 0, cpumask: null, cpus: 0, numproc: 10, numfile: 100, numpty: 1024, diskspace: 1, diskinodes: 0, ioweight: 500, iolimit: 0, iopslimit: 0 },
         onboot: false, idmap: { hostId: 1000000, size: 65536 }, rootfs: "/x", root: "/var/lib/ovz/root/101", createdAt: "now", ips: [], checkpoint: null,
       };
     },

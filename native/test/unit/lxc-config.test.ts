@@ -32,6 +32,7 @@ const base: RuntimeSpec = {
     ["lxc.cgroup.pids.max", "1024"],
   ],
   nofile: 65536,
+  ptyMax: 1024,
   seccompProfile: "/opt/ovz/native/config/seccomp/default.seccomp",
   logFile: "/var/lib/ovz/lxc/101/lxc.log",
   network: [],

@@ -26,7 +26,7 @@ const info = (ctid: number) => ({
   state: "running" as const,
   initPid: 42,
   limits: {
-    ram: 1, swap: 0, cpuunits: 1000, cpulimit: 0, cpumask: null, cpus: 0, numproc: 10, numfile: 100,
+    ram: 1, swap: 0, cpuunits: 1000, cpulimit: 0, cpumask: null, cpus: 0, numproc: 10, numfile: 100, numpty: 1024,
     diskspace: 1, diskinodes: 0, ioweight: 500, iolimit: 0, iopslimit: 0,
   },
   onboot: false,

@@ -45,6 +45,7 @@ function ct(ctid: number, over: Partial<CtRow> = {}): CtRow {
       cpus: 0,
       numproc: 1024,
       numfile: 16384,
+      numpty: 1024,
       diskspace: 10 * GiB,
       diskinodes: 0,
       ioweight: 500,

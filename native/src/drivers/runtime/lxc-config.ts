@@ -45,7 +45,7 @@ export function renderLxcConfig(spec: RuntimeSpec, cgroupVersion: 1 | 2): string
   section("Namespaces, /proc, /sys, /dev");
   kv("lxc.mount.auto", "proc:mixed sys:mixed cgroup:mixed");
   kv("lxc.autodev", 1);
-  kv("lxc.pty.max", 1024);
+  kv("lxc.pty.max", spec.ptyMax);
   // No extra ttys and no console pty: keeps the container checkpointable with CRIU (lxc-checkpoint -r
   // cannot hand a console to a restored container: "lxc.console.path configured on source host but not
   // target"). Nothing uses LXC's console: the engine's console sessions are lxc-attach under a pty.

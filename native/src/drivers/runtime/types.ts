@@ -27,6 +27,8 @@ export interface RuntimeSpec {
   cgroupKeys: Array<[string, string]>;
   /** RLIMIT_NOFILE soft=hard */
   nofile: number;
+  /** most pseudo-terminals at once (the container's devpts max=) */
+  ptyMax: number;
   seccompProfile: string;
   logFile: string;
   /** Network keys from the network layer (native/src/net/lxc.ts); none = own netns with loopback only. */
