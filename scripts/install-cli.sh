@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the compatible commands (vzctl, prlctl, vzlist), the host-scope tools (vzps, pstat) and
+# Installs the compatible commands (vzctl, prlctl, vzlist, vzmigrate, vzmlocal), the host-scope tools (vzps, pstat) and
 # ovz-node (joins this host to a panel as a node) as
 # small wrappers in BIN_DIR (default /usr/local/sbin), each running this checkout's code with its own
 # tsx, from any working directory.   bash scripts/install-cli.sh [BIN_DIR]
@@ -38,8 +38,8 @@ wrap() { # name script [tool-arg]
   chmod 0755 "$tmp"
   mv -f "$tmp" "$bin/$1"
 }
-for t in vzctl prlctl vzlist vzmigrate; do wrap "$t" server/cli/main.ts "$t"; done
+for t in vzctl prlctl vzlist vzmigrate vzmlocal; do wrap "$t" server/cli/main.ts "$t"; done
 wrap vzps native/src/tools/vzps.ts
 wrap pstat native/src/tools/pstat.ts
 wrap ovz-node native/src/tools/node-join.ts
-echo "installed vzctl prlctl vzlist vzmigrate vzps pstat ovz-node into $bin"
+echo "installed vzctl prlctl vzlist vzmigrate vzmlocal vzps pstat ovz-node into $bin"

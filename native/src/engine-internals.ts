@@ -1,5 +1,5 @@
 /**
- * What the snapshot and backup operations (snapshots.ts, backup/) need from the Engine: its drivers and
+ * What the snapshot, backup and clone operations (snapshots.ts, backup/, clone.ts) need from the Engine: its drivers and
  * stores plus a few of its private steps (per-container lock, journaled removal, failpoints, idmap slots,
  * runtime config). The Engine hands them this object instead of widening its own public surface.
  */
@@ -27,6 +27,10 @@ export interface EngineInternals {
   /** A free idmap slot (or exactly `want`, refused when taken), reserved until release() (so concurrent creates do not take it). */
   reserveSlot(want?: number): Promise<{ slot: number; release(): void }>;
   writeRuntimeConfig(rec: ContainerRecord): Promise<void>;
+  /** CTID_IN_USE when a record, runtime config or volume exists under this ctid. */
+  assertCtidFree(ctid: number): Promise<void>;
+  /** NO_SPACE when the pool cannot hold a new container with these limits (as a create checks). */
+  checkDiskSpace(limits: Limits): Promise<void>;
   validateLimits(base: Limits, patch: unknown): Limits;
   newContainerDefaults(): Limits;
   info(rec: ContainerRecord): Promise<ContainerInfo>;

@@ -20,6 +20,7 @@ import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./dri
 import type { TemplateMeta, TemplateStoreApi } from "./templates/types.js";
 import { netIps } from "./net/config.js";
 import { closeGate, gatePath, openGate, prepareGate } from "./gate.js";
+import { checkCtid, checkHostname, fmtBytes, parseNet } from "./checks.js";
 import { findInitPid, mapLimit } from "./hostscope/proc.js";
 import { isInitIn } from "./hostscope/ctmap.js";
 import { NetManager, type NetStats } from "./net/index.js";
@@ -34,6 +35,7 @@ import { checkPasswordInput, setContainerPassword, type AccountTarget } from "./
 import type { BackupInfo } from "./backup/manifest.js";
 import { CheckpointOps, type CheckpointInfo } from "./checkpoint.js";
 import { MigrateOps, type MigrateManifest, type MigratePhase } from "./migrate.js";
+import { CloneOps, type CloneRequest } from "./clone.js";
 
 interface DataOps {
   snapshots: SnapshotOps;
@@ -41,6 +43,7 @@ interface DataOps {
   reinstall: ReinstallOps;
   checkpoints: CheckpointOps;
   migrations: MigrateOps;
+  clones: CloneOps;
 }
 
 export const IDMAP_SIZE = 65536;
@@ -117,9 +120,7 @@ export interface Drivers {
   templates: TemplateStoreApi;
 }
 
-const HOSTNAME_RE = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const NAME_RE = /^(?!\d+$)[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
-export const MAX_CTID = 2_000_000_000;
 
 export class Engine {
   readonly records: RecordStore;
@@ -191,6 +192,8 @@ export class Engine {
         await this.data.checkpoints.recover(p, log);
       } else if (op === "migrate-in") {
         await this.data.migrations.recover(p, log);
+      } else if (op === "clone") {
+        await this.data.clones.recover(p, log);
       }
       await this.journal.remove(p.id);
     }
@@ -412,6 +415,27 @@ export class Engine {
     }
   }
 
+  /** No record, runtime config or volume under this ctid (a half-made one counts as taken). */
+  private async assertCtidFree(ctid: number): Promise<void> {
+    const { storage, runtime } = this.drivers;
+    if ((await this.records.get(ctid)) || (await runtime.configExists(ctid)) || (await storage.containerVolumeExists(ctid))) {
+      throw new EngineError("CTID_IN_USE", `container ID ${ctid} is already in use; pick another ID or destroy container ${ctid} first`);
+    }
+  }
+
+  /** The pool can hold a new container's disk limit (thin provisioning up to OVZ_DISK_OVERCOMMIT). */
+  private async checkDiskSpace(limits: Limits): Promise<void> {
+    const { storage } = this.drivers;
+    if (!storage.caps.quota) return;
+    const { freeBytes } = await storage.space();
+    if (limits.diskspace > freeBytes * this.config.diskOvercommit) {
+      throw new EngineError(
+        "NO_SPACE",
+        `not enough space in the storage pool: container needs ${fmtBytes(limits.diskspace)}, pool has ${fmtBytes(freeBytes)} free; lower diskspace or grow the pool`,
+      );
+    }
+  }
+
   // ---------------------------------------------------------------- operations
 
   async create(req: CreateRequest, ctx: OpContext = silent): Promise<ContainerInfo> {
@@ -422,20 +446,10 @@ export class Engine {
     const limits = this.validateLimits(this.newContainerDefaults(), req.limits);
     const netIn = parseNet(netConfigSchema, req.net ?? {});
     return this.withLock(req.ctid, async () => {
-      const { storage, runtime, templates } = this.drivers;
-      if ((await this.records.get(req.ctid)) || (await runtime.configExists(req.ctid)) || (await storage.containerVolumeExists(req.ctid))) {
-        throw new EngineError("CTID_IN_USE", `container ID ${req.ctid} is already in use; pick another ID or destroy container ${req.ctid} first`);
-      }
+      const { storage, templates } = this.drivers;
+      await this.assertCtidFree(req.ctid);
       const tpl: TemplateMeta = await templates.get(req.template);
-      if (storage.caps.quota) {
-        const { freeBytes } = await storage.space();
-        if (limits.diskspace > freeBytes * this.config.diskOvercommit) {
-          throw new EngineError(
-            "NO_SPACE",
-            `not enough space in the storage pool: container needs ${fmtBytes(limits.diskspace)}, pool has ${fmtBytes(freeBytes)} free; lower diskspace or grow the pool`,
-          );
-        }
-      }
+      await this.checkDiskSpace(limits);
       const net = await this.net.validate(req.ctid, netIn, await this.records.list());
       const slot = await this.allocateSlot();
       this.reservedSlots.add(slot);
@@ -970,17 +984,19 @@ export class Engine {
           return { slot, release: () => this.reservedSlots.delete(slot) };
         },
         writeRuntimeConfig: (rec) => this.writeRuntimeConfig(rec),
+        assertCtidFree: (ctid) => this.assertCtidFree(ctid),
+        checkDiskSpace: (limits) => this.checkDiskSpace(limits),
         validateLimits: (base, patch) => this.validateLimits(base, patch),
         newContainerDefaults: () => this.newContainerDefaults(),
         info: (rec) => this.info(rec),
       };
       const snapshots = new SnapshotOps(internals);
-      const reinstall = new ReinstallOps(internals, {
-        writeSystemFiles: async (rec) => {
-          await this.writeHostname(rec, false);
-          await this.writeResolvConf(rec, false);
-        },
-      });
+      const writeSystemFiles = async (rec: ContainerRecord) => {
+        await this.writeHostname(rec, false);
+        await this.writeResolvConf(rec, false);
+      };
+      const reinstall = new ReinstallOps(internals, { writeSystemFiles });
+      const clones = new CloneOps(internals, snapshots, { checkName: (name, ctid) => this.checkName(name, ctid), writeSystemFiles });
       const checkpoints = new CheckpointOps({
         ...internals,
         runtimeConfigText: async (rec) =>
@@ -1000,7 +1016,7 @@ export class Engine {
         checkHostname,
         destroy: (ctid, ctx) => this.destroy(ctid, { force: true }, ctx),
       });
-      this.dataOps = { snapshots, backups: new BackupOps(internals, snapshots), reinstall, checkpoints, migrations };
+      this.dataOps = { snapshots, backups: new BackupOps(internals, snapshots), reinstall, checkpoints, migrations, clones };
     }
     return this.dataOps;
   }
@@ -1069,6 +1085,10 @@ export class Engine {
   reinstall(req: ReinstallRequest, ctx: OpContext = silent): Promise<ContainerInfo> {
     return this.data.reinstall.reinstall(req, ctx);
   }
+  /** A new container whose root filesystem is a CoW copy of another's (clone.ts); it starts stopped. */
+  clone(req: CloneRequest, ctx: OpContext = silent): Promise<ContainerInfo> {
+    return this.data.clones.clone(req, ctx);
+  }
 
   /** Replace root's authorized_keys (validated OpenSSH public keys); running: from inside, stopped: into the rootfs. */
   async setSshKeys(ctid: number, keysText: string): Promise<number> {
@@ -1097,37 +1117,6 @@ export class Engine {
 }
 
 // ---------------------------------------------------------------- small pure helpers
-
-function parseNet<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, v: unknown): T {
-  const r = schema.safeParse(v);
-  if (!r.success) {
-    const msg = r.error.issues.map((i) => `net.${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new EngineError("BAD_REQUEST", `invalid network settings: ${msg}`);
-  }
-  return r.data;
-}
-
-export function checkCtid(ctid: number): void {
-  if (!Number.isInteger(ctid) || ctid < 1 || ctid > MAX_CTID) {
-    throw new EngineError("BAD_REQUEST", `bad container ID ${ctid}: use a whole number from 1 to ${MAX_CTID} (e.g. 101)`);
-  }
-}
-
-export function checkHostname(h: string): void {
-  if (!HOSTNAME_RE.test(h)) {
-    throw new EngineError("BAD_REQUEST", `bad hostname "${h}": use letters, digits and hyphens, dot-separated labels of at most 63 characters`);
-  }
-}
-
-function fmtBytes(n: number): string {
-  const u = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
-}
 
 function hostCpuCount(): number {
   try {
@@ -1208,3 +1197,4 @@ function ensureSubIds(base: number, count: number): void {
 }
 
 export { isEngineError };
+export { checkCtid, checkHostname, MAX_CTID } from "./checks.js";

@@ -2,7 +2,7 @@
  * Write-ahead journal for multi-step host changes. Before an operation touches the host it opens an
  * entry (fsync'd); each step is appended before it is done; `commit()` marks the point after which the
  * operation counts as done; `close()` removes the entry. On engine start, `pending()` returns entries of
- * operations that did not close, and the engine undoes (uncommitted create, rollback, restore, backup) or
+ * operations that did not close, and the engine undoes (uncommitted create, clone, rollback, restore, backup) or
  * finishes (destroy, committed rollback/restore) them.
  * Every undo/finish step is idempotent, so a crash during recovery is recovered again at the next start.
  */
@@ -10,7 +10,17 @@ import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fsyncDir } from "./fsutil.js";
 
-export type JournalOp = "create" | "destroy" | "reinstall" | "rollback" | "restore" | "backup" | "checkpoint" | "resume" | "migrate-in";
+export type JournalOp =
+  | "create"
+  | "destroy"
+  | "reinstall"
+  | "rollback"
+  | "restore"
+  | "backup"
+  | "checkpoint"
+  | "resume"
+  | "migrate-in"
+  | "clone";
 
 export interface JournalHeader {
   op: JournalOp;

@@ -25,6 +25,8 @@ export interface ContainerRecord {
   net?: NetConfig;
   /** set when the container was made from a backup (backup.restore) */
   restoredFrom?: { backup: string; at: string };
+  /** set when the container was made as a copy of another (container.clone) */
+  clonedFrom?: { ctid: number; at: string };
 }
 
 export class RecordStore {

@@ -64,6 +64,36 @@ export async function writeInRootfs(rootfs: string, rel: string, content: string
 }
 
 /**
+ * What is at `rel` in a stopped container's root filesystem, without following symlinks: "file", "symlink",
+ * "other", or null when it (or a directory on the way) is missing. A symlink or non-directory on the way is
+ * refused, as in writeInRootfs.
+ */
+export async function kindInRootfs(rootfs: string, rel: string): Promise<"file" | "symlink" | "other" | null> {
+  const parts = rel.split("/").filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => p === ".." || p === ".")) throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
+  let cur = rootfs;
+  for (const p of parts.slice(0, -1)) {
+    cur = path.join(cur, p);
+    const st = await lstat(cur).catch(() => null);
+    if (!st) return null;
+    if (!st.isDirectory()) {
+      const where = path.relative(rootfs, cur);
+      throw new EngineError("BAD_REQUEST", `refusing to look at ${rel}: ${where} in the container is not a directory (symlink?)`);
+    }
+  }
+  const st = await lstat(path.join(cur, parts[parts.length - 1]!)).catch(() => null);
+  if (!st) return null;
+  return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
+}
+
+/** Remove a regular file from a stopped container's root filesystem (never through a symlink); no-op when absent. */
+export async function removeFileInRootfs(rootfs: string, rel: string): Promise<boolean> {
+  if ((await kindInRootfs(rootfs, rel)) !== "file") return false;
+  await unlink(path.join(rootfs, ...rel.split("/").filter(Boolean)));
+  return true;
+}
+
+/**
  * Make sure a directory exists in a stopped container's root filesystem (created with `mode`, owned by
  * `owner` — in-container ids, as files on an idmapped rootfs keep them; default 0 = the container's root;
  * an existing one gets `mode` and that owner too).

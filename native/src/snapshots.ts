@@ -108,28 +108,48 @@ export class SnapshotOps {
    * A suspended container is already frozen and stays so. The caller holds the container's lock.
    */
   async take(ctid: number, name: string, ctx: OpContext): Promise<{ frozenMs: number | null }> {
+    return this.whileFrozen(ctid, ctx, () => this.h.drivers.storage.createSnapshot(ctid, name));
+  }
+
+  /**
+   * Run `copy` (a snapshot or copy of the container's volume) on a consistent volume: a running container is
+   * frozen for it and always thawed afterwards, so the copy never holds a half-written state of several
+   * processes; a suspended one is already frozen and stays so; a stopped one is not touched. `marks.freezing`
+   * runs before the freeze and `marks.thawed` after the thaw, outside the frozen time (a journal records them:
+   * a crash in between is thawed at the next engine start). The caller holds the container's lock.
+   */
+  async whileFrozen(
+    ctid: number,
+    ctx: OpContext,
+    copy: () => Promise<void>,
+    marks?: { freezing(): Promise<void>; thawed(): Promise<void> },
+  ): Promise<{ frozenMs: number | null }> {
     const { runtime, storage } = this.h.drivers;
     const st = await runtime.state(ctid);
     const freeze = st === "RUNNING" || st === "THAWED";
     if (!freeze) {
-      await storage.createSnapshot(ctid, name);
+      await copy();
       return { frozenMs: null };
     }
     await storage.flushContainerVolume(ctid); // most dirty data goes out while the container still runs
-    ctx.log(`freezing container ${ctid} for a consistent snapshot`);
+    await marks?.freezing();
+    ctx.log(`freezing container ${ctid} for a consistent copy of its files`);
     const t0 = performance.now();
     await runtime.freeze(ctid);
+    let frozenMs: number;
     try {
-      await storage.createSnapshot(ctid, name);
+      await copy();
     } finally {
       await runtime.unfreeze(ctid).catch(async (e) => {
         // one retry; a container left frozen must not go unnoticed
         await runtime.unfreeze(ctid).catch(() => {
-          throw wrapError(e, `container ${ctid} could not be thawed after its snapshot; resume it with container.resume`);
+          throw wrapError(e, `container ${ctid} could not be thawed after the copy of its files; resume it with container.resume`);
         });
       });
+      frozenMs = performance.now() - t0;
+      await marks?.thawed();
     }
-    return { frozenMs: performance.now() - t0 };
+    return { frozenMs };
   }
 
   async list(ctid: number): Promise<SnapshotInfo[]> {

@@ -8,7 +8,7 @@ import type { Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { describeError, isEngineError, PanelError } from "../errors.js";
-import { containerAction, createContainer, defaultNode, destroyContainer, setLimits, syncState, type FullContainer } from "../services/containers.js";
+import { cloneContainer, containerAction, createContainer, defaultNode, destroyContainer, setLimits, syncState, type CloneInput, type FullContainer } from "../services/containers.js";
 import { addressesOf } from "../services/ipam.js";
 import { addIp, removeIp } from "../services/network.js";
 import { waitForAllOperations } from "../services/operations.js";
@@ -159,6 +159,17 @@ export async function createCt(cli: Cli, a: CreateArgs, announce: () => void = (
     throw fromPanel(e, VZ.SYSTEM_ERROR);
   }
   await finish(cli, op.id, VZ.SYSTEM_ERROR);
+  return cli.db.container.findFirstOrThrow({ where: { operations: { some: { id: op.id } } }, include: { plan: true, node: true, tenant: true } });
+}
+
+/**
+ * Clone `c` through the panel's clone operation (same checks as a create, addresses from the pools) and wait
+ * for it; the new container's row. A refusal before the operation is the panel's error (PanelError); a failed
+ * operation is a CliError with `code` and the operation's error.
+ */
+export async function cloneCt(cli: Cli, c: FullContainer, input: Partial<CloneInput>, code: number): Promise<FullContainer> {
+  const op = await cloneContainer(cli, null, c, { ...input, hostname: input.hostname ?? c.hostname });
+  await finish(cli, op.id, code);
   return cli.db.container.findFirstOrThrow({ where: { operations: { some: { id: op.id } } }, include: { plan: true, node: true, tenant: true } });
 }
 

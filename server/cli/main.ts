@@ -1,7 +1,7 @@
 /**
- * Entry point of the compatible commands: `main.ts vzctl|prlctl|vzlist ARGS…` (the wrappers on the
- * PATH, installed by scripts/run.sh, call it). Runs as root on the node; see env.ts for how it reaches
- * the panel's database and the engine.
+ * Entry point of the compatible commands: `main.ts vzctl|prlctl|vzlist|vzmigrate|vzmlocal ARGS…` (the
+ * wrappers on the PATH, installed by scripts/run.sh, call it). Runs as root on the node; see env.ts for how
+ * it reaches the panel's database and the engine.
  */
 import os from "node:os";
 import type { Actor } from "../auth/roles.js";
@@ -43,7 +43,8 @@ async function main(tool: string, argv: string[]): Promise<number> {
   if (tool === "vzctl") return (await import("./vzctl.js")).vzctl(cli, argv);
   if (tool === "prlctl") return (await import("./prlctl.js")).prlctl(cli, argv);
   if (tool === "vzmigrate") return (await import("./vzmigrate.js")).vzmigrate(cli, argv);
-  throw new CliError(`unknown tool ${tool}: use vzctl, prlctl, vzmigrate or vzlist`, 2);
+  if (tool === "vzmlocal") return (await import("./vzmlocal.js")).vzmlocal(cli, argv);
+  throw new CliError(`unknown tool ${tool}: use vzctl, prlctl, vzmigrate, vzmlocal or vzlist`, 2);
 }
 
 const [tool = "", ...args] = process.argv.slice(2);

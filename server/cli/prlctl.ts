@@ -4,7 +4,7 @@
  * with status 1 (the reason is in the message); `list` is vzlist's sibling (vzlist.ts formats both).
  */
 import { all, CliError, has, one, parseOpts, VZ, yesNo, type OptSpec, type Parsed } from "./args.js";
-import { applySet, createCt, destroyCt, execIn, fromPanel, lifecycle, liveState, lookupCt, suspendCt, type Cli } from "./actions.js";
+import { applySet, cloneCt, createCt, destroyCt, execIn, fromPanel, lifecycle, liveState, lookupCt, suspendCt, type Cli } from "./actions.js";
 import { setArgs, SET_SPECS, backupCommands } from "./vzctl.js";
 import { createSnapshot, deleteSnapshot, listSnapshots, switchSnapshot } from "../services/snapshots.js";
 import { enterCt } from "./enter.js";
@@ -14,6 +14,7 @@ import { CliUsageError } from "./errors.js";
 
 export const PRLCTL_USAGE = `Usage: prlctl <command> <ctid|name> [options]
 prlctl create <name|ctid> --vmtype ct --ostemplate <name> [--config <plan>] [--hostname <name>] [--ipadd <addr>]
+prlctl clone <ctid|name> --name <new_name>
 prlctl start | stop [--kill] | restart | suspend | resume | status | delete <ctid|name>
 prlctl exec <ctid|name> <command> [arg ...]
 prlctl enter <ctid|name>
@@ -129,6 +130,24 @@ async function run(cli: Cli, argv: string[]): Promise<number> {
         throw new CliError(`Failed to create the CT: ${(e as Error).message}`, 1);
       });
       say(`The Container has been successfully created (CTID ${c.ctid}).`);
+      return 0;
+    }
+    case "clone": {
+      // prlctl clone <ve_id|ve_name> --name <new_name> (prlctl(8)); the CTID is the next free one
+      const ref = needCt(argv);
+      const unsupported = ["template", "dst", "changesid", "linked", "detach-external-hdd"];
+      const p = parseOpts(argv.slice(1), { name: { arg: true }, template: { arg: false }, dst: { arg: true }, changesid: { arg: false }, linked: { arg: false }, "detach-external-hdd": { arg: true } }, "prlctl");
+      noExtra(p);
+      const off = unsupported.find((o) => has(p, o));
+      if (off) throw new CliError(`Failed to clone the CT: --${off} is not supported here (containers only, in the engine's own storage pool)`, 1);
+      const name = one(p, "name");
+      if (!name) throw new CliError("Failed to clone the CT; the --name option is not specified.", 1);
+      const c = await prlFind(cli, ref);
+      say(`Clone the ${c.name ?? c.ctid} CT to CT ${name}...`);
+      const made = await cloneCt(cli, c, { name }, 1).catch((e) => {
+        throw new CliError(`Failed to clone the CT: ${fromPanel(e, 1).message}`, 1);
+      });
+      say(`The CT has been successfully cloned (CTID ${made.ctid}).`);
       return 0;
     }
     case "status": {

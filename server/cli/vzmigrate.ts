@@ -12,7 +12,8 @@ import { PanelError } from "../errors.js";
 import { CliError } from "./args.js";
 import { liveState, lookupCt, type Cli } from "./actions.js";
 
-export const MIG = { USAGE: 1, STOPPED: 2, COPY: 6, EXISTS: 9, NOEXIST: 10, IP_IN_USE: 12 } as const;
+/** vzmigrate(8)'s exit statuses (vzmlocal(8) uses the same) */
+export const MIG = { USAGE: 1, STOPPED: 2, COPY: 6, EXISTS: 9, NOEXIST: 10, IP_IN_USE: 12, DISKSPACE: 31, EQUALS: 34, NAME_IN_USE: 45 } as const;
 
 const USAGE = `Usage: vzmigrate [-r yes|no] [--online] [-v] destination_node <CTID>
 Options:

@@ -4,7 +4,8 @@
  * features count as done only when also tested against the real engine (e2e/ and native/test/root/).
  */
 import { EngineError } from "../../native/src/errors.js";
-import { netIps } from "../../native/src/net/config.js";
+import { checkHostname } from "../../native/src/checks.js";
+import { cloneNet, netIps } from "../../native/src/net/config.js";
 import { defaultMac, emptyNetConfig, hostIfName, type NetConfig, type NetPatch, type Network } from "../../native/src/net/types.js";
 import { methods, type MethodName, type OpEvent, type Params, type Result } from "../../native/src/protocol/schema.js";
 import { defaultLimits, limitsPatchSchema, type Limits } from "../../native/src/settings.js";
@@ -104,6 +105,30 @@ export class FakeEngine implements EnginePort {
         const net = this.validateNet(ctid, (p.net as NetConfig | undefined) ?? emptyNetConfig());
         this.containers.set(ctid, info);
         this.setNet(ctid, net);
+        return info;
+      }
+      case "container.clone": {
+        // as the real one (native/src/clone.ts): checks first, then a stopped copy with the source's settings;
+        // the root filesystem is copied, so root's password and keys are the source's; snapshots are not copied
+        const newCtid = p.newCtid as number;
+        if (newCtid === ctid) throw new EngineError("CTID_IN_USE", `container ID ${ctid} is the source's own; give the clone a free container ID`);
+        const src = this.get(ctid);
+        if (p.hostname !== undefined) checkHostname(p.hostname as string);
+        const name = (p.name as string | null | undefined) ?? null;
+        const other = name === null ? undefined : [...this.containers.values()].find((c) => c.name === name);
+        if (other) throw new EngineError("BAD_REQUEST", `name "${name}" is already used by container ${other.ctid}`);
+        if (this.containers.has(newCtid)) throw new EngineError("CTID_IN_USE", `container ID ${newCtid} is already in use; pick another ID or destroy container ${newCtid} first`);
+        const net = this.validateNet(newCtid, (p.net as NetConfig | undefined) ?? cloneNet(this.nets.get(ctid)));
+        const info: Info = {
+          ...structuredClone(src), ctid: newCtid, name, hostname: (p.hostname as string | undefined) ?? src.hostname, state: "stopped", initPid: null,
+          limits: this.limits(src.limits, p.limits), onboot: (p.onboot as boolean | undefined) ?? src.onboot, idmap: { hostId: 1000000 + newCtid * 65536, size: 65536 },
+          rootfs: `/fake/${newCtid}`, root: `/fake/root/${newCtid}`, createdAt: new Date().toISOString(), ips: [], checkpoint: null,
+        };
+        this.containers.set(newCtid, info);
+        this.setNet(newCtid, net);
+        // the clone's files are the source's: every user's password comes along
+        for (const [k, v] of [...this.passwords]) if (k.startsWith(`${ctid}:`)) this.passwords.set(`${newCtid}:${k.slice(`${ctid}:`.length)}`, v);
+        if (this.sshKeys.has(ctid)) this.sshKeys.set(newCtid, this.sshKeys.get(ctid)!);
         return info;
       }
       case "container.start": {

@@ -67,6 +67,14 @@ export const containersRouter = router({
     .input(z.object({ tenantId: id, planId: id, hostname, template: templateName, ctid: z.number().int().min(100).max(2_000_000_000).optional(), nodeId: id.optional(), netMode: z.enum(NET_MODES).optional() }))
     .mutation(({ ctx, input }) => svc.createContainer(ctx, ctx.scope, input)),
 
+  /**
+   * A copy of the container (prlctl clone): same customer, plan and node, its own ctid, hostname, name and
+   * addresses; checked like a create. Customers never create containers, so they do not clone either.
+   */
+  clone: containerProcedure("admin", "reseller")
+    .input(z.object({ hostname, name: z.string().max(64).optional(), ctid: z.number().int().min(100).max(2_000_000_000).optional() }))
+    .mutation(({ ctx, input }) => svc.cloneContainer(ctx, ctx.scope, ctx.container, input)),
+
   start: containerProcedure(...anyRole).mutation(({ ctx }) => svc.containerAction(ctx, ctx.container, "start")),
   stop: containerProcedure(...anyRole).mutation(({ ctx }) => svc.containerAction(ctx, ctx.container, "stop")),
   restart: containerProcedure(...anyRole).mutation(({ ctx }) => svc.containerAction(ctx, ctx.container, "restart")),

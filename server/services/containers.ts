@@ -13,11 +13,11 @@ import { audit, type AuditCtx } from "./audit.js";
 import { pickAddress, pickAddresses, releaseAll, withIpLock, type NetMode } from "./ipam.js";
 import { CONTAINER_NAME_RE } from "./settings.js";
 import { MAX_SSH_KEYS, sshKeyProblem } from "../../native/src/ssh-keys.js";
-import { loadNetConfig } from "./network.js";
+import { loadNetConfig, netModeOf } from "./network.js";
 import { assertWithinAllocation, costOf, effectiveLimits, limitsPatchSchema, parseJson, planLimits, planTemplates, sellingReseller, type LimitsPatch } from "./limits.js";
-import { withLock } from "./locks.js";
+import { ownerAlive, withLock } from "./locks.js";
 import { recoverAfterRestart } from "./recovery.js";
-import { startOperation, type OpHandle, type OpType } from "./operations.js";
+import { runningOperationIds, startOperation, type OpHandle, type OpType } from "./operations.js";
 
 export type FullContainer = Container & { plan: Plan; node: Node; tenant: Tenant };
 type Ctx = AuditCtx & { db: Db; actor: Actor };
@@ -89,9 +89,11 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
  * container on the node (create from a template, restore a backup as a new container, clone) and removes
  * the row if that fails. Every path that makes a container passes exactly these checks: a seller's act
  * (admins and resellers), a plan of the seller's, a template the plan allows, the reseller's allocation.
- * `auditAction` names the path in the audit log (default container.create).
+ * `auditAction` names the path in the audit log (default container.create, container.clone with cloneOf).
+ * `cloneOf`: the row is a copy of that container's settings (limit overrides, firewall, DNS servers, SSH keys),
+ * and its effective limits are what the allocation is charged.
  */
-export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: CreateInput & { auditAction?: string }) {
+export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: CreateInput & { auditAction?: string; cloneOf?: FullContainer }) {
   const { db, actor } = ctx;
   if (actor.role !== "admin" && actor.role !== "reseller") {
     throw new PanelError("FORBIDDEN", "Only your provider (an administrator or reseller) can create containers; ask them for another one.");
@@ -125,7 +127,8 @@ export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: 
   const reseller = await sellingReseller(db, tenant.id);
   const taken = (ctid: number) => new PanelError("CONFLICT", `Container id ${ctid} is taken on node ${node.name}; choose another.`, { ctid: "taken" });
   const row = await withLock(db, `alloc:${reseller ?? "platform"}`, async () => {
-    if (reseller) await assertWithinAllocation(db, reseller, costOf(planLimits(plan), plan.ipCount));
+    const limits = input.cloneOf ? effectiveLimits(plan, input.cloneOf.overrides) : planLimits(plan);
+    if (reseller) await assertWithinAllocation(db, reseller, costOf(limits, plan.ipCount));
     return withIpLock(db, node.id, async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
         const ctid = input.ctid ?? (await nextCtid(db, node.id));
@@ -139,6 +142,7 @@ export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: 
             data: {
               ctid, nodeId: node.id, tenantId: tenant.id, planId: plan.id, hostname: input.hostname, template: input.template, state: "creating", netMode,
               name: input.name ?? null, description: input.description ?? null, onboot: input.onboot ?? false,
+              ...(input.cloneOf ? copiedSettings(input.cloneOf) : {}),
               addresses: { create: picks.map((p) => ({ poolId: p.poolId, nodeId: p.nodeId, address: p.address })) },
             },
           });
@@ -154,8 +158,63 @@ export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: 
   const created = row;
   const net = await loadNetConfig(db, { ...created, plan });
   const ips = [...(net.venet ?? []), ...(net.nics ?? []).flatMap((n) => (n.type === "veth" ? (n.ips ?? []) : []))];
-  await audit(ctx, { action: input.auditAction ?? "container.create", target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name, netMode, ips } });
+  const action = input.auditAction ?? (input.cloneOf ? "container.clone" : "container.create");
+  const from = input.cloneOf ? { source: input.cloneOf.ctid } : {};
+  await audit(ctx, { action, target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name, netMode, ips, ...from } });
   return { row: created, plan, node, tenant };
+}
+
+/** What a clone's row takes over from its source (its addresses come from the pools, like a create's). */
+function copiedSettings(src: Container) {
+  return { overrides: src.overrides, firewall: src.firewall, nameservers: src.nameservers, sshKeys: src.sshKeys };
+}
+
+export interface CloneInput {
+  hostname: string;
+  /** a name that works wherever the ctid does (unique on the node) */
+  name?: string;
+  /** admins only: the clone's ctid (default: the next free one) */
+  ctid?: number;
+}
+
+/**
+ * Clone a container (prlctl clone, vzmlocal -C): a new container of the same customer, plan and node, with
+ * the checks of a create (tenant, plan, allocation, addresses from the pools of the source's network mode),
+ * whose root filesystem is a copy-on-write copy of the source's (a running source is frozen for an instant).
+ * It gets its own ctid, hostname, name and addresses, the source's effective limits, firewall, DNS servers
+ * and SSH keys, and starts stopped. A failed clone removes its row (the engine already undid its part).
+ */
+export async function cloneContainer(ctx: Ctx, scope: string[] | null, source: FullContainer, input: CloneInput) {
+  const { db, actor } = ctx;
+  if (source.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
+  // a copy of a container in the middle of a restore, reinstall or move would copy whatever state it is in
+  const busy = await db.operation.findFirst({ where: { containerId: source.id, status: { in: ["queued", "running"] } }, select: { id: true, type: true, owner: true } });
+  if (busy && (runningOperationIds().includes(busy.id) || ownerAlive(busy.owner))) {
+    throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on container ${source.ctid}; wait for it to finish, then clone it.`);
+  }
+  const { row: created, plan, node, tenant } = await reserveContainer(ctx, scope, {
+    tenantId: source.tenantId, planId: source.planId, nodeId: source.nodeId, template: source.template, netMode: netModeOf(source),
+    hostname: input.hostname, onboot: source.onboot, cloneOf: source,
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.ctid !== undefined ? { ctid: input.ctid } : {}),
+  });
+  const message = `clone container ${source.ctid} as ${created.ctid}`;
+  return startOperation(db, actor, { type: "clone", tenantId: tenant.id, containerId: created.id, message }, async (op) => {
+    try {
+      const net = await loadNetConfig(db, { ...created, plan });
+      const info = await engineFor(node.endpoint).call(
+        "container.clone",
+        { ctid: source.ctid, newCtid: created.ctid, hostname: created.hostname, name: created.name, onboot: created.onboot, limits: effectiveLimits(plan, source.overrides), net },
+        { onEvent: relay(op, 0, 100) },
+      );
+      await db.container.update({ where: { id: created.id }, data: { state: info.state } });
+      op.log(`container ${created.ctid} cloned from ${source.ctid}`);
+    } catch (e) {
+      // the row's addresses go with it (IpAddress rows are deleted with their container)
+      await db.container.delete({ where: { id: created.id } }).catch(() => {});
+      throw e;
+    }
+  });
 }
 
 /** Chosen addresses: each from a pool of the mode; veth ones on one network (the first's). */

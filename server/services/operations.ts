@@ -10,7 +10,7 @@ import type { Db, Operation } from "../db/client.js";
 import { describeError, PanelError } from "../errors.js";
 import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
 
-export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy", "backup", "restore", "migrate"] as const;
+export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy", "backup", "restore", "migrate", "clone"] as const;
 export type OpType = (typeof OP_TYPES)[number];
 
 export interface OpHandle {

@@ -15,6 +15,7 @@ export function engineHandlers(engine: Engine): Handlers {
     "container.status": (p) => engine.status(p.ctid),
     "container.resolve": async (p) => ({ ctid: await engine.resolve(p.ref) }),
     "container.create": (p, ctx) => engine.create(p, ctx),
+    "container.clone": (p, ctx) => engine.clone(p, ctx),
     "container.start": (p, ctx) => engine.start(p.ctid, ctx),
     "container.stop": (p, ctx) => engine.stop(p.ctid, p, ctx),
     "container.restart": (p, ctx) => engine.restart(p.ctid, p, ctx),

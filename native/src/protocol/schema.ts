@@ -197,6 +197,26 @@ export const methods = {
       .strict(),
     result: containerInfo,
   },
+  /**
+   * A new container (newCtid, stopped) whose root filesystem is a CoW copy of container ctid's (a running one is
+   * frozen only for that instant). hostname and onboot default to the source's, name to none, limits to the
+   * source's (a patch over them), net to the source's without addresses. Snapshots, backups and a checkpoint
+   * of the source are not copied. Undone whole on failure.
+   */
+  "container.clone": {
+    params: z
+      .object({
+        ctid,
+        newCtid: ctid,
+        hostname: z.string().max(253).optional(),
+        name: z.string().max(64).nullable().optional(),
+        limits: limitsIn.optional(),
+        onboot: z.boolean().optional(),
+        net: netConfigSchema.optional(),
+      })
+      .strict(),
+    result: containerInfo,
+  },
   "container.start": { params: ctidOnly, result: containerInfo },
   "container.stop": {
     params: z.object({ ctid, timeoutSec: z.number().int().min(0).max(3600).optional(), force: z.boolean().optional() }).strict(),

@@ -112,6 +112,26 @@ for (const kind of ["btrfs", "dir"] as const) {
       expect(await read(path.join(st.containerPath(12), "restored"))).toBe("x");
     });
 
+    it("copies another container's volume through staging (clone): the same tree and owners, independent after", async () => {
+      const src = st.containerPath(11);
+      const before = await treeListing(src);
+      await expectCode(st.createStagingVolume(13, { container: 99 }), "NOT_FOUND");
+      await st.createStagingVolume(13, { container: 11 });
+      await st.createStagingVolume(13, { container: 11 }); // replaces a stale one
+      expect(await st.containerVolumeExists(13)).toBe(false);
+      await st.promoteStaging(13);
+      expect(await treeListing(st.containerPath(13))).toEqual(before);
+      expect(await treeListing(src)).toEqual(before);
+      if (kind === "btrfs") {
+        // a writable snapshot: it shares every extent with the source, so it holds almost nothing of its own
+        await st.setQuota(13, { bytes: 64 * MiB, inodes: null });
+        expect((await st.usage(13)).bytes).toBeLessThan(MiB);
+      }
+      await fs.writeFile(path.join(st.containerPath(13), "etc", "v"), "clone\n");
+      expect(await read(path.join(src, "etc", "v"))).toBe("three\n");
+      expect((await fs.readdir(path.dirname(src))).filter((n) => n.startsWith("."))).toEqual([]);
+    });
+
     it("deleteSnapshots and deleteContainerVolume remove everything, leftovers of a swap included", async () => {
       await st.createSnapshot(12, "a");
       await st.createStagingVolume(12, { snapshot: "a" });
@@ -120,6 +140,7 @@ for (const kind of ["btrfs", "dir"] as const) {
       await st.deleteSnapshots(12);
       await st.deleteContainerVolume(11);
       await st.deleteContainerVolume(12);
+      await st.deleteContainerVolume(13);
       expect(await fs.readdir(path.join(st.root, "snapshots"))).toEqual([]);
       expect(await fs.readdir(path.join(st.root, "containers"))).toEqual([]);
       if (kind === "btrfs") {

@@ -294,6 +294,22 @@ const MATRIX: Record<string, Spec> = {
       await db(e).container.delete({ where: { id: c.id } });
     },
   },
+  "containers.clone": {
+    allow: SELLERS, kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id, hostname: `c${e.uniq}.test` }),
+    fuzz: (e) => ({ name: `c${e.uniq}`, ctid: 6000 + Number(e.uniq.replace(/\D/g, "")) }),
+    effect: async (e) => (await db(e).container.count({ where: { hostname: `c${e.uniq}.test` } })) === 1,
+    check: async (r, e) => {
+      expect(r).toMatchObject({ type: "clone", tenantId: e.s.customer.tenant.id });
+      expect((await db(e).operation.findUniqueOrThrow({ where: { id: r.id } })).status).toBe("succeeded");
+      // give the quota and the address back for later groups
+      const c = await db(e).container.findFirstOrThrow({ where: { hostname: `c${e.uniq}.test` } });
+      expect(c).toMatchObject({ tenantId: e.s.customer.tenant.id, planId: e.s.customer.container.planId, state: "stopped" });
+      fakeEngine().containers.delete(c.ctid);
+      fakeEngine().nets.delete(c.ctid);
+      await db(e).container.delete({ where: { id: c.id } });
+    },
+  },
   "containers.start": { allow: AUTHED, kind: "target", ...containerOp("start"), check: (r, e) => expect(r).toMatchObject({ type: "start", containerId: e.s.customer.container.id }) },
   "containers.stop": { allow: AUTHED, kind: "target", ...containerOp("stop"), check: (r) => expect(r.type).toBe("stop") },
   "containers.restart": { allow: AUTHED, kind: "target", ...containerOp("restart"), check: (r) => expect(r.type).toBe("restart") },

@@ -512,6 +512,10 @@ export class BtrfsStorage implements StorageDriver {
         throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${from.template} does not exist or is not sealed; unpack the template first`);
       }
       r = await run("btrfs", ["subvolume", "snapshot", src, p], { allowFailure: true }); // writable CoW copy of the template
+    } else if ("container" in from) {
+      const src = await this.mustBeContainerVolume(from.container);
+      // a writable snapshot: shares every extent with the source until either side writes
+      r = await run("btrfs", ["subvolume", "snapshot", src, p], { allowFailure: true });
     } else {
       r = await run("btrfs", ["subvolume", "create", p], { allowFailure: true });
     }

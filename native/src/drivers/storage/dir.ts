@@ -371,6 +371,11 @@ export class DirStorage implements StorageDriver {
         throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${from.template} does not exist or is not sealed; unpack the template first`);
       }
       await copyTree(src, p, `copying template ${from.template} for container ${ctid}`);
+    } else if ("container" in from) {
+      const src = this.containerPath(from.container);
+      if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `volume of container ${from.container} does not exist`);
+      // a full copy; blocks are shared only where the filesystem has reflinks (cp --reflink=auto)
+      await copyTree(src, p, `copying the volume of container ${from.container} for container ${ctid}`);
     } else {
       await fs.mkdir(p, { mode: 0o755 });
     }

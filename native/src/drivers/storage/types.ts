@@ -21,8 +21,11 @@ export interface VolumeUsage {
   limitInodes: number | null;
 }
 
-/** What a staging volume starts as: a writable copy of a snapshot or of a (sealed) template, or empty. */
-export type StagingSource = { snapshot: string } | { template: string } | { empty: true };
+/**
+ * What a staging volume starts as: a writable copy of a snapshot or of a (sealed) template, of another
+ * container's current volume (clone; the caller keeps that container still, e.g. frozen), or empty.
+ */
+export type StagingSource = { snapshot: string } | { template: string } | { container: number } | { empty: true };
 
 export interface StorageDriver {
   readonly name: "btrfs" | "dir";
@@ -85,7 +88,10 @@ export interface StorageDriver {
   // finish or undo it after a crash.
 
   stagingPath(ctid: number): string;
-  /** Build the staging volume: empty (restore), or a writable copy of a snapshot (rollback) or of a template (reinstall). Replaces a stale one. */
+  /**
+   * Build the staging volume: empty (restore), or a writable copy of a snapshot (rollback), of a template (reinstall)
+   * or of another container's volume (clone; CoW where the driver can). Replaces a stale one.
+   */
   createStagingVolume(ctid: number, from: StagingSource): Promise<string>;
   /** current → previous. No-op when there is no current volume. Fails if a previous volume is still there. */
   retireCurrent(ctid: number): Promise<void>;
