@@ -36,6 +36,15 @@ if [ ! -x $GARP ] || [ native/helpers/ovz-garp.c -nt $GARP ]; then
   echo "install-criu: built $GARP"
 fi
 
+# Live PTY limits: remounts a container's /dev/pts with max= (native/helpers/ovz-devpts-max.c).
+DEVPTS=/usr/local/lib/ovz/ovz-devpts-max
+if [ ! -x $DEVPTS ] || [ native/helpers/ovz-devpts-max.c -nt $DEVPTS ]; then
+  command -v gcc >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential >/dev/null; }
+  mkdir -p "$(dirname $DEVPTS)"
+  gcc -O2 -Wall -Werror -o $DEVPTS.tmp native/helpers/ovz-devpts-max.c && mv $DEVPTS.tmp $DEVPTS
+  echo "install-criu: built $DEVPTS"
+fi
+
 criu_ok() { # $1 = binary
   [ -x "$1" ] || return 1
   "$1" check 2>&1 | grep -q "Looks good"

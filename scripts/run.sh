@@ -55,6 +55,8 @@ conf=/etc/ovz/ovz.conf
 set_conf() { { grep -v "^$1=" "$conf" || true; echo "$1=$2"; } >"$conf.new" && mv -f "$conf.new" "$conf"; }
 set_conf DATABASE_URL "$DATABASE_URL"
 set_conf OVZ_SOCKET "$OVZ_SOCKET"
+# vz.conf's default template for `vzctl create`/`prlctl create` without --ostemplate (kept once set)
+grep -q '^DEF_OSTEMPLATE=' "$conf" || set_conf DEF_OSTEMPLATE "$([ -z "${OVZ_SKIP_DEBIAN:-}" ] && echo debian-12 || echo busybox)"
 chmod 0600 "$conf"
 bash scripts/install-cli.sh /usr/local/sbin
 

@@ -48,6 +48,8 @@ interface DataOps {
 
 export const IDMAP_SIZE = 65536;
 export const ENGINE_VERSION = "0.1.0";
+/** native/helpers/ovz-devpts-max.c, built by scripts/install-criu.sh */
+const DEVPTS_MAX_BIN = process.env.OVZ_DEVPTS_MAX ?? "/usr/local/lib/ovz/ovz-devpts-max";
 
 export interface OpContext {
   log(line: string): void;
@@ -837,12 +839,16 @@ export class Engine {
     }
   }
 
-  /** Live: the container's devpts instance, remounted with the new max= (in its own mount namespace). */
+  /**
+   * Live: the container's devpts instance remounted with the new max= (native/helpers/ovz-devpts-max.c:
+   * setns into its mount namespace, nothing of the container executed). Not fatal: the record, and so the
+   * next start, has it; container.limits shows the live value (ptyMax).
+   */
   private async applyPtyMax(ctid: number, n: number): Promise<void> {
     const pid = await this.drivers.runtime.initPid(ctid);
-    if (!pid) return; // stopping: the next start takes lxc.pty.max from the config
-    const r = await run("nsenter", ["-t", String(pid), "-m", "--", "mount", "-o", `remount,max=${n}`, "/dev/pts"], { allowFailure: true });
-    if (r.code !== 0) throw new EngineError("HOST_TOOL_FAILED", `could not change the PTY limit of container ${ctid} live: ${r.stderr.trim()}`);
+    if (!pid) return;
+    const r = await run(DEVPTS_MAX_BIN, [String(pid), String(n)], { allowFailure: true }).catch((e: Error) => ({ code: -1, stderr: e.message }));
+    if (r.code !== 0) console.error(`container ${ctid}: PTY limit ${n} applies at the next start (live remount failed: ${r.stderr.trim()})`);
   }
 
   private async writeHostname(rec: ContainerRecord, running: boolean): Promise<void> {

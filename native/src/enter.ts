@@ -14,6 +14,8 @@ export interface EnterOptions {
   ctid: number;
   /** argv to run instead of root's login shell */
   command?: string[];
+  /** a line typed into the shell first (vzctl enter --exec) */
+  typed?: string;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
@@ -45,6 +47,7 @@ export async function enterContainer(opts: EnterOptions): Promise<number> {
   }
 
   stdout.write(`entered into CT ${ctid}\n`);
+  if (opts.typed !== undefined) con.write(Buffer.from(`${opts.typed}\n`));
   const raw = stdin.isTTY === true && typeof stdin.setRawMode === "function";
   if (raw) stdin.setRawMode(true);
 

@@ -132,7 +132,8 @@ async function findOwner(cli: Cli, ref: string | undefined) {
 
 export async function createCt(cli: Cli, a: CreateArgs, announce: () => void = () => {}): Promise<FullContainer> {
   if (a.ctid !== undefined && (a.ctid < 100 || a.ctid > 2_000_000_000)) throw new CliError(`Bad CT ID ${a.ctid}: use 100 to 2000000000 (lower ids are reserved)`, VZ.INVALID_PARAMETER_VALUE);
-  const plan = await findPlan(cli, a.plan ?? process.env.OVZ_DEFAULT_PLAN ?? "starter");
+  // as vzctl: without --config, CONFIGFILE of the global config (vz.conf's name), else OVZ_DEFAULT_PLAN
+  const plan = await findPlan(cli, a.plan ?? process.env.CONFIGFILE ?? process.env.OVZ_DEFAULT_PLAN ?? "starter");
   const owner = await findOwner(cli, a.owner);
   if (a.ctid !== undefined && (await lookupCt(cli, String(a.ctid)))) {
     throw new CliError(`Private area already exists: container ${a.ctid} exists; destroy it first or choose another CTID`, VZ.FS_PRVT_AREA_EXIST);

@@ -114,8 +114,8 @@ async function run(cli: Cli, argv: string[]): Promise<number> {
       const p = parseOpts(argv.slice(1), { vmtype: { arg: true }, ostemplate: { arg: true }, config: { arg: true }, hostname: { arg: true }, ipadd: { arg: true, multi: true }, description: { arg: true }, owner: { arg: true } }, "prlctl");
       noExtra(p);
       if (has(p, "vmtype") && one(p, "vmtype") !== "ct") throw new CliError(`Only containers can be created here: --vmtype ${one(p, "vmtype")} is not supported (use --vmtype ct)`, 1);
-      const template = one(p, "ostemplate");
-      if (!template) throw new CliError("The OS template is not specified: use --ostemplate <name>", 1);
+      const template = one(p, "ostemplate") ?? process.env.DEF_OSTEMPLATE;
+      if (!template) throw new CliError("The OS template is not specified: use --ostemplate <name> (or set DEF_OSTEMPLATE in /etc/ovz/ovz.conf)", 1);
       if (await lookupCt(cli, ref)) throw new CliError(`Failed to create the CT: a CT named or numbered ${ref} already exists`, 1);
       const numeric = /^\d+$/.test(ref);
       const c = await createCt(cli, {

@@ -139,8 +139,9 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
       const p = parseOpts(argv.slice(1), CREATE_SPECS, "vzctl");
       noExtra(p);
       if (!/^\d+$/.test(ref)) throw new CliError(`Bad CT ID ${ref}`, VZ.INVALID_PARAMETER_VALUE);
-      const template = one(p, "ostemplate");
-      if (!template) throw new CliError("Error: OS template is not specified: use --ostemplate <name> (templates: see the panel's Templates page)", VZ.VE_OSTEMPLATE_NOTSET);
+      // as vzctl: without --ostemplate, DEF_OSTEMPLATE of the global config (vz.conf; here /etc/ovz/ovz.conf)
+      const template = one(p, "ostemplate") ?? process.env.DEF_OSTEMPLATE;
+      if (!template) throw new CliError("Error: OS template is not specified: use --ostemplate <name> or set DEF_OSTEMPLATE in /etc/ovz/ovz.conf (templates: see the panel's Templates page)", VZ.VE_OSTEMPLATE_NOTSET);
       if (has(p, "hostname") && !settingsSchema.shape.hostname.safeParse(one(p, "hostname")).success) throw new CliError(`Bad parameter for --hostname: ${one(p, "hostname")}`, VZ.BADHOSTNAME);
       if (has(p, "private") || has(p, "root")) throw new CliError("Bad parameter: --private and --root are chosen by the engine (see vzlist -o private,root)", VZ.INVALID_PARAMETER_VALUE);
       const addresses = all(p, "ipadd").flatMap((s) => s.split(/[\s,]+/)).filter(Boolean).map((a) => a.replace(/\/\d+$/, ""));
@@ -247,13 +248,18 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
       return execIn(cli, c, command === "-" ? "/bin/sh -s" : command, input);
     }
     case "enter": {
+      // vzctl enter CTID [--exec command [arg ...]]: everything after --exec is the command (vzctl(8))
       const ref = requireCtArg(argv);
-      const p = parseOpts(argv.slice(1), { exec: { arg: true } }, "vzctl");
-      noExtra(p);
+      const rest = argv.slice(1);
+      const at = rest.findIndex((a) => a === "--exec" || a.startsWith("--exec="));
+      const before = at < 0 ? rest : rest.slice(0, at);
+      const exec = at < 0 ? undefined : [rest[at]!.startsWith("--exec=") ? rest[at]!.slice(7) : null, ...rest.slice(at + 1)].filter((x) => x !== null).join(" ");
+      if (exec === "") throw new CliError("Command is not given for --exec", VZ.INVALID_PARAMETER_SYNTAX);
+      noExtra(parseOpts(before, {}, "vzctl"));
       const c = await findCt(cli, ref);
       const state = await liveState(cli, c);
       if (state !== "running") throw new CliError(state === "suspended" ? "Container is suspended; resume it first" : "Container is not running", VZ.VE_NOT_RUNNING);
-      return enterCt(c, one(p, "exec"));
+      return enterCt(c, exec);
     }
     case "snapshot": {
       const ref = requireCtArg(argv);

@@ -6,51 +6,21 @@
  * changes nothing), and the panel's database as the one source: what the CLI does is what the panel
  * shows, and the other way round.
  */
-import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createDb, type Db } from "../../../server/db/client.js";
-import { seed } from "../../../server/seed.js";
+import type { Db } from "../../../server/db/client.js";
 import { createContainer, setLimits } from "../../../server/services/containers.js";
 import { waitForAllOperations } from "../../../server/services/operations.js";
-import { resetEngines } from "../../../server/engine/index.js";
 import { CRIU_BIN, criuAvailable } from "../../src/drivers/runtime/criu.js";
 import { describeRoot } from "../helpers/root.js";
-import { leftovers, REPO, startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { cliShell, type CliShell } from "../helpers/cli-shell.js";
+import { leftovers, startTestEngine, type TestEngine } from "../helpers/engine.js";
 
 let te: TestEngine;
+let cli: CliShell;
 let db: Db;
-let dir: string;
-let bin: string;
-let dbUrl: string;
 const MiB = 1024 * 1024;
-
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** A bash script as an admin types it: the wrappers on the PATH, the panel's database. */
-function sh(script: string, input?: string): Promise<Out> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      "bash",
-      ["-c", script],
-      { cwd: os.tmpdir(), env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DATABASE_URL: dbUrl, OVZ_CONF: "/dev/null", OVZ_PANEL_ENGINE: "socket" }, maxBuffer: 16 * MiB, timeout: 240_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
-
-async function ok(script: string): Promise<string> {
-  const r = await sh(script);
-  if (r.code !== 0) throw new Error(`${script} → exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const sh = (script: string, input?: string) => cli.sh(script, input === undefined ? {} : { input });
+const ok = (script: string) => cli.ok(script);
 
 const memLimit = async (ctid: number) => {
   const info = await te.client.call("container.limits", { ctid });
@@ -61,23 +31,13 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
   beforeAll(async () => {
     te = await startTestEngine();
     await te.client.call("template.build", { kind: "busybox" });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-cli-"));
-    dbUrl = `file:${path.join(dir, "panel.db")}`;
-    await new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, ["--import", "tsx", path.join(REPO, "server/db/migrate.ts")], { env: { ...process.env, DATABASE_URL: dbUrl }, cwd: REPO }, (e) => (e ? reject(e) : resolve())),
-    );
-    db = createDb(dbUrl);
-    await seed(db, { email: "admin@cli.test", password: "cli-admin-password", socket: te.env.OVZ_SOCKET! });
-    bin = path.join(dir, "bin");
-    await new Promise<void>((resolve, reject) => execFile("bash", [path.join(REPO, "scripts/install-cli.sh"), bin], (e) => (e ? reject(e) : resolve())));
+    cli = await cliShell(te.env.OVZ_SOCKET!, { name: "cli" });
+    db = cli.db;
   }, 180_000);
 
   afterAll(async () => {
-    await waitForAllOperations();
-    await db?.$disconnect();
-    resetEngines();
+    await cli?.close();
     await te?.cleanup();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("runs the OpenVZ quick-start sequence: create, set --save, start, exec, status, stop, destroy", async () => {

@@ -7,19 +7,14 @@
  * again); bad input changes nothing. Then `prlctl clone` and `vzmlocal -C` as Virtuozzo's and OpenVZ's docs
  * write them, on the panel's database.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { readFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createDb, type Db } from "../../../server/db/client.js";
-import { seed } from "../../../server/seed.js";
-import { waitForAllOperations } from "../../../server/services/operations.js";
-import { resetEngines } from "../../../server/engine/index.js";
+import { cliShell, type CliShell } from "../helpers/cli-shell.js";
 import type { OpEvent } from "../../src/protocol/schema.js";
 import { describeRoot } from "../helpers/root.js";
-import { leftovers, REPO, staleQgroups, startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { leftovers, staleQgroups, startTestEngine, type TestEngine } from "../helpers/engine.js";
 import { treeListing } from "../helpers/tree.js";
 
 let te: TestEngine;
@@ -55,34 +50,9 @@ const lxcState = async (ctid: number) => (await te.inNetns("lxc-info", ["-n", St
 
 // ------------------------------------------------------------------------------ the CLI's environment
 
-let db: Db | undefined;
-let dir = "";
-let bin = "";
-let dbUrl = "";
-
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** A bash script as an admin types it: the wrappers on the PATH, the panel's database. */
-function bash(script: string): Promise<Out> {
-  return new Promise((resolve) => {
-    execFile(
-      "bash",
-      ["-c", script],
-      { cwd: os.tmpdir(), env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DATABASE_URL: dbUrl, OVZ_CONF: "/dev/null", OVZ_PANEL_ENGINE: "socket" }, maxBuffer: 16 * MiB, timeout: 240_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-async function ok(script: string): Promise<string> {
-  const r = await bash(script);
-  if (r.code !== 0) throw new Error(`${script} → exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+let cli: CliShell | undefined;
+const ok = (script: string) => cli!.ok(script);
+const bash = (script: string) => cli!.sh(script);
 
 describeRoot("container clone (real LXC, btrfs)", () => {
   beforeAll(async () => {
@@ -90,11 +60,8 @@ describeRoot("container clone (real LXC, btrfs)", () => {
     await te.client.call("template.build", { kind: "busybox" });
   });
   afterAll(async () => {
-    await waitForAllOperations();
-    await db?.$disconnect();
-    resetEngines();
+    await cli?.close();
     await te?.cleanup();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("clones a running container: the files, its own identity and addresses, CoW, shared extents; destroy leaves nothing", async () => {
@@ -244,15 +211,8 @@ describeRoot("container clone (real LXC, btrfs)", () => {
   });
 
   it("prlctl clone and vzmlocal -C on the panel's database: next free CTID, new addresses from the pool", async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-clone-cli-"));
-    dbUrl = `file:${path.join(dir, "panel.db")}`;
-    await new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, ["--import", "tsx", path.join(REPO, "server/db/migrate.ts")], { env: { ...process.env, DATABASE_URL: dbUrl }, cwd: REPO }, (e) => (e ? reject(e) : resolve())),
-    );
-    db = createDb(dbUrl);
-    await seed(db, { email: "admin@clone.test", password: "clone-admin-password", socket: te.env.OVZ_SOCKET! });
-    bin = path.join(dir, "bin");
-    await new Promise<void>((resolve, reject) => execFile("bash", [path.join(REPO, "scripts/install-cli.sh"), bin], (e) => (e ? reject(e) : resolve())));
+    cli = await cliShell(te.env.OVZ_SOCKET!, { name: "clone" });
+    const db = cli.db;
 
     await ok("prlctl create web1 --vmtype ct --ostemplate busybox --hostname web1.test && prlctl start web1");
     await ok("prlctl exec web1 'echo from-web1 > /root/mark'");

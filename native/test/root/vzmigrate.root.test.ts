@@ -4,61 +4,34 @@
  * row and address with it; a target engine that is down fails the move and changes nothing; bad input
  * gets OpenVZ's exit codes.
  */
-import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createDb, type Db } from "../../../server/db/client.js";
-import { seed } from "../../../server/seed.js";
+import type { Db } from "../../../server/db/client.js";
 import { describeRoot } from "../helpers/root.js";
-import { leftovers, REPO, startTestEngine, type TestEngine } from "../helpers/engine.js";
+import { cliShell, type CliShell } from "../helpers/cli-shell.js";
+import { leftovers, startTestEngine, type TestEngine } from "../helpers/engine.js";
 
 let A: TestEngine;
 let B: TestEngine;
+let cli: CliShell;
 let db: Db;
-let dir: string;
-let bin: string;
-let dbUrl: string;
 
 /** A script run on node A (OVZ_SOCKET names the node the commands act on), or on node B. */
-function sh(script: string, on: "A" | "B" = "A"): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      "bash",
-      ["-c", script],
-      { cwd: os.tmpdir(), env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DATABASE_URL: dbUrl, OVZ_CONF: "/dev/null", OVZ_PANEL_ENGINE: "socket", OVZ_SOCKET: (on === "A" ? A : B).env.OVZ_SOCKET! }, timeout: 240_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-async function ok(script: string, on: "A" | "B" = "A"): Promise<string> {
-  const r = await sh(script, on);
-  if (r.code !== 0) throw new Error(`${script} → exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const sh = (script: string, on: "A" | "B" = "A") => cli.sh(script, { socket: (on === "A" ? A : B).env.OVZ_SOCKET! });
+const ok = (script: string, on: "A" | "B" = "A") => cli.ok(script, { socket: (on === "A" ? A : B).env.OVZ_SOCKET! });
 
 describeRoot("vzmigrate between two nodes of one panel", () => {
   beforeAll(async () => {
     [A, B] = await Promise.all([startTestEngine(), startTestEngine()]);
     await Promise.all([A.client.call("template.build", { kind: "busybox" }), B.client.call("template.build", { kind: "busybox" })]);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-vzmigrate-"));
-    dbUrl = `file:${path.join(dir, "panel.db")}`;
-    await new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, ["--import", "tsx", path.join(REPO, "server/db/migrate.ts")], { env: { ...process.env, DATABASE_URL: dbUrl }, cwd: REPO }, (e) => (e ? reject(e) : resolve())),
-    );
-    db = createDb(dbUrl);
-    await seed(db, { email: "admin@vzmigrate.test", password: "vzmigrate-admin-password", socket: A.env.OVZ_SOCKET! });
+    cli = await cliShell(A.env.OVZ_SOCKET!, { name: "vzmigrate" });
+    db = cli.db;
     await db.node.create({ data: { name: "node-b", endpoint: B.env.OVZ_SOCKET! } });
-    bin = path.join(dir, "bin");
-    await new Promise<void>((resolve, reject) => execFile("bash", [path.join(REPO, "scripts/install-cli.sh"), bin], (e) => (e ? reject(e) : resolve())));
   }, 180_000);
   afterAll(async () => {
-    await db?.$disconnect();
     try {
-      await Promise.all([A?.cleanup(), B?.cleanup()]);
+      await cli?.close();
     } finally {
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      await Promise.all([A?.cleanup(), B?.cleanup()]);
     }
   });
 
