@@ -11,11 +11,11 @@
  * back through stdin — from inside a running container (its own view of its files, as its root), or
  * host-side into a stopped one's root filesystem with every path component checked (rootfs.ts).
  */
-import { lchown, lstat, readdir } from "node:fs/promises";
+import { lchown, readdir } from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "./errors.js";
 import { run } from "./exec.js";
-import { ensureDirInRootfs, existsInRootfs, readInRootfs, writeInRootfs } from "./rootfs.js";
+import { ensureDirInRootfs, kindInRootfs, readInRootfs, writeInRootfs } from "./rootfs.js";
 
 export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 
@@ -148,15 +148,15 @@ function onDisk(rootfs: string): AccountIO {
   return {
     read: (file) => readInRootfs(rootfs, `etc/${file}`),
     write: (file, text) => writeInRootfs(rootfs, `etc/${file}`, text, file === "shadow" ? 0o600 : 0o644),
-    hasBash: async () => (await existsInRootfs(rootfs, "usr/bin/bash")) || (await existsInRootfs(rootfs, "bin/bash")),
+    hasBash: async () => (await kindInRootfs(rootfs, "usr/bin/bash").catch(() => null)) !== null || (await kindInRootfs(rootfs, "bin/bash").catch(() => null)) !== null,
     async makeHome(a) {
       const rel = a.home.replace(/^\/+/, "");
-      if (await existsInRootfs(rootfs, rel)) return;
+      if ((await kindInRootfs(rootfs, rel)) !== null) return;
       await ensureDirInRootfs(rootfs, path.dirname(rel), 0o755);
       // files on an idmapped rootfs keep in-container ids: the new user's own ids
       await ensureDirInRootfs(rootfs, rel, 0o755, { uid: a.uid, gid: a.gid });
       // /etc/skel's regular files (top level), each read without following a symlink
-      if (!(await existsInRootfs(rootfs, "etc/skel")) || !(await lstat(path.join(rootfs, "etc/skel"))).isDirectory()) return;
+      if ((await kindInRootfs(rootfs, "etc/skel")) !== "dir") return;
       for (const name of await readdir(path.join(rootfs, "etc/skel"))) {
         const text = await readInRootfs(rootfs, `etc/skel/${name}`);
         if (text === null) continue;

@@ -44,12 +44,6 @@ export async function readInRootfs(rootfs: string, rel: string): Promise<string 
   }
 }
 
-/** Whether `rel` exists in the root filesystem without following any symlink on the way. */
-export async function existsInRootfs(rootfs: string, rel: string): Promise<boolean> {
-  const target = await safeParent(rootfs, rel, "look at").catch(() => null);
-  return !!target && (await lstat(target).catch(() => null)) !== null;
-}
-
 export async function writeInRootfs(rootfs: string, rel: string, content: string, mode = 0o644): Promise<void> {
   const target = await safeParent(rootfs, rel, "write");
   if (!target) return; // directory missing in this rootfs (e.g. no /etc): nothing to write into
@@ -64,26 +58,15 @@ export async function writeInRootfs(rootfs: string, rel: string, content: string
 }
 
 /**
- * What is at `rel` in a stopped container's root filesystem, without following symlinks: "file", "symlink",
- * "other", or null when it (or a directory on the way) is missing. A symlink or non-directory on the way is
- * refused, as in writeInRootfs.
+ * What is at `rel` in a stopped container's root filesystem, without following symlinks: "file", "dir",
+ * "symlink", "other", or null when it (or a directory on the way) is missing. A symlink or non-directory on
+ * the way is refused, as in writeInRootfs.
  */
-export async function kindInRootfs(rootfs: string, rel: string): Promise<"file" | "symlink" | "other" | null> {
-  const parts = rel.split("/").filter(Boolean);
-  if (parts.length === 0 || parts.some((p) => p === ".." || p === ".")) throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
-  let cur = rootfs;
-  for (const p of parts.slice(0, -1)) {
-    cur = path.join(cur, p);
-    const st = await lstat(cur).catch(() => null);
-    if (!st) return null;
-    if (!st.isDirectory()) {
-      const where = path.relative(rootfs, cur);
-      throw new EngineError("BAD_REQUEST", `refusing to look at ${rel}: ${where} in the container is not a directory (symlink?)`);
-    }
-  }
-  const st = await lstat(path.join(cur, parts[parts.length - 1]!)).catch(() => null);
+export async function kindInRootfs(rootfs: string, rel: string): Promise<"file" | "dir" | "symlink" | "other" | null> {
+  const target = await safeParent(rootfs, rel, "look at");
+  const st = target ? await lstat(target).catch(() => null) : null;
   if (!st) return null;
-  return st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
+  return st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
 }
 
 /** Remove a regular file from a stopped container's root filesystem (never through a symlink); no-op when absent. */

@@ -18,7 +18,8 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { checkCtid, checkHostname, ENGINE_VERSION, type ContainerInfo, type OpContext } from "../engine.js";
+import { checkCtid, checkHostname, fmtBytes } from "../checks.js";
+import { ENGINE_VERSION, type ContainerInfo, type OpContext } from "../engine.js";
 import type { EngineInternals } from "../engine-internals.js";
 import { EngineError, isEngineError, wrapError } from "../errors.js";
 import { fsyncDir, writeFileAtomic } from "../fsutil.js";
@@ -400,12 +401,4 @@ export class BackupOps {
   }
 }
 
-function fmtBytes(n: number): string {
-  const u = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
-}
+

@@ -45,6 +45,15 @@ const limitsOut = z.object(
   Object.fromEntries(LIMIT_KEYS.map((k) => [k, k === "cpumask" ? z.string().nullable() : z.number()])),
 ) as unknown as z.ZodType<Limits>;
 
+/** What a new container (create, clone) may be given besides its ctid and where its files come from. */
+const newContainerFields = {
+  hostname: z.string().max(253).optional(),
+  name: z.string().max(64).nullable().optional(),
+  limits: limitsIn.optional(),
+  onboot: z.boolean().optional(),
+  net: netConfigSchema.optional(),
+};
+
 const containerInfo = z.object({
   ctid: z.number(),
   name: z.string().nullable(),
@@ -184,17 +193,7 @@ export const methods = {
   "container.status": { params: ctidOnly, result: containerInfo },
   "container.resolve": { params: z.object({ ref: z.string().min(1).max(64) }).strict(), result: z.object({ ctid }) },
   "container.create": {
-    params: z
-      .object({
-        ctid,
-        template: z.string().min(1).max(64),
-        hostname: z.string().max(253).optional(),
-        name: z.string().max(64).nullable().optional(),
-        limits: limitsIn.optional(),
-        onboot: z.boolean().optional(),
-        net: netConfigSchema.optional(),
-      })
-      .strict(),
+    params: z.object({ ctid, template: z.string().min(1).max(64), ...newContainerFields }).strict(),
     result: containerInfo,
   },
   /**
@@ -204,17 +203,7 @@ export const methods = {
    * of the source are not copied. Undone whole on failure.
    */
   "container.clone": {
-    params: z
-      .object({
-        ctid,
-        newCtid: ctid,
-        hostname: z.string().max(253).optional(),
-        name: z.string().max(64).nullable().optional(),
-        limits: limitsIn.optional(),
-        onboot: z.boolean().optional(),
-        net: netConfigSchema.optional(),
-      })
-      .strict(),
+    params: z.object({ ctid, newCtid: ctid, ...newContainerFields }).strict(),
     result: containerInfo,
   },
   "container.start": { params: ctidOnly, result: containerInfo },
