@@ -4,7 +4,8 @@
  * the security headers are on a page, a static file, /api/trpc, the download route (its 401 and a real
  * download) and /api/nodes/join, with no x-powered-by → the CSP nonce differs per request and every
  * script Next renders carries it → the login page and the container page (console, graphs) work with no
- * CSP violation, while an injected inline handler is blocked and reported → a tRPC batch of 25 calls
+ * CSP violation, while an injected inline handler is blocked and reported → so do all pages of the
+ * admin's menu, loaded in full and through in-app links → a tRPC batch of 25 calls
  * passes and one of 26 gets a 400 that names the limit → a download the client aborts half-way leaves
  * nothing uncaught in the panel's log, and the next download is whole → clean-up.
  */
@@ -13,6 +14,7 @@ import fs from "node:fs";
 import http from "node:http";
 import { expect, test, type APIResponse, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
+import { NAV } from "../app/_lib/nav.js";
 import { createContainer, createCustomer, createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
@@ -175,6 +177,24 @@ test("the login page and the container page (console, graphs) work with no CSP v
   await page.evaluate(() => document.body.insertAdjacentHTML("beforeend", '<img src="/csp-probe.png" onerror="window.__ran = 1">'));
   await expect.poll(violations).toContainEqual(expect.stringMatching(/^script-src/));
   expect(await page.evaluate(() => (window as unknown as { __ran?: number }).__ran)).toBeUndefined();
+});
+
+test("every page of the admin's menu renders with no CSP violation, reached by full loads and in-app links", async ({ browser }) => {
+  const page = await newPage(browser);
+  const violations = await watchCsp(page);
+  await login(page, ADMIN.email, ADMIN.password);
+  for (const item of NAV.admin) {
+    await page.goto(item.href); // a full load: the HTML with this response's nonce
+    await expect(page.locator("main")).toBeVisible();
+    await page.waitForLoadState("networkidle");
+  }
+  // client-side navigation: Next loads further chunks from its nonced scripts ('strict-dynamic')
+  await page.goto("/containers");
+  for (const label of ["Plans", "Usage", "Nodes"]) {
+    await page.getByRole("navigation").getByRole("link", { name: label, exact: true }).click();
+    await page.waitForLoadState("networkidle");
+  }
+  expect(violations()).toEqual([]);
 });
 
 test("a tRPC batch of 25 calls passes, one of 26 gets a 400 that names the limit", async ({ browser }) => {
