@@ -12,3 +12,6 @@ declare module "next/link" {
   export default Link;
   export * from "next/link.js";
 }
+declare module "next/server" {
+  export * from "next/server.js";
+}

@@ -1,10 +1,10 @@
 "use client";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import { createTRPCClient } from "@trpc/client";
 import { useState, type ReactNode } from "react";
-import superjson from "superjson";
 import type { AppRouter } from "../server/routers/index.js";
 import { errInfo } from "./_lib/errors.js";
+import { panelLink } from "./_lib/trpc-link.js";
 import { TRPCProvider } from "./_lib/trpc.js";
 
 function noRetryOnClientErrors(failureCount: number, error: unknown): boolean {
@@ -32,7 +32,7 @@ export function Providers({ children }: { children: ReactNode }) {
         },
       }),
   );
-  const [trpcClient] = useState(() => createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })] }));
+  const [trpcClient] = useState(() => createTRPCClient<AppRouter>({ links: [panelLink()] }));
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>

@@ -5,13 +5,15 @@
  *   node --import tsx server/http.ts -p 3000 -H 127.0.0.1      (NODE_ENV=production, after `next build`)
  *
  * Options as `next start`: -p/--port (default $PORT or 3000), -H/--hostname (default 127.0.0.1).
- * Other upgrade requests are refused (a production build has no hot-reload socket).
+ * Other upgrade requests are refused (a production build has no hot-reload socket). Security headers
+ * and the CSP nonce come from proxy.ts, which Next runs before every request it serves.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PEER_HEADER } from "./auth/client-ip.js";
 import { consoleUpgradeHandler } from "./console/ws.js";
+import { FIXED_SECURITY_HEADERS } from "./web/security-headers.js";
 
 // Next's programmatic API, typed by hand: importing "next"'s types would pull its global declarations
 // (a required NODE_ENV in ProcessEnv) into every file of this project.
@@ -49,7 +51,10 @@ async function main(): Promise<void> {
     stampPeer(req);
     handle(req, res).catch((e: unknown) => {
       console.error("[panel] request failed", e);
-      if (!res.headersSent) res.statusCode = 500;
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        for (const [name, value] of FIXED_SECURITY_HEADERS) res.setHeader(name, value);
+      }
       res.end();
     });
   });

@@ -4,12 +4,12 @@
  * elsewhere), and the archive streams from the node's engine (backup.download) with its length, name
  * and sha256. Audited.
  */
-import { Readable } from "node:stream";
 import { openBackupStream } from "../engine/index.js";
 import { isEngineError } from "../errors.js";
 import { createContext } from "../trpc/context.js";
 import { audit } from "./audit.js";
 import { visibleTenantIds } from "./scope.js";
+import { webStreamOf } from "../web/web-stream.js";
 
 const text = (status: number, msg: string) => new Response(msg + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 
@@ -27,8 +27,15 @@ export async function downloadBackup(req: Request, backupId: string): Promise<Re
     console.error(`backup download ${b.engineId}:`, e);
     return text(502, "The node could not send this backup; try again later.");
   }
-  await audit({ db: ctx.db, actor: ctx.actor, ip: ctx.ip, userAgent: ctx.userAgent }, { action: "backup.download", target: `backup ${b.engineId} of container ${b.ctid} (${b.hostname})`, tenantId: b.tenantId });
-  return new Response(Readable.toWeb(stream.body) as ReadableStream, {
+  // read as fast as the client takes it; a client that goes away closes the engine connection
+  const body = webStreamOf(stream.body, (e) => console.error(`backup download ${b.engineId}: the node's stream failed:`, e));
+  try {
+    await audit({ db: ctx.db, actor: ctx.actor, ip: ctx.ip, userAgent: ctx.userAgent }, { action: "backup.download", target: `backup ${b.engineId} of container ${b.ctid} (${b.hostname})`, tenantId: b.tenantId });
+  } catch (e) {
+    stream.body.destroy();
+    throw e;
+  }
+  return new Response(body, {
     headers: {
       "content-type": "application/zstd",
       "content-length": String(stream.info.sizeBytes),

@@ -277,10 +277,18 @@ export interface UsageTotals {
 
 const zero = (): UsageTotals => ({ cpuCoreHours: 0, ramAvgBytes: 0, ramPeakBytes: 0, diskAvgBytes: 0, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: 0, netTxBytes: 0 });
 
-/** Bounds of a "YYYY-MM" month in UTC. */
+/**
+ * Bounds of a "YYYY-MM" month in UTC, [start, end). setUTCFullYear, not Date.UTC: Date.UTC reads the
+ * years 0–99 as 1900–1999.
+ */
 export function monthBounds(month: string): { start: Date; end: Date } {
   const [y, m] = month.split("-").map(Number) as [number, number];
-  return { start: new Date(Date.UTC(y, m - 1, 1)), end: new Date(Date.UTC(y, m, 1)) };
+  const first = (year: number, monthIndex: number) => {
+    const d = new Date(0);
+    d.setUTCFullYear(year, monthIndex, 1);
+    return d;
+  };
+  return { start: first(y, m - 1), end: first(y, m) };
 }
 
 /**
@@ -290,9 +298,14 @@ export function monthBounds(month: string): { start: Date; end: Date } {
  */
 export async function tenantTotals(db: Db, scope: string[] | null, month: string, now: Date = new Date()): Promise<Map<string, { month: UsageTotals; days: ({ day: string } & UsageTotals)[] }>> {
   const { start, end } = monthBounds(month);
+  // The query asks only for times the databases can carry: the end of 9999-12 is in the year 10000,
+  // which Prisma cannot send (so: up to the month's last millisecond), and no sample predates 1970.
+  const from = start.getTime() < 0 ? new Date(0) : start;
+  const last = new Date(end.getTime() - 1);
+  if (last < from) return new Map();
   const groups = await db.usageSample.groupBy({
     by: ["tenantId", "at"],
-    where: { tier: 3600, at: { gte: start, lt: end }, ...(scope === null ? {} : { tenantId: { in: scope } }) },
+    where: { tier: 3600, at: { gte: from, lte: last }, ...(scope === null ? {} : { tenantId: { in: scope } }) },
     _sum: { cpuPct: true, memBytes: true, diskBytes: true, ioReadBps: true, ioWriteBps: true, netRxBps: true, netTxBps: true },
   });
   const elapsed = (from: number, to: number) => Math.max(0, Math.min(to, now.getTime()) - from) / 1000;

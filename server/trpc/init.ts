@@ -14,6 +14,7 @@ import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Role } from "../auth/roles.js";
 import { MappedError, PanelError, toTRPCError } from "../errors.js";
+import { BATCH_TOO_LARGE_MESSAGE, TRPC_BATCH_TOO_LARGE } from "./batch.js";
 import { canSeeTenant, visibleTenantIds } from "../services/scope.js";
 import type { Context } from "./context.js";
 
@@ -24,13 +25,15 @@ const t = initTRPC.context<Context>().create({
     const fields: Record<string, string> = {};
     for (const i of zod?.issues ?? []) fields[i.path.join(".") || "_"] ??= i.message;
     const mapped = error instanceof MappedError ? error.data : null;
+    // tRPC's own refusal of an oversized batch (maxBatchSize), in words that say the limit
+    const batch = error.code === "BAD_REQUEST" && error.message === TRPC_BATCH_TOO_LARGE;
     return {
       ...shape,
-      message: zod ? Object.entries(fields).map(([k, v]) => (k === "_" ? v : `${k}: ${v}`)).join("; ") : shape.message,
+      message: zod ? Object.entries(fields).map(([k, v]) => (k === "_" ? v : `${k}: ${v}`)).join("; ") : batch ? BATCH_TOO_LARGE_MESSAGE : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
-        domainCode: mapped?.domainCode ?? (zod ? "BAD_REQUEST" : shape.data.code),
+        domainCode: mapped?.domainCode ?? (zod ? "BAD_REQUEST" : batch ? "BATCH_TOO_LARGE" : shape.data.code),
         fields: mapped?.fields ?? (zod ? fields : undefined),
       },
     };

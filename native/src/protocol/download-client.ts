@@ -23,9 +23,9 @@ export async function openBackupDownload(endpoint: string, id: string, dialOptio
     };
     sock.on("error", (e) => fail(new EngineError("INTERNAL", `the connection to the host engine at ${endpoint} failed: ${e.message}`, { cause: e })));
     const onBytes = (chunk: Buffer) => {
+      if (body.destroyed) return; // the reader gave up: the socket is being closed (below)
       got += chunk.length;
       if (!body.write(chunk)) sock.pause(); // backpressure: the reader (an HTTP response) is slower than the socket
-
     };
     sock.on("data", (chunk: Buffer) => {
       if (accepted) return onBytes(chunk);
@@ -53,6 +53,7 @@ export async function openBackupDownload(endpoint: string, id: string, dialOptio
     });
     sock.on("close", () => {
       if (!accepted) return reject(new EngineError("INTERNAL", "the engine closed the connection before accepting backup.download"));
+      if (body.destroyed) return;
       if (got === want) body.end();
       else body.destroy(new EngineError("INTERNAL", `backup download ended after ${got} of ${want} bytes`));
     });

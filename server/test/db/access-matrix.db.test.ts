@@ -1,20 +1,24 @@
 /**
  * Access-control matrix: every procedure of appRouter × every role (anonymous, customer, reseller, admin)
  * × own vs foreign targets. A procedure missing from MATRIX fails the coverage test, so new procedures
- * must be classified here. Then every procedure is fed malformed input as admin: nothing may end in a
- * 500 (INTERNAL_SERVER_ERROR).
+ * must be classified here. Then every procedure is fed malformed input as admin, and generated boundary
+ * values of every field of its zod input schema (fast-check, server/test/helpers/boundary.ts, seeded):
+ * nothing may end in a 500 (INTERNAL_SERVER_ERROR).
  *
  * Targets: "own" = the caller's own things (customer A1's container / reseller A's customers / for an
  * admin anything, here reseller A's); "sibling" = customer A2's things seen by customer A1 (same reseller);
  * "foreign" = reseller B's side (customer B1, reseller B).
  */
 import { TRPCError } from "@trpc/server";
+import fc from "fast-check";
+import { ZodError, type ZodTypeAny } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyPassword } from "../../auth/crypto.js";
 import type { Actor } from "../../auth/roles.js";
 import { appRouter } from "../../routers/index.js";
 import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
 import { newTotpSecret } from "../../auth/totp.js";
+import { procedureInputArb } from "../helpers/boundary.js";
 import { disposableContainer, rowCounts, totpCode } from "../helpers/expect.js";
 import { buildWorld, caller, fakeEngine, PASSWORD, waitForAllOperations, type Caller, type World } from "../helpers/world.js";
 
@@ -726,6 +730,19 @@ function variants(valid: unknown): [string, unknown][] {
   return out;
 }
 
+// Generated boundary inputs (server/test/helpers/boundary.ts), per procedure from its zod input schema.
+// Seeded, so a failure reproduces: OVZ_FUZZ_SEED=<seed> (printed with the counterexample); OVZ_FUZZ_RUNS
+// raises the number of inputs per procedure for a longer hunt.
+const FUZZ_SEED = Number(process.env.OVZ_FUZZ_SEED ?? 20261206);
+const FUZZ_RUNS = Number(process.env.OVZ_FUZZ_RUNS ?? 25);
+const PROCEDURES = (appRouter as unknown as { _def: { procedures: Record<string, { _def: { inputs: ZodTypeAny[] } }> } })._def.procedures;
+/** One seed per procedure (from the run's seed and its path), so each reproduces on its own. */
+function seedOf(path: string): number {
+  let h = FUZZ_SEED | 0;
+  for (const ch of path) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  return h | 0;
+}
+
 /*
  * One world per database for all groups (a fresh PostgreSQL database costs ~1 s on a small host). This is
  * safe because refused calls are checked to change no row, and the allowed calls only touch what later
@@ -805,6 +822,44 @@ describe.each(PROVIDERS)("access matrix on %s", (provider) => {
       expect(problems).toEqual([]);
       // Sanity: the bad inputs were really tried (procedures with an input refuse most of them).
       if (spec.input && valid !== undefined) expect(refused).toBeGreaterThan(5);
+    });
+  });
+
+  // Then generated boundary values of every field (fast-check): at and around each schema's limits,
+  // mixed with the valid input so calls reach the services and the database. Shrunk on failure.
+  describe("generated boundary inputs as admin: never INTERNAL_SERVER_ERROR", () => {
+    const fuzzStats = { calls: 0, reached: 0 };
+    afterAll(() => console.log(`generated inputs on ${provider}: ${fuzzStats.calls} calls, ${fuzzStats.reached} past the schema (seed ${FUZZ_SEED})`));
+    it.each(Object.keys(MATRIX))("%s", async (path) => {
+      const spec = MATRIX[path]!;
+      const e = envFor(w, "admin", "own", `gen${++n}`);
+      const given = spec.input ? await spec.input(e) : undefined;
+      const valid = spec.fuzz ? { ...(given as object | undefined), ...spec.fuzz(e) } : given;
+      const seed = seedOf(path);
+      let reached = 0;
+      const details = await fc.check(
+        fc.asyncProperty(procedureInputArb(PROCEDURES[path]!._def.inputs, valid), async (input) => {
+          try {
+            await call(caller(w.db, w.actors.admin), path, input);
+            reached++;
+          } catch (err) {
+            if (!(err instanceof TRPCError)) throw new Error(`threw a non-tRPC error: ${String(err)}`);
+            if (!(err.cause instanceof ZodError)) reached++;
+            if (err.code === "INTERNAL_SERVER_ERROR") throw new Error(`INTERNAL_SERVER_ERROR: ${String((err.cause as Error | undefined)?.message ?? err.message).replace(/\s+/g, " ").trim().slice(0, 300)}`);
+          } finally {
+            await waitForAllOperations();
+          }
+        }),
+        { seed, numRuns: FUZZ_RUNS },
+      );
+      if (details.failed) {
+        const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+        expect.fail(`${path} on ${provider} (OVZ_FUZZ_SEED=${FUZZ_SEED}, procedure seed ${seed}): ${why}\n${fc.defaultReportMessage(details)}`);
+      }
+      fuzzStats.calls += details.numRuns;
+      fuzzStats.reached += reached;
+      // Sanity: generated inputs get past the schema into the handler (they are mostly valid on purpose).
+      if (PROCEDURES[path]!._def.inputs.length) expect(reached, `${path}: the schema refused every generated input`).toBeGreaterThan(0);
     });
   });
 });

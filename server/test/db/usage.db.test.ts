@@ -218,6 +218,24 @@ describe.each(PROVIDERS)("usage on %s", (provider) => {
     expect(viaToken.tenants.find((x) => x.tenantId === a1.tenant.id)!.month.cpuCoreHours).toBeCloseTo(3.5, 9);
   });
 
+  it("usage.tenants at the month pattern's edges: 9999-12 counts its last hour, 0000-01 is empty, 0099-12 is not 1999-12", async () => {
+    const a1 = w.a.customers[0]!;
+    const at = (iso: string) => ({
+      containerId: a1.container.id, tenantId: a1.tenant.id, tier: 3600, at: new Date(iso), cpuPct: 100, memBytes: BigInt(MiB), swapBytes: 0n, diskBytes: 0n,
+      ioReadBps: 0, ioWriteBps: 0, netRxBps: 0, netTxBps: 0, nproc: 1,
+    });
+    await w.db.usageSample.createMany({ data: [at("1999-12-31T23:00:00Z"), at("9999-12-31T23:00:00Z")] });
+    const cpu = async (month: string) => {
+      const r = await as(w, "admin").usage.tenants({ month });
+      expect(r.month).toBe(month);
+      return r.tenants.find((x) => x.tenantId === a1.tenant.id)!.month.cpuCoreHours;
+    };
+    expect(await cpu("9999-12")).toBe(1); // its last hour is in the month
+    expect(await cpu("0000-01")).toBe(0);
+    expect(await cpu("0099-12")).toBe(0); // years 0–99 are not 1900–1999
+    expect(await cpu("1999-12")).toBe(1);
+  });
+
   it("a container that ran 20 s of the current hour is billed for 20 s", async () => {
     const a1 = w.a.customers[0]!;
     const eng = fakeEngine();
