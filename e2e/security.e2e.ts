@@ -164,6 +164,7 @@ test("the login page and the container page (console, graphs) work with no CSP v
   await page.goto(containerUrl);
   await expect(page.getByTestId("container-state")).toContainText(/running/i);
   // the console: xterm's <style> elements and the same-origin WebSocket
+  await page.getByTestId("console").getByRole("button", { name: "Open console" }).click();
   await expect(page.getByTestId("console-state")).toHaveText("connected");
   await page.getByTestId("console-terminal").click();
   await page.keyboard.type("echo csp-$((40+2))");

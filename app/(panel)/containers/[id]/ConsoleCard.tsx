@@ -29,13 +29,32 @@ type ServerMessage =
   | { type: "exit"; code: number; signal: string | null; message?: string }
   | { type: "error"; code: string; message: string };
 
+/**
+ * A page view opens no shell: the console connects when the user asks for it (each new session is a root
+ * shell on the node and an audit entry), or by itself only to re-attach to a session this browser already
+ * has (a reload, a second tab).
+ */
 export function ConsoleCard({ containerId, running }: { containerId: string; running: boolean }) {
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (localStorage.getItem(storageKey(containerId))) setOpen(true);
+  }, [containerId]);
   if (!running) {
     return (
       <Card title="Console" testId="console">
         <p className="text-sm text-slate-600" data-testid="console-hint">
           The console is available while the container is running. Start it to open a shell.
         </p>
+      </Card>
+    );
+  }
+  if (!open) {
+    return (
+      <Card title="Console" testId="console">
+        <div className="flex flex-wrap items-center gap-3">
+          <Button onClick={() => setOpen(true)}>Open console</Button>
+          <span className="text-sm text-slate-600">A root shell in the container, in your browser (each new session is recorded in the audit log).</span>
+        </div>
       </Card>
     );
   }
