@@ -67,8 +67,10 @@ export interface CheckpointDeps extends EngineInternals {
   /** The LXC config text the container would run with now. */
   runtimeConfigText(rec: ContainerRecord): Promise<string>;
   hostGid(rec: ContainerRecord): number;
-  /** Re-apply the record's cgroup limits to the running container. */
+  /** Re-apply the record's cgroup limits to the running container (its CPU placement included). */
   applyLimits(rec: ContainerRecord): Promise<void>;
+  /** The container's processes are gone: free its cores for the CPU placement. */
+  cpuStopped(ctid: number): Promise<void>;
 }
 
 export class CheckpointOps {
@@ -104,6 +106,7 @@ export class CheckpointOps {
   /** What a stop leaves to the engine once the container's processes are gone. Idempotent. */
   private async afterStop(rec: ContainerRecord): Promise<void> {
     const { lxcPath } = this.e.config;
+    await this.e.cpuStopped(rec.ctid);
     await closeGate(lxcPath, rec.ctid);
     await this.e.net.afterStop(rec.ctid, rec.net);
     await this.e.drivers.cgroups.remove(`${this.e.config.cgroupParent}/${rec.ctid}`).catch(() => {});

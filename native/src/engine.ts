@@ -13,7 +13,8 @@ import { run } from "./exec.js";
 import { Journal, type PendingEntry } from "./journal.js";
 import { RecordStore, type ContainerRecord } from "./records.js";
 import { readInRootfs, writeInRootfs } from "./rootfs.js";
-import { crossCheck, defaultLimits, effectiveCpus, limitsPatchSchema, LIMITS, type Limits, type LimitsPatch } from "./settings.js";
+import { crossCheck, defaultLimits, effectiveCpulimit, limitsPatchSchema, LIMITS, type Limits, type LimitsPatch } from "./settings.js";
+import { CpuPlacement } from "./cpu-placement.js";
 import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./drivers/cgroup/types.js";
 import type { StorageDriver, VolumeUsage } from "./drivers/storage/types.js";
 import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./drivers/runtime/types.js";
@@ -135,6 +136,9 @@ export class Engine {
   private readonly reservedSlots = new Set<number>();
   /** init pid per running container, for container.usage (verified on every use: exit and pid reuse) */
   private readonly initPids = new Map<number, number>();
+  /** which cores running containers' vCPUs sit on (cpu-placement.ts) */
+  readonly cpu: CpuPlacement;
+  private logLine: (line: string) => void = () => {};
 
   constructor(
     readonly config: EngineConfig,
@@ -145,6 +149,12 @@ export class Engine {
     this.hostCpus = hostCpuCount();
     this.maxNofile = ownHardNofile();
     this.net = new NetManager(config.stateDir, config.netUplinks);
+    this.cpu = new CpuPlacement({
+      hostCpus: this.hostCpus,
+      cgroups: drivers.cgroups,
+      cgroupDir: (ctid) => this.cgroupDir(ctid),
+      log: (line) => this.logLine(line),
+    });
   }
 
   /** Defaults for a new container, clamped to what this host can grant. */
@@ -156,6 +166,7 @@ export class Engine {
   // ---------------------------------------------------------------- start-up and recovery
 
   async init(log: (l: string) => void = () => {}): Promise<void> {
+    this.logLine = log;
     await mkdir(this.config.stateDir, { recursive: true, mode: 0o711 });
     await mkdir(this.config.lxcPath, { recursive: true, mode: 0o711 });
     // Unprivileged container roots (host uids ≥ idmapBase) must traverse these to reach their rootfs.
@@ -202,13 +213,18 @@ export class Engine {
     return pending;
   }
 
-  /** Re-apply persisted limits to running containers (a crash may have happened between apply and persist). */
+  /**
+   * Re-apply persisted limits to running containers (a crash may have happened between apply and persist),
+   * and rebuild the CPU placement from the cpusets the kernel holds (nobody moves needlessly).
+   */
   private async reconcileRunning(log: (l: string) => void): Promise<void> {
+    const running: ContainerRecord[] = [];
     for (const rec of await this.records.list()) {
       const st = await this.drivers.runtime.state(rec.ctid);
       if (st === "RUNNING" || st === "FROZEN") {
+        running.push(rec);
         try {
-          await this.drivers.cgroups.apply(this.cgroupDir(rec.ctid), await this.cgroupLimits(rec.limits));
+          await this.drivers.cgroups.apply(this.cgroupDir(rec.ctid), await this.liveLimits(rec.limits));
         } catch (e) {
           log(`reconcile: could not re-apply limits of ${rec.ctid}: ${(e as Error).message}`);
         }
@@ -220,6 +236,7 @@ export class Engine {
         await closeGate(this.config.lxcPath, rec.ctid).catch((e) => log(`reconcile: ${(e as Error).message}`));
       }
     }
+    await this.cpu.adopt(running).catch((e) => log(`reconcile: CPU placement: ${(e as Error).message}`));
   }
 
   /** Root links (<stateDir>/root/<ctid>) for every container, none for containers that are gone. */
@@ -299,19 +316,34 @@ export class Engine {
     return rec.ctid;
   }
 
+  /**
+   * The cgroup limits of the LXC config: the CFS cap vCPUs imply, and only explicit CPU pins — a balanced
+   * container's cores are the engine's choice at each start (cpu-placement.ts), never persisted.
+   */
   async cgroupLimits(l: Limits): Promise<CgroupLimits> {
     return {
       ram: l.ram,
       swap: l.swap,
       cpuunits: l.cpuunits,
-      cpulimit: l.cpulimit,
-      cpus: l.cpumask || l.cpus > 0 ? effectiveCpus(l, this.hostCpus) : [],
+      cpulimit: effectiveCpulimit(l),
+      cpus: this.cpu.configCpus(l),
       numproc: l.numproc,
       ioweight: l.ioweight,
       iolimit: l.iolimit,
       iopslimit: l.iopslimit,
       ioDevice: await this.drivers.storage.blockDevice(),
     };
+  }
+
+  /** The limits apply() writes to a running container: all but the cpuset, which only the CPU placement writes. */
+  private async liveLimits(l: Limits): Promise<CgroupLimits> {
+    return { ...(await this.cgroupLimits(l)), cpus: null };
+  }
+
+  /** Apply a running container's limits, its CPU placement included. */
+  private async applyLive(ctid: number, l: Limits, previous?: Limits): Promise<void> {
+    await this.drivers.cgroups.apply(this.cgroupDir(ctid), await this.liveLimits(l), previous && (await this.liveLimits(previous)));
+    await this.cpu.place(ctid, l);
   }
 
   /** Merge a patch over current limits and validate the whole result. */
@@ -399,6 +431,7 @@ export class Engine {
       if (st === "FROZEN") await runtime.unfreeze(ctid).catch(() => {});
       if (st !== "STOPPED") await runtime.kill(ctid);
     }
+    await this.cpu.stopped(ctid);
     await closeGate(this.config.lxcPath, ctid);
     await rm(this.rootLink(ctid), { force: true });
     this.initPids.delete(ctid);
@@ -548,10 +581,13 @@ export class Engine {
       try {
         await openGate(this.config.lxcPath, ctid, this.drivers.storage.containerPath(ctid), this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE);
         await runtime.start(ctid);
+        ctx.progress(70, "placing its vCPUs");
+        await this.cpu.place(ctid, rec.limits);
         ctx.progress(80, "configuring the host side of the network");
         await this.net.postStart(ctid, rec.net, await runtime.initPid(ctid));
       } catch (e) {
         await runtime.kill(ctid).catch(() => {});
+        await this.cpu.stopped(ctid).catch(() => {});
         await closeGate(this.config.lxcPath, ctid).catch(() => {});
         await this.net.afterStop(ctid, rec.net).catch(() => {});
         await this.drivers.cgroups.remove(this.cgroupDir(ctid)).catch(() => {});
@@ -581,7 +617,10 @@ export class Engine {
   private async stopLocked(rec: ContainerRecord, opts: { timeoutSec?: number; force?: boolean }, ctx: OpContext): Promise<void> {
     const { runtime } = this.drivers;
     const st = await runtime.state(rec.ctid);
-    if (st === "STOPPED") throw new EngineError("NOT_RUNNING", `container ${rec.ctid} is not running`);
+    if (st === "STOPPED") {
+      await this.cpu.stopped(rec.ctid); // it stopped behind the engine's back: free its cores
+      throw new EngineError("NOT_RUNNING", `container ${rec.ctid} is not running`);
+    }
     if (st === "FROZEN") await runtime.unfreeze(rec.ctid);
     if (opts.force) {
       ctx.progress(50, "killing");
@@ -591,6 +630,7 @@ export class Engine {
       ctx.progress(30, `halting (${rec.haltSignal}), killing after ${t} s`);
       await runtime.stop(rec.ctid, t);
     }
+    await this.cpu.stopped(rec.ctid);
     await closeGate(this.config.lxcPath, rec.ctid);
     await this.net.afterStop(rec.ctid, rec.net);
     await this.drivers.cgroups.remove(this.cgroupDir(rec.ctid)).catch(() => {});
@@ -669,13 +709,13 @@ export class Engine {
       };
       const st = await this.drivers.runtime.state(ctid);
       const running = st !== "STOPPED";
-      const { storage, cgroups } = this.drivers;
+      const { storage } = this.drivers;
       // Apply first, persist second: a crash in between is repaired at start-up by re-applying the record.
       if (running) {
         try {
-          await cgroups.apply(this.cgroupDir(ctid), await this.cgroupLimits(next.limits), await this.cgroupLimits(old.limits));
+          await this.applyLive(ctid, next.limits, old.limits);
         } catch (e) {
-          await cgroups.apply(this.cgroupDir(ctid), await this.cgroupLimits(old.limits)).catch(() => {});
+          await this.applyLive(ctid, old.limits).catch(() => {});
           throw wrapError(e, `Failed to change limits of container ${ctid}`, "LIMIT_OUT_OF_RANGE");
         }
         if (next.limits.numfile !== old.limits.numfile) await this.applyNofile(ctid, next.limits.numfile);
@@ -757,6 +797,8 @@ export class Engine {
     const sampledAt = Date.now();
     if (!u) {
       this.initPids.delete(ctid);
+      // a container that stopped by itself (halt inside) leaves its cores counted until someone notices
+      await this.cpu.forgetIfGone(ctid).catch((e) => this.logLine(`cpu placement: ${(e as Error).message}`));
       return null;
     }
     // the cgroup path as /proc/<pid>/cgroup shows it (the engine runs in the host's cgroup namespace)
@@ -1009,9 +1051,10 @@ export class Engine {
           this.drivers.runtime.render(this.runtimeSpec(rec, this.drivers.cgroups.lxcKeys(await this.cgroupLimits(rec.limits)), await this.net.lxcKeys(rec.ctid, rec.net))),
         hostGid: (rec) => this.config.idmapBase + rec.idmapSlot * IDMAP_SIZE,
         applyLimits: async (rec) => {
-          await this.drivers.cgroups.apply(this.cgroupDir(rec.ctid), await this.cgroupLimits(rec.limits));
+          await this.applyLive(rec.ctid, rec.limits);
           await this.applyNofile(rec.ctid, rec.limits.numfile);
         },
+        cpuStopped: (ctid) => this.cpu.stopped(ctid),
       });
       const migrations = new MigrateOps({
         ...internals,

@@ -65,17 +65,20 @@ export const LIMITS: Record<LimitKey, LimitDecl> = {
   cpulimit: {
     key: "cpulimit", kind: "percent", label: "CPU limit %", flag: "cpulimit", min: 0, max: 100 * 1024, default: 0, live: true,
     enforcedBy: "CFS bandwidth (cpu.cfs_quota_us / cpu.max)",
-    description: "Hard cap on CPU time: 100 = one full core, 250 = two and a half cores; 0 = no cap.",
+    description:
+      "Hard cap on CPU time: 100 = one full core, 250 = two and a half cores; 0 = no cap. With vCPUs set, the lower of this and vCPUs × 100 applies.",
   },
   cpumask: {
     key: "cpumask", kind: "cpuset", label: "CPU mask", flag: "cpumask", min: 0, max: 1023, default: null, live: true,
     enforcedBy: "cpuset cgroup (cpuset.cpus)",
-    description: "Host CPUs the container may run on, e.g. \"0-1,3\"; empty = all.",
+    description:
+      "Host CPUs the container may run on, e.g. \"0-1,3\"; empty = all. Without vCPUs it is pinned to exactly these; with vCPUs the engine places it on that many of them.",
   },
   cpus: {
     key: "cpus", kind: "integer", label: "vCPUs", flag: "cpus", min: 0, max: 1024, default: 0, live: true,
-    enforcedBy: "cpuset cgroup (first N CPUs of the mask)",
-    description: "Number of CPUs the container sees and runs on; 0 = all of the mask.",
+    enforcedBy: "CFS bandwidth (quota N × 100 %) + cpuset cgroup (N cores of the mask, balanced across the host by the engine)",
+    description:
+      "vCPUs: at most N CPUs' worth of time, on N cores the engine chooses and rebalances as containers start and stop (within the mask if one is set); 0 = no vCPU limit.",
   },
   numproc: {
     key: "numproc", kind: "integer", label: "Processes", flag: "numproc", min: 8, max: 4194304, default: 1024, live: true,
@@ -242,8 +245,11 @@ export function crossCheck(l: Limits, hostCpus: number): string[] {
   return errs;
 }
 
-/** The CPUs a container may run on, from its mask and vCPU count. */
-export function effectiveCpus(l: Pick<Limits, "cpumask" | "cpus">, hostCpus: number): number[] {
-  const base = l.cpumask ? parseCpuList(l.cpumask) : Array.from({ length: hostCpus }, (_, i) => i);
-  return l.cpus > 0 ? base.slice(0, l.cpus) : base;
+/**
+ * The CFS cap the kernel gets, in percent of one CPU (0 = none): N vCPUs are at most N CPUs' worth of
+ * time, and an explicit cpulimit below that lowers it further. Which cores: cpu-balance.ts.
+ */
+export function effectiveCpulimit(l: Pick<Limits, "cpus" | "cpulimit">): number {
+  if (l.cpus <= 0) return l.cpulimit;
+  return l.cpulimit > 0 ? Math.min(l.cpulimit, l.cpus * 100) : l.cpus * 100;
 }

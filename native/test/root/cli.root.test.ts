@@ -100,7 +100,7 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect(l.cgroup?.cpuunits).toBe(2000);
     expect(l.cgroup?.cpulimit).toBe(50);
     expect(l.cgroup?.numproc).toBe(300); // the limit half is what the kernel enforces
-    expect(l.cgroup?.cpus).toBe("0");
+    expect(l.cgroup?.cpus).toBe("0"); // --cpumask 0 pins it: 1 vCPU covers the whole mask, the balancer never moves it
     expect(l.configured.cpus).toBe(1);
     expect(l.configured.diskspace).toBe(1024 * MiB); // the soft half is the quota
     // the panel stores them as the container's overrides

@@ -1,6 +1,6 @@
 /**
  * Limits on real containers, read back from the kernel's own files (not only through the engine):
- * memory/swap, CPU weight/cap/mask, pids, open files, disk quota, block I/O; OOM kill at the memory
+ * memory/swap, CPU weight/cap/vCPUs, pids, open files, disk quota, block I/O; OOM kill at the memory
  * limit, a fork bomb stopped at the process limit, EDQUOT at the disk limit and a live raise.
  */
 import { readFile } from "node:fs/promises";
@@ -36,12 +36,15 @@ describeRoot("container limits (real cgroups and btrfs quota)", () => {
     expect(await cg("memory", "memory.limit_in_bytes")).toBe(String(128 * MiB));
     expect(await cg("memory", "memory.memsw.limit_in_bytes")).toBe(String(192 * MiB));
     expect(await cg("cpu", "cpu.shares")).toBe("2048");
-    expect(await cg("cpu", "cpu.cfs_quota_us")).toBe("150000");
+    // 1 vCPU caps the time at one CPU's worth: lower than cpulimit 150, so it wins
+    expect(await cg("cpu", "cpu.cfs_quota_us")).toBe("100000");
     expect(await cg("cpu", "cpu.cfs_period_us")).toBe("100000");
+    // one core, the balancer's choice (cpu-placement.root.test.ts): the only container here gets CPU 0
     expect(await cg("cpuset", "cpuset.cpus")).toBe("0");
     expect(await cg("pids", "pids.max")).toBe("64");
     const r = await te.client.call("container.limits", { ctid: CT });
-    expect(r.cgroup).toMatchObject({ ram: 128 * MiB, swap: 64 * MiB, cpuunits: 2000, cpulimit: 150, cpus: "0", numproc: 64 });
+    expect(r.cgroup).toMatchObject({ ram: 128 * MiB, swap: 64 * MiB, cpuunits: 2000, cpulimit: 100, cpus: "0", numproc: 64 });
+    expect(r.configured).toMatchObject({ cpulimit: 150, cpus: 1 });
     expect(r.cgroup!.iolimit).toEqual({ read: 10 * MiB, write: 10 * MiB });
     expect(r.cgroup!.iopslimit).toEqual({ read: 500, write: 500 });
     expect(r.nofile).toBe(4096);
@@ -58,8 +61,12 @@ describeRoot("container limits (real cgroups and btrfs quota)", () => {
     await te.client.call("container.set", { ctid: CT, limits: { cpulimit: 50 } });
     expect(await cg("cpu", "cpu.cfs_quota_us")).toBe("50000");
     await te.client.call("container.set", { ctid: CT, limits: { cpulimit: 0 } });
+    expect(await cg("cpu", "cpu.cfs_quota_us")).toBe("100000"); // no cap of its own: its 1 vCPU's
+    expect((await te.client.call("container.limits", { ctid: CT })).cgroup!.cpulimit).toBe(100);
+    await te.client.call("container.set", { ctid: CT, limits: { cpus: 0 } });
     expect(await cg("cpu", "cpu.cfs_quota_us")).toBe("-1");
     expect((await te.client.call("container.limits", { ctid: CT })).cgroup!.cpulimit).toBe(0);
+    expect(await cg("cpuset", "cpuset.cpus")).toBe(await readFile(`/sys/fs/cgroup/cpuset/${te.cgroupParent}/cpuset.cpus`, "utf8").then((t) => t.trim()));
   });
 
   it("raises and lowers RAM live in the right order (memsw follows)", async () => {
@@ -118,6 +125,7 @@ describeRoot("container limits (real cgroups and btrfs quota)", () => {
     expect(e.code).toBe("LIMIT_OUT_OF_RANGE");
     expect(e.message).toMatch(/CPU/);
     expect(await cg("cpu", "cpu.cfs_quota_us")).toBe("-1");
+    expect((await te.client.call("container.status", { ctid: CT })).limits).toMatchObject({ cpus: 0, cpulimit: 0 });
   });
 
   it("keeps live changes across a restart (persisted)", async () => {

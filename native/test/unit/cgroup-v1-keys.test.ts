@@ -156,6 +156,7 @@ describe("cgroup v1 lxcKeys", () => {
     expect([...keys.keys()].filter((k) => k.includes("throttle"))).toEqual([]);
     const noDev = new Map(d.lxcKeys({ ...base, ioDevice: null }));
     expect([...noDev.keys()].filter((k) => k.includes("throttle"))).toEqual([]);
+    expect(new Map(d.lxcKeys({ ...base, cpus: null })).has("lxc.cgroup.cpuset.cpus")).toBe(false); // placed at start
     const multi = new Map(d.lxcKeys({ ...base, cpus: [0, 1, 2, 5], swap: 0 }));
     expect(multi.get("lxc.cgroup.cpuset.cpus")).toBe("0-2,5");
     expect(multi.get("lxc.cgroup.memory.memsw.limit_in_bytes")).toBe(String(128 * MiB));

@@ -168,6 +168,24 @@ describe("cgroup v2 driver (format test against a fake tree; the host has v1)", 
     expect(file("cpu.max")).toBe("250000 100000");
   });
 
+  it("cpus null: no cpuset key, apply leaves the cpuset to setCpus; readCpus shows what is set", async () => {
+    expect(new Map(drv.lxcKeys({ ...limits, cpus: null })).has("lxc.cgroup2.cpuset.cpus")).toBe(false);
+    put("cpuset.cpus", "1\n");
+    await drv.apply(REL, { ...limits, cpus: null, cpulimit: 100 });
+    expect(file("cpuset.cpus")).toBe("1\n");
+    expect(file("cpu.max")).toBe("100000 100000");
+    expect(await drv.readCpus(REL)).toEqual([1]);
+    await drv.setCpus(REL, [0, 1]);
+    expect(file("cpuset.cpus")).toBe("0-1");
+    expect(await drv.readCpus(REL)).toEqual([0, 1]);
+    await drv.setCpus(REL, []);
+    expect(file("cpuset.cpus").trim()).toBe(""); // empty = the parent's CPUs
+    expect(await drv.readCpus(REL)).toEqual([]);
+    expect(await drv.readCpus("ovz/999")).toBeNull();
+    await expect(drv.setCpus("ovz/999", [0])).rejects.toMatchObject({ code: "NOT_RUNNING" });
+    await expect(drv.setCpus(REL, [1024])).rejects.toMatchObject({ code: "LIMIT_OUT_OF_RANGE" });
+  });
+
   it("apply without an I/O device leaves io.max alone; a missing cgroup is NOT_RUNNING", async () => {
     put("io.max", "untouched");
     await drv.apply(REL, { ...limits, ioDevice: null });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { crossCheck, defaultLimits, effectiveCpus, formatCpuList, LIMIT_KEYS, LIMITS, limitsPatchSchema, parseCpuList, parseSize } from "../../src/settings.js";
+import { crossCheck, defaultLimits, effectiveCpulimit, formatCpuList, LIMIT_KEYS, LIMITS, limitsPatchSchema, parseCpuList, parseSize } from "../../src/settings.js";
 
 describe("limit declarations", () => {
   it("declares every key once with a consistent range and default", () => {
@@ -45,10 +45,13 @@ describe("cpu lists", () => {
     expect(() => parseCpuList("2-1")).toThrow();
     expect(() => parseCpuList("a")).toThrow();
   });
-  it("derives the effective CPUs from mask and vCPU count", () => {
-    expect(effectiveCpus({ cpumask: null, cpus: 0 }, 4)).toEqual([0, 1, 2, 3]);
-    expect(effectiveCpus({ cpumask: null, cpus: 2 }, 4)).toEqual([0, 1]);
-    expect(effectiveCpus({ cpumask: "1-3", cpus: 2 }, 4)).toEqual([1, 2]);
+  it("caps vCPUs at N CPUs' worth of time, an explicit cpulimit lower still (which cores: cpu-balance)", () => {
+    expect(effectiveCpulimit({ cpus: 0, cpulimit: 0 })).toBe(0);
+    expect(effectiveCpulimit({ cpus: 0, cpulimit: 150 })).toBe(150);
+    expect(effectiveCpulimit({ cpus: 1, cpulimit: 0 })).toBe(100);
+    expect(effectiveCpulimit({ cpus: 2, cpulimit: 0 })).toBe(200);
+    expect(effectiveCpulimit({ cpus: 2, cpulimit: 150 })).toBe(150);
+    expect(effectiveCpulimit({ cpus: 1, cpulimit: 150 })).toBe(100);
   });
 });
 

@@ -12,8 +12,11 @@ export interface CgroupLimits {
   cpuunits: number;
   /** percent of one CPU, 0 = no cap */
   cpulimit: number;
-  /** effective CPU list, e.g. [0,1]; empty = all host CPUs */
-  cpus: number[];
+  /**
+   * CPU list, e.g. [0,1]; empty = all host CPUs. null = not part of these limits: lxcKeys renders no
+   * cpuset key and apply() leaves the cpuset alone (the engine places it with setCpus, cpu-placement.ts).
+   */
+  cpus: number[] | null;
   numproc: number;
   /** 10..1000 */
   ioweight: number;
@@ -83,6 +86,10 @@ export interface CgroupDriver {
   /** Apply limits live to an existing cgroup. Handles the v1 memsw ordering rules. */
   apply(rel: string, limits: CgroupLimits, previous?: CgroupLimits): Promise<void>;
   read(rel: string, ioDevice: string | null): Promise<CgroupReadback>;
+  /** Set only the cpuset of a running container (empty = all of its parent's CPUs); NOT_RUNNING without its cgroup. */
+  setCpus(rel: string, cpus: readonly number[]): Promise<void>;
+  /** The CPUs the container's cpuset names now ([] = not restricted); null when the cgroup does not exist. */
+  readCpus(rel: string): Promise<number[] | null>;
   counters(rel: string): Promise<Beancounter[]>;
   /** Cumulative usage counters; null when the cgroup does not exist (container not running). Never spawns. */
   usage(rel: string): Promise<CgroupUsage | null>;

@@ -159,9 +159,18 @@ export function checkLimits(l: CgroupLimits): void {
   whole("ioweight", l.ioweight, 1);
   whole("iolimit", l.iolimit, 0);
   whole("iopslimit", l.iopslimit, 0);
-  for (const c of l.cpus) if (!Number.isInteger(c) || c < 0 || c > 1023) bad("cpus", l.cpus.join(","));
+  checkCpus(l.cpus ?? []);
   if (l.ioDevice !== null && !DEVICE_RE.test(l.ioDevice)) {
     throw new EngineError("BAD_REQUEST", `I/O device "${l.ioDevice}" is not a "major:minor" block device number`);
+  }
+}
+
+/** CPU numbers the kernel could hold (0..1023, whole). */
+export function checkCpus(cpus: readonly number[]): void {
+  for (const c of cpus) {
+    if (!Number.isInteger(c) || c < 0 || c > 1023) {
+      throw new EngineError("LIMIT_OUT_OF_RANGE", `cgroup limit cpus = ${cpus.join(",")} is not valid`);
+    }
   }
 }
 
@@ -420,8 +429,8 @@ export class CgroupV1 implements CgroupDriver {
     k("cpu.shares", cpuunitsToShares(limits.cpuunits));
     k("cpu.cfs_period_us", CFS_PERIOD_US);
     k("cpu.cfs_quota_us", cpulimitToQuota(limits.cpulimit));
-    // Empty = all CPUs: LXC initialises the container's cpuset from its parent.
-    if (limits.cpus.length) k("cpuset.cpus", formatCpuList(limits.cpus));
+    // Empty or null = all CPUs: LXC initialises the container's cpuset from its parent.
+    if (limits.cpus?.length) k("cpuset.cpus", formatCpuList(limits.cpus));
     k("pids.max", limits.numproc > 0 ? limits.numproc : "max");
     const wf = this.ioWeightFile();
     if (wf) k(wf, limits.ioweight);
@@ -460,7 +469,7 @@ export class CgroupV1 implements CgroupDriver {
       "the CPU limit may exceed a limit set on a parent or nested cgroup",
     );
 
-    await this.applyCpuset(r, limits.cpus);
+    if (limits.cpus !== null) await this.applyCpuset(r, limits.cpus);
 
     await writeText(
       this.file(r, "pids", "pids.max"),
@@ -578,6 +587,16 @@ export class CgroupV1 implements CgroupDriver {
       const n = next.get(d)!;
       if (n.length && !sameSet(n, current.get(d)!)) await writeText(path.join(d, "cpuset.cpus"), formatCpuList(n), hint);
     }
+  }
+
+  async setCpus(rel: string, cpus: readonly number[]): Promise<void> {
+    checkCpus(cpus);
+    await this.applyCpuset(checkRel(rel), cpus);
+  }
+
+  async readCpus(rel: string): Promise<number[] | null> {
+    const t = await readText(this.file(checkRel(rel), "cpuset", "cpuset.cpus"));
+    return t === null ? null : parseCpuList(t);
   }
 
   async read(rel: string, ioDevice: string | null): Promise<CgroupReadback> {

@@ -17,9 +17,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { EngineError } from "../../errors.js";
-import { formatCpuList } from "../../settings.js";
+import { formatCpuList, parseCpuList } from "../../settings.js";
 import {
   CFS_PERIOD_US,
+  checkCpus,
   checkLimits,
   checkRel,
   cpulimitToQuota,
@@ -132,7 +133,7 @@ export class CgroupV2 implements CgroupDriver {
       k("cpu.weight", cpuunitsToWeight(limits.cpuunits));
       k("cpu.max", cpuMaxValue(limits.cpulimit));
     }
-    if (ctl.has("cpuset") && limits.cpus.length) k("cpuset.cpus", formatCpuList(limits.cpus));
+    if (ctl.has("cpuset") && limits.cpus?.length) k("cpuset.cpus", formatCpuList(limits.cpus));
     if (ctl.has("pids")) k("pids.max", limits.numproc > 0 ? limits.numproc : "max");
     if (ctl.has("io")) {
       if (probeFile(this.mountRoot, "io.weight") || existsSync(path.join(this.mountRoot, "io.cost.qos"))) {
@@ -169,12 +170,7 @@ export class CgroupV2 implements CgroupDriver {
     await writeText(f("cpu.weight"), String(cpuunitsToWeight(limits.cpuunits)));
     await writeText(f("cpu.max"), cpuMaxValue(limits.cpulimit));
 
-    if (limits.cpus.length) {
-      await writeText(f("cpuset.cpus"), formatCpuList(limits.cpus), "the CPUs must exist on this host");
-    } else if (has("cpuset.cpus")) {
-      // Empty = use the parent's CPUs (the kernel keeps following the parent).
-      await writeText(f("cpuset.cpus"), "\n");
-    }
+    if (limits.cpus !== null) await this.writeCpus(dir, limits.cpus);
 
     await writeText(f("pids.max"), limits.numproc > 0 ? String(limits.numproc) : "max");
 
@@ -192,6 +188,25 @@ export class CgroupV2 implements CgroupDriver {
         `is ${limits.ioDevice} a whole disk (not a partition) on this host?`,
       );
     }
+  }
+
+  /** A nested cgroup's cpuset may differ from its parent's (v2 intersects), so one write is enough. */
+  private async writeCpus(dir: string, cpus: readonly number[]): Promise<void> {
+    const file = path.join(dir, "cpuset.cpus");
+    if (cpus.length) await writeText(file, formatCpuList(cpus), "the CPUs must exist on this host");
+    // Empty = use the parent's CPUs (the kernel keeps following the parent).
+    else if (existsSync(file)) await writeText(file, "\n");
+  }
+
+  async setCpus(rel: string, cpus: readonly number[]): Promise<void> {
+    checkCpus(cpus);
+    await this.writeCpus(await this.requireCgroup(checkRel(rel)), cpus);
+  }
+
+  async readCpus(rel: string): Promise<number[] | null> {
+    const dir = this.path(checkRel(rel));
+    if (!(await isDir(dir))) return null;
+    return parseCpuList((await readText(path.join(dir, "cpuset.cpus"))) ?? "");
   }
 
   async read(rel: string, ioDevice: string | null): Promise<CgroupReadback> {
