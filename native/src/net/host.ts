@@ -100,6 +100,26 @@ async function readdWithoutDad(ipf: (args: string[]) => ReturnType<typeof ip>, d
   }
 }
 
+/**
+ * Waits (up to `ms`) until both ends of a container's veth pair are operationally up: the kernel turns a
+ * device's queue on only when its link-watch work has seen the carrier, which on a loaded host can lag
+ * the start by a second or more — packets sent before that are dropped. A start returns a container whose
+ * network carries its first packet. Not fatal: after `ms` it returns false and the link comes up later.
+ */
+export async function waitLinkUp(pid: number, hostIf: string, inside: string, ms = 10_000): Promise<boolean> {
+  const up = async (r: Promise<{ stdout: string; code: number }>) => {
+    const out = await r.catch(() => ({ stdout: "", code: 1 }));
+    return out.code === 0 && (JSON.parse(out.stdout || "[]") as Array<{ operstate?: string }>)[0]?.operstate === "UP";
+  };
+  const end = Date.now() + ms;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    const [h, c] = await Promise.all([up(ip(["-j", "link", "show", "dev", hostIf], { allowFailure: true })), up(ipIn(pid, ["-j", "link", "show", "dev", inside], { allowFailure: true }))]);
+    if (h && c) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
 /** The host side of a venet device answers as the container's IPv4 gateway. */
 export async function venetHostSide(hostIf: string): Promise<void> {
   await ip(["addr", "replace", "169.254.0.1/32", "dev", hostIf]);

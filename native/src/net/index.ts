@@ -8,7 +8,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { EngineError } from "../errors.js";
 import { run } from "../exec.js";
 import { netDevices, netLxcKeys, type NetDevice } from "./lxc.js";
-import { applyRate, ip, ipIn, linkExists, listLinks, removeRate, venetAddLive, venetDelLive, venetHostSide, venetNoDad } from "./host.js";
+import { applyRate, ip, ipIn, linkExists, listLinks, removeRate, venetAddLive, venetDelLive, venetHostSide, venetNoDad, waitLinkUp } from "./host.js";
 import { NetworkStore } from "./networks.js";
 import { applyRuleset, counterName, readCounters, removeRuleset, renderRuleset } from "./nft.js";
 import { defaultMac, hostIfName, ipVersion, networkSchema, VENET_GW4, VENET_GW6, type NetConfig, type NetPatch, type Network } from "./types.js";
@@ -170,6 +170,9 @@ export class NetManager {
         await ip(["link", "set", "dev", d.hostIf, "master", nw.bridge, "up"]);
       }
       if (d.kind !== "phys") await applyRate(d.hostIf, net.rate);
+      if (d.kind !== "phys" && pid && !(await waitLinkUp(pid, d.hostIf, d.name))) {
+        console.error(`container ${ctid}: ${d.name}/${d.hostIf} not up yet after 10 s; it carries traffic once it is`);
+      }
     }
     await this.proxies("add", net.venet);
   }
