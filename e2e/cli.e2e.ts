@@ -15,7 +15,7 @@ import { expect, test, type Browser, type Page } from "@playwright/test";
 import { createDb } from "../server/db/client.js";
 import { migrate } from "../server/db/migrate.js";
 import { seed } from "../server/seed.js";
-import { createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createPool, deletePool, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -101,11 +101,7 @@ test("a hostname changed with vzctl shows in the browser; the audit log names th
   await expect(page.getByRole("link", { name: "renamed150.e2e.test" })).toHaveCount(0);
   expect((await cli(`vzctl status ${CTID}`)).stdout.trim()).toBe(`CTID ${CTID} deleted unmounted down`);
 
-  await page.goto("/pools");
-  await expect(page.getByTestId(`pool-${poolName}`)).toContainText("0 / 10");
-  await page.getByRole("button", { name: `Delete pool ${poolName}` }).click();
-  await page.getByTestId(`pool-${poolName}`).getByRole("button", { name: "Confirm delete" }).click();
-  await expect(page.getByTestId(`pool-${poolName}`)).toHaveCount(0);
+  await deletePool(page, poolName);
 });
 
 test("on an SQLite database owned by the panel user, vzctl as root works as that user and leaves no root-owned file", async () => {

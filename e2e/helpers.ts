@@ -86,3 +86,30 @@ export async function createContainer(page: Page, o: { customer: string; plan: s
   await expect(page).toHaveURL(/\/containers\/(?!new$)[^/]+$/);
   return { url: new URL(page.url()).pathname, ctid: Number(await page.getByTestId("container-ctid").innerText()) };
 }
+
+/** Admin: destroys the container at `url`, typing its hostname to confirm, and waits for the operation. */
+export async function destroyContainer(page: Page, url: string, hostname: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel("Confirm hostname").fill(hostname);
+  await page.getByRole("button", { name: "Destroy container" }).click();
+  await waitForOperation(page, "destroy");
+}
+
+/** Admin: deletes the one backup of `hostname` on the Backups page. */
+export async function deleteBackupOf(page: Page, hostname: string): Promise<void> {
+  await page.goto("/backups");
+  const row = page.locator("tbody tr", { hasText: hostname });
+  await expect(row).toHaveCount(1);
+  await row.getByRole("button", { name: /^Delete backup / }).click();
+  await row.getByRole("button", { name: "Delete backup" }).click();
+  await expect(page.locator("tbody tr", { hasText: hostname })).toHaveCount(0);
+}
+
+/** Admin: deletes an IP pool of `size` addresses once none of them is assigned. */
+export async function deletePool(page: Page, name: string, size = 10): Promise<void> {
+  await page.goto("/pools");
+  await expect(page.getByTestId(`pool-${name}`)).toContainText(`0 / ${size}`);
+  await page.getByRole("button", { name: `Delete pool ${name}` }).click();
+  await page.getByTestId(`pool-${name}`).getByRole("button", { name: "Confirm delete" }).click();
+  await expect(page.getByTestId(`pool-${name}`)).toHaveCount(0);
+}

@@ -8,7 +8,7 @@
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { createContainer, createCustomer, createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createContainer, createCustomer, createPlan, createPool, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { joinNode, removeNode, startSecondNode, type SecondNode } from "./second-node.js";
 import { ADMIN, readState } from "./stack.js";
 
@@ -102,15 +102,8 @@ test("the admin migrates it live to the new node from the container page and see
 test("the admin destroys the migrated container, deletes the pool and removes the node", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto(containerUrl);
-  await page.getByLabel("Confirm hostname").fill(hostname);
-  await page.getByRole("button", { name: "Destroy container" }).click();
-  await waitForOperation(page, "destroy");
+  await destroyContainer(page, containerUrl, hostname);
   expect((await onEngine(node2!.engine.env.OVZ_SOCKET!, (e) => e.call("container.list", {}))).map((c) => c.ctid)).not.toContain(ctid);
-  await page.goto("/pools");
-  await expect(page.getByTestId(`pool-${poolName}`)).toContainText("0 / 10");
-  await page.getByRole("button", { name: `Delete pool ${poolName}` }).click();
-  await page.getByTestId(`pool-${poolName}`).getByRole("button", { name: "Confirm delete" }).click();
-  await expect(page.getByTestId(`pool-${poolName}`)).toHaveCount(0);
+  await deletePool(page, poolName);
   await removeNode(page, node2!);
 });

@@ -10,7 +10,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
 import { run } from "../native/src/exec.js";
-import { createContainer, createCustomer, createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createContainer, createCustomer, createPlan, createPool, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -142,16 +142,9 @@ test("traffic from the host shows in the container's Traffic card and on the Tra
 test("the admin destroys the container and deletes the pool; the node keeps nothing of it", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto(containerUrl);
-  await page.getByLabel("Confirm hostname").fill(hostname);
-  await page.getByRole("button", { name: "Destroy container" }).click();
-  await waitForOperation(page, "destroy");
+  await destroyContainer(page, containerUrl, hostname);
   expect((await onHost("ip", ["link", "show", `vn${ctid}`])).code).not.toBe(0);
   expect((await onHost("nft", ["list", "ruleset"])).stdout).not.toContain(POOL.first);
-  await page.goto("/pools");
-  await expect(page.getByTestId(`pool-${poolName}`)).toContainText("0 / 10");
-  await page.getByRole("button", { name: `Delete pool ${poolName}` }).click();
-  await page.getByTestId(`pool-${poolName}`).getByRole("button", { name: "Confirm delete" }).click();
-  await expect(page.getByTestId(`pool-${poolName}`)).toHaveCount(0);
+  await deletePool(page, poolName);
   for (const a of [ALLOWED, OTHER]) await onHost("ip", ["addr", "del", `${a}/32`, "dev", "lo"]);
 });

@@ -15,7 +15,7 @@ import http from "node:http";
 import { expect, test, type APIResponse, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
 import { NAV } from "../app/_lib/nav.js";
-import { createContainer, createCustomer, createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createContainer, createCustomer, createPlan, createPool, deleteBackupOf, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -253,18 +253,7 @@ test("a download the client aborts half-way leaves nothing uncaught in the panel
 test("clean-up: the container, its backup and the pool go", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto(containerUrl);
-  await page.getByLabel("Confirm hostname").fill(hostname);
-  await page.getByRole("button", { name: "Destroy container" }).click();
-  await waitForOperation(page, "destroy");
-  await page.goto("/backups");
-  const row = page.locator("tbody tr", { hasText: hostname });
-  await expect(row).toHaveCount(1);
-  await row.getByRole("button", { name: /^Delete backup / }).click();
-  await row.getByRole("button", { name: "Delete backup" }).click();
-  await expect(page.locator("tbody tr", { hasText: hostname })).toHaveCount(0);
-  await page.goto("/pools");
-  await page.getByRole("button", { name: `Delete pool ${poolName}` }).click();
-  await page.getByTestId(`pool-${poolName}`).getByRole("button", { name: "Confirm delete" }).click();
-  await expect(page.getByTestId(`pool-${poolName}`)).toHaveCount(0);
+  await destroyContainer(page, containerUrl, hostname);
+  await deleteBackupOf(page, hostname);
+  await deletePool(page, poolName);
 });

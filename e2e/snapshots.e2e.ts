@@ -12,7 +12,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { createContainer, createCustomer, createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createContainer, createCustomer, createPlan, createPool, deleteBackupOf, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -105,10 +105,7 @@ test("a backup, the container destroyed, restored as a new container: the files'
 
   const admin = await newPage(browser);
   await login(admin, ADMIN.email, ADMIN.password);
-  await admin.goto(containerUrl);
-  await admin.getByLabel("Confirm hostname").fill(hostname);
-  await admin.getByRole("button", { name: "Destroy container" }).click();
-  await waitForOperation(admin, "destroy");
+  await destroyContainer(admin, containerUrl, hostname);
 
   // the customer still sees its backup, but making a container from it is its provider's act
   await page.goto("/backups");
@@ -153,24 +150,13 @@ test("an SSH key set in the UI is in root's authorized_keys; a bad one is a fiel
 test("clean-up: the restored container, the backup and the pool go", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto(restoredUrl);
-  await page.getByLabel("Confirm hostname").fill(hostname);
-  await page.getByRole("button", { name: "Destroy container" }).click();
-  await waitForOperation(page, "destroy");
-  await page.goto("/backups");
-  const row = page.locator("tbody tr", { hasText: hostname });
-  await expect(row).toHaveCount(1);
-  await row.getByRole("button", { name: /^Delete backup / }).click();
-  await row.getByRole("button", { name: "Delete backup" }).click();
-  await expect(page.locator("tbody tr", { hasText: hostname })).toHaveCount(0);
+  await destroyContainer(page, restoredUrl, hostname);
+  await deleteBackupOf(page, hostname);
   const engine = new EngineClient(readState().engine.socket);
   try {
     expect((await engine.call("backup.list", {})).filter((b) => b.container.hostname === hostname)).toEqual([]);
   } finally {
     engine.close();
   }
-  await page.goto("/pools");
-  await page.getByRole("button", { name: `Delete pool ${poolName}` }).click();
-  await page.getByTestId(`pool-${poolName}`).getByRole("button", { name: "Confirm delete" }).click();
-  await expect(page.getByTestId(`pool-${poolName}`)).toHaveCount(0);
+  await deletePool(page, poolName);
 });

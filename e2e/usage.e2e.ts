@@ -7,7 +7,7 @@
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { createContainer, createCustomer, createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createContainer, createCustomer, createPlan, createPool, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -94,13 +94,6 @@ test("the admin sees the tenant's totals on the Usage page", async ({ browser })
 test("the admin destroys the container and deletes the pool", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto(containerUrl);
-  await page.getByLabel("Confirm hostname").fill(hostname);
-  await page.getByRole("button", { name: "Destroy container" }).click();
-  await waitForOperation(page, "destroy");
-  await page.goto("/pools");
-  await expect(page.getByTestId(`pool-${poolName}`)).toContainText("0 / 10");
-  await page.getByRole("button", { name: `Delete pool ${poolName}` }).click();
-  await page.getByTestId(`pool-${poolName}`).getByRole("button", { name: "Confirm delete" }).click();
-  await expect(page.getByTestId(`pool-${poolName}`)).toHaveCount(0);
+  await destroyContainer(page, containerUrl, hostname);
+  await deletePool(page, poolName);
 });
