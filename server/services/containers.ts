@@ -6,6 +6,7 @@
  */
 import type { Actor } from "../auth/roles.js";
 import type { Container, Db, Node, Plan, Tenant } from "../db/client.js";
+import { retryOnConflict } from "../db/retry.js";
 import { engineFor } from "../engine/index.js";
 import { isEngineError, PanelError } from "../errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
@@ -261,9 +262,13 @@ export async function destroyContainer(ctx: Ctx, c: FullContainer) {
       if (!isEngineError(e, "NOT_FOUND")) throw e;
       op.log(`container ${c.ctid} was already gone from the node`);
     }
-    const released = await releaseAll(ctx.db, c.id);
-    await ctx.db.trafficCounter.deleteMany({ where: { nodeId: c.nodeId, ctid: c.ctid } });
-    await ctx.db.container.delete({ where: { id: c.id } });
+    // the samplers may be writing rows of this container meanwhile: a lost lock race is tried again
+    const released = await retryOnConflict(async () => {
+      const n = await releaseAll(ctx.db, c.id);
+      await ctx.db.trafficCounter.deleteMany({ where: { nodeId: c.nodeId, ctid: c.ctid } });
+      await ctx.db.container.deleteMany({ where: { id: c.id } });
+      return n;
+    });
     if (released) op.log(`${released} IP address(es) released`);
     op.log(`container ${c.ctid} destroyed`);
   });

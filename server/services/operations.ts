@@ -7,7 +7,7 @@
  */
 import { actorUserId, type Actor } from "../auth/roles.js";
 import type { Db, Operation } from "../db/client.js";
-import { describeError, PanelError } from "../errors.js";
+import { describeError, isEngineError, PanelError } from "../errors.js";
 import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
 
 export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy", "backup", "restore", "migrate", "clone"] as const;
@@ -85,6 +85,8 @@ export async function startOperation(
       await chain;
       await db.operation.update({ where: { id: op.id }, data: { status: "succeeded", progress: 100, finishedAt: new Date() } });
     } catch (e) {
+      // an error users get only as "unexpected error (logged by the panel)": its cause goes to the log
+      if (!(e instanceof PanelError) && !isEngineError(e)) console.error(`[panel] operation ${op.id} (${o.type}) failed:`, e);
       handle.log(`error: ${describeError(e)}`);
       await chain;
       await db.operation.update({ where: { id: op.id }, data: { status: "failed", error: describeError(e), finishedAt: new Date() } }).catch(() => {});
