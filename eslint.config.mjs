@@ -19,6 +19,8 @@ export default tseslint.config(
       "e2e/.run/**",
       "var/**",
       "next-env.d.ts",
+      // files with planted faults for the lint's own test (server/test/unit/lint-config.test.ts)
+      "server/test/fixtures/lint-*/**",
     ],
   },
   js.configs.recommended,
