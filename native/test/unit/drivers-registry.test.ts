@@ -47,7 +47,8 @@ describe("storage driver table and OVZ_STORAGE", () => {
 
   it("only btrfs makes its pool in a loop image (OVZ_POOL_IMAGE=none turns it off)", () => {
     expect(config("btrfs").storage.image).toEqual({ path: `${stateDir}/pool.img`, sizeBytes: 20 * 1024 ** 3 });
-    expect(loadConfig({ OVZ_STATE_DIR: stateDir, OVZ_STORAGE: "btrfs", OVZ_POOL_IMAGE: "none" }).storage.image).toBeUndefined();
+    const noImage = loadConfig({ OVZ_STATE_DIR: stateDir, OVZ_STORAGE: "btrfs", OVZ_POOL_IMAGE: "none" });
+    expect(noImage.storage.image).toBeUndefined();
     expect(config("dir").storage.image).toBeUndefined();
   });
 

@@ -169,9 +169,10 @@ export async function writeText(file: string, value: string, hint = ""): Promise
     await fh.write(value);
   } catch (e) {
     const code = errno(e);
-    const refused: ErrorCode = code === "EINVAL" || code === "EBUSY" || code === "ENOSPC" || code === "ERANGE" || code === "ENODEV"
-      ? "LIMIT_OUT_OF_RANGE"
-      : "INTERNAL";
+    const refused: ErrorCode =
+      code === "EINVAL" || code === "EBUSY" || code === "ENOSPC" || code === "ERANGE" || code === "ENODEV"
+        ? "LIMIT_OUT_OF_RANGE"
+        : "INTERNAL";
     throw new EngineError(
       refused,
       `the kernel refused "${value.trim()}" for ${file} (${code ?? (e as Error).message})${hint ? `: ${hint}` : ""}`,
@@ -235,7 +236,8 @@ export async function removeTree(dirs: string[], rel: string, graceMs: number): 
     new EngineError(
       "BUSY",
       `cannot remove cgroup ${rel}: ${dir} still has ${pids.length || "exiting"} task(s)` +
-        `${pids.length ? ` (pids ${pids.slice(0, 10).join(", ")}${pids.length > 10 ? ", …" : ""})` : ""}; stop the container first`,
+        `${pids.length ? ` (pids ${pids.slice(0, 10).join(", ")}${pids.length > 10 ? ", …" : ""})` : ""}` +
+        "; stop the container first",
       { cause, details: { dir, pids } },
     );
   if (b) throw busyError(b.dir, b.pids);

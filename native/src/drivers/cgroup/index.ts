@@ -51,7 +51,8 @@ export function detectCgroupDriver(mountRoot = "/sys/fs/cgroup"): CgroupDriver {
   if (entry) return entry.create({ mountRoot });
   throw new EngineError(
     "UNSUPPORTED",
-    `no memory cgroup controller under ${mountRoot} (neither cgroup v2 with "memory" in cgroup.controllers nor a v1 memory hierarchy); ` +
+    `no memory cgroup controller under ${mountRoot} ` +
+      `(neither cgroup v2 with "memory" in cgroup.controllers nor a v1 memory hierarchy); ` +
       "container limits cannot be enforced on this host",
   );
 }

@@ -17,7 +17,8 @@ export function checkTemplateName(name: unknown): string {
   if (typeof name !== "string" || !TEMPLATE_NAME_RE.test(name)) {
     throw new EngineError(
       "BAD_REQUEST",
-      `invalid template name ${JSON.stringify(name)}: use 1-64 characters a-z 0-9 . _ - starting with a letter or digit`,
+      `invalid template name ${JSON.stringify(name)}: ` +
+        "use 1-64 characters a-z 0-9 . _ - starting with a letter or digit",
     );
   }
   return name;
@@ -26,7 +27,10 @@ export function checkTemplateName(name: unknown): string {
 /** The engine's own temporary snapshots (e.g. ".backup-<id>") start with a dot, so they never clash with a user's. */
 const INTERNAL_SNAPSHOT_RE = /^\.[a-z]+-[A-Za-z0-9._-]{1,100}$/;
 
-/** Throws BAD_REQUEST unless `name` is a user snapshot name or an engine-internal one; returns it. Paths are only built from checked names. */
+/**
+ * Throws BAD_REQUEST unless `name` is a user snapshot name or an engine-internal one; returns it. Paths are
+ * only built from checked names.
+ */
 export function checkSnapshotPathName(name: unknown): string {
   if (typeof name !== "string" || !(SNAPSHOT_NAME_RE.test(name) || INTERNAL_SNAPSHOT_RE.test(name))) {
     throw new EngineError(
