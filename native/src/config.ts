@@ -2,6 +2,8 @@
  * Engine configuration, read once from the environment (see README "Configuration").
  */
 import path from "node:path";
+import { isStorageDriverName, STORAGE_DRIVERS, type StorageDriverName } from "./drivers/storage/index.js";
+import { driverNames } from "./drivers/registry.js";
 import { parseHostPort } from "./protocol/dial.js";
 import { parseSize } from "./settings.js";
 
@@ -10,7 +12,7 @@ export interface EngineConfig {
   socketPath: string;
   /** group that may connect to the socket (the web tier's); null = root only */
   socketGroup: string | null;
-  storage: { driver: "btrfs" | "dir"; root: string; image: { path: string; sizeBytes: number } | undefined };
+  storage: { driver: StorageDriverName; root: string; image: { path: string; sizeBytes: number } | undefined };
   templateDir: string;
   lxcPath: string;
   journalDir: string;
@@ -46,11 +48,13 @@ function parseListen(v: string | undefined): { host: string; port: number } | nu
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const stateDir = env.OVZ_STATE_DIR ?? "/var/lib/ovz";
-  const driver = (env.OVZ_STORAGE ?? "btrfs") as "btrfs" | "dir";
-  if (driver !== "btrfs" && driver !== "dir") throw new Error(`OVZ_STORAGE must be btrfs or dir, not "${driver}"`);
+  const driver = env.OVZ_STORAGE ?? "btrfs";
+  if (!isStorageDriverName(driver)) {
+    throw new Error(`OVZ_STORAGE must be ${driverNames(STORAGE_DRIVERS)}, not "${driver}"`);
+  }
   const poolRoot = env.OVZ_POOL ?? path.join(stateDir, "pool");
   const image =
-    driver === "btrfs" && env.OVZ_POOL_IMAGE !== "none"
+    STORAGE_DRIVERS[driver].poolImage && env.OVZ_POOL_IMAGE !== "none"
       ? { path: env.OVZ_POOL_IMAGE ?? path.join(stateDir, "pool.img"), sizeBytes: parseSize(env.OVZ_POOL_SIZE ?? "20G") }
       : undefined;
   const here = path.dirname(new URL(import.meta.url).pathname);

@@ -13,7 +13,7 @@ import { lstat, rm } from "node:fs/promises";
 import path from "node:path";
 import type { ContainerInfo, OpContext } from "./engine.js";
 import type { EngineInternals } from "./engine-internals.js";
-import { isNoSpaceText } from "./drivers/storage/dir.js";
+import { isNoSpaceText } from "./drivers/storage/common.js";
 import { EngineError, wrapError } from "./errors.js";
 import { run } from "./exec.js";
 import type { PendingEntry } from "./journal.js";

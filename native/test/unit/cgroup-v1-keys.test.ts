@@ -8,19 +8,15 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CgroupLimits } from "../../src/drivers/cgroup/types.js";
 import {
-  CgroupV1,
   checkRel,
   cpulimitToQuota,
-  cpuunitsToShares,
-  cpuunitsToWeight,
-  parseIoServiceTotal,
   parseKeyed,
   parseLimit,
-  parseThrottle,
   parseWeight,
   quotaToCpulimit,
-  sharesToCpuunits,
-} from "../../src/drivers/cgroup/v1.js";
+} from "../../src/drivers/cgroup/common.js";
+import { CgroupV1, cpuunitsToShares, parseIoServiceTotal, parseThrottle, sharesToCpuunits } from "../../src/drivers/cgroup/v1.js";
+import { cpuunitsToWeight } from "../../src/drivers/cgroup/v2.js";
 import { isEngineError } from "../../src/errors.js";
 
 const MiB = 1024 * 1024;

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EngineError } from "../../src/errors.js";
 import { checkDescription, checkSnapshotName, defaultSnapshotName, SNAPSHOT_NAME_RE } from "../../src/snapshot-names.js";
-import { checkSnapshotPathName } from "../../src/drivers/storage/dir.js";
+import { checkSnapshotPathName } from "../../src/drivers/storage/common.js";
 import * as swap from "../../src/drivers/storage/swap.js";
 import {
   backupManifestSchema,

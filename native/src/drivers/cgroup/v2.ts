@@ -23,9 +23,10 @@ import {
   checkCpus,
   checkLimits,
   checkRel,
+  clamp,
   cpulimitToQuota,
-  cpuunitsToWeight,
   isDir,
+  num,
   parseKeyed,
   parseLimit,
   parseWeight,
@@ -35,9 +36,8 @@ import {
   readText,
   readTextSync,
   removeTree,
-  weightToCpuunits,
   writeText,
-} from "./v1.js";
+} from "./common.js";
 import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./types.js";
 
 export interface CgroupV2Options {
@@ -45,6 +45,15 @@ export interface CgroupV2Options {
   mountRoot?: string;
   /** remove(): how long to wait for just-killed tasks to leave before failing with BUSY (default 1000 ms). */
   removeGraceMs?: number;
+}
+
+/** OpenVZ cpuunits → v2 cpu.weight: clamp(round(units/10), 1, 10000). */
+export function cpuunitsToWeight(units: number): number {
+  return clamp(Math.round(units / 10), 1, 10000);
+}
+
+export function weightToCpuunits(weight: number): number {
+  return weight * 10;
 }
 
 /** "quota period" / "max period" → [quota|null, period]. */
@@ -252,19 +261,14 @@ export class CgroupV2 implements CgroupDriver {
   async counters(rel: string): Promise<Beancounter[]> {
     const dir = await this.requireCgroup(checkRel(rel));
     const rd = (file: string) => readText(path.join(dir, file));
-    const n = (t: string | null): number | null => {
-      if (t === null) return null;
-      const v = Number(t.trim());
-      return Number.isFinite(v) ? v : null;
-    };
     const rows: Beancounter[] = [];
 
-    const cur = n(await rd("memory.current")) ?? 0;
+    const cur = num(await rd("memory.current")) ?? 0;
     const ev = parseKeyed(await rd("memory.events"));
     rows.push({
       resource: "memory",
       held: cur,
-      maxheld: Math.max(n(await rd("memory.peak")) ?? cur, cur),
+      maxheld: Math.max(num(await rd("memory.peak")) ?? cur, cur),
       limit: parseLimit(await rd("memory.max")),
       // "max" counts every time usage hit memory.max; an OOM ("oom") always follows such a hit, so it is a
       // subset — max() rather than a sum, which would count one failure twice.
@@ -272,24 +276,24 @@ export class CgroupV2 implements CgroupDriver {
       unit: "bytes",
     });
 
-    const swapCur = n(await rd("memory.swap.current"));
+    const swapCur = num(await rd("memory.swap.current"));
     if (swapCur !== null) {
       rows.push({
         resource: "swap",
         held: swapCur,
-        maxheld: Math.max(n(await rd("memory.swap.peak")) ?? swapCur, swapCur),
+        maxheld: Math.max(num(await rd("memory.swap.peak")) ?? swapCur, swapCur),
         limit: parseLimit(await rd("memory.swap.max")),
         failcnt: parseKeyed(await rd("memory.swap.events")).get("max") ?? 0,
         unit: "bytes",
       });
     }
 
-    const pidsCur = n(await rd("pids.current"));
+    const pidsCur = num(await rd("pids.current"));
     if (pidsCur !== null) {
       rows.push({
         resource: "numproc",
         held: pidsCur,
-        maxheld: Math.max(n(await rd("pids.peak")) ?? pidsCur, pidsCur),
+        maxheld: Math.max(num(await rd("pids.peak")) ?? pidsCur, pidsCur),
         limit: parseLimit(await rd("pids.max")),
         failcnt: parseKeyed(await rd("pids.events")).get("max") ?? 0,
         unit: "count",
@@ -315,11 +319,6 @@ export class CgroupV2 implements CgroupDriver {
     const dir = this.path(checkRel(rel));
     // a few tiny files, read synchronously (see readTextSync): no spawns, ~0.1 ms per container
     const rd = (file: string) => readTextSync(path.join(dir, file));
-    const n = (t: string | null): number | null => {
-      if (t === null) return null;
-      const v = Number(t.trim());
-      return Number.isFinite(v) ? v : null;
-    };
     // cgroup.procs is in every v2 cgroup whatever its controllers: tells "gone" from "no memory controller"
     if (!existsSync(path.join(dir, "cgroup.procs"))) return null;
     const cur = rd("memory.current");
@@ -328,15 +327,15 @@ export class CgroupV2 implements CgroupDriver {
     const pids = rd("pids.current");
     const cpuStat = rd("cpu.stat");
     const ioStat = rd("io.stat");
-    const memBytes = n(cur) ?? 0;
-    const peakBytes = n(peak);
+    const memBytes = num(cur) ?? 0;
+    const peakBytes = num(peak);
     const io = parseIoStatRW(ioStat);
     return {
       cpuNs: (parseKeyed(cpuStat).get("usage_usec") ?? 0) * 1000,
       memBytes,
       memMaxBytes: peakBytes === null ? null : Math.max(peakBytes, memBytes),
-      swapBytes: n(swap),
-      nproc: n(pids) ?? 0,
+      swapBytes: num(swap),
+      nproc: num(pids) ?? 0,
       ioReadBytes: io.read,
       ioWriteBytes: io.write,
     };

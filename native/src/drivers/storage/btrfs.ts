@@ -22,13 +22,14 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EngineError, isEngineError, wrapError } from "../../errors.js";
 import { run, type RunOptions, type RunResult } from "../../exec.js";
+import { SNAPSHOT_NAME_RE } from "../../snapshot-names.js";
 import {
   TEMPLATE_NAME_RE,
   blockDeviceOfMount,
-  SNAPSHOT_NAME_RE,
   checkCtid,
   checkSnapshotPathName,
   checkTemplateName,
+  CTID_DIR_RE,
   isNoSpaceText,
   mountContaining,
   pathExists,
@@ -36,7 +37,7 @@ import {
   realPathLoose,
   statfsSpace,
   type MountInfo,
-} from "./dir.js";
+} from "./common.js";
 import * as swap from "./swap.js";
 import type { StagingSource, StorageCaps, StorageDriver, VolumeUsage } from "./types.js";
 
@@ -56,7 +57,6 @@ export interface BtrfsStorageOptions {
 const BTRFS_SUPER_MAGIC = 0x9123683e;
 /** inode number of the root directory of every btrfs subvolume (BTRFS_FIRST_FREE_OBJECTID) */
 const SUBVOL_ROOT_INO = 256;
-const CTID_DIR_RE = /^[1-9][0-9]{0,15}$/;
 
 export interface QgroupRow {
   qgroupid: string;

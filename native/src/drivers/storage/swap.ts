@@ -12,7 +12,7 @@
  */
 import fs from "node:fs/promises";
 import { EngineError } from "../../errors.js";
-import { pathExists } from "./dir.js";
+import { pathExists } from "./common.js";
 
 export interface SwapPaths {
   ctid: number;

@@ -28,7 +28,8 @@ export interface VolumeUsage {
 export type StagingSource = { snapshot: string } | { template: string } | { container: number } | { empty: true };
 
 export interface StorageDriver {
-  readonly name: "btrfs" | "dir";
+  /** the driver's key in STORAGE_DRIVERS (storage/index.ts), e.g. "btrfs" */
+  readonly name: string;
   readonly caps: StorageCaps;
   /** Root directory of the pool (mounted). */
   readonly root: string;
