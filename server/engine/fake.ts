@@ -9,6 +9,8 @@ import { checkHostname } from "../../native/src/checks.js";
 import { cloneNet, netIps } from "../../native/src/net/config.js";
 import { emptyNetConfig, type NetConfig, type NetPatch, type Network } from "../../native/src/net/types.js";
 import { checkPasswordInput } from "../../native/src/passwd.js";
+import { defaultSnapshotName } from "../../native/src/snapshot-names.js";
+import { parseSshKeys } from "../../native/src/ssh-keys.js";
 import { methods, type MethodName, type OpEvent, type Params, type Result } from "../../native/src/protocol/schema.js";
 import { defaultLimits } from "../../native/src/settings.js";
 import { checkName, checkParams, FAKE_HOST, validateLimits } from "./fake-checks.js";
@@ -18,6 +20,9 @@ import { beancounters, limitsReadback } from "./fake-readback.js";
 import type { EnginePort } from "./port.js";
 
 type Info = Result<"container.status">;
+
+/** Frozen (suspended without a checkpoint): it has processes, but they do not run. */
+const isFrozen = (c: Info) => c.state === "suspended" && !c.checkpoint;
 
 const TEMPLATES = ["busybox", "debian-12"];
 
@@ -145,9 +150,7 @@ export class FakeEngine implements EnginePort, NetState {
       }
       case "container.start": {
         const c = this.get(ctid);
-        if (c.state === "suspended" && !c.checkpoint) {
-          throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it instead`);
-        }
+        if (isFrozen(c)) throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it instead`);
         if (c.state === "running") throw new EngineError("RUNNING", `container ${ctid} is already running`);
         this.counters.set(ctid, { rx: 0, tx: 0 });
         this.boots.set(ctid, (this.boots.get(ctid) ?? 0) + 1); // devices are created at start: counters from 0
@@ -226,8 +229,14 @@ export class FakeEngine implements EnginePort, NetState {
         return limitsReadback(this.get(ctid));
       case "container.beancounters":
         return beancounters(this.get(ctid), this.startedAt.get(ctid));
-      case "container.exec":
+      case "container.exec": {
+        const c = this.get(ctid);
+        if (isFrozen(c)) throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it first`);
+        if (c.state !== "running") {
+          throw new EngineError("NOT_RUNNING", `container ${ctid} is not running; start it first`);
+        }
         return { code: 0, stdout: "", stderr: "" };
+      }
       case "container.reinstall": {
         const c = this.get(ctid);
         if (c.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first, then reinstall`);
@@ -237,16 +246,21 @@ export class FakeEngine implements EnginePort, NetState {
         return c;
       }
       case "container.sshkeys.set": {
-        this.get(ctid);
-        const lines = (p.keys as string).split("\n").filter((l) => l.trim() && !l.trim().startsWith("#"));
-        this.sshKeys.set(ctid, lines.join("\n"));
-        return { ok: true, count: lines.length };
+        // as the real engine: OpenSSH public keys only (comments and blank lines dropped); running or stopped
+        const keys = parseSshKeys(p.keys as string);
+        const c = this.get(ctid);
+        if (isFrozen(c)) throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it first`);
+        this.sshKeys.set(ctid, keys.join("\n"));
+        return { ok: true, count: keys.length };
       }
       case "snapshot.create": {
         this.get(ctid);
         const list = this.snapshots.get(ctid) ?? [];
-        const name = (p.name as string | undefined) ?? `snap-${list.length + 1}-${Date.now()}`;
-        if (list.some((x) => x.name === name)) throw new EngineError("BAD_REQUEST", `container ${ctid} already has a snapshot named "${name}"`);
+        const name = (p.name as string | undefined) ?? defaultSnapshotName(new Date(), list.map((x) => x.name));
+        if (list.some((x) => x.name === name)) {
+          const why = `container ${ctid} already has a snapshot named "${name}"; pick another name or delete that one`;
+          throw new EngineError("BAD_REQUEST", why);
+        }
         const snap = { name, description: (p.description as string | undefined) ?? "", createdAt: new Date().toISOString(), sizeBytes: 4096 };
         this.snapshots.set(ctid, [...list, snap]);
         return snap;
@@ -293,8 +307,14 @@ export class FakeEngine implements EnginePort, NetState {
         if (!old) this.setNet(ctid, emptyNetConfig());
         return info;
       }
-      case "container.resolve":
-        return { ctid: Number(p.ref) };
+      case "container.resolve": {
+        // a ctid, or the name of a container (Engine.resolve)
+        const ref = p.ref as string;
+        if (/^\d+$/.test(ref)) return { ctid: Number(ref) };
+        const named = [...this.containers.values()].find((c) => c.name === ref);
+        if (!named) throw new EngineError("NOT_FOUND", `no container is named "${ref}"`);
+        return { ctid: named.ctid };
+      }
       case "template.list":
         return TEMPLATES.map((name) => ({
           name, distro: name.split("-")[0], release: name.split("-")[1] ?? "1", arch: "amd64", init: name === "busybox" ? "busybox" : "systemd",

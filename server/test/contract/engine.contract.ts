@@ -29,6 +29,7 @@ const MiB = 1024 * 1024;
 const A = 4101;
 const B = 4100;
 const FREE = 4150;
+const SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP7coomf1uTnwiIkXa4Sajst7lh2/P6IKu6SeRACWttd contract";
 
 /** The error code a call fails with, or "resolved" (a failure that is not an EngineError shows as such). */
 async function codeOf(p: Promise<unknown>): Promise<ErrorCode | "resolved" | string> {
@@ -172,6 +173,10 @@ export function engineContract(name: string, makeEngine: () => Promise<ContractE
       expect((await e.call("container.restart", { ctid: A })).state).toBe("running");
     });
 
+    it("runs commands in a running container", async () => {
+      expect(await e.call("container.exec", { ctid: A, argv: ["true"] })).toMatchObject({ code: 0 });
+    });
+
     it("reads back the limits of a running container", async () => {
       const st = await e.call("container.status", { ctid: A });
       const l = await e.call("container.limits", { ctid: A });
@@ -184,6 +189,7 @@ export function engineContract(name: string, makeEngine: () => Promise<ContractE
       expect(bc.get("diskspace")).toMatchObject({ limit: st.limits.diskspace, unit: "bytes" });
       expect(bc.get("numfile")).toMatchObject({ limit: st.limits.numfile, unit: "files" });
       expect((await e.call("container.stop", { ctid: A })).state).toBe("stopped");
+      expect(await codeOf(e.call("container.exec", { ctid: A, argv: ["true"] }))).toBe("NOT_RUNNING");
     });
 
     it("sets passwords: root's, and a missing user is created once; bad input is refused", async () => {
@@ -193,6 +199,13 @@ export function engineContract(name: string, makeEngine: () => Promise<ContractE
       expect(await passwd("contract", "pw2")).toEqual({ ok: true, created: false });
       expect(await codeOf(passwd("Bad User", "x"))).toBe("BAD_REQUEST");
       expect(await codeOf(passwd("root", "two\nlines"))).toBe("BAD_REQUEST");
+    });
+
+    it("writes root's SSH keys: comments and blank lines dropped, a bad key refused", async () => {
+      const keys = (text: string) => e.call("container.sshkeys.set", { ctid: A, keys: text });
+      expect(await keys(`# laptop\n${SSH_KEY}\n\n`)).toEqual({ ok: true, count: 1 });
+      expect(await codeOf(keys(`${SSH_KEY}\nssh-rsa notbase64!`))).toBe("BAD_REQUEST");
+      expect(await keys("")).toEqual({ ok: true, count: 0 });
     });
 
     it("takes, lists, rolls back and deletes snapshots", async () => {
