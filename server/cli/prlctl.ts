@@ -9,7 +9,8 @@ import { setArgs, SET_SPECS, backupCommands } from "./vzctl.js";
 import { createSnapshot, deleteSnapshot, listSnapshots, switchSnapshot } from "../services/snapshots.js";
 import { enterCt } from "./enter.js";
 import { loadRows } from "./rows.js";
-import { formatPrlctlList, parsePrlctlListArgs } from "./vzlist.js";
+import { formatPrlctlList } from "./prlctl-list.js";
+import { parsePrlctlListArgs } from "./prlctl-list-args.js";
 import { CliUsageError } from "./errors.js";
 
 export const PRLCTL_USAGE = `Usage: prlctl <command> <ctid|name> [options]

@@ -1,22 +1,32 @@
 /**
  * In-memory engine for handler tests and UI work without root. It follows the real engine's contract
- * (same zod schemas for params and results, same error codes for the states the panel relies on);
- * features count as done only when also tested against the real engine (e2e/ and native/test/root/).
+ * (same zod schemas for params and results, same checks and error codes for what the panel relies on):
+ * server/test/contract/engine.contract.ts runs the same suite against both. Features count as done only
+ * when also tested against the real engine (e2e/ and native/test/root/).
  */
 import { EngineError } from "../../native/src/errors.js";
 import { checkHostname } from "../../native/src/checks.js";
 import { cloneNet, netIps } from "../../native/src/net/config.js";
-import { defaultMac, emptyNetConfig, hostIfName, type NetConfig, type NetPatch, type Network } from "../../native/src/net/types.js";
+import { emptyNetConfig, type NetConfig, type NetPatch, type Network } from "../../native/src/net/types.js";
+import { checkPasswordInput } from "../../native/src/passwd.js";
+import { defaultSnapshotName } from "../../native/src/snapshot-names.js";
+import { parseSshKeys } from "../../native/src/ssh-keys.js";
 import { methods, type MethodName, type OpEvent, type Params, type Result } from "../../native/src/protocol/schema.js";
-import { defaultLimits, limitsPatchSchema, type Limits } from "../../native/src/settings.js";
+import { defaultLimits } from "../../native/src/settings.js";
+import { checkName, checkParams, FAKE_HOST, validateLimits } from "./fake-checks.js";
+import { createNetwork, deleteNetwork, devices, mergeNet, netInfo, networkInfo, validateNet } from "./fake-net.js";
+import type { NetState } from "./fake-net.js";
+import { beancounters, limitsReadback } from "./fake-readback.js";
 import type { EnginePort } from "./port.js";
 
 type Info = Result<"container.status">;
-type Device = { name: string; hostIf: string; kind: "venet" | "veth" | "phys" };
+
+/** Frozen (suspended without a checkpoint): it has processes, but they do not run. */
+const isFrozen = (c: Info) => c.state === "suspended" && !c.checkpoint;
 
 const TEMPLATES = ["busybox", "debian-12"];
 
-export class FakeEngine implements EnginePort {
+export class FakeEngine implements EnginePort, NetState {
   readonly containers = new Map<number, Info>();
   readonly passwords = new Map<string, string>(); // "ctid:user" → password
   /** Next call of this method fails with this error (tests of failure paths). */
@@ -56,15 +66,14 @@ export class FakeEngine implements EnginePort {
   }
 
   async call<M extends MethodName>(method: M, params: Params<M>, opts: { onEvent?: (e: OpEvent) => void } = {}): Promise<Result<M>> {
-    const p = methods[method].params.safeParse(params);
-    if (!p.success) throw new EngineError("BAD_REQUEST", `invalid parameters for ${method}: ${p.error.issues[0]?.message}`);
+    const p = checkParams(method, params);
     const injected = this.failNext.get(method);
     if (injected) {
       this.failNext.delete(method);
       throw injected;
     }
     opts.onEvent?.({ kind: "progress", percent: 10, message: `${method} (fake engine)` });
-    const out = this.dispatch(method, p.data as Record<string, unknown>);
+    const out = this.dispatch(method, p);
     opts.onEvent?.({ kind: "log", line: `fake engine: ${method} done` });
     return methods[method].result.parse(out) as Result<M>;
   }
@@ -75,34 +84,42 @@ export class FakeEngine implements EnginePort {
     return c;
   }
 
-  private limits(base: Limits, patch: unknown): Limits {
-    const r = limitsPatchSchema.safeParse(patch ?? {});
-    if (!r.success) throw new EngineError("LIMIT_OUT_OF_RANGE", r.error.issues.map((i) => i.message).join("; "));
-    return { ...base, ...r.data } as Limits;
-  }
-
   private dispatch(method: MethodName, p: Record<string, unknown>): unknown {
     const ctid = p.ctid as number;
     switch (method) {
       case "engine.info":
         return {
-          version: "fake", protocol: 1, hostname: "fake-node", kernel: "fake", cpus: 2, memoryBytes: 24 * 1024 ** 3, runtime: "fake",
-          cgroupVersion: 1, storage: { driver: "fake", caps: { quota: true, inodeQuota: false, cow: true }, totalBytes: 100 * 1024 ** 3, freeBytes: 90 * 1024 ** 3 },
-          containers: this.containers.size,
+          version: "fake", protocol: 1, hostname: "fake-node", kernel: "fake", cpus: FAKE_HOST.cpus,
+          memoryBytes: FAKE_HOST.memoryBytes, runtime: "fake", cgroupVersion: 1, containers: this.containers.size,
+          storage: { driver: "fake", caps: FAKE_HOST.caps, totalBytes: 100 * 1024 ** 3, freeBytes: 90 * 1024 ** 3 },
         };
       case "container.list":
-        return [...this.containers.values()];
+        return [...this.containers.values()].sort((a, b) => a.ctid - b.ctid);
       case "container.status":
         return this.get(ctid);
       case "container.create": {
-        if (this.containers.has(ctid)) throw new EngineError("CTID_IN_USE", `container ${ctid} already exists; choose another ctid`);
-        if (!TEMPLATES.includes(p.template as string)) throw new EngineError("TEMPLATE_NOT_FOUND", `template "${p.template}" not found; available: ${TEMPLATES.join(", ")}`);
+        // as the real one: the request first (hostname, name, limits), then the ctid, the template, the network
+        const hostname = (p.hostname as string | undefined) ?? `ct${ctid}`;
+        checkHostname(hostname);
+        const name = (p.name as string | null | undefined) ?? null;
+        if (name != null) checkName(name, ctid, this.containers.values());
+        const limits = validateLimits(defaultLimits(), p.limits);
+        if (this.containers.has(ctid)) {
+          throw new EngineError(
+            "CTID_IN_USE",
+            `container ID ${ctid} is already in use; pick another ID or destroy container ${ctid} first`,
+          );
+        }
+        if (!TEMPLATES.includes(p.template as string)) {
+          const available = TEMPLATES.join(", ");
+          throw new EngineError("TEMPLATE_NOT_FOUND", `template "${p.template}" not found; available: ${available}`);
+        }
         const info: Info = {
-          ctid, name: (p.name as string | null) ?? null, hostname: (p.hostname as string) ?? `ct${ctid}`, template: p.template as string, state: "stopped",
-          initPid: null, limits: this.limits(defaultLimits(), p.limits), onboot: false, idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
+          ctid, name, hostname, template: p.template as string, state: "stopped", initPid: null, limits,
+          onboot: (p.onboot as boolean | undefined) ?? false, idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
           rootfs: `/fake/${ctid}`, root: `/fake/root/${ctid}`, createdAt: new Date().toISOString(), ips: [], checkpoint: null,
         };
-        const net = this.validateNet(ctid, (p.net as NetConfig | undefined) ?? emptyNetConfig());
+        const net = validateNet(this, ctid, (p.net as NetConfig | undefined) ?? emptyNetConfig());
         this.containers.set(ctid, info);
         this.setNet(ctid, net);
         return info;
@@ -115,13 +132,13 @@ export class FakeEngine implements EnginePort {
         const src = this.get(ctid);
         if (p.hostname !== undefined) checkHostname(p.hostname as string);
         const name = (p.name as string | null | undefined) ?? null;
-        const other = name === null ? undefined : [...this.containers.values()].find((c) => c.name === name);
-        if (other) throw new EngineError("BAD_REQUEST", `name "${name}" is already used by container ${other.ctid}`);
+        if (name !== null) checkName(name, newCtid, this.containers.values());
         if (this.containers.has(newCtid)) throw new EngineError("CTID_IN_USE", `container ID ${newCtid} is already in use; pick another ID or destroy container ${newCtid} first`);
-        const net = this.validateNet(newCtid, (p.net as NetConfig | undefined) ?? cloneNet(this.nets.get(ctid)));
+        const net = validateNet(this, newCtid, (p.net as NetConfig | undefined) ?? cloneNet(this.nets.get(ctid)));
         const info: Info = {
           ...structuredClone(src), ctid: newCtid, name, hostname: (p.hostname as string | undefined) ?? src.hostname, state: "stopped", initPid: null,
-          limits: this.limits(src.limits, p.limits), onboot: (p.onboot as boolean | undefined) ?? src.onboot, idmap: { hostId: 1000000 + newCtid * 65536, size: 65536 },
+          limits: validateLimits(src.limits, p.limits), onboot: (p.onboot as boolean | undefined) ?? src.onboot,
+          idmap: { hostId: 1000000 + newCtid * 65536, size: 65536 },
           rootfs: `/fake/${newCtid}`, root: `/fake/root/${newCtid}`, createdAt: new Date().toISOString(), ips: [], checkpoint: null,
         };
         this.containers.set(newCtid, info);
@@ -133,6 +150,7 @@ export class FakeEngine implements EnginePort {
       }
       case "container.start": {
         const c = this.get(ctid);
+        if (isFrozen(c)) throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it instead`);
         if (c.state === "running") throw new EngineError("RUNNING", `container ${ctid} is already running`);
         this.counters.set(ctid, { rx: 0, tx: 0 });
         this.boots.set(ctid, (this.boots.get(ctid) ?? 0) + 1); // devices are created at start: counters from 0
@@ -144,7 +162,8 @@ export class FakeEngine implements EnginePort {
         if (c.state !== "running" && c.state !== "suspended") throw new EngineError("NOT_RUNNING", `container ${ctid} is not running`);
         this.counters.delete(ctid);
         this.startedAt.delete(ctid);
-        return Object.assign(c, { state: "stopped", initPid: null });
+        // stopping a checkpointed container discards its checkpoint
+        return Object.assign(c, { state: "stopped", initPid: null, checkpoint: null });
       }
       case "container.restart": {
         const c = this.get(ctid);
@@ -155,9 +174,15 @@ export class FakeEngine implements EnginePort {
       }
       case "container.destroy": {
         const c = this.get(ctid);
-        if (c.state !== "stopped" && !p.force) throw new EngineError("RUNNING", `container ${ctid} is running; stop it first or pass force`);
+        if (c.state !== "stopped" && !p.force) {
+          throw new EngineError("RUNNING", `container ${ctid} is running; stop it first (or destroy with force)`);
+        }
         this.containers.delete(ctid);
         this.nets.delete(ctid);
+        // its files go with it: users, passwords and keys, snapshots (backups stay)
+        for (const k of [...this.passwords.keys()]) if (k.startsWith(`${ctid}:`)) this.passwords.delete(k);
+        this.sshKeys.delete(ctid);
+        this.snapshots.delete(ctid);
         this.counters.delete(ctid);
         this.startedAt.delete(ctid);
         this.usageOverride.delete(ctid);
@@ -181,12 +206,18 @@ export class FakeEngine implements EnginePort {
       }
       case "container.set": {
         const c = this.get(ctid);
-        c.limits = this.limits(c.limits, p.limits);
-        if (typeof p.hostname === "string") c.hostname = p.hostname;
+        const limits = validateLimits(c.limits, p.limits);
+        if (p.hostname !== undefined) checkHostname(p.hostname as string);
+        if (p.name != null) checkName(p.name as string, ctid, this.containers.values());
+        c.limits = limits;
+        if (p.hostname !== undefined) c.hostname = p.hostname as string;
+        if (p.name !== undefined) c.name = p.name as string | null;
+        if (p.onboot !== undefined) c.onboot = p.onboot as boolean;
         return c;
       }
       case "container.passwd": {
         // as the real engine: running or stopped; a user other than root is created the first time
+        checkPasswordInput(p.user as string, p.password as string);
         const c = this.get(ctid);
         if (c.state === "suspended") throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it first`);
         const key = `${ctid}:${p.user as string}`;
@@ -194,19 +225,18 @@ export class FakeEngine implements EnginePort {
         this.passwords.set(key, p.password as string);
         return { ok: true, created };
       }
-      case "container.limits": {
+      case "container.limits":
+        return limitsReadback(this.get(ctid));
+      case "container.beancounters":
+        return beancounters(this.get(ctid), this.startedAt.get(ctid));
+      case "container.exec": {
         const c = this.get(ctid);
-        return { configured: c.limits, cgroup: null, disk: { bytes: 1024 * 1024, limitBytes: c.limits.diskspace, inodes: null, limitInodes: null }, nofile: c.limits.numfile, ptyMax: c.limits.numpty };
-      }
-      case "container.beancounters": {
-        const c = this.get(ctid);
-        return [
-          { resource: "physpages", held: 4 * 1024 * 1024, maxheld: 8 * 1024 * 1024, limit: c.limits.ram, failcnt: 0, unit: "bytes" },
-          { resource: "numproc", held: 3, maxheld: 5, limit: c.limits.numproc, failcnt: 0, unit: "processes" },
-        ];
-      }
-      case "container.exec":
+        if (isFrozen(c)) throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it first`);
+        if (c.state !== "running") {
+          throw new EngineError("NOT_RUNNING", `container ${ctid} is not running; start it first`);
+        }
         return { code: 0, stdout: "", stderr: "" };
+      }
       case "container.reinstall": {
         const c = this.get(ctid);
         if (c.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first, then reinstall`);
@@ -216,16 +246,21 @@ export class FakeEngine implements EnginePort {
         return c;
       }
       case "container.sshkeys.set": {
-        this.get(ctid);
-        const lines = (p.keys as string).split("\n").filter((l) => l.trim() && !l.trim().startsWith("#"));
-        this.sshKeys.set(ctid, lines.join("\n"));
-        return { ok: true, count: lines.length };
+        // as the real engine: OpenSSH public keys only (comments and blank lines dropped); running or stopped
+        const keys = parseSshKeys(p.keys as string);
+        const c = this.get(ctid);
+        if (isFrozen(c)) throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it first`);
+        this.sshKeys.set(ctid, keys.join("\n"));
+        return { ok: true, count: keys.length };
       }
       case "snapshot.create": {
         this.get(ctid);
         const list = this.snapshots.get(ctid) ?? [];
-        const name = (p.name as string | undefined) ?? `snap-${list.length + 1}-${Date.now()}`;
-        if (list.some((x) => x.name === name)) throw new EngineError("BAD_REQUEST", `container ${ctid} already has a snapshot named "${name}"`);
+        const name = (p.name as string | undefined) ?? defaultSnapshotName(new Date(), list.map((x) => x.name));
+        if (list.some((x) => x.name === name)) {
+          const why = `container ${ctid} already has a snapshot named "${name}"; pick another name or delete that one`;
+          throw new EngineError("BAD_REQUEST", why);
+        }
         const snap = { name, description: (p.description as string | undefined) ?? "", createdAt: new Date().toISOString(), sizeBytes: 4096 };
         this.snapshots.set(ctid, [...list, snap]);
         return snap;
@@ -272,24 +307,29 @@ export class FakeEngine implements EnginePort {
         if (!old) this.setNet(ctid, emptyNetConfig());
         return info;
       }
-      case "container.resolve":
-        return { ctid: Number(p.ref) };
+      case "container.resolve": {
+        // a ctid, or the name of a container (Engine.resolve)
+        const ref = p.ref as string;
+        if (/^\d+$/.test(ref)) return { ctid: Number(ref) };
+        const named = [...this.containers.values()].find((c) => c.name === ref);
+        if (!named) throw new EngineError("NOT_FOUND", `no container is named "${ref}"`);
+        return { ctid: named.ctid };
+      }
       case "template.list":
         return TEMPLATES.map((name) => ({
           name, distro: name.split("-")[0], release: name.split("-")[1] ?? "1", arch: "amd64", init: name === "busybox" ? "busybox" : "systemd",
           haltSignal: "SIGUSR1", source: "built", sizeBytes: 1024, sha256: "0".repeat(64), createdAt: new Date(0).toISOString(),
         }));
       case "container.net.get":
-        this.get(ctid);
-        return this.netInfo(ctid);
+        return netInfo(this, ctid, this.get(ctid).state !== "stopped");
       case "container.net.set": {
         const c = this.get(ctid);
         const patch = p.net as NetPatch;
         const old = this.nets.get(ctid) ?? emptyNetConfig();
-        const next = this.validateNet(ctid, this.merge(old, patch, c.state !== "stopped"));
+        const next = validateNet(this, ctid, mergeNet(old, patch, c.state !== "stopped"));
         this.setNet(ctid, next);
         this.netSets.push({ ctid, net: structuredClone(patch) });
-        return this.netInfo(ctid);
+        return netInfo(this, ctid, c.state !== "stopped");
       }
       case "container.net.stats": {
         const ctids = p.ctids as number[] | undefined;
@@ -299,7 +339,7 @@ export class FakeEngine implements EnginePort {
         return list.map((c) => {
           const running = c.state === "running" || c.state === "suspended";
           const k = this.counters.get(c.ctid) ?? { rx: 0, tx: 0 };
-          const devs = running ? this.devices(c.ctid).filter((d) => d.kind !== "phys") : [];
+          const devs = running ? devices(this, c.ctid).filter((d) => d.kind !== "phys") : [];
           // all traffic on the first device, like a container with one interface
           const ifaces = devs.map((d, i) => ({ name: d.name, hostIf: d.hostIf, rxBytes: i ? 0 : k.rx, txBytes: i ? 0 : k.tx, rxPackets: i ? 0 : Math.ceil(k.rx / 1500), txPackets: i ? 0 : Math.ceil(k.tx / 1500) }));
           return { ctid: c.ctid, running, boot: running ? `fake-${c.ctid}-${this.boots.get(c.ctid) ?? 0}` : null, ifaces, spoofDropped: zero, firewallDropped: zero };
@@ -326,25 +366,11 @@ export class FakeEngine implements EnginePort {
           });
       }
       case "network.list":
-        return [...this.networks.values()].map((n) => this.networkInfo(n));
-      case "network.create": {
-        const n = p as unknown as Network;
-        if (this.networks.has(n.name)) throw new EngineError("BAD_REQUEST", `network ${n.name} already exists`);
-        if ([...this.networks.values()].some((x) => x.bridge === n.bridge)) throw new EngineError("BAD_REQUEST", `bridge ${n.bridge} is already used by another network`);
-        if (/^(vn\d+|ve\d+i\d+)$/.test(n.bridge)) throw new EngineError("BAD_REQUEST", `bridge name ${n.bridge} is reserved for container devices`);
-        if (n.dhcp && !n.hostCidr?.includes(".")) throw new EngineError("BAD_REQUEST", `network ${n.name}: DHCP needs an IPv4 host address on the bridge (hostCidr, e.g. 198.18.2.1/24)`);
-        this.networks.set(n.name, structuredClone(n));
-        return this.networkInfo(n);
-      }
-      case "network.delete": {
-        const name = p.name as string;
-        const n = this.networks.get(name);
-        if (!n) throw new EngineError("NOT_FOUND", `network ${name} does not exist`);
-        const users = this.networkUsers(name);
-        if (users.length) throw new EngineError("BUSY", `network ${name} is used by container(s) ${users.join(", ")}; move or destroy them first`);
-        this.networks.delete(name);
-        return { ok: true };
-      }
+        return [...this.networks.values()].map((n) => networkInfo(this, n));
+      case "network.create":
+        return createNetwork(this, p as unknown as Network);
+      case "network.delete":
+        return deleteNetwork(this, p.name as string);
       default:
         throw new EngineError("UNSUPPORTED", `${method} is not available in the fake engine`);
     }
@@ -359,80 +385,10 @@ export class FakeEngine implements EnginePort {
     };
   }
 
-  // ---------------------------------------------------------------- network (same rules as native/src/net/index.ts)
-
   private setNet(ctid: number, net: NetConfig): void {
     this.nets.set(ctid, net);
     const c = this.containers.get(ctid);
     if (c) c.ips = netIps(net);
-  }
-
-  private devices(ctid: number): Device[] {
-    const net = this.nets.get(ctid);
-    if (!net) return [];
-    const out: Device[] = [];
-    if (net.venet.length) out.push({ name: "venet0", hostIf: hostIfName.venet(ctid), kind: "venet" });
-    net.nics.forEach((n, i) => {
-      if (n.type === "veth") out.push({ name: n.name, hostIf: hostIfName.veth(ctid, i), kind: "veth" });
-      else out.push({ name: n.name ?? n.hostDev, hostIf: n.hostDev, kind: "phys" });
-    });
-    return out;
-  }
-
-  private netInfo(ctid: number) {
-    const running = this.containers.get(ctid)?.state !== "stopped";
-    return { config: this.nets.get(ctid) ?? emptyNetConfig(), devices: this.devices(ctid).map((d) => ({ name: d.name, hostIf: running ? d.hostIf : null, kind: d.kind })) };
-  }
-
-  private validateNet(ctid: number, net: NetConfig): NetConfig {
-    const out = structuredClone(net);
-    const seen = new Map<string, string>();
-    const claim = (a: string, where: string) => {
-      if (seen.has(a)) throw new EngineError("BAD_REQUEST", `address ${a} is listed twice (${seen.get(a)} and ${where})`);
-      seen.set(a, where);
-    };
-    out.venet.forEach((a) => claim(a, "venet0"));
-    const names = new Set<string>(out.venet.length ? ["venet0"] : []);
-    out.nics.forEach((nic, i) => {
-      const name = nic.type === "veth" ? nic.name : (nic.name ?? nic.hostDev);
-      if (names.has(name)) throw new EngineError("BAD_REQUEST", `two devices are named ${name} inside the container; give each NIC its own name`);
-      names.add(name);
-      if (nic.type === "veth") {
-        if (!this.networks.has(nic.network)) {
-          throw new EngineError("NOT_FOUND", `network "${nic.network}" does not exist on this node; create it first (network.create) or pick one of: ${[...this.networks.keys()].join(", ") || "none"}`);
-        }
-        nic.mac ??= defaultMac(ctid, i);
-        nic.ips.forEach((a) => claim(a, name));
-      }
-    });
-    for (const [other, n] of this.nets) {
-      if (other === ctid) continue;
-      for (const a of netIps(n)) if (seen.has(a)) throw new EngineError("BAD_REQUEST", `address ${a} is already used by container ${other}; pick a free address`);
-    }
-    return out;
-  }
-
-  private merge(old: NetConfig, patch: NetPatch, running: boolean): NetConfig {
-    const next = { ...old, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as NetConfig;
-    if (running) {
-      next.nics = next.nics.map((n, i) => {
-        const o = old.nics[i];
-        return n.type === "veth" && !n.mac && o?.type === "veth" && o.network === n.network ? { ...n, mac: o.mac } : n;
-      });
-      const shape = (n: NetConfig) => JSON.stringify([n.venet.length > 0, n.nics.map((x) => (x.type === "veth" ? [x.type, x.name, x.network, x.mac ?? null] : [x.type, x.hostDev, x.name ?? null]))]);
-      if (shape(next) !== shape(old)) {
-        throw new EngineError("RUNNING", "network devices (adding or removing venet0 or a NIC, or changing its network) change only while the container is stopped; addresses, firewall and rate change live");
-      }
-    }
-    return next;
-  }
-
-  private networkUsers(name: string): number[] {
-    return [...this.nets].filter(([, n]) => n.nics.some((x) => x.type === "veth" && x.network === name)).map(([ctid]) => ctid);
-  }
-
-  private networkInfo(n: Network) {
-    return { ...n, exists: true, dhcpRunning: n.dhcp, containers: this.networkUsers(n.name) };
   }
 
   close(): void {}

@@ -331,7 +331,8 @@ describe.each(PROVIDERS)("containers on %s", (provider) => {
     expect(u.initPid).toBe(4242);
     expect(u.configured.ram).toBe(512 * MiB);
     expect(u.disk.limitBytes).toBe(1024 * MiB);
-    expect(u.beancounters.map((b) => b.resource)).toEqual(["physpages", "numproc"]);
+    // the real engine's resources (the engine contract holds the fake to them)
+    expect(u.beancounters.map((b) => b.resource)).toEqual(["memory", "swap", "numproc", "cpu", "blkio", "diskspace", "numfile"]);
     await expectCode(as(w, "customerA1").containers.usage({ containerId: b1().id }), "NOT_FOUND");
     fakeEngine().failNext.set("container.beancounters", new EngineError("INTERNAL", "cannot reach the host engine"));
     const down = await as(w, "customerB1").containers.usage({ containerId: b1().id });

@@ -8,16 +8,12 @@
 import { describe, expect, it } from "vitest";
 import { CliUsageError } from "../../cli/errors.js";
 import type { CtRow } from "../../cli/types.js";
-import {
-  cFixed,
-  ctUuid,
-  fnmatch,
-  formatPrlctlList,
-  formatVzlist,
-  parsePrlctlListArgs,
-  parseVzlistArgs,
-  VZLIST_USAGE,
-} from "../../cli/vzlist.js";
+import { fnmatch } from "../../cli/fnmatch.js";
+import { cFixed } from "../../cli/printf.js";
+import { formatPrlctlList } from "../../cli/prlctl-list.js";
+import { parsePrlctlListArgs } from "../../cli/prlctl-list-args.js";
+import { ctUuid } from "../../cli/prlctl-list-fields.js";
+import { formatVzlist, parseVzlistArgs, VZLIST_USAGE } from "../../cli/vzlist.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
