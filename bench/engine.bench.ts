@@ -23,7 +23,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run } from "../native/src/exec.js";
 import { argValue, publishResults } from "./common.js";
-import { REPO, startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
+import { startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
 
 // ------------------------------------------------------------------------------------------- args
 

@@ -29,12 +29,11 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run } from "../native/src/exec.js";
 import { argValue, publishResults } from "./common.js";
-import { REPO, startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
+import { startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
 
 // ------------------------------------------------------------------------------------------- args
 
@@ -60,6 +59,26 @@ const pinArgs = (m: Mode): string[] => (m === "cpu0" ? ["-A", "0"] : []);
 const GOAL = 0.9; // containers should get at least 90% of the baseline's throughput
 
 // ------------------------------------------------------------------------------------------- helpers
+
+/** The parts of `iperf3 --json` output read here. */
+interface Iperf3Doc {
+  error?: string;
+  end?: {
+    sum_received?: { bits_per_second?: number; seconds?: number };
+    sum_sent?: { retransmits?: number };
+    cpu_utilization_percent?: { host_total?: number; remote_total?: number };
+  };
+}
+/** One device of `ip -d -j -s link show`, as far as it is read here. */
+interface IpLink {
+  ifname: string;
+  mtu?: number;
+  qdisc?: string;
+  txqlen?: number;
+  linkinfo?: { info_kind?: string; info_slave_kind?: string };
+  stats64?: { tx?: { bytes?: number; packets?: number } };
+  [key: string]: unknown;
+}
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -174,7 +193,7 @@ async function iperf(s: Scenario, mode: Mode): Promise<Throughput> {
     const wall = (performance.now() - w0) / 1000;
     const busy = (await busyJiffies()) - busy0;
     const soft = (await ksoftirqdJiffies()) - soft0;
-    let doc: any;
+    let doc: Iperf3Doc;
     try {
       doc = JSON.parse(c.stdout);
     } catch {
@@ -257,7 +276,7 @@ function latency(rtts: number[], sent: number): Latency {
 async function linkFacts(ns: Ns): Promise<Array<Record<string, unknown>>> {
   const r = await inNs(ns, "ip", ["-d", "-j", "link", "show"]);
   if (r.code !== 0) return [];
-  return (JSON.parse(r.stdout) as Array<Record<string, any>>)
+  return (JSON.parse(r.stdout) as IpLink[])
     .filter((l) => l.ifname !== "lo")
     .map((l) => ({
       ifname: l.ifname,
@@ -278,7 +297,7 @@ async function linkFacts(ns: Ns): Promise<Array<Record<string, unknown>>> {
 /** tx counters of a device (bytes, packets), to show how big the packets on a path are (GSO kept or not). */
 async function txCounters(ns: Ns, dev: string): Promise<{ bytes: number; packets: number }> {
   const r = await inNs(ns, "ip", ["-s", "-j", "link", "show", "dev", dev]);
-  const l = r.code === 0 ? (JSON.parse(r.stdout) as Array<Record<string, any>>)[0] : undefined;
+  const l = r.code === 0 ? (JSON.parse(r.stdout) as IpLink[])[0] : undefined;
   return { bytes: l?.stats64?.tx?.bytes ?? NaN, packets: l?.stats64?.tx?.packets ?? NaN };
 }
 

@@ -31,7 +31,6 @@ let A: TestEngine;
 let B: TestEngine;
 let lan = "";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inNs = (ns: string, cmd: string, args: string[]) => run("ip", ["netns", "exec", ns, cmd, ...args], { allowFailure: true });
 const end = (te: TestEngine, name: string): MigrateEnd => ({ name, endpoint: te.env.OVZ_SOCKET!, engine: te.client });
 

@@ -11,7 +11,7 @@ import { run } from "../../src/exec.js";
 import type { StorageDriver } from "../../src/drivers/storage/types.js";
 import { buildBusyboxRootfs } from "../../src/templates/busybox.js";
 import { mountsUnder } from "../../src/templates/debian.js";
-import { listTarball, sha256File } from "../../src/templates/import.js";
+import { sha256File } from "../../src/templates/import.js";
 import { TemplateStore } from "../../src/templates/store.js";
 import { describeRoot } from "../helpers/root.js";
 
