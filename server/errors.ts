@@ -16,7 +16,8 @@ export type PanelCode =
   | "CONFLICT" // state does not allow it (busy, exists, in use)
   | "QUOTA_EXCEEDED" // reseller allocation or plan would be exceeded
   | "RATE_LIMITED"
-  | "ENGINE_UNAVAILABLE"; // the node's engine cannot be reached (server/engine/unavailable.ts)
+  | "ENGINE_UNAVAILABLE" // the node's engine cannot be reached (server/engine/unavailable.ts)
+  | "NODE_FAILED"; // the node's engine could not serve what was asked (a backup download): a bad gateway
 
 export class PanelError extends Error {
   constructor(
@@ -42,6 +43,7 @@ const PANEL_TO_TRPC: Record<PanelCode, TrpcCode> = {
   QUOTA_EXCEEDED: "FORBIDDEN",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
   ENGINE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  NODE_FAILED: "BAD_GATEWAY",
 };
 
 const ENGINE_TO_TRPC: Record<EngineCode, TrpcCode> = {
