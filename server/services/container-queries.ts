@@ -15,8 +15,12 @@ export interface ListInput {
 export async function listContainers(db: Db, scope: string[] | null, input?: ListInput) {
   const where =
     input?.tenantId !== undefined
-      ? scope === null || scope.includes(input.tenantId) ? { tenantId: input.tenantId } : { tenantId: "__none__" }
-      : scope === null ? {} : { tenantId: { in: scope } };
+      ? scope === null || scope.includes(input.tenantId)
+        ? { tenantId: input.tenantId }
+        : { tenantId: "__none__" }
+      : scope === null
+        ? {}
+        : { tenantId: { in: scope } };
   // Flat query + in-memory join, dates as ISO strings: for a 1,000-container tenant this is several
   // times cheaper than nested relation selects and superjson Date handling (see bench/api.bench.ts).
   const rows = await db.container.findMany({
@@ -25,8 +29,16 @@ export async function listContainers(db: Db, scope: string[] | null, input?: Lis
     take: input?.take ?? 500,
     skip: input?.skip ?? 0,
     select: {
-      id: true, ctid: true, name: true, hostname: true, template: true, state: true, createdAt: true,
-      tenantId: true, planId: true, nodeId: true,
+      id: true,
+      ctid: true,
+      name: true,
+      hostname: true,
+      template: true,
+      state: true,
+      createdAt: true,
+      tenantId: true,
+      planId: true,
+      nodeId: true,
     },
   });
   const ids = (k: "tenantId" | "planId" | "nodeId") => [...new Set(rows.map((r) => r[k]))];
