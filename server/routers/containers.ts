@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { firewallSchema, ipAddr } from "../../native/src/net/types.js";
 import { PanelError } from "../errors.js";
-import { listContainers } from "../services/container-queries.js";
+import { containerDetail, listContainers } from "../services/container-queries.js";
 import * as svc from "../services/containers.js";
 import { migrateContainer } from "../services/migrate.js";
 import { NET_MODES } from "../services/ipam.js";
 import * as net from "../services/network.js";
-import { effectiveLimits, parseJson, planTemplates, templateName } from "../services/limits.js";
+import { templateName } from "../services/limits.js";
 import { authedProcedure, containerProcedure, roleProcedure, router } from "../trpc/init.js";
 import { hostname, id, password } from "./schemas.js";
 
@@ -26,18 +26,7 @@ export const containersRouter = router({
     )
     .query(({ ctx, input }) => listContainers(ctx.db, ctx.scope, input)),
 
-  get: containerProcedure(...anyRole).query(async ({ ctx }) => {
-    const c = ctx.container;
-    const state = await svc.syncState(ctx.db, c);
-    return {
-      id: c.id, ctid: c.ctid, name: c.name, description: c.description, onboot: c.onboot, hostname: c.hostname, template: c.template, state, createdAt: c.createdAt, netMode: c.netMode, throttled: c.throttled,
-      tenant: { id: c.tenant.id, name: c.tenant.name },
-      node: { id: c.node.id, name: c.node.name },
-      plan: { id: c.plan.id, name: c.plan.name, templates: planTemplates(c.plan) },
-      limits: effectiveLimits(c.plan, c.overrides),
-      overrides: parseJson<Record<string, unknown>>(c.overrides, {}),
-    };
-  }),
+  get: containerProcedure(...anyRole).query(({ ctx }) => containerDetail(ctx.db, ctx.container)),
 
   usage: containerProcedure(...anyRole).query(({ ctx }) => svc.usage(ctx.container)),
 

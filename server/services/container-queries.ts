@@ -1,8 +1,10 @@
 /**
- * Read-only container listings for the panel's tables (containers.list): what the caller's tenants own,
- * in one flat query per table.
+ * What the panel shows of containers: the listing for its tables (containers.list: what the caller's
+ * tenants own, in one flat query per table) and one container's page (containers.get).
  */
 import type { Db } from "../db/client.js";
+import { syncState, type FullContainer } from "./container-state.js";
+import { effectiveLimits, parseJson, planTemplates } from "./limits.js";
 
 export interface ListInput {
   /** one tenant the caller can see; another yields an empty list */
@@ -63,4 +65,27 @@ export async function listContainers(db: Db, scope: string[] | null, input?: Lis
     plan: plans.get(planId)!,
     node: nodes.get(nodeId)!,
   }));
+}
+
+/** One container as its page shows it, with the node's current state (stored on the way). */
+export async function containerDetail(db: Db, c: FullContainer) {
+  const state = await syncState(db, c);
+  return {
+    id: c.id,
+    ctid: c.ctid,
+    name: c.name,
+    description: c.description,
+    onboot: c.onboot,
+    hostname: c.hostname,
+    template: c.template,
+    state,
+    createdAt: c.createdAt,
+    netMode: c.netMode,
+    throttled: c.throttled,
+    tenant: { id: c.tenant.id, name: c.tenant.name },
+    node: { id: c.node.id, name: c.node.name },
+    plan: { id: c.plan.id, name: c.plan.name, templates: planTemplates(c.plan) },
+    limits: effectiveLimits(c.plan, c.overrides),
+    overrides: parseJson<Record<string, unknown>>(c.overrides, {}),
+  };
 }
