@@ -1,5 +1,5 @@
 /**
- * The container console in the browser, in Chromium against the real stack (engine, server/http.ts with
+ * The container console in the browser, in Chromium against the real stack (engine, server/http/main.ts with
  * its WebSocket, the production build): a customer starts its container, opens the console, runs a
  * command and sees its output; sets a shell variable, reloads the page and finds the same shell; a
  * second tab watches the same session; the shell's exit offers a new session. The WebSocket refuses an

@@ -67,12 +67,12 @@ async function startStack(te: TestEngine, pg: PgCluster): Promise<void> {
   spawnSync("chown", ["-R", "ovz-panel:ovz", ".next/cache"]);
 
   // The panel, as the ovz-panel user (setpriv execs in place, so the pid is the server's): Next's
-  // production build behind server/http.ts, which also serves the console WebSocket.
+  // production build behind server/http/main.ts, which also serves the console WebSocket.
   const logFile = path.join(runDir, "panel.log");
   const out = fs.openSync(logFile, "a");
   const child = spawn(
     "setpriv",
-    ["--reuid=ovz-panel", "--regid=ovz", "--init-groups", "--", process.execPath, "--import", "tsx", "server/http.ts", "-p", String(E2E_PORT), "-H", "127.0.0.1"],
+    ["--reuid=ovz-panel", "--regid=ovz", "--init-groups", "--", process.execPath, "--import", "tsx", "server/http/main.ts", "-p", String(E2E_PORT), "-H", "127.0.0.1"],
     {
       env: {
         PATH: process.env.PATH,

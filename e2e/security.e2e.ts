@@ -1,6 +1,6 @@
 /**
  * The panel's HTTP hardening seen from outside, in Chromium and plain HTTP against the production build
- * (server/http.ts + proxy.ts): the admin makes a customer's running container and a 24 MiB backup →
+ * (server/http/main.ts + proxy.ts): the admin makes a customer's running container and a 24 MiB backup →
  * the security headers are on a page, a static file, /api/trpc, the download route (its 401 and a real
  * download) and /api/nodes/join, with no x-powered-by → the CSP nonce differs per request and every
  * script Next renders carries it → the login page and the container page (console, graphs) work with no

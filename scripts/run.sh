@@ -74,7 +74,7 @@ if [ -f "$ppid_file" ] && kill -0 "$(cat "$ppid_file")" 2>/dev/null; then
   echo "panel already running (pid $(cat "$ppid_file")); restart it with: kill $(cat "$ppid_file") && bash scripts/run.sh"
 else
   NODE_ENV=production OVZ_SOCKET=$OVZ_SOCKET nohup setpriv --reuid=ovz-panel --regid=ovz --init-groups -- \
-    env HOME=/var/lib/ovz-panel node --import tsx server/http.ts -p "$port" -H "$host" >>"$logs/panel.log" 2>&1 &
+    env HOME=/var/lib/ovz-panel node --import tsx server/http/main.ts -p "$port" -H "$host" >>"$logs/panel.log" 2>&1 &
   echo $! >"$ppid_file"
   for _ in $(seq 1 120); do curl -s -o /dev/null "http://$host:$port/login" && break; sleep 0.5; done
   curl -s -o /dev/null "http://$host:$port/login" || { tail -20 "$logs/panel.log"; echo "panel did not start"; exit 1; }

@@ -16,15 +16,17 @@ export type PanelCode =
   | "CONFLICT" // state does not allow it (busy, exists, in use)
   | "QUOTA_EXCEEDED" // reseller allocation or plan would be exceeded
   | "RATE_LIMITED"
-  | "ENGINE_UNAVAILABLE";
+  | "ENGINE_UNAVAILABLE" // the node's engine cannot be reached (server/engine/unavailable.ts)
+  | "NODE_FAILED"; // the node's engine could not serve what was asked (a backup download): a bad gateway
 
 export class PanelError extends Error {
   constructor(
     readonly code: PanelCode,
     message: string,
     readonly fields?: Record<string, string>,
+    opts?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, opts);
     this.name = "PanelError";
   }
 }
@@ -41,6 +43,7 @@ const PANEL_TO_TRPC: Record<PanelCode, TrpcCode> = {
   QUOTA_EXCEEDED: "FORBIDDEN",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
   ENGINE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  NODE_FAILED: "BAD_GATEWAY",
 };
 
 const ENGINE_TO_TRPC: Record<EngineCode, TrpcCode> = {
@@ -99,11 +102,7 @@ export function isEngineError(e: unknown, code?: EngineCode): e is EngineError {
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof MappedError) return err;
   if (err instanceof PanelError) return new MappedError(PANEL_TO_TRPC[err.code], err.message, { domainCode: err.code, fields: err.fields }, err);
-  if (isEngineError(err)) {
-    const engineDown = err.code === "INTERNAL" && /cannot reach the host engine/.test(err.message);
-    if (engineDown) return new MappedError("SERVICE_UNAVAILABLE", err.message, { domainCode: "ENGINE_UNAVAILABLE" }, err);
-    return new MappedError(ENGINE_TO_TRPC[err.code], err.message, { domainCode: `ENGINE_${err.code}` }, err);
-  }
+  if (isEngineError(err)) return new MappedError(ENGINE_TO_TRPC[err.code], err.message, { domainCode: `ENGINE_${err.code}` }, err);
   if (err instanceof TRPCError) {
     // zod input errors arrive here as BAD_REQUEST with the ZodError as cause: keep them.
     return err;

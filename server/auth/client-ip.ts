@@ -1,6 +1,6 @@
 /**
  * The client's address, for the audit log, sessions and the per-address login delay. It is the address
- * of the TCP peer, which server/http.ts writes into the PEER_HEADER of every request (overwriting
+ * of the TCP peer, which server/http/main.ts writes into the PEER_HEADER of every request (overwriting
  * whatever a client sent under that name). X-Forwarded-For is believed only as far as it was written by
  * proxies named in OVZ_TRUST_PROXY: walking it from the right, each hop counts while the address before
  * it is a trusted proxy — so a client rotating its own X-Forwarded-For changes nothing.

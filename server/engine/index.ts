@@ -13,19 +13,28 @@ import { FakeEngine } from "./fake.js";
 import { dialEngine } from "../../native/src/protocol/dial.js";
 import type { Dialer } from "../../native/src/protocol/migrate-stream.js";
 import type { EnginePort } from "./port.js";
+import { NodeEngine } from "./unavailable.js";
 
 export type { EnginePort } from "./port.js";
 
-const g = globalThis as unknown as { __ovzEngines?: Map<string, EnginePort> };
+const g = globalThis as unknown as { __ovzEngines?: Map<string, NodeEngine> };
 
+/** The engine of the node at `endpoint`; a connection that fails is ENGINE_UNAVAILABLE (./unavailable.ts). */
 export function engineFor(endpoint: string): EnginePort {
   g.__ovzEngines ??= new Map();
   let e = g.__ovzEngines.get(endpoint);
   if (!e) {
-    e = process.env.OVZ_PANEL_ENGINE === "fake" ? new FakeEngine() : new EngineClient(endpoint);
+    e = new NodeEngine(process.env.OVZ_PANEL_ENGINE === "fake" ? new FakeEngine() : new EngineClient(endpoint));
     g.__ovzEngines.set(endpoint, e);
   }
   return e;
+}
+
+/** Tests (OVZ_PANEL_ENGINE=fake): the in-memory engine behind engineFor(endpoint), to inspect or to fail. */
+export function fakeEngineFor(endpoint: string): FakeEngine {
+  const inner = (engineFor(endpoint) as NodeEngine).inner;
+  if (!(inner instanceof FakeEngine)) throw new Error("fakeEngineFor: OVZ_PANEL_ENGINE is not \"fake\"");
+  return inner;
 }
 
 /** A node was removed: close and drop its client. */

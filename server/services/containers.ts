@@ -5,29 +5,25 @@
  * (the engine already rolled back its host changes).
  */
 import type { Actor } from "../auth/roles.js";
-import type { Container, Db, Node, Plan, Tenant } from "../db/client.js";
+import type { Container, Db, Node } from "../db/client.js";
 import { retryOnConflict } from "../db/retry.js";
 import { engineFor } from "../engine/index.js";
 import { isEngineError, PanelError } from "../errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { pickAddress, pickAddresses, releaseAll, withIpLock, type NetMode } from "./ipam.js";
-import { CONTAINER_NAME_RE } from "./settings.js";
 import { MAX_SSH_KEYS, sshKeyProblem } from "../../native/src/ssh-keys.js";
 import { loadNetConfig, netModeOf } from "./network.js";
 import { assertWithinAllocation, costOf, effectiveLimits, limitsPatchSchema, parseJson, planLimits, planTemplates, sellingReseller, type LimitsPatch } from "./limits.js";
 import { ownerAlive, withLock } from "./locks.js";
-import { recoverAfterRestart } from "./recovery.js";
+import { CONTAINER_NAME_RE, engineOf, syncState, type FullContainer } from "./container-state.js";
 import { runningOperationIds, startOperation, type OpHandle, type OpType } from "./operations.js";
 
-export type FullContainer = Container & { plan: Plan; node: Node; tenant: Tenant };
+// the command line (server/cli) and older callers take these from here
+export { syncState, type FullContainer };
 type Ctx = AuditCtx & { db: Db; actor: Actor };
 
 export const FIRST_CTID = 101;
-
-function engineOf(c: { node: Node }) {
-  return engineFor(c.node.endpoint);
-}
 
 function relay(op: OpHandle, base: number, span: number) {
   return (e: OpEvent) => {
@@ -120,7 +116,6 @@ export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: 
     if (other) throw new PanelError("CONFLICT", `The name "${input.name}" is already used by container ${other.ctid}; choose another.`, { name: "taken" });
   }
 
-  await recoverAfterRestart(db); // before this process inserts its own "creating" row
   const netMode = input.netMode ?? "venet";
   // Allocation check and row insert under one lock per reseller: concurrent creates cannot both fit.
   // The plan's addresses are picked and inserted with the row (one statement) under the node's
@@ -332,20 +327,6 @@ export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
   await ctx.db.container.update({ where: { id: c.id }, data: { sshKeys: stored } });
   await audit(ctx, { action: "container.setSshKeys", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { keys: keys.length, fingerprints: keys.map((k) => k.split(" ").slice(0, 1).concat(k.split(" ")[1]!.slice(-12)).join(" …")) } });
   return { count: keys.length };
-}
-
-export async function syncState(db: Db, c: FullContainer): Promise<string> {
-  try {
-    const info = await engineOf(c).call("container.status", { ctid: c.ctid });
-    await db.container.update({ where: { id: c.id }, data: { state: info.state } });
-    return info.state;
-  } catch (e) {
-    if (isEngineError(e, "NOT_FOUND")) {
-      await db.container.update({ where: { id: c.id }, data: { state: "error" } });
-      return "error";
-    }
-    return c.state;
-  }
 }
 
 export async function setLimits(ctx: Ctx, c: FullContainer, patchIn: unknown) {

@@ -11,7 +11,7 @@ import { dialerFor, engineFor } from "../engine/index.js";
 import { isEngineError, PanelError } from "../errors.js";
 import { migrate } from "../../native/src/protocol/migrate-run.js";
 import { audit, type AuditCtx } from "./audit.js";
-import type { FullContainer } from "./containers.js";
+import type { FullContainer } from "./container-state.js";
 import { startOperation } from "./operations.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };

@@ -11,7 +11,7 @@ import type { Db, Plan } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { isEngineError, PanelError } from "../errors.js";
 import { audit, type AuditCtx } from "./audit.js";
-import { syncState, type FullContainer } from "./containers.js";
+import { syncState, type FullContainer } from "./container-state.js";
 import { addressesOf, isNetMode, pickAddress, pickAddresses, withIpLock, type AddressRow, type NetMode } from "./ipam.js";
 import { assertWithinAllocation, parseJson, sellingReseller, ZERO_USAGE } from "./limits.js";
 import { withLock } from "./locks.js";

@@ -3,7 +3,9 @@
  * records it and returns at once; the work runs in the background of the panel process and streams its
  * progress and log lines into the database, where the UI reads them. One operation at a time per
  * container. Each records the process running it (the panel, or a vzctl/prlctl run); one left "running"
- * by a process that is gone is marked failed by the next process that starts (recovery.ts).
+ * by a process that is gone is marked failed by the next process that starts (recovery.ts, run once at
+ * start-up: instrumentation.ts for the panel, server/cli/main.ts for a command line run), or here as soon
+ * as it blocks a new operation on its container.
  */
 import { actorUserId, type Actor } from "../auth/roles.js";
 import type { Db, Operation } from "../db/client.js";
@@ -49,9 +51,6 @@ export async function startOperation(
   o: { type: OpType; tenantId: string; containerId: string | null; message: string; targetNodeId?: string },
   work: (op: OpHandle) => Promise<void>,
 ): Promise<Operation> {
-  // Normally done at server start (instrumentation.ts); here too, so a busy check never trusts stale rows.
-  // (Imported when called: recovery.ts imports this module.)
-  await (await import("./recovery.js")).recoverAfterRestart(db);
   // Busy check and insert under the container's lock: of concurrent calls exactly one is recorded.
   const record = async () => {
     if (o.containerId) {

@@ -16,8 +16,8 @@ import { failStaleOperations, runningOperationIds } from "./operations.js";
 const g = globalThis as unknown as { __ovzRecovered?: WeakSet<object> };
 
 /**
- * Once per database client (per process) unless `force`. Runs before this process records anything
- * (server start; createContainer and startOperation call it first as a safety net).
+ * Once per database client (per process) unless `force`. Runs at start-up, before this process records
+ * anything: the panel's instrumentation.ts, each command line run (server/cli/main.ts).
  */
 export async function recoverAfterRestart(db: Db, opts: { force?: boolean } = {}): Promise<{ operations: number; removed: number; synced: number }> {
   g.__ovzRecovered ??= new WeakSet();

@@ -11,14 +11,12 @@ import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { PanelError } from "../errors.js";
 import { audit, type AuditCtx } from "./audit.js";
-import type { FullContainer } from "./containers.js";
+import { CONTAINER_NAME_RE, type FullContainer } from "./container-state.js";
 import { nameserversOf, pushNet } from "./network.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
 
 const HOSTNAME_RE = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
-/** Names are referred to wherever a ctid is: never all digits, no spaces or shell-special characters. */
-export const CONTAINER_NAME_RE = /^(?!\d+$)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const settingsSchema = z
   .object({

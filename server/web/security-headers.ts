@@ -1,7 +1,7 @@
 /**
  * The panel's HTTP security headers, declared once. proxy.ts (Next's request proxy, formerly middleware)
  * puts them on every response Next sends — pages, /api/trpc, /api/backups/…, /api/nodes/join, static
- * files — with a fresh CSP nonce per request; server/http.ts uses the fixed ones for its own error reply.
+ * files — with a fresh CSP nonce per request; server/http/main.ts uses the fixed ones for its own error reply.
  */
 
 /** Headers that do not change per request. */

@@ -29,7 +29,7 @@ import { migrate } from "../../../server/db/migrate.js";
 import { resetEngines } from "../../../server/engine/index.js";
 import { appRouter } from "../../../server/routers/index.js";
 import { seed } from "../../../server/seed.js";
-import { handleJoinRequest } from "../../../server/services/node-join-http.js";
+import { handleJoinRequest } from "../../../server/http/node-join.js";
 import { startPgCluster, type PgCluster } from "../../../server/test/helpers/pg-cluster.js";
 import { makeContext } from "../../../server/trpc/context.js";
 import { createCallerFactory } from "../../../server/trpc/init.js";

@@ -9,8 +9,7 @@ import { ZodError } from "zod";
 import { EngineError } from "../../../native/src/errors.js";
 import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode, holdEngine } from "../helpers/expect.js";
-import { engineFor } from "../../engine/index.js";
-import type { FakeEngine } from "../../engine/fake.js";
+import { fakeEngineFor } from "../../engine/index.js";
 import { as, fakeEngine, type World, useWorld, waitForAllOperations } from "../helpers/world.js";
 
 describe.each(PROVIDERS)("networking on %s", (provider) => {
@@ -190,7 +189,7 @@ describe.each(PROVIDERS)("networking on %s", (provider) => {
     expect((await finish(zero.id)).status).toBe("succeeded");
     expect(await addrs(zero.containerId!)).toEqual([]);
     const zeroCt = await w.db.container.findUniqueOrThrow({ where: { id: zero.containerId! } });
-    expect((engineFor("/run/ovz-test/node-2.sock") as FakeEngine).nets.get(zeroCt.ctid)).toMatchObject({ venet: [], nics: [] });
+    expect(fakeEngineFor("/run/ovz-test/node-2.sock").nets.get(zeroCt.ctid)).toMatchObject({ venet: [], nics: [] });
     const isolated = await direct("isolated.test", w.platformPlan.id, { netMode: "none" });
     expect((await finish(isolated.id)).status).toBe("succeeded");
     expect(await addrs(isolated.containerId!)).toEqual([]);

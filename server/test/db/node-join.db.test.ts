@@ -15,7 +15,7 @@ import { createCsr, fingerprint256, generateKey } from "../../../native/src/pki.
 import { PANEL_PKI_FILES, panelPkiDir } from "../../../native/src/protocol/dial.js";
 import { sha256Hex } from "../../auth/crypto.js";
 import { PanelError } from "../../errors.js";
-import { handleJoinRequest } from "../../services/node-join-http.js";
+import { handleJoinRequest } from "../../http/node-join.js";
 import { joinNode, JOIN_TOKEN_TTL_MS } from "../../services/nodes.js";
 import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recoverAfterRestart } from "../../services/recovery.js";
 import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode, holdEngine } from "../helpers/expect.js";
 import { as, buildWorld, caller, waitForAllOperations, type World } from "../helpers/world.js";
@@ -21,6 +22,8 @@ describe.each(PROVIDERS)("operations and audit on %s", (provider) => {
 
   it("an operation left 'running' by a crashed panel is marked failed when the next one starts", async () => {
     const stale = await w.db.operation.create({ data: { type: "start", status: "running", tenantId: w.direct.id, containerId: w.directContainer.id, actor: "x", startedAt: new Date(Date.now() - 3600_000) } });
+    // The next panel's start-up (instrumentation.ts) runs the recovery before it records anything.
+    await recoverAfterRestart(w.db);
     // Before recovery the container looks busy to nobody else: the new operation is on another container.
     const op = await as(w, "admin").containers.start({ containerId: w.a.customers[0]!.container.id });
     const s = await w.db.operation.findUniqueOrThrow({ where: { id: stale.id } });

@@ -29,7 +29,8 @@ describe.each(PROVIDERS)("recovery after a panel restart on %s", (provider) => {
     // An operation this process is running right now must not be touched.
     const hold = holdEngine("container.start");
     try {
-      // The first operation of a process runs the recovery before it is recorded (start-up normally has).
+      // Start-up (instrumentation.ts, a command line run) recovers before the process records anything.
+      await recoverAfterRestart(db);
       const live = await as(w, "customerB1").containers.start({ containerId: b1.container.id });
       expect(await db.operation.count({ where: { status: "failed" } })).toBe(2);
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll } from "vitest";
 import { hashPassword } from "../../auth/crypto.js";
 import type { Actor, Role } from "../../auth/roles.js";
 import type { Db } from "../../db/client.js";
-import { engineFor, resetEngines } from "../../engine/index.js";
+import { fakeEngineFor, resetEngines } from "../../engine/index.js";
 import type { FakeEngine } from "../../engine/fake.js";
 import { appRouter } from "../../routers/index.js";
 import { waitForAllOperations } from "../../services/operations.js";
@@ -30,7 +30,7 @@ export function caller(db: Db, actor: Actor | null, extra: Partial<Context> = {}
 }
 
 export function fakeEngine(): FakeEngine {
-  return engineFor(ENDPOINT) as FakeEngine;
+  return fakeEngineFor(ENDPOINT);
 }
 
 export async function buildWorld(db: Db) {

@@ -6,6 +6,7 @@ import { readCookie, sessionCookie } from "../../auth/session.js";
 import { roleAtMost } from "../../auth/roles.js";
 import { checkTotp, newTotpSecret } from "../../auth/totp.js";
 import { providerOf, sqlitePath } from "../../db/provider.js";
+import { unavailableError } from "../../engine/unavailable.js";
 import { MappedError, PanelError, toTRPCError } from "../../errors.js";
 import { costOf, effectiveLimits } from "../../services/limits.js";
 import { generateTOTP } from "@oslojs/otp";
@@ -30,8 +31,13 @@ describe("error mapping (one place)", () => {
     expect(toTRPCError(new PanelError("RATE_LIMITED", "slow down")).code).toBe("TOO_MANY_REQUESTS");
     const e = toTRPCError(new EngineError("RUNNING", "container 101 is running; stop it first")) as MappedError;
     expect([e.code, e.message, e.data.domainCode]).toEqual(["CONFLICT", "container 101 is running; stop it first", "ENGINE_RUNNING"]);
-    const down = toTRPCError(new EngineError("INTERNAL", "cannot reach the host engine at /x.sock: ENOENT; is it running?")) as MappedError;
+    // what the panel's engine client (server/engine/unavailable.ts) makes of a failed connection
+    const refused = new EngineError("INTERNAL", "cannot reach the host engine at /x.sock: ENOENT; is it running?");
+    const down = toTRPCError(unavailableError(refused)) as MappedError;
     expect([down.code, down.data.domainCode]).toEqual(["SERVICE_UNAVAILABLE", "ENGINE_UNAVAILABLE"]);
+    expect(down.message).toBe(refused.message);
+    // any other engine failure keeps its own code
+    expect(unavailableError(new EngineError("INTERNAL", "connection to the host engine closed during container.start"))).toBeNull();
   });
 
   it("hides unexpected errors behind a generic sentence", () => {

@@ -1,7 +1,7 @@
 "use client";
 /**
  * The container's console in the browser: xterm.js over the panel's WebSocket (/api/console, see
- * server/console/ws.ts) to a persistent shell session on the node. The session id is kept per container
+ * server/http/console.ts) to a persistent shell session on the node. The session id is kept per container
  * in localStorage, so a reload or a second tab attaches to the same shell (two viewers see the same
  * screen); a dropped connection reconnects by itself with backoff. Copy: selecting text copies it;
  * paste: Ctrl+Shift+V / Cmd+V / the browser's paste go to xterm's textarea.

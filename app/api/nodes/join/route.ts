@@ -1,4 +1,4 @@
-import { handleJoinRequest } from "../../../../server/services/node-join-http.js";
+import { handleJoinRequest } from "../../../../server/http/node-join.js";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";

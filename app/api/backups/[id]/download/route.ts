@@ -1,4 +1,4 @@
-import { downloadBackup } from "../../../../../server/services/backup-download.js";
+import { downloadBackup } from "../../../../../server/http/backup-download.js";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";

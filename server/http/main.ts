@@ -1,8 +1,11 @@
 /**
  * The panel's HTTP server in production: Next.js (the built app, like `next start`) plus the browser
- * console's WebSocket at /api/console (server/console/ws.ts), which the app router cannot serve.
+ * console's WebSocket at /api/console (./console.ts), which the app router cannot serve. The panel's other
+ * raw HTTP routes live beside it (./backup-download.ts, ./node-join.ts: served through app/api/) and share
+ * one error → status mapping (./errors.ts). Start-up work (recovery after a crash, the samplers) runs in
+ * instrumentation.ts, which Next awaits in app.prepare() before this server listens.
  *
- *   node --import tsx server/http.ts -p 3000 -H 127.0.0.1      (NODE_ENV=production, after `next build`)
+ *   node --import tsx server/http/main.ts -p 3000 -H 127.0.0.1      (NODE_ENV=production, after `next build`)
  *
  * Options as `next start`: -p/--port (default $PORT or 3000), -H/--hostname (default 127.0.0.1).
  * Other upgrade requests are refused (a production build has no hot-reload socket). Security headers
@@ -11,9 +14,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { PEER_HEADER } from "./auth/client-ip.js";
-import { consoleUpgradeHandler } from "./console/ws.js";
-import { FIXED_SECURITY_HEADERS } from "./web/security-headers.js";
+import { PEER_HEADER } from "../auth/client-ip.js";
+import { FIXED_SECURITY_HEADERS } from "../web/security-headers.js";
+import { consoleUpgradeHandler } from "./console.js";
 
 // Next's programmatic API, typed by hand: importing "next"'s types would pull its global declarations
 // (a required NODE_ENV in ProcessEnv) into every file of this project.
@@ -22,7 +25,12 @@ interface NextApp {
   getRequestHandler(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   close(): Promise<void>;
 }
-const next = createRequire(import.meta.url)("next") as (opts: { dev: boolean; dir: string; hostname: string; port: number }) => NextApp;
+const next = createRequire(import.meta.url)("next") as (opts: {
+  dev: boolean;
+  dir: string;
+  hostname: string;
+  port: number;
+}) => NextApp;
 
 function arg(names: string[], dflt: string): string {
   const argv = process.argv.slice(2);
@@ -39,7 +47,7 @@ function arg(names: string[], dflt: string): string {
 async function main(): Promise<void> {
   const port = Number(arg(["-p", "--port"], process.env.PORT ?? "3000"));
   const hostname = arg(["-H", "--hostname"], "127.0.0.1");
-  const dir = path.resolve(import.meta.dirname, "..");
+  const dir = path.resolve(import.meta.dirname, "../..");
   const app = next({ dev: false, dir, hostname, port });
   await app.prepare();
   const handle = app.getRequestHandler();

@@ -1,0 +1,33 @@
+/**
+ * What every container service shares, with no service imports of its own (the leaf of services/):
+ * the loaded container type, the rule for container names, the engine of a container's node, and
+ * refreshing the stored state from that engine.
+ */
+import type { Container, Db, Node, Plan, Tenant } from "../db/client.js";
+import { engineFor, type EnginePort } from "../engine/index.js";
+import { isEngineError } from "../errors.js";
+
+/** A container row with the plan, node and tenant it belongs to (what containerProcedure loads). */
+export type FullContainer = Container & { plan: Plan; node: Node; tenant: Tenant };
+
+/** Names are referred to wherever a ctid is: never all digits, no spaces or shell-special characters. */
+export const CONTAINER_NAME_RE = /^(?!\d+$)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function engineOf(c: { node: Node }): EnginePort {
+  return engineFor(c.node.endpoint);
+}
+
+/** The node's state of the container, stored; "error" when the node no longer has it, the old state when unreachable. */
+export async function syncState(db: Db, c: FullContainer): Promise<string> {
+  try {
+    const info = await engineOf(c).call("container.status", { ctid: c.ctid });
+    await db.container.update({ where: { id: c.id }, data: { state: info.state } });
+    return info.state;
+  } catch (e) {
+    if (isEngineError(e, "NOT_FOUND")) {
+      await db.container.update({ where: { id: c.id }, data: { state: "error" } });
+      return "error";
+    }
+    return c.state;
+  }
+}
