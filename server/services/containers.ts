@@ -19,8 +19,6 @@ import { ownerAlive, withLock } from "./locks.js";
 import { CONTAINER_NAME_RE, engineOf, syncState, type FullContainer } from "./container-state.js";
 import { runningOperationIds, startOperation, type OpHandle, type OpType } from "./operations.js";
 
-// the command line (server/cli) and older callers take these from here
-export { syncState, type FullContainer };
 type Ctx = AuditCtx & { db: Db; actor: Actor };
 
 export const FIRST_CTID = 101;
