@@ -12,7 +12,7 @@ import { id } from "./schemas.js";
 const endpoint = z
   .string()
   .trim()
-  .regex(/^\/[A-Za-z0-9._\/-]{1,200}\.sock$/, "give the engine's Unix socket path, like /run/ovz/engine.sock")
+  .regex(/^\/[A-Za-z0-9._/-]{1,200}\.sock$/, "give the engine's Unix socket path, like /run/ovz/engine.sock")
   .refine((p) => !p.split("/").includes(".."), "give an absolute path without ..");
 
 async function nodeOf(db: Db, nodeId: string) {

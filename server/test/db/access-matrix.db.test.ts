@@ -70,6 +70,7 @@ interface Spec {
   rows?: (r: unknown, e: Env) => Promise<(string | null)[]> | (string | null)[];
   alsoVisible?: (e: Env) => string[];
   /** Checks of the returned value after a successful call. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one row per procedure, each with its own output type
   check?: (r: any, e: Env) => Promise<void> | void;
   /** Every role gets this error (e.g. verifySecondFactor without a pending login). */
   alwaysDenied?: Code;
@@ -660,8 +661,8 @@ function expectation(spec: Spec, role: Role, target: Target, provider: string): 
 }
 
 function call(c: Caller, path: string, input: unknown): Promise<unknown> {
-  const fn = path.split(".").reduce<any>((o, k) => o[k], c);
-  return fn(input);
+  const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], c);
+  return (fn as (i: unknown) => Promise<unknown>)(input);
 }
 
 async function matrixWorld(t: TestDb): Promise<MatrixWorld> {

@@ -4,7 +4,7 @@ import { checkLoginAllowed } from "../../auth/rate-limit.js";
 import { SESSION_COOKIE, validateSession } from "../../auth/session.js";
 import { newTotpSecret } from "../../auth/totp.js";
 import type { Actor } from "../../auth/roles.js";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { expectCode, totpCode } from "../helpers/expect.js";
 import { as, caller, PASSWORD, type World, useWorld } from "../helpers/world.js";
 
@@ -26,9 +26,8 @@ async function actorFromToken(w: World, token: string): Promise<Actor | null> {
 }
 
 describe.each(PROVIDERS)("auth on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
 
   it("login sets an HttpOnly cookie and stores only the token's hash", async () => {
     const { result, token, cookie } = await login(w, "customer-a1@test.example");

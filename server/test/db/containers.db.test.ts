@@ -1,15 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { EngineError } from "../../../native/src/errors.js";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { expectCode, holdEngine } from "../helpers/expect.js";
 import { as, fakeEngine, type World, useWorld, waitForAllOperations } from "../helpers/world.js";
 
 const MiB = 1024 * 1024;
 
 describe.each(PROVIDERS)("containers on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
   beforeEach(async () => {
     await waitForAllOperations();
     fakeEngine().failNext.clear();

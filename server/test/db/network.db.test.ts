@@ -7,15 +7,14 @@ import { TRPCError } from "@trpc/server";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { EngineError } from "../../../native/src/errors.js";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { expectCode, holdEngine } from "../helpers/expect.js";
 import { fakeEngineFor } from "../../engine/index.js";
 import { as, fakeEngine, type World, useWorld, waitForAllOperations } from "../helpers/world.js";
 
 describe.each(PROVIDERS)("networking on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
   beforeEach(async () => {
     await waitForAllOperations();
     fakeEngine().failNext.clear();

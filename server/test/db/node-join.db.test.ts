@@ -17,7 +17,7 @@ import { sha256Hex } from "../../auth/crypto.js";
 import { PanelError } from "../../errors.js";
 import { handleJoinRequest } from "../../http/node-join.js";
 import { joinNode, JOIN_TOKEN_TTL_MS } from "../../services/nodes.js";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
 import { as, type World, useWorld } from "../helpers/world.js";
 
@@ -54,9 +54,8 @@ afterAll(async () => {
 });
 
 describe.each(PROVIDERS)("node join tokens on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
 
   if (provider === "sqlite") {
     it("a second node is refused on SQLite, with what to do: a join token, a join, nodes.create", async () => {

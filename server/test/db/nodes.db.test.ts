@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { EngineError } from "../../../native/src/errors.js";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
 import { as, caller, fakeEngine, type World, useWorld } from "../helpers/world.js";
 
 describe.each(PROVIDERS)("nodes and templates on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
 
   it("nodes.list shows nodes with container counts (admin only)", async () => {
     const list = await as(w, "admin").nodes.list();

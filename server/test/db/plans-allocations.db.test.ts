@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultLimits } from "../../services/limits.js";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { domainCode, expectCode } from "../helpers/expect.js";
 import { as, type World, useWorld } from "../helpers/world.js";
 
@@ -8,9 +8,8 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
 describe.each(PROVIDERS)("plans and allocations on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
 
   it("plans.list: a reseller sees its own plans (and the platform's) with usage counts, an admin all", async () => {
     const mine = await as(w, "resellerA").plans.list();

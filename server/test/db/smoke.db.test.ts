@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { as, type World, useWorld, waitForAllOperations } from "../helpers/world.js";
 
 describe.each(PROVIDERS)("containers on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
 
   it("a customer lists only its own container and can start it", async () => {
     const list = await as(w, "customerA1").containers.list();

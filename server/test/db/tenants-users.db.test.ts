@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { verifyPassword } from "../../auth/crypto.js";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
 import { as, caller, PASSWORD, type World, useWorld } from "../helpers/world.js";
 
 describe.each(PROVIDERS)("tenants and users on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
 
   it("admin lists every tenant with counts; a reseller only itself and its customers", async () => {
     const all = await as(w, "admin").tenants.list();

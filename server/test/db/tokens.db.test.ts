@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { validateApiToken } from "../../auth/api-token.js";
 import { sha256Hex } from "../../auth/crypto.js";
 import type { Actor } from "../../auth/roles.js";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
 import { as, caller, type World, useWorld } from "../helpers/world.js";
 
@@ -13,9 +13,8 @@ async function tokenActor(w: World, bearer: string): Promise<Actor | null> {
 }
 
 describe.each(PROVIDERS)("API tokens on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
 
   it("create returns the token once; the database keeps only the secret's hash", async () => {
     const r = await as(w, "resellerA").tokens.create({ name: "billing", expiresInDays: 30 });

@@ -6,16 +6,15 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { EngineError } from "../../../native/src/errors.js";
 import { applyTrafficQuota, lastDays, sampleTraffic, startTrafficSampler, trafficInterval, utcDay } from "../../services/traffic.js";
-import { PROVIDERS, type TestDb } from "../helpers/db.js";
+import { PROVIDERS } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
 import { as, fakeEngine, type World, useWorld, waitForAllOperations } from "../helpers/world.js";
 
 const GB = 1_000_000_000;
 
 describe.each(PROVIDERS)("traffic on %s", (provider) => {
-  let t: TestDb;
   let w: World;
-  useWorld(provider, (x) => ({ t, w } = x));
+  useWorld(provider, (x) => ({ w } = x));
   beforeEach(async () => {
     await waitForAllOperations();
     fakeEngine().failNext.clear();
