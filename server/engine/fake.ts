@@ -5,14 +5,16 @@
  */
 import { EngineError } from "../../native/src/errors.js";
 import { checkHostname } from "../../native/src/checks.js";
-import { cloneNet, netIps } from "../../native/src/net/config.js";
-import { defaultMac, emptyNetConfig, hostIfName, type NetConfig, type NetPatch, type Network } from "../../native/src/net/types.js";
+import { cloneNet, inNetwork, mergeNet, netIps } from "../../native/src/net/config.js";
+import { driverOf, netDevices } from "../../native/src/net/nic/index.js";
+import type { NetDevice } from "../../native/src/net/nic/types.js";
+import { defaultMac, emptyNetConfig, type NetConfig, type NetPatch, type Network } from "../../native/src/net/types.js";
 import { methods, type MethodName, type OpEvent, type Params, type Result } from "../../native/src/protocol/schema.js";
 import { defaultLimits, limitsPatchSchema, type Limits } from "../../native/src/settings.js";
 import type { EnginePort } from "./port.js";
 
 type Info = Result<"container.status">;
-type Device = { name: string; hostIf: string; kind: "venet" | "veth" | "phys" };
+type Device = Pick<NetDevice, "name" | "hostIf" | "kind">;
 
 const TEMPLATES = ["busybox", "debian-12"];
 
@@ -299,7 +301,7 @@ export class FakeEngine implements EnginePort {
         return list.map((c) => {
           const running = c.state === "running" || c.state === "suspended";
           const k = this.counters.get(c.ctid) ?? { rx: 0, tx: 0 };
-          const devs = running ? this.devices(c.ctid).filter((d) => d.kind !== "phys") : [];
+          const devs = running ? this.devices(c.ctid).filter((d) => driverOf(d.kind).hostSide) : [];
           // all traffic on the first device, like a container with one interface
           const ifaces = devs.map((d, i) => ({ name: d.name, hostIf: d.hostIf, rxBytes: i ? 0 : k.rx, txBytes: i ? 0 : k.tx, rxPackets: i ? 0 : Math.ceil(k.rx / 1500), txPackets: i ? 0 : Math.ceil(k.tx / 1500) }));
           return { ctid: c.ctid, running, boot: running ? `fake-${c.ctid}-${this.boots.get(c.ctid) ?? 0}` : null, ifaces, spoofDropped: zero, firewallDropped: zero };
@@ -370,13 +372,7 @@ export class FakeEngine implements EnginePort {
   private devices(ctid: number): Device[] {
     const net = this.nets.get(ctid);
     if (!net) return [];
-    const out: Device[] = [];
-    if (net.venet.length) out.push({ name: "venet0", hostIf: hostIfName.venet(ctid), kind: "venet" });
-    net.nics.forEach((n, i) => {
-      if (n.type === "veth") out.push({ name: n.name, hostIf: hostIfName.veth(ctid, i), kind: "veth" });
-      else out.push({ name: n.name ?? n.hostDev, hostIf: n.hostDev, kind: "phys" });
-    });
-    return out;
+    return netDevices(ctid, net);
   }
 
   private netInfo(ctid: number) {
@@ -413,22 +409,11 @@ export class FakeEngine implements EnginePort {
   }
 
   private merge(old: NetConfig, patch: NetPatch, running: boolean): NetConfig {
-    const next = { ...old, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as NetConfig;
-    if (running) {
-      next.nics = next.nics.map((n, i) => {
-        const o = old.nics[i];
-        return n.type === "veth" && !n.mac && o?.type === "veth" && o.network === n.network ? { ...n, mac: o.mac } : n;
-      });
-      const shape = (n: NetConfig) => JSON.stringify([n.venet.length > 0, n.nics.map((x) => (x.type === "veth" ? [x.type, x.name, x.network, x.mac ?? null] : [x.type, x.hostDev, x.name ?? null]))]);
-      if (shape(next) !== shape(old)) {
-        throw new EngineError("RUNNING", "network devices (adding or removing venet0 or a NIC, or changing its network) change only while the container is stopped; addresses, firewall and rate change live");
-      }
-    }
-    return next;
+    return mergeNet(old, patch, running);
   }
 
   private networkUsers(name: string): number[] {
-    return [...this.nets].filter(([, n]) => n.nics.some((x) => x.type === "veth" && x.network === name)).map(([ctid]) => ctid);
+    return [...this.nets].filter(([, n]) => inNetwork(n, name)).map(([ctid]) => ctid);
   }
 
   private networkInfo(n: Network) {

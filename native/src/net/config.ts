@@ -1,6 +1,7 @@
 /** Pure helpers over a container's NetConfig. */
 import { deviceConfigs, driverOf } from "./nic/index.js";
-import { emptyNetConfig, type NetConfig } from "./types.js";
+import { EngineError } from "../errors.js";
+import { emptyNetConfig, type NetConfig, type NetPatch } from "./types.js";
 
 /** Every address a container was given, venet first, in order. */
 export function netIps(net: NetConfig | undefined): string[] {
@@ -22,4 +23,28 @@ export function cloneNet(src: NetConfig | undefined): NetConfig {
     firewall: structuredClone(n.firewall),
     rate: { ...n.rate },
   };
+}
+
+/** Whether a container has a device in engine network `name`. */
+export function inNetwork(net: NetConfig | undefined, name: string): boolean {
+  return !!net && deviceConfigs(net).some((d) => driverOf(d.kind).network(d.conf) === name);
+}
+
+/** Merge a patch; refuse device changes while running (addresses, firewall and rate change live). */
+export function mergeNet(old: NetConfig, patch: NetPatch, running: boolean): NetConfig {
+  const given = Object.entries(patch).filter(([, v]) => v !== undefined);
+  const next: NetConfig = { ...old, ...Object.fromEntries(given) } as NetConfig;
+  if (running) {
+    const shape = (n: NetConfig) =>
+      JSON.stringify(deviceConfigs(n).map((d) => [d.kind, driverOf(d.kind).identity(d.conf)]));
+    // Keep generated MACs comparable: a NIC list given again without MACs keeps the old ones.
+    next.nics = next.nics.map((n, i) => {
+      const o = old.nics[i];
+      return o?.type === n.type ? driverOf(n.type).keep(n, o) : n;
+    });
+    if (shape(next) !== shape(old)) {
+      throw new EngineError("RUNNING", "network devices (adding or removing venet0 or a NIC, or changing its network) change only while the container is stopped; addresses, firewall and rate change live");
+    }
+  }
+  return next;
 }

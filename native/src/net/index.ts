@@ -7,6 +7,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { EngineError } from "../errors.js";
 import { run } from "../exec.js";
+import { inNetwork, mergeNet } from "./config.js";
 import { applyRate, ip, linkExists, listLinks, removeRate, waitLinkUp } from "./host.js";
 import { netDevices, netLxcKeys, type NetDevice } from "./lxc.js";
 import { NetworkStore } from "./networks.js";
@@ -38,11 +39,6 @@ function hostSideDevices(ctid: number, net: NetConfig): NetDevice[] {
 /** The addresses the host answers for on its uplinks while the container runs. */
 function proxiedAddrs(net: NetConfig): string[] {
   return deviceConfigs(net).flatMap((d) => driverOf(d.kind).proxied(d.conf));
-}
-
-/** Whether a container has a device in engine network `name`. */
-function inNetwork(net: NetConfig | undefined, name: string): boolean {
-  return !!net && deviceConfigs(net).some((d) => driverOf(d.kind).network(d.conf) === name);
 }
 
 export class NetManager {
@@ -202,20 +198,7 @@ export class NetManager {
 
   /** Merge a patch; refuse device changes while running (addresses, firewall and rate change live). */
   merge(old: NetConfig, patch: NetPatch, running: boolean): NetConfig {
-    const next: NetConfig = { ...old, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as NetConfig;
-    if (running) {
-      const shape = (n: NetConfig) =>
-        JSON.stringify(deviceConfigs(n).map((d) => [d.kind, driverOf(d.kind).identity(d.conf)]));
-      // Keep generated MACs comparable: a NIC list given again without MACs keeps the old ones.
-      next.nics = next.nics.map((n, i) => {
-        const o = old.nics[i];
-        return o?.type === n.type ? driverOf(n.type).keep(n, o) : n;
-      });
-      if (shape(next) !== shape(old)) {
-        throw new EngineError("RUNNING", "network devices (adding or removing venet0 or a NIC, or changing its network) change only while the container is stopped; addresses, firewall and rate change live");
-      }
-    }
-    return next;
+    return mergeNet(old, patch, running);
   }
 
   /** Apply address and rate changes to a running container (its devices are the same: merge). */
