@@ -2,12 +2,13 @@
  * The engine's network layer: validates a container's NetConfig against the host and the other
  * containers, gives LXC its keys, finishes the host side after start (gateway address, shaping),
  * applies changes live, keeps the nftables ruleset and DHCP host lists in sync with the records,
- * and reads traffic and drop counters. One object, used only by the Engine.
+ * and reads traffic and drop counters. One object, used only by the Engine. What a device does
+ * depends on its mode: this layer asks the device's NIC driver (nic/index.ts) and never tests the mode.
  */
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { EngineError } from "../errors.js";
 import { run } from "../exec.js";
-import { inNetwork, mergeNet } from "./config.js";
+import { inNetwork, mergeNet, netIps } from "./config.js";
 import { applyRate, ip, linkExists, listLinks, removeRate, waitLinkUp } from "./host.js";
 import { netDevices, netLxcKeys, type NetDevice } from "./lxc.js";
 import { NetworkStore } from "./networks.js";
@@ -78,7 +79,8 @@ export class NetManager {
     const want = new Set<string>();
     for (const r of records) {
       const addrs = r.net ? proxiedAddrs(r.net) : [];
-      if (addrs.length && (await isRunning(r.ctid))) for (const a of addrs) for (const u of this.uplinks) want.add(`${a} ${u}`);
+      if (!addrs.length || !(await isRunning(r.ctid))) continue;
+      for (const a of addrs) for (const u of this.uplinks) want.add(`${a} ${u}`);
     }
     const have = JSON.parse((await ip(["-j", "neigh", "show", "proxy"])).stdout || "[]") as Array<{ dst: string; dev: string }>;
     for (const e of have) {
@@ -124,13 +126,10 @@ export class NetManager {
     }
     for (const o of others) {
       if (o.ctid === ctid || !o.net) continue;
-      const theirs = deviceConfigs(o.net);
-      for (const t of theirs) {
-        for (const a of driverOf(t.kind).addresses(t.conf)) {
-          if (seen.has(a)) throw new EngineError("BAD_REQUEST", `address ${a} is already used by container ${o.ctid}; pick a free address`);
-        }
+      for (const a of netIps(o.net)) {
+        if (seen.has(a)) throw new EngineError("BAD_REQUEST", `address ${a} is already used by container ${o.ctid}; pick a free address`);
       }
-      for (const t of theirs) {
+      for (const t of deviceConfigs(o.net)) {
         for (const m of mine) {
           const clash = m.kind === t.kind ? driverOf(t.kind).clash(m.conf, t.conf, o.ctid) : null;
           if (clash) throw new EngineError("BAD_REQUEST", clash);
