@@ -18,14 +18,15 @@ export function driverOf<K extends NicMode>(kind: K): NicDriver<K> {
 
 /** Compile-time check: a driver for every config kind of the schema and a config for every mode. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const MODES_MATCH_CONFIGS: Same<keyof NicConfigs, NicMode> = true;
+type Assert<T extends true> = T;
+export type ModesMatchConfigs = Assert<Same<keyof NicConfigs, NicMode>>;
 
 export type NicSlot = { [K in NicMode]: { kind: K; conf: NicConfigs[K]; nic: number | null } }[NicMode];
 
 /** The configs of a container's devices, in LXC index order: venet0 first (when it has addresses), then the NICs. */
 export function deviceConfigs(net: NetConfig): NicSlot[] {
   const out: NicSlot[] = net.venet.length ? [{ kind: "venet", conf: net.venet, nic: null }] : [];
-  // a NIC's type is its mode (MODES_MATCH_CONFIGS); TypeScript does not pair the two unions by itself
+  // a NIC's type is its mode (ModesMatchConfigs); TypeScript does not pair the two unions by itself
   net.nics.forEach((n, i) => out.push({ kind: n.type, conf: n, nic: i } as NicSlot));
   return out;
 }
