@@ -3,17 +3,18 @@
  * (native/src/net/index.ts, native/src/net/networks.ts): validation, live changes, devices and users.
  */
 import { EngineError } from "../../native/src/errors.js";
-import { netIps } from "../../native/src/net/config.js";
+import { inNetwork, mergeNet, netIps } from "../../native/src/net/config.js";
+import { netDevices } from "../../native/src/net/nic/index.js";
+import type { NetDevice } from "../../native/src/net/nic/types.js";
 import {
   defaultMac,
   emptyNetConfig,
-  hostIfName,
   type NetConfig,
   type NetPatch,
   type Network,
 } from "../../native/src/net/types.js";
 
-export type Device = { name: string; hostIf: string; kind: "venet" | "veth" | "phys" };
+export type Device = Pick<NetDevice, "name" | "hostIf" | "kind">;
 
 /** What the fake engine keeps of networks: each container's settings, and the engine networks by name. */
 export interface NetState {
@@ -23,14 +24,7 @@ export interface NetState {
 
 export function devices(s: NetState, ctid: number): Device[] {
   const net = s.nets.get(ctid);
-  if (!net) return [];
-  const out: Device[] = [];
-  if (net.venet.length) out.push({ name: "venet0", hostIf: hostIfName.venet(ctid), kind: "venet" });
-  net.nics.forEach((n, i) => {
-    if (n.type === "veth") out.push({ name: n.name, hostIf: hostIfName.veth(ctid, i), kind: "veth" });
-    else out.push({ name: n.name ?? n.hostDev, hostIf: n.hostDev, kind: "phys" });
-  });
-  return out;
+  return net ? netDevices(ctid, net) : [];
 }
 
 /** container.net.get: the settings, and the devices (host side names only while it runs). */
@@ -84,32 +78,11 @@ export function validateNet(s: NetState, ctid: number, net: NetConfig): NetConfi
   return out;
 }
 
-/** container.net.set: each key given replaces that key; devices change only while stopped. */
-export function mergeNet(old: NetConfig, patch: NetPatch, running: boolean): NetConfig {
-  const given = Object.entries(patch).filter(([, v]) => v !== undefined);
-  const next = { ...old, ...Object.fromEntries(given) } as NetConfig;
-  if (running) {
-    next.nics = next.nics.map((n, i) => {
-      const o = old.nics[i];
-      return n.type === "veth" && !n.mac && o?.type === "veth" && o.network === n.network ? { ...n, mac: o.mac } : n;
-    });
-    const nicShape = (x: NetConfig["nics"][number]) =>
-      x.type === "veth" ? [x.type, x.name, x.network, x.mac ?? null] : [x.type, x.hostDev, x.name ?? null];
-    const shape = (n: NetConfig) => JSON.stringify([n.venet.length > 0, n.nics.map(nicShape)]);
-    if (shape(next) !== shape(old)) {
-      throw new EngineError(
-        "RUNNING",
-        "network devices (adding or removing venet0 or a NIC, or changing its network) change only while the " +
-          "container is stopped; addresses, firewall and rate change live",
-      );
-    }
-  }
-  return next;
-}
+/** container.net.set: each key given replaces that key; devices change only while stopped (the engine's own rule). */
+export { mergeNet };
 
 export function networkUsers(s: NetState, name: string): number[] {
-  const uses = (n: NetConfig) => n.nics.some((x) => x.type === "veth" && x.network === name);
-  return [...s.nets].filter(([, n]) => uses(n)).map(([ctid]) => ctid);
+  return [...s.nets].filter(([, n]) => inNetwork(n, name)).map(([ctid]) => ctid);
 }
 
 export function networkInfo(s: NetState, n: Network) {

@@ -12,6 +12,7 @@ import { checkPasswordInput } from "../../native/src/passwd.js";
 import { defaultSnapshotName } from "../../native/src/snapshot-names.js";
 import { parseSshKeys } from "../../native/src/ssh-keys.js";
 import { methods, type MethodName, type OpEvent, type Params, type Result } from "../../native/src/protocol/schema.js";
+import { driverOf } from "../../native/src/net/nic/index.js";
 import { defaultLimits } from "../../native/src/settings.js";
 import { checkName, checkParams, FAKE_HOST, validateLimits } from "./fake-checks.js";
 import { createNetwork, deleteNetwork, devices, mergeNet, netInfo, networkInfo, validateNet } from "./fake-net.js";
@@ -339,7 +340,7 @@ export class FakeEngine implements EnginePort, NetState {
         return list.map((c) => {
           const running = c.state === "running" || c.state === "suspended";
           const k = this.counters.get(c.ctid) ?? { rx: 0, tx: 0 };
-          const devs = running ? devices(this, c.ctid).filter((d) => d.kind !== "phys") : [];
+          const devs = running ? devices(this, c.ctid).filter((d) => driverOf(d.kind).hostSide) : [];
           // all traffic on the first device, like a container with one interface
           const ifaces = devs.map((d, i) => ({ name: d.name, hostIf: d.hostIf, rxBytes: i ? 0 : k.rx, txBytes: i ? 0 : k.tx, rxPackets: i ? 0 : Math.ceil(k.rx / 1500), txPackets: i ? 0 : Math.ceil(k.tx / 1500) }));
           return { ctid: c.ctid, running, boot: running ? `fake-${c.ctid}-${this.boots.get(c.ctid) ?? 0}` : null, ifaces, spoofDropped: zero, firewallDropped: zero };

@@ -11,7 +11,7 @@ import { engineFor } from "../engine/index.js";
 import { isEngineError, PanelError } from "../errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { audit, type AuditCtx } from "./audit.js";
-import { pickAddress, pickAddresses, releaseAll, withIpLock, type NetMode } from "./ipam.js";
+import { pickAddress, pickAddresses, releaseAll, withIpLock, type NetMode, type PoolKind } from "./ipam.js";
 import { MAX_SSH_KEYS, sshKeyProblem } from "../../native/src/ssh-keys.js";
 import { loadNetConfig, netModeOf } from "./network.js";
 import { assertWithinAllocation, costOf, effectiveLimits, limitsPatchSchema, parseJson, planLimits, planTemplates, sellingReseller, type LimitsPatch } from "./limits.js";
@@ -212,7 +212,7 @@ export async function cloneContainer(ctx: Ctx, scope: string[] | null, source: F
 }
 
 /** Chosen addresses: each from a pool of the mode; veth ones on one network (the first's). */
-async function pickChosen(db: Db, node: Node, mode: "venet" | "veth", addresses: string[]) {
+async function pickChosen(db: Db, node: Node, mode: PoolKind, addresses: string[]) {
   const out = [];
   let network: string | null | undefined;
   for (const a of addresses) {

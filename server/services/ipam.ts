@@ -13,11 +13,10 @@ import { canonicalIp, parseCidr } from "../../native/src/net/types.js";
 import type { Db } from "../db/client.js";
 import { PanelError } from "../errors.js";
 import { withLock } from "./locks.js";
+import { POOL_KINDS, type PoolKind } from "./net-modes.js";
 
-export const NET_MODES = ["venet", "veth", "none"] as const;
-export type NetMode = (typeof NET_MODES)[number];
-export const POOL_KINDS = ["venet", "veth"] as const;
-export type PoolKind = (typeof POOL_KINDS)[number];
+export { isNetMode, NET_MODES, POOL_KINDS, type NetMode, type PoolKind } from "./net-modes.js";
+
 /**
  * The pseudo-pool of a node's manual addresses: routed (venet) addresses an administrator gave a
  * container although they are in no pool (`vzctl set --ipadd`, as vzctl allows). IPAM records them so
@@ -26,10 +25,6 @@ export type PoolKind = (typeof POOL_KINDS)[number];
  */
 export const MANUAL_KIND = "manual";
 const manualPoolName = (family: 4 | 6) => `manual-v${family}`;
-
-export function isNetMode(s: string): s is NetMode {
-  return (NET_MODES as readonly string[]).includes(s);
-}
 
 // ---------------------------------------------------------------- address arithmetic (pure)
 

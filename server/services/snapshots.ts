@@ -23,6 +23,7 @@ import { reserveContainer } from "./containers.js";
 import { canSeeTenant } from "./scope.js";
 import { effectiveLimits } from "./limits.js";
 import { loadNetConfig } from "./network.js";
+import type { NetMode } from "./net-modes.js";
 import { startOperation, type OpHandle } from "./operations.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
@@ -191,7 +192,7 @@ export async function restoreAsNewContainer(ctx: Ctx, scope: string[] | null, b:
   const sshKeys = source?.sshKeys ?? b.sshKeys;
   const hostname = opts.hostname ?? b.hostname;
   const { row, plan, node } = await reserveContainer(ctx, scope, {
-    tenantId: b.tenantId, planId, hostname, template: b.template, nodeId: b.nodeId, netMode: (source?.netMode as "venet" | "veth" | "none" | undefined) ?? "venet", auditAction: "container.restoreAsNew",
+    tenantId: b.tenantId, planId, hostname, template: b.template, nodeId: b.nodeId, netMode: (source?.netMode as NetMode | undefined) ?? "venet", auditAction: "container.restoreAsNew",
   });
   if (sshKeys) await ctx.db.container.update({ where: { id: row.id }, data: { sshKeys } });
   return startOperation(ctx.db, ctx.actor, { type: "restore", tenantId: b.tenantId, containerId: row.id, message: `restore backup ${b.engineId} as container ${row.ctid}` }, async (h) => {

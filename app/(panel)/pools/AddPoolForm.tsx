@@ -9,6 +9,7 @@ import { SelectField } from "../../_components/SelectField.js";
 import { TextField } from "../../_components/TextField.js";
 import { errInfo } from "../../_lib/errors.js";
 import { useTRPC } from "../../_lib/trpc.js";
+import { POOL_KIND_LABELS, POOL_KINDS, type PoolKind } from "../../../server/services/net-modes.js";
 
 const EMPTY = { name: "", cidr: "", gateway: "", rangeStart: "", rangeEnd: "", network: "" };
 
@@ -18,7 +19,7 @@ export function AddPoolForm() {
   const nodes = useQuery(trpc.nodes.list.queryOptions());
   const [nodeId, setNodeId] = useState("");
   const node = nodeId || nodes.data?.[0]?.id || "";
-  const [kind, setKind] = useState<"venet" | "veth">("venet");
+  const [kind, setKind] = useState<PoolKind>("venet");
   const [f, setF] = useState(EMPTY);
   const networks = useQuery(trpc.nodes.networks.queryOptions({ nodeId: node }, { enabled: kind === "veth" && !!node }));
   const m = useMutation(
@@ -55,11 +56,8 @@ export function AddPoolForm() {
         <SelectField
           label="Kind"
           value={kind}
-          onChange={(v) => setKind(v as "venet" | "veth")}
-          options={[
-            { value: "venet", label: "venet: routed addresses (venet0)" },
-            { value: "veth", label: "veth: addresses on an engine network" },
-          ]}
+          onChange={(v) => setKind(v as PoolKind)}
+          options={POOL_KINDS.map((k) => ({ value: k, label: POOL_KIND_LABELS[k] }))}
           error={fields.kind}
         />
         {kind === "veth" ? (

@@ -2,16 +2,20 @@
  * The engine's network layer: validates a container's NetConfig against the host and the other
  * containers, gives LXC its keys, finishes the host side after start (gateway address, shaping),
  * applies changes live, keeps the nftables ruleset and DHCP host lists in sync with the records,
- * and reads traffic and drop counters. One object, used only by the Engine.
+ * and reads traffic and drop counters. One object, used only by the Engine. What a device does
+ * depends on its mode: this layer asks the device's NIC driver (nic/index.ts) and never tests the mode.
  */
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { EngineError } from "../errors.js";
 import { run } from "../exec.js";
+import { inNetwork, mergeNet, netIps } from "./config.js";
+import { applyRate, ip, linkExists, listLinks, removeRate, waitLinkUp } from "./host.js";
 import { netDevices, netLxcKeys, type NetDevice } from "./lxc.js";
-import { applyRate, ip, ipIn, linkExists, listLinks, removeRate, venetAddLive, venetDelLive, venetHostSide, venetNoDad, waitLinkUp } from "./host.js";
 import { NetworkStore } from "./networks.js";
 import { applyRuleset, counterName, readCounters, removeRuleset, renderRuleset } from "./nft.js";
-import { defaultMac, hostIfName, ipVersion, networkSchema, VENET_GW4, VENET_GW6, type NetConfig, type NetPatch, type Network } from "./types.js";
+import { deviceConfigs, driverOf } from "./nic/index.js";
+import type { NicLiveContext } from "./nic/types.js";
+import { HOST_IF_RE, ipVersion, networkSchema, type NetConfig, type NetPatch, type Network } from "./types.js";
 
 export interface NetRecord {
   ctid: number;
@@ -28,7 +32,15 @@ export interface NetStats {
   firewallDropped: { packets: number; bytes: number };
 }
 
-const HOST_IF_RE = /^(vn\d+|ve\d+i\d+)$/;
+/** The devices whose host side the engine owns (shaped, counted, brought up after a restore). */
+function hostSideDevices(ctid: number, net: NetConfig): NetDevice[] {
+  return netDevices(ctid, net).filter((d) => driverOf(d.kind).hostSide);
+}
+
+/** The addresses the host answers for on its uplinks while the container runs. */
+function proxiedAddrs(net: NetConfig): string[] {
+  return deviceConfigs(net).flatMap((d) => driverOf(d.kind).proxied(d.conf));
+}
 
 export class NetManager {
   readonly networks: NetworkStore;
@@ -65,7 +77,11 @@ export class NetManager {
     }
     // Proxy ARP/NDP entries on the uplinks: exactly the venet addresses of running containers.
     const want = new Set<string>();
-    for (const r of records) if (r.net?.venet.length && (await isRunning(r.ctid))) for (const a of r.net.venet) for (const u of this.uplinks) want.add(`${a} ${u}`);
+    for (const r of records) {
+      const addrs = r.net ? proxiedAddrs(r.net) : [];
+      if (!addrs.length || !(await isRunning(r.ctid))) continue;
+      for (const a of addrs) for (const u of this.uplinks) want.add(`${a} ${u}`);
+    }
     const have = JSON.parse((await ip(["-j", "neigh", "show", "proxy"])).stdout || "[]") as Array<{ dst: string; dev: string }>;
     for (const e of have) {
       if (this.uplinks.includes(e.dev) && !want.has(`${e.dst} ${e.dev}`)) await ip(["neigh", "del", "proxy", e.dst, "dev", e.dev], { allowFailure: true });
@@ -95,40 +111,28 @@ export class NetManager {
     const networks = await this.networks.map();
     const out: NetConfig = structuredClone(net);
     const names = new Set<string>();
-    if (out.venet.length) names.add("venet0");
     const seen = new Map<string, string>();
     const claim = (addr: string, where: string) => {
       if (seen.has(addr)) throw new EngineError("BAD_REQUEST", `address ${addr} is listed twice (${seen.get(addr)} and ${where})`);
       seen.set(addr, where);
     };
-    out.venet.forEach((a) => claim(a, "venet0"));
-    for (const [i, nic] of out.nics.entries()) {
-      const name = nic.type === "veth" ? nic.name : (nic.name ?? nic.hostDev);
-      if (names.has(name)) throw new EngineError("BAD_REQUEST", `two devices are named ${name} inside the container; give each NIC its own name`);
-      names.add(name);
-      if (nic.type === "veth") {
-        if (!networks.has(nic.network)) {
-          throw new EngineError("NOT_FOUND", `network "${nic.network}" does not exist on this node; create it first (network.create) or pick one of: ${[...networks.keys()].join(", ") || "none"}`);
-        }
-        nic.mac ??= defaultMac(ctid, i);
-        nic.ips.forEach((a) => claim(a, name));
-      } else {
-        if (HOST_IF_RE.test(nic.hostDev) || [...networks.values()].some((n) => n.bridge === nic.hostDev)) {
-          throw new EngineError("BAD_REQUEST", `${nic.hostDev} is managed by the engine and cannot be passed through`);
-        }
-        if (!(await linkExists(nic.hostDev))) throw new EngineError("NOT_FOUND", `host interface ${nic.hostDev} does not exist; list host interfaces with "ip link"`);
-      }
+    const mine = netDevices(ctid, out);
+    for (const d of mine) {
+      if (names.has(d.name)) throw new EngineError("BAD_REQUEST", `two devices are named ${d.name} inside the container; give each NIC its own name`);
+      names.add(d.name);
+      const drv = driverOf(d.kind);
+      await drv.validate(d, { networks });
+      drv.addresses(d.conf).forEach((a) => claim(a, d.name));
     }
     for (const o of others) {
       if (o.ctid === ctid || !o.net) continue;
-      const theirs = [...o.net.venet, ...o.net.nics.flatMap((n) => (n.type === "veth" ? n.ips : []))];
-      for (const a of theirs) if (seen.has(a)) throw new EngineError("BAD_REQUEST", `address ${a} is already used by container ${o.ctid}; pick a free address`);
-      for (const n of o.net.nics) {
-        if (n.type === "phys" && out.nics.some((m) => m.type === "phys" && m.hostDev === n.hostDev)) {
-          throw new EngineError("BAD_REQUEST", `host interface ${n.hostDev} is already given to container ${o.ctid}`);
-        }
-        if (n.type === "veth" && n.mac && out.nics.some((m) => m.type === "veth" && m.mac === n.mac)) {
-          throw new EngineError("BAD_REQUEST", `MAC ${n.mac} is already used by container ${o.ctid}`);
+      for (const a of netIps(o.net)) {
+        if (seen.has(a)) throw new EngineError("BAD_REQUEST", `address ${a} is already used by container ${o.ctid}; pick a free address`);
+      }
+      for (const t of deviceConfigs(o.net)) {
+        for (const m of mine) {
+          const clash = m.kind === t.kind ? driverOf(t.kind).clash(m.conf, t.conf, o.ctid) : null;
+          if (clash) throw new EngineError("BAD_REQUEST", clash);
         }
       }
     }
@@ -153,28 +157,22 @@ export class NetManager {
   }
 
   /**
-   * After LXC started the container (init `pid`, when known): the host side of venet, IPv6 on venet
-   * without duplicate address detection, and shaping.
+   * After LXC started the container (init `pid`, when known): each device's host side (the gateway address of
+   * venet, IPv6 without duplicate address detection, bridge ports), shaping, proxy ARP/NDP on the uplinks.
    */
   async postStart(ctid: number, net: NetConfig | undefined, pid: number | null = null): Promise<void> {
     if (!net) return;
     const networks = await this.networks.map();
+    const ctx = { networks, pid, ensureNetwork: (n: Network) => this.networks.ensure(n, []) };
     for (const d of netDevices(ctid, net)) {
-      if (d.kind === "venet") await venetHostSide(d.hostIf);
-      if (d.kind === "venet" && pid && net.venet.some((a) => ipVersion(a) === 6)) await venetNoDad(pid, d.hostIf);
-      if (d.kind === "veth") {
-        const nic = net.nics[d.nic!]!;
-        const nw = nic.type === "veth" ? networks.get(nic.network) : undefined;
-        if (!nw) throw new EngineError("NOT_FOUND", `network of ${d.name} no longer exists; change the container's network`);
-        if (!(await linkExists(nw.bridge))) await this.networks.ensure(nw, []);
-        await ip(["link", "set", "dev", d.hostIf, "master", nw.bridge, "up"]);
-      }
-      if (d.kind !== "phys") await applyRate(d.hostIf, net.rate);
-      if (d.kind !== "phys" && pid && !(await waitLinkUp(pid, d.hostIf, d.name))) {
+      const drv = driverOf(d.kind);
+      await drv.postStart(d, ctx);
+      if (drv.hostSide) await applyRate(d.hostIf, net.rate);
+      if (drv.hostSide && pid && !(await waitLinkUp(pid, d.hostIf, d.name))) {
         console.error(`container ${ctid}: ${d.name}/${d.hostIf} not up yet after 10 s; it carries traffic once it is`);
       }
     }
-    await this.proxies("add", net.venet);
+    await this.proxies("add", proxiedAddrs(net));
   }
 
   /**
@@ -184,73 +182,35 @@ export class NetManager {
    */
   async postRestore(ctid: number, net: NetConfig | undefined, pid: number | null = null): Promise<void> {
     if (!net) return;
-    const venetIf = hostIfName.venet(ctid);
     // CRIU recreates the veth pairs (named as LXC asked) with the host side down
-    for (const d of netDevices(ctid, net)) if (d.kind !== "phys") await ip(["link", "set", "dev", d.hostIf, "up"]);
-    if (net.venet.length) {
-      if (net.venet.some((a) => ipVersion(a) === 6)) await run("sysctl", ["-q", "-w", `net.ipv6.conf.${venetIf}.proxy_ndp=1`], { allowFailure: true });
-      for (const a of net.venet) {
-        const v = ipVersion(a);
-        await ip([`-${v}`, "route", "replace", `${a}/${v === 4 ? 32 : 128}`, "dev", venetIf]);
-      }
-      if (net.venet.some((a) => ipVersion(a) === 4)) await ip(["-4", "neigh", "replace", "proxy", VENET_GW4, "dev", venetIf]);
-      if (net.venet.some((a) => ipVersion(a) === 6)) await ip(["-6", "neigh", "replace", "proxy", VENET_GW6, "dev", venetIf]);
-    }
+    for (const d of hostSideDevices(ctid, net)) await ip(["link", "set", "dev", d.hostIf, "up"]);
+    for (const d of netDevices(ctid, net)) await driverOf(d.kind).postRestore(d);
     await this.postStart(ctid, net, pid);
   }
 
   /** After the container stopped: what outlives its devices. */
   async afterStop(ctid: number, net: NetConfig | undefined): Promise<void> {
     if (!net) return;
-    for (const d of netDevices(ctid, net)) if (d.kind !== "phys") await removeRate(d.hostIf);
-    await this.proxies("del", net.venet);
+    for (const d of hostSideDevices(ctid, net)) await removeRate(d.hostIf);
+    await this.proxies("del", proxiedAddrs(net));
   }
 
   /** Merge a patch; refuse device changes while running (addresses, firewall and rate change live). */
   merge(old: NetConfig, patch: NetPatch, running: boolean): NetConfig {
-    const next: NetConfig = { ...old, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as NetConfig;
-    if (running) {
-      const shape = (n: NetConfig) => JSON.stringify([n.venet.length > 0, n.nics.map((x) => (x.type === "veth" ? [x.type, x.name, x.network, x.mac ?? null] : [x.type, x.hostDev, x.name ?? null]))]);
-      // Keep generated MACs comparable: a NIC list given again without MACs keeps the old ones.
-      next.nics = next.nics.map((n, i) => {
-        const o = old.nics[i];
-        return n.type === "veth" && !n.mac && o?.type === "veth" && o.network === n.network ? { ...n, mac: o.mac } : n;
-      });
-      if (shape(next) !== shape(old)) {
-        throw new EngineError("RUNNING", "network devices (adding or removing venet0 or a NIC, or changing its network) change only while the container is stopped; addresses, firewall and rate change live");
-      }
-    }
-    return next;
+    return mergeNet(old, patch, running);
   }
 
-  /** Apply address and rate changes to a running container. */
+  /** Apply address and rate changes to a running container (its devices are the same: merge). */
   async applyLive(ctid: number, pid: number, old: NetConfig, next: NetConfig): Promise<void> {
-    const venetIf = hostIfName.venet(ctid);
-    const removed = old.venet.filter((a) => !next.venet.includes(a));
-    const added = next.venet.filter((a) => !old.venet.includes(a));
-    await this.proxies("del", removed);
-    for (const a of removed) await venetDelLive(pid, venetIf, a);
-    for (const a of added) {
-      const fam = ipVersion(a);
-      const hadFamily = old.venet.some((x) => ipVersion(x) === fam) && next.venet.some((x) => ipVersion(x) === fam && !added.includes(x));
-      await venetAddLive(pid, venetIf, a, !hadFamily);
-    }
-    await this.proxies("add", added);
-    const networks = await this.networks.map();
-    for (const [i, nic] of next.nics.entries()) {
-      const o = old.nics[i];
-      if (nic.type !== "veth" || o?.type !== "veth") continue;
-      const nw = networks.get(nic.network);
-      if (!nw || nw.dhcp) continue; // DHCP clients renew into the new address list
-      const pfx = (a: string) => {
-        const c = nw.hostCidr?.split("/");
-        return c && ipVersion(c[0]!) === ipVersion(a) ? c[1] : ipVersion(a) === 4 ? "32" : "128";
-      };
-      for (const a of o.ips.filter((x) => !nic.ips.includes(x))) await ipIn(pid, ["addr", "del", `${a}/${pfx(a)}`, "dev", nic.name], { allowFailure: true });
-      for (const a of nic.ips.filter((x) => !o.ips.includes(x))) await ipIn(pid, ["addr", "add", `${a}/${pfx(a)}`, "dev", nic.name]);
+    const proxies: NicLiveContext["proxies"] = (op, addrs) => this.proxies(op, addrs);
+    const ctx: NicLiveContext = { networks: await this.networks.map(), pid, proxies };
+    const before = netDevices(ctid, old);
+    for (const [i, d] of netDevices(ctid, next).entries()) {
+      const o = before[i];
+      if (o?.kind === d.kind) await driverOf(d.kind).applyLive(o, d, ctx);
     }
     if (JSON.stringify(old.rate) !== JSON.stringify(next.rate)) {
-      for (const d of netDevices(ctid, next)) if (d.kind !== "phys") await applyRate(d.hostIf, next.rate);
+      for (const d of hostSideDevices(ctid, next)) await applyRate(d.hostIf, next.rate);
     }
   }
 
@@ -272,9 +232,10 @@ export class NetManager {
   private dhcpHosts(records: NetRecord[], network: string): Array<{ mac: string; ip: string }> {
     const out: Array<{ mac: string; ip: string }> = [];
     for (const r of records) {
-      r.net?.nics.forEach((n, i) => {
-        if (n.type === "veth" && n.network === network) for (const a of n.ips) out.push({ mac: n.mac ?? defaultMac(r.ctid, i), ip: a });
-      });
+      for (const d of r.net ? netDevices(r.ctid, r.net) : []) {
+        const drv = driverOf(d.kind);
+        if (drv.network(d.conf) === network) out.push(...drv.leases(d));
+      }
     }
     return out;
   }
@@ -288,7 +249,7 @@ export class NetManager {
       const isRunning = running.has(r.ctid);
       const ifaces = isRunning
         ? this.devices(r.ctid, r.net).flatMap((d) => {
-            const l = d.kind === "phys" ? undefined : links.get(d.hostIf);
+            const l = driverOf(d.kind).hostSide ? links.get(d.hostIf) : undefined;
             // host side rx = what the container sent
             return l ? [{ name: d.name, hostIf: d.hostIf, rxBytes: l.txBytes, txBytes: l.rxBytes, rxPackets: l.txPackets, txPackets: l.rxPackets }] : [];
           })
@@ -332,7 +293,7 @@ export class NetManager {
       const all = await this.networks.list();
       const n = all.find((x) => x.name === name);
       if (!n) throw new EngineError("NOT_FOUND", `network ${name} does not exist`);
-      const users = records.filter((r) => r.net?.nics.some((x) => x.type === "veth" && x.network === name)).map((r) => r.ctid);
+      const users = records.filter((r) => inNetwork(r.net, name)).map((r) => r.ctid);
       if (users.length) throw new EngineError("BUSY", `network ${name} is used by container(s) ${users.join(", ")}; move or destroy them first`);
       await this.networks.teardown(n);
       await this.networks.save(all.filter((x) => x.name !== name));
@@ -347,7 +308,7 @@ export class NetManager {
         ...n,
         exists: await linkExists(n.bridge),
         dhcpRunning: this.networks.dhcpPid(n.name) !== null,
-        containers: records.filter((r) => r.net?.nics.some((x) => x.type === "veth" && x.network === n.name)).map((r) => r.ctid),
+        containers: records.filter((r) => inNetwork(r.net, n.name)).map((r) => r.ctid),
       });
     }
     return out;

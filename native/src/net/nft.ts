@@ -13,8 +13,14 @@
  * The container itself cannot touch these rules: they live in the host's network namespace.
  */
 import { run } from "../exec.js";
-import { netDevices } from "./lxc.js";
-import { defaultMac, ipVersion, type FirewallRule, type NetConfig, type Network } from "./types.js";
+import { netIps } from "./config.js";
+import { counterName, setDecl } from "./nft-syntax.js";
+import { driverOf, netDevices } from "./nic/index.js";
+import { NIC_MODES } from "./nic/modes.js";
+import type { NftPart } from "./nic/types.js";
+import { ipVersion, type FirewallRule, type NetConfig, type Network } from "./types.js";
+
+export { counterName };
 
 export interface NftContainer {
   ctid: number;
@@ -23,9 +29,6 @@ export interface NftContainer {
 export type Counters = Map<string, { packets: number; bytes: number }>;
 
 const TABLE = "ovz";
-
-/** Counter names, one per container and table. */
-export const counterName = { spoof: (ctid: number) => `spoof_${ctid}`, fwdrop: (ctid: number) => `fwdrop_${ctid}` };
 
 export function renderRuleset(opts: {
   containers: NftContainer[];
@@ -37,19 +40,29 @@ export function renderRuleset(opts: {
   const out: string[] = [];
   // Declare, delete, redeclare: one transaction that works whether or not the table existed.
   for (const fam of ["inet", "bridge"]) out.push(`table ${fam} ${TABLE}`, `delete table ${fam} ${TABLE}`);
-  out.push(...renderInet(cts, opts.networks, opts.uplinks, opts.counters.inet));
-  out.push(...renderBridge(cts, opts.counters.bridge));
+  const parts = new Map(cts.map((c) => [c.ctid, driverParts(c)]));
+  out.push(...renderInet(cts, parts, opts.networks, opts.uplinks, opts.counters.inet));
+  out.push(...renderBridge(cts, parts, opts.counters.bridge));
   return out.join("\n") + "\n";
+}
+
+/** Each NIC driver's rules for one container's devices of its mode, in table order. */
+function driverParts({ ctid, net }: NftContainer): Array<{ inet: NftPart; bridge: NftPart }> {
+  const devs = netDevices(ctid, net);
+  return NIC_MODES.map((mode) => driverOf(mode).nft(ctid, devs.filter((d) => d.kind === mode)));
+}
+
+/** A driver part's counters and sets into the table body; its dispatch entries and chains into the lists. */
+function addPart(p: NftPart, L: string[], dispatch: Array<[string, string]>, chains: string[], counters: Counters) {
+  for (const name of p.counters) L.push(counterDecl(name, counters));
+  L.push(...p.decls);
+  dispatch.push(...p.dispatch);
+  chains.push(...p.chains);
 }
 
 function counterDecl(name: string, c: Counters): string {
   const v = c.get(name) ?? { packets: 0, bytes: 0 };
   return `  counter ${name} { packets ${v.packets} bytes ${v.bytes} }`;
-}
-
-function setDecl(name: string, type: "ipv4_addr" | "ipv6_addr" | "ifname", elems: string[], interval = false): string {
-  const body = elems.length ? ` elements = { ${elems.map((e) => (type === "ifname" ? JSON.stringify(e) : e)).join(", ")} };` : "";
-  return `  set ${name} { type ${type};${interval ? " flags interval;" : ""}${body} }`;
 }
 
 function vmapDecl(name: string, key: "ipv4_addr" | "ipv6_addr" | "ifname", elems: Array<[string, string]>): string {
@@ -59,9 +72,18 @@ function vmapDecl(name: string, key: "ipv4_addr" | "ipv6_addr" | "ifname", elems
   return `  map ${name} { type ${key} : verdict;${body} }`;
 }
 
-function renderInet(cts: NftContainer[], networks: Network[], uplinks: string[], counters: Counters): string[] {
+type Parts = Map<number, Array<{ inet: NftPart; bridge: NftPart }>>;
+
+function renderInet(
+  cts: NftContainer[],
+  parts: Parts,
+  networks: Network[],
+  uplinks: string[],
+  counters: Counters,
+): string[] {
   const L: string[] = [`table inet ${TABLE} {`];
-  const fromVenet: Array<[string, string]> = [];
+  // prerouting by host-side device (venet anti-spoofing); the map keeps the name it had when only venet used it
+  const fromDevice: Array<[string, string]> = [];
   const fwIn: Record<4 | 6, Array<[string, string]>> = { 4: [], 6: [] };
   const fwOut: Record<4 | 6, Array<[string, string]>> = { 4: [], 6: [] };
   const ctIfaces = new Set<string>(networks.map((n) => n.bridge));
@@ -69,28 +91,11 @@ function renderInet(cts: NftContainer[], networks: Network[], uplinks: string[],
 
   for (const { ctid, net } of cts) {
     L.push(counterDecl(counterName.spoof(ctid), counters), counterDecl(counterName.fwdrop(ctid), counters));
-    const venet4 = net.venet.filter((ip) => ipVersion(ip) === 4);
-    const venet6 = net.venet.filter((ip) => ipVersion(ip) === 6);
-    L.push(setDecl(`ct${ctid}_venet4`, "ipv4_addr", venet4), setDecl(`ct${ctid}_venet6`, "ipv6_addr", venet6));
-    for (const d of netDevices(ctid, net)) {
-      if (d.kind !== "phys") ctIfaces.add(d.hostIf);
-      if (d.kind === "venet") fromVenet.push([d.hostIf, `spoof_ct${ctid}`]);
-    }
-    if (net.venet.length) {
-      chains.push(
-        `  chain spoof_ct${ctid} {`,
-        `    ip saddr @ct${ctid}_venet4 return`,
-        `    ip6 saddr @ct${ctid}_venet6 return`,
-        // link-local (neighbour discovery) and the unspecified address (duplicate address detection)
-        `    ip6 saddr { fe80::/10, :: } return`,
-        `    counter name ${counterName.spoof(ctid)} drop`,
-        `  }`,
-      );
-    }
+    for (const d of netDevices(ctid, net)) if (driverOf(d.kind).hostSide) ctIfaces.add(d.hostIf);
+    for (const p of parts.get(ctid)!) addPart(p.inet, L, fromDevice, chains, counters);
     const fw = net.firewall;
     if (fw.enabled) {
-      const all = [...net.venet, ...net.nics.flatMap((n) => (n.type === "veth" ? n.ips : []))];
-      for (const ip of all) {
+      for (const ip of netIps(net)) {
         fwIn[ipVersion(ip)].push([ip, `fw_ct${ctid}_in`]);
         fwOut[ipVersion(ip)].push([ip, `fw_ct${ctid}_out`]);
       }
@@ -117,7 +122,7 @@ function renderInet(cts: NftContainer[], networks: Network[], uplinks: string[],
   L.push(
     setDecl("ct_ifaces", "ifname", ifaces),
     setDecl("uplinks", "ifname", uplinks),
-    vmapDecl("from_venet", "ifname", fromVenet),
+    vmapDecl("from_venet", "ifname", fromDevice),
     vmapDecl("fw_in4", "ipv4_addr", fwIn[4]),
     vmapDecl("fw_in6", "ipv6_addr", fwIn[6]),
     vmapDecl("fw_out4", "ipv4_addr", fwOut[4]),
@@ -170,43 +175,11 @@ function ruleLines(r: FirewallRule, ctid: number): string[] {
   return lines;
 }
 
-function renderBridge(cts: NftContainer[], counters: Counters): string[] {
+function renderBridge(cts: NftContainer[], parts: Parts, counters: Counters): string[] {
   const L: string[] = [`table bridge ${TABLE} {`];
   const ports: Array<[string, string]> = [];
   const chains: string[] = [];
-  for (const { ctid, net } of cts) {
-    const vethDevs = netDevices(ctid, net).filter((d) => d.kind === "veth");
-    if (!vethDevs.length) continue;
-    L.push(counterDecl(counterName.spoof(ctid), counters));
-    for (const d of vethDevs) {
-      const nic = net.nics[d.nic!]!;
-      if (nic.type !== "veth" || !nic.antiSpoof) continue;
-      const mac = nic.mac ?? defaultMac(ctid, d.nic!);
-      const base = `ct${ctid}_${d.nic}`;
-      L.push(
-        setDecl(`${base}_4`, "ipv4_addr", nic.ips.filter((ip) => ipVersion(ip) === 4)),
-        setDecl(`${base}_6`, "ipv6_addr", nic.ips.filter((ip) => ipVersion(ip) === 6)),
-      );
-      ports.push([d.hostIf, `port_${base}`]);
-      const drop = `counter name ${counterName.spoof(ctid)} drop`;
-      chains.push(
-        `  chain port_${base} {`,
-        // the common case first: one MAC compare and one set lookup per packet
-        `    ether saddr ${mac} ip saddr @${base}_4 return`,
-        `    ether saddr ${mac} ip6 saddr @${base}_6 return`,
-        `    ether saddr != ${mac} ${drop}`,
-        `    ether type arp arp saddr ether != ${mac} ${drop}`,
-        `    ether type arp arp saddr ip @${base}_4 return`,
-        // ARP probes (RFC 5227) carry sender address 0.0.0.0
-        `    ether type arp arp saddr ip 0.0.0.0 return`,
-        // DHCP discover/request before the container has its address
-        `    ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 return`,
-        `    ether type ip6 ip6 saddr { fe80::/10, :: } return`,
-        `    ${drop}`,
-        `  }`,
-      );
-    }
-  }
+  for (const { ctid } of cts) for (const p of parts.get(ctid)!) addPart(p.bridge, L, ports, chains, counters);
   L.push(
     vmapDecl("from_port", "ifname", ports),
     `  chain prerouting {`,

@@ -6,6 +6,7 @@
  *   - veth:  an L2 device bridged on the host into an engine network (bridge); MAC and addresses are
  *     assigned by the host, anti-spoofed in the bridge family; DHCP from the network's dnsmasq.
  *   - phys:  a host interface moved into the container while it runs, and back when it stops.
+ * What each kind does on the host is its NIC driver's (nic/venet.ts, veth.ts, phys.ts).
  */
 import net from "node:net";
 import { z } from "zod";
@@ -236,6 +237,8 @@ export const hostIfName = {
   /** IFB device that shapes the container's upload (host-side ingress redirected here) */
   ifb: (hostIf: string) => `i${hostIf}`,
 };
+/** The names of hostIfName.venet and .veth: container devices the engine makes. */
+export const HOST_IF_RE = /^(vn\d+|ve\d+i\d+)$/;
 
 /** Address on the host side of every venet device; the container's IPv4 default gateway. */
 export const VENET_GW4 = "169.254.0.1";

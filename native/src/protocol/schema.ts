@@ -30,6 +30,7 @@ import { z } from "zod";
 import { MIGRATE_PHASES, migrateManifest } from "../migrate-manifest.js";
 import { ERROR_CODES } from "../errors.js";
 import { LIMIT_KEYS, type Limits } from "../settings.js";
+import { NIC_MODES } from "../net/nic/modes.js";
 import { netConfigSchema, netPatchSchema, networkSchema } from "../net/types.js";
 import { BACKUP_ID_RE, backupInfoSchema } from "../backup/manifest.js";
 import { MAX_DESCRIPTION, SNAPSHOT_NAME_RE } from "../snapshot-names.js";
@@ -114,7 +115,7 @@ const packetsBytes = z.object({ packets: z.number(), bytes: z.number() });
 const netInfo = z.object({
   config: netConfigSchema,
   /** host-side devices while running: the container-side name, the host-side name and its kind */
-  devices: z.array(z.object({ name: z.string(), hostIf: z.string().nullable(), kind: z.enum(["venet", "veth", "phys"]) })),
+  devices: z.array(z.object({ name: z.string(), hostIf: z.string().nullable(), kind: z.enum(NIC_MODES) })),
 });
 const netStats = z.object({
   ctid: z.number(),

@@ -12,15 +12,12 @@ import { bytes, kbit } from "../../../_lib/format.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC, type RouterOutputs } from "../../../_lib/trpc.js";
 import { mono, table, td, th } from "../../../_lib/ui.js";
+import { isNetMode, NET_MODE_LABELS, NET_MODES, type NetMode } from "../../../../server/services/net-modes.js";
 import type { ContainerView } from "./types.js";
 
 type NetView = RouterOutputs["containers"]["network"];
 
-const MODE_TEXT: Record<string, string> = {
-  venet: "venet (routed, venet0)",
-  veth: "veth (eth0 on a bridged network)",
-  none: "none (no network)",
-};
+const modeText = (m: string) => (isNetMode(m) ? NET_MODE_LABELS[m].card : m);
 
 /** Addresses (add/remove for admins and resellers), the mode (admins), the rate and live counters. */
 export function NetworkCard({ c }: { c: ContainerView }) {
@@ -51,7 +48,7 @@ export function NetworkCard({ c }: { c: ContainerView }) {
           <div className="flex flex-col gap-3">
             <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
               <dt className="text-slate-500">Mode</dt>
-              <dd data-testid="net-mode">{MODE_TEXT[n.netMode] ?? n.netMode}</dd>
+              <dd data-testid="net-mode">{modeText(n.netMode)}</dd>
               <dt className="text-slate-500">Bandwidth</dt>
               <dd>
                 {n.rate.inKbit === n.rate.outKbit ? `${kbit(n.rate.inKbit)} each way` : `${kbit(n.rate.inKbit)} in, ${kbit(n.rate.outKbit)} out`}
@@ -128,10 +125,10 @@ export function NetworkCard({ c }: { c: ContainerView }) {
                   label="Network mode"
                   value={mode || n.netMode}
                   onChange={setMode}
-                  options={Object.entries(MODE_TEXT).map(([value, label]) => ({ value, label }))}
+                  options={NET_MODES.map((value) => ({ value, label: modeText(value) }))}
                   hint="Only while the container is stopped; its addresses come from pools of the new kind."
                 />
-                <Button variant="secondary" disabled={!mode || mode === n.netMode} busy={setNetMode.isPending} onClick={() => (reset(), setNetMode.mutate({ containerId: c.id, mode: mode as "venet" | "veth" | "none" }))}>
+                <Button variant="secondary" disabled={!mode || mode === n.netMode} busy={setNetMode.isPending} onClick={() => (reset(), setNetMode.mutate({ containerId: c.id, mode: mode as NetMode }))}>
                   Change mode
                 </Button>
               </div>

@@ -16,6 +16,7 @@ import { showLimit } from "../../../_lib/limits.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import type { LiveOperation } from "../../../_lib/useOperation.js";
+import { NET_MODE_LABELS, NET_MODES, type NetMode } from "../../../../server/services/net-modes.js";
 
 function NewContainer() {
   const me = useMe();
@@ -27,7 +28,7 @@ function NewContainer() {
   const [planId, setPlanId] = useState("");
   const [template, setTemplate] = useState("");
   const [hostname, setHostname] = useState("");
-  const [netMode, setNetMode] = useState<"venet" | "veth" | "none">("venet");
+  const [netMode, setNetMode] = useState<NetMode>("venet");
   const [op, setOp] = useState<{ id: string; containerId: string | null } | null>(null);
   const [result, setResult] = useState<LiveOperation | null>(null);
 
@@ -99,11 +100,7 @@ function NewContainer() {
               label="Network mode"
               value={netMode}
               onChange={(v) => setNetMode(v as typeof netMode)}
-              options={[
-                { value: "venet", label: "venet: routed addresses (venet0)" },
-                { value: "veth", label: "veth: eth0 on a bridged network" },
-                { value: "none", label: "none: no network" },
-              ]}
+              options={NET_MODES.map((m) => ({ value: m, label: NET_MODE_LABELS[m].create }))}
               error={fields.netMode}
               hint={plan ? `The plan's ${plan.ipCount} address(es) come from the node's ${netMode === "none" ? "—" : netMode} IP pools.` : undefined}
             />
