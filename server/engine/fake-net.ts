@@ -10,7 +10,6 @@ import {
   defaultMac,
   emptyNetConfig,
   type NetConfig,
-  type NetPatch,
   type Network,
 } from "../../native/src/net/types.js";
 
