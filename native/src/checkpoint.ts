@@ -19,30 +19,17 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
-import type { ContainerInfo, OpContext } from "./engine.js";
+import type { ContainerInfo, OpContext } from "./engine-types.js";
 import type { EngineInternals } from "./engine-internals.js";
 import { EngineError, wrapError } from "./errors.js";
-import { fsyncDir, readJson, writeFileAtomic } from "./fsutil.js";
+import { fsyncDir, writeFileAtomic } from "./fsutil.js";
 import { closeGate, openGate } from "./gate.js";
 import type { PendingEntry } from "./journal.js";
 import { IDMAP_MOUNT_BIN } from "./drivers/runtime/criu.js";
 import type { ContainerRecord } from "./records.js";
+import { DumpStore, type DumpMeta } from "./checkpoint-store.js";
 
-export interface CheckpointInfo {
-  createdAt: string;
-  /** bytes of the CRIU images */
-  sizeBytes: number;
-}
-
-const metaSchema = z.object({
-  version: z.literal(1),
-  ctid: z.number(),
-  createdAt: z.string(),
-  sizeBytes: z.number(),
-  configHash: z.string(),
-});
-type Meta = z.infer<typeof metaSchema>;
+export { checkpointedError, hasCheckpoint, type CheckpointInfo } from "./checkpoint-store.js";
 
 /** Pure: the part of an LXC config a dump depends on (limits lines are re-applied after a restore). */
 export function configFingerprint(lxcConfig: string): string {
@@ -51,16 +38,6 @@ export function configFingerprint(lxcConfig: string): string {
     .filter((l) => l && !l.startsWith("#"))
     .filter((l) => !/^lxc\.(cgroup2?\.(memory|cpu|cpuset|pids|blkio|io)\.|prlimit\.)/.test(l));
   return createHash("sha256").update(kept.join("\n")).digest("hex");
-}
-
-/** True when the container has a complete dump (cheap; for refusals in other operations). */
-export function hasCheckpoint(stateDir: string, ctid: number): boolean {
-  return existsSync(path.join(stateDir, "dumps", String(ctid), "meta.json"));
-}
-
-/** The refusal for operations that would change a checkpointed container's files under its dump. */
-export function checkpointedError(ctid: number, what: string): EngineError {
-  return new EngineError("FROZEN", `container ${ctid} is suspended (checkpointed to disk); resume it, or stop it to discard the checkpoint, then ${what}`);
 }
 
 export interface CheckpointDeps extends EngineInternals {
@@ -73,34 +50,9 @@ export interface CheckpointDeps extends EngineInternals {
   cpuStopped(ctid: number): Promise<void>;
 }
 
-export class CheckpointOps {
-  constructor(private readonly e: CheckpointDeps) {}
-
-  private root(): string {
-    return path.join(this.e.config.stateDir, "dumps");
-  }
-  dumpDir(ctid: number): string {
-    return path.join(this.root(), String(ctid));
-  }
-  private partialDir(ctid: number): string {
-    return path.join(this.root(), `.${ctid}.partial`);
-  }
-
-  private async meta(ctid: number): Promise<Meta | null> {
-    const raw = await readJson<unknown>(path.join(this.dumpDir(ctid), "meta.json")).catch(() => null);
-    const m = metaSchema.safeParse(raw);
-    return m.success ? m.data : null;
-  }
-
-  /** The container's dump, or null. */
-  async info(ctid: number): Promise<CheckpointInfo | null> {
-    const m = await this.meta(ctid);
-    return m ? { createdAt: m.createdAt, sizeBytes: m.sizeBytes } : null;
-  }
-
-  async remove(ctid: number): Promise<void> {
-    await rm(this.dumpDir(ctid), { recursive: true, force: true });
-    await rm(this.partialDir(ctid), { recursive: true, force: true });
+export class CheckpointOps extends DumpStore {
+  constructor(private readonly e: CheckpointDeps) {
+    super(e.config.stateDir);
   }
 
   /** What a stop leaves to the engine once the container's processes are gone. Idempotent. */
@@ -158,7 +110,7 @@ export class CheckpointOps {
   /** Write meta.json into the partial dump and rename it into place (atomic). */
   private async promote(ctid: number, configHash: string): Promise<void> {
     const partial = this.partialDir(ctid);
-    const meta: Meta = { version: 1, ctid, createdAt: new Date().toISOString(), sizeBytes: await dirBytes(partial), configHash };
+    const meta: DumpMeta = { version: 1, ctid, createdAt: new Date().toISOString(), sizeBytes: await dirBytes(partial), configHash };
     await writeFileAtomic(path.join(partial, "meta.json"), JSON.stringify(meta, null, 2) + "\n", 0o600);
     await rm(this.dumpDir(ctid), { recursive: true, force: true });
     await rename(partial, this.dumpDir(ctid));
