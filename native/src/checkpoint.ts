@@ -61,8 +61,14 @@ export class CheckpointOps extends DumpStore {
     await this.e.cpuStopped(rec.ctid);
     await closeGate(lxcPath, rec.ctid);
     await this.e.net.afterStop(rec.ctid, rec.net);
-    await this.e.drivers.cgroups.remove(`${this.e.config.cgroupParent}/${rec.ctid}`).catch(() => {});
-    await this.e.drivers.cgroups.remove(`${this.e.config.cgroupParent}.monitor/${rec.ctid}`).catch(() => {});
+    // best effort: the processes are gone either way, and the next start clears what is left
+    const { cgroups } = this.e.drivers;
+    const { cgroupParent } = this.e.config;
+    await this.e.bestEffort(`container ${rec.ctid}: remove its cgroup`, cgroups.remove(`${cgroupParent}/${rec.ctid}`));
+    await this.e.bestEffort(
+      `container ${rec.ctid}: remove its monitor cgroup`,
+      cgroups.remove(`${cgroupParent}.monitor/${rec.ctid}`),
+    );
   }
 
   async checkpoint(ctid: number, ctx: OpContext): Promise<ContainerInfo> {
@@ -84,15 +90,20 @@ export class CheckpointOps extends DumpStore {
       const configHash = configFingerprint(await this.e.runtimeConfigText(rec));
       const journal = await this.e.journal.begin("checkpoint", ctid);
       const t0 = Date.now();
+      const r = this.e.revert(ctx);
+      // CRIU resumes the processes when a dump fails; if they are gone anyway, clean up like a stop
+      r.add(`container ${ctid}: clean up after its processes if they are gone`, async () => {
+        if ((await runtime.state(ctid)) === "STOPPED") await this.afterStop(rec);
+      });
+      r.add(`container ${ctid}: remove the partial dump`, () => rm(partial, { recursive: true, force: true }));
       try {
         ctx.progress(20, "dumping the container's state (CRIU)");
         await journal.step("dump");
         await runtime.checkpoint(ctid, partial);
         await this.e.failpoint("checkpoint:dumped");
+        r.success();
       } catch (e) {
-        await rm(partial, { recursive: true, force: true });
-        // CRIU resumes the processes when a dump fails; if they are gone anyway, clean up like a stop
-        if ((await runtime.state(ctid)) === "STOPPED") await this.afterStop(rec).catch(() => {});
+        await r.fail();
         await journal.close();
         throw wrapError(e, `Failed to checkpoint container ${ctid}`);
       }
@@ -154,8 +165,14 @@ export class CheckpointOps extends DumpStore {
       );
     }
     const journal = await this.e.journal.begin("resume", ctid);
+    // each undo tolerates "not done": registered first, they also undo a step that failed half-way
+    const r = this.e.revert(ctx);
+    r.add(`container ${ctid}: clean up like a stop`, () => this.afterStop(rec));
+    r.add(`container ${ctid}: kill its processes`, () => runtime.kill(ctid));
     try {
-      await cgroups.remove(`${this.e.config.cgroupParent}.monitor/${ctid}`).catch(() => {});
+      // leftovers of an earlier failed start or restore; best effort: LXC reports it if one is in its way
+      const monitor = `${this.e.config.cgroupParent}.monitor/${ctid}`;
+      await this.e.bestEffort(`container ${ctid}: old monitor cgroup`, cgroups.remove(monitor));
       await this.e.writeRuntimeConfig(rec);
       // the gate of a stopped container is closed; reopen it idmapped (see openGate)
       await closeGate(this.e.config.lxcPath, ctid);
@@ -169,9 +186,9 @@ export class CheckpointOps extends DumpStore {
       ctx.progress(80, "configuring the host side of the network");
       await this.e.net.postRestore(ctid, rec.net, await runtime.initPid(ctid));
       await this.e.applyLimits(rec);
+      r.success();
     } catch (e) {
-      await runtime.kill(ctid).catch(() => {});
-      await this.afterStop(rec).catch(() => {});
+      await r.fail();
       await journal.close();
       throw wrapError(e, `Failed to restore container ${ctid}`);
     }

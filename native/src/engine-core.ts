@@ -23,8 +23,10 @@ import { DumpStore } from "./checkpoint-store.js";
 import { SnapshotMetaStore } from "./snapshot-meta.js";
 import { ensureRootLink, rootLinkPath } from "./root-links.js";
 import { ensureSubIds, hostCpuCount, ownHardNofile } from "./host-probe.js";
+import { IdmapSlots } from "./idmap-slots.js";
 import type { EngineInternals } from "./engine-internals.js";
-import { IDMAP_SIZE, type ContainerInfo, type ContainerState, type Drivers } from "./engine-types.js";
+import { IDMAP_SIZE, type ContainerInfo, type ContainerState, type Drivers, type OpContext } from "./engine-types.js";
+import { Revert } from "./revert.js";
 
 const NAME_RE = /^(?!\d+$)[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 const STATES: Partial<Record<RuntimeState, ContainerState>> = {
@@ -54,7 +56,7 @@ export class EngineCore implements EngineInternals {
   /** init pid per running container, for container.usage (verified on every use: exit and pid reuse) */
   readonly initPids = new Map<number, number>();
   private readonly locks = new Map<number, Promise<unknown>>();
-  private readonly reservedSlots = new Set<number>();
+  private readonly slots: IdmapSlots;
   private logLine: (line: string) => void = () => {};
 
   constructor(
@@ -67,6 +69,7 @@ export class EngineCore implements EngineInternals {
     this.maxNofile = ownHardNofile();
     this.net = new NetManager(config.stateDir, config.netUplinks);
     this.dumps = new DumpStore(config.stateDir);
+    this.slots = new IdmapSlots(config, this.records);
     this.snapshotMeta = new SnapshotMetaStore(path.join(config.stateDir, "snapshots"));
     this.cpu = new CpuPlacement({
       hostCpus: this.hostCpus,
@@ -79,6 +82,19 @@ export class EngineCore implements EngineInternals {
   /** The engine's log (the daemon's stderr once init() set it). */
   log(line: string): void {
     this.logLine(line);
+  }
+
+  /** A revert stack (revert.ts) whose failed undos go to the operation's log and to the engine's. */
+  revert(ctx?: OpContext): Revert {
+    return new Revert((line) => {
+      ctx?.log(line);
+      this.logLine(line);
+    });
+  }
+
+  /** A best-effort clean-up step: its failure is logged, never thrown (the caller's result does not depend on it). */
+  async bestEffort(what: string, step: Promise<unknown>): Promise<void> {
+    await step.catch((e: unknown) => this.logLine(`${what}: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** Directories, id ranges and the storage pool the engine needs before anything else. */
@@ -303,36 +319,8 @@ export class EngineCore implements EngineInternals {
   // ---------------------------------------------------------------- idmap slots
 
   /** A free idmap slot (or exactly `want`), reserved until release() so concurrent creates do not take it. */
-  async reserveSlot(want?: number): Promise<{ slot: number; release(): void }> {
-    const slot = want === undefined ? await this.allocateSlot() : await this.claimSlot(want);
-    this.reservedSlots.add(slot);
-    return { slot, release: () => this.reservedSlots.delete(slot) };
-  }
-
-  private async allocateSlot(): Promise<number> {
-    const used = new Set((await this.records.list()).map((r) => r.idmapSlot));
-    for (const s of this.reservedSlots) used.add(s);
-    for (let s = 0; s < this.config.idmapSlots; s++) if (!used.has(s)) return s;
-    throw new EngineError("NO_SPACE", `all ${this.config.idmapSlots} uid ranges are in use; raise OVZ_IDMAP_SLOTS`);
-  }
-
-  /** Exactly slot `want` (a live migration keeps the container's uid range), or a clear refusal. */
-  private async claimSlot(want: number): Promise<number> {
-    const holder = (await this.records.list()).find((r) => r.idmapSlot === want);
-    const { idmapSlots, idmapBase } = this.config;
-    if (want >= idmapSlots || holder || this.reservedSlots.has(want)) {
-      const why = holder
-        ? `used by container ${holder.ctid}`
-        : want >= idmapSlots
-          ? "outside this node's OVZ_IDMAP_SLOTS"
-          : "being taken";
-      throw new EngineError(
-        "CTID_IN_USE",
-        `uid range ${want} (host ids from ${idmapBase + want * IDMAP_SIZE}) is ${why} on this node; a live ` +
-          "migration keeps the container's ids — migrate it offline instead",
-      );
-    }
-    return want;
+  reserveSlot(want?: number): Promise<{ slot: number; release(): void }> {
+    return this.slots.reserve(want);
   }
 
   // ---------------------------------------------------------------- checks and removal
@@ -348,7 +336,8 @@ export class EngineCore implements EngineInternals {
     const rec = await this.records.get(ctid);
     if (await runtime.configExists(ctid)) {
       const st = await runtime.state(ctid);
-      if (st === "FROZEN") await runtime.unfreeze(ctid).catch(() => {});
+      // best effort: the kill below ends a frozen container too
+      if (st === "FROZEN") await this.bestEffort(`container ${ctid}: thaw before the kill`, runtime.unfreeze(ctid));
       if (st !== "STOPPED") await runtime.kill(ctid);
     }
     await this.cpu.stopped(ctid);

@@ -4,11 +4,12 @@
  * failpoints, idmap slots, runtime config). wire.ts hands the core to each part as this interface.
  */
 import type { EngineConfig } from "./config.js";
-import type { ContainerInfo, Drivers } from "./engine-types.js";
+import type { ContainerInfo, Drivers, OpContext } from "./engine-types.js";
 import type { Journal } from "./journal.js";
 import type { NetManager } from "./net/index.js";
 import type { ContainerRecord, RecordStore } from "./records.js";
 import type { Limits } from "./settings.js";
+import type { Revert } from "./revert.js";
 
 export interface EngineInternals {
   readonly config: EngineConfig;
@@ -16,6 +17,12 @@ export interface EngineInternals {
   readonly records: RecordStore;
   readonly journal: Journal;
   readonly net: NetManager;
+  /** The engine's log (the daemon's stderr). */
+  log(line: string): void;
+  /** A revert stack whose failed undos are logged to the operation and the engine. */
+  revert(ctx?: OpContext): Revert;
+  /** A best-effort clean-up step: a failure is logged, never thrown. */
+  bestEffort(what: string, step: Promise<unknown>): Promise<void>;
   /** Serialise operations on one container. */
   withLock<T>(ctid: number, fn: () => Promise<T>): Promise<T>;
   /** The container's record, or NOT_FOUND. */

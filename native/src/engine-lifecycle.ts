@@ -37,6 +37,12 @@ export class Lifecycle {
       const net = await core.net.validate(req.ctid, netIn, await core.records.list());
       const { slot, release } = await core.reserveSlot();
       const journal = await core.journal.begin("create", req.ctid, { slot, template: tpl.name });
+      // one idempotent removal undoes every step below (the same one the journal's recovery runs after a crash)
+      const r = core.revert(ctx);
+      r.add(
+        `remove what was made of container ${req.ctid} (the next engine start repairs what is left)`,
+        () => core.removeHostResources(req.ctid, { removeRecord: true }),
+      );
       try {
         ctx.progress(10, `preparing template ${tpl.name}`);
         await templates.ensureVolume(tpl.name, ctx.log);
@@ -74,12 +80,12 @@ export class Lifecycle {
         await core.failpoint("create:commit");
         await journal.close();
         ctx.progress(100, `container ${req.ctid} created`);
-        return core.info(rec);
+        const info = await core.info(rec);
+        r.success();
+        return info;
       } catch (e) {
         ctx.log(`create failed, undoing: ${(e as Error).message}`);
-        await core.removeHostResources(req.ctid, { removeRecord: true }).catch((u) =>
-          ctx.log(`undo incomplete (will be repaired at next engine start): ${(u as Error).message}`),
-        );
+        await r.fail();
         await journal.close();
         throw wrapError(e, `Failed to create container ${req.ctid}`);
       } finally {
@@ -127,25 +133,31 @@ export class Lifecycle {
           `root filesystem of container ${ctid} is missing; reinstall it from a template`,
         );
       }
-      // Clear leftovers of an earlier failed start (LXC leaves empty monitor cgroups behind).
-      await cgroups.remove(core.monitorCgroupDir(ctid)).catch(() => {});
+      // Clear leftovers of an earlier failed start (LXC leaves empty monitor cgroups behind); best effort: LXC
+      // reports it if one is still in its way.
+      await core.bestEffort(`container ${ctid}: old monitor cgroup`, cgroups.remove(core.monitorCgroupDir(ctid)));
       await core.writeRuntimeConfig(rec);
       await writeSystemFiles(core.drivers, rec);
       ctx.progress(30, "starting init");
+      // Each undo tolerates "not done", so it is registered before its step: a step that fails half-way (LXC
+      // started the container, then failed) is undone too.
+      const r = core.revert(ctx);
       try {
+        r.add(`container ${ctid}: close its rootfs gate`, () => closeGate(core.config.lxcPath, ctid));
         await openGate(core.config.lxcPath, ctid, storage.containerPath(ctid), core.hostGid(rec));
+        r.add(`container ${ctid}: remove its monitor cgroup`, () => cgroups.remove(core.monitorCgroupDir(ctid)));
+        r.add(`container ${ctid}: remove its cgroup`, () => cgroups.remove(core.cgroupDir(ctid)));
+        r.add(`container ${ctid}: kill its processes`, () => runtime.kill(ctid));
         await runtime.start(ctid);
         ctx.progress(70, "placing its vCPUs");
+        r.add(`container ${ctid}: free its cores`, () => core.cpu.stopped(ctid));
         await core.cpu.place(ctid, rec.limits);
         ctx.progress(80, "configuring the host side of the network");
+        r.add(`container ${ctid}: host side of its network`, () => core.net.afterStop(ctid, rec.net));
         await core.net.postStart(ctid, rec.net, await runtime.initPid(ctid));
+        r.success();
       } catch (e) {
-        await runtime.kill(ctid).catch(() => {});
-        await core.cpu.stopped(ctid).catch(() => {});
-        await closeGate(core.config.lxcPath, ctid).catch(() => {});
-        await core.net.afterStop(ctid, rec.net).catch(() => {});
-        await cgroups.remove(core.cgroupDir(ctid)).catch(() => {});
-        await cgroups.remove(core.monitorCgroupDir(ctid)).catch(() => {});
+        await r.fail();
         throw wrapError(e, `Failed to start container ${ctid}`);
       }
       ctx.progress(100, "running");
@@ -190,8 +202,11 @@ export class Lifecycle {
     await core.cpu.stopped(rec.ctid);
     await closeGate(core.config.lxcPath, rec.ctid);
     await core.net.afterStop(rec.ctid, rec.net);
-    await core.drivers.cgroups.remove(core.cgroupDir(rec.ctid)).catch(() => {});
-    await core.drivers.cgroups.remove(core.monitorCgroupDir(rec.ctid)).catch(() => {});
+    // best effort: the container is stopped either way, and the next start clears what is left
+    const { cgroups } = core.drivers;
+    const ctid = rec.ctid;
+    await core.bestEffort(`container ${ctid}: remove its cgroup`, cgroups.remove(core.cgroupDir(ctid)));
+    await core.bestEffort(`container ${ctid}: remove its monitor cgroup`, cgroups.remove(core.monitorCgroupDir(ctid)));
     ctx.progress(100, "stopped");
   }
 

@@ -35,10 +35,14 @@ export class NetworkOps {
       if (running) {
         const pid = await core.drivers.runtime.initPid(ctid);
         if (!pid) throw new EngineError("NOT_RUNNING", `container ${ctid} has no init process; try again`);
+        // registered before the change: a change that fails half-way leaves part of it applied
+        const r = core.revert();
+        r.add(`container ${ctid}: its network as it was`, () => core.net.applyLive(ctid, pid, next, old));
         try {
           await core.net.applyLive(ctid, pid, old, next);
+          r.success();
         } catch (e) {
-          await core.net.applyLive(ctid, pid, next, old).catch(() => {});
+          await r.fail();
           throw wrapError(e, `Failed to change the network of container ${ctid}`);
         }
       }

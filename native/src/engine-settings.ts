@@ -39,10 +39,14 @@ export class ContainerSettings {
       const { storage } = core.drivers;
       // Apply first, persist second: a crash in between is repaired at start-up by re-applying the record.
       if (running) {
+        // registered before the change: a write that fails half-way leaves some limits changed
+        const r = core.revert();
+        r.add(`container ${ctid}: its limits as they were`, () => core.applyLive(ctid, old.limits));
         try {
           await core.applyLive(ctid, next.limits, old.limits);
+          r.success();
         } catch (e) {
-          await core.applyLive(ctid, old.limits).catch(() => {});
+          await r.fail();
           throw wrapError(e, `Failed to change limits of container ${ctid}`, "LIMIT_OUT_OF_RANGE");
         }
         if (next.limits.numfile !== old.limits.numfile) await core.applyNofile(ctid, next.limits.numfile);

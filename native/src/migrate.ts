@@ -234,9 +234,14 @@ export class MigrateOps {
     if (!inc) throw new EngineError("BAD_REQUEST", `this node is not receiving container ${ctid}; call migrate.accept first`);
     const m = inc.manifest;
     const rec: ContainerRecord = { ...(m.record as unknown as ContainerRecord), idmapSlot: (inc.journal.header.data.slot as number) ?? m.record.idmapSlot };
+    // one idempotent removal undoes every step below (as the journal's recovery would after a crash)
+    const r = this.e.revert(ctx);
+    r.add(`container ${ctid} as received (the next engine start repairs what is left)`, () =>
+      this.e.withLock(ctid, () => this.undoIncoming(ctid)),
+    );
     const undo = async (e: unknown): Promise<never> => {
       ctx.log(`migration target: undoing container ${ctid}: ${(e as Error).message}`);
-      await this.e.withLock(ctid, () => this.undoIncoming(ctid)).catch((u) => ctx.log(`undo incomplete (repaired at the next engine start): ${(u as Error).message}`));
+      await r.fail();
       throw wrapError(e, `Failed to bring container ${ctid} up on the target node`);
     };
     const t0 = performance.now();
@@ -264,6 +269,7 @@ export class MigrateOps {
       .catch(undo);
     // an offline move of a running container ends with it running (start takes the lock itself)
     if (m.wasRunning && !m.live) await this.life.start(ctid, ctx).catch(undo);
+    r.success();
     await this.announce(rec, ctx);
     await inc.journal.commit();
     inc.release();
@@ -286,7 +292,9 @@ export class MigrateOps {
       const r = await run(GARP_BIN, [uplink, ...v4], { allowFailure: true });
       ctx.log(r.code === 0 ? `announced ${v4.join(", ")} on ${uplink}` : `could not announce ${v4.join(", ")} on ${uplink}: ${r.stderr.trim()}`);
       // once more a little later, for a LAN host that missed the first (not waited for)
-      setTimeout(() => void run(GARP_BIN, [uplink, ...v4], { allowFailure: true }).catch(() => {}), 300).unref();
+      const again = () => run(GARP_BIN, [uplink, ...v4], { allowFailure: true });
+      const what = `announcing ${v4.join(", ")} again on ${uplink}`;
+      setTimeout(() => void this.e.bestEffort(what, again()), 300).unref();
     }
   }
 
@@ -333,7 +341,8 @@ export class MigrateOps {
   async sweep(existing: number[]): Promise<void> {
     for (const ctid of existing) {
       if (await this.readState(ctid)) continue; // abort still has to run (it restores a frozen container)
-      await this.dropSnapshots(ctid).catch(() => {});
+      // best effort: a snapshot left over only takes space until the next engine start sweeps again
+      await this.e.bestEffort(`container ${ctid}: leftover migration snapshots`, this.dropSnapshots(ctid));
     }
     for (const n of await readdir(path.join(this.e.config.stateDir, "migrations")).catch(() => [] as string[])) {
       const m = /^(\d+)\.json$/.exec(n);
