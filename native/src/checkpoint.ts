@@ -19,30 +19,17 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
-import type { ContainerInfo, OpContext } from "./engine.js";
+import type { ContainerInfo, OpContext } from "./engine-types.js";
 import type { EngineInternals } from "./engine-internals.js";
 import { EngineError, wrapError } from "./errors.js";
-import { fsyncDir, readJson, writeFileAtomic } from "./fsutil.js";
+import { fsyncDir, writeFileAtomic } from "./fsutil.js";
 import { closeGate, openGate } from "./gate.js";
 import type { PendingEntry } from "./journal.js";
 import { IDMAP_MOUNT_BIN } from "./drivers/runtime/criu.js";
 import type { ContainerRecord } from "./records.js";
+import { DumpStore, type DumpMeta } from "./checkpoint-store.js";
 
-export interface CheckpointInfo {
-  createdAt: string;
-  /** bytes of the CRIU images */
-  sizeBytes: number;
-}
-
-const metaSchema = z.object({
-  version: z.literal(1),
-  ctid: z.number(),
-  createdAt: z.string(),
-  sizeBytes: z.number(),
-  configHash: z.string(),
-});
-type Meta = z.infer<typeof metaSchema>;
+export { checkpointedError, hasCheckpoint, type CheckpointInfo } from "./checkpoint-store.js";
 
 /** Pure: the part of an LXC config a dump depends on (limits lines are re-applied after a restore). */
 export function configFingerprint(lxcConfig: string): string {
@@ -51,16 +38,6 @@ export function configFingerprint(lxcConfig: string): string {
     .filter((l) => l && !l.startsWith("#"))
     .filter((l) => !/^lxc\.(cgroup2?\.(memory|cpu|cpuset|pids|blkio|io)\.|prlimit\.)/.test(l));
   return createHash("sha256").update(kept.join("\n")).digest("hex");
-}
-
-/** True when the container has a complete dump (cheap; for refusals in other operations). */
-export function hasCheckpoint(stateDir: string, ctid: number): boolean {
-  return existsSync(path.join(stateDir, "dumps", String(ctid), "meta.json"));
-}
-
-/** The refusal for operations that would change a checkpointed container's files under its dump. */
-export function checkpointedError(ctid: number, what: string): EngineError {
-  return new EngineError("FROZEN", `container ${ctid} is suspended (checkpointed to disk); resume it, or stop it to discard the checkpoint, then ${what}`);
 }
 
 export interface CheckpointDeps extends EngineInternals {
@@ -73,34 +50,9 @@ export interface CheckpointDeps extends EngineInternals {
   cpuStopped(ctid: number): Promise<void>;
 }
 
-export class CheckpointOps {
-  constructor(private readonly e: CheckpointDeps) {}
-
-  private root(): string {
-    return path.join(this.e.config.stateDir, "dumps");
-  }
-  dumpDir(ctid: number): string {
-    return path.join(this.root(), String(ctid));
-  }
-  private partialDir(ctid: number): string {
-    return path.join(this.root(), `.${ctid}.partial`);
-  }
-
-  private async meta(ctid: number): Promise<Meta | null> {
-    const raw = await readJson<unknown>(path.join(this.dumpDir(ctid), "meta.json")).catch(() => null);
-    const m = metaSchema.safeParse(raw);
-    return m.success ? m.data : null;
-  }
-
-  /** The container's dump, or null. */
-  async info(ctid: number): Promise<CheckpointInfo | null> {
-    const m = await this.meta(ctid);
-    return m ? { createdAt: m.createdAt, sizeBytes: m.sizeBytes } : null;
-  }
-
-  async remove(ctid: number): Promise<void> {
-    await rm(this.dumpDir(ctid), { recursive: true, force: true });
-    await rm(this.partialDir(ctid), { recursive: true, force: true });
+export class CheckpointOps extends DumpStore {
+  constructor(private readonly e: CheckpointDeps) {
+    super(e.config.stateDir);
   }
 
   /** What a stop leaves to the engine once the container's processes are gone. Idempotent. */
@@ -109,8 +61,14 @@ export class CheckpointOps {
     await this.e.cpuStopped(rec.ctid);
     await closeGate(lxcPath, rec.ctid);
     await this.e.net.afterStop(rec.ctid, rec.net);
-    await this.e.drivers.cgroups.remove(`${this.e.config.cgroupParent}/${rec.ctid}`).catch(() => {});
-    await this.e.drivers.cgroups.remove(`${this.e.config.cgroupParent}.monitor/${rec.ctid}`).catch(() => {});
+    // best effort: the processes are gone either way, and the next start clears what is left
+    const { cgroups } = this.e.drivers;
+    const { cgroupParent } = this.e.config;
+    await this.e.bestEffort(`container ${rec.ctid}: remove its cgroup`, cgroups.remove(`${cgroupParent}/${rec.ctid}`));
+    await this.e.bestEffort(
+      `container ${rec.ctid}: remove its monitor cgroup`,
+      cgroups.remove(`${cgroupParent}.monitor/${rec.ctid}`),
+    );
   }
 
   async checkpoint(ctid: number, ctx: OpContext): Promise<ContainerInfo> {
@@ -132,15 +90,20 @@ export class CheckpointOps {
       const configHash = configFingerprint(await this.e.runtimeConfigText(rec));
       const journal = await this.e.journal.begin("checkpoint", ctid);
       const t0 = Date.now();
+      const r = this.e.revert(ctx);
+      // CRIU resumes the processes when a dump fails; if they are gone anyway, clean up like a stop
+      r.add(`container ${ctid}: clean up after its processes if they are gone`, async () => {
+        if ((await runtime.state(ctid)) === "STOPPED") await this.afterStop(rec);
+      });
+      r.add(`container ${ctid}: remove the partial dump`, () => rm(partial, { recursive: true, force: true }));
       try {
         ctx.progress(20, "dumping the container's state (CRIU)");
         await journal.step("dump");
         await runtime.checkpoint(ctid, partial);
         await this.e.failpoint("checkpoint:dumped");
+        r.success();
       } catch (e) {
-        await rm(partial, { recursive: true, force: true });
-        // CRIU resumes the processes when a dump fails; if they are gone anyway, clean up like a stop
-        if ((await runtime.state(ctid)) === "STOPPED") await this.afterStop(rec).catch(() => {});
+        await r.fail();
         await journal.close();
         throw wrapError(e, `Failed to checkpoint container ${ctid}`);
       }
@@ -158,7 +121,7 @@ export class CheckpointOps {
   /** Write meta.json into the partial dump and rename it into place (atomic). */
   private async promote(ctid: number, configHash: string): Promise<void> {
     const partial = this.partialDir(ctid);
-    const meta: Meta = { version: 1, ctid, createdAt: new Date().toISOString(), sizeBytes: await dirBytes(partial), configHash };
+    const meta: DumpMeta = { version: 1, ctid, createdAt: new Date().toISOString(), sizeBytes: await dirBytes(partial), configHash };
     await writeFileAtomic(path.join(partial, "meta.json"), JSON.stringify(meta, null, 2) + "\n", 0o600);
     await rm(this.dumpDir(ctid), { recursive: true, force: true });
     await rename(partial, this.dumpDir(ctid));
@@ -202,8 +165,14 @@ export class CheckpointOps {
       );
     }
     const journal = await this.e.journal.begin("resume", ctid);
+    // each undo tolerates "not done": registered first, they also undo a step that failed half-way
+    const r = this.e.revert(ctx);
+    r.add(`container ${ctid}: clean up like a stop`, () => this.afterStop(rec));
+    r.add(`container ${ctid}: kill its processes`, () => runtime.kill(ctid));
     try {
-      await cgroups.remove(`${this.e.config.cgroupParent}.monitor/${ctid}`).catch(() => {});
+      // leftovers of an earlier failed start or restore; best effort: LXC reports it if one is in its way
+      const monitor = `${this.e.config.cgroupParent}.monitor/${ctid}`;
+      await this.e.bestEffort(`container ${ctid}: old monitor cgroup`, cgroups.remove(monitor));
       await this.e.writeRuntimeConfig(rec);
       // the gate of a stopped container is closed; reopen it idmapped (see openGate)
       await closeGate(this.e.config.lxcPath, ctid);
@@ -217,9 +186,9 @@ export class CheckpointOps {
       ctx.progress(80, "configuring the host side of the network");
       await this.e.net.postRestore(ctid, rec.net, await runtime.initPid(ctid));
       await this.e.applyLimits(rec);
+      r.success();
     } catch (e) {
-      await runtime.kill(ctid).catch(() => {});
-      await this.afterStop(rec).catch(() => {});
+      await r.fail();
       await journal.close();
       throw wrapError(e, `Failed to restore container ${ctid}`);
     }

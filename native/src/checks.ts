@@ -1,7 +1,6 @@
 /**
  * Checks of request fields shared by the engine and its operation modules (create, clone, restore):
- * a ctid, a hostname, network settings. Kept apart from engine.ts so the modules it composes need not
- * import it back.
+ * a ctid, a hostname, network settings. A leaf, so every part of the engine can use them.
  */
 import { EngineError } from "./errors.js";
 

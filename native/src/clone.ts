@@ -19,7 +19,7 @@
  * - Journaled like a create: a failure, or a crash of the engine, before the commit removes everything the
  *   new ctid holds; a crash while the source was frozen thaws it at the next engine start.
  */
-import type { ContainerInfo, OpContext } from "./engine.js";
+import type { ContainerInfo, OpContext } from "./engine-types.js";
 import type { EngineInternals } from "./engine-internals.js";
 import { checkCtid, checkHostname, parseNet } from "./checks.js";
 import { EngineError, wrapError } from "./errors.js";

@@ -25,7 +25,7 @@ import type { IPty } from "node-pty";
 import { EngineError } from "./errors.js";
 import type { ConsoleExit } from "./protocol/console-framing.js";
 import type { RuntimeDriver } from "./drivers/runtime/types.js";
-import type { ContainerInfo } from "./engine.js";
+import type { ContainerInfo } from "./engine-types.js";
 
 export const DEFAULT_MAX_PER_CONTAINER = 8;
 export const DEFAULT_MAX_TOTAL = 64;

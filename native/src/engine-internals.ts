@@ -1,14 +1,15 @@
 /**
- * What the snapshot, backup and clone operations (snapshots.ts, backup/, clone.ts) need from the Engine: its drivers and
- * stores plus a few of its private steps (per-container lock, journaled removal, failpoints, idmap slots,
- * runtime config). The Engine hands them this object instead of widening its own public surface.
+ * What the engine's parts (lifecycle, snapshots, backup/, checkpoint, migrate, reinstall, clone) need from its
+ * core (engine-core.ts): its drivers and stores plus the shared steps (per-container lock, journaled removal,
+ * failpoints, idmap slots, runtime config). wire.ts hands the core to each part as this interface.
  */
 import type { EngineConfig } from "./config.js";
-import type { ContainerInfo, Drivers } from "./engine.js";
+import type { ContainerInfo, Drivers, OpContext } from "./engine-types.js";
 import type { Journal } from "./journal.js";
 import type { NetManager } from "./net/index.js";
 import type { ContainerRecord, RecordStore } from "./records.js";
 import type { Limits } from "./settings.js";
+import type { Revert } from "./revert.js";
 
 export interface EngineInternals {
   readonly config: EngineConfig;
@@ -16,6 +17,12 @@ export interface EngineInternals {
   readonly records: RecordStore;
   readonly journal: Journal;
   readonly net: NetManager;
+  /** The engine's log (the daemon's stderr). */
+  log(line: string): void;
+  /** A revert stack whose failed undos are logged to the operation and the engine. */
+  revert(ctx?: OpContext): Revert;
+  /** A best-effort clean-up step: a failure is logged, never thrown. */
+  bestEffort(what: string, step: Promise<unknown>): Promise<void>;
   /** Serialise operations on one container. */
   withLock<T>(ctid: number, fn: () => Promise<T>): Promise<T>;
   /** The container's record, or NOT_FOUND. */
@@ -24,7 +31,10 @@ export interface EngineInternals {
   failpoint(name: string): Promise<void>;
   /** Remove everything the host holds for a container, its record included (idempotent). */
   removeHostResources(ctid: number): Promise<void>;
-  /** A free idmap slot (or exactly `want`, refused when taken), reserved until release() (so concurrent creates do not take it). */
+  /**
+   * A free idmap slot (or exactly `want`, refused when taken), reserved until release() (so concurrent creates
+   * do not take it).
+   */
   reserveSlot(want?: number): Promise<{ slot: number; release(): void }>;
   writeRuntimeConfig(rec: ContainerRecord): Promise<void>;
   /** CTID_IN_USE when a record, runtime config or volume exists under this ctid. */

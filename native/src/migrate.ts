@@ -27,7 +27,8 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { CheckpointOps } from "./checkpoint.js";
-import type { ContainerInfo, OpContext } from "./engine.js";
+import type { ContainerInfo, OpContext } from "./engine-types.js";
+import { checkHostname } from "./checks.js";
 import type { EngineInternals } from "./engine-internals.js";
 import { EngineError, wrapError } from "./errors.js";
 import { run } from "./exec.js";
@@ -48,13 +49,15 @@ const sourceState = z.object({ ctid: z.number(), live: z.boolean(), wasRunning: 
 type SourceState = z.infer<typeof sourceState>;
 
 export interface MigrateDeps extends EngineInternals {
-  checkpoints: CheckpointOps;
+  checkName(name: string, ctid: number): Promise<void>;
+}
+
+/** The lifecycle steps a migration runs (lifecycle.ts). */
+export interface MigrateLifecycle {
   start(ctid: number, ctx: OpContext): Promise<ContainerInfo>;
   /** Stop under the caller's lock. */
-  stopLocked(rec: ContainerRecord, ctx: OpContext): Promise<void>;
-  checkName(name: string, ctid: number): Promise<void>;
-  checkHostname(hostname: string): void;
-  destroy(ctid: number, ctx: OpContext): Promise<void>;
+  stopLocked(rec: ContainerRecord, opts: { force?: boolean }, ctx: OpContext): Promise<void>;
+  destroy(ctid: number, opts: { force?: boolean }, ctx: OpContext): Promise<void>;
 }
 
 export class MigrateOps {
@@ -63,7 +66,11 @@ export class MigrateOps {
   /** committed "migrate-in" journals whose received snapshots cleanup() has not removed yet */
   private readonly finished = new Map<number, JournalEntry>();
 
-  constructor(private readonly e: MigrateDeps) {}
+  constructor(
+    private readonly e: MigrateDeps,
+    private readonly checkpoints: CheckpointOps,
+    private readonly life: MigrateLifecycle,
+  ) {}
 
   private stateFile(ctid: number): string {
     return path.join(this.e.config.stateDir, "migrations", `${ctid}.json`);
@@ -77,7 +84,7 @@ export class MigrateOps {
     await writeFileAtomic(this.stateFile(s.ctid), JSON.stringify(s) + "\n", 0o600);
   }
   private dumpDir(ctid: number): string {
-    return this.e.checkpoints.dumpDir(ctid);
+    return this.checkpoints.dumpDir(ctid);
   }
   private incomingDumpDir(ctid: number): string {
     return path.join(this.e.config.stateDir, "dumps", `.${ctid}.incoming`);
@@ -93,7 +100,7 @@ export class MigrateOps {
       const { runtime, storage } = this.e.drivers;
       const st = await runtime.state(ctid);
       if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is frozen; resume it first, then migrate it`);
-      if (await this.e.checkpoints.info(ctid)) throw new EngineError("FROZEN", `container ${ctid} is checkpointed to disk; resume it (or stop it) first, then migrate it`);
+      if (await this.checkpoints.info(ctid)) throw new EngineError("FROZEN", `container ${ctid} is checkpointed to disk; resume it (or stop it) first, then migrate it`);
       if (live && st !== "RUNNING") throw new EngineError("NOT_RUNNING", `container ${ctid} is not running; a live migration moves a running container — migrate it offline instead`);
       const snaps = await storage.listSnapshots(ctid);
       if (snaps.length) {
@@ -114,13 +121,13 @@ export class MigrateOps {
     let dumpBytes = 0;
     if (state.live) {
       await this.writeState({ ...state, frozen: true }); // before the dump: an abort must look for one
-      await this.e.checkpoints.checkpoint(ctid, ctx);
-      dumpBytes = (await this.e.checkpoints.info(ctid))?.sizeBytes ?? 0;
+      await this.checkpoints.checkpoint(ctid, ctx);
+      dumpBytes = (await this.checkpoints.info(ctid))?.sizeBytes ?? 0;
     } else {
       await this.e.withLock(ctid, async () => {
         const rec = await this.e.mustGet(ctid);
         await this.writeState({ ...state, frozen: true });
-        if ((await this.e.drivers.runtime.state(ctid)) !== "STOPPED") await this.e.stopLocked(rec, ctx);
+        if ((await this.e.drivers.runtime.state(ctid)) !== "STOPPED") await this.life.stopLocked(rec, {}, ctx);
       });
     }
     await this.e.withLock(ctid, async () => {
@@ -137,19 +144,19 @@ export class MigrateOps {
     await this.e.withLock(ctid, () => this.dropSnapshots(ctid));
     const st = await this.e.drivers.runtime.state(ctid);
     // only what the move did is undone: a dump of a container the admin had suspended before stays as it is
-    if (st === "STOPPED" && state?.frozen && state.live && (await this.e.checkpoints.info(ctid))) {
+    if (st === "STOPPED" && state?.frozen && state.live && (await this.checkpoints.info(ctid))) {
       ctx.log(`restoring container ${ctid} on this node from its migration dump`);
       try {
-        await this.e.checkpoints.restore(ctid, ctx);
+        await this.checkpoints.restore(ctid, ctx);
       } catch (e) {
         // the container must not stay down because of its dump: boot it afresh (its processes restart)
         ctx.log(`the dump could not be restored (${(e as Error).message}); starting container ${ctid} afresh instead`);
-        await this.e.checkpoints.remove(ctid);
-        await this.e.start(ctid, ctx);
+        await this.checkpoints.remove(ctid);
+        await this.life.start(ctid, ctx);
       }
     } else if (st === "STOPPED" && state?.frozen && state.wasRunning) {
       ctx.log(`starting container ${ctid} again on this node`);
-      await this.e.start(ctid, ctx);
+      await this.life.start(ctid, ctx);
     }
     await rm(this.stateFile(ctid), { force: true });
     return this.e.info(rec);
@@ -157,7 +164,7 @@ export class MigrateOps {
 
   /** Source: the container runs on the target; remove it here. */
   async commit(ctid: number, ctx: OpContext): Promise<void> {
-    await this.e.destroy(ctid, ctx);
+    await this.life.destroy(ctid, { force: true }, ctx);
     await rm(this.stateFile(ctid), { force: true });
   }
 
@@ -171,7 +178,7 @@ export class MigrateOps {
     const { storage } = this.e.drivers;
     if (phase === "base") return storage.sendCommand(ctid, BASE, null);
     if (phase === "delta") return storage.sendCommand(ctid, FINAL, BASE);
-    if (!(await this.e.checkpoints.info(ctid))) throw new EngineError("NOT_FOUND", `container ${ctid} has no dump to send; freeze it (live) first`);
+    if (!(await this.checkpoints.info(ctid))) throw new EngineError("NOT_FOUND", `container ${ctid} has no dump to send; freeze it (live) first`);
     return { cmd: "tar", args: ["-C", this.dumpDir(ctid), "-cf", "-", "."] };
   }
 
@@ -181,7 +188,7 @@ export class MigrateOps {
   async accept(m: MigrateManifest): Promise<{ idmapSlot: number }> {
     const ctid = m.record.ctid;
     if (this.finished.has(ctid)) await this.cleanup(ctid); // an earlier move of this CTID here left its snapshots
-    this.e.checkHostname(m.record.hostname);
+    checkHostname(m.record.hostname);
     if (m.record.name != null) await this.e.checkName(m.record.name, ctid);
     const limits = this.e.validateLimits(this.e.newContainerDefaults(), m.record.limits);
     const netIn = netConfigSchema.safeParse(m.record.net ?? {});
@@ -227,9 +234,14 @@ export class MigrateOps {
     if (!inc) throw new EngineError("BAD_REQUEST", `this node is not receiving container ${ctid}; call migrate.accept first`);
     const m = inc.manifest;
     const rec: ContainerRecord = { ...(m.record as unknown as ContainerRecord), idmapSlot: (inc.journal.header.data.slot as number) ?? m.record.idmapSlot };
+    // one idempotent removal undoes every step below (as the journal's recovery would after a crash)
+    const r = this.e.revert(ctx);
+    r.add(`container ${ctid} as received (the next engine start repairs what is left)`, () =>
+      this.e.withLock(ctid, () => this.undoIncoming(ctid)),
+    );
     const undo = async (e: unknown): Promise<never> => {
       ctx.log(`migration target: undoing container ${ctid}: ${(e as Error).message}`);
-      await this.e.withLock(ctid, () => this.undoIncoming(ctid)).catch((u) => ctx.log(`undo incomplete (repaired at the next engine start): ${(u as Error).message}`));
+      await r.fail();
       throw wrapError(e, `Failed to bring container ${ctid} up on the target node`);
     };
     const t0 = performance.now();
@@ -249,14 +261,15 @@ export class MigrateOps {
         step("volume, record and config in place");
         if (m.live) {
           ctx.progress(40, "restoring the container's processes (CRIU)");
-          await this.e.checkpoints.adoptDump(rec, this.incomingDumpDir(ctid));
-          await this.e.checkpoints.restoreLocked(rec, ctx);
+          await this.checkpoints.adoptDump(rec, this.incomingDumpDir(ctid));
+          await this.checkpoints.restoreLocked(rec, ctx);
           step("restored");
         }
       })
       .catch(undo);
     // an offline move of a running container ends with it running (start takes the lock itself)
-    if (m.wasRunning && !m.live) await this.e.start(ctid, ctx).catch(undo);
+    if (m.wasRunning && !m.live) await this.life.start(ctid, ctx).catch(undo);
+    r.success();
     await this.announce(rec, ctx);
     await inc.journal.commit();
     inc.release();
@@ -279,7 +292,9 @@ export class MigrateOps {
       const r = await run(GARP_BIN, [uplink, ...v4], { allowFailure: true });
       ctx.log(r.code === 0 ? `announced ${v4.join(", ")} on ${uplink}` : `could not announce ${v4.join(", ")} on ${uplink}: ${r.stderr.trim()}`);
       // once more a little later, for a LAN host that missed the first (not waited for)
-      setTimeout(() => void run(GARP_BIN, [uplink, ...v4], { allowFailure: true }).catch(() => {}), 300).unref();
+      const again = () => run(GARP_BIN, [uplink, ...v4], { allowFailure: true });
+      const what = `announcing ${v4.join(", ")} again on ${uplink}`;
+      setTimeout(() => void this.e.bestEffort(what, again()), 300).unref();
     }
   }
 
@@ -326,7 +341,8 @@ export class MigrateOps {
   async sweep(existing: number[]): Promise<void> {
     for (const ctid of existing) {
       if (await this.readState(ctid)) continue; // abort still has to run (it restores a frozen container)
-      await this.dropSnapshots(ctid).catch(() => {});
+      // best effort: a snapshot left over only takes space until the next engine start sweeps again
+      await this.e.bestEffort(`container ${ctid}: leftover migration snapshots`, this.dropSnapshots(ctid));
     }
     for (const n of await readdir(path.join(this.e.config.stateDir, "migrations")).catch(() => [] as string[])) {
       const m = /^(\d+)\.json$/.exec(n);

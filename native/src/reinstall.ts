@@ -8,10 +8,10 @@
  * volume stays as "previous" until the commit. A failure or a crash before the commit puts the old
  * volume and record back exactly; after it, recovery only removes the old volume.
  */
-import { checkpointedError, hasCheckpoint } from "./checkpoint.js";
+import { checkpointedError, hasCheckpoint } from "./checkpoint-store.js";
 import { lstat, rm } from "node:fs/promises";
 import path from "node:path";
-import type { ContainerInfo, OpContext } from "./engine.js";
+import type { ContainerInfo, OpContext } from "./engine-types.js";
 import type { EngineInternals } from "./engine-internals.js";
 import { isNoSpaceText } from "./drivers/storage/common.js";
 import { EngineError, wrapError } from "./errors.js";

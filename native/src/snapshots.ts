@@ -14,15 +14,14 @@
  * - Snapshot data is not charged to the container's disk limit (like ZFS refquota): OVZ_MAX_SNAPSHOTS
  *   caps how many a container may keep.
  */
-import { rm, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
-import type { OpContext } from "./engine.js";
+import type { OpContext } from "./engine-types.js";
 import type { EngineInternals } from "./engine-internals.js";
 import { EngineError, wrapError } from "./errors.js";
-import { readJson, writeFileAtomic } from "./fsutil.js";
 import type { PendingEntry } from "./journal.js";
-import { checkpointedError, hasCheckpoint } from "./checkpoint.js";
+import { checkpointedError, hasCheckpoint } from "./checkpoint-store.js";
+import { SnapshotMetaStore, type MetaFile } from "./snapshot-meta.js";
 import { checkDescription, checkSnapshotName, defaultSnapshotName } from "./snapshot-names.js";
 
 export { checkDescription, checkSnapshotName, defaultSnapshotName, MAX_DESCRIPTION, SNAPSHOT_NAME_RE } from "./snapshot-names.js";
@@ -33,36 +32,6 @@ export interface SnapshotInfo {
   createdAt: string;
   /** bytes only this snapshot holds (what deleting it frees); null when the driver cannot tell cheaply */
   sizeBytes: number | null;
-}
-
-const metaFileSchema = z.object({
-  version: z.literal(1),
-  snapshots: z.record(z.string(), z.object({ description: z.string(), createdAt: z.string() })),
-});
-type MetaFile = z.infer<typeof metaFileSchema>;
-
-/** <stateDir>/snapshots/<ctid>.json */
-export class SnapshotMetaStore {
-  constructor(private readonly dir: string) {}
-
-  private file(ctid: number): string {
-    return path.join(this.dir, `${ctid}.json`);
-  }
-
-  async read(ctid: number): Promise<MetaFile["snapshots"]> {
-    const raw = await readJson<unknown>(this.file(ctid)).catch(() => null);
-    const parsed = metaFileSchema.safeParse(raw);
-    return parsed.success ? parsed.data.snapshots : {};
-  }
-
-  async write(ctid: number, snapshots: MetaFile["snapshots"]): Promise<void> {
-    const body: MetaFile = { version: 1, snapshots };
-    await writeFileAtomic(this.file(ctid), JSON.stringify(body, null, 2) + "\n", 0o600);
-  }
-
-  async remove(ctid: number): Promise<void> {
-    await rm(this.file(ctid), { force: true });
-  }
 }
 
 export class SnapshotOps {
@@ -246,12 +215,6 @@ export class SnapshotOps {
       log(`recovery: undoing interrupted rollback of ${ctid} (steps done: ${p.steps.join(", ") || "none"}); it keeps its root filesystem from before`);
       await storage.revertStaging(ctid);
     }
-  }
-
-  /** All snapshots of a container and their metadata (destroy). Idempotent. */
-  async removeAll(ctid: number): Promise<void> {
-    await this.h.drivers.storage.deleteSnapshots(ctid);
-    await this.meta.remove(ctid);
   }
 
   private pruned(meta: MetaFile["snapshots"], keep: string[]): MetaFile["snapshots"] {

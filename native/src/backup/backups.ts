@@ -19,7 +19,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { checkCtid, checkHostname, fmtBytes } from "../checks.js";
-import { ENGINE_VERSION, type ContainerInfo, type OpContext } from "../engine.js";
+import { ENGINE_VERSION, type ContainerInfo, type OpContext } from "../engine-types.js";
 import type { EngineInternals } from "../engine-internals.js";
 import { EngineError, isEngineError, wrapError } from "../errors.js";
 import { fsyncDir, writeFileAtomic } from "../fsutil.js";
@@ -177,6 +177,12 @@ export class BackupOps {
     } catch (e) {
       throw wrapError(e, `backup ${id} cannot be used`);
     }
+  }
+
+  /** A backup's archive file and its manifest's size and sha256 (backup.download streams it). */
+  async file(id: string): Promise<{ path: string; sizeBytes: number; sha256: string }> {
+    const m = await this.load(id);
+    return { path: this.archivePath(id), sizeBytes: m.archive.sizeBytes, sha256: m.archive.sha256 };
   }
 
   async list(ctid?: number): Promise<BackupInfo[]> {

@@ -11,7 +11,7 @@ import { endConnection } from "./console-server.js";
 import { sendFrame } from "./framing.js";
 import { downloadParams, PROTOCOL_VERSION, requestFrame } from "./schema.js";
 
-/** Engine.backupFile */
+/** BackupOps.file (backup/backups.ts) */
 export type BackupFileOpener = (id: string) => Promise<{ path: string; sizeBytes: number; sha256: string }>;
 
 export async function serveDownload(sock: Socket, raw: unknown, open: BackupFileOpener | undefined, log: (line: string) => void): Promise<void> {

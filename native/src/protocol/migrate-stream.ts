@@ -17,7 +17,7 @@ import { migrateReceived, migrateStreamParams, MIGRATE_RECEIVE, MIGRATE_SEND, PR
 const FAIL = 0xffffffff;
 const MAX_CHUNK = 1 << 20;
 
-/** Engine.migrateStreamCommand */
+/** MigrateOps.sendCommand / receiveCommand (migrate.ts), chosen by direction in main.ts */
 export type MigrateCommandOpener = (ctid: number, phase: MigratePhase, direction: "send" | "receive") => Promise<{ cmd: string; args: string[] }>;
 
 function header(n: number): Buffer {

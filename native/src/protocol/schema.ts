@@ -55,7 +55,7 @@ const newContainerFields = {
   net: netConfigSchema.optional(),
 };
 
-const containerInfo = z.object({
+export const containerInfo = z.object({
   ctid: z.number(),
   name: z.string().nullable(),
   hostname: z.string(),

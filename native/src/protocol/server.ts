@@ -9,7 +9,7 @@ import net from "node:net";
 import { chmod, chown, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "../errors.js";
-import type { OpContext } from "../engine.js";
+import type { OpContext } from "../engine-types.js";
 import { onFrames, sendFrame } from "./framing.js";
 import type { Handlers } from "./handlers.js";
 import { endConnection, serveConsole, type ConsoleOpener } from "./console-server.js";
@@ -21,9 +21,9 @@ export interface ConnectionOptions {
   log?: (line: string) => void;
   /** console sessions (container.console); without it the method is refused as UNSUPPORTED */
   consoles?: ConsoleOpener;
-  /** backup archives for backup.download (Engine.backupFile); without it the method is refused as UNSUPPORTED */
+  /** backup archives for backup.download (BackupOps.file); without it the method is refused as UNSUPPORTED */
   backupFiles?: BackupFileOpener;
-  /** migration streams (Engine.migrateStreamCommand); without it migrate.send/receive are refused as UNSUPPORTED */
+  /** migration streams (MigrateOps.sendCommand / receiveCommand); without it migrate.send/receive are refused as UNSUPPORTED */
   migrateStreams?: MigrateCommandOpener;
 }
 
