@@ -3,12 +3,12 @@
  * a ctid, a hostname, network settings. A leaf, so every part of the engine can use them.
  */
 import { EngineError } from "./errors.js";
+import { CTID_MAX as MAX_CTID, CTID_MIN, CONTAINER_NAME_RE, HOSTNAME_RE } from "./identity.js";
 
-export const MAX_CTID = 2_000_000_000;
-const HOSTNAME_RE = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+export { CTID_MAX as MAX_CTID } from "./identity.js";
 
 export function checkCtid(ctid: number): void {
-  if (!Number.isInteger(ctid) || ctid < 1 || ctid > MAX_CTID) {
+  if (!Number.isInteger(ctid) || ctid < CTID_MIN || ctid > MAX_CTID) {
     throw new EngineError("BAD_REQUEST", `bad container ID ${ctid}: use a whole number from 1 to ${MAX_CTID} (e.g. 101)`);
   }
 }
@@ -43,4 +43,11 @@ export function fmtBytes(n: number): string {
     i++;
   }
   return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+/** The form of a container name (CONTAINER_NAME_RE); whether another container has it is the caller's check. */
+export function checkNameForm(name: string): void {
+  if (!CONTAINER_NAME_RE.test(name)) {
+    throw new EngineError("BAD_REQUEST", `bad container name "${name}": use letters, digits, . _ - (max 64), not only digits`);
+  }
 }

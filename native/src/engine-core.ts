@@ -18,7 +18,7 @@ import type { RuntimeSpec, RuntimeState } from "./drivers/runtime/types.js";
 import { netIps } from "./net/config.js";
 import { NetManager } from "./net/index.js";
 import { closeGate, gatePath } from "./gate.js";
-import { checkCtid, fmtBytes } from "./checks.js";
+import { checkCtid, checkNameForm, fmtBytes } from "./checks.js";
 import { DumpStore } from "./checkpoint-store.js";
 import { SnapshotMetaStore } from "./snapshot-meta.js";
 import { ensureRootLink, rootLinkPath } from "./root-links.js";
@@ -28,7 +28,6 @@ import type { EngineInternals } from "./engine-internals.js";
 import { IDMAP_SIZE, type ContainerInfo, type ContainerState, type Drivers, type OpContext } from "./engine-types.js";
 import { Revert } from "./revert.js";
 
-const NAME_RE = /^(?!\d+$)[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 const STATES: Partial<Record<RuntimeState, ContainerState>> = {
   RUNNING: "running",
   FROZEN: "suspended",
@@ -170,12 +169,7 @@ export class EngineCore implements EngineInternals {
   }
 
   async checkName(name: string, ctid: number): Promise<void> {
-    if (!NAME_RE.test(name)) {
-      throw new EngineError(
-        "BAD_REQUEST",
-        `bad container name "${name}": use letters, digits, . _ - (max 64), not only digits`,
-      );
-    }
+    checkNameForm(name);
     const other = (await this.records.list()).find((r) => r.name === name && r.ctid !== ctid);
     if (other) throw new EngineError("BAD_REQUEST", `name "${name}" is already used by container ${other.ctid}`);
   }

@@ -18,7 +18,6 @@ export function checkSnapshotName(name: string): string {
 
 export function checkDescription(d: string): string {
   if (d.length > MAX_DESCRIPTION) throw new EngineError("BAD_REQUEST", `snapshot description is too long (${d.length} characters, at most ${MAX_DESCRIPTION})`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(d)) throw new EngineError("BAD_REQUEST", "snapshot description must not contain control characters");
   return d;
 }

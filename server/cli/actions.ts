@@ -4,6 +4,7 @@
  * Each action checks the state first so the common refusals get the originals' exit codes; slow work
  * runs as an operation of this process and is waited for.
  */
+import { CTID_MAX, CTID_NEW_MIN, isCtid, newCtidSchema } from "../../native/src/identity.js";
 import type { Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
@@ -53,7 +54,7 @@ export async function lookupCt(cli: Cli, ref: string): Promise<FullContainer | n
 export async function ctidOf(cli: Cli, ref: string): Promise<number> {
   if (/^\d+$/.test(ref)) {
     const n = Number(ref);
-    if (n < 1 || n > 2_000_000_000) throw new CliError(`Bad CT ID ${ref}`, VZ.INVALID_PARAMETER_VALUE);
+    if (!isCtid(n)) throw new CliError(`Bad CT ID ${ref}`, VZ.INVALID_PARAMETER_VALUE);
     return n;
   }
   const c = await lookupCt(cli, ref);
@@ -132,7 +133,7 @@ async function findOwner(cli: Cli, ref: string | undefined) {
 }
 
 export async function createCt(cli: Cli, a: CreateArgs, announce: () => void = () => {}): Promise<FullContainer> {
-  if (a.ctid !== undefined && (a.ctid < 100 || a.ctid > 2_000_000_000)) throw new CliError(`Bad CT ID ${a.ctid}: use 100 to 2000000000 (lower ids are reserved)`, VZ.INVALID_PARAMETER_VALUE);
+  if (a.ctid !== undefined && !newCtidSchema.safeParse(a.ctid).success) throw new CliError(`Bad CT ID ${a.ctid}: use ${CTID_NEW_MIN} to ${CTID_MAX} (lower ids are reserved)`, VZ.INVALID_PARAMETER_VALUE);
   // as vzctl: without --config, CONFIGFILE of the global config (vz.conf's name), else OVZ_DEFAULT_PLAN
   const plan = await findPlan(cli, a.plan ?? process.env.CONFIGFILE ?? process.env.OVZ_DEFAULT_PLAN ?? "starter");
   const owner = await findOwner(cli, a.owner);

@@ -8,6 +8,7 @@
  * are not supported. Exit statuses are vzmigrate(8)'s: 1 usage, 6 the copy failed, 9 DST exists, 10 no such
  * SRC, 34 SRC and DST are the same.
  */
+import { CTID_MAX, CTID_NEW_MIN, newCtidSchema } from "../../native/src/identity.js";
 import { engineFor } from "../engine/index.js";
 import { isEngineError, PanelError } from "../errors.js";
 import { CliError } from "./args.js";
@@ -57,8 +58,8 @@ export function parseVzmlocalArgs(argv: string[]): "help" | { entries: VzmlocalE
       const why = "private and root paths are not supported (the engine places every container's files itself)";
       throw new CliError(`Bad CT list entry "${item}": ${why}`, MIG.USAGE);
     }
-    if (!/^\d+$/.test(dst) || Number(dst) < 100 || Number(dst) > 2_000_000_000) {
-      throw new CliError(`Bad CT ID ${dst}: use a number from 100 to 2000000000 (lower IDs are reserved)`, MIG.USAGE);
+    if (!/^\d+$/.test(dst) || !newCtidSchema.safeParse(Number(dst)).success) {
+      throw new CliError(`Bad CT ID ${dst}: use a number from ${CTID_NEW_MIN} to ${CTID_MAX} (lower IDs are reserved)`, MIG.USAGE);
     }
     return { src, dst: Number(dst) };
   });

@@ -3,6 +3,7 @@
  * same order (native/src/protocol/client.ts for params, native/src/engine.ts `validateLimits`/`checkName`,
  * native/src/checks.ts). The engine contract (server/test/contract/) holds both to it.
  */
+import { checkNameForm } from "../../native/src/checks.js";
 import { EngineError } from "../../native/src/errors.js";
 import { methods, type MethodName } from "../../native/src/protocol/schema.js";
 import { crossCheck, limitsPatchSchema, type Limits } from "../../native/src/settings.js";
@@ -17,8 +18,6 @@ export const FAKE_HOST = {
   maxNofile: 1_048_576,
 } as const;
 
-/** Container names: as native/src/engine.ts NAME_RE (not exported there). */
-const NAME_RE = /^(?!\d+$)[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 
 /** The params through the method's schema; BAD_REQUEST naming every bad field, as EngineClient.call. */
 export function checkParams(method: MethodName, params: unknown): Record<string, unknown> {
@@ -57,12 +56,7 @@ export function validateLimits(base: Limits, patch: unknown): Limits {
 
 /** A container name: its form, and no other container has it. */
 export function checkName(name: string, ctid: number, others: Iterable<{ ctid: number; name: string | null }>): void {
-  if (!NAME_RE.test(name)) {
-    throw new EngineError(
-      "BAD_REQUEST",
-      `bad container name "${name}": use letters, digits, . _ - (max 64), not only digits`,
-    );
-  }
+  checkNameForm(name);
   for (const o of others) {
     if (o.name === name && o.ctid !== ctid) {
       throw new EngineError("BAD_REQUEST", `name "${name}" is already used by container ${o.ctid}`);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { newCtidSchema } from "../../native/src/identity.js";
 import { firewallSchema, ipAddr } from "../../native/src/net/types.js";
 import { PanelError } from "../errors.js";
 import { containerDetail, listContainers } from "../services/container-queries.js";
@@ -31,7 +32,7 @@ export const containersRouter = router({
   usage: containerProcedure(...anyRole).query(({ ctx }) => svc.usage(ctx.container)),
 
   create: roleProcedure("admin", "reseller")
-    .input(z.object({ tenantId: id, planId: id, hostname, template: templateName, ctid: z.number().int().min(100).max(2_000_000_000).optional(), nodeId: id.optional(), netMode: z.enum(NET_MODES).optional() }))
+    .input(z.object({ tenantId: id, planId: id, hostname, template: templateName, ctid: newCtidSchema.optional(), nodeId: id.optional(), netMode: z.enum(NET_MODES).optional() }))
     .mutation(({ ctx, input }) => svc.createContainer(ctx, ctx.scope, input)),
 
   /**
@@ -39,7 +40,7 @@ export const containersRouter = router({
    * addresses; checked like a create. Customers never create containers, so they do not clone either.
    */
   clone: containerProcedure("admin", "reseller")
-    .input(z.object({ hostname, name: z.string().max(64).optional(), ctid: z.number().int().min(100).max(2_000_000_000).optional() }))
+    .input(z.object({ hostname, name: z.string().max(64).optional(), ctid: newCtidSchema.optional() }))
     .mutation(({ ctx, input }) => svc.cloneContainer(ctx, ctx.scope, ctx.container, input)),
 
   start: containerProcedure(...anyRole).mutation(({ ctx }) => svc.containerAction(ctx, ctx.container, "start")),

@@ -1,5 +1,6 @@
 /** Input schemas shared by several routers. */
 import { z } from "zod";
+import { HOSTNAME_RE } from "../../native/src/identity.js";
 
 export const id = z.string().min(1).max(64);
 // Not zod's email(): local addresses such as admin@localhost (the seeded default) must be valid.
@@ -11,5 +12,5 @@ export const hostname = z
   .trim()
   .toLowerCase()
   .max(253)
-  .regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, "use letters, digits, dashes and dots, like web1.example.com");
+  .regex(HOSTNAME_RE, "use letters, digits, dashes and dots, like web1.example.com");
 export const page = z.object({ take: z.number().int().min(1).max(500).default(100), skip: z.number().int().min(0).max(1_000_000).default(0) });

@@ -11,7 +11,7 @@ import { isEngineError } from "../errors.js";
 export type FullContainer = Container & { plan: Plan; node: Node; tenant: Tenant };
 
 /** Names are referred to wherever a ctid is: never all digits, no spaces or shell-special characters. */
-export const CONTAINER_NAME_RE = /^(?!\d+$)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { CONTAINER_NAME_RE } from "../../native/src/identity.js";
 
 export function engineOf(c: { node: Node }): EnginePort {
   return engineFor(c.node.endpoint);

@@ -3,6 +3,7 @@
  * native/src/settings.ts (LIMITS); plan validation, forms and the engine all derive from it.
  */
 import { z } from "zod";
+import { templateNameSchema } from "../../native/src/identity.js";
 import { defaultLimits, LIMIT_KEYS, LIMITS, limitsPatchSchema, type Limits, type LimitsPatch } from "../../native/src/settings.js";
 import type { Db, Plan } from "../db/client.js";
 import { PanelError } from "../errors.js";
@@ -12,7 +13,7 @@ export type { Limits, LimitsPatch };
 
 const MiB = 1024 * 1024;
 
-export const templateName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "template names use a-z, 0-9, . _ -");
+export const templateName = templateNameSchema;
 
 /** Plan fields other than the engine limits. */
 export const planExtrasSchema = z.object({

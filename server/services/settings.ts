@@ -11,17 +11,17 @@ import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { PanelError } from "../errors.js";
 import { audit, type AuditCtx } from "./audit.js";
-import { CONTAINER_NAME_RE, type FullContainer } from "./container-state.js";
+import type { FullContainer } from "./container-state.js";
+import { containerNameSchema, hostnameSchema } from "../../native/src/identity.js";
 import { nameserversOf, pushNet } from "./network.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
 
-const HOSTNAME_RE = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
 
 export const settingsSchema = z
   .object({
-    hostname: z.string().regex(HOSTNAME_RE, "a hostname is letters, digits and hyphens in dot-separated labels (e.g. ct101.example.com)").optional(),
-    name: z.string().regex(CONTAINER_NAME_RE, "a name is 1–64 letters, digits, . _ - (not only digits: those are container ids)").nullable().optional(),
+    hostname: hostnameSchema.optional(),
+    name: containerNameSchema.nullable().optional(),
     description: z.string().max(1000, "a description is at most 1000 characters").nullable().optional(),
     onboot: z.boolean().optional(),
     nameservers: z.array(z.string().ip({ message: "a name server is an IPv4 or IPv6 address" })).max(3, "at most 3 name servers").optional(),

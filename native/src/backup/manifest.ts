@@ -7,6 +7,7 @@
  * against this host's settings when restoring (a newer engine may know more limits).
  */
 import { z } from "zod";
+import { ctidSchema } from "../identity.js";
 import { EngineError } from "../errors.js";
 import { netConfigSchema } from "../net/types.js";
 
@@ -36,7 +37,7 @@ export const backupManifestSchema = z.object({
   version: z.literal(MANIFEST_VERSION),
   id: z.string().regex(BACKUP_ID_RE),
   /** the container the backup was taken of */
-  ctid: z.number().int().min(1).max(2_000_000_000),
+  ctid: ctidSchema,
   createdAt: z.string().datetime(),
   engineVersion: z.string(),
   /** the container's settings at backup time */

@@ -2,6 +2,7 @@
  * vzps, the pure part: options (procps ps syntax plus OpenVZ's -E CTID), output fields, process selection
  * and the table. native/src/tools/vzps.ts does the I/O (the engine for the containers, /proc for processes).
  */
+import { CTID_MAX } from "../identity.js";
 import { CLK_TCK, type ProcInfo } from "./proc.js";
 import { fmtCpuTime, fmtPercent, fmtStart, fmtTty, renderTable, type Align } from "./format.js";
 
@@ -10,7 +11,6 @@ import { fmtCpuTime, fmtPercent, fmtStart, fmtTty, renderTable, type Align } fro
  * printed raw they would split its row in two for every script that reads vzps line by line.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x1f\x7f]/g, "?");
 }
 
@@ -22,7 +22,7 @@ export function parseCtidList(text: string, opt: string): number[] {
   const parts = text.split(/[,\s]+/).filter(Boolean);
   if (!parts.length) throw new UsageError(`list of container IDs must follow ${opt}`);
   return parts.map((p) => {
-    if (!/^\d+$/.test(p) || Number(p) > 2_000_000_000) throw new UsageError(`invalid container ID "${p}" after ${opt} (expected a number such as 101, or 0 for the host)`);
+    if (!/^\d+$/.test(p) || Number(p) > CTID_MAX) throw new UsageError(`invalid container ID "${p}" after ${opt} (expected a number such as 101, or 0 for the host)`);
     return Number(p);
   });
 }

@@ -34,13 +34,14 @@ import { NIC_MODES } from "../net/nic/modes.js";
 import { netConfigSchema, netPatchSchema, networkSchema } from "../net/types.js";
 import { BACKUP_ID_RE, backupInfoSchema } from "../backup/manifest.js";
 import { MAX_DESCRIPTION, SNAPSHOT_NAME_RE } from "../snapshot-names.js";
+import { ctidSchema } from "../identity.js";
 import { termSize } from "./console-framing.js";
 
 export const PROTOCOL_VERSION = 1;
 /** A frame larger than this is refused (protects the root daemon from a client that never sends a newline). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
-const ctid = z.number().int().min(1).max(2_000_000_000);
+const ctid = ctidSchema;
 const limitsIn = z.record(z.string(), z.unknown()); // validated in depth by the engine (settings.ts)
 const limitsOut = z.object(
   Object.fromEntries(LIMIT_KEYS.map((k) => [k, k === "cpumask" ? z.string().nullable() : z.number()])),

@@ -38,10 +38,9 @@ import {
   type Compression,
 } from "./import.js";
 import type { InitKind, LogFn, TemplateMeta, TemplateStoreApi } from "./types.js";
+import { TEMPLATE_NAME_RE, TEMPLATE_NAME_RULE } from "../identity.js";
 
-export const TEMPLATE_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-export const TEMPLATE_NAME_RULE =
-  "1-64 characters: lower-case letters, digits, '.', '_' and '-', starting with a letter or digit";
+export { TEMPLATE_NAME_RE, TEMPLATE_NAME_RULE };
 
 /** Throws TEMPLATE_INVALID unless `name` follows TEMPLATE_NAME_RULE. */
 export function validateTemplateName(name: unknown): string {

@@ -7,8 +7,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "../../errors.js";
 import { SNAPSHOT_NAME_RE } from "../../snapshot-names.js";
+import { TEMPLATE_NAME_RE } from "../../identity.js";
 
-export const TEMPLATE_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export { TEMPLATE_NAME_RE };
 /** A container's volume directory name: its ctid. */
 export const CTID_DIR_RE = /^[1-9][0-9]{0,15}$/;
 
