@@ -11,7 +11,7 @@ import { EngineError } from "./errors.js";
 import { run } from "./exec.js";
 import { Journal } from "./journal.js";
 import { RecordStore, type ContainerRecord } from "./records.js";
-import { crossCheck, defaultLimits, effectiveCpulimit, limitsPatchSchema, type Limits } from "./settings.js";
+import { defaultLimits, effectiveCpulimit, type Limits } from "./settings.js";
 import { CpuPlacement } from "./cpu-placement.js";
 import type { CgroupLimits } from "./drivers/cgroup/types.js";
 import type { RuntimeSpec, RuntimeState } from "./drivers/runtime/types.js";
@@ -19,6 +19,7 @@ import { netIps } from "./net/config.js";
 import { NetManager } from "./net/index.js";
 import { closeGate, gatePath } from "./gate.js";
 import { checkCtid, checkNameForm, fmtBytes } from "./checks.js";
+import { mergeLimits } from "./limits-check.js";
 import { DumpStore } from "./checkpoint-store.js";
 import { SnapshotMetaStore } from "./snapshot-meta.js";
 import { ensureRootLink, rootLinkPath } from "./root-links.js";
@@ -200,32 +201,8 @@ export class EngineCore implements EngineInternals {
 
   /** Merge a patch over current limits and validate the whole result. */
   validateLimits(base: Limits, patch: unknown): Limits {
-    const parsed = limitsPatchSchema.safeParse(patch ?? {});
-    if (!parsed.success) {
-      const msg = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-      const details = { issues: parsed.error.issues };
-      throw new EngineError("LIMIT_OUT_OF_RANGE", `invalid limits: ${msg}`, { details });
-    }
-    const merged = { ...base } as Record<string, unknown>;
-    for (const [k, v] of Object.entries(parsed.data)) if (v !== undefined) merged[k] = v;
-    const limits = merged as Limits;
-    if (limits.cpumask === "") limits.cpumask = null;
-    const errs = crossCheck(limits, this.hostCpus);
-    if (limits.numfile > this.maxNofile) {
-      errs.push(
-        `open files ${limits.numfile} is above what this host can grant (${this.maxNofile}, the engine's hard ` +
-          "RLIMIT_NOFILE); lower numfile or raise the engine's LimitNOFILE",
-      );
-    }
-    if (errs.length) throw new EngineError("LIMIT_OUT_OF_RANGE", errs.join("; "));
-    if (limits.diskinodes > 0 && !this.drivers.storage.caps.inodeQuota) {
-      throw new EngineError(
-        "UNSUPPORTED",
-        `the ${this.drivers.storage.name} storage driver cannot limit inodes; set diskinodes to 0 or use a storage ` +
-          "driver with project quota",
-      );
-    }
-    return limits;
+    const storage = { name: this.drivers.storage.name, inodeQuota: this.drivers.storage.caps.inodeQuota };
+    return mergeLimits(base, patch, { cpus: this.hostCpus, maxNofile: this.maxNofile, storage });
   }
 
   /**

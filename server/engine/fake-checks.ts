@@ -5,8 +5,9 @@
  */
 import { checkNameForm } from "../../native/src/checks.js";
 import { EngineError } from "../../native/src/errors.js";
+import { mergeLimits } from "../../native/src/limits-check.js";
 import { methods, type MethodName } from "../../native/src/protocol/schema.js";
-import { crossCheck, limitsPatchSchema, type Limits } from "../../native/src/settings.js";
+import type { Limits } from "../../native/src/settings.js";
 
 /** The host the fake engine pretends to be (engine.info): what limits are checked against. */
 export const FAKE_HOST = {
@@ -31,27 +32,8 @@ export function checkParams(method: MethodName, params: unknown): Record<string,
 
 /** A limits patch merged over `base` and the whole result validated (Engine.validateLimits). */
 export function validateLimits(base: Limits, patch: unknown): Limits {
-  const parsed = limitsPatchSchema.safeParse(patch ?? {});
-  if (!parsed.success) {
-    const msg = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new EngineError("LIMIT_OUT_OF_RANGE", `invalid limits: ${msg}`, { details: { issues: parsed.error.issues } });
-  }
-  const merged = { ...base } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(parsed.data)) if (v !== undefined) merged[k] = v;
-  const limits = merged as Limits;
-  if (limits.cpumask === "") limits.cpumask = null;
-  const errs = crossCheck(limits, FAKE_HOST.cpus);
-  if (limits.numfile > FAKE_HOST.maxNofile) {
-    errs.push(`open files ${limits.numfile} is above what this host can grant (${FAKE_HOST.maxNofile})`);
-  }
-  if (errs.length) throw new EngineError("LIMIT_OUT_OF_RANGE", errs.join("; "));
-  if (limits.diskinodes > 0 && !FAKE_HOST.caps.inodeQuota) {
-    throw new EngineError(
-      "UNSUPPORTED",
-      "the fake storage driver cannot limit inodes; set diskinodes to 0 or use a storage driver with project quota",
-    );
-  }
-  return limits;
+  const storage = { name: "fake", inodeQuota: FAKE_HOST.caps.inodeQuota };
+  return mergeLimits(base, patch, { cpus: FAKE_HOST.cpus, maxNofile: FAKE_HOST.maxNofile, storage });
 }
 
 /** A container name: its form, and no other container has it. */
