@@ -5,18 +5,13 @@
  * to check ("cannot reach the host engine at /run/ovz/engine.sock: …; is it running?").
  */
 import type { MethodName, OpEvent, Params, Result } from "../../native/src/protocol/schema.js";
-import { isEngineError, PanelError } from "../errors.js";
+import { isUnreachable } from "../../native/src/protocol/dial.js";
+import { PanelError } from "../errors.js";
 import type { EnginePort } from "./port.js";
-
-/**
- * native/src/protocol/dial.ts fails every connection attempt with EngineError INTERNAL and a message that
- * begins with this phrase (its documented contract); it carries no other mark of its own.
- */
-const DIAL_FAILURE = "cannot reach the host engine";
 
 /** A failed connection as ENGINE_UNAVAILABLE; null for any other error. */
 export function unavailableError(e: unknown): PanelError | null {
-  if (!isEngineError(e, "INTERNAL") || !e.message.startsWith(DIAL_FAILURE)) return null;
+  if (!isUnreachable(e)) return null;
   return new PanelError("ENGINE_UNAVAILABLE", e.message, undefined, { cause: e });
 }
 

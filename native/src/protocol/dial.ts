@@ -17,7 +17,7 @@
  * (the client certificate). Callers with other credentials pass `tls`.
  *
  * Every failure is an EngineError("INTERNAL", "cannot reach the host engine at <endpoint>: <why>; <what to
- * do>") — the panel maps that phrase to ENGINE_UNAVAILABLE (server/errors.ts).
+ * do>") marked as such (isUnreachable); the panel turns it into ENGINE_UNAVAILABLE (server/engine/unavailable.ts).
  */
 import { readFile } from "node:fs/promises";
 import net from "node:net";
@@ -108,12 +108,22 @@ export async function loadPanelCredentials(dir: string = panelPkiDir()): Promise
       err.code === "ENOENT"
         ? `the panel has no client certificate in ${dir} (OVZ_PANEL_PKI); it is created with the first join token (Nodes page), and nodes must join with a token of this panel`
         : `the panel cannot read its client certificate in ${dir} (OVZ_PANEL_PKI): ${err.message}; the directory must belong to the panel's user`;
-    throw new EngineError("INTERNAL", `cannot reach the host engine: ${why}`, { cause: e });
+    throw new EngineError("INTERNAL", `cannot reach the host engine: ${why}`, { cause: e, details: UNREACHABLE });
   }
 }
 
-function unreachable(endpoint: string, why: string, cause?: unknown): EngineError {
-  return new EngineError("INTERNAL", `cannot reach the host engine at ${endpoint}: ${why}`, cause === undefined ? undefined : { cause });
+/** The mark of a failed connection attempt (a local error, never sent over the wire). */
+const UNREACHABLE = { unreachable: true } as const;
+
+/** Is this a failure to reach an engine (no socket, refused, no TLS, no answer), as dialEngine reports it? */
+export function isUnreachable(e: unknown): e is EngineError {
+  return e instanceof Error && (e as EngineError).details?.unreachable === true;
+}
+
+/** The error dialEngine fails with (exported for tests and fakes that stand in for an unreachable engine). */
+export function unreachable(endpoint: string, why: string, cause?: unknown): EngineError {
+  const message = `cannot reach the host engine at ${endpoint}: ${why}`;
+  return new EngineError("INTERNAL", message, { cause, details: UNREACHABLE });
 }
 
 /** A sentence for a TCP/TLS failure, with what to check. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EngineError } from "../../../native/src/errors.js";
+import { unreachable } from "../../../native/src/protocol/dial.js";
 import { PROVIDERS } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
 import { as, caller, fakeEngine, type World, useWorld } from "../helpers/world.js";
@@ -47,7 +47,7 @@ describe.each(PROVIDERS)("nodes and templates on %s", (provider) => {
     expect(info.storage.caps.quota).toBe(true);
     await expectCode(as(w, "admin").nodes.info({ nodeId: "missing" }), "NOT_FOUND");
     await expectCode(as(w, "resellerA").nodes.info({ nodeId: w.node.id }), "FORBIDDEN");
-    fakeEngine().failNext.set("engine.info", new EngineError("INTERNAL", "cannot reach the host engine at /run/x.sock"));
+    fakeEngine().failNext.set("engine.info", unreachable("/run/x.sock", "ENOENT; is it running?"));
     await expectCode(as(w, "admin").nodes.info({ nodeId: w.node.id }), "SERVICE_UNAVAILABLE", "ENGINE_UNAVAILABLE");
   });
 

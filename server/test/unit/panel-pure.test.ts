@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import { EngineError } from "../../../native/src/errors.js";
+import { dialEngine } from "../../../native/src/protocol/dial.js";
 import { defaultLimits } from "../../../native/src/settings.js";
 import { readCookie, sessionCookie } from "../../auth/session.js";
 import { roleAtMost } from "../../auth/roles.js";
@@ -24,7 +25,7 @@ describe("database URL", () => {
 });
 
 describe("error mapping (one place)", () => {
-  it("maps domain and engine errors to tRPC codes with a domain code", () => {
+  it("maps domain and engine errors to tRPC codes with a domain code", async () => {
     const q = toTRPCError(new PanelError("QUOTA_EXCEEDED", "too much", { ram: "over" })) as MappedError;
     expect(q.code).toBe("FORBIDDEN");
     expect(q.data).toEqual({ domainCode: "QUOTA_EXCEEDED", fields: { ram: "over" } });
@@ -32,7 +33,8 @@ describe("error mapping (one place)", () => {
     const e = toTRPCError(new EngineError("RUNNING", "container 101 is running; stop it first")) as MappedError;
     expect([e.code, e.message, e.data.domainCode]).toEqual(["CONFLICT", "container 101 is running; stop it first", "ENGINE_RUNNING"]);
     // what the panel's engine client (server/engine/unavailable.ts) makes of a failed connection
-    const refused = new EngineError("INTERNAL", "cannot reach the host engine at /x.sock: ENOENT; is it running?");
+    const refused = (await dialEngine("/nonexistent/x.sock").catch((e: unknown) => e)) as EngineError;
+    expect(refused.message).toMatch(/^cannot reach the host engine at \/nonexistent\/x\.sock: /);
     const down = toTRPCError(unavailableError(refused)) as MappedError;
     expect([down.code, down.data.domainCode]).toEqual(["SERVICE_UNAVAILABLE", "ENGINE_UNAVAILABLE"]);
     expect(down.message).toBe(refused.message);
