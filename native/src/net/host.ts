@@ -25,10 +25,17 @@ export interface LinkStats {
   txPackets: number;
 }
 
+/** One device of `ip -s -d -j link show`, as far as it is read here. */
+interface IpLinkJson {
+  ifname: string;
+  linkinfo?: { info_kind?: string };
+  stats64?: { rx?: { bytes?: number; packets?: number }; tx?: { bytes?: number; packets?: number } };
+}
+
 export async function listLinks(): Promise<Map<string, LinkStats>> {
   const r = await ip(["-s", "-d", "-j", "link", "show"]);
   const out = new Map<string, LinkStats>();
-  for (const l of JSON.parse(r.stdout) as Array<Record<string, any>>) {
+  for (const l of JSON.parse(r.stdout) as IpLinkJson[]) {
     const s = l.stats64 ?? {};
     out.set(l.ifname, {
       name: l.ifname,

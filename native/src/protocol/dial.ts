@@ -60,7 +60,7 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
  * Shared by endpoints, OVZ_LISTEN and `ovz-node join --listen`.
  */
 export function parseHostPort(s: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(s);
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s);
   if (!m) throw new Error(`"${s}" is not HOST:PORT (IPv6 addresses in brackets: [2001:db8::1]:7443)`);
   const host = m[1] ?? m[2]!;
   const port = Number(m[3]);
