@@ -29,7 +29,10 @@ export default tseslint.config(
   {
     settings: {
       "import-x/resolver-next": [
-        createTypeScriptImportResolver({ project: ["tsconfig.json", "app/tsconfig.json"], noWarnOnMultipleProjects: true }),
+        createTypeScriptImportResolver({
+          project: ["tsconfig.json", "app/tsconfig.json"],
+          noWarnOnMultipleProjects: true,
+        }),
       ],
     },
     linterOptions: { reportUnusedDisableDirectives: "error" },
@@ -39,7 +42,10 @@ export default tseslint.config(
       "no-undef": "off",
       // terminal escapes and NULs are exactly what some of our patterns match (console, CLI, input checks)
       "no-control-regex": "off",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
       // code at most 120 characters; a long string, template or URL may run over rather than be cut up
       "max-len": [
         "error",

@@ -10,9 +10,15 @@ export async function register(): Promise<void> {
   const { recoverAfterRestart } = await import("./server/services/recovery.js");
   try {
     const r = await recoverAfterRestart(db());
-    if (r.operations || r.removed || r.synced) console.log(`[panel] recovery: ${r.operations} interrupted operation(s) marked failed, ${r.removed} unfinished container(s) removed, ${r.synced} synced`);
+    if (r.operations || r.removed || r.synced)
+      console.log(
+        `[panel] recovery: ${r.operations} interrupted operation(s) marked failed, ${r.removed} unfinished container(s) removed, ${r.synced} synced`,
+      );
   } catch (e) {
-    console.error("[panel] recovery after restart failed; the panel runs on, stale operations stay until the next start", e);
+    console.error(
+      "[panel] recovery after restart failed; the panel runs on, stale operations stay until the next start",
+      e,
+    );
   }
   try {
     const { startTrafficSampler, trafficInterval } = await import("./server/services/traffic.js");

@@ -4,7 +4,10 @@ import type { ReactNode } from "react";
 import "./globals.css";
 import { Providers } from "./providers.js";
 
-export const metadata: Metadata = { title: { default: "ovz panel", template: "%s · ovz panel" }, description: "Container hosting panel" };
+export const metadata: Metadata = {
+  title: { default: "ovz panel", template: "%s · ovz panel" },
+  description: "Container hosting panel",
+};
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
 /**

@@ -15,7 +15,11 @@ function noRetryOnClientErrors(failureCount: number, error: unknown): boolean {
 
 function toLoginOnUnauthorized(error: unknown): void {
   // A session that expired while a page is open: any query answering UNAUTHORIZED sends the user to /login.
-  if (errInfo(error)?.code === "UNAUTHORIZED" && typeof window !== "undefined" && window.location.pathname !== "/login") {
+  if (
+    errInfo(error)?.code === "UNAUTHORIZED" &&
+    typeof window !== "undefined" &&
+    window.location.pathname !== "/login"
+  ) {
     window.location.assign("/login");
   }
 }

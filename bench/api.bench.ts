@@ -23,7 +23,9 @@ import { defaultLimits } from "../native/src/settings.js";
 import { publishResults } from "./common.js";
 
 const REPO = path.resolve(import.meta.dirname, "..");
-const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10" } } });
+const { values } = parseArgs({
+  options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10" } },
+});
 const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
 const log = (m: string) => process.stderr.write(`[bench:api] ${m}\n`);
@@ -31,27 +33,59 @@ const log = (m: string) => process.stderr.write(`[bench:api] ${m}\n`);
 async function populate(db: Db): Promise<{ big: string; small: string }> {
   const node = await db.node.create({ data: { name: "local", endpoint: "/run/ovz/bench-none.sock" } });
   const platform = await db.tenant.create({ data: { name: "Platform", kind: "platform" } });
-  const plan = await db.plan.create({ data: { tenantId: platform.id, name: "p", limits: JSON.stringify(defaultLimits()), templates: JSON.stringify(["busybox"]) } });
+  const plan = await db.plan.create({
+    data: {
+      tenantId: platform.id,
+      name: "p",
+      limits: JSON.stringify(defaultLimits()),
+      templates: JSON.stringify(["busybox"]),
+    },
+  });
   let ctid = 101;
   const tokens: Record<string, string> = {};
-  for (const [name, n] of [["big", 1000], ["small", 10]] as const) {
+  for (const [name, n] of [
+    ["big", 1000],
+    ["small", 10],
+  ] as const) {
     const t = await db.tenant.create({ data: { name, kind: "customer", parentId: platform.id } });
-    const u = await db.user.create({ data: { email: `${name}@bench.test`, name, role: "customer", tenantId: t.id, passwordHash: "x" } });
-    const rows = Array.from({ length: n }, () => ({ ctid: ctid++, nodeId: node.id, tenantId: t.id, planId: plan.id, hostname: `ct${ctid}.bench.test`, template: "busybox", state: "running" }));
+    const u = await db.user.create({
+      data: { email: `${name}@bench.test`, name, role: "customer", tenantId: t.id, passwordHash: "x" },
+    });
+    const rows = Array.from({ length: n }, () => ({
+      ctid: ctid++,
+      nodeId: node.id,
+      tenantId: t.id,
+      planId: plan.id,
+      hostname: `ct${ctid}.bench.test`,
+      template: "busybox",
+      state: "running",
+    }));
     for (let i = 0; i < rows.length; i += 200) await db.container.createMany({ data: rows.slice(i, i + 200) });
     const { secret, hash } = newSecret();
-    const tok = await db.apiToken.create({ data: { name: "bench", secretHash: hash, role: "customer", tenantId: t.id, userId: u.id } });
+    const tok = await db.apiToken.create({
+      data: { name: "bench", secretHash: hash, role: "customer", tenantId: t.id, userId: u.id },
+    });
     tokens[name] = formatToken(tok.id, secret);
   }
   return { big: tokens.big!, small: tokens.small! };
 }
 
 async function startPanel(databaseUrl: string, port: number): Promise<{ stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: REPO,
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: databaseUrl, OVZ_PANEL_ENGINE: "fake" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"],
+    {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        DATABASE_URL: databaseUrl,
+        OVZ_PANEL_ENGINE: "fake",
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const exited = new Promise((r) => child.once("exit", r));
   for (let i = 0; i < 240; i++) {
     try {
@@ -83,7 +117,12 @@ interface Row {
 async function load(url: string, token: string): Promise<autocannon.Result> {
   // Warm up (JIT, connection pools, Next's route compilation) before measuring.
   await autocannon({ url, connections: 2, duration: 2, headers: { authorization: `Bearer ${token}` } });
-  return autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers: { authorization: `Bearer ${token}` } });
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    headers: { authorization: `Bearer ${token}` },
+  });
 }
 
 async function runOn(dbName: string, databaseUrl: string, port: number): Promise<Row[]> {
@@ -99,7 +138,8 @@ async function runOn(dbName: string, databaseUrl: string, port: number): Promise
     const check = await fetch(list, { headers: { authorization: `Bearer ${tokens.big}` } });
     const body = (await check.json()) as { result?: { data?: { json?: unknown[] } } };
     const n = body.result?.data?.json?.length;
-    if (check.status !== 200 || n !== 1000) throw new Error(`containers.list answered ${check.status} with ${n} rows, expected 1000`);
+    if (check.status !== 200 || n !== 1000)
+      throw new Error(`containers.list answered ${check.status} with ${n} rows, expected 1000`);
     for (const [scenario, url, token, rows] of [
       ["containers.list", list, tokens.big, 1000],
       ["containers.list", list, tokens.small, 10],
@@ -107,7 +147,16 @@ async function runOn(dbName: string, databaseUrl: string, port: number): Promise
     ] as const) {
       log(`${dbName}: ${scenario} (${rows} rows), ${CONNECTIONS} connections × ${DURATION} s`);
       const r = await load(url, token);
-      out.push({ db: dbName, scenario, rows, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx });
+      out.push({
+        db: dbName,
+        scenario,
+        rows,
+        rps: Math.round(r.requests.average),
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        errors: r.errors,
+        non2xx: r.non2xx,
+      });
     }
   } finally {
     await panel.stop();
@@ -137,7 +186,16 @@ const md = [
   "",
   "| database | request | rows returned | req/s | p50 ms | p99 ms | errors / non-2xx |",
   "|---|---|---|---|---|---|---|",
-  ...rows.map((r) => `| ${r.db} | ${r.scenario} | ${r.rows} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} / ${r.non2xx} |`),
+  ...rows.map(
+    (r) => `| ${r.db} | ${r.scenario} | ${r.rows} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} / ${r.non2xx} |`,
+  ),
 ].join("\n");
-const rel = publishResults({ name: "api", title: "API benchmark", date, result: { date, duration: DURATION, connections: CONNECTIONS, cpus: os.cpus().length, rows }, md, log });
+const rel = publishResults({
+  name: "api",
+  title: "API benchmark",
+  date,
+  result: { date, duration: DURATION, connections: CONNECTIONS, cpus: os.cpus().length, rows },
+  md,
+  log,
+});
 process.stdout.write(`${md}\n\nresults: ${rel}\n`);

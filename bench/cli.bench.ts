@@ -33,19 +33,29 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-clibench-"));
 try {
   await te.client.call("template.build", { kind: "busybox" });
   const dbUrl = `file:${path.join(dir, "panel.db")}`;
-  execFileSync(process.execPath, ["--import", "tsx", path.join(REPO, "server/db/migrate.ts")], { env: { ...process.env, DATABASE_URL: dbUrl }, cwd: REPO });
+  execFileSync(process.execPath, ["--import", "tsx", path.join(REPO, "server/db/migrate.ts")], {
+    env: { ...process.env, DATABASE_URL: dbUrl },
+    cwd: REPO,
+  });
   const db = createDb(dbUrl);
   await seed(db, { email: "bench@cli.test", password: "bench-password-1", socket: te.env.OVZ_SOCKET! });
   await db.$disconnect();
   const bin = path.join(dir, "bin");
   execFileSync("bash", [path.join(REPO, "scripts/install-cli.sh"), bin]);
-  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, DATABASE_URL: dbUrl, OVZ_CONF: "/dev/null", OVZ_SOCKET: te.env.OVZ_SOCKET! };
+  const env = {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+    DATABASE_URL: dbUrl,
+    OVZ_CONF: "/dev/null",
+    OVZ_SOCKET: te.env.OVZ_SOCKET!,
+  };
   const sh = (script: string) => {
     const r = spawnSync("bash", ["-c", script], { env, cwd: os.tmpdir(), encoding: "utf8" });
     if (r.status !== 0) throw new Error(`${script}: exit ${r.status}\n${r.stderr}`);
     return r.stdout;
   };
-  for (let i = 0; i < n; i++) sh(`vzctl create ${101 + i} --ostemplate busybox --config starter >/dev/null && vzctl start ${101 + i} >/dev/null`);
+  for (let i = 0; i < n; i++)
+    sh(`vzctl create ${101 + i} --ostemplate busybox --config starter >/dev/null && vzctl start ${101 + i} >/dev/null`);
 
   const call = `node --import ${path.join(REPO, "node_modules/tsx/dist/loader.mjs")} ${path.join(REPO, "native/src/tools/engine-call.ts")}`;
   const time = (script: string) => {
@@ -59,7 +69,12 @@ try {
     return median(Array.from({ length: reps }, () => time(script)));
   };
   const cases = [
-    { name: "status of one container", ours: "vzctl status 101", baseline: `${call} container.status '{"ctid":101}'`, floor: "node -e 0" },
+    {
+      name: "status of one container",
+      ours: "vzctl status 101",
+      baseline: `${call} container.status '{"ctid":101}'`,
+      floor: "node -e 0",
+    },
     { name: `list of ${n} containers`, ours: "vzlist -a", baseline: `${call} container.list '{}'`, floor: "node -e 0" },
     {
       name: `exec in each of ${n} containers (shell loop)`,
@@ -72,7 +87,9 @@ try {
     const ours = measure(c.ours);
     const baseline = measure(c.baseline);
     const floor = measure(c.floor);
-    log(`${c.name}: ours ${ours.toFixed(0)} ms, engine call ${baseline.toFixed(0)} ms, node floor ${floor.toFixed(0)} ms`);
+    log(
+      `${c.name}: ours ${ours.toFixed(0)} ms, engine call ${baseline.toFixed(0)} ms, node floor ${floor.toFixed(0)} ms`,
+    );
     return { ...c, oursMs: ours, baselineMs: baseline, floorMs: floor };
   });
   const date = new Date().toISOString();
@@ -81,12 +98,22 @@ try {
     "",
     "| benchmark | vzctl/vzlist | raw engine call | node start | ours / engine call |",
     "|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.name} | ${r.oursMs.toFixed(0)} ms | ${r.baselineMs.toFixed(0)} ms | ${r.floorMs.toFixed(0)} ms | ${(r.oursMs / r.baselineMs).toFixed(2)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.oursMs.toFixed(0)} ms | ${r.baselineMs.toFixed(0)} ms | ${r.floorMs.toFixed(0)} ms | ${(r.oursMs / r.baselineMs).toFixed(2)} |`,
+    ),
     "",
     "The CLI's extra cost over a raw engine call is loading the panel's services and Prisma and the database",
     "queries; both pay Node + tsx start-up, which dominates.",
   ].join("\n");
-  const out = publishResults({ name: "cli", title: "CLI latency", date, result: { date, reps, containers: n, rows }, md, log });
+  const out = publishResults({
+    name: "cli",
+    title: "CLI latency",
+    date,
+    result: { date, reps, containers: n, rows },
+    md,
+    log,
+  });
   log(`results: ${out}`);
   for (let i = 0; i < n; i++) sh(`vzctl stop ${101 + i} >/dev/null; vzctl destroy ${101 + i} >/dev/null`);
 } finally {

@@ -8,7 +8,14 @@ import path from "node:path";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 
-export function publishResults(opts: { name: string; title: string; date: string; result: unknown; md: string; log: (m: string) => void }): string {
+export function publishResults(opts: {
+  name: string;
+  title: string;
+  date: string;
+  result: unknown;
+  md: string;
+  log: (m: string) => void;
+}): string {
   const { name, title, date, result, md } = opts;
   const resultsDir = path.join(REPO, "bench", "results");
   fs.mkdirSync(resultsDir, { recursive: true });
@@ -18,7 +25,11 @@ export function publishResults(opts: { name: string; title: string; date: string
   const readmePath = path.join(REPO, "README.md");
   const readme = fs.readFileSync(readmePath, "utf8");
   const re = new RegExp(`(<!-- bench:${name} -->)[\\s\\S]*?(<!-- /bench:${name} -->)`);
-  if (re.test(readme)) fs.writeFileSync(readmePath, readme.replace(re, (_m, a: string, b: string) => `${a}\n${md}\n${b}`));
+  if (re.test(readme))
+    fs.writeFileSync(
+      readmePath,
+      readme.replace(re, (_m, a: string, b: string) => `${a}\n${md}\n${b}`),
+    );
   else opts.log(`README.md has no <!-- bench:${name} --> markers; not updated`);
   return path.relative(REPO, jsonPath);
 }

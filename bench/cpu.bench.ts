@@ -145,15 +145,22 @@ function calibrate(): number {
 }
 
 /** The neighbour's request latency: the probe in its cgroups, one request stream for SECONDS. */
-async function probe(h: Host, itersPerMs: number, load: (typeof LOADS)[number]): Promise<{ response: number[]; late: number[] }> {
+async function probe(
+  h: Host,
+  itersPerMs: number,
+  load: (typeof LOADS)[number],
+): Promise<{ response: number[]; late: number[] }> {
   const n = Math.round((SECONDS * 1000) / load.periodMs);
   const iters = Math.round(itersPerMs * load.workMs);
-  const child = spawn(process.execPath, [PROBE, String(n), String(load.periodMs), String(iters)], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [PROBE, String(n), String(load.periodMs), String(iters)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   try {
-    for (const ctl of ["cpu", "cpuacct", "cpuset"]) await writeFile(h.cg(NEIGHBOUR, ctl, "cgroup.procs"), String(child.pid));
+    for (const ctl of ["cpu", "cpuacct", "cpuset"])
+      await writeFile(h.cg(NEIGHBOUR, ctl, "cgroup.procs"), String(child.pid));
     child.stdin.write("go\n");
     const code = await exited;
     if (code !== 0) throw new Error(`probe exited with ${code}`);
@@ -176,7 +183,10 @@ async function throughput(h: Host): Promise<{ cores: number; percpu: Record<stri
     const wall = (performance.now() - t0) / 1000;
     const p1 = { burner: await h.percpu(BURNER), neighbour: await h.percpu(NEIGHBOUR) };
     const perSec = (a: number[], b: number[]) => b.map((v, i) => r2((v - a[i]!) / 1e9 / wall));
-    return { cores: (u1 - u0) / 1e9 / wall, percpu: { burner: perSec(p0.burner, p1.burner), neighbour: perSec(p0.neighbour, p1.neighbour) } };
+    return {
+      cores: (u1 - u0) / 1e9 / wall,
+      percpu: { burner: perSec(p0.burner, p1.burner), neighbour: perSec(p0.neighbour, p1.neighbour) },
+    };
   } finally {
     await shOut(h.te, NEIGHBOUR, `kill ${Number(pid)}`);
   }
@@ -191,7 +201,13 @@ interface Sample {
   quota: { burner: number; neighbour: number };
   throughputCores: number;
   percpuCoresPerSec: Record<string, number[]>;
-  latency: Record<LoadName, { responseMs: { p50: number; p90: number; p99: number; max: number; mean: number }; wakeLateMs: { p50: number; p99: number } }>;
+  latency: Record<
+    LoadName,
+    {
+      responseMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+      wakeLateMs: { p50: number; p99: number };
+    }
+  >;
   /** CPUs busy outside this run's containers during each window */
   otherLoad: Record<Window, number>;
   /** seconds spent waiting for a quiet machine before each window */
@@ -200,7 +216,8 @@ interface Sample {
 type Window = "throughput" | LoadName;
 
 async function place(h: Host, p: Placement): Promise<void> {
-  for (const ctid of [BURNER, NEIGHBOUR]) await h.te.client.call("container.set", { ctid, limits: { cpumask: PLACEMENTS[p].cpumask } });
+  for (const ctid of [BURNER, NEIGHBOUR])
+    await h.te.client.call("container.set", { ctid, limits: { cpumask: PLACEMENTS[p].cpumask } });
   const b = parseCpuList(await h.cpuset(BURNER));
   const n = parseCpuList(await h.cpuset(NEIGHBOUR));
   const ok = p === "old" ? b.join() === "0" && n.join() === "0" : b.length === 1 && n.length === 1 && b[0] !== n[0];
@@ -233,15 +250,22 @@ async function measure(h: Host, p: Placement, rep: number, itersPerMs: number): 
     placement: p,
     rep,
     cpusets: { burner: await h.cpuset(BURNER), neighbour: await h.cpuset(NEIGHBOUR) },
-    quota: { burner: await h.num(BURNER, "cpu", "cpu.cfs_quota_us"), neighbour: await h.num(NEIGHBOUR, "cpu", "cpu.cfs_quota_us") },
+    quota: {
+      burner: await h.num(BURNER, "cpu", "cpu.cfs_quota_us"),
+      neighbour: await h.num(NEIGHBOUR, "cpu", "cpu.cfs_quota_us"),
+    },
     throughputCores: r2(tp.value.cores),
     percpuCoresPerSec: tp.value.percpu,
     latency,
     otherLoad,
     waitedS,
   };
-  const lat = LOADS.map((l) => `${l.name} p50 ${latency[l.name].responseMs.p50} p99 ${latency[l.name].responseMs.p99}`).join(", ");
-  log(`${p} #${rep}: neighbour ${s.throughputCores} cores; ${lat} ms; other load ${Object.values(otherLoad).join("/")}`);
+  const lat = LOADS.map(
+    (l) => `${l.name} p50 ${latency[l.name].responseMs.p50} p99 ${latency[l.name].responseMs.p99}`,
+  ).join(", ");
+  log(
+    `${p} #${rep}: neighbour ${s.throughputCores} cores; ${lat} ms; other load ${Object.values(otherLoad).join("/")}`,
+  );
   return s;
 }
 
@@ -323,7 +347,14 @@ async function main(): Promise<void> {
     const result = {
       date,
       host: { kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? "unknown" },
-      params: { reps: REPS, seconds: SECONDS, waitS: WAIT_S, quiet: QUIET, loads: LOADS, itersPerMs: Math.round(itersPerMs) },
+      params: {
+        reps: REPS,
+        seconds: SECONDS,
+        waitS: WAIT_S,
+        quiet: QUIET,
+        loads: LOADS,
+        itersPerMs: Math.round(itersPerMs),
+      },
       samples,
     };
     const rel = publishResults({ name: "cpu", title: "CPU placement benchmark", date, result, md, log });

@@ -78,7 +78,10 @@ function log(msg: string): void {
 
 async function must(p: ReturnType<typeof run>, what: string): Promise<void> {
   const r = await p;
-  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-5).join("\n")}`);
+  if (r.code !== 0)
+    throw new Error(
+      `${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-5).join("\n")}`,
+    );
 }
 
 async function memAvailable(): Promise<number> {
@@ -120,12 +123,17 @@ async function benchCreate(te: TestEngine, ctidBase: number, template = TEMPLATE
     base.push(
       await timed(async () => {
         await must(run("btrfs", ["subvolume", "create", dir], { allowFailure: true }), "btrfs subvolume create");
-        await must(run("tar", ["-x", "--numeric-owner", "-I", "zstd", "-f", tarball, "-C", dir], { allowFailure: true }), "tar -x");
+        await must(
+          run("tar", ["-x", "--numeric-owner", "-I", "zstd", "-f", tarball, "-C", dir], { allowFailure: true }),
+          "tar -x",
+        );
       }),
     );
   }
   for (let i = 0; i < reps; i++) {
-    await te.client.call("container.destroy", { ctid: ctidBase + 1 + i, force: true }).catch((e) => log(`destroy ${ctidBase + 1 + i}: ${e}`));
+    await te.client
+      .call("container.destroy", { ctid: ctidBase + 1 + i, force: true })
+      .catch((e) => log(`destroy ${ctidBase + 1 + i}: ${e}`));
     await run("btrfs", ["subvolume", "delete", path.join(scratch, String(i))], { allowFailure: true });
   }
   await run("rmdir", [scratch], { allowFailure: true });
@@ -192,14 +200,17 @@ async function benchDensity(te: TestEngine, ctidBase: number): Promise<DensityRe
   let read = 0;
   for (const ctid of ctids) {
     try {
-      sum += Number((await readFile(`/sys/fs/cgroup/memory/${te.cgroupParent}/${ctid}/memory.usage_in_bytes`, "utf8")).trim());
+      sum += Number(
+        (await readFile(`/sys/fs/cgroup/memory/${te.cgroupParent}/${ctid}/memory.usage_in_bytes`, "utf8")).trim(),
+      );
       read++;
     } catch (e) {
       log(`memory cgroup of ${ctid} unreadable: ${e}`);
     }
   }
   log(`   read ${read}/${N} memory cgroups; destroying ${N} containers`);
-  for (const ctid of ctids) await te.client.call("container.destroy", { ctid, force: true }).catch((e) => log(`destroy ${ctid}: ${e}`));
+  for (const ctid of ctids)
+    await te.client.call("container.destroy", { ctid, force: true }).catch((e) => log(`destroy ${ctid}: ${e}`));
   const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
     n: N,
@@ -224,7 +235,13 @@ function ratio(a: number, b: number): string {
 }
 
 function markdown(
-  r: { create: CreateResult; createDebian: CreateResult | null; start: StartResult; density: DensityResult; host: Record<string, string | number> } & Record<string, unknown>,
+  r: {
+    create: CreateResult;
+    createDebian: CreateResult | null;
+    start: StartResult;
+    density: DensityResult;
+    host: Record<string, string | number>;
+  } & Record<string, unknown>,
 ): string {
   const { create: c, createDebian: cd, start: s, density: d, host } = r;
   return [
@@ -292,7 +309,9 @@ async function main(): Promise<void> {
 
     log(`3/3 idle density with ${N} containers`);
     const density = await benchDensity(te, 3000);
-    log(`   ${fmt(density.hostMiBPerContainer, 2)} MiB/container (host), ${fmt(density.cgroupMiBPerContainer, 2)} MiB/container (cgroup)`);
+    log(
+      `   ${fmt(density.hostMiBPerContainer, 2)} MiB/container (host), ${fmt(density.cgroupMiBPerContainer, 2)} MiB/container (cgroup)`,
+    );
 
     result = { date, host, args: { n: N, reps: REPS, template: TEMPLATE }, create, createDebian, start, density };
   } finally {

@@ -32,8 +32,21 @@ const end = (te: TestEngine, name: string): MigrateEnd => ({ name, endpoint: te.
 
 const [A, B] = await Promise.all([startTestEngine({ poolSize: "4G" }), startTestEngine({ poolSize: "4G" })]);
 try {
-  await Promise.all([A.client.call("template.build", { kind: "busybox" }), B.client.call("template.build", { kind: "busybox" })]);
-  type Row = { case: string; failed: string } | { case: string; liveFrozenMs: number; liveTotalMs: number; localCheckpointRestoreMs: number; offlineDowntimeMs: number; filesBytes: number; dumpBytes: number };
+  await Promise.all([
+    A.client.call("template.build", { kind: "busybox" }),
+    B.client.call("template.build", { kind: "busybox" }),
+  ]);
+  type Row =
+    | { case: string; failed: string }
+    | {
+        case: string;
+        liveFrozenMs: number;
+        liveTotalMs: number;
+        localCheckpointRestoreMs: number;
+        offlineDowntimeMs: number;
+        filesBytes: number;
+        dumpBytes: number;
+      };
   const rows: Row[] = [];
   let ctid = 400;
   for (const c of CASES) {
@@ -43,21 +56,37 @@ try {
     const failures: string[] = [];
     for (let r = 0; r < reps; r++) {
       ctid++;
-      const made = await A.client.call("container.create", { ctid, template: "busybox", limits: { ram: 1024 * 1024 * 1024 } });
+      const made = await A.client.call("container.create", {
+        ctid,
+        template: "busybox",
+        limits: { ram: 1024 * 1024 * 1024 },
+      });
       if (c.filesMb) {
         await mkdir(path.join(made.rootfs, "data"), { recursive: true });
         const chunk = Buffer.alloc(1024 * 1024, 7);
         for (let i = 0; i < c.filesMb; i++) await appendFile(path.join(made.rootfs, "data/blob"), chunk);
       }
       // memory held by a shell under init (CRIU dumps init's tree): a variable of N MB, then it idles
-      const hog = c.memMb ? [`::respawn:/bin/sh -c 'x=$(head -c ${c.memMb * 1024 * 1024} /dev/zero | tr "\\0" a); while :; do sleep 1000; done'`] : [];
+      const hog = c.memMb
+        ? [
+            `::respawn:/bin/sh -c 'x=$(head -c ${c.memMb * 1024 * 1024} /dev/zero | tr "\\0" a); while :; do sleep 1000; done'`,
+          ]
+        : [];
       await appendFile(path.join(made.rootfs, "etc/inittab"), [...hog, ""].join("\n"));
       await writeFile(path.join(made.rootfs, "root/.bench"), "x");
       await A.client.call("container.start", { ctid });
       await new Promise((res) => setTimeout(res, c.memMb ? 10_000 : 500));
 
       // ours: live migration A → B
-      const m = await migrate({ ctid, live: true, source: end(A, "a"), target: end(B, "b"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} }).catch((e: Error) => e);
+      const m = await migrate({
+        ctid,
+        live: true,
+        source: end(A, "a"),
+        target: end(B, "b"),
+        dial: (e) => dialEngine(e),
+        log: () => {},
+        progress: () => {},
+      }).catch((e: Error) => e);
       if (m instanceof Error) {
         failures.push(m.message.slice(0, 300));
         log(`live migration failed: ${m.message}`);
@@ -67,7 +96,15 @@ try {
       live.push({ frozen: m.frozenMs!, total: m.totalMs, base: m.bytes.base, dump: m.bytes.dump });
 
       // baseline 1: offline migration back B → A (stop, copy, start): its downtime
-      const o = await migrate({ ctid, live: false, source: end(B, "b"), target: end(A, "a"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} });
+      const o = await migrate({
+        ctid,
+        live: false,
+        source: end(B, "b"),
+        target: end(A, "a"),
+        dial: (e) => dialEngine(e),
+        log: () => {},
+        progress: () => {},
+      });
       offline.push(o.frozenMs!);
 
       // baseline 2: checkpoint + restore on one node (no transfer), once the freshly started container holds its memory again
@@ -101,13 +138,19 @@ try {
     "",
     "| container | live: frozen | live: total | checkpoint+restore on one node (baseline) | offline move: downtime (baseline) | files sent | dump |",
     "|---|---|---|---|---|---|---|",
-    ...rows.map((r) => ("failed" in r ? `| ${r.case} | failed: ${String(r.failed).replace(/\|/g, "/").slice(0, 160)} | | | | | |` : `| ${r.case} | ${r.liveFrozenMs} ms | ${r.liveTotalMs} ms | ${Math.round(r.localCheckpointRestoreMs)} ms | ${r.offlineDowntimeMs} ms | ${mb(r.filesBytes)} | ${mb(r.dumpBytes)} |`)),
+    ...rows.map((r) =>
+      "failed" in r
+        ? `| ${r.case} | failed: ${String(r.failed).replace(/\|/g, "/").slice(0, 160)} | | | | | |`
+        : `| ${r.case} | ${r.liveFrozenMs} ms | ${r.liveTotalMs} ms | ${Math.round(r.localCheckpointRestoreMs)} ms | ${r.offlineDowntimeMs} ms | ${mb(r.filesBytes)} | ${mb(r.dumpBytes)} |`,
+    ),
     "",
     "Frozen = from the source's freeze (CRIU dump starts) until the container runs on the target; the files are",
     "copied before the freeze (btrfs send), only their changes after it (btrfs send -p), so the frozen time",
     "grows with memory, not with files. The goal for a small container is ≤ 300 ms.",
   ].join("\n");
-  log(`results: ${publishResults({ name: "migrate", title: "Live migration", date, result: { date, reps, rows }, md, log })}`);
+  log(
+    `results: ${publishResults({ name: "migrate", title: "Live migration", date, result: { date, reps, rows }, md, log })}`,
+  );
 } finally {
   await Promise.all([A.cleanup(), B.cleanup()]);
 }

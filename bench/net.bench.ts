@@ -86,7 +86,10 @@ function log(msg: string): void {
 
 async function must(p: ReturnType<typeof run>, what: string): Promise<string> {
   const r = await p;
-  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-5).join("\n")}`);
+  if (r.code !== 0)
+    throw new Error(
+      `${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-5).join("\n")}`,
+    );
   return r.stdout;
 }
 
@@ -142,7 +145,16 @@ const USER_HZ = 100;
 /** Busy jiffies of all CPUs (everything but idle and iowait). */
 async function busyJiffies(): Promise<number> {
   const f = (await readFile("/proc/stat", "utf8")).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+  const [user, nice, system, , , irq, softirq, steal] = f as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return user + nice + system + irq + softirq + steal;
 }
 let ksoftirqdPids: number[] | null = null;
@@ -168,9 +180,13 @@ async function ksoftirqdJiffies(): Promise<number> {
 /** One iperf3 run: one-off server in the server's netns, client in the client's netns. */
 async function iperf(s: Scenario, mode: Mode): Promise<Throughput> {
   // the server exits after one client (-1); the timeout only guards against a client that never came
-  const server = spawn("nsenter", [...s.server.ns, "--", "iperf3", "-s", "-1", "-B", s.server.addr, "-p", String(PORT), ...pinArgs(mode)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const server = spawn(
+    "nsenter",
+    [...s.server.ns, "--", "iperf3", "-s", "-1", "-B", s.server.addr, "-p", String(PORT), ...pinArgs(mode)],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let serverOut = "";
   server.stdout.on("data", (d) => (serverOut += d));
   server.stderr.on("data", (d) => (serverOut += d));
@@ -189,7 +205,12 @@ async function iperf(s: Scenario, mode: Mode): Promise<Throughput> {
     const busy0 = await busyJiffies();
     const soft0 = await ksoftirqdJiffies();
     const w0 = performance.now();
-    const c = await inNs(s.client.ns, "iperf3", ["-c", s.server.addr, "-p", String(PORT), "-t", String(SECONDS), "-J", ...pinArgs(mode)], (SECONDS + 20) * 1000);
+    const c = await inNs(
+      s.client.ns,
+      "iperf3",
+      ["-c", s.server.addr, "-p", String(PORT), "-t", String(SECONDS), "-J", ...pinArgs(mode)],
+      (SECONDS + 20) * 1000,
+    );
     const wall = (performance.now() - w0) / 1000;
     const busy = (await busyJiffies()) - busy0;
     const soft = (await ksoftirqdJiffies()) - soft0;
@@ -197,7 +218,9 @@ async function iperf(s: Scenario, mode: Mode): Promise<Throughput> {
     try {
       doc = JSON.parse(c.stdout);
     } catch {
-      throw new Error(`iperf3 client (${s.key}) printed no JSON (exit ${c.code}): ${(c.stderr || c.stdout).trim().slice(0, 400)}`);
+      throw new Error(
+        `iperf3 client (${s.key}) printed no JSON (exit ${c.code}): ${(c.stderr || c.stdout).trim().slice(0, 400)}`,
+      );
     }
     if (doc.error) throw new Error(`iperf3 client (${s.key}): ${doc.error}`);
     const bps = doc.end?.sum_received?.bits_per_second;
@@ -205,7 +228,7 @@ async function iperf(s: Scenario, mode: Mode): Promise<Throughput> {
     await serverExit;
     const cpu = doc.end?.cpu_utilization_percent ?? {};
     const testSeconds = doc.end?.sum_received?.seconds ?? SECONDS;
-    const ours = ((cpu.host_total ?? 0) + (cpu.remote_total ?? 0)) / 100 * testSeconds + soft / USER_HZ;
+    const ours = (((cpu.host_total ?? 0) + (cpu.remote_total ?? 0)) / 100) * testSeconds + soft / USER_HZ;
     return {
       mode,
       otherCpus: r2(Math.max(0, busy / USER_HZ - ours) / wall),
@@ -243,7 +266,13 @@ let pingInterval = 0.01;
 async function pingRound(s: Scenario, count: number, warmUp: boolean): Promise<{ rtts: number[]; sent: number }> {
   // ARP/neighbour resolution and route lookups out of the way first (not recorded)
   if (warmUp) await inNs(s.client.ns, "busybox", ["ping", "-c", "3", "-i", "0.2", "-W", "2", s.server.addr]);
-  const go = () => inNs(s.client.ns, "busybox", ["ping", "-c", String(count), "-i", String(pingInterval), "-W", "2", s.server.addr], 120_000);
+  const go = () =>
+    inNs(
+      s.client.ns,
+      "busybox",
+      ["ping", "-c", String(count), "-i", String(pingInterval), "-W", "2", s.server.addr],
+      120_000,
+    );
   let r = await go();
   if (r.code !== 0 && pingInterval < 0.2 && /interval|invalid|permitted/i.test(r.stderr)) {
     log(`   busybox ping refused -i ${pingInterval}: using -i 0.2`);
@@ -252,7 +281,10 @@ async function pingRound(s: Scenario, count: number, warmUp: boolean): Promise<{
     r = await go();
   }
   const rtts = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
-  if (!rtts.length) throw new Error(`ping ${s.key} ${s.server.addr}: no replies (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-300)}`);
+  if (!rtts.length)
+    throw new Error(
+      `ping ${s.key} ${s.server.addr}: no replies (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-300)}`,
+    );
   return { rtts, sent: count };
 }
 
@@ -332,8 +364,20 @@ function firewallFor(peer: string) {
       { direction: "in" as const, action: "accept" as const, proto: "tcp" as const, ports: "22", comment: "ssh" },
       { direction: "in" as const, action: "accept" as const, proto: "tcp" as const, ports: "80", comment: "http" },
       { direction: "in" as const, action: "accept" as const, proto: "tcp" as const, ports: "443", comment: "https" },
-      { direction: "in" as const, action: "accept" as const, proto: "icmp" as const, peer: `${peer}/32`, comment: "ping from the peer" },
-      { direction: "in" as const, action: "accept" as const, proto: "tcp" as const, ports: String(PORT), comment: "iperf3" },
+      {
+        direction: "in" as const,
+        action: "accept" as const,
+        proto: "icmp" as const,
+        peer: `${peer}/32`,
+        comment: "ping from the peer",
+      },
+      {
+        direction: "in" as const,
+        action: "accept" as const,
+        proto: "tcp" as const,
+        ports: String(PORT),
+        comment: "iperf3",
+      },
       { direction: "out" as const, action: "drop" as const, proto: "tcp" as const, ports: "25", comment: "no smtp" },
     ],
   };
@@ -346,10 +390,21 @@ async function createBaseline(id: string): Promise<{ a: string; b: string }> {
   await must(run("ip", ["netns", "add", b], { allowFailure: true }), `ip netns add ${b}`);
   // the pair is created inside netns a with its peer moved straight into netns b: it never exists in
   // the host's namespace
-  await must(run("ip", ["-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b], { allowFailure: true }), "ip link add veth");
-  for (const [ns, addr] of [[a, BASE.a], [b, BASE.b]] as const) {
+  await must(
+    run("ip", ["-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b], {
+      allowFailure: true,
+    }),
+    "ip link add veth",
+  );
+  for (const [ns, addr] of [
+    [a, BASE.a],
+    [b, BASE.b],
+  ] as const) {
     await must(run("ip", ["-n", ns, "link", "set", "lo", "up"], { allowFailure: true }), "lo up");
-    await must(run("ip", ["-n", ns, "addr", "add", `${addr}/${BASE.prefix}`, "dev", "veth0"], { allowFailure: true }), "ip addr add");
+    await must(
+      run("ip", ["-n", ns, "addr", "add", `${addr}/${BASE.prefix}`, "dev", "veth0"], { allowFailure: true }),
+      "ip addr add",
+    );
     await must(run("ip", ["-n", ns, "link", "set", "veth0", "up"], { allowFailure: true }), "veth0 up");
   }
   return { a, b };
@@ -403,8 +458,10 @@ function summarise(s: Scenario, runs: Throughput[], latency: Latency): ScenarioR
 
 const gbit = (bps: number) => (Number.isFinite(bps) ? (bps / 1e9).toFixed(2) : "n/a");
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
-const pct = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${Math.round((a / b) * 100)}%` : "n/a");
-const times = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
+const pct = (a: number, b: number) =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${Math.round((a / b) * 100)}%` : "n/a";
+const times = (a: number, b: number) =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "n/a";
 
 /** How much other work shared the 2 CPUs with the measurement (it lowers throughput and widens the spread). */
 function otherLoadNote(scenarios: ScenarioResult[]): string {
@@ -414,30 +471,44 @@ function otherLoadNote(scenarios: ScenarioResult[]): string {
   const busy = all.filter((x) => x > 0.2).length;
   return (
     `Other load on the machine while iperf3 ran (CPUs busy outside the measurement, /proc/stat): mean ${mean.toFixed(2)}, max ${max.toFixed(2)}` +
-    (busy ? `; ${busy} of ${all.length} runs shared the CPUs with more than 0.2 CPU of other work, so treat differences within the min–max spread as noise.` : ".")
+    (busy
+      ? `; ${busy} of ${all.length} runs shared the CPUs with more than 0.2 CPU of other work, so treat differences within the min–max spread as noise.`
+      : ".")
   );
 }
 
 function packetNote(facts: unknown): string {
-  const p = (facts as { avgBytesPerPacketTowardServer?: Array<{ device: string; avgBytesPerPacket: number }> } | undefined)?.avgBytesPerPacketTowardServer;
+  const p = (
+    facts as { avgBytesPerPacketTowardServer?: Array<{ device: string; avgBytesPerPacket: number }> } | undefined
+  )?.avgBytesPerPacketTowardServer;
   if (!p?.length) return "";
   const kib = p.map((x) => x.avgBytesPerPacket / 1024);
   const f = facts as Record<string, Array<{ qdisc?: string }> | { tcQdiscs?: string[] }>;
-  const links = ["baselineLinks", "engineLinks", "venetContainerLinks", "vethContainerLinks"].flatMap((k) => (f[k] as Array<{ qdisc?: string }>) ?? []);
-  const tc = [(f.engineNetfilterNoFirewall as { tcQdiscs?: string[] })?.tcQdiscs ?? [], (f.engineNetfilterFirewall as { tcQdiscs?: string[] })?.tcQdiscs ?? []].flat();
+  const links = ["baselineLinks", "engineLinks", "venetContainerLinks", "vethContainerLinks"].flatMap(
+    (k) => (f[k] as Array<{ qdisc?: string }>) ?? [],
+  );
+  const tc = [
+    (f.engineNetfilterNoFirewall as { tcQdiscs?: string[] })?.tcQdiscs ?? [],
+    (f.engineNetfilterFirewall as { tcQdiscs?: string[] })?.tcQdiscs ?? [],
+  ].flat();
   const noqueue = links.every((l) => l.qdisc === "noqueue") && tc.every((q) => /^qdisc noqueue /.test(q));
   return (
     `Packets toward the server averaged ${Math.min(...kib).toFixed(0)}–${Math.max(...kib).toFixed(0)} KiB on the three paths (TSO/GSO super-packets, not MTU-sized)` +
-    (noqueue ? "; every device on every path has the noqueue qdisc (no tc)." : "; some device has a tc qdisc other than noqueue (see facts in the JSON).")
+    (noqueue
+      ? "; every device on every path has the noqueue qdisc (no tc)."
+      : "; some device has a tc qdisc other than noqueue (see facts in the JSON).")
   );
 }
 
-function markdown(r: { scenarios: ScenarioResult[]; host: Record<string, string | number>; elapsedS: number } & Record<string, unknown>): string {
+function markdown(
+  r: { scenarios: ScenarioResult[]; host: Record<string, string | number>; elapsedS: number } & Record<string, unknown>,
+): string {
   const base = r.scenarios.find((s) => s.key === "baseline")!;
   const tput = (s: ScenarioResult, m: Mode) => {
     const t = s.throughput[m];
     const b = base.throughput[m].medianBitsPerSecond;
-    const ratio = s.key === "baseline" ? "—" : `${pct(t.medianBitsPerSecond, b)}${t.medianBitsPerSecond / b >= GOAL ? "" : " ⚠"}`;
+    const ratio =
+      s.key === "baseline" ? "—" : `${pct(t.medianBitsPerSecond, b)}${t.medianBitsPerSecond / b >= GOAL ? "" : " ⚠"}`;
     return `${gbit(t.medianBitsPerSecond)} (${gbit(t.minBitsPerSecond)}–${gbit(t.maxBitsPerSecond)}) | ${ratio}`;
   };
   const rows = r.scenarios.map(
@@ -474,7 +545,8 @@ async function main(): Promise<void> {
     kernel: os.release(),
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
-    iperf3: (await run("iperf3", ["--version"], { allowFailure: true })).stdout.split("\n")[0]?.trim() || "iperf3 unknown",
+    iperf3:
+      (await run("iperf3", ["--version"], { allowFailure: true })).stdout.split("\n")[0]?.trim() || "iperf3 unknown",
     busybox: (await run("busybox", [], { allowFailure: true })).stdout.split("\n")[0]?.trim() || "busybox unknown",
     node: process.version,
     date,
@@ -517,7 +589,11 @@ async function main(): Promise<void> {
       await engine.client.call("container.create", { ctid: c.ctid, template: "busybox", net: { venet: [c.addr] } });
     }
     for (const c of [VETH.a, VETH.b]) {
-      await engine.client.call("container.create", { ctid: c.ctid, template: "busybox", net: { nics: [{ type: "veth", network: LAN.name, ips: [c.addr] }] } });
+      await engine.client.call("container.create", {
+        ctid: c.ctid,
+        template: "busybox",
+        net: { nics: [{ type: "veth", network: LAN.name, ips: [c.addr] }] },
+      });
     }
     for (const c of [VENET.a, VENET.b, VETH.a, VETH.b]) await engine.client.call("container.start", { ctid: c.ctid });
 
@@ -548,8 +624,18 @@ async function main(): Promise<void> {
       client: { ns: ns.ea, addr: VETH.a.addr },
       server: { ns: ns.eb, addr: VETH.b.addr },
     };
-    const venetFw: Scenario = { ...venet, key: "venet-fw", label: "venet + firewall on both", path: `${venet.path}; firewall chains + conntrack` };
-    const vethFw: Scenario = { ...veth, key: "veth-fw", label: "veth + firewall on both", path: `${veth.path}; firewall chains + conntrack` };
+    const venetFw: Scenario = {
+      ...venet,
+      key: "venet-fw",
+      label: "venet + firewall on both",
+      path: `${venet.path}; firewall chains + conntrack`,
+    };
+    const vethFw: Scenario = {
+      ...veth,
+      key: "veth-fw",
+      label: "veth + firewall on both",
+      path: `${veth.path}; firewall chains + conntrack`,
+    };
 
     // all sides reachable before anything is timed
     for (const s of [baseline, venet, veth]) {
@@ -568,7 +654,9 @@ async function main(): Promise<void> {
       vethContainerLinks: await linkFacts(ns.ea),
     };
     const mtus = new Set(
-      [facts.baselineLinks, facts.engineLinks, facts.venetContainerLinks, facts.vethContainerLinks].flatMap((ls) => (ls as Array<{ mtu: number }>).map((l) => l.mtu)),
+      [facts.baselineLinks, facts.engineLinks, facts.venetContainerLinks, facts.vethContainerLinks].flatMap((ls) =>
+        (ls as Array<{ mtu: number }>).map((l) => l.mtu),
+      ),
     );
     host.mtu = mtus.size === 1 ? [...mtus][0]! : -1;
     if (mtus.size !== 1) log(`WARNING: MTUs differ along the paths: ${[...mtus].join(", ")} (see the JSON)`);
@@ -578,9 +666,18 @@ async function main(): Promise<void> {
     let firewallOn = false;
     const setFirewall = async (on: boolean) => {
       if (on === firewallOn) return;
-      for (const [a, b] of [[VENET.a, VENET.b], [VETH.a, VETH.b]] as const) {
-        await engine.client.call("container.net.set", { ctid: a.ctid, net: { firewall: on ? firewallFor(b.addr) : { enabled: false } } });
-        await engine.client.call("container.net.set", { ctid: b.ctid, net: { firewall: on ? firewallFor(a.addr) : { enabled: false } } });
+      for (const [a, b] of [
+        [VENET.a, VENET.b],
+        [VETH.a, VETH.b],
+      ] as const) {
+        await engine.client.call("container.net.set", {
+          ctid: a.ctid,
+          net: { firewall: on ? firewallFor(b.addr) : { enabled: false } },
+        });
+        await engine.client.call("container.net.set", {
+          ctid: b.ctid,
+          net: { firewall: on ? firewallFor(a.addr) : { enabled: false } },
+        });
       }
       firewallOn = on;
     };
@@ -592,7 +689,9 @@ async function main(): Promise<void> {
       { firewall: false, scenarios: [baseline, venet, veth] },
       { firewall: true, scenarios: [venetFw, vethFw] },
     ];
-    log(`measuring: ${PINGS} pings per scenario, then ${REPS} × ${SECONDS} s iperf3 per scenario, unpinned and on CPU 0`);
+    log(
+      `measuring: ${PINGS} pings per scenario, then ${REPS} × ${SECONDS} s iperf3 per scenario, unpinned and on CPU 0`,
+    );
     // pings in rounds, scenarios alternating, so the machine's state (idle CPUs waking up, other work)
     // is shared alike; the RTTs of all rounds are pooled
     const pinged = new Map<string, { rtts: number[]; sent: number }>();
@@ -605,13 +704,18 @@ async function main(): Promise<void> {
           pinged.set(s.key, { rtts: [...acc.rtts, ...r.rtts], sent: acc.sent + r.sent });
         }
         // after traffic went through: the conntrack count shows whether connections are tracked
-        if (round === 0) facts[g.firewall ? "engineNetfilterFirewall" : "engineNetfilterNoFirewall"] = await netfilterFacts(nsNamed(engine.netns));
+        if (round === 0)
+          facts[g.firewall ? "engineNetfilterFirewall" : "engineNetfilterNoFirewall"] = await netfilterFacts(
+            nsNamed(engine.netns),
+          );
       }
     }
     for (const [key, p] of pinged) {
       const l = latency(p.rtts, p.sent);
       lat.set(key, l);
-      log(`   ${key}: ping avg ${ms(l.avgMs)} ms, p99 ${ms(l.p99Ms)} ms, max ${ms(l.maxMs)} ms (${l.received}/${l.sent})`);
+      log(
+        `   ${key}: ping avg ${ms(l.avgMs)} ms, p99 ${ms(l.p99Ms)} ms, max ${ms(l.maxMs)} ms (${l.received}/${l.sent})`,
+      );
     }
     // the devices that carry the data toward each server: average bytes per packet over all runs shows
     // whether the path keeps TSO/GSO super-packets (tens of KB) or cuts them to the MTU
@@ -629,7 +733,9 @@ async function main(): Promise<void> {
             const t = await iperf(s, mode);
             if (!runs.has(s.key)) runs.set(s.key, []);
             runs.get(s.key)!.push(t);
-            log(`   ${s.key} ${mode} run ${i + 1}/${REPS}: ${gbit(t.bitsPerSecond)} Gbit/s, ${t.retransmits} retransmits, other load ${t.otherCpus} CPUs`);
+            log(
+              `   ${s.key} ${mode} run ${i + 1}/${REPS}: ${gbit(t.bitsPerSecond)} Gbit/s, ${t.retransmits} retransmits, other load ${t.otherCpus} CPUs`,
+            );
           }
         }
       }
@@ -642,11 +748,21 @@ async function main(): Promise<void> {
       packets: tx1[i]!.packets - tx0[i]!.packets,
       avgBytesPerPacket: Math.round((tx1[i]!.bytes - tx0[i]!.bytes) / (tx1[i]!.packets - tx0[i]!.packets)),
     }));
-    log(`   bytes per packet toward the server: ${(facts.avgBytesPerPacketTowardServer as Array<{ device: string; avgBytesPerPacket: number }>).map((x) => `${x.device} ${x.avgBytesPerPacket}`).join(", ")}`);
-    const st = await engine.client.call("container.net.stats", { ctids: [VENET.a.ctid, VENET.b.ctid, VETH.a.ctid, VETH.b.ctid] });
-    facts.dropCounters = st.map((x) => ({ ctid: x.ctid, spoofDropped: x.spoofDropped, firewallDropped: x.firewallDropped }));
+    log(
+      `   bytes per packet toward the server: ${(facts.avgBytesPerPacketTowardServer as Array<{ device: string; avgBytesPerPacket: number }>).map((x) => `${x.device} ${x.avgBytesPerPacket}`).join(", ")}`,
+    );
+    const st = await engine.client.call("container.net.stats", {
+      ctids: [VENET.a.ctid, VENET.b.ctid, VETH.a.ctid, VETH.b.ctid],
+    });
+    facts.dropCounters = st.map((x) => ({
+      ctid: x.ctid,
+      spoofDropped: x.spoofDropped,
+      firewallDropped: x.firewallDropped,
+    }));
 
-    const scenarios = [baseline, venet, veth, venetFw, vethFw].map((s) => summarise(s, runs.get(s.key)!, lat.get(s.key)!));
+    const scenarios = [baseline, venet, veth, venetFw, vethFw].map((s) =>
+      summarise(s, runs.get(s.key)!, lat.get(s.key)!),
+    );
     result = {
       date,
       host,

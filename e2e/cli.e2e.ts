@@ -30,10 +30,20 @@ async function newPage(browser: Browser): Promise<Page> {
   return (await browser.newContext()).newPage();
 }
 
-function cli(script: string, databaseUrl = readState().databaseUrl): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  script: string,
+  databaseUrl = readState().databaseUrl,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("bash", ["-c", script], { cwd: os.tmpdir(), env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DATABASE_URL: databaseUrl, OVZ_CONF: "/dev/null" }, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      "bash",
+      ["-c", script],
+      {
+        cwd: os.tmpdir(),
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DATABASE_URL: databaseUrl, OVZ_CONF: "/dev/null" },
+        timeout: 120_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -52,12 +62,16 @@ test.afterAll(() => {
   if (bin) fs.rmSync(bin, { recursive: true, force: true });
 });
 
-test("a container created with vzctl appears in the panel; the panel's start and RAM change show in vzlist", async ({ browser }) => {
+test("a container created with vzctl appears in the panel; the panel's start and RAM change show in vzlist", async ({
+  browser,
+}) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
   await createPool(page, poolName, POOL, 10);
 
-  const created = await ok(`vzctl create ${CTID} --ostemplate busybox --config starter --hostname cli150.e2e.test --name clitest`);
+  const created = await ok(
+    `vzctl create ${CTID} --ostemplate busybox --config starter --hostname cli150.e2e.test --name clitest`,
+  );
   expect(created).toContain("Container private area was created");
 
   await page.goto("/containers");
@@ -77,10 +91,18 @@ test("a container created with vzctl appears in the panel; the panel's start and
   await shot(page, "cli-container-in-panel");
 
   // vzlist: running, its address, RAM limit in 4 KiB pages
-  expect((await ok(`vzlist -H -o ctid,name,status,ip,physpages.l ${CTID}`)).trim().split(/\s+/)).toEqual([String(CTID), "clitest", "running", POOL.first, String((192 * MiB) / 4096)]);
+  expect((await ok(`vzlist -H -o ctid,name,status,ip,physpages.l ${CTID}`)).trim().split(/\s+/)).toEqual([
+    String(CTID),
+    "clitest",
+    "running",
+    POOL.first,
+    String((192 * MiB) / 4096),
+  ]);
 });
 
-test("a hostname changed with vzctl shows in the browser; the audit log names the command line; vzctl destroy removes it", async ({ browser }) => {
+test("a hostname changed with vzctl shows in the browser; the audit log names the command line; vzctl destroy removes it", async ({
+  browser,
+}) => {
   await ok("vzctl set clitest --hostname renamed150.e2e.test --save");
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
@@ -112,14 +134,31 @@ test("on an SQLite database owned by the panel user, vzctl as root works as that
     await migrate(url);
     const db = createDb(url);
     try {
-      await seed(db, { email: "admin@sqlite.e2e.test", password: "sqlite-e2e-password", socket: s.engine.socket, defaultPool: false });
+      await seed(db, {
+        email: "admin@sqlite.e2e.test",
+        password: "sqlite-e2e-password",
+        socket: s.engine.socket,
+        defaultPool: false,
+      });
       const node = await db.node.findFirstOrThrow();
-      await db.ipPool.create({ data: { nodeId: node.id, name: "sqlite-v4", kind: "venet", family: 4, cidr: "198.18.207.0/24", rangeStart: "198.18.207.10", rangeEnd: "198.18.207.19" } });
+      await db.ipPool.create({
+        data: {
+          nodeId: node.id,
+          name: "sqlite-v4",
+          kind: "venet",
+          family: 4,
+          cidr: "198.18.207.0/24",
+          rangeStart: "198.18.207.10",
+          rangeEnd: "198.18.207.19",
+        },
+      });
     } finally {
       await db.$disconnect();
     }
     execFileSync("chown", ["-R", "ovz-panel:ovz", dir]);
-    expect(await ok(`vzctl create 152 --ostemplate busybox --config starter --hostname sqlite152.e2e.test`, url)).toContain("Container private area was created");
+    expect(
+      await ok(`vzctl create 152 --ostemplate busybox --config starter --hostname sqlite152.e2e.test`, url),
+    ).toContain("Container private area was created");
     expect((await ok("vzlist -H -o ctid,ip 152", url)).trim().split(/\s+/)).toEqual(["152", "198.18.207.10"]);
     const files = fs.readdirSync(dir).filter((f) => f.startsWith("panel.db"));
     expect(files).toContain("panel.db");

@@ -8,13 +8,32 @@
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import WebSocket from "ws";
-import { createContainer, createCustomer, createPlan, createPool, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
+import {
+  createContainer,
+  createCustomer,
+  createPlan,
+  createPool,
+  deletePool,
+  destroyContainer,
+  login,
+  shot,
+  uniq,
+  waitForOperation,
+} from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
 
-const customer = { name: uniq("ConCustomer"), email: `${uniq("concust")}@e2e.test`, password: "console-customer-password-1" };
-const stranger = { name: uniq("ConStranger"), email: `${uniq("constr")}@e2e.test`, password: "console-stranger-password-1" };
+const customer = {
+  name: uniq("ConCustomer"),
+  email: `${uniq("concust")}@e2e.test`,
+  password: "console-customer-password-1",
+};
+const stranger = {
+  name: uniq("ConStranger"),
+  email: `${uniq("constr")}@e2e.test`,
+  password: "console-stranger-password-1",
+};
 const planName = uniq("conplan");
 const poolName = uniq("conpool");
 const POOL = { cidr: "198.18.203.0/24", first: "198.18.203.10", last: "198.18.203.19" };
@@ -83,7 +102,9 @@ test("the admin makes a plan, a pool, two customers and a container for one of t
   containerId = containerUrl.split("/").pop()!;
 });
 
-test("the customer starts the container, runs a command in the console, reloads and finds the same shell; a second tab watches it", async ({ browser }) => {
+test("the customer starts the container, runs a command in the console, reloads and finds the same shell; a second tab watches it", async ({
+  browser,
+}) => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await login(page, customer.email, customer.password);
@@ -136,7 +157,9 @@ test("the customer starts the container, runs a command in the console, reloads 
   await context.close();
 });
 
-test("the console WebSocket refuses an anonymous client, another tenant's customer and a cross-site page", async ({ browser }) => {
+test("the console WebSocket refuses an anonymous client, another tenant's customer and a cross-site page", async ({
+  browser,
+}) => {
   const origin = readState().baseURL;
   const q = `containerId=${containerId}&cols=80&rows=24`;
   expect(await probe(q, { Origin: origin })).toEqual({ status: 401 });
@@ -152,7 +175,9 @@ test("the console WebSocket refuses an anonymous client, another tenant's custom
   expect(JSON.parse(gone.first!)).toMatchObject({ type: "error", code: "NOT_FOUND" });
 });
 
-test("the admin sees the console sessions in the audit log, destroys the container and deletes the pool", async ({ browser }) => {
+test("the admin sees the console sessions in the audit log, destroys the container and deletes the pool", async ({
+  browser,
+}) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
   await page.goto("/audit");

@@ -32,8 +32,10 @@ async function waitHttp(url: string, pid: number, logFile: string): Promise<void
 }
 
 export default async function globalSetup(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error("e2e tests need root: they start the real host engine (containers, cgroups, a btrfs loop pool)");
-  if (!fs.existsSync(".next/BUILD_ID")) throw new Error("no production build of the panel: run `npx next build` first (scripts/test.sh does)");
+  if (process.getuid?.() !== 0)
+    throw new Error("e2e tests need root: they start the real host engine (containers, cgroups, a btrfs loop pool)");
+  if (!fs.existsSync(".next/BUILD_ID"))
+    throw new Error("no production build of the panel: run `npx next build` first (scripts/test.sh does)");
   fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
 
   // Real engine in its own netns; socket group ovz so the unprivileged panel may connect.
@@ -72,7 +74,20 @@ async function startStack(te: TestEngine, pg: PgCluster): Promise<void> {
   const out = fs.openSync(logFile, "a");
   const child = spawn(
     "setpriv",
-    ["--reuid=ovz-panel", "--regid=ovz", "--init-groups", "--", process.execPath, "--import", "tsx", "server/http/main.ts", "-p", String(E2E_PORT), "-H", "127.0.0.1"],
+    [
+      "--reuid=ovz-panel",
+      "--regid=ovz",
+      "--init-groups",
+      "--",
+      process.execPath,
+      "--import",
+      "tsx",
+      "server/http/main.ts",
+      "-p",
+      String(E2E_PORT),
+      "-H",
+      "127.0.0.1",
+    ],
     {
       env: {
         PATH: process.env.PATH,
@@ -99,7 +114,13 @@ async function startStack(te: TestEngine, pg: PgCluster): Promise<void> {
     databaseUrl,
     panelPki,
     panelLog: logFile,
-    engine: { id: te.id, stateDir: te.stateDir, socket: te.env.OVZ_SOCKET!, cgroupParent: te.cgroupParent, netns: te.netns },
+    engine: {
+      id: te.id,
+      stateDir: te.stateDir,
+      socket: te.env.OVZ_SOCKET!,
+      cgroupParent: te.cgroupParent,
+      netns: te.netns,
+    },
   };
   fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
 }

@@ -18,7 +18,9 @@ export async function login(page: Page, email: string, password: string): Promis
  * status; fails with the panel's log if the operation failed.
  */
 export async function waitForOperation(page: Page, type?: string): Promise<void> {
-  const panel = type ? page.locator(`[data-testid="operation"][data-operation-type="${type}"]`) : page.getByTestId("operation");
+  const panel = type
+    ? page.locator(`[data-testid="operation"][data-operation-type="${type}"]`)
+    : page.getByTestId("operation");
   await expect(panel).toBeVisible();
   await expect(panel.getByTestId("operation-status")).toHaveText(/succeeded|failed/, { timeout: 120_000 });
   const status = await panel.getByTestId("operation-status").innerText();
@@ -48,7 +50,12 @@ export async function createPlan(page: Page, name: string, opts: { bandwidthMbps
 }
 
 /** Admin: a venet IP pool on the local node; `size` is how many addresses the range holds. */
-export async function createPool(page: Page, name: string, pool: { cidr: string; first: string; last: string }, size: number): Promise<void> {
+export async function createPool(
+  page: Page,
+  name: string,
+  pool: { cidr: string; first: string; last: string },
+  size: number,
+): Promise<void> {
   await page.goto("/pools");
   await page.getByLabel("Pool name").fill(name);
   await page.getByLabel("Subnet (CIDR)").fill(pool.cidr);
@@ -59,7 +66,10 @@ export async function createPool(page: Page, name: string, pool: { cidr: string;
 }
 
 /** Admin: a customer tenant with one user (the user is named after the tenant unless `userName`). */
-export async function createCustomer(page: Page, t: { name: string; email: string; password: string; userName?: string }): Promise<void> {
+export async function createCustomer(
+  page: Page,
+  t: { name: string; email: string; password: string; userName?: string },
+): Promise<void> {
   await page.goto("/tenants");
   await page.getByLabel("Tenant name").fill(t.name);
   await page.getByLabel("Kind").selectOption("customer");
@@ -74,7 +84,10 @@ export async function createCustomer(page: Page, t: { name: string; email: strin
  * A busybox container of `plan` for `customer` through the new-container page; waits for the create and
  * opens it. Returns its page path and ctid.
  */
-export async function createContainer(page: Page, o: { customer: string; plan: string; hostname: string }): Promise<{ url: string; ctid: number }> {
+export async function createContainer(
+  page: Page,
+  o: { customer: string; plan: string; hostname: string },
+): Promise<{ url: string; ctid: number }> {
   await page.goto("/containers/new");
   await page.getByLabel("Customer").selectOption({ label: o.customer });
   await page.getByLabel("Plan").selectOption({ label: o.plan });

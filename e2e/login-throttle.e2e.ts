@@ -8,19 +8,27 @@ import { login } from "./helpers.js";
 import { ADMIN } from "./stack.js";
 
 async function tryLogin(request: APIRequestContext, email: string, password: string, xff: string) {
-  const r = await request.post("/api/trpc/auth.login", { data: { json: { email, password } }, headers: { "x-forwarded-for": xff } });
+  const r = await request.post("/api/trpc/auth.login", {
+    data: { json: { email, password } },
+    headers: { "x-forwarded-for": xff },
+  });
   const body = (await r.json()) as { error?: { json?: { message?: string } } };
   return { status: r.status(), message: body.error?.json?.message ?? "" };
 }
 
-test("rotating X-Forwarded-For does not reset the delay; the owner still logs in from its own browser", async ({ request, page }) => {
+test("rotating X-Forwarded-For does not reset the delay; the owner still logs in from its own browser", async ({
+  request,
+  page,
+}) => {
   const victim = ADMIN.email;
   const seen: number[] = [];
   for (let i = 0; i < 4; i++) seen.push((await tryLogin(request, victim, `wrong-${i}`, `203.0.113.${i + 1}`)).status);
   expect(seen).toEqual([401, 401, 401, 401]); // 3 free failures, the 4th starts a 1 s delay
   const next = await tryLogin(request, victim, "wrong-again", "198.51.100.77");
   expect(next.status).toBe(429);
-  expect(next.message).toMatch(/Too many failed logins for this account from your address: try again in \d+ seconds?\./);
+  expect(next.message).toMatch(
+    /Too many failed logins for this account from your address: try again in \d+ seconds?\./,
+  );
   // Not a lockout: once the announced wait is over the right password gets in (here the browser shares
   // the attacker's loopback address, so it waits too; from another address the admin would not).
   const wait = Number(/try again in (\d+) seconds?/.exec(next.message)![1]);

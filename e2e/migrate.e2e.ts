@@ -8,13 +8,28 @@
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { createContainer, createCustomer, createPlan, createPool, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
+import {
+  createContainer,
+  createCustomer,
+  createPlan,
+  createPool,
+  deletePool,
+  destroyContainer,
+  login,
+  shot,
+  uniq,
+  waitForOperation,
+} from "./helpers.js";
 import { joinNode, removeNode, startSecondNode, type SecondNode } from "./second-node.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
 
-const customer = { name: uniq("MigCustomer"), email: `${uniq("migcust")}@e2e.test`, password: "mig-customer-password-1" };
+const customer = {
+  name: uniq("MigCustomer"),
+  email: `${uniq("migcust")}@e2e.test`,
+  password: "mig-customer-password-1",
+};
 const planName = uniq("migplan");
 const poolName = uniq("migpool");
 const POOL = { cidr: "198.18.206.0/24", first: "198.18.206.10", last: "198.18.206.19" };
@@ -35,7 +50,9 @@ async function onEngine<T>(socket: string, f: (e: EngineClient) => Promise<T>): 
   }
 }
 const counter = async (socket: string) =>
-  onEngine(socket, async (e) => (await e.call("container.exec", { ctid, argv: ["cat", "/root/counter"] })).stdout.trim().split("\n").map(Number));
+  onEngine(socket, async (e) =>
+    (await e.call("container.exec", { ctid, argv: ["cat", "/root/counter"] })).stdout.trim().split("\n").map(Number),
+  );
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
@@ -64,14 +81,21 @@ test("the admin makes a customer's running container with a counter under its in
   await onEngine(readState().engine.socket, async (e) => {
     const st = await e.call("container.status", { ctid });
     const fs = await import("node:fs/promises");
-    await fs.appendFile(`${st.rootfs}/etc/inittab`, "::respawn:/bin/sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >> /root/counter; sleep 0.1; done'\n");
+    await fs.appendFile(
+      `${st.rootfs}/etc/inittab`,
+      "::respawn:/bin/sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >> /root/counter; sleep 0.1; done'\n",
+    );
   });
   await page.getByRole("button", { name: "Start", exact: true }).click();
   await waitForOperation(page, "start");
-  await expect.poll(async () => (await counter(readState().engine.socket).catch(() => [])).length, { timeout: 20_000 }).toBeGreaterThan(20);
+  await expect
+    .poll(async () => (await counter(readState().engine.socket).catch(() => [])).length, { timeout: 20_000 })
+    .toBeGreaterThan(20);
 });
 
-test("the admin migrates it live to the new node from the container page and sees it running there", async ({ browser }) => {
+test("the admin migrates it live to the new node from the container page and sees it running there", async ({
+  browser,
+}) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
   await page.goto(containerUrl);
@@ -91,19 +115,25 @@ test("the admin migrates it live to the new node from the container page and see
   // the same processes run on the new node: the counter continued from where it was (a fresh boot restarts at 1)
   const socket2 = node2!.engine.env.OVZ_SOCKET!;
   expect((await onEngine(socket2, (e) => e.call("container.status", { ctid }))).state).toBe("running");
-  await expect.poll(async () => (await counter(socket2)).length, { timeout: 20_000 }).toBeGreaterThan(before.length + 5);
+  await expect
+    .poll(async () => (await counter(socket2)).length, { timeout: 20_000 })
+    .toBeGreaterThan(before.length + 5);
   const after = await counter(socket2);
   expect(after.slice(0, before.length)).toEqual(before);
   after.forEach((n, i) => expect(n).toBe(i + 1));
   // the first node holds nothing of it
-  expect((await onEngine(readState().engine.socket, (e) => e.call("container.list", {}))).map((c) => c.ctid)).not.toContain(ctid);
+  expect(
+    (await onEngine(readState().engine.socket, (e) => e.call("container.list", {}))).map((c) => c.ctid),
+  ).not.toContain(ctid);
 });
 
 test("the admin destroys the migrated container, deletes the pool and removes the node", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
   await destroyContainer(page, containerUrl, hostname);
-  expect((await onEngine(node2!.engine.env.OVZ_SOCKET!, (e) => e.call("container.list", {}))).map((c) => c.ctid)).not.toContain(ctid);
+  expect(
+    (await onEngine(node2!.engine.env.OVZ_SOCKET!, (e) => e.call("container.list", {}))).map((c) => c.ctid),
+  ).not.toContain(ctid);
   await deletePool(page, poolName);
   await removeNode(page, node2!);
 });

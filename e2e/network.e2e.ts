@@ -10,12 +10,27 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
 import { run } from "../native/src/exec.js";
-import { createContainer, createCustomer, createPlan, createPool, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
+import {
+  createContainer,
+  createCustomer,
+  createPlan,
+  createPool,
+  deletePool,
+  destroyContainer,
+  login,
+  shot,
+  uniq,
+  waitForOperation,
+} from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
 
-const customer = { name: uniq("NetCustomer"), email: `${uniq("netcust")}@e2e.test`, password: "net-customer-password-1" };
+const customer = {
+  name: uniq("NetCustomer"),
+  email: `${uniq("netcust")}@e2e.test`,
+  password: "net-customer-password-1",
+};
 const planName = uniq("netplan");
 const poolName = uniq("netpool");
 const POOL = { cidr: "198.18.201.0/24", first: "198.18.201.10", second: "198.18.201.11", last: "198.18.201.19" };
@@ -29,10 +44,14 @@ async function newPage(browser: Browser): Promise<Page> {
   return (await browser.newContext()).newPage();
 }
 /** A command in the engine's network namespace: the node's host side. */
-const onHost = (cmd: string, args: string[]) => run("nsenter", [`--net=/run/netns/${readState().engine.netns}`, "--", cmd, ...args], { allowFailure: true });
-const hostPing = async (from: string, count = 1) => (await onHost("busybox", ["ping", "-c", String(count), "-W", "2", "-I", from, POOL.first])).code === 0;
+const onHost = (cmd: string, args: string[]) =>
+  run("nsenter", [`--net=/run/netns/${readState().engine.netns}`, "--", cmd, ...args], { allowFailure: true });
+const hostPing = async (from: string, count = 1) =>
+  (await onHost("busybox", ["ping", "-c", String(count), "-W", "2", "-I", from, POOL.first])).code === 0;
 
-test("the admin makes a shaped plan, a pool and a customer's container; it gets its address and its rate", async ({ browser }) => {
+test("the admin makes a shaped plan, a pool and a customer's container; it gets its address and its rate", async ({
+  browser,
+}) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
   await createPlan(page, planName, { bandwidthMbps: 8 });
@@ -55,7 +74,10 @@ test("the admin makes a shaped plan, a pool and a customer's container; it gets 
     engine.close();
   }
   // the limit is on the host side of the container's device, where the container cannot change it
-  const q = JSON.parse((await onHost("tc", ["-j", "qdisc", "show", "dev", `vn${ctid}`])).stdout) as Array<{ kind: string; options?: { rate?: number } }>;
+  const q = JSON.parse((await onHost("tc", ["-j", "qdisc", "show", "dev", `vn${ctid}`])).stdout) as Array<{
+    kind: string;
+    options?: { rate?: number };
+  }>;
   expect(q.find((x) => x.kind === "tbf")?.options?.rate).toBe(1_000_000); // bytes/s = 8 Mbit/s
   await shot(page, "admin-container-network");
 });
@@ -68,7 +90,8 @@ test("the admin adds an address live and removes it; the container sees both cha
   await card.getByRole("button", { name: "Add address" }).click();
   await expect(card.getByText(`${POOL.second} added and configured in the running container.`)).toBeVisible();
   const engine = new EngineClient(readState().engine.socket);
-  const inside = async () => (await engine.call("container.exec", { ctid, argv: ["ip", "-4", "-o", "addr", "show", "dev", "venet0"] })).stdout;
+  const inside = async () =>
+    (await engine.call("container.exec", { ctid, argv: ["ip", "-4", "-o", "addr", "show", "dev", "venet0"] })).stdout;
   try {
     expect(await inside()).toContain(`${POOL.second}/32`);
     await card.getByRole("button", { name: `Remove ${POOL.second}` }).click();
@@ -106,14 +129,20 @@ test("the customer's firewall lets one source in and drops the rest, on the host
   await fw.getByRole("button", { name: "Add rule" }).click();
   await fw.getByTestId("fw-rule-1").getByLabel("From (CIDR)").fill("not-an-address");
   await fw.getByRole("button", { name: "Save firewall" }).click();
-  await expect(fw.getByTestId("fw-rule-1").getByRole("textbox", { name: "From (CIDR)" })).toHaveAttribute("aria-invalid", "true");
+  await expect(fw.getByTestId("fw-rule-1").getByRole("textbox", { name: "From (CIDR)" })).toHaveAttribute(
+    "aria-invalid",
+    "true",
+  );
   expect(await hostPing(ALLOWED)).toBe(true);
 });
 
 test("traffic from the host shows in the container's Traffic card and on the Traffic page", async ({ browser }) => {
   // ~1.2 MB each way: 1000 pings of 1200 bytes, allowed by the firewall (some may be lost to the plan's
   // shaping: what counts is what the node counted, read back below)
-  expect((await onHost("busybox", ["ping", "-q", "-c", "1000", "-i", "0.002", "-s", "1200", "-I", ALLOWED, POOL.first])).code).toBe(0);
+  expect(
+    (await onHost("busybox", ["ping", "-q", "-c", "1000", "-i", "0.002", "-s", "1200", "-I", ALLOWED, POOL.first]))
+      .code,
+  ).toBe(0);
   const engine = new EngineClient(readState().engine.socket);
   const [stats] = await engine.call("container.net.stats", { ctids: [ctid] }).finally(() => engine.close());
   const counted = stats!.ifaces.reduce((sum, i) => sum + i.rxBytes + i.txBytes, 0);

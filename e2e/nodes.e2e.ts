@@ -18,7 +18,9 @@ test.afterAll(async () => {
   await node?.cleanup();
 });
 
-test("the admin joins a second node with a one-time token; the Nodes page shows it reachable over TLS; then removes it", async ({ page }) => {
+test("the admin joins a second node with a one-time token; the Nodes page shows it reachable over TLS; then removes it", async ({
+  page,
+}) => {
   node = await startSecondNode();
   await login(page, ADMIN.email, ADMIN.password);
   await page.goto("/nodes");
@@ -26,7 +28,11 @@ test("the admin joins a second node with a one-time token; the Nodes page shows 
   await expect(page.getByTestId("node-status-local")).toHaveText(/^reachable/);
 
   const { command, output } = await joinNode(page, node);
-  expect(command).toMatch(new RegExp(`^ovz-node join --panel http://127\\.0\\.0\\.1:\\d+ --token=[A-Za-z0-9_-]{43} --ca-sha256 [0-9a-f]{64} --listen ${node.listen.replace(/\./g, "\\.")}$`));
+  expect(command).toMatch(
+    new RegExp(
+      `^ovz-node join --panel http://127\\.0\\.0\\.1:\\d+ --token=[A-Za-z0-9_-]{43} --ca-sha256 [0-9a-f]{64} --listen ${node.listen.replace(/\./g, "\\.")}$`,
+    ),
+  );
   expect(output).toContain(`as node "${node.name}" (${node.endpoint})`);
   const row = page.getByTestId(`node-${node.name}`);
   await expect(row).toContainText(node.endpoint);

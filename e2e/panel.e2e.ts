@@ -94,7 +94,9 @@ test("the reseller creates a customer and a container for it", async ({ browser 
   containerUrl = new URL(page.url()).pathname;
 });
 
-test("the customer starts its container, sees it running, resets the root password and reinstalls", async ({ browser }) => {
+test("the customer starts its container, sees it running, resets the root password and reinstalls", async ({
+  browser,
+}) => {
   const s = readState();
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
@@ -115,9 +117,15 @@ test("the customer starts its container, sees it running, resets the root passwo
     const ips = (await engine.call("container.status", { ctid })).ips;
     expect(ips).toHaveLength(1);
     const ip = ips[0]!;
-    if (ip !== POOL.first) expect(ip.startsWith(OTHER_STORY_POOL_PREFIX), `${ip} is from neither this story's pool nor the network story's`).toBe(true);
+    if (ip !== POOL.first)
+      expect(
+        ip.startsWith(OTHER_STORY_POOL_PREFIX),
+        `${ip} is from neither this story's pool nor the network story's`,
+      ).toBe(true);
     await expect(page.getByTestId("network").getByRole("cell", { name: ip, exact: true })).toBeVisible();
-    expect((await engine.call("container.exec", { ctid, argv: ["ip", "-4", "addr", "show", "dev", "venet0"] })).stdout).toContain(`${ip}/`);
+    expect(
+      (await engine.call("container.exec", { ctid, argv: ["ip", "-4", "addr", "show", "dev", "venet0"] })).stdout,
+    ).toContain(`${ip}/`);
     await expect(page.getByTestId("traffic")).toBeVisible();
     const before = await engine.call("container.exec", { ctid, argv: ["grep", "^root:", "/etc/shadow"] });
 
@@ -200,7 +208,9 @@ test("the admin destroys the container: gone from the panel, the engine and the 
   } finally {
     engine.close();
   }
-  await expect(readFile(`/sys/fs/cgroup/memory/${s.engine.cgroupParent}/${ctid}/memory.limit_in_bytes`, "utf8")).rejects.toMatchObject({ code: "ENOENT" });
+  await expect(
+    readFile(`/sys/fs/cgroup/memory/${s.engine.cgroupParent}/${ctid}/memory.limit_in_bytes`, "utf8"),
+  ).rejects.toMatchObject({ code: "ENOENT" });
   await page.goto("/containers");
   await expect(page.getByRole("link", { name: hostname })).toHaveCount(0);
 });

@@ -31,7 +31,9 @@ export interface SecondNode {
   cleanup(): Promise<void>;
 }
 
-export async function startSecondNode(opts: { name?: string; port?: number; template?: boolean } = {}): Promise<SecondNode> {
+export async function startSecondNode(
+  opts: { name?: string; port?: number; template?: boolean } = {},
+): Promise<SecondNode> {
   const engine = await startTestEngine({ link: { subnet: 251 }, env: { OVZ_SOCKET_GROUP: "" } });
   try {
     if (opts.template !== false) await engine.client.call("template.build", { kind: "busybox" });
@@ -40,7 +42,13 @@ export async function startSecondNode(opts: { name?: string; port?: number; temp
     throw e;
   }
   const listen = `${engine.link!.nodeIp}:${opts.port ?? 7443}`;
-  return { name: opts.name ?? uniq("node"), engine, listen, endpoint: `tls://${listen}`, cleanup: () => engine.cleanup() };
+  return {
+    name: opts.name ?? uniq("node"),
+    engine,
+    listen,
+    endpoint: `tls://${listen}`,
+    cleanup: () => engine.cleanup(),
+  };
 }
 
 export interface JoinResult {
@@ -51,12 +59,18 @@ export interface JoinResult {
 }
 
 /** Runs a command the Nodes page shows (`ovz-node join …`) as root against `node`'s state dir. */
-export function runJoinCommand(command: string, stateDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runJoinCommand(
+  command: string,
+  stateDir: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const [tool, ...args] = command.trim().split(/\s+/);
   if (tool !== "ovz-node") throw new Error(`not an ovz-node command: ${command}`);
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", stateDir], { cwd: REPO, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", stateDir],
+      { cwd: REPO, timeout: 120_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -73,7 +87,8 @@ export async function joinNode(page: Page, node: SecondNode): Promise<JoinResult
   await expect(form.getByLabel("Panel URL (as the node reaches it)")).toHaveValue(new URL(page.url()).origin);
   await form.getByRole("button", { name: "Create join token" }).click();
   await expect(page.getByTestId("join-command").or(form.getByRole("alert"))).toBeVisible();
-  if (await form.getByRole("alert").isVisible()) throw new Error(`the panel refused the join token: ${await form.getByRole("alert").innerText()}`);
+  if (await form.getByRole("alert").isVisible())
+    throw new Error(`the panel refused the join token: ${await form.getByRole("alert").innerText()}`);
   const command = (await page.getByTestId("join-command").innerText()).trim();
   const r = await runJoinCommand(command, node.engine.stateDir);
   if (r.code !== 0) throw new Error(`ovz-node join failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);

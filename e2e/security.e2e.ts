@@ -15,12 +15,28 @@ import http from "node:http";
 import { expect, test, type APIResponse, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
 import { NAV } from "../app/_lib/nav.js";
-import { createContainer, createCustomer, createPlan, createPool, deleteBackupOf, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
+import {
+  createContainer,
+  createCustomer,
+  createPlan,
+  createPool,
+  deleteBackupOf,
+  deletePool,
+  destroyContainer,
+  login,
+  shot,
+  uniq,
+  waitForOperation,
+} from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
 
-const customer = { name: uniq("SecCustomer"), email: `${uniq("seccust")}@e2e.test`, password: "sec-customer-password-1" };
+const customer = {
+  name: uniq("SecCustomer"),
+  email: `${uniq("seccust")}@e2e.test`,
+  password: "sec-customer-password-1",
+};
 const planName = uniq("secplan");
 const poolName = uniq("secpool");
 const POOL = { cidr: "198.18.208.0/24", first: "198.18.208.10", last: "198.18.208.19" };
@@ -46,7 +62,13 @@ async function inside(id: number, script: string): Promise<string> {
 
 /** The directives of a Content-Security-Policy header, by name. */
 function directives(csp: string): Map<string, string[]> {
-  return new Map(csp.split(";").map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...values]) => [name!, values]));
+  return new Map(
+    csp
+      .split(";")
+      .map((d) => d.trim().split(/\s+/))
+      .filter((d) => d[0])
+      .map(([name, ...values]) => [name!, values]),
+  );
 }
 
 function nonceOf(csp: string): string {
@@ -86,7 +108,9 @@ async function watchCsp(page: Page): Promise<() => string[]> {
   await page.exposeFunction("__reportCsp", (line: string) => void seen.push(line));
   await page.addInitScript(() => {
     const report = (window as unknown as { __reportCsp: (l: string) => void }).__reportCsp;
-    document.addEventListener("securitypolicyviolation", (e) => report(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));
+    document.addEventListener("securitypolicyviolation", (e) =>
+      report(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
+    );
   });
   return () => [...seen];
 }
@@ -110,7 +134,10 @@ test("the admin makes a plan, a pool, a customer's running container and a backu
   expect(backupUrl).toMatch(/^\/api\/backups\/[^/]+\/download$/);
 });
 
-test("security headers on a page, a static file, /api/trpc, the download route and /api/nodes/join", async ({ browser, request }) => {
+test("security headers on a page, a static file, /api/trpc, the download route and /api/nodes/join", async ({
+  browser,
+  request,
+}) => {
   const loginPage = await request.get("/login");
   expect(loginPage.status()).toBe(200);
   expectSecurityHeaders(loginPage, "GET /login");
@@ -133,7 +160,12 @@ test("security headers on a page, a static file, /api/trpc, the download route a
   expect(dl.status()).toBe(200);
   expectSecurityHeaders(dl, "GET download (the owner)");
   expect(dl.headers()["content-type"]).toBe("application/zstd");
-  expect(crypto.createHash("sha256").update(await dl.body()).digest("hex")).toBe(dl.headers()["x-checksum-sha256"]);
+  expect(
+    crypto
+      .createHash("sha256")
+      .update(await dl.body())
+      .digest("hex"),
+  ).toBe(dl.headers()["x-checksum-sha256"]);
   const authed = await page.request.get("/api/trpc/auth.me");
   expect(authed.status()).toBe(200);
   expectSecurityHeaders(authed, "GET /api/trpc/auth.me (logged in)");
@@ -152,11 +184,15 @@ test("the CSP nonce differs per request and is on every script Next renders", as
   }
   expect(nonces.size).toBe(3);
   // a client cannot choose the nonce by sending its own CSP header
-  const forged = await request.get("/login", { headers: { "content-security-policy": "script-src 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='" } });
+  const forged = await request.get("/login", {
+    headers: { "content-security-policy": "script-src 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='" },
+  });
   expect(await forged.text()).not.toContain('nonce="AAAAAAAAAAAAAAAAAAAAAA=="');
 });
 
-test("the login page and the container page (console, graphs) work with no CSP violation; an injected handler is blocked", async ({ browser }) => {
+test("the login page and the container page (console, graphs) work with no CSP violation; an injected handler is blocked", async ({
+  browser,
+}) => {
   const page = await newPage(browser);
   const violations = await watchCsp(page);
   await login(page, customer.email, customer.password); // the login form's script logs in and navigates
@@ -169,18 +205,24 @@ test("the login page and the container page (console, graphs) work with no CSP v
   await page.getByTestId("console-terminal").click();
   await page.keyboard.type("echo csp-$((40+2))");
   await page.keyboard.press("Enter");
-  await expect.poll(async () => (await page.getByTestId("console").locator(".xterm-rows").innerText()).replace(/\u00a0/g, " ")).toMatch(/^csp-42\s*$/m);
+  await expect
+    .poll(async () => (await page.getByTestId("console").locator(".xterm-rows").innerText()).replace(/\u00a0/g, " "))
+    .toMatch(/^csp-42\s*$/m);
   await expect(page.getByTestId("usage-graphs")).toBeVisible();
   await shot(page, "security-container-page");
   expect(violations()).toEqual([]);
 
   // the watcher sees violations: an injected inline event handler (the XSS case) is refused and reported
-  await page.evaluate(() => document.body.insertAdjacentHTML("beforeend", '<img src="/csp-probe.png" onerror="window.__ran = 1">'));
+  await page.evaluate(() =>
+    document.body.insertAdjacentHTML("beforeend", '<img src="/csp-probe.png" onerror="window.__ran = 1">'),
+  );
   await expect.poll(violations).toContainEqual(expect.stringMatching(/^script-src/));
   expect(await page.evaluate(() => (window as unknown as { __ran?: number }).__ran)).toBeUndefined();
 });
 
-test("every page of the admin's menu renders with no CSP violation, reached by full loads and in-app links", async ({ browser }) => {
+test("every page of the admin's menu renders with no CSP violation, reached by full loads and in-app links", async ({
+  browser,
+}) => {
   const page = await newPage(browser);
   const violations = await watchCsp(page);
   await login(page, ADMIN.email, ADMIN.password);
@@ -201,7 +243,8 @@ test("every page of the admin's menu renders with no CSP violation, reached by f
 test("a tRPC batch of 25 calls passes, one of 26 gets a 400 that names the limit", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
-  const batch = (n: number) => `/api/trpc/${Array(n).fill("auth.me").join(",")}?batch=1&input=${encodeURIComponent("{}")}`;
+  const batch = (n: number) =>
+    `/api/trpc/${Array(n).fill("auth.me").join(",")}?batch=1&input=${encodeURIComponent("{}")}`;
   const ok = await page.request.get(batch(25));
   expect(ok.status()).toBe(200);
   expect(await ok.json()).toHaveLength(25);
@@ -214,7 +257,9 @@ test("a tRPC batch of 25 calls passes, one of 26 gets a 400 that names the limit
   }
 });
 
-test("a download the client aborts half-way leaves nothing uncaught in the panel's log; the next one is whole", async ({ browser }) => {
+test("a download the client aborts half-way leaves nothing uncaught in the panel's log; the next one is whole", async ({
+  browser,
+}) => {
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
   const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");

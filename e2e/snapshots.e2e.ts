@@ -12,12 +12,28 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { createContainer, createCustomer, createPlan, createPool, deleteBackupOf, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
+import {
+  createContainer,
+  createCustomer,
+  createPlan,
+  createPool,
+  deleteBackupOf,
+  deletePool,
+  destroyContainer,
+  login,
+  shot,
+  uniq,
+  waitForOperation,
+} from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
 
-const customer = { name: uniq("SnapCustomer"), email: `${uniq("snapcust")}@e2e.test`, password: "snap-customer-password-1" };
+const customer = {
+  name: uniq("SnapCustomer"),
+  email: `${uniq("snapcust")}@e2e.test`,
+  password: "snap-customer-password-1",
+};
 const planName = uniq("snapplan");
 const poolName = uniq("snappool");
 const POOL = { cidr: "198.18.204.0/24", first: "198.18.204.10", last: "198.18.204.19" };
@@ -79,8 +95,13 @@ test("the customer takes a snapshot; a deleted file is back after a roll back in
   await shot(page, "customer-snapshots");
 });
 
-test("a backup, the container destroyed, restored as a new container: the files' sha256 are equal", async ({ browser }) => {
-  await inside(ctid, "mkdir -p /srv/sub && dd if=/dev/urandom of=/srv/f1 bs=1k count=700 2>/dev/null && echo hello > /srv/f2 && dd if=/dev/urandom of=/srv/sub/f3 bs=1k count=64 2>/dev/null && chmod 600 /srv/f2");
+test("a backup, the container destroyed, restored as a new container: the files' sha256 are equal", async ({
+  browser,
+}) => {
+  await inside(
+    ctid,
+    "mkdir -p /srv/sub && dd if=/dev/urandom of=/srv/f1 bs=1k count=700 2>/dev/null && echo hello > /srv/f2 && dd if=/dev/urandom of=/srv/sub/f3 bs=1k count=64 2>/dev/null && chmod 600 /srv/f2",
+  );
   sums = await inside(ctid, `sha256sum ${FILES}; stat -c '%n %a %u:%g' ${FILES}`);
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
@@ -94,13 +115,19 @@ test("a backup, the container destroyed, restored as a new container: the files'
   await shot(page, "customer-backup");
 
   // download: the archive streamed through the panel is the engine's, byte for byte, and holds the files
-  const [download] = await Promise.all([page.waitForEvent("download"), card.getByRole("link", { name: "Download" }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    card.getByRole("link", { name: "Download" }).click(),
+  ]);
   const file = await download.path();
   const engine = new EngineClient(readState().engine.socket);
   const [manifest] = await engine.call("backup.list", { ctid }).finally(() => engine.close());
   expect(crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex")).toBe(manifest!.archive.sha256);
   expect(fs.statSync(file).size).toBe(manifest!.archive.sizeBytes);
-  const listing = execFileSync("sh", ["-c", `zstd -dc < "${file}" | tar -t`], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const listing = execFileSync("sh", ["-c", `zstd -dc < "${file}" | tar -t`], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   expect(listing).toMatch(/(^|\/)srv\/f2$/m);
 
   const admin = await newPage(browser);
@@ -143,7 +170,9 @@ test("an SSH key set in the UI is in root's authorized_keys; a bad one is a fiel
   await card.getByLabel("Authorized keys").fill(`# my laptop\n${KEY}\n`);
   await card.getByRole("button", { name: "Save keys" }).click();
   await expect(card.getByText("1 key(s) written to /root/.ssh/authorized_keys.")).toBeVisible();
-  expect(await inside(ctid, "stat -c '%a %u' /root/.ssh /root/.ssh/authorized_keys; grep ssh- /root/.ssh/authorized_keys")).toBe(`700 0\n600 0\n${KEY}\n`);
+  expect(
+    await inside(ctid, "stat -c '%a %u' /root/.ssh /root/.ssh/authorized_keys; grep ssh- /root/.ssh/authorized_keys"),
+  ).toBe(`700 0\n600 0\n${KEY}\n`);
   await shot(page, "customer-ssh-keys");
 });
 

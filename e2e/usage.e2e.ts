@@ -7,12 +7,27 @@
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { createContainer, createCustomer, createPlan, createPool, deletePool, destroyContainer, login, shot, uniq, waitForOperation } from "./helpers.js";
+import {
+  createContainer,
+  createCustomer,
+  createPlan,
+  createPool,
+  deletePool,
+  destroyContainer,
+  login,
+  shot,
+  uniq,
+  waitForOperation,
+} from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
 
-const customer = { name: uniq("UsageCustomer"), email: `${uniq("usagecust")}@e2e.test`, password: "usage-customer-password-1" };
+const customer = {
+  name: uniq("UsageCustomer"),
+  email: `${uniq("usagecust")}@e2e.test`,
+  password: "usage-customer-password-1",
+};
 const planName = uniq("usageplan");
 const poolName = uniq("usagepool");
 const POOL = { cidr: "198.18.205.0/24", first: "198.18.205.10", last: "198.18.205.19" };
@@ -43,7 +58,10 @@ test("under CPU load the customer sees the CPU graph with data points and a non-
   const engine = new EngineClient(readState().engine.socket);
   try {
     // a busy loop for 60 s in the background (the destroy at the end ends it in any case)
-    const r = await engine.call("container.exec", { ctid, argv: ["sh", "-c", "timeout 60 sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &"] });
+    const r = await engine.call("container.exec", {
+      ctid,
+      argv: ["sh", "-c", "timeout 60 sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &"],
+    });
     expect(r.code).toBe(0);
   } finally {
     engine.close();
@@ -57,9 +75,12 @@ test("under CPU load the customer sees the CPU graph with data points and a non-
   const points = async () => Number((await cpu.getAttribute("data-points")) ?? 0);
   // the graph refreshes itself at the sample interval: more than two points, and the load shows
   await expect.poll(points, { timeout: 60_000 }).toBeGreaterThan(2);
-  await expect.poll(async () => Number((await cpu.getAttribute("data-max")) ?? 0), { timeout: 30_000 }).toBeGreaterThan(50);
+  await expect
+    .poll(async () => Number((await cpu.getAttribute("data-max")) ?? 0), { timeout: 30_000 })
+    .toBeGreaterThan(50);
   await expect(cpu.locator("canvas")).toHaveCount(1);
-  for (const id of ["usage-ram", "usage-io", "usage-net"]) expect(Number(await page.getByTestId(id).getAttribute("data-points"))).toBeGreaterThan(2);
+  for (const id of ["usage-ram", "usage-io", "usage-net"])
+    expect(Number(await page.getByTestId(id).getAttribute("data-points"))).toBeGreaterThan(2);
   await expect(graphs.getByRole("heading", { name: "RAM" })).toBeVisible();
   // the RAM graph draws the plan's limit (128M) as a line of its own
   await expect(page.getByTestId("usage-ram")).toContainText("limit");

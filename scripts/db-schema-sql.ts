@@ -14,11 +14,15 @@ import { startPgCluster } from "../server/test/helpers/pg-cluster.js";
 /** `pgUrl`: an existing empty PostgreSQL database to use instead of a throwaway cluster. */
 export async function schemaSql(provider: "sqlite" | "postgresql", pgUrl?: string): Promise<string> {
   const run = (url: string) =>
-    execFileSync(path.resolve("node_modules/.bin/prisma"), ["migrate", "diff", "--from-empty", "--to-schema-datamodel", `prisma/${provider}`, "--script"], {
-      env: { ...process.env, DATABASE_URL: url, CHECKPOINT_DISABLE: "1" },
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    execFileSync(
+      path.resolve("node_modules/.bin/prisma"),
+      ["migrate", "diff", "--from-empty", "--to-schema-datamodel", `prisma/${provider}`, "--script"],
+      {
+        env: { ...process.env, DATABASE_URL: url, CHECKPOINT_DISABLE: "1" },
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
   if (provider === "sqlite") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-sql-"));
     try {

@@ -95,24 +95,38 @@ export class MappedError extends TRPCError {
 export function isEngineError(e: unknown, code?: EngineCode): e is EngineError {
   const shaped =
     e instanceof EngineError ||
-    (e instanceof Error && e.name === "EngineError" && (ERROR_CODES as readonly string[]).includes(String((e as { code?: unknown }).code)));
+    (e instanceof Error &&
+      e.name === "EngineError" &&
+      (ERROR_CODES as readonly string[]).includes(String((e as { code?: unknown }).code)));
   return shaped && (code === undefined || (e as EngineError).code === code);
 }
 
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof MappedError) return err;
-  if (err instanceof PanelError) return new MappedError(PANEL_TO_TRPC[err.code], err.message, { domainCode: err.code, fields: err.fields }, err);
-  if (isEngineError(err)) return new MappedError(ENGINE_TO_TRPC[err.code], err.message, { domainCode: `ENGINE_${err.code}` }, err);
+  if (err instanceof PanelError)
+    return new MappedError(PANEL_TO_TRPC[err.code], err.message, { domainCode: err.code, fields: err.fields }, err);
+  if (isEngineError(err))
+    return new MappedError(ENGINE_TO_TRPC[err.code], err.message, { domainCode: `ENGINE_${err.code}` }, err);
   if (err instanceof TRPCError) {
     // zod input errors arrive here as BAD_REQUEST with the ZodError as cause: keep them.
     return err;
   }
   if ((err as { code?: unknown } | null)?.code === "P2002") {
     // A unique constraint caught a race the handler's own check could not (two creates at once).
-    return new MappedError("CONFLICT", "That name, address or id was just taken by another request; choose another and try again.", { domainCode: "CONFLICT" }, err);
+    return new MappedError(
+      "CONFLICT",
+      "That name, address or id was just taken by another request; choose another and try again.",
+      { domainCode: "CONFLICT" },
+      err,
+    );
   }
   console.error("[panel] unexpected error", err);
-  return new MappedError("INTERNAL_SERVER_ERROR", "The panel hit an unexpected error; it was logged. Try again, and tell the administrator if it persists.", { domainCode: "INTERNAL" }, err);
+  return new MappedError(
+    "INTERNAL_SERVER_ERROR",
+    "The panel hit an unexpected error; it was logged. Try again, and tell the administrator if it persists.",
+    { domainCode: "INTERNAL" },
+    err,
+  );
 }
 
 /** A human sentence for an error stored in an operation's record. */

@@ -1,7 +1,19 @@
 "use client";
 import { useId, type ReactNode } from "react";
 
-export function CheckboxField({ label, checked, onChange, error, id }: { label: ReactNode; checked: boolean; onChange: (v: boolean) => void; error?: string; id?: string }) {
+export function CheckboxField({
+  label,
+  checked,
+  onChange,
+  error,
+  id,
+}: {
+  label: ReactNode;
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  error?: string;
+  id?: string;
+}) {
   const auto = useId();
   const fid = id ?? `f${auto.replace(/:/g, "")}`;
   return (

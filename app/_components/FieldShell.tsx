@@ -1,7 +1,21 @@
 import type { ReactNode } from "react";
 
 /** Label, control, hint and error, wired with ids so the control gets aria-describedby. */
-export function FieldShell({ id, label, hint, error, children, className = "" }: { id: string; label: ReactNode; hint?: ReactNode; error?: string; children: ReactNode; className?: string }) {
+export function FieldShell({
+  id,
+  label,
+  hint,
+  error,
+  children,
+  className = "",
+}: {
+  id: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  error?: string;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     <div className={`flex flex-col gap-1 ${className}`}>
       <label htmlFor={id} className="text-xs font-medium text-slate-700">

@@ -8,7 +8,17 @@ import { ProgressBar } from "./ProgressBar.js";
 import { StateBadge } from "./StateBadge.js";
 
 /** Progress bar, live log and final status of one operation; calls onFinished once when it ends. */
-export function OperationPanel({ operationId, onFinished, title, showContainerLink = false }: { operationId: string; onFinished?: (op: LiveOperation) => void; title?: string; showContainerLink?: boolean }) {
+export function OperationPanel({
+  operationId,
+  onFinished,
+  title,
+  showContainerLink = false,
+}: {
+  operationId: string;
+  onFinished?: (op: LiveOperation) => void;
+  title?: string;
+  showContainerLink?: boolean;
+}) {
   const q = useOperation(operationId);
   const op = q.data;
   const logRef = useRef<HTMLPreElement>(null);
@@ -34,7 +44,12 @@ export function OperationPanel({ operationId, onFinished, title, showContainerLi
   const label = title ?? `Operation: ${op.type}`;
 
   return (
-    <section aria-label={label} data-testid="operation" data-operation-type={op.type} className="flex flex-col gap-2 rounded-lg border border-slate-200 bg-white p-3 shadow-sm">
+    <section
+      aria-label={label}
+      data-testid="operation"
+      data-operation-type={op.type}
+      className="flex flex-col gap-2 rounded-lg border border-slate-200 bg-white p-3 shadow-sm"
+    >
       <div className="flex flex-wrap items-center justify-between gap-2">
         <div className="flex items-center gap-2">
           <h3 className="text-sm font-semibold text-slate-800">{label}</h3>
@@ -64,9 +79,15 @@ export function OperationPanel({ operationId, onFinished, title, showContainerLi
         aria-label="Operation log"
         className="max-h-56 min-h-16 overflow-auto rounded-md bg-slate-900 p-2 font-mono text-xs leading-relaxed text-slate-100"
       >
-        {op.lines.length === 0 ? <span className="text-slate-400">(no log lines yet)</span> : op.lines.map((l) => <div key={l.id}>{l.line}</div>)}
+        {op.lines.length === 0 ? (
+          <span className="text-slate-400">(no log lines yet)</span>
+        ) : (
+          op.lines.map((l) => <div key={l.id}>{l.line}</div>)
+        )}
       </pre>
-      {op.status === "succeeded" && <p className="text-sm font-medium text-green-700">Operation {op.type} succeeded.</p>}
+      {op.status === "succeeded" && (
+        <p className="text-sm font-medium text-green-700">Operation {op.type} succeeded.</p>
+      )}
       {failed && (
         <p role="alert" className="text-sm font-medium text-red-700">
           Operation {op.type} failed: {op.error ?? "no reason given"}

@@ -7,7 +7,17 @@ import { Loading } from "./Loading.js";
  * The three states every list query shows before its data: loading, the server's error sentence, and
  * (for lists, when `empty` is given) an empty-state line. `children` renders the loaded data.
  */
-export function QueryView<T>({ q, empty, loading, children }: { q: { isPending: boolean; error: unknown; data: T | undefined }; empty?: ReactNode; loading?: string; children: (data: T) => ReactNode }) {
+export function QueryView<T>({
+  q,
+  empty,
+  loading,
+  children,
+}: {
+  q: { isPending: boolean; error: unknown; data: T | undefined };
+  empty?: ReactNode;
+  loading?: string;
+  children: (data: T) => ReactNode;
+}) {
   if (q.isPending) return <Loading what={loading} />;
   if (q.error) return <ErrorBox error={q.error} />;
   const data = q.data as T;

@@ -26,7 +26,18 @@ function groupsOf(options: Option[]): [string | undefined, Option[]][] {
   return out;
 }
 
-export function SelectField({ label, value, onChange, options, placeholder, hint, error, id, wrapClassName, ...rest }: Props) {
+export function SelectField({
+  label,
+  value,
+  onChange,
+  options,
+  placeholder,
+  hint,
+  error,
+  id,
+  wrapClassName,
+  ...rest
+}: Props) {
   const auto = useId();
   const fid = id ?? `f${auto.replace(/:/g, "")}`;
   return (

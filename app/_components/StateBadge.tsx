@@ -16,7 +16,10 @@ const TONE: Record<string, string> = {
 export function StateBadge({ state, label }: { state: string; label?: string }) {
   const tone = TONE[state] ?? "bg-slate-100 text-slate-700 ring-slate-500/20";
   return (
-    <span className={`inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${tone}`} aria-label={label ? `${label}: ${state}` : undefined}>
+    <span
+      className={`inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${tone}`}
+      aria-label={label ? `${label}: ${state}` : undefined}
+    >
       {state === "running" && <span aria-hidden className="h-1.5 w-1.5 rounded-full bg-green-600" />}
       {state}
     </span>

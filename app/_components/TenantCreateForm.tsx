@@ -49,7 +49,12 @@ export function TenantCreateForm({ mode, tenants }: { mode: "admin" | "reseller"
   };
   return (
     <Card title={mode === "reseller" ? "New customer" : "New tenant"}>
-      <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-3 sm:grid-cols-2" aria-label={mode === "reseller" ? "New customer" : "New tenant"}>
+      <form
+        onSubmit={submit}
+        noValidate
+        className="grid grid-cols-1 gap-3 sm:grid-cols-2"
+        aria-label={mode === "reseller" ? "New customer" : "New tenant"}
+      >
         {mode === "admin" && (
           <>
             <SelectField
@@ -68,7 +73,9 @@ export function TenantCreateForm({ mode, tenants }: { mode: "admin" | "reseller"
                 value={parentId}
                 onChange={setParentId}
                 placeholder="Platform (direct customer)"
-                options={parents.filter((t) => t.kind === "reseller").map((t) => ({ value: t.id, label: `${t.name} (reseller)` }))}
+                options={parents
+                  .filter((t) => t.kind === "reseller")
+                  .map((t) => ({ value: t.id, label: `${t.name} (reseller)` }))}
                 error={fields.parentId}
                 hint="Customers of a reseller count against that reseller's allocation."
               />
@@ -77,10 +84,39 @@ export function TenantCreateForm({ mode, tenants }: { mode: "admin" | "reseller"
             )}
           </>
         )}
-        <TextField label="Tenant name" value={name} onChange={setName} error={fields.name} autoComplete="organization" wrapClassName="sm:col-span-2" />
-        <TextField label="User name" value={userName} onChange={setUserName} error={fields["user.name"]} autoComplete="off" hint="The first user of the new account" />
-        <TextField label="User email" type="email" value={email} onChange={setEmail} error={fields["user.email"]} autoComplete="off" />
-        <TextField label="User password" type="password" value={password} onChange={setPassword} error={fields["user.password"]} autoComplete="new-password" hint="At least 10 characters" />
+        <TextField
+          label="Tenant name"
+          value={name}
+          onChange={setName}
+          error={fields.name}
+          autoComplete="organization"
+          wrapClassName="sm:col-span-2"
+        />
+        <TextField
+          label="User name"
+          value={userName}
+          onChange={setUserName}
+          error={fields["user.name"]}
+          autoComplete="off"
+          hint="The first user of the new account"
+        />
+        <TextField
+          label="User email"
+          type="email"
+          value={email}
+          onChange={setEmail}
+          error={fields["user.email"]}
+          autoComplete="off"
+        />
+        <TextField
+          label="User password"
+          type="password"
+          value={password}
+          onChange={setPassword}
+          error={fields["user.password"]}
+          autoComplete="new-password"
+          hint="At least 10 characters"
+        />
         <div className="flex flex-col gap-3 sm:col-span-2">
           <ErrorBox error={m.error} />
           {m.isSuccess && (

@@ -12,7 +12,9 @@ type Tenant = RouterOutputs["tenants"]["list"][number];
 export function TenantsTable({ tenants, showKind }: { tenants: Tenant[]; showKind: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const update = useMutation(trpc.tenants.update.mutationOptions({ onSuccess: () => void qc.invalidateQueries(trpc.tenants.pathFilter()) }));
+  const update = useMutation(
+    trpc.tenants.update.mutationOptions({ onSuccess: () => void qc.invalidateQueries(trpc.tenants.pathFilter()) }),
+  );
   if (tenants.length === 0) return <Empty>None yet.</Empty>;
   return (
     <div className="flex flex-col gap-2">
@@ -42,7 +44,13 @@ export function TenantsTable({ tenants, showKind }: { tenants: Tenant[]; showKin
                 <td className={`${td} text-right tabular-nums`}>{t.counts.users}</td>
                 <td className={`${td} text-right tabular-nums`}>{t.counts.containers}</td>
                 <td className={`${td} text-xs`}>{when(t.createdAt)}</td>
-                <td className={td}>{t.disabled ? <span className="font-medium text-red-700">disabled</span> : <span className="text-green-700">active</span>}</td>
+                <td className={td}>
+                  {t.disabled ? (
+                    <span className="font-medium text-red-700">disabled</span>
+                  ) : (
+                    <span className="text-green-700">active</span>
+                  )}
+                </td>
                 <td className={`${td} text-right`}>
                   {t.kind !== "platform" && (
                     <Button

@@ -22,7 +22,13 @@ export function TrafficBars({ days, label }: { days: DayTraffic[]; label: string
   const total = days.reduce((a, d) => a + d.rxBytes + d.txBytes, 0);
   return (
     <figure className="flex flex-col gap-1">
-      <svg viewBox={`0 0 ${W} ${H}`} className="h-36 w-full" role="img" aria-label={`${label}: ${trafficBytes(total)} in ${days.length} days, at most ${trafficBytes(max)} a day`} data-testid="traffic-bars">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        className="h-36 w-full"
+        role="img"
+        aria-label={`${label}: ${trafficBytes(total)} in ${days.length} days, at most ${trafficBytes(max)} a day`}
+        data-testid="traffic-bars"
+      >
         <line x1={0} x2={W} y1={H - PAD_BOTTOM} y2={H - PAD_BOTTOM} className="stroke-slate-300" strokeWidth={1} />
         {days.map((d, i) => {
           const x = i * slot + (slot - bar) / 2;
@@ -35,7 +41,13 @@ export function TrafficBars({ days, label }: { days: DayTraffic[]; label: string
               <rect x={x} y={base - rx} width={bar} height={rx} className="fill-blue-500" />
               <rect x={x} y={base - rx - tx} width={bar} height={tx} className="fill-emerald-500" />
               {(days.length - 1 - i) % 7 === 0 && (
-                <text x={i === days.length - 1 ? x + bar : i === 0 ? x : x + bar / 2} y={H - 4} textAnchor={i === days.length - 1 ? "end" : i === 0 ? "start" : "middle"} className="fill-slate-500" fontSize={10}>
+                <text
+                  x={i === days.length - 1 ? x + bar : i === 0 ? x : x + bar / 2}
+                  y={H - 4}
+                  textAnchor={i === days.length - 1 ? "end" : i === 0 ? "start" : "middle"}
+                  className="fill-slate-500"
+                  fontSize={10}
+                >
                   {d.day.slice(5)}
                 </text>
               )}

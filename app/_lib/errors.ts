@@ -21,7 +21,8 @@ export function errInfo(err: unknown): ErrInfo | null {
   }
   const fields: Record<string, string> = {};
   if (data && data.fields && typeof data.fields === "object") {
-    for (const [k, v] of Object.entries(data.fields as Record<string, unknown>)) if (typeof v === "string") fields[k] = v;
+    for (const [k, v] of Object.entries(data.fields as Record<string, unknown>))
+      if (typeof v === "string") fields[k] = v;
   }
   return {
     message,

@@ -10,7 +10,13 @@ export type { LimitDecl, LimitKey, Limits };
 export type LimitTexts = Record<LimitKey, string>;
 
 /** What 0 means for limits where it is special (see each limit's description). */
-const ZERO: Partial<Record<LimitKey, string>> = { cpulimit: "no cap", cpus: "all", diskinodes: "not limited", iolimit: "no cap", iopslimit: "no cap" };
+const ZERO: Partial<Record<LimitKey, string>> = {
+  cpulimit: "no cap",
+  cpus: "all",
+  diskinodes: "not limited",
+  iolimit: "no cap",
+  iopslimit: "no cap",
+};
 
 /** A limit value for display: sizes via settings.fmt ("512M"), special zeros in words. */
 export function showLimit(key: LimitKey, v: number | string | null | undefined): string {

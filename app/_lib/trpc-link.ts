@@ -8,5 +8,10 @@ import { TRPC_MAX_BATCH } from "../../server/trpc/batch.js";
  * per request (the server refuses larger batches). `url` and `fetch` only for tests.
  */
 export function panelLink(opts: { url?: string; fetch?: typeof fetch } = {}) {
-  return httpBatchLink<AppRouter>({ url: opts.url ?? "/api/trpc", transformer: superjson, maxItems: TRPC_MAX_BATCH, fetch: opts.fetch });
+  return httpBatchLink<AppRouter>({
+    url: opts.url ?? "/api/trpc",
+    transformer: superjson,
+    maxItems: TRPC_MAX_BATCH,
+    fetch: opts.fetch,
+  });
 }

@@ -51,8 +51,23 @@ export default function LoginPage() {
         {step === "password" ? (
           <form onSubmit={submitPassword} noValidate className="mt-4 flex flex-col gap-3" aria-label="Log in">
             <p className="text-sm text-slate-600">Log in to manage your containers.</p>
-            <TextField label="Email" type="email" autoComplete="username" value={email} onChange={setEmail} error={loginFields.email} autoFocus />
-            <TextField label="Password" type="password" autoComplete="current-password" value={password} onChange={setPassword} error={loginFields.password} />
+            <TextField
+              label="Email"
+              type="email"
+              autoComplete="username"
+              value={email}
+              onChange={setEmail}
+              error={loginFields.email}
+              autoFocus
+            />
+            <TextField
+              label="Password"
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={setPassword}
+              error={loginFields.password}
+            />
             <ErrorBox error={login.error} />
             <Button type="submit" busy={login.isPending} className="justify-center">
               Log in
@@ -60,7 +75,9 @@ export default function LoginPage() {
           </form>
         ) : (
           <form onSubmit={submitCode} noValidate className="mt-4 flex flex-col gap-3" aria-label="Two-factor code">
-            <p className="text-sm text-slate-600">Your password is correct. Enter the 6-digit code from your authenticator app.</p>
+            <p className="text-sm text-slate-600">
+              Your password is correct. Enter the 6-digit code from your authenticator app.
+            </p>
             <TextField
               label="Authentication code"
               inputMode="numeric"

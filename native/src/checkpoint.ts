@@ -77,10 +77,16 @@ export class CheckpointOps extends DumpStore {
       const rec = await this.e.mustGet(ctid);
       const { runtime } = this.e.drivers;
       const st = await runtime.state(ctid);
-      if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is frozen; unfreeze it first, then checkpoint it`);
+      if (st === "FROZEN")
+        throw new EngineError("FROZEN", `container ${ctid} is frozen; unfreeze it first, then checkpoint it`);
       if (st !== "RUNNING") {
         const has = (await this.meta(ctid)) !== null;
-        throw new EngineError("NOT_RUNNING", has ? `container ${ctid} is already checkpointed; restore it first` : `container ${ctid} is not running; only a running container can be checkpointed`);
+        throw new EngineError(
+          "NOT_RUNNING",
+          has
+            ? `container ${ctid} is already checkpointed; restore it first`
+            : `container ${ctid} is not running; only a running container can be checkpointed`,
+        );
       }
       // a dump next to a running container is stale (it was started afresh): never restore it
       await this.remove(ctid);
@@ -121,7 +127,13 @@ export class CheckpointOps extends DumpStore {
   /** Write meta.json into the partial dump and rename it into place (atomic). */
   private async promote(ctid: number, configHash: string): Promise<void> {
     const partial = this.partialDir(ctid);
-    const meta: DumpMeta = { version: 1, ctid, createdAt: new Date().toISOString(), sizeBytes: await dirBytes(partial), configHash };
+    const meta: DumpMeta = {
+      version: 1,
+      ctid,
+      createdAt: new Date().toISOString(),
+      sizeBytes: await dirBytes(partial),
+      configHash,
+    };
     await writeFileAtomic(path.join(partial, "meta.json"), JSON.stringify(meta, null, 2) + "\n", 0o600);
     await rm(this.dumpDir(ctid), { recursive: true, force: true });
     await rename(partial, this.dumpDir(ctid));
@@ -133,7 +145,11 @@ export class CheckpointOps extends DumpStore {
    * config, rendered here with this node's paths, so the fingerprint is this node's. Replaces any dump.
    */
   async adoptDump(rec: ContainerRecord, dir: string): Promise<void> {
-    if (!existsSync(path.join(dir, "inventory.img"))) throw new EngineError("NOT_FOUND", `no CRIU images arrived for container ${rec.ctid}; the dump transfer did not complete`);
+    if (!existsSync(path.join(dir, "inventory.img")))
+      throw new EngineError(
+        "NOT_FOUND",
+        `no CRIU images arrived for container ${rec.ctid}; the dump transfer did not complete`,
+      );
     const partial = this.partialDir(rec.ctid);
     await rm(partial, { recursive: true, force: true });
     await rm(path.join(dir, "meta.json"), { force: true });
@@ -155,9 +171,14 @@ export class CheckpointOps extends DumpStore {
     const ctid = rec.ctid;
     const { runtime, cgroups } = this.e.drivers;
     const st = await runtime.state(ctid);
-    if (st !== "STOPPED") throw new EngineError("RUNNING", `container ${ctid} is running; only a checkpointed (stopped) container can be restored`);
+    if (st !== "STOPPED")
+      throw new EngineError(
+        "RUNNING",
+        `container ${ctid} is running; only a checkpointed (stopped) container can be restored`,
+      );
     const meta = await this.meta(ctid);
-    if (!meta) throw new EngineError("NOT_FOUND", `container ${ctid} has no checkpoint; checkpoint it while it runs first`);
+    if (!meta)
+      throw new EngineError("NOT_FOUND", `container ${ctid} has no checkpoint; checkpoint it while it runs first`);
     if (configFingerprint(await this.e.runtimeConfigText(rec)) !== meta.configHash) {
       throw new EngineError(
         "CHECKPOINT_STALE",
@@ -176,7 +197,10 @@ export class CheckpointOps extends DumpStore {
       await this.e.writeRuntimeConfig(rec);
       // the gate of a stopped container is closed; reopen it idmapped (see openGate)
       await closeGate(this.e.config.lxcPath, ctid);
-      await openGate(this.e.config.lxcPath, ctid, this.e.drivers.storage.containerPath(ctid), this.e.hostGid(rec), { helper: IDMAP_MOUNT_BIN, size: 65536 });
+      await openGate(this.e.config.lxcPath, ctid, this.e.drivers.storage.containerPath(ctid), this.e.hostGid(rec), {
+        helper: IDMAP_MOUNT_BIN,
+        size: 65536,
+      });
       // CRIU reads some images after it entered the container's user namespace, as the container's root
       await this.grantDump(ctid, this.e.hostGid(rec));
       ctx.progress(30, "restoring the container's state (CRIU)");
@@ -209,14 +233,16 @@ export class CheckpointOps extends DumpStore {
     const walk = async (p: string, dir: boolean): Promise<void> => {
       await chown(p, hostId, hostId);
       await chmod(p, dir ? 0o700 : 0o600);
-      if (dir) for (const e of await readdir(p, { withFileTypes: true })) await walk(path.join(p, e.name), e.isDirectory());
+      if (dir)
+        for (const e of await readdir(p, { withFileTypes: true })) await walk(path.join(p, e.name), e.isDirectory());
     };
     await walk(this.dumpDir(ctid), true);
     // CRIU's root task opens its time-namespace image (clock offsets only) possibly before LXC has written
     // its uid map — as the overflow uid, which failed now and then ("Unable to open timens-0.img:
     // Permission denied"): that one image is world-readable, and the directory searchable (not listable).
     await chmod(this.dumpDir(ctid), 0o711);
-    for (const f of await readdir(this.dumpDir(ctid))) if (/^timens-\d+\.img$/.test(f)) await chmod(path.join(this.dumpDir(ctid), f), 0o644);
+    for (const f of await readdir(this.dumpDir(ctid)))
+      if (/^timens-\d+\.img$/.test(f)) await chmod(path.join(this.dumpDir(ctid), f), 0o644);
   }
 
   /** Finish or undo an interrupted checkpoint/restore (journal ops "checkpoint" and "resume"). Idempotent. */

@@ -9,7 +9,10 @@ export { CTID_MAX as MAX_CTID } from "./identity.js";
 
 export function checkCtid(ctid: number): void {
   if (!Number.isInteger(ctid) || ctid < CTID_MIN || ctid > MAX_CTID) {
-    throw new EngineError("BAD_REQUEST", `bad container ID ${ctid}: use a whole number from 1 to ${MAX_CTID} (e.g. 101)`);
+    throw new EngineError(
+      "BAD_REQUEST",
+      `bad container ID ${ctid}: use a whole number from 1 to ${MAX_CTID} (e.g. 101)`,
+    );
   }
 }
 
@@ -48,6 +51,9 @@ export function fmtBytes(n: number): string {
 /** The form of a container name (CONTAINER_NAME_RE); whether another container has it is the caller's check. */
 export function checkNameForm(name: string): void {
   if (!CONTAINER_NAME_RE.test(name)) {
-    throw new EngineError("BAD_REQUEST", `bad container name "${name}": use letters, digits, . _ - (max 64), not only digits`);
+    throw new EngineError(
+      "BAD_REQUEST",
+      `bad container name "${name}": use letters, digits, . _ - (max 64), not only digits`,
+    );
   }
 }

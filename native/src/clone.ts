@@ -75,7 +75,10 @@ export class CloneOps {
     checkCtid(req.ctid);
     checkCtid(req.newCtid);
     if (req.newCtid === req.ctid) {
-      throw new EngineError("CTID_IN_USE", `container ID ${req.ctid} is the source's own; give the clone a free container ID`);
+      throw new EngineError(
+        "CTID_IN_USE",
+        `container ID ${req.ctid} is the source's own; give the clone a free container ID`,
+      );
     }
     await this.h.mustGet(req.ctid);
     if (req.hostname !== undefined) checkHostname(req.hostname);
@@ -143,7 +146,8 @@ export class CloneOps {
       await storage.promoteStaging(newCtid);
       await this.h.failpoint("clone:volume");
       await journal.step("quota");
-      if (storage.caps.quota) await storage.setQuota(newCtid, { bytes: limits.diskspace, inodes: limits.diskinodes || null });
+      if (storage.caps.quota)
+        await storage.setQuota(newCtid, { bytes: limits.diskspace, inodes: limits.diskinodes || null });
       ctx.progress(60, "giving the clone its own identity");
       await journal.step("identity");
       await resetIdentity(storage.containerPath(newCtid), ctx.log);

@@ -55,7 +55,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const poolRoot = env.OVZ_POOL ?? path.join(stateDir, "pool");
   const image =
     STORAGE_DRIVERS[driver].poolImage && env.OVZ_POOL_IMAGE !== "none"
-      ? { path: env.OVZ_POOL_IMAGE ?? path.join(stateDir, "pool.img"), sizeBytes: parseSize(env.OVZ_POOL_SIZE ?? "20G") }
+      ? {
+          path: env.OVZ_POOL_IMAGE ?? path.join(stateDir, "pool.img"),
+          sizeBytes: parseSize(env.OVZ_POOL_SIZE ?? "20G"),
+        }
       : undefined;
   const here = path.dirname(new URL(import.meta.url).pathname);
   return {
@@ -73,7 +76,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     stopTimeoutSec: Number(env.OVZ_STOP_TIMEOUT ?? 30),
     seccompProfile: env.OVZ_SECCOMP ?? path.resolve(here, "../config/seccomp/default.seccomp"),
     debianMirror: env.OVZ_DEBIAN_MIRROR ?? "http://deb.debian.org/debian",
-    netUplinks: (env.OVZ_NET_UPLINKS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    netUplinks: (env.OVZ_NET_UPLINKS ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
     backupDir: path.resolve(env.OVZ_BACKUP_DIR ?? path.join(stateDir, "backups")),
     maxSnapshots: Number(env.OVZ_MAX_SNAPSHOTS ?? 20),
     listen: parseListen(env.OVZ_LISTEN),

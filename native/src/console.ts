@@ -53,7 +53,7 @@ export const LOGIN_SHELL_SCRIPT = [
   'while IFS=: read -r u _ _ _ _ _ sh; do if [ "$u" = root ]; then s=$sh; break; fi; done 2>/dev/null </etc/passwd',
   "case $s in */nologin|*/false) s= ;; esac",
   'if [ -z "$s" ] || [ ! -x "$s" ]; then if [ -x /bin/bash ]; then s=/bin/bash; else s=/bin/sh; fi; fi',
-  'SHELL=$s; export SHELL',
+  "SHELL=$s; export SHELL",
   'exec "$s" -l',
 ].join("\n");
 
@@ -101,9 +101,13 @@ function loadPty(): Promise<PtyModule> {
   ptyModule ??= import("node-pty").then((m) => ((m as { default?: PtyModule }).default ?? m) as PtyModule);
   return ptyModule.catch((e) => {
     ptyModule = null;
-    throw new EngineError("UNSUPPORTED", `console sessions need the node-pty module, which did not load (run "npm rebuild node-pty"): ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new EngineError(
+      "UNSUPPORTED",
+      `console sessions need the node-pty module, which did not load (run "npm rebuild node-pty"): ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   });
 }
 
@@ -183,24 +187,47 @@ export class ConsoleManager {
   async open(req: ConsoleRequest): Promise<ConsoleSession> {
     if (req.session !== undefined) return this.attach(req);
     if (this.count(req.ctid) >= this.maxPerContainer) {
-      throw new EngineError("BUSY", `container ${req.ctid} already has ${this.maxPerContainer} console sessions, the most allowed; close one first`);
+      throw new EngineError(
+        "BUSY",
+        `container ${req.ctid} already has ${this.maxPerContainer} console sessions, the most allowed; close one first`,
+      );
     }
     if (this.count() >= this.maxTotal) {
-      throw new EngineError("BUSY", `this host already has ${this.maxTotal} console sessions, the most allowed; close one first`);
+      throw new EngineError(
+        "BUSY",
+        `this host already has ${this.maxTotal} console sessions, the most allowed; close one first`,
+      );
     }
     this.opening.set(req.ctid, (this.opening.get(req.ctid) ?? 0) + 1);
     try {
       const pty = await loadPty();
       const info = await this.engine.status(req.ctid);
-      if (info.state === "suspended") throw new EngineError("FROZEN", `container ${req.ctid} is suspended; resume it first`);
-      if (info.state !== "running") throw new EngineError("NOT_RUNNING", `container ${req.ctid} is not running; start it first`);
+      if (info.state === "suspended")
+        throw new EngineError("FROZEN", `container ${req.ctid} is suspended; resume it first`);
+      if (info.state !== "running")
+        throw new EngineError("NOT_RUNNING", `container ${req.ctid} is not running; start it first`);
       const argv = req.command ?? ["/bin/sh", "-c", LOGIN_SHELL_SCRIPT];
-      const env = { PATH: CONTAINER_PATH, HOME: "/root", USER: "root", LOGNAME: "root", TERM: req.term ?? "xterm-256color" };
+      const env = {
+        PATH: CONTAINER_PATH,
+        HOME: "/root",
+        USER: "root",
+        LOGNAME: "root",
+        TERM: req.term ?? "xterm-256color",
+      };
       const cmd = this.engine.drivers.runtime.attachCommand(req.ctid, argv, env);
-      const session = new ConsoleSession(pty, req, cmd, this.log, this.recordDir, req.detachable ? this.detachMs : null);
+      const session = new ConsoleSession(
+        pty,
+        req,
+        cmd,
+        this.log,
+        this.recordDir,
+        req.detachable ? this.detachMs : null,
+      );
       this.sessions.add(session);
       session.onExit(() => this.sessions.delete(session));
-      this.log(`console ${session.id}: opened into CT ${req.ctid} (pid ${session.pid}, ${req.command ? "command" : "login shell"})`);
+      this.log(
+        `console ${session.id}: opened into CT ${req.ctid} (pid ${session.pid}, ${req.command ? "command" : "login shell"})`,
+      );
       return session;
     } finally {
       const n = (this.opening.get(req.ctid) ?? 1) - 1;
@@ -213,9 +240,16 @@ export class ConsoleManager {
   private attach(req: ConsoleRequest): ConsoleSession {
     const { ctid, session: id } = req;
     const s = [...this.sessions].find((x) => x.id === id && x.ctid === ctid);
-    if (!s || !s.attachable) throw new EngineError("NOT_FOUND", `console session ${id} of container ${ctid} does not exist (it ended); start a new one`);
+    if (!s || !s.attachable)
+      throw new EngineError(
+        "NOT_FOUND",
+        `console session ${id} of container ${ctid} does not exist (it ended); start a new one`,
+      );
     if (s.clients >= this.maxClients) {
-      throw new EngineError("BUSY", `console session ${id} already has ${this.maxClients} clients, the most allowed; close one first`);
+      throw new EngineError(
+        "BUSY",
+        `console session ${id} already has ${this.maxClients} clients, the most allowed; close one first`,
+      );
     }
     s.join();
     s.resize(req.cols, req.rows); // the newest viewer's size (any client's resize wins until the next)
@@ -430,7 +464,9 @@ export class ConsoleSession {
       void this.close(reason);
       return;
     }
-    this.log(`console ${this.id}: last client left (CT ${this.ctid}); the session ends in ${Math.round(this.detachMs / 1000)} s unless one attaches`);
+    this.log(
+      `console ${this.id}: last client left (CT ${this.ctid}); the session ends in ${Math.round(this.detachMs / 1000)} s unless one attaches`,
+    );
     if (this.detachTimer) clearTimeout(this.detachTimer);
     this.detachTimer = setTimeout(() => {
       this.detachTimer = null;
@@ -553,7 +589,8 @@ export class ConsoleSession {
   private terminate(): Promise<void> {
     this.terminating ??= (async () => {
       await this.findLeaders();
-      const exitedOrTimeout = (ms: number) => Promise.race([this.ptyExited.then(() => true), sleep(ms).then(() => false)]);
+      const exitedOrTimeout = (ms: number) =>
+        Promise.race([this.ptyExited.then(() => true), sleep(ms).then(() => false)]);
       let left = await this.liveMembers();
       if (left.length === 0 && (await exitedOrTimeout(0))) return; // the usual end: nothing to do
       this.signalAll(left, "SIGHUP");
@@ -569,7 +606,9 @@ export class ConsoleSession {
         this.signalAll(left, "SIGKILL");
         await exitedOrTimeout(50);
       }
-      this.log(`console ${this.id}: processes of the session in CT ${this.ctid} survived SIGKILL for 5 s (container frozen?)`);
+      this.log(
+        `console ${this.id}: processes of the session in CT ${this.ctid} survived SIGKILL for 5 s (container frozen?)`,
+      );
     })();
     return this.terminating;
   }
@@ -596,7 +635,9 @@ export class ConsoleSession {
     this.exitInfo = info;
     const rf = this.recordFile();
     if (rf) await this.recordWrite.then(() => rm(rf, { force: true })).catch(() => {});
-    this.log(`console ${this.id}: CT ${this.ctid} session ended (code ${info.code}${signal ? `, ${signal}` : ""}${this.closeReason ? `: ${this.closeReason}` : ""})`);
+    this.log(
+      `console ${this.id}: CT ${this.ctid} session ended (code ${info.code}${signal ? `, ${signal}` : ""}${this.closeReason ? `: ${this.closeReason}` : ""})`,
+    );
     const listeners = [...this.exitListeners];
     this.exitListeners.clear();
     this.dataListeners.clear();

@@ -101,7 +101,10 @@ export class CpuBalancer {
     } else {
       const allowed = new Set(demand.allowed);
       const byLoad = (a: number, b: number) => this.load.get(a)! - this.load.get(b)! || a - b;
-      const keep = [...new Set(keepFrom)].filter((c) => allowed.has(c)).sort(byLoad).slice(0, demand.count);
+      const keep = [...new Set(keepFrom)]
+        .filter((c) => allowed.has(c))
+        .sort(byLoad)
+        .slice(0, demand.count);
       const rest = demand.allowed.filter((c) => !keep.includes(c)).sort(byLoad);
       cpus = [...keep, ...rest.slice(0, demand.count - keep.length)];
     }

@@ -62,13 +62,19 @@ export class CpuPlacement {
     this.running.set(ctid, demand);
     const movable = (c: number) => c !== ctid;
     const moves = demand ? this.balancer.place(ctid, demand, { movable }) : this.balancer.release(ctid, movable);
-    await this.sync(ctid, moves.map((m) => m.ctid));
+    await this.sync(
+      ctid,
+      moves.map((m) => m.ctid),
+    );
   }
 
   /** The container stopped (or never came up): forget it and move neighbours into the room it left. */
   async stopped(ctid: number): Promise<void> {
     if (!this.running.delete(ctid)) return;
-    await this.sync(null, this.balancer.release(ctid).map((m) => m.ctid));
+    await this.sync(
+      null,
+      this.balancer.release(ctid).map((m) => m.ctid),
+    );
   }
 
   /** A container found without its cgroup (it stopped behind the engine's back): as stopped(). */
@@ -99,13 +105,17 @@ export class CpuPlacement {
       if (!same) write.push(ctid);
     }
     const moved = this.balancer.rebalance().map((m) => m.ctid);
-    if (write.length || moved.length) this.d.log(`cpu placement: ${write.length} cpuset(s) corrected, ${moved.length} moved at start-up`);
+    if (write.length || moved.length)
+      this.d.log(`cpu placement: ${write.length} cpuset(s) corrected, ${moved.length} moved at start-up`);
     await this.sync(null, [...new Set([...write, ...moved])]);
   }
 
   /** Write the cpusets of `own` (errors thrown) and of `moved` (errors logged), in the one lane. */
   private async sync(own: number | null, moved: number[]): Promise<void> {
-    const jobs = [own === null ? null : this.write(own, true), ...moved.filter((c) => c !== own).map((c) => this.write(c, false))];
+    const jobs = [
+      own === null ? null : this.write(own, true),
+      ...moved.filter((c) => c !== own).map((c) => this.write(c, false)),
+    ];
     const results = await Promise.allSettled(jobs);
     if (results[0]?.status === "rejected") throw results[0].reason;
   }
@@ -118,8 +128,12 @@ export class CpuPlacement {
         await this.d.cgroups.setCpus(this.d.cgroupDir(ctid), cpus);
       } catch (e) {
         if (own) throw e;
-        if (isEngineError(e, "NOT_RUNNING")) void this.forgetIfGone(ctid).catch((x) => this.d.log(`cpu placement: ${(x as Error).message}`));
-        else this.d.log(`cpu placement: could not move container ${ctid} to CPUs ${cpus.join(",")}: ${(e as Error).message}`);
+        if (isEngineError(e, "NOT_RUNNING"))
+          void this.forgetIfGone(ctid).catch((x) => this.d.log(`cpu placement: ${(x as Error).message}`));
+        else
+          this.d.log(
+            `cpu placement: could not move container ${ctid} to CPUs ${cpus.join(",")}: ${(e as Error).message}`,
+          );
       }
     };
     const p = this.lane.then(job);

@@ -39,9 +39,8 @@ export class Lifecycle {
       const journal = await core.journal.begin("create", req.ctid, { slot, template: tpl.name });
       // one idempotent removal undoes every step below (the same one the journal's recovery runs after a crash)
       const r = core.revert(ctx);
-      r.add(
-        `remove what was made of container ${req.ctid} (the next engine start repairs what is left)`,
-        () => core.removeHostResources(req.ctid, { removeRecord: true }),
+      r.add(`remove what was made of container ${req.ctid} (the next engine start repairs what is left)`, () =>
+        core.removeHostResources(req.ctid, { removeRecord: true }),
       );
       try {
         ctx.progress(10, `preparing template ${tpl.name}`);

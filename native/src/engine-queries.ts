@@ -59,7 +59,10 @@ export class Queries {
     if (running) {
       let files = 0;
       for (const pid of await drivers.cgroups.pids(this.core.cgroupDir(ctid))) {
-        files += await readdir(`/proc/${pid}/fd`).then((f) => f.length, () => 0);
+        files += await readdir(`/proc/${pid}/fd`).then(
+          (f) => f.length,
+          () => 0,
+        );
       }
       const limit = rec.limits.numfile;
       rows.push({ resource: "numfile", held: files, maxheld: files, limit, failcnt: 0, unit: "files" });

@@ -33,7 +33,10 @@ export async function enterContainer(opts: EnterOptions): Promise<number> {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
   const { ctid } = opts;
-  const size = () => ({ cols: clampSize(stdout.isTTY ? stdout.columns : undefined, 80), rows: clampSize(stdout.isTTY ? stdout.rows : undefined, 24) });
+  const size = () => ({
+    cols: clampSize(stdout.isTTY ? stdout.columns : undefined, 80),
+    rows: clampSize(stdout.isTTY ? stdout.rows : undefined, 24),
+  });
   const envTerm = process.env.TERM;
   const term = envTerm && TERM_RE.test(envTerm) && envTerm !== "dumb" ? envTerm : "xterm-256color";
 

@@ -21,7 +21,12 @@ export function gatePath(lxcPath: string, ctid: number): string {
 /** Mount points from /proc/self/mountinfo (octal escapes decoded). */
 async function mountPoints(): Promise<Set<string>> {
   const text = await readFile("/proc/self/mountinfo", "utf8");
-  return new Set(text.split("\n").filter(Boolean).map((l) => l.split(" ")[4]!.replace(/\\(\d{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)))));
+  return new Set(
+    text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(" ")[4]!.replace(/\\(\d{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)))),
+  );
 }
 
 export async function isGateMounted(lxcPath: string, ctid: number): Promise<boolean> {
@@ -48,7 +53,13 @@ export async function prepareGate(lxcPath: string, ctid: number, hostGid: number
  * `idmapped` (restores): the gate itself is an idmapped mount (0 → hostId, via the ovz-idmap-mount helper),
  * because lxc-checkpoint -r bind-mounts the rootfs without applying lxc.rootfs.options = idmap=container.
  */
-export async function openGate(lxcPath: string, ctid: number, volume: string, hostGid: number, idmapped?: { helper: string; size: number }): Promise<string> {
+export async function openGate(
+  lxcPath: string,
+  ctid: number,
+  volume: string,
+  hostGid: number,
+  idmapped?: { helper: string; size: number },
+): Promise<string> {
   const target = await prepareGate(lxcPath, ctid, hostGid);
   if (await isGateMounted(lxcPath, ctid)) return target;
   if (idmapped) {
@@ -86,4 +97,3 @@ export async function hasMountBelow(dir: string): Promise<boolean> {
   for (const m of await mountPoints()) if (m === dir || m.startsWith(prefix)) return true;
   return false;
 }
-

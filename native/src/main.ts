@@ -47,9 +47,16 @@ async function main(): Promise<void> {
   const engine = buildEngine(cfg);
   await engine.init(log);
   const detachSec = Number(process.env.OVZ_CONSOLE_DETACH_SEC ?? DEFAULT_DETACH_SEC);
-  if (!Number.isFinite(detachSec) || detachSec <= 0) throw new Error(`OVZ_CONSOLE_DETACH_SEC must be a positive number of seconds, not "${process.env.OVZ_CONSOLE_DETACH_SEC}"`);
+  if (!Number.isFinite(detachSec) || detachSec <= 0)
+    throw new Error(
+      `OVZ_CONSOLE_DETACH_SEC must be a positive number of seconds, not "${process.env.OVZ_CONSOLE_DETACH_SEC}"`,
+    );
   const consoleEngine = { status: (ctid: number) => engine.queries.status(ctid), drivers: engine.core.drivers };
-  const consoles = new ConsoleManager(consoleEngine, { log, recordDir: path.join(cfg.stateDir, "consoles"), detachSec });
+  const consoles = new ConsoleManager(consoleEngine, {
+    log,
+    recordDir: path.join(cfg.stateDir, "consoles"),
+    detachSec,
+  });
   await consoles.recover();
   const handlers = engineHandlers(engine);
   const mig = engine.migrations;
@@ -62,10 +69,15 @@ async function main(): Promise<void> {
       dir === "send" ? mig.sendCommand(ctid, phase) : mig.receiveCommand(ctid, phase),
   };
   const server = await listen(handlers, { socketPath: cfg.socketPath, gid: groupId(cfg.socketGroup), ...conn });
-  const tlsServer = cfg.listen && nodeTls ? await listenTls(handlers, { ...conn, host: cfg.listen.host, port: cfg.listen.port, tls: nodeTls }) : null;
+  const tlsServer =
+    cfg.listen && nodeTls
+      ? await listenTls(handlers, { ...conn, host: cfg.listen.host, port: cfg.listen.port, tls: nodeTls })
+      : null;
   const pidFile = path.join(cfg.stateDir, "engine.pid");
   await writeFile(pidFile, `${process.pid}\n`);
-  log(`listening on ${cfg.socketPath}${tlsServer ? ` and tls://${listenAddr} (mutual TLS)` : ""} (state ${cfg.stateDir}, storage ${cfg.storage.driver}, cgroup v${engine.core.drivers.cgroups.version})`);
+  log(
+    `listening on ${cfg.socketPath}${tlsServer ? ` and tls://${listenAddr} (mutual TLS)` : ""} (state ${cfg.stateDir}, storage ${cfg.storage.driver}, cgroup v${engine.core.drivers.cgroups.version})`,
+  );
   const shutdown = (sig: string) => {
     log(`${sig}: shutting down (containers keep running)`);
     server.close();

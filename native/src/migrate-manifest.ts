@@ -23,4 +23,3 @@ export const migrateManifest = z.object({
   wasRunning: z.boolean(),
 });
 export type MigrateManifest = z.infer<typeof migrateManifest>;
-

@@ -99,12 +99,24 @@ export class MigrateOps {
       const rec = await this.e.mustGet(ctid);
       const { runtime, storage } = this.e.drivers;
       const st = await runtime.state(ctid);
-      if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is frozen; resume it first, then migrate it`);
-      if (await this.checkpoints.info(ctid)) throw new EngineError("FROZEN", `container ${ctid} is checkpointed to disk; resume it (or stop it) first, then migrate it`);
-      if (live && st !== "RUNNING") throw new EngineError("NOT_RUNNING", `container ${ctid} is not running; a live migration moves a running container — migrate it offline instead`);
+      if (st === "FROZEN")
+        throw new EngineError("FROZEN", `container ${ctid} is frozen; resume it first, then migrate it`);
+      if (await this.checkpoints.info(ctid))
+        throw new EngineError(
+          "FROZEN",
+          `container ${ctid} is checkpointed to disk; resume it (or stop it) first, then migrate it`,
+        );
+      if (live && st !== "RUNNING")
+        throw new EngineError(
+          "NOT_RUNNING",
+          `container ${ctid} is not running; a live migration moves a running container — migrate it offline instead`,
+        );
       const snaps = await storage.listSnapshots(ctid);
       if (snaps.length) {
-        throw new EngineError("UNSUPPORTED", `container ${ctid} has snapshots (${snaps.join(", ")}); snapshots do not migrate: delete them (or back the container up) first`);
+        throw new EngineError(
+          "UNSUPPORTED",
+          `container ${ctid} has snapshots (${snaps.join(", ")}); snapshots do not migrate: delete them (or back the container up) first`,
+        );
       }
       await this.dropSnapshots(ctid);
       await storage.flushContainerVolume(ctid);
@@ -117,7 +129,11 @@ export class MigrateOps {
   /** Source: stop the container's activity — CRIU dump (live) or a stop (offline) — and take the final snapshot. */
   async freeze(ctid: number, ctx: OpContext): Promise<{ dumpBytes: number }> {
     const state = await this.readState(ctid);
-    if (!state) throw new EngineError("BAD_REQUEST", `no migration of container ${ctid} is being prepared on this node; call migrate.prepare first`);
+    if (!state)
+      throw new EngineError(
+        "BAD_REQUEST",
+        `no migration of container ${ctid} is being prepared on this node; call migrate.prepare first`,
+      );
     let dumpBytes = 0;
     if (state.live) {
       await this.writeState({ ...state, frozen: true }); // before the dump: an abort must look for one
@@ -178,7 +194,8 @@ export class MigrateOps {
     const { storage } = this.e.drivers;
     if (phase === "base") return storage.sendCommand(ctid, BASE, null);
     if (phase === "delta") return storage.sendCommand(ctid, FINAL, BASE);
-    if (!(await this.checkpoints.info(ctid))) throw new EngineError("NOT_FOUND", `container ${ctid} has no dump to send; freeze it (live) first`);
+    if (!(await this.checkpoints.info(ctid)))
+      throw new EngineError("NOT_FOUND", `container ${ctid} has no dump to send; freeze it (live) first`);
     return { cmd: "tar", args: ["-C", this.dumpDir(ctid), "-cf", "-", "."] };
   }
 
@@ -192,24 +209,43 @@ export class MigrateOps {
     if (m.record.name != null) await this.e.checkName(m.record.name, ctid);
     const limits = this.e.validateLimits(this.e.newContainerDefaults(), m.record.limits);
     const netIn = netConfigSchema.safeParse(m.record.net ?? {});
-    if (!netIn.success) throw new EngineError("BAD_REQUEST", `the container's network configuration is not valid here: ${netIn.error.issues[0]?.message}`);
+    if (!netIn.success)
+      throw new EngineError(
+        "BAD_REQUEST",
+        `the container's network configuration is not valid here: ${netIn.error.issues[0]?.message}`,
+      );
     return this.e.withLock(ctid, async () => {
       const { storage, runtime } = this.e.drivers;
-      if (this.incoming.has(ctid)) throw new EngineError("CTID_IN_USE", `container ${ctid} is already being received by this node`);
-      if ((await this.e.records.get(ctid)) || (await runtime.configExists(ctid)) || (await storage.containerVolumeExists(ctid))) {
-        throw new EngineError("CTID_IN_USE", `container ID ${ctid} is already in use on the target node; destroy that container or migrate another`);
+      if (this.incoming.has(ctid))
+        throw new EngineError("CTID_IN_USE", `container ${ctid} is already being received by this node`);
+      if (
+        (await this.e.records.get(ctid)) ||
+        (await runtime.configExists(ctid)) ||
+        (await storage.containerVolumeExists(ctid))
+      ) {
+        throw new EngineError(
+          "CTID_IN_USE",
+          `container ID ${ctid} is already in use on the target node; destroy that container or migrate another`,
+        );
       }
       if (storage.caps.quota) {
         const { freeBytes } = await storage.space();
         if (limits.diskspace > freeBytes * this.e.config.diskOvercommit) {
-          throw new EngineError("NO_SPACE", `not enough space in the target node's storage pool for container ${ctid}'s disk limit; grow the pool or lower diskspace`);
+          throw new EngineError(
+            "NO_SPACE",
+            `not enough space in the target node's storage pool for container ${ctid}'s disk limit; grow the pool or lower diskspace`,
+          );
         }
       }
       await this.e.net.validate(ctid, netIn.data as NetConfig, await this.e.records.list());
       // CRIU restores the container's user namespace as it was dumped: a live move needs the same uid range
       const slot = await this.e.reserveSlot(m.live ? m.record.idmapSlot : undefined);
       const journal = await this.e.journal.begin("migrate-in", ctid, { slot: slot.slot });
-      this.incoming.set(ctid, { journal, release: slot.release, manifest: { ...m, record: { ...m.record, limits, net: netIn.data } } });
+      this.incoming.set(ctid, {
+        journal,
+        release: slot.release,
+        manifest: { ...m, record: { ...m.record, limits, net: netIn.data } },
+      });
       return { idmapSlot: slot.slot };
     });
   }
@@ -217,7 +253,8 @@ export class MigrateOps {
   /** Target: the command reading a phase's bytes from stdin. */
   async receiveCommand(ctid: number, phase: MigratePhase): Promise<{ cmd: string; args: string[] }> {
     const inc = this.incoming.get(ctid);
-    if (!inc) throw new EngineError("BAD_REQUEST", `this node is not receiving container ${ctid}; call migrate.accept first`);
+    if (!inc)
+      throw new EngineError("BAD_REQUEST", `this node is not receiving container ${ctid}; call migrate.accept first`);
     await inc.journal.step(`receive:${phase}`);
     if (phase === "base") return this.e.drivers.storage.receiveCommand(ctid, BASE);
     if (phase === "delta") return this.e.drivers.storage.receiveCommand(ctid, FINAL);
@@ -231,9 +268,13 @@ export class MigrateOps {
   /** Target: make the container from what arrived; restore it (live) or start it (it ran). Undone on failure. */
   async finish(ctid: number, ctx: OpContext): Promise<ContainerInfo> {
     const inc = this.incoming.get(ctid);
-    if (!inc) throw new EngineError("BAD_REQUEST", `this node is not receiving container ${ctid}; call migrate.accept first`);
+    if (!inc)
+      throw new EngineError("BAD_REQUEST", `this node is not receiving container ${ctid}; call migrate.accept first`);
     const m = inc.manifest;
-    const rec: ContainerRecord = { ...(m.record as unknown as ContainerRecord), idmapSlot: (inc.journal.header.data.slot as number) ?? m.record.idmapSlot };
+    const rec: ContainerRecord = {
+      ...(m.record as unknown as ContainerRecord),
+      idmapSlot: (inc.journal.header.data.slot as number) ?? m.record.idmapSlot,
+    };
     // one idempotent removal undoes every step below (as the journal's recovery would after a crash)
     const r = this.e.revert(ctx);
     r.add(`container ${ctid} as received (the next engine start repairs what is left)`, () =>
@@ -252,7 +293,8 @@ export class MigrateOps {
         ctx.progress(10, "adopting the received volume");
         await inc.journal.step("volume");
         await storage.adoptReceived(ctid, FINAL);
-        if (storage.caps.quota) await storage.setQuota(ctid, { bytes: rec.limits.diskspace, inodes: rec.limits.diskinodes || null });
+        if (storage.caps.quota)
+          await storage.setQuota(ctid, { bytes: rec.limits.diskspace, inodes: rec.limits.diskinodes || null });
         await inc.journal.step("config");
         await this.e.writeRuntimeConfig(rec);
         await this.e.records.put(rec);
@@ -290,7 +332,11 @@ export class MigrateOps {
     if (!v4.length || !existsSync(GARP_BIN)) return;
     for (const uplink of this.e.config.netUplinks) {
       const r = await run(GARP_BIN, [uplink, ...v4], { allowFailure: true });
-      ctx.log(r.code === 0 ? `announced ${v4.join(", ")} on ${uplink}` : `could not announce ${v4.join(", ")} on ${uplink}: ${r.stderr.trim()}`);
+      ctx.log(
+        r.code === 0
+          ? `announced ${v4.join(", ")} on ${uplink}`
+          : `could not announce ${v4.join(", ")} on ${uplink}: ${r.stderr.trim()}`,
+      );
       // once more a little later, for a LAN host that missed the first (not waited for)
       const again = () => run(GARP_BIN, [uplink, ...v4], { allowFailure: true });
       const what = `announcing ${v4.join(", ")} again on ${uplink}`;
@@ -346,7 +392,8 @@ export class MigrateOps {
     }
     for (const n of await readdir(path.join(this.e.config.stateDir, "migrations")).catch(() => [] as string[])) {
       const m = /^(\d+)\.json$/.exec(n);
-      if (m && !existing.includes(Number(m[1]))) await rm(path.join(this.e.config.stateDir, "migrations", n), { force: true });
+      if (m && !existing.includes(Number(m[1])))
+        await rm(path.join(this.e.config.stateDir, "migrations", n), { force: true });
     }
   }
 }
@@ -368,7 +415,13 @@ export function runStreamCommand(
     child.once("error", (e) => reject(new EngineError("HOST_TOOL_FAILED", `${c.cmd} could not run: ${e.message}`)));
     child.once("close", (code, sig) => {
       if (code === 0) resolve();
-      else reject(new EngineError("HOST_TOOL_FAILED", `${c.cmd} ${c.args[0]} failed (${sig ?? `exit ${code}`}): ${stderr.trim().split("\n").slice(-3).join(" ") || "no message"}`));
+      else
+        reject(
+          new EngineError(
+            "HOST_TOOL_FAILED",
+            `${c.cmd} ${c.args[0]} failed (${sig ?? `exit ${code}`}): ${stderr.trim().split("\n").slice(-3).join(" ") || "no message"}`,
+          ),
+        );
     });
   });
   return {

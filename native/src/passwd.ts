@@ -43,14 +43,20 @@ const FIRST_UID = 1000;
 const LAST_UID = 59999; // Debian's adduser range; 60000+ are reserved (nobody is 65534)
 
 export function checkPasswordInput(user: string, password: string): void {
-  if (!USER_RE.test(user)) throw new EngineError("BAD_REQUEST", `bad user name "${user}": use lower-case letters, digits, _ and - (up to 32, not starting with a digit or -)`);
-  if (password.length < 1 || /[\n\r\0]/.test(password)) throw new EngineError("BAD_REQUEST", "the password must be non-empty and on one line");
+  if (!USER_RE.test(user))
+    throw new EngineError(
+      "BAD_REQUEST",
+      `bad user name "${user}": use lower-case letters, digits, _ and - (up to 32, not starting with a digit or -)`,
+    );
+  if (password.length < 1 || /[\n\r\0]/.test(password))
+    throw new EngineError("BAD_REQUEST", "the password must be non-empty and on one line");
 }
 
 /** SHA-512 crypt of `password`; the password reaches openssl on stdin only. */
 export async function hashPassword(password: string): Promise<string> {
   const hash = (await run("openssl", ["passwd", "-6", "-stdin"], { input: password })).stdout.trim();
-  if (!/^\$6\$[A-Za-z0-9./]+\$[A-Za-z0-9./]+$/.test(hash)) throw new EngineError("INTERNAL", "openssl produced an unexpected password hash");
+  if (!/^\$6\$[A-Za-z0-9./]+\$[A-Za-z0-9./]+$/.test(hash))
+    throw new EngineError("INTERNAL", "openssl produced an unexpected password hash");
   return hash;
 }
 
@@ -63,7 +69,8 @@ function freeId(used: Set<number>, want?: number): number {
   const top = [...used].filter((n) => n >= FIRST_UID && n <= LAST_UID);
   let id = top.length ? Math.max(...top) + 1 : FIRST_UID;
   if (id > LAST_UID) for (id = FIRST_UID; used.has(id); id++);
-  if (id > LAST_UID) throw new EngineError("NO_SPACE", `no free user id between ${FIRST_UID} and ${LAST_UID} in the container`);
+  if (id > LAST_UID)
+    throw new EngineError("NO_SPACE", `no free user id between ${FIRST_UID} and ${LAST_UID} in the container`);
   return id;
 }
 
@@ -71,7 +78,12 @@ function freeId(used: Set<number>, want?: number): number {
  * Sets `user`'s password hash in the account files; adds the user (and a group of its name) when missing.
  * `shell` is the login shell for a new user; `today` the days since the epoch (shadow's last change).
  */
-export function applyPassword(files: AccountFiles, user: string, hash: string, opts: { shell: string; today: number }): PasswordChange {
+export function applyPassword(
+  files: AccountFiles,
+  user: string,
+  hash: string,
+  opts: { shell: string; today: number },
+): PasswordChange {
   const passwd = lines(files.passwd);
   const group = lines(files.group);
   const shadow = lines(files.shadow ?? "");
@@ -80,7 +92,9 @@ export function applyPassword(files: AccountFiles, user: string, hash: string, o
   if (pwIdx < 0) {
     const uid = freeId(new Set(passwd.map((l) => Number(field(l, 2))).filter(Number.isFinite)));
     const existing = group.find((l) => field(l, 0) === user);
-    const gid = existing ? Number(field(existing, 2)) : freeId(new Set(group.map((l) => Number(field(l, 2))).filter(Number.isFinite)), uid);
+    const gid = existing
+      ? Number(field(existing, 2))
+      : freeId(new Set(group.map((l) => Number(field(l, 2))).filter(Number.isFinite)), uid);
     if (!existing) group.push(`${user}:x:${gid}:`);
     created = { user, uid, gid, home: `/home/${user}`, shell: opts.shell };
     passwd.push(`${user}:x:${uid}:${gid}::${created.home}:${opts.shell}`);
@@ -122,22 +136,42 @@ interface AccountIO {
 function inside(exec: Exec): AccountIO {
   const must = async (argv: string[], input: string | undefined, what: string) => {
     const r = await exec(argv, input);
-    if (r.code !== 0) throw new EngineError("HOST_TOOL_FAILED", `could not ${what} in the container: ${r.stderr.trim().slice(0, 300)}`);
+    if (r.code !== 0)
+      throw new EngineError("HOST_TOOL_FAILED", `could not ${what} in the container: ${r.stderr.trim().slice(0, 300)}`);
     return r.stdout;
   };
   return {
     async read(file) {
-      const r = await exec(["/bin/sh", "-c", 'if [ -e "$1" ]; then exec cat "$1"; else exit 3; fi', "sh", `/etc/${file}`]);
+      const r = await exec([
+        "/bin/sh",
+        "-c",
+        'if [ -e "$1" ]; then exec cat "$1"; else exit 3; fi',
+        "sh",
+        `/etc/${file}`,
+      ]);
       if (r.code === 3) return null;
-      if (r.code !== 0) throw new EngineError("HOST_TOOL_FAILED", `could not read /etc/${file} in the container: ${r.stderr.trim().slice(0, 300)}`);
+      if (r.code !== 0)
+        throw new EngineError(
+          "HOST_TOOL_FAILED",
+          `could not read /etc/${file} in the container: ${r.stderr.trim().slice(0, 300)}`,
+        );
       return r.stdout;
     },
     // `cat >` keeps the file's owner and mode (shadow: root:shadow 0640 on Debian); a new one is 0600
-    write: (file, text) => must(["/bin/sh", "-c", 'umask 077; cat > "$1"', "sh", `/etc/${file}`], text, `write /etc/${file}`).then(() => {}),
+    write: (file, text) =>
+      must(["/bin/sh", "-c", 'umask 077; cat > "$1"', "sh", `/etc/${file}`], text, `write /etc/${file}`).then(() => {}),
     hasBash: async () => (await exec(["/bin/sh", "-c", "test -x /bin/bash"])).code === 0,
     makeHome: (a) =>
       must(
-        ["/bin/sh", "-c", '[ -e "$1" ] && exit 0; mkdir -p "$1" && { [ ! -d /etc/skel ] || cp -a /etc/skel/. "$1"; } && chown -R "$2:$3" "$1" && chmod 0755 "$1"', "sh", a.home, String(a.uid), String(a.gid)],
+        [
+          "/bin/sh",
+          "-c",
+          '[ -e "$1" ] && exit 0; mkdir -p "$1" && { [ ! -d /etc/skel ] || cp -a /etc/skel/. "$1"; } && chown -R "$2:$3" "$1" && chmod 0755 "$1"',
+          "sh",
+          a.home,
+          String(a.uid),
+          String(a.gid),
+        ],
         undefined,
         `make ${a.home}`,
       ).then(() => {}),
@@ -148,7 +182,9 @@ function onDisk(rootfs: string): AccountIO {
   return {
     read: (file) => readInRootfs(rootfs, `etc/${file}`),
     write: (file, text) => writeInRootfs(rootfs, `etc/${file}`, text, file === "shadow" ? 0o600 : 0o644),
-    hasBash: async () => (await kindInRootfs(rootfs, "usr/bin/bash").catch(() => null)) !== null || (await kindInRootfs(rootfs, "bin/bash").catch(() => null)) !== null,
+    hasBash: async () =>
+      (await kindInRootfs(rootfs, "usr/bin/bash").catch(() => null)) !== null ||
+      (await kindInRootfs(rootfs, "bin/bash").catch(() => null)) !== null,
     async makeHome(a) {
       const rel = a.home.replace(/^\/+/, "");
       if ((await kindInRootfs(rootfs, rel)) !== null) return;
@@ -171,15 +207,24 @@ function onDisk(rootfs: string): AccountIO {
  * Sets `user`'s password in the container (creating the user when missing). Returns the new account, or
  * null when the user existed.
  */
-export async function setContainerPassword(target: AccountTarget, user: string, password: string, now = Date.now()): Promise<NewAccount | null> {
+export async function setContainerPassword(
+  target: AccountTarget,
+  user: string,
+  password: string,
+  now = Date.now(),
+): Promise<NewAccount | null> {
   checkPasswordInput(user, password);
   const hash = await hashPassword(password);
   const io = target.running ? inside(target.exec) : onDisk(target.rootfs);
   const passwd = await io.read("passwd");
   const group = await io.read("group");
-  if (passwd === null) throw new EngineError("NOT_FOUND", "the container has no /etc/passwd; reinstall it from a template");
+  if (passwd === null)
+    throw new EngineError("NOT_FOUND", "the container has no /etc/passwd; reinstall it from a template");
   const shell = (await io.hasBash()) ? "/bin/bash" : "/bin/sh";
-  const change = applyPassword({ passwd, shadow: await io.read("shadow"), group: group ?? "" }, user, hash, { shell, today: daysSinceEpoch(now) });
+  const change = applyPassword({ passwd, shadow: await io.read("shadow"), group: group ?? "" }, user, hash, {
+    shell,
+    today: daysSinceEpoch(now),
+  });
   if (change.created) {
     await io.write("group", change.files.group);
     await io.write("passwd", change.files.passwd);

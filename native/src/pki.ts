@@ -22,7 +22,9 @@ async function req(args: string[], input?: string): Promise<string> {
 
 /** A new private key, PEM (PKCS#8). Write it with mode 0600. */
 export async function generateKey(): Promise<string> {
-  return (await run(OPENSSL, ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], { timeoutMs: 30_000 })).stdout;
+  return (
+    await run(OPENSSL, ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], { timeoutMs: 30_000 })
+  ).stdout;
 }
 
 function serial(): string {
@@ -40,8 +42,24 @@ function subj(parts: Record<string, string>): string {
 
 /** A self-signed CA certificate (PEM) for the key in `keyFile`: may sign leaf certificates only. */
 export async function createCa(keyFile: string, commonName: string, days = 3650): Promise<string> {
-  return req(["-new", "-x509", "-key", keyFile, "-subj", subj({ O: "ovz", CN: commonName }), "-days", String(days), "-set_serial", serial(),
-    "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-addext", "subjectKeyIdentifier=hash"]);
+  return req([
+    "-new",
+    "-x509",
+    "-key",
+    keyFile,
+    "-subj",
+    subj({ O: "ovz", CN: commonName }),
+    "-days",
+    String(days),
+    "-set_serial",
+    serial(),
+    "-addext",
+    "basicConstraints=critical,CA:TRUE,pathlen:0",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+    "-addext",
+    "subjectKeyIdentifier=hash",
+  ]);
 }
 
 /** A certificate request (PEM) for the key in `keyFile`. */
@@ -67,11 +85,40 @@ export interface SignOptions {
 
 /** Signs a CSR (whose signature was checked with checkCsr) as a leaf certificate; returns PEM. */
 export async function signCsr(o: SignOptions): Promise<string> {
-  if (o.usage === "server" && !o.hosts?.length) throw new Error("a server certificate needs at least one host for its subjectAltName");
-  const ext = ["-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
-    "-addext", `extendedKeyUsage=${o.usage === "server" ? "serverAuth" : "clientAuth"}`, "-addext", "subjectKeyIdentifier=hash", "-addext", "authorityKeyIdentifier=keyid"];
+  if (o.usage === "server" && !o.hosts?.length)
+    throw new Error("a server certificate needs at least one host for its subjectAltName");
+  const ext = [
+    "-addext",
+    "basicConstraints=critical,CA:FALSE",
+    "-addext",
+    "keyUsage=critical,digitalSignature",
+    "-addext",
+    `extendedKeyUsage=${o.usage === "server" ? "serverAuth" : "clientAuth"}`,
+    "-addext",
+    "subjectKeyIdentifier=hash",
+    "-addext",
+    "authorityKeyIdentifier=keyid",
+  ];
   if (o.hosts?.length) ext.push("-addext", `subjectAltName=${o.hosts.map(sanFor).join(",")}`);
-  return req(["-in", "-", "-x509", "-CA", o.caCertFile, "-CAkey", o.caKeyFile, "-subj", subj(o.subject), "-days", String(o.days ?? 825), "-set_serial", serial(), ...ext], o.csrPem);
+  return req(
+    [
+      "-in",
+      "-",
+      "-x509",
+      "-CA",
+      o.caCertFile,
+      "-CAkey",
+      o.caKeyFile,
+      "-subj",
+      subj(o.subject),
+      "-days",
+      String(o.days ?? 825),
+      "-set_serial",
+      serial(),
+      ...ext,
+    ],
+    o.csrPem,
+  );
 }
 
 /** Thrown for a CSR that is not acceptable; the message says why. */
@@ -85,12 +132,20 @@ export class CsrError extends Error {
  */
 export async function checkCsr(csrPem: string): Promise<KeyObject> {
   const pem = csrPem.trim();
-  if (pem.length > MAX_CSR_BYTES) throw new CsrError(`the certificate request is larger than ${MAX_CSR_BYTES / 1024} KiB`);
+  if (pem.length > MAX_CSR_BYTES)
+    throw new CsrError(`the certificate request is larger than ${MAX_CSR_BYTES / 1024} KiB`);
   if (!/^-----BEGIN CERTIFICATE REQUEST-----\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE REQUEST-----$/.test(pem)) {
-    throw new CsrError("the certificate request is not one PEM block (-----BEGIN CERTIFICATE REQUEST----- … -----END CERTIFICATE REQUEST-----)");
+    throw new CsrError(
+      "the certificate request is not one PEM block (-----BEGIN CERTIFICATE REQUEST----- … -----END CERTIFICATE REQUEST-----)",
+    );
   }
-  const r = await run(OPENSSL, ["req", "-config", "/dev/null", "-in", "-", "-noout", "-verify", "-pubkey"], { input: pem + "\n", allowFailure: true, timeoutMs: 30_000 });
-  if (r.code !== 0 || !/verify OK/.test(r.stderr + r.stdout)) throw new CsrError("the certificate request's signature does not verify (corrupted, or not made with its key)");
+  const r = await run(OPENSSL, ["req", "-config", "/dev/null", "-in", "-", "-noout", "-verify", "-pubkey"], {
+    input: pem + "\n",
+    allowFailure: true,
+    timeoutMs: 30_000,
+  });
+  if (r.code !== 0 || !/verify OK/.test(r.stderr + r.stdout))
+    throw new CsrError("the certificate request's signature does not verify (corrupted, or not made with its key)");
   let key: KeyObject;
   try {
     key = createPublicKey(r.stdout);
@@ -102,7 +157,10 @@ export async function checkCsr(csrPem: string): Promise<KeyObject> {
     (key.asymmetricKeyType === "ec" && ["prime256v1", "secp384r1"].includes(d.namedCurve ?? "")) ||
     key.asymmetricKeyType === "ed25519" ||
     (key.asymmetricKeyType === "rsa" && (d.modulusLength ?? 0) >= 2048);
-  if (!ok) throw new CsrError(`the certificate request's key (${key.asymmetricKeyType} ${d.namedCurve ?? d.modulusLength ?? ""}) is too weak: use EC P-256/P-384, Ed25519 or RSA ≥ 2048 bits`);
+  if (!ok)
+    throw new CsrError(
+      `the certificate request's key (${key.asymmetricKeyType} ${d.namedCurve ?? d.modulusLength ?? ""}) is too weak: use EC P-256/P-384, Ed25519 or RSA ≥ 2048 bits`,
+    );
   return key;
 }
 

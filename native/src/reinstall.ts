@@ -45,13 +45,20 @@ export class ReinstallOps {
       const old = await this.h.mustGet(ctid);
       const st = await runtime.state(ctid);
       if (st !== "STOPPED") {
-        throw new EngineError("RUNNING", `container ${ctid} is ${st === "FROZEN" ? "suspended" : "running"}; stop it first, then reinstall (a reinstall replaces its whole root filesystem)`);
+        throw new EngineError(
+          "RUNNING",
+          `container ${ctid} is ${st === "FROZEN" ? "suspended" : "running"}; stop it first, then reinstall (a reinstall replaces its whole root filesystem)`,
+        );
       }
       if (hasCheckpoint(this.h.config.stateDir, ctid)) throw checkpointedError(ctid, "reinstall");
       ctx.progress(5, `preparing template ${tpl.name}`);
       await templates.ensureVolume(tpl.name, ctx.log);
       const rec: ContainerRecord = { ...old, template: tpl.name, init: "/sbin/init", haltSignal: tpl.haltSignal };
-      const journal = await this.h.journal.begin("reinstall", ctid, { template: tpl.name, keepData: req.keepData, old });
+      const journal = await this.h.journal.begin("reinstall", ctid, {
+        template: tpl.name,
+        keepData: req.keepData,
+        old,
+      });
       const t0 = performance.now();
       try {
         await storage.discardStaging(ctid); // leftovers, if any, are not ours to keep
@@ -73,7 +80,10 @@ export class ReinstallOps {
         if (storage.caps.quota) {
           await storage.setQuota(ctid, { bytes: rec.limits.diskspace, inodes: rec.limits.diskinodes || null });
           const used = await storage.usage(ctid).catch(() => null);
-          if (used && used.bytes > rec.limits.diskspace) ctx.log(`warning: the new system with /old uses ${used.bytes} bytes, more than the disk limit; delete files in /old or raise diskspace`);
+          if (used && used.bytes > rec.limits.diskspace)
+            ctx.log(
+              `warning: the new system with /old uses ${used.bytes} bytes, more than the disk limit; delete files in /old or raise diskspace`,
+            );
         }
         ctx.progress(85, "writing the configuration");
         await journal.step("config");
@@ -99,7 +109,10 @@ export class ReinstallOps {
       } catch (e) {
         ctx.log(`could not remove the replaced volume yet (removed at the next engine start): ${(e as Error).message}`);
       }
-      ctx.progress(100, `container ${ctid} reinstalled from ${tpl.name} (${req.keepData ? "old files in /old" : "old files wiped"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      ctx.progress(
+        100,
+        `container ${ctid} reinstalled from ${tpl.name} (${req.keepData ? "old files in /old" : "old files wiped"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
       return this.h.info(rec);
     });
   }
@@ -111,7 +124,8 @@ export class ReinstallOps {
     const r = await run("cp", ["-a", "--reflink=auto", "-T", "--", oldRoot, dst], { allowFailure: true });
     if (r.code === 0) return;
     const msg = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-3).join("\n");
-    if (isNoSpaceText(msg)) throw new EngineError("NO_SPACE", `keeping the old files under /old: not enough space: ${msg}`);
+    if (isNoSpaceText(msg))
+      throw new EngineError("NO_SPACE", `keeping the old files under /old: not enough space: ${msg}`);
     throw new EngineError("HOST_TOOL_FAILED", `keeping the old files under /old failed: ${msg}`);
   }
 
@@ -129,7 +143,9 @@ export class ReinstallOps {
       await this.h.drivers.storage.discardStaging(ctid);
       return;
     }
-    log(`recovery: undoing interrupted reinstall of ${ctid} (steps done: ${p.steps.join(", ") || "none"}); it keeps its root filesystem from before`);
+    log(
+      `recovery: undoing interrupted reinstall of ${ctid} (steps done: ${p.steps.join(", ") || "none"}); it keeps its root filesystem from before`,
+    );
     const old = (data.old ?? null) as ContainerRecord | null;
     if (old) await this.undo(old);
     else await this.h.drivers.storage.revertStaging(ctid);

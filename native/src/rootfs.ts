@@ -12,14 +12,18 @@ import { EngineError } from "./errors.js";
 /** The host path of `rel` whose every directory on the way is a real directory; null when one is missing. */
 async function safeParent(rootfs: string, rel: string, verb: string): Promise<string | null> {
   const parts = rel.split("/").filter(Boolean);
-  if (parts.length === 0 || parts.some((p) => p === ".." || p === ".")) throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
+  if (parts.length === 0 || parts.some((p) => p === ".." || p === "."))
+    throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
   let cur = rootfs;
   for (const p of parts.slice(0, -1)) {
     cur = path.join(cur, p);
     const st = await lstat(cur).catch(() => null);
     if (!st) return null; // directory missing in this rootfs (e.g. no /etc)
     if (!st.isDirectory()) {
-      throw new EngineError("BAD_REQUEST", `refusing to ${verb} ${rel}: ${path.relative(rootfs, cur)} in the container is not a directory (symlink?)`);
+      throw new EngineError(
+        "BAD_REQUEST",
+        `refusing to ${verb} ${rel}: ${path.relative(rootfs, cur)} in the container is not a directory (symlink?)`,
+      );
     }
   }
   return path.join(cur, parts[parts.length - 1]!);
@@ -49,7 +53,11 @@ export async function writeInRootfs(rootfs: string, rel: string, content: string
   if (!target) return; // directory missing in this rootfs (e.g. no /etc): nothing to write into
   const st = await lstat(target).catch(() => null);
   if (st && !st.isFile()) await unlink(target); // replace a planted symlink/fifo by a regular file
-  const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
+  const fh = await open(
+    target,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+    mode,
+  );
   try {
     await fh.writeFile(content);
   } finally {
@@ -82,9 +90,15 @@ export async function removeFileInRootfs(rootfs: string, rel: string): Promise<b
  * an existing one gets `mode` and that owner too).
  * Every component is checked with lstat: a symlink or non-directory on the way is refused.
  */
-export async function ensureDirInRootfs(rootfs: string, rel: string, mode: number, owner = { uid: 0, gid: 0 }): Promise<void> {
+export async function ensureDirInRootfs(
+  rootfs: string,
+  rel: string,
+  mode: number,
+  owner = { uid: 0, gid: 0 },
+): Promise<void> {
   const parts = rel.split("/").filter(Boolean);
-  if (parts.length === 0 || parts.some((p) => p === ".." || p === ".")) throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
+  if (parts.length === 0 || parts.some((p) => p === ".." || p === "."))
+    throw new EngineError("BAD_REQUEST", `bad path ${rel}`);
   let cur = rootfs;
   for (const [i, p] of parts.entries()) {
     cur = path.join(cur, p);
@@ -95,7 +109,10 @@ export async function ensureDirInRootfs(rootfs: string, rel: string, mode: numbe
       st = await lstat(cur);
     }
     if (!st.isDirectory()) {
-      throw new EngineError("BAD_REQUEST", `refusing to write into ${rel}: ${path.relative(rootfs, cur)} in the container is not a directory (symlink?)`);
+      throw new EngineError(
+        "BAD_REQUEST",
+        `refusing to write into ${rel}: ${path.relative(rootfs, cur)} in the container is not a directory (symlink?)`,
+      );
     }
     if (last) {
       await lchown(cur, owner.uid, owner.gid);

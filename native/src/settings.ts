@@ -48,75 +48,176 @@ const TiB = 1024 ** 4;
 
 export const LIMITS: Record<LimitKey, LimitDecl> = {
   ram: {
-    key: "ram", kind: "bytes", label: "RAM", flag: "ram", min: 16 * MiB, max: 4 * TiB, default: 512 * MiB, live: true,
+    key: "ram",
+    kind: "bytes",
+    label: "RAM",
+    flag: "ram",
+    min: 16 * MiB,
+    max: 4 * TiB,
+    default: 512 * MiB,
+    live: true,
     enforcedBy: "memory cgroup (memory.limit_in_bytes / memory.max)",
     description: "Memory the container may use; processes are OOM-killed inside the container beyond it.",
   },
   swap: {
-    key: "swap", kind: "bytes", label: "Swap", flag: "swap", min: 0, max: 4 * TiB, default: 0, live: true,
+    key: "swap",
+    kind: "bytes",
+    label: "Swap",
+    flag: "swap",
+    min: 0,
+    max: 4 * TiB,
+    default: 0,
+    live: true,
     enforcedBy: "memory cgroup (memory.memsw.limit_in_bytes = ram + swap / memory.swap.max)",
     description: "Swap the container may use on top of its RAM.",
   },
   cpuunits: {
-    key: "cpuunits", kind: "integer", label: "CPU units", flag: "cpuunits", min: 8, max: 500000, default: 1000, live: true,
+    key: "cpuunits",
+    kind: "integer",
+    label: "CPU units",
+    flag: "cpuunits",
+    min: 8,
+    max: 500000,
+    default: 1000,
+    live: true,
     enforcedBy: "cpu cgroup weight (cpu.shares = units*1024/1000 / cpu.weight = units/10)",
     description: "Relative CPU weight against other containers when the host is busy (OpenVZ cpuunits; 1000 = normal).",
   },
   cpulimit: {
-    key: "cpulimit", kind: "percent", label: "CPU limit %", flag: "cpulimit", min: 0, max: 100 * 1024, default: 0, live: true,
+    key: "cpulimit",
+    kind: "percent",
+    label: "CPU limit %",
+    flag: "cpulimit",
+    min: 0,
+    max: 100 * 1024,
+    default: 0,
+    live: true,
     enforcedBy: "CFS bandwidth (cpu.cfs_quota_us / cpu.max)",
     description:
       "Hard cap on CPU time: 100 = one full core, 250 = two and a half cores; 0 = no cap. With vCPUs set, the lower of this and vCPUs × 100 applies.",
   },
   cpumask: {
-    key: "cpumask", kind: "cpuset", label: "CPU mask", flag: "cpumask", min: 0, max: 1023, default: null, live: true,
+    key: "cpumask",
+    kind: "cpuset",
+    label: "CPU mask",
+    flag: "cpumask",
+    min: 0,
+    max: 1023,
+    default: null,
+    live: true,
     enforcedBy: "cpuset cgroup (cpuset.cpus)",
     description:
-      "Host CPUs the container may run on, e.g. \"0-1,3\"; empty = all. Without vCPUs it is pinned to exactly these; with vCPUs the engine places it on that many of them.",
+      'Host CPUs the container may run on, e.g. "0-1,3"; empty = all. Without vCPUs it is pinned to exactly these; with vCPUs the engine places it on that many of them.',
   },
   cpus: {
-    key: "cpus", kind: "integer", label: "vCPUs", flag: "cpus", min: 0, max: 1024, default: 0, live: true,
-    enforcedBy: "CFS bandwidth (quota N × 100 %) + cpuset cgroup (N cores of the mask, balanced across the host by the engine)",
+    key: "cpus",
+    kind: "integer",
+    label: "vCPUs",
+    flag: "cpus",
+    min: 0,
+    max: 1024,
+    default: 0,
+    live: true,
+    enforcedBy:
+      "CFS bandwidth (quota N × 100 %) + cpuset cgroup (N cores of the mask, balanced across the host by the engine)",
     description:
       "vCPUs: at most N CPUs' worth of time, on N cores the engine chooses and rebalances as containers start and stop (within the mask if one is set); 0 = no vCPU limit.",
   },
   numproc: {
-    key: "numproc", kind: "integer", label: "Processes", flag: "numproc", min: 8, max: 4194304, default: 1024, live: true,
+    key: "numproc",
+    kind: "integer",
+    label: "Processes",
+    flag: "numproc",
+    min: 8,
+    max: 4194304,
+    default: 1024,
+    live: true,
     enforcedBy: "pids cgroup (pids.max)",
     description: "Maximum number of processes and threads; fork fails with EAGAIN beyond it.",
   },
   numfile: {
-    key: "numfile", kind: "integer", label: "Open files", flag: "numfile", min: 64, max: 1048576, default: 16384, live: true,
+    key: "numfile",
+    kind: "integer",
+    label: "Open files",
+    flag: "numfile",
+    min: 64,
+    max: 1048576,
+    default: 16384,
+    live: true,
     enforcedBy: "RLIMIT_NOFILE of the container's processes (lxc.prlimit.nofile, prlimit live)",
     description: "Maximum open files per process in the container.",
   },
   numpty: {
-    key: "numpty", kind: "integer", label: "PTYs", flag: "numpty", min: 8, max: 65536, default: 1024, live: true,
+    key: "numpty",
+    kind: "integer",
+    label: "PTYs",
+    flag: "numpty",
+    min: 8,
+    max: 65536,
+    default: 1024,
+    live: true,
     enforcedBy: "the container's own devpts instance (lxc.pty.max: mount option max=, remounted live)",
-    description: "Maximum number of pseudo-terminals open at once (SSH sessions, screen/tmux windows, consoles); opening one more fails with ENOSPC.",
+    description:
+      "Maximum number of pseudo-terminals open at once (SSH sessions, screen/tmux windows, consoles); opening one more fails with ENOSPC.",
   },
   diskspace: {
-    key: "diskspace", kind: "bytes", label: "Disk space", flag: "diskspace", min: 64 * MiB, max: 1024 * TiB, default: 10 * GiB, live: true,
+    key: "diskspace",
+    kind: "bytes",
+    label: "Disk space",
+    flag: "diskspace",
+    min: 64 * MiB,
+    max: 1024 * TiB,
+    default: 10 * GiB,
+    live: true,
     enforcedBy: "storage driver quota (btrfs qgroup exclusive limit)",
-    description: "Disk space the container may use beyond what it shares with its template; writes fail with EDQUOT beyond it.",
+    description:
+      "Disk space the container may use beyond what it shares with its template; writes fail with EDQUOT beyond it.",
   },
   diskinodes: {
-    key: "diskinodes", kind: "integer", label: "Disk inodes", flag: "diskinodes", min: 0, max: 2 ** 32, default: 0, live: true,
+    key: "diskinodes",
+    kind: "integer",
+    label: "Disk inodes",
+    flag: "diskinodes",
+    min: 0,
+    max: 2 ** 32,
+    default: 0,
+    live: true,
     enforcedBy: "storage driver inode quota (not available on btrfs or dir; XFS/ext4 project quota)",
     description: "Maximum number of files; 0 = not limited. Only storage drivers with inode quotas support it.",
   },
   ioweight: {
-    key: "ioweight", kind: "integer", label: "I/O weight", flag: "ioprio", min: 10, max: 1000, default: 500, live: true,
+    key: "ioweight",
+    kind: "integer",
+    label: "I/O weight",
+    flag: "ioprio",
+    min: 10,
+    max: 1000,
+    default: 500,
+    live: true,
     enforcedBy: "blkio/io cgroup weight (blkio.bfq.weight / io.weight)",
     description: "Relative disk I/O share (10–1000; effective only with a proportional I/O scheduler such as BFQ).",
   },
   iolimit: {
-    key: "iolimit", kind: "bytes", label: "I/O bandwidth (bytes/s)", flag: "iolimit", min: 0, max: 100 * GiB, default: 0, live: true,
+    key: "iolimit",
+    kind: "bytes",
+    label: "I/O bandwidth (bytes/s)",
+    flag: "iolimit",
+    min: 0,
+    max: 100 * GiB,
+    default: 0,
+    live: true,
     enforcedBy: "blkio throttle (blkio.throttle.{read,write}_bps_device / io.max) on the pool's block device",
     description: "Disk read and write bandwidth cap in bytes per second each; 0 = no cap.",
   },
   iopslimit: {
-    key: "iopslimit", kind: "integer", label: "IOPS limit", flag: "iopslimit", min: 0, max: 10_000_000, default: 0, live: true,
+    key: "iopslimit",
+    kind: "integer",
+    label: "IOPS limit",
+    flag: "iopslimit",
+    min: 0,
+    max: 10_000_000,
+    default: 0,
+    live: true,
     enforcedBy: "blkio throttle (blkio.throttle.{read,write}_iops_device / io.max)",
     description: "Disk read and write operations per second cap each; 0 = no cap.",
   },
@@ -142,7 +243,7 @@ export function parseCpuList(text: string): number[] {
 export function formatCpuList(cpus: readonly number[]): string {
   const s = [...new Set(cpus)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     let j = i;
     while (j + 1 < s.length && s[j + 1] === s[j]! + 1) j++;
     parts.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
@@ -199,7 +300,12 @@ function limitSchema(d: LimitDecl): z.ZodTypeAny {
 
 export function fmt(d: LimitDecl, v: number): string {
   if (d.kind !== "bytes") return String(v);
-  for (const [u, n] of [["T", TiB], ["G", GiB], ["M", MiB], ["K", 1024]] as const) {
+  for (const [u, n] of [
+    ["T", TiB],
+    ["G", GiB],
+    ["M", MiB],
+    ["K", 1024],
+  ] as const) {
     if (v >= n && v % n === 0) return `${v / n}${u}`;
   }
   return `${v} bytes`;
@@ -232,13 +338,16 @@ export function defaultLimits(): Limits {
 export function crossCheck(l: Limits, hostCpus: number): string[] {
   const errs: string[] = [];
   if (l.cpulimit > hostCpus * 100) {
-    errs.push(`CPU limit ${l.cpulimit}% exceeds this host's ${hostCpus} CPUs (${hostCpus * 100}%); lower it or use 0 for no cap`);
+    errs.push(
+      `CPU limit ${l.cpulimit}% exceeds this host's ${hostCpus} CPUs (${hostCpus * 100}%); lower it or use 0 for no cap`,
+    );
   }
   if (l.cpumask) {
     const cpus = parseCpuList(l.cpumask);
     const bad = cpus.filter((c) => c >= hostCpus);
     if (bad.length) errs.push(`CPU mask names CPU ${bad.join(",")} but this host has CPUs 0-${hostCpus - 1}`);
-    if (l.cpus > 0 && l.cpus > cpus.length) errs.push(`vCPUs ${l.cpus} is more than the ${cpus.length} CPUs in the mask ${l.cpumask}`);
+    if (l.cpus > 0 && l.cpus > cpus.length)
+      errs.push(`vCPUs ${l.cpus} is more than the ${cpus.length} CPUs in the mask ${l.cpumask}`);
   } else if (l.cpus > hostCpus) {
     errs.push(`vCPUs ${l.cpus} is more than this host's ${hostCpus} CPUs`);
   }

@@ -24,7 +24,13 @@ import { checkpointedError, hasCheckpoint } from "./checkpoint-store.js";
 import { SnapshotMetaStore, type MetaFile } from "./snapshot-meta.js";
 import { checkDescription, checkSnapshotName, defaultSnapshotName } from "./snapshot-names.js";
 
-export { checkDescription, checkSnapshotName, defaultSnapshotName, MAX_DESCRIPTION, SNAPSHOT_NAME_RE } from "./snapshot-names.js";
+export {
+  checkDescription,
+  checkSnapshotName,
+  defaultSnapshotName,
+  MAX_DESCRIPTION,
+  SNAPSHOT_NAME_RE,
+} from "./snapshot-names.js";
 
 export interface SnapshotInfo {
   name: string;
@@ -51,7 +57,10 @@ export class SnapshotOps {
       const existing = await storage.listSnapshots(ctid);
       const name = req.name ?? defaultSnapshotName(new Date(), existing);
       if (existing.includes(name)) {
-        throw new EngineError("BAD_REQUEST", `container ${ctid} already has a snapshot named "${name}"; pick another name or delete that one`);
+        throw new EngineError(
+          "BAD_REQUEST",
+          `container ${ctid} already has a snapshot named "${name}"; pick another name or delete that one`,
+        );
       }
       if (existing.length >= this.h.config.maxSnapshots) {
         throw new EngineError(
@@ -66,7 +75,10 @@ export class SnapshotOps {
       meta[name] = { description, createdAt };
       await this.meta.write(ctid, this.pruned(meta, [...existing, name]));
       const took = performance.now() - t0;
-      ctx.progress(100, `snapshot "${name}" taken in ${took.toFixed(0)} ms${frozenMs === null ? "" : ` (container frozen for ${frozenMs.toFixed(0)} ms)`}`);
+      ctx.progress(
+        100,
+        `snapshot "${name}" taken in ${took.toFixed(0)} ms${frozenMs === null ? "" : ` (container frozen for ${frozenMs.toFixed(0)} ms)`}`,
+      );
       const sizes = await storage.snapshotSizes(ctid).catch(() => new Map<string, number | null>());
       return { name, description, createdAt, sizeBytes: sizes.get(name) ?? null };
     });
@@ -112,7 +124,10 @@ export class SnapshotOps {
       await runtime.unfreeze(ctid).catch(async (e) => {
         // one retry; a container left frozen must not go unnoticed
         await runtime.unfreeze(ctid).catch(() => {
-          throw wrapError(e, `container ${ctid} could not be thawed after the copy of its files; resume it with container.resume`);
+          throw wrapError(
+            e,
+            `container ${ctid} could not be thawed after the copy of its files; resume it with container.resume`,
+          );
         });
       });
       frozenMs = performance.now() - t0;
@@ -131,7 +146,12 @@ export class SnapshotOps {
     for (const name of names) {
       const m = meta[name];
       // no metadata: the engine stopped between taking the snapshot and recording it
-      const createdAt = m?.createdAt ?? (await stat(storage.snapshotPath(ctid, name)).then((s) => s.birthtime.toISOString(), () => new Date(0).toISOString()));
+      const createdAt =
+        m?.createdAt ??
+        (await stat(storage.snapshotPath(ctid, name)).then(
+          (s) => s.birthtime.toISOString(),
+          () => new Date(0).toISOString(),
+        ));
       out.push({ name, description: m?.description ?? "", createdAt, sizeBytes: sizes.get(name) ?? null });
     }
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
@@ -146,7 +166,13 @@ export class SnapshotOps {
       const names = await storage.listSnapshots(ctid);
       if (!names.includes(name)) throw this.notFound(ctid, name, names);
       await storage.deleteSnapshot(ctid, name);
-      await this.meta.write(ctid, this.pruned(await this.meta.read(ctid), names.filter((n) => n !== name)));
+      await this.meta.write(
+        ctid,
+        this.pruned(
+          await this.meta.read(ctid),
+          names.filter((n) => n !== name),
+        ),
+      );
     });
   }
 
@@ -179,7 +205,8 @@ export class SnapshotOps {
         await storage.retireCurrent(ctid);
         await this.h.failpoint("rollback:swap");
         await storage.promoteStaging(ctid);
-        if (storage.caps.quota) await storage.setQuota(ctid, { bytes: rec.limits.diskspace, inodes: rec.limits.diskinodes || null });
+        if (storage.caps.quota)
+          await storage.setQuota(ctid, { bytes: rec.limits.diskspace, inodes: rec.limits.diskinodes || null });
         await journal.commit();
         await this.h.failpoint("rollback:commit");
       } catch (e) {
@@ -212,7 +239,9 @@ export class SnapshotOps {
       log(`recovery: rollback of ${ctid} had committed; removing its replaced volume`);
       await storage.discardStaging(ctid);
     } else {
-      log(`recovery: undoing interrupted rollback of ${ctid} (steps done: ${p.steps.join(", ") || "none"}); it keeps its root filesystem from before`);
+      log(
+        `recovery: undoing interrupted rollback of ${ctid} (steps done: ${p.steps.join(", ") || "none"}); it keeps its root filesystem from before`,
+      );
       await storage.revertStaging(ctid);
     }
   }

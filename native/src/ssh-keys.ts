@@ -57,19 +57,25 @@ export function parseSshKeys(text: string): string[] {
     if (p) bad.push(`line ${i + 1}: ${p}`);
     else keys.push(line.split(/\s+/).join(" "));
   });
-  if (bad.length) throw new EngineError("BAD_REQUEST", `invalid SSH public key(s): ${bad.join("; ")}`, { details: { lines: bad } });
+  if (bad.length)
+    throw new EngineError("BAD_REQUEST", `invalid SSH public key(s): ${bad.join("; ")}`, { details: { lines: bad } });
   if (keys.length > MAX_SSH_KEYS) throw new EngineError("BAD_REQUEST", `at most ${MAX_SSH_KEYS} keys; remove some`);
   return keys;
 }
 
 export function authorizedKeysText(keys: string[]): string {
-  return keys.length ? `# written by ovz (the panel's SSH keys for root); edits here are replaced\n${keys.join("\n")}\n` : "";
+  return keys.length
+    ? `# written by ovz (the panel's SSH keys for root); edits here are replaced\n${keys.join("\n")}\n`
+    : "";
 }
 
 type Exec = (argv: string[], input: string) => Promise<{ code: number; stderr: string }>;
 
 /** Write root's authorized_keys, from inside a running container (exec) or into a stopped one's rootfs. */
-export async function writeAuthorizedKeys(target: { running: true; exec: Exec } | { running: false; rootfs: string }, keys: string[]): Promise<void> {
+export async function writeAuthorizedKeys(
+  target: { running: true; exec: Exec } | { running: false; rootfs: string },
+  keys: string[],
+): Promise<void> {
   const text = authorizedKeysText(keys);
   if (target.running) {
     const script =
@@ -77,7 +83,11 @@ export async function writeAuthorizedKeys(target: { running: true; exec: Exec } 
       "cat > /root/.ssh/authorized_keys.ovz-new && chmod 600 /root/.ssh/authorized_keys.ovz-new && chown 0:0 /root/.ssh/authorized_keys.ovz-new && " +
       "mv -f /root/.ssh/authorized_keys.ovz-new /root/.ssh/authorized_keys";
     const r = await target.exec(["/bin/sh", "-c", script], text);
-    if (r.code !== 0) throw new EngineError("HOST_TOOL_FAILED", `could not write /root/.ssh/authorized_keys: ${r.stderr.trim().slice(0, 500)}`);
+    if (r.code !== 0)
+      throw new EngineError(
+        "HOST_TOOL_FAILED",
+        `could not write /root/.ssh/authorized_keys: ${r.stderr.trim().slice(0, 500)}`,
+      );
     return;
   }
   await ensureDirInRootfs(target.rootfs, "root", 0o700);

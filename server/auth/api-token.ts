@@ -19,7 +19,10 @@ export function newSecret(): { secret: string; hash: string } {
 export async function validateApiToken(db: Db, bearer: string) {
   const m = /^ovz_([a-z0-9]{10,40})_([a-z2-7]{20,64})$/.exec(bearer);
   if (!m) return null;
-  const t = await db.apiToken.findUnique({ where: { id: m[1] }, include: { user: { include: { tenant: { include: { parent: true } } } } } });
+  const t = await db.apiToken.findUnique({
+    where: { id: m[1] },
+    include: { user: { include: { tenant: { include: { parent: true } } } } },
+  });
   if (!t || t.revokedAt || (t.expiresAt && t.expiresAt.getTime() <= Date.now())) return null;
   if (!safeEqual(t.secretHash, sha256Hex(m[2]!)) || t.user.disabled || tenantBlocked(t.user.tenant)) return null;
   // lastUsedAt is informational: update at most once a minute to keep reads cheap under load.

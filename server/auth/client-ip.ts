@@ -28,7 +28,10 @@ export type TrustCheck = (ip: string) => boolean;
 export function parseTrustedProxies(spec: string | undefined, warn: (msg: string) => void = console.error): TrustCheck {
   const list = new net.BlockList();
   let any = false;
-  for (const raw of (spec ?? "").split(",").map((x) => x.trim()).filter(Boolean)) {
+  for (const raw of (spec ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     if (raw === "1" || raw === "loopback") {
       list.addSubnet("127.0.0.0", 8, "ipv4");
       list.addAddress("::1", "ipv6");

@@ -58,9 +58,17 @@ const keys = (email: string, ip: string | null) => ({
 
 /** ms still to wait on `key` (0 = none): counted failures since its last success within the window. */
 async function waitOn(db: Db, key: string, p: DelayPolicy, now: number): Promise<number> {
-  const lastOk = await db.loginAttempt.findFirst({ where: { key, success: true }, orderBy: { createdAt: "desc" }, select: { createdAt: true } });
+  const lastOk = await db.loginAttempt.findFirst({
+    where: { key, success: true },
+    orderBy: { createdAt: "desc" },
+    select: { createdAt: true },
+  });
   const since = Math.max(now - FAIL_WINDOW_MS, lastOk?.createdAt.getTime() ?? 0);
-  const agg = await db.loginAttempt.aggregate({ where: { key, success: false, createdAt: { gt: new Date(since) } }, _count: { _all: true }, _max: { createdAt: true } });
+  const agg = await db.loginAttempt.aggregate({
+    where: { key, success: false, createdAt: { gt: new Date(since) } },
+    _count: { _all: true },
+    _max: { createdAt: true },
+  });
   const last = agg._max.createdAt?.getTime();
   if (last === undefined) return 0;
   return Math.max(0, last + delayAfter(agg._count._all, p) - now);
@@ -79,14 +87,24 @@ export async function checkLoginAllowed(db: Db, email: string, ip: string | null
     const addr = await waitOn(db, k.address, POLICY.address, now);
     if (addr > 0) refuse(addr, "from your address");
   }
-  const known = ip !== null && (await db.loginAttempt.count({ where: { key: k.pair, success: true, createdAt: { gt: new Date(now - KNOWN_ADDRESS_MS) } } })) > 0;
+  const known =
+    ip !== null &&
+    (await db.loginAttempt.count({
+      where: { key: k.pair, success: true, createdAt: { gt: new Date(now - KNOWN_ADDRESS_MS) } },
+    })) > 0;
   if (!known) {
     const acct = await waitOn(db, k.account, POLICY.account, now);
     if (acct > 0) refuse(acct, "for this account");
   }
 }
 
-export async function recordLogin(db: Db, email: string, ip: string | null, success: boolean, now = Date.now()): Promise<void> {
+export async function recordLogin(
+  db: Db,
+  email: string,
+  ip: string | null,
+  success: boolean,
+  now = Date.now(),
+): Promise<void> {
   const k = keys(email, ip);
   const createdAt = new Date(now);
   const rows = [k.pair, k.account, ...(k.address ? [k.address] : [])].map((key) => ({ key, success, createdAt }));
@@ -95,7 +113,9 @@ export async function recordLogin(db: Db, email: string, ip: string | null, succ
     // the owner got in: the failures on its pair and account are history (the address keeps its count:
     // an attacker logging in to an account of its own must not reset its spraying budget)
     await db.loginAttempt.deleteMany({ where: { key: { in: [k.pair, k.account] }, success: false } });
-    await db.loginAttempt.deleteMany({ where: { key: { in: [k.pair, k.account] }, success: true, createdAt: { lt: createdAt } } });
+    await db.loginAttempt.deleteMany({
+      where: { key: { in: [k.pair, k.account] }, success: true, createdAt: { lt: createdAt } },
+    });
   }
   // Old rows are useless; trim now and then.
   if (Math.random() < 0.05) {

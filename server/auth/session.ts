@@ -10,10 +10,21 @@ import { tenantBlocked } from "./roles.js";
 export const SESSION_COOKIE = "ovz_session";
 const TTL_MS = 7 * 24 * 3600 * 1000;
 
-export async function createSession(db: Db, userId: string, opts: { secondFactor: boolean; ip: string | null; userAgent: string | null }) {
+export async function createSession(
+  db: Db,
+  userId: string,
+  opts: { secondFactor: boolean; ip: string | null; userAgent: string | null },
+) {
   const token = randomToken();
   const session = await db.session.create({
-    data: { id: sha256Hex(token), userId, secondFactor: opts.secondFactor, expiresAt: new Date(Date.now() + TTL_MS), ip: opts.ip, userAgent: opts.userAgent?.slice(0, 300) ?? null },
+    data: {
+      id: sha256Hex(token),
+      userId,
+      secondFactor: opts.secondFactor,
+      expiresAt: new Date(Date.now() + TTL_MS),
+      ip: opts.ip,
+      userAgent: opts.userAgent?.slice(0, 300) ?? null,
+    },
   });
   return { token, session };
 }
@@ -21,7 +32,10 @@ export async function createSession(db: Db, userId: string, opts: { secondFactor
 export async function validateSession(db: Db, token: string) {
   if (!/^[a-z2-7]{16,64}$/.test(token)) return null;
   const id = sha256Hex(token);
-  const s = await db.session.findUnique({ where: { id }, include: { user: { include: { tenant: { include: { parent: true } } } } } });
+  const s = await db.session.findUnique({
+    where: { id },
+    include: { user: { include: { tenant: { include: { parent: true } } } } },
+  });
   if (!s) return null;
   if (s.expiresAt.getTime() <= Date.now() || s.user.disabled || tenantBlocked(s.user.tenant)) {
     await db.session.deleteMany({ where: { id } });

@@ -21,10 +21,17 @@ export function checkTotp(secret: string, code: string): boolean {
  * "totp:<user>:<code>") for longer than it stays valid (30 s step + 30 s grace), so a code seen by
  * someone else cannot be replayed.
  */
-export async function consumeTotp(db: import("../db/client.js").Db, userId: string, secret: string, code: string): Promise<"ok" | "invalid" | "reused"> {
+export async function consumeTotp(
+  db: import("../db/client.js").Db,
+  userId: string,
+  secret: string,
+  code: string,
+): Promise<"ok" | "invalid" | "reused"> {
   if (!checkTotp(secret, code)) return "invalid";
   const key = `totp:${userId}:${code}`;
-  const seen = await db.loginAttempt.count({ where: { key, success: true, createdAt: { gt: new Date(Date.now() - 120_000) } } });
+  const seen = await db.loginAttempt.count({
+    where: { key, success: true, createdAt: { gt: new Date(Date.now() - 120_000) } },
+  });
   if (seen > 0) return "reused";
   await db.loginAttempt.create({ data: { key, success: true } });
   return "ok";

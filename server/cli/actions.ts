@@ -9,12 +9,27 @@ import type { Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { describeError, isEngineError, PanelError } from "../errors.js";
-import { cloneContainer, containerAction, createContainer, defaultNode, destroyContainer, setLimits, type CloneInput } from "../services/containers.js";
+import {
+  cloneContainer,
+  containerAction,
+  createContainer,
+  defaultNode,
+  destroyContainer,
+  setLimits,
+  type CloneInput,
+} from "../services/containers.js";
 import { syncState, type FullContainer } from "../services/container-state.js";
 import { addressesOf } from "../services/ipam.js";
 import { addIp, removeIp } from "../services/network.js";
 import { waitForAllOperations } from "../services/operations.js";
-import { checkpointContainer, setSettings, settingsSchema, setUserPassword, suspendResume, type SettingsPatch } from "../services/settings.js";
+import {
+  checkpointContainer,
+  setSettings,
+  settingsSchema,
+  setUserPassword,
+  suspendResume,
+  type SettingsPatch,
+} from "../services/settings.js";
 import type { LimitsPatch } from "../services/limits.js";
 import { CliError, VZ } from "./args.js";
 
@@ -30,7 +45,11 @@ export interface Cli {
 /** A container by ctid or name, or a "does not exist" error with `code`. */
 export async function findCt(cli: Cli, ref: string, code: number = VZ.NOVECONFIG): Promise<FullContainer> {
   const c = await lookupCt(cli, ref);
-  if (!c) throw new CliError(`Container ${ref} does not exist: its config file is not found (list containers with vzlist -a)`, code);
+  if (!c)
+    throw new CliError(
+      `Container ${ref} does not exist: its config file is not found (list containers with vzlist -a)`,
+      code,
+    );
   return c;
 }
 
@@ -46,7 +65,8 @@ export async function hereNode(db: Cli["db"]) {
 export async function lookupCt(cli: Cli, ref: string): Promise<FullContainer | null> {
   const node = await hereNode(cli.db);
   const include = { plan: true, node: true, tenant: true } as const;
-  if (/^\d+$/.test(ref)) return cli.db.container.findUnique({ where: { nodeId_ctid: { nodeId: node.id, ctid: Number(ref) } }, include });
+  if (/^\d+$/.test(ref))
+    return cli.db.container.findUnique({ where: { nodeId_ctid: { nodeId: node.id, ctid: Number(ref) } }, include });
   return cli.db.container.findFirst({ where: { nodeId: node.id, name: ref }, include });
 }
 
@@ -80,19 +100,26 @@ export function fromPanel(e: unknown, fallback: number): CliError {
   if (e instanceof CliError) return e;
   if (e instanceof PanelError) {
     const f = e.fields ?? {};
-    const code =
-      f.name ? VZ.SET_NAME_ERROR
-      : f.address === "taken" ? VZ.IP_INUSE
-      : f.address ? VZ.BADIP
-      : f.hostname ? VZ.BADHOSTNAME
-      : e.code === "NOT_FOUND" || e.code === "BAD_REQUEST" ? VZ.INVALID_PARAMETER_VALUE
-      : e.code === "QUOTA_EXCEEDED" ? VZ.RESOURCE_ERROR
-      : fallback;
+    const code = f.name
+      ? VZ.SET_NAME_ERROR
+      : f.address === "taken"
+        ? VZ.IP_INUSE
+        : f.address
+          ? VZ.BADIP
+          : f.hostname
+            ? VZ.BADHOSTNAME
+            : e.code === "NOT_FOUND" || e.code === "BAD_REQUEST"
+              ? VZ.INVALID_PARAMETER_VALUE
+              : e.code === "QUOTA_EXCEEDED"
+                ? VZ.RESOURCE_ERROR
+                : fallback;
     return new CliError(e.message, code);
   }
   if (isEngineError(e, "NOT_RUNNING")) return new CliError((e as Error).message, VZ.VE_NOT_RUNNING);
-  if (isEngineError(e, "RUNNING") || isEngineError(e, "FROZEN")) return new CliError((e as Error).message, VZ.VE_RUNNING);
-  if (isEngineError(e, "NOT_FOUND") || isEngineError(e, "BAD_REQUEST")) return new CliError((e as Error).message, VZ.INVALID_PARAMETER_VALUE);
+  if (isEngineError(e, "RUNNING") || isEngineError(e, "FROZEN"))
+    return new CliError((e as Error).message, VZ.VE_RUNNING);
+  if (isEngineError(e, "NOT_FOUND") || isEngineError(e, "BAD_REQUEST"))
+    return new CliError((e as Error).message, VZ.INVALID_PARAMETER_VALUE);
   return new CliError(describeError(e), fallback);
 }
 
@@ -109,7 +136,11 @@ export interface CreateArgs {
 
 /** The ctid a create without one will most likely get (for its placeholder hostname only). */
 async function nextFreeCtid(cli: Cli): Promise<number> {
-  const top = await cli.db.container.findFirst({ where: { nodeId: (await defaultNode(cli.db)).id }, orderBy: { ctid: "desc" }, select: { ctid: true } });
+  const top = await cli.db.container.findFirst({
+    where: { nodeId: (await defaultNode(cli.db)).id },
+    orderBy: { ctid: "desc" },
+    select: { ctid: true },
+  });
   return Math.max(101, (top?.ctid ?? 0) + 1);
 }
 
@@ -120,29 +151,46 @@ async function findPlan(cli: Cli, name: string) {
   if (pick) return pick;
   const names = (await cli.db.plan.findMany({ select: { name: true }, orderBy: { name: "asc" } })).map((p) => p.name);
   throw new CliError(
-    plans.length ? `Plan "${name}" is ambiguous (${plans.length} tenants have one); rename one in the panel` : `Config sample (plan) "${name}" not found; plans: ${names.join(", ") || "none (create one in the panel)"}`,
+    plans.length
+      ? `Plan "${name}" is ambiguous (${plans.length} tenants have one); rename one in the panel`
+      : `Config sample (plan) "${name}" not found; plans: ${names.join(", ") || "none (create one in the panel)"}`,
     VZ.INVALID_PARAMETER_VALUE,
   );
 }
 
 async function findOwner(cli: Cli, ref: string | undefined) {
   if (!ref) return cli.db.tenant.findUniqueOrThrow({ where: { id: cli.actor.tenantId } });
-  const t = (await cli.db.tenant.findFirst({ where: { name: ref } })) ?? (await cli.db.user.findUnique({ where: { email: ref }, include: { tenant: true } }))?.tenant;
-  if (!t) throw new CliError(`Owner "${ref}" is neither a customer's name nor a user's email`, VZ.INVALID_PARAMETER_VALUE);
+  const t =
+    (await cli.db.tenant.findFirst({ where: { name: ref } })) ??
+    (await cli.db.user.findUnique({ where: { email: ref }, include: { tenant: true } }))?.tenant;
+  if (!t)
+    throw new CliError(`Owner "${ref}" is neither a customer's name nor a user's email`, VZ.INVALID_PARAMETER_VALUE);
   return t;
 }
 
 export async function createCt(cli: Cli, a: CreateArgs, announce: () => void = () => {}): Promise<FullContainer> {
-  if (a.ctid !== undefined && !newCtidSchema.safeParse(a.ctid).success) throw new CliError(`Bad CT ID ${a.ctid}: use ${CTID_NEW_MIN} to ${CTID_MAX} (lower ids are reserved)`, VZ.INVALID_PARAMETER_VALUE);
+  if (a.ctid !== undefined && !newCtidSchema.safeParse(a.ctid).success)
+    throw new CliError(
+      `Bad CT ID ${a.ctid}: use ${CTID_NEW_MIN} to ${CTID_MAX} (lower ids are reserved)`,
+      VZ.INVALID_PARAMETER_VALUE,
+    );
   // as vzctl: without --config, CONFIGFILE of the global config (vz.conf's name), else OVZ_DEFAULT_PLAN
   const plan = await findPlan(cli, a.plan ?? process.env.CONFIGFILE ?? process.env.OVZ_DEFAULT_PLAN ?? "starter");
   const owner = await findOwner(cli, a.owner);
   if (a.ctid !== undefined && (await lookupCt(cli, String(a.ctid)))) {
-    throw new CliError(`Private area already exists: container ${a.ctid} exists; destroy it first or choose another CTID`, VZ.FS_PRVT_AREA_EXIST);
+    throw new CliError(
+      `Private area already exists: container ${a.ctid} exists; destroy it first or choose another CTID`,
+      VZ.FS_PRVT_AREA_EXIST,
+    );
   }
-  const templates = (await engineFor((await defaultNode(cli.db)).endpoint).call("template.list", {})).map((t) => t.name);
+  const templates = (await engineFor((await defaultNode(cli.db)).endpoint).call("template.list", {})).map(
+    (t) => t.name,
+  );
   if (!templates.includes(a.template)) {
-    throw new CliError(`Cache file for template ${a.template} not found; available templates: ${templates.join(", ") || "none"}`, VZ.INVALID_PARAMETER_VALUE);
+    throw new CliError(
+      `Cache file for template ${a.template} not found; available templates: ${templates.join(", ") || "none"}`,
+      VZ.INVALID_PARAMETER_VALUE,
+    );
   }
   announce();
   let op;
@@ -151,7 +199,11 @@ export async function createCt(cli: Cli, a: CreateArgs, announce: () => void = (
       tenantId: owner.id,
       planId: plan.id,
       // vzctl leaves the hostname unset; a row needs one: the name, or ct<CTID>
-      hostname: a.hostname ?? (a.name && settingsSchema.shape.hostname.safeParse(a.name).success ? a.name : `ct${a.ctid ?? (await nextFreeCtid(cli))}`),
+      hostname:
+        a.hostname ??
+        (a.name && settingsSchema.shape.hostname.safeParse(a.name).success
+          ? a.name
+          : `ct${a.ctid ?? (await nextFreeCtid(cli))}`),
       template: a.template,
       ...(a.ctid !== undefined ? { ctid: a.ctid } : {}),
       ...(a.addresses?.length ? { addresses: a.addresses } : {}),
@@ -162,7 +214,10 @@ export async function createCt(cli: Cli, a: CreateArgs, announce: () => void = (
     throw fromPanel(e, VZ.SYSTEM_ERROR);
   }
   await finish(cli, op.id, VZ.SYSTEM_ERROR);
-  return cli.db.container.findFirstOrThrow({ where: { operations: { some: { id: op.id } } }, include: { plan: true, node: true, tenant: true } });
+  return cli.db.container.findFirstOrThrow({
+    where: { operations: { some: { id: op.id } } },
+    include: { plan: true, node: true, tenant: true },
+  });
 }
 
 /**
@@ -170,17 +225,27 @@ export async function createCt(cli: Cli, a: CreateArgs, announce: () => void = (
  * for it; the new container's row. A refusal before the operation is the panel's error (PanelError); a failed
  * operation is a CliError with `code` and the operation's error.
  */
-export async function cloneCt(cli: Cli, c: FullContainer, input: Partial<CloneInput>, code: number): Promise<FullContainer> {
+export async function cloneCt(
+  cli: Cli,
+  c: FullContainer,
+  input: Partial<CloneInput>,
+  code: number,
+): Promise<FullContainer> {
   const op = await cloneContainer(cli, null, c, { ...input, hostname: input.hostname ?? c.hostname });
   await finish(cli, op.id, code);
-  return cli.db.container.findFirstOrThrow({ where: { operations: { some: { id: op.id } } }, include: { plan: true, node: true, tenant: true } });
+  return cli.db.container.findFirstOrThrow({
+    where: { operations: { some: { id: op.id } } },
+    include: { plan: true, node: true, tenant: true },
+  });
 }
 
 export async function lifecycle(cli: Cli, c: FullContainer, action: "start" | "stop" | "restart"): Promise<void> {
   const state = await liveState(cli, c);
   if (action === "start" && state === "running") throw new CliError("Container is already running", VZ.VE_RUNNING);
-  if (action === "start" && state === "suspended") throw new CliError("Container is suspended; resume it (vzctl resume) instead", VZ.VE_RUNNING);
-  if (action === "stop" && state === "stopped") throw new CliError("Unable to stop: container is not running", VZ.VE_NOT_RUNNING);
+  if (action === "start" && state === "suspended")
+    throw new CliError("Container is suspended; resume it (vzctl resume) instead", VZ.VE_RUNNING);
+  if (action === "stop" && state === "stopped")
+    throw new CliError("Unable to stop: container is not running", VZ.VE_NOT_RUNNING);
   let op;
   try {
     op = await containerAction(cli, c, action === "restart" && state === "stopped" ? "start" : action);
@@ -192,7 +257,8 @@ export async function lifecycle(cli: Cli, c: FullContainer, action: "start" | "s
 
 export async function destroyCt(cli: Cli, c: FullContainer): Promise<void> {
   const state = await liveState(cli, c);
-  if (state !== "stopped" && state !== "error") throw new CliError("Container is currently running. Stop it first.", VZ.VE_RUNNING);
+  if (state !== "stopped" && state !== "error")
+    throw new CliError("Container is currently running. Stop it first.", VZ.VE_RUNNING);
   let op;
   try {
     op = await destroyContainer(cli, c);
@@ -215,9 +281,12 @@ export async function checkpointCt(cli: Cli, c: FullContainer): Promise<void> {
 
 export async function suspendCt(cli: Cli, c: FullContainer, action: "suspend" | "resume"): Promise<void> {
   const state = await liveState(cli, c);
-  if (action === "suspend" && state === "stopped") throw new CliError("Unable to suspend: container is not running", VZ.VE_NOT_RUNNING);
-  if (action === "suspend" && state === "suspended") throw new CliError("Container is already suspended", VZ.VE_RUNNING);
-  if (action === "resume" && state !== "suspended") throw new CliError("Unable to resume: container is not suspended", VZ.VE_NOT_RUNNING);
+  if (action === "suspend" && state === "stopped")
+    throw new CliError("Unable to suspend: container is not running", VZ.VE_NOT_RUNNING);
+  if (action === "suspend" && state === "suspended")
+    throw new CliError("Container is already suspended", VZ.VE_RUNNING);
+  if (action === "resume" && state !== "suspended")
+    throw new CliError("Unable to resume: container is not suspended", VZ.VE_NOT_RUNNING);
   try {
     await suspendResume(cli, c, action);
   } catch (e) {
@@ -235,7 +304,12 @@ export interface SetArgs {
   passwords: { user: string; password: string }[];
 }
 
-export async function applySet(cli: Cli, c: FullContainer, s: SetArgs, say: { limits?: (k: string, v: unknown) => string } = {}): Promise<void> {
+export async function applySet(
+  cli: Cli,
+  c: FullContainer,
+  s: SetArgs,
+  say: { limits?: (k: string, v: unknown) => string } = {},
+): Promise<void> {
   try {
     if (Object.keys(s.settings).length) {
       await setSettings(cli, c, s.settings);
@@ -254,8 +328,10 @@ export async function applySet(cli: Cli, c: FullContainer, s: SetArgs, say: { li
         try {
           await addIp(cli, await findCt(cli, String(c.ctid)), { address: a });
         } catch (e) {
-          if (e instanceof PanelError && e.code === "CONFLICT" && /already assigned/.test(e.message)) throw new CliError(`Unable to add IP ${a}: ${e.message}`, VZ.IP_INUSE);
-          if (e instanceof PanelError && e.code === "BAD_REQUEST") throw new CliError(`Unable to add IP ${a}: ${e.message}`, VZ.BADIP);
+          if (e instanceof PanelError && e.code === "CONFLICT" && /already assigned/.test(e.message))
+            throw new CliError(`Unable to add IP ${a}: ${e.message}`, VZ.IP_INUSE);
+          if (e instanceof PanelError && e.code === "BAD_REQUEST")
+            throw new CliError(`Unable to add IP ${a}: ${e.message}`, VZ.BADIP);
           throw e;
         }
       }
@@ -264,7 +340,11 @@ export async function applySet(cli: Cli, c: FullContainer, s: SetArgs, say: { li
       const cur = (await addressesOf(cli.db, c.id)).map((a) => a.address);
       const del = s.ipdel.includes("all") ? cur : s.ipdel;
       for (const a of del) {
-        if (!cur.includes(a)) throw new CliError(`Unable to delete IP address ${a}: it is not one of container ${c.ctid}'s addresses`, VZ.BADIP);
+        if (!cur.includes(a))
+          throw new CliError(
+            `Unable to delete IP address ${a}: it is not one of container ${c.ctid}'s addresses`,
+            VZ.BADIP,
+          );
       }
       if (del.length) cli.say(`Deleting IP address(es): ${del.join(" ")}`);
       for (const a of del) await removeIp(cli, await findCt(cli, String(c.ctid)), a);
@@ -273,7 +353,10 @@ export async function applySet(cli: Cli, c: FullContainer, s: SetArgs, say: { li
       try {
         await setUserPassword(cli, c, p.user, p.password);
       } catch (e) {
-        throw new CliError(`Unable to change password for user ${p.user}: ${describeError(e)}`, isEngineError(e, "NOT_RUNNING") ? VZ.VE_NOT_RUNNING : VZ.CHANGEPASS);
+        throw new CliError(
+          `Unable to change password for user ${p.user}: ${describeError(e)}`,
+          isEngineError(e, "NOT_RUNNING") ? VZ.VE_NOT_RUNNING : VZ.CHANGEPASS,
+        );
       }
     }
   } catch (e) {
@@ -284,9 +367,18 @@ export async function applySet(cli: Cli, c: FullContainer, s: SetArgs, say: { li
 /** Runs `sh -c COMMAND` inside; returns its exit status with its output relayed. */
 export async function execIn(cli: Cli, c: FullContainer, command: string, input?: string): Promise<number> {
   const state = await liveState(cli, c);
-  if (state !== "running") throw new CliError(state === "suspended" ? "Container is suspended; resume it first" : "Container is not running", VZ.VE_NOT_RUNNING);
+  if (state !== "running")
+    throw new CliError(
+      state === "suspended" ? "Container is suspended; resume it first" : "Container is not running",
+      VZ.VE_NOT_RUNNING,
+    );
   // as long as the engine allows (1 h): `vzctl exec CT 'apt-get -y upgrade'` must not be cut at a minute
-  const r = await engineFor(c.node.endpoint).call("container.exec", { ctid: c.ctid, argv: ["/bin/sh", "-c", command], timeoutMs: 3_600_000, ...(input !== undefined ? { input } : {}) });
+  const r = await engineFor(c.node.endpoint).call("container.exec", {
+    ctid: c.ctid,
+    argv: ["/bin/sh", "-c", command],
+    timeoutMs: 3_600_000,
+    ...(input !== undefined ? { input } : {}),
+  });
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   return r.code;

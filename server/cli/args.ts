@@ -57,7 +57,12 @@ export interface Parsed {
  * non-option word is positional. `stopAtPositional` keeps the rest verbatim once the first positional
  * word is seen (for `exec CTID command args…`).
  */
-export function parseOpts(argv: string[], spec: Record<string, OptSpec>, tool: string, opts: { stopAtPositional?: boolean } = {}): Parsed {
+export function parseOpts(
+  argv: string[],
+  spec: Record<string, OptSpec>,
+  tool: string,
+  opts: { stopAtPositional?: boolean } = {},
+): Parsed {
   const byName = new Map<string, string>();
   for (const [name, s] of Object.entries(spec)) {
     byName.set(`--${name}`, name);
@@ -81,7 +86,11 @@ export function parseOpts(argv: string[], spec: Record<string, OptSpec>, tool: s
     const eq = w.startsWith("--") ? w.indexOf("=") : -1;
     const key = eq > 0 ? w.slice(0, eq) : w;
     const name = byName.get(key);
-    if (!name) throw new CliError(`${tool}: unrecognized option '${key}'\nInvalid option; see ${tool} --help`, VZ.INVALID_PARAMETER_SYNTAX);
+    if (!name)
+      throw new CliError(
+        `${tool}: unrecognized option '${key}'\nInvalid option; see ${tool} --help`,
+        VZ.INVALID_PARAMETER_SYNTAX,
+      );
     const s = spec[name]!;
     let value = "";
     if (s.arg) {
@@ -120,7 +129,8 @@ export function yesNo(flag: string, v: string): boolean {
  */
 export function sizePair(flag: string, v: string, unit = 1): { barrier: number; limit: number } {
   const parts = v.split(":");
-  if (parts.length > 2 || parts.some((p) => p === "")) throw badParam(flag, v, "use SIZE or BARRIER:LIMIT with an optional K, M, G or T suffix");
+  if (parts.length > 2 || parts.some((p) => p === ""))
+    throw badParam(flag, v, "use SIZE or BARRIER:LIMIT with an optional K, M, G or T suffix");
   const conv = (p: string) => {
     if (/^unlimited$/i.test(p)) return Number.MAX_SAFE_INTEGER;
     try {
@@ -138,7 +148,8 @@ export function sizePair(flag: string, v: string, unit = 1): { barrier: number; 
 /** A count, or barrier:limit of counts ("unlimited" allowed). */
 export function countPair(flag: string, v: string): { barrier: number; limit: number } {
   const parts = v.split(":");
-  if (parts.length > 2 || !parts.every((p) => /^(\d+|unlimited)$/i.test(p))) throw badParam(flag, v, "use N or BARRIER:LIMIT");
+  if (parts.length > 2 || !parts.every((p) => /^(\d+|unlimited)$/i.test(p)))
+    throw badParam(flag, v, "use N or BARRIER:LIMIT");
   const conv = (p: string) => (/^unlimited$/i.test(p) ? Number.MAX_SAFE_INTEGER : Number(p));
   const barrier = conv(parts[0]!);
   const limit = parts[1] !== undefined ? conv(parts[1]) : barrier;

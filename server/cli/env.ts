@@ -54,8 +54,16 @@ export function dropToDatabaseOwner(url: string): void {
     return;
   }
   if (st.uid === 0) return;
-  const pw = fs.readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":")).find((f) => Number(f[2]) === st.uid);
-  const proc = process as NodeJS.Process & { initgroups(user: string | number, extraGroup: number): void; setgid(id: number): void; setuid(id: number): void };
+  const pw = fs
+    .readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .map((l) => l.split(":"))
+    .find((f) => Number(f[2]) === st.uid);
+  const proc = process as NodeJS.Process & {
+    initgroups(user: string | number, extraGroup: number): void;
+    setgid(id: number): void;
+    setuid(id: number): void;
+  };
   proc.initgroups(pw?.[0] ?? st.uid, st.gid);
   proc.setgid(st.gid);
   proc.setuid(st.uid);
@@ -80,7 +88,10 @@ export async function closeDb(): Promise<void> {
 /** Root on the node: an administrator of the platform tenant, audited as "root@host (tool)". */
 export async function cliActor(db: Db, tool: string): Promise<Actor> {
   const platform = await db.tenant.findFirst({ where: { kind: "platform" }, orderBy: { createdAt: "asc" } });
-  if (!platform) throw new Error("the panel's database has no platform tenant: run the README's run command (it migrates and seeds) first");
+  if (!platform)
+    throw new Error(
+      "the panel's database has no platform tenant: run the README's run command (it migrates and seeds) first",
+    );
   const who = process.env.SUDO_USER ? `${process.env.SUDO_USER} via sudo` : "root";
   return { userId: "", role: "admin", tenantId: platform.id, label: `${who}@${os.hostname()} (${tool})`, via: "cli" };
 }

@@ -39,7 +39,13 @@ async function main(tool: string, argv: string[]): Promise<number> {
   const actor = bare ? (null as unknown as Actor) : await cliActor(db, tool);
   // a run killed mid-operation (a vzmigrate among them) is repaired by the next one, as by a panel restart
   if (!bare) await (await import("../services/recovery.js")).recoverAfterRestart(db);
-  const cli: Cli = { db, actor, ip: null, userAgent: `${tool} (${os.hostname()})`, say: (l) => process.stdout.write(l + "\n") };
+  const cli: Cli = {
+    db,
+    actor,
+    ip: null,
+    userAgent: `${tool} (${os.hostname()})`,
+    say: (l) => process.stdout.write(l + "\n"),
+  };
   if (tool === "vzctl") return (await import("./vzctl.js")).vzctl(cli, argv);
   if (tool === "prlctl") return (await import("./prlctl.js")).prlctl(cli, argv);
   if (tool === "vzmigrate") return (await import("./vzmigrate.js")).vzmigrate(cli, argv);
@@ -63,7 +69,9 @@ try {
   } else {
     // the CLI has no log of its own: say what happened (a missing database, an unreachable engine, …)
     const known = describeError(e);
-    process.stderr.write(`${tool}: ${known.startsWith("unexpected error") && e instanceof Error ? e.message : known}\n`);
+    process.stderr.write(
+      `${tool}: ${known.startsWith("unexpected error") && e instanceof Error ? e.message : known}\n`,
+    );
     code = 3; // VZ_SYSTEM_ERROR
   }
 }

@@ -2,7 +2,6 @@
 import type { CtRow } from "./types.js";
 import { nonEmpty, pad, strcmp, type Cmp } from "./printf.js";
 
-
 /**
  * The UUID `prlctl` shows for a container: derived from the CTID, stable and reversible —
  * "{00000000-0000-0000-0000-" + CTID as 12 decimal digits + "}" (101 → …-000000000101}).

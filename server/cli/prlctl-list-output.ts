@@ -146,4 +146,3 @@ function prlUptime(seconds: number): string {
   const z = (n: number) => String(n).padStart(2, "0");
   return `${days ? `${days} days ` : ""}${z(hours)}:${z(min)}:${z(secs)}`;
 }
-

@@ -15,7 +15,6 @@ import { PRL_FIELD_BY_NAME, prlctlFieldList, prlView, type PrlCt, type PrlField 
 import { PRLCTL_LIST_USAGE, type PrlctlListOptions } from "./prlctl-list-args.js";
 import { JsonFormatter, PlainFormatter, type OutFormatter } from "./prlctl-list-output.js";
 
-
 /** One table cell as PrlOutFormatterPlain::tbl_add_item writes it: snprintf into a 255-byte buffer. */
 function prlCell(f: PrlField, text: string, last: boolean): string {
   const s = last ? text : applyFmt(parseFmt(f.fmt), text);

@@ -4,7 +4,19 @@
  * with status 1 (the reason is in the message); `list` is vzlist's sibling (vzlist.ts formats both).
  */
 import { all, CliError, has, one, parseOpts, VZ, yesNo, type OptSpec, type Parsed } from "./args.js";
-import { applySet, cloneCt, createCt, destroyCt, execIn, fromPanel, lifecycle, liveState, lookupCt, suspendCt, type Cli } from "./actions.js";
+import {
+  applySet,
+  cloneCt,
+  createCt,
+  destroyCt,
+  execIn,
+  fromPanel,
+  lifecycle,
+  liveState,
+  lookupCt,
+  suspendCt,
+  type Cli,
+} from "./actions.js";
 import { setArgs, SET_SPECS, backupCommands } from "./vzctl.js";
 import { createSnapshot, deleteSnapshot, listSnapshots, switchSnapshot } from "../services/snapshots.js";
 import { enterCt } from "./enter.js";
@@ -78,7 +90,8 @@ function noExtra(p: Parsed): void {
 function prlSetArgs(p: Parsed) {
   const mb = (flag: string) => {
     const v = one(p, flag)!;
-    if (!/^\d+$/.test(v) && !/^\d+[KMGT]$/i.test(v)) throw new CliError(`Invalid value for --${flag}: ${v} (a size in MB, or with a K, M, G or T suffix)`, 1);
+    if (!/^\d+$/.test(v) && !/^\d+[KMGT]$/i.test(v))
+      throw new CliError(`Invalid value for --${flag}: ${v} (a size in MB, or with a K, M, G or T suffix)`, 1);
     return /^\d+$/.test(v) ? `${v}M` : v;
   };
   if (has(p, "memsize")) p.opts.set("ram", [mb("memsize")]);
@@ -112,22 +125,49 @@ async function run(cli: Cli, argv: string[]): Promise<number> {
     }
     case "create": {
       const ref = needCt(argv);
-      const p = parseOpts(argv.slice(1), { vmtype: { arg: true }, ostemplate: { arg: true }, config: { arg: true }, hostname: { arg: true }, ipadd: { arg: true, multi: true }, description: { arg: true }, owner: { arg: true } }, "prlctl");
+      const p = parseOpts(
+        argv.slice(1),
+        {
+          vmtype: { arg: true },
+          ostemplate: { arg: true },
+          config: { arg: true },
+          hostname: { arg: true },
+          ipadd: { arg: true, multi: true },
+          description: { arg: true },
+          owner: { arg: true },
+        },
+        "prlctl",
+      );
       noExtra(p);
-      if (has(p, "vmtype") && one(p, "vmtype") !== "ct") throw new CliError(`Only containers can be created here: --vmtype ${one(p, "vmtype")} is not supported (use --vmtype ct)`, 1);
+      if (has(p, "vmtype") && one(p, "vmtype") !== "ct")
+        throw new CliError(
+          `Only containers can be created here: --vmtype ${one(p, "vmtype")} is not supported (use --vmtype ct)`,
+          1,
+        );
       const template = one(p, "ostemplate") ?? process.env.DEF_OSTEMPLATE;
-      if (!template) throw new CliError("The OS template is not specified: use --ostemplate <name> (or set DEF_OSTEMPLATE in /etc/ovz/ovz.conf)", 1);
-      if (await lookupCt(cli, ref)) throw new CliError(`Failed to create the CT: a CT named or numbered ${ref} already exists`, 1);
+      if (!template)
+        throw new CliError(
+          "The OS template is not specified: use --ostemplate <name> (or set DEF_OSTEMPLATE in /etc/ovz/ovz.conf)",
+          1,
+        );
+      if (await lookupCt(cli, ref))
+        throw new CliError(`Failed to create the CT: a CT named or numbered ${ref} already exists`, 1);
       const numeric = /^\d+$/.test(ref);
-      const c = await createCt(cli, {
-        ...(numeric ? { ctid: Number(ref) } : { name: ref }),
-        template,
-        plan: one(p, "config"),
-        hostname: one(p, "hostname"),
-        addresses: all(p, "ipadd").flatMap((s) => s.split(/[\s,]+/)).filter(Boolean),
-        description: one(p, "description"),
-        owner: one(p, "owner"),
-      }, () => say("Creating the Container...")).catch((e) => {
+      const c = await createCt(
+        cli,
+        {
+          ...(numeric ? { ctid: Number(ref) } : { name: ref }),
+          template,
+          plan: one(p, "config"),
+          hostname: one(p, "hostname"),
+          addresses: all(p, "ipadd")
+            .flatMap((s) => s.split(/[\s,]+/))
+            .filter(Boolean),
+          description: one(p, "description"),
+          owner: one(p, "owner"),
+        },
+        () => say("Creating the Container..."),
+      ).catch((e) => {
         throw new CliError(`Failed to create the CT: ${(e as Error).message}`, 1);
       });
       say(`The Container has been successfully created (CTID ${c.ctid}).`);
@@ -137,10 +177,25 @@ async function run(cli: Cli, argv: string[]): Promise<number> {
       // prlctl clone <ve_id|ve_name> --name <new_name> (prlctl(8)); the CTID is the next free one
       const ref = needCt(argv);
       const unsupported = ["template", "dst", "changesid", "linked", "detach-external-hdd"];
-      const p = parseOpts(argv.slice(1), { name: { arg: true }, template: { arg: false }, dst: { arg: true }, changesid: { arg: false }, linked: { arg: false }, "detach-external-hdd": { arg: true } }, "prlctl");
+      const p = parseOpts(
+        argv.slice(1),
+        {
+          name: { arg: true },
+          template: { arg: false },
+          dst: { arg: true },
+          changesid: { arg: false },
+          linked: { arg: false },
+          "detach-external-hdd": { arg: true },
+        },
+        "prlctl",
+      );
       noExtra(p);
       const off = unsupported.find((o) => has(p, o));
-      if (off) throw new CliError(`Failed to clone the CT: --${off} is not supported here (containers only, in the engine's own storage pool)`, 1);
+      if (off)
+        throw new CliError(
+          `Failed to clone the CT: --${off} is not supported here (containers only, in the engine's own storage pool)`,
+          1,
+        );
       const name = one(p, "name");
       if (!name) throw new CliError("Failed to clone the CT; the --name option is not specified.", 1);
       const c = await prlFind(cli, ref);
@@ -168,8 +223,22 @@ async function run(cli: Cli, argv: string[]): Promise<number> {
       const ref = needCt(argv);
       noExtra(parseOpts(argv.slice(1), { kill: { arg: false }, force: { arg: false } }, "prlctl"));
       const c = await prlFind(cli, ref);
-      const ing = { start: "Starting", stop: "Stopping", restart: "Restarting", suspend: "Suspending", resume: "Resuming", delete: "Removing" }[cmd];
-      const ed = { start: "started", stop: "stopped", restart: "restarted", suspend: "suspended", resume: "resumed", delete: "removed" }[cmd];
+      const ing = {
+        start: "Starting",
+        stop: "Stopping",
+        restart: "Restarting",
+        suspend: "Suspending",
+        resume: "Resuming",
+        delete: "Removing",
+      }[cmd];
+      const ed = {
+        start: "started",
+        stop: "stopped",
+        restart: "restarted",
+        suspend: "suspended",
+        resume: "resumed",
+        delete: "removed",
+      }[cmd];
       say(`${ing} the CT...`);
       try {
         if (cmd === "delete") await destroyCt(cli, c);
@@ -186,7 +255,13 @@ async function run(cli: Cli, argv: string[]): Promise<number> {
       const p = parseOpts(argv.slice(1), PRL_SET, "prlctl");
       noExtra(p);
       const s = prlSetArgs(p);
-      if (!Object.keys(s.settings).length && !Object.keys(s.limits).length && !s.ipadd.length && !s.ipdel.length && !s.passwords.length) {
+      if (
+        !Object.keys(s.settings).length &&
+        !Object.keys(s.limits).length &&
+        !s.ipadd.length &&
+        !s.ipdel.length &&
+        !s.passwords.length
+      ) {
         throw new CliError("No parameters to set are specified; see prlctl --help", 1);
       }
       const c = await prlFind(cli, ref);
@@ -210,14 +285,27 @@ async function run(cli: Cli, argv: string[]): Promise<number> {
     case "snapshot-switch":
     case "snapshot-delete": {
       const ref = needCt(argv);
-      const p = parseOpts(argv.slice(1), { name: { arg: true, aliases: ["-n"] }, description: { arg: true, aliases: ["-d"] }, id: { arg: true, aliases: ["-i"] }, "no-header": { arg: false, aliases: ["-H"] }, tree: { arg: false, aliases: ["-t"] } }, "prlctl");
+      const p = parseOpts(
+        argv.slice(1),
+        {
+          name: { arg: true, aliases: ["-n"] },
+          description: { arg: true, aliases: ["-d"] },
+          id: { arg: true, aliases: ["-i"] },
+          "no-header": { arg: false, aliases: ["-H"] },
+          tree: { arg: false, aliases: ["-t"] },
+        },
+        "prlctl",
+      );
       noExtra(p);
       const c = await prlFind(cli, ref);
       const id = one(p, "id")?.replace(/^\{(.*)\}$/, "$1");
       try {
         if (cmd === "snapshot") {
           say("Creating the snapshot...");
-          const s = await createSnapshot(cli, c, { ...(one(p, "name") ? { name: one(p, "name") } : {}), ...(one(p, "description") ? { description: one(p, "description") } : {}) });
+          const s = await createSnapshot(cli, c, {
+            ...(one(p, "name") ? { name: one(p, "name") } : {}),
+            ...(one(p, "description") ? { description: one(p, "description") } : {}),
+          });
           say(`The snapshot with id {${s.name}} has been successfully created.`);
         } else if (cmd === "snapshot-list") {
           const snaps = await listSnapshots(c);

@@ -11,7 +11,12 @@ import { effectiveLimits } from "../services/limits.js";
 import type { CtRow, CtStatus } from "./types.js";
 
 /** beancounter resource → vzlist's UBC name */
-const UBC_NAME: Record<string, string> = { memory: "physpages", swap: "swappages", numproc: "numproc", numfile: "numfile" };
+const UBC_NAME: Record<string, string> = {
+  memory: "physpages",
+  swap: "swappages",
+  numproc: "numproc",
+  numfile: "numfile",
+};
 const CLK_TCK = 100;
 
 /** Seconds since the container's init started (its /proc start time against the host's uptime). */
@@ -29,7 +34,11 @@ export async function loadRows(db: Db, opts: { usage?: boolean; disk?: boolean }
   const node = await defaultNode(db);
   const eng = engineFor(node.endpoint);
   const [cts, infos, usage] = await Promise.all([
-    db.container.findMany({ where: { nodeId: node.id }, include: { plan: true, tenant: true, addresses: true }, orderBy: { ctid: "asc" } }),
+    db.container.findMany({
+      where: { nodeId: node.id },
+      include: { plan: true, tenant: true, addresses: true },
+      orderBy: { ctid: "asc" },
+    }),
     eng.call("container.list", {}),
     opts.usage === false ? Promise.resolve([]) : eng.call("container.usage", {}),
   ]);
@@ -37,15 +46,26 @@ export async function loadRows(db: Db, opts: { usage?: boolean; disk?: boolean }
   const use = new Map(usage.map((u) => [u.ctid, u]));
   // disk usage of every container and the fail counters of running ones, asked for all at once
   const [disks, counters] = await Promise.all([
-    Promise.all(cts.map((c) => (opts.disk && info.has(c.ctid) ? eng.call("container.limits", { ctid: c.ctid }).catch(() => null) : null))),
-    Promise.all(cts.map((c) => (opts.usage !== false && use.has(c.ctid) ? eng.call("container.beancounters", { ctid: c.ctid }).catch(() => []) : []))),
+    Promise.all(
+      cts.map((c) =>
+        opts.disk && info.has(c.ctid) ? eng.call("container.limits", { ctid: c.ctid }).catch(() => null) : null,
+      ),
+    ),
+    Promise.all(
+      cts.map((c) =>
+        opts.usage !== false && use.has(c.ctid)
+          ? eng.call("container.beancounters", { ctid: c.ctid }).catch(() => [])
+          : [],
+      ),
+    ),
   ]);
   const sysUptime = Number(fs.readFileSync("/proc/uptime", "utf8").split(" ")[0]);
   const rows: CtRow[] = [];
   for (const [n, c] of cts.entries()) {
     const i = info.get(c.ctid);
     const u = use.get(c.ctid);
-    const status: CtStatus = c.state === "creating" ? "creating" : !i ? "error" : i.state === "transitioning" ? "running" : i.state;
+    const status: CtStatus =
+      c.state === "creating" ? "creating" : !i ? "error" : i.state === "transitioning" ? "running" : i.state;
     const diskspace = disks[n]?.disk.bytes ?? null;
     const diskinodes = disks[n]?.disk.inodes ?? null;
     const failcnt: Record<string, number> = {};

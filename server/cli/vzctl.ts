@@ -5,10 +5,34 @@
 import { hostname as hostOS } from "node:os";
 import { engineFor } from "../engine/index.js";
 import { settingsSchema, type SettingsPatch } from "../services/settings.js";
-import { backupContainer, createSnapshot, deleteBackup, deleteSnapshot, listBackups, listSnapshots, restoreContainer, switchSnapshot } from "../services/snapshots.js";
+import {
+  backupContainer,
+  createSnapshot,
+  deleteBackup,
+  deleteSnapshot,
+  listBackups,
+  listSnapshots,
+  restoreContainer,
+  switchSnapshot,
+} from "../services/snapshots.js";
 import { waitForAllOperations } from "../services/operations.js";
 import { all, badParam, CliError, has, one, parseOpts, VZ, yesNo, type OptSpec, type Parsed } from "./args.js";
-import { applySet, checkpointCt, createCt, ctidOf, destroyCt, execIn, findCt, fromPanel, lifecycle, liveState, lookupCt, suspendCt, type Cli, type SetArgs } from "./actions.js";
+import {
+  applySet,
+  checkpointCt,
+  createCt,
+  ctidOf,
+  destroyCt,
+  execIn,
+  findCt,
+  fromPanel,
+  lifecycle,
+  liveState,
+  lookupCt,
+  suspendCt,
+  type Cli,
+  type SetArgs,
+} from "./actions.js";
 import { limitOptSpecs, limitSaid, limitsPatch, LIMIT_FLAGS } from "./limit-flags.js";
 import { enterCt } from "./enter.js";
 
@@ -73,7 +97,8 @@ function requireCtArg(args: string[]): string {
 }
 
 function noExtra(p: Parsed): void {
-  if (p.positional.length) throw new CliError(`non-option ARGV-elements: ${p.positional.join(" ")}`, VZ.INVALID_PARAMETER_SYNTAX);
+  if (p.positional.length)
+    throw new CliError(`non-option ARGV-elements: ${p.positional.join(" ")}`, VZ.INVALID_PARAMETER_SYNTAX);
 }
 
 /** `set` options → what to change; every value is checked before anything changes. */
@@ -83,24 +108,46 @@ export function setArgs(p: Parsed, specs: Record<string, OptSpec> = SET_SPECS): 
   if (has(p, "name")) settings.name = one(p, "name") || null;
   if (has(p, "description")) settings.description = one(p, "description") || null;
   if (has(p, "onboot")) settings.onboot = yesNo("onboot", one(p, "onboot")!);
-  if (has(p, "nameserver")) settings.nameservers = all(p, "nameserver").flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
+  if (has(p, "nameserver"))
+    settings.nameservers = all(p, "nameserver")
+      .flatMap((s) => s.split(/[\s,]+/))
+      .filter(Boolean);
   const checked = settingsSchema.safeParse(settings);
   if (!checked.success) {
     const i = checked.error.issues[0]!;
     const flag = i.path[0] === "nameservers" ? "nameserver" : String(i.path[0]);
-    const code = flag === "hostname" ? VZ.BADHOSTNAME : flag === "nameserver" ? VZ.BADDNSSRV : flag === "name" ? VZ.SET_NAME_ERROR : VZ.INVALID_PARAMETER_VALUE;
+    const code =
+      flag === "hostname"
+        ? VZ.BADHOSTNAME
+        : flag === "nameserver"
+          ? VZ.BADDNSSRV
+          : flag === "name"
+            ? VZ.SET_NAME_ERROR
+            : VZ.INVALID_PARAMETER_VALUE;
     throw new CliError(`Bad parameter for --${flag}: ${one(p, flag) ?? ""} (${i.message})`, code);
   }
-  const limitGiven = [...p.opts.entries()].filter(([k]) => k in LIMIT_FLAGS && k in specs).map(([k, v]) => [k, v.at(-1)!] as [string, string]);
+  const limitGiven = [...p.opts.entries()]
+    .filter(([k]) => k in LIMIT_FLAGS && k in specs)
+    .map(([k, v]) => [k, v.at(-1)!] as [string, string]);
   const passwords = all(p, "userpasswd").map((up) => {
     const i = up.indexOf(":");
     if (i <= 0 || i === up.length - 1) throw badParam("userpasswd", up.replace(/:.*/, ":…"), "use user:password");
     return { user: up.slice(0, i), password: up.slice(i + 1) };
   });
-  const ipadd = all(p, "ipadd").flatMap((s) => s.split(/[\s,]+/)).filter(Boolean).map((a) => a.replace(/\/\d+$/, ""));
-  const ipdel = all(p, "ipdel").flatMap((s) => s.split(/[\s,]+/)).filter(Boolean).map((a) => a.replace(/\/\d+$/, ""));
+  const ipadd = all(p, "ipadd")
+    .flatMap((s) => s.split(/[\s,]+/))
+    .filter(Boolean)
+    .map((a) => a.replace(/\/\d+$/, ""));
+  const ipdel = all(p, "ipdel")
+    .flatMap((s) => s.split(/[\s,]+/))
+    .filter(Boolean)
+    .map((a) => a.replace(/\/\d+$/, ""));
   for (const a of [...ipadd, ...ipdel]) {
-    if (a !== "all" && !/^[0-9a-fA-F:.]+$/.test(a)) throw new CliError(`Bad parameter for --${ipadd.includes(a) ? "ipadd" : "ipdel"}: ${a} (not an IP address)`, VZ.BADIP);
+    if (a !== "all" && !/^[0-9a-fA-F:.]+$/.test(a))
+      throw new CliError(
+        `Bad parameter for --${ipadd.includes(a) ? "ipadd" : "ipdel"}: ${a} (not an IP address)`,
+        VZ.BADIP,
+      );
   }
   if (ipadd.includes("all")) throw new CliError("Bad parameter for --ipadd: all", VZ.BADIP);
   return { settings: checked.data, limits: limitsPatch(limitGiven), ipadd, ipdel, passwords };
@@ -141,12 +188,35 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
       if (!/^\d+$/.test(ref)) throw new CliError(`Bad CT ID ${ref}`, VZ.INVALID_PARAMETER_VALUE);
       // as vzctl: without --ostemplate, DEF_OSTEMPLATE of the global config (vz.conf; here /etc/ovz/ovz.conf)
       const template = one(p, "ostemplate") ?? process.env.DEF_OSTEMPLATE;
-      if (!template) throw new CliError("Error: OS template is not specified: use --ostemplate <name> or set DEF_OSTEMPLATE in /etc/ovz/ovz.conf (templates: see the panel's Templates page)", VZ.VE_OSTEMPLATE_NOTSET);
-      if (has(p, "hostname") && !settingsSchema.shape.hostname.safeParse(one(p, "hostname")).success) throw new CliError(`Bad parameter for --hostname: ${one(p, "hostname")}`, VZ.BADHOSTNAME);
-      if (has(p, "private") || has(p, "root")) throw new CliError("Bad parameter: --private and --root are chosen by the engine (see vzlist -o private,root)", VZ.INVALID_PARAMETER_VALUE);
-      const addresses = all(p, "ipadd").flatMap((s) => s.split(/[\s,]+/)).filter(Boolean).map((a) => a.replace(/\/\d+$/, ""));
-      const c = await createCt(cli, { ctid: Number(ref), template, plan: one(p, "config"), hostname: one(p, "hostname"), name: one(p, "name"), description: one(p, "description"), owner: one(p, "owner"), addresses }, () =>
-        cli.say(`Creating container private area (${template})`),
+      if (!template)
+        throw new CliError(
+          "Error: OS template is not specified: use --ostemplate <name> or set DEF_OSTEMPLATE in /etc/ovz/ovz.conf (templates: see the panel's Templates page)",
+          VZ.VE_OSTEMPLATE_NOTSET,
+        );
+      if (has(p, "hostname") && !settingsSchema.shape.hostname.safeParse(one(p, "hostname")).success)
+        throw new CliError(`Bad parameter for --hostname: ${one(p, "hostname")}`, VZ.BADHOSTNAME);
+      if (has(p, "private") || has(p, "root"))
+        throw new CliError(
+          "Bad parameter: --private and --root are chosen by the engine (see vzlist -o private,root)",
+          VZ.INVALID_PARAMETER_VALUE,
+        );
+      const addresses = all(p, "ipadd")
+        .flatMap((s) => s.split(/[\s,]+/))
+        .filter(Boolean)
+        .map((a) => a.replace(/\/\d+$/, ""));
+      const c = await createCt(
+        cli,
+        {
+          ctid: Number(ref),
+          template,
+          plan: one(p, "config"),
+          hostname: one(p, "hostname"),
+          name: one(p, "name"),
+          description: one(p, "description"),
+          owner: one(p, "owner"),
+          addresses,
+        },
+        () => cli.say(`Creating container private area (${template})`),
       );
       cli.say("Performing postcreate actions");
       cli.say(`CT configuration saved to the panel's database (container ${c.ctid}, plan ${c.plan.name})`);
@@ -162,7 +232,9 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
         return 0;
       }
       const state = await liveState(cli, c).then((s) => (s === "error" ? null : s));
-      const checkpointed = state === "suspended" && !!(await engineFor(c.node.endpoint).call("container.status", { ctid: c.ctid })).checkpoint;
+      const checkpointed =
+        state === "suspended" &&
+        !!(await engineFor(c.node.endpoint).call("container.status", { ctid: c.ctid })).checkpoint;
       say(statusLine(c.ctid, state, checkpointed));
       return 0;
     }
@@ -170,7 +242,13 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
     case "stop":
     case "restart": {
       const ref = requireCtArg(argv);
-      const p = parseOpts(argv.slice(1), cmd === "stop" ? { fast: { arg: false }, skip_umount: { arg: false } } : { wait: { arg: false }, force: { arg: false } }, "vzctl");
+      const p = parseOpts(
+        argv.slice(1),
+        cmd === "stop"
+          ? { fast: { arg: false }, skip_umount: { arg: false } }
+          : { wait: { arg: false }, force: { arg: false } },
+        "vzctl",
+      );
       noExtra(p);
       const c = await findCt(cli, ref);
       const wasRunning = cmd !== "start" && (await liveState(cli, c)) !== "stopped";
@@ -187,7 +265,9 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
         cli.say("Container is mounted");
         const ips = (await cli.db.ipAddress.findMany({ where: { containerId: c.id } })).map((a) => a.address);
         if (ips.length) cli.say(`Adding IP address(es): ${ips.join(" ")}`);
-        cli.say(`Setting CPU units: ${(await engineFor(c.node.endpoint).call("container.status", { ctid: c.ctid })).limits.cpuunits}`);
+        cli.say(
+          `Setting CPU units: ${(await engineFor(c.node.endpoint).call("container.status", { ctid: c.ctid })).limits.cpuunits}`,
+        );
         cli.say("Container start in progress...");
       }
       return 0;
@@ -197,7 +277,9 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
       const ref = requireCtArg(argv);
       noExtra(parseOpts(argv.slice(1), {}, "vzctl"));
       const c = await findCt(cli, ref);
-      const info = await engineFor(c.node.endpoint).call("container.status", { ctid: c.ctid }).catch(() => null);
+      const info = await engineFor(c.node.endpoint)
+        .call("container.status", { ctid: c.ctid })
+        .catch(() => null);
       await destroyCt(cli, c);
       cli.say(`Destroying container private area: ${info?.rootfs ?? `container ${c.ctid}`}`);
       cli.say("Container private area was destroyed");
@@ -230,8 +312,14 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
       const p = parseOpts(argv.slice(1), SET_SPECS, "vzctl");
       noExtra(p);
       const s = setArgs(p);
-      const nothing = !Object.keys(s.settings).length && !Object.keys(s.limits).length && !s.ipadd.length && !s.ipdel.length && !s.passwords.length;
-      if (nothing) throw new CliError("No parameters given: nothing to set (see vzctl --help)", VZ.INVALID_PARAMETER_SYNTAX);
+      const nothing =
+        !Object.keys(s.settings).length &&
+        !Object.keys(s.limits).length &&
+        !s.ipadd.length &&
+        !s.ipdel.length &&
+        !s.passwords.length;
+      if (nothing)
+        throw new CliError("No parameters given: nothing to set (see vzctl --help)", VZ.INVALID_PARAMETER_SYNTAX);
       const c = await findCt(cli, ref);
       await applySet(cli, c, s, { limits: limitSaid });
       if (has(p, "save")) cli.say(`Saved parameters for CT ${c.ctid}`);
@@ -253,23 +341,45 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
       const rest = argv.slice(1);
       const at = rest.findIndex((a) => a === "--exec" || a.startsWith("--exec="));
       const before = at < 0 ? rest : rest.slice(0, at);
-      const exec = at < 0 ? undefined : [rest[at]!.startsWith("--exec=") ? rest[at]!.slice(7) : null, ...rest.slice(at + 1)].filter((x) => x !== null).join(" ");
+      const exec =
+        at < 0
+          ? undefined
+          : [rest[at]!.startsWith("--exec=") ? rest[at]!.slice(7) : null, ...rest.slice(at + 1)]
+              .filter((x) => x !== null)
+              .join(" ");
       if (exec === "") throw new CliError("Command is not given for --exec", VZ.INVALID_PARAMETER_SYNTAX);
       noExtra(parseOpts(before, {}, "vzctl"));
       const c = await findCt(cli, ref);
       const state = await liveState(cli, c);
-      if (state !== "running") throw new CliError(state === "suspended" ? "Container is suspended; resume it first" : "Container is not running", VZ.VE_NOT_RUNNING);
+      if (state !== "running")
+        throw new CliError(
+          state === "suspended" ? "Container is suspended; resume it first" : "Container is not running",
+          VZ.VE_NOT_RUNNING,
+        );
       return enterCt(c, exec);
     }
     case "snapshot": {
       const ref = requireCtArg(argv);
-      const p = parseOpts(argv.slice(1), { id: { arg: true }, name: { arg: true }, description: { arg: true }, "skip-suspend": { arg: false }, "skip-config": { arg: false } }, "vzctl");
+      const p = parseOpts(
+        argv.slice(1),
+        {
+          id: { arg: true },
+          name: { arg: true },
+          description: { arg: true },
+          "skip-suspend": { arg: false },
+          "skip-config": { arg: false },
+        },
+        "vzctl",
+      );
       noExtra(p);
       const c = await findCt(cli, ref);
       const name = one(p, "id")?.replace(/^\{(.*)\}$/, "$1") ?? one(p, "name");
       cli.say(`Creating snapshot ${name ?? ""}`.trimEnd());
       try {
-        const s = await createSnapshot(cli, c, { ...(name ? { name } : {}), ...(one(p, "description") ? { description: one(p, "description") } : {}) });
+        const s = await createSnapshot(cli, c, {
+          ...(name ? { name } : {}),
+          ...(one(p, "description") ? { description: one(p, "description") } : {}),
+        });
         cli.say(`Snapshot {${s.name}} has been successfully created`);
       } catch (e) {
         throw fromPanel(e, VZ.SYSTEM_ERROR);
@@ -278,7 +388,11 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
     }
     case "snapshot-list": {
       const ref = requireCtArg(argv);
-      const p = parseOpts(argv.slice(1), { "no-header": { arg: false, aliases: ["-H"] }, output: { arg: true, aliases: ["-o"] }, id: { arg: true } }, "vzctl");
+      const p = parseOpts(
+        argv.slice(1),
+        { "no-header": { arg: false, aliases: ["-H"] }, output: { arg: true, aliases: ["-o"] }, id: { arg: true } },
+        "vzctl",
+      );
       noExtra(p);
       const c = await findCt(cli, ref);
       const snaps = await listSnapshots(c).catch((e) => {
@@ -293,7 +407,11 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
       };
       const fields = (one(p, "output") ?? "parent_uuid,current,uuid,date,name").split(",");
       for (const f of fields) if (!FIELDS[f]) throw new CliError(`Unknown field: ${f}`, VZ.INVALID_PARAMETER_SYNTAX);
-      const line = (cells: string[]) => cells.map((x, i) => (i === cells.length - 1 ? x : x.padEnd(FIELDS[fields[i]!]!.w))).join(" ").trimEnd();
+      const line = (cells: string[]) =>
+        cells
+          .map((x, i) => (i === cells.length - 1 ? x : x.padEnd(FIELDS[fields[i]!]!.w)))
+          .join(" ")
+          .trimEnd();
       if (!has(p, "no-header")) say(line(fields.map((f) => FIELDS[f]!.h)));
       const id = one(p, "id")?.replace(/^\{(.*)\}$/, "$1");
       for (const s of snaps.filter((x) => !id || x.name === id)) say(line(fields.map((f) => FIELDS[f]!.v(s))));
@@ -302,10 +420,23 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
     case "snapshot-switch":
     case "snapshot-delete": {
       const ref = requireCtArg(argv);
-      const p = parseOpts(argv.slice(1), { id: { arg: true }, "skip-resume": { arg: false }, "must-resume": { arg: false }, "skip-config": { arg: false } }, "vzctl");
+      const p = parseOpts(
+        argv.slice(1),
+        {
+          id: { arg: true },
+          "skip-resume": { arg: false },
+          "must-resume": { arg: false },
+          "skip-config": { arg: false },
+        },
+        "vzctl",
+      );
       noExtra(p);
       const id = one(p, "id")?.replace(/^\{(.*)\}$/, "$1");
-      if (!id) throw new CliError("Snapshot id is not specified: use --id <id> (see snapshot-list)", VZ.INVALID_PARAMETER_SYNTAX);
+      if (!id)
+        throw new CliError(
+          "Snapshot id is not specified: use --id <id> (see snapshot-list)",
+          VZ.INVALID_PARAMETER_SYNTAX,
+        );
       const c = await findCt(cli, ref);
       try {
         if (cmd === "snapshot-switch") {
@@ -326,17 +457,32 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
       // OpenVZ's `vzctl restore CTID [--dumpfile F]` brings back a checkpoint (chkpnt): for a container
       // checkpointed to disk it does that; otherwise (or with --backup) it restores a backup
       const ref = requireCtArg(argv);
-      const p = parseOpts(argv.slice(1), { backup: { arg: true, aliases: ["-t"] }, dumpfile: { arg: true }, "no-header": { arg: false, aliases: ["-H"] }, force: { arg: false } }, "vzctl");
+      const p = parseOpts(
+        argv.slice(1),
+        {
+          backup: { arg: true, aliases: ["-t"] },
+          dumpfile: { arg: true },
+          "no-header": { arg: false, aliases: ["-H"] },
+          force: { arg: false },
+        },
+        "vzctl",
+      );
       noExtra(p);
       const c = await findCt(cli, ref);
-      const checkpointed = async () => (await engineFor(c.node.endpoint).call("container.status", { ctid: c.ctid })).checkpoint !== null;
+      const checkpointed = async () =>
+        (await engineFor(c.node.endpoint).call("container.status", { ctid: c.ctid })).checkpoint !== null;
       if (!one(p, "backup") && (await liveState(cli, c)) === "suspended" && (await checkpointed())) {
         cli.say("Restoring container ...");
         await suspendCt(cli, c, "resume");
         cli.say("Container is restored from its checkpoint");
         return 0;
       }
-      return backupCommands(cli, cmd, argv.filter((a, i) => !(a === "--dumpfile" || a.startsWith("--dumpfile=") || argv[i - 1] === "--dumpfile")), "vzctl");
+      return backupCommands(
+        cli,
+        cmd,
+        argv.filter((a, i) => !(a === "--dumpfile" || a.startsWith("--dumpfile=") || argv[i - 1] === "--dumpfile")),
+        "vzctl",
+      );
     }
     case "backup":
     case "backup-list":
@@ -348,9 +494,18 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
 }
 
 /** backup / backup-list / restore, shared with prlctl (same words, same messages). */
-export async function backupCommands(cli: Cli, cmd: "backup" | "backup-list" | "backup-delete" | "restore", argv: string[], tool: string): Promise<number> {
+export async function backupCommands(
+  cli: Cli,
+  cmd: "backup" | "backup-list" | "backup-delete" | "restore",
+  argv: string[],
+  tool: string,
+): Promise<number> {
   const ref = requireCtArg(argv);
-  const p = parseOpts(argv.slice(1), { backup: { arg: true, aliases: ["-t"] }, "no-header": { arg: false, aliases: ["-H"] }, force: { arg: false } }, tool);
+  const p = parseOpts(
+    argv.slice(1),
+    { backup: { arg: true, aliases: ["-t"] }, "no-header": { arg: false, aliases: ["-H"] }, force: { arg: false } },
+    tool,
+  );
   noExtra(p);
   const c = await findCt(cli, ref);
   try {
@@ -358,24 +513,40 @@ export async function backupCommands(cli: Cli, cmd: "backup" | "backup-list" | "
       cli.say(`Backing up the CT ${c.ctid} ...`);
       const op = await backupContainer(cli, c);
       await waitForAllOperations();
-      const done = await cli.db.operation.findUniqueOrThrow({ where: { id: op.id }, include: { lines: { orderBy: { id: "asc" } } } });
+      const done = await cli.db.operation.findUniqueOrThrow({
+        where: { id: op.id },
+        include: { lines: { orderBy: { id: "asc" } } },
+      });
       if (done.status !== "succeeded") throw new CliError(`Failed to back up the CT: ${done.error}`, VZ.SYSTEM_ERROR);
       const newest = (await listBackups(c)).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
       cli.say(`The CT has been successfully backed up with backup id ${newest?.id ?? "?"}`);
     } else if (cmd === "backup-delete") {
       const id = one(p, "backup");
-      if (!id) throw new CliError(`The backup is not specified: use ${tool === "prlctl" ? "-t" : "--backup"} <id> (see backup-list)`, VZ.INVALID_PARAMETER_SYNTAX);
+      if (!id)
+        throw new CliError(
+          `The backup is not specified: use ${tool === "prlctl" ? "-t" : "--backup"} <id> (see backup-list)`,
+          VZ.INVALID_PARAMETER_SYNTAX,
+        );
       await deleteBackup(cli, c, id);
       cli.say(`The backup ${id} has been successfully removed.`);
     } else if (cmd === "backup-list") {
       const list = (await listBackups(c)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-      if (!has(p, "no-header")) process.stdout.write(`${"ID".padEnd(32)} ${"Backup_ID".padEnd(40)} ${"Node".padEnd(20)} ${"Date".padEnd(19)} Type   Size\n`);
+      if (!has(p, "no-header"))
+        process.stdout.write(
+          `${"ID".padEnd(32)} ${"Backup_ID".padEnd(40)} ${"Node".padEnd(20)} ${"Date".padEnd(19)} Type   Size\n`,
+        );
       for (const b of list) {
-        process.stdout.write(`${String(c.ctid).padEnd(32)} ${b.id.padEnd(40)} ${hostOS().padEnd(20)} ${b.createdAt.slice(0, 19).replace("T", " ").padEnd(19)} f      ${b.archive.sizeBytes}\n`);
+        process.stdout.write(
+          `${String(c.ctid).padEnd(32)} ${b.id.padEnd(40)} ${hostOS().padEnd(20)} ${b.createdAt.slice(0, 19).replace("T", " ").padEnd(19)} f      ${b.archive.sizeBytes}\n`,
+        );
       }
     } else {
       const state = await liveState(cli, c);
-      if (state !== "stopped" && state !== "error") throw new CliError(`Container is running; stop it first (a restore replaces its whole root filesystem)`, VZ.VE_RUNNING);
+      if (state !== "stopped" && state !== "error")
+        throw new CliError(
+          `Container is running; stop it first (a restore replaces its whole root filesystem)`,
+          VZ.VE_RUNNING,
+        );
       cli.say(`Restore the CT ${c.ctid} ...`);
       const op = await restoreContainer(cli, c, one(p, "backup"));
       await waitForAllOperations();

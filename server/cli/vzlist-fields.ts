@@ -5,7 +5,6 @@
 import { cFixed, cmpBig, cutBytes, nullsFirst, pad, parseFmt, strcmp, type Cmp } from "./printf.js";
 import { VZ_STATUS_ORDER, type Dq, type DqRes, type Ubc, type UbcRes, type VzCt } from "./vzlist-view.js";
 
-
 /** One vzlist field: `-o`/`-s`/`-L` name, header, column format, JSON eligibility, renderers, order. */
 export interface VzField {
   name: string;
@@ -168,17 +167,15 @@ const yesNo = (v: boolean, width: number) => pad(v ? "yes" : "no", width, false)
  * ioprio, bootorder, layout, features, disabled.
  */
 export const VZLIST_FIELDS: readonly VzField[] = [
-  ...["ctid", "veid", "vpsid"].map(
-    (name): VzField => ({
-      name,
-      header: "CTID",
-      fmt: "%10s",
-      index: 0,
-      cell: (ct) => pad(String(ct.ctid), 10, false),
-      json: (ct) => String(ct.ctid),
-      cmp: byId,
-    }),
-  ),
+  ...["ctid", "veid", "vpsid"].map((name): VzField => ({
+    name,
+    header: "CTID",
+    fmt: "%10s",
+    index: 0,
+    cell: (ct) => pad(String(ct.ctid), 10, false),
+    json: (ct) => String(ct.ctid),
+    cmp: byId,
+  })),
   strField("private", "PRIVATE", "%-32s", (ct) => ct.private),
   strField("root", "ROOT", "%-32s", (ct) => ct.root),
   strField("hostname", "HOSTNAME", "%-32s", (ct) => ct.hostname),

@@ -110,4 +110,3 @@ export function vzView(row: CtRow): VzCt {
     uptime: running && row.uptime != null ? Math.fround(row.uptime) : null,
   };
 }
-

@@ -13,7 +13,17 @@ import { CliError } from "./args.js";
 import { liveState, lookupCt, type Cli } from "./actions.js";
 
 /** vzmigrate(8)'s exit statuses (vzmlocal(8) uses the same) */
-export const MIG = { USAGE: 1, STOPPED: 2, COPY: 6, EXISTS: 9, NOEXIST: 10, IP_IN_USE: 12, DISKSPACE: 31, EQUALS: 34, NAME_IN_USE: 45 } as const;
+export const MIG = {
+  USAGE: 1,
+  STOPPED: 2,
+  COPY: 6,
+  EXISTS: 9,
+  NOEXIST: 10,
+  IP_IN_USE: 12,
+  DISKSPACE: 31,
+  EQUALS: 34,
+  NAME_IN_USE: 45,
+} as const;
 
 const USAGE = `Usage: vzmigrate [-r yes|no] [--online] [-v] destination_node <CTID>
 Options:
@@ -25,7 +35,9 @@ Options:
   -h, --help                 this text
 `;
 
-export function parseVzmigrateArgs(argv: string[]): { online: boolean; verbose: boolean; dest: string; ct: string } | "help" {
+export function parseVzmigrateArgs(
+  argv: string[],
+): { online: boolean; verbose: boolean; dest: string; ct: string } | "help" {
   let online = false;
   let verbose = false;
   const pos: string[] = [];
@@ -36,8 +48,13 @@ export function parseVzmigrateArgs(argv: string[]): { online: boolean; verbose: 
     else if (a === "-v" || a === "--verbose") verbose = true;
     else if (a === "-r" || a === "--remove-area" || a.startsWith("--remove-area=")) {
       const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
-      if (v !== "yes" && v !== "no") throw new CliError(`Bad value for ${a.split("=")[0]}: ${v ?? "(none)"}; use yes or no\n${USAGE}`, MIG.USAGE);
-      if (v === "no") throw new CliError("--remove-area no is not supported: a moved container keeps no copy on the source", MIG.USAGE);
+      if (v !== "yes" && v !== "no")
+        throw new CliError(`Bad value for ${a.split("=")[0]}: ${v ?? "(none)"}; use yes or no\n${USAGE}`, MIG.USAGE);
+      if (v === "no")
+        throw new CliError(
+          "--remove-area no is not supported: a moved container keeps no copy on the source",
+          MIG.USAGE,
+        );
     } else if (a.startsWith("-")) throw new CliError(`Unknown option ${a}\n${USAGE}`, MIG.USAGE);
     else pos.push(a);
   }
@@ -56,9 +73,13 @@ export async function vzmigrate(cli: Cli, argv: string[]): Promise<number> {
   const node = await cli.db.node.findFirst({ where: { name: args.dest } });
   if (!node) {
     const names = (await cli.db.node.findMany({ select: { name: true }, orderBy: { name: "asc" } })).map((n) => n.name);
-    throw new CliError(`Unknown destination node ${args.dest}; registered nodes: ${names.join(", ") || "none"}`, MIG.USAGE);
+    throw new CliError(
+      `Unknown destination node ${args.dest}; registered nodes: ${names.join(", ") || "none"}`,
+      MIG.USAGE,
+    );
   }
-  if (args.online && (await liveState(cli, c)) !== "running") throw new CliError(`CT ${c.ctid} is not running; migrate it without --online`, MIG.STOPPED);
+  if (args.online && (await liveState(cli, c)) !== "running")
+    throw new CliError(`CT ${c.ctid} is not running; migrate it without --online`, MIG.STOPPED);
   const input = { targetNodeId: node.id, live: args.online };
   let op;
   try {
@@ -67,13 +88,19 @@ export async function vzmigrate(cli: Cli, argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof PanelError) {
       const f = e.fields?.targetNodeId ?? "";
-      throw new CliError(e.message, /CTID/.test(f) ? MIG.EXISTS : /address/.test(f) ? MIG.IP_IN_USE : e.code === "CONFLICT" ? MIG.COPY : MIG.USAGE);
+      throw new CliError(
+        e.message,
+        /CTID/.test(f) ? MIG.EXISTS : /address/.test(f) ? MIG.IP_IN_USE : e.code === "CONFLICT" ? MIG.COPY : MIG.USAGE,
+      );
     }
     throw e;
   }
   cli.say(`Starting ${args.online ? "online " : ""}migration of CT ${c.ctid} to ${node.name}`);
   await waitForAllOperations();
-  const done = await cli.db.operation.findUniqueOrThrow({ where: { id: op.id }, include: { lines: { orderBy: { id: "asc" } } } });
+  const done = await cli.db.operation.findUniqueOrThrow({
+    where: { id: op.id },
+    include: { lines: { orderBy: { id: "asc" } } },
+  });
   if (args.verbose || done.status !== "succeeded") for (const l of done.lines) cli.say(l.line);
   if (done.status !== "succeeded") throw new CliError(done.error ?? "migration failed", MIG.COPY);
   cli.say(`Migration of CT ${c.ctid} to ${node.name} completed`);

@@ -59,7 +59,10 @@ export function parseVzmlocalArgs(argv: string[]): "help" | { entries: VzmlocalE
       throw new CliError(`Bad CT list entry "${item}": ${why}`, MIG.USAGE);
     }
     if (!/^\d+$/.test(dst) || !newCtidSchema.safeParse(Number(dst)).success) {
-      throw new CliError(`Bad CT ID ${dst}: use a number from ${CTID_NEW_MIN} to ${CTID_MAX} (lower IDs are reserved)`, MIG.USAGE);
+      throw new CliError(
+        `Bad CT ID ${dst}: use a number from ${CTID_NEW_MIN} to ${CTID_MAX} (lower IDs are reserved)`,
+        MIG.USAGE,
+      );
     }
     return { src, dst: Number(dst) };
   });
@@ -85,7 +88,10 @@ async function copyOne(cli: Cli, { src, dst }: VzmlocalEntry): Promise<number> {
   // a container the node has but the panel does not know (made with engine-call) takes the ID too
   const onNode = await engineFor((await hereNode(cli.db)).endpoint)
     .call("container.status", { ctid: dst })
-    .then(() => true, (e: unknown) => (isEngineError(e, "NOT_FOUND") ? false : Promise.reject(e)));
+    .then(
+      () => true,
+      (e: unknown) => (isEngineError(e, "NOT_FOUND") ? false : Promise.reject(e)),
+    );
   if (onNode) throw new CliError(`CT ${dst} already exists on this node (unknown to the panel)`, MIG.EXISTS);
   const made = await cloneCt(cli, c, { ctid: dst }, MIG.COPY);
   return made.ctid;

@@ -11,7 +11,21 @@ import { databaseUrl, providerOf, sqlitePath, type DbProvider } from "./provider
 
 export type Db = SqliteClient;
 export type { Prisma } from "./generated/sqlite/client.js";
-export type { Tenant, User, Session, ApiToken, Plan, Allocation, Node, NodeJoinToken, Container, Operation, OperationLine, AuditLog, Backup } from "./generated/sqlite/client.js";
+export type {
+  Tenant,
+  User,
+  Session,
+  ApiToken,
+  Plan,
+  Allocation,
+  Node,
+  NodeJoinToken,
+  Container,
+  Operation,
+  OperationLine,
+  AuditLog,
+  Backup,
+} from "./generated/sqlite/client.js";
 
 // on globalThis: Next bundles the instrumentation hook apart from the route handlers, each with its own
 // copy of this module, and the process-wide client (db()) may come from either copy

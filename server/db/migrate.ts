@@ -38,7 +38,10 @@ const TABLE = `CREATE TABLE IF NOT EXISTS "_ovz_migrations" ("name" TEXT PRIMARY
 function check(applied: Map<string, string>, m: Migration): boolean {
   const sum = applied.get(m.name);
   if (sum === undefined) return false;
-  if (sum !== m.checksum) throw new Error(`migration ${m.name} was changed after it was applied (checksum differs); restore the file and add a new migration instead`);
+  if (sum !== m.checksum)
+    throw new Error(
+      `migration ${m.name} was changed after it was applied (checksum differs); restore the file and add a new migration instead`,
+    );
   return true;
 }
 
@@ -57,14 +60,25 @@ export async function migrate(url = databaseUrl()): Promise<string[]> {
       // leave no dangling reference (foreign_key_check) or it is rolled back.
       db.pragma("foreign_keys = OFF");
       db.exec(TABLE);
-      const applied = new Map((db.prepare(`SELECT name, checksum FROM _ovz_migrations`).all() as { name: string; checksum: string }[]).map((r) => [r.name, r.checksum]));
+      const applied = new Map(
+        (db.prepare(`SELECT name, checksum FROM _ovz_migrations`).all() as { name: string; checksum: string }[]).map(
+          (r) => [r.name, r.checksum],
+        ),
+      );
       for (const m of migrationsFor(provider)) {
         if (check(applied, m)) continue;
         db.transaction(() => {
           db.exec(m.sql);
           const dangling = db.pragma("foreign_key_check") as unknown[];
-          if (dangling.length) throw new Error(`migration ${m.name} leaves ${dangling.length} dangling foreign key(s); it was rolled back`);
-          db.prepare(`INSERT INTO _ovz_migrations (name, checksum, "appliedAt") VALUES (?, ?, ?)`).run(m.name, m.checksum, new Date().toISOString());
+          if (dangling.length)
+            throw new Error(
+              `migration ${m.name} leaves ${dangling.length} dangling foreign key(s); it was rolled back`,
+            );
+          db.prepare(`INSERT INTO _ovz_migrations (name, checksum, "appliedAt") VALUES (?, ?, ?)`).run(
+            m.name,
+            m.checksum,
+            new Date().toISOString(),
+          );
         })();
         done.push(m.name);
       }
@@ -85,7 +99,11 @@ export async function migrate(url = databaseUrl()): Promise<string[]> {
       await client.query("BEGIN");
       try {
         await client.query(m.sql);
-        await client.query(`INSERT INTO _ovz_migrations (name, checksum, "appliedAt") VALUES ($1, $2, $3)`, [m.name, m.checksum, new Date().toISOString()]);
+        await client.query(`INSERT INTO _ovz_migrations (name, checksum, "appliedAt") VALUES ($1, $2, $3)`, [
+          m.name,
+          m.checksum,
+          new Date().toISOString(),
+        ]);
         await client.query("COMMIT");
       } catch (e) {
         await client.query("ROLLBACK");

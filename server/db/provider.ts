@@ -14,7 +14,9 @@ export function databaseUrl(env: NodeJS.ProcessEnv = process.env): string {
 export function providerOf(url: string): DbProvider {
   if (url.startsWith("file:")) return "sqlite";
   if (/^postgres(ql)?:\/\//.test(url)) return "postgresql";
-  throw new Error(`DATABASE_URL "${url.replace(/\/\/[^@]*@/, "//***@")}" is not supported: use file:/path/panel.db (SQLite) or postgresql://user:pass@host:port/db`);
+  throw new Error(
+    `DATABASE_URL "${url.replace(/\/\/[^@]*@/, "//***@")}" is not supported: use file:/path/panel.db (SQLite) or postgresql://user:pass@host:port/db`,
+  );
 }
 
 /** Path of a `file:` URL (relative paths are taken from the working directory, as Prisma does). */

@@ -19,7 +19,6 @@ export const FAKE_HOST = {
   maxNofile: 1_048_576,
 } as const;
 
-
 /** The params through the method's schema; BAD_REQUEST naming every bad field, as EngineClient.call. */
 export function checkParams(method: MethodName, params: unknown): Record<string, unknown> {
   const checked = methods[method].params.safeParse(params);

@@ -6,12 +6,7 @@ import { EngineError } from "../../native/src/errors.js";
 import { inNetwork, mergeNet, netIps } from "../../native/src/net/config.js";
 import { netDevices } from "../../native/src/net/nic/index.js";
 import type { NetDevice } from "../../native/src/net/nic/types.js";
-import {
-  defaultMac,
-  emptyNetConfig,
-  type NetConfig,
-  type Network,
-} from "../../native/src/net/types.js";
+import { defaultMac, emptyNetConfig, type NetConfig, type Network } from "../../native/src/net/types.js";
 
 export type Device = Pick<NetDevice, "name" | "hostIf" | "kind">;
 

@@ -47,8 +47,14 @@ export class FakeEngine implements EnginePort, NetState {
   /** The clock of container.usage's sampledAt (tests of rates); Date.now when null. */
   usageClock: (() => number) | null = null;
   /** Snapshots per container, and backups (the manifest's fields the panel reads) by engine id. */
-  readonly snapshots = new Map<number, { name: string; description: string; createdAt: string; sizeBytes: number | null }[]>();
-  readonly backups = new Map<string, { ctid: number; createdAt: string; hostname: string; template: string; sizeBytes: number }>();
+  readonly snapshots = new Map<
+    number,
+    { name: string; description: string; createdAt: string; sizeBytes: number | null }[]
+  >();
+  readonly backups = new Map<
+    string,
+    { ctid: number; createdAt: string; hostname: string; template: string; sizeBytes: number }
+  >();
   /** root's authorized_keys as last written per container. */
   readonly sshKeys = new Map<number, string>();
   /** Every accepted container.net.set, in order (tests inspect what the panel sent). */
@@ -66,7 +72,11 @@ export class FakeEngine implements EnginePort, NetState {
     return true;
   }
 
-  async call<M extends MethodName>(method: M, params: Params<M>, opts: { onEvent?: (e: OpEvent) => void } = {}): Promise<Result<M>> {
+  async call<M extends MethodName>(
+    method: M,
+    params: Params<M>,
+    opts: { onEvent?: (e: OpEvent) => void } = {},
+  ): Promise<Result<M>> {
     const p = checkParams(method, params);
     const injected = this.failNext.get(method);
     if (injected) {
@@ -90,8 +100,15 @@ export class FakeEngine implements EnginePort, NetState {
     switch (method) {
       case "engine.info":
         return {
-          version: "fake", protocol: 1, hostname: "fake-node", kernel: "fake", cpus: FAKE_HOST.cpus,
-          memoryBytes: FAKE_HOST.memoryBytes, runtime: "fake", cgroupVersion: 1, containers: this.containers.size,
+          version: "fake",
+          protocol: 1,
+          hostname: "fake-node",
+          kernel: "fake",
+          cpus: FAKE_HOST.cpus,
+          memoryBytes: FAKE_HOST.memoryBytes,
+          runtime: "fake",
+          cgroupVersion: 1,
+          containers: this.containers.size,
           storage: { driver: "fake", caps: FAKE_HOST.caps, totalBytes: 100 * 1024 ** 3, freeBytes: 90 * 1024 ** 3 },
         };
       case "container.list":
@@ -116,9 +133,20 @@ export class FakeEngine implements EnginePort, NetState {
           throw new EngineError("TEMPLATE_NOT_FOUND", `template "${p.template}" not found; available: ${available}`);
         }
         const info: Info = {
-          ctid, name, hostname, template: p.template as string, state: "stopped", initPid: null, limits,
-          onboot: (p.onboot as boolean | undefined) ?? false, idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
-          rootfs: `/fake/${ctid}`, root: `/fake/root/${ctid}`, createdAt: new Date().toISOString(), ips: [], checkpoint: null,
+          ctid,
+          name,
+          hostname,
+          template: p.template as string,
+          state: "stopped",
+          initPid: null,
+          limits,
+          onboot: (p.onboot as boolean | undefined) ?? false,
+          idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
+          rootfs: `/fake/${ctid}`,
+          root: `/fake/root/${ctid}`,
+          createdAt: new Date().toISOString(),
+          ips: [],
+          checkpoint: null,
         };
         const net = validateNet(this, ctid, (p.net as NetConfig | undefined) ?? emptyNetConfig());
         this.containers.set(ctid, info);
@@ -129,23 +157,42 @@ export class FakeEngine implements EnginePort, NetState {
         // as the real one (native/src/clone.ts): checks first, then a stopped copy with the source's settings;
         // the root filesystem is copied, so root's password and keys are the source's; snapshots are not copied
         const newCtid = p.newCtid as number;
-        if (newCtid === ctid) throw new EngineError("CTID_IN_USE", `container ID ${ctid} is the source's own; give the clone a free container ID`);
+        if (newCtid === ctid)
+          throw new EngineError(
+            "CTID_IN_USE",
+            `container ID ${ctid} is the source's own; give the clone a free container ID`,
+          );
         const src = this.get(ctid);
         if (p.hostname !== undefined) checkHostname(p.hostname as string);
         const name = (p.name as string | null | undefined) ?? null;
         if (name !== null) checkName(name, newCtid, this.containers.values());
-        if (this.containers.has(newCtid)) throw new EngineError("CTID_IN_USE", `container ID ${newCtid} is already in use; pick another ID or destroy container ${newCtid} first`);
+        if (this.containers.has(newCtid))
+          throw new EngineError(
+            "CTID_IN_USE",
+            `container ID ${newCtid} is already in use; pick another ID or destroy container ${newCtid} first`,
+          );
         const net = validateNet(this, newCtid, (p.net as NetConfig | undefined) ?? cloneNet(this.nets.get(ctid)));
         const info: Info = {
-          ...structuredClone(src), ctid: newCtid, name, hostname: (p.hostname as string | undefined) ?? src.hostname, state: "stopped", initPid: null,
-          limits: validateLimits(src.limits, p.limits), onboot: (p.onboot as boolean | undefined) ?? src.onboot,
+          ...structuredClone(src),
+          ctid: newCtid,
+          name,
+          hostname: (p.hostname as string | undefined) ?? src.hostname,
+          state: "stopped",
+          initPid: null,
+          limits: validateLimits(src.limits, p.limits),
+          onboot: (p.onboot as boolean | undefined) ?? src.onboot,
           idmap: { hostId: 1000000 + newCtid * 65536, size: 65536 },
-          rootfs: `/fake/${newCtid}`, root: `/fake/root/${newCtid}`, createdAt: new Date().toISOString(), ips: [], checkpoint: null,
+          rootfs: `/fake/${newCtid}`,
+          root: `/fake/root/${newCtid}`,
+          createdAt: new Date().toISOString(),
+          ips: [],
+          checkpoint: null,
         };
         this.containers.set(newCtid, info);
         this.setNet(newCtid, net);
         // the clone's files are the source's: every user's password comes along
-        for (const [k, v] of [...this.passwords]) if (k.startsWith(`${ctid}:`)) this.passwords.set(`${newCtid}:${k.slice(`${ctid}:`.length)}`, v);
+        for (const [k, v] of [...this.passwords])
+          if (k.startsWith(`${ctid}:`)) this.passwords.set(`${newCtid}:${k.slice(`${ctid}:`.length)}`, v);
         if (this.sshKeys.has(ctid)) this.sshKeys.set(newCtid, this.sshKeys.get(ctid)!);
         return info;
       }
@@ -160,7 +207,8 @@ export class FakeEngine implements EnginePort, NetState {
       }
       case "container.stop": {
         const c = this.get(ctid);
-        if (c.state !== "running" && c.state !== "suspended") throw new EngineError("NOT_RUNNING", `container ${ctid} is not running`);
+        if (c.state !== "running" && c.state !== "suspended")
+          throw new EngineError("NOT_RUNNING", `container ${ctid} is not running`);
         this.counters.delete(ctid);
         this.startedAt.delete(ctid);
         // stopping a checkpointed container discards its checkpoint
@@ -195,9 +243,14 @@ export class FakeEngine implements EnginePort, NetState {
         return Object.assign(this.get(ctid), { state: "running", checkpoint: null });
       case "container.checkpoint": {
         const c = this.get(ctid);
-        if (c.state !== "running") throw new EngineError(c.state === "suspended" ? "FROZEN" : "NOT_RUNNING", `container ${ctid} is not running`);
+        if (c.state !== "running")
+          throw new EngineError(c.state === "suspended" ? "FROZEN" : "NOT_RUNNING", `container ${ctid} is not running`);
         this.counters.delete(ctid);
-        return Object.assign(c, { state: "suspended", initPid: null, checkpoint: { createdAt: new Date().toISOString(), sizeBytes: 350_000 } });
+        return Object.assign(c, {
+          state: "suspended",
+          initPid: null,
+          checkpoint: { createdAt: new Date().toISOString(), sizeBytes: 350_000 },
+        });
       }
       case "container.restore": {
         const c = this.get(ctid);
@@ -240,8 +293,10 @@ export class FakeEngine implements EnginePort, NetState {
       }
       case "container.reinstall": {
         const c = this.get(ctid);
-        if (c.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first, then reinstall`);
-        if (!TEMPLATES.includes(p.template as string)) throw new EngineError("TEMPLATE_NOT_FOUND", `template "${p.template}" not found`);
+        if (c.state !== "stopped")
+          throw new EngineError("RUNNING", `container ${ctid} is running; stop it first, then reinstall`);
+        if (!TEMPLATES.includes(p.template as string))
+          throw new EngineError("TEMPLATE_NOT_FOUND", `template "${p.template}" not found`);
         c.template = p.template as string;
         if (!p.keepData) this.sshKeys.delete(ctid);
         return c;
@@ -257,12 +312,22 @@ export class FakeEngine implements EnginePort, NetState {
       case "snapshot.create": {
         this.get(ctid);
         const list = this.snapshots.get(ctid) ?? [];
-        const name = (p.name as string | undefined) ?? defaultSnapshotName(new Date(), list.map((x) => x.name));
+        const name =
+          (p.name as string | undefined) ??
+          defaultSnapshotName(
+            new Date(),
+            list.map((x) => x.name),
+          );
         if (list.some((x) => x.name === name)) {
           const why = `container ${ctid} already has a snapshot named "${name}"; pick another name or delete that one`;
           throw new EngineError("BAD_REQUEST", why);
         }
-        const snap = { name, description: (p.description as string | undefined) ?? "", createdAt: new Date().toISOString(), sizeBytes: 4096 };
+        const snap = {
+          name,
+          description: (p.description as string | undefined) ?? "",
+          createdAt: new Date().toISOString(),
+          sizeBytes: 4096,
+        };
         this.snapshots.set(ctid, [...list, snap]);
         return snap;
       }
@@ -273,9 +338,13 @@ export class FakeEngine implements EnginePort, NetState {
       case "snapshot.rollback": {
         const c = this.get(ctid);
         const list = this.snapshots.get(ctid) ?? [];
-        if (!list.some((x) => x.name === p.name)) throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${p.name}"`);
+        if (!list.some((x) => x.name === p.name))
+          throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${p.name}"`);
         if (method === "snapshot.delete") {
-          this.snapshots.set(ctid, list.filter((x) => x.name !== p.name));
+          this.snapshots.set(
+            ctid,
+            list.filter((x) => x.name !== p.name),
+          );
           return { ok: true };
         }
         if (c.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first`);
@@ -285,11 +354,19 @@ export class FakeEngine implements EnginePort, NetState {
         const c = this.get(ctid);
         const at = new Date();
         const id = `${ctid}-${at.toISOString().replace(/[-:]/g, "").slice(0, 15)}Z-${(this.backups.size + 1).toString(16).padStart(6, "0")}`;
-        this.backups.set(id, { ctid, createdAt: at.toISOString(), hostname: c.hostname, template: c.template, sizeBytes: 1234567 });
+        this.backups.set(id, {
+          ctid,
+          createdAt: at.toISOString(),
+          hostname: c.hostname,
+          template: c.template,
+          sizeBytes: 1234567,
+        });
         return this.backupInfo(id);
       }
       case "backup.list":
-        return [...this.backups.keys()].filter((id) => p.ctid === undefined || this.backups.get(id)!.ctid === p.ctid).map((id) => this.backupInfo(id));
+        return [...this.backups.keys()]
+          .filter((id) => p.ctid === undefined || this.backups.get(id)!.ctid === p.ctid)
+          .map((id) => this.backupInfo(id));
       case "backup.delete": {
         if (!this.backups.delete(p.id as string)) throw new EngineError("NOT_FOUND", `backup ${p.id} does not exist`);
         return { ok: true };
@@ -299,10 +376,23 @@ export class FakeEngine implements EnginePort, NetState {
         if (!b) throw new EngineError("NOT_FOUND", `backup ${p.id} does not exist`);
         const old = this.containers.get(ctid);
         if (old && !p.force) throw new EngineError("CTID_IN_USE", `container ${ctid} exists; pass force to replace it`);
-        if (old && old.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first`);
+        if (old && old.state !== "stopped")
+          throw new EngineError("RUNNING", `container ${ctid} is running; stop it first`);
         const info: Info = {
-          ctid, name: null, hostname: b.hostname, template: b.template, state: "stopped", initPid: null, limits: defaultLimits(), onboot: false,
-          idmap: { hostId: 1000000 + ctid * 65536, size: 65536 }, rootfs: `/fake/${ctid}`, root: `/fake/root/${ctid}`, createdAt: new Date().toISOString(), ips: [], checkpoint: null,
+          ctid,
+          name: null,
+          hostname: b.hostname,
+          template: b.template,
+          state: "stopped",
+          initPid: null,
+          limits: defaultLimits(),
+          onboot: false,
+          idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
+          rootfs: `/fake/${ctid}`,
+          root: `/fake/root/${ctid}`,
+          createdAt: new Date().toISOString(),
+          ips: [],
+          checkpoint: null,
         };
         this.containers.set(ctid, info);
         if (!old) this.setNet(ctid, emptyNetConfig());
@@ -318,8 +408,16 @@ export class FakeEngine implements EnginePort, NetState {
       }
       case "template.list":
         return TEMPLATES.map((name) => ({
-          name, distro: name.split("-")[0], release: name.split("-")[1] ?? "1", arch: "amd64", init: name === "busybox" ? "busybox" : "systemd",
-          haltSignal: "SIGUSR1", source: "built", sizeBytes: 1024, sha256: "0".repeat(64), createdAt: new Date(0).toISOString(),
+          name,
+          distro: name.split("-")[0],
+          release: name.split("-")[1] ?? "1",
+          arch: "amd64",
+          init: name === "busybox" ? "busybox" : "systemd",
+          haltSignal: "SIGUSR1",
+          source: "built",
+          sizeBytes: 1024,
+          sha256: "0".repeat(64),
+          createdAt: new Date(0).toISOString(),
         }));
       case "container.net.get":
         return netInfo(this, ctid, this.get(ctid).state !== "stopped");
@@ -342,8 +440,22 @@ export class FakeEngine implements EnginePort, NetState {
           const k = this.counters.get(c.ctid) ?? { rx: 0, tx: 0 };
           const devs = running ? devices(this, c.ctid).filter((d) => driverOf(d.kind).hostSide) : [];
           // all traffic on the first device, like a container with one interface
-          const ifaces = devs.map((d, i) => ({ name: d.name, hostIf: d.hostIf, rxBytes: i ? 0 : k.rx, txBytes: i ? 0 : k.tx, rxPackets: i ? 0 : Math.ceil(k.rx / 1500), txPackets: i ? 0 : Math.ceil(k.tx / 1500) }));
-          return { ctid: c.ctid, running, boot: running ? `fake-${c.ctid}-${this.boots.get(c.ctid) ?? 0}` : null, ifaces, spoofDropped: zero, firewallDropped: zero };
+          const ifaces = devs.map((d, i) => ({
+            name: d.name,
+            hostIf: d.hostIf,
+            rxBytes: i ? 0 : k.rx,
+            txBytes: i ? 0 : k.tx,
+            rxPackets: i ? 0 : Math.ceil(k.rx / 1500),
+            txPackets: i ? 0 : Math.ceil(k.tx / 1500),
+          }));
+          return {
+            ctid: c.ctid,
+            running,
+            boot: running ? `fake-${c.ctid}-${this.boots.get(c.ctid) ?? 0}` : null,
+            ifaces,
+            spoofDropped: zero,
+            firewallDropped: zero,
+          };
         });
       }
       case "container.usage": {
@@ -359,9 +471,17 @@ export class FakeEngine implements EnginePort, NetState {
             const sec = Math.max(0, (now - (this.startedAt.get(c.ctid) ?? now)) / 1000);
             const mem = Math.min(c.limits.ram, (24 + (c.ctid % 5) * 8) * 1024 * 1024);
             return {
-              ctid: c.ctid, initPid: c.initPid ?? 4242, cgroup: `/ovz/${c.ctid}`, cpuNs: Math.round(sec * 1e9 * (0.02 + (c.ctid % 7) * 0.03)), memBytes: mem,
-              memMaxBytes: Math.min(c.limits.ram, mem + 4 * 1024 * 1024), swapBytes: 0, nproc: 3 + (c.ctid % 4),
-              ioReadBytes: Math.round(sec * 4096), ioWriteBytes: Math.round(sec * 16384), sampledAt: now,
+              ctid: c.ctid,
+              initPid: c.initPid ?? 4242,
+              cgroup: `/ovz/${c.ctid}`,
+              cpuNs: Math.round(sec * 1e9 * (0.02 + (c.ctid % 7) * 0.03)),
+              memBytes: mem,
+              memMaxBytes: Math.min(c.limits.ram, mem + 4 * 1024 * 1024),
+              swapBytes: 0,
+              nproc: 3 + (c.ctid % 4),
+              ioReadBytes: Math.round(sec * 4096),
+              ioWriteBytes: Math.round(sec * 16384),
+              sampledAt: now,
               ...this.usageOverride.get(c.ctid),
             };
           });
@@ -380,9 +500,31 @@ export class FakeEngine implements EnginePort, NetState {
   private backupInfo(id: string) {
     const b = this.backups.get(id)!;
     return {
-      format: "ovz-backup", version: 1, id, ctid: b.ctid, createdAt: b.createdAt, engineVersion: "fake", path: `/fake/backups/${id}.tar.zst`,
-      container: { name: null, hostname: b.hostname, template: b.template, limits: {}, net: emptyNetConfig(), onboot: false, init: "/sbin/init", haltSignal: "SIGUSR1", createdAt: b.createdAt },
-      archive: { compression: "zstd", format: "posix-tar", sizeBytes: b.sizeBytes, sha256: "0".repeat(64), dataBytes: b.sizeBytes * 3 },
+      format: "ovz-backup",
+      version: 1,
+      id,
+      ctid: b.ctid,
+      createdAt: b.createdAt,
+      engineVersion: "fake",
+      path: `/fake/backups/${id}.tar.zst`,
+      container: {
+        name: null,
+        hostname: b.hostname,
+        template: b.template,
+        limits: {},
+        net: emptyNetConfig(),
+        onboot: false,
+        init: "/sbin/init",
+        haltSignal: "SIGUSR1",
+        createdAt: b.createdAt,
+      },
+      archive: {
+        compression: "zstd",
+        format: "posix-tar",
+        sizeBytes: b.sizeBytes,
+        sha256: "0".repeat(64),
+        dataBytes: b.sizeBytes * 3,
+      },
     };
   }
 

@@ -33,7 +33,7 @@ export function engineFor(endpoint: string): EnginePort {
 /** Tests (OVZ_PANEL_ENGINE=fake): the in-memory engine behind engineFor(endpoint), to inspect or to fail. */
 export function fakeEngineFor(endpoint: string): FakeEngine {
   const inner = (engineFor(endpoint) as NodeEngine).inner;
-  if (!(inner instanceof FakeEngine)) throw new Error("fakeEngineFor: OVZ_PANEL_ENGINE is not \"fake\"");
+  if (!(inner instanceof FakeEngine)) throw new Error('fakeEngineFor: OVZ_PANEL_ENGINE is not "fake"');
   return inner;
 }
 
@@ -54,12 +54,14 @@ export function resetEngines(): void {
  * sha256 and a stream of its bytes. The fake engine has no archives.
  */
 export async function openBackupStream(endpoint: string, backupId: string) {
-  if (process.env.OVZ_PANEL_ENGINE === "fake") throw new EngineError("UNSUPPORTED", "the fake engine has no backup archives to download");
+  if (process.env.OVZ_PANEL_ENGINE === "fake")
+    throw new EngineError("UNSUPPORTED", "the fake engine has no backup archives to download");
   return openBackupDownload(endpoint, backupId);
 }
 
 /** How raw byte streams (migration) reach engines: Unix socket or mutual TLS. The fake engine has none. */
 export function dialerFor(): Dialer {
-  if (process.env.OVZ_PANEL_ENGINE === "fake") return async () => Promise.reject(new EngineError("UNSUPPORTED", "the fake engine cannot migrate containers"));
+  if (process.env.OVZ_PANEL_ENGINE === "fake")
+    return async () => Promise.reject(new EngineError("UNSUPPORTED", "the fake engine cannot migrate containers"));
   return (endpoint) => dialEngine(endpoint);
 }

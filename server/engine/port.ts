@@ -6,6 +6,10 @@
 import type { MethodName, OpEvent, Params, Result } from "../../native/src/protocol/schema.js";
 
 export interface EnginePort {
-  call<M extends MethodName>(method: M, params: Params<M>, opts?: { onEvent?: (e: OpEvent) => void }): Promise<Result<M>>;
+  call<M extends MethodName>(
+    method: M,
+    params: Params<M>,
+    opts?: { onEvent?: (e: OpEvent) => void },
+  ): Promise<Result<M>>;
   close(): void;
 }

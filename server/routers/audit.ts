@@ -5,10 +5,22 @@ import { roleProcedure, router } from "../trpc/init.js";
 export const auditRouter = router({
   /** admin: everything; reseller: entries about its own tenant and its customers. */
   list: roleProcedure("admin", "reseller")
-    .input(z.object({ take: z.number().int().min(1).max(500).default(100), beforeId: z.number().int().min(1).max(2_147_483_647).optional(), action: z.string().max(64).optional() }).optional())
+    .input(
+      z
+        .object({
+          take: z.number().int().min(1).max(500).default(100),
+          beforeId: z.number().int().min(1).max(2_147_483_647).optional(),
+          action: z.string().max(64).optional(),
+        })
+        .optional(),
+    )
     .query(({ ctx, input }) =>
       ctx.db.auditLog.findMany({
-        where: { ...tenantWhere(ctx.scope), ...(input?.beforeId ? { id: { lt: input.beforeId } } : {}), ...(input?.action ? { action: { startsWith: input.action } } : {}) },
+        where: {
+          ...tenantWhere(ctx.scope),
+          ...(input?.beforeId ? { id: { lt: input.beforeId } } : {}),
+          ...(input?.action ? { action: { startsWith: input.action } } : {}),
+        },
         orderBy: { id: "desc" },
         take: input?.take ?? 100,
       }),

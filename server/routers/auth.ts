@@ -9,31 +9,57 @@ import { audit } from "../services/audit.js";
 import { authedProcedure, publicProcedure, router } from "../trpc/init.js";
 import { email, password } from "./schemas.js";
 
-const code = z.string().trim().regex(/^\d{6}$/, "enter the 6-digit code");
+const code = z
+  .string()
+  .trim()
+  .regex(/^\d{6}$/, "enter the 6-digit code");
 
 /** Login security (password, second factor) is changed in the panel only, never with an API token. */
 function sessionOnly(via: "session" | "token" | "cli"): void {
-  if (via !== "session") throw new PanelError("FORBIDDEN", "API tokens cannot change login security (password, two-factor login); log in to the panel.");
+  if (via !== "session")
+    throw new PanelError(
+      "FORBIDDEN",
+      "API tokens cannot change login security (password, two-factor login); log in to the panel.",
+    );
 }
 
 export const authRouter = router({
-  login: publicProcedure.input(z.object({ email, password: z.string().min(1, "enter your password").max(256) })).mutation(async ({ ctx, input }) => {
-    if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Login refused: the request came from another site.");
-    await checkLoginAllowed(ctx.db, input.email, ctx.ip);
-    const user = await ctx.db.user.findUnique({ where: { email: input.email }, include: { tenant: { include: { parent: true } } } });
-    const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), input.password);
-    if (!user || !ok || user.disabled || tenantBlocked(user.tenant)) {
-      await recordLogin(ctx.db, input.email, ctx.ip, false);
-      await audit(ctx, { action: "auth.loginFailed", target: input.email, tenantId: user?.tenantId ?? null, actorLabel: input.email });
-      throw new PanelError("UNAUTHORIZED", user?.disabled || (user && tenantBlocked(user.tenant)) ? "This account is disabled; contact your provider." : "Wrong email or password.");
-    }
-    // with two-factor login the login succeeds (and the failures are forgiven) only with the code
-    if (!user.totpEnabled) await recordLogin(ctx.db, input.email, ctx.ip, true);
-    const { token } = await createSession(ctx.db, user.id, { secondFactor: !user.totpEnabled, ip: ctx.ip, userAgent: ctx.userAgent });
-    ctx.setCookie(sessionCookie(token));
-    await audit(ctx, { action: "auth.login", target: user.email, tenantId: user.tenantId, actorLabel: user.email });
-    return { needsSecondFactor: user.totpEnabled, role: user.role };
-  }),
+  login: publicProcedure
+    .input(z.object({ email, password: z.string().min(1, "enter your password").max(256) }))
+    .mutation(async ({ ctx, input }) => {
+      if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Login refused: the request came from another site.");
+      await checkLoginAllowed(ctx.db, input.email, ctx.ip);
+      const user = await ctx.db.user.findUnique({
+        where: { email: input.email },
+        include: { tenant: { include: { parent: true } } },
+      });
+      const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), input.password);
+      if (!user || !ok || user.disabled || tenantBlocked(user.tenant)) {
+        await recordLogin(ctx.db, input.email, ctx.ip, false);
+        await audit(ctx, {
+          action: "auth.loginFailed",
+          target: input.email,
+          tenantId: user?.tenantId ?? null,
+          actorLabel: input.email,
+        });
+        throw new PanelError(
+          "UNAUTHORIZED",
+          user?.disabled || (user && tenantBlocked(user.tenant))
+            ? "This account is disabled; contact your provider."
+            : "Wrong email or password.",
+        );
+      }
+      // with two-factor login the login succeeds (and the failures are forgiven) only with the code
+      if (!user.totpEnabled) await recordLogin(ctx.db, input.email, ctx.ip, true);
+      const { token } = await createSession(ctx.db, user.id, {
+        secondFactor: !user.totpEnabled,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      });
+      ctx.setCookie(sessionCookie(token));
+      await audit(ctx, { action: "auth.login", target: user.email, tenantId: user.tenantId, actorLabel: user.email });
+      return { needsSecondFactor: user.totpEnabled, role: user.role };
+    }),
 
   verifySecondFactor: publicProcedure.input(z.object({ code })).mutation(async ({ ctx, input }) => {
     const p = ctx.pendingSecondFactor;
@@ -41,10 +67,19 @@ export const authRouter = router({
     const user = await ctx.db.user.findUniqueOrThrow({ where: { id: p.userId } });
     await checkLoginAllowed(ctx.db, user.email, ctx.ip);
     const verdict = user.totpSecret ? await consumeTotp(ctx.db, user.id, user.totpSecret, input.code) : "invalid";
-    if (verdict === "reused") throw new PanelError("UNAUTHORIZED", "That code was already used; wait for the next one in your authenticator app.", { code: "already used" });
+    if (verdict === "reused")
+      throw new PanelError(
+        "UNAUTHORIZED",
+        "That code was already used; wait for the next one in your authenticator app.",
+        { code: "already used" },
+      );
     if (verdict !== "ok") {
       await recordLogin(ctx.db, user.email, ctx.ip, false);
-      throw new PanelError("UNAUTHORIZED", "That code is not valid; check your authenticator app's clock and try the current code.", { code: "wrong code" });
+      throw new PanelError(
+        "UNAUTHORIZED",
+        "That code is not valid; check your authenticator app's clock and try the current code.",
+        { code: "wrong code" },
+      );
     }
     await ctx.db.session.update({ where: { id: p.sessionId }, data: { secondFactor: true } });
     await recordLogin(ctx.db, user.email, ctx.ip, true);
@@ -61,23 +96,36 @@ export const authRouter = router({
 
   me: authedProcedure.query(async ({ ctx }) => {
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId }, include: { tenant: true } });
-    return { id: u.id, email: u.email, name: u.name, role: ctx.actor.role, via: ctx.actor.via, totpEnabled: u.totpEnabled, tenant: { id: u.tenant.id, name: u.tenant.name, kind: u.tenant.kind } };
+    return {
+      id: u.id,
+      email: u.email,
+      name: u.name,
+      role: ctx.actor.role,
+      via: ctx.actor.via,
+      totpEnabled: u.totpEnabled,
+      tenant: { id: u.tenant.id, name: u.tenant.name, kind: u.tenant.kind },
+    };
   }),
 
-  changePassword: authedProcedure.input(z.object({ current: z.string().min(1).max(256), next: password })).mutation(async ({ ctx, input }) => {
-    if (ctx.actor.via !== "session") throw new PanelError("FORBIDDEN", "API tokens cannot change passwords; log in to the panel.");
-    const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
-    if (!(await verifyPassword(u.passwordHash, input.current))) throw new PanelError("BAD_REQUEST", "The current password is wrong.", { current: "wrong password" });
-    await ctx.db.user.update({ where: { id: u.id }, data: { passwordHash: await hashPassword(input.next) } });
-    await ctx.db.session.deleteMany({ where: { userId: u.id, NOT: { id: ctx.actor.sessionId } } });
-    await audit(ctx, { action: "user.changePassword", target: u.email, tenantId: u.tenantId });
-    return { ok: true as const };
-  }),
+  changePassword: authedProcedure
+    .input(z.object({ current: z.string().min(1).max(256), next: password }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.actor.via !== "session")
+        throw new PanelError("FORBIDDEN", "API tokens cannot change passwords; log in to the panel.");
+      const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
+      if (!(await verifyPassword(u.passwordHash, input.current)))
+        throw new PanelError("BAD_REQUEST", "The current password is wrong.", { current: "wrong password" });
+      await ctx.db.user.update({ where: { id: u.id }, data: { passwordHash: await hashPassword(input.next) } });
+      await ctx.db.session.deleteMany({ where: { userId: u.id, NOT: { id: ctx.actor.sessionId } } });
+      await audit(ctx, { action: "user.changePassword", target: u.email, tenantId: u.tenantId });
+      return { ok: true as const };
+    }),
 
   totpSetup: authedProcedure.mutation(async ({ ctx }) => {
     sessionOnly(ctx.actor.via);
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
-    if (u.totpEnabled) throw new PanelError("CONFLICT", "Two-factor login is already on; turn it off first to set up a new device.");
+    if (u.totpEnabled)
+      throw new PanelError("CONFLICT", "Two-factor login is already on; turn it off first to set up a new device.");
     const secret = newTotpSecret();
     await ctx.db.user.update({ where: { id: u.id }, data: { totpSecret: secret } });
     return { secret, uri: totpUri(secret, u.email) };
@@ -88,10 +136,15 @@ export const authRouter = router({
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (!u.totpSecret) throw new PanelError("CONFLICT", "Start the two-factor setup first.");
     const verdict = await consumeTotp(ctx.db, u.id, u.totpSecret, input.code);
-    if (verdict === "reused") throw new PanelError("BAD_REQUEST", "That code was already used; wait for the next one.", { code: "already used" });
-    if (verdict !== "ok") throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
+    if (verdict === "reused")
+      throw new PanelError("BAD_REQUEST", "That code was already used; wait for the next one.", {
+        code: "already used",
+      });
+    if (verdict !== "ok")
+      throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
     await ctx.db.user.update({ where: { id: u.id }, data: { totpEnabled: true } });
-    if (ctx.actor.sessionId) await ctx.db.session.update({ where: { id: ctx.actor.sessionId }, data: { secondFactor: true } });
+    if (ctx.actor.sessionId)
+      await ctx.db.session.update({ where: { id: ctx.actor.sessionId }, data: { secondFactor: true } });
     await audit(ctx, { action: "user.totpEnable", target: u.email, tenantId: u.tenantId });
     return { ok: true as const };
   }),
@@ -101,8 +154,12 @@ export const authRouter = router({
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (!u.totpEnabled || !u.totpSecret) throw new PanelError("CONFLICT", "Two-factor login is not on.");
     const verdict = await consumeTotp(ctx.db, u.id, u.totpSecret, input.code);
-    if (verdict === "reused") throw new PanelError("BAD_REQUEST", "That code was already used; wait for the next one.", { code: "already used" });
-    if (verdict !== "ok") throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
+    if (verdict === "reused")
+      throw new PanelError("BAD_REQUEST", "That code was already used; wait for the next one.", {
+        code: "already used",
+      });
+    if (verdict !== "ok")
+      throw new PanelError("BAD_REQUEST", "That code is not valid; try the current one.", { code: "wrong code" });
     await ctx.db.user.update({ where: { id: u.id }, data: { totpEnabled: false, totpSecret: null } });
     await audit(ctx, { action: "user.totpDisable", target: u.email, tenantId: u.tenantId });
     return { ok: true as const };

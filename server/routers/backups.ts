@@ -12,27 +12,41 @@ import { authedProcedure, containerProcedure, roleProcedure, router } from "../t
 import { hostname, id } from "./schemas.js";
 
 const anyRole = ["admin", "reseller", "customer"] as const;
-const snapshotName = z.string().regex(SNAPSHOT_NAME_RE, "letters, digits, . _ - (up to 64), starting with a letter or digit");
+const snapshotName = z
+  .string()
+  .regex(SNAPSHOT_NAME_RE, "letters, digits, . _ - (up to 64), starting with a letter or digit");
 
 export const snapshotsRouter = router({
-  list: containerProcedure(...anyRole).query(async ({ ctx }) => ({ snapshots: await snap.listSnapshots(ctx.container), max: ctx.container.plan.maxSnapshots })),
+  list: containerProcedure(...anyRole).query(async ({ ctx }) => ({
+    snapshots: await snap.listSnapshots(ctx.container),
+    max: ctx.container.plan.maxSnapshots,
+  })),
   create: containerProcedure(...anyRole)
     .input(z.object({ name: snapshotName.optional(), description: z.string().max(MAX_DESCRIPTION).optional() }))
     .mutation(({ ctx, input }) => snap.createSnapshot(ctx, ctx.container, input)),
   /** Roll back: a running container is stopped first and started again after. */
   rollback: containerProcedure(...anyRole)
     .input(z.object({ name: snapshotName }))
-    .mutation(async ({ ctx, input }) => (await snap.switchSnapshot(ctx, ctx.container, input.name), { ok: true as const })),
+    .mutation(
+      async ({ ctx, input }) => (await snap.switchSnapshot(ctx, ctx.container, input.name), { ok: true as const }),
+    ),
   delete: containerProcedure(...anyRole)
     .input(z.object({ name: snapshotName }))
-    .mutation(async ({ ctx, input }) => (await snap.deleteSnapshot(ctx, ctx.container, input.name), { ok: true as const })),
+    .mutation(
+      async ({ ctx, input }) => (await snap.deleteSnapshot(ctx, ctx.container, input.name), { ok: true as const }),
+    ),
 });
 
 export const backupsRouter = router({
   /** This container's backups. */
-  list: containerProcedure(...anyRole).query(async ({ ctx }) => ({ backups: await snap.listBackupRows(ctx.db, ctx.scope, { containerId: ctx.container.id }), max: ctx.container.plan.maxBackups })),
+  list: containerProcedure(...anyRole).query(async ({ ctx }) => ({
+    backups: await snap.listBackupRows(ctx.db, ctx.scope, { containerId: ctx.container.id }),
+    max: ctx.container.plan.maxBackups,
+  })),
   /** Every backup the caller may see (containers destroyed since included), optionally of one tenant. */
-  all: authedProcedure.input(z.object({ tenantId: id.optional() }).optional()).query(({ ctx, input }) => snap.listBackupRows(ctx.db, ctx.scope, { tenantId: input?.tenantId })),
+  all: authedProcedure
+    .input(z.object({ tenantId: id.optional() }).optional())
+    .query(({ ctx, input }) => snap.listBackupRows(ctx.db, ctx.scope, { tenantId: input?.tenantId })),
   create: containerProcedure(...anyRole).mutation(({ ctx }) => snap.backupContainer(ctx, ctx.container)),
   delete: authedProcedure.input(z.object({ backupId: id })).mutation(async ({ ctx, input }) => {
     await snap.deleteBackupRow(ctx, await snap.loadBackup(ctx.db, ctx.scope, input.backupId));
@@ -41,14 +55,21 @@ export const backupsRouter = router({
   /** Restore over the container the backup came from (it must be stopped). */
   restore: containerProcedure(...anyRole)
     .input(z.object({ backupId: id }))
-    .mutation(async ({ ctx, input }) => snap.restoreBackupHere(ctx, ctx.container, await snap.loadBackup(ctx.db, ctx.scope, input.backupId))),
+    .mutation(async ({ ctx, input }) =>
+      snap.restoreBackupHere(ctx, ctx.container, await snap.loadBackup(ctx.db, ctx.scope, input.backupId)),
+    ),
   /**
    * A new container from a backup (same tenant; the backup's plan or another one). Making a container is a
    * seller's act (admins and resellers): it passes exactly the checks of a create.
    */
   restoreAsNew: roleProcedure("admin", "reseller")
     .input(z.object({ backupId: id, hostname: hostname.optional(), planId: id.optional() }))
-    .mutation(async ({ ctx, input }) => snap.restoreAsNewContainer(ctx, ctx.scope, await snap.loadBackup(ctx.db, ctx.scope, input.backupId), { hostname: input.hostname, planId: input.planId })),
+    .mutation(async ({ ctx, input }) =>
+      snap.restoreAsNewContainer(ctx, ctx.scope, await snap.loadBackup(ctx.db, ctx.scope, input.backupId), {
+        hostname: input.hostname,
+        planId: input.planId,
+      }),
+    ),
 });
 
 export const sshKeysRouter = router({

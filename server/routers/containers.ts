@@ -32,7 +32,17 @@ export const containersRouter = router({
   usage: containerProcedure(...anyRole).query(({ ctx }) => svc.usage(ctx.container)),
 
   create: roleProcedure("admin", "reseller")
-    .input(z.object({ tenantId: id, planId: id, hostname, template: templateName, ctid: newCtidSchema.optional(), nodeId: id.optional(), netMode: z.enum(NET_MODES).optional() }))
+    .input(
+      z.object({
+        tenantId: id,
+        planId: id,
+        hostname,
+        template: templateName,
+        ctid: newCtidSchema.optional(),
+        nodeId: id.optional(),
+        netMode: z.enum(NET_MODES).optional(),
+      }),
+    )
     .mutation(({ ctx, input }) => svc.createContainer(ctx, ctx.scope, input)),
 
   /**
@@ -52,7 +62,10 @@ export const containersRouter = router({
     .input(
       z
         .object({ template: templateName, keepData: z.boolean().default(false), confirm: z.boolean().optional() })
-        .refine((v) => v.keepData || v.confirm === true, { message: "confirm that all data in the container will be erased", path: ["confirm"] }),
+        .refine((v) => v.keepData || v.confirm === true, {
+          message: "confirm that all data in the container will be erased",
+          path: ["confirm"],
+        }),
     )
     .mutation(({ ctx, input }) => svc.reinstallContainer(ctx, ctx.container, input.template, input.keepData)),
 
@@ -61,7 +74,9 @@ export const containersRouter = router({
     .input(z.object({ confirmHostname: z.string().max(253) }))
     .mutation(({ ctx, input }) => {
       if (input.confirmHostname.trim().toLowerCase() !== ctx.container.hostname) {
-        throw new PanelError("BAD_REQUEST", `Type the container's hostname (${ctx.container.hostname}) to confirm.`, { confirmHostname: "does not match" });
+        throw new PanelError("BAD_REQUEST", `Type the container's hostname (${ctx.container.hostname}) to confirm.`, {
+          confirmHostname: "does not match",
+        });
       }
       return svc.destroyContainer(ctx, ctx.container);
     }),
@@ -71,10 +86,14 @@ export const containersRouter = router({
     .input(z.object({ targetNodeId: id, live: z.boolean() }))
     .mutation(({ ctx, input }) => migrateContainer(ctx, ctx.container, input)),
 
-  resetPassword: containerProcedure(...anyRole).input(z.object({ password })).mutation(({ ctx, input }) => svc.resetRootPassword(ctx, ctx.container, input.password)),
+  resetPassword: containerProcedure(...anyRole)
+    .input(z.object({ password }))
+    .mutation(({ ctx, input }) => svc.resetRootPassword(ctx, ctx.container, input.password)),
 
   /** Admin only: change limits live (applied to the running container at once) as overrides of the plan. */
-  setLimits: containerProcedure("admin").input(z.object({ limits: z.record(z.string(), z.unknown()) })).mutation(({ ctx, input }) => svc.setLimits(ctx, ctx.container, input.limits)),
+  setLimits: containerProcedure("admin")
+    .input(z.object({ limits: z.record(z.string(), z.unknown()) }))
+    .mutation(({ ctx, input }) => svc.setLimits(ctx, ctx.container, input.limits)),
 
   /** Addresses (with their pools), mode, firewall, rate, quota state, and live counters when it runs. */
   network: containerProcedure(...anyRole).query(({ ctx }) => net.networkView(ctx.db, ctx.container)),

@@ -5,7 +5,16 @@ import { engineFor } from "../engine/index.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { defaultNode } from "../services/containers.js";
-import { assertRoomForAnotherNode, createJoinToken, createJoinTokenInput, deleteNode, endpointKind, NODE_NAME, pendingJoinTokens, revokeJoinToken } from "../services/nodes.js";
+import {
+  assertRoomForAnotherNode,
+  createJoinToken,
+  createJoinTokenInput,
+  deleteNode,
+  endpointKind,
+  NODE_NAME,
+  pendingJoinTokens,
+  revokeJoinToken,
+} from "../services/nodes.js";
 import { authedProcedure, roleProcedure, router } from "../trpc/init.js";
 import { id } from "./schemas.js";
 
@@ -24,7 +33,10 @@ async function nodeOf(db: Db, nodeId: string) {
 export const nodesRouter = router({
   /** Every node with its endpoint kind: "socket" (Unix socket on the panel's host) or "tls" (joined). */
   list: roleProcedure("admin").query(async ({ ctx }) => {
-    const nodes = await ctx.db.node.findMany({ orderBy: { name: "asc" }, include: { _count: { select: { containers: true } } } });
+    const nodes = await ctx.db.node.findMany({
+      orderBy: { name: "asc" },
+      include: { _count: { select: { containers: true } } },
+    });
     return nodes.map((n) => ({ ...n, kind: endpointKind(n.endpoint) }));
   }),
 
@@ -32,7 +44,8 @@ export const nodesRouter = router({
   create: roleProcedure("admin")
     .input(z.object({ name: z.string().trim().regex(NODE_NAME, "use a-z, 0-9 and dashes"), endpoint }))
     .mutation(async ({ ctx, input }) => {
-      if (await ctx.db.node.findUnique({ where: { name: input.name } })) throw new PanelError("CONFLICT", `A node named ${input.name} exists.`, { name: "already exists" });
+      if (await ctx.db.node.findUnique({ where: { name: input.name } }))
+        throw new PanelError("CONFLICT", `A node named ${input.name} exists.`, { name: "already exists" });
       await assertRoomForAnotherNode(ctx.db, "Adding this node");
       const n = await ctx.db.node.create({ data: input });
       await audit(ctx, { action: "node.create", target: `node ${n.name}`, tenantId: null, details: input });
@@ -57,17 +70,24 @@ export const nodesRouter = router({
     .mutation(({ ctx, input }) => revokeJoinToken(ctx, input.id)),
 
   /** Live facts from the node's engine (kernel, CPUs, storage). */
-  info: roleProcedure("admin").input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {
-    const n = await nodeOf(ctx.db, input.nodeId);
-    return engineFor(n.endpoint).call("engine.info", {});
-  }),
+  info: roleProcedure("admin")
+    .input(z.object({ nodeId: id }))
+    .query(async ({ ctx, input }) => {
+      const n = await nodeOf(ctx.db, input.nodeId);
+      return engineFor(n.endpoint).call("engine.info", {});
+    }),
 
   /** The node's engine networks (bridges veth NICs join), with the IP pools that use each. */
-  networks: roleProcedure("admin").input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {
-    const n = await nodeOf(ctx.db, input.nodeId);
-    const [list, pools] = await Promise.all([engineFor(n.endpoint).call("network.list", {}), ctx.db.ipPool.findMany({ where: { nodeId: n.id, kind: "veth" }, select: { name: true, network: true } })]);
-    return list.map((x) => ({ ...x, pools: pools.filter((p) => p.network === x.name).map((p) => p.name) }));
-  }),
+  networks: roleProcedure("admin")
+    .input(z.object({ nodeId: id }))
+    .query(async ({ ctx, input }) => {
+      const n = await nodeOf(ctx.db, input.nodeId);
+      const [list, pools] = await Promise.all([
+        engineFor(n.endpoint).call("network.list", {}),
+        ctx.db.ipPool.findMany({ where: { nodeId: n.id, kind: "veth" }, select: { name: true, network: true } }),
+      ]);
+      return list.map((x) => ({ ...x, pools: pools.filter((p) => p.network === x.name).map((p) => p.name) }));
+    }),
 
   createNetwork: roleProcedure("admin")
     .input(networkSchema.extend({ nodeId: id }))
@@ -75,7 +95,12 @@ export const nodesRouter = router({
       const n = await nodeOf(ctx.db, input.nodeId);
       const { nodeId: _n, ...network } = input;
       const r = await engineFor(n.endpoint).call("network.create", network);
-      await audit(ctx, { action: "network.create", target: `network ${network.name} on node ${n.name}`, tenantId: null, details: network });
+      await audit(ctx, {
+        action: "network.create",
+        target: `network ${network.name} on node ${n.name}`,
+        tenantId: null,
+        details: network,
+      });
       return r;
     }),
 
@@ -84,9 +109,15 @@ export const nodesRouter = router({
     .input(z.object({ nodeId: id, name: z.string().min(1).max(31) }))
     .mutation(async ({ ctx, input }) => {
       const n = await nodeOf(ctx.db, input.nodeId);
-      const pools = await ctx.db.ipPool.findMany({ where: { nodeId: n.id, network: input.name }, select: { name: true } });
+      const pools = await ctx.db.ipPool.findMany({
+        where: { nodeId: n.id, network: input.name },
+        select: { name: true },
+      });
       if (pools.length) {
-        throw new PanelError("CONFLICT", `Network ${input.name} is used by IP pool(s) ${pools.map((p) => `"${p.name}"`).join(", ")}; delete those pools first.`);
+        throw new PanelError(
+          "CONFLICT",
+          `Network ${input.name} is used by IP pool(s) ${pools.map((p) => `"${p.name}"`).join(", ")}; delete those pools first.`,
+        );
       }
       await engineFor(n.endpoint).call("network.delete", { name: input.name });
       await audit(ctx, { action: "network.delete", target: `network ${input.name} on node ${n.name}`, tenantId: null });

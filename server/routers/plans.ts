@@ -1,7 +1,16 @@
 import { z } from "zod";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
-import { assertWithinAllocation, limitsPatchSchema, ZERO_USAGE, planExtrasSchema, planLimits, planTemplates, requireFullLimits, type Limits } from "../services/limits.js";
+import {
+  assertWithinAllocation,
+  limitsPatchSchema,
+  ZERO_USAGE,
+  planExtrasSchema,
+  planLimits,
+  planTemplates,
+  requireFullLimits,
+  type Limits,
+} from "../services/limits.js";
 import { withLock } from "../services/locks.js";
 import { applyPlanNetwork } from "../services/traffic.js";
 import { roleProcedure, router } from "../trpc/init.js";
@@ -10,16 +19,39 @@ import { id, name } from "./schemas.js";
 const planInput = z.object({ name, limits: limitsPatchSchema }).merge(planExtrasSchema);
 const sellers = roleProcedure("admin", "reseller");
 
-function show(p: { id: string; tenantId: string; name: string; limits: string; bandwidthMbps: number; ipCount: number; trafficQuotaGb: number; throttleKbit: number; templates: string; createdAt: Date; updatedAt: Date }) {
+function show(p: {
+  id: string;
+  tenantId: string;
+  name: string;
+  limits: string;
+  bandwidthMbps: number;
+  ipCount: number;
+  trafficQuotaGb: number;
+  throttleKbit: number;
+  templates: string;
+  createdAt: Date;
+  updatedAt: Date;
+}) {
   return {
-    id: p.id, tenantId: p.tenantId, name: p.name, limits: planLimits(p), bandwidthMbps: p.bandwidthMbps, ipCount: p.ipCount,
-    trafficQuotaGb: p.trafficQuotaGb, throttleKbit: p.throttleKbit, templates: planTemplates(p), createdAt: p.createdAt, updatedAt: p.updatedAt,
+    id: p.id,
+    tenantId: p.tenantId,
+    name: p.name,
+    limits: planLimits(p),
+    bandwidthMbps: p.bandwidthMbps,
+    ipCount: p.ipCount,
+    trafficQuotaGb: p.trafficQuotaGb,
+    throttleKbit: p.throttleKbit,
+    templates: planTemplates(p),
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
   };
 }
 
 function resellerRules(role: string, l: Limits): void {
   if (role === "reseller" && l.cpus < 1) {
-    throw new PanelError("BAD_REQUEST", "Resellers sell a fixed number of vCPUs: set vCPUs to 1 or more.", { "limits.cpus": "at least 1" });
+    throw new PanelError("BAD_REQUEST", "Resellers sell a fixed number of vCPUs: set vCPUs to 1 or more.", {
+      "limits.cpus": "at least 1",
+    });
   }
 }
 
@@ -27,7 +59,8 @@ export const plansRouter = router({
   /** admin: every plan; reseller: its own plans and the platform's (which it may also sell, not edit). */
   list: sellers.query(async ({ ctx }) => {
     const rows = await ctx.db.plan.findMany({
-      where: ctx.actor.role === "admin" ? {} : { OR: [{ tenantId: ctx.actor.tenantId }, { tenant: { kind: "platform" } }] },
+      where:
+        ctx.actor.role === "admin" ? {} : { OR: [{ tenantId: ctx.actor.tenantId }, { tenant: { kind: "platform" } }] },
       orderBy: { name: "asc" },
       include: { _count: { select: { containers: true } }, tenant: { select: { name: true, kind: true } } },
     });
@@ -38,23 +71,43 @@ export const plansRouter = router({
     const limits = requireFullLimits(input.limits);
     resellerRules(ctx.actor.role, limits);
     if (await ctx.db.plan.findFirst({ where: { tenantId: ctx.actor.tenantId, name: input.name } })) {
-      throw new PanelError("CONFLICT", `You already have a plan named "${input.name}"; choose another name.`, { name: "already exists" });
+      throw new PanelError("CONFLICT", `You already have a plan named "${input.name}"; choose another name.`, {
+        name: "already exists",
+      });
     }
     const p = await ctx.db.plan.create({
       data: {
-        tenantId: ctx.actor.tenantId, name: input.name, limits: JSON.stringify(limits), bandwidthMbps: input.bandwidthMbps, ipCount: input.ipCount,
-        trafficQuotaGb: input.trafficQuotaGb, throttleKbit: input.throttleKbit, templates: JSON.stringify(input.templates),
+        tenantId: ctx.actor.tenantId,
+        name: input.name,
+        limits: JSON.stringify(limits),
+        bandwidthMbps: input.bandwidthMbps,
+        ipCount: input.ipCount,
+        trafficQuotaGb: input.trafficQuotaGb,
+        throttleKbit: input.throttleKbit,
+        templates: JSON.stringify(input.templates),
       },
     });
-    await audit(ctx, { action: "plan.create", target: `plan ${p.name}`, tenantId: p.tenantId, details: { limits, templates: input.templates } });
+    await audit(ctx, {
+      action: "plan.create",
+      target: `plan ${p.name}`,
+      tenantId: p.tenantId,
+      details: { limits, templates: input.templates },
+    });
     return show(p);
   }),
 
   update: sellers.input(planInput.partial().extend({ planId: id })).mutation(async ({ ctx, input }) => {
     const p = await ctx.db.plan.findUnique({ where: { id: input.planId } });
-    if (!p || (ctx.actor.role !== "admin" && p.tenantId !== ctx.actor.tenantId)) throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).");
-    if (input.name !== undefined && input.name !== p.name && (await ctx.db.plan.findFirst({ where: { tenantId: p.tenantId, name: input.name } }))) {
-      throw new PanelError("CONFLICT", `There is already a plan named "${input.name}"; choose another name.`, { name: "already exists" });
+    if (!p || (ctx.actor.role !== "admin" && p.tenantId !== ctx.actor.tenantId))
+      throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).");
+    if (
+      input.name !== undefined &&
+      input.name !== p.name &&
+      (await ctx.db.plan.findFirst({ where: { tenantId: p.tenantId, name: input.name } }))
+    ) {
+      throw new PanelError("CONFLICT", `There is already a plan named "${input.name}"; choose another name.`, {
+        name: "already exists",
+      });
     }
     const limits = { ...planLimits(p), ...(input.limits ?? {}) } as Limits;
     resellerRules(ctx.actor.role, limits);
@@ -69,22 +122,37 @@ export const plansRouter = router({
       return ctx.db.plan.update({
         where: { id: p.id },
         data: {
-          name: input.name, limits: JSON.stringify(limits), bandwidthMbps: input.bandwidthMbps, ipCount, trafficQuotaGb: input.trafficQuotaGb, throttleKbit: input.throttleKbit,
+          name: input.name,
+          limits: JSON.stringify(limits),
+          bandwidthMbps: input.bandwidthMbps,
+          ipCount,
+          trafficQuotaGb: input.trafficQuotaGb,
+          throttleKbit: input.throttleKbit,
           templates: input.templates ? JSON.stringify(input.templates) : undefined,
         },
       });
     });
     await audit(ctx, { action: "plan.update", target: `plan ${u.name}`, tenantId: u.tenantId, details: { ...input } });
     // A new rate or quota reaches the plan's containers now, not at the next traffic sample.
-    const rateChanged = (["bandwidthMbps", "throttleKbit", "trafficQuotaGb"] as const).some((k) => input[k] !== undefined && input[k] !== p[k]);
+    const rateChanged = (["bandwidthMbps", "throttleKbit", "trafficQuotaGb"] as const).some(
+      (k) => input[k] !== undefined && input[k] !== p[k],
+    );
     if (rateChanged) await applyPlanNetwork(ctx.db, u.id);
     return show(u);
   }),
 
   delete: sellers.input(z.object({ planId: id })).mutation(async ({ ctx, input }) => {
-    const p = await ctx.db.plan.findUnique({ where: { id: input.planId }, include: { _count: { select: { containers: true } } } });
-    if (!p || (ctx.actor.role !== "admin" && p.tenantId !== ctx.actor.tenantId)) throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).");
-    if (p._count.containers > 0) throw new PanelError("CONFLICT", `Plan "${p.name}" is used by ${p._count.containers} container(s); move or destroy them first.`);
+    const p = await ctx.db.plan.findUnique({
+      where: { id: input.planId },
+      include: { _count: { select: { containers: true } } },
+    });
+    if (!p || (ctx.actor.role !== "admin" && p.tenantId !== ctx.actor.tenantId))
+      throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).");
+    if (p._count.containers > 0)
+      throw new PanelError(
+        "CONFLICT",
+        `Plan "${p.name}" is used by ${p._count.containers} container(s); move or destroy them first.`,
+      );
     await ctx.db.plan.delete({ where: { id: p.id } });
     await audit(ctx, { action: "plan.delete", target: `plan ${p.name}`, tenantId: p.tenantId });
     return { ok: true as const };

@@ -4,7 +4,12 @@ import { HOSTNAME_RE } from "../../native/src/identity.js";
 
 export const id = z.string().min(1).max(64);
 // Not zod's email(): local addresses such as admin@localhost (the seeded default) must be valid.
-export const email = z.string().trim().toLowerCase().max(254).regex(/^[^\s@]+@[^\s@]+$/, "enter a valid email address");
+export const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .regex(/^[^\s@]+@[^\s@]+$/, "enter a valid email address");
 export const password = z.string().min(10, "use at least 10 characters").max(256);
 export const name = z.string().trim().min(1, "required").max(100);
 export const hostname = z
@@ -13,4 +18,7 @@ export const hostname = z
   .toLowerCase()
   .max(253)
   .regex(HOSTNAME_RE, "use letters, digits, dashes and dots, like web1.example.com");
-export const page = z.object({ take: z.number().int().min(1).max(500).default(100), skip: z.number().int().min(0).max(1_000_000).default(0) });
+export const page = z.object({
+  take: z.number().int().min(1).max(500).default(100),
+  skip: z.number().int().min(0).max(1_000_000).default(0),
+});

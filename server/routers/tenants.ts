@@ -11,13 +11,27 @@ export const tenantsRouter = router({
     const rows = await ctx.db.tenant.findMany({
       where: ctx.scope === null ? {} : { id: { in: ctx.scope } },
       orderBy: [{ kind: "asc" }, { name: "asc" }],
-      include: { _count: { select: { containers: true, users: true, children: true } }, parent: { select: { id: true, name: true } } },
+      include: {
+        _count: { select: { containers: true, users: true, children: true } },
+        parent: { select: { id: true, name: true } },
+      },
     });
-    return rows.map((t) => ({ id: t.id, name: t.name, kind: t.kind, disabled: t.disabled, parent: t.parent, createdAt: t.createdAt, counts: t._count }));
+    return rows.map((t) => ({
+      id: t.id,
+      name: t.name,
+      kind: t.kind,
+      disabled: t.disabled,
+      parent: t.parent,
+      createdAt: t.createdAt,
+      counts: t._count,
+    }));
   }),
 
   get: tenantProcedure("admin", "reseller").query(async ({ ctx }) => {
-    const users = await ctx.db.user.findMany({ where: { tenantId: ctx.tenant.id }, select: { id: true, email: true, name: true, role: true, disabled: true, totpEnabled: true } });
+    const users = await ctx.db.user.findMany({
+      where: { tenantId: ctx.tenant.id },
+      select: { id: true, email: true, name: true, role: true, disabled: true, totpEnabled: true },
+    });
     return { ...ctx.tenant, users };
   }),
 
@@ -35,18 +49,30 @@ export const tenantsRouter = router({
       const { actor } = ctx;
       let parentId: string;
       if (actor.role === "reseller") {
-        if (input.kind !== "customer") throw new PanelError("FORBIDDEN", "Resellers can create customers only.", { kind: "customer only" });
-        if (input.parentId && input.parentId !== actor.tenantId) throw new PanelError("NOT_FOUND", "No such parent tenant.", { parentId: "must be your own tenant" });
+        if (input.kind !== "customer")
+          throw new PanelError("FORBIDDEN", "Resellers can create customers only.", { kind: "customer only" });
+        if (input.parentId && input.parentId !== actor.tenantId)
+          throw new PanelError("NOT_FOUND", "No such parent tenant.", { parentId: "must be your own tenant" });
         parentId = actor.tenantId;
       } else {
-        const parent = input.parentId ? await ctx.db.tenant.findUnique({ where: { id: input.parentId } }) : await ctx.db.tenant.findFirst({ where: { kind: "platform" } });
+        const parent = input.parentId
+          ? await ctx.db.tenant.findUnique({ where: { id: input.parentId } })
+          : await ctx.db.tenant.findFirst({ where: { kind: "platform" } });
         if (!parent) throw new PanelError("NOT_FOUND", "No such parent tenant.", { parentId: "not found" });
-        const okParent = input.kind === "reseller" ? parent.kind === "platform" : parent.kind === "platform" || parent.kind === "reseller";
-        if (!okParent) throw new PanelError("BAD_REQUEST", `A ${input.kind} cannot be placed under a ${parent.kind}.`, { parentId: "wrong kind of parent" });
+        const okParent =
+          input.kind === "reseller"
+            ? parent.kind === "platform"
+            : parent.kind === "platform" || parent.kind === "reseller";
+        if (!okParent)
+          throw new PanelError("BAD_REQUEST", `A ${input.kind} cannot be placed under a ${parent.kind}.`, {
+            parentId: "wrong kind of parent",
+          });
         parentId = parent.id;
       }
       if (await ctx.db.user.findUnique({ where: { email: input.user.email } })) {
-        throw new PanelError("CONFLICT", `A user with email ${input.user.email} already exists; use another address.`, { "user.email": "already in use" });
+        throw new PanelError("CONFLICT", `A user with email ${input.user.email} already exists; use another address.`, {
+          "user.email": "already in use",
+        });
       }
       const passwordHash = await hashPassword(input.user.password);
       const tenant = await ctx.db.tenant.create({
@@ -54,18 +80,34 @@ export const tenantsRouter = router({
           name: input.name,
           kind: input.kind,
           parentId,
-          users: { create: { email: input.user.email, name: input.user.name, passwordHash, role: ROLE_OF_KIND[input.kind as TenantKind] } },
+          users: {
+            create: {
+              email: input.user.email,
+              name: input.user.name,
+              passwordHash,
+              role: ROLE_OF_KIND[input.kind as TenantKind],
+            },
+          },
         },
       });
-      await audit(ctx, { action: "tenant.create", target: `${input.kind} ${tenant.name}`, tenantId: tenant.id, details: { user: input.user.email, parentId } });
+      await audit(ctx, {
+        action: "tenant.create",
+        target: `${input.kind} ${tenant.name}`,
+        tenantId: tenant.id,
+        details: { user: input.user.email, parentId },
+      });
       return { id: tenant.id, name: tenant.name, kind: tenant.kind };
     }),
 
   update: tenantProcedure("admin", "reseller")
     .input(z.object({ name: name.optional(), disabled: z.boolean().optional() }))
     .mutation(async ({ ctx, input }) => {
-      if (ctx.tenant.kind === "platform" || ctx.tenant.id === ctx.actor.tenantId) throw new PanelError("FORBIDDEN", "You cannot change or disable your own tenant here.");
-      const t = await ctx.db.tenant.update({ where: { id: ctx.tenant.id }, data: { name: input.name, disabled: input.disabled } });
+      if (ctx.tenant.kind === "platform" || ctx.tenant.id === ctx.actor.tenantId)
+        throw new PanelError("FORBIDDEN", "You cannot change or disable your own tenant here.");
+      const t = await ctx.db.tenant.update({
+        where: { id: ctx.tenant.id },
+        data: { name: input.name, disabled: input.disabled },
+      });
       await audit(ctx, { action: "tenant.update", target: `${t.kind} ${t.name}`, tenantId: t.id, details: input });
       return { id: t.id, name: t.name, disabled: t.disabled };
     }),

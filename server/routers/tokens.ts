@@ -17,16 +17,34 @@ export const tokensRouter = router({
   ),
 
   create: authedProcedure
-    .input(z.object({ name, role: z.enum(ROLES).optional(), expiresInDays: z.number().int().min(1).max(3650).optional() }))
+    .input(
+      z.object({ name, role: z.enum(ROLES).optional(), expiresInDays: z.number().int().min(1).max(3650).optional() }),
+    )
     .mutation(async ({ ctx, input }) => {
-      if (ctx.actor.via !== "session") throw new PanelError("FORBIDDEN", "API tokens cannot create tokens; log in to the panel.");
+      if (ctx.actor.via !== "session")
+        throw new PanelError("FORBIDDEN", "API tokens cannot create tokens; log in to the panel.");
       const role = input.role ?? ctx.actor.role;
-      if (!roleAtMost(role, ctx.actor.role)) throw new PanelError("FORBIDDEN", `A token cannot have more rights (${role}) than you (${ctx.actor.role}).`, { role: "too high" });
+      if (!roleAtMost(role, ctx.actor.role))
+        throw new PanelError("FORBIDDEN", `A token cannot have more rights (${role}) than you (${ctx.actor.role}).`, {
+          role: "too high",
+        });
       const { secret, hash } = newSecret();
       const t = await ctx.db.apiToken.create({
-        data: { name: input.name, secretHash: hash, role, tenantId: ctx.actor.tenantId, userId: ctx.actor.userId, expiresAt: input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86400_000) : null },
+        data: {
+          name: input.name,
+          secretHash: hash,
+          role,
+          tenantId: ctx.actor.tenantId,
+          userId: ctx.actor.userId,
+          expiresAt: input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86400_000) : null,
+        },
       });
-      await audit(ctx, { action: "token.create", target: `token ${t.name}`, tenantId: ctx.actor.tenantId, details: { role } });
+      await audit(ctx, {
+        action: "token.create",
+        target: `token ${t.name}`,
+        tenantId: ctx.actor.tenantId,
+        details: { role },
+      });
       return { id: t.id, name: t.name, role, token: formatToken(t.id, secret) };
     }),
 

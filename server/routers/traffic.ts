@@ -16,14 +16,21 @@ export const trafficRouter = router({
       const c = ctx.container;
       const now = new Date();
       const days = lastDays(now, input.days);
-      const rows = await ctx.db.trafficDaily.findMany({ where: { containerId: c.id, day: { gte: days[0]!, lte: days[days.length - 1]! } }, select: { day: true, rxBytes: true, txBytes: true } });
+      const rows = await ctx.db.trafficDaily.findMany({
+        where: { containerId: c.id, day: { gte: days[0]!, lte: days[days.length - 1]! } },
+        select: { day: true, rxBytes: true, txBytes: true },
+      });
       const byDay = new Map(rows.map((r) => [r.day, r]));
       const m = utcMonth(now);
       const t = (await monthTotals(ctx.db, [c.id], m)).get(c.id) ?? { rxBytes: 0n, txBytes: 0n };
       return {
         /** how often the panel samples the counters (seconds; 0 = not at all): the card refreshes as often */
         intervalSec: trafficInterval(),
-        days: days.map((day) => ({ day, rxBytes: Number(byDay.get(day)?.rxBytes ?? 0n), txBytes: Number(byDay.get(day)?.txBytes ?? 0n) })),
+        days: days.map((day) => ({
+          day,
+          rxBytes: Number(byDay.get(day)?.rxBytes ?? 0n),
+          txBytes: Number(byDay.get(day)?.txBytes ?? 0n),
+        })),
         month: {
           month: m,
           rxBytes: Number(t.rxBytes),
@@ -42,9 +49,21 @@ export const trafficRouter = router({
     const m = input?.month ?? utcMonth(new Date());
     const scope = ctx.scope === null ? {} : { id: { in: ctx.scope } };
     const [tenants, sums, counts] = await Promise.all([
-      ctx.db.tenant.findMany({ where: scope, select: { id: true, name: true, kind: true, parentId: true }, orderBy: { name: "asc" } }),
-      ctx.db.trafficDaily.groupBy({ by: ["tenantId"], where: { day: monthDays(m), ...(ctx.scope === null ? {} : { tenantId: { in: ctx.scope } }) }, _sum: { rxBytes: true, txBytes: true } }),
-      ctx.db.container.groupBy({ by: ["tenantId"], where: ctx.scope === null ? {} : { tenantId: { in: ctx.scope } }, _count: { _all: true } }),
+      ctx.db.tenant.findMany({
+        where: scope,
+        select: { id: true, name: true, kind: true, parentId: true },
+        orderBy: { name: "asc" },
+      }),
+      ctx.db.trafficDaily.groupBy({
+        by: ["tenantId"],
+        where: { day: monthDays(m), ...(ctx.scope === null ? {} : { tenantId: { in: ctx.scope } }) },
+        _sum: { rxBytes: true, txBytes: true },
+      }),
+      ctx.db.container.groupBy({
+        by: ["tenantId"],
+        where: ctx.scope === null ? {} : { tenantId: { in: ctx.scope } },
+        _count: { _all: true },
+      }),
     ]);
     const sum = new Map(sums.map((s) => [s.tenantId, s._sum]));
     const cts = new Map(counts.map((c) => [c.tenantId, c._count._all]));
@@ -52,7 +71,16 @@ export const trafficRouter = router({
       const s = sum.get(t.id);
       const rx = Number(s?.rxBytes ?? 0n);
       const tx = Number(s?.txBytes ?? 0n);
-      return { tenantId: t.id, name: t.name, kind: t.kind, parentId: t.parentId, containers: cts.get(t.id) ?? 0, rxBytes: rx, txBytes: tx, totalBytes: rx + tx };
+      return {
+        tenantId: t.id,
+        name: t.name,
+        kind: t.kind,
+        parentId: t.parentId,
+        containers: cts.get(t.id) ?? 0,
+        rxBytes: rx,
+        txBytes: tx,
+        totalBytes: rx + tx,
+      };
     });
     return { month: m, tenants: rows.sort((a, b) => b.totalBytes - a.totalBytes || a.name.localeCompare(b.name)) };
   }),

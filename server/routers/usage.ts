@@ -40,16 +40,44 @@ export const usageRouter = router({
     const m = input?.month ?? utcMonth(now);
     const scope = ctx.scope;
     const [tenants, totals, counts] = await Promise.all([
-      ctx.db.tenant.findMany({ where: scope === null ? {} : { id: { in: scope } }, select: { id: true, name: true, kind: true, parentId: true }, orderBy: { name: "asc" } }),
+      ctx.db.tenant.findMany({
+        where: scope === null ? {} : { id: { in: scope } },
+        select: { id: true, name: true, kind: true, parentId: true },
+        orderBy: { name: "asc" },
+      }),
       tenantTotals(ctx.db, scope, m, now),
-      ctx.db.container.groupBy({ by: ["tenantId"], where: scope === null ? {} : { tenantId: { in: scope } }, _count: { _all: true } }),
+      ctx.db.container.groupBy({
+        by: ["tenantId"],
+        where: scope === null ? {} : { tenantId: { in: scope } },
+        _count: { _all: true },
+      }),
     ]);
     const cts = new Map(counts.map((c) => [c.tenantId, c._count._all]));
-    const empty = { cpuCoreHours: 0, ramAvgBytes: 0, ramPeakBytes: 0, diskAvgBytes: 0, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: 0, netTxBytes: 0 };
+    const empty = {
+      cpuCoreHours: 0,
+      ramAvgBytes: 0,
+      ramPeakBytes: 0,
+      diskAvgBytes: 0,
+      ioReadBytes: 0,
+      ioWriteBytes: 0,
+      netRxBytes: 0,
+      netTxBytes: 0,
+    };
     const rows = tenants.map((t) => {
       const u = totals.get(t.id);
-      return { tenantId: t.id, name: t.name, kind: t.kind, parentId: t.parentId, containers: cts.get(t.id) ?? 0, month: u?.month ?? empty, days: u?.days ?? [] };
+      return {
+        tenantId: t.id,
+        name: t.name,
+        kind: t.kind,
+        parentId: t.parentId,
+        containers: cts.get(t.id) ?? 0,
+        month: u?.month ?? empty,
+        days: u?.days ?? [],
+      };
     });
-    return { month: m, tenants: rows.sort((a, b) => b.month.cpuCoreHours - a.month.cpuCoreHours || a.name.localeCompare(b.name)) };
+    return {
+      month: m,
+      tenants: rows.sort((a, b) => b.month.cpuCoreHours - a.month.cpuCoreHours || a.name.localeCompare(b.name)),
+    };
   }),
 });

@@ -9,9 +9,13 @@ import { email, id, name, password } from "./schemas.js";
 
 const userAdmin = roleProcedure("admin", "reseller");
 
-async function loadUser(ctx: { db: import("../db/client.js").Db; scope: string[] | null; actor: { userId: string } }, userId: string) {
+async function loadUser(
+  ctx: { db: import("../db/client.js").Db; scope: string[] | null; actor: { userId: string } },
+  userId: string,
+) {
   const u = await ctx.db.user.findUnique({ where: { id: userId } });
-  if (!u || !canSeeTenant(ctx.scope, u.tenantId)) throw new PanelError("NOT_FOUND", "No such user (or not one of yours).");
+  if (!u || !canSeeTenant(ctx.scope, u.tenantId))
+    throw new PanelError("NOT_FOUND", "No such user (or not one of yours).");
   return u;
 }
 
@@ -20,16 +24,34 @@ export const usersRouter = router({
     ctx.db.user.findMany({
       where: ctx.scope === null ? {} : { tenantId: { in: ctx.scope } },
       orderBy: { email: "asc" },
-      select: { id: true, email: true, name: true, role: true, disabled: true, totpEnabled: true, createdAt: true, tenant: { select: { id: true, name: true, kind: true } } },
+      select: {
+        id: true,
+        email: true,
+        name: true,
+        role: true,
+        disabled: true,
+        totpEnabled: true,
+        createdAt: true,
+        tenant: { select: { id: true, name: true, kind: true } },
+      },
     }),
   ),
 
   create: tenantProcedure("admin", "reseller")
     .input(z.object({ email, name, password }))
     .mutation(async ({ ctx, input }) => {
-      if (await ctx.db.user.findUnique({ where: { email: input.email } })) throw new PanelError("CONFLICT", `A user with email ${input.email} already exists.`, { email: "already in use" });
+      if (await ctx.db.user.findUnique({ where: { email: input.email } }))
+        throw new PanelError("CONFLICT", `A user with email ${input.email} already exists.`, {
+          email: "already in use",
+        });
       const u = await ctx.db.user.create({
-        data: { email: input.email, name: input.name, passwordHash: await hashPassword(input.password), role: ROLE_OF_KIND[ctx.tenant.kind as TenantKind], tenantId: ctx.tenant.id },
+        data: {
+          email: input.email,
+          name: input.name,
+          passwordHash: await hashPassword(input.password),
+          role: ROLE_OF_KIND[ctx.tenant.kind as TenantKind],
+          tenantId: ctx.tenant.id,
+        },
       });
       await audit(ctx, { action: "user.create", target: u.email, tenantId: u.tenantId, details: { role: u.role } });
       return { id: u.id, email: u.email, role: u.role };
@@ -40,7 +62,11 @@ export const usersRouter = router({
     if (u.id === ctx.actor.userId) throw new PanelError("FORBIDDEN", "You cannot disable yourself.");
     await ctx.db.user.update({ where: { id: u.id }, data: { disabled: input.disabled } });
     if (input.disabled) await ctx.db.session.deleteMany({ where: { userId: u.id } });
-    await audit(ctx, { action: input.disabled ? "user.disable" : "user.enable", target: u.email, tenantId: u.tenantId });
+    await audit(ctx, {
+      action: input.disabled ? "user.disable" : "user.enable",
+      target: u.email,
+      tenantId: u.tenantId,
+    });
     return { ok: true as const };
   }),
 

@@ -9,7 +9,16 @@ export interface AuditCtx {
   userAgent: string | null;
 }
 
-export async function audit(ctx: AuditCtx, e: { action: string; target: string; tenantId: string | null; details?: Record<string, unknown>; actorLabel?: string }): Promise<void> {
+export async function audit(
+  ctx: AuditCtx,
+  e: {
+    action: string;
+    target: string;
+    tenantId: string | null;
+    details?: Record<string, unknown>;
+    actorLabel?: string;
+  },
+): Promise<void> {
   await ctx.db.auditLog.create({
     data: {
       userId: actorUserId(ctx.actor),

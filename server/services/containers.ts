@@ -14,7 +14,17 @@ import { audit, type AuditCtx } from "./audit.js";
 import { pickAddress, pickAddresses, releaseAll, withIpLock, type NetMode, type PoolKind } from "./ipam.js";
 import { MAX_SSH_KEYS, sshKeyProblem } from "../../native/src/ssh-keys.js";
 import { loadNetConfig, netModeOf } from "./network.js";
-import { assertWithinAllocation, costOf, effectiveLimits, limitsPatchSchema, parseJson, planLimits, planTemplates, sellingReseller, type LimitsPatch } from "./limits.js";
+import {
+  assertWithinAllocation,
+  costOf,
+  effectiveLimits,
+  limitsPatchSchema,
+  parseJson,
+  planLimits,
+  planTemplates,
+  sellingReseller,
+  type LimitsPatch,
+} from "./limits.js";
 import { ownerAlive, withLock } from "./locks.js";
 import { CONTAINER_NAME_RE, engineOf, syncState, type FullContainer } from "./container-state.js";
 import { runningOperationIds, startOperation, type OpHandle, type OpType } from "./operations.js";
@@ -61,22 +71,35 @@ export interface CreateInput {
 export async function createContainer(ctx: Ctx, scope: string[] | null, input: CreateInput) {
   const { db, actor } = ctx;
   const { row: created, plan, node, tenant } = await reserveContainer(ctx, scope, input);
-  return startOperation(db, actor, { type: "create", tenantId: tenant.id, containerId: created.id, message: `create container ${created.ctid}` }, async (op) => {
-    try {
-      const net = await loadNetConfig(db, { ...created, plan });
-      const info = await engineFor(node.endpoint).call(
-        "container.create",
-        { ctid: created.ctid, template: input.template, hostname: input.hostname, name: created.name, onboot: created.onboot, limits: planLimits(plan), net },
-        { onEvent: relay(op, 0, 100) },
-      );
-      await db.container.update({ where: { id: created.id }, data: { state: info.state } });
-      op.log(`container ${created.ctid} created from ${input.template}`);
-    } catch (e) {
-      // the row's addresses go with it (IpAddress rows are deleted with their container)
-      await db.container.delete({ where: { id: created.id } }).catch(() => {});
-      throw e;
-    }
-  });
+  return startOperation(
+    db,
+    actor,
+    { type: "create", tenantId: tenant.id, containerId: created.id, message: `create container ${created.ctid}` },
+    async (op) => {
+      try {
+        const net = await loadNetConfig(db, { ...created, plan });
+        const info = await engineFor(node.endpoint).call(
+          "container.create",
+          {
+            ctid: created.ctid,
+            template: input.template,
+            hostname: input.hostname,
+            name: created.name,
+            onboot: created.onboot,
+            limits: planLimits(plan),
+            net,
+          },
+          { onEvent: relay(op, 0, 100) },
+        );
+        await db.container.update({ where: { id: created.id }, data: { state: info.state } });
+        op.log(`container ${created.ctid} created from ${input.template}`);
+      } catch (e) {
+        // the row's addresses go with it (IpAddress rows are deleted with their container)
+        await db.container.delete({ where: { id: created.id } }).catch(() => {});
+        throw e;
+      }
+    },
+  );
 }
 
 /**
@@ -88,30 +111,65 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
  * `cloneOf`: the row is a copy of that container's settings (limit overrides, firewall, DNS servers, SSH keys),
  * and its effective limits are what the allocation is charged.
  */
-export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: CreateInput & { auditAction?: string; cloneOf?: FullContainer }) {
+export async function reserveContainer(
+  ctx: Ctx,
+  scope: string[] | null,
+  input: CreateInput & { auditAction?: string; cloneOf?: FullContainer },
+) {
   const { db, actor } = ctx;
   if (actor.role !== "admin" && actor.role !== "reseller") {
-    throw new PanelError("FORBIDDEN", "Only your provider (an administrator or reseller) can create containers; ask them for another one.");
+    throw new PanelError(
+      "FORBIDDEN",
+      "Only your provider (an administrator or reseller) can create containers; ask them for another one.",
+    );
   }
   const tenant = await db.tenant.findUnique({ where: { id: input.tenantId } });
-  if (!tenant || (scope !== null && !scope.includes(tenant.id))) throw new PanelError("NOT_FOUND", "No such customer (or not one of yours).", { tenantId: "choose one of your customers" });
+  if (!tenant || (scope !== null && !scope.includes(tenant.id)))
+    throw new PanelError("NOT_FOUND", "No such customer (or not one of yours).", {
+      tenantId: "choose one of your customers",
+    });
   if (tenant.disabled) throw new PanelError("CONFLICT", `Customer "${tenant.name}" is disabled; enable it first.`);
   const plan = await db.plan.findUnique({ where: { id: input.planId } });
   // Resellers sell their own plans or the platform's; admins any plan.
-  const planOk = plan && (actor.role === "admin" || plan.tenantId === actor.tenantId || (await db.tenant.findUnique({ where: { id: plan.tenantId } }))?.kind === "platform");
-  if (!planOk) throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).", { planId: "choose one of your plans" });
+  const planOk =
+    plan &&
+    (actor.role === "admin" ||
+      plan.tenantId === actor.tenantId ||
+      (await db.tenant.findUnique({ where: { id: plan.tenantId } }))?.kind === "platform");
+  if (!planOk)
+    throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).", { planId: "choose one of your plans" });
   if (!planTemplates(plan).includes(input.template)) {
-    throw new PanelError("BAD_REQUEST", `Plan "${plan.name}" does not allow template "${input.template}"; allowed: ${planTemplates(plan).join(", ")}.`, { template: "not allowed by the plan" });
+    throw new PanelError(
+      "BAD_REQUEST",
+      `Plan "${plan.name}" does not allow template "${input.template}"; allowed: ${planTemplates(plan).join(", ")}.`,
+      { template: "not allowed by the plan" },
+    );
   }
   const node = input.nodeId ? await db.node.findUnique({ where: { id: input.nodeId } }) : await defaultNode(db);
   if (!node) throw new PanelError("NOT_FOUND", "No such node.", { nodeId: "choose a registered node" });
-  if (input.ctid !== undefined && actor.role !== "admin") throw new PanelError("FORBIDDEN", "Only administrators choose container ids.", { ctid: "leave empty" });
-  if (input.addresses !== undefined && actor.role !== "admin") throw new PanelError("FORBIDDEN", "Only administrators choose addresses.", { addresses: "leave empty" });
-  if (input.addresses && new Set(input.addresses).size !== input.addresses.length) throw new PanelError("BAD_REQUEST", "An address is given twice.", { addresses: "duplicate" });
+  if (input.ctid !== undefined && actor.role !== "admin")
+    throw new PanelError("FORBIDDEN", "Only administrators choose container ids.", { ctid: "leave empty" });
+  if (input.addresses !== undefined && actor.role !== "admin")
+    throw new PanelError("FORBIDDEN", "Only administrators choose addresses.", { addresses: "leave empty" });
+  if (input.addresses && new Set(input.addresses).size !== input.addresses.length)
+    throw new PanelError("BAD_REQUEST", "An address is given twice.", { addresses: "duplicate" });
   if (input.name !== undefined) {
-    if (!CONTAINER_NAME_RE.test(input.name)) throw new PanelError("BAD_REQUEST", `Invalid name "${input.name}": 1–64 letters, digits, . _ - (not only digits: those are container ids).`, { name: "invalid" });
-    const other = await db.container.findFirst({ where: { nodeId: node.id, name: input.name }, select: { ctid: true } });
-    if (other) throw new PanelError("CONFLICT", `The name "${input.name}" is already used by container ${other.ctid}; choose another.`, { name: "taken" });
+    if (!CONTAINER_NAME_RE.test(input.name))
+      throw new PanelError(
+        "BAD_REQUEST",
+        `Invalid name "${input.name}": 1–64 letters, digits, . _ - (not only digits: those are container ids).`,
+        { name: "invalid" },
+      );
+    const other = await db.container.findFirst({
+      where: { nodeId: node.id, name: input.name },
+      select: { ctid: true },
+    });
+    if (other)
+      throw new PanelError(
+        "CONFLICT",
+        `The name "${input.name}" is already used by container ${other.ctid}; choose another.`,
+        { name: "taken" },
+      );
   }
 
   const netMode = input.netMode ?? "venet";
@@ -119,23 +177,41 @@ export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: 
   // The plan's addresses are picked and inserted with the row (one statement) under the node's
   // address lock: no pool or no room fails here, before anything reaches the node.
   const reseller = await sellingReseller(db, tenant.id);
-  const taken = (ctid: number) => new PanelError("CONFLICT", `Container id ${ctid} is taken on node ${node.name}; choose another.`, { ctid: "taken" });
+  const taken = (ctid: number) =>
+    new PanelError("CONFLICT", `Container id ${ctid} is taken on node ${node.name}; choose another.`, {
+      ctid: "taken",
+    });
   const row = await withLock(db, `alloc:${reseller ?? "platform"}`, async () => {
     const limits = input.cloneOf ? effectiveLimits(plan, input.cloneOf.overrides) : planLimits(plan);
     if (reseller) await assertWithinAllocation(db, reseller, costOf(limits, plan.ipCount));
     return withIpLock(db, node.id, async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
         const ctid = input.ctid ?? (await nextCtid(db, node.id));
-        if (input.ctid !== undefined && (await db.container.findUnique({ where: { nodeId_ctid: { nodeId: node.id, ctid } }, select: { id: true } }))) throw taken(ctid);
+        if (
+          input.ctid !== undefined &&
+          (await db.container.findUnique({ where: { nodeId_ctid: { nodeId: node.id, ctid } }, select: { id: true } }))
+        )
+          throw taken(ctid);
         const picks =
-          netMode === "none" ? []
-          : input.addresses ? await pickChosen(db, node, netMode, input.addresses)
-          : await pickAddresses(db, node, netMode, plan.ipCount);
+          netMode === "none"
+            ? []
+            : input.addresses
+              ? await pickChosen(db, node, netMode, input.addresses)
+              : await pickAddresses(db, node, netMode, plan.ipCount);
         try {
           return await db.container.create({
             data: {
-              ctid, nodeId: node.id, tenantId: tenant.id, planId: plan.id, hostname: input.hostname, template: input.template, state: "creating", netMode,
-              name: input.name ?? null, description: input.description ?? null, onboot: input.onboot ?? false,
+              ctid,
+              nodeId: node.id,
+              tenantId: tenant.id,
+              planId: plan.id,
+              hostname: input.hostname,
+              template: input.template,
+              state: "creating",
+              netMode,
+              name: input.name ?? null,
+              description: input.description ?? null,
+              onboot: input.onboot ?? false,
               ...(input.cloneOf ? copiedSettings(input.cloneOf) : {}),
               addresses: { create: picks.map((p) => ({ poolId: p.poolId, nodeId: p.nodeId, address: p.address })) },
             },
@@ -154,7 +230,12 @@ export async function reserveContainer(ctx: Ctx, scope: string[] | null, input: 
   const ips = [...(net.venet ?? []), ...(net.nics ?? []).flatMap((n) => (n.type === "veth" ? (n.ips ?? []) : []))];
   const action = input.auditAction ?? (input.cloneOf ? "container.clone" : "container.create");
   const from = input.cloneOf ? { source: input.cloneOf.ctid } : {};
-  await audit(ctx, { action, target: `container ${created.ctid} (${created.hostname})`, tenantId: tenant.id, details: { plan: plan.name, template: input.template, node: node.name, netMode, ips, ...from } });
+  await audit(ctx, {
+    action,
+    target: `container ${created.ctid} (${created.hostname})`,
+    tenantId: tenant.id,
+    details: { plan: plan.name, template: input.template, node: node.name, netMode, ips, ...from },
+  });
   return { row: created, plan, node, tenant };
 }
 
@@ -180,35 +261,66 @@ export interface CloneInput {
  */
 export async function cloneContainer(ctx: Ctx, scope: string[] | null, source: FullContainer, input: CloneInput) {
   const { db, actor } = ctx;
-  if (source.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
+  if (source.state === "creating")
+    throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
   // a copy of a container in the middle of a restore, reinstall or move would copy whatever state it is in
-  const busy = await db.operation.findFirst({ where: { containerId: source.id, status: { in: ["queued", "running"] } }, select: { id: true, type: true, owner: true } });
+  const busy = await db.operation.findFirst({
+    where: { containerId: source.id, status: { in: ["queued", "running"] } },
+    select: { id: true, type: true, owner: true },
+  });
   if (busy && (runningOperationIds().includes(busy.id) || ownerAlive(busy.owner))) {
-    throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on container ${source.ctid}; wait for it to finish, then clone it.`);
+    throw new PanelError(
+      "CONFLICT",
+      `Another operation (${busy.type}) is still running on container ${source.ctid}; wait for it to finish, then clone it.`,
+    );
   }
-  const { row: created, plan, node, tenant } = await reserveContainer(ctx, scope, {
-    tenantId: source.tenantId, planId: source.planId, nodeId: source.nodeId, template: source.template, netMode: netModeOf(source),
-    hostname: input.hostname, onboot: source.onboot, cloneOf: source,
+  const {
+    row: created,
+    plan,
+    node,
+    tenant,
+  } = await reserveContainer(ctx, scope, {
+    tenantId: source.tenantId,
+    planId: source.planId,
+    nodeId: source.nodeId,
+    template: source.template,
+    netMode: netModeOf(source),
+    hostname: input.hostname,
+    onboot: source.onboot,
+    cloneOf: source,
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.ctid !== undefined ? { ctid: input.ctid } : {}),
   });
   const message = `clone container ${source.ctid} as ${created.ctid}`;
-  return startOperation(db, actor, { type: "clone", tenantId: tenant.id, containerId: created.id, message }, async (op) => {
-    try {
-      const net = await loadNetConfig(db, { ...created, plan });
-      const info = await engineFor(node.endpoint).call(
-        "container.clone",
-        { ctid: source.ctid, newCtid: created.ctid, hostname: created.hostname, name: created.name, onboot: created.onboot, limits: effectiveLimits(plan, source.overrides), net },
-        { onEvent: relay(op, 0, 100) },
-      );
-      await db.container.update({ where: { id: created.id }, data: { state: info.state } });
-      op.log(`container ${created.ctid} cloned from ${source.ctid}`);
-    } catch (e) {
-      // the row's addresses go with it (IpAddress rows are deleted with their container)
-      await db.container.delete({ where: { id: created.id } }).catch(() => {});
-      throw e;
-    }
-  });
+  return startOperation(
+    db,
+    actor,
+    { type: "clone", tenantId: tenant.id, containerId: created.id, message },
+    async (op) => {
+      try {
+        const net = await loadNetConfig(db, { ...created, plan });
+        const info = await engineFor(node.endpoint).call(
+          "container.clone",
+          {
+            ctid: source.ctid,
+            newCtid: created.ctid,
+            hostname: created.hostname,
+            name: created.name,
+            onboot: created.onboot,
+            limits: effectiveLimits(plan, source.overrides),
+            net,
+          },
+          { onEvent: relay(op, 0, 100) },
+        );
+        await db.container.update({ where: { id: created.id }, data: { state: info.state } });
+        op.log(`container ${created.ctid} cloned from ${source.ctid}`);
+      } catch (e) {
+        // the row's addresses go with it (IpAddress rows are deleted with their container)
+        await db.container.delete({ where: { id: created.id } }).catch(() => {});
+        throw e;
+      }
+    },
+  );
 }
 
 /** Chosen addresses: each from a pool of the mode; veth ones on one network (the first's). */
@@ -217,7 +329,8 @@ async function pickChosen(db: Db, node: Node, mode: PoolKind, addresses: string[
   let network: string | null | undefined;
   for (const a of addresses) {
     const p = await pickAddress(db, node, mode, a, { network, manual: true }); // admins only: an address in no pool is a manual one
-    if (mode === "veth" && network === undefined) network = (await db.ipPool.findUniqueOrThrow({ where: { id: p.poolId } })).network;
+    if (mode === "veth" && network === undefined)
+      network = (await db.ipPool.findUniqueOrThrow({ where: { id: p.poolId } })).network;
     out.push(p);
   }
   return out;
@@ -226,46 +339,67 @@ async function pickChosen(db: Db, node: Node, mode: PoolKind, addresses: string[
 const PAST: Record<"start" | "stop" | "restart", string> = { start: "started", stop: "stopped", restart: "restarted" };
 
 export async function containerAction(ctx: Ctx, c: FullContainer, action: "start" | "stop" | "restart") {
-  if (c.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
-  const started = await startOperation(ctx.db, ctx.actor, { type: action, tenantId: c.tenantId, containerId: c.id, message: `${action} container ${c.ctid}` }, async (op) => {
-    const eng = engineOf(c);
-    const onEvent = relay(op, 0, 100);
-    try {
-      const info =
-        action === "start" ? await eng.call("container.start", { ctid: c.ctid }, { onEvent })
-        : action === "stop" ? await eng.call("container.stop", { ctid: c.ctid }, { onEvent })
-        : await eng.call("container.restart", { ctid: c.ctid }, { onEvent });
-      await ctx.db.container.update({ where: { id: c.id }, data: { state: info.state } });
-      op.log(`container ${c.ctid} ${PAST[action]}`);
-    } catch (e) {
-      await syncState(ctx.db, c);
-      throw e;
-    }
-  });
+  if (c.state === "creating")
+    throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
+  const started = await startOperation(
+    ctx.db,
+    ctx.actor,
+    { type: action, tenantId: c.tenantId, containerId: c.id, message: `${action} container ${c.ctid}` },
+    async (op) => {
+      const eng = engineOf(c);
+      const onEvent = relay(op, 0, 100);
+      try {
+        const info =
+          action === "start"
+            ? await eng.call("container.start", { ctid: c.ctid }, { onEvent })
+            : action === "stop"
+              ? await eng.call("container.stop", { ctid: c.ctid }, { onEvent })
+              : await eng.call("container.restart", { ctid: c.ctid }, { onEvent });
+        await ctx.db.container.update({ where: { id: c.id }, data: { state: info.state } });
+        op.log(`container ${c.ctid} ${PAST[action]}`);
+      } catch (e) {
+        await syncState(ctx.db, c);
+        throw e;
+      }
+    },
+  );
   // Audited once accepted: a refused call (another operation running) leaves no entry.
-  await audit(ctx, { action: `container.${action}`, target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId });
+  await audit(ctx, {
+    action: `container.${action}`,
+    target: `container ${c.ctid} (${c.hostname})`,
+    tenantId: c.tenantId,
+  });
   return started;
 }
 
 export async function destroyContainer(ctx: Ctx, c: FullContainer) {
-  const started = await startOperation(ctx.db, ctx.actor, { type: "destroy", tenantId: c.tenantId, containerId: c.id, message: `destroy container ${c.ctid}` }, async (op) => {
-    try {
-      await engineOf(c).call("container.destroy", { ctid: c.ctid, force: true }, { onEvent: relay(op, 0, 100) });
-    } catch (e) {
-      if (!isEngineError(e, "NOT_FOUND")) throw e;
-      op.log(`container ${c.ctid} was already gone from the node`);
-    }
-    // the samplers may be writing rows of this container meanwhile: a lost lock race is tried again
-    const released = await retryOnConflict(async () => {
-      const n = await releaseAll(ctx.db, c.id);
-      await ctx.db.trafficCounter.deleteMany({ where: { nodeId: c.nodeId, ctid: c.ctid } });
-      await ctx.db.container.deleteMany({ where: { id: c.id } });
-      return n;
-    });
-    if (released) op.log(`${released} IP address(es) released`);
-    op.log(`container ${c.ctid} destroyed`);
+  const started = await startOperation(
+    ctx.db,
+    ctx.actor,
+    { type: "destroy", tenantId: c.tenantId, containerId: c.id, message: `destroy container ${c.ctid}` },
+    async (op) => {
+      try {
+        await engineOf(c).call("container.destroy", { ctid: c.ctid, force: true }, { onEvent: relay(op, 0, 100) });
+      } catch (e) {
+        if (!isEngineError(e, "NOT_FOUND")) throw e;
+        op.log(`container ${c.ctid} was already gone from the node`);
+      }
+      // the samplers may be writing rows of this container meanwhile: a lost lock race is tried again
+      const released = await retryOnConflict(async () => {
+        const n = await releaseAll(ctx.db, c.id);
+        await ctx.db.trafficCounter.deleteMany({ where: { nodeId: c.nodeId, ctid: c.ctid } });
+        await ctx.db.container.deleteMany({ where: { id: c.id } });
+        return n;
+      });
+      if (released) op.log(`${released} IP address(es) released`);
+      op.log(`container ${c.ctid} destroyed`);
+    },
+  );
+  await audit(ctx, {
+    action: "container.destroy",
+    target: `container ${c.ctid} (${c.hostname})`,
+    tenantId: c.tenantId,
   });
-  await audit(ctx, { action: "container.destroy", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId });
   return started;
 }
 
@@ -277,33 +411,57 @@ export async function destroyContainer(ctx: Ctx, c: FullContainer) {
  */
 export async function reinstallContainer(ctx: Ctx, c: FullContainer, template: string, keepData = false) {
   if (!planTemplates(c.plan).includes(template)) {
-    throw new PanelError("BAD_REQUEST", `Your plan does not allow template "${template}"; allowed: ${planTemplates(c.plan).join(", ")}.`, { template: "not allowed by the plan" });
+    throw new PanelError(
+      "BAD_REQUEST",
+      `Your plan does not allow template "${template}"; allowed: ${planTemplates(c.plan).join(", ")}.`,
+      { template: "not allowed by the plan" },
+    );
   }
-  if (c.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
-  const started = await startOperation(ctx.db, ctx.actor, { type: "reinstall", tenantId: c.tenantId, containerId: c.id, message: `reinstall container ${c.ctid} from ${template} (${keepData ? "keep data in /old" : "wipe"})` }, async (op) => {
-    const eng = engineOf(c);
-    const before = await eng.call("container.status", { ctid: c.ctid });
-    const wasRunning = before.state !== "stopped";
-    if (wasRunning) {
-      op.progress(5, "stopping");
-      await eng.call("container.stop", { ctid: c.ctid }, { onEvent: relay(op, 5, 10) });
-    }
-    try {
-      await eng.call("container.reinstall", { ctid: c.ctid, template, keepData }, { onEvent: relay(op, 15, 70) });
-      await ctx.db.container.update({ where: { id: c.id }, data: { template } });
-      const fresh = await ctx.db.container.findUniqueOrThrow({ where: { id: c.id }, select: { sshKeys: true } });
-      if (fresh.sshKeys) await eng.call("container.sshkeys.set", { ctid: c.ctid, keys: fresh.sshKeys });
-    } finally {
+  if (c.state === "creating")
+    throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
+  const started = await startOperation(
+    ctx.db,
+    ctx.actor,
+    {
+      type: "reinstall",
+      tenantId: c.tenantId,
+      containerId: c.id,
+      message: `reinstall container ${c.ctid} from ${template} (${keepData ? "keep data in /old" : "wipe"})`,
+    },
+    async (op) => {
+      const eng = engineOf(c);
+      const before = await eng.call("container.status", { ctid: c.ctid });
+      const wasRunning = before.state !== "stopped";
       if (wasRunning) {
-        op.progress(90, "starting");
-        await eng.call("container.start", { ctid: c.ctid }).catch((e) => op.log(`start failed: ${(e as Error).message}`));
+        op.progress(5, "stopping");
+        await eng.call("container.stop", { ctid: c.ctid }, { onEvent: relay(op, 5, 10) });
       }
-      await syncState(ctx.db, c);
-    }
-    op.progress(100, `reinstalled from ${template}`);
-    op.log(`container ${c.ctid} reinstalled from ${template}; ${keepData ? "old files kept under /old" : "old files wiped"}`);
+      try {
+        await eng.call("container.reinstall", { ctid: c.ctid, template, keepData }, { onEvent: relay(op, 15, 70) });
+        await ctx.db.container.update({ where: { id: c.id }, data: { template } });
+        const fresh = await ctx.db.container.findUniqueOrThrow({ where: { id: c.id }, select: { sshKeys: true } });
+        if (fresh.sshKeys) await eng.call("container.sshkeys.set", { ctid: c.ctid, keys: fresh.sshKeys });
+      } finally {
+        if (wasRunning) {
+          op.progress(90, "starting");
+          await eng
+            .call("container.start", { ctid: c.ctid })
+            .catch((e) => op.log(`start failed: ${(e as Error).message}`));
+        }
+        await syncState(ctx.db, c);
+      }
+      op.progress(100, `reinstalled from ${template}`);
+      op.log(
+        `container ${c.ctid} reinstalled from ${template}; ${keepData ? "old files kept under /old" : "old files wiped"}`,
+      );
+    },
+  );
+  await audit(ctx, {
+    action: "container.reinstall",
+    target: `container ${c.ctid} (${c.hostname})`,
+    tenantId: c.tenantId,
+    details: { template, keepData },
   });
-  await audit(ctx, { action: "container.reinstall", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { template, keepData } });
   return started;
 }
 
@@ -318,12 +476,24 @@ export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
     if (p) bad.push(`line ${i + 1}: ${p}`);
     else keys.push(line.split(/\s+/).join(" "));
   });
-  if (bad.length) throw new PanelError("BAD_REQUEST", `Invalid SSH public key(s): ${bad.join("; ")}.`, { keys: bad.join("; ") });
-  if (keys.length > MAX_SSH_KEYS) throw new PanelError("BAD_REQUEST", `At most ${MAX_SSH_KEYS} keys; remove some.`, { keys: `at most ${MAX_SSH_KEYS}` });
+  if (bad.length)
+    throw new PanelError("BAD_REQUEST", `Invalid SSH public key(s): ${bad.join("; ")}.`, { keys: bad.join("; ") });
+  if (keys.length > MAX_SSH_KEYS)
+    throw new PanelError("BAD_REQUEST", `At most ${MAX_SSH_KEYS} keys; remove some.`, {
+      keys: `at most ${MAX_SSH_KEYS}`,
+    });
   const stored = keys.join("\n");
   await engineOf(c).call("container.sshkeys.set", { ctid: c.ctid, keys: stored });
   await ctx.db.container.update({ where: { id: c.id }, data: { sshKeys: stored } });
-  await audit(ctx, { action: "container.setSshKeys", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { keys: keys.length, fingerprints: keys.map((k) => k.split(" ").slice(0, 1).concat(k.split(" ")[1]!.slice(-12)).join(" …")) } });
+  await audit(ctx, {
+    action: "container.setSshKeys",
+    target: `container ${c.ctid} (${c.hostname})`,
+    tenantId: c.tenantId,
+    details: {
+      keys: keys.length,
+      fingerprints: keys.map((k) => k.split(" ").slice(0, 1).concat(k.split(" ")[1]!.slice(-12)).join(" …")),
+    },
+  });
   return { count: keys.length };
 }
 
@@ -331,20 +501,38 @@ export async function setLimits(ctx: Ctx, c: FullContainer, patchIn: unknown) {
   const parsed = limitsPatchSchema.safeParse(patchIn);
   if (!parsed.success) {
     const fields = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "_"), i.message]));
-    throw new PanelError("BAD_REQUEST", `Invalid limits: ${parsed.error.issues.map((i) => i.message).join("; ")}`, fields);
+    throw new PanelError(
+      "BAD_REQUEST",
+      `Invalid limits: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
+      fields,
+    );
   }
   const patch: LimitsPatch = parsed.data;
-  if (Object.keys(patch).length === 0) throw new PanelError("BAD_REQUEST", "No limit given; change at least one value.");
+  if (Object.keys(patch).length === 0)
+    throw new PanelError("BAD_REQUEST", "No limit given; change at least one value.");
   const overrides = { ...parseJson<LimitsPatch>(c.overrides, {}), ...patch };
   const info = await engineOf(c).call("container.set", { ctid: c.ctid, limits: patch });
-  await ctx.db.container.update({ where: { id: c.id }, data: { overrides: JSON.stringify(overrides), state: info.state } });
-  await audit(ctx, { action: "container.setLimits", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { ...patch, live: info.state === "running" } });
+  await ctx.db.container.update({
+    where: { id: c.id },
+    data: { overrides: JSON.stringify(overrides), state: info.state },
+  });
+  await audit(ctx, {
+    action: "container.setLimits",
+    target: `container ${c.ctid} (${c.hostname})`,
+    tenantId: c.tenantId,
+    details: { ...patch, live: info.state === "running" },
+  });
   return { limits: info.limits, appliedLive: info.state === "running" };
 }
 
 export async function resetRootPassword(ctx: Ctx, c: FullContainer, password: string) {
   await engineOf(c).call("container.passwd", { ctid: c.ctid, user: "root", password });
-  await audit(ctx, { action: "container.resetPassword", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { user: "root" } });
+  await audit(ctx, {
+    action: "container.resetPassword",
+    target: `container ${c.ctid} (${c.hostname})`,
+    tenantId: c.tenantId,
+    details: { user: "root" },
+  });
   return { ok: true as const };
 }
 
@@ -356,7 +544,14 @@ export async function usage(c: FullContainer) {
       eng.call("container.limits", { ctid: c.ctid }),
       eng.call("container.beancounters", { ctid: c.ctid }),
     ]);
-    return { available: true as const, state: status.state, initPid: status.initPid, configured: limits.configured, disk: limits.disk, beancounters: counters };
+    return {
+      available: true as const,
+      state: status.state,
+      initPid: status.initPid,
+      configured: limits.configured,
+      disk: limits.disk,
+      beancounters: counters,
+    };
   } catch (e) {
     return { available: false as const, reason: e instanceof Error ? e.message : "engine unavailable" };
   }

@@ -50,13 +50,21 @@ export function familyOf(ip: string): 4 | 6 {
 }
 
 /** The subnet of `cidr`: its family, network address and first/last address as numbers. */
-export function subnetOf(cidr: string): { family: 4 | 6; prefix: number; first: bigint; last: bigint; canonical: string } | null {
+export function subnetOf(
+  cidr: string,
+): { family: 4 | 6; prefix: number; first: bigint; last: bigint; canonical: string } | null {
   const c = parseCidr(cidr.trim());
   if (!c) return null;
   const bits = c.version === 4 ? 32 : 128;
   const size = 1n << BigInt(bits - c.prefix);
   const first = (ipToBig(c.addr) / size) * size;
-  return { family: c.version, prefix: c.prefix, first, last: first + size - 1n, canonical: `${bigToIp(first, c.version)}/${c.prefix}` };
+  return {
+    family: c.version,
+    prefix: c.prefix,
+    first,
+    last: first + size - 1n,
+    canonical: `${bigToIp(first, c.version)}/${c.prefix}`,
+  };
 }
 
 /** Number of addresses from start to end inclusive (a JS number: IPv6 ranges may be rounded). */
@@ -69,9 +77,16 @@ export function rangeSize(start: string, end: string): number {
 const ipText = z.string().trim().max(64);
 
 export const poolInputSchema = z.object({
-  name: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "use a-z, 0-9, . _ - (like public-v4)"),
+  name: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "use a-z, 0-9, . _ - (like public-v4)"),
   kind: z.enum(POOL_KINDS),
-  network: z.string().trim().regex(/^[a-z][a-z0-9-]{0,30}$/, "an engine network name (lower-case letters, digits and -)").optional(),
+  network: z
+    .string()
+    .trim()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, "an engine network name (lower-case letters, digits and -)")
+    .optional(),
   cidr: z.string().trim().max(64),
   gateway: ipText.optional(),
   rangeStart: ipText,
@@ -102,7 +117,8 @@ export function checkPool(input: PoolInput): PoolShape {
     }
     const a = canonicalIp(v);
     if (sub && familyOf(a) !== sub.family) fields[k] = `the subnet is IPv${sub.family}`;
-    else if (sub && (ipToBig(a) < sub.first || ipToBig(a) > sub.last)) fields[k] = `outside the subnet ${sub.canonical}`;
+    else if (sub && (ipToBig(a) < sub.first || ipToBig(a) > sub.last))
+      fields[k] = `outside the subnet ${sub.canonical}`;
     return a;
   };
   const rangeStart = addr("rangeStart");
@@ -110,14 +126,34 @@ export function checkPool(input: PoolInput): PoolShape {
   const gateway = addr("gateway");
   if (!input.rangeStart) fields.rangeStart = "required";
   if (!input.rangeEnd) fields.rangeEnd = "required";
-  if (rangeStart && rangeEnd && !fields.rangeStart && !fields.rangeEnd && ipToBig(rangeStart) > ipToBig(rangeEnd)) fields.rangeEnd = "the range ends before it starts";
+  if (rangeStart && rangeEnd && !fields.rangeStart && !fields.rangeEnd && ipToBig(rangeStart) > ipToBig(rangeEnd))
+    fields.rangeEnd = "the range ends before it starts";
   if (input.kind === "veth" && !input.network) fields.network = "veth pools need the engine network their NICs join";
   if (input.kind === "venet" && input.network) fields.network = "venet pools are routed: leave the network empty";
   if (Object.keys(fields).length) {
-    const label: Record<string, string> = { cidr: "subnet", rangeStart: "first address", rangeEnd: "last address", gateway: "gateway", network: "network" };
-    throw new PanelError("BAD_REQUEST", `Invalid IP pool: ${Object.entries(fields).map(([k, v]) => `${label[k] ?? k}: ${v}`).join("; ")}.`, fields);
+    const label: Record<string, string> = {
+      cidr: "subnet",
+      rangeStart: "first address",
+      rangeEnd: "last address",
+      gateway: "gateway",
+      network: "network",
+    };
+    throw new PanelError(
+      "BAD_REQUEST",
+      `Invalid IP pool: ${Object.entries(fields)
+        .map(([k, v]) => `${label[k] ?? k}: ${v}`)
+        .join("; ")}.`,
+      fields,
+    );
   }
-  return { family: sub!.family, cidr: sub!.canonical, gateway, rangeStart: rangeStart!, rangeEnd: rangeEnd!, network: input.kind === "veth" ? input.network! : null };
+  return {
+    family: sub!.family,
+    cidr: sub!.canonical,
+    gateway,
+    rangeStart: rangeStart!,
+    rangeEnd: rangeEnd!,
+    network: input.kind === "veth" ? input.network! : null,
+  };
 }
 
 /** Refuses a range that overlaps another pool's range on the same node (any kind). */
@@ -128,15 +164,29 @@ export async function assertNoOverlap(db: Db, nodeId: string, p: PoolShape): Pro
   const b = ipToBig(p.rangeEnd);
   const hit = others.find((o) => ipToBig(o.rangeStart) <= b && a <= ipToBig(o.rangeEnd));
   if (hit) {
-    throw new PanelError("CONFLICT", `The range ${p.rangeStart}–${p.rangeEnd} overlaps pool "${hit.name}" (${hit.rangeStart}–${hit.rangeEnd}) on this node; choose addresses outside it.`, {
-      rangeStart: `overlaps pool ${hit.name}`,
-    });
+    throw new PanelError(
+      "CONFLICT",
+      `The range ${p.rangeStart}–${p.rangeEnd} overlaps pool "${hit.name}" (${hit.rangeStart}–${hit.rangeEnd}) on this node; choose addresses outside it.`,
+      {
+        rangeStart: `overlaps pool ${hit.name}`,
+      },
+    );
   }
 }
 
 // ---------------------------------------------------------------- allocation
 
-type Pool = { id: string; name: string; nodeId: string; kind: string; network: string | null; family: number; gateway: string | null; rangeStart: string; rangeEnd: string };
+type Pool = {
+  id: string;
+  name: string;
+  nodeId: string;
+  kind: string;
+  network: string | null;
+  family: number;
+  gateway: string | null;
+  rangeStart: string;
+  rangeEnd: string;
+};
 export interface Pick {
   poolId: string;
   nodeId: string;
@@ -158,7 +208,8 @@ export async function withIpLock<T>(db: Db, nodeId: string, fn: () => Promise<T>
         return await fn();
       } catch (e) {
         if (!isUniqueViolation(e) || attempt >= 2) {
-          if (isUniqueViolation(e)) throw new PanelError("CONFLICT", "An address was just taken by another request; try again.");
+          if (isUniqueViolation(e))
+            throw new PanelError("CONFLICT", "An address was just taken by another request; try again.");
           throw e;
         }
       }
@@ -171,7 +222,12 @@ async function lowestFree(db: Db, pool: Pool, n: number, skip: Set<string>): Pro
   if (n <= 0) return [];
   const fam = pool.family as 4 | 6;
   const taken = new Set(
-    (await db.ipAddress.findMany({ where: { OR: [{ poolId: pool.id }, { nodeId: pool.nodeId, pool: { kind: MANUAL_KIND, family: fam } }] }, select: { address: true } })).map((r) => r.address),
+    (
+      await db.ipAddress.findMany({
+        where: { OR: [{ poolId: pool.id }, { nodeId: pool.nodeId, pool: { kind: MANUAL_KIND, family: fam } }] },
+        select: { address: true },
+      })
+    ).map((r) => r.address),
   );
   if (pool.gateway) taken.add(pool.gateway);
   for (const s of skip) taken.add(s);
@@ -186,7 +242,10 @@ async function lowestFree(db: Db, pool: Pool, n: number, skip: Set<string>): Pro
 
 async function freeCount(db: Db, pool: Pool): Promise<number> {
   const used = await db.ipAddress.count({ where: { poolId: pool.id } });
-  const gw = pool.gateway && ipToBig(pool.gateway) >= ipToBig(pool.rangeStart) && ipToBig(pool.gateway) <= ipToBig(pool.rangeEnd) ? 1 : 0;
+  const gw =
+    pool.gateway && ipToBig(pool.gateway) >= ipToBig(pool.rangeStart) && ipToBig(pool.gateway) <= ipToBig(pool.rangeEnd)
+      ? 1
+      : 0;
   return Math.max(0, rangeSize(pool.rangeStart, pool.rangeEnd) - used - gw);
 }
 
@@ -196,25 +255,47 @@ async function freeCount(db: Db, pool: Pool): Promise<number> {
  * pins it (a container that already has addresses), otherwise the first network with room is used.
  * Throws a CONFLICT naming the node's pools and what to do when there is no pool or not enough room.
  */
-export async function pickAddresses(db: Db, node: { id: string; name: string }, kind: PoolKind, count: number, opts: { network?: string | null; family?: 4 | 6 } = {}): Promise<Pick[]> {
+export async function pickAddresses(
+  db: Db,
+  node: { id: string; name: string },
+  kind: PoolKind,
+  count: number,
+  opts: { network?: string | null; family?: 4 | 6 } = {},
+): Promise<Pick[]> {
   if (count <= 0) return [];
   const pools = (await db.ipPool.findMany({
-    where: { nodeId: node.id, kind, ...(kind === "veth" && opts.network ? { network: opts.network } : {}), ...(opts.family ? { family: opts.family } : {}) },
+    where: {
+      nodeId: node.id,
+      kind,
+      ...(kind === "veth" && opts.network ? { network: opts.network } : {}),
+      ...(opts.family ? { family: opts.family } : {}),
+    },
     orderBy: [{ family: "asc" }, { createdAt: "asc" }, { name: "asc" }],
   })) as Pool[];
-  const where = (kind === "veth" && opts.network ? ` on network ${opts.network}` : "") + (opts.family ? ` for IPv${opts.family}` : "");
+  const where =
+    (kind === "veth" && opts.network ? ` on network ${opts.network}` : "") +
+    (opts.family ? ` for IPv${opts.family}` : "");
   if (!pools.length) {
-    throw new PanelError("CONFLICT", `Node ${node.name} has no ${kind} IP pool${where}, so no address can be assigned. An administrator must add one on the IP pools page (or use a plan with 0 IP addresses).`);
+    throw new PanelError(
+      "CONFLICT",
+      `Node ${node.name} has no ${kind} IP pool${where}, so no address can be assigned. An administrator must add one on the IP pools page (or use a plan with 0 IP addresses).`,
+    );
   }
-  const groups = kind === "veth" ? [...new Set(pools.map((p) => p.network))].map((n) => pools.filter((p) => p.network === n)) : [pools];
+  const groups =
+    kind === "veth"
+      ? [...new Set(pools.map((p) => p.network))].map((n) => pools.filter((p) => p.network === n))
+      : [pools];
   for (const g of groups) {
     const picks: Pick[] = [];
     for (const pool of g) {
-      for (const address of await lowestFree(db, pool, count - picks.length, new Set())) picks.push({ poolId: pool.id, nodeId: node.id, address });
+      for (const address of await lowestFree(db, pool, count - picks.length, new Set()))
+        picks.push({ poolId: pool.id, nodeId: node.id, address });
       if (picks.length === count) return picks;
     }
   }
-  const state = await Promise.all(pools.map(async (p) => `pool "${p.name}" (${p.rangeStart}–${p.rangeEnd}): ${await freeCount(db, p)} free`));
+  const state = await Promise.all(
+    pools.map(async (p) => `pool "${p.name}" (${p.rangeStart}–${p.rangeEnd}): ${await freeCount(db, p)} free`),
+  );
   throw new PanelError(
     "CONFLICT",
     `Not enough free ${kind} addresses on node ${node.name}${where}: ${count} needed; ${state.join(", ")}. An administrator must widen a range or add a pool on the IP pools page, or free addresses of other containers.`,
@@ -226,19 +307,50 @@ export async function pickAddresses(db: Db, node: { id: string; name: string }, 
  * (on `network` for veth), or a clear error when it is in none or already taken. With `manual` (admins,
  * venet), an address in no pool is recorded as a manual address of the node instead. Run under withIpLock.
  */
-export async function pickAddress(db: Db, node: { id: string; name: string }, kind: PoolKind, address: string, opts: { network?: string | null; manual?: boolean } = {}): Promise<Pick> {
-  if (!net.isIP(address)) throw new PanelError("BAD_REQUEST", `"${address}" is not an IPv4 or IPv6 address.`, { address: "invalid" });
+export async function pickAddress(
+  db: Db,
+  node: { id: string; name: string },
+  kind: PoolKind,
+  address: string,
+  opts: { network?: string | null; manual?: boolean } = {},
+): Promise<Pick> {
+  if (!net.isIP(address))
+    throw new PanelError("BAD_REQUEST", `"${address}" is not an IPv4 or IPv6 address.`, { address: "invalid" });
   const a = canonicalIp(address);
   const fam = familyOf(a);
-  const pools = (await db.ipPool.findMany({ where: { nodeId: node.id, kind, family: fam, ...(kind === "veth" && opts.network ? { network: opts.network } : {}) } })) as Pool[];
+  const pools = (await db.ipPool.findMany({
+    where: {
+      nodeId: node.id,
+      kind,
+      family: fam,
+      ...(kind === "veth" && opts.network ? { network: opts.network } : {}),
+    },
+  })) as Pool[];
   const x = ipToBig(a);
-  const pool = pools.find((p) => ipToBig(p.rangeStart) <= x && x <= ipToBig(p.rangeEnd)) ?? (opts.manual && kind === "venet" ? await manualPool(db, node.id, fam) : undefined);
+  const pool =
+    pools.find((p) => ipToBig(p.rangeStart) <= x && x <= ipToBig(p.rangeEnd)) ??
+    (opts.manual && kind === "venet" ? await manualPool(db, node.id, fam) : undefined);
   if (!pool) {
-    throw new PanelError("BAD_REQUEST", `${a} is in no ${kind} IP pool of node ${node.name}${kind === "veth" && opts.network ? ` on network ${opts.network}` : ""}; add a pool whose range holds it (IP pools page), or omit the address to take the next free one.`, { address: "in no pool" });
+    throw new PanelError(
+      "BAD_REQUEST",
+      `${a} is in no ${kind} IP pool of node ${node.name}${kind === "veth" && opts.network ? ` on network ${opts.network}` : ""}; add a pool whose range holds it (IP pools page), or omit the address to take the next free one.`,
+      { address: "in no pool" },
+    );
   }
-  if (pool.gateway === a) throw new PanelError("BAD_REQUEST", `${a} is the gateway of pool "${pool.name}"; choose another address.`, { address: "gateway" });
-  const taken = await db.ipAddress.findFirst({ where: { nodeId: node.id, address: a }, include: { container: { select: { ctid: true } } } });
-  if (taken) throw new PanelError("CONFLICT", `${a} is already assigned to container ${taken.container?.ctid ?? "?"}; choose another address.`, { address: "taken" });
+  if (pool.gateway === a)
+    throw new PanelError("BAD_REQUEST", `${a} is the gateway of pool "${pool.name}"; choose another address.`, {
+      address: "gateway",
+    });
+  const taken = await db.ipAddress.findFirst({
+    where: { nodeId: node.id, address: a },
+    include: { container: { select: { ctid: true } } },
+  });
+  if (taken)
+    throw new PanelError(
+      "CONFLICT",
+      `${a} is already assigned to container ${taken.container?.ctid ?? "?"}; choose another address.`,
+      { address: "taken" },
+    );
   return { poolId: pool.id, nodeId: node.id, address: a };
 }
 
@@ -247,17 +359,30 @@ async function manualPool(db: Db, nodeId: string, family: 4 | 6): Promise<Pool> 
   const name = manualPoolName(family);
   const have = await db.ipPool.findUnique({ where: { nodeId_name: { nodeId, name } } });
   if (have) {
-    if (have.kind !== MANUAL_KIND) throw new PanelError("CONFLICT", `A pool named "${name}" exists on this node and is not the manual-address pool; rename it (IP pools page).`);
+    if (have.kind !== MANUAL_KIND)
+      throw new PanelError(
+        "CONFLICT",
+        `A pool named "${name}" exists on this node and is not the manual-address pool; rename it (IP pools page).`,
+      );
     return have as Pool;
   }
-  const [first, last, cidr] = family === 4 ? ["0.0.0.0", "255.255.255.255", "0.0.0.0/0"] : ["::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::/0"];
-  return (await db.ipPool.create({ data: { nodeId, name, kind: MANUAL_KIND, family, cidr, gateway: null, rangeStart: first, rangeEnd: last } })) as Pool;
+  const [first, last, cidr] =
+    family === 4
+      ? ["0.0.0.0", "255.255.255.255", "0.0.0.0/0"]
+      : ["::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::/0"];
+  return (await db.ipPool.create({
+    data: { nodeId, name, kind: MANUAL_KIND, family, cidr, gateway: null, rangeStart: first, rangeEnd: last },
+  })) as Pool;
 }
 
 /** A container's addresses with their pools, in a stable order (IPv4 first, then by value). */
 export async function addressesOf(db: Db, containerId: string) {
   const rows = await db.ipAddress.findMany({ where: { containerId }, include: { pool: true } });
-  return rows.sort((a, b) => a.pool.family - b.pool.family || (ipToBig(a.address) < ipToBig(b.address) ? -1 : ipToBig(a.address) > ipToBig(b.address) ? 1 : 0));
+  return rows.sort(
+    (a, b) =>
+      a.pool.family - b.pool.family ||
+      (ipToBig(a.address) < ipToBig(b.address) ? -1 : ipToBig(a.address) > ipToBig(b.address) ? 1 : 0),
+  );
 }
 
 export type AddressRow = Awaited<ReturnType<typeof addressesOf>>[number];

@@ -4,7 +4,14 @@
  */
 import { z } from "zod";
 import { templateNameSchema } from "../../native/src/identity.js";
-import { defaultLimits, LIMIT_KEYS, LIMITS, limitsPatchSchema, type Limits, type LimitsPatch } from "../../native/src/settings.js";
+import {
+  defaultLimits,
+  LIMIT_KEYS,
+  LIMITS,
+  limitsPatchSchema,
+  type Limits,
+  type LimitsPatch,
+} from "../../native/src/settings.js";
 import type { Db, Plan } from "../db/client.js";
 import { PanelError } from "../errors.js";
 
@@ -56,10 +63,24 @@ export interface Usage {
   ipCount: number;
 }
 export const USAGE_KEYS = ["containers", "cpus", "ramMb", "swapMb", "diskMb", "ipCount"] as const;
-const USAGE_LABEL: Record<keyof Usage, string> = { containers: "containers", cpus: "vCPUs", ramMb: "MiB RAM", swapMb: "MiB swap", diskMb: "MiB disk", ipCount: "IP addresses" };
+const USAGE_LABEL: Record<keyof Usage, string> = {
+  containers: "containers",
+  cpus: "vCPUs",
+  ramMb: "MiB RAM",
+  swapMb: "MiB swap",
+  diskMb: "MiB disk",
+  ipCount: "IP addresses",
+};
 
 export function costOf(l: Limits, ipCount: number): Usage {
-  return { containers: 1, cpus: l.cpus, ramMb: Math.ceil(l.ram / MiB), swapMb: Math.ceil(l.swap / MiB), diskMb: Math.ceil(l.diskspace / MiB), ipCount };
+  return {
+    containers: 1,
+    cpus: l.cpus,
+    ramMb: Math.ceil(l.ram / MiB),
+    swapMb: Math.ceil(l.swap / MiB),
+    diskMb: Math.ceil(l.diskspace / MiB),
+    ipCount,
+  };
 }
 
 function add(a: Usage, b: Usage): Usage {
@@ -80,15 +101,26 @@ export async function sellingReseller(db: Db, tenantId: string): Promise<string 
 }
 
 /** Current usage of a reseller's allocation; `replace` swaps a plan's limits (to check a plan edit). */
-export async function resellerUsage(db: Db, resellerId: string, replace?: { planId: string; limits: Limits; ipCount: number }): Promise<Usage> {
+export async function resellerUsage(
+  db: Db,
+  resellerId: string,
+  replace?: { planId: string; limits: Limits; ipCount: number },
+): Promise<Usage> {
   const rows = await db.container.findMany({
     where: { OR: [{ tenantId: resellerId }, { tenant: { parentId: resellerId } }] },
-    select: { overrides: true, planId: true, plan: { select: { limits: true, ipCount: true } }, _count: { select: { addresses: true } } },
+    select: {
+      overrides: true,
+      planId: true,
+      plan: { select: { limits: true, ipCount: true } },
+      _count: { select: { addresses: true } },
+    },
   });
   let u = ZERO_USAGE;
   for (const r of rows) {
     const swapped = replace && r.planId === replace.planId;
-    const l = swapped ? { ...replace.limits, ...parseJson<LimitsPatch>(r.overrides, {}) } as Limits : effectiveLimits(r.plan, r.overrides);
+    const l = swapped
+      ? ({ ...replace.limits, ...parseJson<LimitsPatch>(r.overrides, {}) } as Limits)
+      : effectiveLimits(r.plan, r.overrides);
     // a container holds its plan's addresses (reserved at create), or more if an admin added some
     u = add(u, costOf(l, Math.max(swapped ? replace.ipCount : r.plan.ipCount, r._count.addresses)));
   }
@@ -96,14 +128,28 @@ export async function resellerUsage(db: Db, resellerId: string, replace?: { plan
 }
 
 /** Throws QUOTA_EXCEEDED (with every exceeded item named) if `extra` does not fit in the allocation. */
-export async function assertWithinAllocation(db: Db, resellerId: string, extra: Usage, replace?: Parameters<typeof resellerUsage>[2]): Promise<void> {
+export async function assertWithinAllocation(
+  db: Db,
+  resellerId: string,
+  extra: Usage,
+  replace?: Parameters<typeof resellerUsage>[2],
+): Promise<void> {
   const alloc = await db.allocation.findUnique({ where: { tenantId: resellerId } });
-  if (!alloc) throw new PanelError("QUOTA_EXCEEDED", "This reseller has no allocation yet; ask the platform administrator to set one before selling containers.");
+  if (!alloc)
+    throw new PanelError(
+      "QUOTA_EXCEEDED",
+      "This reseller has no allocation yet; ask the platform administrator to set one before selling containers.",
+    );
   const used = await resellerUsage(db, resellerId, replace);
   const total = add(used, extra);
-  const over = USAGE_KEYS.filter((k) => total[k] > alloc[k]).map((k) => `${USAGE_LABEL[k]}: would use ${total[k]} of ${alloc[k]}`);
+  const over = USAGE_KEYS.filter((k) => total[k] > alloc[k]).map(
+    (k) => `${USAGE_LABEL[k]}: would use ${total[k]} of ${alloc[k]}`,
+  );
   if (over.length) {
-    throw new PanelError("QUOTA_EXCEEDED", `Refused: this exceeds the reseller allocation (${over.join("; ")}). Choose a smaller plan, free resources, or ask the administrator to raise the allocation.`);
+    throw new PanelError(
+      "QUOTA_EXCEEDED",
+      `Refused: this exceeds the reseller allocation (${over.join("; ")}). Choose a smaller plan, free resources, or ask the administrator to raise the allocation.`,
+    );
   }
 }
 

@@ -80,7 +80,10 @@ async function acquire(db: Db, key: string, owner: string): Promise<void> {
       continue;
     }
     if (Date.now() > deadline) {
-      throw new PanelError("CONFLICT", `Another process holds "${key}" (${held?.owner ?? "just released"}); try again in a moment.`);
+      throw new PanelError(
+        "CONFLICT",
+        `Another process holds "${key}" (${held?.owner ?? "just released"}); try again in a moment.`,
+      );
     }
     await sleep(Math.min(200, 10 * 2 ** Math.min(i, 4)) + Math.random() * 10);
   }
@@ -94,7 +97,9 @@ export async function withLock<T>(db: Db, key: string, fn: () => Promise<T>): Pr
     try {
       return await fn();
     } finally {
-      await db.lock.deleteMany({ where: { key, owner } }).catch((e) => console.error(`[panel] could not release lock ${key}; it expires by itself`, e));
+      await db.lock
+        .deleteMany({ where: { key, owner } })
+        .catch((e) => console.error(`[panel] could not release lock ${key}; it expires by itself`, e));
     }
   });
 }

@@ -24,17 +24,36 @@ export interface MigrateInput {
 
 /** Checks that need no engine: a different, known node; no CTID or address clash there. */
 export async function checkMigration(db: Db, c: FullContainer, input: MigrateInput): Promise<Node> {
-  if (c.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
+  if (c.state === "creating")
+    throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
   const target = await db.node.findUnique({ where: { id: input.targetNodeId } });
   if (!target) throw new PanelError("NOT_FOUND", "No such node.", { targetNodeId: "choose a registered node" });
-  if (target.id === c.nodeId) throw new PanelError("BAD_REQUEST", `Container ${c.ctid} already runs on ${target.name}; choose another node.`, { targetNodeId: "choose another node" });
-  const clash = await db.container.findFirst({ where: { nodeId: target.id, ctid: c.ctid }, select: { hostname: true } });
-  if (clash) throw new PanelError("CONFLICT", `Node ${target.name} already has a container ${c.ctid} (${clash.hostname}); container ids stay the same when they move.`, { targetNodeId: "CTID in use there" });
+  if (target.id === c.nodeId)
+    throw new PanelError("BAD_REQUEST", `Container ${c.ctid} already runs on ${target.name}; choose another node.`, {
+      targetNodeId: "choose another node",
+    });
+  const clash = await db.container.findFirst({
+    where: { nodeId: target.id, ctid: c.ctid },
+    select: { hostname: true },
+  });
+  if (clash)
+    throw new PanelError(
+      "CONFLICT",
+      `Node ${target.name} already has a container ${c.ctid} (${clash.hostname}); container ids stay the same when they move.`,
+      { targetNodeId: "CTID in use there" },
+    );
   const mine = await db.ipAddress.findMany({ where: { containerId: c.id }, select: { address: true } });
   if (mine.length) {
-    const taken = await db.ipAddress.findMany({ where: { nodeId: target.id, address: { in: mine.map((a) => a.address) } }, select: { address: true } });
+    const taken = await db.ipAddress.findMany({
+      where: { nodeId: target.id, address: { in: mine.map((a) => a.address) } },
+      select: { address: true },
+    });
     if (taken.length) {
-      throw new PanelError("CONFLICT", `Address ${taken.map((t) => t.address).join(", ")} is already in use on ${target.name}; free it there first.`, { targetNodeId: "address in use there" });
+      throw new PanelError(
+        "CONFLICT",
+        `Address ${taken.map((t) => t.address).join(", ")} is already in use on ${target.name}; free it there first.`,
+        { targetNodeId: "address in use there" },
+      );
     }
   }
   return target;
@@ -47,7 +66,13 @@ export async function migrateContainer(ctx: Ctx, c: FullContainer, input: Migrat
   const started = await startOperation(
     ctx.db,
     ctx.actor,
-    { type: "migrate", tenantId: c.tenantId, containerId: c.id, message: `${kind} migration of container ${c.ctid} to ${target.name}`, targetNodeId: target.id },
+    {
+      type: "migrate",
+      tenantId: c.tenantId,
+      containerId: c.id,
+      message: `${kind} migration of container ${c.ctid} to ${target.name}`,
+      targetNodeId: target.id,
+    },
     async (op) => {
       const r = await migrate({
         ctid: c.ctid,
@@ -69,17 +94,33 @@ export async function migrateContainer(ctx: Ctx, c: FullContainer, input: Migrat
         action: "container.migrated",
         target: `container ${c.ctid} (${c.hostname})`,
         tenantId: c.tenantId,
-        details: { from: source.name, to: target.name, live: input.live, totalMs: r.totalMs, frozenMs: r.frozenMs, bytes: r.bytes, warning: r.warning },
+        details: {
+          from: source.name,
+          to: target.name,
+          live: input.live,
+          totalMs: r.totalMs,
+          frozenMs: r.frozenMs,
+          bytes: r.bytes,
+          warning: r.warning,
+        },
       });
     },
   );
-  await audit(ctx, { action: "container.migrate", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, details: { from: source.name, to: target.name, live: input.live } });
+  await audit(ctx, {
+    action: "container.migrate",
+    target: `container ${c.ctid} (${c.hostname})`,
+    tenantId: c.tenantId,
+    details: { from: source.name, to: target.name, live: input.live },
+  });
   return started;
 }
 
 /** The container's row and its addresses (an address goes with its container; its pool stays where it was defined). */
 async function moveRows(db: Db, containerId: string, nodeId: string, state: string): Promise<void> {
-  await db.$transaction([db.container.update({ where: { id: containerId }, data: { nodeId, state } }), db.ipAddress.updateMany({ where: { containerId }, data: { nodeId } })]);
+  await db.$transaction([
+    db.container.update({ where: { id: containerId }, data: { nodeId, state } }),
+    db.ipAddress.updateMany({ where: { containerId }, data: { nodeId } }),
+  ]);
 }
 
 /**
@@ -88,8 +129,18 @@ async function moveRows(db: Db, containerId: string, nodeId: string, state: stri
  * (the destination drops what it received, the source runs the container again). A node that cannot be
  * reached leaves the operation to the generic stale-operation handling.
  */
-export async function recoverMigrations(db: Db, isStale: (op: { id: string; owner: string | null }) => boolean): Promise<number> {
-  const open = await db.operation.findMany({ where: { type: "migrate", status: { in: ["queued", "running"] }, targetNodeId: { not: null }, containerId: { not: null } } });
+export async function recoverMigrations(
+  db: Db,
+  isStale: (op: { id: string; owner: string | null }) => boolean,
+): Promise<number> {
+  const open = await db.operation.findMany({
+    where: {
+      type: "migrate",
+      status: { in: ["queued", "running"] },
+      targetNodeId: { not: null },
+      containerId: { not: null },
+    },
+  });
   let n = 0;
   for (const op of open.filter(isStale)) {
     const c = await db.container.findUnique({ where: { id: op.containerId! }, include: { node: true } });
@@ -109,15 +160,35 @@ export async function recoverMigrations(db: Db, isStale: (op: { id: string; owne
       });
       await dst.call("migrate.cleanup", { ctid: c.ctid }).catch(() => {}); // its engine's restart does it otherwise
       await moveRows(db, c.id, target.id, there.state);
-      await line(`recovery: the process driving this move stopped after container ${c.ctid} was running on ${target.name}; the move was completed`);
-      await db.operation.update({ where: { id: op.id }, data: { status: "succeeded", progress: 100, finishedAt: new Date() } });
-      await audit({ db, actor: null, ip: null, userAgent: null }, { action: "container.migrated", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, actorLabel: "panel (recovery)", details: { from: c.node.name, to: target.name, recovered: true } });
+      await line(
+        `recovery: the process driving this move stopped after container ${c.ctid} was running on ${target.name}; the move was completed`,
+      );
+      await db.operation.update({
+        where: { id: op.id },
+        data: { status: "succeeded", progress: 100, finishedAt: new Date() },
+      });
+      await audit(
+        { db, actor: null, ip: null, userAgent: null },
+        {
+          action: "container.migrated",
+          target: `container ${c.ctid} (${c.hostname})`,
+          tenantId: c.tenantId,
+          actorLabel: "panel (recovery)",
+          details: { from: c.node.name, to: target.name, recovered: true },
+        },
+      );
     } else {
       await dst.call("migrate.cancel", { ctid: c.ctid }).catch(() => {});
       const info = await src.call("migrate.abort", { ctid: c.ctid }).catch((e: Error) => e);
-      const where = info instanceof Error ? `could not restore it on ${c.node.name} (${info.message}); resume or start it there` : `container ${c.ctid} is ${info.state} on ${c.node.name}`;
+      const where =
+        info instanceof Error
+          ? `could not restore it on ${c.node.name} (${info.message}); resume or start it there`
+          : `container ${c.ctid} is ${info.state} on ${c.node.name}`;
       await line(`recovery: the process driving this move stopped before it finished; undone — ${where}`);
-      await db.operation.update({ where: { id: op.id }, data: { status: "failed", error: `The move was interrupted and undone; ${where}.`, finishedAt: new Date() } });
+      await db.operation.update({
+        where: { id: op.id },
+        data: { status: "failed", error: `The move was interrupted and undone; ${where}.`, finishedAt: new Date() },
+      });
       if (!(info instanceof Error)) await db.container.update({ where: { id: c.id }, data: { state: info.state } });
     }
     n++;

@@ -4,7 +4,13 @@
  * pool's engine network; none), its firewall (Container.firewall) and its rate (the plan's bandwidth,
  * or the plan's throttle rate while the container is over its traffic quota).
  */
-import { firewallSchema, type Firewall, type NetConfigInput, type NetPatch, type Rate } from "../../native/src/net/types.js";
+import {
+  firewallSchema,
+  type Firewall,
+  type NetConfigInput,
+  type NetPatch,
+  type Rate,
+} from "../../native/src/net/types.js";
 import type { Result } from "../../native/src/protocol/schema.js";
 import type { Actor } from "../auth/roles.js";
 import type { Db, Plan } from "../db/client.js";
@@ -12,7 +18,15 @@ import { engineFor } from "../engine/index.js";
 import { isEngineError, PanelError } from "../errors.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { syncState, type FullContainer } from "./container-state.js";
-import { addressesOf, isNetMode, pickAddress, pickAddresses, withIpLock, type AddressRow, type NetMode } from "./ipam.js";
+import {
+  addressesOf,
+  isNetMode,
+  pickAddress,
+  pickAddresses,
+  withIpLock,
+  type AddressRow,
+  type NetMode,
+} from "./ipam.js";
 import { assertWithinAllocation, parseJson, sellingReseller, ZERO_USAGE } from "./limits.js";
 import { withLock } from "./locks.js";
 
@@ -35,11 +49,17 @@ export function rateOf(plan: Pick<Plan, "bandwidthMbps" | "throttleKbit">, throt
 }
 
 /** The devices part of the config: venet addresses, or one veth NIC on the addresses' network. */
-export function devicesFor(mode: NetMode, addrs: Pick<AddressRow, "address" | "pool">[]): Pick<Required<NetPatch>, "venet" | "nics"> {
+export function devicesFor(
+  mode: NetMode,
+  addrs: Pick<AddressRow, "address" | "pool">[],
+): Pick<Required<NetPatch>, "venet" | "nics"> {
   if (mode === "venet") return { venet: addrs.map((a) => a.address), nics: [] };
   if (mode === "veth" && addrs.length) {
     const network = addrs[0]!.pool.network ?? "";
-    return { venet: [], nics: [{ type: "veth", name: "eth0", network, ips: addrs.map((a) => a.address), antiSpoof: true }] };
+    return {
+      venet: [],
+      nics: [{ type: "veth", name: "eth0", network, ips: addrs.map((a) => a.address), antiSpoof: true }],
+    };
   }
   return { venet: [], nics: [] };
 }
@@ -50,10 +70,21 @@ export function nameserversOf(c: { nameservers?: string }): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 }
 
-type NetSource = { netMode: string; firewall: string; throttled: boolean; nameservers?: string; plan: Pick<Plan, "bandwidthMbps" | "throttleKbit"> };
+type NetSource = {
+  netMode: string;
+  firewall: string;
+  throttled: boolean;
+  nameservers?: string;
+  plan: Pick<Plan, "bandwidthMbps" | "throttleKbit">;
+};
 
 export function netConfigFor(c: NetSource, addrs: Pick<AddressRow, "address" | "pool">[]): NetConfigInput {
-  return { ...devicesFor(netModeOf(c), addrs), nameservers: nameserversOf(c), firewall: firewallOf(c), rate: rateOf(c.plan, c.throttled) };
+  return {
+    ...devicesFor(netModeOf(c), addrs),
+    nameservers: nameserversOf(c),
+    firewall: firewallOf(c),
+    rate: rateOf(c.plan, c.throttled),
+  };
 }
 
 /** The whole config of a stored container (for create and reinstall). */
@@ -78,7 +109,14 @@ function addressView(a: AddressRow) {
   return {
     address: a.address,
     family: a.pool.family as 4 | 6,
-    pool: { id: a.pool.id, name: a.pool.name, kind: a.pool.kind, network: a.pool.network, cidr: a.pool.cidr, gateway: a.pool.gateway },
+    pool: {
+      id: a.pool.id,
+      name: a.pool.name,
+      kind: a.pool.kind,
+      network: a.pool.network,
+      cidr: a.pool.cidr,
+      gateway: a.pool.gateway,
+    },
   };
 }
 
@@ -100,10 +138,26 @@ function devicePatch(mode: NetMode, addrs: AddressRow[]): NetPatch {
 /** Everything about a container's network for its detail page; live counters when it runs. */
 export async function networkView(db: Db, c: FullContainer) {
   const addrs = await addressesOf(db, c.id);
-  let stats: { available: true; running: boolean; ifaces: Result<"container.net.stats">[number]["ifaces"]; spoofDropped: { packets: number; bytes: number }; firewallDropped: { packets: number; bytes: number } } | { available: false; reason: string };
+  let stats:
+    | {
+        available: true;
+        running: boolean;
+        ifaces: Result<"container.net.stats">[number]["ifaces"];
+        spoofDropped: { packets: number; bytes: number };
+        firewallDropped: { packets: number; bytes: number };
+      }
+    | { available: false; reason: string };
   try {
     const [s] = await engineFor(c.node.endpoint).call("container.net.stats", { ctids: [c.ctid] });
-    stats = s ? { available: true, running: s.running, ifaces: s.ifaces, spoofDropped: s.spoofDropped, firewallDropped: s.firewallDropped } : { available: false, reason: "the node did not report this container" };
+    stats = s
+      ? {
+          available: true,
+          running: s.running,
+          ifaces: s.ifaces,
+          spoofDropped: s.spoofDropped,
+          firewallDropped: s.firewallDropped,
+        }
+      : { available: false, reason: "the node did not report this container" };
   } catch (e) {
     stats = { available: false, reason: e instanceof Error ? e.message : "engine unavailable" };
   }
@@ -113,7 +167,12 @@ export async function networkView(db: Db, c: FullContainer) {
     firewall: firewallOf(c),
     rate: rateOf(c.plan, c.throttled),
     throttled: c.throttled,
-    plan: { ipCount: c.plan.ipCount, bandwidthMbps: c.plan.bandwidthMbps, trafficQuotaGb: c.plan.trafficQuotaGb, throttleKbit: c.plan.throttleKbit },
+    plan: {
+      ipCount: c.plan.ipCount,
+      bandwidthMbps: c.plan.bandwidthMbps,
+      trafficQuotaGb: c.plan.trafficQuotaGb,
+      throttleKbit: c.plan.throttleKbit,
+    },
     stats,
   };
 }
@@ -123,31 +182,53 @@ export async function networkView(db: Db, c: FullContainer) {
  * the plan's address count (their allocation reserved it at create); admins may go beyond it.
  */
 export async function addIp(ctx: Ctx, c: FullContainer, opts: { family?: 4 | 6; address?: string }) {
-  if (opts.address !== undefined && ctx.actor.role !== "admin") throw new PanelError("FORBIDDEN", "Only administrators choose the address; leave it empty to get the next free one.", { address: "leave empty" });
+  if (opts.address !== undefined && ctx.actor.role !== "admin")
+    throw new PanelError(
+      "FORBIDDEN",
+      "Only administrators choose the address; leave it empty to get the next free one.",
+      { address: "leave empty" },
+    );
   const mode = netModeOf(c);
-  if (mode === "none") throw new PanelError("BAD_REQUEST", "This container has no network (mode none); an administrator must set its network mode first.");
-  if (c.state === "creating") throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
+  if (mode === "none")
+    throw new PanelError(
+      "BAD_REQUEST",
+      "This container has no network (mode none); an administrator must set its network mode first.",
+    );
+  if (c.state === "creating")
+    throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
   const reseller = await sellingReseller(ctx.db, c.tenantId);
   const result = await withLock(ctx.db, `alloc:${reseller ?? "platform"}`, () =>
     withIpLock(ctx.db, c.nodeId, async () => {
       const cur = await addressesOf(ctx.db, c.id);
       if (ctx.actor.role !== "admin") {
         if (cur.length + 1 > c.plan.ipCount) {
-          throw new PanelError("QUOTA_EXCEEDED", `Refused: plan "${c.plan.name}" gives a container ${c.plan.ipCount} IP address(es) and this one has ${cur.length}. Move it to a bigger plan or ask the administrator.`);
+          throw new PanelError(
+            "QUOTA_EXCEEDED",
+            `Refused: plan "${c.plan.name}" gives a container ${c.plan.ipCount} IP address(es) and this one has ${cur.length}. Move it to a bigger plan or ask the administrator.`,
+          );
         }
         const delta = Math.max(c.plan.ipCount, cur.length + 1) - Math.max(c.plan.ipCount, cur.length);
         if (reseller && delta > 0) await assertWithinAllocation(ctx.db, reseller, { ...ZERO_USAGE, ipCount: delta });
       }
       const network = mode === "veth" ? cur[0]?.pool.network : undefined;
-      const [pick] = opts.address !== undefined ? [await pickAddress(ctx.db, c.node, mode, opts.address, { network, manual: true })] : await pickAddresses(ctx.db, c.node, mode, 1, { network, family: opts.family });
-      const row = await ctx.db.ipAddress.create({ data: { poolId: pick!.poolId, nodeId: pick!.nodeId, address: pick!.address, containerId: c.id }, include: { pool: true } });
+      const [pick] =
+        opts.address !== undefined
+          ? [await pickAddress(ctx.db, c.node, mode, opts.address, { network, manual: true })]
+          : await pickAddresses(ctx.db, c.node, mode, 1, { network, family: opts.family });
+      const row = await ctx.db.ipAddress.create({
+        data: { poolId: pick!.poolId, nodeId: pick!.nodeId, address: pick!.address, containerId: c.id },
+        include: { pool: true },
+      });
       let info;
       try {
         info = await pushNet(c, devicePatch(mode, [...cur, row]));
       } catch (e) {
         await ctx.db.ipAddress.delete({ where: { id: row.id } });
         if (isEngineError(e, "RUNNING")) {
-          throw new PanelError("CONFLICT", `The container has no address yet: its first one adds a ${deviceName(mode)}, which needs the container stopped. Stop it, add the address, then start it.`);
+          throw new PanelError(
+            "CONFLICT",
+            `The container has no address yet: its first one adds a ${deviceName(mode)}, which needs the container stopped. Stop it, add the address, then start it.`,
+          );
         }
         throw e;
       }
@@ -155,7 +236,12 @@ export async function addIp(ctx: Ctx, c: FullContainer, opts: { family?: 4 | 6; 
     }),
   );
   const live = result.live;
-  await audit(ctx, { action: "container.addIp", target: target(c), tenantId: c.tenantId, details: { address: result.row.address, pool: result.row.pool.name, live } });
+  await audit(ctx, {
+    action: "container.addIp",
+    target: target(c),
+    tenantId: c.tenantId,
+    details: { address: result.row.address, pool: result.row.pool.name, live },
+  });
   return { address: result.row.address, addresses: result.all.map(addressView), appliedLive: live };
 }
 
@@ -165,20 +251,51 @@ export async function removeIp(ctx: Ctx, c: FullContainer, address: string) {
   const removed = await withIpLock(ctx.db, c.nodeId, async () => {
     const cur = await addressesOf(ctx.db, c.id);
     const row = cur.find((a) => a.address === address);
-    if (!row) throw new PanelError("NOT_FOUND", `${address} is not an address of this container.`, { address: "not one of its addresses" });
+    if (!row)
+      throw new PanelError("NOT_FOUND", `${address} is not an address of this container.`, {
+        address: "not one of its addresses",
+      });
     await ctx.db.ipAddress.delete({ where: { id: row.id } });
     try {
-      return { row, live: isLive(await pushNet(c, devicePatch(mode, cur.filter((a) => a.id !== row.id)))) };
+      return {
+        row,
+        live: isLive(
+          await pushNet(
+            c,
+            devicePatch(
+              mode,
+              cur.filter((a) => a.id !== row.id),
+            ),
+          ),
+        ),
+      };
     } catch (e) {
-      await ctx.db.ipAddress.create({ data: { id: row.id, poolId: row.poolId, nodeId: row.nodeId, address: row.address, containerId: c.id, createdAt: row.createdAt } });
+      await ctx.db.ipAddress.create({
+        data: {
+          id: row.id,
+          poolId: row.poolId,
+          nodeId: row.nodeId,
+          address: row.address,
+          containerId: c.id,
+          createdAt: row.createdAt,
+        },
+      });
       if (isEngineError(e, "RUNNING")) {
-        throw new PanelError("CONFLICT", `${address} is the container's last address: without it the ${deviceName(mode)} goes, which needs the container stopped. Stop it first, or add another address before removing this one.`);
+        throw new PanelError(
+          "CONFLICT",
+          `${address} is the container's last address: without it the ${deviceName(mode)} goes, which needs the container stopped. Stop it first, or add another address before removing this one.`,
+        );
       }
       throw e;
     }
   });
   const live = removed.live;
-  await audit(ctx, { action: "container.removeIp", target: target(c), tenantId: c.tenantId, details: { address: removed.row.address, pool: removed.row.pool.name, live } });
+  await audit(ctx, {
+    action: "container.removeIp",
+    target: target(c),
+    tenantId: c.tenantId,
+    details: { address: removed.row.address, pool: removed.row.pool.name, live },
+  });
   return { addresses: (await addressesOf(ctx.db, c.id)).map(addressView), appliedLive: live };
 }
 
@@ -191,7 +308,13 @@ export async function setFirewall(ctx: Ctx, c: FullContainer, firewall: Firewall
     action: "container.setFirewall",
     target: target(c),
     tenantId: c.tenantId,
-    details: { enabled: firewall.enabled, policyIn: firewall.policyIn, policyOut: firewall.policyOut, rules: firewall.rules.length, live },
+    details: {
+      enabled: firewall.enabled,
+      policyIn: firewall.policyIn,
+      policyOut: firewall.policyOut,
+      rules: firewall.rules.length,
+      live,
+    },
   });
   return { firewall: info.config.firewall, appliedLive: live };
 }
@@ -204,7 +327,11 @@ export async function setNetMode(ctx: Ctx, c: FullContainer, mode: NetMode) {
   const from = netModeOf(c);
   if (mode === from) throw new PanelError("BAD_REQUEST", `The container already uses ${mode}.`, { mode: "unchanged" });
   const state = await syncState(ctx.db, c);
-  if (state !== "stopped") throw new PanelError("CONFLICT", `Stop the container first: network devices change only while it is stopped (it is ${state}).`);
+  if (state !== "stopped")
+    throw new PanelError(
+      "CONFLICT",
+      `Stop the container first: network devices change only while it is stopped (it is ${state}).`,
+    );
   const result = await withIpLock(ctx.db, c.nodeId, async () => {
     const old = await addressesOf(ctx.db, c.id);
     const count = mode === "none" ? 0 : old.length > 0 ? old.length : c.plan.ipCount;
@@ -212,7 +339,13 @@ export async function setNetMode(ctx: Ctx, c: FullContainer, mode: NetMode) {
     const swap = (netMode: NetMode, rows: { poolId: string; nodeId: string; address: string }[]) =>
       ctx.db.container.update({
         where: { id: c.id },
-        data: { netMode, addresses: { deleteMany: {}, create: rows.map((r) => ({ poolId: r.poolId, nodeId: r.nodeId, address: r.address })) } },
+        data: {
+          netMode,
+          addresses: {
+            deleteMany: {},
+            create: rows.map((r) => ({ poolId: r.poolId, nodeId: r.nodeId, address: r.address })),
+          },
+        },
       });
     await swap(mode, picks);
     const now = await addressesOf(ctx.db, c.id);

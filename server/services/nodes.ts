@@ -55,7 +55,9 @@ export function normalizeListen(listen: string, field = "listen"): string {
     const hp = parseHostPort(listen.trim());
     return formatHostPort(hp.host, hp.port);
   } catch (e) {
-    throw new PanelError("BAD_REQUEST", `Node address: ${(e as Error).message}.`, { [field]: "give HOST:PORT, like 198.18.250.2:7443" });
+    throw new PanelError("BAD_REQUEST", `Node address: ${(e as Error).message}.`, {
+      [field]: "give HOST:PORT, like 198.18.250.2:7443",
+    });
   }
 }
 
@@ -81,7 +83,14 @@ const panelUrlSchema = z
   .refine((s) => {
     try {
       const u = new URL(s);
-      return (u.protocol === "http:" || u.protocol === "https:") && !u.username && !u.password && !u.search && !u.hash && (u.pathname === "/" || u.pathname === "");
+      return (
+        (u.protocol === "http:" || u.protocol === "https:") &&
+        !u.username &&
+        !u.password &&
+        !u.search &&
+        !u.hash &&
+        (u.pathname === "/" || u.pathname === "")
+      );
     } catch {
       return false;
     }
@@ -103,21 +112,49 @@ export async function createJoinToken(ctx: ActorCtx, input: z.infer<typeof creat
   const panelUrl = new URL(input.panelUrl).origin;
   await assertRoomForAnotherNode(ctx.db, "A join token");
   if (await ctx.db.node.findUnique({ where: { name: input.nodeName } })) {
-    throw new PanelError("CONFLICT", `A node named ${input.nodeName} exists; choose another name.`, { nodeName: "already exists" });
+    throw new PanelError("CONFLICT", `A node named ${input.nodeName} exists; choose another name.`, {
+      nodeName: "already exists",
+    });
   }
   if (await ctx.db.node.findFirst({ where: { endpoint } })) {
     throw new PanelError("CONFLICT", `A node with the address ${listen} exists already.`, { listen: "already a node" });
   }
-  const pending = await ctx.db.nodeJoinToken.findFirst({ where: { nodeName: input.nodeName, usedAt: null, revokedAt: null, expiresAt: { gt: now } } });
-  if (pending) throw new PanelError("CONFLICT", `A join token for ${input.nodeName} is pending (until ${pending.expiresAt.toISOString()}); revoke it first.`, { nodeName: "has a pending token" });
+  const pending = await ctx.db.nodeJoinToken.findFirst({
+    where: { nodeName: input.nodeName, usedAt: null, revokedAt: null, expiresAt: { gt: now } },
+  });
+  if (pending)
+    throw new PanelError(
+      "CONFLICT",
+      `A join token for ${input.nodeName} is pending (until ${pending.expiresAt.toISOString()}); revoke it first.`,
+      { nodeName: "has a pending token" },
+    );
   const pki = await ensurePanelPki();
   const token = newJoinToken();
   const row = await ctx.db.nodeJoinToken.create({
-    data: { nodeName: input.nodeName, listen, tokenHash: hashJoinToken(token), expiresAt: new Date(now.getTime() + JOIN_TOKEN_TTL_MS), createdBy: ctx.actor.label },
+    data: {
+      nodeName: input.nodeName,
+      listen,
+      tokenHash: hashJoinToken(token),
+      expiresAt: new Date(now.getTime() + JOIN_TOKEN_TTL_MS),
+      createdBy: ctx.actor.label,
+    },
   });
-  await audit(ctx, { action: "node.joinToken.create", target: `node ${input.nodeName}`, tenantId: null, details: { listen, expiresAt: row.expiresAt.toISOString() } });
+  await audit(ctx, {
+    action: "node.joinToken.create",
+    target: `node ${input.nodeName}`,
+    tenantId: null,
+    details: { listen, expiresAt: row.expiresAt.toISOString() },
+  });
   const command = joinCommand({ panelUrl, token, caSha256: pki.caSha256, listen });
-  return { id: row.id, nodeName: row.nodeName, listen, expiresAt: row.expiresAt, token, caSha256: pki.caSha256, command };
+  return {
+    id: row.id,
+    nodeName: row.nodeName,
+    listen,
+    expiresAt: row.expiresAt,
+    token,
+    caSha256: pki.caSha256,
+    command,
+  };
 }
 
 /**
@@ -125,7 +162,17 @@ export async function createJoinToken(ctx: ActorCtx, input: z.infer<typeof creat
  * `--token -…` is refused by the tool's option parser as ambiguous (a CI run met one).
  */
 export function joinCommand(o: { panelUrl: string; token: string; caSha256: string; listen: string }): string {
-  return ["ovz-node", "join", "--panel", o.panelUrl, `--token=${o.token}`, "--ca-sha256", o.caSha256, "--listen", o.listen].join(" ");
+  return [
+    "ovz-node",
+    "join",
+    "--panel",
+    o.panelUrl,
+    `--token=${o.token}`,
+    "--ca-sha256",
+    o.caSha256,
+    "--listen",
+    o.listen,
+  ].join(" ");
 }
 
 /** Tokens that may still be used (never the token itself: only its hash is stored). */
@@ -138,7 +185,10 @@ export function pendingJoinTokens(db: Db, now = new Date()) {
 }
 
 export async function revokeJoinToken(ctx: ActorCtx, id: string, now = new Date()) {
-  const r = await ctx.db.nodeJoinToken.updateMany({ where: { id, usedAt: null, revokedAt: null }, data: { revokedAt: now } });
+  const r = await ctx.db.nodeJoinToken.updateMany({
+    where: { id, usedAt: null, revokedAt: null },
+    data: { revokedAt: now },
+  });
   if (r.count !== 1) throw new PanelError("NOT_FOUND", "No such pending join token (it was used or revoked already).");
   const t = await ctx.db.nodeJoinToken.findUniqueOrThrow({ where: { id } });
   await audit(ctx, { action: "node.joinToken.revoke", target: `node ${t.nodeName}`, tenantId: null });
@@ -167,18 +217,31 @@ export async function joinNode(ctx: Omit<AuditCtx, "actor">, input: unknown, now
   const parsed = joinRequest.safeParse(input);
   if (!parsed.success) throw new PanelError("BAD_REQUEST", "The join request must be JSON {token, csr, listen}.");
   const body = parsed.data;
-  if (!JOIN_TOKEN_FORMAT.test(body.token)) throw new PanelError("UNAUTHORIZED", `That is not a join token (43 characters of A-Z a-z 0-9 _ -); ${BAD_TOKEN}.`);
+  if (!JOIN_TOKEN_FORMAT.test(body.token))
+    throw new PanelError("UNAUTHORIZED", `That is not a join token (43 characters of A-Z a-z 0-9 _ -); ${BAD_TOKEN}.`);
   const t = await ctx.db.nodeJoinToken.findUnique({ where: { tokenHash: hashJoinToken(body.token) } });
   if (!t) throw new PanelError("UNAUTHORIZED", `This join token is not known to this panel; ${BAD_TOKEN}.`);
   if (t.revokedAt) throw new PanelError("UNAUTHORIZED", `This join token was revoked; ${BAD_TOKEN}.`);
-  if (t.usedAt) throw new PanelError("UNAUTHORIZED", `This join token was used already (at ${t.usedAt.toISOString()}); a token works once: ${BAD_TOKEN}.`);
-  if (t.expiresAt.getTime() <= now.getTime()) throw new PanelError("UNAUTHORIZED", `This join token expired at ${t.expiresAt.toISOString()}; ${BAD_TOKEN}.`);
+  if (t.usedAt)
+    throw new PanelError(
+      "UNAUTHORIZED",
+      `This join token was used already (at ${t.usedAt.toISOString()}); a token works once: ${BAD_TOKEN}.`,
+    );
+  if (t.expiresAt.getTime() <= now.getTime())
+    throw new PanelError("UNAUTHORIZED", `This join token expired at ${t.expiresAt.toISOString()}; ${BAD_TOKEN}.`);
   const listen = normalizeListen(body.listen);
   if (listen !== t.listen) {
-    throw new PanelError("BAD_REQUEST", `This join token is for a node listening on ${t.listen}, not ${listen}; run the command exactly as the Nodes page shows it, or create a token for ${listen}.`);
+    throw new PanelError(
+      "BAD_REQUEST",
+      `This join token is for a node listening on ${t.listen}, not ${listen}; run the command exactly as the Nodes page shows it, or create a token for ${listen}.`,
+    );
   }
   await assertRoomForAnotherNode(ctx.db, "This join");
-  if (await ctx.db.node.findUnique({ where: { name: t.nodeName } })) throw new PanelError("CONFLICT", `A node named ${t.nodeName} exists already; revoke this token and create one with another name.`);
+  if (await ctx.db.node.findUnique({ where: { name: t.nodeName } }))
+    throw new PanelError(
+      "CONFLICT",
+      `A node named ${t.nodeName} exists already; revoke this token and create one with another name.`,
+    );
   try {
     await checkCsr(body.csr);
   } catch (e) {
@@ -188,22 +251,42 @@ export async function joinNode(ctx: Omit<AuditCtx, "actor">, input: unknown, now
   const hp = parseHostPort(listen);
   const endpoint = formatEndpoint({ kind: "tls", ...hp });
   // signed before the token is claimed: a request that loses the race below never sees its certificate
-  const { cert, caCert } = await signNodeCertificate({ csrPem: body.csr.trim() + "\n", nodeName: t.nodeName, host: hp.host });
+  const { cert, caCert } = await signNodeCertificate({
+    csrPem: body.csr.trim() + "\n",
+    nodeName: t.nodeName,
+    host: hp.host,
+  });
   const node = await ctx.db.$transaction(async (tx) => {
-    const claimed = await tx.nodeJoinToken.updateMany({ where: { id: t.id, usedAt: null, revokedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
-    if (claimed.count !== 1) throw new PanelError("UNAUTHORIZED", `This join token was used just now by another request; a token works once: ${BAD_TOKEN}.`);
+    const claimed = await tx.nodeJoinToken.updateMany({
+      where: { id: t.id, usedAt: null, revokedAt: null, expiresAt: { gt: now } },
+      data: { usedAt: now },
+    });
+    if (claimed.count !== 1)
+      throw new PanelError(
+        "UNAUTHORIZED",
+        `This join token was used just now by another request; a token works once: ${BAD_TOKEN}.`,
+      );
     return tx.node.create({ data: { name: t.nodeName, endpoint } });
   });
   await audit(
     { ...ctx, actor: null },
-    { action: "node.join", target: `node ${node.name}`, tenantId: null, actorLabel: `ovz-node join (token by ${t.createdBy})`, details: { endpoint, tokenId: t.id } },
+    {
+      action: "node.join",
+      target: `node ${node.name}`,
+      tenantId: null,
+      actorLabel: `ovz-node join (token by ${t.createdBy})`,
+      details: { endpoint, tokenId: t.id },
+    },
   );
   return { nodeName: node.name, endpoint, cert, caCert };
 }
 
 /** Removes a node the panel no longer uses: refused while it has containers, backups or IP pools. */
 export async function deleteNode(ctx: ActorCtx, nodeId: string) {
-  const n = await ctx.db.node.findUnique({ where: { id: nodeId }, include: { _count: { select: { containers: true, backups: true, ipPools: true } } } });
+  const n = await ctx.db.node.findUnique({
+    where: { id: nodeId },
+    include: { _count: { select: { containers: true, backups: true, ipPools: true } } },
+  });
   if (!n) throw new PanelError("NOT_FOUND", "No such node.");
   const uses = [
     n._count.containers && `${n._count.containers} container(s)`,
@@ -213,6 +296,11 @@ export async function deleteNode(ctx: ActorCtx, nodeId: string) {
   if (uses.length) throw new PanelError("CONFLICT", `Node ${n.name} still has ${uses.join(", ")}; remove them first.`);
   await ctx.db.node.delete({ where: { id: n.id } });
   forgetEngine(n.endpoint);
-  await audit(ctx, { action: "node.delete", target: `node ${n.name}`, tenantId: null, details: { endpoint: n.endpoint } });
+  await audit(ctx, {
+    action: "node.delete",
+    target: `node ${n.name}`,
+    tenantId: null,
+    details: { endpoint: n.endpoint },
+  });
   return { ok: true as const };
 }

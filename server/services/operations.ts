@@ -12,7 +12,18 @@ import type { Db, Operation } from "../db/client.js";
 import { describeError, isEngineError, PanelError } from "../errors.js";
 import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
 
-export const OP_TYPES = ["create", "start", "stop", "restart", "reinstall", "destroy", "backup", "restore", "migrate", "clone"] as const;
+export const OP_TYPES = [
+  "create",
+  "start",
+  "stop",
+  "restart",
+  "reinstall",
+  "destroy",
+  "backup",
+  "restore",
+  "migrate",
+  "clone",
+] as const;
 export type OpType = (typeof OP_TYPES)[number];
 
 export interface OpHandle {
@@ -35,14 +46,25 @@ export function runningOperationIds(): string[] {
  * vzctl while the panel restarts — are left alone.
  */
 export async function failStaleOperations(db: Db): Promise<{ count: number; containerIds: string[] }> {
-  const open = await db.operation.findMany({ where: { status: { in: ["queued", "running"] }, id: { notIn: [...running.keys()] } }, select: { id: true, owner: true, containerId: true } });
+  const open = await db.operation.findMany({
+    where: { status: { in: ["queued", "running"] }, id: { notIn: [...running.keys()] } },
+    select: { id: true, owner: true, containerId: true },
+  });
   const stale = open.filter((o) => !ownerAlive(o.owner));
   if (!stale.length) return { count: 0, containerIds: [] };
   const r = await db.operation.updateMany({
     where: { id: { in: stale.map((o) => o.id) }, status: { in: ["queued", "running"] } },
-    data: { status: "failed", error: "The process running this operation (panel or command line) stopped before it finished; check the container's state and retry.", finishedAt: new Date() },
+    data: {
+      status: "failed",
+      error:
+        "The process running this operation (panel or command line) stopped before it finished; check the container's state and retry.",
+      finishedAt: new Date(),
+    },
   });
-  return { count: r.count, containerIds: [...new Set(stale.map((o) => o.containerId).filter((x): x is string => !!x))] };
+  return {
+    count: r.count,
+    containerIds: [...new Set(stale.map((o) => o.containerId).filter((x): x is string => !!x))],
+  };
 }
 
 export async function startOperation(
@@ -54,16 +76,35 @@ export async function startOperation(
   // Busy check and insert under the container's lock: of concurrent calls exactly one is recorded.
   const record = async () => {
     if (o.containerId) {
-      let busy = await db.operation.findFirst({ where: { containerId: o.containerId, status: { in: ["queued", "running"] } } });
+      let busy = await db.operation.findFirst({
+        where: { containerId: o.containerId, status: { in: ["queued", "running"] } },
+      });
       if (busy && !running.has(busy.id) && !ownerAlive(busy.owner)) {
         // left by a process that is gone (a killed vzctl run, a crashed panel): it blocks nothing
         await failStaleOperations(db);
-        busy = await db.operation.findFirst({ where: { containerId: o.containerId, status: { in: ["queued", "running"] } } });
+        busy = await db.operation.findFirst({
+          where: { containerId: o.containerId, status: { in: ["queued", "running"] } },
+        });
       }
-      if (busy) throw new PanelError("CONFLICT", `Another operation (${busy.type}) is still running on this container; wait for it to finish.`);
+      if (busy)
+        throw new PanelError(
+          "CONFLICT",
+          `Another operation (${busy.type}) is still running on this container; wait for it to finish.`,
+        );
     }
     return db.operation.create({
-      data: { type: o.type, status: "running", tenantId: o.tenantId, containerId: o.containerId, userId: actorUserId(actor), actor: actor.label, owner: PROCESS_ID, message: o.message, targetNodeId: o.targetNodeId ?? null, startedAt: new Date() },
+      data: {
+        type: o.type,
+        status: "running",
+        tenantId: o.tenantId,
+        containerId: o.containerId,
+        userId: actorUserId(actor),
+        actor: actor.label,
+        owner: PROCESS_ID,
+        message: o.message,
+        targetNodeId: o.targetNodeId ?? null,
+        startedAt: new Date(),
+      },
     });
   };
   const op = o.containerId ? await withLock(db, `op:${o.containerId}`, record) : await record();
@@ -76,19 +117,30 @@ export async function startOperation(
     id: op.id,
     log: (line) => write(() => db.operationLine.create({ data: { operationId: op.id, line: line.slice(0, 2000) } })),
     progress: (percent, message) =>
-      write(() => db.operation.update({ where: { id: op.id }, data: { progress: Math.max(0, Math.min(100, Math.round(percent))), ...(message ? { message } : {}) } })),
+      write(() =>
+        db.operation.update({
+          where: { id: op.id },
+          data: { progress: Math.max(0, Math.min(100, Math.round(percent))), ...(message ? { message } : {}) },
+        }),
+      ),
   };
   const done = (async () => {
     try {
       await work(handle);
       await chain;
-      await db.operation.update({ where: { id: op.id }, data: { status: "succeeded", progress: 100, finishedAt: new Date() } });
+      await db.operation.update({
+        where: { id: op.id },
+        data: { status: "succeeded", progress: 100, finishedAt: new Date() },
+      });
     } catch (e) {
       // an error users get only as "unexpected error (logged by the panel)": its cause goes to the log
-      if (!(e instanceof PanelError) && !isEngineError(e)) console.error(`[panel] operation ${op.id} (${o.type}) failed:`, e);
+      if (!(e instanceof PanelError) && !isEngineError(e))
+        console.error(`[panel] operation ${op.id} (${o.type}) failed:`, e);
       handle.log(`error: ${describeError(e)}`);
       await chain;
-      await db.operation.update({ where: { id: op.id }, data: { status: "failed", error: describeError(e), finishedAt: new Date() } }).catch(() => {});
+      await db.operation
+        .update({ where: { id: op.id }, data: { status: "failed", error: describeError(e), finishedAt: new Date() } })
+        .catch(() => {});
     } finally {
       running.delete(op.id);
     }

@@ -30,7 +30,9 @@ async function load(dir: string): Promise<PanelPki | null> {
   const want = Object.values(PANEL_PKI_FILES);
   const missing = want.filter((f) => !names.includes(f));
   if (missing.length) {
-    throw new Error(`The panel's PKI in ${dir} (OVZ_PANEL_PKI) is incomplete (missing ${missing.join(", ")}); restore it from a backup — or remove the directory, after which every node must join again.`);
+    throw new Error(
+      `The panel's PKI in ${dir} (OVZ_PANEL_PKI) is incomplete (missing ${missing.join(", ")}); restore it from a backup — or remove the directory, after which every node must join again.`,
+    );
   }
   const caCert = await readFile(path.join(dir, PANEL_PKI_FILES.caCert), "utf8");
   return { dir, caCert, caSha256: fingerprint256(caCert) };
@@ -42,10 +44,21 @@ async function create(dir: string): Promise<PanelPki> {
   try {
     const f = (name: string) => path.join(tmp, name);
     await writeFile(f(PANEL_PKI_FILES.caKey), await generateKey(), { mode: 0o600, flag: "wx" });
-    await writeFile(f(PANEL_PKI_FILES.caCert), await createCa(f(PANEL_PKI_FILES.caKey), `ovz panel CA ${randomBytes(4).toString("hex")}`), { mode: 0o644, flag: "wx" });
+    await writeFile(
+      f(PANEL_PKI_FILES.caCert),
+      await createCa(f(PANEL_PKI_FILES.caKey), `ovz panel CA ${randomBytes(4).toString("hex")}`),
+      { mode: 0o644, flag: "wx" },
+    );
     await writeFile(f(PANEL_PKI_FILES.clientKey), await generateKey(), { mode: 0o600, flag: "wx" });
     const csr = await createCsr(f(PANEL_PKI_FILES.clientKey), "ovz-panel");
-    const cert = await signCsr({ csrPem: csr, caCertFile: f(PANEL_PKI_FILES.caCert), caKeyFile: f(PANEL_PKI_FILES.caKey), subject: { O: "ovz", CN: "ovz-panel" }, usage: "client", days: 3650 });
+    const cert = await signCsr({
+      csrPem: csr,
+      caCertFile: f(PANEL_PKI_FILES.caCert),
+      caKeyFile: f(PANEL_PKI_FILES.caKey),
+      subject: { O: "ovz", CN: "ovz-panel" },
+      usage: "client",
+      days: 3650,
+    });
     await writeFile(f(PANEL_PKI_FILES.clientCert), cert, { mode: 0o644, flag: "wx" });
     try {
       await rename(tmp, dir); // replaces an empty directory; fails when another process was first
@@ -77,7 +90,12 @@ export async function ensurePanelPki(dir: string = panelPkiDir()): Promise<Panel
  * A server certificate for a joining node: subject "ovz node <name>", SAN = the host the panel dials,
  * usable for TLS server authentication only. The CSR must have passed checkCsr.
  */
-export async function signNodeCertificate(o: { csrPem: string; nodeName: string; host: string; dir?: string }): Promise<{ cert: string; caCert: string }> {
+export async function signNodeCertificate(o: {
+  csrPem: string;
+  nodeName: string;
+  host: string;
+  dir?: string;
+}): Promise<{ cert: string; caCert: string }> {
   const pki = await ensurePanelPki(o.dir);
   const cert = await signCsr({
     csrPem: o.csrPem,

@@ -19,12 +19,17 @@ const g = globalThis as unknown as { __ovzRecovered?: WeakSet<object> };
  * Once per database client (per process) unless `force`. Runs at start-up, before this process records
  * anything: the panel's instrumentation.ts, each command line run (server/cli/main.ts).
  */
-export async function recoverAfterRestart(db: Db, opts: { force?: boolean } = {}): Promise<{ operations: number; removed: number; synced: number }> {
+export async function recoverAfterRestart(
+  db: Db,
+  opts: { force?: boolean } = {},
+): Promise<{ operations: number; removed: number; synced: number }> {
   g.__ovzRecovered ??= new WeakSet();
   if (g.__ovzRecovered.has(db) && !opts.force) return { operations: 0, removed: 0, synced: 0 };
   g.__ovzRecovered.add(db);
   // moves between nodes first: they are finished or undone on the nodes, not only marked failed
-  await recoverMigrations(db, (op) => !runningOperationIds().includes(op.id) && !ownerAlive(op.owner)).catch((e: Error) => console.error(`[panel] migration recovery: ${e.message}`));
+  await recoverMigrations(db, (op) => !runningOperationIds().includes(op.id) && !ownerAlive(op.owner)).catch(
+    (e: Error) => console.error(`[panel] migration recovery: ${e.message}`),
+  );
   const { count: operations, containerIds } = await failStaleOperations(db);
   const touched = new Set(containerIds);
   // "creating" rows whose create runs in no live process are left over from a crashed one: their
@@ -53,7 +58,16 @@ export async function recoverAfterRestart(db: Db, opts: { force?: boolean } = {}
       if (c.state === "creating") {
         await db.operation.updateMany({ where: { containerId: id }, data: { containerId: null } });
         await db.container.delete({ where: { id } });
-        await audit({ db, actor: null, ip: null, userAgent: null }, { action: "container.recoverRemove", target: `container ${c.ctid} (${c.hostname})`, tenantId: c.tenantId, actorLabel: "panel (restart)", details: { reason: "create interrupted by a panel restart; the node has no such container" } });
+        await audit(
+          { db, actor: null, ip: null, userAgent: null },
+          {
+            action: "container.recoverRemove",
+            target: `container ${c.ctid} (${c.hostname})`,
+            tenantId: c.tenantId,
+            actorLabel: "panel (restart)",
+            details: { reason: "create interrupted by a panel restart; the node has no such container" },
+          },
+        );
         removed++;
       } else {
         await db.container.update({ where: { id }, data: { state: "error" } });

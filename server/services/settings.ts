@@ -17,14 +17,16 @@ import { nameserversOf, pushNet } from "./network.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
 
-
 export const settingsSchema = z
   .object({
     hostname: hostnameSchema.optional(),
     name: containerNameSchema.nullable().optional(),
     description: z.string().max(1000, "a description is at most 1000 characters").nullable().optional(),
     onboot: z.boolean().optional(),
-    nameservers: z.array(z.string().ip({ message: "a name server is an IPv4 or IPv6 address" })).max(3, "at most 3 name servers").optional(),
+    nameservers: z
+      .array(z.string().ip({ message: "a name server is an IPv4 or IPv6 address" }))
+      .max(3, "at most 3 name servers")
+      .optional(),
   })
   .strict();
 export type SettingsPatch = z.infer<typeof settingsSchema>;
@@ -37,13 +39,25 @@ export async function setSettings(ctx: Ctx, c: FullContainer, patchIn: SettingsP
   const parsed = settingsSchema.safeParse(patchIn);
   if (!parsed.success) {
     const fields = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "_"), i.message]));
-    throw new PanelError("BAD_REQUEST", `Invalid settings: ${parsed.error.issues.map((i) => `${String(i.path[0] ?? "")}: ${i.message}`).join("; ")}`, fields);
+    throw new PanelError(
+      "BAD_REQUEST",
+      `Invalid settings: ${parsed.error.issues.map((i) => `${String(i.path[0] ?? "")}: ${i.message}`).join("; ")}`,
+      fields,
+    );
   }
   const p = parsed.data;
   if (Object.keys(p).length === 0) throw new PanelError("BAD_REQUEST", "Nothing to change.");
   if (p.name) {
-    const other = await ctx.db.container.findFirst({ where: { nodeId: c.nodeId, name: p.name, NOT: { id: c.id } }, select: { ctid: true } });
-    if (other) throw new PanelError("CONFLICT", `The name "${p.name}" is already used by container ${other.ctid}; choose another.`, { name: "taken" });
+    const other = await ctx.db.container.findFirst({
+      where: { nodeId: c.nodeId, name: p.name, NOT: { id: c.id } },
+      select: { ctid: true },
+    });
+    if (other)
+      throw new PanelError(
+        "CONFLICT",
+        `The name "${p.name}" is already used by container ${other.ctid}; choose another.`,
+        { name: "taken" },
+      );
   }
   const eng = engineFor(c.node.endpoint);
   if (p.hostname !== undefined || p.name !== undefined || p.onboot !== undefined) {
@@ -67,10 +81,18 @@ export async function setSettings(ctx: Ctx, c: FullContainer, patchIn: SettingsP
       },
     });
   } catch (e) {
-    if ((e as { code?: string }).code === "P2002") throw new PanelError("CONFLICT", `The name "${p.name}" was just taken by another container; choose another.`, { name: "taken" });
+    if ((e as { code?: string }).code === "P2002")
+      throw new PanelError("CONFLICT", `The name "${p.name}" was just taken by another container; choose another.`, {
+        name: "taken",
+      });
     throw e;
   }
-  await audit(ctx, { action: "container.setSettings", target: target(c), tenantId: c.tenantId, details: { ...p, before: { hostname: c.hostname, name: c.name, onboot: c.onboot, nameservers: nameserversOf(c) } } });
+  await audit(ctx, {
+    action: "container.setSettings",
+    target: target(c),
+    tenantId: c.tenantId,
+    details: { ...p, before: { hostname: c.hostname, name: c.name, onboot: c.onboot, nameservers: nameserversOf(c) } },
+  });
   return { ok: true as const };
 }
 
@@ -79,10 +101,21 @@ export async function setSettings(ctx: Ctx, c: FullContainer, patchIn: SettingsP
  * user that does not exist is created, as vzctl does.
  */
 export async function setUserPassword(ctx: Ctx, c: FullContainer, user: string, password: string) {
-  if (!USER_RE.test(user)) throw new PanelError("BAD_REQUEST", `Invalid user name "${user}": use lower-case letters, digits, _ and - (up to 32, not starting with a digit or -).`, { user: "invalid" });
-  if (!password || /[\n\r\0]/.test(password)) throw new PanelError("BAD_REQUEST", "The password must be non-empty and on one line.", { password: "required" });
+  if (!USER_RE.test(user))
+    throw new PanelError(
+      "BAD_REQUEST",
+      `Invalid user name "${user}": use lower-case letters, digits, _ and - (up to 32, not starting with a digit or -).`,
+      { user: "invalid" },
+    );
+  if (!password || /[\n\r\0]/.test(password))
+    throw new PanelError("BAD_REQUEST", "The password must be non-empty and on one line.", { password: "required" });
   const r = await engineFor(c.node.endpoint).call("container.passwd", { ctid: c.ctid, user, password });
-  await audit(ctx, { action: "container.setPassword", target: target(c), tenantId: c.tenantId, details: { user, created: r.created } });
+  await audit(ctx, {
+    action: "container.setPassword",
+    target: target(c),
+    tenantId: c.tenantId,
+    details: { user, created: r.created },
+  });
   return { ok: true as const, created: r.created };
 }
 
@@ -90,13 +123,20 @@ export async function setUserPassword(ctx: Ctx, c: FullContainer, user: string, 
 export async function checkpointContainer(ctx: Ctx, c: FullContainer) {
   const info = await engineFor(c.node.endpoint).call("container.checkpoint", { ctid: c.ctid });
   await ctx.db.container.update({ where: { id: c.id }, data: { state: info.state } });
-  await audit(ctx, { action: "container.checkpoint", target: target(c), tenantId: c.tenantId, details: { sizeBytes: info.checkpoint?.sizeBytes ?? null } });
+  await audit(ctx, {
+    action: "container.checkpoint",
+    target: target(c),
+    tenantId: c.tenantId,
+    details: { sizeBytes: info.checkpoint?.sizeBytes ?? null },
+  });
   return info;
 }
 
 /** Freezes every process of the container (suspend) or thaws them (resume); resume also restores a checkpoint. */
 export async function suspendResume(ctx: Ctx, c: FullContainer, action: "suspend" | "resume") {
-  const info = await engineFor(c.node.endpoint).call(action === "suspend" ? "container.suspend" : "container.resume", { ctid: c.ctid });
+  const info = await engineFor(c.node.endpoint).call(action === "suspend" ? "container.suspend" : "container.resume", {
+    ctid: c.ctid,
+  });
   await ctx.db.container.update({ where: { id: c.id }, data: { state: info.state } });
   await audit(ctx, { action: `container.${action}`, target: target(c), tenantId: c.tenantId });
   return info;

@@ -63,7 +63,10 @@ export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date
   return withLock(db, `traffic:${nodeId}`, async () => {
     const node = await db.node.findUniqueOrThrow({ where: { id: nodeId } });
     const stats = await engineFor(node.endpoint).call("container.net.stats", {});
-    const rows = await db.container.findMany({ where: { nodeId, state: { not: "creating" } }, select: { id: true, ctid: true, tenantId: true } });
+    const rows = await db.container.findMany({
+      where: { nodeId, state: { not: "creating" } },
+      select: { id: true, ctid: true, tenantId: true },
+    });
     const byCtid = new Map(rows.map((r) => [r.ctid, r]));
     const last = new Map((await db.trafficCounter.findMany({ where: { nodeId } })).map((c) => [c.ctid, c]));
     const day = utcDay(now);
@@ -76,7 +79,10 @@ export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date
       if (!s.running) {
         // its devices are gone: the next start counts from zero
         if (prev && (prev.rxBytes !== 0n || prev.txBytes !== 0n)) {
-          await db.trafficCounter.update({ where: { nodeId_ctid: { nodeId, ctid: s.ctid } }, data: { rxBytes: 0n, txBytes: 0n } });
+          await db.trafficCounter.update({
+            where: { nodeId_ctid: { nodeId, ctid: s.ctid } },
+            data: { rxBytes: 0n, txBytes: 0n },
+          });
         }
         continue;
       }
@@ -84,7 +90,8 @@ export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date
       const rx = BigInt(Math.trunc(s.ifaces.reduce((a, i) => a + i.rxBytes, 0)));
       const tx = BigInt(Math.trunc(s.ifaces.reduce((a, i) => a + i.txBytes, 0)));
       const restarted = prev !== undefined && prev.boot !== null && s.boot !== null && prev.boot !== s.boot;
-      const delta = (cur: bigint, was: bigint | undefined) => (was === undefined || restarted ? cur : cur >= was ? cur - was : cur);
+      const delta = (cur: bigint, was: bigint | undefined) =>
+        was === undefined || restarted ? cur : cur >= was ? cur - was : cur;
       const drx = delta(rx, prev?.rxBytes);
       const dtx = delta(tx, prev?.txBytes);
       await db.trafficCounter.upsert({
@@ -106,24 +113,43 @@ export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date
 }
 
 /** rx and tx of containers in a month (UTC), by container id. */
-export async function monthTotals(db: Db, containerIds: string[], month: string): Promise<Map<string, { rxBytes: bigint; txBytes: bigint }>> {
+export async function monthTotals(
+  db: Db,
+  containerIds: string[],
+  month: string,
+): Promise<Map<string, { rxBytes: bigint; txBytes: bigint }>> {
   if (!containerIds.length) return new Map();
   const g = await db.trafficDaily.groupBy({
     by: ["containerId"],
     where: { containerId: { in: containerIds }, day: monthDays(month) },
     _sum: { rxBytes: true, txBytes: true },
   });
-  return new Map(g.filter((r) => r.containerId).map((r) => [r.containerId!, { rxBytes: BigInt(r._sum.rxBytes ?? 0n), txBytes: BigInt(r._sum.txBytes ?? 0n) }]));
+  return new Map(
+    g
+      .filter((r) => r.containerId)
+      .map((r) => [r.containerId!, { rxBytes: BigInt(r._sum.rxBytes ?? 0n), txBytes: BigInt(r._sum.txBytes ?? 0n) }]),
+  );
 }
 
 /**
  * Throttles containers over their plan's monthly quota and unthrottles those back under it (new month,
  * raised quota). `where` picks the containers (a node's, or a plan's after an edit).
  */
-export async function applyTrafficQuota(db: Db, where: { nodeId?: string; planId?: string }, now: Date = new Date()): Promise<{ throttled: number[]; unthrottled: number[]; changedIds: string[] }> {
+export async function applyTrafficQuota(
+  db: Db,
+  where: { nodeId?: string; planId?: string },
+  now: Date = new Date(),
+): Promise<{ throttled: number[]; unthrottled: number[]; changedIds: string[] }> {
   const month = utcMonth(now);
-  const containers = await db.container.findMany({ where: { ...where, state: { not: "creating" } }, include: { plan: true, node: true } });
-  const totals = await monthTotals(db, containers.map((c) => c.id), month);
+  const containers = await db.container.findMany({
+    where: { ...where, state: { not: "creating" } },
+    include: { plan: true, node: true },
+  });
+  const totals = await monthTotals(
+    db,
+    containers.map((c) => c.id),
+    month,
+  );
   const out = { throttled: [] as number[], unthrottled: [] as number[], changedIds: [] as string[] };
   for (const c of containers) {
     const t = totals.get(c.id);
@@ -134,7 +160,8 @@ export async function applyTrafficQuota(db: Db, where: { nodeId?: string; planId
       await pushNet(c, { rate: rateOf(c.plan, over) });
     } catch (e) {
       // the node lost it (or is unreachable): the next sample tries again
-      if (!isEngineError(e, "NOT_FOUND")) console.error(`[panel] traffic quota: cannot change the rate of container ${c.ctid}`, e);
+      if (!isEngineError(e, "NOT_FOUND"))
+        console.error(`[panel] traffic quota: cannot change the rate of container ${c.ctid}`, e);
       continue;
     }
     await db.container.update({ where: { id: c.id }, data: { throttled: over } });
@@ -163,13 +190,20 @@ export async function applyTrafficQuota(db: Db, where: { nodeId?: string; planId
 export async function applyPlanNetwork(db: Db, planId: string, now: Date = new Date()): Promise<void> {
   const changed = await applyTrafficQuota(db, { planId }, now);
   const done = new Set(changed.changedIds);
-  const containers = await db.container.findMany({ where: { planId, state: { not: "creating" } }, include: { plan: true, node: true } });
+  const containers = await db.container.findMany({
+    where: { planId, state: { not: "creating" } },
+    include: { plan: true, node: true },
+  });
   for (const c of containers) {
     if (done.has(c.id)) continue;
     try {
       await pushNet(c, { rate: rateOf(c.plan, c.throttled) });
     } catch (e) {
-      if (!isEngineError(e, "NOT_FOUND")) console.error(`[panel] plan change: cannot set the rate of container ${c.ctid}`, e instanceof Error ? e.message : e);
+      if (!isEngineError(e, "NOT_FOUND"))
+        console.error(
+          `[panel] plan change: cannot set the rate of container ${c.ctid}`,
+          e instanceof Error ? e.message : e,
+        );
     }
   }
 }
@@ -180,7 +214,10 @@ export async function sampleAllNodes(db: Db, now: Date = new Date()): Promise<vo
     try {
       await sampleTraffic(db, n.id, now);
     } catch (e) {
-      console.error(`[panel] traffic sample of node ${n.name} failed; the next one retries`, e instanceof Error ? e.message : e);
+      console.error(
+        `[panel] traffic sample of node ${n.name} failed; the next one retries`,
+        e instanceof Error ? e.message : e,
+      );
     }
   }
 }

@@ -84,14 +84,25 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
   return withLock(db, `usage:${nodeId}`, async () => {
     const node = await db.node.findUniqueOrThrow({ where: { id: nodeId } });
     const engine = engineFor(node.endpoint);
-    const [usage, net] = await Promise.all([engine.call("container.usage", {}), engine.call("container.net.stats", {})]);
+    const [usage, net] = await Promise.all([
+      engine.call("container.usage", {}),
+      engine.call("container.net.stats", {}),
+    ]);
     const ctids = usage.map((u) => u.ctid);
     const rows = ctids.length
-      ? await db.container.findMany({ where: { nodeId, ctid: { in: ctids }, state: { not: "creating" } }, select: { id: true, ctid: true, tenantId: true } })
+      ? await db.container.findMany({
+          where: { nodeId, ctid: { in: ctids }, state: { not: "creating" } },
+          select: { id: true, ctid: true, tenantId: true },
+        })
       : [];
     const byCtid = new Map(rows.map((r) => [r.ctid, r]));
     const ids = rows.map((r) => r.id);
-    const last = new Map((ids.length ? await db.usageCounter.findMany({ where: { containerId: { in: ids } } }) : []).map((c) => [c.containerId, c]));
+    const last = new Map(
+      (ids.length ? await db.usageCounter.findMany({ where: { containerId: { in: ids } } }) : []).map((c) => [
+        c.containerId,
+        c,
+      ]),
+    );
     const netOf = new Map(net.filter((s) => s.running).map((s) => [s.ctid, s]));
 
     // disk space: the stalest few, at most every DISK_EVERY_MS each
@@ -113,7 +124,16 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
 
     const at = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const samples: SampleRow[] = [];
-    const counters: { containerId: string; boot: string; at: Date; cpuNs: bigint; ioRead: bigint; ioWrite: bigint; netRx: bigint; netTx: bigint }[] = [];
+    const counters: {
+      containerId: string;
+      boot: string;
+      at: Date;
+      cpuNs: bigint;
+      ioRead: bigint;
+      ioWrite: bigint;
+      netRx: bigint;
+      netTx: bigint;
+    }[] = [];
     const dts = new Map<string, number>();
     let fresh = 0;
     for (const u of usage) {
@@ -131,7 +151,15 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
       counters.push({ containerId: c.id, boot, at: new Date(u.sampledAt), ...k });
       const prev = last.get(c.id);
       const dtMs = prev ? u.sampledAt - prev.at.getTime() : 0;
-      if (!prev || prev.boot !== boot || k.cpuNs < prev.cpuNs || k.ioRead < prev.ioRead || k.ioWrite < prev.ioWrite || dtMs <= 0 || dtMs > MAX_GAP_MS) {
+      if (
+        !prev ||
+        prev.boot !== boot ||
+        k.cpuNs < prev.cpuNs ||
+        k.ioRead < prev.ioRead ||
+        k.ioWrite < prev.ioWrite ||
+        dtMs <= 0 ||
+        dtMs > MAX_GAP_MS
+      ) {
         fresh++;
         continue;
       }
@@ -176,9 +204,20 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
  * bucket's length (rates and gauges alike), disk = the latest known, nproc = the highest. One read, one
  * delete and one insert for all containers.
  */
-async function accumulate(db: Db, samples: SampleRow[], dts: Map<string, number>, tier: 300 | 3600, bucket: Date): Promise<void> {
+async function accumulate(
+  db: Db,
+  samples: SampleRow[],
+  dts: Map<string, number>,
+  tier: 300 | 3600,
+  bucket: Date,
+): Promise<void> {
   const ids = samples.map((s) => s.containerId);
-  const have = new Map((await db.usageSample.findMany({ where: { tier, at: bucket, containerId: { in: ids } } })).map((r) => [r.containerId, r]));
+  const have = new Map(
+    (await db.usageSample.findMany({ where: { tier, at: bucket, containerId: { in: ids } } })).map((r) => [
+      r.containerId,
+      r,
+    ]),
+  );
   const rows: SampleRow[] = samples.map((s) => {
     const f = Math.min(dts.get(s.containerId)!, tier) / tier;
     const o = have.get(s.containerId);
@@ -199,18 +238,31 @@ async function accumulate(db: Db, samples: SampleRow[], dts: Map<string, number>
       nproc: Math.max(o?.nproc ?? 0, s.nproc),
     };
   });
-  await db.$transaction([db.usageSample.deleteMany({ where: { tier, at: bucket, containerId: { in: ids } } }), db.usageSample.createMany({ data: rows })]);
+  await db.$transaction([
+    db.usageSample.deleteMany({ where: { tier, at: bucket, containerId: { in: ids } } }),
+    db.usageSample.createMany({ data: rows }),
+  ]);
 }
 
 /** Deletes rows older than their tier's retention. */
 export async function pruneUsage(db: Db, now: Date = new Date()): Promise<number> {
-  const r = await db.$transaction(TIERS.map((tier) => db.usageSample.deleteMany({ where: { tier, at: { lt: new Date(now.getTime() - RETENTION_MS[tier]) } } })));
+  const r = await db.$transaction(
+    TIERS.map((tier) =>
+      db.usageSample.deleteMany({ where: { tier, at: { lt: new Date(now.getTime() - RETENTION_MS[tier]) } } }),
+    ),
+  );
   return r.reduce((a, x) => a + x.count, 0);
 }
 
 // ---- reading -------------------------------------------------------------------------------------
 
-export const RANGES = { "1h": { ms: 3600_000, tier: 10 }, "24h": { ms: 86_400_000, tier: 10 }, "7d": { ms: 7 * 86_400_000, tier: 300 }, "30d": { ms: 30 * 86_400_000, tier: 300 }, "1y": { ms: 366 * 86_400_000, tier: 3600 } } as const;
+export const RANGES = {
+  "1h": { ms: 3600_000, tier: 10 },
+  "24h": { ms: 86_400_000, tier: 10 },
+  "7d": { ms: 7 * 86_400_000, tier: 300 },
+  "30d": { ms: 30 * 86_400_000, tier: 300 },
+  "1y": { ms: 366 * 86_400_000, tier: 3600 },
+} as const;
 export type Range = keyof typeof RANGES;
 /** A graph never gets more points than this: finer rows are averaged in consecutive groups. */
 export const MAX_POINTS = 1500;
@@ -230,19 +282,36 @@ export interface UsagePoint {
 }
 
 /** A container's points of a range, oldest first (averaged down to MAX_POINTS). */
-export async function containerPoints(db: Db, containerId: string, range: Range, now: Date = new Date()): Promise<{ tier: Tier; points: UsagePoint[] }> {
+export async function containerPoints(
+  db: Db,
+  containerId: string,
+  range: Range,
+  now: Date = new Date(),
+): Promise<{ tier: Tier; points: UsagePoint[] }> {
   const { ms, tier } = RANGES[range];
-  const rows = await db.usageSample.findMany({ where: { containerId, tier, at: { gte: new Date(now.getTime() - ms) } }, orderBy: { at: "asc" } });
+  const rows = await db.usageSample.findMany({
+    where: { containerId, tier, at: { gte: new Date(now.getTime() - ms) } },
+    orderBy: { at: "asc" },
+  });
   const pts: UsagePoint[] = rows.map((r) => ({
-    t: r.at.getTime(), cpuPct: r.cpuPct, memBytes: Number(r.memBytes), swapBytes: Number(r.swapBytes), diskBytes: r.diskBytes === null ? null : Number(r.diskBytes),
-    ioReadBps: r.ioReadBps, ioWriteBps: r.ioWriteBps, netRxBps: r.netRxBps, netTxBps: r.netTxBps, nproc: r.nproc,
+    t: r.at.getTime(),
+    cpuPct: r.cpuPct,
+    memBytes: Number(r.memBytes),
+    swapBytes: Number(r.swapBytes),
+    diskBytes: r.diskBytes === null ? null : Number(r.diskBytes),
+    ioReadBps: r.ioReadBps,
+    ioWriteBps: r.ioWriteBps,
+    netRxBps: r.netRxBps,
+    netTxBps: r.netTxBps,
+    nproc: r.nproc,
   }));
   // the bucket being filled holds only its elapsed part so far: show it as the average of that part
   const lastPt = pts.at(-1);
   const elapsed = lastPt && tier !== 10 ? now.getTime() - lastPt.t : 0;
   if (lastPt && elapsed > 0 && elapsed < tier * 1000) {
     const k = (tier * 1000) / Math.max(elapsed, 10_000);
-    for (const f of ["cpuPct", "memBytes", "swapBytes", "ioReadBps", "ioWriteBps", "netRxBps", "netTxBps"] as const) lastPt[f] *= k;
+    for (const f of ["cpuPct", "memBytes", "swapBytes", "ioReadBps", "ioWriteBps", "netRxBps", "netTxBps"] as const)
+      lastPt[f] *= k;
   }
   if (pts.length <= MAX_POINTS) return { tier, points: pts };
   const size = Math.ceil(pts.length / MAX_POINTS);
@@ -252,9 +321,16 @@ export async function containerPoints(db: Db, containerId: string, range: Range,
     const avg = (f: (p: UsagePoint) => number) => grp.reduce((a, p) => a + f(p), 0) / grp.length;
     const disks = grp.filter((p) => p.diskBytes !== null);
     out.push({
-      t: grp[0]!.t, cpuPct: avg((p) => p.cpuPct), memBytes: avg((p) => p.memBytes), swapBytes: avg((p) => p.swapBytes),
+      t: grp[0]!.t,
+      cpuPct: avg((p) => p.cpuPct),
+      memBytes: avg((p) => p.memBytes),
+      swapBytes: avg((p) => p.swapBytes),
       diskBytes: disks.length ? disks.reduce((a, p) => a + p.diskBytes!, 0) / disks.length : null,
-      ioReadBps: avg((p) => p.ioReadBps), ioWriteBps: avg((p) => p.ioWriteBps), netRxBps: avg((p) => p.netRxBps), netTxBps: avg((p) => p.netTxBps), nproc: avg((p) => p.nproc),
+      ioReadBps: avg((p) => p.ioReadBps),
+      ioWriteBps: avg((p) => p.ioWriteBps),
+      netRxBps: avg((p) => p.netRxBps),
+      netTxBps: avg((p) => p.netTxBps),
+      nproc: avg((p) => p.nproc),
     });
   }
   return { tier, points: out };
@@ -275,7 +351,16 @@ export interface UsageTotals {
   netTxBytes: number;
 }
 
-const zero = (): UsageTotals => ({ cpuCoreHours: 0, ramAvgBytes: 0, ramPeakBytes: 0, diskAvgBytes: 0, ioReadBytes: 0, ioWriteBytes: 0, netRxBytes: 0, netTxBytes: 0 });
+const zero = (): UsageTotals => ({
+  cpuCoreHours: 0,
+  ramAvgBytes: 0,
+  ramPeakBytes: 0,
+  diskAvgBytes: 0,
+  ioReadBytes: 0,
+  ioWriteBytes: 0,
+  netRxBytes: 0,
+  netTxBytes: 0,
+});
 
 /**
  * Bounds of a "YYYY-MM" month in UTC, [start, end). setUTCFullYear, not Date.UTC: Date.UTC reads the
@@ -296,7 +381,12 @@ export function monthBounds(month: string): { start: Date; end: Date } {
  * each counts for 3600 s); RAM and disk averages are over the elapsed time of the day / month, the RAM
  * peak is the highest hourly average of the tenant's containers together. `scope` null = every tenant.
  */
-export async function tenantTotals(db: Db, scope: string[] | null, month: string, now: Date = new Date()): Promise<Map<string, { month: UsageTotals; days: ({ day: string } & UsageTotals)[] }>> {
+export async function tenantTotals(
+  db: Db,
+  scope: string[] | null,
+  month: string,
+  now: Date = new Date(),
+): Promise<Map<string, { month: UsageTotals; days: ({ day: string } & UsageTotals)[] }>> {
   const { start, end } = monthBounds(month);
   // The query asks only for times the databases can carry: the end of 9999-12 is in the year 10000,
   // which Prisma cannot send (so: up to the month's last millisecond), and no sample predates 1970.
@@ -306,7 +396,15 @@ export async function tenantTotals(db: Db, scope: string[] | null, month: string
   const groups = await db.usageSample.groupBy({
     by: ["tenantId", "at"],
     where: { tier: 3600, at: { gte: from, lte: last }, ...(scope === null ? {} : { tenantId: { in: scope } }) },
-    _sum: { cpuPct: true, memBytes: true, diskBytes: true, ioReadBps: true, ioWriteBps: true, netRxBps: true, netTxBps: true },
+    _sum: {
+      cpuPct: true,
+      memBytes: true,
+      diskBytes: true,
+      ioReadBps: true,
+      ioWriteBps: true,
+      netRxBps: true,
+      netTxBps: true,
+    },
   });
   const elapsed = (from: number, to: number) => Math.max(0, Math.min(to, now.getTime()) - from) / 1000;
   type Acc = { t: UsageTotals; ramSec: number; diskSec: number };
@@ -334,7 +432,15 @@ export async function tenantTotals(db: Db, scope: string[] | null, month: string
   }
   const finish = (a: Acc, from: number, to: number): UsageTotals => {
     const span = elapsed(from, to) || 1;
-    return { ...a.t, ramAvgBytes: Math.round(a.ramSec / span), diskAvgBytes: Math.round(a.diskSec / span), ioReadBytes: Math.round(a.t.ioReadBytes), ioWriteBytes: Math.round(a.t.ioWriteBytes), netRxBytes: Math.round(a.t.netRxBytes), netTxBytes: Math.round(a.t.netTxBytes) };
+    return {
+      ...a.t,
+      ramAvgBytes: Math.round(a.ramSec / span),
+      diskAvgBytes: Math.round(a.diskSec / span),
+      ioReadBytes: Math.round(a.t.ioReadBytes),
+      ioWriteBytes: Math.round(a.t.ioWriteBytes),
+      netRxBytes: Math.round(a.t.netRxBytes),
+      netTxBytes: Math.round(a.t.netTxBytes),
+    };
   };
   const res = new Map<string, { month: UsageTotals; days: ({ day: string } & UsageTotals)[] }>();
   for (const [tenantId, e] of out) {
@@ -357,7 +463,10 @@ export async function sampleUsageAllNodes(db: Db, now: Date = new Date()): Promi
     try {
       await sampleUsage(db, n.id, now);
     } catch (e) {
-      console.error(`[panel] usage sample of node ${n.name} failed; the next one retries`, e instanceof Error ? e.message : e);
+      console.error(
+        `[panel] usage sample of node ${n.name} failed; the next one retries`,
+        e instanceof Error ? e.message : e,
+      );
     }
   }
 }

@@ -29,7 +29,13 @@ const t = initTRPC.context<Context>().create({
     const batch = error.code === "BAD_REQUEST" && error.message === TRPC_BATCH_TOO_LARGE;
     return {
       ...shape,
-      message: zod ? Object.entries(fields).map(([k, v]) => (k === "_" ? v : `${k}: ${v}`)).join("; ") : batch ? BATCH_TOO_LARGE_MESSAGE : shape.message,
+      message: zod
+        ? Object.entries(fields)
+            .map(([k, v]) => (k === "_" ? v : `${k}: ${v}`))
+            .join("; ")
+        : batch
+          ? BATCH_TOO_LARGE_MESSAGE
+          : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
@@ -64,7 +70,11 @@ function hasUnsafeText(v: unknown, depth = 0): boolean {
 }
 
 const inputHygiene = t.middleware(async ({ getRawInput, next }) => {
-  if (hasUnsafeText(await getRawInput())) throw new PanelError("BAD_REQUEST", "The request contains a NUL character or broken Unicode text; remove it and try again.");
+  if (hasUnsafeText(await getRawInput()))
+    throw new PanelError(
+      "BAD_REQUEST",
+      "The request contains a NUL character or broken Unicode text; remove it and try again.",
+    );
   return next();
 });
 
@@ -77,7 +87,10 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) =
       : new PanelError("UNAUTHORIZED", "You are not logged in (or your session expired). Log in again.");
   }
   if (type === "mutation" && ctx.actor.via === "session" && !ctx.sameOrigin) {
-    throw new PanelError("FORBIDDEN", "Request refused: it came from another site (cross-site request). Use the panel's own pages or an API token.");
+    throw new PanelError(
+      "FORBIDDEN",
+      "Request refused: it came from another site (cross-site request). Use the panel's own pages or an API token.",
+    );
   }
   const scope = await visibleTenantIds(ctx.db, ctx.actor);
   return next({ ctx: { ...ctx, actor: ctx.actor, scope } });
@@ -86,7 +99,10 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) =
 export function roleProcedure(...roles: Role[]) {
   return authedProcedure.use(({ ctx, next }) => {
     if (!roles.includes(ctx.actor.role)) {
-      throw new PanelError("FORBIDDEN", `This needs the ${roles.join(" or ")} role; you are logged in as ${ctx.actor.role}.`);
+      throw new PanelError(
+        "FORBIDDEN",
+        `This needs the ${roles.join(" or ")} role; you are logged in as ${ctx.actor.role}.`,
+      );
     }
     return next();
   });
@@ -98,7 +114,10 @@ export function containerProcedure(...roles: Role[]) {
   return roleProcedure(...roles)
     .input(z.object({ containerId: id }))
     .use(async ({ ctx, input, next }) => {
-      const container = await ctx.db.container.findUnique({ where: { id: input.containerId }, include: { plan: true, node: true, tenant: true } });
+      const container = await ctx.db.container.findUnique({
+        where: { id: input.containerId },
+        include: { plan: true, node: true, tenant: true },
+      });
       if (!container || !canSeeTenant(ctx.scope, container.tenantId)) {
         throw new PanelError("NOT_FOUND", "No such container (or it is not yours). Check the list of containers.");
       }
@@ -111,7 +130,8 @@ export function tenantProcedure(...roles: Role[]) {
     .input(z.object({ tenantId: id }))
     .use(async ({ ctx, input, next }) => {
       const tenant = await ctx.db.tenant.findUnique({ where: { id: input.tenantId } });
-      if (!tenant || !canSeeTenant(ctx.scope, tenant.id)) throw new PanelError("NOT_FOUND", "No such tenant (or it is not one of yours).");
+      if (!tenant || !canSeeTenant(ctx.scope, tenant.id))
+        throw new PanelError("NOT_FOUND", "No such tenant (or it is not one of yours).");
       return next({ ctx: { ...ctx, tenant } });
     });
 }

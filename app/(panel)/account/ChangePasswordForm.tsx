@@ -29,8 +29,23 @@ export function ChangePasswordForm() {
   return (
     <Card title="Change password">
       <form onSubmit={submit} noValidate className="flex flex-col gap-3" aria-label="Change password">
-        <TextField label="Current password" type="password" autoComplete="current-password" value={current} onChange={setCurrent} error={fields.current} />
-        <TextField label="New password" type="password" autoComplete="new-password" value={next} onChange={setNext} error={fields.next} hint="At least 10 characters. Your other sessions are logged out." />
+        <TextField
+          label="Current password"
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          onChange={setCurrent}
+          error={fields.current}
+        />
+        <TextField
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          value={next}
+          onChange={setNext}
+          error={fields.next}
+          hint="At least 10 characters. Your other sessions are logged out."
+        />
         <ErrorBox error={m.error} />
         {m.isSuccess && <Notice>Password changed.</Notice>}
         <div>

@@ -13,7 +13,11 @@ import { useTRPC, type Role } from "../../_lib/trpc.js";
 import { mono, table, td, th } from "../../_lib/ui.js";
 import { QueryView } from "../../_components/QueryView.js";
 
-const BELOW: Record<Role, Role[]> = { admin: ["admin", "reseller", "customer"], reseller: ["reseller", "customer"], customer: ["customer"] };
+const BELOW: Record<Role, Role[]> = {
+  admin: ["admin", "reseller", "customer"],
+  reseller: ["reseller", "customer"],
+  customer: ["customer"],
+};
 
 /** API tokens: list, create (the secret is shown once), revoke. */
 export function TokensCard() {
@@ -70,7 +74,15 @@ export function TokensCard() {
                       <td className={`${td} text-xs`}>{when(t.createdAt)}</td>
                       <td className={`${td} text-xs`}>{t.expiresAt ? when(t.expiresAt) : "never"}</td>
                       <td className={`${td} text-xs`}>{t.lastUsedAt ? when(t.lastUsedAt) : "never"}</td>
-                      <td className={td}>{t.revokedAt ? <span className="text-red-700">revoked</span> : expired ? <span className="text-amber-700">expired</span> : <span className="text-green-700">active</span>}</td>
+                      <td className={td}>
+                        {t.revokedAt ? (
+                          <span className="text-red-700">revoked</span>
+                        ) : expired ? (
+                          <span className="text-amber-700">expired</span>
+                        ) : (
+                          <span className="text-green-700">active</span>
+                        )}
+                      </td>
                       <td className={`${td} text-right`}>
                         {!t.revokedAt && (
                           <Button
@@ -94,15 +106,38 @@ export function TokensCard() {
         {create.data && (
           <div role="status" className="rounded-md border border-green-300 bg-green-50 p-3 text-sm text-green-900">
             <p className="font-medium">Token “{create.data.name}” created. Copy it now: it is shown only once.</p>
-            <code className={`${mono} mt-2 block break-all rounded bg-white p-2 text-slate-900`} data-testid="new-token">
+            <code
+              className={`${mono} mt-2 block break-all rounded bg-white p-2 text-slate-900`}
+              data-testid="new-token"
+            >
               {create.data.token}
             </code>
           </div>
         )}
         <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-3 sm:grid-cols-3" aria-label="New API token">
-          <TextField label="Token name" value={name} onChange={setName} error={fields.name} autoComplete="off" placeholder="backup script" />
-          <SelectField label="Token role" value={role} onChange={(v) => setRole(v as Role)} options={BELOW[me.role].map((r) => ({ value: r, label: r }))} error={fields.role} />
-          <TextField label="Expires in days" inputMode="numeric" value={days} onChange={setDays} error={fields.expiresInDays} hint="Empty = never" />
+          <TextField
+            label="Token name"
+            value={name}
+            onChange={setName}
+            error={fields.name}
+            autoComplete="off"
+            placeholder="backup script"
+          />
+          <SelectField
+            label="Token role"
+            value={role}
+            onChange={(v) => setRole(v as Role)}
+            options={BELOW[me.role].map((r) => ({ value: r, label: r }))}
+            error={fields.role}
+          />
+          <TextField
+            label="Expires in days"
+            inputMode="numeric"
+            value={days}
+            onChange={setDays}
+            error={fields.expiresInDays}
+            hint="Empty = never"
+          />
           <div className="flex flex-col gap-3 sm:col-span-3">
             <ErrorBox error={create.error} />
             <div>

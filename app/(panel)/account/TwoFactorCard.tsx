@@ -60,12 +60,21 @@ export function TwoFactorCard() {
   );
 
   return (
-    <Card title="Two-factor login" actions={<span className={`text-xs font-medium ${me.totpEnabled ? "text-green-700" : "text-slate-500"}`}>{me.totpEnabled ? "on" : "off"}</span>}>
+    <Card
+      title="Two-factor login"
+      actions={
+        <span className={`text-xs font-medium ${me.totpEnabled ? "text-green-700" : "text-slate-500"}`}>
+          {me.totpEnabled ? "on" : "off"}
+        </span>
+      }
+    >
       <div className="flex flex-col gap-3">
         {done && <Notice>{done}</Notice>}
         {me.totpEnabled ? (
           <form onSubmit={submit} noValidate className="flex flex-col gap-3" aria-label="Disable two-factor login">
-            <p className="text-sm text-slate-600">Logging in needs your password and a code from your authenticator app.</p>
+            <p className="text-sm text-slate-600">
+              Logging in needs your password and a code from your authenticator app.
+            </p>
             {codeField}
             <ErrorBox error={disable.error} />
             <div>
@@ -76,7 +85,9 @@ export function TwoFactorCard() {
           </form>
         ) : !setup.data ? (
           <div className="flex flex-col gap-3">
-            <p className="text-sm text-slate-600">Protect your account with a time-based code (TOTP) from an authenticator app.</p>
+            <p className="text-sm text-slate-600">
+              Protect your account with a time-based code (TOTP) from an authenticator app.
+            </p>
             <ErrorBox error={setup.error} />
             <div>
               <Button onClick={() => setup.mutate()} busy={setup.isPending}>
@@ -86,7 +97,10 @@ export function TwoFactorCard() {
           </div>
         ) : (
           <form onSubmit={submit} noValidate className="flex flex-col gap-3" aria-label="Enable two-factor login">
-            <p className="text-sm text-slate-600">Add this account to your authenticator app with the link or the secret below, then enter the code it shows.</p>
+            <p className="text-sm text-slate-600">
+              Add this account to your authenticator app with the link or the secret below, then enter the code it
+              shows.
+            </p>
             <div className="flex flex-col gap-1">
               <span className="text-xs font-medium text-slate-700">otpauth URI</span>
               <code className={`${mono} break-all rounded bg-slate-100 p-2`} data-testid="totp-uri">

@@ -21,18 +21,35 @@ export function ResellerAllocation({ row }: { row: Row }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [texts, setTexts] = useState<Texts>(() => textsOf(row));
-  const m = useMutation(trpc.allocations.set.mutationOptions({ onSuccess: () => void qc.invalidateQueries(trpc.allocations.pathFilter()) }));
+  const m = useMutation(
+    trpc.allocations.set.mutationOptions({ onSuccess: () => void qc.invalidateQueries(trpc.allocations.pathFilter()) }),
+  );
   const fields = errInfo(m.error)?.fields ?? {};
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const n = (k: AmountKey) => (/^\d+$/.test(texts[k].trim()) ? Number(texts[k].trim()) : Number.NaN);
-    m.mutate({ tenantId: row.tenantId, containers: n("containers"), cpus: n("cpus"), ramMb: n("ramMb"), swapMb: n("swapMb"), diskMb: n("diskMb"), ipCount: n("ipCount") });
+    m.mutate({
+      tenantId: row.tenantId,
+      containers: n("containers"),
+      cpus: n("cpus"),
+      ramMb: n("ramMb"),
+      swapMb: n("swapMb"),
+      diskMb: n("diskMb"),
+      ipCount: n("ipCount"),
+    });
   };
   return (
-    <section data-testid={`allocation-${row.name}`} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+    <section
+      data-testid={`allocation-${row.name}`}
+      className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm"
+    >
       <div className="mb-3 flex items-baseline justify-between gap-2">
         <h2 className="text-base font-semibold text-slate-800">{row.name}</h2>
-        {!row.allocation && <span className="text-xs font-medium text-amber-800">no allocation yet: this reseller cannot create containers</span>}
+        {!row.allocation && (
+          <span className="text-xs font-medium text-amber-800">
+            no allocation yet: this reseller cannot create containers
+          </span>
+        )}
       </div>
       <form onSubmit={submit} noValidate className="flex flex-col gap-3">
         <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">

@@ -14,7 +14,10 @@ function Allocations() {
   const q = useQuery(trpc.allocations.list.queryOptions());
   return (
     <>
-      <PageHeader title="Allocations" subtitle="What each reseller may sell in total (containers on its own and its customers' plans); “used” is what it sells now." />
+      <PageHeader
+        title="Allocations"
+        subtitle="What each reseller may sell in total (containers on its own and its customers' plans); “used” is what it sells now."
+      />
       {q.isPending ? (
         <Loading />
       ) : q.error ? (

@@ -29,7 +29,12 @@ function Audit() {
   const [action, setAction] = useState("");
   const [cursors, setCursors] = useState<number[]>([]);
   const beforeId = cursors[cursors.length - 1];
-  const q = useQuery(trpc.audit.list.queryOptions({ take: PAGE, beforeId, action: action.trim() || undefined }, { placeholderData: keepPreviousData }));
+  const q = useQuery(
+    trpc.audit.list.queryOptions(
+      { take: PAGE, beforeId, action: action.trim() || undefined },
+      { placeholderData: keepPreviousData },
+    ),
+  );
   return (
     <>
       <PageHeader title="Audit log" subtitle="Who did what, when, and from where." />
@@ -50,34 +55,34 @@ function Audit() {
         <QueryView q={q} empty="No entries.">
           {(data) => (
             <div className="overflow-x-auto">
-            <table className={table} aria-label="Audit log">
-              <thead>
-                <tr>
-                  <th className={th}>When</th>
-                  <th className={th}>Who</th>
-                  <th className={th}>Action</th>
-                  <th className={th}>Target</th>
-                  <th className={th}>From IP</th>
-                  <th className={th}>Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.map((a) => (
-                  <tr key={a.id}>
-                    <td className={`${td} whitespace-nowrap text-xs`}>{when(a.at)}</td>
-                    <td className={`${td} whitespace-nowrap`}>{a.actor}</td>
-                    <td className={`${td} ${mono}`}>{a.action}</td>
-                    <td className={td}>{a.target}</td>
-                    <td className={`${td} ${mono}`}>{a.ip ?? "—"}</td>
-                    <td className={`${td} text-xs text-slate-500`}>
-                      <div className="max-w-xs truncate" title={details(a.details)}>
-                        {details(a.details)}
-                      </div>
-                    </td>
+              <table className={table} aria-label="Audit log">
+                <thead>
+                  <tr>
+                    <th className={th}>When</th>
+                    <th className={th}>Who</th>
+                    <th className={th}>Action</th>
+                    <th className={th}>Target</th>
+                    <th className={th}>From IP</th>
+                    <th className={th}>Details</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.map((a) => (
+                    <tr key={a.id}>
+                      <td className={`${td} whitespace-nowrap text-xs`}>{when(a.at)}</td>
+                      <td className={`${td} whitespace-nowrap`}>{a.actor}</td>
+                      <td className={`${td} ${mono}`}>{a.action}</td>
+                      <td className={td}>{a.target}</td>
+                      <td className={`${td} ${mono}`}>{a.ip ?? "—"}</td>
+                      <td className={`${td} text-xs text-slate-500`}>
+                        <div className="max-w-xs truncate" title={details(a.details)}>
+                          {details(a.details)}
+                        </div>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
             </div>
           )}
         </QueryView>
@@ -85,7 +90,11 @@ function Audit() {
           <Button variant="secondary" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
             Newer
           </Button>
-          <Button variant="secondary" disabled={!q.data || q.data.length < PAGE} onClick={() => q.data && setCursors((c) => [...c, q.data[q.data.length - 1]!.id])}>
+          <Button
+            variant="secondary"
+            disabled={!q.data || q.data.length < PAGE}
+            onClick={() => q.data && setCursors((c) => [...c, q.data[q.data.length - 1]!.id])}
+          >
             Older
           </Button>
         </div>

@@ -22,14 +22,28 @@ export default function BackupsPage() {
   const list = useQuery(trpc.backups.all.queryOptions());
   const [op, setOp] = useState<{ id: string; containerId: string | null } | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
-  const del = useMutation(trpc.backups.delete.mutationOptions({ onSuccess: () => (setDeleting(null), void qc.invalidateQueries(trpc.backups.pathFilter())) }));
-  const restoreNew = useMutation(trpc.backups.restoreAsNew.mutationOptions({ onSuccess: (o) => setOp({ id: o.id, containerId: o.containerId ?? null }) }));
+  const del = useMutation(
+    trpc.backups.delete.mutationOptions({
+      onSuccess: () => (setDeleting(null), void qc.invalidateQueries(trpc.backups.pathFilter())),
+    }),
+  );
+  const restoreNew = useMutation(
+    trpc.backups.restoreAsNew.mutationOptions({
+      onSuccess: (o) => setOp({ id: o.id, containerId: o.containerId ?? null }),
+    }),
+  );
   return (
     <div className="flex flex-col gap-4">
-      <PageHeader title="Backups" subtitle="Full backups of your containers; they stay after a container is destroyed." />
+      <PageHeader
+        title="Backups"
+        subtitle="Full backups of your containers; they stay after a container is destroyed."
+      />
       {op && (
         <>
-          <OperationPanel operationId={op.id} onFinished={() => void qc.invalidateQueries(trpc.containers.pathFilter())} />
+          <OperationPanel
+            operationId={op.id}
+            onFinished={() => void qc.invalidateQueries(trpc.containers.pathFilter())}
+          />
           {op.containerId && (
             <Notice>
               New container:{" "}
@@ -69,7 +83,12 @@ export default function BackupsPage() {
                       Download
                     </a>
                     {canCreate && (
-                      <Button variant="secondary" className="px-2 py-0.5 text-xs" busy={restoreNew.isPending && restoreNew.variables?.backupId === b.id} onClick={() => restoreNew.mutate({ backupId: b.id })}>
+                      <Button
+                        variant="secondary"
+                        className="px-2 py-0.5 text-xs"
+                        busy={restoreNew.isPending && restoreNew.variables?.backupId === b.id}
+                        onClick={() => restoreNew.mutate({ backupId: b.id })}
+                      >
                         Restore as new container
                       </Button>
                     )}

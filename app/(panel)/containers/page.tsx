@@ -21,14 +21,25 @@ export default function ContainersPage() {
         subtitle={list.data ? `${list.data.length} container${list.data.length === 1 ? "" : "s"}` : undefined}
         actions={
           seller ? (
-            <Link href="/containers/new" className="rounded-md bg-blue-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-blue-700">
+            <Link
+              href="/containers/new"
+              className="rounded-md bg-blue-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-blue-700"
+            >
               New container
             </Link>
           ) : undefined
         }
       />
       <Card>
-        <QueryView q={list} empty={seller ? "No containers yet. Create one with “New container”." : "You have no containers yet; your provider creates them for you."} loading="Loading containers">
+        <QueryView
+          q={list}
+          empty={
+            seller
+              ? "No containers yet. Create one with “New container”."
+              : "You have no containers yet; your provider creates them for you."
+          }
+          loading="Loading containers"
+        >
           {(data) => (
             <div className="overflow-x-auto">
               <table className={table} aria-label="Containers">

@@ -19,7 +19,15 @@ function Customers() {
     <>
       <PageHeader title="Customers" subtitle="Your customers and their first users." />
       <div className="flex flex-col gap-4">
-        <Card title="Your customers">{q.isPending ? <Loading /> : q.error ? <ErrorBox error={q.error} /> : <TenantsTable tenants={customers} showKind={false} />}</Card>
+        <Card title="Your customers">
+          {q.isPending ? (
+            <Loading />
+          ) : q.error ? (
+            <ErrorBox error={q.error} />
+          ) : (
+            <TenantsTable tenants={customers} showKind={false} />
+          )}
+        </Card>
         <div className="max-w-3xl">
           <TenantCreateForm mode="reseller" tenants={q.data ?? []} />
         </div>

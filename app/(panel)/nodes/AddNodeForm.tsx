@@ -31,8 +31,24 @@ export function AddNodeForm() {
   return (
     <Card title="Add a node on this host (engine socket)">
       <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-3 sm:grid-cols-2" aria-label="Add node">
-        <TextField label="Node name" value={name} onChange={setName} placeholder="node2" error={fields.name} autoComplete="off" hint="a-z, 0-9 and dashes" />
-        <TextField label="Socket path" value={endpoint} onChange={setEndpoint} placeholder="/run/ovz/engine.sock" error={fields.endpoint} autoComplete="off" hint="The engine's Unix socket on this host" />
+        <TextField
+          label="Node name"
+          value={name}
+          onChange={setName}
+          placeholder="node2"
+          error={fields.name}
+          autoComplete="off"
+          hint="a-z, 0-9 and dashes"
+        />
+        <TextField
+          label="Socket path"
+          value={endpoint}
+          onChange={setEndpoint}
+          placeholder="/run/ovz/engine.sock"
+          error={fields.endpoint}
+          autoComplete="off"
+          hint="The engine's Unix socket on this host"
+        />
         <div className="flex flex-col gap-3 sm:col-span-2">
           <ErrorBox error={m.error} />
           {m.isSuccess && <Notice>Node “{m.data.name}” added.</Notice>}

@@ -24,7 +24,9 @@ export function JoinNodeCard() {
   const [panelUrl, setPanelUrl] = useState("");
   useEffect(() => setPanelUrl((v) => v || window.location.origin), []);
   const refresh = () => void qc.invalidateQueries(trpc.nodes.pathFilter());
-  const create = useMutation(trpc.nodes.createJoinToken.mutationOptions({ onSuccess: () => (setNodeName(""), setListen(""), refresh()) }));
+  const create = useMutation(
+    trpc.nodes.createJoinToken.mutationOptions({ onSuccess: () => (setNodeName(""), setListen(""), refresh()) }),
+  );
   const revoke = useMutation(trpc.nodes.revokeJoinToken.mutationOptions({ onSuccess: refresh }));
   const fields = errInfo(create.error)?.fields ?? {};
   const submit = (e: FormEvent) => {
@@ -36,14 +38,42 @@ export function JoinNodeCard() {
     <Card title="Join a remote node">
       <div className="flex flex-col gap-4">
         <p className="text-sm text-slate-600">
-          A node on another host runs its own engine; the panel reaches it over TCP with mutual TLS. Create a one-time token here, then run the
-          command on the node as root (it needs this checkout&apos;s <code className={mono}>ovz-node</code>, installed by <code className={mono}>scripts/install-cli.sh</code>). More than one
-          node needs the panel on PostgreSQL.
+          A node on another host runs its own engine; the panel reaches it over TCP with mutual TLS. Create a one-time
+          token here, then run the command on the node as root (it needs this checkout&apos;s{" "}
+          <code className={mono}>ovz-node</code>, installed by <code className={mono}>scripts/install-cli.sh</code>).
+          More than one node needs the panel on PostgreSQL.
         </p>
-        <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-3 sm:grid-cols-3" aria-label="Join a remote node">
-          <TextField label="New node name" value={nodeName} onChange={setNodeName} placeholder="node2" error={fields.nodeName} autoComplete="off" hint="a-z, 0-9 and dashes" />
-          <TextField label="Node address (HOST:PORT)" value={listen} onChange={setListen} placeholder="198.18.250.2:7443" error={fields.listen} autoComplete="off" hint="Where its engine will listen (OVZ_LISTEN); the panel dials it" />
-          <TextField label="Panel URL (as the node reaches it)" value={panelUrl} onChange={setPanelUrl} error={fields.panelUrl} autoComplete="off" />
+        <form
+          onSubmit={submit}
+          noValidate
+          className="grid grid-cols-1 gap-3 sm:grid-cols-3"
+          aria-label="Join a remote node"
+        >
+          <TextField
+            label="New node name"
+            value={nodeName}
+            onChange={setNodeName}
+            placeholder="node2"
+            error={fields.nodeName}
+            autoComplete="off"
+            hint="a-z, 0-9 and dashes"
+          />
+          <TextField
+            label="Node address (HOST:PORT)"
+            value={listen}
+            onChange={setListen}
+            placeholder="198.18.250.2:7443"
+            error={fields.listen}
+            autoComplete="off"
+            hint="Where its engine will listen (OVZ_LISTEN); the panel dials it"
+          />
+          <TextField
+            label="Panel URL (as the node reaches it)"
+            value={panelUrl}
+            onChange={setPanelUrl}
+            error={fields.panelUrl}
+            autoComplete="off"
+          />
           <div className="flex flex-col gap-3 sm:col-span-3">
             <ErrorBox error={create.error} />
             <div>
@@ -54,17 +84,24 @@ export function JoinNodeCard() {
           </div>
         </form>
         {create.data && (
-          <div role="status" className="rounded-md border border-green-300 bg-green-50 p-3 text-sm text-green-900" data-testid="join-token">
+          <div
+            role="status"
+            className="rounded-md border border-green-300 bg-green-50 p-3 text-sm text-green-900"
+            data-testid="join-token"
+          >
             <p className="font-medium">
-              Join token for “{create.data.nodeName}” created; it works once, until {when(create.data.expiresAt)}. Copy the command now: the token is shown only once. On the node,
-              as root:
+              Join token for “{create.data.nodeName}” created; it works once, until {when(create.data.expiresAt)}. Copy
+              the command now: the token is shown only once. On the node, as root:
             </p>
-            <code className={`${mono} mt-2 block break-all rounded bg-white p-2 text-slate-900`} data-testid="join-command">
+            <code
+              className={`${mono} mt-2 block break-all rounded bg-white p-2 text-slate-900`}
+              data-testid="join-command"
+            >
               {create.data.command}
             </code>
             <p className="mt-2 text-xs">
-              Then start the node&apos;s engine with <code className={mono}>OVZ_LISTEN={create.data.listen}</code>. The panel&apos;s CA (sha256{" "}
-              <span className={mono}>{create.data.caSha256}</span>) is checked by the command.
+              Then start the node&apos;s engine with <code className={mono}>OVZ_LISTEN={create.data.listen}</code>. The
+              panel&apos;s CA (sha256 <span className={mono}>{create.data.caSha256}</span>) is checked by the command.
             </p>
           </div>
         )}

@@ -20,7 +20,10 @@ export function NodeInfo({ nodeId, name }: { nodeId: string; name: string }) {
     ["Memory", bytes(i.memoryBytes)],
     ["Runtime", i.runtime],
     ["cgroup version", `v${i.cgroupVersion}`],
-    ["Storage", `${i.storage.driver} (quota ${i.storage.caps.quota ? "yes" : "no"}, inode quota ${i.storage.caps.inodeQuota ? "yes" : "no"}, CoW ${i.storage.caps.cow ? "yes" : "no"})`],
+    [
+      "Storage",
+      `${i.storage.driver} (quota ${i.storage.caps.quota ? "yes" : "no"}, inode quota ${i.storage.caps.inodeQuota ? "yes" : "no"}, CoW ${i.storage.caps.cow ? "yes" : "no"})`,
+    ],
     ["Storage free", `${bytes(i.storage.freeBytes)} of ${bytes(i.storage.totalBytes)}`],
     ["Containers", String(i.containers)],
   ];

@@ -23,19 +23,34 @@ export function NodeNetworks({ nodeId, name }: { nodeId: string; name: string })
   const [dhcp, setDhcp] = useState(false);
   const [confirming, setConfirming] = useState<string | null>(null);
   const refresh = () => void qc.invalidateQueries(trpc.nodes.networks.queryFilter({ nodeId }));
-  const create = useMutation(trpc.nodes.createNetwork.mutationOptions({ onSuccess: () => (setF(EMPTY), setDhcp(false), refresh()) }));
-  const del = useMutation(trpc.nodes.deleteNetwork.mutationOptions({ onSuccess: () => (setConfirming(null), refresh()) }));
+  const create = useMutation(
+    trpc.nodes.createNetwork.mutationOptions({ onSuccess: () => (setF(EMPTY), setDhcp(false), refresh()) }),
+  );
+  const del = useMutation(
+    trpc.nodes.deleteNetwork.mutationOptions({ onSuccess: () => (setConfirming(null), refresh()) }),
+  );
   const fields = errInfo(create.error)?.fields ?? {};
   const set = (k: keyof typeof EMPTY) => (v: string) => setF((x) => ({ ...x, [k]: v }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     del.reset();
-    create.mutate({ nodeId, name: f.name, bridge: f.bridge, dhcp, ...(f.hostCidr.trim() ? { hostCidr: f.hostCidr.trim() } : {}), ...(f.gateway.trim() ? { gateway: f.gateway.trim() } : {}) });
+    create.mutate({
+      nodeId,
+      name: f.name,
+      bridge: f.bridge,
+      dhcp,
+      ...(f.hostCidr.trim() ? { hostCidr: f.hostCidr.trim() } : {}),
+      ...(f.gateway.trim() ? { gateway: f.gateway.trim() } : {}),
+    });
   };
   return (
     <section className="flex flex-col gap-3" aria-label={`Networks of ${name}`} data-testid={`networks-${name}`}>
       <h3 className="text-sm font-semibold text-slate-700">Engine networks</h3>
-      <QueryView q={q} loading={`Asking node ${name} for its networks`} empty="No networks: veth containers need one (with an IP pool of kind veth).">
+      <QueryView
+        q={q}
+        loading={`Asking node ${name} for its networks`}
+        empty="No networks: veth containers need one (with an IP pool of kind veth)."
+      >
         {(nets) => (
           <table className={table} aria-label={`Engine networks of ${name}`}>
             <thead>
@@ -65,7 +80,16 @@ export function NodeNetworks({ nodeId, name }: { nodeId: string; name: string })
                     {n.pools.length > 0 && ` · pools ${n.pools.join(", ")}`}
                   </td>
                   <td className={`${td} whitespace-nowrap text-right`}>
-                    <InlineConfirm open={confirming === n.name} label="Delete" confirmLabel="Confirm delete" ariaLabel={`Delete network ${n.name}`} busy={del.isPending} onOpen={() => (del.reset(), setConfirming(n.name))} onConfirm={() => del.mutate({ nodeId, name: n.name })} onCancel={() => setConfirming(null)} />
+                    <InlineConfirm
+                      open={confirming === n.name}
+                      label="Delete"
+                      confirmLabel="Confirm delete"
+                      ariaLabel={`Delete network ${n.name}`}
+                      busy={del.isPending}
+                      onOpen={() => (del.reset(), setConfirming(n.name))}
+                      onConfirm={() => del.mutate({ nodeId, name: n.name })}
+                      onCancel={() => setConfirming(null)}
+                    />
                   </td>
                 </tr>
               ))}
@@ -74,17 +98,60 @@ export function NodeNetworks({ nodeId, name }: { nodeId: string; name: string })
         )}
       </QueryView>
       <ErrorBox error={del.error} />
-      <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-3 sm:grid-cols-4" aria-label={`Add network on ${name}`}>
-        <TextField label="Network name" value={f.name} onChange={set("name")} placeholder="lan" error={fields.name} autoComplete="off" />
-        <TextField label="Bridge" value={f.bridge} onChange={set("bridge")} placeholder="br-lan" error={fields.bridge} autoComplete="off" />
-        <TextField label="Host address (CIDR)" value={f.hostCidr} onChange={set("hostCidr")} placeholder="198.18.2.1/24" error={fields.hostCidr} autoComplete="off" hint="Optional: the containers' gateway" />
-        <TextField label="Gateway for containers" value={f.gateway} onChange={set("gateway")} placeholder="host address" error={fields.gateway} autoComplete="off" />
+      <form
+        onSubmit={submit}
+        noValidate
+        className="grid grid-cols-1 gap-3 sm:grid-cols-4"
+        aria-label={`Add network on ${name}`}
+      >
+        <TextField
+          label="Network name"
+          value={f.name}
+          onChange={set("name")}
+          placeholder="lan"
+          error={fields.name}
+          autoComplete="off"
+        />
+        <TextField
+          label="Bridge"
+          value={f.bridge}
+          onChange={set("bridge")}
+          placeholder="br-lan"
+          error={fields.bridge}
+          autoComplete="off"
+        />
+        <TextField
+          label="Host address (CIDR)"
+          value={f.hostCidr}
+          onChange={set("hostCidr")}
+          placeholder="198.18.2.1/24"
+          error={fields.hostCidr}
+          autoComplete="off"
+          hint="Optional: the containers' gateway"
+        />
+        <TextField
+          label="Gateway for containers"
+          value={f.gateway}
+          onChange={set("gateway")}
+          placeholder="host address"
+          error={fields.gateway}
+          autoComplete="off"
+        />
         <div className="sm:col-span-4">
-          <CheckboxField label="Serve DHCP (each NIC gets exactly its assigned address)" checked={dhcp} onChange={setDhcp} error={fields.dhcp} />
+          <CheckboxField
+            label="Serve DHCP (each NIC gets exactly its assigned address)"
+            checked={dhcp}
+            onChange={setDhcp}
+            error={fields.dhcp}
+          />
         </div>
         <div className="flex flex-col gap-2 sm:col-span-4">
           <ErrorBox error={create.error} />
-          {create.isSuccess && <Notice>Network “{create.data.name}” created on {name}.</Notice>}
+          {create.isSuccess && (
+            <Notice>
+              Network “{create.data.name}” created on {name}.
+            </Notice>
+          )}
           <div>
             <Button type="submit" busy={create.isPending}>
               Create network

@@ -7,7 +7,12 @@ import { useTRPC } from "../../_lib/trpc.js";
 export function NodeStatus({ nodeId, name }: { nodeId: string; name: string }) {
   const trpc = useTRPC();
   const q = useQuery({ ...trpc.nodes.info.queryOptions({ nodeId }), retry: false, refetchInterval: 10_000 });
-  if (q.isPending) return <span className="text-xs text-slate-500" data-testid={`node-status-${name}`}>checking…</span>;
+  if (q.isPending)
+    return (
+      <span className="text-xs text-slate-500" data-testid={`node-status-${name}`}>
+        checking…
+      </span>
+    );
   if (q.error) {
     return (
       <span className="text-xs text-red-700" data-testid={`node-status-${name}`}>
@@ -17,7 +22,11 @@ export function NodeStatus({ nodeId, name }: { nodeId: string; name: string }) {
     );
   }
   return (
-    <span className="text-xs text-green-700" data-testid={`node-status-${name}`} title={`${q.data.hostname}, engine ${q.data.version}`}>
+    <span
+      className="text-xs text-green-700"
+      data-testid={`node-status-${name}`}
+      title={`${q.data.hostname}, engine ${q.data.version}`}
+    >
       <span className="font-semibold">reachable</span> · {q.data.hostname}
     </span>
   );

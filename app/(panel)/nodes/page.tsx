@@ -25,10 +25,17 @@ function Nodes() {
   const q = useQuery(trpc.nodes.list.queryOptions());
   const [open, setOpen] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
-  const del = useMutation(trpc.nodes.delete.mutationOptions({ onSuccess: () => (setConfirming(null), void qc.invalidateQueries(trpc.nodes.pathFilter())) }));
+  const del = useMutation(
+    trpc.nodes.delete.mutationOptions({
+      onSuccess: () => (setConfirming(null), void qc.invalidateQueries(trpc.nodes.pathFilter())),
+    }),
+  );
   return (
     <>
-      <PageHeader title="Nodes" subtitle="Hosts running the container engine: on this host (a Unix socket) or joined from another host (mutual TLS). New containers go to the first node." />
+      <PageHeader
+        title="Nodes"
+        subtitle="Hosts running the container engine: on this host (a Unix socket) or joined from another host (mutual TLS). New containers go to the first node."
+      />
       <div className="flex flex-col gap-4">
         <Card>
           <QueryView q={q} empty="No nodes yet. Add the local engine below.">
@@ -53,7 +60,9 @@ function Nodes() {
                       <tr data-testid={`node-${n.name}`}>
                         <td className={`${td} font-medium`}>{n.name}</td>
                         <td className={`${td} ${mono}`}>{n.endpoint}</td>
-                        <td className={`${td} text-xs`} data-testid={`node-kind-${n.name}`}>{n.kind ? KIND[n.kind] : "invalid endpoint"}</td>
+                        <td className={`${td} text-xs`} data-testid={`node-kind-${n.name}`}>
+                          {n.kind ? KIND[n.kind] : "invalid endpoint"}
+                        </td>
                         <td className={td}>
                           <NodeStatus nodeId={n.id} name={n.name} />
                         </td>
@@ -61,10 +70,24 @@ function Nodes() {
                         <td className={`${td} text-xs`}>{when(n.createdAt)}</td>
                         <td className={`${td} whitespace-nowrap text-right`}>
                           <span className="inline-flex gap-1">
-                            <Button variant="secondary" className="px-2 py-0.5 text-xs" aria-expanded={open === n.id} onClick={() => setOpen(open === n.id ? null : n.id)}>
+                            <Button
+                              variant="secondary"
+                              className="px-2 py-0.5 text-xs"
+                              aria-expanded={open === n.id}
+                              onClick={() => setOpen(open === n.id ? null : n.id)}
+                            >
                               {open === n.id ? "Hide details" : "Info & networks"}
                             </Button>
-                            <InlineConfirm open={confirming === n.id} label="Remove" confirmLabel="Confirm remove" ariaLabel={`Remove node ${n.name}`} busy={del.isPending} onOpen={() => (del.reset(), setConfirming(n.id))} onConfirm={() => del.mutate({ nodeId: n.id })} onCancel={() => setConfirming(null)} />
+                            <InlineConfirm
+                              open={confirming === n.id}
+                              label="Remove"
+                              confirmLabel="Confirm remove"
+                              ariaLabel={`Remove node ${n.name}`}
+                              busy={del.isPending}
+                              onOpen={() => (del.reset(), setConfirming(n.id))}
+                              onConfirm={() => del.mutate({ nodeId: n.id })}
+                              onCancel={() => setConfirming(null)}
+                            />
                           </span>
                         </td>
                       </tr>

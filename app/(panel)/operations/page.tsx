@@ -10,16 +10,20 @@ import { QueryView } from "../../_components/QueryView.js";
 export default function OperationsPage() {
   const trpc = useTRPC();
   const q = useQuery(
-    trpc.operations.list.queryOptions({ take: 100 }, { refetchInterval: (query) => (query.state.data?.some((o) => isActive(o.status)) ? 1500 : 10_000) }),
+    trpc.operations.list.queryOptions(
+      { take: 100 },
+      { refetchInterval: (query) => (query.state.data?.some((o) => isActive(o.status)) ? 1500 : 10_000) },
+    ),
   );
   return (
     <>
-      <PageHeader title="Operations" subtitle="Slow container actions (create, start, stop, restart, reinstall, destroy), newest first." />
+      <PageHeader
+        title="Operations"
+        subtitle="Slow container actions (create, start, stop, restart, reinstall, destroy), newest first."
+      />
       <Card>
         <QueryView q={q} empty="No operations yet.">
-          {(data) => (
-            <OperationsTable rows={data} label="Operations" detailed />
-          )}
+          {(data) => <OperationsTable rows={data} label="Operations" detailed />}
         </QueryView>
       </Card>
     </>

@@ -60,7 +60,15 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
     e.preventDefault();
     setSaved(null);
     // Values the server must range-check are sent as typed (NaN → a field error from the server).
-    const body = { name, limits: toPatch(limits), bandwidthMbps: num(bandwidth), ipCount: num(ips), trafficQuotaGb: num(quota), throttleKbit: num(throttle), templates };
+    const body = {
+      name,
+      limits: toPatch(limits),
+      bandwidthMbps: num(bandwidth),
+      ipCount: num(ips),
+      trafficQuotaGb: num(quota),
+      throttleKbit: num(throttle),
+      templates,
+    };
     if (plan) update.mutate({ planId: plan.id, ...body });
     else create.mutate(body);
   };
@@ -69,17 +77,59 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
     <Card title={plan ? `Edit plan ${plan.name}` : "New plan"}>
       <form onSubmit={submit} noValidate className="flex flex-col gap-4" aria-label={plan ? "Edit plan" : "New plan"}>
         <div className="grid grid-cols-1 gap-3 sm:grid-cols-3">
-          <TextField label="Plan name" value={name} onChange={setName} error={fieldError(fields, "name")} autoComplete="off" />
-          <TextField label="Bandwidth (Mbit/s)" inputMode="numeric" value={bandwidth} onChange={setBandwidth} error={fieldError(fields, "bandwidthMbps")} hint="0 = not limited" />
-          <TextField label="IP addresses" inputMode="numeric" value={ips} onChange={setIps} error={fieldError(fields, "ipCount")} />
-          <TextField label="Traffic quota (GB per month)" inputMode="numeric" value={quota} onChange={setQuota} error={fieldError(fields, "trafficQuotaGb")} hint="received + sent; 0 = no quota" />
-          <TextField label="Throttle rate over quota (kbit/s)" inputMode="numeric" value={throttle} onChange={setThrottle} error={fieldError(fields, "throttleKbit")} hint="until the next month" />
+          <TextField
+            label="Plan name"
+            value={name}
+            onChange={setName}
+            error={fieldError(fields, "name")}
+            autoComplete="off"
+          />
+          <TextField
+            label="Bandwidth (Mbit/s)"
+            inputMode="numeric"
+            value={bandwidth}
+            onChange={setBandwidth}
+            error={fieldError(fields, "bandwidthMbps")}
+            hint="0 = not limited"
+          />
+          <TextField
+            label="IP addresses"
+            inputMode="numeric"
+            value={ips}
+            onChange={setIps}
+            error={fieldError(fields, "ipCount")}
+          />
+          <TextField
+            label="Traffic quota (GB per month)"
+            inputMode="numeric"
+            value={quota}
+            onChange={setQuota}
+            error={fieldError(fields, "trafficQuotaGb")}
+            hint="received + sent; 0 = no quota"
+          />
+          <TextField
+            label="Throttle rate over quota (kbit/s)"
+            inputMode="numeric"
+            value={throttle}
+            onChange={setThrottle}
+            error={fieldError(fields, "throttleKbit")}
+            hint="until the next month"
+          />
         </div>
         <div>
           <h3 className="mb-2 text-sm font-semibold text-slate-700">Limits</h3>
-          <LimitFields idPrefix={plan ? "edit-plan" : "plan"} values={limits} onChange={(k, v) => setLimits((l) => ({ ...l, [k]: v }))} errorOf={(k) => fieldError(fields, `limits.${k}`, k)} />
+          <LimitFields
+            idPrefix={plan ? "edit-plan" : "plan"}
+            values={limits}
+            onChange={(k, v) => setLimits((l) => ({ ...l, [k]: v }))}
+            errorOf={(k) => fieldError(fields, `limits.${k}`, k)}
+          />
         </div>
-        <TemplateChoices value={templates} onChange={setTemplates} error={fieldError(fields, "templates", "templates.0")} />
+        <TemplateChoices
+          value={templates}
+          onChange={setTemplates}
+          error={fieldError(fields, "templates", "templates.0")}
+        />
         <ErrorBox error={m.error} />
         {saved && <Notice>{saved}</Notice>}
         <div className="flex gap-2">

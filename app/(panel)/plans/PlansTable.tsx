@@ -22,7 +22,15 @@ function summary(p: PlanRow): string {
   ].join(" · ");
 }
 
-export function PlansTable({ plans, showOwner, onEdit }: { plans: PlanRow[]; showOwner: boolean; onEdit: (p: PlanRow) => void }) {
+export function PlansTable({
+  plans,
+  showOwner,
+  onEdit,
+}: {
+  plans: PlanRow[];
+  showOwner: boolean;
+  onEdit: (p: PlanRow) => void;
+}) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -61,9 +69,13 @@ export function PlansTable({ plans, showOwner, onEdit }: { plans: PlanRow[]; sho
                 <td className={`${td} font-medium`}>{p.name}</td>
                 {showOwner && <td className={td}>{p.owner.name}</td>}
                 <td className={`${td} text-xs text-slate-600`}>{summary(p)}</td>
-                <td className={`${td} text-right tabular-nums`}>{p.bandwidthMbps ? `${p.bandwidthMbps} Mbit/s` : "—"}</td>
+                <td className={`${td} text-right tabular-nums`}>
+                  {p.bandwidthMbps ? `${p.bandwidthMbps} Mbit/s` : "—"}
+                </td>
                 <td className={`${td} text-right tabular-nums`}>{p.ipCount}</td>
-                <td className={`${td} text-right tabular-nums whitespace-nowrap`}>{p.trafficQuotaGb ? `${p.trafficQuotaGb} GB/month` : "—"}</td>
+                <td className={`${td} text-right tabular-nums whitespace-nowrap`}>
+                  {p.trafficQuotaGb ? `${p.trafficQuotaGb} GB/month` : "—"}
+                </td>
                 <td className={`${td} text-xs`}>{p.templates.join(", ")}</td>
                 <td className={`${td} text-right tabular-nums`}>{p.containers}</td>
                 <td className={`${td} whitespace-nowrap text-right`}>
@@ -71,7 +83,16 @@ export function PlansTable({ plans, showOwner, onEdit }: { plans: PlanRow[]; sho
                     <Button variant="secondary" className="px-2 py-0.5 text-xs" onClick={() => onEdit(p)}>
                       Edit
                     </Button>
-                    <InlineConfirm open={confirming === p.id} label="Delete" confirmLabel="Confirm delete" ariaLabel={`Delete plan ${p.name}`} busy={del.isPending} onOpen={() => (del.reset(), setConfirming(p.id))} onConfirm={() => del.mutate({ planId: p.id })} onCancel={() => setConfirming(null)} />
+                    <InlineConfirm
+                      open={confirming === p.id}
+                      label="Delete"
+                      confirmLabel="Confirm delete"
+                      ariaLabel={`Delete plan ${p.name}`}
+                      busy={del.isPending}
+                      onOpen={() => (del.reset(), setConfirming(p.id))}
+                      onConfirm={() => del.mutate({ planId: p.id })}
+                      onCancel={() => setConfirming(null)}
+                    />
                   </span>
                 </td>
               </tr>

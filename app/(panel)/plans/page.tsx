@@ -20,13 +20,26 @@ function Plans() {
   const [editing, setEditing] = useState<PlanRow | null>(null);
   return (
     <>
-      <PageHeader title="Plans" subtitle="What a container gets: limits, bandwidth, IPs and the templates customers may install." />
+      <PageHeader
+        title="Plans"
+        subtitle="What a container gets: limits, bandwidth, IPs and the templates customers may install."
+      />
       <div className="flex flex-col gap-4">
         {me.role === "reseller" && <AllocationSummary tenantId={me.tenant.id} />}
         <Card title={me.role === "admin" ? "All plans" : "Your plans"}>
-          {q.isPending ? <Loading /> : q.error ? <ErrorBox error={q.error} /> : <PlansTable plans={q.data} showOwner={me.role === "admin"} onEdit={setEditing} />}
+          {q.isPending ? (
+            <Loading />
+          ) : q.error ? (
+            <ErrorBox error={q.error} />
+          ) : (
+            <PlansTable plans={q.data} showOwner={me.role === "admin"} onEdit={setEditing} />
+          )}
         </Card>
-        {editing ? <PlanForm key={editing.id} plan={editing} onDone={() => setEditing(null)} /> : <PlanForm key="new" />}
+        {editing ? (
+          <PlanForm key={editing.id} plan={editing} onDone={() => setEditing(null)} />
+        ) : (
+          <PlanForm key="new" />
+        )}
       </div>
     </>
   );

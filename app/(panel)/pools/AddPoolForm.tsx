@@ -51,8 +51,22 @@ export function AddPoolForm() {
   return (
     <Card title="Add IP pool">
       <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-3 sm:grid-cols-2" aria-label="Add IP pool">
-        <TextField label="Pool name" value={f.name} onChange={set("name")} placeholder="public-v4" error={fields.name} autoComplete="off" />
-        <SelectField label="Node" value={node} onChange={setNodeId} options={(nodes.data ?? []).map((n) => ({ value: n.id, label: n.name }))} placeholder={nodes.isPending ? "Loading…" : nodes.data?.length ? undefined : "No nodes"} error={fields.nodeId} />
+        <TextField
+          label="Pool name"
+          value={f.name}
+          onChange={set("name")}
+          placeholder="public-v4"
+          error={fields.name}
+          autoComplete="off"
+        />
+        <SelectField
+          label="Node"
+          value={node}
+          onChange={setNodeId}
+          options={(nodes.data ?? []).map((n) => ({ value: n.id, label: n.name }))}
+          placeholder={nodes.isPending ? "Loading…" : nodes.data?.length ? undefined : "No nodes"}
+          error={fields.nodeId}
+        />
         <SelectField
           label="Kind"
           value={kind}
@@ -65,17 +79,59 @@ export function AddPoolForm() {
             label="Engine network"
             value={f.network}
             onChange={set("network")}
-            placeholder={networks.isPending ? "Loading…" : networks.data?.length ? "Choose a network" : "No networks on this node (Nodes page)"}
-            options={(networks.data ?? []).map((n) => ({ value: n.name, label: `${n.name} (${n.bridge}${n.hostCidr ? `, ${n.hostCidr}` : ""})` }))}
+            placeholder={
+              networks.isPending
+                ? "Loading…"
+                : networks.data?.length
+                  ? "Choose a network"
+                  : "No networks on this node (Nodes page)"
+            }
+            options={(networks.data ?? []).map((n) => ({
+              value: n.name,
+              label: `${n.name} (${n.bridge}${n.hostCidr ? `, ${n.hostCidr}` : ""})`,
+            }))}
             error={fields.network}
           />
         ) : (
           <div />
         )}
-        <TextField label="Subnet (CIDR)" value={f.cidr} onChange={set("cidr")} placeholder="198.18.1.0/24 or fd00:1::/64" error={fields.cidr} autoComplete="off" spellCheck={false} />
-        <TextField label="Gateway (optional)" value={f.gateway} onChange={set("gateway")} placeholder="198.18.1.1" error={fields.gateway} autoComplete="off" spellCheck={false} hint="Shown to users, never assigned" />
-        <TextField label="First address" value={f.rangeStart} onChange={set("rangeStart")} placeholder="198.18.1.10" error={fields.rangeStart} autoComplete="off" spellCheck={false} />
-        <TextField label="Last address" value={f.rangeEnd} onChange={set("rangeEnd")} placeholder="198.18.1.250" error={fields.rangeEnd} autoComplete="off" spellCheck={false} />
+        <TextField
+          label="Subnet (CIDR)"
+          value={f.cidr}
+          onChange={set("cidr")}
+          placeholder="198.18.1.0/24 or fd00:1::/64"
+          error={fields.cidr}
+          autoComplete="off"
+          spellCheck={false}
+        />
+        <TextField
+          label="Gateway (optional)"
+          value={f.gateway}
+          onChange={set("gateway")}
+          placeholder="198.18.1.1"
+          error={fields.gateway}
+          autoComplete="off"
+          spellCheck={false}
+          hint="Shown to users, never assigned"
+        />
+        <TextField
+          label="First address"
+          value={f.rangeStart}
+          onChange={set("rangeStart")}
+          placeholder="198.18.1.10"
+          error={fields.rangeStart}
+          autoComplete="off"
+          spellCheck={false}
+        />
+        <TextField
+          label="Last address"
+          value={f.rangeEnd}
+          onChange={set("rangeEnd")}
+          placeholder="198.18.1.250"
+          error={fields.rangeEnd}
+          autoComplete="off"
+          spellCheck={false}
+        />
         <div className="flex flex-col gap-3 sm:col-span-2">
           <ErrorBox error={m.error} />
           <ErrorBox error={networks.error} />

@@ -26,11 +26,17 @@ function Pools() {
   );
   return (
     <>
-      <PageHeader title="IP pools" subtitle="Addresses per node that containers get: venet pools are routed, veth pools belong to an engine network (bridge)." />
+      <PageHeader
+        title="IP pools"
+        subtitle="Addresses per node that containers get: venet pools are routed, veth pools belong to an engine network (bridge)."
+      />
       <div className="flex flex-col gap-4">
         <Card>
           <ErrorBox error={del.error} />
-          <QueryView q={q} empty="No IP pools yet: containers whose plan gives IP addresses cannot be created until a node has one. Add one below.">
+          <QueryView
+            q={q}
+            empty="No IP pools yet: containers whose plan gives IP addresses cannot be created until a node has one. Add one below."
+          >
             {(pools) => (
               <div className="overflow-x-auto">
                 <table className={table} aria-label="IP pools">
@@ -59,14 +65,27 @@ function Pools() {
                         </td>
                         <td className={`${td} ${mono}`}>{p.cidr}</td>
                         <td className={`${td} ${mono}`}>
-                          {p.total === null ? "addresses outside every pool (vzctl --ipadd)" : `${p.rangeStart} – ${p.rangeEnd}`}
+                          {p.total === null
+                            ? "addresses outside every pool (vzctl --ipadd)"
+                            : `${p.rangeStart} – ${p.rangeEnd}`}
                         </td>
                         <td className={`${td} ${mono}`}>{p.gateway ?? "—"}</td>
                         <td className={`${td} text-right tabular-nums whitespace-nowrap`}>
-                          {p.total === null ? p.used.toLocaleString() : `${p.used.toLocaleString()} / ${p.total.toLocaleString()}`}
+                          {p.total === null
+                            ? p.used.toLocaleString()
+                            : `${p.used.toLocaleString()} / ${p.total.toLocaleString()}`}
                         </td>
                         <td className={`${td} whitespace-nowrap text-right`}>
-                          <InlineConfirm open={confirming === p.id} label="Delete" confirmLabel="Confirm delete" ariaLabel={`Delete pool ${p.name}`} busy={del.isPending} onOpen={() => (del.reset(), setConfirming(p.id))} onConfirm={() => del.mutate({ poolId: p.id })} onCancel={() => setConfirming(null)} />
+                          <InlineConfirm
+                            open={confirming === p.id}
+                            label="Delete"
+                            confirmLabel="Confirm delete"
+                            ariaLabel={`Delete pool ${p.name}`}
+                            busy={del.isPending}
+                            onOpen={() => (del.reset(), setConfirming(p.id))}
+                            onConfirm={() => del.mutate({ poolId: p.id })}
+                            onCancel={() => setConfirming(null)}
+                          />
                         </td>
                       </tr>
                     ))}

@@ -12,7 +12,10 @@ export default function TemplatesPage() {
   const q = useQuery(trpc.templates.list.queryOptions());
   return (
     <>
-      <PageHeader title="Templates" subtitle="Operating system templates available on the default node. Plans choose which ones customers may install." />
+      <PageHeader
+        title="Templates"
+        subtitle="Operating system templates available on the default node. Plans choose which ones customers may install."
+      />
       <Card>
         <QueryView q={q} empty="No templates on the node.">
           {(data) => (

@@ -16,7 +16,15 @@ function Tenants() {
     <>
       <PageHeader title="Tenants" subtitle="Resellers and customers, each with its users." />
       <div className="flex flex-col gap-4">
-        <Card title="All tenants">{q.isPending ? <Loading /> : q.error ? <ErrorBox error={q.error} /> : <TenantsTable tenants={q.data} showKind />}</Card>
+        <Card title="All tenants">
+          {q.isPending ? (
+            <Loading />
+          ) : q.error ? (
+            <ErrorBox error={q.error} />
+          ) : (
+            <TenantsTable tenants={q.data} showKind />
+          )}
+        </Card>
         <div className="max-w-3xl">
           <TenantCreateForm mode="admin" tenants={q.data ?? []} />
         </div>

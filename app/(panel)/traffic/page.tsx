@@ -20,16 +20,28 @@ function Traffic() {
   const trpc = useTRPC();
   const [month, setMonth] = useState(thisMonth());
   const valid = /^\d{4}-(0[1-9]|1[0-2])$/.test(month);
-  const q = useQuery(trpc.traffic.tenant.queryOptions({ month: valid ? month : thisMonth() }, { refetchInterval: 60_000 }));
+  const q = useQuery(
+    trpc.traffic.tenant.queryOptions({ month: valid ? month : thisMonth() }, { refetchInterval: 60_000 }),
+  );
   return (
     <>
       <PageHeader
         title="Traffic"
-        subtitle={me.role === "admin" ? "Received + sent bytes of every tenant's containers in a month (UTC)." : "Received + sent bytes of your and your customers' containers in a month (UTC)."}
+        subtitle={
+          me.role === "admin"
+            ? "Received + sent bytes of every tenant's containers in a month (UTC)."
+            : "Received + sent bytes of your and your customers' containers in a month (UTC)."
+        }
       />
       <div className="flex flex-col gap-4">
         <div className="max-w-xs">
-          <TextField label="Month" type="month" value={month} onChange={setMonth} error={valid ? undefined : "a month like 2026-11"} />
+          <TextField
+            label="Month"
+            type="month"
+            value={month}
+            onChange={setMonth}
+            error={valid ? undefined : "a month like 2026-11"}
+          />
         </div>
         <Card>
           <QueryView q={q} loading="Loading traffic">
@@ -63,7 +75,10 @@ function Traffic() {
                           <td className={`${td} text-right font-medium tabular-nums`}>{trafficBytes(t.totalBytes)}</td>
                           <td className={td}>
                             <div className="h-2 w-full rounded bg-slate-100" aria-hidden>
-                              <div className="h-2 rounded bg-blue-500" style={{ width: `${(t.totalBytes / max) * 100}%` }} />
+                              <div
+                                className="h-2 rounded bg-blue-500"
+                                style={{ width: `${(t.totalBytes / max) * 100}%` }}
+                              />
                             </div>
                           </td>
                         </tr>

@@ -48,7 +48,9 @@ function Usage() {
   const [month, setMonth] = useState(thisMonth());
   const [open, setOpen] = useState<string | null>(null);
   const valid = /^\d{4}-(0[1-9]|1[0-2])$/.test(month);
-  const q = useQuery(trpc.usage.tenants.queryOptions({ month: valid ? month : thisMonth() }, { refetchInterval: 60_000 }));
+  const q = useQuery(
+    trpc.usage.tenants.queryOptions({ month: valid ? month : thisMonth() }, { refetchInterval: 60_000 }),
+  );
   return (
     <>
       <PageHeader
@@ -57,7 +59,13 @@ function Usage() {
       />
       <div className="flex flex-col gap-4">
         <div className="max-w-xs">
-          <TextField label="Month" type="month" value={month} onChange={setMonth} error={valid ? undefined : "a month like 2026-11"} />
+          <TextField
+            label="Month"
+            type="month"
+            value={month}
+            onChange={setMonth}
+            error={valid ? undefined : "a month like 2026-11"}
+          />
         </div>
         <Card>
           <QueryView q={q} loading="Loading usage">
@@ -83,8 +91,16 @@ function Usage() {
                         <tr data-testid={`usage-${t.name}`}>
                           <td className={`${td} font-medium`}>
                             {t.days.length > 0 ? (
-                              <button type="button" className="text-left hover:underline" aria-expanded={open === t.tenantId} onClick={() => setOpen(open === t.tenantId ? null : t.tenantId)}>
-                                {t.name} <span className="text-xs text-slate-500">({t.days.length} day{t.days.length === 1 ? "" : "s"})</span>
+                              <button
+                                type="button"
+                                className="text-left hover:underline"
+                                aria-expanded={open === t.tenantId}
+                                onClick={() => setOpen(open === t.tenantId ? null : t.tenantId)}
+                              >
+                                {t.name}{" "}
+                                <span className="text-xs text-slate-500">
+                                  ({t.days.length} day{t.days.length === 1 ? "" : "s"})
+                                </span>
                               </button>
                             ) : (
                               t.name
@@ -107,7 +123,11 @@ function Usage() {
                     ))}
                   </tbody>
                 </table>
-                {r.tenants.every((t) => t.days.length === 0) && <p className="mt-3 text-sm text-slate-600">No usage recorded in {r.month} yet: the panel records it while containers run.</p>}
+                {r.tenants.every((t) => t.days.length === 0) && (
+                  <p className="mt-3 text-sm text-slate-600">
+                    No usage recorded in {r.month} yet: the panel records it while containers run.
+                  </p>
+                )}
               </div>
             )}
           </QueryView>

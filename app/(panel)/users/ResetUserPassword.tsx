@@ -17,7 +17,11 @@ export function ResetUserPassword({ userId, email, onClose }: { userId: string; 
     m.mutate({ userId, password });
   };
   return (
-    <form onSubmit={submit} noValidate className="flex flex-col gap-2 rounded-md border border-slate-200 bg-slate-50 p-3">
+    <form
+      onSubmit={submit}
+      noValidate
+      className="flex flex-col gap-2 rounded-md border border-slate-200 bg-slate-50 p-3"
+    >
       <div className="flex flex-wrap items-end gap-2">
         <TextField
           wrapClassName="w-72"

@@ -18,7 +18,9 @@ function Users() {
   const qc = useQueryClient();
   const q = useQuery(trpc.users.list.queryOptions());
   const [resetFor, setResetFor] = useState<string | null>(null);
-  const setDisabled = useMutation(trpc.users.setDisabled.mutationOptions({ onSuccess: () => void qc.invalidateQueries(trpc.users.pathFilter()) }));
+  const setDisabled = useMutation(
+    trpc.users.setDisabled.mutationOptions({ onSuccess: () => void qc.invalidateQueries(trpc.users.pathFilter()) }),
+  );
   return (
     <>
       <PageHeader title="Users" subtitle="Every user of every tenant." />
@@ -51,7 +53,13 @@ function Users() {
                         {u.tenant.name} <span className="text-xs text-slate-500">({u.tenant.kind})</span>
                       </td>
                       <td className={td}>{u.totpEnabled ? "on" : "off"}</td>
-                      <td className={td}>{u.disabled ? <span className="font-medium text-red-700">disabled</span> : <span className="text-green-700">active</span>}</td>
+                      <td className={td}>
+                        {u.disabled ? (
+                          <span className="font-medium text-red-700">disabled</span>
+                        ) : (
+                          <span className="text-green-700">active</span>
+                        )}
+                      </td>
                       <td className={`${td} whitespace-nowrap text-right`}>
                         <span className="inline-flex gap-1">
                           {u.id !== me.id && (
@@ -64,7 +72,11 @@ function Users() {
                               {u.disabled ? "Enable" : "Disable"}
                             </Button>
                           )}
-                          <Button variant="secondary" className="px-2 py-0.5 text-xs" onClick={() => setResetFor(resetFor === u.id ? null : u.id)}>
+                          <Button
+                            variant="secondary"
+                            className="px-2 py-0.5 text-xs"
+                            onClick={() => setResetFor(resetFor === u.id ? null : u.id)}
+                          >
                             Reset password
                           </Button>
                         </span>

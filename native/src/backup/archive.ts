@@ -27,7 +27,11 @@ export interface ProgressFn {
 }
 
 /** Pack `srcDir` into `outFile` (which must exist, created with the wanted mode). Returns the tar stream size. */
-export async function writeArchive(srcDir: string, outFile: string, onProgress?: ProgressFn): Promise<{ dataBytes: number }> {
+export async function writeArchive(
+  srcDir: string,
+  outFile: string,
+  onProgress?: ProgressFn,
+): Promise<{ dataBytes: number }> {
   let dataBytes: number | null = null;
   const args = [
     "--create",
@@ -73,14 +77,23 @@ export async function extractArchive(file: string, destDir: string, onProgress?:
     destDir,
   ];
   const errors = await tar(args, process.env, onProgress);
-  if (errors !== null) throw new EngineError(isNoSpace(errors) ? "NO_SPACE" : "HOST_TOOL_FAILED", `unpacking the backup failed: ${errors}`);
+  if (errors !== null)
+    throw new EngineError(
+      isNoSpace(errors) ? "NO_SPACE" : "HOST_TOOL_FAILED",
+      `unpacking the backup failed: ${errors}`,
+    );
 }
 
 /**
  * Run tar; progress from its checkpoint lines. Returns null on success, else the last lines it printed
  * that were not checkpoints (the captured output alone would be all checkpoints on a big tree).
  */
-async function tar(args: string[], env: NodeJS.ProcessEnv, onProgress?: ProgressFn, consume?: (line: string) => boolean): Promise<string | null> {
+async function tar(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  onProgress?: ProgressFn,
+  consume?: (line: string) => boolean,
+): Promise<string | null> {
   const other: string[] = [];
   const r = await run("tar", args, {
     env,
@@ -103,7 +116,10 @@ function isNoSpace(text: string): boolean {
 }
 
 /** sha256 (hex) and size of a file, streamed. */
-export async function sha256File(file: string, onProgress?: ProgressFn): Promise<{ sha256: string; sizeBytes: number }> {
+export async function sha256File(
+  file: string,
+  onProgress?: ProgressFn,
+): Promise<{ sha256: string; sizeBytes: number }> {
   const h = createHash("sha256");
   let n = 0;
   let last = 0;

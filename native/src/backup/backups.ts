@@ -28,7 +28,16 @@ import { defaultMac, emptyNetConfig, type NetConfig } from "../net/types.js";
 import type { ContainerRecord } from "../records.js";
 import type { SnapshotOps } from "../snapshots.js";
 import { extractArchive, sha256File, treeBytes, writeArchive } from "./archive.js";
-import { BACKUP_ID_RE, checkBackupId, MANIFEST_FORMAT, MANIFEST_VERSION, newBackupId, parseManifest, type BackupInfo, type BackupManifest } from "./manifest.js";
+import {
+  BACKUP_ID_RE,
+  checkBackupId,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  newBackupId,
+  parseManifest,
+  type BackupInfo,
+  type BackupManifest,
+} from "./manifest.js";
 
 export interface RestoreRequest {
   id: string;
@@ -150,7 +159,10 @@ export class BackupOps {
       ctx.log(`temporary snapshot not removed yet (removed at the next engine start): ${(u as Error).message}`);
     }
     const secs = (performance.now() - t0) / 1000;
-    ctx.progress(100, `backup ${id} written: ${fmtBytes(info.archive.sizeBytes)} (${fmtBytes(info.archive.dataBytes)} of data) in ${secs.toFixed(1)} s`);
+    ctx.progress(
+      100,
+      `backup ${id} written: ${fmtBytes(info.archive.sizeBytes)} (${fmtBytes(info.archive.dataBytes)} of data) in ${secs.toFixed(1)} s`,
+    );
     return info;
   }
 
@@ -169,7 +181,8 @@ export class BackupOps {
     try {
       text = await readFile(this.manifestPath(id), "utf8");
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new EngineError("NOT_FOUND", `backup ${id} does not exist; list backups with backup.list`);
+      if ((e as NodeJS.ErrnoException).code === "ENOENT")
+        throw new EngineError("NOT_FOUND", `backup ${id} does not exist; list backups with backup.list`);
       throw e;
     }
     try {
@@ -200,7 +213,11 @@ export class BackupOps {
 
   async delete(id: string): Promise<void> {
     checkBackupId(id);
-    const exists = async (p: string) => stat(p).then(() => true, () => false);
+    const exists = async (p: string) =>
+      stat(p).then(
+        () => true,
+        () => false,
+      );
     if (!(await exists(this.manifestPath(id))) && !(await exists(this.archivePath(id)))) {
       throw new EngineError("NOT_FOUND", `backup ${id} does not exist; list backups with backup.list`);
     }
@@ -229,12 +246,16 @@ export class BackupOps {
     await this.refuseExisting(req); // fail fast, before reading the whole archive; checked again under the lock
     const archive = this.archivePath(id);
     ctx.progress(2, "verifying the archive checksum");
-    const got = await sha256File(archive, (n) => ctx.progress(2 + Math.floor((n / Math.max(1, m.archive.sizeBytes)) * 18), "verifying the archive checksum")).catch(
-      (e: NodeJS.ErrnoException) => {
-        if (e.code === "ENOENT") throw new EngineError("BAD_REQUEST", `backup ${id} is incomplete: its archive ${archive} is missing; it cannot be restored`);
-        throw e;
-      },
-    );
+    const got = await sha256File(archive, (n) =>
+      ctx.progress(2 + Math.floor((n / Math.max(1, m.archive.sizeBytes)) * 18), "verifying the archive checksum"),
+    ).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT")
+        throw new EngineError(
+          "BAD_REQUEST",
+          `backup ${id} is incomplete: its archive ${archive} is missing; it cannot be restored`,
+        );
+      throw e;
+    });
     if (got.sha256 !== m.archive.sha256 || got.sizeBytes !== m.archive.sizeBytes) {
       throw new EngineError(
         "BAD_REQUEST",
@@ -246,12 +267,18 @@ export class BackupOps {
       const old = await this.refuseExisting(req);
       const { storage, runtime } = this.h.drivers;
       if (!old && ((await runtime.configExists(ctid)) || (await storage.containerVolumeExists(ctid)))) {
-        throw new EngineError("CTID_IN_USE", `container ID ${ctid} is in use (host resources without a record); destroy container ${ctid} first`);
+        throw new EngineError(
+          "CTID_IN_USE",
+          `container ID ${ctid} is in use (host resources without a record); destroy container ${ctid} first`,
+        );
       }
       if (storage.caps.quota) {
         const { freeBytes } = await storage.space();
         if (m.archive.dataBytes > freeBytes * 0.95) {
-          throw new EngineError("NO_SPACE", `not enough space in the storage pool: the backup holds ${fmtBytes(m.archive.dataBytes)}, the pool has ${fmtBytes(freeBytes)} free`);
+          throw new EngineError(
+            "NO_SPACE",
+            `not enough space in the storage pool: the backup holds ${fmtBytes(m.archive.dataBytes)}, the pool has ${fmtBytes(freeBytes)} free`,
+          );
         }
       }
       const others = await this.h.records.list();
@@ -276,7 +303,11 @@ export class BackupOps {
         net,
         restoredFrom: { backup: id, at: new Date().toISOString() },
       };
-      const journal = await this.h.journal.begin("restore", ctid, { backup: id, old: old ?? null, createdAt: rec.createdAt });
+      const journal = await this.h.journal.begin("restore", ctid, {
+        backup: id,
+        old: old ?? null,
+        createdAt: rec.createdAt,
+      });
       try {
         if (old) ctx.log(`replacing container ${ctid} (its snapshots are kept)`);
         await journal.step("staging");
@@ -347,12 +378,18 @@ export class BackupOps {
       );
     }
     const st = await this.h.drivers.runtime.state(req.ctid);
-    if (st !== "STOPPED") throw new EngineError("RUNNING", `container ${req.ctid} is running; stop it first, then restore over it`);
+    if (st !== "STOPPED")
+      throw new EngineError("RUNNING", `container ${req.ctid} is running; stop it first, then restore over it`);
     return old;
   }
 
   /** The backup's network if its addresses, MACs and devices are free here; else none (and the log says why). */
-  private async restoredNet(m: BackupManifest, ctid: number, others: ContainerRecord[], ctx: OpContext): Promise<NetConfig> {
+  private async restoredNet(
+    m: BackupManifest,
+    ctid: number,
+    others: ContainerRecord[],
+    ctx: OpContext,
+  ): Promise<NetConfig> {
     const net = structuredClone(m.container.net);
     // MACs the engine generated from the old ctid are generated again from the new one
     net.nics.forEach((n, i) => {
@@ -362,7 +399,9 @@ export class BackupOps {
       return await this.h.net.validate(ctid, net, others);
     } catch (e) {
       if (!isEngineError(e)) throw e;
-      ctx.log(`the backup's network settings are not restored (${e.message}); container ${ctid} has no network — set one with container.net.set`);
+      ctx.log(
+        `the backup's network settings are not restored (${e.message}); container ${ctid} has no network — set one with container.net.set`,
+      );
       return emptyNetConfig();
     }
   }
@@ -384,7 +423,9 @@ export class BackupOps {
     const { op, ctid, data } = p.header;
     if (op === "backup") {
       const id = String(data.id);
-      log(`recovery: backup ${id} of ${ctid} was interrupted${p.committed ? " after it was written" : "; removing its files"}`);
+      log(
+        `recovery: backup ${id} of ${ctid} was interrupted${p.committed ? " after it was written" : "; removing its files"}`,
+      );
       if (!p.committed && BACKUP_ID_RE.test(id)) await this.removeFiles(id);
       await this.h.drivers.storage.deleteSnapshot(ctid, String(data.snapshot));
       return;
@@ -399,12 +440,14 @@ export class BackupOps {
     // (created or restored since): only touch the container if it is still the old one or ours.
     const cur = await this.h.records.get(ctid);
     if (cur && cur.createdAt !== data.createdAt && cur.createdAt !== old?.createdAt) {
-      log(`recovery: restore into ${ctid} was interrupted, but container ${ctid} was made again since; leaving it alone`);
+      log(
+        `recovery: restore into ${ctid} was interrupted, but container ${ctid} was made again since; leaving it alone`,
+      );
       return;
     }
-    log(`recovery: undoing interrupted restore into ${ctid} (steps done: ${p.steps.join(", ") || "none"}); ${old ? "the replaced container is put back" : "the half-made container is removed"}`);
+    log(
+      `recovery: undoing interrupted restore into ${ctid} (steps done: ${p.steps.join(", ") || "none"}); ${old ? "the replaced container is put back" : "the half-made container is removed"}`,
+    );
     await this.undo(ctid, old);
   }
 }
-
-

@@ -17,7 +17,10 @@ export const MANIFEST_FORMAT = "ovz-backup";
 export const MANIFEST_VERSION = 1;
 
 export function newBackupId(ctid: number, now: Date, random6hex: string): string {
-  const t = now.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:]/g, "");
+  const t = now
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/[-:]/g, "");
   const id = `${ctid}-${t}-${random6hex}`;
   return checkBackupId(id);
 }
@@ -25,7 +28,10 @@ export function newBackupId(ctid: number, now: Date, random6hex: string): string
 /** Throws BAD_REQUEST unless `id` is a backup id; returns it. File paths are only built from checked ids. */
 export function checkBackupId(id: string): string {
   if (!BACKUP_ID_RE.test(id)) {
-    throw new EngineError("BAD_REQUEST", `bad backup id "${id}": backup ids look like 101-20261123T191615Z-a3f9c2 (see backup.list)`);
+    throw new EngineError(
+      "BAD_REQUEST",
+      `bad backup id "${id}": backup ids look like 101-20261123T191615Z-a3f9c2 (see backup.list)`,
+    );
   }
   return id;
 }

@@ -27,7 +27,9 @@ export function isAtOrBelow(p: string, base: string): boolean {
  * path alone would leave those services out. The engine's path is used only when the init is at or below it.
  * An init at the root cgroup ("/") would claim every process on the host; such an entry is left out and reported.
  */
-export function containerCgroups(inits: Array<{ ctid: number; cgroups: Map<string, string> | null; cgroup?: string }>): {
+export function containerCgroups(
+  inits: Array<{ ctid: number; cgroups: Map<string, string> | null; cgroup?: string }>,
+): {
   map: CtCgroup[];
   skipped: Array<{ ctid: number; reason: string }>;
 } {
@@ -40,8 +42,10 @@ export function containerCgroups(inits: Array<{ ctid: number; cgroups: Map<strin
     }
     const controller = mappingController(cgroups);
     const initPath = controller === null ? undefined : cgroups.get(controller);
-    const base = initPath !== undefined && cgroup && cgroup !== "/" && isAtOrBelow(initPath, cgroup) ? cgroup : initPath;
-    if (controller === null || base === undefined) skipped.push({ ctid, reason: "its init has no pids, memory or unified cgroup" });
+    const base =
+      initPath !== undefined && cgroup && cgroup !== "/" && isAtOrBelow(initPath, cgroup) ? cgroup : initPath;
+    if (controller === null || base === undefined)
+      skipped.push({ ctid, reason: "its init has no pids, memory or unified cgroup" });
     else if (base === "/" || base === "") skipped.push({ ctid, reason: "its init is in the root cgroup" });
     else map.push({ ctid, controller, base });
   }
@@ -64,7 +68,10 @@ export function ctidOf(cgroups: Map<string, string>, map: readonly CtCgroup[]): 
  * "/ovz/101")? Pid 1 in its own namespace and in that cgroup or below: catches exit and pid reuse.
  */
 export async function isInitIn(pid: number, base: string, procRoot = "/proc"): Promise<boolean> {
-  const [status, cgroup] = await Promise.all([readOr(path.join(procRoot, String(pid), "status")), readOr(path.join(procRoot, String(pid), "cgroup"))]);
+  const [status, cgroup] = await Promise.all([
+    readOr(path.join(procRoot, String(pid), "status")),
+    readOr(path.join(procRoot, String(pid), "cgroup")),
+  ]);
   if (status === null || cgroup === null) return false;
   const ns = parseStatus(status).nspid;
   if (ns.length < 2 || ns[ns.length - 1] !== 1) return false;

@@ -38,7 +38,10 @@ export function parseStat(text: string): ProcStat | null {
   const close = text.lastIndexOf(")");
   if (open < 0 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
-  const f = text.slice(close + 2).trim().split(/\s+/); // f[0] = field 3 (state)
+  const f = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/); // f[0] = field 3 (state)
   const at = (field: number) => Number(f[field - 3]);
   if (!Number.isInteger(pid) || f.length < 22) return null;
   return {
@@ -77,7 +80,10 @@ export function parseStatus(text: string): ProcStatus {
     const i = line.indexOf(":");
     if (i < 0) continue;
     const key = line.slice(0, i);
-    const vals = line.slice(i + 1).trim().split(/\s+/);
+    const vals = line
+      .slice(i + 1)
+      .trim()
+      .split(/\s+/);
     if (key === "Uid") out.uid = [0, 1, 2, 3].map((k) => Number(vals[k] ?? 0)) as ProcStatus["uid"];
     else if (key === "NSpid") out.nspid = vals.filter(Boolean).map(Number);
     else if (key === "VmSize") out.vmSizeKb = Number(vals[0]) || 0;
@@ -158,7 +164,10 @@ export async function readOr(file: string): Promise<string | null> {
 
 /** Numeric entries of the proc root, ascending. */
 export async function listPids(procRoot = "/proc"): Promise<number[]> {
-  return (await readdir(procRoot)).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  return (await readdir(procRoot))
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /** Read one process; null when it is gone (it exited between the listing and the read). */

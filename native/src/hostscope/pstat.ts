@@ -42,7 +42,11 @@ export function cpuPercent(prev: UsageSample | undefined, cur: UsageSample): num
 }
 
 /** bytes/s of a cumulative counter over the interval; null without a comparable earlier sample. */
-export function byteRate(prev: UsageSample | undefined, cur: UsageSample, key: "ioReadBytes" | "ioWriteBytes"): number | null {
+export function byteRate(
+  prev: UsageSample | undefined,
+  cur: UsageSample,
+  key: "ioReadBytes" | "ioWriteBytes",
+): number | null {
   if (!prev || !sameRun(prev, cur) || cur[key] < prev[key]) return null;
   return ((cur[key] - prev[key]) * 1000) / (cur.sampledAt - prev.sampledAt);
 }
@@ -59,7 +63,11 @@ export interface PstatRow {
   ioWrite: number | null;
 }
 
-export function buildRows(prev: ReadonlyMap<number, UsageSample>, cur: readonly UsageSample[], meta: ReadonlyMap<number, CtMeta>): PstatRow[] {
+export function buildRows(
+  prev: ReadonlyMap<number, UsageSample>,
+  cur: readonly UsageSample[],
+  meta: ReadonlyMap<number, CtMeta>,
+): PstatRow[] {
   return cur.map((u) => {
     const p = prev.get(u.ctid);
     const m = meta.get(u.ctid);
@@ -79,21 +87,38 @@ export function buildRows(prev: ReadonlyMap<number, UsageSample>, cur: readonly 
 
 export const SORT_FIELDS = ["ctid", "name", "nproc", "cpu", "ram", "swap", "ior", "iow", "io"] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
-const SORT_ALIASES: Record<string, SortField> = { mem: "ram", memory: "ram", veid: "ctid", "cpu%": "cpu", procs: "nproc", read: "ior", write: "iow" };
+const SORT_ALIASES: Record<string, SortField> = {
+  mem: "ram",
+  memory: "ram",
+  veid: "ctid",
+  "cpu%": "cpu",
+  procs: "nproc",
+  read: "ior",
+  write: "iow",
+};
 
 /** Biggest first for quantities, ascending for ctid and name; ties by ctid. */
 export function sortRows(rows: PstatRow[], field: SortField): PstatRow[] {
   const key = (r: PstatRow): number | string => {
     switch (field) {
-      case "ctid": return r.ctid;
-      case "name": return r.name;
-      case "nproc": return r.nproc;
-      case "cpu": return r.cpu ?? -1;
-      case "ram": return r.ram;
-      case "swap": return r.swap ?? -1;
-      case "ior": return r.ioRead ?? -1;
-      case "iow": return r.ioWrite ?? -1;
-      case "io": return (r.ioRead ?? 0) + (r.ioWrite ?? 0);
+      case "ctid":
+        return r.ctid;
+      case "name":
+        return r.name;
+      case "nproc":
+        return r.nproc;
+      case "cpu":
+        return r.cpu ?? -1;
+      case "ram":
+        return r.ram;
+      case "swap":
+        return r.swap ?? -1;
+      case "ior":
+        return r.ioRead ?? -1;
+      case "iow":
+        return r.ioWrite ?? -1;
+      case "io":
+        return (r.ioRead ?? 0) + (r.ioWrite ?? 0);
     }
   };
   const asc = field === "ctid" || field === "name";
@@ -126,7 +151,13 @@ export function renderRows(rows: readonly PstatRow[]): string {
 }
 
 /** The summary line above the table. */
-export function summaryLine(s: { now: Date; running: number; loadavg: string; cpus: number; rows: readonly PstatRow[] }): string {
+export function summaryLine(s: {
+  now: Date;
+  running: number;
+  loadavg: string;
+  cpus: number;
+  rows: readonly PstatRow[];
+}): string {
   const p2 = (x: number) => String(x).padStart(2, "0");
   const t = `${p2(s.now.getHours())}:${p2(s.now.getMinutes())}:${p2(s.now.getSeconds())}`;
   const cpu = s.rows.reduce((a, r) => a + (r.cpu ?? 0), 0);
@@ -167,14 +198,18 @@ export function parsePstatArgs(argv: readonly string[]): PstatOptions {
       const v = a.slice(j + 1) || argv[++i];
       if (v === undefined || v === "") throw new UsageError(`option -${c} needs a value`);
       if (c === "n") {
-        if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`-n needs a number of iterations of at least 1, not "${v}"`);
+        if (!/^\d+$/.test(v) || Number(v) < 1)
+          throw new UsageError(`-n needs a number of iterations of at least 1, not "${v}"`);
         o.iterations = Number(v);
       } else if (c === "d") {
         const d = Number(v);
-        if (!/^\d*\.?\d+$/.test(v) || !(d >= 0.1) || d > 86400) throw new UsageError(`-d needs a delay in seconds from 0.1 to 86400, not "${v}"`);
+        if (!/^\d*\.?\d+$/.test(v) || !(d >= 0.1) || d > 86400)
+          throw new UsageError(`-d needs a delay in seconds from 0.1 to 86400, not "${v}"`);
         o.delaySec = d;
       } else if (c === "s") {
-        const f = (SORT_FIELDS as readonly string[]).includes(v.toLowerCase()) ? (v.toLowerCase() as SortField) : SORT_ALIASES[v.toLowerCase()];
+        const f = (SORT_FIELDS as readonly string[]).includes(v.toLowerCase())
+          ? (v.toLowerCase() as SortField)
+          : SORT_ALIASES[v.toLowerCase()];
         if (!f) throw new UsageError(`unknown sort field "${v}"; use one of ${SORT_FIELDS.join(", ")}`);
         o.sort = f;
       } else {

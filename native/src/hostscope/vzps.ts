@@ -22,7 +22,10 @@ export function parseCtidList(text: string, opt: string): number[] {
   const parts = text.split(/[,\s]+/).filter(Boolean);
   if (!parts.length) throw new UsageError(`list of container IDs must follow ${opt}`);
   return parts.map((p) => {
-    if (!/^\d+$/.test(p) || Number(p) > CTID_MAX) throw new UsageError(`invalid container ID "${p}" after ${opt} (expected a number such as 101, or 0 for the host)`);
+    if (!/^\d+$/.test(p) || Number(p) > CTID_MAX)
+      throw new UsageError(
+        `invalid container ID "${p}" after ${opt} (expected a number such as 101, or 0 for the host)`,
+      );
     return Number(p);
   });
 }
@@ -78,7 +81,11 @@ export const FIELDS: Record<string, Field> = {
   user: { header: "USER", align: "l", get: (p, c) => c.users.get(p.status.uid[1]) ?? String(p.status.uid[1]) },
   uid: { header: "UID", align: "r", get: (p) => String(p.status.uid[1]) },
   pcpu: { header: "%CPU", align: "r", get: (p, c) => fmtPercent(lifetimeCpuPercent(p, c.uptimeSec)) },
-  pmem: { header: "%MEM", align: "r", get: (p, c) => fmtPercent(c.memTotalBytes ? (p.status.vmRssKb * 1024 * 100) / c.memTotalBytes : 0) },
+  pmem: {
+    header: "%MEM",
+    align: "r",
+    get: (p, c) => fmtPercent(c.memTotalBytes ? (p.status.vmRssKb * 1024 * 100) / c.memTotalBytes : 0),
+  },
   vsz: { header: "VSZ", align: "r", get: (p) => String(p.status.vmSizeKb) },
   rss: { header: "RSS", align: "r", get: (p) => String(p.status.vmRssKb) },
   tty: { header: "TT", align: "l", get: (p) => fmtTty(p.ttyNr) },
@@ -94,9 +101,30 @@ export const FIELDS: Record<string, Field> = {
 
 /** Other names ps (and OpenVZ's vzps) accept for the same fields. */
 const ALIASES: Record<string, string> = {
-  veid: "ctid", "%cpu": "pcpu", "%mem": "pmem", vsize: "vsz", rssize: "rss", rsz: "rss", tt: "tty", tname: "tty",
-  s: "state", ni: "nice", thcount: "nlwp", stime: "start", start_time: "start", bsdstart: "start", cputime: "time",
-  ucomm: "comm", ucmd: "comm", cmd: "args", command: "args", euser: "user", uname: "user", euid: "uid", spid: "pid", tid: "pid",
+  veid: "ctid",
+  "%cpu": "pcpu",
+  "%mem": "pmem",
+  vsize: "vsz",
+  rssize: "rss",
+  rsz: "rss",
+  tt: "tty",
+  tname: "tty",
+  s: "state",
+  ni: "nice",
+  thcount: "nlwp",
+  stime: "start",
+  start_time: "start",
+  bsdstart: "start",
+  cputime: "time",
+  ucomm: "comm",
+  ucmd: "comm",
+  cmd: "args",
+  command: "args",
+  euser: "user",
+  uname: "user",
+  euid: "uid",
+  spid: "pid",
+  tid: "pid",
 };
 
 export interface FormatItem {
@@ -151,7 +179,16 @@ export interface VzpsOptions {
 }
 
 export function parseVzpsArgs(argv: readonly string[]): VzpsOptions {
-  const o: VzpsOptions = { help: false, all: false, bsdA: false, bsdX: false, ctids: null, pids: null, format: [], noHeader: false };
+  const o: VzpsOptions = {
+    help: false,
+    all: false,
+    bsdA: false,
+    bsdX: false,
+    ctids: null,
+    pids: null,
+    format: [],
+    noHeader: false,
+  };
   let bsd = false;
   let userFormat = false;
   const formats: string[] = [];
@@ -165,8 +202,10 @@ export function parseVzpsArgs(argv: readonly string[]): VzpsOptions {
     };
     if (a === "--help") o.help = true;
     else if (a === "--no-headers" || a === "--no-heading") o.noHeader = true;
-    else if (a === "--format" || a.startsWith("--format=")) formats.push(a.includes("=") ? a.slice(a.indexOf("=") + 1) : next(a, "format specification"));
-    else if (a === "--ctid" || a.startsWith("--ctid=")) addCtids(a.includes("=") ? a.slice(a.indexOf("=") + 1) : next(a, "list of container IDs"), "--ctid");
+    else if (a === "--format" || a.startsWith("--format="))
+      formats.push(a.includes("=") ? a.slice(a.indexOf("=") + 1) : next(a, "format specification"));
+    else if (a === "--ctid" || a.startsWith("--ctid="))
+      addCtids(a.includes("=") ? a.slice(a.indexOf("=") + 1) : next(a, "list of container IDs"), "--ctid");
     else if (a.startsWith("--")) throw new UsageError("unknown gnu long option");
     else if (a.startsWith("-")) {
       if (a.length === 1) throw new UsageError("unsupported SysV option");
@@ -200,7 +239,9 @@ export function parseVzpsArgs(argv: readonly string[]): VzpsOptions {
     }
   }
   if (o.bsdA && o.bsdX) o.all = true;
-  o.format = formats.length ? formats.flatMap(parseFormat) : parseFormat(userFormat ? USER_FORMAT : bsd ? BSD_FORMAT : DEFAULT_FORMAT);
+  o.format = formats.length
+    ? formats.flatMap(parseFormat)
+    : parseFormat(userFormat ? USER_FORMAT : bsd ? BSD_FORMAT : DEFAULT_FORMAT);
   return o;
 }
 
@@ -208,18 +249,27 @@ export function parseVzpsArgs(argv: readonly string[]): VzpsOptions {
 export function isSelected(p: ProcInfo, ctid: number, o: VzpsOptions, self: { euid: number; ttyNr: number }): boolean {
   let sel: boolean;
   if (o.all) sel = true;
-  else if (!o.bsdA && !o.bsdX && !o.pids) sel = o.ctids ? true : p.status.uid[1] === self.euid && p.ttyNr === self.ttyNr;
+  else if (!o.bsdA && !o.bsdX && !o.pids)
+    sel = o.ctids ? true : p.status.uid[1] === self.euid && p.ttyNr === self.ttyNr;
   else sel = !!o.pids?.includes(p.pid) || (o.bsdA && p.ttyNr !== 0) || (o.bsdX && p.status.uid[1] === self.euid);
   return sel && (!o.ctids || o.ctids.includes(ctid));
 }
 
 /** The output table (ends with a newline; "" when there is nothing to print). */
-export function renderVzps(procs: Array<{ proc: ProcInfo; ctid: number }>, o: VzpsOptions, ctx: Omit<FieldCtx, "ctid">): string {
+export function renderVzps(
+  procs: Array<{ proc: ProcInfo; ctid: number }>,
+  o: VzpsOptions,
+  ctx: Omit<FieldCtx, "ctid">,
+): string {
   const fields = o.format.map((f) => FIELDS[f.field]!);
   const rows = procs.map(({ proc, ctid }) => fields.map((f) => f.get(proc, { ...ctx, ctid })));
   // like ps: no header line when asked, or when every header was renamed to nothing
   const headers = o.noHeader || o.format.every((f) => f.header === "") ? null : o.format.map((f) => f.header);
-  return renderTable(headers, fields.map((f) => f.align), rows);
+  return renderTable(
+    headers,
+    fields.map((f) => f.align),
+    rows,
+  );
 }
 
 export const VZPS_HELP = `Usage:

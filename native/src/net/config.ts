@@ -43,7 +43,10 @@ export function mergeNet(old: NetConfig, patch: NetPatch, running: boolean): Net
       return o?.type === n.type ? driverOf(n.type).keep(n, o) : n;
     });
     if (shape(next) !== shape(old)) {
-      throw new EngineError("RUNNING", "network devices (adding or removing venet0 or a NIC, or changing its network) change only while the container is stopped; addresses, firewall and rate change live");
+      throw new EngineError(
+        "RUNNING",
+        "network devices (adding or removing venet0 or a NIC, or changing its network) change only while the container is stopped; addresses, firewall and rate change live",
+      );
     }
   }
   return next;

@@ -120,7 +120,10 @@ export async function waitLinkUp(pid: number, hostIf: string, inside: string, ms
   };
   const end = Date.now() + ms;
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-    const [h, c] = await Promise.all([up(ip(["-j", "link", "show", "dev", hostIf], { allowFailure: true })), up(ipIn(pid, ["-j", "link", "show", "dev", inside], { allowFailure: true }))]);
+    const [h, c] = await Promise.all([
+      up(ip(["-j", "link", "show", "dev", hostIf], { allowFailure: true })),
+      up(ipIn(pid, ["-j", "link", "show", "dev", inside], { allowFailure: true })),
+    ]);
     if (h && c) return true;
     if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, delay));
@@ -148,8 +151,29 @@ export async function applyRate(hostIf: string, rate: Rate): Promise<void> {
     await ip(["link", "set", "dev", ifb, "up"]);
     await tc(["qdisc", "replace", "dev", ifb, "root", ...tbf(rate.outKbit)]);
     await tc(["qdisc", "replace", "dev", hostIf, "handle", "ffff:", "ingress"]);
-    await tc(["filter", "replace", "dev", hostIf, "parent", "ffff:", "pref", "10", "protocol", "all", "u32", "match", "u32", "0", "0",
-      "action", "mirred", "egress", "redirect", "dev", ifb]);
+    await tc([
+      "filter",
+      "replace",
+      "dev",
+      hostIf,
+      "parent",
+      "ffff:",
+      "pref",
+      "10",
+      "protocol",
+      "all",
+      "u32",
+      "match",
+      "u32",
+      "0",
+      "0",
+      "action",
+      "mirred",
+      "egress",
+      "redirect",
+      "dev",
+      ifb,
+    ]);
   } else {
     await tc(["qdisc", "del", "dev", hostIf, "ingress"], true);
     await ip(["link", "del", "dev", ifb], { allowFailure: true });
@@ -181,7 +205,9 @@ export async function readRate(hostIf: string): Promise<{ inKbit: number; outKbi
   const rateOf = async (dev: string) => {
     const r = await run("tc", ["-j", "qdisc", "show", "dev", dev], { allowFailure: true });
     if (r.code !== 0) return 0;
-    const q = (JSON.parse(r.stdout) as Array<{ kind: string; root?: boolean; options?: { rate?: number } }>).find((x) => x.kind === "tbf");
+    const q = (JSON.parse(r.stdout) as Array<{ kind: string; root?: boolean; options?: { rate?: number } }>).find(
+      (x) => x.kind === "tbf",
+    );
     return q?.options?.rate ? Math.round((q.options.rate * 8) / 1000) : 0;
   };
   return { inKbit: await rateOf(hostIf), outKbit: await rateOf(hostIfName.ifb(hostIf)) };

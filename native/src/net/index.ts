@@ -27,7 +27,14 @@ export interface NetStats {
   running: boolean;
   /** identifies this run of the container (init pid + its start time): counters restart with a new one */
   boot: string | null;
-  ifaces: Array<{ name: string; hostIf: string; rxBytes: number; txBytes: number; rxPackets: number; txPackets: number }>;
+  ifaces: Array<{
+    name: string;
+    hostIf: string;
+    rxBytes: number;
+    txBytes: number;
+    rxPackets: number;
+    txPackets: number;
+  }>;
   spoofDropped: { packets: number; bytes: number };
   firewallDropped: { packets: number; bytes: number };
 }
@@ -60,7 +67,11 @@ export class NetManager {
     return next;
   }
 
-  async init(records: NetRecord[], isRunning: (ctid: number) => Promise<boolean>, log: (l: string) => void): Promise<void> {
+  async init(
+    records: NetRecord[],
+    isRunning: (ctid: number) => Promise<boolean>,
+    log: (l: string) => void,
+  ): Promise<void> {
     // The host routes between containers (venet); forwarding is limited to container devices and
     // configured uplinks by the forward chain of table inet ovz.
     // IPv6 forwarding makes the kernel ignore router advertisements where accept_ra=1: keep the host's
@@ -72,7 +83,8 @@ export class NetManager {
     }
     for (const k of ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]) await run("sysctl", ["-q", "-w", k]);
     for (const u of this.uplinks) {
-      if (!(await linkExists(u))) log(`network: uplink ${u} does not exist (OVZ_NET_UPLINKS); containers cannot be reached through it`);
+      if (!(await linkExists(u)))
+        log(`network: uplink ${u} does not exist (OVZ_NET_UPLINKS); containers cannot be reached through it`);
       else await run("sysctl", ["-q", "-w", `net.ipv6.conf.${u}.proxy_ndp=1`], { allowFailure: true });
     }
     // Proxy ARP/NDP entries on the uplinks: exactly the venet addresses of running containers.
@@ -82,16 +94,22 @@ export class NetManager {
       if (!addrs.length || !(await isRunning(r.ctid))) continue;
       for (const a of addrs) for (const u of this.uplinks) want.add(`${a} ${u}`);
     }
-    const have = JSON.parse((await ip(["-j", "neigh", "show", "proxy"])).stdout || "[]") as Array<{ dst: string; dev: string }>;
+    const have = JSON.parse((await ip(["-j", "neigh", "show", "proxy"])).stdout || "[]") as Array<{
+      dst: string;
+      dev: string;
+    }>;
     for (const e of have) {
-      if (this.uplinks.includes(e.dev) && !want.has(`${e.dst} ${e.dev}`)) await ip(["neigh", "del", "proxy", e.dst, "dev", e.dev], { allowFailure: true });
+      if (this.uplinks.includes(e.dev) && !want.has(`${e.dst} ${e.dev}`))
+        await ip(["neigh", "del", "proxy", e.dst, "dev", e.dev], { allowFailure: true });
     }
     for (const w of want) {
       const [a, u] = w.split(" ") as [string, string];
       await this.proxy("add", a, u);
     }
     for (const n of await this.networks.list()) {
-      await this.networks.ensure(n, this.dhcpHosts(records, n.name)).catch((e) => log(`network ${n.name}: ${(e as Error).message}`));
+      await this.networks
+        .ensure(n, this.dhcpHosts(records, n.name))
+        .catch((e) => log(`network ${n.name}: ${(e as Error).message}`));
     }
     await this.sync(records);
     // Shaping devices (IFB) outlive a crash of the engine or a container stopped behind its back.
@@ -113,12 +131,17 @@ export class NetManager {
     const names = new Set<string>();
     const seen = new Map<string, string>();
     const claim = (addr: string, where: string) => {
-      if (seen.has(addr)) throw new EngineError("BAD_REQUEST", `address ${addr} is listed twice (${seen.get(addr)} and ${where})`);
+      if (seen.has(addr))
+        throw new EngineError("BAD_REQUEST", `address ${addr} is listed twice (${seen.get(addr)} and ${where})`);
       seen.set(addr, where);
     };
     const mine = netDevices(ctid, out);
     for (const d of mine) {
-      if (names.has(d.name)) throw new EngineError("BAD_REQUEST", `two devices are named ${d.name} inside the container; give each NIC its own name`);
+      if (names.has(d.name))
+        throw new EngineError(
+          "BAD_REQUEST",
+          `two devices are named ${d.name} inside the container; give each NIC its own name`,
+        );
       names.add(d.name);
       const drv = driverOf(d.kind);
       await drv.validate(d, { networks });
@@ -127,7 +150,11 @@ export class NetManager {
     for (const o of others) {
       if (o.ctid === ctid || !o.net) continue;
       for (const a of netIps(o.net)) {
-        if (seen.has(a)) throw new EngineError("BAD_REQUEST", `address ${a} is already used by container ${o.ctid}; pick a free address`);
+        if (seen.has(a))
+          throw new EngineError(
+            "BAD_REQUEST",
+            `address ${a} is already used by container ${o.ctid}; pick a free address`,
+          );
       }
       for (const t of deviceConfigs(o.net)) {
         for (const m of mine) {
@@ -150,10 +177,13 @@ export class NetManager {
 
   /** OpenVZ-style proxy ARP/NDP: the host answers for a container's venet address on each uplink. */
   private async proxy(op: "add" | "del", addr: string, uplink: string): Promise<void> {
-    await ip([`-${ipVersion(addr)}`, "neigh", op === "add" ? "replace" : "del", "proxy", addr, "dev", uplink], { allowFailure: op === "del" });
+    await ip([`-${ipVersion(addr)}`, "neigh", op === "add" ? "replace" : "del", "proxy", addr, "dev", uplink], {
+      allowFailure: op === "del",
+    });
   }
   private async proxies(op: "add" | "del", addrs: string[]): Promise<void> {
-    for (const a of addrs) for (const u of this.uplinks) if (op === "del" || (await linkExists(u))) await this.proxy(op, a, u);
+    for (const a of addrs)
+      for (const u of this.uplinks) if (op === "del" || (await linkExists(u))) await this.proxy(op, a, u);
   }
 
   /**
@@ -251,7 +281,18 @@ export class NetManager {
         ? this.devices(r.ctid, r.net).flatMap((d) => {
             const l = driverOf(d.kind).hostSide ? links.get(d.hostIf) : undefined;
             // host side rx = what the container sent
-            return l ? [{ name: d.name, hostIf: d.hostIf, rxBytes: l.txBytes, txBytes: l.rxBytes, rxPackets: l.txPackets, txPackets: l.rxPackets }] : [];
+            return l
+              ? [
+                  {
+                    name: d.name,
+                    hostIf: d.hostIf,
+                    rxBytes: l.txBytes,
+                    txBytes: l.rxBytes,
+                    rxPackets: l.txPackets,
+                    txPackets: l.rxPackets,
+                  },
+                ]
+              : [];
           })
         : [];
       const s1 = inet.get(counterName.spoof(r.ctid)) ?? zero;
@@ -274,9 +315,15 @@ export class NetManager {
     return this.serial(async () => {
       const all = await this.networks.list();
       if (all.some((x) => x.name === n.name)) throw new EngineError("BAD_REQUEST", `network ${n.name} already exists`);
-      if (all.some((x) => x.bridge === n.bridge)) throw new EngineError("BAD_REQUEST", `bridge ${n.bridge} is already used by another network`);
-      if (HOST_IF_RE.test(n.bridge)) throw new EngineError("BAD_REQUEST", `bridge name ${n.bridge} is reserved for container devices`);
-      if (await linkExists(n.bridge)) throw new EngineError("BAD_REQUEST", `interface ${n.bridge} already exists on this host; pick another bridge name`);
+      if (all.some((x) => x.bridge === n.bridge))
+        throw new EngineError("BAD_REQUEST", `bridge ${n.bridge} is already used by another network`);
+      if (HOST_IF_RE.test(n.bridge))
+        throw new EngineError("BAD_REQUEST", `bridge name ${n.bridge} is reserved for container devices`);
+      if (await linkExists(n.bridge))
+        throw new EngineError(
+          "BAD_REQUEST",
+          `interface ${n.bridge} already exists on this host; pick another bridge name`,
+        );
       try {
         await this.networks.ensure(n, this.dhcpHosts(records, n.name));
         await this.networks.save([...all, n]);
@@ -294,7 +341,11 @@ export class NetManager {
       const n = all.find((x) => x.name === name);
       if (!n) throw new EngineError("NOT_FOUND", `network ${name} does not exist`);
       const users = records.filter((r) => inNetwork(r.net, name)).map((r) => r.ctid);
-      if (users.length) throw new EngineError("BUSY", `network ${name} is used by container(s) ${users.join(", ")}; move or destroy them first`);
+      if (users.length)
+        throw new EngineError(
+          "BUSY",
+          `network ${name} is used by container(s) ${users.join(", ")}; move or destroy them first`,
+        );
       await this.networks.teardown(n);
       await this.networks.save(all.filter((x) => x.name !== name));
     });

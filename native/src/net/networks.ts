@@ -39,7 +39,11 @@ export class NetworkStore {
       await ip(["link", "add", "name", n.bridge, "type", "bridge"]);
     } else {
       const kind = JSON.parse((await ip(["-d", "-j", "link", "show", "dev", n.bridge])).stdout)[0]?.linkinfo?.info_kind;
-      if (kind !== "bridge") throw new EngineError("BAD_REQUEST", `interface ${n.bridge} exists and is not a bridge; pick another bridge name`);
+      if (kind !== "bridge")
+        throw new EngineError(
+          "BAD_REQUEST",
+          `interface ${n.bridge} exists and is not a bridge; pick another bridge name`,
+        );
     }
     if (n.hostCidr) await ip(["addr", "replace", n.hostCidr, "dev", n.bridge]);
     await ip(["link", "set", "dev", n.bridge, "up"]);
@@ -89,7 +93,10 @@ export class NetworkStore {
     if (this.dhcpPid(n.name)) return;
     const sub = n.hostCidr ? parseCidr(n.hostCidr) : null;
     if (!sub || sub.version !== 4) {
-      throw new EngineError("BAD_REQUEST", `network ${n.name}: DHCP needs an IPv4 host address on the bridge (hostCidr, e.g. 198.18.2.1/24)`);
+      throw new EngineError(
+        "BAD_REQUEST",
+        `network ${n.name}: DHCP needs an IPv4 host address on the bridge (hostCidr, e.g. 198.18.2.1/24)`,
+      );
     }
     const size = 2 ** (32 - sub.prefix);
     const netAddr = intToIp4(Math.floor(ip4ToInt(sub.addr) / size) * size);

@@ -49,7 +49,12 @@ export function renderRuleset(opts: {
 /** Each NIC driver's rules for one container's devices of its mode, in table order. */
 function driverParts({ ctid, net }: NftContainer): Array<{ inet: NftPart; bridge: NftPart }> {
   const devs = netDevices(ctid, net);
-  return NIC_MODES.map((mode) => driverOf(mode).nft(ctid, devs.filter((d) => d.kind === mode)));
+  return NIC_MODES.map((mode) =>
+    driverOf(mode).nft(
+      ctid,
+      devs.filter((d) => d.kind === mode),
+    ),
+  );
 }
 
 /** A driver part's counters and sets into the table body; its dispatch entries and chains into the lists. */
@@ -133,7 +138,12 @@ function renderInet(
     `  }`,
     `  chain forward {`,
     `    type filter hook forward priority filter; policy accept;`,
-    ...dispatch([`    ip saddr vmap @fw_out4`, `    ip6 saddr vmap @fw_out6`, `    ip daddr vmap @fw_in4`, `    ip6 daddr vmap @fw_in6`]),
+    ...dispatch([
+      `    ip saddr vmap @fw_out4`,
+      `    ip6 saddr vmap @fw_out6`,
+      `    ip daddr vmap @fw_in4`,
+      `    ip6 daddr vmap @fw_in6`,
+    ]),
     // container traffic is routed only to other containers and to the configured uplinks
     `    iifname @ct_ifaces oifname != @ct_ifaces oifname != @uplinks counter drop`,
     `  }`,
@@ -198,8 +208,11 @@ export async function readCounters(family: "inet" | "bridge"): Promise<Counters>
   const r = await run("nft", ["-j", "list", "counters", "table", family, TABLE], { allowFailure: true });
   const out: Counters = new Map();
   if (r.code !== 0) return out; // no table yet
-  const doc = JSON.parse(r.stdout) as { nftables: Array<{ counter?: { name: string; packets: number; bytes: number } }> };
-  for (const e of doc.nftables) if (e.counter) out.set(e.counter.name, { packets: e.counter.packets, bytes: e.counter.bytes });
+  const doc = JSON.parse(r.stdout) as {
+    nftables: Array<{ counter?: { name: string; packets: number; bytes: number } }>;
+  };
+  for (const e of doc.nftables)
+    if (e.counter) out.set(e.counter.name, { packets: e.counter.packets, bytes: e.counter.bytes });
   return out;
 }
 

@@ -32,20 +32,27 @@ export const cidr = z
     return `${c.addr}/${c.prefix}`;
   });
 
-export const ifname = z.string().regex(IFNAME_RE, "interface names are 1-15 letters, digits, _ . - and start with a letter");
+export const ifname = z
+  .string()
+  .regex(IFNAME_RE, "interface names are 1-15 letters, digits, _ . - and start with a letter");
 export const macAddr = z
   .string()
   .transform((s) => s.toLowerCase())
-  .refine((s) => MAC_RE.test(s) && (parseInt(s.slice(0, 2), 16) & 1) === 0, { message: "not a unicast MAC address (e.g. 02:00:00:00:00:65)" });
+  .refine((s) => MAC_RE.test(s) && (parseInt(s.slice(0, 2), 16) & 1) === 0, {
+    message: "not a unicast MAC address (e.g. 02:00:00:00:00:65)",
+  });
 
 const portSpec = z
   .string()
   .regex(/^\d{1,5}(-\d{1,5})?$/, "a port (22) or a range (8000-8100)")
   .refine((s) => s.split("-").every((p) => Number(p) >= 1 && Number(p) <= 65535), { message: "ports are 1-65535" })
-  .refine((s) => {
-    const [a, b] = s.split("-").map(Number);
-    return b === undefined || a! <= b;
-  }, { message: "a port range goes from low to high" });
+  .refine(
+    (s) => {
+      const [a, b] = s.split("-").map(Number);
+      return b === undefined || a! <= b;
+    },
+    { message: "a port range goes from low to high" },
+  );
 
 export const firewallRuleSchema = z
   .object({
@@ -57,7 +64,11 @@ export const firewallRuleSchema = z
     ports: portSpec.optional(),
     /** the other side: the source for "in", the destination for "out"; omitted = anywhere */
     peer: cidr.optional(),
-    comment: z.string().max(64).regex(/^[^"\\\n]*$/, "no quotes, backslashes or newlines").optional(),
+    comment: z
+      .string()
+      .max(64)
+      .regex(/^[^"\\\n]*$/, "no quotes, backslashes or newlines")
+      .optional(),
   })
   .strict()
   .refine((r) => r.ports === undefined || r.proto === "tcp" || r.proto === "udp", {
@@ -164,12 +175,16 @@ export type Network = z.output<typeof networkSchema>;
 // ---------------------------------------------------------------- address helpers (pure)
 
 export function canonicalIp(s: string): string {
-  if (net.isIPv4(s)) return s.split(".").map((p) => String(Number(p))).join(".");
+  if (net.isIPv4(s))
+    return s
+      .split(".")
+      .map((p) => String(Number(p)))
+      .join(".");
   if (!net.isIPv6(s)) return s;
   const g = expandV6(s);
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && g[j] === 0) j++;
     if (j - i > bestLen) [best, bestLen] = [i, j - i];

@@ -8,7 +8,15 @@ import type net from "node:net";
 import { EngineError } from "../errors.js";
 import { dialEngine, type DialOptions } from "./dial.js";
 import { onFrames } from "./framing.js";
-import { methods, PROTOCOL_VERSION, replyFrame, type MethodName, type OpEvent, type Params, type Result } from "./schema.js";
+import {
+  methods,
+  PROTOCOL_VERSION,
+  replyFrame,
+  type MethodName,
+  type OpEvent,
+  type Params,
+  type Result,
+} from "./schema.js";
 
 interface Pending {
   method: MethodName;
@@ -41,11 +49,20 @@ export class EngineClient {
           if (this.sock === s) this.sock = null;
           const why = lastError ? `: ${lastError.message}` : "";
           for (const [id, p] of this.pending) {
-            p.reject(new EngineError("INTERNAL", `connection to the host engine closed during ${p.method} (${this.endpoint}${why}); check the operation's result before retrying`));
+            p.reject(
+              new EngineError(
+                "INTERNAL",
+                `connection to the host engine closed during ${p.method} (${this.endpoint}${why}); check the operation's result before retrying`,
+              ),
+            );
             this.pending.delete(id);
           }
         });
-        onFrames(s, (raw) => this.onReply(raw), () => s.destroy());
+        onFrames(
+          s,
+          (raw) => this.onReply(raw),
+          () => s.destroy(),
+        );
         return s;
       },
       (e: unknown) => {
@@ -72,10 +89,15 @@ export class EngineClient {
     }
     const r = methods[p.method].result.safeParse(f.data.result);
     if (r.success) p.resolve(r.data);
-    else p.reject(new EngineError("INTERNAL", `engine sent an invalid ${p.method} result: ${r.error.issues[0]?.message}`));
+    else
+      p.reject(new EngineError("INTERNAL", `engine sent an invalid ${p.method} result: ${r.error.issues[0]?.message}`));
   }
 
-  async call<M extends MethodName>(method: M, params: Params<M>, opts: { onEvent?: (e: OpEvent) => void } = {}): Promise<Result<M>> {
+  async call<M extends MethodName>(
+    method: M,
+    params: Params<M>,
+    opts: { onEvent?: (e: OpEvent) => void } = {},
+  ): Promise<Result<M>> {
     const checked = methods[method].params.safeParse(params);
     if (!checked.success) {
       const msg = checked.error.issues.map((i) => `${i.path.join(".") || "params"}: ${i.message}`).join("; ");

@@ -12,8 +12,23 @@
  */
 import { EngineError } from "../errors.js";
 import { dialEngine, type DialOptions } from "./dial.js";
-import { CLIENT_ACCEPTS, ConsoleFrameDecoder, ConsoleProtocolError, encodeData, encodeResize, type ConsoleExit } from "./console-framing.js";
-import { CONSOLE_METHOD, consoleAccepted, consoleParams, MAX_FRAME_BYTES, PROTOCOL_VERSION, replyFrame, type ConsoleParams } from "./schema.js";
+import {
+  CLIENT_ACCEPTS,
+  ConsoleFrameDecoder,
+  ConsoleProtocolError,
+  encodeData,
+  encodeResize,
+  type ConsoleExit,
+} from "./console-framing.js";
+import {
+  CONSOLE_METHOD,
+  consoleAccepted,
+  consoleParams,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  replyFrame,
+  type ConsoleParams,
+} from "./schema.js";
 
 export type { ConsoleExit } from "./console-framing.js";
 
@@ -32,7 +47,11 @@ export interface ConsoleConnection {
   close(): void;
 }
 
-export async function openConsole(endpoint: string, params: ConsoleParams, dialOptions: DialOptions = {}): Promise<ConsoleConnection> {
+export async function openConsole(
+  endpoint: string,
+  params: ConsoleParams,
+  dialOptions: DialOptions = {},
+): Promise<ConsoleConnection> {
   const checked = consoleParams.safeParse(params);
   if (!checked.success) {
     const msg = checked.error.issues.map((i) => `${i.path.join(".") || "params"}: ${i.message}`).join("; ");
@@ -42,47 +61,58 @@ export async function openConsole(endpoint: string, params: ConsoleParams, dialO
   sock.setNoDelay?.(true);
 
   // Phase 1: the JSON accepted/error line.
-  const { accepted, rest } = await new Promise<{ accepted: { session: string; ctid: number }; rest: Buffer }>((resolve, reject) => {
-    let buf: Buffer = Buffer.alloc(0);
-    const fail = (e: EngineError) => {
-      cleanup();
-      sock.destroy();
-      reject(e);
-    };
-    const onError = (e: Error) => fail(new EngineError("INTERNAL", `the connection to the host engine at ${endpoint} failed: ${e.message}`, { cause: e }));
-    const onClose = () => fail(new EngineError("INTERNAL", `the host engine closed the connection before answering ${CONSOLE_METHOD}`));
-    const onData = (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      const nl = buf.indexOf(0x0a);
-      if (nl < 0) {
-        if (buf.length > MAX_FRAME_BYTES) fail(new EngineError("INTERNAL", "the host engine sent an oversized reply"));
-        return;
-      }
-      let value: unknown;
-      try {
-        value = JSON.parse(buf.toString("utf8", 0, nl));
-      } catch {
-        value = undefined;
-      }
-      const f = replyFrame.safeParse(value);
-      if (!f.success || f.data.type === "event") return fail(new EngineError("INTERNAL", `unexpected reply to ${CONSOLE_METHOD} from the host engine`));
-      if (f.data.type === "error") return fail(EngineError.fromInfo(f.data.error));
-      const a = consoleAccepted.safeParse(f.data.result);
-      if (!a.success) return fail(new EngineError("INTERNAL", `the host engine sent an invalid ${CONSOLE_METHOD} result`));
-      cleanup();
-      sock.pause(); // keep what follows until the session reader is attached
-      resolve({ accepted: a.data, rest: Buffer.from(buf.subarray(nl + 1)) });
-    };
-    const cleanup = () => {
-      sock.off("error", onError);
-      sock.off("close", onClose);
-      sock.off("data", onData);
-    };
-    sock.on("error", onError);
-    sock.on("close", onClose);
-    sock.on("data", onData);
-    sock.write(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: CONSOLE_METHOD, params: checked.data }) + "\n");
-  });
+  const { accepted, rest } = await new Promise<{ accepted: { session: string; ctid: number }; rest: Buffer }>(
+    (resolve, reject) => {
+      let buf: Buffer = Buffer.alloc(0);
+      const fail = (e: EngineError) => {
+        cleanup();
+        sock.destroy();
+        reject(e);
+      };
+      const onError = (e: Error) =>
+        fail(
+          new EngineError("INTERNAL", `the connection to the host engine at ${endpoint} failed: ${e.message}`, {
+            cause: e,
+          }),
+        );
+      const onClose = () =>
+        fail(new EngineError("INTERNAL", `the host engine closed the connection before answering ${CONSOLE_METHOD}`));
+      const onData = (chunk: Buffer) => {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        const nl = buf.indexOf(0x0a);
+        if (nl < 0) {
+          if (buf.length > MAX_FRAME_BYTES)
+            fail(new EngineError("INTERNAL", "the host engine sent an oversized reply"));
+          return;
+        }
+        let value: unknown;
+        try {
+          value = JSON.parse(buf.toString("utf8", 0, nl));
+        } catch {
+          value = undefined;
+        }
+        const f = replyFrame.safeParse(value);
+        if (!f.success || f.data.type === "event")
+          return fail(new EngineError("INTERNAL", `unexpected reply to ${CONSOLE_METHOD} from the host engine`));
+        if (f.data.type === "error") return fail(EngineError.fromInfo(f.data.error));
+        const a = consoleAccepted.safeParse(f.data.result);
+        if (!a.success)
+          return fail(new EngineError("INTERNAL", `the host engine sent an invalid ${CONSOLE_METHOD} result`));
+        cleanup();
+        sock.pause(); // keep what follows until the session reader is attached
+        resolve({ accepted: a.data, rest: Buffer.from(buf.subarray(nl + 1)) });
+      };
+      const cleanup = () => {
+        sock.off("error", onError);
+        sock.off("close", onClose);
+        sock.off("data", onData);
+      };
+      sock.on("error", onError);
+      sock.on("close", onClose);
+      sock.on("data", onData);
+      sock.write(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: CONSOLE_METHOD, params: checked.data }) + "\n");
+    },
+  );
 
   // Phase 2: binary frames.
   const dataListeners = new Set<(d: Buffer) => void>();

@@ -38,9 +38,7 @@ export const exitPayload = z.object({
 export type ConsoleExit = z.infer<typeof exitPayload>;
 
 export type ConsoleFrame =
-  | { type: "data"; data: Buffer }
-  | { type: "resize"; cols: number; rows: number }
-  | { type: "exit"; exit: ConsoleExit };
+  { type: "data"; data: Buffer } | { type: "resize"; cols: number; rows: number } | { type: "exit"; exit: ConsoleExit };
 
 export class ConsoleProtocolError extends Error {
   constructor(message: string) {
@@ -62,7 +60,8 @@ export function encodeData(data: Buffer | string): Buffer {
   const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   if (buf.length <= MAX_CONSOLE_PAYLOAD) return buf.length ? frame(FRAME_DATA, buf) : Buffer.alloc(0);
   const parts: Buffer[] = [];
-  for (let off = 0; off < buf.length; off += MAX_CONSOLE_PAYLOAD) parts.push(frame(FRAME_DATA, buf.subarray(off, off + MAX_CONSOLE_PAYLOAD)));
+  for (let off = 0; off < buf.length; off += MAX_CONSOLE_PAYLOAD)
+    parts.push(frame(FRAME_DATA, buf.subarray(off, off + MAX_CONSOLE_PAYLOAD)));
   return Buffer.concat(parts);
 }
 
@@ -84,7 +83,8 @@ function control<T>(schema: z.ZodType<T>, payload: Buffer, what: string): T {
     throw new ConsoleProtocolError(`${what} frame payload is not JSON`);
   }
   const r = schema.safeParse(value);
-  if (!r.success) throw new ConsoleProtocolError(`invalid ${what} frame: ${r.error.issues[0]?.message ?? "bad payload"}`);
+  if (!r.success)
+    throw new ConsoleProtocolError(`invalid ${what} frame: ${r.error.issues[0]?.message ?? "bad payload"}`);
   return r.data;
 }
 
@@ -113,7 +113,8 @@ export class ConsoleFrameDecoder {
         const type = this.buf.readUInt8(off);
         const len = this.buf.readUInt32BE(off + 1);
         if (!this.accept.has(type)) throw new ConsoleProtocolError(`unexpected console frame type ${type}`);
-        if (len > MAX_CONSOLE_PAYLOAD) throw new ConsoleProtocolError(`console frame of ${len} bytes exceeds the ${MAX_CONSOLE_PAYLOAD}-byte limit`);
+        if (len > MAX_CONSOLE_PAYLOAD)
+          throw new ConsoleProtocolError(`console frame of ${len} bytes exceeds the ${MAX_CONSOLE_PAYLOAD}-byte limit`);
         if (this.buf.length - off - HEADER_BYTES < len) break;
         // copy: the caller may keep the payload while this buffer is reused
         const payload = Buffer.from(this.buf.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len));

@@ -9,7 +9,14 @@
 import type { Socket } from "node:net";
 import { EngineError } from "../errors.js";
 import type { ConsoleRequest } from "../console.js";
-import { ConsoleFrameDecoder, ConsoleProtocolError, encodeData, encodeExit, ENGINE_ACCEPTS, type ConsoleExit } from "./console-framing.js";
+import {
+  ConsoleFrameDecoder,
+  ConsoleProtocolError,
+  encodeData,
+  encodeExit,
+  ENGINE_ACCEPTS,
+  type ConsoleExit,
+} from "./console-framing.js";
 import { sendFrame } from "./framing.js";
 import { consoleParams, PROTOCOL_VERSION, requestFrame } from "./schema.js";
 
@@ -64,9 +71,15 @@ export async function serveConsole(
   sock.once("close", () => (disconnected = true));
 
   const frame = requestFrame.safeParse(raw);
-  if (!frame.success) return refuse(new EngineError("BAD_REQUEST", "malformed request frame: expected {v, id, method, params}"));
+  if (!frame.success)
+    return refuse(new EngineError("BAD_REQUEST", "malformed request frame: expected {v, id, method, params}"));
   if (frame.data.v !== PROTOCOL_VERSION) {
-    return refuse(new EngineError("PROTOCOL_VERSION", `engine speaks protocol ${PROTOCOL_VERSION}, client sent ${frame.data.v}; upgrade the client`));
+    return refuse(
+      new EngineError(
+        "PROTOCOL_VERSION",
+        `engine speaks protocol ${PROTOCOL_VERSION}, client sent ${frame.data.v}; upgrade the client`,
+      ),
+    );
   }
   const params = consoleParams.safeParse(frame.data.params ?? {});
   if (!params.success) {
@@ -79,7 +92,11 @@ export async function serveConsole(
   try {
     session = await consoles.open(params.data);
   } catch (e) {
-    return refuse(e instanceof EngineError ? e : new EngineError("INTERNAL", `could not open a console: ${(e as Error).message}`, { cause: e }));
+    return refuse(
+      e instanceof EngineError
+        ? e
+        : new EngineError("INTERNAL", `could not open a console: ${(e as Error).message}`, { cause: e }),
+    );
   }
   if (disconnected || sock.destroyed) {
     session.leave("client disconnected before the session started");

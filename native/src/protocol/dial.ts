@@ -47,13 +47,19 @@ export interface DialOptions {
 export const DEFAULT_PANEL_PKI = "/var/lib/ovz-panel/pki";
 
 /** File names inside the panel's PKI directory. */
-export const PANEL_PKI_FILES = { caCert: "ca.crt", caKey: "ca.key", clientCert: "panel.crt", clientKey: "panel.key" } as const;
+export const PANEL_PKI_FILES = {
+  caCert: "ca.crt",
+  caKey: "ca.key",
+  clientCert: "panel.crt",
+  clientKey: "panel.key",
+} as const;
 
 export function panelPkiDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.OVZ_PANEL_PKI?.trim() || DEFAULT_PANEL_PKI);
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
  * "HOST:PORT" (IPv4, [IPv6] or a DNS name; port 1–65535) → parts; throws Error naming what is wrong.
@@ -79,7 +85,8 @@ export function formatHostPort(host: string, port: number): string {
 /** Parses an endpoint; throws EngineError BAD_REQUEST with a sentence saying what forms are accepted. */
 export function parseEndpoint(endpoint: string): EngineEndpoint {
   if (endpoint.startsWith("/")) {
-    if (endpoint.includes("\0") || endpoint.split("/").includes("..")) throw new EngineError("BAD_REQUEST", `engine endpoint "${endpoint}" is not a clean absolute socket path`);
+    if (endpoint.includes("\0") || endpoint.split("/").includes(".."))
+      throw new EngineError("BAD_REQUEST", `engine endpoint "${endpoint}" is not a clean absolute socket path`);
     return { kind: "unix", path: endpoint };
   }
   if (endpoint.startsWith("tls://")) {
@@ -89,7 +96,10 @@ export function parseEndpoint(endpoint: string): EngineEndpoint {
       throw new EngineError("BAD_REQUEST", `engine endpoint "${endpoint}": ${(e as Error).message}`);
     }
   }
-  throw new EngineError("BAD_REQUEST", `engine endpoint "${endpoint}" is neither an absolute Unix socket path nor tls://HOST:PORT`);
+  throw new EngineError(
+    "BAD_REQUEST",
+    `engine endpoint "${endpoint}" is neither an absolute Unix socket path nor tls://HOST:PORT`,
+  );
 }
 
 export function formatEndpoint(e: EngineEndpoint): string {
@@ -100,7 +110,11 @@ export function formatEndpoint(e: EngineEndpoint): string {
 export async function loadPanelCredentials(dir: string = panelPkiDir()): Promise<TlsCredentials> {
   const read = (f: string) => readFile(path.join(dir, f));
   try {
-    const [ca, cert, key] = await Promise.all([read(PANEL_PKI_FILES.caCert), read(PANEL_PKI_FILES.clientCert), read(PANEL_PKI_FILES.clientKey)]);
+    const [ca, cert, key] = await Promise.all([
+      read(PANEL_PKI_FILES.caCert),
+      read(PANEL_PKI_FILES.clientCert),
+      read(PANEL_PKI_FILES.clientKey),
+    ]);
     return { ca, cert, key };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -151,7 +165,11 @@ function tlsFailure(e: NodeJS.ErrnoException, ep: { host: string; port: number }
     case "CERT_NOT_YET_VALID":
       return `the node's certificate is not valid now (${e.code}); check both clocks, or join the node again`;
     default:
-      if (/alert (certificate required|unknown ca|bad certificate|certificate unknown|decrypt error|handshake failure)/i.test(e.message)) {
+      if (
+        /alert (certificate required|unknown ca|bad certificate|certificate unknown|decrypt error|handshake failure)/i.test(
+          e.message,
+        )
+      ) {
         return `the node refused the panel's client certificate (${e.message.replace(/^.*?:(tlsv1\d? alert [^:]+).*$/s, "$1")}); was the node joined to this panel?`;
       }
       return `${e.message}${e.code ? ` (${e.code})` : ""}`;
@@ -161,7 +179,10 @@ function tlsFailure(e: NodeJS.ErrnoException, ep: { host: string; port: number }
 function dialUnix(p: string, endpoint: string, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.createConnection(p);
-    const timer = setTimeout(() => fail(unreachable(endpoint, `no answer within ${timeoutMs / 1000} s; is it running?`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(unreachable(endpoint, `no answer within ${timeoutMs / 1000} s; is it running?`)),
+      timeoutMs,
+    );
     const fail = (e: EngineError) => {
       cleanup();
       s.destroy();
@@ -188,7 +209,12 @@ function dialUnix(p: string, endpoint: string, timeoutMs: number): Promise<net.S
  * after it accepted us, so the first ticket ('session') is the signal (our engine's TLS listener always
  * sends them). A refusal arrives instead as an alert or a close, which becomes the error here.
  */
-function dialTls(ep: { host: string; port: number }, creds: TlsCredentials, endpoint: string, timeoutMs: number): Promise<net.Socket> {
+function dialTls(
+  ep: { host: string; port: number },
+  creds: TlsCredentials,
+  endpoint: string,
+  timeoutMs: number,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const s = tls.connect({
@@ -218,10 +244,24 @@ function dialTls(ep: { host: string; port: number }, creds: TlsCredentials, endp
     };
     const onError = (e: NodeJS.ErrnoException) => done(unreachable(endpoint, tlsFailure(e, ep), e));
     const onClose = () =>
-      done(unreachable(endpoint, "the node closed the connection during the TLS handshake: it did not accept the panel's client certificate (was the node joined to this panel? its tls/ca.crt must be this panel's CA)"));
-    const onTimeout = () => done(unreachable(endpoint, `no TLS answer within ${timeoutMs / 1000} s; check the address, the port and any firewall between panel and node`));
+      done(
+        unreachable(
+          endpoint,
+          "the node closed the connection during the TLS handshake: it did not accept the panel's client certificate (was the node joined to this panel? its tls/ca.crt must be this panel's CA)",
+        ),
+      );
+    const onTimeout = () =>
+      done(
+        unreachable(
+          endpoint,
+          `no TLS answer within ${timeoutMs / 1000} s; check the address, the port and any firewall between panel and node`,
+        ),
+      );
     // resolve outside OpenSSL's read callback: a write from inside it corrupts the record layer
-    const onSession = () => setImmediate(() => done(s.destroyed ? unreachable(endpoint, "the connection closed right after the TLS handshake") : null));
+    const onSession = () =>
+      setImmediate(() =>
+        done(s.destroyed ? unreachable(endpoint, "the connection closed right after the TLS handshake") : null),
+      );
     s.on("error", onError);
     s.on("close", onClose);
     s.on("timeout", onTimeout);
@@ -238,8 +278,10 @@ export async function dialEngine(endpoint: string, opts: DialOptions = {}): Prom
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const ep = parseEndpoint(endpoint);
   if (ep.kind === "unix") return dialUnix(ep.path, endpoint, timeoutMs);
-  const creds = opts.tls ?? (await loadPanelCredentials(opts.pkiDir).catch((e: EngineError) => {
-    throw unreachable(endpoint, e.message.replace(/^cannot reach the host engine: /, ""), e);
-  }));
+  const creds =
+    opts.tls ??
+    (await loadPanelCredentials(opts.pkiDir).catch((e: EngineError) => {
+      throw unreachable(endpoint, e.message.replace(/^cannot reach the host engine: /, ""), e);
+    }));
   return dialTls(ep, creds, endpoint, timeoutMs);
 }

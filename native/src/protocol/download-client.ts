@@ -8,7 +8,11 @@ import { EngineError } from "../errors.js";
 import { dialEngine, type DialOptions } from "./dial.js";
 import { DOWNLOAD_METHOD, downloadAccepted, PROTOCOL_VERSION, replyFrame, type DownloadAccepted } from "./schema.js";
 
-export async function openBackupDownload(endpoint: string, id: string, dialOptions: DialOptions = {}): Promise<{ info: DownloadAccepted; body: Readable }> {
+export async function openBackupDownload(
+  endpoint: string,
+  id: string,
+  dialOptions: DialOptions = {},
+): Promise<{ info: DownloadAccepted; body: Readable }> {
   const sock = await dialEngine(endpoint, dialOptions);
   return new Promise((resolve, reject) => {
     let head: Buffer = Buffer.alloc(0);
@@ -21,7 +25,13 @@ export async function openBackupDownload(endpoint: string, id: string, dialOptio
       else body.destroy(e);
       sock.destroy();
     };
-    sock.on("error", (e) => fail(new EngineError("INTERNAL", `the connection to the host engine at ${endpoint} failed: ${e.message}`, { cause: e })));
+    sock.on("error", (e) =>
+      fail(
+        new EngineError("INTERNAL", `the connection to the host engine at ${endpoint} failed: ${e.message}`, {
+          cause: e,
+        }),
+      ),
+    );
     const onBytes = (chunk: Buffer) => {
       if (body.destroyed) return; // the reader gave up: the socket is being closed (below)
       got += chunk.length;
@@ -32,7 +42,8 @@ export async function openBackupDownload(endpoint: string, id: string, dialOptio
       head = Buffer.concat([head, chunk]);
       const nl = head.indexOf(0x0a);
       if (nl < 0) {
-        if (head.length > 65536) fail(new EngineError("INTERNAL", "the engine sent no accepted line for backup.download"));
+        if (head.length > 65536)
+          fail(new EngineError("INTERNAL", "the engine sent no accepted line for backup.download"));
         return;
       }
       let frame;
@@ -52,7 +63,8 @@ export async function openBackupDownload(endpoint: string, id: string, dialOptio
       if (rest.length) onBytes(rest);
     });
     sock.on("close", () => {
-      if (!accepted) return reject(new EngineError("INTERNAL", "the engine closed the connection before accepting backup.download"));
+      if (!accepted)
+        return reject(new EngineError("INTERNAL", "the engine closed the connection before accepting backup.download"));
       if (body.destroyed) return;
       if (got === want) body.end();
       else body.destroy(new EngineError("INTERNAL", `backup download ended after ${got} of ${want} bytes`));

@@ -10,7 +10,11 @@ import { relayPhase, type Dialer } from "./migrate-stream.js";
 import type { MethodName, OpEvent, Params, Result } from "./schema.js";
 
 export interface EngineCaller {
-  call<M extends MethodName>(method: M, params: Params<M>, opts?: { onEvent?: (e: OpEvent) => void }): Promise<Result<M>>;
+  call<M extends MethodName>(
+    method: M,
+    params: Params<M>,
+    opts?: { onEvent?: (e: OpEvent) => void },
+  ): Promise<Result<M>>;
 }
 
 export interface MigrateEnd {
@@ -55,28 +59,53 @@ export async function migrate(opts: {
     progress(10, `checking ${target.name} can take it`);
     await target.engine.call("migrate.accept", { manifest });
     accepted = true;
-    log(`${live ? "live" : "offline"} migration of ${ctid} from ${source.name} to ${target.name}${manifest.wasRunning ? " (running)" : ""}`);
+    log(
+      `${live ? "live" : "offline"} migration of ${ctid} from ${source.name} to ${target.name}${manifest.wasRunning ? " (running)" : ""}`,
+    );
     progress(15, manifest.wasRunning ? "copying the files while the container runs" : "copying the files");
     const tb = performance.now();
     bytes.base = (await relayPhase(opts.dial, source.endpoint, target.endpoint, ctid, "base")).bytes;
     log(`files copied: ${bytes.base} bytes in ${ms(tb)} ms`);
-    progress(60, live ? "freezing and dumping the container (CRIU)" : manifest.wasRunning ? "stopping the container" : "taking the final snapshot");
+    progress(
+      60,
+      live
+        ? "freezing and dumping the container (CRIU)"
+        : manifest.wasRunning
+          ? "stopping the container"
+          : "taking the final snapshot",
+    );
     tFreeze = manifest.wasRunning ? performance.now() : null;
     const fr = await source.engine.call("migrate.freeze", { ctid }, { onEvent: engineLog(source.name, log) });
     opts.after?.("frozen");
-    if (tFreeze !== null) log(`${live ? "frozen and dumped" : "stopped"} after ${ms(tFreeze)} ms${live ? ` (${fr.dumpBytes} bytes of state)` : ""}`);
+    if (tFreeze !== null)
+      log(
+        `${live ? "frozen and dumped" : "stopped"} after ${ms(tFreeze)} ms${live ? ` (${fr.dumpBytes} bytes of state)` : ""}`,
+      );
     progress(70, "copying what changed");
     bytes.delta = (await relayPhase(opts.dial, source.endpoint, target.endpoint, ctid, "delta")).bytes;
     if (live) {
       progress(80, "copying the dump");
       bytes.dump = (await relayPhase(opts.dial, source.endpoint, target.endpoint, ctid, "dump")).bytes;
     }
-    if (tFreeze !== null) log(`changes${live ? " and dump" : ""} copied: ${bytes.delta + bytes.dump} bytes, ${ms(tFreeze)} ms since the freeze`);
-    progress(85, live ? `restoring on ${target.name}` : manifest.wasRunning ? `starting on ${target.name}` : `creating on ${target.name}`);
+    if (tFreeze !== null)
+      log(
+        `changes${live ? " and dump" : ""} copied: ${bytes.delta + bytes.dump} bytes, ${ms(tFreeze)} ms since the freeze`,
+      );
+    progress(
+      85,
+      live
+        ? `restoring on ${target.name}`
+        : manifest.wasRunning
+          ? `starting on ${target.name}`
+          : `creating on ${target.name}`,
+    );
     const info = await target.engine.call("migrate.finish", { ctid }, { onEvent: engineLog(target.name, log) });
     const frozenMs = tFreeze === null ? null : ms(tFreeze);
     opts.after?.("finished");
-    if (frozenMs !== null) log(`${live ? "frozen" : "down"} for ${frozenMs} ms (${live ? "freeze → running on the target" : "stop → running on the target"})`);
+    if (frozenMs !== null)
+      log(
+        `${live ? "frozen" : "down"} for ${frozenMs} ms (${live ? "freeze → running on the target" : "stop → running on the target"})`,
+      );
     progress(95, `removing the copy on ${source.name}`);
     let warning: string | null = null;
     try {
@@ -85,7 +114,9 @@ export async function migrate(opts: {
       warning = `container ${ctid} runs on ${target.name}, but its old copy on ${source.name} could not be removed (${(e as Error).message}); destroy it there by hand`;
       log(`WARNING: ${warning}`);
     }
-    await target.engine.call("migrate.cleanup", { ctid }).catch((e: Error) => log(`${target.name}: the received snapshots stay until its engine restarts (${e.message})`));
+    await target.engine
+      .call("migrate.cleanup", { ctid })
+      .catch((e: Error) => log(`${target.name}: the received snapshots stay until its engine restarts (${e.message})`));
     const totalMs = ms(t0);
     log(`migration done in ${totalMs} ms`);
     progress(100, `running on ${target.name}`);
@@ -95,8 +126,12 @@ export async function migrate(opts: {
     log(`migration failed: ${err.message}`);
     if (accepted) {
       await target.engine.call("migrate.cancel", { ctid }).then(
-        (r) => log(r.removed ? `${target.name}: removed what it had received` : `${target.name}: had nothing to remove`),
-        (c: Error) => log(`${target.name}: could not clean up now (${c.message}); its engine removes a half-received container when it starts`),
+        (r) =>
+          log(r.removed ? `${target.name}: removed what it had received` : `${target.name}: had nothing to remove`),
+        (c: Error) =>
+          log(
+            `${target.name}: could not clean up now (${c.message}); its engine removes a half-received container when it starts`,
+          ),
       );
     }
     if (prepared) {
@@ -106,7 +141,11 @@ export async function migrate(opts: {
       );
     }
     const code = e instanceof EngineError ? e.code : "INTERNAL";
-    throw new EngineError(code, `Migration of container ${ctid} to ${target.name} failed: ${err.message}; it stays on ${source.name}`, { cause: e });
+    throw new EngineError(
+      code,
+      `Migration of container ${ctid} to ${target.name} failed: ${err.message}; it stays on ${source.name}`,
+      { cause: e },
+    );
   }
 }
 

@@ -12,13 +12,25 @@ import { runStreamCommand } from "../migrate.js";
 import type { MigratePhase } from "../migrate-manifest.js";
 import { endConnection } from "./console-server.js";
 import { sendFrame } from "./framing.js";
-import { migrateReceived, migrateStreamParams, MIGRATE_RECEIVE, MIGRATE_SEND, PROTOCOL_VERSION, replyFrame, requestFrame } from "./schema.js";
+import {
+  migrateReceived,
+  migrateStreamParams,
+  MIGRATE_RECEIVE,
+  MIGRATE_SEND,
+  PROTOCOL_VERSION,
+  replyFrame,
+  requestFrame,
+} from "./schema.js";
 
 const FAIL = 0xffffffff;
 const MAX_CHUNK = 1 << 20;
 
 /** MigrateOps.sendCommand / receiveCommand (migrate.ts), chosen by direction in main.ts */
-export type MigrateCommandOpener = (ctid: number, phase: MigratePhase, direction: "send" | "receive") => Promise<{ cmd: string; args: string[] }>;
+export type MigrateCommandOpener = (
+  ctid: number,
+  phase: MigratePhase,
+  direction: "send" | "receive",
+) => Promise<{ cmd: string; args: string[] }>;
 
 function header(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -77,21 +89,61 @@ function refuse(sock: Socket, id: string, e: EngineError, log: (l: string) => vo
 }
 
 /** Engine side of migrate.send / migrate.receive on a connection the server handed over. */
-export async function serveMigrateStream(sock: Socket, raw: unknown, rest: Buffer, open: MigrateCommandOpener | undefined, log: (line: string) => void): Promise<void> {
+export async function serveMigrateStream(
+  sock: Socket,
+  raw: unknown,
+  rest: Buffer,
+  open: MigrateCommandOpener | undefined,
+  log: (line: string) => void,
+): Promise<void> {
   const id = typeof (raw as { id?: unknown })?.id === "string" ? (raw as { id: string }).id : "?";
   const method = (raw as { method?: string }).method === MIGRATE_RECEIVE ? MIGRATE_RECEIVE : MIGRATE_SEND;
   const frame = requestFrame.safeParse(raw);
-  if (!frame.success) return refuse(sock, id, new EngineError("BAD_REQUEST", "malformed request frame: expected {v, id, method, params}"), log, method);
-  if (frame.data.v !== PROTOCOL_VERSION) return refuse(sock, id, new EngineError("PROTOCOL_VERSION", `engine speaks protocol ${PROTOCOL_VERSION}, client sent ${frame.data.v}; upgrade the client`), log, method);
+  if (!frame.success)
+    return refuse(
+      sock,
+      id,
+      new EngineError("BAD_REQUEST", "malformed request frame: expected {v, id, method, params}"),
+      log,
+      method,
+    );
+  if (frame.data.v !== PROTOCOL_VERSION)
+    return refuse(
+      sock,
+      id,
+      new EngineError(
+        "PROTOCOL_VERSION",
+        `engine speaks protocol ${PROTOCOL_VERSION}, client sent ${frame.data.v}; upgrade the client`,
+      ),
+      log,
+      method,
+    );
   const params = migrateStreamParams.safeParse(frame.data.params ?? {});
-  if (!params.success) return refuse(sock, id, new EngineError("BAD_REQUEST", `invalid parameters for ${method}: ${params.error.issues.map((i) => i.message).join("; ")}`), log, method);
-  if (!open) return refuse(sock, id, new EngineError("UNSUPPORTED", "this engine does not migrate containers"), log, method);
+  if (!params.success)
+    return refuse(
+      sock,
+      id,
+      new EngineError(
+        "BAD_REQUEST",
+        `invalid parameters for ${method}: ${params.error.issues.map((i) => i.message).join("; ")}`,
+      ),
+      log,
+      method,
+    );
+  if (!open)
+    return refuse(sock, id, new EngineError("UNSUPPORTED", "this engine does not migrate containers"), log, method);
   const { ctid, phase } = params.data;
   let command: { cmd: string; args: string[] };
   try {
     command = await open(ctid, phase, method === MIGRATE_SEND ? "send" : "receive");
   } catch (e) {
-    return refuse(sock, id, e instanceof EngineError ? e : new EngineError("INTERNAL", (e as Error).message), log, method);
+    return refuse(
+      sock,
+      id,
+      e instanceof EngineError ? e : new EngineError("INTERNAL", (e as Error).message),
+      log,
+      method,
+    );
   }
   sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "result", result: { ok: true } });
   sock.resume(); // the server paused it when it handed the connection over
@@ -99,7 +151,12 @@ export async function serveMigrateStream(sock: Socket, raw: unknown, rest: Buffe
   return receivePhase(sock, id, rest, command, log, `${method} ${ctid}/${phase}`);
 }
 
-function sendPhase(sock: Socket, command: { cmd: string; args: string[] }, log: (l: string) => void, what: string): void {
+function sendPhase(
+  sock: Socket,
+  command: { cmd: string; args: string[] },
+  log: (l: string) => void,
+  what: string,
+): void {
   const proc = runStreamCommand(command, {
     stdout: (chunk) => {
       for (let o = 0; o < chunk.length; o += MAX_CHUNK) {
@@ -130,7 +187,14 @@ function sendPhase(sock: Socket, command: { cmd: string; args: string[] }, log: 
   sock.on("data", () => {}); // nothing is read after the request
 }
 
-function receivePhase(sock: Socket, id: string, rest: Buffer, command: { cmd: string; args: string[] }, log: (l: string) => void, what: string): void {
+function receivePhase(
+  sock: Socket,
+  id: string,
+  rest: Buffer,
+  command: { cmd: string; args: string[] },
+  log: (l: string) => void,
+  what: string,
+): void {
   const proc = runStreamCommand(command, {});
   const dec = new ChunkDecoder();
   let finished = false;
@@ -158,7 +222,8 @@ function receivePhase(sock: Socket, id: string, rest: Buffer, command: { cmd: st
       }
     }
     const state = dec.state as ChunkDecoder["state"]; // push() moves it on
-    if (state === "failed") finish(new EngineError("HOST_TOOL_FAILED", `the source node could not send the data: ${dec.failure}`));
+    if (state === "failed")
+      finish(new EngineError("HOST_TOOL_FAILED", `the source node could not send the data: ${dec.failure}`));
     else if (state === "end") {
       proc.stdin.end();
       proc.done.then(
@@ -168,7 +233,9 @@ function receivePhase(sock: Socket, id: string, rest: Buffer, command: { cmd: st
     }
   };
   sock.on("data", onData);
-  sock.once("close", () => finish(new EngineError("INTERNAL", "the connection closed before the stream ended; nothing was kept")));
+  sock.once("close", () =>
+    finish(new EngineError("INTERNAL", "the connection closed before the stream ended; nothing was kept")),
+  );
   proc.done.catch((e: Error) => {
     if (dec.state === "data") finish(e instanceof EngineError ? e : new EngineError("HOST_TOOL_FAILED", e.message));
   });
@@ -181,7 +248,12 @@ function receivePhase(sock: Socket, id: string, rest: Buffer, command: { cmd: st
 export type Dialer = (endpoint: string) => Promise<Socket>;
 
 /** Open a stream connection: resolves after the accepted line with the socket and any bytes after it. */
-async function openStream(dial: Dialer, endpoint: string, method: string, params: { ctid: number; phase: MigratePhase }): Promise<{ sock: Socket; rest: Buffer; lines: LineReader }> {
+async function openStream(
+  dial: Dialer,
+  endpoint: string,
+  method: string,
+  params: { ctid: number; phase: MigratePhase },
+): Promise<{ sock: Socket; rest: Buffer; lines: LineReader }> {
   const sock = await dial(endpoint);
   const lines = new LineReader(sock);
   sock.write(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method, params }) + "\n");
@@ -196,7 +268,11 @@ async function openStream(dial: Dialer, endpoint: string, method: string, params
 /** Reads newline-terminated reply frames off a socket until told to hand the rest over. */
 class LineReader {
   private buf: Buffer = Buffer.alloc(0);
-  private waiting: { resolve: (f: ReturnType<typeof replyFrame.parse>) => void; reject: (e: Error) => void; what: string } | null = null;
+  private waiting: {
+    resolve: (f: ReturnType<typeof replyFrame.parse>) => void;
+    reject: (e: Error) => void;
+    what: string;
+  } | null = null;
   private closed = false;
   private active = true;
   constructor(private readonly sock: Socket) {
@@ -251,7 +327,13 @@ class LineReader {
  * target has stored them. Any failure on either side (an engine gone, a tool failing) rejects, and both
  * connections are closed, which makes the other side drop what it had.
  */
-export async function relayPhase(dial: Dialer, source: string, target: string, ctid: number, phase: MigratePhase): Promise<{ bytes: number }> {
+export async function relayPhase(
+  dial: Dialer,
+  source: string,
+  target: string,
+  ctid: number,
+  phase: MigratePhase,
+): Promise<{ bytes: number }> {
   const src = await openStream(dial, source, MIGRATE_SEND, { ctid, phase });
   let dst: Awaited<ReturnType<typeof openStream>>;
   try {
@@ -280,8 +362,20 @@ export async function relayPhase(dial: Dialer, source: string, target: string, c
     };
     src.sock.on("data", forward);
     src.sock.once("close", () => {
-      if (dec.state === "data") fail(new EngineError("INTERNAL", `the source node closed the ${phase} stream of container ${ctid} before its end; is its engine running?`));
-      else if (dec.state === "failed") fail(new EngineError("HOST_TOOL_FAILED", `the source node could not send the ${phase} of container ${ctid}: ${dec.failure}`));
+      if (dec.state === "data")
+        fail(
+          new EngineError(
+            "INTERNAL",
+            `the source node closed the ${phase} stream of container ${ctid} before its end; is its engine running?`,
+          ),
+        );
+      else if (dec.state === "failed")
+        fail(
+          new EngineError(
+            "HOST_TOOL_FAILED",
+            `the source node could not send the ${phase} of container ${ctid}: ${dec.failure}`,
+          ),
+        );
     });
     dst.lines.next(`${MIGRATE_RECEIVE} ${ctid}/${phase} on ${target}`).then((f) => {
       if (done) return;
@@ -290,7 +384,8 @@ export async function relayPhase(dial: Dialer, source: string, target: string, c
       dst.sock.destroy();
       if (f.type === "error") return reject(EngineError.fromInfo(f.error));
       const r = migrateReceived.safeParse(f.type === "result" ? f.result : null);
-      if (!r.success) return reject(new EngineError("INTERNAL", `the target node sent an invalid ${MIGRATE_RECEIVE} result`));
+      if (!r.success)
+        return reject(new EngineError("INTERNAL", `the target node sent an invalid ${MIGRATE_RECEIVE} result`));
       resolve(r.data);
     }, fail);
     if (src.rest.length) forward(src.rest);

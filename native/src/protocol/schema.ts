@@ -125,16 +125,29 @@ const netStats = z.object({
   boot: z.string().nullable(),
   /** per device, from the container's point of view: rx = received by the container */
   ifaces: z.array(
-    z.object({ name: z.string(), hostIf: z.string(), rxBytes: z.number(), txBytes: z.number(), rxPackets: z.number(), txPackets: z.number() }),
+    z.object({
+      name: z.string(),
+      hostIf: z.string(),
+      rxBytes: z.number(),
+      txBytes: z.number(),
+      rxPackets: z.number(),
+      txPackets: z.number(),
+    }),
   ),
   /** packets dropped because their source address or MAC was not the container's */
   spoofDropped: packetsBytes,
   /** packets dropped by the container's firewall (both directions) */
   firewallDropped: packetsBytes,
 });
-const networkInfo = networkSchema.extend({ exists: z.boolean(), dhcpRunning: z.boolean(), containers: z.array(z.number()) });
+const networkInfo = networkSchema.extend({
+  exists: z.boolean(),
+  dhcpRunning: z.boolean(),
+  containers: z.array(z.number()),
+});
 
-const snapshotName = z.string().regex(SNAPSHOT_NAME_RE, "snapshot names are 1-64 letters, digits, . _ - starting with a letter or digit");
+const snapshotName = z
+  .string()
+  .regex(SNAPSHOT_NAME_RE, "snapshot names are 1-64 letters, digits, . _ - starting with a letter or digit");
 const snapshotInfo = z.object({
   name: z.string(),
   description: z.string(),
@@ -210,7 +223,9 @@ export const methods = {
   },
   "container.start": { params: ctidOnly, result: containerInfo },
   "container.stop": {
-    params: z.object({ ctid, timeoutSec: z.number().int().min(0).max(3600).optional(), force: z.boolean().optional() }).strict(),
+    params: z
+      .object({ ctid, timeoutSec: z.number().int().min(0).max(3600).optional(), force: z.boolean().optional() })
+      .strict(),
     result: containerInfo,
   },
   "container.restart": {
@@ -235,7 +250,10 @@ export const methods = {
   /** Source: the move succeeded; remove the container here. */
   "migrate.commit": { params: ctidOnly, result: ok },
   /** Target: check the container fits and start receiving it. */
-  "migrate.accept": { params: z.object({ manifest: migrateManifest }).strict(), result: z.object({ idmapSlot: z.number().int().min(0) }) },
+  "migrate.accept": {
+    params: z.object({ manifest: migrateManifest }).strict(),
+    result: z.object({ idmapSlot: z.number().int().min(0) }),
+  },
   /** Target: build the container from what arrived; restore (live) or start it. Undone on failure. */
   "migrate.finish": { params: ctidOnly, result: containerInfo },
   /** Target: the move is done; remove the received snapshots (outside the frozen time). */
@@ -247,7 +265,10 @@ export const methods = {
       .object({
         ctid,
         argv: z.array(z.string().max(65536)).min(1).max(1024),
-        input: z.string().max(MAX_FRAME_BYTES / 2).optional(),
+        input: z
+          .string()
+          .max(MAX_FRAME_BYTES / 2)
+          .optional(),
         timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
       })
       .strict(),
@@ -285,7 +306,12 @@ export const methods = {
     result: z.object({
       configured: limitsOut,
       cgroup: cgroupReadback.nullable(),
-      disk: z.object({ bytes: z.number(), limitBytes: z.number().nullable(), inodes: z.number().nullable(), limitInodes: z.number().nullable() }),
+      disk: z.object({
+        bytes: z.number(),
+        limitBytes: z.number().nullable(),
+        inodes: z.number().nullable(),
+        limitInodes: z.number().nullable(),
+      }),
       nofile: z.number().nullable(),
       ptyMax: z.number().nullable(),
     }),
@@ -309,7 +335,9 @@ export const methods = {
   "network.delete": { params: z.object({ name: z.string().min(1).max(31) }).strict(), result: ok },
   /** Instant snapshot (btrfs CoW; a running container is frozen for that instant). name defaults to the UTC time. */
   "snapshot.create": {
-    params: z.object({ ctid, name: snapshotName.optional(), description: z.string().max(MAX_DESCRIPTION).optional() }).strict(),
+    params: z
+      .object({ ctid, name: snapshotName.optional(), description: z.string().max(MAX_DESCRIPTION).optional() })
+      .strict(),
     result: snapshotInfo,
   },
   "snapshot.list": { params: ctidOnly, result: z.array(snapshotInfo) },
@@ -321,7 +349,10 @@ export const methods = {
   "backup.list": { params: z.object({ ctid: ctid.optional() }).strict(), result: z.array(backupInfoSchema) },
   "backup.delete": { params: z.object({ id: backupId }).strict(), result: ok },
   /** Recreate a container from a backup into ctid (new, or destroyed); force replaces an existing stopped one. */
-  "backup.restore": { params: z.object({ id: backupId, ctid, force: z.boolean().optional() }).strict(), result: containerInfo },
+  "backup.restore": {
+    params: z.object({ id: backupId, ctid, force: z.boolean().optional() }).strict(),
+    result: containerInfo,
+  },
   "template.list": { params: empty, result: z.array(templateMeta) },
   "template.build": {
     params: z.object({ kind: z.enum(["busybox", "debian-12"]), name: z.string().max(64).optional() }).strict(),
@@ -376,19 +407,33 @@ export const consoleParams = z
     rows: termSize,
     /** argv run inside the container under the terminal; default: root's login shell (/etc/passwd, else bash, else sh) */
     command: z
-      .array(z.string().max(65536).refine((a) => !a.includes("\0"), "arguments cannot contain NUL"))
+      .array(
+        z
+          .string()
+          .max(65536)
+          .refine((a) => !a.includes("\0"), "arguments cannot contain NUL"),
+      )
       .min(1)
       .max(1024)
       .optional(),
     /** TERM inside the session (default xterm-256color) */
-    term: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "TERM is a terminal type name like xterm-256color").optional(),
+    term: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "TERM is a terminal type name like xterm-256color")
+      .optional(),
     /** keep the session alive without clients (OVZ_CONSOLE_DETACH_SEC) and let other clients attach */
     detachable: z.boolean().optional(),
     /** attach to this live detachable session of the same ctid instead of starting one */
-    session: z.string().regex(/^[0-9a-f]{8,32}$/, "a console session id is 8-32 hex digits").optional(),
+    session: z
+      .string()
+      .regex(/^[0-9a-f]{8,32}$/, "a console session id is 8-32 hex digits")
+      .optional(),
   })
   .strict()
-  .refine((p) => p.session === undefined || p.command === undefined, { message: "command cannot be given when attaching to a session", path: ["command"] });
+  .refine((p) => p.session === undefined || p.command === undefined, {
+    message: "command cannot be given when attaching to a session",
+    path: ["command"],
+  });
 export type ConsoleParams = z.input<typeof consoleParams>;
 export const consoleAccepted = z.object({ session: z.string(), ctid: z.number() });
 export type ConsoleAccepted = z.infer<typeof consoleAccepted>;

@@ -15,7 +15,16 @@ import type { Handlers } from "./handlers.js";
 import { endConnection, serveConsole, type ConsoleOpener } from "./console-server.js";
 import { serveDownload, type BackupFileOpener } from "./download-server.js";
 import { serveMigrateStream, type MigrateCommandOpener } from "./migrate-stream.js";
-import { CONSOLE_METHOD, DOWNLOAD_METHOD, MIGRATE_RECEIVE, MIGRATE_SEND, methods, PROTOCOL_VERSION, requestFrame, type MethodName } from "./schema.js";
+import {
+  CONSOLE_METHOD,
+  DOWNLOAD_METHOD,
+  MIGRATE_RECEIVE,
+  MIGRATE_SEND,
+  methods,
+  PROTOCOL_VERSION,
+  requestFrame,
+  type MethodName,
+} from "./schema.js";
 
 export interface ConnectionOptions {
   log?: (line: string) => void;
@@ -33,15 +42,27 @@ export interface ServerOptions extends ConnectionOptions {
   gid: number | null;
 }
 
-export async function dispatch(handlers: Handlers, raw: unknown, ctx: OpContext): Promise<{ id: string; result?: unknown; error?: EngineError }> {
+export async function dispatch(
+  handlers: Handlers,
+  raw: unknown,
+  ctx: OpContext,
+): Promise<{ id: string; result?: unknown; error?: EngineError }> {
   const frame = requestFrame.safeParse(raw);
   const id = typeof (raw as { id?: unknown })?.id === "string" ? (raw as { id: string }).id : "?";
-  if (!frame.success) return { id, error: new EngineError("BAD_REQUEST", "malformed request frame: expected {v, id, method, params}") };
+  if (!frame.success)
+    return { id, error: new EngineError("BAD_REQUEST", "malformed request frame: expected {v, id, method, params}") };
   const req = frame.data;
   if (req.v !== PROTOCOL_VERSION) {
-    return { id, error: new EngineError("PROTOCOL_VERSION", `engine speaks protocol ${PROTOCOL_VERSION}, client sent ${req.v}; upgrade the client`) };
+    return {
+      id,
+      error: new EngineError(
+        "PROTOCOL_VERSION",
+        `engine speaks protocol ${PROTOCOL_VERSION}, client sent ${req.v}; upgrade the client`,
+      ),
+    };
   }
-  if (!Object.hasOwn(methods, req.method)) return { id, error: new EngineError("UNKNOWN_METHOD", `unknown method "${req.method}"`) };
+  if (!Object.hasOwn(methods, req.method))
+    return { id, error: new EngineError("UNKNOWN_METHOD", `unknown method "${req.method}"`) };
   const m = req.method as MethodName;
   const params = methods[m].params.safeParse(req.params ?? {});
   if (!params.success) {
@@ -52,7 +73,13 @@ export async function dispatch(handlers: Handlers, raw: unknown, ctx: OpContext)
     const result = await (handlers[m] as (p: unknown, c: OpContext) => Promise<unknown>)(params.data, ctx);
     const checked = methods[m].result.safeParse(result);
     if (!checked.success) {
-      return { id, error: new EngineError("INTERNAL", `engine produced an invalid ${m} result: ${checked.error.issues[0]?.message}`) };
+      return {
+        id,
+        error: new EngineError(
+          "INTERNAL",
+          `engine produced an invalid ${m} result: ${checked.error.issues[0]?.message}`,
+        ),
+      };
     }
     return { id, result: checked.data };
   } catch (e) {
@@ -75,7 +102,15 @@ export function connectionHandler(handlers: Handlers, opts: ConnectionOptions): 
           // the connection becomes the session's (binary frames from here on)
           const rest = reader.detach();
           if (requests > 1) {
-            sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "error", error: { code: "BAD_REQUEST", message: `${CONSOLE_METHOD} must be the only request on its connection; open a new one` } });
+            sendFrame(sock, {
+              v: PROTOCOL_VERSION,
+              id,
+              type: "error",
+              error: {
+                code: "BAD_REQUEST",
+                message: `${CONSOLE_METHOD} must be the only request on its connection; open a new one`,
+              },
+            });
             endConnection(sock);
             return;
           }
@@ -86,7 +121,15 @@ export function connectionHandler(handlers: Handlers, opts: ConnectionOptions): 
           // the connection carries the archive's bytes from here on
           reader.detach();
           if (requests > 1) {
-            sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "error", error: { code: "BAD_REQUEST", message: `${DOWNLOAD_METHOD} must be the only request on its connection; open a new one` } });
+            sendFrame(sock, {
+              v: PROTOCOL_VERSION,
+              id,
+              type: "error",
+              error: {
+                code: "BAD_REQUEST",
+                message: `${DOWNLOAD_METHOD} must be the only request on its connection; open a new one`,
+              },
+            });
             endConnection(sock);
             return;
           }
@@ -98,7 +141,15 @@ export function connectionHandler(handlers: Handlers, opts: ConnectionOptions): 
           // the connection carries one phase's bytes from here on
           const rest = reader.detach();
           if (requests > 1) {
-            sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "error", error: { code: "BAD_REQUEST", message: `${String(m)} must be the only request on its connection; open a new one` } });
+            sendFrame(sock, {
+              v: PROTOCOL_VERSION,
+              id,
+              type: "error",
+              error: {
+                code: "BAD_REQUEST",
+                message: `${String(m)} must be the only request on its connection; open a new one`,
+              },
+            });
             endConnection(sock);
             return;
           }
@@ -121,7 +172,12 @@ export function connectionHandler(handlers: Handlers, opts: ConnectionOptions): 
         });
       },
       () => {
-        sendFrame(sock, { v: PROTOCOL_VERSION, id: "?", type: "error", error: { code: "BAD_REQUEST", message: "frame too large" } });
+        sendFrame(sock, {
+          v: PROTOCOL_VERSION,
+          id: "?",
+          type: "error",
+          error: { code: "BAD_REQUEST", message: "frame too large" },
+        });
         sock.destroy();
       },
     );

@@ -46,7 +46,10 @@ export async function readNodeTls(dir: string, listen: string): Promise<NodeTls>
     );
   }
   const keyMode = (await stat(path.join(dir, NODE_TLS_FILES.key))).mode & 0o777;
-  if (keyMode & 0o077) throw new NodeTlsError(`${path.join(dir, NODE_TLS_FILES.key)} is readable by others (mode ${keyMode.toString(8)}); chmod 600 it.`);
+  if (keyMode & 0o077)
+    throw new NodeTlsError(
+      `${path.join(dir, NODE_TLS_FILES.key)} is readable by others (mode ${keyMode.toString(8)}); chmod 600 it.`,
+    );
   const [key, cert, ca] = await Promise.all(files.map((f) => readFile(path.join(dir, f))));
   return { key: key!, cert: cert!, ca: ca! };
 }
@@ -74,7 +77,9 @@ export async function listenTls(handlers: Handlers, opts: TlsListenOptions): Pro
       // OpenSSL already checks the purpose (a server certificate of the same CA is refused); say it here too
       const peer = sock.getPeerCertificate();
       if (!sock.authorized || !peer.ext_key_usage?.includes(CLIENT_AUTH_OID)) {
-        log(`TLS client ${sock.remoteAddress ?? "?"} refused: its certificate (${peer.subject?.CN ?? "no subject"}) is not a client certificate of the panel's CA`);
+        log(
+          `TLS client ${sock.remoteAddress ?? "?"} refused: its certificate (${peer.subject?.CN ?? "no subject"}) is not a client certificate of the panel's CA`,
+        );
         sock.destroy();
         return;
       }
@@ -83,7 +88,9 @@ export async function listenTls(handlers: Handlers, opts: TlsListenOptions): Pro
   );
   server.on("tlsClientError", (e, sock) => {
     // a certificate OpenSSL verified but Node refused (another CA) ends as a plain hang-up: name the reason
-    const why = sock.authorizationError ? `certificate refused (${String(sock.authorizationError)})` : e.message.split("\n")[0];
+    const why = sock.authorizationError
+      ? `certificate refused (${String(sock.authorizationError)})`
+      : e.message.split("\n")[0];
     log(`TLS client ${sock.remoteAddress ?? "(gone)"} refused during the handshake: ${why}`);
   });
   await new Promise<void>((resolve, reject) => {

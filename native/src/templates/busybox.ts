@@ -98,15 +98,25 @@ const FSTAB = `# <file system> <mount point> <type> <options> <dump> <pass>
  * Build a busybox rootfs into `dir` (created if missing; should be empty). Everything is owned by root.
  * Returns the busybox version.
  */
-export async function buildBusyboxRootfs(dir: string, opts: { busybox?: string } = {}, log: LogFn = noLog): Promise<{ version: string }> {
+export async function buildBusyboxRootfs(
+  dir: string,
+  opts: { busybox?: string } = {},
+  log: LogFn = noLog,
+): Promise<{ version: string }> {
   const bin = opts.busybox ?? HOST_BUSYBOX;
   try {
     await lstat(bin);
   } catch {
-    throw new EngineError("HOST_TOOL_FAILED", `${bin} not found: install the busybox-static package (apt-get install busybox-static)`);
+    throw new EngineError(
+      "HOST_TOOL_FAILED",
+      `${bin} not found: install the busybox-static package (apt-get install busybox-static)`,
+    );
   }
   if (!(await isStaticElf(bin))) {
-    throw new EngineError("HOST_TOOL_FAILED", `${bin} is dynamically linked; install busybox-static (it replaces the busybox package)`);
+    throw new EngineError(
+      "HOST_TOOL_FAILED",
+      `${bin} is dynamically linked; install busybox-static (it replaces the busybox package)`,
+    );
   }
   const version = await busyboxVersion(bin);
   await mkdir(dir, { recursive: true, mode: 0o755 });

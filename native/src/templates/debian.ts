@@ -9,7 +9,21 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { EngineError, wrapError } from "../errors.js";
 import { run } from "../exec.js";
@@ -140,7 +154,8 @@ export async function unmountUnder(dir: string, log: LogFn = noLog): Promise<voi
     }
   }
   const left = await mountsUnder(dir);
-  if (left.length > 0) throw new EngineError("HOST_TOOL_FAILED", `Could not unmount ${left.join(", ")}; unmount them by hand`);
+  if (left.length > 0)
+    throw new EngineError("HOST_TOOL_FAILED", `Could not unmount ${left.join(", ")}; unmount them by hand`);
 }
 
 /** rm -rf a build tree after unmounting anything under it; never crosses into another filesystem. */
@@ -158,7 +173,10 @@ export async function removeTree(dir: string, log: LogFn = noLog): Promise<void>
  * Remove leftovers of crashed runs in `dir`: temp entries whose process is gone, or that belong to this
  * process but are not in `active`. Returns the entries it found (the caller handles "unpack" markers).
  */
-export async function staleTemps(dir: string, active: ReadonlySet<string> = ACTIVE_TEMPS): Promise<{ path: string; kind: TempKind; name: string }[]> {
+export async function staleTemps(
+  dir: string,
+  active: ReadonlySet<string> = ACTIVE_TEMPS,
+): Promise<{ path: string; kind: TempKind; name: string }[]> {
   dir = resolvePath(dir);
   let names: string[];
   try {
@@ -182,7 +200,12 @@ export async function staleTemps(dir: string, active: ReadonlySet<string> = ACTI
 // Running debootstrap with its output streamed
 
 /** Run a command, passing each output line (stdout and stderr) to `log`. Throws HOST_TOOL_FAILED with the last lines. */
-export async function runStreaming(cmd: string, args: readonly string[], log: LogFn, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<void> {
+export async function runStreaming(
+  cmd: string,
+  args: readonly string[],
+  log: LogFn,
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<void> {
   await run(cmd, args, { env: opts.env, timeoutMs: opts.timeoutMs, onLine: log, maxOutput: 256 * 1024 });
 }
 
@@ -208,10 +231,14 @@ export async function buildDebianRootfs(
 ): Promise<{ distro: string; release: string }> {
   const suite = opts.suite ?? DEFAULT_SUITE;
   const mirror = opts.mirror ?? DEFAULT_MIRROR;
-  if (!/^[a-z][a-z0-9-]*$/.test(suite)) throw new EngineError("BAD_REQUEST", `Invalid Debian suite ${JSON.stringify(suite)}`);
-  if (!/^(https?|file):\/\/\S+$/.test(mirror)) throw new EngineError("BAD_REQUEST", `Invalid mirror URL ${JSON.stringify(mirror)}`);
+  if (!/^[a-z][a-z0-9-]*$/.test(suite))
+    throw new EngineError("BAD_REQUEST", `Invalid Debian suite ${JSON.stringify(suite)}`);
+  if (!/^(https?|file):\/\/\S+$/.test(mirror))
+    throw new EngineError("BAD_REQUEST", `Invalid mirror URL ${JSON.stringify(mirror)}`);
   const include = [...new Set([...DEBIAN_INCLUDE, ...(opts.include ?? [])])];
-  for (const p of include) if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p)) throw new EngineError("BAD_REQUEST", `Invalid package name ${JSON.stringify(p)}`);
+  for (const p of include)
+    if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p))
+      throw new EngineError("BAD_REQUEST", `Invalid package name ${JSON.stringify(p)}`);
   await mkdir(target, { recursive: true, mode: 0o755 });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -223,19 +250,32 @@ export async function buildDebianRootfs(
   const t0 = Date.now();
   log(`debootstrap --variant=minbase --include=${include.join(",")} ${suite} ${target} ${mirror}`);
   try {
-    await runStreaming("debootstrap", ["--variant=minbase", `--include=${include.join(",")}`, suite, target, mirror], log, {
-      env,
-      timeoutMs: opts.timeoutMs ?? 30 * 60_000,
-    });
+    await runStreaming(
+      "debootstrap",
+      ["--variant=minbase", `--include=${include.join(",")}`, suite, target, mirror],
+      log,
+      {
+        env,
+        timeoutMs: opts.timeoutMs ?? 30 * 60_000,
+      },
+    );
   } catch (e) {
     // debootstrap's own log has the real reason (e.g. a dpkg error); add its tail.
     let extra = "";
     try {
-      extra = (await readFile(join(target, "debootstrap", "debootstrap.log"), "utf8")).trim().split("\n").slice(-8).join("\n");
+      extra = (await readFile(join(target, "debootstrap", "debootstrap.log"), "utf8"))
+        .trim()
+        .split("\n")
+        .slice(-8)
+        .join("\n");
     } catch {
       /* not there */
     }
-    throw wrapError(e, `debootstrap of ${suite} failed${extra ? ` (debootstrap.log: ${extra})` : ""}`, "HOST_TOOL_FAILED");
+    throw wrapError(
+      e,
+      `debootstrap of ${suite} failed${extra ? ` (debootstrap.log: ${extra})` : ""}`,
+      "HOST_TOOL_FAILED",
+    );
   }
   log(`debootstrap done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // debootstrap unmounts what it mounted when it succeeds; be sure before we pack anything.
@@ -305,7 +345,8 @@ export async function makeContainerFriendly(root: string, log: LogFn = noLog): P
   const sysdir = p("etc/systemd/system");
   await mkdir(sysdir, { recursive: true, mode: 0o755 });
   for (const unit of DEBIAN_MASKED_UNITS) {
-    const shipped = (await exists(p(`lib/systemd/system/${unit}`))) || (await exists(p(`usr/lib/systemd/system/${unit}`)));
+    const shipped =
+      (await exists(p(`lib/systemd/system/${unit}`))) || (await exists(p(`usr/lib/systemd/system/${unit}`)));
     if (!shipped) continue;
     await rm(join(sysdir, unit), { force: true });
     await symlink("/dev/null", join(sysdir, unit));
@@ -315,9 +356,11 @@ export async function makeContainerFriendly(root: string, log: LogFn = noLog): P
   await emptyDir(p("dev"));
   // apt clean + no package lists: keeps the template small (run `apt-get update` in the container).
   for (const d of ["var/cache/apt/archives"]) {
-    for (const n of await readdir(p(d)).catch(() => [] as string[])) if (n.endsWith(".deb")) await rm(join(p(d), n), { force: true });
+    for (const n of await readdir(p(d)).catch(() => [] as string[]))
+      if (n.endsWith(".deb")) await rm(join(p(d), n), { force: true });
   }
-  for (const n of await readdir(p("var/cache/apt")).catch(() => [] as string[])) if (n.endsWith(".bin")) await rm(join(p("var/cache/apt"), n), { force: true });
+  for (const n of await readdir(p("var/cache/apt")).catch(() => [] as string[]))
+    if (n.endsWith(".bin")) await rm(join(p("var/cache/apt"), n), { force: true });
   for (const n of await readdir(p("var/lib/apt/lists")).catch(() => [] as string[])) {
     if (n === "partial" || n === "lock") continue;
     await rm(join(p("var/lib/apt/lists"), n), { recursive: true, force: true });
@@ -404,7 +447,8 @@ async function cachedDebianTarballOnce(log: LogFn): Promise<string> {
         await unlink(lock).catch(() => {});
         continue;
       }
-      if (Date.now() > deadline) throw new EngineError("TIMEOUT", `Timed out waiting for process ${holder} building ${final}`);
+      if (Date.now() > deadline)
+        throw new EngineError("TIMEOUT", `Timed out waiting for process ${holder} building ${final}`);
       log(`waiting for process ${holder} that is building ${final}`);
       await new Promise((r) => setTimeout(r, 2000));
       if (await exists(final)) return final;

@@ -59,7 +59,9 @@ export async function detectCompression(file: string): Promise<Compression> {
   try {
     fh = await open(file, "r");
   } catch (e) {
-    throw new EngineError("TEMPLATE_INVALID", `Cannot read template tarball ${file}: ${(e as Error).message}`, { cause: e });
+    throw new EngineError("TEMPLATE_INVALID", `Cannot read template tarball ${file}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   try {
     const buf = Buffer.alloc(512);
@@ -117,7 +119,19 @@ const TYPE_CHARS: Record<string, TarEntryType> = {
 export function unescapeTarName(s: string): string {
   if (!s.includes("\\")) return s;
   const bytes: number[] = [];
-  const map: Record<string, number> = { "\\": 0x5c, n: 0x0a, t: 0x09, r: 0x0d, a: 0x07, b: 0x08, f: 0x0c, v: 0x0b, "?": 0x3f, '"': 0x22, "'": 0x27 };
+  const map: Record<string, number> = {
+    "\\": 0x5c,
+    n: 0x0a,
+    t: 0x09,
+    r: 0x0d,
+    a: 0x07,
+    b: 0x08,
+    f: 0x0c,
+    v: 0x0b,
+    "?": 0x3f,
+    '"': 0x22,
+    "'": 0x27,
+  };
   const src = Buffer.from(s, "utf8");
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
@@ -129,7 +143,8 @@ export function unescapeTarName(s: string): string {
     if (/[0-7]/.test(n)) {
       let j = i + 1;
       let oct = "";
-      while (j < src.length && oct.length < 3 && /[0-7]/.test(String.fromCharCode(src[j]!))) oct += String.fromCharCode(src[j++]!);
+      while (j < src.length && oct.length < 3 && /[0-7]/.test(String.fromCharCode(src[j]!)))
+        oct += String.fromCharCode(src[j++]!);
       bytes.push(parseInt(oct, 8) & 0xff);
       i = j - 1;
     } else if (map[n] !== undefined) {
@@ -255,10 +270,15 @@ export async function listTarball(file: string, compression?: Compression): Prom
     names = a.stdout.split("\n").filter((l) => l !== "");
     verbose = b.stdout.split("\n").filter((l) => l !== "");
   } catch (e) {
-    throw new EngineError("TEMPLATE_INVALID", `${file} is not a readable tar archive: ${(e as Error).message}`, { cause: e });
+    throw new EngineError("TEMPLATE_INVALID", `${file} is not a readable tar archive: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   if (names.length !== verbose.length) {
-    throw new EngineError("TEMPLATE_INVALID", `Could not parse the listing of ${file} (${names.length} names vs ${verbose.length} entries)`);
+    throw new EngineError(
+      "TEMPLATE_INVALID",
+      `Could not parse the listing of ${file} (${names.length} names vs ${verbose.length} entries)`,
+    );
   }
   const out: TarEntry[] = [];
   for (let i = 0; i < names.length; i++) {
@@ -266,7 +286,10 @@ export async function listTarball(file: string, compression?: Compression): Prom
     const line = verbose[i]!;
     const m = VERBOSE_RE.exec(line);
     if (!m || !line.slice(m[0].length).startsWith(name)) {
-      throw new EngineError("TEMPLATE_INVALID", `Could not parse the listing of ${file} at entry ${JSON.stringify(name)}`);
+      throw new EngineError(
+        "TEMPLATE_INVALID",
+        `Could not parse the listing of ${file} at entry ${JSON.stringify(name)}`,
+      );
     }
     const type = TYPE_CHARS[m[1]!] ?? "other";
     const rest = line.slice(m[0].length + name.length);
@@ -295,7 +318,11 @@ export function checkMemberNames(listing: TarListing, file: string): void {
   const highIds: string[] = [];
   for (const e of listing.entries.values()) {
     if (e.raw.startsWith("/") || e.raw.split("/").includes("..")) bad.push(e.raw);
-    else if (e.type === "hardlink" && e.target !== undefined && (e.target.startsWith("/") || e.target.split("/").includes("..")))
+    else if (
+      e.type === "hardlink" &&
+      e.target !== undefined &&
+      (e.target.startsWith("/") || e.target.split("/").includes(".."))
+    )
       bad.push(`${e.raw} (hard link to ${e.target})`);
     if (e.uid > 65535 || e.gid > 65535) highIds.push(`${e.raw} (${e.uid}:${e.gid})`);
   }
@@ -320,7 +347,8 @@ export function detectInit(listing: TarListing): { init: InitKind; initPath: str
   if (sbinInit && sbinInit.entry.type !== "dir") {
     const chain = sbinInit.chain;
     const final = chain[chain.length - 1] ?? "";
-    if (chain.some((p) => /(^|\/)lib\/systemd\/systemd$/.test(p)) || basename(final) === "systemd") return { init: "systemd", initPath: "sbin/init" };
+    if (chain.some((p) => /(^|\/)lib\/systemd\/systemd$/.test(p)) || basename(final) === "systemd")
+      return { init: "systemd", initPath: "sbin/init" };
     if (chain.some((p) => basename(p) === "busybox")) return { init: "busybox", initPath: "sbin/init" };
     return { init: "sysvinit", initPath: "sbin/init" };
   }
@@ -332,11 +360,20 @@ export function detectInit(listing: TarListing): { init: InitKind; initPath: str
 }
 
 /** Extract one member (by its raw name) to memory, reading at most `max` bytes. */
-export async function readMember(file: string, compression: Compression, raw: string, max = 1024 * 1024): Promise<Buffer> {
+export async function readMember(
+  file: string,
+  compression: Compression,
+  raw: string,
+  max = 1024 * 1024,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn("tar", ["-x", "-O", ...tarCompressionArgs(compression), "-f", file, "--occurrence=1", "--", raw], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      "tar",
+      ["-x", "-O", ...tarCompressionArgs(compression), "-f", file, "--occurrence=1", "--", raw],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const chunks: Buffer[] = [];
     let len = 0;
     let err = "";
@@ -395,7 +432,15 @@ export function elfArch(buf: Buffer): string | null {
 
 /** Debian-style name of the host architecture. */
 export function hostArch(): string {
-  const m: Record<string, string> = { x64: "amd64", arm64: "arm64", ia32: "i386", arm: "armhf", riscv64: "riscv64", ppc64: "ppc64el", s390x: "s390x" };
+  const m: Record<string, string> = {
+    x64: "amd64",
+    arm64: "arm64",
+    ia32: "i386",
+    arm: "armhf",
+    riscv64: "riscv64",
+    ppc64: "ppc64el",
+    s390x: "s390x",
+  };
   return m[process.arch] ?? process.arch;
 }
 
@@ -418,7 +463,10 @@ export async function inspectTarball(file: string, log: LogFn = () => {}): Promi
   }
   const sh = listing.resolve("bin/sh");
   if (!sh || sh.entry.type === "dir") {
-    throw new EngineError("TEMPLATE_INVALID", `${file} has no bin/sh: a container root filesystem needs a shell at /bin/sh`);
+    throw new EngineError(
+      "TEMPLATE_INVALID",
+      `${file} has no bin/sh: a container root filesystem needs a shell at /bin/sh`,
+    );
   }
   if (init.initPath !== "sbin/init") log(`warning: no sbin/init; the init is ${init.initPath}`);
 
@@ -458,7 +506,11 @@ export async function inspectTarball(file: string, log: LogFn = () => {}): Promi
  * Pack a rootfs directory as tar.zst with numeric owners, xattrs and ACLs, sorted (reproducible order),
  * staying on the rootfs' filesystem. `forceRoot` stores every file as 0:0.
  */
-export async function packRootfs(dir: string, out: string, opts: { forceRoot?: boolean; timeoutMs?: number } = {}): Promise<void> {
+export async function packRootfs(
+  dir: string,
+  out: string,
+  opts: { forceRoot?: boolean; timeoutMs?: number } = {},
+): Promise<void> {
   const args = ["--create", "--numeric-owner", "--xattrs", "--acls", "--one-file-system", "--sort=name"];
   if (opts.forceRoot) args.push("--owner=0", "--group=0");
   args.push("-I", ZSTD_PACK_PROGRAM, "-f", out, "-C", dir, ".");

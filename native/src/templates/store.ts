@@ -45,7 +45,10 @@ export { TEMPLATE_NAME_RE, TEMPLATE_NAME_RULE };
 /** Throws TEMPLATE_INVALID unless `name` follows TEMPLATE_NAME_RULE. */
 export function validateTemplateName(name: unknown): string {
   if (typeof name !== "string" || !TEMPLATE_NAME_RE.test(name)) {
-    throw new EngineError("TEMPLATE_INVALID", `Invalid template name ${JSON.stringify(name)}: use ${TEMPLATE_NAME_RULE} (e.g. "debian-12")`);
+    throw new EngineError(
+      "TEMPLATE_INVALID",
+      `Invalid template name ${JSON.stringify(name)}: use ${TEMPLATE_NAME_RULE} (e.g. "debian-12")`,
+    );
   }
   return name;
 }
@@ -143,7 +146,10 @@ export class TemplateStore implements TemplateStoreApi {
     await this.get(name);
     const p = await this.findTarball(name);
     if (!p) {
-      throw new EngineError("TEMPLATE_INVALID", `The tarball of template ${name} is missing from ${this.dir}; delete the template and build or import it again`);
+      throw new EngineError(
+        "TEMPLATE_INVALID",
+        `The tarball of template ${name} is missing from ${this.dir}; delete the template and build or import it again`,
+      );
     }
     return p;
   }
@@ -159,14 +165,24 @@ export class TemplateStore implements TemplateStoreApi {
         const { version } = await buildBusyboxRootfs(build, {}, log);
         await packRootfs(build, tmpTar, { forceRoot: true });
         log(`built and packed busybox ${version} in ${Date.now() - t0} ms`);
-        return { compression: "zstd", distro: "busybox", release: version, arch: hostArch(), init: "busybox", haltSignal: HALT_SIGNAL.busybox };
+        return {
+          compression: "zstd",
+          distro: "busybox",
+          release: version,
+          arch: hostArch(),
+          init: "busybox",
+          haltSignal: HALT_SIGNAL.busybox,
+        };
       } finally {
         await this.removeTemp(build, log);
       }
     });
   }
 
-  async buildDebian(opts: { name?: string; suite?: string; mirror?: string } = {}, log: LogFn = noLog): Promise<TemplateMeta> {
+  async buildDebian(
+    opts: { name?: string; suite?: string; mirror?: string } = {},
+    log: LogFn = noLog,
+  ): Promise<TemplateMeta> {
     const suite = opts.suite ?? DEFAULT_SUITE;
     const name = opts.name ?? (suite === DEFAULT_SUITE ? "debian-12" : `debian-${suite}`);
     return this.create(name, "built", log, async (tmpTar) => {
@@ -176,7 +192,14 @@ export class TemplateStore implements TemplateStoreApi {
         const t0 = Date.now();
         await packRootfs(build, tmpTar);
         log(`packed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-        return { compression: "zstd", distro, release, arch: hostArch(), init: "systemd", haltSignal: HALT_SIGNAL.systemd };
+        return {
+          compression: "zstd",
+          distro,
+          release,
+          arch: hostArch(),
+          init: "systemd",
+          haltSignal: HALT_SIGNAL.systemd,
+        };
       } finally {
         await this.removeTemp(build, log);
       }
@@ -200,7 +223,9 @@ export class TemplateStore implements TemplateStoreApi {
       // Copy first, then inspect the copy: what is validated is exactly what is stored.
       await copyFile(file, tmpTar);
       const info = await inspectTarball(tmpTar, log);
-      log(`import ${name}: ${info.distro} ${info.release} ${info.arch}, init ${info.init} (${info.haltSignal}), ${info.entries} entries`);
+      log(
+        `import ${name}: ${info.distro} ${info.release} ${info.arch}, init ${info.init} (${info.haltSignal}), ${info.entries} entries`,
+      );
       return info;
     });
   }
@@ -233,7 +258,11 @@ export class TemplateStore implements TemplateStoreApi {
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           if (/No space left on device|Disk quota exceeded/i.test(msg)) {
-            throw new EngineError("NO_SPACE", `Not enough space in the ${this.storage.name} pool to unpack template ${name}`, { cause: e });
+            throw new EngineError(
+              "NO_SPACE",
+              `Not enough space in the ${this.storage.name} pool to unpack template ${name}`,
+              { cause: e },
+            );
           }
           throw wrapError(e, `Could not unpack template ${name} into ${path}`, "HOST_TOOL_FAILED");
         }
@@ -241,7 +270,9 @@ export class TemplateStore implements TemplateStoreApi {
         log(`unpacked template ${name} into ${path} in ${Date.now() - t0} ms`);
       } catch (e) {
         if (created) {
-          await this.storage.deleteTemplateVolume(name).catch((d) => log(`could not delete half-made volume ${name}: ${(d as Error).message}`));
+          await this.storage
+            .deleteTemplateVolume(name)
+            .catch((d) => log(`could not delete half-made volume ${name}: ${(d as Error).message}`));
         }
         throw e;
       } finally {
@@ -387,10 +418,16 @@ export class TemplateStore implements TemplateStoreApi {
     try {
       v = JSON.parse(text);
     } catch (e) {
-      throw new EngineError("TEMPLATE_INVALID", `The metadata of template ${name} is corrupt (${(e as Error).message}); delete the template and build or import it again`);
+      throw new EngineError(
+        "TEMPLATE_INVALID",
+        `The metadata of template ${name} is corrupt (${(e as Error).message}); delete the template and build or import it again`,
+      );
     }
     if (!isMeta(v) || v.name !== name) {
-      throw new EngineError("TEMPLATE_INVALID", `The metadata of template ${name} is incomplete; delete the template and build or import it again`);
+      throw new EngineError(
+        "TEMPLATE_INVALID",
+        `The metadata of template ${name} is incomplete; delete the template and build or import it again`,
+      );
     }
     return v;
   }
@@ -421,7 +458,11 @@ export class TemplateStore implements TemplateStoreApi {
     await this.prepare();
     return this.withName(name, async () => {
       if (await this.readMeta(name).catch(() => true)) {
-        throw new EngineError("TEMPLATE_EXISTS", `Template ${name} already exists; delete it first (or use another name)`, { details: { name } });
+        throw new EngineError(
+          "TEMPLATE_EXISTS",
+          `Template ${name} already exists; delete it first (or use another name)`,
+          { details: { name } },
+        );
       }
       const tmpTar = this.temp("tar", name);
       try {

@@ -78,7 +78,9 @@ async function join(argv: string[]): Promise<void> {
   const dir = path.join(stateDir, "tls");
   const file = (k: keyof typeof NODE_TLS_FILES) => path.join(dir, NODE_TLS_FILES[k]);
   if (existsSync(file("cert")) && !v.force) {
-    throw new Refused(`this node joined a panel already (${file("cert")} exists); --force replaces its key and certificate (the node's old entry in that panel then stops working)`);
+    throw new Refused(
+      `this node joined a panel already (${file("cert")} exists); --force replaces its key and certificate (the node's old entry in that panel then stops working)`,
+    );
   }
   const madeDir = !existsSync(dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -102,22 +104,36 @@ async function join(argv: string[]): Promise<void> {
       });
     } catch (e) {
       const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
-      throw new Refused(`cannot reach the panel at ${url.origin}: ${cause}; check --panel (the panel's address as this host reaches it)`);
+      throw new Refused(
+        `cannot reach the panel at ${url.origin}: ${cause}; check --panel (the panel's address as this host reaches it)`,
+      );
     }
-    const body = (await res.json().catch(() => null)) as { error?: string; nodeName?: string; endpoint?: string; cert?: string; caCert?: string } | null;
+    const body = (await res.json().catch(() => null)) as {
+      error?: string;
+      nodeName?: string;
+      endpoint?: string;
+      cert?: string;
+      caCert?: string;
+    } | null;
     if (!res.ok) throw new Refused(`the panel refused the join (HTTP ${res.status}): ${body?.error ?? res.statusText}`);
-    if (!body?.cert || !body.caCert || !body.nodeName) throw new Refused(`the panel's answer has no certificate (HTTP ${res.status}); is ${url.origin} an ovz panel?`);
+    if (!body?.cert || !body.caCert || !body.nodeName)
+      throw new Refused(`the panel's answer has no certificate (HTTP ${res.status}); is ${url.origin} an ovz panel?`);
 
     // trust nothing in the answer before checking it
     const ca = new X509Certificate(body.caCert);
     const cert = new X509Certificate(body.cert);
     const got = fingerprint256(body.caCert);
     if (caSha256 && got !== caSha256) {
-      throw new Refused(`the CA that answered (sha256 ${got}) is not the panel's (--ca-sha256 ${caSha256}): something between this host and the panel may be impersonating it; nothing was written`);
+      throw new Refused(
+        `the CA that answered (sha256 ${got}) is not the panel's (--ca-sha256 ${caSha256}): something between this host and the panel may be impersonating it; nothing was written`,
+      );
     }
-    if (!ca.ca || !cert.verify(ca.publicKey)) throw new Refused("the certificate the panel sent is not signed by the CA it sent; nothing was written");
-    if (!cert.checkPrivateKey(createPrivateKey(await readFile(newKey)))) throw new Refused("the certificate the panel sent is not for this node's key; nothing was written");
-    if (!(net.isIP(listen.host) ? cert.checkIP(listen.host) : cert.checkHost(listen.host))) throw new Refused(`the certificate the panel sent is not for ${listen.host}; nothing was written`);
+    if (!ca.ca || !cert.verify(ca.publicKey))
+      throw new Refused("the certificate the panel sent is not signed by the CA it sent; nothing was written");
+    if (!cert.checkPrivateKey(createPrivateKey(await readFile(newKey))))
+      throw new Refused("the certificate the panel sent is not for this node's key; nothing was written");
+    if (!(net.isIP(listen.host) ? cert.checkIP(listen.host) : cert.checkHost(listen.host)))
+      throw new Refused(`the certificate the panel sent is not for ${listen.host}; nothing was written`);
 
     await writeAtomic(file("ca"), body.caCert, 0o644);
     await writeAtomic(file("cert"), body.cert, 0o644);
@@ -125,7 +141,11 @@ async function join(argv: string[]): Promise<void> {
     const lines = [
       `Joined the panel at ${url.origin} as node "${body.nodeName}" (${body.endpoint ?? `tls://${listenText}`}).`,
       `Wrote ${file("key")} (0600), ${file("cert")} and ${file("ca")}.`,
-      ...(caSha256 ? [] : [`warning: no --ca-sha256 given, so the panel's CA (sha256 ${got}) was not checked against the one the Nodes page shows.`]),
+      ...(caSha256
+        ? []
+        : [
+            `warning: no --ca-sha256 given, so the panel's CA (sha256 ${got}) was not checked against the one the Nodes page shows.`,
+          ]),
       "",
       `Now start (or restart) this node's engine with OVZ_LISTEN=${listenText}${v["state-dir"] ? ` OVZ_STATE_DIR=${stateDir}` : ""} in its environment, e.g. from the ovz checkout:`,
       `  OVZ_LISTEN=${listenText}${v["state-dir"] ? ` OVZ_STATE_DIR=${stateDir}` : ""} node --import tsx native/src/main.ts`,
@@ -149,7 +169,11 @@ if (cmd === "--help" || cmd === "-h" || cmd === "help") {
     await join(rest);
   } catch (e) {
     if (e instanceof Refused) process.stderr.write(`ovz-node: ${e.message}\n`);
-    else if ((e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || (e as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") usage((e as Error).message);
+    else if (
+      (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ||
+      (e as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE"
+    )
+      usage((e as Error).message);
     else process.stderr.write(`ovz-node: join failed: ${(e as Error).message}\n`);
     process.exitCode = 1;
   }

@@ -126,7 +126,13 @@ async function main(argv: string[]): Promise<number> {
       const cur = await sample();
       const rows = sortRows(buildRows(prev, cur, meta), opts.sort);
       const loadavg = (await readFile("/proc/loadavg", "utf8").catch(() => "")).split(" ").slice(0, 3).join(" ");
-      const head = summaryLine({ now: new Date(), running: cur.length, loadavg, cpus: os.availableParallelism?.() ?? os.cpus().length, rows });
+      const head = summaryLine({
+        now: new Date(),
+        running: cur.length,
+        loadavg,
+        cpus: os.availableParallelism?.() ?? os.cpus().length,
+        rows,
+      });
       let table = renderRows(rows);
       if (interactive && process.stdout.rows) {
         // fit the screen: summary + blank line + header + rows

@@ -11,8 +11,26 @@ import { readFile } from "node:fs/promises";
 import { EngineClient } from "../protocol/client.js";
 import { EngineError } from "../errors.js";
 import { containerCgroups, ctidOf } from "../hostscope/ctmap.js";
-import { listPids, mapLimit, parseBootTime, parseCgroupFile, parseMemTotal, parsePasswd, parseStat, readOr, readProc } from "../hostscope/proc.js";
-import { isSelected, parseVzpsArgs, renderVzps, UsageError, usageErrorText, VZPS_HELP, type VzpsOptions } from "../hostscope/vzps.js";
+import {
+  listPids,
+  mapLimit,
+  parseBootTime,
+  parseCgroupFile,
+  parseMemTotal,
+  parsePasswd,
+  parseStat,
+  readOr,
+  readProc,
+} from "../hostscope/proc.js";
+import {
+  isSelected,
+  parseVzpsArgs,
+  renderVzps,
+  UsageError,
+  usageErrorText,
+  VZPS_HELP,
+  type VzpsOptions,
+} from "../hostscope/vzps.js";
 
 async function main(argv: string[]): Promise<number> {
   let opts: VzpsOptions;
@@ -53,7 +71,10 @@ async function main(argv: string[]): Promise<number> {
     })),
   );
   const { map, skipped } = containerCgroups(inits);
-  for (const s of skipped) process.stderr.write(`vzps: warning: processes of container ${s.ctid} cannot be told apart (${s.reason}); they show as CTID 0\n`);
+  for (const s of skipped)
+    process.stderr.write(
+      `vzps: warning: processes of container ${s.ctid} cannot be told apart (${s.reason}); they show as CTID 0\n`,
+    );
 
   const [stat, uptime, meminfo, passwd, selfStat] = await Promise.all([
     readOr("/proc/stat"),
@@ -64,7 +85,9 @@ async function main(argv: string[]): Promise<number> {
   ]);
   const procs = (await mapLimit(await listPids(), 64, (pid) => readProc(pid))).filter((p) => p !== null);
   const self = { euid: process.geteuid?.() ?? 0, ttyNr: parseStat(selfStat)?.ttyNr ?? 0 };
-  const chosen = procs.map((proc) => ({ proc, ctid: ctidOf(proc.cgroups, map) })).filter((x) => isSelected(x.proc, x.ctid, opts, self));
+  const chosen = procs
+    .map((proc) => ({ proc, ctid: ctidOf(proc.cgroups, map) }))
+    .filter((x) => isSelected(x.proc, x.ctid, opts, self));
   const out = renderVzps(chosen, opts, {
     nowMs: Date.now(),
     bootMs: parseBootTime(stat ?? "") * 1000,

@@ -31,12 +31,19 @@ export interface CliShell {
 }
 
 const run = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
-  new Promise<void>((resolve, reject) => execFile(file, args, { env, cwd: REPO }, (e, _o, stderr) => (e ? reject(new Error(`${file} ${args.join(" ")}: ${stderr}`)) : resolve())));
+  new Promise<void>((resolve, reject) =>
+    execFile(file, args, { env, cwd: REPO }, (e, _o, stderr) =>
+      e ? reject(new Error(`${file} ${args.join(" ")}: ${stderr}`)) : resolve(),
+    ),
+  );
 
 export async function cliShell(socket: string, opts: { name: string; env?: NodeJS.ProcessEnv }): Promise<CliShell> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ovz-${opts.name}-`));
   const dbUrl = `file:${path.join(dir, "panel.db")}`;
-  await run(process.execPath, ["--import", "tsx", path.join(REPO, "server/db/migrate.ts")], { ...process.env, DATABASE_URL: dbUrl });
+  await run(process.execPath, ["--import", "tsx", path.join(REPO, "server/db/migrate.ts")], {
+    ...process.env,
+    DATABASE_URL: dbUrl,
+  });
   const db = createDb(dbUrl);
   await seed(db, { email: `admin@${opts.name}.test`, password: `${opts.name}-admin-password`, socket });
   const bin = path.join(dir, "bin");
@@ -44,9 +51,20 @@ export async function cliShell(socket: string, opts: { name: string; env?: NodeJ
 
   const sh = (script: string, o: { input?: string; socket?: string } = {}) =>
     new Promise<ShellOut>((resolve) => {
-      const env = { ...process.env, ...opts.env, PATH: `${bin}:${process.env.PATH}`, DATABASE_URL: dbUrl, OVZ_CONF: "/dev/null", OVZ_PANEL_ENGINE: "socket", OVZ_SOCKET: o.socket ?? socket };
-      const child = execFile("bash", ["-c", script], { cwd: os.tmpdir(), env, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      const env = {
+        ...process.env,
+        ...opts.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        DATABASE_URL: dbUrl,
+        OVZ_CONF: "/dev/null",
+        OVZ_PANEL_ENGINE: "socket",
+        OVZ_SOCKET: o.socket ?? socket,
+      };
+      const child = execFile(
+        "bash",
+        ["-c", script],
+        { cwd: os.tmpdir(), env, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
       if (o.input !== undefined) child.stdin!.end(o.input);
     });

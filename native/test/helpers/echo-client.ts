@@ -24,7 +24,14 @@ export class EchoClient {
   out = "";
   readonly proc: ChildProcessWithoutNullStreams;
   constructor(netns: string, ip: string, port: number) {
-    this.proc = spawn("nsenter", [`--net=/run/netns/${netns}`, "--", process.execPath, path.join(REPO, "native/test/helpers/tcp-echo-client.mjs"), ip, String(port)]);
+    this.proc = spawn("nsenter", [
+      `--net=/run/netns/${netns}`,
+      "--",
+      process.execPath,
+      path.join(REPO, "native/test/helpers/tcp-echo-client.mjs"),
+      ip,
+      String(port),
+    ]);
     this.proc.stdout.on("data", (d) => (this.out += d));
     this.proc.stderr.on("data", (d) => (this.out += d));
   }
@@ -46,6 +53,7 @@ export class EchoClient {
     expect(this.out).toContain(`${line}\n`);
   }
   stop(): void {
-    if (this.proc.exitCode === null && this.proc.signalCode === null && this.proc.pid) process.kill(this.proc.pid, "SIGTERM");
+    if (this.proc.exitCode === null && this.proc.signalCode === null && this.proc.pid)
+      process.kill(this.proc.pid, "SIGTERM");
   }
 }

@@ -20,7 +20,18 @@ import { createStorage } from "../../src/drivers/storage/index.js";
 
 export const REPO = path.resolve(import.meta.dirname, "../../..");
 // every hierarchy LXC makes cgroups in on this host (v1 controllers, name=systemd, the hybrid "unified")
-const V1_CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"];
+const V1_CONTROLLERS = [
+  "cpu",
+  "cpuacct",
+  "cpuset",
+  "memory",
+  "devices",
+  "freezer",
+  "blkio",
+  "pids",
+  "systemd",
+  "unified",
+];
 
 export interface TestLink {
   /** the caller's (host namespace) interface and address */
@@ -79,7 +90,12 @@ async function createLink(id: string, netns: string, subnet: number): Promise<Te
   const base = await freeSlash30(subnet);
   const hostIf = `ovl-${id}`;
   const peer = `ovn-${id}`;
-  const link: TestLink = { hostIf, hostIp: `198.18.${subnet}.${base + 1}`, nodeIp: `198.18.${subnet}.${base + 2}`, prefix: 30 };
+  const link: TestLink = {
+    hostIf,
+    hostIp: `198.18.${subnet}.${base + 1}`,
+    nodeIp: `198.18.${subnet}.${base + 2}`,
+    prefix: 30,
+  };
   await run("ip", ["link", "add", hostIf, "type", "veth", "peer", "name", peer]);
   await run("ip", ["link", "set", peer, "netns", netns]);
   await run("ip", ["addr", "add", `${link.hostIp}/30`, "dev", hostIf]);
@@ -135,13 +151,20 @@ export async function startTestEngine(opts: TestEngineOptions = {}): Promise<Tes
     pid: () => child?.pid ?? null,
     async start(extraEnv = {}) {
       const logPath = path.join(stateDir, "engine.log");
-      const logFrom = await stat(logPath).then((st) => st.size, () => 0);
+      const logFrom = await stat(logPath).then(
+        (st) => st.size,
+        () => 0,
+      );
       const logFd = openSync(logPath, "a");
-      child = spawn("nsenter", [`--net=/run/netns/${netns}`, "--", process.execPath, "--import", "tsx", "native/src/main.ts"], {
-        cwd: REPO,
-        env: { ...env, ...extraEnv },
-        stdio: ["ignore", logFd, logFd],
-      });
+      child = spawn(
+        "nsenter",
+        [`--net=/run/netns/${netns}`, "--", process.execPath, "--import", "tsx", "native/src/main.ts"],
+        {
+          cwd: REPO,
+          env: { ...env, ...extraEnv },
+          stdio: ["ignore", logFd, logFd],
+        },
+      );
       closeSync(logFd);
       const c = child;
       exited = new Promise((resolve) => c.once("exit", (code, sig) => resolve(sig ?? code)));
@@ -187,12 +210,18 @@ export async function startTestEngine(opts: TestEngineOptions = {}): Promise<Tes
         for (const f of await readdir(path.join(stateDir, "dhcp")).catch(() => [] as string[])) {
           if (!f.endsWith(".pid")) continue;
           const pid = Number((await readFile(path.join(stateDir, "dhcp", f), "utf8").catch(() => "")).trim());
-          if (pid > 1 && (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim() === "dnsmasq") process.kill(pid, "SIGTERM");
+          if (pid > 1 && (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim() === "dnsmasq")
+            process.kill(pid, "SIGTERM");
         }
-        const storage = createStorage({ driver: "btrfs", root: path.join(stateDir, "pool"), image: { path: path.join(stateDir, "pool.img"), sizeBytes: 3 * 1024 ** 3 } });
+        const storage = createStorage({
+          driver: "btrfs",
+          root: path.join(stateDir, "pool"),
+          image: { path: path.join(stateDir, "pool.img"), sizeBytes: 3 * 1024 ** 3 },
+        });
         await storage.teardown().catch(() => {});
         for (const ctl of V1_CONTROLLERS) {
-          for (const p of [cgroupParent, `${cgroupParent}.monitor`]) await removeCgroupTree(`/sys/fs/cgroup/${ctl}/${p}`);
+          for (const p of [cgroupParent, `${cgroupParent}.monitor`])
+            await removeCgroupTree(`/sys/fs/cgroup/${ctl}/${p}`);
         }
         if (link) await run("ip", ["link", "del", link.hostIf], { allowFailure: true });
         await run("ip", ["netns", "del", netns], { allowFailure: true });
@@ -243,7 +272,12 @@ async function waitForSocket(sock: string, exited: Promise<unknown>, log: () => 
 }
 
 /** Waits for the engine's "listening on … and tls://…" line (written after both listeners are up). */
-async function waitForTlsListener(logPath: string, from: number, exited: Promise<unknown>, log: () => Promise<string>): Promise<void> {
+async function waitForTlsListener(
+  logPath: string,
+  from: number,
+  exited: Promise<unknown>,
+  log: () => Promise<string>,
+): Promise<void> {
   let dead = false;
   void exited.then(() => (dead = true));
   const deadline = Date.now() + 60_000;
@@ -267,24 +301,36 @@ export async function leftovers(te: TestEngine, ctid: number): Promise<string[]>
   const pool = path.join(te.stateDir, "pool");
   if (existsSync(path.join(pool, "containers", String(ctid)))) found.push(`volume dir containers/${ctid}`);
   const subs = await run("btrfs", ["subvolume", "list", "-o", path.join(pool, "containers")], { allowFailure: true });
-  if (new RegExp(`path (\\S*/)?containers/${ctid}$`, "m").test(subs.stdout)) found.push(`btrfs subvolume containers/${ctid}`);
+  if (new RegExp(`path (\\S*/)?containers/${ctid}$`, "m").test(subs.stdout))
+    found.push(`btrfs subvolume containers/${ctid}`);
   // snapshots and the volumes of an interrupted rollback/restore
   for (const p of [`snapshots/${ctid}`, `containers/.staging-${ctid}`, `containers/.previous-${ctid}`]) {
     if (existsSync(path.join(pool, p))) found.push(`pool path ${p}`);
   }
   const all = await run("btrfs", ["subvolume", "list", pool], { allowFailure: true });
-  for (const m of all.stdout.matchAll(new RegExp(`path ((?:\\S*/)?(?:snapshots/${ctid}/\\S+|containers/\\.(?:staging|previous)-${ctid}))$`, "gm"))) {
+  for (const m of all.stdout.matchAll(
+    new RegExp(`path ((?:\\S*/)?(?:snapshots/${ctid}/\\S+|containers/\\.(?:staging|previous)-${ctid}))$`, "gm"),
+  )) {
     found.push(`btrfs subvolume ${m[1]}`);
   }
-  if (existsSync(path.join(te.stateDir, "snapshots", `${ctid}.json`))) found.push(`snapshot metadata snapshots/${ctid}.json`);
+  if (existsSync(path.join(te.stateDir, "snapshots", `${ctid}.json`)))
+    found.push(`snapshot metadata snapshots/${ctid}.json`);
   if (existsSync(path.join(te.stateDir, "lxc", String(ctid)))) found.push(`lxc dir ${ctid}`);
-  for (const d of [String(ctid), `.${ctid}.partial`]) if (existsSync(path.join(te.stateDir, "dumps", d))) found.push(`checkpoint dump dumps/${d}`);
+  for (const d of [String(ctid), `.${ctid}.partial`])
+    if (existsSync(path.join(te.stateDir, "dumps", d))) found.push(`checkpoint dump dumps/${d}`);
   // <stateDir>/root/<ctid> is a symlink: lstat, not existsSync (which follows it)
-  if (await lstat(path.join(te.stateDir, "root", String(ctid))).then(() => true, () => false)) found.push(`root link root/${ctid}`);
+  if (
+    await lstat(path.join(te.stateDir, "root", String(ctid))).then(
+      () => true,
+      () => false,
+    )
+  )
+    found.push(`root link root/${ctid}`);
   if (existsSync(path.join(te.stateDir, "containers", `${ctid}.json`))) found.push(`record ${ctid}.json`);
   const mounts = await run("cat", ["/proc/mounts"]);
   if (mounts.stdout.includes(path.join(pool, "containers", String(ctid)))) found.push("mount of the rootfs");
-  if (mounts.stdout.includes(path.join(te.stateDir, "lxc", String(ctid), "rootfs"))) found.push("gate mount of the rootfs");
+  if (mounts.stdout.includes(path.join(te.stateDir, "lxc", String(ctid), "rootfs")))
+    found.push("gate mount of the rootfs");
   const journal = await readdir(path.join(te.stateDir, "journal")).catch(() => [] as string[]);
   if (journal.length) found.push(`journal entries: ${journal.join(",")}`);
   const st = await te.inNetns("lxc-info", ["-n", String(ctid), "-P", path.join(te.stateDir, "lxc"), "-s", "-H"]);

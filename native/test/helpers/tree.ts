@@ -34,7 +34,12 @@ export async function treeListing(root: string, opts: { mtimes?: boolean } = {})
     } else extra = `rdev=${st.rdev}`;
     const mtime = opts.mtimes !== false && type !== "l" ? ` mtime=${Math.floor(st.mtimeMs)}` : "";
     const x = xattrs[rel || "."];
-    const xs = x ? ` xattrs=${Object.entries(x).sort().map(([k, v]) => `${k}:${v}`).join(",")}` : "";
+    const xs = x
+      ? ` xattrs=${Object.entries(x)
+          .sort()
+          .map(([k, v]) => `${k}:${v}`)
+          .join(",")}`
+      : "";
     lines.push(`${rel || "."} ${type} ${mode} ${st.uid}:${st.gid} ${extra}${mtime}${xs}`);
     if (type === "d") {
       for (const n of (await readdir(abs)).sort()) await walk(rel ? `${rel}/${n}` : n);
@@ -96,6 +101,13 @@ export function aclHex(users: Array<{ uid: number; perm: number }>): string {
   const UNDEF = 0xffffffff;
   const head = Buffer.alloc(4);
   head.writeUInt32LE(2, 0);
-  const parts = [head, e(1, 6, UNDEF), ...users.map((u) => e(2, u.perm, u.uid)), e(4, 4, UNDEF), e(0x10, 4, UNDEF), e(0x20, 0, UNDEF)];
+  const parts = [
+    head,
+    e(1, 6, UNDEF),
+    ...users.map((u) => e(2, u.perm, u.uid)),
+    e(4, 4, UNDEF),
+    e(0x10, 4, UNDEF),
+    e(0x20, 0, UNDEF),
+  ];
   return Buffer.concat(parts).toString("hex");
 }

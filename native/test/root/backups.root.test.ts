@@ -21,7 +21,8 @@ const COPY = 402;
 const MiB = 1024 * 1024;
 const ADDR = "198.18.40.1";
 
-const sh = (ctid: number, script: string) => te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
+const sh = (ctid: number, script: string) =>
+  te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
 
 describeRoot("backups (real LXC, btrfs)", () => {
   beforeAll(async () => {
@@ -56,7 +57,10 @@ describeRoot("backups (real LXC, btrfs)", () => {
     );
     expect(w.code, w.stderr).toBe(0);
     await setXattrs({
-      [path.join(origRootfs, "data/a")]: { "user.mime": Buffer.from("text/plain").toString("hex"), "trusted.overlay.x": "ff00" },
+      [path.join(origRootfs, "data/a")]: {
+        "user.mime": Buffer.from("text/plain").toString("hex"),
+        "trusted.overlay.x": "ff00",
+      },
       [path.join(origRootfs, "data/d")]: {
         "system.posix_acl_access": aclHex([{ uid: 1000, perm: 7 }]),
         "system.posix_acl_default": aclHex([{ uid: 2000, perm: 5 }]),
@@ -115,7 +119,9 @@ describeRoot("backups (real LXC, btrfs)", () => {
     expect(c).toMatchObject({ ctid: COPY, hostname: "orig.test", name: null, state: "stopped", ips: [] });
     expect(c.limits).toMatchObject({ ram: 128 * MiB, diskspace: 256 * MiB });
     const logs = events.flatMap((e) => (e.kind === "log" ? [e.line] : []));
-    expect(logs.join("\n")).toMatch(/network settings are not restored .*198\.18\.40\.1.*already used by container 401/);
+    expect(logs.join("\n")).toMatch(
+      /network settings are not restored .*198\.18\.40\.1.*already used by container 401/,
+    );
     expect(logs.join("\n")).toMatch(/name "orig" is used by another container/);
     expect(await treeListing(c.rootfs)).toEqual(original);
     // spot checks, independent of the listing helper
@@ -147,8 +153,12 @@ describeRoot("backups (real LXC, btrfs)", () => {
   });
 
   it("refuses to overwrite an existing container unless forced, and a running one even then; force replaces, snapshots stay", async () => {
-    await expect(te.client.call("backup.restore", { id: backupId, ctid: ORIG })).rejects.toMatchObject({ code: "CTID_IN_USE" });
-    await expect(te.client.call("backup.restore", { id: backupId, ctid: ORIG, force: true })).rejects.toMatchObject({ code: "RUNNING" });
+    await expect(te.client.call("backup.restore", { id: backupId, ctid: ORIG })).rejects.toMatchObject({
+      code: "CTID_IN_USE",
+    });
+    await expect(te.client.call("backup.restore", { id: backupId, ctid: ORIG, force: true })).rejects.toMatchObject({
+      code: "RUNNING",
+    });
     await te.client.call("container.stop", { ctid: ORIG });
     // diverge: a snapshot, new data, other settings
     await te.client.call("snapshot.create", { ctid: ORIG, name: "pre-restore" });
@@ -200,20 +210,31 @@ describeRoot("backups (real LXC, btrfs)", () => {
     expect(await te.client.call("backup.list", { ctid: 999 })).toEqual([]);
     await te.client.call("backup.delete", { id: b2.id });
     expect((await te.client.call("backup.list", {})).map((b) => b.id)).toEqual([backupId]);
-    expect((await readdir(path.join(te.stateDir, "backups"))).sort()).toEqual([`${backupId}.json`, `${backupId}.tar.zst`]);
+    expect((await readdir(path.join(te.stateDir, "backups"))).sort()).toEqual([
+      `${backupId}.json`,
+      `${backupId}.tar.zst`,
+    ]);
 
     const unknown = "401-20200101T000000Z-abcdef";
     await expect(te.client.call("backup.delete", { id: b2.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(te.client.call("backup.restore", { id: unknown, ctid: 404 })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(te.client.call("backup.restore", { id: unknown, ctid: 404 })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
     await expect(te.client.call("backup.create", { ctid: 999 })).rejects.toMatchObject({ code: "NOT_FOUND" });
     for (const bad of ["../etc/passwd", "401", "", "401-20200101T000000Z-abcdef/../x"]) {
-      await expect(te.client.call("backup.restore", { id: bad, ctid: 404 }), bad).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      await expect(te.client.call("backup.restore", { id: bad, ctid: 404 }), bad).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+      });
       await expect(te.client.call("backup.delete", { id: bad }), bad).rejects.toMatchObject({ code: "BAD_REQUEST" });
     }
-    await expect(te.client.call("backup.restore", { id: backupId, ctid: 0 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(te.client.call("backup.restore", { id: backupId, ctid: 0 })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
     // a manifest that is not one: refused, not listed
-    await writeFile(path.join(te.stateDir, "backups", `${unknown}.json`), "{\"format\":\"nope\"}");
-    await expect(te.client.call("backup.restore", { id: unknown, ctid: 404 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await writeFile(path.join(te.stateDir, "backups", `${unknown}.json`), '{"format":"nope"}');
+    await expect(te.client.call("backup.restore", { id: unknown, ctid: 404 })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
     expect((await te.client.call("backup.list", {})).map((b) => b.id)).toEqual([backupId]);
     await te.client.call("backup.delete", { id: unknown });
     expect(await leftovers(te, 404)).toEqual([]);

@@ -22,12 +22,14 @@ const PARENT = `ovz-cgtest-${process.pid}-${randomBytes(3).toString("hex")}`;
 const REL = `${PARENT}/1`;
 const MiB = 1024 * 1024;
 
-const isV1 = existsSync(path.join(ROOT, "memory", "cgroup.procs")) && existsSync(path.join(ROOT, "pids", "cgroup.procs"));
+const isV1 =
+  existsSync(path.join(ROOT, "memory", "cgroup.procs")) && existsSync(path.join(ROOT, "pids", "cgroup.procs"));
 if (!isV1) console.warn(`\n!!! SKIPPED cgroup v1 root suite: ${ROOT} has no v1 memory/pids hierarchies !!!\n`);
 const suite = isV1 ? describeRoot : describe.skip;
 
 const cg = (controller: string, rel = REL) => path.join(ROOT, controller, rel);
-const kernel = (controller: string, file: string, rel = REL) => readFileSync(path.join(cg(controller, rel), file), "utf8").trim();
+const kernel = (controller: string, file: string, rel = REL) =>
+  readFileSync(path.join(cg(controller, rel), file), "utf8").trim();
 
 const children: ChildProcess[] = [];
 let tmp = "";
@@ -36,7 +38,7 @@ let tmp = "";
 function wholeDiskOf(dir: string): string | null {
   const dev = statSync(dir).dev;
   const major = Math.floor(dev / 256) & 0xfff;
-  const minor = (dev & 0xff) | ((Math.floor(dev / 4096) & 0xfff00));
+  const minor = (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
   const sys = `/sys/dev/block/${major}:${minor}`;
   if (!existsSync(sys)) return null;
   const real = realpathSync(sys);
@@ -54,7 +56,8 @@ function spawnIn(dirs: string[], script: string): ChildProcess {
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
 }
 
@@ -184,7 +187,8 @@ suite("cgroup v1 driver on the real kernel", () => {
       iopslimit: { read: 100, write: 100 },
     });
     // blkio.bfq.weight exists when BFQ is loaded (inert with mq-deadline), blkio.weight with CFQ; else null.
-    const hasWeight = existsSync(path.join(cg("blkio"), "blkio.bfq.weight")) || existsSync(path.join(cg("blkio"), "blkio.weight"));
+    const hasWeight =
+      existsSync(path.join(cg("blkio"), "blkio.bfq.weight")) || existsSync(path.join(cg("blkio"), "blkio.weight"));
     expect(r.ioweight).toBe(hasWeight ? 500 : null);
 
     expect(kernel("memory", "memory.limit_in_bytes")).toBe("134217728");
@@ -218,7 +222,9 @@ suite("cgroup v1 driver on the real kernel", () => {
   it("memsw ordering: a live lower below the current memsw and a raise above it both succeed", async () => {
     await drv.apply(REL, base()); // limit 128M, memsw 192M
     // The pitfall itself: the kernel rejects limit > memsw.
-    await expect(writeFile(path.join(cg("memory"), "memory.limit_in_bytes"), String(256 * MiB))).rejects.toMatchObject({ code: "EINVAL" });
+    await expect(writeFile(path.join(cg("memory"), "memory.limit_in_bytes"), String(256 * MiB))).rejects.toMatchObject({
+      code: "EINVAL",
+    });
     // Lower: new memsw 48M is below the current limit 128M → limit must go first.
     await drv.apply(REL, { ...base(), ram: 32 * MiB, swap: 16 * MiB }, base());
     expect(kernel("memory", "memory.limit_in_bytes")).toBe(String(32 * MiB));
@@ -300,7 +306,7 @@ suite("cgroup v1 driver on the real kernel", () => {
 
   it("a fork loop hits pids.max and counters() shows numproc failcnt > 0", async () => {
     await drv.apply(REL, { ...base(), numproc: 8 });
-    const sh = spawnIn([cg("pids")], 'i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done; wait');
+    const sh = spawnIn([cg("pids")], "i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done; wait");
     const res = await exited(sh);
     expect(res.code).not.toBe(0); // dash: "Cannot fork"
     const np = (await drv.counters(REL)).find((b) => b.resource === "numproc")!;
@@ -334,7 +340,9 @@ suite("cgroup v1 driver on the real kernel", () => {
     expect(cpu.held - before.held).toBeGreaterThan(10_000);
     expect(cpu.held - before.held).toBeLessThan(200_000); // 10% of 0.5 s ≈ 50 ms (+ one period of slack)
     expect(cpu.failcnt).toBeGreaterThan(before.failcnt);
-    console.log(`CPU at 10%: ${cpu.held - before.held} µs used in 0.5 s, nr_throttled +${cpu.failcnt - before.failcnt}`);
+    console.log(
+      `CPU at 10%: ${cpu.held - before.held} µs used in 0.5 s, nr_throttled +${cpu.failcnt - before.failcnt}`,
+    );
     await drv.apply(REL, base());
   });
 

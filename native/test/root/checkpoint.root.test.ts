@@ -24,7 +24,6 @@ let te: TestEngine;
 // scripts/test.sh installs CRIU (scripts/install-criu.sh) before the suite: a missing one fails here
 const describeCriu: typeof describe = describeRoot;
 
-
 describeCriu("checkpoint / restore (CRIU, real LXC, in a test netns)", () => {
   let rootfs = "";
   const counter = async () => {
@@ -142,7 +141,10 @@ describeCriu("checkpoint / restore (CRIU, real LXC, in a test netns)", () => {
     const crashDuring = async (point: string, action: () => Promise<unknown>) => {
       await te.kill9();
       await te.start({ OVZ_CRASH_AT: point });
-      const outcome = await action().then(() => "returned", (e: Error) => e.message);
+      const outcome = await action().then(
+        () => "returned",
+        (e: Error) => e.message,
+      );
       expect(outcome, `the engine should have died at ${point}`).toMatch(/connection to the host engine closed/);
       expect(await te.waitExit()).toBe("SIGKILL");
       await te.start(); // recovery runs here
@@ -159,7 +161,9 @@ describeCriu("checkpoint / restore (CRIU, real LXC, in a test netns)", () => {
     const rs = await te.client.call("container.status", { ctid: OTHER });
     expect(rs.state).toBe("running");
     expect(rs.checkpoint).toBeNull(); // recovery finished the restore and removed the used dump
-    expect((await te.client.call("container.exec", { ctid: OTHER, argv: ["echo", "alive"] })).stdout.trim()).toBe("alive");
+    expect((await te.client.call("container.exec", { ctid: OTHER, argv: ["echo", "alive"] })).stdout.trim()).toBe(
+      "alive",
+    );
     await te.client.call("container.stop", { ctid: OTHER, force: true });
     await te.client.call("container.destroy", { ctid: OTHER });
     expect(await leftovers(te, OTHER)).toEqual([]);

@@ -57,7 +57,9 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect(await ok("vzctl exec 101 ip -4 addr show dev venet0")).toContain("198.18.100.50/");
     // exec's status is the command's; stdin script with "-"
     expect((await sh("vzctl exec 101 'exit 7'")).code).toBe(7);
-    expect((await sh("vzctl exec 101 -", "echo from-stdin; hostname\n")).stdout).toContain("from-stdin\ntest101.my.org");
+    expect((await sh("vzctl exec 101 -", "echo from-stdin; hostname\n")).stdout).toContain(
+      "from-stdin\ntest101.my.org",
+    );
     // --userpasswd: a new hash for root in the container's shadow file
     const shadow = async () => (await ok("vzctl exec 101 'grep ^root: /etc/shadow'")).trim();
     const hashBefore = await shadow();
@@ -66,7 +68,9 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect(await shadow()).toMatch(/^root:\$6\$/);
     // a user that does not exist is created (vzctl's documented behaviour)
     await ok("vzctl set 101 --userpasswd newuser:n3w-Secret2");
-    expect((await ok("vzctl exec 101 'id -un newuser; test -d /home/newuser && echo home'")).trim()).toBe("newuser\nhome");
+    expect((await ok("vzctl exec 101 'id -un newuser; test -d /home/newuser && echo home'")).trim()).toBe(
+      "newuser\nhome",
+    );
     // restart: a new init, same settings
     const init1 = (await te.client.call("container.status", { ctid: 101 })).initPid;
     const restarted = await ok("vzctl restart 101");
@@ -80,19 +84,29 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect(entered.stdout).toContain("inside-test101.my.org");
     expect(entered.stdout).toContain("exited from CT 101");
     // the panel's row says the same
-    const row = await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { addresses: true, tenant: true } });
+    const row = await db.container.findFirstOrThrow({
+      where: { ctid: 101 },
+      include: { addresses: true, tenant: true },
+    });
     expect(row.hostname).toBe("test101.my.org");
     expect(row.onboot).toBe(true);
     expect(row.state).toBe("running");
     expect(row.addresses.map((a) => a.address)).toContain("198.18.100.50");
     expect(row.tenant.kind).toBe("platform");
-    const audit = await db.auditLog.findMany({ where: { target: { contains: "container 101" } }, orderBy: { id: "asc" } });
-    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(["container.create", "container.setSettings", "container.addIp", "container.start"]));
+    const audit = await db.auditLog.findMany({
+      where: { target: { contains: "container 101" } },
+      orderBy: { id: "asc" },
+    });
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining(["container.create", "container.setSettings", "container.addIp", "container.start"]),
+    );
     expect(audit.every((a) => /@.+ \(vzctl\)$/.test(a.actor))).toBe(true);
   });
 
   it("sets resources live with vzctl's units and barrier:limit pairs; the kernel reads them back", async () => {
-    const out = await ok("vzctl set 101 --ram 256M --swap 0 --cpuunits 2000 --cpulimit 50% --cpus 1 --cpumask 0 --numproc 200:300 --numfile 4096 --diskspace 1G:1200M --save");
+    const out = await ok(
+      "vzctl set 101 --ram 256M --swap 0 --cpuunits 2000 --cpulimit 50% --cpus 1 --cpumask 0 --numproc 200:300 --numfile 4096 --diskspace 1G:1200M --save",
+    );
     expect(out).toContain("Setting CPU units: 2000");
     expect(out).toContain("Setting CPU limit: 50");
     expect(await memLimit(101)).toBe(256 * MiB);
@@ -105,7 +119,14 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect(l.configured.diskspace).toBe(1024 * MiB); // the soft half is the quota
     // the panel stores them as the container's overrides
     const row = await db.container.findFirstOrThrow({ where: { ctid: 101 } });
-    expect(JSON.parse(row.overrides)).toMatchObject({ ram: 256 * MiB, cpuunits: 2000, cpulimit: 50, numproc: 300, numfile: 4096, diskspace: 1024 * MiB });
+    expect(JSON.parse(row.overrides)).toMatchObject({
+      ram: 256 * MiB,
+      cpuunits: 2000,
+      cpulimit: 50,
+      numproc: 300,
+      numfile: 4096,
+      diskspace: 1024 * MiB,
+    });
   });
 
   it("refuses bad input with vzctl's messages and exit codes, and changes nothing", async () => {
@@ -141,15 +162,40 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     const platform = await db.tenant.findFirstOrThrow({ where: { kind: "platform" } });
     const admin = await db.user.findFirstOrThrow({ where: { role: "admin" } });
     const plan = await db.plan.findFirstOrThrow({ where: { name: "starter" } });
-    const ctx = { db, actor: { userId: admin.id, role: "admin" as const, tenantId: platform.id, label: admin.email, via: "session" as const }, ip: null, userAgent: null };
-    await createContainer(ctx, null, { tenantId: platform.id, planId: plan.id, hostname: "panel102.test", template: "busybox", ctid: 102 });
+    const ctx = {
+      db,
+      actor: {
+        userId: admin.id,
+        role: "admin" as const,
+        tenantId: platform.id,
+        label: admin.email,
+        via: "session" as const,
+      },
+      ip: null,
+      userAgent: null,
+    };
+    await createContainer(ctx, null, {
+      tenantId: platform.id,
+      planId: plan.id,
+      hostname: "panel102.test",
+      template: "busybox",
+      ctid: 102,
+    });
     await waitForAllOperations();
-    const c102 = await db.container.findFirstOrThrow({ where: { ctid: 102 }, include: { plan: true, node: true, tenant: true } });
+    const c102 = await db.container.findFirstOrThrow({
+      where: { ctid: 102 },
+      include: { plan: true, node: true, tenant: true },
+    });
     await setLimits(ctx, c102, { ram: 300 * MiB });
     const list = await ok("vzlist -a -H -o ctid,hostname,status");
     expect(list).toMatch(/^\s+101\s+test101\.my\.org\s+running$/m);
     expect(list).toMatch(/^\s+102\s+panel102\.test\s+stopped$/m);
-    const json = JSON.parse(await ok("vzlist -a -j")) as { ctid: number; hostname: string; status: string; ip: string[] }[];
+    const json = JSON.parse(await ok("vzlist -a -j")) as {
+      ctid: number;
+      hostname: string;
+      status: string;
+      ip: string[];
+    }[];
     expect(json.map((x) => x.ctid)).toEqual([101, 102]);
     expect(json.find((x) => x.ctid === 101)!.ip).toContain("198.18.100.50");
     expect(await ok("vzctl start panel102.test 2>&1 || true")).toContain("does not exist"); // hostnames are not names
@@ -161,11 +207,14 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
   });
 
   it("mass management: a shell loop over vzlist -H -o ctid", async () => {
-    const out = await ok(`for CT in $(vzlist -H -o ctid); do echo "== $CT"; vzctl exec $CT 'echo $(hostname) up'; done`);
+    const out = await ok(
+      `for CT in $(vzlist -H -o ctid); do echo "== $CT"; vzctl exec $CT 'echo $(hostname) up'; done`,
+    );
     expect(out).toContain("== 101\ntest101.my.org up");
     expect(out).toContain("== 102\npanel102.test up");
     await ok(`for CT in $(vzlist -H -o ctid); do vzctl set $CT --cpuunits 1500 --save >/dev/null; done`);
-    for (const ctid of [101, 102]) expect((await te.client.call("container.limits", { ctid })).cgroup?.cpuunits).toBe(1500);
+    for (const ctid of [101, 102])
+      expect((await te.client.call("container.limits", { ctid })).cgroup?.cpuunits).toBe(1500);
     const stop = await ok(`for CT in $(vzlist -H -o ctid); do vzctl stop $CT; done`);
     expect(stop.match(/Container was stopped/g)).toHaveLength(2);
     expect((await ok("vzlist -H -o ctid")).trim()).toBe("");
@@ -181,10 +230,14 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
   });
 
   it("prlctl: create by name, set, snapshot and switch, backup and restore, delete", async () => {
-    expect(await ok("prlctl create web1 --vmtype ct --ostemplate busybox")).toContain("The Container has been successfully created");
+    expect(await ok("prlctl create web1 --vmtype ct --ostemplate busybox")).toContain(
+      "The Container has been successfully created",
+    );
     const row = await db.container.findFirstOrThrow({ where: { name: "web1" } });
     expect(row.ctid).toBe(103);
-    expect(await ok("prlctl set web1 --memsize 300 --cpus 1 --hostname web1.test")).toContain("The CT has been successfully configured.");
+    expect(await ok("prlctl set web1 --memsize 300 --cpus 1 --hostname web1.test")).toContain(
+      "The CT has been successfully configured.",
+    );
     expect(await ok("prlctl start web1")).toContain("The CT has been successfully started.");
     expect(await memLimit(103)).toBe(300 * MiB);
     expect((await ok("prlctl status web1")).trim()).toBe("CT web1 exist running");
@@ -193,7 +246,9 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect(list).toMatch(/running .* CT\s+web1\s*$/m);
     // snapshot, change a file, switch back (the running container is stopped and started again)
     await ok("vzctl exec web1 'echo one > /root/marker'");
-    expect(await ok("prlctl snapshot web1 -n before")).toContain("The snapshot with id {before} has been successfully created.");
+    expect(await ok("prlctl snapshot web1 -n before")).toContain(
+      "The snapshot with id {before} has been successfully created.",
+    );
     expect(await ok("prlctl snapshot-list web1")).toContain("{before}");
     await ok("vzctl exec web1 'echo two > /root/marker'");
     expect(await ok("prlctl snapshot-switch web1 -i before")).toContain("The CT has been successfully switched.");
@@ -212,10 +267,18 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect((await ok("vzctl exec web1 cat /root/marker")).trim()).toBe("one");
     expect((await ok("vzctl exec web1 hostname")).trim()).toBe("web1.test");
     expect(await memLimit(103)).toBe(300 * MiB);
-    expect(await ok(`vzctl backup-delete web1 --backup ${backupId}`)).toContain(`The backup ${backupId} has been successfully removed.`);
+    expect(await ok(`vzctl backup-delete web1 --backup ${backupId}`)).toContain(
+      `The backup ${backupId} has been successfully removed.`,
+    );
     expect(await ok("prlctl backup-list web1 -H")).not.toContain(backupId);
-    const ops = await db.operation.findMany({ where: { container: { name: "web1" } }, select: { type: true, status: true, actor: true } });
-    expect(ops.filter((o) => o.type === "backup" || o.type === "restore").map((o) => o.status)).toEqual(["succeeded", "succeeded"]);
+    const ops = await db.operation.findMany({
+      where: { container: { name: "web1" } },
+      select: { type: true, status: true, actor: true },
+    });
+    expect(ops.filter((o) => o.type === "backup" || o.type === "restore").map((o) => o.status)).toEqual([
+      "succeeded",
+      "succeeded",
+    ]);
     expect(ops.every((o) => o.actor.endsWith("(prlctl)") || o.actor.endsWith("(vzctl)"))).toBe(true);
     // delete refuses a running CT (status 1, as prlctl), then removes it
     expect((await sh("prlctl delete web1")).code).toBe(1);
@@ -231,13 +294,17 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
   it("vzctl snapshots: create, list, switch back, delete", async () => {
     await ok("vzctl start 101");
     await ok("vzctl exec 101 'echo A > /root/v'");
-    expect(await ok('vzctl snapshot 101 --id s1 --description "before B"')).toContain("Snapshot {s1} has been successfully created");
+    expect(await ok('vzctl snapshot 101 --id s1 --description "before B"')).toContain(
+      "Snapshot {s1} has been successfully created",
+    );
     await ok("vzctl exec 101 'echo B > /root/v'");
     const list = await ok("vzctl snapshot-list 101");
     expect(list.split("\n")[0]).toMatch(/^PARENT_UUID\s+C UUID\s+DATE\s+NAME$/);
     expect(list).toMatch(/\{s1\}\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d before B/);
     expect((await ok("vzctl snapshot-list 101 -H -o uuid")).trim()).toBe("{s1}");
-    expect(await ok("vzctl snapshot-switch 101 --id s1")).toContain("Container has been successfully switched to snapshot {s1}");
+    expect(await ok("vzctl snapshot-switch 101 --id s1")).toContain(
+      "Container has been successfully switched to snapshot {s1}",
+    );
     expect((await ok("vzctl exec 101 cat /root/v")).trim()).toBe("A");
     expect((await sh("vzctl snapshot-switch 101 --id nope")).code).toBe(21);
     expect(await ok("vzctl snapshot-delete 101 --id s1")).toContain("Snapshot {s1} has been successfully deleted");
@@ -262,7 +329,9 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect((await ok("vzctl exec 101 echo alive")).trim()).toBe("alive");
     // OpenVZ's pair: chkpnt --dumpfile, then restore (from the checkpoint, not a backup)
     await ok("vzctl chkpnt 101 --dumpfile /tmp/ignored.dump");
-    expect(await ok("vzctl restore 101 --dumpfile /tmp/ignored.dump")).toContain("Container is restored from its checkpoint");
+    expect(await ok("vzctl restore 101 --dumpfile /tmp/ignored.dump")).toContain(
+      "Container is restored from its checkpoint",
+    );
     expect((await ok("vzctl status 101")).trim()).toBe("CTID 101 exist mounted running");
     expect((await sh("vzctl destroy 101")).code).toBe(32); // running: stop it first
     await ok("vzctl stop 101");

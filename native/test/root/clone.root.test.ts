@@ -21,7 +21,8 @@ let te: TestEngine;
 const SRC = 201;
 const COPY = 202;
 const MiB = 1024 * 1024;
-const sh = (ctid: number, script: string) => te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
+const sh = (ctid: number, script: string) =>
+  te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
 const out = async (ctid: number, script: string) => {
   const r = await sh(ctid, script);
   expect(r.code, `${script}: ${r.stderr}`).toBe(0);
@@ -29,16 +30,34 @@ const out = async (ctid: number, script: string) => {
 };
 /** The host uid a process runs as (first field of Uid: in /proc/<pid>/status). */
 const hostUid = async (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, "utf8"))![1]);
-const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: { code?: string; message: string }) => e);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: { code?: string; message: string }) => e,
+  );
 
 /** What the engine shows of every container (a refused call must not change it). */
 const world = async () =>
-  (await te.client.call("container.list", {})).map((c) => ({ ctid: c.ctid, name: c.name, hostname: c.hostname, state: c.state, ips: c.ips, initPid: c.initPid }));
+  (await te.client.call("container.list", {})).map((c) => ({
+    ctid: c.ctid,
+    name: c.name,
+    hostname: c.hostname,
+    state: c.state,
+    ips: c.ips,
+    initPid: c.initPid,
+  }));
 
-async function crashDuring(point: string, action: () => Promise<unknown>, whileDown: () => Promise<void> = async () => {}): Promise<void> {
+async function crashDuring(
+  point: string,
+  action: () => Promise<unknown>,
+  whileDown: () => Promise<void> = async () => {},
+): Promise<void> {
   await te.kill9();
   await te.start({ OVZ_CRASH_AT: point });
-  const outcome = await action().then(() => "returned", (e: Error) => e.message);
+  const outcome = await action().then(
+    () => "returned",
+    (e: Error) => e.message,
+  );
   expect(outcome, `the engine should have died at ${point}`).toMatch(/connection to the host engine closed/);
   expect(await te.waitExit()).toBe("SIGKILL");
   await whileDown();
@@ -46,7 +65,8 @@ async function crashDuring(point: string, action: () => Promise<unknown>, whileD
 }
 
 /** LXC's own view of a container's state (the engine may be down). */
-const lxcState = async (ctid: number) => (await te.inNetns("lxc-info", ["-n", String(ctid), "-P", path.join(te.stateDir, "lxc"), "-s", "-H"])).stdout.trim();
+const lxcState = async (ctid: number) =>
+  (await te.inNetns("lxc-info", ["-n", String(ctid), "-P", path.join(te.stateDir, "lxc"), "-s", "-H"])).stdout.trim();
 
 // ------------------------------------------------------------------------------ the CLI's environment
 
@@ -66,7 +86,12 @@ describeRoot("container clone (real LXC, btrfs)", () => {
 
   it("clones a running container: the files, its own identity and addresses, CoW, shared extents; destroy leaves nothing", async () => {
     await te.client.call("container.create", {
-      ctid: SRC, template: "busybox", hostname: "src.test", name: "src", limits: { diskspace: "512M", ram: "256M" }, net: { venet: ["198.18.7.1"] },
+      ctid: SRC,
+      template: "busybox",
+      hostname: "src.test",
+      name: "src",
+      limits: { diskspace: "512M", ram: "256M" },
+      net: { venet: ["198.18.7.1"] },
     });
     const src = await te.client.call("container.start", { ctid: SRC });
     await out(
@@ -88,13 +113,23 @@ describeRoot("container clone (real LXC, btrfs)", () => {
     const tClone = performance.now() - t0;
     // the source ran through it: frozen for an instant only, thawed, the same init
     const done = events.filter((e) => e.kind === "progress").pop();
-    expect(done && done.kind === "progress" ? done.message : "").toMatch(new RegExp(`container ${COPY} cloned from ${SRC} in \\d+ ms \\(container ${SRC} frozen for \\d+ ms\\)`));
+    expect(done && done.kind === "progress" ? done.message : "").toMatch(
+      new RegExp(`container ${COPY} cloned from ${SRC} in \\d+ ms \\(container ${SRC} frozen for \\d+ ms\\)`),
+    );
     const after = await te.client.call("container.status", { ctid: SRC });
     expect(after).toMatchObject({ state: "running", initPid: src.initPid });
     expect(await out(SRC, "cat /data/file")).toBe("hello");
 
     // its own identity, stopped, the source's limits
-    expect(c).toMatchObject({ ctid: COPY, name: "copy", hostname: "copy.test", template: "busybox", state: "stopped", ips: ["198.18.7.2"], checkpoint: null });
+    expect(c).toMatchObject({
+      ctid: COPY,
+      name: "copy",
+      hostname: "copy.test",
+      template: "busybox",
+      state: "stopped",
+      ips: ["198.18.7.2"],
+      checkpoint: null,
+    });
     expect(c.idmap.hostId).not.toBe(src.idmap.hostId);
     expect(c.limits).toEqual(src.limits);
     expect(c.rootfs).not.toBe(src.rootfs);
@@ -107,7 +142,9 @@ describeRoot("container clone (real LXC, btrfs)", () => {
     expect(srcExclusive).toBeGreaterThan(24 * MiB);
     expect(cloneExclusive.bytes).toBeLessThan(1 * MiB);
     const said = done && done.kind === "progress" ? done.message : "";
-    console.log(`[clone] call ${tClone.toFixed(0)} ms (engine: "${said}"); clone exclusive ${cloneExclusive.bytes} B; source exclusive before ${srcExclusive} B`);
+    console.log(
+      `[clone] call ${tClone.toFixed(0)} ms (engine: "${said}"); clone exclusive ${cloneExclusive.bytes} B; source exclusive before ${srcExclusive} B`,
+    );
     // nothing of the source's snapshots and identity files
     expect(await te.client.call("snapshot.list", { ctid: COPY })).toEqual([]);
     expect(fs.readFileSync(path.join(c.rootfs, "etc/machine-id"), "utf8")).toBe("");
@@ -141,7 +178,11 @@ describeRoot("container clone (real LXC, btrfs)", () => {
   it("a stopped source is copied without freezing; the clone takes the source's settings where none are given", async () => {
     await te.client.call("container.stop", { ctid: SRC });
     const events: OpEvent[] = [];
-    const c = await te.client.call("container.clone", { ctid: SRC, newCtid: 203, limits: { ram: "128M" } }, { onEvent: (e) => events.push(e) });
+    const c = await te.client.call(
+      "container.clone",
+      { ctid: SRC, newCtid: 203, limits: { ram: "128M" } },
+      { onEvent: (e) => events.push(e) },
+    );
     expect(events.some((e) => e.kind === "log" && /freezing/.test(e.line))).toBe(false);
     // hostname and settings as the source's, no name, no address (addresses belong to one container)
     expect(c).toMatchObject({ ctid: 203, name: null, hostname: "src.test", ips: [], state: "stopped" });
@@ -158,7 +199,13 @@ describeRoot("container clone (real LXC, btrfs)", () => {
       const before = (await te.client.call("container.status", { ctid: SRC })).initPid;
       await crashDuring(
         point,
-        () => te.client.call("container.clone", { ctid: SRC, newCtid: ctid, name: `crash${i}`, net: { venet: [`198.18.7.${20 + i}`] } }),
+        () =>
+          te.client.call("container.clone", {
+            ctid: SRC,
+            newCtid: ctid,
+            name: `crash${i}`,
+            net: { venet: [`198.18.7.${20 + i}`] },
+          }),
         // the engine died with the source frozen (clone:frozen) or after thawing it
         async () => expect(await lxcState(SRC)).toBe(point === "clone:frozen" ? "FROZEN" : "RUNNING"),
       );
@@ -166,10 +213,18 @@ describeRoot("container clone (real LXC, btrfs)", () => {
       expect(await staleQgroups(te)).toEqual([]);
       expect((await errorOf(te.client.call("container.status", { ctid })))?.code).toBe("NOT_FOUND");
       // frozen at the crash (clone:frozen), thawed by the recovery: it runs with the same init
-      expect(await te.client.call("container.status", { ctid: SRC })).toMatchObject({ state: "running", initPid: before });
+      expect(await te.client.call("container.status", { ctid: SRC })).toMatchObject({
+        state: "running",
+        initPid: before,
+      });
       expect(await out(SRC, "cat /data/file")).toBe("hello");
       // the ctid, name and address are free again
-      const again = await te.client.call("container.clone", { ctid: SRC, newCtid: ctid, name: `crash${i}`, net: { venet: [`198.18.7.${20 + i}`] } });
+      const again = await te.client.call("container.clone", {
+        ctid: SRC,
+        newCtid: ctid,
+        name: `crash${i}`,
+        net: { venet: [`198.18.7.${20 + i}`] },
+      });
       expect(again.state).toBe("stopped");
       await te.client.call("container.destroy", { ctid });
       expect(await leftovers(te, ctid)).toEqual([]);
@@ -177,8 +232,13 @@ describeRoot("container clone (real LXC, btrfs)", () => {
   }
 
   it("keeps a clone that crashed after its commit point, complete and startable", async () => {
-    await crashDuring("clone:commit", () => te.client.call("container.clone", { ctid: SRC, newCtid: 215, hostname: "late.test" }));
-    expect(await te.client.call("container.status", { ctid: 215 })).toMatchObject({ state: "stopped", hostname: "late.test" });
+    await crashDuring("clone:commit", () =>
+      te.client.call("container.clone", { ctid: SRC, newCtid: 215, hostname: "late.test" }),
+    );
+    expect(await te.client.call("container.status", { ctid: 215 })).toMatchObject({
+      state: "stopped",
+      hostname: "late.test",
+    });
     await te.client.call("container.start", { ctid: 215 });
     expect(await out(215, "cat /data/file; hostname")).toBe("hello\nlate.test");
     await te.client.call("container.destroy", { ctid: 215, force: true });
@@ -194,7 +254,11 @@ describeRoot("container clone (real LXC, btrfs)", () => {
       [{ ctid: SRC, newCtid: 221, name: "other" }, "BAD_REQUEST", /name "other" is already used by container 220/],
       [{ ctid: SRC, newCtid: 221, name: "src" }, "BAD_REQUEST", /already used by container 201/],
       [{ ctid: 999, newCtid: 221 }, "NOT_FOUND", /container 999 does not exist/],
-      [{ ctid: SRC, newCtid: 221, net: { venet: ["198.18.7.1"] } }, "BAD_REQUEST", /198\.18\.7\.1 is already used by container 201/],
+      [
+        { ctid: SRC, newCtid: 221, net: { venet: ["198.18.7.1"] } },
+        "BAD_REQUEST",
+        /198\.18\.7\.1 is already used by container 201/,
+      ],
       [{ ctid: SRC, newCtid: 221, hostname: "bad host" }, "BAD_REQUEST", /bad hostname/],
       [{ ctid: SRC, newCtid: 221, limits: { ram: "1X" } }, "LIMIT_OUT_OF_RANGE", /ram/],
       [{ ctid: SRC, newCtid: 221, limits: { diskspace: "1000T" } }, "NO_SPACE", /not enough space/],
@@ -225,7 +289,14 @@ describeRoot("container clone (real LXC, btrfs)", () => {
     expect(cloned).toContain("Clone the web1 CT to CT web2...");
     expect(cloned).toContain("The CT has been successfully cloned (CTID 102).");
     const web2 = await db.container.findFirstOrThrow({ where: { name: "web2" }, include: { addresses: true } });
-    expect(web2).toMatchObject({ ctid: 102, hostname: "web1.test", state: "stopped", planId: web1.planId, tenantId: web1.tenantId, nameservers: '["198.18.0.53"]' });
+    expect(web2).toMatchObject({
+      ctid: 102,
+      hostname: "web1.test",
+      state: "stopped",
+      planId: web1.planId,
+      tenantId: web1.tenantId,
+      nameservers: '["198.18.0.53"]',
+    });
     expect(JSON.parse(web2.overrides)).toMatchObject({ ram: 300 * MiB });
     expect(web2.addresses).toHaveLength(1);
     expect(web2.addresses[0]!.address).not.toBe(web1.addresses[0]!.address);
@@ -233,9 +304,11 @@ describeRoot("container clone (real LXC, btrfs)", () => {
     const op = await db.operation.findFirstOrThrow({ where: { containerId: web2.id } });
     expect(op).toMatchObject({ type: "clone", status: "succeeded" });
     expect(op.actor).toMatch(/\(prlctl\)$/);
-    expect((await db.auditLog.findFirstOrThrow({ where: { action: "container.clone" } })).target).toBe("container 102 (web1.test)");
+    expect((await db.auditLog.findFirstOrThrow({ where: { action: "container.clone" } })).target).toBe(
+      "container 102 (web1.test)",
+    );
     await ok("prlctl start web2");
-    expect((await ok("prlctl exec web2 'cat /root/mark; ip -4 addr show dev venet0'"))).toContain("from-web1");
+    expect(await ok("prlctl exec web2 'cat /root/mark; ip -4 addr show dev venet0'")).toContain("from-web1");
     expect(await ok("prlctl exec web2 'ip -4 addr show dev venet0'")).toContain(`${web2.addresses[0]!.address}/`);
     expect((await te.client.call("container.limits", { ctid: 102 })).cgroup?.ram).toBe(300 * MiB);
     expect(await ok("vzlist -a -H -o ctid,name,status")).toMatch(/^\s+102\s+web2\s+running$/m);
@@ -248,7 +321,9 @@ describeRoot("container clone (real LXC, btrfs)", () => {
     expect(ct150).toMatchObject({ name: null, hostname: "web1.test", state: "stopped" });
     expect(ct150.addresses.map((a) => a.address)).not.toContain(web1.addresses[0]!.address);
     expect(ct150.addresses.map((a) => a.address)).not.toContain(web2.addresses[0]!.address);
-    expect((await te.client.call("container.status", { ctid: 150 })).ips).toEqual(ct150.addresses.map((a) => a.address));
+    expect((await te.client.call("container.status", { ctid: 150 })).ips).toEqual(
+      ct150.addresses.map((a) => a.address),
+    );
 
     // refusals with vzmigrate(8)'s exit statuses; nothing changes
     await te.client.call("container.create", { ctid: 230, template: "busybox" }); // on the node, unknown to the panel

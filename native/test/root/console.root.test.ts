@@ -76,7 +76,8 @@ async function pidsWhere(pred: (pid: number) => Promise<boolean>): Promise<numbe
 /** host pids of every process inside the container (its pid namespace), zombies excluded */
 let ctPidNs: string; // read once: the engine is down in some tests
 async function containerPids(): Promise<number[]> {
-  if (!ctPidNs) ctPidNs = await readlink(`/proc/${(await te.client.call("container.status", { ctid: CT })).initPid!}/ns/pid`);
+  if (!ctPidNs)
+    ctPidNs = await readlink(`/proc/${(await te.client.call("container.status", { ctid: CT })).initPid!}/ns/pid`);
   const ns = ctPidNs;
   return pidsWhere(async (pid) => {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
@@ -97,12 +98,19 @@ async function attachPids(ctid = CT): Promise<number[]> {
 }
 
 async function describePids(pids: number[]): Promise<string> {
-  const lines = await Promise.all(pids.map(async (p) => `${p}: ${(await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "?")).replace(/\0/g, " ")}`));
+  const lines = await Promise.all(
+    pids.map(
+      async (p) => `${p}: ${(await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "?")).replace(/\0/g, " ")}`,
+    ),
+  );
   return lines.join("\n");
 }
 
 /** Polls until the container runs only `baseline` and no lxc-attach is left; returns what remained. */
-async function waitNoLeftovers(baseline: number[], ms = 10_000): Promise<{ extra: string; attach: string; tookMs: number }> {
+async function waitNoLeftovers(
+  baseline: number[],
+  ms = 10_000,
+): Promise<{ extra: string; attach: string; tookMs: number }> {
   const t0 = Date.now();
   let extra: number[] = [];
   let attach: number[] = [];
@@ -194,7 +202,12 @@ describeRoot("console sessions (real terminal, real container)", () => {
   });
 
   it("ends the session when the shell exits even if its background jobs still hold the terminal", async () => {
-    const c = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, command: ["/bin/sh", "-c", "sleep 1003 & echo started; exit 4"] });
+    const c = await openConsole(te.env.OVZ_SOCKET!, {
+      ctid: CT,
+      cols: 80,
+      rows: 24,
+      command: ["/bin/sh", "-c", "sleep 1003 & echo started; exit 4"],
+    });
     let out = "";
     c.onData((d) => (out += d.toString()));
     const t0 = Date.now();
@@ -213,8 +226,12 @@ describeRoot("console sessions (real terminal, real container)", () => {
     expect(t.out()).toMatch(/enter into CT 132 failed/);
     expect(t.out()).toMatch(/container 132 is not running; start it first/);
     expect(t.out()).not.toMatch(/entered into/);
-    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: STOPPED, cols: 80, rows: 24 })).rejects.toMatchObject({ code: "NOT_RUNNING" });
-    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: 999, cols: 80, rows: 24 })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: STOPPED, cols: 80, rows: 24 })).rejects.toMatchObject({
+      code: "NOT_RUNNING",
+    });
+    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: 999, cols: 80, rows: 24 })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
     const u = enter(["999"]);
     expect((await u.exited).exitCode).not.toBe(0);
     expect(u.out()).toMatch(/container 999 does not exist/);
@@ -258,7 +275,7 @@ describeRoot("console sessions (real terminal, real container)", () => {
       }
       let out = "";
       c.onData((d) => (out += d.toString()));
-      for (const end = Date.now() + 10_000; !PROMPT.test(out) && Date.now() < end; ) await sleep(25);
+      for (const end = Date.now() + 10_000; !PROMPT.test(out) && Date.now() < end;) await sleep(25);
       c.write("echo shell=$SHELL term=$TERM home=$HOME; exit\r");
       await c.exited;
       return out;
@@ -275,7 +292,11 @@ describeRoot("console sessions (real terminal, real container)", () => {
       const nologin = await shellOf("/sbin/nologin");
       expect(nologin).toMatch(/shell=\/bin\/sh term=xterm-256color/); // busybox has no bash
     } finally {
-      await te.client.call("container.exec", { ctid: CT, argv: ["/bin/sh", "-c", "cat > /etc/passwd; rm -f /root/myshell"], input: passwd });
+      await te.client.call("container.exec", {
+        ctid: CT,
+        argv: ["/bin/sh", "-c", "cat > /etc/passwd; rm -f /root/myshell"],
+        input: passwd,
+      });
     }
     const left = await waitNoLeftovers(baseline);
     expect(left).toMatchObject({ extra: "", attach: "" });
@@ -284,12 +305,12 @@ describeRoot("console sessions (real terminal, real container)", () => {
   it("ends its sessions when the engine stops, and cleans up after an engine that was killed", async () => {
     // the worst case: the session's jobs ignore hangups, so only an explicit kill removes them
     const stubborn = ["/bin/sh", "-c", "trap '' HUP; sleep 1004 & echo up; sleep 1005"];
-    const running = async () => (await describePids((await containerPids()).filter((p) => !baseline.includes(p))));
+    const running = async () => await describePids((await containerPids()).filter((p) => !baseline.includes(p)));
 
     let c = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, command: stubborn });
     let out = "";
     c.onData((d) => (out += d.toString()));
-    for (const end = Date.now() + 10_000; !/up/.test(out) && Date.now() < end; ) await sleep(25);
+    for (const end = Date.now() + 10_000; !/up/.test(out) && Date.now() < end;) await sleep(25);
     expect(await running()).toMatch(/sleep 1004[^]*sleep 1005|sleep 1005[^]*sleep 1004/);
     process.kill(te.pid()!, "SIGTERM");
     await te.waitExit();
@@ -301,7 +322,7 @@ describeRoot("console sessions (real terminal, real container)", () => {
     c = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, command: stubborn });
     out = "";
     c.onData((d) => (out += d.toString()));
-    for (const end = Date.now() + 10_000; !/up/.test(out) && Date.now() < end; ) await sleep(25);
+    for (const end = Date.now() + 10_000; !/up/.test(out) && Date.now() < end;) await sleep(25);
     await sleep(300); // the engine records the session once it has seen the shell
     await te.kill9();
     await c.exited;
@@ -317,9 +338,9 @@ describeRoot("console sessions (real terminal, real container)", () => {
     const a = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, detachable: true });
     let outA = "";
     a.onData((d) => (outA += d.toString()));
-    for (const end = Date.now() + 10_000; !PROMPT.test(outA) && Date.now() < end; ) await sleep(25);
+    for (const end = Date.now() + 10_000; !PROMPT.test(outA) && Date.now() < end;) await sleep(25);
     a.write("X=kept-$((40+2)); echo pid=$$\r");
-    for (const end = Date.now() + 10_000; !/pid=\d+\r/.test(outA) && Date.now() < end; ) await sleep(25);
+    for (const end = Date.now() + 10_000; !/pid=\d+\r/.test(outA) && Date.now() < end;) await sleep(25);
     const pid = /pid=(\d+)\r/.exec(outA)![1]!;
     a.close(); // a network drop / page reload: the engine keeps the session
     await sleep(500);
@@ -345,8 +366,12 @@ describeRoot("console sessions (real terminal, real container)", () => {
     await expect.poll(() => outC, { timeout: 5000 }).toMatch(/\n30 90\r/);
 
     // another container's id cannot reach it; an unknown session is NOT_FOUND too
-    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: STOPPED, cols: 80, rows: 24, session: a.session })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: "0123456789abcdef" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(
+      openConsole(te.env.OVZ_SOCKET!, { ctid: STOPPED, cols: 80, rows: 24, session: a.session }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(
+      openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: "0123456789abcdef" }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
     // still one shell (one lxc-attach) for all clients
     expect((await attachPids()).length).toBe(1);
 
@@ -355,10 +380,14 @@ describeRoot("console sessions (real terminal, real container)", () => {
     const t1 = Date.now();
     while ((await attachPids()).length > 0 && Date.now() - t1 < 15_000) await sleep(100);
     const expiredMs = Date.now() - t1;
-    console.log(`detached session ended ${expiredMs} ms after its last client left (OVZ_CONSOLE_DETACH_SEC=${DETACH_SEC})`);
+    console.log(
+      `detached session ended ${expiredMs} ms after its last client left (OVZ_CONSOLE_DETACH_SEC=${DETACH_SEC})`,
+    );
     expect(expiredMs).toBeGreaterThanOrEqual(DETACH_SEC * 1000 - 200);
     expect(expiredMs).toBeLessThan(DETACH_SEC * 1000 + 5000);
-    await expect(openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: a.session })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(
+      openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: a.session }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(await waitNoLeftovers(baseline)).toMatchObject({ extra: "", attach: "" });
   });
 
@@ -366,13 +395,19 @@ describeRoot("console sessions (real terminal, real container)", () => {
     const first = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, detachable: true });
     const all = [first];
     try {
-      for (let i = 1; i < 8; i++) all.push(await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: first.session }));
-      const ninth = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: first.session }).catch((e) => e);
+      for (let i = 1; i < 8; i++)
+        all.push(await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, session: first.session }));
+      const ninth = await openConsole(te.env.OVZ_SOCKET!, {
+        ctid: CT,
+        cols: 80,
+        rows: 24,
+        session: first.session,
+      }).catch((e) => e);
       expect(ninth).toMatchObject({ code: "BUSY" });
       expect(ninth.message).toMatch(/8 clients/);
       let out = "";
       first.onData((d) => (out += d.toString()));
-      for (const end = Date.now() + 10_000; !PROMPT.test(out) && Date.now() < end; ) await sleep(25);
+      for (const end = Date.now() + 10_000; !PROMPT.test(out) && Date.now() < end;) await sleep(25);
       all[5]!.write("exit 5\r");
       const exits = await Promise.all(all.map((c) => c.exited));
       expect(exits.map((e) => e.code)).toEqual(Array(8).fill(5));
@@ -385,7 +420,12 @@ describeRoot("console sessions (real terminal, real container)", () => {
   it("gives the container none of the engine's descriptors (another session's terminal included)", async () => {
     const other = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24 });
     try {
-      const c = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24, command: ["/bin/sh", "-c", "ls -l /proc/$$/fd; true"] });
+      const c = await openConsole(te.env.OVZ_SOCKET!, {
+        ctid: CT,
+        cols: 80,
+        rows: 24,
+        command: ["/bin/sh", "-c", "ls -l /proc/$$/fd; true"],
+      });
       let out = "";
       c.onData((d) => (out += d.toString()));
       expect((await c.exited).code).toBe(0);

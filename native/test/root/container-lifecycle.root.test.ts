@@ -21,23 +21,36 @@ describeRoot("container lifecycle and isolation (real LXC)", () => {
   });
 
   it("creates a container from a template without starting it", async () => {
-    const c = await te.client.call("container.create", { ctid: A, template: "busybox", hostname: "alpha.test", name: "alpha" });
+    const c = await te.client.call("container.create", {
+      ctid: A,
+      template: "busybox",
+      hostname: "alpha.test",
+      name: "alpha",
+    });
     expect(c).toMatchObject({ ctid: A, state: "stopped", hostname: "alpha.test", name: "alpha", template: "busybox" });
     expect(await readFile(`${c.rootfs}/etc/hostname`, "utf8")).toBe("alpha.test\n");
   });
 
   it("refuses a second container with the same ctid, an unknown template and bad input, changing nothing", async () => {
-    await expect(te.client.call("container.create", { ctid: A, template: "busybox" })).rejects.toMatchObject({ code: "CTID_IN_USE" });
+    await expect(te.client.call("container.create", { ctid: A, template: "busybox" })).rejects.toMatchObject({
+      code: "CTID_IN_USE",
+    });
     const unknown = await te.client.call("container.create", { ctid: 150, template: "nosuch" }).catch((e) => e);
     expect(unknown.code).toBe("TEMPLATE_NOT_FOUND");
     expect(unknown.message).toMatch(/busybox/); // says what is available
-    await expect(te.client.call("container.create", { ctid: 151, template: "busybox", limits: { ram: "1K" } })).rejects.toMatchObject({
+    await expect(
+      te.client.call("container.create", { ctid: 151, template: "busybox", limits: { ram: "1K" } }),
+    ).rejects.toMatchObject({
       code: "LIMIT_OUT_OF_RANGE",
     });
-    await expect(te.client.call("container.create", { ctid: 152, template: "busybox", hostname: "bad_host!" })).rejects.toMatchObject({
+    await expect(
+      te.client.call("container.create", { ctid: 152, template: "busybox", hostname: "bad_host!" }),
+    ).rejects.toMatchObject({
       code: "BAD_REQUEST",
     });
-    await expect(te.client.call("container.create", { ctid: 153, template: "busybox", limits: { diskinodes: 1000 } })).rejects.toMatchObject({
+    await expect(
+      te.client.call("container.create", { ctid: 153, template: "busybox", limits: { diskinodes: 1000 } }),
+    ).rejects.toMatchObject({
       code: "UNSUPPORTED",
     });
     for (const ctid of [150, 151, 152, 153]) expect(await leftovers(te, ctid)).toEqual([]);
@@ -113,7 +126,9 @@ describeRoot("container lifecycle and isolation (real LXC)", () => {
 
   it("suspends (freezes) and resumes", async () => {
     expect((await te.client.call("container.suspend", { ctid: A })).state).toBe("suspended");
-    await expect(te.client.call("container.exec", { ctid: A, argv: ["true"] })).rejects.toMatchObject({ code: "FROZEN" });
+    await expect(te.client.call("container.exec", { ctid: A, argv: ["true"] })).rejects.toMatchObject({
+      code: "FROZEN",
+    });
     await expect(te.client.call("container.suspend", { ctid: A })).rejects.toMatchObject({ code: "FROZEN" });
     expect((await te.client.call("container.resume", { ctid: A })).state).toBe("running");
     expect((await te.client.call("container.exec", { ctid: A, argv: ["true"] })).code).toBe(0);
@@ -131,8 +146,13 @@ describeRoot("container lifecycle and isolation (real LXC)", () => {
     const s = await te.client.call("container.exec", { ctid: A, argv: ["grep", "^root:", "/etc/shadow"] });
     expect(s.stdout).toMatch(/^root:\$6\$/);
     // a user that does not exist is created (vzctl's --userpasswd); a bad name is refused (passwd.root.test.ts has the rest)
-    expect(await te.client.call("container.passwd", { ctid: A, user: "nobody2", password: "x" })).toEqual({ ok: true, created: true });
-    await expect(te.client.call("container.passwd", { ctid: A, user: "Bad Name", password: "x" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await te.client.call("container.passwd", { ctid: A, user: "nobody2", password: "x" })).toEqual({
+      ok: true,
+      created: true,
+    });
+    await expect(
+      te.client.call("container.passwd", { ctid: A, user: "Bad Name", password: "x" }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 
   it("restarts (new init pid) and stops cleanly", async () => {
@@ -143,7 +163,9 @@ describeRoot("container lifecycle and isolation (real LXC)", () => {
     const s = await te.client.call("container.stop", { ctid: A });
     expect(s.state).toBe("stopped");
     await expect(te.client.call("container.stop", { ctid: A })).rejects.toMatchObject({ code: "NOT_RUNNING" });
-    await expect(te.client.call("container.exec", { ctid: A, argv: ["true"] })).rejects.toMatchObject({ code: "NOT_RUNNING" });
+    await expect(te.client.call("container.exec", { ctid: A, argv: ["true"] })).rejects.toMatchObject({
+      code: "NOT_RUNNING",
+    });
   });
 
   it("refuses to destroy a running container unless forced, then leaves nothing behind", async () => {

@@ -11,8 +11,10 @@ import { startTestEngine, type TestEngine } from "../helpers/engine.js";
 let te: TestEngine;
 const CT = 201;
 const MiB = 1024 ** 2;
-const cg = (ctl: string, file: string) => readFile(`/sys/fs/cgroup/${ctl}/${te.cgroupParent}/${CT}/${file}`, "utf8").then((s) => s.trim());
-const sh = (cmd: string, timeoutMs = 60_000) => te.client.call("container.exec", { ctid: CT, argv: ["sh", "-c", cmd], timeoutMs });
+const cg = (ctl: string, file: string) =>
+  readFile(`/sys/fs/cgroup/${ctl}/${te.cgroupParent}/${CT}/${file}`, "utf8").then((s) => s.trim());
+const sh = (cmd: string, timeoutMs = 60_000) =>
+  te.client.call("container.exec", { ctid: CT, argv: ["sh", "-c", cmd], timeoutMs });
 
 describeRoot("container limits (real cgroups and btrfs quota)", () => {
   beforeAll(async () => {
@@ -22,8 +24,17 @@ describeRoot("container limits (real cgroups and btrfs quota)", () => {
       ctid: CT,
       template: "busybox",
       limits: {
-        ram: "128M", swap: "64M", cpuunits: 2000, cpulimit: 150, cpus: 1, numproc: 64, numfile: 4096,
-        diskspace: "256M", ioweight: 300, iolimit: "10M", iopslimit: 500,
+        ram: "128M",
+        swap: "64M",
+        cpuunits: 2000,
+        cpulimit: 150,
+        cpus: 1,
+        numproc: 64,
+        numfile: 4096,
+        diskspace: "256M",
+        ioweight: 300,
+        iolimit: "10M",
+        iopslimit: 500,
       },
     });
     await te.client.call("container.start", { ctid: CT });
@@ -43,7 +54,14 @@ describeRoot("container limits (real cgroups and btrfs quota)", () => {
     expect(await cg("cpuset", "cpuset.cpus")).toBe("0");
     expect(await cg("pids", "pids.max")).toBe("64");
     const r = await te.client.call("container.limits", { ctid: CT });
-    expect(r.cgroup).toMatchObject({ ram: 128 * MiB, swap: 64 * MiB, cpuunits: 2000, cpulimit: 100, cpus: "0", numproc: 64 });
+    expect(r.cgroup).toMatchObject({
+      ram: 128 * MiB,
+      swap: 64 * MiB,
+      cpuunits: 2000,
+      cpulimit: 100,
+      cpus: "0",
+      numproc: 64,
+    });
     expect(r.configured).toMatchObject({ cpulimit: 150, cpus: 1 });
     expect(r.cgroup!.iolimit).toEqual({ read: 10 * MiB, write: 10 * MiB });
     expect(r.cgroup!.iopslimit).toEqual({ read: 500, write: 500 });
@@ -66,7 +84,9 @@ describeRoot("container limits (real cgroups and btrfs quota)", () => {
     await te.client.call("container.set", { ctid: CT, limits: { cpus: 0 } });
     expect(await cg("cpu", "cpu.cfs_quota_us")).toBe("-1");
     expect((await te.client.call("container.limits", { ctid: CT })).cgroup!.cpulimit).toBe(0);
-    expect(await cg("cpuset", "cpuset.cpus")).toBe(await readFile(`/sys/fs/cgroup/cpuset/${te.cgroupParent}/cpuset.cpus`, "utf8").then((t) => t.trim()));
+    expect(await cg("cpuset", "cpuset.cpus")).toBe(
+      await readFile(`/sys/fs/cgroup/cpuset/${te.cgroupParent}/cpuset.cpus`, "utf8").then((t) => t.trim()),
+    );
   });
 
   it("raises and lowers RAM live in the right order (memsw follows)", async () => {

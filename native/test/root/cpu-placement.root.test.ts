@@ -42,9 +42,14 @@ async function percpuDeltas(ctids: number[], minNs = 300e6): Promise<Map<number,
   const deadline = Date.now() + 60_000;
   for (;;) {
     const out = new Map<number, number[]>();
-    for (const c of ctids) out.set(c, (await percpu(c)).map((v, i) => v - before.get(c)![i]!));
+    for (const c of ctids)
+      out.set(
+        c,
+        (await percpu(c)).map((v, i) => v - before.get(c)![i]!),
+      );
     if ([...out.values()].every((d) => Math.max(...d) >= minNs)) return out;
-    if (Date.now() > deadline) throw new Error(`the burners got less than ${minNs} ns of CPU in 60 s: ${JSON.stringify([...out])}`);
+    if (Date.now() > deadline)
+      throw new Error(`the burners got less than ${minNs} ns of CPU in 60 s: ${JSON.stringify([...out])}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -53,8 +58,10 @@ describeRoot("CPU placement of vCPUs (balanced cpusets, CFS quota)", () => {
   beforeAll(async () => {
     te = await startTestEngine();
     await te.client.call("template.build", { kind: "busybox" });
-    for (const ctid of [A, B, C]) await te.client.call("container.create", { ctid, template: "busybox", limits: { cpus: 1, ram: "64M" } });
-    for (const ctid of [P1, P2]) await te.client.call("container.create", { ctid, template: "busybox", limits: { ram: "64M" } });
+    for (const ctid of [A, B, C])
+      await te.client.call("container.create", { ctid, template: "busybox", limits: { cpus: 1, ram: "64M" } });
+    for (const ctid of [P1, P2])
+      await te.client.call("container.create", { ctid, template: "busybox", limits: { ram: "64M" } });
   });
   afterAll(async () => {
     await te?.cleanup();
@@ -79,11 +86,16 @@ describeRoot("CPU placement of vCPUs (balanced cpusets, CFS quota)", () => {
     await burn(A);
     await burn(B);
     const d = await percpuDeltas([A, B]);
-    for (const [ctid, own] of [[A, a[0]!], [B, b[0]!]] as const) {
+    for (const [ctid, own] of [
+      [A, a[0]!],
+      [B, b[0]!],
+    ] as const) {
       const delta = d.get(ctid)!;
       const elsewhere = delta.reduce((s, v, cpu) => s + (cpu === own ? 0 : v), 0);
       expect(delta[own], `container ${ctid} ran on its core ${own}: ${delta.join(" ")}`).toBeGreaterThanOrEqual(300e6);
-      expect(elsewhere, `container ${ctid} ran elsewhere than core ${own}: ${delta.join(" ")}`).toBeLessThanOrEqual(delta[own]! * 0.02);
+      expect(elsewhere, `container ${ctid} ran elsewhere than core ${own}: ${delta.join(" ")}`).toBeLessThanOrEqual(
+        delta[own]! * 0.02,
+      );
     }
   });
 
@@ -126,7 +138,9 @@ describeRoot("CPU placement of vCPUs (balanced cpusets, CFS quota)", () => {
   it("keeps the placement across an engine crash and restart", async () => {
     const before = { b: await cpuset(B), c: await cpuset(C) };
     // premise: a fresh placement in ctid order (B then C, lowest core first) would swap these two
-    expect(before.b[0]!, `B ${before.b} should sit above C ${before.c} for this test to mean anything`).toBeGreaterThan(before.c[0]!);
+    expect(before.b[0]!, `B ${before.b} should sit above C ${before.c} for this test to mean anything`).toBeGreaterThan(
+      before.c[0]!,
+    );
     await te.kill9();
     await te.start();
     expect(await cpuset(B)).toEqual(before.b);

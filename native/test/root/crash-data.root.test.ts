@@ -39,7 +39,12 @@ describeRoot("crash safety of rollback, restore and backup", () => {
     te = await startTestEngine();
     await te.client.call("template.build", { kind: "busybox" });
     // a source container and a backup of it, used by the restore cases
-    await te.client.call("container.create", { ctid: 500, template: "busybox", hostname: "src.test", limits: { diskspace: "200M" } });
+    await te.client.call("container.create", {
+      ctid: 500,
+      template: "busybox",
+      hostname: "src.test",
+      limits: { diskspace: "200M" },
+    });
     await writeFile(path.join(pool(), "containers", "500", "marker"), "from-backup\n");
     backupId = (await te.client.call("backup.create", { ctid: 500 })).id;
   });
@@ -47,11 +52,13 @@ describeRoot("crash safety of rollback, restore and backup", () => {
     await te?.cleanup();
   });
 
-  for (const [i, [point, committed]] of ([
-    ["rollback:staging", false],
-    ["rollback:swap", false],
-    ["rollback:commit", true],
-  ] as const).entries()) {
+  for (const [i, [point, committed]] of (
+    [
+      ["rollback:staging", false],
+      ["rollback:swap", false],
+      ["rollback:commit", true],
+    ] as const
+  ).entries()) {
     it(`${committed ? "finishes" : "undoes"} a rollback interrupted at ${point}`, async () => {
       const ctid = 510 + i;
       await te.client.call("container.create", { ctid, template: "busybox", limits: { diskspace: "128M" } });
@@ -105,7 +112,12 @@ describeRoot("crash safety of rollback, restore and backup", () => {
   for (const [i, point] of ["restore:extract", "restore:swap", "restore:config"].entries()) {
     it(`puts the replaced container back when a forced restore is interrupted at ${point}`, async () => {
       const ctid = 540 + i;
-      await te.client.call("container.create", { ctid, template: "busybox", hostname: "old.test", limits: { diskspace: "64M" } });
+      await te.client.call("container.create", {
+        ctid,
+        template: "busybox",
+        hostname: "old.test",
+        limits: { diskspace: "64M" },
+      });
       await writeFile(path.join(pool(), "containers", String(ctid), "marker"), "old\n");
       await te.client.call("snapshot.create", { ctid, name: "keep" });
       await crashDuring(point, () => te.client.call("backup.restore", { id: backupId, ctid, force: true }));
@@ -127,7 +139,10 @@ describeRoot("crash safety of rollback, restore and backup", () => {
       const before = await te.client.call("backup.list", {});
       await crashDuring(point, () => te.client.call("backup.create", { ctid: 500 }));
       expect(await te.client.call("backup.list", {})).toEqual(before);
-      expect((await readdir(path.join(te.stateDir, "backups"))).sort()).toEqual([`${backupId}.json`, `${backupId}.tar.zst`]);
+      expect((await readdir(path.join(te.stateDir, "backups"))).sort()).toEqual([
+        `${backupId}.json`,
+        `${backupId}.tar.zst`,
+      ]);
       expect(await readdir(path.join(pool(), "snapshots", "500")).catch(() => [])).toEqual([]);
       expect(await staleQgroups(te)).toEqual([]);
       expect(await readdir(path.join(te.stateDir, "journal")).catch(() => [])).toEqual([]);

@@ -33,7 +33,9 @@ describeRoot("crash safety of create and destroy", () => {
   for (const [i, point] of ["create:begin", "create:volume", "create:config"].entries()) {
     it(`undoes a create interrupted at ${point}`, async () => {
       const ctid = 300 + i;
-      await crashDuring(point, () => te.client.call("container.create", { ctid, template: "busybox", limits: { diskspace: "128M" } }));
+      await crashDuring(point, () =>
+        te.client.call("container.create", { ctid, template: "busybox", limits: { diskspace: "128M" } }),
+      );
       expect(await leftovers(te, ctid)).toEqual([]);
       expect(await staleQgroups(te)).toEqual([]);
       await expect(te.client.call("container.status", { ctid })).rejects.toMatchObject({ code: "NOT_FOUND" });

@@ -23,7 +23,12 @@ describeRoot("debian-12 template boots systemd", () => {
   });
 
   it("boots to running or degraded with systemd as PID 1", async () => {
-    await te.client.call("container.create", { ctid: CT, template: "debian-12", hostname: "deb12", limits: { ram: "512M" } });
+    await te.client.call("container.create", {
+      ctid: CT,
+      template: "debian-12",
+      hostname: "deb12",
+      limits: { ram: "512M" },
+    });
     await te.client.call("container.start", { ctid: CT });
     let state = "";
     const deadline = Date.now() + 90_000;
@@ -34,7 +39,10 @@ describeRoot("debian-12 template boots systemd", () => {
       await new Promise((res) => setTimeout(res, 500));
     }
     if (state === "degraded") {
-      const failed = await te.client.call("container.exec", { ctid: CT, argv: ["systemctl", "--failed", "--no-legend"] });
+      const failed = await te.client.call("container.exec", {
+        ctid: CT,
+        argv: ["systemctl", "--failed", "--no-legend"],
+      });
       console.warn(`debian-12 booted degraded; failed units:\n${failed.stdout}`);
     }
     expect(["running", "degraded"]).toContain(state);

@@ -22,7 +22,8 @@ const B = 312; // stays idle
 const C = 313; // created, never started
 const MiB = 1024 * 1024;
 
-const sh = (ctid: number, cmd: string, timeoutMs = 60_000) => te.client.call("container.exec", { ctid, argv: ["sh", "-c", cmd], timeoutMs });
+const sh = (ctid: number, cmd: string, timeoutMs = 60_000) =>
+  te.client.call("container.exec", { ctid, argv: ["sh", "-c", cmd], timeoutMs });
 const tool = (name: "vzps" | "pstat", args: string[]) =>
   run(process.execPath, ["--import", "tsx", `native/src/tools/${name}.ts`, ...args], {
     cwd: REPO,
@@ -31,7 +32,8 @@ const tool = (name: "vzps" | "pstat", args: string[]) =>
     timeoutMs: 60_000,
   });
 const usageOf = async (ctid: number) => (await te.client.call("container.usage", { ctids: [ctid] }))[0]!;
-const asNobody = (cmd: string, args: string[]) => run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", cmd, ...args], { allowFailure: true });
+const asNobody = (cmd: string, args: string[]) =>
+  run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", cmd, ...args], { allowFailure: true });
 
 /** vzps output → rows of whitespace-separated cells (the last column, args, may hold spaces: keep it whole). */
 function table(out: string, cols: number): string[][] {
@@ -72,7 +74,8 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
     expect(a.nproc).toBeGreaterThanOrEqual(1);
     expect(Math.abs(a.sampledAt - Date.now())).toBeLessThan(10_000);
     // the same numbers the kernel shows in the container's cgroup
-    const cg = (ctl: string, f: string) => readFile(`/sys/fs/cgroup/${ctl}/${te.cgroupParent}/${A}/${f}`, "utf8").then((s) => Number(s.trim()));
+    const cg = (ctl: string, f: string) =>
+      readFile(`/sys/fs/cgroup/${ctl}/${te.cgroupParent}/${A}/${f}`, "utf8").then((s) => Number(s.trim()));
     expect(await cg("cpuacct", "cpuacct.usage")).toBeGreaterThanOrEqual(a.cpuNs);
     expect(await cg("pids", "pids.current")).toBe((await usageOf(A)).nproc);
     expect(await te.client.call("container.usage", { ctids: [C] })).toEqual([]);
@@ -87,7 +90,9 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
     };
     const usageMs = await time(() => te.client.call("container.usage", {}), 20);
     const listMs = await time(() => te.client.call("container.list", {}), 5);
-    console.log(`container.usage for 2 running of 3 containers: ${usageMs.toFixed(2)} ms/call; container.list: ${listMs.toFixed(2)} ms/call`);
+    console.log(
+      `container.usage for 2 running of 3 containers: ${usageMs.toFixed(2)} ms/call; container.list: ${listMs.toFixed(2)} ms/call`,
+    );
   });
 
   it("vzps lists a container's process with its CTID and its own pid inside (VPID); host processes are CTID 0", async () => {
@@ -117,7 +122,11 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
     const other = await tool("vzps", ["-E", String(B), "-o", "ctid,pid,vpid,args"]);
     expect(other.code).toBe(0);
     expect(other.stdout).not.toMatch(/sleep 3141/);
-    expect(table(other.stdout, 4).slice(1).every((x) => Number(x[0]) === B)).toBe(true);
+    expect(
+      table(other.stdout, 4)
+        .slice(1)
+        .every((x) => Number(x[0]) === B),
+    ).toBe(true);
 
     // everything: host processes (the host's pid 1, this test runner, the LXC monitors) are CTID 0
     const all = await tool("vzps", ["-e", "-H", "-o", "ctid,pid,vpid,args"]);
@@ -136,7 +145,9 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
     expect(new Set(both.stdout.trim().split(/\s+/))).toEqual(new Set([String(A), String(B)]));
     const aux = await tool("vzps", ["aux"]);
     expect(aux.code).toBe(0);
-    expect(aux.stdout.split("\n")[0]).toMatch(/^CTID USER\s+PID\s+VPID\s+%CPU %MEM\s+VSZ\s+RSS TT\s+STAT START\s+TIME COMMAND$/);
+    expect(aux.stdout.split("\n")[0]).toMatch(
+      /^CTID USER\s+PID\s+VPID\s+%CPU %MEM\s+VSZ\s+RSS TT\s+STAT START\s+TIME COMMAND$/,
+    );
   });
 
   it("vzps: an init moved into a sub-cgroup (as systemd does with init.scope) does not split the container", async () => {
@@ -146,7 +157,9 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
     await mkdir(`${dir}/init.scope`);
     await writeFile(`${dir}/init.scope/cgroup.procs`, String(u.initPid));
     try {
-      expect((await readFile(`/proc/${u.initPid}/cgroup`, "utf8")).match(/^\d+:pids:(.*)$/m)?.[1]).toBe(`${u.cgroup}/init.scope`);
+      expect((await readFile(`/proc/${u.initPid}/cgroup`, "utf8")).match(/^\d+:pids:(.*)$/m)?.[1]).toBe(
+        `${u.cgroup}/init.scope`,
+      );
       const r = await tool("vzps", ["-E", String(A), "-H", "-o", "ctid,pid,args"]);
       expect(r.code, r.stderr).toBe(0);
       const rows = table(r.stdout, 3);
@@ -187,7 +200,13 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
       expect(frames.length).toBe(2);
       for (const f of frames) {
         expect(f).not.toMatch(/\x1b/); // batch: no screen control
-        const rows = new Map(f.split("\n").filter((l) => /^\s*\d+\s/.test(l)).map((l) => l.trim().split(/\s+/)).map((c) => [Number(c[0]), c]));
+        const rows = new Map(
+          f
+            .split("\n")
+            .filter((l) => /^\s*\d+\s/.test(l))
+            .map((l) => l.trim().split(/\s+/))
+            .map((c) => [Number(c[0]), c]),
+        );
         expect([...rows.keys()].sort()).toEqual([A, B]);
         expect(rows.get(A)![1]).toBe("hs-a"); // name, else hostname
         expect(rows.get(B)![1]).toBe("idle-b");
@@ -199,7 +218,12 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
       }
       const only = await tool("pstat", ["-b", "-n", "1", "-d", "0.2", "-E", String(B)]);
       expect(only.code).toBe(0);
-      expect(only.stdout.split("\n").filter((l) => /^\s*\d+\s/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]))).toEqual([B]);
+      expect(
+        only.stdout
+          .split("\n")
+          .filter((l) => /^\s*\d+\s/.test(l))
+          .map((l) => Number(l.trim().split(/\s+/)[0])),
+      ).toEqual([B]);
     } finally {
       await sh(A, `kill ${burner}`);
     }
@@ -211,10 +235,15 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
 
   it("container.usage: memBytes grows by what the container puts in memory (64 MiB in a tmpfs)", async () => {
     const before = await usageOf(A);
-    const r = await sh(A, "mkdir -p /dev/shm && mount -t tmpfs -o size=100m tmpfs /dev/shm && dd if=/dev/zero of=/dev/shm/fill bs=1M count=64");
+    const r = await sh(
+      A,
+      "mkdir -p /dev/shm && mount -t tmpfs -o size=100m tmpfs /dev/shm && dd if=/dev/zero of=/dev/shm/fill bs=1M count=64",
+    );
     expect(r.code, r.stderr).toBe(0);
     const after = await usageOf(A);
-    console.log(`memBytes ${before.memBytes} → ${after.memBytes} (+${((after.memBytes - before.memBytes) / MiB).toFixed(1)} MiB), peak ${after.memMaxBytes}`);
+    console.log(
+      `memBytes ${before.memBytes} → ${after.memBytes} (+${((after.memBytes - before.memBytes) / MiB).toFixed(1)} MiB), peak ${after.memMaxBytes}`,
+    );
     expect(after.memBytes - before.memBytes).toBeGreaterThan(60 * MiB);
     expect(after.memMaxBytes).toBeGreaterThanOrEqual(after.memBytes);
     expect(after.cpuNs).toBeGreaterThan(before.cpuNs);
@@ -255,7 +284,10 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
     expect(await readdir(c.root)).toEqual([]);
     // the link adds no access: the root dir is root-only and the gate behind it still refuses host users
     expect(((await lstat(path.dirname(a.root))).mode & 0o777).toString(8)).toBe("700");
-    for (const p of [path.join(a.root, "etc/hostname"), path.join(te.stateDir, "lxc", String(A), "rootfs", "etc/hostname")]) {
+    for (const p of [
+      path.join(a.root, "etc/hostname"),
+      path.join(te.stateDir, "lxc", String(A), "rootfs", "etc/hostname"),
+    ]) {
       const s = await asNobody("cat", [p]);
       expect(s.code).not.toBe(0);
       expect(s.stderr).toMatch(/Permission denied/);

@@ -25,7 +25,9 @@ describeRoot("run.sh: logs", () => {
     fs.writeFileSync(path.join(dir, "engine.log"), "old\n", { mode: 0o644 });
     fs.chmodSync(path.join(dir, "engine.log"), 0o644);
     // run.sh's own code, as run.sh runs it (install.sh made the ovz group and the ovz-panel user)
-    execFileSync("bash", ["-c", `set -euo pipefail; source scripts/lib/logs.sh; prepare_logs "$1"`, "sh", dir], { cwd: REPO });
+    execFileSync("bash", ["-c", `set -euo pipefail; source scripts/lib/logs.sh; prepare_logs "$1"`, "sh", dir], {
+      cwd: REPO,
+    });
     expect(mode(dir).toString(8)).toBe("750");
     expect(fs.statSync(dir).gid).toBe(gid("ovz"));
     for (const f of ["engine.log", "panel.log", "panel-build.log"]) {
@@ -35,7 +37,21 @@ describeRoot("run.sh: logs", () => {
     expect(fs.statSync(path.join(dir, "panel.log")).uid).toBe(uid("ovz-panel"));
     expect(fs.readFileSync(path.join(dir, "engine.log"), "utf8")).toBe("old\n"); // kept, only its mode changed
     // a local user who is not in group ovz reads none of it
-    const nobody = execFileSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "sh", "-c", `cat "$1"/engine.log 2>&1 || true`, "sh", dir], { encoding: "utf8" });
+    const nobody = execFileSync(
+      "setpriv",
+      [
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "--",
+        "sh",
+        "-c",
+        `cat "$1"/engine.log 2>&1 || true`,
+        "sh",
+        dir,
+      ],
+      { encoding: "utf8" },
+    );
     expect(nobody).toMatch(/Permission denied/);
   });
 

@@ -31,7 +31,8 @@ let A: TestEngine;
 let B: TestEngine;
 let lan = "";
 
-const inNs = (ns: string, cmd: string, args: string[]) => run("ip", ["netns", "exec", ns, cmd, ...args], { allowFailure: true });
+const inNs = (ns: string, cmd: string, args: string[]) =>
+  run("ip", ["netns", "exec", ns, cmd, ...args], { allowFailure: true });
 const end = (te: TestEngine, name: string): MigrateEnd => ({ name, endpoint: te.env.OVZ_SOCKET!, engine: te.client });
 
 async function counterOf(te: TestEngine, ctid: number): Promise<number[]> {
@@ -56,8 +57,14 @@ async function makeServiceContainer(): Promise<void> {
 
 describeRoot("migration between two nodes (real engines, CRIU, a LAN in test netns)", () => {
   beforeAll(async () => {
-    [A, B] = await Promise.all([startTestEngine({ env: { OVZ_NET_UPLINKS: "upl0" } }), startTestEngine({ env: { OVZ_NET_UPLINKS: "upl0" } })]);
-    await Promise.all([A.client.call("template.build", { kind: "busybox" }), B.client.call("template.build", { kind: "busybox" })]);
+    [A, B] = await Promise.all([
+      startTestEngine({ env: { OVZ_NET_UPLINKS: "upl0" } }),
+      startTestEngine({ env: { OVZ_NET_UPLINKS: "upl0" } }),
+    ]);
+    await Promise.all([
+      A.client.call("template.build", { kind: "busybox" }),
+      B.client.call("template.build", { kind: "busybox" }),
+    ]);
     lan = `${A.netns}-lan`;
     await run("ip", ["netns", "add", lan]);
     await inNs(lan, "ip", ["link", "set", "lo", "up"]);
@@ -95,7 +102,15 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
       await client.expectEcho("before");
       const lines: string[] = [];
       const t0 = Date.now();
-      const r = await migrate({ ctid: CT, live: true, source: end(A, "node-a"), target: end(B, "node-b"), dial: (e) => dialEngine(e), log: (l) => lines.push(`+${Date.now() - t0} ms ${l}`), progress: () => {} });
+      const r = await migrate({
+        ctid: CT,
+        live: true,
+        source: end(A, "node-a"),
+        target: end(B, "node-b"),
+        dial: (e) => dialEngine(e),
+        log: (l) => lines.push(`+${Date.now() - t0} ms ${l}`),
+        progress: () => {},
+      });
       expect(r.info.state).toBe("running");
       expect(r.warning, r.warning ?? "").toBeNull();
       expect(r.frozenMs).not.toBeNull();
@@ -107,7 +122,11 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
       const onB = await B.client.call("container.status", { ctid: CT });
       expect(onB.state).toBe("running");
       const before = await counterOf(B, CT);
-      await until(async () => (await counterOf(B, CT)).length > before.length + 5, 10_000, "the counter to continue on B");
+      await until(
+        async () => (await counterOf(B, CT)).length > before.length + 5,
+        10_000,
+        "the counter to continue on B",
+      );
       const after = await counterOf(B, CT);
       after.forEach((n, i) => expect(n).toBe(i + 1));
       // same uid range as on A (CRIU restores the user namespace as dumped)
@@ -129,7 +148,9 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
       expect(await readdir(path.join(A.stateDir, "journal"))).toEqual([]);
       expect(await readdir(path.join(B.stateDir, "journal"))).toEqual([]);
       console.log(lines.join("\n"));
-      console.log(`[migrate] live: frozen ${r.frozenMs} ms, total ${r.totalMs} ms, base ${r.bytes.base} B, delta ${r.bytes.delta} B, dump ${r.bytes.dump} B`);
+      console.log(
+        `[migrate] live: frozen ${r.frozenMs} ms, total ${r.totalMs} ms, base ${r.bytes.base} B, delta ${r.bytes.delta} B, dump ${r.bytes.dump} B`,
+      );
     } finally {
       client.stop();
     }
@@ -150,7 +171,15 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
           void A.kill9();
         }
       };
-      const err = await migrate({ ctid: CT, live: true, source: end(B, "node-b"), target: end(A, "node-a"), dial: (e) => dialEngine(e), log: (l) => lines.push(l), progress }).catch((e: Error) => e);
+      const err = await migrate({
+        ctid: CT,
+        live: true,
+        source: end(B, "node-b"),
+        target: end(A, "node-a"),
+        dial: (e) => dialEngine(e),
+        log: (l) => lines.push(l),
+        progress,
+      }).catch((e: Error) => e);
       expect(killed).toBe(true);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).message).toMatch(/Migration of container 261 to node-a failed: .*it stays on node-b/);
@@ -182,21 +211,50 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
   }, 180_000);
 
   it("offline: a stopped container moves with its files; refusals are clear and leave both nodes as they were", async () => {
-    const c = await A.client.call("container.create", { ctid: OFF, template: "busybox", hostname: "moving", limits: { ram: 256 * 1024 * 1024 } });
+    const c = await A.client.call("container.create", {
+      ctid: OFF,
+      template: "busybox",
+      hostname: "moving",
+      limits: { ram: 256 * 1024 * 1024 },
+    });
     await writeFile(path.join(c.rootfs, "root/data.txt"), "kept across nodes\n");
     // live needs a running container
-    const e1 = await migrate({ ctid: OFF, live: true, source: end(A, "node-a"), target: end(B, "node-b"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} }).catch((e) => e);
+    const e1 = await migrate({
+      ctid: OFF,
+      live: true,
+      source: end(A, "node-a"),
+      target: end(B, "node-b"),
+      dial: (e) => dialEngine(e),
+      log: () => {},
+      progress: () => {},
+    }).catch((e) => e);
     expect(e1.code).toBe("NOT_RUNNING");
     expect(e1.message).toMatch(/migrate it offline instead/);
     // the CTID is taken on the target
     await B.client.call("container.create", { ctid: OFF, template: "busybox" });
-    const e2 = await migrate({ ctid: OFF, live: false, source: end(A, "node-a"), target: end(B, "node-b"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} }).catch((e) => e);
+    const e2 = await migrate({
+      ctid: OFF,
+      live: false,
+      source: end(A, "node-a"),
+      target: end(B, "node-b"),
+      dial: (e) => dialEngine(e),
+      log: () => {},
+      progress: () => {},
+    }).catch((e) => e);
     expect(e2.code).toBe("CTID_IN_USE");
     expect((await B.client.call("container.status", { ctid: OFF })).hostname).toBe(`ct${OFF}`); // B's own one is untouched
     await B.client.call("container.destroy", { ctid: OFF });
-    expect((await A.client.call("snapshot.list", { ctid: OFF }))).toEqual([]);
+    expect(await A.client.call("snapshot.list", { ctid: OFF })).toEqual([]);
 
-    const r = await migrate({ ctid: OFF, live: false, source: end(A, "node-a"), target: end(B, "node-b"), dial: (e) => dialEngine(e), log: () => {}, progress: () => {} });
+    const r = await migrate({
+      ctid: OFF,
+      live: false,
+      source: end(A, "node-a"),
+      target: end(B, "node-b"),
+      dial: (e) => dialEngine(e),
+      log: () => {},
+      progress: () => {},
+    });
     expect(r.info.state).toBe("stopped");
     expect(r.frozenMs).toBeNull();
     const onB = await B.client.call("container.status", { ctid: OFF });
@@ -206,7 +264,9 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
     expect(r.warning, r.warning ?? "").toBeNull();
     expect(await leftovers(A, OFF)).toEqual([]);
     await B.client.call("container.start", { ctid: OFF });
-    expect((await B.client.call("container.exec", { ctid: OFF, argv: ["cat", "/root/data.txt"] })).stdout).toBe("kept across nodes\n");
+    expect((await B.client.call("container.exec", { ctid: OFF, argv: ["cat", "/root/data.txt"] })).stdout).toBe(
+      "kept across nodes\n",
+    );
     await B.client.call("container.destroy", { ctid: OFF, force: true });
     expect(await leftovers(B, OFF)).toEqual([]);
   }, 180_000);

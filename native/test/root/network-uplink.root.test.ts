@@ -16,8 +16,10 @@ let other = "";
 const CT = 301;
 const CT_IP = "198.18.4.50";
 
-const inNs = (ns: string, cmd: string, args: string[]) => run("ip", ["netns", "exec", ns, cmd, ...args], { allowFailure: true });
-const pingFrom = async (ns: string, ip: string) => (await inNs(ns, "busybox", ["ping", "-c", "1", "-W", "2", ip])).code === 0;
+const inNs = (ns: string, cmd: string, args: string[]) =>
+  run("ip", ["netns", "exec", ns, cmd, ...args], { allowFailure: true });
+const pingFrom = async (ns: string, ip: string) =>
+  (await inNs(ns, "busybox", ["ping", "-c", "1", "-W", "2", ip])).code === 0;
 const eventually = async (fn: () => Promise<boolean>, ms = 6000) => {
   const end = Date.now() + ms;
   for (;;) {

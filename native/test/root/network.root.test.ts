@@ -21,7 +21,8 @@ const D = 204; // veth on "lan" 198.18.2.12
 const E = 205; // phys
 const F = 206; // veth on "dhcpnet" (DHCP)
 
-const sh = (ctid: number, script: string) => te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
+const sh = (ctid: number, script: string) =>
+  te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
 const ping = async (ctid: number, ip: string, from?: string) => {
   const r = await sh(ctid, `ping -c 1 -W 5 ${from ? `-I ${from} ` : ""}${ip}`);
   return r.code === 0;
@@ -37,8 +38,14 @@ const eventually = async (fn: () => Promise<boolean>, ms = 6000) => {
 };
 /** What both sides hold when an IPv6 ping failed: addresses, neighbours, proxy entries, routes, links. */
 const explainV6 = async (ctid: number) => {
-  const inside = await sh(ctid, "ip -6 addr; ip -6 route; ip -6 neigh; ip -br link; ping -c 1 -W 5 fd00::1 && echo SECOND-PING-OK");
-  const host = await te.inNetns("sh", ["-c", `ip -br link; ip -6 addr show dev vn${ctid}; ip -6 neigh; ip -6 neigh show proxy; ip -6 route; sysctl net.ipv6.conf.vn${ctid}`]);
+  const inside = await sh(
+    ctid,
+    "ip -6 addr; ip -6 route; ip -6 neigh; ip -br link; ping -c 1 -W 5 fd00::1 && echo SECOND-PING-OK",
+  );
+  const host = await te.inNetns("sh", [
+    "-c",
+    `ip -br link; ip -6 addr show dev vn${ctid}; ip -6 neigh; ip -6 neigh show proxy; ip -6 route; sysctl net.ipv6.conf.vn${ctid}`,
+  ]);
   return `inside:\n${inside.stdout}${inside.stderr}\nhost:\n${host.stdout}${host.stderr}`;
 };
 const hostPing = async (ip: string, from?: string) =>
@@ -47,16 +54,28 @@ const initPid = async (ctid: number) => (await te.client.call("container.status"
 const stats = async (ctid: number) => (await te.client.call("container.net.stats", { ctids: [ctid] }))[0]!;
 
 /** Run the TCP meter: server in one netns, sender in another; returns measured bytes/s at the server. */
-async function meter(serveNs: string[], sendNs: string[], addr: string, port: number, bytes: number): Promise<{ bytes: number; bps: number }> {
+async function meter(
+  serveNs: string[],
+  sendNs: string[],
+  addr: string,
+  port: number,
+  bytes: number,
+): Promise<{ bytes: number; bps: number }> {
   const script = path.join(REPO, "native/test/helpers/tcp-meter.mjs");
-  const srv = spawn("nsenter", [...serveNs, "--", process.execPath, script, "serve", addr, String(port)], { stdio: ["ignore", "pipe", "inherit"] });
+  const srv = spawn("nsenter", [...serveNs, "--", process.execPath, script, "serve", addr, String(port)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   const done = new Promise<string>((resolve) => {
     srv.stdout.on("data", (d) => (out += d));
     srv.on("exit", () => resolve(out));
   });
   await new Promise<void>((resolve) => srv.stdout.once("data", () => resolve()));
-  const snd = await run("nsenter", [...sendNs, "--", process.execPath, script, "send", addr, String(port), String(bytes)], { timeoutMs: 120_000 });
+  const snd = await run(
+    "nsenter",
+    [...sendNs, "--", process.execPath, script, "send", addr, String(port), String(bytes)],
+    { timeoutMs: 120_000 },
+  );
   expect(snd.code).toBe(0);
   const res = JSON.parse((await done).trim().split("\n").pop()!) as { bytes: number; seconds: number };
   return { bytes: res.bytes, bps: (res.bytes * 8) / res.seconds };
@@ -77,7 +96,11 @@ describeRoot("container networking (real LXC, nftables, tc, in a test netns)", (
   });
 
   it("venet: containers get exactly their addresses and reach each other and the host through the host router", async () => {
-    await te.client.call("container.create", { ctid: A, template: "busybox", net: { venet: ["198.18.1.2", "fd00:1::2"] } });
+    await te.client.call("container.create", {
+      ctid: A,
+      template: "busybox",
+      net: { venet: ["198.18.1.2", "fd00:1::2"] },
+    });
     await te.client.call("container.create", { ctid: B, template: "busybox", net: { venet: ["198.18.1.3"] } });
     await te.client.call("container.start", { ctid: A });
     await te.client.call("container.start", { ctid: B });
@@ -105,11 +128,15 @@ describeRoot("container networking (real LXC, nftables, tc, in a test netns)", (
   });
 
   it("refuses an address already used by another container, changing nothing", async () => {
-    const e = await te.client.call("container.create", { ctid: 299, template: "busybox", net: { venet: ["198.18.1.3"] } }).catch((x) => x);
+    const e = await te.client
+      .call("container.create", { ctid: 299, template: "busybox", net: { venet: ["198.18.1.3"] } })
+      .catch((x) => x);
     expect(e.code).toBe("BAD_REQUEST");
     expect(e.message).toMatch(/already used by container 202/);
     expect(await leftovers(te, 299)).toEqual([]);
-    const bad = await te.client.call("container.create", { ctid: 299, template: "busybox", net: { venet: ["198.18.1.300"] } } as never).catch((x) => x);
+    const bad = await te.client
+      .call("container.create", { ctid: 299, template: "busybox", net: { venet: ["198.18.1.300"] } } as never)
+      .catch((x) => x);
     expect(bad.code).toBe("BAD_REQUEST");
     expect(await leftovers(te, 299)).toEqual([]);
   });
@@ -141,15 +168,25 @@ describeRoot("container networking (real LXC, nftables, tc, in a test netns)", (
     expect(await hostPing("fd00:1::3")).toBe(true);
     await te.client.call("container.net.set", { ctid: B, net: { venet: ["198.18.1.3"] } });
     // a new device needs a stop
-    await expect(te.client.call("container.net.set", { ctid: B, net: { nics: [{ type: "veth", network: "nosuch" }] } })).rejects.toMatchObject({
+    await expect(
+      te.client.call("container.net.set", { ctid: B, net: { nics: [{ type: "veth", network: "nosuch" }] } }),
+    ).rejects.toMatchObject({
       code: "RUNNING",
     });
   });
 
   it("veth: two bridged containers reach each other on L2", async () => {
     await te.client.call("network.create", { name: "lan", bridge: "ovzbr0", hostCidr: "198.18.2.1/24" });
-    await te.client.call("container.create", { ctid: C, template: "busybox", net: { nics: [{ type: "veth", network: "lan", ips: ["198.18.2.11"] }] } });
-    await te.client.call("container.create", { ctid: D, template: "busybox", net: { nics: [{ type: "veth", network: "lan", ips: ["198.18.2.12"] }] } });
+    await te.client.call("container.create", {
+      ctid: C,
+      template: "busybox",
+      net: { nics: [{ type: "veth", network: "lan", ips: ["198.18.2.11"] }] },
+    });
+    await te.client.call("container.create", {
+      ctid: D,
+      template: "busybox",
+      net: { nics: [{ type: "veth", network: "lan", ips: ["198.18.2.12"] }] },
+    });
     await te.client.call("container.start", { ctid: C });
     await te.client.call("container.start", { ctid: D });
     expect((await sh(C, "ip -o addr show dev eth0")).stdout).toMatch(/198\.18\.2\.11\/24/);
@@ -193,8 +230,12 @@ describeRoot("container networking (real LXC, nftables, tc, in a test netns)", (
         },
       },
     });
-    await sh(B, "(nc -ll -p 8080 -e /bin/echo open8080 >/dev/null 2>&1 &); (nc -ll -p 9090 -e /bin/echo open9090 >/dev/null 2>&1 &)");
-    const tcp = async (port: number) => (await te.inNetns("busybox", ["nc", "-w", "2", "198.18.1.3", String(port)])).stdout.trim();
+    await sh(
+      B,
+      "(nc -ll -p 8080 -e /bin/echo open8080 >/dev/null 2>&1 &); (nc -ll -p 9090 -e /bin/echo open9090 >/dev/null 2>&1 &)",
+    );
+    const tcp = async (port: number) =>
+      (await te.inNetns("busybox", ["nc", "-w", "2", "198.18.1.3", String(port)])).stdout.trim();
     expect(await ping(A, "198.18.1.3")).toBe(true); // allowed source
     expect(await hostPing("198.18.1.3", HOST4)).toBe(false); // other sources: policy drop
     expect(await eventually(async () => (await tcp(8080)) === "open8080")).toBe(true);
@@ -215,7 +256,9 @@ describeRoot("container networking (real LXC, nftables, tc, in a test netns)", (
     expect(up.bps / 10_000_000).toBeGreaterThan(0.9);
     expect(up.bps / 10_000_000).toBeLessThan(1.1);
     const down = await meter(await ctNs(A), hostNs(), "198.18.1.2", 5002, 12_000_000);
-    console.log(`shaping: upload ${(up.bps / 1e6).toFixed(2)} Mbit/s of 10, download ${(down.bps / 1e6).toFixed(2)} Mbit/s of 20`);
+    console.log(
+      `shaping: upload ${(up.bps / 1e6).toFixed(2)} Mbit/s of 10, download ${(down.bps / 1e6).toFixed(2)} Mbit/s of 20`,
+    );
     expect(down.bps / 20_000_000).toBeGreaterThan(0.9);
     expect(down.bps / 20_000_000).toBeLessThan(1.1);
     // unshaped, the same path is far faster than either limit
@@ -248,20 +291,37 @@ describeRoot("container networking (real LXC, nftables, tc, in a test netns)", (
 
   it("physical passthrough: a host interface moves into the container and back on stop", async () => {
     await te.inNetns("ip", ["link", "add", "phx0", "type", "veth", "peer", "name", "phx1"]);
-    await te.client.call("container.create", { ctid: E, template: "busybox", net: { nics: [{ type: "phys", hostDev: "phx0", name: "eth9" }] } });
+    await te.client.call("container.create", {
+      ctid: E,
+      template: "busybox",
+      net: { nics: [{ type: "phys", hostDev: "phx0", name: "eth9" }] },
+    });
     await te.client.call("container.start", { ctid: E });
     expect((await sh(E, "ip -o link show eth9")).code).toBe(0);
     expect((await te.inNetns("ip", ["link", "show", "phx0"])).code).not.toBe(0);
     await te.client.call("container.stop", { ctid: E });
     expect((await te.inNetns("ip", ["link", "show", "phx0"])).code).toBe(0);
     await expect(
-      te.client.call("container.create", { ctid: 298, template: "busybox", net: { nics: [{ type: "phys", hostDev: "nosuch0" }] } }),
+      te.client.call("container.create", {
+        ctid: 298,
+        template: "busybox",
+        net: { nics: [{ type: "phys", hostDev: "nosuch0" }] },
+      }),
     ).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("DHCP: the container gets exactly its assigned address from the network's dnsmasq", async () => {
-    await te.client.call("network.create", { name: "dhcpnet", bridge: "ovzbr1", hostCidr: "198.18.3.1/24", dhcp: true });
-    await te.client.call("container.create", { ctid: F, template: "busybox", net: { nics: [{ type: "veth", network: "dhcpnet", ips: ["198.18.3.20"] }] } });
+    await te.client.call("network.create", {
+      name: "dhcpnet",
+      bridge: "ovzbr1",
+      hostCidr: "198.18.3.1/24",
+      dhcp: true,
+    });
+    await te.client.call("container.create", {
+      ctid: F,
+      template: "busybox",
+      net: { nics: [{ type: "veth", network: "dhcpnet", ips: ["198.18.3.20"] }] },
+    });
     await te.client.call("container.start", { ctid: F });
     const r = await sh(F, "udhcpc -i eth0 -n -q -t 5 -T 1 -s /bin/true 2>&1");
     expect(r.stdout).toMatch(/lease of 198\.18\.3\.20 obtained/);

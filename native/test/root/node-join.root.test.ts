@@ -52,7 +52,11 @@ const caller = () => createCallerFactory(appRouter)(makeContext({ db: db!, actor
 function joinTool(command: string, stateDir: string) {
   const [tool, ...args] = command.split(" ");
   expect(tool).toBe("ovz-node");
-  return run(process.execPath, ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", stateDir], { cwd: REPO, allowFailure: true, timeoutMs: 60_000 });
+  return run(process.execPath, ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", stateDir], {
+    cwd: REPO,
+    allowFailure: true,
+    timeoutMs: 60_000,
+  });
 }
 
 describeRoot("a node joined with a token, reached over mutual TLS", () => {
@@ -71,7 +75,12 @@ describeRoot("a node joined with a token, reached over mutual TLS", () => {
     pg.createDatabase("panel");
     await migrate(pg.url("panel"));
     db = createDb(pg.url("panel"));
-    await seed(db, { email: "admin@node-join.test", password: "node-join-password", socket: "/run/ovz-test/not-used.sock", defaultPool: false });
+    await seed(db, {
+      email: "admin@node-join.test",
+      password: "node-join-password",
+      socket: "/run/ovz-test/not-used.sock",
+      defaultPool: false,
+    });
     const u = await db.user.findUniqueOrThrow({ where: { email: "admin@node-join.test" } });
     admin = { userId: u.id, role: "admin", tenantId: u.tenantId, label: u.email, via: "session" };
 
@@ -80,8 +89,15 @@ describeRoot("a node joined with a token, reached over mutual TLS", () => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        const request = new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: req.method === "POST" ? Buffer.concat(chunks) : undefined });
-        const routed = req.method === "POST" && req.url === "/api/nodes/join" ? handleJoinRequest(request, db!) : Promise.resolve(new Response("not found", { status: 404 }));
+        const request = new Request(`http://127.0.0.1${req.url}`, {
+          method: req.method,
+          headers: req.headers as Record<string, string>,
+          body: req.method === "POST" ? Buffer.concat(chunks) : undefined,
+        });
+        const routed =
+          req.method === "POST" && req.url === "/api/nodes/join"
+            ? handleJoinRequest(request, db!)
+            : Promise.resolve(new Response("not found", { status: 404 }));
         void routed.then(async (r) => {
           res.writeHead(r.status, Object.fromEntries(r.headers));
           res.end(Buffer.from(await r.arrayBuffer()));
@@ -117,8 +133,12 @@ describeRoot("a node joined with a token, reached over mutual TLS", () => {
     const dir = path.join(te.stateDir, "tls");
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
     expect((await stat(path.join(dir, NODE_TLS_FILES.key))).mode & 0o777).toBe(0o600);
-    expect(await readFile(path.join(dir, NODE_TLS_FILES.ca), "utf8")).toBe(await readFile(path.join(pki, PANEL_PKI_FILES.caCert), "utf8"));
-    expect(new X509Certificate(await readFile(path.join(dir, NODE_TLS_FILES.cert))).checkIP(te.link!.nodeIp)).toBe(te.link!.nodeIp);
+    expect(await readFile(path.join(dir, NODE_TLS_FILES.ca), "utf8")).toBe(
+      await readFile(path.join(pki, PANEL_PKI_FILES.caCert), "utf8"),
+    );
+    expect(new X509Certificate(await readFile(path.join(dir, NODE_TLS_FILES.cert))).checkIP(te.link!.nodeIp)).toBe(
+      te.link!.nodeIp,
+    );
     expect((await stat(path.join(pki, PANEL_PKI_FILES.caKey))).mode & 0o777).toBe(0o600);
     expect((await stat(path.join(pki, PANEL_PKI_FILES.clientKey))).mode & 0o777).toBe(0o600);
 
@@ -138,7 +158,12 @@ describeRoot("a node joined with a token, reached over mutual TLS", () => {
       await c.call("container.create", { ctid: CT, template: "busybox", hostname: "over-tls.test" });
       await c.call("container.start", { ctid: CT });
       expect((await c.call("container.list", {})).map((x) => [x.ctid, x.state])).toEqual([[CT, "running"]]);
-      const con = await openConsole(endpoint, { ctid: CT, cols: 80, rows: 24, command: ["/bin/sh", "-c", "echo hello-$(hostname); exit 3"] });
+      const con = await openConsole(endpoint, {
+        ctid: CT,
+        cols: 80,
+        rows: 24,
+        command: ["/bin/sh", "-c", "echo hello-$(hostname); exit 3"],
+      });
       let screen = "";
       con.onData((d) => (screen += d.toString()));
       expect((await con.exited).code).toBe(3);
@@ -158,16 +183,27 @@ describeRoot("a node joined with a token, reached over mutual TLS", () => {
     await writeFile(path.join(tmp, "other.crt"), await createCa(path.join(tmp, "other.key"), "other CA"));
     const clientKey = await generateKey();
     await writeFile(path.join(tmp, "client.key"), clientKey, { mode: 0o600 });
-    const otherCert = await signCsr({ csrPem: await createCsr(path.join(tmp, "client.key"), "intruder"), caCertFile: path.join(tmp, "other.crt"), caKeyFile: path.join(tmp, "other.key"), subject: { O: "x", CN: "intruder" }, usage: "client" });
+    const otherCert = await signCsr({
+      csrPem: await createCsr(path.join(tmp, "client.key"), "intruder"),
+      caCertFile: path.join(tmp, "other.crt"),
+      caKeyFile: path.join(tmp, "other.key"),
+      subject: { O: "x", CN: "intruder" },
+      usage: "client",
+    });
     const nodeKey = await readFile(path.join(te.stateDir, "tls", NODE_TLS_FILES.key), "utf8");
     const nodeCert = await readFile(path.join(te.stateDir, "tls", NODE_TLS_FILES.cert), "utf8");
     for (const [what, creds] of [
-      ["no client certificate", { ca: panelCa, cert: undefined as unknown as string, key: undefined as unknown as string }],
+      [
+        "no client certificate",
+        { ca: panelCa, cert: undefined as unknown as string, key: undefined as unknown as string },
+      ],
       ["another CA's client certificate", { ca: panelCa, cert: otherCert, key: clientKey }],
       ["the node's own server certificate", { ca: panelCa, cert: nodeCert, key: nodeKey }],
     ] as const) {
       const e = await dialEngine(endpoint, { tls: creds }).catch((x: unknown) => x);
-      expect((e as Error).message, what).toMatch(/the node (refused|closed the connection during the TLS handshake: it did not accept) the panel's client certificate/);
+      expect((e as Error).message, what).toMatch(
+        /the node (refused|closed the connection during the TLS handshake: it did not accept) the panel's client certificate/,
+      );
       const c = new EngineClient(endpoint, { tls: creds });
       await expect(c.call("container.list", {}), what).rejects.toThrow(/cannot reach the host engine/);
       c.close();
@@ -191,7 +227,9 @@ describeRoot("a node joined with a token, reached over mutual TLS", () => {
     try {
       const e = await te.start({ OVZ_LISTEN: `${te.link!.nodeIp}:${PORT}` }).catch((x: unknown) => x);
       expect(String(e)).toMatch(/engine exited during start-up/);
-      expect(await te.log()).toMatch(/fatal: OVZ_LISTEN=198\.18\.250\.\d+:7443 needs this node's TLS files in .*\/tls \(node\.key, node\.crt, ca\.crt\); missing: node\.key, node\.crt, ca\.crt\. Run ovz-node join first/);
+      expect(await te.log()).toMatch(
+        /fatal: OVZ_LISTEN=198\.18\.250\.\d+:7443 needs this node's TLS files in .*\/tls \(node\.key, node\.crt, ca\.crt\); missing: node\.key, node\.crt, ca\.crt\. Run ovz-node join first/,
+      );
     } finally {
       await rename(`${dir}.away`, dir);
     }

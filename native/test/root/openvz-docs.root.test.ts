@@ -30,7 +30,12 @@ async function passwordWorks(ctid: number, user: string, password: string): Prom
   const r = await te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", `grep "^${user}:" /etc/shadow`] });
   const hash = r.stdout.trim().split(":")[1] ?? "";
   if (!hash.startsWith("$6$")) return false;
-  return execFileSync("openssl", ["passwd", "-6", "-salt", hash.split("$")[2]!, "-stdin"], { input: password, encoding: "utf8" }).trim() === hash;
+  return (
+    execFileSync("openssl", ["passwd", "-6", "-salt", hash.split("$")[2]!, "-stdin"], {
+      input: password,
+      encoding: "utf8",
+    }).trim() === hash
+  );
 }
 const limits = (ctid: number) => te.client.call("container.limits", { ctid });
 
@@ -42,7 +47,15 @@ describeRoot("OpenVZ and Virtuozzo documentation, verbatim", () => {
     cli = await cliShell(te.env.OVZ_SOCKET!, { name: "openvz-docs", env: { DEF_OSTEMPLATE: "busybox" } });
     // OpenVZ ships a "basic" sample config; here a plan is the config: the admin makes one
     const starter = await cli.db.plan.findFirstOrThrow({ where: { name: "starter" } });
-    await cli.db.plan.create({ data: { tenantId: starter.tenantId, name: "basic", limits: starter.limits, templates: starter.templates, ipCount: 1 } });
+    await cli.db.plan.create({
+      data: {
+        tenantId: starter.tenantId,
+        name: "basic",
+        limits: starter.limits,
+        templates: starter.templates,
+        ipCount: 1,
+      },
+    });
   }, 180_000);
   afterAll(async () => {
     await cli?.close();
@@ -50,7 +63,9 @@ describeRoot("OpenVZ and Virtuozzo documentation, verbatim", () => {
   });
 
   it("vzctl(8) EXAMPLES: create, --ipadd (an address in no pool), start, numproc and PTY limits, exec, enter --exec, stop, destroy", async () => {
-    expect(await ok("vzctl create 1000 --ostemplate busybox --config basic")).toContain("Container private area was created");
+    expect(await ok("vzctl create 1000 --ostemplate busybox --config basic")).toContain(
+      "Container private area was created",
+    );
     await ok("vzctl set 1000 --ipadd 198.18.212.200 --save");
     await ok("vzctl start 1000");
     expect((await te.client.call("container.status", { ctid: 1000 })).ips).toContain("198.18.212.200");
@@ -107,7 +122,9 @@ describeRoot("OpenVZ and Virtuozzo documentation, verbatim", () => {
     expect(await ok("vzlist -a -H -o ctid,status")).toMatch(/102\s+stopped/);
     await ok("for CT in $(vzlist -H -o ctid); do vzctl set $CT --userpasswd admin:secret; done");
     expect(await passwordWorks(101, "admin", "secret")).toBe(true);
-    expect((await ok("vzctl exec 101 'id admin; test -d /home/admin && echo home'")).trim()).toMatch(/^uid=1000\(admin\).*\nhome$/);
+    expect((await ok("vzctl exec 101 'id admin; test -d /home/admin && echo home'")).trim()).toMatch(
+      /^uid=1000\(admin\).*\nhome$/,
+    );
     // the stopped one too, with -a
     await ok("for CT in $(vzlist -a -H -o ctid); do vzctl set $CT --userpasswd admin:secret2; done");
     await ok("vzctl start 102");
@@ -132,7 +149,10 @@ describeRoot("OpenVZ and Virtuozzo documentation, verbatim", () => {
     const ctid = (await cli.db.container.findFirstOrThrow({ where: { name: "MyCT" } })).ctid;
     expect(await passwordWorks(ctid, "root", "2wsx123qwe")).toBe(true);
     expect(await ok("prlctl clone MyCT --name MyCT_clone")).toContain("The CT has been successfully cloned");
-    const clone = await cli.db.container.findFirstOrThrow({ where: { name: "MyCT_clone" }, include: { addresses: true } });
+    const clone = await cli.db.container.findFirstOrThrow({
+      where: { name: "MyCT_clone" },
+      include: { addresses: true },
+    });
     expect(clone.addresses.map((a) => a.address)).not.toContain("198.18.212.150");
     await ok("prlctl stop MyCT");
     expect(await ok("prlctl delete MyCT")).toContain("The CT has been successfully removed.");

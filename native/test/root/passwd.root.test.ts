@@ -26,7 +26,10 @@ const sh = async (ctid: number, script: string) => {
 function matches(entry: string, password: string): boolean {
   const hash = entry.split(":")[1]!;
   const salt = hash.split("$")[2]!;
-  return execFileSync("openssl", ["passwd", "-6", "-salt", salt, "-stdin"], { input: password, encoding: "utf8" }).trim() === hash;
+  return (
+    execFileSync("openssl", ["passwd", "-6", "-salt", salt, "-stdin"], { input: password, encoding: "utf8" }).trim() ===
+    hash
+  );
 }
 const secretDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-host-secret-"));
 const secret = path.join(secretDir, "secret.txt");
@@ -45,24 +48,39 @@ describeRoot("passwords and users inside containers (real LXC)", () => {
   it("running: root's password changes; a missing user is created with uid, group and home", async () => {
     await te.client.call("container.create", { ctid: A, template: "busybox", hostname: "pw.test" });
     await te.client.call("container.start", { ctid: A });
-    expect(await te.client.call("container.passwd", { ctid: A, user: "root", password: "Root-pass:1" })).toEqual({ ok: true, created: false });
+    expect(await te.client.call("container.passwd", { ctid: A, user: "root", password: "Root-pass:1" })).toEqual({
+      ok: true,
+      created: false,
+    });
     expect(matches((await sh(A, "grep ^root: /etc/shadow")).trim(), "Root-pass:1")).toBe(true);
-    expect(await te.client.call("container.passwd", { ctid: A, user: "admin", password: "Admin-pass-2" })).toEqual({ ok: true, created: true });
+    expect(await te.client.call("container.passwd", { ctid: A, user: "admin", password: "Admin-pass-2" })).toEqual({
+      ok: true,
+      created: true,
+    });
     expect((await sh(A, "grep ^admin: /etc/passwd")).trim()).toBe("admin:x:1000:1000::/home/admin:/bin/sh");
     expect((await sh(A, "grep ^admin: /etc/group")).trim()).toBe("admin:x:1000:");
     expect(matches((await sh(A, "grep ^admin: /etc/shadow")).trim(), "Admin-pass-2")).toBe(true);
     expect((await sh(A, "stat -c '%u:%g %a' /home/admin")).trim()).toBe("1000:1000 755");
     expect((await sh(A, "id admin")).trim()).toMatch(/^uid=1000\(admin\) gid=1000\(admin\)/);
     // a second time: the same user, a new password
-    expect(await te.client.call("container.passwd", { ctid: A, user: "admin", password: "Admin-pass-3" })).toEqual({ ok: true, created: false });
+    expect(await te.client.call("container.passwd", { ctid: A, user: "admin", password: "Admin-pass-3" })).toEqual({
+      ok: true,
+      created: false,
+    });
     expect(matches((await sh(A, "grep ^admin: /etc/shadow")).trim(), "Admin-pass-3")).toBe(true);
     expect((await sh(A, "grep -c ^admin: /etc/passwd")).trim()).toBe("1");
   });
 
   it("stopped: the password is set and the user created host-side; both are there after the start", async () => {
     await te.client.call("container.stop", { ctid: A });
-    expect(await te.client.call("container.passwd", { ctid: A, user: "root", password: "Stopped-1" })).toEqual({ ok: true, created: false });
-    expect(await te.client.call("container.passwd", { ctid: A, user: "bob", password: "Bob-pass-1" })).toEqual({ ok: true, created: true });
+    expect(await te.client.call("container.passwd", { ctid: A, user: "root", password: "Stopped-1" })).toEqual({
+      ok: true,
+      created: false,
+    });
+    expect(await te.client.call("container.passwd", { ctid: A, user: "bob", password: "Bob-pass-1" })).toEqual({
+      ok: true,
+      created: true,
+    });
     await te.client.call("container.start", { ctid: A });
     expect(matches((await sh(A, "grep ^root: /etc/shadow")).trim(), "Stopped-1")).toBe(true);
     expect(matches((await sh(A, "grep ^bob: /etc/shadow")).trim(), "Bob-pass-1")).toBe(true);

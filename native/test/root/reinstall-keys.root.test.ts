@@ -20,7 +20,8 @@ const A = 231;
 const B = 232;
 const C = 233;
 const ED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP7coomf1uTnwiIkXa4Sajst7lh2/P6IKu6SeRACWttd alice@laptop";
-const sh = (ctid: number, script: string) => te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
+const sh = (ctid: number, script: string) =>
+  te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
 const pool = () => path.join(te.stateDir, "pool");
 const root = (ctid: number) => path.join(pool(), "containers", String(ctid));
 
@@ -34,13 +35,23 @@ describeRoot("reinstall keep/wipe, SSH keys, backup download (real LXC, btrfs)",
   });
 
   it("reinstall wipe: the marker is gone, the system is fresh, identity kept; keep: the old files are under /old, same content", async () => {
-    const c = await te.client.call("container.create", { ctid: A, template: "busybox", hostname: "keep.test", limits: { diskspace: "256M", ram: "200M" } });
+    const c = await te.client.call("container.create", {
+      ctid: A,
+      template: "busybox",
+      hostname: "keep.test",
+      limits: { diskspace: "256M", ram: "200M" },
+    });
     await te.client.call("container.start", { ctid: A });
-    const w = await sh(A, "mkdir -p /srv/data && echo precious > /srv/data/marker && dd if=/dev/urandom of=/srv/data/rand bs=1k count=300 2>/dev/null && chown 1000:1000 /srv/data/marker && chmod 640 /srv/data/marker && rm /bin/vi");
+    const w = await sh(
+      A,
+      "mkdir -p /srv/data && echo precious > /srv/data/marker && dd if=/dev/urandom of=/srv/data/rand bs=1k count=300 2>/dev/null && chown 1000:1000 /srv/data/marker && chmod 640 /srv/data/marker && rm /bin/vi",
+    );
     expect(w.code, w.stderr).toBe(0);
     const randSum = (await sh(A, "sha256sum /srv/data/rand")).stdout.split(" ")[0];
     // running: refused, nothing changes
-    const e = await te.client.call("container.reinstall", { ctid: A, template: "busybox", keepData: true }).catch((x) => x);
+    const e = await te.client
+      .call("container.reinstall", { ctid: A, template: "busybox", keepData: true })
+      .catch((x) => x);
     expect(e.code).toBe("RUNNING");
     await te.client.call("container.stop", { ctid: A });
 
@@ -51,7 +62,10 @@ describeRoot("reinstall keep/wipe, SSH keys, backup download (real LXC, btrfs)",
     expect(r.idmap).toEqual(c.idmap);
     expect(r.limits.ram).toBe(200 * 1024 * 1024);
     await te.client.call("container.start", { ctid: A });
-    const k = await sh(A, "cat /old/srv/data/marker; stat -c '%u:%g %a' /old/srv/data/marker; sha256sum /old/srv/data/rand; test -e /srv/data/marker && echo LEFT; test -e /bin/vi && echo FRESH; hostname");
+    const k = await sh(
+      A,
+      "cat /old/srv/data/marker; stat -c '%u:%g %a' /old/srv/data/marker; sha256sum /old/srv/data/rand; test -e /srv/data/marker && echo LEFT; test -e /bin/vi && echo FRESH; hostname",
+    );
     expect(k.code, k.stderr).toBe(0);
     expect(k.stdout).toBe(`precious\n1000:1000 640\n${randSum}  /old/srv/data/rand\nFRESH\nkeep.test\n`);
     await te.client.call("container.stop", { ctid: A });
@@ -60,7 +74,10 @@ describeRoot("reinstall keep/wipe, SSH keys, backup download (real LXC, btrfs)",
     await te.client.call("container.reinstall", { ctid: A, template: "busybox", keepData: false });
     const tWipe = performance.now() - t1;
     await te.client.call("container.start", { ctid: A });
-    const g = await sh(A, "test -e /old && echo OLD; test -e /srv/data/marker && echo MARKER; test -e /bin/vi && echo FRESH; hostname");
+    const g = await sh(
+      A,
+      "test -e /old && echo OLD; test -e /srv/data/marker && echo MARKER; test -e /bin/vi && echo FRESH; hostname",
+    );
     expect(g.stdout).toBe("FRESH\nkeep.test\n");
     await te.client.call("container.stop", { ctid: A });
     expect(await readdir(path.join(pool(), "containers"))).not.toContain(`.previous-${A}`);
@@ -69,19 +86,24 @@ describeRoot("reinstall keep/wipe, SSH keys, backup download (real LXC, btrfs)",
     expect(await leftovers(te, A)).toEqual([]);
   });
 
-  for (const [i, [point, committed]] of ([
-    ["reinstall:staging", false],
-    ["reinstall:keep", false],
-    ["reinstall:swap", false],
-    ["reinstall:commit", true],
-  ] as const).entries()) {
+  for (const [i, [point, committed]] of (
+    [
+      ["reinstall:staging", false],
+      ["reinstall:keep", false],
+      ["reinstall:swap", false],
+      ["reinstall:commit", true],
+    ] as const
+  ).entries()) {
     it(`${committed ? "keeps" : "undoes"} a reinstall interrupted at ${point}`, async () => {
       const ctid = 240 + i;
       await te.client.call("container.create", { ctid, template: "busybox", limits: { diskspace: "128M" } });
       await writeFile(path.join(root(ctid), "marker"), "before\n");
       await te.kill9();
       await te.start({ OVZ_CRASH_AT: point });
-      const outcome = await te.client.call("container.reinstall", { ctid, template: "busybox", keepData: true }).then(() => "returned", (e: Error) => e.message);
+      const outcome = await te.client.call("container.reinstall", { ctid, template: "busybox", keepData: true }).then(
+        () => "returned",
+        (e: Error) => e.message,
+      );
       expect(outcome).toMatch(/connection to the host engine closed/);
       expect(await te.waitExit()).toBe("SIGKILL");
       await te.start();
@@ -101,16 +123,30 @@ describeRoot("reinstall keep/wipe, SSH keys, backup download (real LXC, btrfs)",
 
   it("writes root's authorized_keys into a stopped and a running container (0700/0600, root-owned); refuses invalid keys", async () => {
     await te.client.call("container.create", { ctid: B, template: "busybox", limits: { diskspace: "128M" } });
-    const bad = await te.client.call("container.sshkeys.set", { ctid: B, keys: "ssh-ed25519 AAAAnotakey\nhello" }).catch((x) => x);
+    const bad = await te.client
+      .call("container.sshkeys.set", { ctid: B, keys: "ssh-ed25519 AAAAnotakey\nhello" })
+      .catch((x) => x);
     expect(bad.code).toBe("BAD_REQUEST");
     expect(bad.message).toMatch(/line 1: .*line 2: unknown key type/);
-    expect(await te.client.call("container.sshkeys.set", { ctid: B, keys: `# laptop\n${ED}\n` })).toEqual({ ok: true, count: 1 });
+    expect(await te.client.call("container.sshkeys.set", { ctid: B, keys: `# laptop\n${ED}\n` })).toEqual({
+      ok: true,
+      count: 1,
+    });
     await te.client.call("container.start", { ctid: B });
-    const s1 = await sh(B, "stat -c '%u:%g %a' /root/.ssh /root/.ssh/authorized_keys; grep -c ssh-ed25519 /root/.ssh/authorized_keys");
+    const s1 = await sh(
+      B,
+      "stat -c '%u:%g %a' /root/.ssh /root/.ssh/authorized_keys; grep -c ssh-ed25519 /root/.ssh/authorized_keys",
+    );
     expect(s1.stdout).toBe("0:0 700\n0:0 600\n1\n");
     const ED2 = ED.replace("alice@laptop", "bob");
-    expect(await te.client.call("container.sshkeys.set", { ctid: B, keys: `${ED}\n${ED2}` })).toEqual({ ok: true, count: 2 });
-    const s2 = await sh(B, "stat -c '%u:%g %a' /root/.ssh /root/.ssh/authorized_keys; grep ssh-ed25519 /root/.ssh/authorized_keys");
+    expect(await te.client.call("container.sshkeys.set", { ctid: B, keys: `${ED}\n${ED2}` })).toEqual({
+      ok: true,
+      count: 2,
+    });
+    const s2 = await sh(
+      B,
+      "stat -c '%u:%g %a' /root/.ssh /root/.ssh/authorized_keys; grep ssh-ed25519 /root/.ssh/authorized_keys",
+    );
     expect(s2.stdout).toBe(`0:0 700\n0:0 600\n${ED}\n${ED2}\n`);
     // host view: the container's root is uid 0 on disk (idmapped rootfs)
     const st = await stat(path.join(root(B), "root/.ssh/authorized_keys"));

@@ -12,7 +12,8 @@ import { leftovers, startTestEngine, type TestEngine } from "../helpers/engine.j
 
 let te: TestEngine;
 const CT = 401;
-const asNobody = (cmd: string, args: string[]) => run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", cmd, ...args], { allowFailure: true });
+const asNobody = (cmd: string, args: string[]) =>
+  run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", cmd, ...args], { allowFailure: true });
 
 describeRoot("rootfs gate: a container's setuid files are out of reach of host users", () => {
   beforeAll(async () => {
@@ -26,7 +27,10 @@ describeRoot("rootfs gate: a container's setuid files are out of reach of host u
   });
 
   it("a setuid-root file planted inside is setuid-root on disk, but no host user can reach it", async () => {
-    const r = await te.client.call("container.exec", { ctid: CT, argv: ["/bin/sh", "-c", "cp /bin/busybox /suid-bb && chmod 4755 /suid-bb"] });
+    const r = await te.client.call("container.exec", {
+      ctid: CT,
+      argv: ["/bin/sh", "-c", "cp /bin/busybox /suid-bb && chmod 4755 /suid-bb"],
+    });
     expect(r.code).toBe(0);
     const onDisk = path.join(te.stateDir, "pool", "containers", String(CT), "suid-bb");
     const st = await stat(onDisk);
@@ -45,14 +49,20 @@ describeRoot("rootfs gate: a container's setuid files are out of reach of host u
 
   it("inside, setuid is honoured and the container runs as usual", async () => {
     const pid = (await te.client.call("container.status", { ctid: CT })).initPid!;
-    const root = (await run("cat", [`/proc/${pid}/mountinfo`])).stdout.split("\n").find((l) => l.split(" ")[4] === "/")!;
+    const root = (await run("cat", [`/proc/${pid}/mountinfo`])).stdout
+      .split("\n")
+      .find((l) => l.split(" ")[4] === "/")!;
     expect(root).toBeDefined();
     expect(root.split(" ")[5]).not.toMatch(/nosuid/);
-    expect((await te.client.call("container.exec", { ctid: CT, argv: ["ls", "-l", "/suid-bb"] })).stdout).toMatch(/^-rwsr-xr-x/);
+    expect((await te.client.call("container.exec", { ctid: CT, argv: ["ls", "-l", "/suid-bb"] })).stdout).toMatch(
+      /^-rwsr-xr-x/,
+    );
   });
 
   it("stop closes the gate; start opens it again; destroy leaves no mount", async () => {
-    const mounted = async () => (await run("findmnt", ["-n", path.join(te.stateDir, "lxc", String(CT), "rootfs")], { allowFailure: true })).code === 0;
+    const mounted = async () =>
+      (await run("findmnt", ["-n", path.join(te.stateDir, "lxc", String(CT), "rootfs")], { allowFailure: true }))
+        .code === 0;
     expect(await mounted()).toBe(true);
     await te.client.call("container.stop", { ctid: CT });
     expect(await mounted()).toBe(false);

@@ -17,7 +17,8 @@ const A = 201;
 const B = 202;
 const MiB = 1024 * 1024;
 
-const sh = (ctid: number, script: string) => te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
+const sh = (ctid: number, script: string) =>
+  te.client.call("container.exec", { ctid, argv: ["/bin/sh", "-c", script] });
 const snapPath = (ctid: number, name: string) => path.join(te.stateDir, "pool", "snapshots", String(ctid), name);
 
 describeRoot("snapshots (real LXC, btrfs)", () => {
@@ -75,7 +76,11 @@ describeRoot("snapshots (real LXC, btrfs)", () => {
 
     const events: OpEvent[] = [];
     const t1 = performance.now();
-    const r = await te.client.call("snapshot.rollback", { ctid: A, name: "before" }, { onEvent: (ev) => events.push(ev) });
+    const r = await te.client.call(
+      "snapshot.rollback",
+      { ctid: A, name: "before" },
+      { onEvent: (ev) => events.push(ev) },
+    );
     const tRollback = performance.now() - t1;
     expect(r.state).toBe("stopped");
     expect(events.at(-1)).toMatchObject({ kind: "progress", percent: 100 });
@@ -95,7 +100,9 @@ describeRoot("snapshots (real LXC, btrfs)", () => {
       await expect(access(path.join(te.stateDir, "pool", "containers", p))).rejects.toThrow();
     }
     expect(await staleQgroups(te)).toEqual([]);
-    console.log(`snapshot of a stopped busybox container: ${tSnap.toFixed(0)} ms; rollback: ${tRollback.toFixed(0)} ms`);
+    console.log(
+      `snapshot of a stopped busybox container: ${tSnap.toFixed(0)} ms; rollback: ${tRollback.toFixed(0)} ms`,
+    );
   });
 
   it("snapshots a running container without stopping it (frozen for an instant), read-only", async () => {
@@ -127,7 +134,9 @@ describeRoot("snapshots (real LXC, btrfs)", () => {
     await te.client.call("container.resume", { ctid: A });
     const names = (await te.client.call("snapshot.list", { ctid: A })).map((x) => x.name);
     expect(names).toEqual(["before", s.name, s2.name, "while-suspended"]);
-    console.log(`snapshot of a running busybox container (freeze + snapshot + thaw): ${took.toFixed(0)} ms round trip; engine: ${done && "message" in done ? done.message : ""}`);
+    console.log(
+      `snapshot of a running busybox container (freeze + snapshot + thaw): ${took.toFixed(0)} ms round trip; engine: ${done && "message" in done ? done.message : ""}`,
+    );
   });
 
   it("lists with metadata and deletes one snapshot with its subvolume and qgroup", async () => {
@@ -147,20 +156,34 @@ describeRoot("snapshots (real LXC, btrfs)", () => {
     const list0 = await te.client.call("snapshot.list", { ctid: A });
     await expect(te.client.call("snapshot.create", { ctid: 999 })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(te.client.call("snapshot.list", { ctid: 999 })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(te.client.call("snapshot.rollback", { ctid: 999, name: "before" })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(te.client.call("snapshot.delete", { ctid: 999, name: "before" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(te.client.call("snapshot.rollback", { ctid: 999, name: "before" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(te.client.call("snapshot.delete", { ctid: 999, name: "before" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
     const nf = await te.client.call("snapshot.delete", { ctid: A, name: "nosuch" }).catch((x) => x);
     expect(nf.code).toBe("NOT_FOUND");
     expect(nf.message).toMatch(/before/); // says which exist
-    await expect(te.client.call("snapshot.rollback", { ctid: A, name: "nosuch" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(te.client.call("snapshot.rollback", { ctid: A, name: "nosuch" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
     for (const bad of ["../x", "", ".hidden", "a/b", "x".repeat(65), "with space", "-dash"]) {
-      await expect(te.client.call("snapshot.create", { ctid: A, name: bad }), bad).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      await expect(te.client.call("snapshot.create", { ctid: A, name: bad }), bad).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+      });
     }
-    await expect(te.client.call("snapshot.create", { ctid: A, name: "before" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
-    await expect(te.client.call("snapshot.create", { ctid: A, name: "d", description: "x".repeat(501) })).rejects.toMatchObject({
+    await expect(te.client.call("snapshot.create", { ctid: A, name: "before" })).rejects.toMatchObject({
       code: "BAD_REQUEST",
     });
-    await expect(te.client.call("snapshot.rollback", { ctid: A, name: "before" })).rejects.toMatchObject({ code: "RUNNING" });
+    await expect(
+      te.client.call("snapshot.create", { ctid: A, name: "d", description: "x".repeat(501) }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
+    await expect(te.client.call("snapshot.rollback", { ctid: A, name: "before" })).rejects.toMatchObject({
+      code: "RUNNING",
+    });
     expect(await te.client.call("snapshot.list", { ctid: A })).toEqual(list0);
     expect((await te.client.call("container.status", { ctid: A })).state).toBe("running");
   });

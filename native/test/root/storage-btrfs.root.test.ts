@@ -32,7 +32,10 @@ async function mountsAt(p: string): Promise<string[]> {
 
 async function loopDevs(image: string): Promise<string[]> {
   const r = await run("losetup", ["-j", image], { allowFailure: true });
-  return r.stdout.split("\n").map((l) => l.split(":")[0] ?? "").filter((d) => d.startsWith("/dev/"));
+  return r.stdout
+    .split("\n")
+    .map((l) => l.split(":")[0] ?? "")
+    .filter((d) => d.startsWith("/dev/"));
 }
 
 async function qgroupIds(root: string): Promise<string[]> {
@@ -136,7 +139,9 @@ describeRoot("btrfs storage driver (loop image)", () => {
     expect(await st.containerVolumeExists(101)).toBe(true);
     expect(await fs.readFile(path.join(p, "etc", "hostname"), "utf8")).toBe("template\n");
     // (Buffer.equals: vitest's deep equality takes a minute on 8 MiB)
-    const same = (await fs.readFile(path.join(p, "big"))).equals(await fs.readFile(path.join(st.templatePath("base"), "big")));
+    const same = (await fs.readFile(path.join(p, "big"))).equals(
+      await fs.readFile(path.join(st.templatePath("base"), "big")),
+    );
     expect(same).toBe(true);
     await fs.writeFile(path.join(p, "etc", "hostname"), "ct101\n");
     await fs.writeFile(path.join(p, "only-in-ct"), "x");
@@ -164,7 +169,9 @@ describeRoot("btrfs storage driver (loop image)", () => {
     expect(u.limitBytes).toBeNull();
     expect(u.inodes).toBeNull();
     expect(await st.listContainerVolumes()).toEqual([101, 102]);
-    console.log(`snapshot of template (8 MiB + 201 files): ${tSnap.toFixed(1)} ms; fresh snapshot exclusive ${u.bytes} B, template referenced ${tplRow?.referenced} B`);
+    console.log(
+      `snapshot of template (8 MiB + 201 files): ${tSnap.toFixed(1)} ms; fresh snapshot exclusive ${u.bytes} B, template referenced ${tplRow?.referenced} B`,
+    );
   });
 
   it("exclusive quota stops writes with EDQUOT, can be raised live, usage() reports bytes", async () => {
@@ -331,6 +338,10 @@ describeRoot("btrfs storage driver (loop image)", () => {
       "--------    ----------    ---------  -------------   ---- ",
       "0/258         5259264        16384        1048576   containers/my dir ",
     ].join("\n");
-    expect(parseQgroupShow(v6).get("0/258")).toMatchObject({ exclusive: 16384, maxExclusive: 1048576, maxReferenced: null });
+    expect(parseQgroupShow(v6).get("0/258")).toMatchObject({
+      exclusive: 16384,
+      maxExclusive: 1048576,
+      maxReferenced: null,
+    });
   });
 });

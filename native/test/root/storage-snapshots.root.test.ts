@@ -17,7 +17,10 @@ import { treeListing } from "../helpers/tree.js";
 const MiB = 1024 * 1024;
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
-  const e = await p.then(() => null, (x: unknown) => x);
+  const e = await p.then(
+    () => null,
+    (x: unknown) => x,
+  );
   expect(e, `expected ${code}`).toBeInstanceOf(EngineError);
   expect((e as EngineError).code).toBe(code);
 }
@@ -33,7 +36,11 @@ for (const kind of ["btrfs", "dir"] as const) {
       const root = path.join(dir, "pool");
       st =
         kind === "btrfs"
-          ? new BtrfsStorage({ root, image: { path: path.join(dir, "pool.img"), sizeBytes: 512 * MiB }, usageSyncIntervalMs: 0 })
+          ? new BtrfsStorage({
+              root,
+              image: { path: path.join(dir, "pool.img"), sizeBytes: 512 * MiB },
+              usageSyncIntervalMs: 0,
+            })
           : new DirStorage({ root });
       await st.init();
       const t = await st.createTemplateVolume("base");

@@ -10,7 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../../src/exec.js";
 import type { StorageDriver } from "../../src/drivers/storage/types.js";
-import { cachedDebianTarball, cachedDebianTarballPath, DEBIAN_MASKED_UNITS, mountsUnder, seedDebianCache } from "../../src/templates/debian.js";
+import {
+  cachedDebianTarball,
+  cachedDebianTarballPath,
+  DEBIAN_MASKED_UNITS,
+  mountsUnder,
+  seedDebianCache,
+} from "../../src/templates/debian.js";
 import { listTarball } from "../../src/templates/import.js";
 import { TemplateStore } from "../../src/templates/store.js";
 import type { TemplateMeta } from "../../src/templates/types.js";
@@ -79,7 +85,15 @@ describeRoot("debian-12 template (debootstrap from deb.debian.org)", () => {
     const t0 = Date.now();
     meta = await store.buildDebian({}, (l) => lines.push(l));
     const secs = (Date.now() - t0) / 1000;
-    expect(meta).toMatchObject({ name: "debian-12", distro: "debian", release: "12", init: "systemd", haltSignal: "SIGRTMIN+3", source: "built", arch: "amd64" });
+    expect(meta).toMatchObject({
+      name: "debian-12",
+      distro: "debian",
+      release: "12",
+      init: "systemd",
+      haltSignal: "SIGRTMIN+3",
+      source: "built",
+      arch: "amd64",
+    });
     expect(lines.some((l) => /Base system installed successfully/.test(l))).toBe(true); // debootstrap output was streamed
     const tar = await store.tarballPath("debian-12");
     expect(tar.endsWith("debian-12.tar.zst")).toBe(true);
@@ -103,7 +117,9 @@ describeRoot("debian-12 template (debootstrap from deb.debian.org)", () => {
     // the build tree and temp files are gone, nothing is left mounted
     expect((await readdir(join(tmp, "templates"))).sort()).toEqual(["debian-12.json", "debian-12.tar.zst"]);
     expect(await mountsUnder(tmp)).toEqual([]);
-    console.log(`buildDebian: ${secs.toFixed(1)} s, tarball ${(meta.sizeBytes / 1024 / 1024).toFixed(1)} MiB, ${listing.entries.size} entries`);
+    console.log(
+      `buildDebian: ${secs.toFixed(1)} s, tarball ${(meta.sizeBytes / 1024 / 1024).toFixed(1)} MiB, ${listing.entries.size} entries`,
+    );
 
     // seed the shared cache for later runs / other tests
     const cached = await seedDebianCache(tar);
@@ -143,15 +159,24 @@ describeRoot("debian-12 template (debootstrap from deb.debian.org)", () => {
         "",
       ].join("\n"),
     );
-    const lxc = (cmd: string, args: string[]) => run(cmd, ["-P", lxcPath(), "-n", ctName, ...args], { cwd: "/", timeoutMs: 60_000 });
+    const lxc = (cmd: string, args: string[]) =>
+      run(cmd, ["-P", lxcPath(), "-n", ctName, ...args], { cwd: "/", timeoutMs: 60_000 });
     const b0 = Date.now();
     await lxc("lxc-start", ["-d"]);
     await lxc("lxc-wait", ["-s", "RUNNING", "-t", "10"]);
     const r = await run(
       "lxc-attach",
-      ["-P", lxcPath(), "-n", ctName, "--", "/bin/sh", "-c", // right after lxc-start, systemd's socket may not exist yet ("Failed to connect to bus"): retry until a state
-        "i=0; while [ $i -lt 300 ]; do s=$(timeout 30 systemctl is-system-running --wait 2>/dev/null); [ -n \"$s\" ] && break; sleep 0.1; i=$((i+1)); done; echo $s; " +
-          "systemctl --failed --no-legend; hostname; test -s /etc/machine-id && echo has-id"],
+      [
+        "-P",
+        lxcPath(),
+        "-n",
+        ctName,
+        "--",
+        "/bin/sh",
+        "-c", // right after lxc-start, systemd's socket may not exist yet ("Failed to connect to bus"): retry until a state
+        'i=0; while [ $i -lt 300 ]; do s=$(timeout 30 systemctl is-system-running --wait 2>/dev/null); [ -n "$s" ] && break; sleep 0.1; i=$((i+1)); done; echo $s; ' +
+          "systemctl --failed --no-legend; hostname; test -s /etc/machine-id && echo has-id",
+      ],
       { cwd: "/", timeoutMs: 60_000, allowFailure: true },
     );
     const bootMs = Date.now() - b0;
@@ -161,7 +186,9 @@ describeRoot("debian-12 template (debootstrap from deb.debian.org)", () => {
     const stopMs = Date.now() - s0;
     expect((await lxc("lxc-info", ["-s"])).stdout).toMatch(/STOPPED/);
     expect(stopMs).toBeLessThan(20_000);
-    console.log(`debian-12: unpack ${unpackMs} ms, boot to running ${bootMs} ms, clean halt on ${meta!.haltSignal} ${stopMs} ms`);
+    console.log(
+      `debian-12: unpack ${unpackMs} ms, boot to running ${bootMs} ms, clean halt on ${meta!.haltSignal} ${stopMs} ms`,
+    );
     // the template volume itself was never touched by the container
     expect((await stat(join(vol, "etc/machine-id"))).size).toBe(0);
     await run("rm", ["-rf", "--one-file-system", "--", ctRoot]);
@@ -173,7 +200,14 @@ describeRoot("debian-12 template (debootstrap from deb.debian.org)", () => {
     expect(cached).toBe(cachedDebianTarballPath());
     expect(Date.now() - t0).toBeLessThan(5_000); // seeded above: no rebuild
     const m = await store.importTarball(cached, { name: "debian-12-cached" });
-    expect(m).toMatchObject({ distro: "debian", release: "12", init: "systemd", haltSignal: "SIGRTMIN+3", source: "imported", arch: "amd64" });
+    expect(m).toMatchObject({
+      distro: "debian",
+      release: "12",
+      init: "systemd",
+      haltSignal: "SIGRTMIN+3",
+      source: "imported",
+      arch: "amd64",
+    });
     await store.delete("debian-12-cached", []);
     await store.delete("debian-12", []);
     expect(await readdir(join(tmp, "templates"))).toEqual([]);

@@ -3,7 +3,20 @@
  * unprivileged LXC container with an idmapped rootfs and no network.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isEngineError } from "../../src/errors.js";
@@ -104,7 +117,14 @@ describeRoot("template store (busybox, import, delete)", () => {
     const t0 = Date.now();
     const meta = await store.buildBusybox(undefined, (l) => logs.push(l));
     const ms = Date.now() - t0;
-    expect(meta).toMatchObject({ name: "busybox", distro: "busybox", init: "busybox", haltSignal: "SIGUSR2", source: "built", arch: "amd64" });
+    expect(meta).toMatchObject({
+      name: "busybox",
+      distro: "busybox",
+      init: "busybox",
+      haltSignal: "SIGUSR2",
+      source: "built",
+      arch: "amd64",
+    });
     expect(meta.release).toMatch(/^\d+\.\d+/);
     const tar = join(tplDir, "busybox.tar.zst");
     expect(await store.tarballPath("busybox")).toBe(tar);
@@ -112,7 +132,15 @@ describeRoot("template store (busybox, import, delete)", () => {
     expect(meta.sha256).toBe(await sha256File(tar));
     const lines = await rawListing(tar);
     const byName = new Map(lines.map((l) => [l.split(/ +/)[5]!, l]));
-    for (const f of ["./bin/busybox", "./sbin/init", "./etc/inittab", "./etc/passwd", "./etc/shadow", "./bin/sh", "./etc/init.d/rcK"]) {
+    for (const f of [
+      "./bin/busybox",
+      "./sbin/init",
+      "./etc/inittab",
+      "./etc/passwd",
+      "./etc/shadow",
+      "./bin/sh",
+      "./etc/init.d/rcK",
+    ]) {
       expect(byName.get(f), f).toBeDefined();
     }
     for (const l of lines) expect(l.split(/ +/)[1], l).toBe("0/0");
@@ -183,7 +211,12 @@ describeRoot("template store (busybox, import, delete)", () => {
       run(cmd, ["-P", lxcPath(), "-n", ctName, ...args], { cwd: "/", timeoutMs: 30_000, allowFailure });
     await lxc("lxc-start", ["-d"]);
     await lxc("lxc-wait", ["-s", "RUNNING", "-t", "10"]);
-    const r = await lxc("lxc-attach", ["--", "/bin/sh", "-c", "cat /proc/1/comm; readlink /proc/1/exe; id -u; stat -c %u /etc/passwd"]);
+    const r = await lxc("lxc-attach", [
+      "--",
+      "/bin/sh",
+      "-c",
+      "cat /proc/1/comm; readlink /proc/1/exe; id -u; stat -c %u /etc/passwd",
+    ]);
     expect(r.stdout.trim().split("\n")).toEqual(["init", "/bin/busybox", "0", "0"]);
     // a service that ignores nothing: must be gone after the halt
     await lxc("lxc-attach", ["--", "/bin/sh", "-c", "sleep 1000 >/dev/null 2>&1 &"]);
@@ -210,7 +243,14 @@ describeRoot("template store (busybox, import, delete)", () => {
     const file = join(tmp, "bb-imported.tar.gz");
     await run("tar", ["--numeric-owner", "-czf", file, "-C", rootfs, "."]);
     const meta = await store.importTarball(file);
-    expect(meta).toMatchObject({ name: "bb-imported", init: "busybox", haltSignal: "SIGUSR2", distro: "busybox", source: "imported", arch: "amd64" });
+    expect(meta).toMatchObject({
+      name: "bb-imported",
+      init: "busybox",
+      haltSignal: "SIGUSR2",
+      distro: "busybox",
+      source: "imported",
+      arch: "amd64",
+    });
     expect(meta.release).toMatch(/^\d+\.\d+/);
     const stored = join(tplDir, "bb-imported.tar.gz");
     expect(meta.sha256).toBe(await sha256File(stored));
@@ -377,7 +417,10 @@ describeRoot("template store (busybox, import, delete)", () => {
     const before = await storeFiles();
     const lines: string[] = [];
     // port 9 on loopback: connection refused at once (nothing leaves the machine)
-    const e = await expectCode(store.buildDebian({ name: "deb-fail", mirror: "http://127.0.0.1:9/debian" }, (l) => lines.push(l)), "HOST_TOOL_FAILED");
+    const e = await expectCode(
+      store.buildDebian({ name: "deb-fail", mirror: "http://127.0.0.1:9/debian" }, (l) => lines.push(l)),
+      "HOST_TOOL_FAILED",
+    );
     expect(e.message).toMatch(/debootstrap/);
     expect(lines.length).toBeGreaterThan(0); // debootstrap's own output was streamed
     expect(await storeFiles()).toEqual(before);

@@ -28,16 +28,26 @@ let nodeId: string;
 const ids = new Map<number, string>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sh = (ctid: number, script: string) => te.client.call("container.exec", { ctid, argv: ["sh", "-c", script], timeoutMs: 60_000 });
+const sh = (ctid: number, script: string) =>
+  te.client.call("container.exec", { ctid, argv: ["sh", "-c", script], timeoutMs: 60_000 });
 /** The container's CPU time in ns as the kernel accounts it (cgroup v1 cpuacct, or v2 cpu.stat), and when it was read. */
 async function kernelCpu(ctid: number): Promise<{ ns: number; at: number }> {
   const v1 = `/sys/fs/cgroup/cpuacct/${te.cgroupParent}/${ctid}/cpuacct.usage`;
   const ns = fs.existsSync(v1)
     ? Number((await readFile(v1, "utf8")).trim())
-    : Number(/usage_usec (\d+)/.exec(await readFile(`/sys/fs/cgroup/${te.cgroupParent}/${ctid}/cpu.stat`, "utf8"))![1]) * 1000;
+    : Number(
+        /usage_usec (\d+)/.exec(await readFile(`/sys/fs/cgroup/${te.cgroupParent}/${ctid}/cpu.stat`, "utf8"))![1],
+      ) * 1000;
   return { ns, at: performance.now() };
 }
-const latest = async (ctid: number) => (await db.usageSample.findMany({ where: { containerId: ids.get(ctid)!, tier: 10 }, orderBy: { at: "desc" }, take: 1 }))[0];
+const latest = async (ctid: number) =>
+  (
+    await db.usageSample.findMany({
+      where: { containerId: ids.get(ctid)!, tier: 10 },
+      orderBy: { at: "desc" },
+      take: 1,
+    })
+  )[0];
 
 describeRoot("usage sampler on real containers", () => {
   beforeAll(async () => {
@@ -49,19 +59,44 @@ describeRoot("usage sampler on real containers", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-usage-"));
     const dbUrl = `file:${path.join(dir, "panel.db")}`;
     await new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, ["--import", "tsx", path.join(REPO, "server/db/migrate.ts")], { env: { ...process.env, DATABASE_URL: dbUrl }, cwd: REPO }, (e) => (e ? reject(e) : resolve())),
+      execFile(
+        process.execPath,
+        ["--import", "tsx", path.join(REPO, "server/db/migrate.ts")],
+        { env: { ...process.env, DATABASE_URL: dbUrl }, cwd: REPO },
+        (e) => (e ? reject(e) : resolve()),
+      ),
     );
     db = createDb(dbUrl);
-    await seed(db, { email: "admin@usage.test", password: "usage-admin-password", socket: te.env.OVZ_SOCKET!, defaultPool: false });
+    await seed(db, {
+      email: "admin@usage.test",
+      password: "usage-admin-password",
+      socket: te.env.OVZ_SOCKET!,
+      defaultPool: false,
+    });
     const node = await db.node.findFirstOrThrow();
     nodeId = node.id;
     const plan = await db.plan.findFirstOrThrow();
     const platform = await db.tenant.findFirstOrThrow({ where: { kind: "platform" } });
     for (const ctid of [BURN, IDLE]) {
       // two vCPUs (the host has two cores) and no CPU cap: one busy loop may use a whole core
-      await te.client.call("container.create", { ctid, template: "busybox", hostname: `u${ctid}`, limits: { ram: 256 * MiB, cpus: 2, cpulimit: 0 } });
+      await te.client.call("container.create", {
+        ctid,
+        template: "busybox",
+        hostname: `u${ctid}`,
+        limits: { ram: 256 * MiB, cpus: 2, cpulimit: 0 },
+      });
       await te.client.call("container.start", { ctid });
-      const row = await db.container.create({ data: { ctid, nodeId, tenantId: platform.id, planId: plan.id, hostname: `u${ctid}.test`, template: "busybox", state: "running" } });
+      const row = await db.container.create({
+        data: {
+          ctid,
+          nodeId,
+          tenantId: platform.id,
+          planId: plan.id,
+          hostname: `u${ctid}.test`,
+          template: "busybox",
+          state: "running",
+        },
+      });
       ids.set(ctid, row.id);
     }
   }, 300_000);
@@ -91,7 +126,9 @@ describeRoot("usage sampler on real containers", () => {
     expect(second).toMatchObject({ sampled: 2, rows: 2, fresh: 0, diskReads: 0 });
     const burn = (await latest(BURN))!;
     const idle = (await latest(IDLE))!;
-    console.log(`burning: ${burn.cpuPct.toFixed(1)} % (kernel: ${kernelPct.toFixed(1)} %) · idle: ${idle.cpuPct.toFixed(2)} % · sample of 2 containers: ${ms.toFixed(1)} ms`);
+    console.log(
+      `burning: ${burn.cpuPct.toFixed(1)} % (kernel: ${kernelPct.toFixed(1)} %) · idle: ${idle.cpuPct.toFixed(2)} % · sample of 2 containers: ${ms.toFixed(1)} ms`,
+    );
     expect(kernelPct, "the busy loop ran").toBeGreaterThan(20);
     expect(Math.abs(burn.cpuPct - kernelPct)).toBeLessThanOrEqual(Math.max(10, kernelPct * 0.15));
     expect(burn.cpuPct).toBeLessThanOrEqual(120); // one loop, at most one core
@@ -112,12 +149,17 @@ describeRoot("usage sampler on real containers", () => {
     await sleep(1000);
     await sampleUsage(db, nodeId);
     const before = Number((await latest(IDLE))!.memBytes);
-    const w = await sh(IDLE, "mkdir -p /mnt/t && mount -t tmpfs -o size=128m tmpfs /mnt/t && dd if=/dev/zero of=/mnt/t/fill bs=1M count=64 2>&1");
+    const w = await sh(
+      IDLE,
+      "mkdir -p /mnt/t && mount -t tmpfs -o size=128m tmpfs /mnt/t && dd if=/dev/zero of=/mnt/t/fill bs=1M count=64 2>&1",
+    );
     expect(w.code, w.stdout + w.stderr).toBe(0);
     await sleep(1000);
     await sampleUsage(db, nodeId);
     const after = Number((await latest(IDLE))!.memBytes);
-    console.log(`RAM of the idle container: ${(before / MiB).toFixed(1)} MiB → ${(after / MiB).toFixed(1)} MiB after a 64 MiB tmpfs write`);
+    console.log(
+      `RAM of the idle container: ${(before / MiB).toFixed(1)} MiB → ${(after / MiB).toFixed(1)} MiB after a 64 MiB tmpfs write`,
+    );
     expect(after - before).toBeGreaterThanOrEqual(60 * MiB);
     expect(after - before).toBeLessThan(96 * MiB);
     // and it is freed with the tmpfs

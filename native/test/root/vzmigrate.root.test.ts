@@ -22,7 +22,10 @@ const ok = (script: string, on: "A" | "B" = "A") => cli.ok(script, { socket: (on
 describeRoot("vzmigrate between two nodes of one panel", () => {
   beforeAll(async () => {
     [A, B] = await Promise.all([startTestEngine(), startTestEngine()]);
-    await Promise.all([A.client.call("template.build", { kind: "busybox" }), B.client.call("template.build", { kind: "busybox" })]);
+    await Promise.all([
+      A.client.call("template.build", { kind: "busybox" }),
+      B.client.call("template.build", { kind: "busybox" }),
+    ]);
     cli = await cliShell(A.env.OVZ_SOCKET!, { name: "vzmigrate" });
     db = cli.db;
     await db.node.create({ data: { name: "node-b", endpoint: B.env.OVZ_SOCKET! } });
@@ -84,14 +87,20 @@ describeRoot("vzmigrate between two nodes of one panel", () => {
     expect(killed.code).not.toBe(0); // SIGKILL
     // the container already runs on A, its old copy is still on B, the database still says B
     expect((await A.client.call("container.status", { ctid: 101 })).state).toBe("running");
-    expect((await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { node: true } })).node.name).toBe("node-b");
+    expect((await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { node: true } })).node.name).toBe(
+      "node-b",
+    );
     // any next command repairs it (as a panel restart would)
     await ok("vzlist -a >/dev/null; vzctl status 101", "A");
     const row = await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { node: true } });
     expect(row.node.name).toBe("local");
     expect((await B.client.call("container.list", {})).map((c) => c.ctid)).not.toContain(101);
     expect(await leftovers(B, 101)).toEqual([]);
-    const op = await db.operation.findFirstOrThrow({ where: { containerId: row.id, type: "migrate" }, orderBy: { createdAt: "desc" }, include: { lines: true } });
+    const op = await db.operation.findFirstOrThrow({
+      where: { containerId: row.id, type: "migrate" },
+      orderBy: { createdAt: "desc" },
+      include: { lines: true },
+    });
     expect(op.status).toBe("succeeded");
     expect(op.lines.map((l) => l.line).join("\n")).toMatch(/recovery: .* the move was completed/);
   }, 180_000);
@@ -107,7 +116,10 @@ describeRoot("vzmigrate between two nodes of one panel", () => {
     expect((await B.client.call("container.list", {})).map((c) => c.ctid)).not.toContain(101);
     expect(await leftovers(B, 101)).toEqual([]);
     expect(await A.client.call("snapshot.list", { ctid: 101 })).toEqual([]);
-    const op = await db.operation.findFirstOrThrow({ where: { containerId: row.id, type: "migrate" }, orderBy: { createdAt: "desc" } });
+    const op = await db.operation.findFirstOrThrow({
+      where: { containerId: row.id, type: "migrate" },
+      orderBy: { createdAt: "desc" },
+    });
     expect(op.status).toBe("failed");
     expect(op.error).toMatch(/interrupted and undone; container 101 is running on local/);
     // and it can move again afterwards
@@ -128,7 +140,9 @@ describeRoot("vzmigrate between two nodes of one panel", () => {
     expect(stopped.stderr).toMatch(/not running; migrate it without --online/);
     // offline back to the first node
     expect(await ok("vzmigrate local 101", "B")).toContain("completed");
-    expect((await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { node: true } })).node.name).toBe("local");
+    expect((await db.container.findFirstOrThrow({ where: { ctid: 101 }, include: { node: true } })).node.name).toBe(
+      "local",
+    );
     expect((await A.client.call("container.status", { ctid: 101 })).state).toBe("stopped");
     await ok("vzctl destroy 101");
     expect(await leftovers(A, 101)).toEqual([]);

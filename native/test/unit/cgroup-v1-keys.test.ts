@@ -15,7 +15,13 @@ import {
   parseWeight,
   quotaToCpulimit,
 } from "../../src/drivers/cgroup/common.js";
-import { CgroupV1, cpuunitsToShares, parseIoServiceTotal, parseThrottle, sharesToCpuunits } from "../../src/drivers/cgroup/v1.js";
+import {
+  CgroupV1,
+  cpuunitsToShares,
+  parseIoServiceTotal,
+  parseThrottle,
+  sharesToCpuunits,
+} from "../../src/drivers/cgroup/v1.js";
 import { cpuunitsToWeight } from "../../src/drivers/cgroup/v2.js";
 import { isEngineError } from "../../src/errors.js";
 
@@ -99,7 +105,9 @@ describe("cgroup v1 unit conversions", () => {
     expect(t.get("7:3")).toBe(1);
     expect(parseThrottle("").size).toBe(0);
     expect(
-      parseIoServiceTotal("254:0 Read 106496\n254:0 Write 8388608\n254:0 Sync 8495104\n254:0 Async 0\n254:0 Discard 0\n254:0 Total 8495104\nTotal 8495104\n"),
+      parseIoServiceTotal(
+        "254:0 Read 106496\n254:0 Write 8388608\n254:0 Sync 8495104\n254:0 Async 0\n254:0 Discard 0\n254:0 Total 8495104\nTotal 8495104\n",
+      ),
     ).toBe(8495104);
     expect(parseIoServiceTotal("254:0 Total 5\n7:0 Total 6\n")).toBe(11);
     expect(parseIoServiceTotal("Total 0\n")).toBe(0);

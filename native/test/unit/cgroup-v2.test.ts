@@ -44,7 +44,8 @@ const FRESH: Record<string, string> = {
   "memory.swap.events": "high 0\nmax 0\nfail 0\n",
   "cpu.weight": "100\n",
   "cpu.max": "max 100000\n",
-  "cpu.stat": "usage_usec 0\nuser_usec 0\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n",
+  "cpu.stat":
+    "usage_usec 0\nuser_usec 0\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n",
   "cpuset.cpus": "\n",
   "cpuset.cpus.effective": "0-1\n",
   "cpuset.mems": "\n",
@@ -253,8 +254,14 @@ describe("cgroup v2 driver (format test against a fake tree; the host has v1)", 
     put("pids.current", "5\n");
     put("pids.peak", "32\n");
     put("pids.events", "max 4\n");
-    put("cpu.stat", "usage_usec 123456\nuser_usec 100000\nsystem_usec 23456\nnr_periods 10\nnr_throttled 7\nthrottled_usec 5000\nnr_bursts 0\nburst_usec 0\n");
-    put("io.stat", "254:0 rbytes=1000 wbytes=2000 rios=1 wios=2 dbytes=0 dios=0\n7:0 rbytes=5 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n");
+    put(
+      "cpu.stat",
+      "usage_usec 123456\nuser_usec 100000\nsystem_usec 23456\nnr_periods 10\nnr_throttled 7\nthrottled_usec 5000\nnr_bursts 0\nburst_usec 0\n",
+    );
+    put(
+      "io.stat",
+      "254:0 rbytes=1000 wbytes=2000 rios=1 wios=2 dbytes=0 dios=0\n7:0 rbytes=5 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n",
+    );
     const rows = await drv.counters(REL);
     expect(rows).toEqual([
       { resource: "memory", held: 52428800, maxheld: 104857600, limit: 134217728, failcnt: 17, unit: "bytes" },
@@ -292,7 +299,12 @@ describe("cgroup v2 driver (format test against a fake tree; the host has v1)", 
   it("parsers", () => {
     expect(parseCpuMax("max 100000\n")).toEqual([null, 100000]);
     expect(parseCpuMax("50000 100000\n")).toEqual([50000, 100000]);
-    expect(parseIoMax("254:0 rbps=1 wbps=max riops=3 wiops=max\n", "254:0")).toEqual({ rbps: 1, wbps: null, riops: 3, wiops: null });
+    expect(parseIoMax("254:0 rbps=1 wbps=max riops=3 wiops=max\n", "254:0")).toEqual({
+      rbps: 1,
+      wbps: null,
+      riops: 3,
+      wiops: null,
+    });
     expect(parseIoMax("254:0 rbps=1 wbps=max riops=3 wiops=max\n", "7:0")).toBeUndefined();
     expect(parseIoStatBytes("")).toBe(0);
   });

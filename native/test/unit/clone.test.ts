@@ -21,7 +21,11 @@ describe("cloneNet", () => {
         { type: "phys", hostDev: "eth9" },
       ],
       nameservers: ["198.18.0.53"],
-      firewall: { enabled: true, policyIn: "drop", rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "22" }] },
+      firewall: {
+        enabled: true,
+        policyIn: "drop",
+        rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "22" }],
+      },
       rate: { inKbit: 1000, outKbit: 2000 },
     });
     const c = cloneNet(src);
@@ -59,7 +63,11 @@ describe("resetIdentity", () => {
   };
 
   it("empties /etc/machine-id and removes D-Bus's own copy", async () => {
-    const root = await tree({ "etc/machine-id": "0123456789abcdef0123456789abcdef\n", "var/lib/dbus/machine-id": "0123\n", "etc/keep": "x" });
+    const root = await tree({
+      "etc/machine-id": "0123456789abcdef0123456789abcdef\n",
+      "var/lib/dbus/machine-id": "0123\n",
+      "etc/keep": "x",
+    });
     const log: string[] = [];
     await resetIdentity(root, (l) => log.push(l));
     expect(await fs.readFile(path.join(root, "etc/machine-id"), "utf8")).toBe("");
@@ -80,7 +88,10 @@ describe("resetIdentity", () => {
     try {
       await fs.writeFile(path.join(outside, "machine-id"), "host's own\n");
       const root = await tree({}, { etc: outside });
-      const e = await resetIdentity(root, () => {}).then(() => null, (x: unknown) => x);
+      const e = await resetIdentity(root, () => {}).then(
+        () => null,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(EngineError);
       expect((e as EngineError).code).toBe("BAD_REQUEST");
       expect(await fs.readFile(path.join(outside, "machine-id"), "utf8")).toBe("host's own\n");
@@ -94,7 +105,17 @@ describe("container.clone params", () => {
   const params = methods["container.clone"].params;
   it("takes a source, a new ctid and the optional settings; nothing else", () => {
     expect(params.safeParse({ ctid: 101, newCtid: 102 }).success).toBe(true);
-    expect(params.safeParse({ ctid: 101, newCtid: 102, hostname: "h.test", name: null, limits: { ram: "1G" }, onboot: true, net: { venet: ["198.18.1.2"] } }).success).toBe(true);
+    expect(
+      params.safeParse({
+        ctid: 101,
+        newCtid: 102,
+        hostname: "h.test",
+        name: null,
+        limits: { ram: "1G" },
+        onboot: true,
+        net: { venet: ["198.18.1.2"] },
+      }).success,
+    ).toBe(true);
     expect(params.safeParse({ ctid: 101 }).success).toBe(false);
     expect(params.safeParse({ ctid: 101, newCtid: 0 }).success).toBe(false);
     expect(params.safeParse({ ctid: 101, newCtid: 102, template: "busybox" }).success).toBe(false);

@@ -89,7 +89,7 @@ describe("console framing", () => {
     }
     const all = Buffer.concat(frames);
     const chunks: Buffer[] = [];
-    for (let off = 0; off < all.length; ) {
+    for (let off = 0; off < all.length;) {
       const n = rnd(5000) + 1;
       chunks.push(all.subarray(off, off + n));
       off += n;
@@ -102,7 +102,11 @@ describe("console framing", () => {
     const enc = encodeData(big);
     expect(enc.length).toBe(big.length + 3 * HEADER_BYTES);
     const out = decodeAll([enc]);
-    expect(out.map((f) => (f.type === "data" ? f.data.length : -1))).toEqual([MAX_CONSOLE_PAYLOAD, MAX_CONSOLE_PAYLOAD, 123]);
+    expect(out.map((f) => (f.type === "data" ? f.data.length : -1))).toEqual([
+      MAX_CONSOLE_PAYLOAD,
+      MAX_CONSOLE_PAYLOAD,
+      123,
+    ]);
     expect(Buffer.concat(out.map((f) => (f.type === "data" ? f.data : Buffer.alloc(0))))).toEqual(big);
     expect(encodeData(Buffer.alloc(0)).length).toBe(0);
   });
@@ -124,7 +128,8 @@ describe("console framing", () => {
   });
 
   it("validates control payloads", () => {
-    const bad = (type: number, text: string) => Buffer.concat([header(type, Buffer.byteLength(text)), Buffer.from(text)]);
+    const bad = (type: number, text: string) =>
+      Buffer.concat([header(type, Buffer.byteLength(text)), Buffer.from(text)]);
     expect(() => decodeAll([bad(FRAME_RESIZE, "{nope")])).toThrow(/not JSON/);
     expect(() => decodeAll([bad(FRAME_RESIZE, '{"cols":0,"rows":24}')])).toThrow(/invalid resize/);
     expect(() => decodeAll([bad(FRAME_RESIZE, '{"cols":80,"rows":24,"x":1}')])).toThrow(/invalid resize/);
@@ -157,7 +162,13 @@ describe("JSON line reader hand-over (framing.ts)", () => {
       () => {},
     );
     const binary = Buffer.concat([encodeData("ls\n"), encodeResize(100, 30)]);
-    sock.emit("data", Buffer.concat([Buffer.from('{"id":"a"}\n{"method":"container.console"}\n{"id":"never"}\n'), binary.subarray(0, 4)]));
+    sock.emit(
+      "data",
+      Buffer.concat([
+        Buffer.from('{"id":"a"}\n{"method":"container.console"}\n{"id":"never"}\n'),
+        binary.subarray(0, 4),
+      ]),
+    );
     sock.emit("data", binary.subarray(4)); // after detach: not the reader's any more
     expect(seen).toEqual([{ id: "a" }, { method: "container.console" }]);
     expect(sock.paused).toBe(true);
@@ -168,7 +179,11 @@ describe("JSON line reader hand-over (framing.ts)", () => {
   it("reassembles UTF-8 split across chunks (bytes are decoded per line, not per chunk)", () => {
     const sock = fakeSocket();
     const seen: unknown[] = [];
-    onFrames(sock as unknown as Socket, (v) => seen.push(v), () => {});
+    onFrames(
+      sock as unknown as Socket,
+      (v) => seen.push(v),
+      () => {},
+    );
     const line = Buffer.from('{"s":"ä✓"}\n');
     for (let i = 0; i < line.length; i++) sock.emit("data", line.subarray(i, i + 1));
     expect(seen).toEqual([{ s: "ä✓" }]);
@@ -259,9 +274,15 @@ describe("console sessions over the engine socket (stub sessions)", () => {
       },
     });
     try {
-      await expect(openConsole(env.sock, { ctid: 404, cols: 80, rows: 24 })).rejects.toMatchObject({ code: "NOT_FOUND" });
-      await expect(openConsole(env.sock, { ctid: 409, cols: 80, rows: 24 })).rejects.toMatchObject({ code: "NOT_RUNNING" });
-      await expect(openConsole(env.sock, { ctid: 101, cols: 0, rows: 24 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      await expect(openConsole(env.sock, { ctid: 404, cols: 80, rows: 24 })).rejects.toMatchObject({
+        code: "NOT_FOUND",
+      });
+      await expect(openConsole(env.sock, { ctid: 409, cols: 80, rows: 24 })).rejects.toMatchObject({
+        code: "NOT_RUNNING",
+      });
+      await expect(openConsole(env.sock, { ctid: 101, cols: 0, rows: 24 })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+      });
 
       const c = await openConsole(env.sock, { ctid: 101, cols: 80, rows: 24 });
       expect(c.ctid).toBe(101);
@@ -297,7 +318,10 @@ describe("console sessions over the engine socket (stub sessions)", () => {
       // a raw client that sends an oversized frame header right after the request (pipelined)
       const raw = net.createConnection(env.sock);
       await new Promise((r) => raw.once("connect", r));
-      raw.write(JSON.stringify({ v: 1, id: "1", method: "container.console", params: { ctid: 102, cols: 80, rows: 24 } }) + "\n");
+      raw.write(
+        JSON.stringify({ v: 1, id: "1", method: "container.console", params: { ctid: 102, cols: 80, rows: 24 } }) +
+          "\n",
+      );
       raw.write(header(FRAME_DATA, MAX_CONSOLE_PAYLOAD + 1));
       await until(() => sessions[1]?.closed != null);
       expect(sessions[1]!.closed).toMatch(/protocol error/);
@@ -316,7 +340,8 @@ describe("console sessions over the engine socket (stub sessions)", () => {
     const session = new StubSession(101);
     const env = await setup({
       async open(req) {
-        if (req.session !== undefined && req.session !== "00112233aabbccdd") throw new EngineError("NOT_FOUND", `console session ${req.session} does not exist`);
+        if (req.session !== undefined && req.session !== "00112233aabbccdd")
+          throw new EngineError("NOT_FOUND", `console session ${req.session} does not exist`);
         return session;
       },
     });
@@ -334,7 +359,9 @@ describe("console sessions over the engine socket (stub sessions)", () => {
       await until(() => outA.includes("echo:from-b") && outB.includes("echo:from-b"));
       a.write("from-a\r");
       await until(() => outB.includes("echo:from-b\rfrom-a\r"));
-      await expect(openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, session: "ffffffffffffffff" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expect(
+        openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, session: "ffffffffffffffff" }),
+      ).rejects.toMatchObject({ code: "NOT_FOUND" });
       a.close();
       await until(() => session.left.length === 1);
       expect(session.listeners).toBe(1); // a's listener is gone, b's stays
@@ -351,8 +378,12 @@ describe("console sessions over the engine socket (stub sessions)", () => {
   it("validates the attach parameters", async () => {
     const env = await setup({ open: async (req) => new StubSession(req.ctid) });
     try {
-      await expect(openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, session: "not-hex" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
-      await expect(openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, session: "00112233", command: ["sh"] })).rejects.toMatchObject({
+      await expect(openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, session: "not-hex" })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+      });
+      await expect(
+        openConsole(env.sock, { ctid: 101, cols: 80, rows: 24, session: "00112233", command: ["sh"] }),
+      ).rejects.toMatchObject({
         code: "BAD_REQUEST",
         message: expect.stringMatching(/command cannot be given when attaching/),
       });
@@ -364,12 +395,16 @@ describe("console sessions over the engine socket (stub sessions)", () => {
   it("refuses the console method as the second request of a connection, and when the engine has no consoles", async () => {
     const env = await setup(undefined);
     try {
-      await expect(openConsole(env.sock, { ctid: 101, cols: 80, rows: 24 })).rejects.toMatchObject({ code: "UNSUPPORTED" });
+      await expect(openConsole(env.sock, { ctid: 101, cols: 80, rows: 24 })).rejects.toMatchObject({
+        code: "UNSUPPORTED",
+      });
       const raw = net.createConnection(env.sock);
       let text = "";
       raw.on("data", (d) => (text += d.toString()));
       const closed = new Promise((r) => raw.once("close", r));
-      raw.write('{"v":1,"id":"1","method":"engine.nope","params":{}}\n{"v":1,"id":"2","method":"container.console","params":{}}\n');
+      raw.write(
+        '{"v":1,"id":"1","method":"engine.nope","params":{}}\n{"v":1,"id":"2","method":"container.console","params":{}}\n',
+      );
       await closed;
       expect(text).toMatch(/"id":"2".*must be the only request/);
       // refused connections are closed on the engine's side too (no descriptor kept per refusal)

@@ -37,7 +37,12 @@ describe("CpuBalancer", () => {
     const b = new CpuBalancer();
     for (const ctid of [101, 102, 103, 104]) expect(b.place(ctid, vcpus(1))).toEqual([]);
     expect([101, 102, 103, 104].map((c) => b.cpusOf(c))).toEqual([[0], [1], [0], [1]]);
-    expect(b.loads()).toEqual(new Map([[0, 2], [1, 2]]));
+    expect(b.loads()).toEqual(
+      new Map([
+        [0, 2],
+        [1, 2],
+      ]),
+    );
   });
 
   it("gives N-vCPU containers N distinct least-loaded cores", () => {
@@ -62,7 +67,12 @@ describe("CpuBalancer", () => {
     const b = new CpuBalancer();
     for (const ctid of [1, 2, 3]) b.place(ctid, vcpus(1)); // 1→0, 2→1, 3→0
     expect(b.release(2)).toEqual([{ ctid: 1, cpus: [1] }]);
-    expect(b.loads()).toEqual(new Map([[0, 1], [1, 1]]));
+    expect(b.loads()).toEqual(
+      new Map([
+        [0, 1],
+        [1, 1],
+      ]),
+    );
     expect(b.release(1)).toEqual([]); // 1 vs 0: balanced enough
   });
 

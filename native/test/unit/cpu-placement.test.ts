@@ -38,7 +38,11 @@ describe("CpuPlacement", () => {
   it("a start writes the newcomer's cpuset only; a stop writes only the one neighbour it moves", async () => {
     const { p, writes } = setup();
     for (const ctid of [1, 2, 3]) await p.place(ctid, lim({ cpus: 1 }));
-    expect(writes).toEqual([[1, "0"], [2, "1"], [3, "0"]]);
+    expect(writes).toEqual([
+      [1, "0"],
+      [2, "1"],
+      [3, "0"],
+    ]);
     writes.length = 0;
     await p.stopped(2); // core 1 empties, core 0 holds two: one moves
     expect(writes).toEqual([[1, "1"]]);
@@ -62,13 +66,24 @@ describe("CpuPlacement", () => {
     await p.place(1, lim({ cpus: 0 }));
     await p.place(1, lim({ cpus: 0, cpumask: "3" }));
     await p.place(1, lim({ cpus: 2, cpumask: "2-3" }));
-    expect(writes).toEqual([[1, "0"], [1, ""], [1, "3"], [1, "2,3"]]);
+    expect(writes).toEqual([
+      [1, "0"],
+      [1, ""],
+      [1, "3"],
+      [1, "2,3"],
+    ]);
     expect(p.cpusOf(1)).toEqual([2, 3]);
     expect(p.cpusOf(9)).toBeNull();
   });
 
   it("rebuilds from the kernel at engine start: keeps fitting cpusets, corrects the others, writes nothing else", async () => {
-    const kernel = new Map([[1, [1]], [2, [0]], [3, [0, 1]], [4, [0, 1]], [5, [0]]]);
+    const kernel = new Map([
+      [1, [1]],
+      [2, [0]],
+      [3, [0, 1]],
+      [4, [0, 1]],
+      [5, [0]],
+    ]);
     const { p, writes } = setup(2, kernel);
     await p.adopt([
       { ctid: 1, limits: lim({ cpus: 1 }) }, // fresh placement would put it on 0: kept on 1

@@ -16,7 +16,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineError } from "../../src/errors.js";
 import { createCa, createCsr, fingerprint256, generateKey, signCsr } from "../../src/pki.js";
 import { EngineClient } from "../../src/protocol/client.js";
-import { dialEngine, formatEndpoint, loadPanelCredentials, parseEndpoint, parseHostPort, PANEL_PKI_FILES, type TlsCredentials } from "../../src/protocol/dial.js";
+import {
+  dialEngine,
+  formatEndpoint,
+  loadPanelCredentials,
+  parseEndpoint,
+  parseHostPort,
+  PANEL_PKI_FILES,
+  type TlsCredentials,
+} from "../../src/protocol/dial.js";
 import { openBackupDownload } from "../../src/protocol/download-client.js";
 import type { Handlers } from "../../src/protocol/handlers.js";
 import { listenTls, readNodeTls, NODE_TLS_FILES } from "../../src/protocol/tls-server.js";
@@ -58,7 +66,9 @@ describe("dial: Unix sockets", () => {
   it("names the endpoint and says to check the engine when nothing listens", async () => {
     const e = await dialEngine("/nonexistent-ovz-dir/engine.sock").catch((x: unknown) => x);
     expect(e).toBeInstanceOf(EngineError);
-    expect((e as EngineError).message).toMatch(/^cannot reach the host engine at \/nonexistent-ovz-dir\/engine\.sock: .*ENOENT.*is it running\?$/);
+    expect((e as EngineError).message).toMatch(
+      /^cannot reach the host engine at \/nonexistent-ovz-dir\/engine\.sock: .*ENOENT.*is it running\?$/,
+    );
   });
 });
 
@@ -84,9 +94,35 @@ describe("dial + TLS listener: mutual TLS", () => {
     "container.status": async (p: { ctid: number }) => {
       if (p.ctid === 404) throw new EngineError("NOT_FOUND", "container 404 does not exist");
       return {
-        ctid: p.ctid, name: null, hostname: `ct${p.ctid}`, template: "busybox", state: "running", initPid: 42,
-        limits: { ram: 1, swap: 0, cpuunits: 1000, cpulimit: 0, cpumask: null, cpus: 0, numproc: 10, numfile: 100, numpty: 1024, diskspace: 1, diskinodes: 0, ioweight: 500, iolimit: 0, iopslimit: 0 },
-        onboot: false, idmap: { hostId: 1000000, size: 65536 }, rootfs: "/x", root: "/var/lib/ovz/root/101", createdAt: "now", ips: [], checkpoint: null,
+        ctid: p.ctid,
+        name: null,
+        hostname: `ct${p.ctid}`,
+        template: "busybox",
+        state: "running",
+        initPid: 42,
+        limits: {
+          ram: 1,
+          swap: 0,
+          cpuunits: 1000,
+          cpulimit: 0,
+          cpumask: null,
+          cpus: 0,
+          numproc: 10,
+          numfile: 100,
+          numpty: 1024,
+          diskspace: 1,
+          diskinodes: 0,
+          ioweight: 500,
+          iolimit: 0,
+          iopslimit: 0,
+        },
+        onboot: false,
+        idmap: { hostId: 1000000, size: 65536 },
+        rootfs: "/x",
+        root: "/var/lib/ovz/root/101",
+        createdAt: "now",
+        ips: [],
+        checkpoint: null,
       };
     },
   } as unknown as Handlers;
@@ -100,12 +136,25 @@ describe("dial + TLS listener: mutual TLS", () => {
     return { keyFile, certFile, cert };
   }
 
-  async function leaf(name: string, signer: { keyFile: string; certFile: string }, usage: "server" | "client", hosts?: string[], keyPem?: string): Promise<Leaf> {
+  async function leaf(
+    name: string,
+    signer: { keyFile: string; certFile: string },
+    usage: "server" | "client",
+    hosts?: string[],
+    keyPem?: string,
+  ): Promise<Leaf> {
     const key = keyPem ?? (await generateKey());
     const keyFile = path.join(dir, `${name}.key`);
     await writeFile(keyFile, key, { mode: 0o600 });
     const csr = await createCsr(keyFile, name);
-    const cert = await signCsr({ csrPem: csr, caCertFile: signer.certFile, caKeyFile: signer.keyFile, subject: { O: "test", CN: name }, usage, hosts });
+    const cert = await signCsr({
+      csrPem: csr,
+      caCertFile: signer.certFile,
+      caKeyFile: signer.keyFile,
+      subject: { O: "test", CN: name },
+      usage,
+      hosts,
+    });
     return { key, cert };
   }
 
@@ -137,7 +186,11 @@ describe("dial + TLS listener: mutual TLS", () => {
     });
     port = (server.address() as net.AddressInfo).port;
     // a node whose certificate another CA signed (for the same key and address)
-    foreignServer = await listenTls(handlers, { host: "127.0.0.1", port: 0, tls: { ...nodeTls, cert: Buffer.from(foreign.serverCert) } });
+    foreignServer = await listenTls(handlers, {
+      host: "127.0.0.1",
+      port: 0,
+      tls: { ...nodeTls, cert: Buffer.from(foreign.serverCert) },
+    });
     foreignPort = (foreignServer.address() as net.AddressInfo).port;
   });
 
@@ -151,7 +204,10 @@ describe("dial + TLS listener: mutual TLS", () => {
     const c = new EngineClient(`tls://127.0.0.1:${port}`, { tls: panel });
     try {
       expect(await c.call("container.status", { ctid: 101 })).toMatchObject({ ctid: 101, hostname: "ct101" });
-      await expect(c.call("container.status", { ctid: 404 })).rejects.toMatchObject({ code: "NOT_FOUND", message: "container 404 does not exist" });
+      await expect(c.call("container.status", { ctid: 404 })).rejects.toMatchObject({
+        code: "NOT_FOUND",
+        message: "container 404 does not exist",
+      });
       // many calls on the one connection
       const all = await Promise.all([102, 103, 104].map((ctid) => c.call("container.status", { ctid })));
       expect(all.map((x) => x.hostname)).toEqual(["ct102", "ct103", "ct104"]);
@@ -164,7 +220,11 @@ describe("dial + TLS listener: mutual TLS", () => {
     const pki = path.join(dir, "pki");
     await rm(pki, { recursive: true, force: true });
     const none = await dialEngine(`tls://127.0.0.1:${port}`, { pkiDir: pki }).catch((x: unknown) => x);
-    expect((none as Error).message).toMatch(new RegExp(`^cannot reach the host engine at tls://127\\.0\\.0\\.1:${port}: the panel has no client certificate in ${pki} \\(OVZ_PANEL_PKI\\)`));
+    expect((none as Error).message).toMatch(
+      new RegExp(
+        `^cannot reach the host engine at tls://127\\.0\\.0\\.1:${port}: the panel has no client certificate in ${pki} \\(OVZ_PANEL_PKI\\)`,
+      ),
+    );
     const { mkdir } = await import("node:fs/promises");
     await mkdir(pki, { mode: 0o700 });
     await writeFile(path.join(pki, PANEL_PKI_FILES.caCert), panel.ca);
@@ -180,12 +240,16 @@ describe("dial + TLS listener: mutual TLS", () => {
   });
 
   it("streams a raw method (backup.download) over tls:// byte for byte", async () => {
-    const { info, body } = await openBackupDownload(`tls://127.0.0.1:${port}`, "101-20261123T191615Z-a3f9c2", { tls: panel });
+    const { info, body } = await openBackupDownload(`tls://127.0.0.1:${port}`, "101-20261123T191615Z-a3f9c2", {
+      tls: panel,
+    });
     expect(info.sizeBytes).toBe(archive.length);
     const chunks: Buffer[] = [];
     for await (const ch of body) chunks.push(ch as Buffer);
     expect(Buffer.concat(chunks).equals(archive)).toBe(true);
-    await expect(openBackupDownload(`tls://127.0.0.1:${port}`, "101-20200101T000000Z-abcdef", { tls: panel })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(
+      openBackupDownload(`tls://127.0.0.1:${port}`, "101-20200101T000000Z-abcdef", { tls: panel }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("the node refuses a client without a certificate, with another CA's, or with a server certificate", async () => {
@@ -198,7 +262,11 @@ describe("dial + TLS listener: mutual TLS", () => {
       logs.length = 0;
       const e = await dialEngine(`tls://127.0.0.1:${port}`, { tls: creds }).catch((x: unknown) => x);
       expect(e, what).toBeInstanceOf(EngineError);
-      expect((e as EngineError).message, what).toMatch(new RegExp(`^cannot reach the host engine at tls://127\\.0\\.0\\.1:${port}: the node (refused|closed the connection during the TLS handshake: it did not accept) the panel's client certificate`));
+      expect((e as EngineError).message, what).toMatch(
+        new RegExp(
+          `^cannot reach the host engine at tls://127\\.0\\.0\\.1:${port}: the node (refused|closed the connection during the TLS handshake: it did not accept) the panel's client certificate`,
+        ),
+      );
       // and nothing gets through: a client that ignores the refusal gets no answer to a call either
       const c = new EngineClient(`tls://127.0.0.1:${port}`, { tls: creds });
       await expect(c.call("container.status", { ctid: 1 }), what).rejects.toThrow(/cannot reach the host engine/);
@@ -210,9 +278,13 @@ describe("dial + TLS listener: mutual TLS", () => {
 
   it("the panel refuses a node whose certificate another CA signed, or one made for another host", async () => {
     const wrongCa = await dialEngine(`tls://127.0.0.1:${foreignPort}`, { tls: panel }).catch((x: unknown) => x);
-    expect((wrongCa as Error).message).toMatch(/the node's certificate was not issued by this panel's CA \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\); join the node to this panel again/);
+    expect((wrongCa as Error).message).toMatch(
+      /the node's certificate was not issued by this panel's CA \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\); join the node to this panel again/,
+    );
     const wrongHost = await dialEngine(`tls://localhost:${port}`, { tls: panel }).catch((x: unknown) => x);
-    expect((wrongHost as Error).message).toMatch(/^cannot reach the host engine at tls:\/\/localhost:\d+: the node's certificate is not for localhost/);
+    expect((wrongHost as Error).message).toMatch(
+      /^cannot reach the host engine at tls:\/\/localhost:\d+: the node's certificate is not for localhost/,
+    );
   });
 
   it("says what to check when nothing listens or nothing answers", async () => {
@@ -223,7 +295,9 @@ describe("dial + TLS listener: mutual TLS", () => {
       });
     });
     const refused = await dialEngine(`tls://127.0.0.1:${free}`, { tls: panel }).catch((x: unknown) => x);
-    expect((refused as Error).message).toBe(`cannot reach the host engine at tls://127.0.0.1:${free}: connection refused; is the node's engine running with OVZ_LISTEN=127.0.0.1:${free}?`);
+    expect((refused as Error).message).toBe(
+      `cannot reach the host engine at tls://127.0.0.1:${free}: connection refused; is the node's engine running with OVZ_LISTEN=127.0.0.1:${free}?`,
+    );
     // a TCP server that never speaks TLS
     const silent = net.createServer(() => {});
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
@@ -244,12 +318,16 @@ describe("dial + TLS listener: mutual TLS", () => {
     await mkdir(tdir, { recursive: true });
     await writeFile(path.join(tdir, NODE_TLS_FILES.cert), serverLeaf.cert);
     await expect(readNodeTls(tdir, "198.18.250.2:7443")).rejects.toThrow(
-      new RegExp(`^OVZ_LISTEN=198\\.18\\.250\\.2:7443 needs this node's TLS files in ${tdir} \\(node\\.key, node\\.crt, ca\\.crt\\); missing: node\\.key, ca\\.crt\\. Run ovz-node join first`),
+      new RegExp(
+        `^OVZ_LISTEN=198\\.18\\.250\\.2:7443 needs this node's TLS files in ${tdir} \\(node\\.key, node\\.crt, ca\\.crt\\); missing: node\\.key, ca\\.crt\\. Run ovz-node join first`,
+      ),
     );
     await writeFile(path.join(tdir, NODE_TLS_FILES.ca), nodeTls.ca);
     await writeFile(path.join(tdir, NODE_TLS_FILES.key), serverLeaf.key, { mode: 0o644 });
     await chmod(path.join(tdir, NODE_TLS_FILES.key), 0o644);
-    await expect(readNodeTls(tdir, "198.18.250.2:7443")).rejects.toThrow(/is readable by others \(mode 644\); chmod 600 it/);
+    await expect(readNodeTls(tdir, "198.18.250.2:7443")).rejects.toThrow(
+      /is readable by others \(mode 644\); chmod 600 it/,
+    );
     await chmod(path.join(tdir, NODE_TLS_FILES.key), 0o600);
     const ok = await readNodeTls(tdir, "198.18.250.2:7443");
     expect(fingerprint256(ok.ca)).toBe(fingerprint256(nodeTls.ca));

@@ -25,6 +25,9 @@ describe("run (argument arrays, no shell)", () => {
   });
 
   it("reports a missing tool clearly", async () => {
-    await expect(run("no-such-tool-ovz", [])).rejects.toMatchObject({ code: "HOST_TOOL_FAILED", message: expect.stringMatching(/installed/) });
+    await expect(run("no-such-tool-ovz", [])).rejects.toMatchObject({
+      code: "HOST_TOOL_FAILED",
+      message: expect.stringMatching(/installed/),
+    });
   });
 });

@@ -25,8 +25,26 @@ import {
   readProc,
   type ProcInfo,
 } from "../../src/hostscope/proc.js";
-import { buildRows, byteRate, cpuPercent, parsePstatArgs, renderRows, sortRows, type CtMeta, type UsageSample } from "../../src/hostscope/pstat.js";
-import { isSelected, parseFormat, parseVzpsArgs, renderVzps, statFlags, UsageError, usageErrorText, USER_FORMAT } from "../../src/hostscope/vzps.js";
+import {
+  buildRows,
+  byteRate,
+  cpuPercent,
+  parsePstatArgs,
+  renderRows,
+  sortRows,
+  type CtMeta,
+  type UsageSample,
+} from "../../src/hostscope/pstat.js";
+import {
+  isSelected,
+  parseFormat,
+  parseVzpsArgs,
+  renderVzps,
+  statFlags,
+  UsageError,
+  usageErrorText,
+  USER_FORMAT,
+} from "../../src/hostscope/vzps.js";
 
 const tmp: string[] = [];
 afterAll(() => {
@@ -37,18 +55,62 @@ const MiB = 1024 * 1024;
 // ------------------------------------------------------------------------------------------------ fixtures
 
 /** A /proc/<pid>/stat line as the kernel writes it (fields 1..52). */
-function statLine(o: { pid: number; comm: string; state?: string; ppid?: number; pgrp?: number; session?: number; tty?: number; tpgid?: number; utime?: number; stime?: number; nice?: number; threads?: number; start?: number; vsize?: number; rss?: number }): string {
+function statLine(o: {
+  pid: number;
+  comm: string;
+  state?: string;
+  ppid?: number;
+  pgrp?: number;
+  session?: number;
+  tty?: number;
+  tpgid?: number;
+  utime?: number;
+  stime?: number;
+  nice?: number;
+  threads?: number;
+  start?: number;
+  vsize?: number;
+  rss?: number;
+}): string {
   const f = [
-    o.state ?? "S", o.ppid ?? 1, o.pgrp ?? o.pid, o.session ?? o.pid, o.tty ?? 0, o.tpgid ?? -1, 4194560, 100, 0, 0, 0,
-    o.utime ?? 0, o.stime ?? 0, 0, 0, 20, o.nice ?? 0, o.threads ?? 1, 0, o.start ?? 1000, o.vsize ?? 4_000_000, o.rss ?? 100,
+    o.state ?? "S",
+    o.ppid ?? 1,
+    o.pgrp ?? o.pid,
+    o.session ?? o.pid,
+    o.tty ?? 0,
+    o.tpgid ?? -1,
+    4194560,
+    100,
+    0,
+    0,
+    0,
+    o.utime ?? 0,
+    o.stime ?? 0,
+    0,
+    0,
+    20,
+    o.nice ?? 0,
+    o.threads ?? 1,
+    0,
+    o.start ?? 1000,
+    o.vsize ?? 4_000_000,
+    o.rss ?? 100,
     ...Array(28).fill(0),
   ];
   return `${o.pid} (${o.comm}) ${f.join(" ")}\n`;
 }
 
-function statusText(o: { name: string; uid?: number; nspid: number[]; rssKb?: number; sizeKb?: number; lckKb?: number }): string {
+function statusText(o: {
+  name: string;
+  uid?: number;
+  nspid: number[];
+  rssKb?: number;
+  sizeKb?: number;
+  lckKb?: number;
+}): string {
   const u = o.uid ?? 0;
-  const mem = o.rssKb === undefined ? "" : `VmSize:\t${o.sizeKb ?? 4000} kB\nVmLck:\t${o.lckKb ?? 0} kB\nVmRSS:\t${o.rssKb} kB\n`;
+  const mem =
+    o.rssKb === undefined ? "" : `VmSize:\t${o.sizeKb ?? 4000} kB\nVmLck:\t${o.lckKb ?? 0} kB\nVmRSS:\t${o.rssKb} kB\n`;
   return `Name:\t${o.name}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t${o.nspid[0]}\nNgid:\t0\nPid:\t${o.nspid[0]}\nPPid:\t1\nUid:\t${u}\t${u}\t${u}\t${u}\nGid:\t${u}\t${u}\t${u}\t${u}\nNSpid:\t${o.nspid.join("\t")}\nNSpgid:\t${o.nspid.join("\t")}\n${mem}Threads:\t1\n`;
 }
 
@@ -68,45 +130,117 @@ function fakeProc(): string {
     mkdirSync(path.join(root, String(pid)), { recursive: true });
     for (const [f, c] of Object.entries(files)) writeFileSync(path.join(root, String(pid), f), c);
   };
-  put(1, { stat: statLine({ pid: 1, comm: "systemd", ppid: 0 }), status: statusText({ name: "systemd", nspid: [1], rssKb: 9000 }), cgroup: cgroupV1("/"), cmdline: "/sbin/init\0splash\0" });
-  put(2, { stat: statLine({ pid: 2, comm: "kthreadd", ppid: 0, vsize: 0, rss: 0 }), status: statusText({ name: "kthreadd", nspid: [2] }), cgroup: cgroupV1("/"), cmdline: "" });
+  put(1, {
+    stat: statLine({ pid: 1, comm: "systemd", ppid: 0 }),
+    status: statusText({ name: "systemd", nspid: [1], rssKb: 9000 }),
+    cgroup: cgroupV1("/"),
+    cmdline: "/sbin/init\0splash\0",
+  });
+  put(2, {
+    stat: statLine({ pid: 2, comm: "kthreadd", ppid: 0, vsize: 0, rss: 0 }),
+    status: statusText({ name: "kthreadd", nspid: [2] }),
+    cgroup: cgroupV1("/"),
+    cmdline: "",
+  });
   put(300, {
     stat: statLine({ pid: 300, comm: "bash", tty: (136 << 8) | 2, tpgid: 300, utime: 150, stime: 50 }),
     status: statusText({ name: "bash", uid: 1000, nspid: [300], rssKb: 4000 }),
     cgroup: cgroupV1("/user.slice", "/process_api/x"),
     cmdline: "-bash\0",
   });
-  put(500, { stat: statLine({ pid: 500, comm: "init", ppid: 400 }), status: statusText({ name: "init", uid: 1000000, nspid: [500, 1], rssKb: 800 }), cgroup: cgroupV1("/ovz/101"), cmdline: "/sbin/init\0" });
+  put(500, {
+    stat: statLine({ pid: 500, comm: "init", ppid: 400 }),
+    status: statusText({ name: "init", uid: 1000000, nspid: [500, 1], rssKb: 800 }),
+    cgroup: cgroupV1("/ovz/101"),
+    cmdline: "/sbin/init\0",
+  });
   put(501, {
     stat: statLine({ pid: 501, comm: "sleep", ppid: 500, utime: 3, stime: 2 }),
     status: statusText({ name: "sleep", uid: 1000000, nspid: [501, 7], rssKb: 600 }),
     cgroup: cgroupV1("/ovz/101/sub"),
     cmdline: "sleep\x00300\x00",
   });
-  put(600, { stat: statLine({ pid: 600, comm: "init", ppid: 599 }), status: statusText({ name: "init", uid: 1065536, nspid: [600, 1], rssKb: 800 }), cgroup: cgroupV1("/ovz/1010"), cmdline: "/sbin/init\0" });
-  put(700, { stat: statLine({ pid: 700, comm: "lxc-start", ppid: 1 }), status: statusText({ name: "lxc-start", nspid: [700], rssKb: 2000 }), cgroup: cgroupV1("/ovz.monitor/101"), cmdline: "[lxc monitor] /var/lib/ovz/lxc 101\0" });
+  put(600, {
+    stat: statLine({ pid: 600, comm: "init", ppid: 599 }),
+    status: statusText({ name: "init", uid: 1065536, nspid: [600, 1], rssKb: 800 }),
+    cgroup: cgroupV1("/ovz/1010"),
+    cmdline: "/sbin/init\0",
+  });
+  put(700, {
+    stat: statLine({ pid: 700, comm: "lxc-start", ppid: 1 }),
+    status: statusText({ name: "lxc-start", nspid: [700], rssKb: 2000 }),
+    cgroup: cgroupV1("/ovz.monitor/101"),
+    cmdline: "[lxc monitor] /var/lib/ovz/lxc 101\0",
+  });
   writeFileSync(path.join(root, "stat"), "cpu  1 2 3\nbtime 1700000000\n");
   mkdirSync(path.join(root, "self"));
   return root;
 }
 
 const sample = (ctid: number, t: number, cpuSec: number, io = 0, initPid = 500): UsageSample => ({
-  ctid, initPid, cpuNs: cpuSec * 1e9, memBytes: 10 * MiB, memMaxBytes: 12 * MiB, swapBytes: 0, nproc: 3, ioReadBytes: io, ioWriteBytes: 2 * io, sampledAt: t,
+  ctid,
+  initPid,
+  cpuNs: cpuSec * 1e9,
+  memBytes: 10 * MiB,
+  memMaxBytes: 12 * MiB,
+  swapBytes: 0,
+  nproc: 3,
+  ioReadBytes: io,
+  ioWriteBytes: 2 * io,
+  sampledAt: t,
 });
 
 // ------------------------------------------------------------------------------------------------ /proc parsers
 
 describe("/proc parsers", () => {
   it("parseStat: a command with spaces and parentheses, and the numeric fields after it", () => {
-    const s = parseStat(statLine({ pid: 42, comm: "my (odd) proc", state: "R", ppid: 7, tty: 34818, utime: 123, stime: 45, nice: -5, threads: 3, start: 9999, vsize: 8192 }))!;
-    expect(s).toMatchObject({ pid: 42, comm: "my (odd) proc", state: "R", ppid: 7, ttyNr: 34818, utime: 123, stime: 45, nice: -5, threads: 3, starttime: 9999, vsize: 8192 });
+    const s = parseStat(
+      statLine({
+        pid: 42,
+        comm: "my (odd) proc",
+        state: "R",
+        ppid: 7,
+        tty: 34818,
+        utime: 123,
+        stime: 45,
+        nice: -5,
+        threads: 3,
+        start: 9999,
+        vsize: 8192,
+      }),
+    )!;
+    expect(s).toMatchObject({
+      pid: 42,
+      comm: "my (odd) proc",
+      state: "R",
+      ppid: 7,
+      ttyNr: 34818,
+      utime: 123,
+      stime: 45,
+      nice: -5,
+      threads: 3,
+      starttime: 9999,
+      vsize: 8192,
+    });
     expect(parseStat("garbage")).toBeNull();
   });
 
   it("parseStatus: effective uid, NSpid (outermost first), memory in KiB; kernel threads have no Vm lines", () => {
-    const s = parseStatus(statusText({ name: "sleep", uid: 1000000, nspid: [501, 7], rssKb: 600, sizeKb: 1500, lckKb: 4 }));
-    expect(s).toEqual({ uid: [1000000, 1000000, 1000000, 1000000], nspid: [501, 7], vmSizeKb: 1500, vmRssKb: 600, vmLckKb: 4 });
-    expect(parseStatus(statusText({ name: "kthreadd", nspid: [2] }))).toMatchObject({ vmRssKb: 0, vmSizeKb: 0, nspid: [2] });
+    const s = parseStatus(
+      statusText({ name: "sleep", uid: 1000000, nspid: [501, 7], rssKb: 600, sizeKb: 1500, lckKb: 4 }),
+    );
+    expect(s).toEqual({
+      uid: [1000000, 1000000, 1000000, 1000000],
+      nspid: [501, 7],
+      vmSizeKb: 1500,
+      vmRssKb: 600,
+      vmLckKb: 4,
+    });
+    expect(parseStatus(statusText({ name: "kthreadd", nspid: [2] }))).toMatchObject({
+      vmRssKb: 0,
+      vmSizeKb: 0,
+      nspid: [2],
+    });
   });
 
   it("parseCgroupFile: v1 hierarchies (co-mounted ones split), name=, the unified line; mapping prefers pids", () => {
@@ -123,7 +257,9 @@ describe("/proc parsers", () => {
   });
 
   it("small parsers: passwd, btime, MemTotal; mapLimit keeps order with bounded concurrency", async () => {
-    expect(parsePasswd("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534::/:/usr/sbin/nologin\n").get(65534)).toBe("nobody");
+    expect(parsePasswd("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534::/:/usr/sbin/nologin\n").get(65534)).toBe(
+      "nobody",
+    );
     expect(parseBootTime("cpu 1 2\nbtime 1700000000\nprocesses 5\n")).toBe(1_700_000_000);
     expect(parseMemTotal("MemTotal:       24576000 kB\nMemFree: 1 kB\n")).toBe(24_576_000 * 1024);
     let inFlight = 0;
@@ -247,7 +383,9 @@ describe("vzps options", () => {
     expect(err(["-E"])).toMatch(/list of container IDs must follow -E/);
     expect(err(["-E", "abc"])).toMatch(/invalid container ID "abc"/);
     expect(err(["-p", "x"])).toMatch(/process ID list syntax error/);
-    expect(usageErrorText(new UsageError("unsupported SysV option"))).toMatch(/^error: unsupported SysV option\n\nUsage:\n vzps \[options\]\n/);
+    expect(usageErrorText(new UsageError("unsupported SysV option"))).toMatch(
+      /^error: unsupported SysV option\n\nUsage:\n vzps \[options\]\n/,
+    );
   });
 });
 
@@ -255,12 +393,18 @@ describe("vzps selection and table", () => {
   const self = { euid: 1000, ttyNr: (136 << 8) | 2 };
   async function procs() {
     const root = fakeProc();
-    const list = (await Promise.all((await listPids(root)).map((p) => readProc(p, root)))).filter((p): p is ProcInfo => p !== null);
+    const list = (await Promise.all((await listPids(root)).map((p) => readProc(p, root)))).filter(
+      (p): p is ProcInfo => p !== null,
+    );
     const byPid = new Map(list.map((p) => [p.pid, p]));
-    const { map } = containerCgroups([{ ctid: 101, cgroups: byPid.get(500)!.cgroups }, { ctid: 1010, cgroups: byPid.get(600)!.cgroups }]);
+    const { map } = containerCgroups([
+      { ctid: 101, cgroups: byPid.get(500)!.cgroups },
+      { ctid: 1010, cgroups: byPid.get(600)!.cgroups },
+    ]);
     return list.map((proc) => ({ proc, ctid: ctidOf(proc.cgroups, map) }));
   }
-  const pick = async (argv: string[]) => (await procs()).filter((x) => isSelected(x.proc, x.ctid, parseVzpsArgs(argv), self)).map((x) => x.proc.pid);
+  const pick = async (argv: string[]) =>
+    (await procs()).filter((x) => isSelected(x.proc, x.ctid, parseVzpsArgs(argv), self)).map((x) => x.proc.pid);
 
   it("selects like ps (default: own processes on own terminal), -E filters by container (0 = host)", async () => {
     expect(await pick([])).toEqual([300]);
@@ -275,11 +419,28 @@ describe("vzps selection and table", () => {
 
   it("renders CTID, PID, VPID, user, times and commands; numbers right-aligned", async () => {
     const all = await procs();
-    const ctx = { nowMs: (1_700_000_000 + 20 + 3600) * 1000, bootMs: 1_700_000_000 * 1000, uptimeSec: 3620, memTotalBytes: 1024 * 1024 * 1024, users: new Map([[0, "root"], [1000, "alice"]]) };
-    const out = renderVzps(all, parseVzpsArgs(["-e", "-o", "ctid,pid,vpid,user,pcpu,pmem,vsz,rss,tty,stat,time,args"]), ctx);
+    const ctx = {
+      nowMs: (1_700_000_000 + 20 + 3600) * 1000,
+      bootMs: 1_700_000_000 * 1000,
+      uptimeSec: 3620,
+      memTotalBytes: 1024 * 1024 * 1024,
+      users: new Map([
+        [0, "root"],
+        [1000, "alice"],
+      ]),
+    };
+    const out = renderVzps(
+      all,
+      parseVzpsArgs(["-e", "-o", "ctid,pid,vpid,user,pcpu,pmem,vsz,rss,tty,stat,time,args"]),
+      ctx,
+    );
     const lines = out.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^\s*CTID\s+PID\s+VPID USER\s+%CPU %MEM\s+VSZ\s+RSS TT\s+STAT\s+TIME COMMAND$/);
-    const row = (pid: number) => lines.find((l) => new RegExp(`^\\s*\\d+\\s+${pid}\\s`).test(l))!.trim().split(/\s+/);
+    const row = (pid: number) =>
+      lines
+        .find((l) => new RegExp(`^\\s*\\d+\\s+${pid}\\s`).test(l))!
+        .trim()
+        .split(/\s+/);
     expect(row(501).slice(0, 4)).toEqual(["101", "501", "7", "1000000"]);
     expect(row(501).slice(-2)).toEqual(["sleep", "300"]);
     expect(row(300).slice(0, 4)).toEqual(["0", "300", "300", "alice"]);
@@ -296,15 +457,26 @@ describe("vzps selection and table", () => {
   it("a command line with a newline or tab stays on its own row, shown with '?' as ps does", async () => {
     const all = await procs();
     const ctx = { nowMs: 0, bootMs: 0, uptimeSec: 1, memTotalBytes: 1, users: new Map<number, string>() };
-    const odd = all.map((x) => (x.proc.pid === 501 ? { ...x, proc: { ...x.proc, argv: ["sh", "-c", "echo a\necho\tb"] } } : x));
-    const lines = renderVzps(odd, parseVzpsArgs(["-e", "-H", "-o", "pid,args"]), ctx).trimEnd().split("\n");
+    const odd = all.map((x) =>
+      x.proc.pid === 501 ? { ...x, proc: { ...x.proc, argv: ["sh", "-c", "echo a\necho\tb"] } } : x,
+    );
+    const lines = renderVzps(odd, parseVzpsArgs(["-e", "-H", "-o", "pid,args"]), ctx)
+      .trimEnd()
+      .split("\n");
     expect(lines).toHaveLength(odd.length);
     expect(lines.find((l) => l.trim().startsWith("501 "))!.trim()).toBe("501 sh -c echo a?echo?b");
   });
 
   it("STAT flags like ps: <, N, L, s, l, +", () => {
     const base = parseStat(statLine({ pid: 10, comm: "x", session: 10, pgrp: 10, tpgid: 10 }))!;
-    const p = (o: Partial<ProcInfo>, lck = 0) => ({ ...base, status: parseStatus(statusText({ name: "x", nspid: [10], rssKb: 1, lckKb: lck })), cgroups: new Map(), argv: [], ...o }) as ProcInfo;
+    const p = (o: Partial<ProcInfo>, lck = 0) =>
+      ({
+        ...base,
+        status: parseStatus(statusText({ name: "x", nspid: [10], rssKb: 1, lckKb: lck })),
+        cgroups: new Map(),
+        argv: [],
+        ...o,
+      }) as ProcInfo;
     expect(statFlags(p({}))).toBe("Ss+");
     expect(statFlags(p({ nice: -5, threads: 4, session: 1, tpgid: -1 }, 8))).toBe("S<Ll");
     expect(statFlags(p({ nice: 10, state: "R", session: 1, tpgid: 3 }))).toBe("RN");
@@ -315,7 +487,14 @@ describe("vzps selection and table", () => {
 
 describe("formatting", () => {
   it("sizes, CPU time, start time, terminals, percent", () => {
-    expect([0, 512, 1536, 12.34 * MiB, 150 * MiB, 2 * 1024 * MiB].map(fmtBytes)).toEqual(["0", "512", "1.5K", "12.3M", "150M", "2.0G"]);
+    expect([0, 512, 1536, 12.34 * MiB, 150 * MiB, 2 * 1024 * MiB].map(fmtBytes)).toEqual([
+      "0",
+      "512",
+      "1.5K",
+      "12.3M",
+      "150M",
+      "2.0G",
+    ]);
     expect(fmtBytes(-1)).toBe("-");
     expect(fmtCpuTime(0)).toBe("00:00:00");
     expect(fmtCpuTime(3 * 3600 + 25 * 60 + 7.9)).toBe("03:25:07");
@@ -333,7 +512,16 @@ describe("formatting", () => {
   });
 
   it("tables: padded columns, right-aligned numbers, last column unpadded", () => {
-    expect(renderTable(["PID", "CMD"], ["r", "l"], [["1", "init"], ["12345", "sleep 300"]])).toBe("  PID CMD\n    1 init\n12345 sleep 300\n");
+    expect(
+      renderTable(
+        ["PID", "CMD"],
+        ["r", "l"],
+        [
+          ["1", "init"],
+          ["12345", "sleep 300"],
+        ],
+      ),
+    ).toBe("  PID CMD\n    1 init\n12345 sleep 300\n");
     expect(renderTable(null, ["r"], [])).toBe("");
   });
 });
@@ -358,27 +546,60 @@ describe("pstat: rates and table", () => {
       [101, { name: "web", hostname: "web.example", ramLimit: 256 * MiB, swapLimit: 0 }],
       [102, { name: null, hostname: "db.example", ramLimit: 512 * MiB, swapLimit: 0 }],
     ]);
-    const prev = new Map([[101, sample(101, 0, 0)], [102, sample(102, 0, 0)]]);
+    const prev = new Map([
+      [101, sample(101, 0, 0)],
+      [102, sample(102, 0, 0)],
+    ]);
     const cur = [sample(101, 1000, 0.05), { ...sample(102, 1000, 0.9), memBytes: 5 * MiB }, sample(103, 1000, 1)];
     const rows = buildRows(prev, cur, meta);
-    expect(rows.map((r) => [r.ctid, r.name, r.cpu === null ? null : Math.round(r.cpu)])).toEqual([[101, "web", 5], [102, "db.example", 90], [103, "?", null]]);
+    expect(rows.map((r) => [r.ctid, r.name, r.cpu === null ? null : Math.round(r.cpu)])).toEqual([
+      [101, "web", 5],
+      [102, "db.example", 90],
+      [103, "?", null],
+    ]);
     expect(sortRows(rows, "cpu").map((r) => r.ctid)).toEqual([102, 101, 103]);
     expect(sortRows(rows, "ram").map((r) => r.ctid)).toEqual([101, 103, 102]);
     expect(sortRows(rows, "ctid").map((r) => r.ctid)).toEqual([101, 102, 103]);
     expect(sortRows(rows, "name").map((r) => r.name)).toEqual(["?", "db.example", "web"]);
     const text = renderRows(sortRows(rows, "cpu"));
-    const lines = text.trimEnd().split("\n").map((l) => l.trim().split(/\s+/));
+    const lines = text
+      .trimEnd()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/));
     expect(lines[0]).toEqual(["CTID", "NAME", "NPROC", "CPU%", "RAM/LIMIT", "SWAP", "IOR/s", "IOW/s"]);
     expect(lines[1]).toEqual(["102", "db.example", "3", "90.0", "5.0M/512M", "0", "0", "0"]);
     expect(lines[3]).toEqual(["103", "?", "3", "-", "10.0M/-", "0", "-", "-"]);
   });
 
   it("options: -b -n -d -s -E, attached values, errors", () => {
-    expect(parsePstatArgs([])).toEqual({ help: false, batch: false, iterations: null, delaySec: 2, sort: "cpu", ctids: null });
+    expect(parsePstatArgs([])).toEqual({
+      help: false,
+      batch: false,
+      iterations: null,
+      delaySec: 2,
+      sort: "cpu",
+      ctids: null,
+    });
     expect(parsePstatArgs(["-b", "-n", "2", "-d", "1"])).toMatchObject({ batch: true, iterations: 2, delaySec: 1 });
-    expect(parsePstatArgs(["-bn3", "-d0.5", "-s", "mem", "-E", "101,102", "-E103"])).toMatchObject({ batch: true, iterations: 3, delaySec: 0.5, sort: "ram", ctids: [101, 102, 103] });
+    expect(parsePstatArgs(["-bn3", "-d0.5", "-s", "mem", "-E", "101,102", "-E103"])).toMatchObject({
+      batch: true,
+      iterations: 3,
+      delaySec: 0.5,
+      sort: "ram",
+      ctids: [101, 102, 103],
+    });
     expect(parsePstatArgs(["--help"]).help).toBe(true);
-    for (const bad of [["-x"], ["-n", "0"], ["-n"], ["-d", "0"], ["-d", "abc"], ["-s", "colour"], ["-E", "x"], ["--bogus"], ["b"]]) {
+    for (const bad of [
+      ["-x"],
+      ["-n", "0"],
+      ["-n"],
+      ["-d", "0"],
+      ["-d", "abc"],
+      ["-s", "colour"],
+      ["-E", "x"],
+      ["--bogus"],
+      ["b"],
+    ]) {
       expect(() => parsePstatArgs(bad), bad.join(" ")).toThrow(UsageError);
     }
   });
@@ -407,11 +628,27 @@ describe("cgroup drivers: usage() on fake trees", () => {
         "7:1 Read 1000\n7:1 Write 2000\n7:1 Sync 3000\n7:1 Async 0\n7:1 Discard 0\n7:1 Total 3000\n8:0 Read 5\n8:0 Write 6\nTotal 3011\n",
     });
     const d = new CgroupV1({ mountRoot: root });
-    expect(await d.usage("ovz/101")).toEqual({ cpuNs: 123456789012, memBytes: 20 * MiB, memMaxBytes: 30 * MiB, swapBytes: 8192, nproc: 7, ioReadBytes: 1005, ioWriteBytes: 2006 });
+    expect(await d.usage("ovz/101")).toEqual({
+      cpuNs: 123456789012,
+      memBytes: 20 * MiB,
+      memMaxBytes: 30 * MiB,
+      swapBytes: 8192,
+      nproc: 7,
+      ioReadBytes: 1005,
+      ioWriteBytes: 2006,
+    });
     expect(await d.usage("ovz/999")).toBeNull();
     // no swap accounting (no swap lines in memory.stat), no blkio files: swap null, I/O 0
     mk(root, "memory/ovz/102", { "memory.usage_in_bytes": "100\n", "memory.stat": "cache 100\n" });
-    expect(await d.usage("ovz/102")).toEqual({ cpuNs: 0, memBytes: 100, memMaxBytes: null, swapBytes: null, nproc: 0, ioReadBytes: 0, ioWriteBytes: 0 });
+    expect(await d.usage("ovz/102")).toEqual({
+      cpuNs: 0,
+      memBytes: 100,
+      memMaxBytes: null,
+      swapBytes: null,
+      nproc: 0,
+      ioReadBytes: 0,
+      ioWriteBytes: 0,
+    });
     expect(parseIoServiceRW(null)).toEqual({ read: 0, write: 0 });
   });
 
@@ -425,13 +662,30 @@ describe("cgroup drivers: usage() on fake trees", () => {
       "memory.peak": `${50 * MiB}\n`,
       "memory.swap.current": "4096\n",
       "pids.current": "12\n",
-      "io.stat": "254:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n7:1 rbytes=10 wbytes=20 rios=1 wios=1 dbytes=0 dios=0\n",
+      "io.stat":
+        "254:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n7:1 rbytes=10 wbytes=20 rios=1 wios=1 dbytes=0 dios=0\n",
     });
     const d = new CgroupV2({ mountRoot: root });
-    expect(await d.usage("ovz/101")).toEqual({ cpuNs: 2_500_000_000, memBytes: 40 * MiB, memMaxBytes: 50 * MiB, swapBytes: 4096, nproc: 12, ioReadBytes: 110, ioWriteBytes: 220 });
+    expect(await d.usage("ovz/101")).toEqual({
+      cpuNs: 2_500_000_000,
+      memBytes: 40 * MiB,
+      memMaxBytes: 50 * MiB,
+      swapBytes: 4096,
+      nproc: 12,
+      ioReadBytes: 110,
+      ioWriteBytes: 220,
+    });
     expect(await d.usage("ovz/999")).toBeNull();
     mk(root, "ovz/102", { "cgroup.procs": "", "memory.current": "5\n" }); // older kernel: no memory.peak; no swap
-    expect(await d.usage("ovz/102")).toEqual({ cpuNs: 0, memBytes: 5, memMaxBytes: null, swapBytes: null, nproc: 0, ioReadBytes: 0, ioWriteBytes: 0 });
+    expect(await d.usage("ovz/102")).toEqual({
+      cpuNs: 0,
+      memBytes: 5,
+      memMaxBytes: null,
+      swapBytes: null,
+      nproc: 0,
+      ioReadBytes: 0,
+      ioWriteBytes: 0,
+    });
     expect(parseIoStatRW("8:0 rbytes=1 wbytes=2\n")).toEqual({ read: 1, write: 2 });
   });
 });

@@ -15,7 +15,12 @@ const ok = (s: { safeParse(v: unknown): { success: boolean } }, v: unknown) => s
 describe("identity fields", () => {
   it("ctid: 1 to 2,000,000,000 for the engine, from 100 for a new container; whole numbers only", () => {
     expect([0, 1, CTID_MAX, CTID_MAX + 1, 1.5, "101"].map((v) => ok(ctidSchema, v))).toEqual([
-      false, true, true, false, false, false,
+      false,
+      true,
+      true,
+      false,
+      false,
+      false,
     ]);
     expect([99, 100, CTID_MAX, CTID_MAX + 1].map((v) => ok(newCtidSchema, v))).toEqual([false, true, true, false]);
     expect([1, CTID_MAX, 0, NaN, "1"].map(isCtid)).toEqual([true, true, false, false, false]);
@@ -31,7 +36,9 @@ describe("identity fields", () => {
 
   it("container name: not all digits (those are ctids), 64 characters at most, no shell characters", () => {
     expect(["web", "web-1.a_b", "1web", "a".repeat(64)].every((n) => ok(containerNameSchema, n))).toBe(true);
-    expect(["101", "", "a".repeat(65), "-a", "a b", "a;b", "a/b"].filter((n) => ok(containerNameSchema, n))).toEqual([]);
+    expect(["101", "", "a".repeat(65), "-a", "a b", "a;b", "a/b"].filter((n) => ok(containerNameSchema, n))).toEqual(
+      [],
+    );
   });
 
   it("template name: lower case, no path characters", () => {

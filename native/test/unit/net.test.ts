@@ -6,7 +6,16 @@
 import { describe, expect, it } from "vitest";
 import { netLxcKeys } from "../../src/net/lxc.js";
 import { renderRuleset } from "../../src/net/nft.js";
-import { canonicalIp, defaultMac, firewallRuleSchema, inCidr4, netConfigSchema, networkSchema, parseCidr, type Network } from "../../src/net/types.js";
+import {
+  canonicalIp,
+  defaultMac,
+  firewallRuleSchema,
+  inCidr4,
+  netConfigSchema,
+  networkSchema,
+  parseCidr,
+  type Network,
+} from "../../src/net/types.js";
 
 const lan: Network = networkSchema.parse({ name: "lan", bridge: "ovzbr0", hostCidr: "198.18.2.1/24" });
 const nets = new Map([["lan", lan]]);
@@ -50,11 +59,19 @@ describe("NetConfig schema", () => {
     const msgs = bad.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     expect(msgs).toContain("venet.0: not an IPv4 or IPv6 address (e.g. 198.18.1.2 or fd00::2)");
     expect(msgs.some((m) => m.startsWith("nics.0.network: network names are"))).toBe(true);
-    expect(firewallRuleSchema.safeParse({ direction: "in", action: "accept", proto: "icmp", ports: "22" }).success).toBe(false);
-    expect(firewallRuleSchema.safeParse({ direction: "in", action: "accept", proto: "tcp", ports: "90-80" }).success).toBe(false);
-    expect(firewallRuleSchema.safeParse({ direction: "in", action: "accept", proto: "tcp", ports: "70000" }).success).toBe(false);
+    expect(
+      firewallRuleSchema.safeParse({ direction: "in", action: "accept", proto: "icmp", ports: "22" }).success,
+    ).toBe(false);
+    expect(
+      firewallRuleSchema.safeParse({ direction: "in", action: "accept", proto: "tcp", ports: "90-80" }).success,
+    ).toBe(false);
+    expect(
+      firewallRuleSchema.safeParse({ direction: "in", action: "accept", proto: "tcp", ports: "70000" }).success,
+    ).toBe(false);
     expect(firewallRuleSchema.safeParse({ direction: "in", action: "drop", comment: 'x" accept' }).success).toBe(false);
-    expect(netConfigSchema.safeParse({ nics: [{ type: "veth", network: "lan", mac: "01:00:00:00:00:01" }] }).success).toBe(false); // multicast
+    expect(
+      netConfigSchema.safeParse({ nics: [{ type: "veth", network: "lan", mac: "01:00:00:00:00:01" }] }).success,
+    ).toBe(false); // multicast
   });
 });
 
@@ -98,7 +115,11 @@ describe("LXC keys", () => {
   });
   it("a DHCP network gets no static address (dnsmasq hands it out)", () => {
     const dhcp = new Map([["lan", { ...lan, dhcp: true }]]);
-    const keys = netLxcKeys(101, netConfigSchema.parse({ nics: [{ type: "veth", network: "lan", ips: ["198.18.2.11"] }] }), dhcp);
+    const keys = netLxcKeys(
+      101,
+      netConfigSchema.parse({ nics: [{ type: "veth", network: "lan", ips: ["198.18.2.11"] }] }),
+      dhcp,
+    );
     expect(keys.some(([k]) => k.includes("address"))).toBe(false);
   });
 });
@@ -124,7 +145,9 @@ describe("nftables ruleset", () => {
 
   it("replaces both tables atomically and covers every container's devices and addresses", () => {
     const text = renderRuleset({ containers: [b, a], networks: [lan], uplinks: ["eth1"], counters: zero });
-    expect(text.startsWith("table inet ovz\ndelete table inet ovz\ntable bridge ovz\ndelete table bridge ovz\n")).toBe(true);
+    expect(text.startsWith("table inet ovz\ndelete table inet ovz\ntable bridge ovz\ndelete table bridge ovz\n")).toBe(
+      true,
+    );
     expect(text).toContain('elements = { "vn101" : jump spoof_ct101, "vn102" : jump spoof_ct102 }');
     expect(text).toContain('set ct_ifaces { type ifname; elements = { "ovzbr0", "ve101i0", "vn101", "vn102" }; }');
     expect(text).toContain('set uplinks { type ifname; elements = { "eth1" }; }');
@@ -134,7 +157,10 @@ describe("nftables ruleset", () => {
     expect(text).toContain("meta nfproto ipv4 udp dport 25-26 counter name fwdrop_101 drop");
     expect(text).toContain("meta nfproto ipv6 udp dport 25-26 counter name fwdrop_101 drop");
     // policy drop for "in" only; "out" ends without a drop (policy accept)
-    const outChain = text.slice(text.indexOf("chain fw_ct101_out"), text.indexOf("}", text.indexOf("chain fw_ct101_out")));
+    const outChain = text.slice(
+      text.indexOf("chain fw_ct101_out"),
+      text.indexOf("}", text.indexOf("chain fw_ct101_out")),
+    );
     expect(outChain).not.toMatch(/\n {4}counter name fwdrop_101 drop\n/);
     expect(text).toContain("ether saddr != 02:00:00:00:00:65 counter name spoof_101 drop");
     expect(text).toContain('elements = { "ve101i0" : jump port_ct101_0 }');
@@ -146,7 +172,9 @@ describe("nftables ruleset", () => {
 
   it("carries counters over and forgets a removed container entirely", () => {
     const counters = { inet: new Map([["spoof_101", { packets: 7, bytes: 420 }]]), bridge: new Map() };
-    expect(renderRuleset({ containers: [a], networks: [lan], uplinks: [], counters })).toContain("counter spoof_101 { packets 7 bytes 420 }");
+    expect(renderRuleset({ containers: [a], networks: [lan], uplinks: [], counters })).toContain(
+      "counter spoof_101 { packets 7 bytes 420 }",
+    );
     const without = renderRuleset({ containers: [b], networks: [lan], uplinks: [], counters });
     expect(without).not.toMatch(/101|198\.18\.2\.11/);
   });
@@ -158,7 +186,12 @@ describe("nftables ruleset", () => {
   });
 
   it("anti-spoofing can be turned off per NIC by an admin", () => {
-    const open = { ctid: 103, net: netConfigSchema.parse({ nics: [{ type: "veth", network: "lan", ips: ["198.18.2.12"], antiSpoof: false }] }) };
-    expect(renderRuleset({ containers: [open], networks: [lan], uplinks: [], counters: zero })).not.toContain("port_ct103");
+    const open = {
+      ctid: 103,
+      net: netConfigSchema.parse({ nics: [{ type: "veth", network: "lan", ips: ["198.18.2.12"], antiSpoof: false }] }),
+    };
+    expect(renderRuleset({ containers: [open], networks: [lan], uplinks: [], counters: zero })).not.toContain(
+      "port_ct103",
+    );
   });
 });

@@ -26,8 +26,20 @@ const info = (ctid: number) => ({
   state: "running" as const,
   initPid: 42,
   limits: {
-    ram: 1, swap: 0, cpuunits: 1000, cpulimit: 0, cpumask: null, cpus: 0, numproc: 10, numfile: 100, numpty: 1024,
-    diskspace: 1, diskinodes: 0, ioweight: 500, iolimit: 0, iopslimit: 0,
+    ram: 1,
+    swap: 0,
+    cpuunits: 1000,
+    cpulimit: 0,
+    cpumask: null,
+    cpus: 0,
+    numproc: 10,
+    numfile: 100,
+    numpty: 1024,
+    diskspace: 1,
+    diskinodes: 0,
+    ioweight: 500,
+    iolimit: 0,
+    iopslimit: 0,
   },
   onboot: false,
   idmap: { hostId: 1000000, size: 65536 },
@@ -48,7 +60,10 @@ beforeAll(async () => {
       if (p.ctid === 501) return { nonsense: true };
       return info(p.ctid);
     },
-    "container.start": async (p: { ctid: number }, ctx: { progress: (n: number, m?: string) => void; log: (l: string) => void }) => {
+    "container.start": async (
+      p: { ctid: number },
+      ctx: { progress: (n: number, m?: string) => void; log: (l: string) => void },
+    ) => {
       ctx.log("hello");
       ctx.progress(50, "half");
       return info(p.ctid);
@@ -119,17 +134,25 @@ describe("engine protocol", () => {
   });
 
   it("re-validates params on the server", async () => {
-    const r = await rawCall(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: "container.status", params: { ctid: "101; rm -rf /" } }));
+    const r = await rawCall(
+      JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: "container.status", params: { ctid: "101; rm -rf /" } }),
+    );
     expect(r).toMatchObject({ type: "error", error: { code: "BAD_REQUEST" } });
-    const extra = await rawCall(JSON.stringify({ v: PROTOCOL_VERSION, id: "2", method: "container.status", params: { ctid: 1, evil: true } }));
+    const extra = await rawCall(
+      JSON.stringify({ v: PROTOCOL_VERSION, id: "2", method: "container.status", params: { ctid: 1, evil: true } }),
+    );
     expect(extra).toMatchObject({ type: "error", error: { code: "BAD_REQUEST" } });
   });
 
   it("refuses other protocol versions, unknown methods and garbage", async () => {
-    expect(await rawCall(JSON.stringify({ v: 99, id: "1", method: "container.status", params: { ctid: 1 } }))).toMatchObject({
+    expect(
+      await rawCall(JSON.stringify({ v: 99, id: "1", method: "container.status", params: { ctid: 1 } })),
+    ).toMatchObject({
       error: { code: "PROTOCOL_VERSION" },
     });
-    expect(await rawCall(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: "host.shell", params: {} }))).toMatchObject({
+    expect(
+      await rawCall(JSON.stringify({ v: PROTOCOL_VERSION, id: "1", method: "host.shell", params: {} })),
+    ).toMatchObject({
       error: { code: "UNKNOWN_METHOD" },
     });
     expect(await rawCall("not json")).toMatchObject({ error: { code: "BAD_REQUEST" } });

@@ -19,7 +19,11 @@ function packages(what: "production" | "test", apparmor: "Y" | "N" | null): stri
     fs.mkdirSync(path.join(sysfs, "module/apparmor/parameters"), { recursive: true });
     fs.writeFileSync(path.join(sysfs, "module/apparmor/parameters/enabled"), `${apparmor}\n`);
   }
-  const out = execFileSync("bash", ["-c", `source scripts/lib/packages.sh; apt_packages "$1"`, "sh", what], { cwd: REPO, encoding: "utf8", env: { ...process.env, SYSFS: sysfs } });
+  const out = execFileSync("bash", ["-c", `source scripts/lib/packages.sh; apt_packages "$1"`, "sh", what], {
+    cwd: REPO,
+    encoding: "utf8",
+    env: { ...process.env, SYSFS: sysfs },
+  });
   return out.trim().split("\n");
 }
 
@@ -34,7 +38,8 @@ describe("install.sh's Debian packages", () => {
 
   it("a production node gets the engine's tools and curl (run.sh uses it), and no test tool", () => {
     const prod = packages("production", null);
-    for (const p of ["lxc", "btrfs-progs", "nftables", "uidmap", "zstd", "debootstrap", "curl"]) expect(prod).toContain(p);
+    for (const p of ["lxc", "btrfs-progs", "nftables", "uidmap", "zstd", "debootstrap", "curl"])
+      expect(prod).toContain(p);
     for (const p of ["chromium", "postgresql", "iperf3"]) expect(prod).not.toContain(p);
   });
 

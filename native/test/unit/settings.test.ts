@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { crossCheck, defaultLimits, effectiveCpulimit, formatCpuList, LIMIT_KEYS, LIMITS, limitsPatchSchema, parseCpuList, parseSize } from "../../src/settings.js";
+import {
+  crossCheck,
+  defaultLimits,
+  effectiveCpulimit,
+  formatCpuList,
+  LIMIT_KEYS,
+  LIMITS,
+  limitsPatchSchema,
+  parseCpuList,
+  parseSize,
+} from "../../src/settings.js";
 
 describe("limit declarations", () => {
   it("declares every key once with a consistent range and default", () => {

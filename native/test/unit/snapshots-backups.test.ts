@@ -7,7 +7,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EngineError } from "../../src/errors.js";
-import { checkDescription, checkSnapshotName, defaultSnapshotName, SNAPSHOT_NAME_RE } from "../../src/snapshot-names.js";
+import {
+  checkDescription,
+  checkSnapshotName,
+  defaultSnapshotName,
+  SNAPSHOT_NAME_RE,
+} from "../../src/snapshot-names.js";
 import { checkSnapshotPathName } from "../../src/drivers/storage/common.js";
 import * as swap from "../../src/drivers/storage/swap.js";
 import {
@@ -33,11 +38,17 @@ const code = (f: () => unknown): string | null => {
 describe("snapshot names", () => {
   it("accepts letters, digits, . _ - up to 64, starting with a letter or digit", () => {
     for (const ok of ["a", "Before-Upgrade", "v1.2_3", "2026-11-23", "x".repeat(64)]) {
-      expect(code(() => checkSnapshotName(ok)), ok).toBeNull();
+      expect(
+        code(() => checkSnapshotName(ok)),
+        ok,
+      ).toBeNull();
       expect(methods["snapshot.create"].params.safeParse({ ctid: 1, name: ok }).success, ok).toBe(true);
     }
     for (const bad of ["", ".", "..", ".hidden", "-x", "_x", "a/b", "../x", "a b", "x".repeat(65), "ä", "a\nb"]) {
-      expect(code(() => checkSnapshotName(bad)), bad).toBe("BAD_REQUEST");
+      expect(
+        code(() => checkSnapshotName(bad)),
+        bad,
+      ).toBe("BAD_REQUEST");
       expect(methods["snapshot.create"].params.safeParse({ ctid: 1, name: bad }).success, bad).toBe(false);
     }
   });
@@ -46,7 +57,10 @@ describe("snapshot names", () => {
     expect(checkSnapshotPathName("before")).toBe("before");
     expect(checkSnapshotPathName(".backup-101-20261123T191615Z-a3f9c2")).toBe(".backup-101-20261123T191615Z-a3f9c2");
     for (const bad of ["..", ".", "../x", ".backup-../x", ".Backup-x", "a/b", ""]) {
-      expect(code(() => checkSnapshotPathName(bad)), bad).toBe("BAD_REQUEST");
+      expect(
+        code(() => checkSnapshotPathName(bad)),
+        bad,
+      ).toBe("BAD_REQUEST");
     }
   });
 
@@ -91,8 +105,18 @@ describe("backup manifest", () => {
     const id = newBackupId(101, new Date("2026-11-23T19:16:15.489Z"), "a3f9c2");
     expect(id).toBe("101-20261123T191615Z-a3f9c2");
     expect(checkBackupId(id)).toBe(id);
-    for (const bad of ["", "101", "../101-20261123T191615Z-a3f9c2", "101-20261123T191615Z-a3f9c2/..", "0-20261123T191615Z-a3f9c2", "101-20261123T191615Z-A3F9C2"]) {
-      expect(code(() => checkBackupId(bad)), bad).toBe("BAD_REQUEST");
+    for (const bad of [
+      "",
+      "101",
+      "../101-20261123T191615Z-a3f9c2",
+      "101-20261123T191615Z-a3f9c2/..",
+      "0-20261123T191615Z-a3f9c2",
+      "101-20261123T191615Z-A3F9C2",
+    ]) {
+      expect(
+        code(() => checkBackupId(bad)),
+        bad,
+      ).toBe("BAD_REQUEST");
     }
   });
 
@@ -100,7 +124,12 @@ describe("backup manifest", () => {
     const m = sample();
     const back = parseManifest(JSON.stringify(m), m.id);
     expect(back).toEqual(m);
-    expect(back.container.net).toMatchObject({ venet: ["198.18.0.5"], nics: [], nameservers: [], firewall: { enabled: false } });
+    expect(back.container.net).toMatchObject({
+      venet: ["198.18.0.5"],
+      nics: [],
+      nameservers: [],
+      firewall: { enabled: false },
+    });
   });
 
   it("ignores keys a newer engine may add", () => {
@@ -123,12 +152,18 @@ describe("backup manifest", () => {
       ["net", { ...sample(), container: { ...sample().container, net: { venet: ["not-an-ip"] } } }],
       ["missing container", { ...sample(), container: undefined }],
     ];
-    for (const [what, v] of bad) expect(code(() => parseManifest(typeof v === "string" ? v : JSON.stringify(v))), what).toBe("BAD_REQUEST");
+    for (const [what, v] of bad)
+      expect(
+        code(() => parseManifest(typeof v === "string" ? v : JSON.stringify(v))),
+        what,
+      ).toBe("BAD_REQUEST");
     expect(code(() => parseManifest(JSON.stringify(sample()), "102-20261123T191615Z-a3f9c2"))).toBe("BAD_REQUEST");
   });
 
   it("is what backup.list returns, plus the archive path", () => {
-    const r = methods["backup.list"].result.safeParse([{ ...sample(), path: "/var/lib/ovz/backups/101-20261123T191615Z-a3f9c2.tar.zst" }]);
+    const r = methods["backup.list"].result.safeParse([
+      { ...sample(), path: "/var/lib/ovz/backups/101-20261123T191615Z-a3f9c2.tar.zst" },
+    ]);
     expect(r.success).toBe(true);
     expect(methods["backup.restore"].params.safeParse({ id: "../../etc/shadow", ctid: 101 }).success).toBe(false);
   });

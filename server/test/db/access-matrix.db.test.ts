@@ -20,13 +20,25 @@ import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
 import { newTotpSecret } from "../../auth/totp.js";
 import { procedureInputArb } from "../helpers/boundary.js";
 import { disposableContainer, rowCounts, totpCode } from "../helpers/expect.js";
-import { buildWorld, caller, fakeEngine, PASSWORD, waitForAllOperations, type Caller, type World } from "../helpers/world.js";
+import {
+  buildWorld,
+  caller,
+  fakeEngine,
+  PASSWORD,
+  waitForAllOperations,
+  type Caller,
+  type World,
+} from "../helpers/world.js";
 
 type Role = "anonymous" | "customer" | "reseller" | "admin";
 type Target = "own" | "sibling" | "foreign";
 type Code = TRPCError["code"];
 
-const ACTOR_OF: Record<Exclude<Role, "anonymous">, keyof World["actors"]> = { customer: "customerA1", reseller: "resellerA", admin: "admin" };
+const ACTOR_OF: Record<Exclude<Role, "anonymous">, keyof World["actors"]> = {
+  customer: "customerA1",
+  reseller: "resellerA",
+  admin: "admin",
+};
 const GROUPS: [Role, Target][] = [
   ["anonymous", "own"],
   ["customer", "own"],
@@ -85,7 +97,8 @@ interface Spec {
 const tenantRows = (r: unknown) => (r as { tenantId: string | null }[]).map((x) => x.tenantId);
 const db = (e: Env) => e.w.db;
 const userOf = (e: Env, id: string) => db(e).user.findUniqueOrThrow({ where: { id } });
-const opCount = (e: Env, type: string) => db(e).operation.count({ where: { containerId: e.s.customer.container.id, type } });
+const opCount = (e: Env, type: string) =>
+  db(e).operation.count({ where: { containerId: e.s.customer.container.id, type } });
 /** A container action: input notes how many operations of this type the target has; the effect is one more. */
 function containerOp(type: string, extra: Record<string, unknown> = {}): Pick<Spec, "input" | "effect"> {
   return {
@@ -102,7 +115,17 @@ async function backupRow(e: Env, opts: { attached: boolean }) {
   const c = e.s.customer.container;
   const b = await fakeEngine().call("backup.create", { ctid: c.ctid });
   return db(e).backup.create({
-    data: { engineId: b.id, nodeId: e.w.node.id, tenantId: e.s.customer.tenant.id, ctid: c.ctid, containerId: opts.attached ? c.id : null, planId: e.s.reseller.plan.id, hostname: `bk-${e.uniq}.test`, template: "busybox", sizeBytes: BigInt(1000) },
+    data: {
+      engineId: b.id,
+      nodeId: e.w.node.id,
+      tenantId: e.s.customer.tenant.id,
+      ctid: c.ctid,
+      containerId: opts.attached ? c.id : null,
+      planId: e.s.reseller.plan.id,
+      hostname: `bk-${e.uniq}.test`,
+      template: "busybox",
+      sizeBytes: BigInt(1000),
+    },
   });
 }
 const ED_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP7coomf1uTnwiIkXa4Sajst7lh2/P6IKu6SeRACWttd matrix";
@@ -110,52 +133,68 @@ const ED_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP7coomf1uTnwiIkXa4Sajst7lh2
 const MATRIX: Record<string, Spec> = {
   // auth
   "auth.login": {
-    allow: ["anonymous", ...AUTHED], kind: "self",
+    allow: ["anonymous", ...AUTHED],
+    kind: "self",
     input: async (e) => {
       e.memo.sessions = await db(e).session.count({ where: { userId: e.w.directUser.id } });
       return { email: "direct@test.example", password: PASSWORD };
     },
-    effect: async (e) => (await db(e).session.count({ where: { userId: e.w.directUser.id } })) > (e.memo.sessions as number),
+    effect: async (e) =>
+      (await db(e).session.count({ where: { userId: e.w.directUser.id } })) > (e.memo.sessions as number),
     check: (r) => expect(r).toEqual({ needsSecondFactor: false, role: "customer" }),
   },
-  "auth.verifySecondFactor": { allow: [], kind: "self", alwaysDenied: "UNAUTHORIZED", input: () => ({ code: "123456" }) },
+  "auth.verifySecondFactor": {
+    allow: [],
+    kind: "self",
+    alwaysDenied: "UNAUTHORIZED",
+    input: () => ({ code: "123456" }),
+  },
   "auth.logout": { allow: ["anonymous", ...AUTHED], kind: "self", check: (r) => expect(r).toEqual({ ok: true }) },
   "auth.me": { allow: AUTHED, kind: "self", check: (r, e) => expect(r.id).toBe(e.actor!.userId) },
   "auth.changePassword": {
-    allow: AUTHED, kind: "self",
+    allow: AUTHED,
+    kind: "self",
     input: async (e) => {
       // An earlier group may have changed it: start from the world's password.
-      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { passwordHash: e.w.admin.passwordHash } });
+      if (e.actor)
+        await db(e).user.update({ where: { id: e.actor.userId }, data: { passwordHash: e.w.admin.passwordHash } });
       return { current: PASSWORD, next: "matrix-password-2" };
     },
     effect: async (e) => !!e.actor && (await userOf(e, e.actor.userId)).passwordHash !== e.w.admin.passwordHash,
-    check: async (_r, e) => expect(await verifyPassword((await userOf(e, e.actor!.userId)).passwordHash, "matrix-password-2")).toBe(true),
+    check: async (_r, e) =>
+      expect(await verifyPassword((await userOf(e, e.actor!.userId)).passwordHash, "matrix-password-2")).toBe(true),
   },
   "auth.totpSetup": {
-    allow: AUTHED, kind: "self",
+    allow: AUTHED,
+    kind: "self",
     input: async (e) => {
-      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: null, totpEnabled: false } });
+      if (e.actor)
+        await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: null, totpEnabled: false } });
       return undefined;
     },
     effect: async (e) => !!e.actor && (await userOf(e, e.actor.userId)).totpSecret !== null,
     check: async (r, e) => expect((await userOf(e, e.actor!.userId)).totpSecret).toBe(r.secret),
   },
   "auth.totpEnable": {
-    allow: AUTHED, kind: "self",
+    allow: AUTHED,
+    kind: "self",
     input: async (e) => {
       // a new secret per case: each code may be used once (replay protection)
       const secret = newTotpSecret();
-      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: secret, totpEnabled: false } });
+      if (e.actor)
+        await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: secret, totpEnabled: false } });
       return { code: totpCode(secret) };
     },
     effect: async (e) => !!e.actor && (await userOf(e, e.actor.userId)).totpEnabled,
   },
   "auth.totpDisable": {
-    allow: AUTHED, kind: "self",
+    allow: AUTHED,
+    kind: "self",
     input: async (e) => {
       // a new secret per case: each code may be used once (replay protection)
       const secret = newTotpSecret();
-      if (e.actor) await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: secret, totpEnabled: true } });
+      if (e.actor)
+        await db(e).user.update({ where: { id: e.actor.userId }, data: { totpSecret: secret, totpEnabled: true } });
       return { code: totpCode(secret) };
     },
     effect: async (e) => !!e.actor && !(await userOf(e, e.actor.userId)).totpEnabled,
@@ -163,7 +202,8 @@ const MATRIX: Record<string, Spec> = {
 
   // tokens
   "tokens.list": {
-    allow: AUTHED, kind: "list",
+    allow: AUTHED,
+    kind: "list",
     rows: async (r, e) => {
       const ids = (r as { id: string }[]).map((x) => x.id);
       expect(ids.length, "the caller's own (seeded) token is listed").toBeGreaterThan(0);
@@ -174,120 +214,198 @@ const MATRIX: Record<string, Spec> = {
     },
   },
   "tokens.create": {
-    allow: AUTHED, kind: "self",
+    allow: AUTHED,
+    kind: "self",
     input: (e) => ({ name: `matrix ${e.uniq}` }),
     fuzz: () => ({ role: "customer", expiresInDays: 10 }),
     effect: async (e) => (await db(e).apiToken.count({ where: { name: `matrix ${e.uniq}` } })) === 1,
-    check: async (r, e) => expect(await db(e).apiToken.findUniqueOrThrow({ where: { id: r.id } })).toMatchObject({ userId: e.actor!.userId, role: e.actor!.role }),
+    check: async (r, e) =>
+      expect(await db(e).apiToken.findUniqueOrThrow({ where: { id: r.id } })).toMatchObject({
+        userId: e.actor!.userId,
+        role: e.actor!.role,
+      }),
   },
   "tokens.revoke": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: async (e) => {
       // own: the caller's own token (an admin: a customer's, which admins may revoke); otherwise the target customer's.
       const userId = e.target === "own" && e.actor && e.role !== "admin" ? e.actor.userId : e.s.customer.user.id;
       const u = await userOf(e, userId);
-      const t = await db(e).apiToken.create({ data: { name: `victim ${e.uniq}`, secretHash: "0".repeat(64), role: u.role, tenantId: u.tenantId, userId } });
+      const t = await db(e).apiToken.create({
+        data: { name: `victim ${e.uniq}`, secretHash: "0".repeat(64), role: u.role, tenantId: u.tenantId, userId },
+      });
       return { tokenId: t.id };
     },
-    effect: async (e) => (await db(e).apiToken.count({ where: { name: `victim ${e.uniq}`, revokedAt: { not: null } } })) === 1,
+    effect: async (e) =>
+      (await db(e).apiToken.count({ where: { name: `victim ${e.uniq}`, revokedAt: { not: null } } })) === 1,
   },
 
   // tenants
   "tenants.list": { allow: SELLERS, kind: "list", rows: (r) => (r as { id: string }[]).map((x) => x.id) },
   "tenants.get": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: (e) => ({ tenantId: e.s.customer.tenant.id }),
     check: (r, e) => expect(r.id).toBe(e.s.customer.tenant.id),
   },
   "tenants.create": {
-    allow: SELLERS, kind: "target",
-    input: (e) => ({ name: `Matrix ${e.uniq}`, kind: "customer", parentId: e.s.reseller.tenant.id, user: { email: `m${e.uniq}@test.example`, name: "m", password: "matrix-password" } }),
+    allow: SELLERS,
+    kind: "target",
+    input: (e) => ({
+      name: `Matrix ${e.uniq}`,
+      kind: "customer",
+      parentId: e.s.reseller.tenant.id,
+      user: { email: `m${e.uniq}@test.example`, name: "m", password: "matrix-password" },
+    }),
     effect: async (e) => (await db(e).tenant.count({ where: { name: `Matrix ${e.uniq}` } })) === 1,
-    check: async (r, e) => expect((await db(e).tenant.findUniqueOrThrow({ where: { id: r.id } })).parentId).toBe(e.s.reseller.tenant.id),
+    check: async (r, e) =>
+      expect((await db(e).tenant.findUniqueOrThrow({ where: { id: r.id } })).parentId).toBe(e.s.reseller.tenant.id),
   },
   "tenants.update": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: (e) => ({ tenantId: e.s.customer.tenant.id, name: `Renamed ${e.uniq}` }),
     fuzz: () => ({ disabled: false }),
-    effect: async (e) => (await db(e).tenant.findUniqueOrThrow({ where: { id: e.s.customer.tenant.id } })).name === `Renamed ${e.uniq}`,
+    effect: async (e) =>
+      (await db(e).tenant.findUniqueOrThrow({ where: { id: e.s.customer.tenant.id } })).name === `Renamed ${e.uniq}`,
   },
 
   // users
-  "users.list": { allow: SELLERS, kind: "list", rows: (r) => (r as { tenant: { id: string } }[]).map((x) => x.tenant.id) },
+  "users.list": {
+    allow: SELLERS,
+    kind: "list",
+    rows: (r) => (r as { tenant: { id: string } }[]).map((x) => x.tenant.id),
+  },
   "users.create": {
-    allow: SELLERS, kind: "target",
-    input: (e) => ({ tenantId: e.s.customer.tenant.id, email: `u${e.uniq}@test.example`, name: "u", password: "matrix-password" }),
+    allow: SELLERS,
+    kind: "target",
+    input: (e) => ({
+      tenantId: e.s.customer.tenant.id,
+      email: `u${e.uniq}@test.example`,
+      name: "u",
+      password: "matrix-password",
+    }),
     effect: async (e) => (await db(e).user.count({ where: { email: `u${e.uniq}@test.example` } })) === 1,
     check: async (r, e) => expect((await userOf(e, r.id)).tenantId).toBe(e.s.customer.tenant.id),
   },
   "users.setDisabled": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: async (e) => {
       await db(e).user.update({ where: { id: e.s.customer.user.id }, data: { disabled: false } });
       return { userId: e.s.customer.user.id, disabled: true };
     },
     effect: async (e) => (await userOf(e, e.s.customer.user.id)).disabled,
-    cleanup: async (e) => void (await db(e).user.update({ where: { id: e.s.customer.user.id }, data: { disabled: false } })),
+    cleanup: async (e) =>
+      void (await db(e).user.update({ where: { id: e.s.customer.user.id }, data: { disabled: false } })),
   },
   "users.resetPassword": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: async (e) => {
       e.memo.hash = (await userOf(e, e.s.customer.user.id)).passwordHash;
       return { userId: e.s.customer.user.id, password: "matrix-reset-pw" };
     },
     effect: async (e) => (await userOf(e, e.s.customer.user.id)).passwordHash !== e.memo.hash,
-    check: async (_r, e) => expect(await verifyPassword((await userOf(e, e.s.customer.user.id)).passwordHash, "matrix-reset-pw")).toBe(true),
+    check: async (_r, e) =>
+      expect(await verifyPassword((await userOf(e, e.s.customer.user.id)).passwordHash, "matrix-reset-pw")).toBe(true),
   },
 
   // plans
   "plans.list": { allow: SELLERS, kind: "list", rows: tenantRows, alsoVisible: (e) => [e.w.platform.id] },
   "plans.create": {
-    allow: SELLERS, kind: "self",
-    input: (e) => ({ name: `plan-${e.uniq}`, limits: { cpus: 1 }, bandwidthMbps: 0, ipCount: 1, templates: ["busybox"] }),
+    allow: SELLERS,
+    kind: "self",
+    input: (e) => ({
+      name: `plan-${e.uniq}`,
+      limits: { cpus: 1 },
+      bandwidthMbps: 0,
+      ipCount: 1,
+      templates: ["busybox"],
+    }),
     effect: async (e) => (await db(e).plan.count({ where: { name: `plan-${e.uniq}` } })) === 1,
     check: (r, e) => expect(r.tenantId).toBe(e.actor!.tenantId),
   },
   "plans.update": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: async (e) => {
       await db(e).plan.update({ where: { id: e.s.reseller.plan.id }, data: { bandwidthMbps: 0 } });
       return { planId: e.s.reseller.plan.id, bandwidthMbps: 7 };
     },
     fuzz: (e) => ({ name: `p-${e.uniq}`, limits: { ram: 256 * MiB }, ipCount: 1, templates: ["busybox"] }),
-    effect: async (e) => (await db(e).plan.findUniqueOrThrow({ where: { id: e.s.reseller.plan.id } })).bandwidthMbps === 7,
+    effect: async (e) =>
+      (await db(e).plan.findUniqueOrThrow({ where: { id: e.s.reseller.plan.id } })).bandwidthMbps === 7,
   },
   "plans.delete": {
-    allow: SELLERS, kind: "target",
-    input: async (e) => ({ planId: (await db(e).plan.create({ data: { tenantId: e.s.reseller.tenant.id, name: `unused-${e.uniq}`, limits: "{}", templates: '["busybox"]' } })).id }),
+    allow: SELLERS,
+    kind: "target",
+    input: async (e) => ({
+      planId: (
+        await db(e).plan.create({
+          data: { tenantId: e.s.reseller.tenant.id, name: `unused-${e.uniq}`, limits: "{}", templates: '["busybox"]' },
+        })
+      ).id,
+    }),
     effect: async (e) => (await db(e).plan.count({ where: { name: `unused-${e.uniq}` } })) === 0,
   },
 
   // allocations
   "allocations.list": { allow: ADMIN, kind: "list", rows: tenantRows },
   "allocations.get": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: (e) => ({ tenantId: e.s.reseller.tenant.id }),
     check: (r, e) => expect(r.allocation.tenantId).toBe(e.s.reseller.tenant.id),
   },
   "allocations.set": {
-    allow: ADMIN, kind: "target",
-    input: (e) => ({ tenantId: e.s.reseller.tenant.id, containers: 4, cpus: 4, ramMb: 1024, swapMb: 1024, diskMb: 8192, ipCount: 9 }),
-    effect: async (e) => (await db(e).allocation.findUniqueOrThrow({ where: { tenantId: e.s.reseller.tenant.id } })).ipCount === 9,
-    check: async (_r, e) => void (await db(e).allocation.update({ where: { tenantId: e.s.reseller.tenant.id }, data: { ipCount: 8 } })),
+    allow: ADMIN,
+    kind: "target",
+    input: (e) => ({
+      tenantId: e.s.reseller.tenant.id,
+      containers: 4,
+      cpus: 4,
+      ramMb: 1024,
+      swapMb: 1024,
+      diskMb: 8192,
+      ipCount: 9,
+    }),
+    effect: async (e) =>
+      (await db(e).allocation.findUniqueOrThrow({ where: { tenantId: e.s.reseller.tenant.id } })).ipCount === 9,
+    check: async (_r, e) =>
+      void (await db(e).allocation.update({ where: { tenantId: e.s.reseller.tenant.id }, data: { ipCount: 8 } })),
   },
 
   // containers
   "containers.list": {
-    allow: AUTHED, kind: "list",
+    allow: AUTHED,
+    kind: "list",
     input: (e) => (e.target === "own" ? undefined : { tenantId: e.s.customer.tenant.id }),
     rows: (r) => (r as { tenant: { id: string } }[]).map((x) => x.tenant.id),
     fuzz: (e) => ({ tenantId: e.s.customer.tenant.id, take: 10, skip: 0 }),
   },
-  "containers.get": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r, e) => expect(r.id).toBe(e.s.customer.container.id) },
-  "containers.usage": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r) => expect(r.available).toBe(true) },
+  "containers.get": {
+    allow: AUTHED,
+    kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id }),
+    check: (r, e) => expect(r.id).toBe(e.s.customer.container.id),
+  },
+  "containers.usage": {
+    allow: AUTHED,
+    kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id }),
+    check: (r) => expect(r.available).toBe(true),
+  },
   "containers.create": {
-    allow: SELLERS, kind: "target",
-    input: (e) => ({ tenantId: e.s.customer.tenant.id, planId: e.s.reseller.plan.id, hostname: `m${e.uniq}.test`, template: "busybox" }),
+    allow: SELLERS,
+    kind: "target",
+    input: (e) => ({
+      tenantId: e.s.customer.tenant.id,
+      planId: e.s.reseller.plan.id,
+      hostname: `m${e.uniq}.test`,
+      template: "busybox",
+    }),
     fuzz: (e) => ({ ctid: 5000 + Number(e.uniq.replace(/\D/g, "")), nodeId: e.w.node.id }),
     effect: async (e) => (await db(e).container.count({ where: { hostname: `m${e.uniq}.test` } })) === 1,
     check: async (r, e) => {
@@ -300,7 +418,8 @@ const MATRIX: Record<string, Spec> = {
     },
   },
   "containers.clone": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: (e) => ({ containerId: e.s.customer.container.id, hostname: `c${e.uniq}.test` }),
     fuzz: (e) => ({ name: `c${e.uniq}`, ctid: 6000 + Number(e.uniq.replace(/\D/g, "")) }),
     effect: async (e) => (await db(e).container.count({ where: { hostname: `c${e.uniq}.test` } })) === 1,
@@ -309,20 +428,50 @@ const MATRIX: Record<string, Spec> = {
       expect((await db(e).operation.findUniqueOrThrow({ where: { id: r.id } })).status).toBe("succeeded");
       // give the quota and the address back for later groups
       const c = await db(e).container.findFirstOrThrow({ where: { hostname: `c${e.uniq}.test` } });
-      expect(c).toMatchObject({ tenantId: e.s.customer.tenant.id, planId: e.s.customer.container.planId, state: "stopped" });
+      expect(c).toMatchObject({
+        tenantId: e.s.customer.tenant.id,
+        planId: e.s.customer.container.planId,
+        state: "stopped",
+      });
       fakeEngine().containers.delete(c.ctid);
       fakeEngine().nets.delete(c.ctid);
       await db(e).container.delete({ where: { id: c.id } });
     },
   },
-  "containers.start": { allow: AUTHED, kind: "target", ...containerOp("start"), check: (r, e) => expect(r).toMatchObject({ type: "start", containerId: e.s.customer.container.id }) },
-  "containers.stop": { allow: AUTHED, kind: "target", ...containerOp("stop"), check: (r) => expect(r.type).toBe("stop") },
-  "containers.restart": { allow: AUTHED, kind: "target", ...containerOp("restart"), check: (r) => expect(r.type).toBe("restart") },
-  "containers.reinstall": { allow: AUTHED, kind: "target", ...containerOp("reinstall", { template: "busybox", confirm: true }), check: (r) => expect(r.type).toBe("reinstall") },
+  "containers.start": {
+    allow: AUTHED,
+    kind: "target",
+    ...containerOp("start"),
+    check: (r, e) => expect(r).toMatchObject({ type: "start", containerId: e.s.customer.container.id }),
+  },
+  "containers.stop": {
+    allow: AUTHED,
+    kind: "target",
+    ...containerOp("stop"),
+    check: (r) => expect(r.type).toBe("stop"),
+  },
+  "containers.restart": {
+    allow: AUTHED,
+    kind: "target",
+    ...containerOp("restart"),
+    check: (r) => expect(r.type).toBe("restart"),
+  },
+  "containers.reinstall": {
+    allow: AUTHED,
+    kind: "target",
+    ...containerOp("reinstall", { template: "busybox", confirm: true }),
+    check: (r) => expect(r.type).toBe("reinstall"),
+  },
   "containers.destroy": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: async (e) => {
-      const c = await disposableContainer(db(e), { tenantId: e.s.customer.tenant.id, planId: e.s.reseller.plan.id, nodeId: e.w.node.id, hostname: `gone-${e.uniq}.test` });
+      const c = await disposableContainer(db(e), {
+        tenantId: e.s.customer.tenant.id,
+        planId: e.s.reseller.plan.id,
+        nodeId: e.w.node.id,
+        hostname: `gone-${e.uniq}.test`,
+      });
       return { containerId: c.id, confirmHostname: c.hostname };
     },
     effect: async (e) => (await db(e).container.count({ where: { hostname: `gone-${e.uniq}.test` } })) === 0,
@@ -334,22 +483,30 @@ const MATRIX: Record<string, Spec> = {
     },
   },
   "containers.migrate": {
-    allow: ADMIN, kind: "target",
+    allow: ADMIN,
+    kind: "target",
     input: async (e) => {
       const o = containerOp("migrate");
       const base = (await o.input!(e)) as Record<string, unknown>;
-      const n2 = await db(e).node.upsert({ where: { name: "matrix-node-2" }, update: {}, create: { name: "matrix-node-2", endpoint: "/run/ovz/matrix-node-2.sock" } });
+      const n2 = await db(e).node.upsert({
+        where: { name: "matrix-node-2" },
+        update: {},
+        create: { name: "matrix-node-2", endpoint: "/run/ovz/matrix-node-2.sock" },
+      });
       return { ...base, targetNodeId: n2.id, live: false };
     },
     effect: containerOp("migrate").effect,
     // the fake engine cannot move bytes: the operation is recorded, then fails; nothing moves
     check: async (r, e) => {
       expect(r.type).toBe("migrate");
-      expect((await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).nodeId).toBe(e.w.node.id);
+      expect((await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).nodeId).toBe(
+        e.w.node.id,
+      );
     },
   },
   "containers.resetPassword": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: (e) => {
       const info = fakeEngine().containers.get(e.s.customer.container.ctid)!;
       Object.assign(info, { state: "running", initPid: 1 });
@@ -358,7 +515,8 @@ const MATRIX: Record<string, Spec> = {
     effect: (e) => fakeEngine().passwords.get(`${e.s.customer.container.ctid}:root`) === `root-${e.uniq}-pw`,
   },
   "containers.setLimits": {
-    allow: ADMIN, kind: "target",
+    allow: ADMIN,
+    kind: "target",
     input: (e) => {
       fakeEngine().containers.get(e.s.customer.container.ctid)!.limits.numproc = 1024;
       return { containerId: e.s.customer.container.id, limits: { numproc: 512 } };
@@ -368,7 +526,8 @@ const MATRIX: Record<string, Spec> = {
 
   // container network
   "containers.network": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: (e) => ({ containerId: e.s.customer.container.id }),
     check: async (r, e) => {
       expect(r.netMode).toBe("venet");
@@ -377,7 +536,8 @@ const MATRIX: Record<string, Spec> = {
     },
   },
   "containers.addIp": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: async (e) => {
       // start from no address, so a reseller stays within the plan's one
       const id = e.s.customer.container.id;
@@ -389,75 +549,131 @@ const MATRIX: Record<string, Spec> = {
     check: (r) => expect(r.addresses).toHaveLength(1),
     cleanup: async (e) => {
       for (const x of e.memo.rows as { poolId: string; nodeId: string; address: string; containerId: string }[]) {
-        await db(e).ipAddress.create({ data: { poolId: x.poolId, nodeId: x.nodeId, address: x.address, containerId: x.containerId } });
+        await db(e).ipAddress.create({
+          data: { poolId: x.poolId, nodeId: x.nodeId, address: x.address, containerId: x.containerId },
+        });
       }
     },
     fuzz: () => ({ family: 4 }),
   },
   "containers.removeIp": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: async (e) => {
       // a second address (the container may be running: its last one could not go live)
       const c = e.s.customer.container;
       e.memo.address = `198.18.0.${c.ctid}`;
       if (!(await db(e).ipAddress.findFirst({ where: { containerId: c.id, address: e.memo.address as string } }))) {
-        await db(e).ipAddress.create({ data: { poolId: e.w.pool.id, nodeId: e.w.node.id, address: e.memo.address as string, containerId: c.id } });
+        await db(e).ipAddress.create({
+          data: { poolId: e.w.pool.id, nodeId: e.w.node.id, address: e.memo.address as string, containerId: c.id },
+        });
       }
       return { containerId: c.id, address: e.memo.address };
     },
-    effect: async (e) => (await db(e).ipAddress.count({ where: { containerId: e.s.customer.container.id, address: e.memo.address as string } })) === 0,
+    effect: async (e) =>
+      (await db(e).ipAddress.count({
+        where: { containerId: e.s.customer.container.id, address: e.memo.address as string },
+      })) === 0,
   },
   "containers.setFirewall": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: (e) => ({
       containerId: e.s.customer.container.id,
-      firewall: { enabled: true, policyIn: "drop", policyOut: "accept", rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "22", peer: "198.51.100.0/24", comment: `m ${e.uniq}` }] },
+      firewall: {
+        enabled: true,
+        policyIn: "drop",
+        policyOut: "accept",
+        rules: [
+          {
+            direction: "in",
+            action: "accept",
+            proto: "tcp",
+            ports: "22",
+            peer: "198.51.100.0/24",
+            comment: `m ${e.uniq}`,
+          },
+        ],
+      },
     }),
-    effect: async (e) => (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).firewall.includes(`m ${e.uniq}`),
+    effect: async (e) =>
+      (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).firewall.includes(
+        `m ${e.uniq}`,
+      ),
     check: (r, e) => expect(fakeEngine().nets.get(e.s.customer.container.ctid)!.firewall).toEqual(r.firewall),
   },
   "containers.setNetMode": {
-    allow: ADMIN, kind: "target",
+    allow: ADMIN,
+    kind: "target",
     input: async (e) => {
       const c = e.s.customer.container;
       Object.assign(fakeEngine().containers.get(c.ctid)!, { state: "stopped", initPid: null });
       e.memo.mode = (await db(e).container.findUniqueOrThrow({ where: { id: c.id } })).netMode;
       return { containerId: c.id, mode: e.memo.mode === "none" ? "venet" : "none" };
     },
-    effect: async (e) => (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).netMode !== e.memo.mode,
+    effect: async (e) =>
+      (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).netMode !== e.memo.mode,
     check: async (r, e) => {
       expect(r.netMode).toBe("none");
       expect(await db(e).ipAddress.count({ where: { containerId: e.s.customer.container.id } })).toBe(0);
       // back to venet: the plan's one address again
-      const back = await caller(e.w.db, e.actor).containers.setNetMode({ containerId: e.s.customer.container.id, mode: "venet" });
+      const back = await caller(e.w.db, e.actor).containers.setNetMode({
+        containerId: e.s.customer.container.id,
+        mode: "venet",
+      });
       expect(back.addresses).toHaveLength(1);
     },
   },
 
   // IP pools, traffic
-  "pools.list": { allow: ADMIN, kind: "self", check: (r, e) => expect(r.find((p: { id: string }) => p.id === e.w.pool.id)).toMatchObject({ name: "public-v4", total: 90 }) },
+  "pools.list": {
+    allow: ADMIN,
+    kind: "self",
+    check: (r, e) =>
+      expect(r.find((p: { id: string }) => p.id === e.w.pool.id)).toMatchObject({ name: "public-v4", total: 90 }),
+  },
   "pools.create": {
-    allow: ADMIN, kind: "self",
+    allow: ADMIN,
+    kind: "self",
     input: (e) => {
       const k = Number(e.uniq.replace(/\D/g, "")) % 250;
-      return { nodeId: e.w.node.id, name: `m-${e.uniq}`, kind: "venet", cidr: `10.77.${k}.0/24`, rangeStart: `10.77.${k}.10`, rangeEnd: `10.77.${k}.20` };
+      return {
+        nodeId: e.w.node.id,
+        name: `m-${e.uniq}`,
+        kind: "venet",
+        cidr: `10.77.${k}.0/24`,
+        rangeStart: `10.77.${k}.10`,
+        rangeEnd: `10.77.${k}.20`,
+      };
     },
     fuzz: () => ({ gateway: "10.77.0.1", network: undefined }),
     effect: async (e) => (await db(e).ipPool.count({ where: { name: `m-${e.uniq}` } })) === 1,
     check: (r) => expect(r).toMatchObject({ family: 4, used: 0, total: 11 }),
   },
   "pools.delete": {
-    allow: ADMIN, kind: "self",
+    allow: ADMIN,
+    kind: "self",
     input: async (e) => {
       const k = Number(e.uniq.replace(/\D/g, "")) % 250;
-      const p = await db(e).ipPool.create({ data: { nodeId: e.w.node.id, name: `d-${e.uniq}`, kind: "venet", family: 4, cidr: `10.88.${k}.0/24`, rangeStart: `10.88.${k}.1`, rangeEnd: `10.88.${k}.2` } });
+      const p = await db(e).ipPool.create({
+        data: {
+          nodeId: e.w.node.id,
+          name: `d-${e.uniq}`,
+          kind: "venet",
+          family: 4,
+          cidr: `10.88.${k}.0/24`,
+          rangeStart: `10.88.${k}.1`,
+          rangeEnd: `10.88.${k}.2`,
+        },
+      });
       return { poolId: p.id };
     },
     effect: async (e) => (await db(e).ipPool.count({ where: { name: `d-${e.uniq}` } })) === 0,
     cleanup: async (e) => void (await db(e).ipPool.deleteMany({ where: { name: `d-${e.uniq}` } })),
   },
   "traffic.container": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: (e) => ({ containerId: e.s.customer.container.id }),
     fuzz: () => ({ days: 7 }),
     check: (r) => {
@@ -466,67 +682,111 @@ const MATRIX: Record<string, Spec> = {
     },
   },
   "traffic.tenant": {
-    allow: AUTHED, kind: "list",
+    allow: AUTHED,
+    kind: "list",
     rows: (r) => (r as { tenants: { tenantId: string }[] }).tenants.map((t) => t.tenantId),
     fuzz: () => ({ month: "2026-11" }),
   },
   "usage.container": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: (e) => ({ containerId: e.s.customer.container.id, range: "24h" }),
     check: (r) => expect(r).toMatchObject({ range: "24h", tier: 10, points: [] }),
   },
   "usage.tenants": {
-    allow: AUTHED, kind: "list",
+    allow: AUTHED,
+    kind: "list",
     rows: (r) => (r as { tenants: { tenantId: string }[] }).tenants.map((t) => t.tenantId),
     fuzz: () => ({ month: "2026-11" }),
   },
 
   // operations, audit
   "operations.list": {
-    allow: AUTHED, kind: "list",
+    allow: AUTHED,
+    kind: "list",
     input: (e) => (e.target === "own" ? undefined : { containerId: e.s.customer.container.id }),
     rows: tenantRows,
     fuzz: (e) => ({ containerId: e.s.customer.container.id, take: 10 }),
   },
   "operations.get": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: (e) => ({ operationId: e.w.opOf[e.s.customer.container.id] }),
     fuzz: () => ({ afterLine: 0 }),
     check: (r, e) => expect(r.id).toBe(e.w.opOf[e.s.customer.container.id]),
   },
-  "audit.list": { allow: SELLERS, kind: "list", input: () => ({ take: 500 }), rows: tenantRows, fuzz: () => ({ beforeId: 1000, action: "container" }) },
+  "audit.list": {
+    allow: SELLERS,
+    kind: "list",
+    input: () => ({ take: 500 }),
+    rows: tenantRows,
+    fuzz: () => ({ beforeId: 1000, action: "container" }),
+  },
 
   // nodes, templates (not tenant-bound)
-  "nodes.list": { allow: ADMIN, kind: "self", check: (r, e) => expect(r.map((n: { id: string }) => n.id)).toContain(e.w.node.id) },
+  "nodes.list": {
+    allow: ADMIN,
+    kind: "self",
+    check: (r, e) => expect(r.map((n: { id: string }) => n.id)).toContain(e.w.node.id),
+  },
   "nodes.create": {
-    allow: ADMIN, kind: "self", sqliteRefusal: "CONFLICT",
+    allow: ADMIN,
+    kind: "self",
+    sqliteRefusal: "CONFLICT",
     input: (e) => ({ name: `node-${e.uniq}`, endpoint: `/run/ovz/${e.uniq}.sock` }),
     effect: async (e) => (await db(e).node.count({ where: { name: `node-${e.uniq}` } })) === 1,
   },
   "nodes.delete": {
-    allow: ADMIN, kind: "self",
-    input: async (e) => ({ nodeId: (await db(e).node.create({ data: { name: `gone-${e.uniq}`, endpoint: `/run/ovz/gone-${e.uniq}.sock` } })).id }),
+    allow: ADMIN,
+    kind: "self",
+    input: async (e) => ({
+      nodeId: (await db(e).node.create({ data: { name: `gone-${e.uniq}`, endpoint: `/run/ovz/gone-${e.uniq}.sock` } }))
+        .id,
+    }),
     effect: async (e) => (await db(e).node.count({ where: { name: `gone-${e.uniq}` } })) === 0,
     cleanup: async (e) => void (await db(e).node.deleteMany({ where: { name: `gone-${e.uniq}` } })),
   },
   "nodes.createJoinToken": {
-    allow: ADMIN, kind: "self", sqliteRefusal: "CONFLICT",
+    allow: ADMIN,
+    kind: "self",
+    sqliteRefusal: "CONFLICT",
     input: (e) => ({ nodeName: `join-${e.uniq}`, listen: "198.18.250.2:7443", panelUrl: "http://198.18.250.1:3000" }),
     effect: async (e) => (await db(e).nodeJoinToken.count({ where: { nodeName: `join-${e.uniq}` } })) === 1,
-    check: (r) => expect(r.command).toBe(`ovz-node join --panel http://198.18.250.1:3000 --token=${r.token} --ca-sha256 ${r.caSha256} --listen 198.18.250.2:7443`),
+    check: (r) =>
+      expect(r.command).toBe(
+        `ovz-node join --panel http://198.18.250.1:3000 --token=${r.token} --ca-sha256 ${r.caSha256} --listen 198.18.250.2:7443`,
+      ),
   },
   "nodes.joinTokens": { allow: ADMIN, kind: "self", check: (r) => expect(Array.isArray(r)).toBe(true) },
   "nodes.revokeJoinToken": {
-    allow: ADMIN, kind: "self",
+    allow: ADMIN,
+    kind: "self",
     input: async (e) => ({
-      id: (await db(e).nodeJoinToken.create({ data: { nodeName: `rev-${e.uniq}`, listen: "198.18.250.2:7443", tokenHash: `${e.uniq}`.padEnd(64, "0"), expiresAt: new Date(Date.now() + 3_600_000), createdBy: "seed" } })).id,
+      id: (
+        await db(e).nodeJoinToken.create({
+          data: {
+            nodeName: `rev-${e.uniq}`,
+            listen: "198.18.250.2:7443",
+            tokenHash: `${e.uniq}`.padEnd(64, "0"),
+            expiresAt: new Date(Date.now() + 3_600_000),
+            createdBy: "seed",
+          },
+        })
+      ).id,
     }),
-    effect: async (e) => (await db(e).nodeJoinToken.findFirstOrThrow({ where: { nodeName: `rev-${e.uniq}` } })).revokedAt !== null,
+    effect: async (e) =>
+      (await db(e).nodeJoinToken.findFirstOrThrow({ where: { nodeName: `rev-${e.uniq}` } })).revokedAt !== null,
     cleanup: async (e) => void (await db(e).nodeJoinToken.deleteMany({ where: { nodeName: `rev-${e.uniq}` } })),
   },
-  "nodes.info": { allow: ADMIN, kind: "self", input: (e) => ({ nodeId: e.w.node.id }), check: (r) => expect(r.hostname).toBe("fake-node") },
+  "nodes.info": {
+    allow: ADMIN,
+    kind: "self",
+    input: (e) => ({ nodeId: e.w.node.id }),
+    check: (r) => expect(r.hostname).toBe("fake-node"),
+  },
   "nodes.networks": {
-    allow: ADMIN, kind: "self",
+    allow: ADMIN,
+    kind: "self",
     input: (e) => {
       fakeEngine().networks.set("lan", { name: "lan", bridge: "br-lan", hostCidr: "198.18.9.1/24", dhcp: false });
       return { nodeId: e.w.node.id };
@@ -534,14 +794,16 @@ const MATRIX: Record<string, Spec> = {
     check: (r) => expect(r.map((n: { name: string }) => n.name)).toContain("lan"),
   },
   "nodes.createNetwork": {
-    allow: ADMIN, kind: "self",
+    allow: ADMIN,
+    kind: "self",
     input: (e) => ({ nodeId: e.w.node.id, name: `net-${e.uniq}`, bridge: `br-${e.uniq}` }),
     fuzz: () => ({ hostCidr: "198.18.7.1/24", gateway: "198.18.7.1", dhcp: false }),
     effect: (e) => fakeEngine().networks.has(`net-${e.uniq}`),
     check: (r, e) => expect(r).toMatchObject({ name: `net-${e.uniq}`, bridge: `br-${e.uniq}`, exists: true }),
   },
   "nodes.deleteNetwork": {
-    allow: ADMIN, kind: "self",
+    allow: ADMIN,
+    kind: "self",
     input: (e) => {
       fakeEngine().networks.set(`gone-${e.uniq}`, { name: `gone-${e.uniq}`, bridge: `brg-${e.uniq}`, dhcp: false });
       return { nodeId: e.w.node.id, name: `gone-${e.uniq}` };
@@ -549,19 +811,33 @@ const MATRIX: Record<string, Spec> = {
     effect: (e) => !fakeEngine().networks.has(`gone-${e.uniq}`),
     cleanup: async (e) => void fakeEngine().networks.delete(`gone-${e.uniq}`),
   },
-  "templates.list": { allow: AUTHED, kind: "self", check: (r) => expect(r.map((x: { name: string }) => x.name)).toContain("busybox") },
+  "templates.list": {
+    allow: AUTHED,
+    kind: "self",
+    check: (r) => expect(r.map((x: { name: string }) => x.name)).toContain("busybox"),
+  },
   // snapshots, backups, SSH keys (server/routers/backups.ts)
-  "snapshots.list": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r) => expect(Array.isArray(r.snapshots)).toBe(true) },
+  "snapshots.list": {
+    allow: AUTHED,
+    kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id }),
+    check: (r) => expect(Array.isArray(r.snapshots)).toBe(true),
+  },
   "snapshots.create": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: async (e) => {
       await db(e).plan.update({ where: { id: e.s.reseller.plan.id }, data: { maxSnapshots: 1000 } });
       return { containerId: e.s.customer.container.id, name: `s${e.uniq.replace(/[^A-Za-z0-9]/g, "")}` };
     },
-    effect: (e) => (fakeEngine().snapshots.get(e.s.customer.container.ctid) ?? []).some((x) => x.name === `s${e.uniq.replace(/[^A-Za-z0-9]/g, "")}`),
+    effect: (e) =>
+      (fakeEngine().snapshots.get(e.s.customer.container.ctid) ?? []).some(
+        (x) => x.name === `s${e.uniq.replace(/[^A-Za-z0-9]/g, "")}`,
+      ),
   },
   "snapshots.rollback": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: async (e) => {
       const c = e.s.customer.container;
       const name = `r${e.uniq.replace(/[^A-Za-z0-9]/g, "")}`;
@@ -569,10 +845,12 @@ const MATRIX: Record<string, Spec> = {
       e.memo.n = await db(e).auditLog.count({ where: { action: "container.snapshotSwitch" } });
       return { containerId: c.id, name };
     },
-    effect: async (e) => (await db(e).auditLog.count({ where: { action: "container.snapshotSwitch" } })) === (e.memo.n as number) + 1,
+    effect: async (e) =>
+      (await db(e).auditLog.count({ where: { action: "container.snapshotSwitch" } })) === (e.memo.n as number) + 1,
   },
   "snapshots.delete": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: async (e) => {
       const c = e.s.customer.container;
       const name = `d${e.uniq.replace(/[^A-Za-z0-9]/g, "")}`;
@@ -582,9 +860,16 @@ const MATRIX: Record<string, Spec> = {
     },
     effect: (e) => !(fakeEngine().snapshots.get(e.s.customer.container.ctid) ?? []).some((x) => x.name === e.memo.name),
   },
-  "backups.list": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r) => expect(Array.isArray(r.backups)).toBe(true) },
+  "backups.list": {
+    allow: AUTHED,
+    kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id }),
+    check: (r) => expect(Array.isArray(r.backups)).toBe(true),
+  },
   "backups.all": {
-    allow: AUTHED, kind: "list", rows: tenantRows,
+    allow: AUTHED,
+    kind: "list",
+    rows: tenantRows,
     input: async (e) => {
       e.memo.backup = (await backupRow(e, { attached: false })).id;
       return undefined;
@@ -592,7 +877,8 @@ const MATRIX: Record<string, Spec> = {
     cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
   },
   "backups.create": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: async (e) => {
       await db(e).plan.update({ where: { id: e.s.reseller.plan.id }, data: { maxBackups: 1000 } });
       return containerOp("backup").input!(e);
@@ -601,7 +887,8 @@ const MATRIX: Record<string, Spec> = {
     check: (r) => expect(r.type).toBe("backup"),
   },
   "backups.delete": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: async (e) => {
       const b = await backupRow(e, { attached: false });
       e.memo.backup = b.id;
@@ -611,7 +898,8 @@ const MATRIX: Record<string, Spec> = {
     cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
   },
   "backups.restore": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: async (e) => {
       const c = e.s.customer.container;
       Object.assign(fakeEngine().containers.get(c.ctid)!, { state: "stopped", initPid: null });
@@ -624,7 +912,8 @@ const MATRIX: Record<string, Spec> = {
     cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
   },
   "backups.restoreAsNew": {
-    allow: SELLERS, kind: "target",
+    allow: SELLERS,
+    kind: "target",
     input: async (e) => {
       const b = await backupRow(e, { attached: false });
       e.memo.backup = b.id;
@@ -642,15 +931,25 @@ const MATRIX: Record<string, Spec> = {
     },
     cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
   },
-  "sshKeys.get": { allow: AUTHED, kind: "target", input: (e) => ({ containerId: e.s.customer.container.id }), check: (r) => expect(typeof r.keys).toBe("string") },
+  "sshKeys.get": {
+    allow: AUTHED,
+    kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id }),
+    check: (r) => expect(typeof r.keys).toBe("string"),
+  },
   "sshKeys.set": {
-    allow: AUTHED, kind: "target",
+    allow: AUTHED,
+    kind: "target",
     input: (e) => ({ containerId: e.s.customer.container.id, keys: `${ED_KEY}-${e.uniq}` }),
-    effect: async (e) => (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).sshKeys === `${ED_KEY}-${e.uniq}`,
+    effect: async (e) =>
+      (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).sshKeys ===
+      `${ED_KEY}-${e.uniq}`,
   },
 };
 
-const PATHS = Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures).sort();
+const PATHS = Object.keys(
+  (appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures,
+).sort();
 
 function expectation(spec: Spec, role: Role, target: Target, provider: string): "ok" | Code {
   if (spec.alwaysDenied) return spec.alwaysDenied;
@@ -670,20 +969,40 @@ async function matrixWorld(t: TestDb): Promise<MatrixWorld> {
   const w = await buildWorld(t.db);
   const opOf: Record<string, string> = {};
   for (const c of await t.db.container.findMany()) {
-    const op = await t.db.operation.create({ data: { type: "start", status: "succeeded", progress: 100, tenantId: c.tenantId, containerId: c.id, actor: "seed", message: "seed", startedAt: new Date(), finishedAt: new Date() } });
+    const op = await t.db.operation.create({
+      data: {
+        type: "start",
+        status: "succeeded",
+        progress: 100,
+        tenantId: c.tenantId,
+        containerId: c.id,
+        actor: "seed",
+        message: "seed",
+        startedAt: new Date(),
+        finishedAt: new Date(),
+      },
+    });
     await t.db.operationLine.create({ data: { operationId: op.id, line: "seeded" } });
     opOf[c.id] = op.id;
   }
-  for (const tn of await t.db.tenant.findMany()) await t.db.auditLog.create({ data: { actor: "seed", tenantId: tn.id, action: "seed.tenant", target: tn.name } });
+  for (const tn of await t.db.tenant.findMany())
+    await t.db.auditLog.create({ data: { actor: "seed", tenantId: tn.id, action: "seed.tenant", target: tn.name } });
   await t.db.auditLog.create({ data: { actor: "seed", tenantId: null, action: "seed.global", target: "none" } });
   for (const u of await t.db.user.findMany()) {
-    await t.db.apiToken.create({ data: { name: `seed ${u.email}`, secretHash: "f".repeat(64), role: u.role, tenantId: u.tenantId, userId: u.id } });
+    await t.db.apiToken.create({
+      data: { name: `seed ${u.email}`, secretHash: "f".repeat(64), role: u.role, tenantId: u.tenantId, userId: u.id },
+    });
   }
   return Object.assign(w, { opOf });
 }
 
 function envFor(w: MatrixWorld, role: Role, target: Target, uniq: string): Env {
-  const s = target === "own" ? { reseller: w.a, customer: w.a.customers[0]! } : target === "sibling" ? { reseller: w.a, customer: w.a.customers[1]! } : { reseller: w.b, customer: w.b.customers[0]! };
+  const s =
+    target === "own"
+      ? { reseller: w.a, customer: w.a.customers[0]! }
+      : target === "sibling"
+        ? { reseller: w.a, customer: w.a.customers[1]! }
+        : { reseller: w.b, customer: w.b.customers[0]! };
   return { w, role, target, actor: role === "anonymous" ? null : w.actors[ACTOR_OF[role]], s, uniq, memo: {} };
 }
 
@@ -709,11 +1028,33 @@ describe("access matrix: coverage", () => {
 
 const HUGE = "x".repeat(100_000);
 const BAD_VALUES: [string, unknown][] = [
-  ["undefined", undefined], ["null", null], ["-1", -1], ["2^31", 2_147_483_648], ["1e20", 1e20], ["1.5", 1.5], ["NaN", NaN],
-  ["empty", ""], ["blank", "   "], ["huge", HUGE], ["inner NUL", "a\u0000b"], ["lone surrogate", "\ud800x"],
-  ["sql", "'; DROP TABLE \"User\"; --"], ["emoji", "💥".repeat(300)], ["object", {}], ["array", [1, 2]], ["true", true], ["random id", "clxxxxxxxxxxxxxxxxxxxxxxx"],
+  ["undefined", undefined],
+  ["null", null],
+  ["-1", -1],
+  ["2^31", 2_147_483_648],
+  ["1e20", 1e20],
+  ["1.5", 1.5],
+  ["NaN", NaN],
+  ["empty", ""],
+  ["blank", "   "],
+  ["huge", HUGE],
+  ["inner NUL", "a\u0000b"],
+  ["lone surrogate", "\ud800x"],
+  ["sql", '\'; DROP TABLE "User"; --'],
+  ["emoji", "💥".repeat(300)],
+  ["object", {}],
+  ["array", [1, 2]],
+  ["true", true],
+  ["random id", "clxxxxxxxxxxxxxxxxxxxxxxx"],
 ];
-const WHOLE: [string, unknown][] = [["undefined", undefined], ["null", null], ["{}", {}], ["[]", []], ["42", 42], ["huge string", HUGE]];
+const WHOLE: [string, unknown][] = [
+  ["undefined", undefined],
+  ["null", null],
+  ["{}", {}],
+  ["[]", []],
+  ["42", 42],
+  ["huge string", HUGE],
+];
 
 function variants(valid: unknown): [string, unknown][] {
   const out: [string, unknown][] = [...WHOLE];
@@ -725,7 +1066,9 @@ function variants(valid: unknown): [string, unknown][] {
     const inner = v[k];
     if (inner && typeof inner === "object" && !Array.isArray(inner)) {
       out.push([`${k}+extra`, { ...v, [k]: { ...(inner as object), bogus: 1 } }]);
-      for (const ik of Object.keys(inner)) for (const [label, bad] of BAD_VALUES) out.push([`${k}.${ik}=${label}`, { ...v, [k]: { ...(inner as object), [ik]: bad } }]);
+      for (const ik of Object.keys(inner))
+        for (const [label, bad] of BAD_VALUES)
+          out.push([`${k}.${ik}=${label}`, { ...v, [k]: { ...(inner as object), [ik]: bad } }]);
     }
   }
   return out;
@@ -736,7 +1079,9 @@ function variants(valid: unknown): [string, unknown][] {
 // raises the number of inputs per procedure for a longer hunt.
 const FUZZ_SEED = Number(process.env.OVZ_FUZZ_SEED ?? 20261206);
 const FUZZ_RUNS = Number(process.env.OVZ_FUZZ_RUNS ?? 25);
-const PROCEDURES = (appRouter as unknown as { _def: { procedures: Record<string, { _def: { inputs: ZodTypeAny[] } }> } })._def.procedures;
+const PROCEDURES = (
+  appRouter as unknown as { _def: { procedures: Record<string, { _def: { inputs: ZodTypeAny[] } }> } }
+)._def.procedures;
 /** One seed per procedure (from the run's seed and its path), so each reproduces on its own. */
 function seedOf(path: string): number {
   let h = FUZZ_SEED | 0;
@@ -779,20 +1124,38 @@ describe.each(PROVIDERS)("access matrix on %s", (provider) => {
       }
       await waitForAllOperations();
       if (want === "ok") {
-        if (error) throw new Error(`${role} on ${target} target: ${path} should succeed but failed: ${(error as Error).message}`, { cause: error });
+        if (error)
+          throw new Error(
+            `${role} on ${target} target: ${path} should succeed but failed: ${(error as Error).message}`,
+            { cause: error },
+          );
         if (spec.kind === "list") {
           const visible = await visibleTenants(e);
           const extra = new Set(spec.alsoVisible?.(e) ?? []);
           const tenants = await spec.rows!(result, e);
-          if (target === "own" && path !== "tokens.list") expect(tenants.length, `${path} returned nothing to check`).toBeGreaterThan(0);
-          if (visible) for (const tid of tenants) expect(tid !== null && (visible.has(tid) || extra.has(tid)), `${path} leaked a row of tenant ${tid}`).toBe(true);
+          if (target === "own" && path !== "tokens.list")
+            expect(tenants.length, `${path} returned nothing to check`).toBeGreaterThan(0);
+          if (visible)
+            for (const tid of tenants)
+              expect(
+                tid !== null && (visible.has(tid) || extra.has(tid)),
+                `${path} leaked a row of tenant ${tid}`,
+              ).toBe(true);
         }
         if (spec.effect) expect(await spec.effect(e), `${path}: its effect is missing after success`).toBe(true);
         await spec.check?.(result, e);
       } else {
-        expect(error, `${role} on ${target} target: ${path} must be refused with ${want}, but it succeeded`).toBeInstanceOf(TRPCError);
+        expect(
+          error,
+          `${role} on ${target} target: ${path} must be refused with ${want}, but it succeeded`,
+        ).toBeInstanceOf(TRPCError);
         expect((error as TRPCError).code, (error as Error).message).toBe(want);
-        expect(["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", ...(provider === "sqlite" && spec.sqliteRefusal ? [spec.sqliteRefusal] : [])]).toContain((error as TRPCError).code);
+        expect([
+          "UNAUTHORIZED",
+          "FORBIDDEN",
+          "NOT_FOUND",
+          ...(provider === "sqlite" && spec.sqliteRefusal ? [spec.sqliteRefusal] : []),
+        ]).toContain((error as TRPCError).code);
         expect(await rowCounts(w.db), "a refused call changed the database").toEqual(before);
         if (spec.effect) expect(await spec.effect(e), `${path}: a refused call still took effect`).toBe(false);
         await spec.cleanup?.(e);
@@ -816,7 +1179,10 @@ describe.each(PROVIDERS)("access matrix on %s", (provider) => {
         } catch (err) {
           refused++;
           if (!(err instanceof TRPCError)) problems.push(`${label}: threw a non-tRPC error ${String(err)}`);
-          else if (err.code === "INTERNAL_SERVER_ERROR") problems.push(`${label}: ${err.code} (${String((err.cause as Error | undefined)?.message ?? err.message).slice(0, 200)})`);
+          else if (err.code === "INTERNAL_SERVER_ERROR")
+            problems.push(
+              `${label}: ${err.code} (${String((err.cause as Error | undefined)?.message ?? err.message).slice(0, 200)})`,
+            );
         }
         await waitForAllOperations();
       }
@@ -830,7 +1196,11 @@ describe.each(PROVIDERS)("access matrix on %s", (provider) => {
   // mixed with the valid input so calls reach the services and the database. Shrunk on failure.
   describe("generated boundary inputs as admin: never INTERNAL_SERVER_ERROR", () => {
     const fuzzStats = { calls: 0, reached: 0 };
-    afterAll(() => console.log(`generated inputs on ${provider}: ${fuzzStats.calls} calls, ${fuzzStats.reached} past the schema (seed ${FUZZ_SEED})`));
+    afterAll(() =>
+      console.log(
+        `generated inputs on ${provider}: ${fuzzStats.calls} calls, ${fuzzStats.reached} past the schema (seed ${FUZZ_SEED})`,
+      ),
+    );
     it.each(Object.keys(MATRIX))("%s", async (path) => {
       const spec = MATRIX[path]!;
       const e = envFor(w, "admin", "own", `gen${++n}`);
@@ -846,7 +1216,13 @@ describe.each(PROVIDERS)("access matrix on %s", (provider) => {
           } catch (err) {
             if (!(err instanceof TRPCError)) throw new Error(`threw a non-tRPC error: ${String(err)}`);
             if (!(err.cause instanceof ZodError)) reached++;
-            if (err.code === "INTERNAL_SERVER_ERROR") throw new Error(`INTERNAL_SERVER_ERROR: ${String((err.cause as Error | undefined)?.message ?? err.message).replace(/\s+/g, " ").trim().slice(0, 300)}`);
+            if (err.code === "INTERNAL_SERVER_ERROR")
+              throw new Error(
+                `INTERNAL_SERVER_ERROR: ${String((err.cause as Error | undefined)?.message ?? err.message)
+                  .replace(/\s+/g, " ")
+                  .trim()
+                  .slice(0, 300)}`,
+              );
           } finally {
             await waitForAllOperations();
           }
@@ -854,13 +1230,17 @@ describe.each(PROVIDERS)("access matrix on %s", (provider) => {
         { seed, numRuns: FUZZ_RUNS },
       );
       if (details.failed) {
-        const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-        expect.fail(`${path} on ${provider} (OVZ_FUZZ_SEED=${FUZZ_SEED}, procedure seed ${seed}): ${why}\n${fc.defaultReportMessage(details)}`);
+        const why =
+          details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+        expect.fail(
+          `${path} on ${provider} (OVZ_FUZZ_SEED=${FUZZ_SEED}, procedure seed ${seed}): ${why}\n${fc.defaultReportMessage(details)}`,
+        );
       }
       fuzzStats.calls += details.numRuns;
       fuzzStats.reached += reached;
       // Sanity: generated inputs get past the schema into the handler (they are mostly valid on purpose).
-      if (PROCEDURES[path]!._def.inputs.length) expect(reached, `${path}: the schema refused every generated input`).toBeGreaterThan(0);
+      if (PROCEDURES[path]!._def.inputs.length)
+        expect(reached, `${path}: the schema refused every generated input`).toBeGreaterThan(0);
     });
   });
 });

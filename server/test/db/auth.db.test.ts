@@ -22,7 +22,14 @@ async function login(w: World, email: string, password = PASSWORD, extra: { ip?:
 async function actorFromToken(w: World, token: string): Promise<Actor | null> {
   const s = await validateSession(w.db, token);
   if (!s || (!s.secondFactor && s.user.totpEnabled)) return null;
-  return { userId: s.userId, role: s.user.role as Actor["role"], tenantId: s.user.tenantId, label: s.user.email, via: "session", sessionId: s.id };
+  return {
+    userId: s.userId,
+    role: s.user.role as Actor["role"],
+    tenantId: s.user.tenantId,
+    label: s.user.email,
+    via: "session",
+    sessionId: s.id,
+  };
 }
 
 describe.each(PROVIDERS)("auth on %s", (provider) => {
@@ -44,9 +51,21 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     // The session works: me() through it answers with the user.
     const actor = await actorFromToken(w, token);
     const me = await caller(w.db, actor).auth.me();
-    expect(me).toMatchObject({ email: "customer-a1@test.example", role: "customer", via: "session", totpEnabled: false, tenant: { id: w.a.customers[0]!.tenant.id, kind: "customer" } });
-    const audit = await w.db.auditLog.findFirst({ where: { action: "auth.login", target: "customer-a1@test.example" } });
-    expect(audit).toMatchObject({ actor: "customer-a1@test.example", tenantId: w.a.customers[0]!.tenant.id, ip: "127.0.0.1" });
+    expect(me).toMatchObject({
+      email: "customer-a1@test.example",
+      role: "customer",
+      via: "session",
+      totpEnabled: false,
+      tenant: { id: w.a.customers[0]!.tenant.id, kind: "customer" },
+    });
+    const audit = await w.db.auditLog.findFirst({
+      where: { action: "auth.login", target: "customer-a1@test.example" },
+    });
+    expect(audit).toMatchObject({
+      actor: "customer-a1@test.example",
+      tenantId: w.a.customers[0]!.tenant.id,
+      ip: "127.0.0.1",
+    });
   });
 
   it("login normalises the email (trim, case)", async () => {
@@ -57,7 +76,11 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
   it("a wrong password or unknown user is UNAUTHORIZED, recorded, and sets no cookie", async () => {
     const cookies: string[] = [];
     const c = caller(w.db, null, { setCookie: (x) => cookies.push(x), ip: "10.0.0.9" });
-    const e = await expectCode(c.auth.login({ email: "direct@test.example", password: "wrong-password" }), "UNAUTHORIZED", "UNAUTHORIZED");
+    const e = await expectCode(
+      c.auth.login({ email: "direct@test.example", password: "wrong-password" }),
+      "UNAUTHORIZED",
+      "UNAUTHORIZED",
+    );
     expect(e.message).toBe("Wrong email or password.");
     const e2 = await expectCode(c.auth.login({ email: "nobody@test.example", password: PASSWORD }), "UNAUTHORIZED");
     expect(e2.message).toBe(e.message); // no user enumeration
@@ -66,17 +89,24 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     expect(await w.db.loginAttempt.count({ where: { key: "ip:10.0.0.9", success: false } })).toBe(2);
     const failed = await w.db.auditLog.findMany({ where: { action: "auth.loginFailed" }, orderBy: { id: "asc" } });
     expect(failed.map((a) => [a.target, a.tenantId, a.ip])).toEqual(
-      expect.arrayContaining([["direct@test.example", w.direct.id, "10.0.0.9"], ["nobody@test.example", null, "10.0.0.9"]]),
+      expect.arrayContaining([
+        ["direct@test.example", w.direct.id, "10.0.0.9"],
+        ["nobody@test.example", null, "10.0.0.9"],
+      ]),
     );
   });
 
   /** Moves the login attempts whose key contains `part` `ms` into the past (time passing, without waiting). */
   const age = async (part: string, ms: number) => {
     for (const r of await w.db.loginAttempt.findMany({ where: { key: { contains: part } } })) {
-      await w.db.loginAttempt.update({ where: { id: r.id }, data: { createdAt: new Date(r.createdAt.getTime() - ms) } });
+      await w.db.loginAttempt.update({
+        where: { id: r.id },
+        data: { createdAt: new Date(r.createdAt.getTime() - ms) },
+      });
     }
   };
-  const fail = (email: string, ip: string) => expectCode(caller(w.db, null, { ip }).auth.login({ email, password: "nope-nope" }), "UNAUTHORIZED");
+  const fail = (email: string, ip: string) =>
+    expectCode(caller(w.db, null, { ip }).auth.login({ email, password: "nope-nope" }), "UNAUTHORIZED");
   /** The wait checkLoginAllowed would announce now ("-" = none), without an attempt of its own. */
   const waitNow = (email: string, ip: string) =>
     checkLoginAllowed(w.db, email, ip).then(
@@ -91,7 +121,11 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     // the owner, from another address, gets in at once (the old per-account lockout refused it for 15 min)
     await login(w, email, PASSWORD, { ip: "10.1.0.1" });
     // the attacker's address waits, even with the right password, and is told how long
-    const e = await expectCode(caller(w.db, null, { ip: attacker }).auth.login({ email, password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
+    const e = await expectCode(
+      caller(w.db, null, { ip: attacker }).auth.login({ email, password: PASSWORD }),
+      "TOO_MANY_REQUESTS",
+      "RATE_LIMITED",
+    );
     expect(e.message).toMatch(/^Too many failed logins for this account from your address: try again in 1 second\.$/);
     // refused attempts are not counted: after the wait the right password gets in
     await age(`pair:${email}|${attacker}`, 1100);
@@ -110,7 +144,22 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
       seen.push(await waitNow(email, ip));
       await age(email, 60 * 60_000); // an hour later (still inside the 24 h the failures count)
     }
-    expect(seen).toEqual(["-", "-", "-", "1 second", "2 seconds", "4 seconds", "8 seconds", "16 seconds", "32 seconds", "64 seconds", "3 minutes", "5 minutes", "9 minutes", "15 minutes"]);
+    expect(seen).toEqual([
+      "-",
+      "-",
+      "-",
+      "1 second",
+      "2 seconds",
+      "4 seconds",
+      "8 seconds",
+      "16 seconds",
+      "32 seconds",
+      "64 seconds",
+      "3 minutes",
+      "5 minutes",
+      "9 minutes",
+      "15 minutes",
+    ]);
     // a day later the failures are forgotten
     await age(email, 24 * 60 * 60_000);
     expect(await waitNow(email, ip)).toBe("-");
@@ -120,7 +169,11 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     const email = "customer-a1@test.example";
     await login(w, email, PASSWORD, { ip: "10.3.0.1" }); // the owner's usual address
     for (let i = 0; i < 11; i++) await fail(email, `10.3.1.${i}`); // 10 free across addresses, then 1 s
-    const e = await expectCode(caller(w.db, null, { ip: "10.3.2.1" }).auth.login({ email, password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
+    const e = await expectCode(
+      caller(w.db, null, { ip: "10.3.2.1" }).auth.login({ email, password: PASSWORD }),
+      "TOO_MANY_REQUESTS",
+      "RATE_LIMITED",
+    );
     expect(e.message).toBe("Too many failed logins for this account: try again in 1 second.");
     await login(w, email, PASSWORD, { ip: "10.3.0.1" });
   });
@@ -128,7 +181,11 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
   it("more than 20 failures from one address delay that address for every account", async () => {
     const ip = "10.2.0.1";
     for (let i = 0; i < 21; i++) await fail(`ghost${i}@test.example`, ip);
-    const e = await expectCode(caller(w.db, null, { ip }).auth.login({ email: "reseller-a@test.example", password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
+    const e = await expectCode(
+      caller(w.db, null, { ip }).auth.login({ email: "reseller-a@test.example", password: PASSWORD }),
+      "TOO_MANY_REQUESTS",
+      "RATE_LIMITED",
+    );
     expect(e.message).toBe("Too many failed logins from your address: try again in 1 second.");
     await age(`ip:${ip}`, 1100);
     await login(w, "reseller-a@test.example", PASSWORD, { ip });
@@ -145,9 +202,19 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
       for (let i = 0; i < 4; i++) {
         const { token } = await login(w, email, PASSWORD, { ip });
         const s = await validateSession(w.db, token);
-        await expectCode(caller(w.db, null, { ip, pendingSecondFactor: { sessionId: s!.id, userId: s!.userId } }).auth.verifySecondFactor({ code: "000000" }), "UNAUTHORIZED");
+        await expectCode(
+          caller(w.db, null, {
+            ip,
+            pendingSecondFactor: { sessionId: s!.id, userId: s!.userId },
+          }).auth.verifySecondFactor({ code: "000000" }),
+          "UNAUTHORIZED",
+        );
       }
-      const e = await expectCode(caller(w.db, null, { ip }).auth.login({ email, password: PASSWORD }), "TOO_MANY_REQUESTS", "RATE_LIMITED");
+      const e = await expectCode(
+        caller(w.db, null, { ip }).auth.login({ email, password: PASSWORD }),
+        "TOO_MANY_REQUESTS",
+        "RATE_LIMITED",
+      );
       expect(e.message).toMatch(/try again in 1 second/);
     } finally {
       await w.db.user.update({ where: { email }, data: { totpEnabled: false, totpSecret: null } });
@@ -155,14 +222,26 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
   });
 
   it("a disabled user cannot log in", async () => {
-    const u = await w.db.user.create({ data: { email: "disabled@test.example", name: "d", role: "customer", tenantId: w.direct.id, passwordHash: w.directUser.passwordHash, disabled: true } });
+    const u = await w.db.user.create({
+      data: {
+        email: "disabled@test.example",
+        name: "d",
+        role: "customer",
+        tenantId: w.direct.id,
+        passwordHash: w.directUser.passwordHash,
+        disabled: true,
+      },
+    });
     const e = await expectCode(caller(w.db, null).auth.login({ email: u.email, password: PASSWORD }), "UNAUTHORIZED");
     expect(e.message).toMatch(/disabled/);
     expect(await w.db.session.count({ where: { userId: u.id } })).toBe(0);
   });
 
   it("a cross-site login or session mutation is refused; queries and token mutations are not", async () => {
-    await expectCode(caller(w.db, null, { sameOrigin: false }).auth.login({ email: "direct@test.example", password: PASSWORD }), "FORBIDDEN");
+    await expectCode(
+      caller(w.db, null, { sameOrigin: false }).auth.login({ email: "direct@test.example", password: PASSWORD }),
+      "FORBIDDEN",
+    );
     const c = caller(w.db, w.actors.customerA1, { sameOrigin: false });
     const before = await w.db.operation.count();
     await expectCode(c.containers.start({ containerId: w.a.customers[0]!.container.id }), "FORBIDDEN");
@@ -196,8 +275,14 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     const s2 = await login(w, email);
     const actor = (await actorFromToken(w, s1.token))!;
     const c = caller(w.db, actor);
-    const e = await expectCode(c.auth.changePassword({ current: "not-my-password", next: "brand-new-password" }), "BAD_REQUEST", "BAD_REQUEST");
-    expect((e as unknown as { data: { fields: Record<string, string> } }).data.fields).toEqual({ current: "wrong password" });
+    const e = await expectCode(
+      c.auth.changePassword({ current: "not-my-password", next: "brand-new-password" }),
+      "BAD_REQUEST",
+      "BAD_REQUEST",
+    );
+    expect((e as unknown as { data: { fields: Record<string, string> } }).data.fields).toEqual({
+      current: "wrong password",
+    });
     await expectCode(c.auth.changePassword({ current: PASSWORD, next: "short" }), "BAD_REQUEST");
     expect(await c.auth.changePassword({ current: PASSWORD, next: "brand-new-password" })).toEqual({ ok: true });
     const u = await w.db.user.findUniqueOrThrow({ where: { email } });
@@ -207,9 +292,17 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     expect(await validateSession(w.db, s2.token)).toBeNull();
     await expectCode(caller(w.db, null).auth.login({ email, password: PASSWORD }), "UNAUTHORIZED");
     await login(w, email, "brand-new-password");
-    expect(await w.db.auditLog.count({ where: { action: "user.changePassword", target: email, userId: u.id } })).toBe(1);
+    expect(await w.db.auditLog.count({ where: { action: "user.changePassword", target: email, userId: u.id } })).toBe(
+      1,
+    );
     // API tokens cannot change passwords.
-    await expectCode(caller(w.db, { ...actor, via: "token", sessionId: undefined }).auth.changePassword({ current: "brand-new-password", next: "third-password-x" }), "FORBIDDEN");
+    await expectCode(
+      caller(w.db, { ...actor, via: "token", sessionId: undefined }).auth.changePassword({
+        current: "brand-new-password",
+        next: "third-password-x",
+      }),
+      "FORBIDDEN",
+    );
   });
 
   it("TOTP: setup, enable, then login needs the second factor", async () => {
@@ -243,17 +336,31 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     expect(pendingRow.secondFactor).toBe(false);
     expect(await actorFromToken(w, second.token)).toBeNull();
     const pending = { sessionId: pendingRow.id, userId: pendingRow.userId };
-    const e = await expectCode(caller(w.db, null, { pendingSecondFactor: pending }).containers.list(), "UNAUTHORIZED", "SECOND_FACTOR");
+    const e = await expectCode(
+      caller(w.db, null, { pendingSecondFactor: pending }).containers.list(),
+      "UNAUTHORIZED",
+      "SECOND_FACTOR",
+    );
     expect(e.message).toMatch(/6-digit code/);
-    await expectCode(caller(w.db, null, { pendingSecondFactor: pending }).auth.verifySecondFactor({ code: wrong }), "UNAUTHORIZED");
+    await expectCode(
+      caller(w.db, null, { pendingSecondFactor: pending }).auth.verifySecondFactor({ code: wrong }),
+      "UNAUTHORIZED",
+    );
     expect(await w.db.loginAttempt.count({ where: { key: `email:${email}`, success: false } })).toBe(1);
     await expectCode(caller(w.db, null).auth.verifySecondFactor({ code: totpCode(setup.secret) }), "UNAUTHORIZED");
-    expect(await caller(w.db, null, { pendingSecondFactor: pending }).auth.verifySecondFactor({ code: totpCode(setup.secret) })).toEqual({ ok: true, role: "reseller" });
+    expect(
+      await caller(w.db, null, { pendingSecondFactor: pending }).auth.verifySecondFactor({
+        code: totpCode(setup.secret),
+      }),
+    ).toEqual({ ok: true, role: "reseller" });
     expect((await w.db.session.findUniqueOrThrow({ where: { id: pendingRow.id } })).secondFactor).toBe(true);
     // The same code again (someone who saw it) is refused even though it is still within its window.
     const third = await login(w, email);
     const pending3 = { sessionId: sha256Hex(third.token), userId: pendingRow.userId };
-    const replay = await expectCode(caller(w.db, null, { pendingSecondFactor: pending3 }).auth.verifySecondFactor({ code: totpCode(setup.secret) }), "UNAUTHORIZED");
+    const replay = await expectCode(
+      caller(w.db, null, { pendingSecondFactor: pending3 }).auth.verifySecondFactor({ code: totpCode(setup.secret) }),
+      "UNAUTHORIZED",
+    );
     expect(replay.message).toMatch(/already used/);
     expect(await actorFromToken(w, third.token)).toBeNull();
     const actor2 = await actorFromToken(w, second.token);
@@ -266,7 +373,12 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     expect(off).toMatchObject({ totpEnabled: false, totpSecret: null });
     await expectCode(caller(w.db, actor2).auth.totpDisable({ code: totpCode(setup.secret) }), "CONFLICT");
     expect((await login(w, email)).result.needsSecondFactor).toBe(false);
-    const actions = (await w.db.auditLog.findMany({ where: { userId: off.id, action: { startsWith: "user.totp" } }, orderBy: { id: "asc" } })).map((a) => a.action);
+    const actions = (
+      await w.db.auditLog.findMany({
+        where: { userId: off.id, action: { startsWith: "user.totp" } },
+        orderBy: { id: "asc" },
+      })
+    ).map((a) => a.action);
     expect(actions).toEqual(["user.totpEnable", "user.totpDisable"]);
   });
 
@@ -276,7 +388,10 @@ describe.each(PROVIDERS)("auth on %s", (provider) => {
     await expectCode(token.auth.totpSetup(), "FORBIDDEN");
     await w.db.user.update({ where: { id: u.id }, data: { totpSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" } });
     await expectCode(token.auth.totpEnable({ code: totpCode("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP") }), "FORBIDDEN");
-    expect(await w.db.user.findUniqueOrThrow({ where: { id: u.id } })).toMatchObject({ totpEnabled: false, totpSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" });
+    expect(await w.db.user.findUniqueOrThrow({ where: { id: u.id } })).toMatchObject({
+      totpEnabled: false,
+      totpSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    });
     await w.db.user.update({ where: { id: u.id }, data: { totpEnabled: true } });
     await expectCode(token.auth.totpDisable({ code: totpCode("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP") }), "FORBIDDEN");
     expect((await w.db.user.findUniqueOrThrow({ where: { id: u.id } })).totpEnabled).toBe(true);

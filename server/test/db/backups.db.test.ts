@@ -27,7 +27,11 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
     await w.db.plan.update({ where: { id: w.a.plan.id }, data: { maxSnapshots: 2 } });
     await me.snapshots.create({ containerId: c.id, name: "one" });
     await me.snapshots.create({ containerId: c.id, name: "two", description: "second" });
-    const e = await expectCode(me.snapshots.create({ containerId: c.id, name: "three" }), "FORBIDDEN", "QUOTA_EXCEEDED");
+    const e = await expectCode(
+      me.snapshots.create({ containerId: c.id, name: "three" }),
+      "FORBIDDEN",
+      "QUOTA_EXCEEDED",
+    );
     expect(e.message).toMatch(/allows 2 snapshot\(s\).*has 2; delete one \(one, two\) first/);
     expect((await me.snapshots.list({ containerId: c.id })).snapshots.map((s) => s.name)).toEqual(["one", "two"]);
     await me.snapshots.rollback({ containerId: c.id, name: "one" });
@@ -46,14 +50,26 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
     expect(op.type).toBe("backup");
     await waitForAllOperations();
     const [b] = (await me.backups.list({ containerId: c.id })).backups;
-    expect(b).toMatchObject({ ctid: c.ctid, containerId: c.id, tenantId: c.tenantId, hostname: c.hostname, template: "busybox", sizeBytes: 1234567 });
+    expect(b).toMatchObject({
+      ctid: c.ctid,
+      containerId: c.id,
+      tenantId: c.tenantId,
+      hostname: c.hostname,
+      template: "busybox",
+      sizeBytes: 1234567,
+    });
     const e = await expectCode(me.backups.create({ containerId: c.id }), "FORBIDDEN", "QUOTA_EXCEEDED");
-    expect(e.message).toMatch(/allows 1 backup\(s\) per container and container \d+ has 1; delete an older backup first/);
+    expect(e.message).toMatch(
+      /allows 1 backup\(s\) per container and container \d+ has 1; delete an older backup first/,
+    );
 
     // scoping: other customers and the other reseller see nothing and cannot act
     for (const who of ["customerA1", "customerB1", "resellerB"] as const) {
       expect((await as(w, who).backups.all()).map((x) => x.id)).not.toContain(b!.id);
-      await expectCode(as(w, who).backups.restoreAsNew({ backupId: b!.id }), who === "resellerB" ? "NOT_FOUND" : "FORBIDDEN");
+      await expectCode(
+        as(w, who).backups.restoreAsNew({ backupId: b!.id }),
+        who === "resellerB" ? "NOT_FOUND" : "FORBIDDEN",
+      );
       await expectCode(as(w, who).backups.delete({ backupId: b!.id }), "NOT_FOUND");
     }
     expect((await as(w, "resellerA").backups.all()).map((x) => x.id)).toContain(b!.id);
@@ -79,7 +95,13 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
     const op2 = await w.db.operation.findUniqueOrThrow({ where: { id: r.id } });
     expect(op2.status).toBe("succeeded");
     const n = await w.db.container.findUniqueOrThrow({ where: { id: r.containerId! }, include: { addresses: true } });
-    expect(n).toMatchObject({ tenantId: c.tenantId, planId: c.planId, hostname: "restored.test", state: "stopped", sshKeys: KEY });
+    expect(n).toMatchObject({
+      tenantId: c.tenantId,
+      planId: c.planId,
+      hostname: "restored.test",
+      state: "stopped",
+      sshKeys: KEY,
+    });
     expect(n.addresses).toHaveLength(1);
     expect(fakeEngine().containers.get(n.ctid)).toMatchObject({ hostname: "restored.test" });
     expect(fakeEngine().sshKeys.get(n.ctid)).toBe(KEY);
@@ -88,7 +110,10 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
 
     // a failing restore removes the new row (and its addresses)
     const before = await w.db.container.count();
-    fakeEngine().failNext.set("backup.restore", new (await import("../../../native/src/errors.js")).EngineError("NO_SPACE", "pool full"));
+    fakeEngine().failNext.set(
+      "backup.restore",
+      new (await import("../../../native/src/errors.js")).EngineError("NO_SPACE", "pool full"),
+    );
     const r2 = await as(w, "resellerA").backups.restoreAsNew({ backupId: b!.id, hostname: "again.test" });
     await waitForAllOperations();
     expect((await w.db.operation.findUniqueOrThrow({ where: { id: r2.id } })).status).toBe("failed");
@@ -103,7 +128,19 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
   it("restore as a new container passes exactly the checks of a create: the plan's templates, the seller's plans, the allocation", async () => {
     const c = w.a.customers[0]!.container;
     const row = async (data: { template?: string; planId?: string }) =>
-      w.db.backup.create({ data: { engineId: (await fakeEngine().call("backup.create", { ctid: c.ctid })).id, nodeId: w.node.id, tenantId: c.tenantId, ctid: c.ctid, containerId: null, planId: data.planId ?? w.a.plan.id, hostname: "chk.test", template: data.template ?? "busybox", sizeBytes: BigInt(1) } });
+      w.db.backup.create({
+        data: {
+          engineId: (await fakeEngine().call("backup.create", { ctid: c.ctid })).id,
+          nodeId: w.node.id,
+          tenantId: c.tenantId,
+          ctid: c.ctid,
+          containerId: null,
+          planId: data.planId ?? w.a.plan.id,
+          hostname: "chk.test",
+          template: data.template ?? "busybox",
+          sizeBytes: BigInt(1),
+        },
+      });
     const before = await w.db.container.count();
     // the backed-up system's template is no longer allowed by its plan
     const notAllowed = await row({ template: "debian-12" });
@@ -113,9 +150,15 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
     const own = await row({});
     await expectCode(as(w, "resellerA").backups.restoreAsNew({ backupId: own.id, planId: w.b.plan.id }), "NOT_FOUND");
     // beyond the reseller's allocation: exactly as many containers allowed as it has
-    const has = await w.db.container.count({ where: { tenant: { OR: [{ id: w.a.tenant.id }, { parentId: w.a.tenant.id }] } } });
+    const has = await w.db.container.count({
+      where: { tenant: { OR: [{ id: w.a.tenant.id }, { parentId: w.a.tenant.id }] } },
+    });
     await w.db.allocation.update({ where: { tenantId: w.a.tenant.id }, data: { containers: has } });
-    const e3 = await expectCode(as(w, "resellerA").backups.restoreAsNew({ backupId: own.id }), "FORBIDDEN", "QUOTA_EXCEEDED");
+    const e3 = await expectCode(
+      as(w, "resellerA").backups.restoreAsNew({ backupId: own.id }),
+      "FORBIDDEN",
+      "QUOTA_EXCEEDED",
+    );
     expect(e3.message).toMatch(/container/i);
     await w.db.allocation.update({ where: { tenantId: w.a.tenant.id }, data: { containers: 4 } });
     expect(await w.db.container.count()).toBe(before);
@@ -125,15 +168,23 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
   it("SSH keys: invalid lines are field errors; valid keys are stored and written; reinstall keep/wipe writes them again", async () => {
     const c = w.b.customers[0]!.container;
     const me = as(w, "customerB1");
-    const e = await expectCode(me.sshKeys.set({ containerId: c.id, keys: `${KEY}\nssh-rsa notbase64!\nhello world` }), "BAD_REQUEST");
+    const e = await expectCode(
+      me.sshKeys.set({ containerId: c.id, keys: `${KEY}\nssh-rsa notbase64!\nhello world` }),
+      "BAD_REQUEST",
+    );
     expect(e.message).toMatch(/line 2: .*line 3: unknown key type "hello"/);
-    expect((e.cause as { fields?: Record<string, string> } | undefined)?.fields?.keys ?? JSON.stringify(e)).toMatch(/line 2/);
+    expect((e.cause as { fields?: Record<string, string> } | undefined)?.fields?.keys ?? JSON.stringify(e)).toMatch(
+      /line 2/,
+    );
     expect((await me.sshKeys.get({ containerId: c.id })).keys).toBe("");
     expect(await me.sshKeys.set({ containerId: c.id, keys: `# laptop\n${KEY}\n\n` })).toEqual({ count: 1 });
     expect((await me.sshKeys.get({ containerId: c.id })).keys).toBe(KEY);
     expect(fakeEngine().sshKeys.get(c.ctid)).toBe(KEY);
 
-    await expectCode(me.containers.reinstall({ containerId: c.id, template: "busybox", keepData: false }), "BAD_REQUEST");
+    await expectCode(
+      me.containers.reinstall({ containerId: c.id, template: "busybox", keepData: false }),
+      "BAD_REQUEST",
+    );
     await me.containers.reinstall({ containerId: c.id, template: "busybox", keepData: false, confirm: true });
     await waitForAllOperations();
     expect(fakeEngine().sshKeys.get(c.ctid)).toBe(KEY); // wiped by the fake's reinstall, written again by the panel

@@ -37,43 +37,100 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
   };
 
   it("a reseller clones its customer's container: an operation, the next ctid, a new address, the source's settings", async () => {
-    const firewall = { enabled: true, policyIn: "drop", policyOut: "accept", rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "22" }] };
+    const firewall = {
+      enabled: true,
+      policyIn: "drop",
+      policyOut: "accept",
+      rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "22" }],
+    };
     await w.db.container.update({
       where: { id: a1().id },
-      data: { overrides: JSON.stringify({ ram: 200 * MiB }), firewall: JSON.stringify(firewall), nameservers: JSON.stringify(["198.18.0.53"]), sshKeys: "ssh-ed25519 AAAA k", onboot: true },
+      data: {
+        overrides: JSON.stringify({ ram: 200 * MiB }),
+        firewall: JSON.stringify(firewall),
+        nameservers: JSON.stringify(["198.18.0.53"]),
+        sshKeys: "ssh-ed25519 AAAA k",
+        onboot: true,
+      },
     });
     fakeEngine().passwords.set(`${a1().ctid}:root`, "root-secret");
-    const op = await as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: " Copy.Test ", name: "copy1" });
-    expect(op).toMatchObject({ type: "clone", status: "running", tenantId: w.a.customers[0]!.tenant.id, userId: w.a.user.id, message: "clone container 101 as 106" });
+    const op = await as(w, "resellerA").containers.clone({
+      containerId: a1().id,
+      hostname: " Copy.Test ",
+      name: "copy1",
+    });
+    expect(op).toMatchObject({
+      type: "clone",
+      status: "running",
+      tenantId: w.a.customers[0]!.tenant.id,
+      userId: w.a.user.id,
+      message: "clone container 101 as 106",
+    });
     const finished = await done(op.id);
     expect(finished).toMatchObject({ status: "succeeded", progress: 100, error: null });
     expect(finished.lines.map((l) => l.line)).toContain("container 106 cloned from 101");
 
-    const row = await w.db.container.findUniqueOrThrow({ where: { id: op.containerId! }, include: { addresses: true } });
+    const row = await w.db.container.findUniqueOrThrow({
+      where: { id: op.containerId! },
+      include: { addresses: true },
+    });
     expect(row).toMatchObject({
-      ctid: 106, hostname: "copy.test", name: "copy1", state: "stopped", template: "busybox", netMode: "venet", onboot: true,
-      tenantId: a1().tenantId, planId: a1().planId, nodeId: a1().nodeId, nameservers: '["198.18.0.53"]', sshKeys: "ssh-ed25519 AAAA k",
+      ctid: 106,
+      hostname: "copy.test",
+      name: "copy1",
+      state: "stopped",
+      template: "busybox",
+      netMode: "venet",
+      onboot: true,
+      tenantId: a1().tenantId,
+      planId: a1().planId,
+      nodeId: a1().nodeId,
+      nameservers: '["198.18.0.53"]',
+      sshKeys: "ssh-ed25519 AAAA k",
     });
     expect(JSON.parse(row.overrides)).toEqual({ ram: 200 * MiB });
     expect(JSON.parse(row.firewall)).toEqual(firewall);
     // the plan's one address, the lowest free one of the pool (the source keeps its own)
     expect(row.addresses.map((a) => a.address)).toEqual(["198.18.0.15"]);
-    expect((await w.db.ipAddress.findMany({ where: { containerId: a1().id } })).map((a) => a.address)).toEqual(["198.18.0.10"]);
+    expect((await w.db.ipAddress.findMany({ where: { containerId: a1().id } })).map((a) => a.address)).toEqual([
+      "198.18.0.10",
+    ]);
 
     // the engine got the source's effective limits and the clone's own network
     const eng = fakeEngine().containers.get(106)!;
-    expect(eng).toMatchObject({ ctid: 106, name: "copy1", hostname: "copy.test", state: "stopped", onboot: true, ips: ["198.18.0.15"] });
+    expect(eng).toMatchObject({
+      ctid: 106,
+      name: "copy1",
+      hostname: "copy.test",
+      state: "stopped",
+      onboot: true,
+      ips: ["198.18.0.15"],
+    });
     expect(eng.limits).toMatchObject({ ram: 200 * MiB, cpus: 1, diskspace: 1024 * MiB });
-    expect(fakeEngine().nets.get(106)).toMatchObject({ venet: ["198.18.0.15"], nameservers: ["198.18.0.53"], firewall });
+    expect(fakeEngine().nets.get(106)).toMatchObject({
+      venet: ["198.18.0.15"],
+      nameservers: ["198.18.0.53"],
+      firewall,
+    });
     expect(fakeEngine().passwords.get("106:root")).toBe("root-secret");
 
     const audit = await w.db.auditLog.findFirstOrThrow({ where: { action: "container.clone" } });
     expect(audit).toMatchObject({ target: "container 106 (copy.test)", tenantId: a1().tenantId, userId: w.a.user.id });
-    expect(JSON.parse(audit.details)).toEqual({ plan: "small-a", template: "busybox", node: "local", netMode: "venet", ips: ["198.18.0.15"], source: 101 });
+    expect(JSON.parse(audit.details)).toEqual({
+      plan: "small-a",
+      template: "busybox",
+      node: "local",
+      netMode: "venet",
+      ips: ["198.18.0.15"],
+      source: 101,
+    });
     // the customer sees its new container
     expect((await as(w, "customerA1").containers.list()).map((c) => c.ctid)).toEqual([101, 106]);
     await drop(106);
-    await w.db.container.update({ where: { id: a1().id }, data: { overrides: "{}", firewall: "{}", nameservers: "[]", sshKeys: "", onboot: false } });
+    await w.db.container.update({
+      where: { id: a1().id },
+      data: { overrides: "{}", firewall: "{}", nameservers: "[]", sshKeys: "", onboot: false },
+    });
   });
 
   it("admins choose the ctid; resellers may not; customers never clone; other resellers' containers are not found", async () => {
@@ -81,14 +138,23 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
     expect((await done(op.id)).status).toBe("succeeded");
     expect(fakeEngine().containers.get(700)?.hostname).toBe("admin-copy.test");
     const before = await rowCounts(w.db);
-    await expectCode(as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "x.test", ctid: 701 }), "FORBIDDEN");
+    await expectCode(
+      as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "x.test", ctid: 701 }),
+      "FORBIDDEN",
+    );
     await expectCode(as(w, "customerA1").containers.clone({ containerId: a1().id, hostname: "x.test" }), "FORBIDDEN");
     await expectCode(as(w, "resellerB").containers.clone({ containerId: a1().id, hostname: "x.test" }), "NOT_FOUND");
     // a taken ctid or name is refused before anything is made
-    const taken = await expectCode(as(w, "admin").containers.clone({ containerId: a1().id, hostname: "x.test", ctid: 700 }), "CONFLICT");
+    const taken = await expectCode(
+      as(w, "admin").containers.clone({ containerId: a1().id, hostname: "x.test", ctid: 700 }),
+      "CONFLICT",
+    );
     expect(taken.message).toMatch(/Container id 700 is taken/);
     await w.db.container.updateMany({ where: { ctid: 700 }, data: { name: "taken-name" } });
-    const named = await expectCode(as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "x.test", name: "taken-name" }), "CONFLICT");
+    const named = await expectCode(
+      as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "x.test", name: "taken-name" }),
+      "CONFLICT",
+    );
     expect(named.message).toMatch(/already used by container 700/);
     expect(await rowCounts(w.db)).toEqual(before);
     await drop(700);
@@ -98,7 +164,11 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
     // allocation: 1024 MiB RAM; the two containers use 2 × 256 MiB; a clone with 600 MiB would not fit
     await w.db.container.update({ where: { id: a1().id }, data: { overrides: JSON.stringify({ ram: 600 * MiB }) } });
     const before = await rowCounts(w.db);
-    const e = await expectCode(as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "big.test" }), "FORBIDDEN", "QUOTA_EXCEEDED");
+    const e = await expectCode(
+      as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "big.test" }),
+      "FORBIDDEN",
+      "QUOTA_EXCEEDED",
+    );
     expect(e.message).toMatch(/MiB RAM: would use 1456 of 1024/);
     expect(await rowCounts(w.db)).toEqual(before);
     await w.db.container.update({ where: { id: a1().id }, data: { overrides: "{}" } });
@@ -121,7 +191,10 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
     const hold = holdEngine("container.start");
     try {
       const start = await as(w, "resellerA").containers.start({ containerId: a1().id });
-      const e = await expectCode(as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "busy.test" }), "CONFLICT");
+      const e = await expectCode(
+        as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "busy.test" }),
+        "CONFLICT",
+      );
       expect(e.message).toMatch(/Another operation \(start\) is still running on container 101/);
       hold.release();
       expect((await done(start.id)).status).toBe("succeeded");
@@ -135,7 +208,10 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
 
   it("a container still being created cannot be cloned", async () => {
     await w.db.container.update({ where: { id: a1().id }, data: { state: "creating" } });
-    const e = await expectCode(as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "early.test" }), "CONFLICT");
+    const e = await expectCode(
+      as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "early.test" }),
+      "CONFLICT",
+    );
     expect(domainCode(e)).toBe("CONFLICT");
     expect(e.message).toMatch(/still being created/);
     await w.db.container.update({ where: { id: a1().id }, data: { state: "stopped" } });

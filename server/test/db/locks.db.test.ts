@@ -23,7 +23,9 @@ describe.each(PROVIDERS)("locks across processes on %s", (provider) => {
 
   it("waits for another process's holding, then runs", async () => {
     const events: string[] = [];
-    const child = spawn(process.execPath, ["--import", "tsx", HOLDER, t.url, "k1", "800"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", HOLDER, t.url, "k1", "800"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const exited = new Promise<number | null>((r) => child.on("exit", r));
     await new Promise<void>((resolve, reject) => {
       child.stdout.on("data", (b: Buffer) => {
@@ -43,7 +45,9 @@ describe.each(PROVIDERS)("locks across processes on %s", (provider) => {
   });
 
   it("takes over the holding of a process that is gone, at once", async () => {
-    await t.db.lock.create({ data: { key: "k2", owner: `${os.hostname()}:1:1:dead`, expiresAt: new Date(Date.now() + 3600_000) } });
+    await t.db.lock.create({
+      data: { key: "k2", owner: `${os.hostname()}:1:1:dead`, expiresAt: new Date(Date.now() + 3600_000) },
+    });
     expect(ownerAlive(`${os.hostname()}:1:1`)).toBe(false);
     let ran = false;
     await withLock(t.db, "k2", async () => {

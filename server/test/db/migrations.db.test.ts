@@ -23,14 +23,30 @@ type Catalog = Record<string, unknown>;
 function sqliteCatalog(file: string): Catalog {
   const db = new Database(file, { readonly: true });
   try {
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_ovz_migrations' ORDER BY name`).all() as { name: string }[]).map((t) => t.name);
+    const tables = (
+      db
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_ovz_migrations' ORDER BY name`,
+        )
+        .all() as { name: string }[]
+    ).map((t) => t.name);
     const out: Catalog = {};
     for (const t of tables) {
       const q = (sql: string) => db.prepare(sql).all() as Record<string, unknown>[];
-      const columns = q(`PRAGMA table_info("${t}")`).map(({ cid: _c, ...c }) => c).sort((a, b) => String(a.name).localeCompare(String(b.name)));
-      const fks = q(`PRAGMA foreign_key_list("${t}")`).map(({ id: _i, seq: _s, ...f }) => f).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      const columns = q(`PRAGMA table_info("${t}")`)
+        .map(({ cid: _c, ...c }) => c)
+        .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+      const fks = q(`PRAGMA foreign_key_list("${t}")`)
+        .map(({ id: _i, seq: _s, ...f }) => f)
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
       const indexes = q(`PRAGMA index_list("${t}")`)
-        .map((i) => ({ name: i.name, unique: i.unique, origin: i.origin, partial: i.partial, columns: q(`PRAGMA index_info("${String(i.name)}")`).map((c) => c.name) }))
+        .map((i) => ({
+          name: i.name,
+          unique: i.unique,
+          origin: i.origin,
+          partial: i.partial,
+          columns: q(`PRAGMA index_info("${String(i.name)}")`).map((c) => c.name),
+        }))
         .sort((a, b) => String(a.name).localeCompare(String(b.name)));
       out[t] = { columns, fks, indexes };
     }
@@ -46,9 +62,11 @@ async function pgCatalog(url: string): Promise<Catalog> {
   try {
     const q = async (sql: string) => (await c.query(sql)).rows as Record<string, unknown>[];
     return {
-      columns: await q(`SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
+      columns:
+        await q(`SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
                         WHERE table_schema = 'public' AND table_name <> '_ovz_migrations' ORDER BY table_name, column_name`),
-      constraints: await q(`SELECT conrelid::regclass::text AS tbl, conname::text AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
+      constraints:
+        await q(`SELECT conrelid::regclass::text AS tbl, conname::text AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
                             WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> '_ovz_migrations' ORDER BY 1, 2`),
       indexes: await q(`SELECT tablename::text AS tbl, indexname::text AS name, indexdef AS def FROM pg_indexes
                         WHERE schemaname = 'public' AND tablename <> '_ovz_migrations' ORDER BY 1, 2`),
@@ -60,7 +78,15 @@ async function pgCatalog(url: string): Promise<Catalog> {
 
 describe.each(PROVIDERS)("migrations for %s", (provider) => {
   it("the first is the init migration, then the network migration, in name order", () => {
-    expect(migrationsFor(provider).map((m) => m.name)).toEqual(["20261123000000_init", "20261123100000_network", "20261123200000_cli", "20261123300000_panel2", "20261123310000_backups", "20261124000000_nodes", "20261124100000_migrate"]);
+    expect(migrationsFor(provider).map((m) => m.name)).toEqual([
+      "20261123000000_init",
+      "20261123100000_network",
+      "20261123200000_cli",
+      "20261123300000_panel2",
+      "20261123310000_backups",
+      "20261124000000_nodes",
+      "20261124100000_migrate",
+    ]);
   });
 
   it("a database migrated with all of them matches the Prisma models", async () => {
@@ -87,7 +113,12 @@ describe.each(PROVIDERS)("migrations for %s", (provider) => {
       const base = inject("pgBaseUrl");
       const u = new URL(base + "postgres");
       const name = `schema_${crypto.randomBytes(5).toString("hex")}`;
-      const psql = (sql: string) => execFileSync("psql", ["-h", u.hostname, "-p", u.port, "-U", u.username, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
+      const psql = (sql: string) =>
+        execFileSync(
+          "psql",
+          ["-h", u.hostname, "-p", u.port, "-U", u.username, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql],
+          { stdio: "pipe" },
+        );
       psql(`CREATE DATABASE ${name}`);
       try {
         const c = new pg.Client({ connectionString: base + name });

@@ -11,7 +11,12 @@ describe.each(PROVIDERS)("nodes and templates on %s", (provider) => {
   it("nodes.list shows nodes with container counts (admin only)", async () => {
     const list = await as(w, "admin").nodes.list();
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ id: w.node.id, name: "local", endpoint: w.node.endpoint, _count: { containers: 5 } });
+    expect(list[0]).toMatchObject({
+      id: w.node.id,
+      name: "local",
+      endpoint: w.node.endpoint,
+      _count: { containers: 5 },
+    });
     await expectCode(as(w, "resellerA").nodes.list(), "FORBIDDEN");
     await expectCode(as(w, "customerA1").nodes.list(), "FORBIDDEN");
     await expectCode(caller(w.db, null).nodes.list(), "UNAUTHORIZED");
@@ -19,17 +24,26 @@ describe.each(PROVIDERS)("nodes and templates on %s", (provider) => {
 
   it("nodes.create registers a node (a second one only on PostgreSQL); duplicate names and bad endpoints are refused", async () => {
     if (provider === "sqlite") {
-      const e = await expectCode(as(w, "admin").nodes.create({ name: "node-2", endpoint: "/run/ovz/node-2.sock" }), "CONFLICT");
+      const e = await expectCode(
+        as(w, "admin").nodes.create({ name: "node-2", endpoint: "/run/ovz/node-2.sock" }),
+        "CONFLICT",
+      );
       expect(e.message).toMatch(/SQLite, which serves a single node\. Move the control plane to PostgreSQL first/);
       expect(await w.db.node.count()).toBe(1);
       // the refusal comes after the input checks: bad input is still BAD_REQUEST, a taken name CONFLICT
       await expectCode(as(w, "admin").nodes.create({ name: "node-3", endpoint: "relative.sock" }), "BAD_REQUEST");
-      expect((await expectCode(as(w, "admin").nodes.create({ name: "local", endpoint: "/run/ovz/x.sock" }), "CONFLICT")).message).toBe("A node named local exists.");
+      expect(
+        (await expectCode(as(w, "admin").nodes.create({ name: "local", endpoint: "/run/ovz/x.sock" }), "CONFLICT"))
+          .message,
+      ).toBe("A node named local exists.");
       return;
     }
     const n = await as(w, "admin").nodes.create({ name: "node-2", endpoint: " /run/ovz/node-2.sock " });
     expect(n).toMatchObject({ name: "node-2", endpoint: "/run/ovz/node-2.sock" });
-    expect(await w.db.node.findUniqueOrThrow({ where: { id: n.id } })).toMatchObject({ name: "node-2", endpoint: "/run/ovz/node-2.sock" });
+    expect(await w.db.node.findUniqueOrThrow({ where: { id: n.id } })).toMatchObject({
+      name: "node-2",
+      endpoint: "/run/ovz/node-2.sock",
+    });
     const audit = await w.db.auditLog.findFirstOrThrow({ where: { action: "node.create" } });
     expect(audit).toMatchObject({ target: "node node-2", tenantId: null, userId: w.admin.id });
     expect((await as(w, "admin").nodes.list()).map((x) => x.name)).toEqual(["local", "node-2"]);
@@ -43,7 +57,13 @@ describe.each(PROVIDERS)("nodes and templates on %s", (provider) => {
 
   it("nodes.info returns the engine's facts", async () => {
     const info = await as(w, "admin").nodes.info({ nodeId: w.node.id });
-    expect(info).toMatchObject({ version: "fake", protocol: 1, hostname: "fake-node", cpus: 2, containers: fakeEngine().containers.size });
+    expect(info).toMatchObject({
+      version: "fake",
+      protocol: 1,
+      hostname: "fake-node",
+      cpus: 2,
+      containers: fakeEngine().containers.size,
+    });
     expect(info.storage.caps.quota).toBe(true);
     await expectCode(as(w, "admin").nodes.info({ nodeId: "missing" }), "NOT_FOUND");
     await expectCode(as(w, "resellerA").nodes.info({ nodeId: w.node.id }), "FORBIDDEN");
@@ -66,10 +86,20 @@ describe.each(PROVIDERS)("nodes and templates on %s", (provider) => {
     await w.db.node.deleteMany();
     const e = await expectCode(as(w, "customerA1").templates.list(), "CONFLICT");
     expect(e.message).toMatch(/No node is registered/);
-    const c = await expectCode(as(w, "resellerA").containers.create({ tenantId: w.a.customers[0]!.tenant.id, planId: w.a.plan.id, hostname: "x.test", template: "busybox" }), "CONFLICT");
+    const c = await expectCode(
+      as(w, "resellerA").containers.create({
+        tenantId: w.a.customers[0]!.tenant.id,
+        planId: w.a.plan.id,
+        hostname: "x.test",
+        template: "busybox",
+      }),
+      "CONFLICT",
+    );
     expect(c.message).toMatch(/No node is registered/);
     expect(await w.db.container.count()).toBe(0);
     // the first node is always allowed, SQLite included
-    expect(await as(w, "admin").nodes.create({ name: "first", endpoint: "/run/ovz/first.sock" })).toMatchObject({ name: "first" });
+    expect(await as(w, "admin").nodes.create({ name: "first", endpoint: "/run/ovz/first.sock" })).toMatchObject({
+      name: "first",
+    });
   });
 });

@@ -18,10 +18,20 @@ describe.each(PROVIDERS)("operations and audit on %s", (provider) => {
     await t?.drop();
   });
 
-  const visibleTo = async (tenantId: string) => new Set([tenantId, ...(await w.db.tenant.findMany({ where: { parentId: tenantId } })).map((x) => x.id)]);
+  const visibleTo = async (tenantId: string) =>
+    new Set([tenantId, ...(await w.db.tenant.findMany({ where: { parentId: tenantId } })).map((x) => x.id)]);
 
   it("an operation left 'running' by a crashed panel is marked failed when the next one starts", async () => {
-    const stale = await w.db.operation.create({ data: { type: "start", status: "running", tenantId: w.direct.id, containerId: w.directContainer.id, actor: "x", startedAt: new Date(Date.now() - 3600_000) } });
+    const stale = await w.db.operation.create({
+      data: {
+        type: "start",
+        status: "running",
+        tenantId: w.direct.id,
+        containerId: w.directContainer.id,
+        actor: "x",
+        startedAt: new Date(Date.now() - 3600_000),
+      },
+    });
     // The next panel's start-up (instrumentation.ts) runs the recovery before it records anything.
     await recoverAfterRestart(w.db);
     // Before recovery the container looks busy to nobody else: the new operation is on another container.
@@ -40,7 +50,10 @@ describe.each(PROVIDERS)("operations and audit on %s", (provider) => {
   });
 
   it("operations.list is scoped to the caller's tenants, newest first, filterable by container", async () => {
-    for (const [k, c] of [["a2", w.a.customers[1]!.container], ["b1", w.b.customers[0]!.container]] as const) {
+    for (const [k, c] of [
+      ["a2", w.a.customers[1]!.container],
+      ["b1", w.b.customers[0]!.container],
+    ] as const) {
       ops[k] = (await as(w, "admin").containers.start({ containerId: c.id })).id;
       await waitForAllOperations();
     }
@@ -54,27 +67,45 @@ describe.each(PROVIDERS)("operations and audit on %s", (provider) => {
     const visible = await visibleTo(w.a.tenant.id);
     expect(ra.map((o) => o.id).sort()).toEqual([ops.a1, ops.a2].sort());
     for (const o of ra) expect(visible.has(o.tenantId)).toBe(true);
-    expect(ra.find((o) => o.id === ops.a1)!.container).toEqual({ id: w.a.customers[0]!.container.id, ctid: 101, hostname: "web-a1.test" });
+    expect(ra.find((o) => o.id === ops.a1)!.container).toEqual({
+      id: w.a.customers[0]!.container.id,
+      ctid: 101,
+      hostname: "web-a1.test",
+    });
 
     expect((await as(w, "customerA1").operations.list()).map((o) => o.id)).toEqual([ops.a1]);
     expect((await as(w, "customerB1").operations.list()).map((o) => o.id)).toEqual([ops.b1]);
     // Filtering by a foreign container never reveals it.
     expect(await as(w, "resellerA").operations.list({ containerId: w.b.customers[0]!.container.id })).toEqual([]);
-    expect((await as(w, "admin").operations.list({ containerId: w.b.customers[0]!.container.id })).map((o) => o.id)).toEqual([ops.b1]);
+    expect(
+      (await as(w, "admin").operations.list({ containerId: w.b.customers[0]!.container.id })).map((o) => o.id),
+    ).toEqual([ops.b1]);
     expect(await as(w, "admin").operations.list({ take: 1 })).toHaveLength(1);
     await expectCode(caller(w.db, null).operations.list(), "UNAUTHORIZED");
   });
 
   it("operations.get returns the log incrementally; foreign operations are NOT_FOUND", async () => {
     const g = await as(w, "customerA1").operations.get({ operationId: ops.a1! });
-    expect(g).toMatchObject({ id: ops.a1, type: "start", status: "succeeded", progress: 100, tenantId: w.a.customers[0]!.tenant.id, actor: "admin@test.example", userId: w.admin.id });
+    expect(g).toMatchObject({
+      id: ops.a1,
+      type: "start",
+      status: "succeeded",
+      progress: 100,
+      tenantId: w.a.customers[0]!.tenant.id,
+      actor: "admin@test.example",
+      userId: w.admin.id,
+    });
     expect(g.lines.length).toBeGreaterThanOrEqual(2);
-    expect(g.lines.map((l) => l.line)).toEqual(expect.arrayContaining(["fake engine: container.start done", "container 101 started"]));
+    expect(g.lines.map((l) => l.line)).toEqual(
+      expect.arrayContaining(["fake engine: container.start done", "container 101 started"]),
+    );
     const ids = g.lines.map((l) => l.id);
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
     const rest = await as(w, "customerA1").operations.get({ operationId: ops.a1!, afterLine: ids[0]! });
     expect(rest.lines.map((l) => l.id)).toEqual(ids.slice(1));
-    expect((await as(w, "customerA1").operations.get({ operationId: ops.a1!, afterLine: ids.at(-1)! })).lines).toEqual([]);
+    expect((await as(w, "customerA1").operations.get({ operationId: ops.a1!, afterLine: ids.at(-1)! })).lines).toEqual(
+      [],
+    );
 
     await expectCode(as(w, "customerA1").operations.get({ operationId: ops.a2! }), "NOT_FOUND");
     await expectCode(as(w, "resellerB").operations.get({ operationId: ops.a1! }), "NOT_FOUND");
@@ -104,16 +135,38 @@ describe.each(PROVIDERS)("operations and audit on %s", (provider) => {
     const ctx = { ip: "203.0.113.7", userAgent: "integration-test/1.0" };
     const target = w.b.customers[1]!.tenant;
     await caller(w.db, w.actors.resellerB, ctx).tenants.update({ tenantId: target.id, name: "Audited b2" });
-    const row = await w.db.auditLog.findFirstOrThrow({ where: { action: "tenant.update", tenantId: target.id }, orderBy: { id: "desc" } });
-    expect(row).toMatchObject({ actor: "reseller-b@test.example", userId: w.b.user.id, ip: "203.0.113.7", userAgent: "integration-test/1.0", target: "customer Audited b2" });
+    const row = await w.db.auditLog.findFirstOrThrow({
+      where: { action: "tenant.update", tenantId: target.id },
+      orderBy: { id: "desc" },
+    });
+    expect(row).toMatchObject({
+      actor: "reseller-b@test.example",
+      userId: w.b.user.id,
+      ip: "203.0.113.7",
+      userAgent: "integration-test/1.0",
+      target: "customer Audited b2",
+    });
     expect(JSON.parse(row.details)).toMatchObject({ name: "Audited b2" });
     expect(Date.now() - row.at.getTime()).toBeLessThan(60_000);
 
     // An API token is named as such.
-    const tokenActor = { ...w.actors.resellerB, via: "token" as const, tokenId: "t1", label: "token:billing (reseller-b@test.example)" };
-    await caller(w.db, tokenActor, { ip: "198.51.100.1" }).users.setDisabled({ userId: w.b.customers[1]!.user.id, disabled: false });
+    const tokenActor = {
+      ...w.actors.resellerB,
+      via: "token" as const,
+      tokenId: "t1",
+      label: "token:billing (reseller-b@test.example)",
+    };
+    await caller(w.db, tokenActor, { ip: "198.51.100.1" }).users.setDisabled({
+      userId: w.b.customers[1]!.user.id,
+      disabled: false,
+    });
     const byToken = await w.db.auditLog.findFirstOrThrow({ where: { action: "user.enable" }, orderBy: { id: "desc" } });
-    expect(byToken).toMatchObject({ actor: "token:billing (reseller-b@test.example)", userId: w.b.user.id, ip: "198.51.100.1", tenantId: target.id });
+    expect(byToken).toMatchObject({
+      actor: "token:billing (reseller-b@test.example)",
+      userId: w.b.user.id,
+      ip: "198.51.100.1",
+      tenantId: target.id,
+    });
 
     // Queries are not audited.
     const n = await w.db.auditLog.count();
@@ -137,7 +190,12 @@ describe.each(PROVIDERS)("operations and audit on %s", (provider) => {
     const visible = await visibleTo(w.a.tenant.id);
     expect(ra.length).toBeGreaterThan(0);
     for (const r of ra) expect(r.tenantId !== null && visible.has(r.tenantId), `${r.action} ${r.tenantId}`).toBe(true);
-    expect(ra.map((r) => r.id).sort()).toEqual(all.filter((r) => r.tenantId !== null && visible.has(r.tenantId)).map((r) => r.id).sort());
+    expect(ra.map((r) => r.id).sort()).toEqual(
+      all
+        .filter((r) => r.tenantId !== null && visible.has(r.tenantId))
+        .map((r) => r.id)
+        .sort(),
+    );
     expect(ra.some((r) => r.action === "plan.update")).toBe(true);
 
     const rb = await as(w, "resellerB").audit.list();

@@ -19,7 +19,12 @@ describe.each(PROVIDERS)("races and blocking on %s", (provider) => {
     const r = as(w, "resellerA");
     const results = await Promise.allSettled(
       Array.from({ length: 6 }, (_, i) =>
-        r.containers.create({ tenantId: w.a.customers[0]!.tenant.id, planId: w.a.plan.id, hostname: `race${i}.test`, template: "busybox" }),
+        r.containers.create({
+          tenantId: w.a.customers[0]!.tenant.id,
+          planId: w.a.plan.id,
+          hostname: `race${i}.test`,
+          template: "busybox",
+        }),
       ),
     );
     await waitForAllOperations();
@@ -28,13 +33,19 @@ describe.each(PROVIDERS)("races and blocking on %s", (provider) => {
     expect(ok).toHaveLength(2);
     expect(refused).toHaveLength(4);
     for (const x of refused) expect(domainCode(x.reason as TRPCError)).toBe("QUOTA_EXCEEDED");
-    const count = await t.db.container.count({ where: { OR: [{ tenantId: w.a.tenant.id }, { tenant: { parentId: w.a.tenant.id } }] } });
+    const count = await t.db.container.count({
+      where: { OR: [{ tenantId: w.a.tenant.id }, { tenant: { parentId: w.a.tenant.id } }] },
+    });
     expect(count).toBe(4);
   });
 
   it("two concurrent tenant creates with one email: one succeeds, the other is a CONFLICT", async () => {
     const mk = () =>
-      as(w, "admin").tenants.create({ name: "Twin", kind: "customer", user: { email: "twin@test.example", name: "Twin", password: "twin-password-1" } });
+      as(w, "admin").tenants.create({
+        name: "Twin",
+        kind: "customer",
+        user: { email: "twin@test.example", name: "Twin", password: "twin-password-1" },
+      });
     const results = await Promise.allSettled([mk(), mk()]);
     const codes = results.map((x) => (x.status === "fulfilled" ? "OK" : (x.reason as TRPCError).code)).sort();
     expect(codes).toEqual(["CONFLICT", "OK"]);
@@ -50,10 +61,15 @@ describe.each(PROVIDERS)("races and blocking on %s", (provider) => {
 
     await as(w, "admin").tenants.update({ tenantId: w.b.tenant.id, disabled: true });
     expect(await validateSession(t.db, token)).toBeNull();
-    const e = await anon.auth.login({ email: "customer-b2@test.example", password: PASSWORD }).then(() => null, (x: TRPCError) => x);
+    const e = await anon.auth.login({ email: "customer-b2@test.example", password: PASSWORD }).then(
+      () => null,
+      (x: TRPCError) => x,
+    );
     expect(e?.code).toBe("UNAUTHORIZED");
     expect(e?.message).toMatch(/disabled/);
     await as(w, "admin").tenants.update({ tenantId: w.b.tenant.id, disabled: false });
-    await expect(anon.auth.login({ email: "customer-b2@test.example", password: PASSWORD })).resolves.toMatchObject({ role: "customer" });
+    await expect(anon.auth.login({ email: "customer-b2@test.example", password: PASSWORD })).resolves.toMatchObject({
+      role: "customer",
+    });
   });
 });

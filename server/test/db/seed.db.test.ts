@@ -25,7 +25,14 @@ describe.each(PROVIDERS)("seed on %s", (provider) => {
     expect(node).toMatchObject({ name: "local", endpoint: "/run/ovz/engine.sock" });
     const pools = await t.db.ipPool.findMany();
     expect(pools).toHaveLength(1);
-    expect(pools[0]).toMatchObject({ nodeId: node.id, kind: "venet", family: 4, cidr: "198.18.100.0/24", rangeStart: "198.18.100.10", rangeEnd: "198.18.100.250" });
+    expect(pools[0]).toMatchObject({
+      nodeId: node.id,
+      kind: "venet",
+      family: 4,
+      cidr: "198.18.100.0/24",
+      rangeStart: "198.18.100.10",
+      rangeEnd: "198.18.100.250",
+    });
     expect(await t.db.plan.count()).toBe(1);
     expect(await t.db.user.count({ where: { role: "admin" } })).toBe(1);
   });

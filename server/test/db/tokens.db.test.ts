@@ -9,7 +9,16 @@ import { as, caller, type World, useWorld } from "../helpers/world.js";
 /** The actor createContext builds for a bearer token. */
 async function tokenActor(w: World, bearer: string): Promise<Actor | null> {
   const t = await validateApiToken(w.db, bearer);
-  return t ? { userId: t.userId, role: t.role as Actor["role"], tenantId: t.tenantId, label: `token:${t.name} (${t.user.email})`, via: "token", tokenId: t.id } : null;
+  return t
+    ? {
+        userId: t.userId,
+        role: t.role as Actor["role"],
+        tenantId: t.tenantId,
+        label: `token:${t.name} (${t.user.email})`,
+        via: "token",
+        tokenId: t.id,
+      }
+    : null;
 }
 
 describe.each(PROVIDERS)("API tokens on %s", (provider) => {
@@ -25,7 +34,13 @@ describe.each(PROVIDERS)("API tokens on %s", (provider) => {
     const row = await w.db.apiToken.findUniqueOrThrow({ where: { id: r.id } });
     expect(row.secretHash).toBe(sha256Hex(m![2]!));
     expect(JSON.stringify(row)).not.toContain(m![2]!);
-    expect(row).toMatchObject({ role: "reseller", tenantId: w.a.tenant.id, userId: w.a.user.id, revokedAt: null, lastUsedAt: null });
+    expect(row).toMatchObject({
+      role: "reseller",
+      tenantId: w.a.tenant.id,
+      userId: w.a.user.id,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
     expect(row.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 29 * 86400_000);
     expect(row.expiresAt!.getTime()).toBeLessThan(Date.now() + 31 * 86400_000);
 
@@ -55,7 +70,10 @@ describe.each(PROVIDERS)("API tokens on %s", (provider) => {
     expect(list.map((c) => c.id)).toEqual([w.a.customers[0]!.container.id]);
     // Tokens cannot mint tokens or change passwords.
     await expectCode(caller(w.db, actor).tokens.create({ name: "child" }), "FORBIDDEN");
-    await expectCode(caller(w.db, actor).auth.changePassword({ current: "correct-horse-battery", next: "new-password-xx" }), "FORBIDDEN");
+    await expectCode(
+      caller(w.db, actor).auth.changePassword({ current: "correct-horse-battery", next: "new-password-xx" }),
+      "FORBIDDEN",
+    );
   });
 
   it("a tampered, malformed, expired or disabled-user token is rejected", async () => {
@@ -89,7 +107,11 @@ describe.each(PROVIDERS)("API tokens on %s", (provider) => {
     expect(await validateApiToken(w.db, mine.token)).toBeNull();
     const listed = (await as(w, "customerB1").tokens.list()).find((x) => x.id === mine.id);
     expect(listed?.revokedAt).toBeInstanceOf(Date);
-    expect(await w.db.auditLog.count({ where: { action: "token.revoke", target: "token to-revoke", userId: w.b.customers[0]!.user.id } })).toBe(1);
+    expect(
+      await w.db.auditLog.count({
+        where: { action: "token.revoke", target: "token to-revoke", userId: w.b.customers[0]!.user.id },
+      }),
+    ).toBe(1);
 
     const other = await as(w, "resellerB").tokens.create({ name: "admin-revokes" });
     expect(await as(w, "admin").tokens.revoke({ tokenId: other.id })).toEqual({ ok: true });

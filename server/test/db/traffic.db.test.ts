@@ -5,7 +5,14 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { EngineError } from "../../../native/src/errors.js";
-import { applyTrafficQuota, lastDays, sampleTraffic, startTrafficSampler, trafficInterval, utcDay } from "../../services/traffic.js";
+import {
+  applyTrafficQuota,
+  lastDays,
+  sampleTraffic,
+  startTrafficSampler,
+  trafficInterval,
+  utcDay,
+} from "../../services/traffic.js";
 import { PROVIDERS } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
 import { as, fakeEngine, type World, useWorld, waitForAllOperations } from "../helpers/world.js";
@@ -22,8 +29,13 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
 
   const day = async (ctid: number, d: string) => {
     // the newest row of that ctid and day (a destroyed container's rows stay, with containerId null)
-    const r = await w.db.trafficDaily.findFirst({ where: { nodeId: w.node.id, ctid, day: d }, orderBy: { id: "desc" } });
-    return r ? { rx: Number(r.rxBytes), tx: Number(r.txBytes), containerId: r.containerId, tenantId: r.tenantId } : null;
+    const r = await w.db.trafficDaily.findFirst({
+      where: { nodeId: w.node.id, ctid, day: d },
+      orderBy: { id: "desc" },
+    });
+    return r
+      ? { rx: Number(r.rxBytes), tx: Number(r.txBytes), containerId: r.containerId, tenantId: r.tenantId }
+      : null;
   };
   const counter = async (ctid: number) => {
     const r = await w.db.trafficCounter.findUnique({ where: { nodeId_ctid: { nodeId: w.node.id, ctid } } });
@@ -42,7 +54,12 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
     await eng.call("container.start", { ctid: c.ctid });
     eng.trafficTick(c.ctid, 1000, 500);
     expect(await sampleTraffic(w.db, w.node.id, d1)).toMatchObject({ sampled: 1, addedBytes: 1500n });
-    expect(await day(c.ctid, "2026-11-20")).toEqual({ rx: 1000, tx: 500, containerId: c.id, tenantId: w.a.customers[0]!.tenant.id });
+    expect(await day(c.ctid, "2026-11-20")).toEqual({
+      rx: 1000,
+      tx: 500,
+      containerId: c.id,
+      tenantId: w.a.customers[0]!.tenant.id,
+    });
     expect(await counter(c.ctid)).toEqual([1000, 500]);
 
     // no traffic since: nothing added
@@ -96,9 +113,22 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
   });
 
   it("the monthly quota throttles at once and lifts in the next month or when the quota is raised", async () => {
-    const plan = await as(w, "admin").plans.create({ name: "metered", limits: { cpus: 1 }, bandwidthMbps: 100, ipCount: 1, trafficQuotaGb: 2, throttleKbit: 512, templates: ["busybox"] });
+    const plan = await as(w, "admin").plans.create({
+      name: "metered",
+      limits: { cpus: 1 },
+      bandwidthMbps: 100,
+      ipCount: 1,
+      trafficQuotaGb: 2,
+      throttleKbit: 512,
+      templates: ["busybox"],
+    });
     expect(plan).toMatchObject({ trafficQuotaGb: 2, throttleKbit: 512 });
-    const op = await as(w, "admin").containers.create({ tenantId: w.direct.id, planId: plan.id, hostname: "metered.test", template: "busybox" });
+    const op = await as(w, "admin").containers.create({
+      tenantId: w.direct.id,
+      planId: plan.id,
+      hostname: "metered.test",
+      template: "busybox",
+    });
     await waitForAllOperations();
     const c = await w.db.container.findUniqueOrThrow({ where: { id: op.containerId! } });
     const eng = fakeEngine();
@@ -115,23 +145,43 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
     expect((await w.db.container.findUniqueOrThrow({ where: { id: c.id } })).throttled).toBe(true);
     expect(eng.nets.get(c.ctid)!.rate).toEqual({ inKbit: 512, outKbit: 512 });
     expect(eng.netSets.at(-1)).toEqual({ ctid: c.ctid, net: { rate: { inKbit: 512, outKbit: 512 } } });
-    const a1 = await w.db.auditLog.findFirstOrThrow({ where: { action: "container.throttle", target: `container ${c.ctid} (metered.test)` } });
+    const a1 = await w.db.auditLog.findFirstOrThrow({
+      where: { action: "container.throttle", target: `container ${c.ctid} (metered.test)` },
+    });
     expect(a1).toMatchObject({ tenantId: w.direct.id, actor: "panel (traffic quota)", userId: null });
-    expect(JSON.parse(a1.details)).toEqual({ month: "2026-11", usedBytes: String(2 * GB + 1), quotaGb: 2, rateKbit: 512 });
+    expect(JSON.parse(a1.details)).toEqual({
+      month: "2026-11",
+      usedBytes: String(2 * GB + 1),
+      quotaGb: 2,
+      rateKbit: 512,
+    });
     // the network view says so
-    expect(await as(w, "direct").containers.network({ containerId: c.id })).toMatchObject({ throttled: true, rate: { inKbit: 512, outKbit: 512 } });
+    expect(await as(w, "direct").containers.network({ containerId: c.id })).toMatchObject({
+      throttled: true,
+      rate: { inKbit: 512, outKbit: 512 },
+    });
     // a second sample changes nothing more
     const sets = eng.netSets.length;
     await sampleTraffic(w.db, w.node.id, nov);
     expect(eng.netSets.length).toBe(sets);
-    expect(await w.db.auditLog.count({ where: { action: "container.throttle", target: { contains: "metered" } } })).toBe(1);
+    expect(
+      await w.db.auditLog.count({ where: { action: "container.throttle", target: { contains: "metered" } } }),
+    ).toBe(1);
 
     // a new month: November's traffic no longer counts
     const dec = await sampleTraffic(w.db, w.node.id, new Date("2026-12-01T00:00:30Z"));
     expect(dec.unthrottled).toEqual([c.ctid]);
     expect((await w.db.container.findUniqueOrThrow({ where: { id: c.id } })).throttled).toBe(false);
     expect(eng.nets.get(c.ctid)!.rate).toEqual({ inKbit: 100_000, outKbit: 100_000 });
-    expect(JSON.parse((await w.db.auditLog.findFirstOrThrow({ where: { action: "container.unthrottle", target: { contains: "metered" } } })).details)).toMatchObject({ month: "2026-12", usedBytes: "0", rateKbit: 100_000 });
+    expect(
+      JSON.parse(
+        (
+          await w.db.auditLog.findFirstOrThrow({
+            where: { action: "container.unthrottle", target: { contains: "metered" } },
+          })
+        ).details,
+      ),
+    ).toMatchObject({ month: "2026-12", usedBytes: "0", rateKbit: 100_000 });
 
     // back in November (e.g. a late sample): over again; raising the quota lifts it at once
     await applyTrafficQuota(w.db, { nodeId: w.node.id }, nov);
@@ -140,7 +190,17 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
     const month = new Date().toISOString().slice(0, 7);
     const today = utcDay(new Date());
     await w.db.trafficDaily.deleteMany({ where: { containerId: c.id } });
-    await w.db.trafficDaily.create({ data: { nodeId: w.node.id, ctid: c.ctid, containerId: c.id, tenantId: w.direct.id, day: today, rxBytes: BigInt(1.5 * GB + 1), txBytes: BigInt(0.5 * GB) } });
+    await w.db.trafficDaily.create({
+      data: {
+        nodeId: w.node.id,
+        ctid: c.ctid,
+        containerId: c.id,
+        tenantId: w.direct.id,
+        day: today,
+        rxBytes: BigInt(1.5 * GB + 1),
+        txBytes: BigInt(0.5 * GB),
+      },
+    });
     await as(w, "admin").plans.update({ planId: plan.id, trafficQuotaGb: 2 }); // unchanged: nothing happens
     expect((await w.db.container.findUniqueOrThrow({ where: { id: c.id } })).throttled).toBe(true);
     await as(w, "admin").plans.update({ planId: plan.id, trafficQuotaGb: 3 });
@@ -157,7 +217,15 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
     expect(tc.days.at(-1)!.day).toBe(utcDay(new Date()));
     expect(tc.days.at(-1)).toEqual({ day: today, rxBytes: 1.5 * GB + 1, txBytes: 0.5 * GB });
     expect(tc.days.slice(0, -1).every((d) => d.rxBytes === 0 && d.txBytes === 0)).toBe(true);
-    expect(tc.month).toEqual({ month, rxBytes: 1.5 * GB + 1, txBytes: 0.5 * GB, totalBytes: 2 * GB + 1, quotaBytes: 3 * GB, throttled: false, throttleKbit: 512 });
+    expect(tc.month).toEqual({
+      month,
+      rxBytes: 1.5 * GB + 1,
+      txBytes: 0.5 * GB,
+      totalBytes: 2 * GB + 1,
+      quotaBytes: 3 * GB,
+      throttled: false,
+      throttleKbit: 512,
+    });
     expect((await as(w, "direct").traffic.container({ containerId: c.id, days: 7 })).days).toHaveLength(7);
     await expectCode(as(w, "customerA1").traffic.container({ containerId: c.id }), "NOT_FOUND");
     await expectCode(as(w, "direct").traffic.container({ containerId: c.id, days: 0 }), "BAD_REQUEST");
@@ -165,7 +233,12 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
   });
 
   it("destroy keeps the history (container link cleared) and forgets the counter", async () => {
-    const op = await as(w, "admin").containers.create({ tenantId: w.direct.id, planId: w.platformPlan.id, hostname: "short-lived.test", template: "busybox" });
+    const op = await as(w, "admin").containers.create({
+      tenantId: w.direct.id,
+      planId: w.platformPlan.id,
+      hostname: "short-lived.test",
+      template: "busybox",
+    });
     await waitForAllOperations();
     const c = await w.db.container.findUniqueOrThrow({ where: { id: op.containerId! } });
     await fakeEngine().call("container.start", { ctid: c.ctid });
@@ -180,13 +253,24 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
 
     // the same ctid given to a new container of another tenant the same day: its own rows, the old history intact
     const again = await w.db.container.create({
-      data: { ctid: c.ctid, nodeId: w.node.id, tenantId: w.a.customers[0]!.tenant.id, planId: c.planId, hostname: "reused.test", template: "busybox", state: "running" },
+      data: {
+        ctid: c.ctid,
+        nodeId: w.node.id,
+        tenantId: w.a.customers[0]!.tenant.id,
+        planId: c.planId,
+        hostname: "reused.test",
+        template: "busybox",
+        state: "running",
+      },
     });
     await fakeEngine().call("container.create", { ctid: c.ctid, template: "busybox", net: { venet: ["198.18.99.1"] } });
     await fakeEngine().call("container.start", { ctid: c.ctid });
     fakeEngine().trafficTick(c.ctid, 10, 20);
     await sampleTraffic(w.db, w.node.id, now);
-    const rows = await w.db.trafficDaily.findMany({ where: { nodeId: w.node.id, ctid: c.ctid, day: utcDay(now) }, orderBy: { id: "asc" } });
+    const rows = await w.db.trafficDaily.findMany({
+      where: { nodeId: w.node.id, ctid: c.ctid, day: utcDay(now) },
+      orderBy: { id: "asc" },
+    });
     expect(rows.map((r) => [r.containerId, r.tenantId, Number(r.rxBytes), Number(r.txBytes)])).toEqual([
       [null, w.direct.id, 4000, 1000],
       [again.id, w.a.customers[0]!.tenant.id, 10, 20],
@@ -198,7 +282,9 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
   it("traffic.tenant: per-tenant month totals; admin sees all, a reseller itself and its customers, a customer itself", async () => {
     const month = "2026-10";
     const put = (ctid: number, containerId: string | null, tenantId: string, d: string, rx: number, tx: number) =>
-      w.db.trafficDaily.create({ data: { nodeId: w.node.id, ctid, containerId, tenantId, day: d, rxBytes: BigInt(rx), txBytes: BigInt(tx) } });
+      w.db.trafficDaily.create({
+        data: { nodeId: w.node.id, ctid, containerId, tenantId, day: d, rxBytes: BigInt(rx), txBytes: BigInt(tx) },
+      });
     const a1 = w.a.customers[0]!;
     const a2 = w.a.customers[1]!;
     const b1 = w.b.customers[0]!;
@@ -210,12 +296,25 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
     await put(4242, null, a2.tenant.id, "2026-10-15", 1, 1); // a destroyed container's history
     await put(b1.container.ctid, b1.container.id, b1.tenant.id, "2026-10-02", 7000, 700);
 
-    const totals = (r: { tenants: { tenantId: string; totalBytes: number; rxBytes: number; txBytes: number }[] }) => Object.fromEntries(r.tenants.map((x) => [x.tenantId, [x.rxBytes, x.txBytes]]));
+    const totals = (r: { tenants: { tenantId: string; totalBytes: number; rxBytes: number; txBytes: number }[] }) =>
+      Object.fromEntries(r.tenants.map((x) => [x.tenantId, [x.rxBytes, x.txBytes]]));
     const admin = await as(w, "admin").traffic.tenant({ month });
     expect(admin.month).toBe(month);
-    expect(totals(admin)).toMatchObject({ [a1.tenant.id]: [300, 30], [a2.tenant.id]: [51, 6], [b1.tenant.id]: [7000, 700], [w.a.tenant.id]: [0, 0], [w.platform.id]: [0, 0] });
+    expect(totals(admin)).toMatchObject({
+      [a1.tenant.id]: [300, 30],
+      [a2.tenant.id]: [51, 6],
+      [b1.tenant.id]: [7000, 700],
+      [w.a.tenant.id]: [0, 0],
+      [w.platform.id]: [0, 0],
+    });
     expect(admin.tenants.map((x) => x.tenantId).slice(0, 3)).toEqual([b1.tenant.id, a1.tenant.id, a2.tenant.id]); // biggest first
-    expect(admin.tenants.find((x) => x.tenantId === a1.tenant.id)).toMatchObject({ name: "Customer a1", kind: "customer", parentId: w.a.tenant.id, containers: 1, totalBytes: 330 });
+    expect(admin.tenants.find((x) => x.tenantId === a1.tenant.id)).toMatchObject({
+      name: "Customer a1",
+      kind: "customer",
+      parentId: w.a.tenant.id,
+      containers: 1,
+      totalBytes: 330,
+    });
 
     const ra = await as(w, "resellerA").traffic.tenant({ month });
     expect(new Set(ra.tenants.map((x) => x.tenantId))).toEqual(new Set([w.a.tenant.id, a1.tenant.id, a2.tenant.id]));

@@ -51,7 +51,13 @@ describe.each(PROVIDERS)("tRPC batch cap on %s", (provider) => {
 
   it("a POST batch of 1000 mutations is refused as a whole with the same 400", async () => {
     const input = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [i, { json: { name: `flood ${i}` } }]));
-    const r = await POST(new Request(`${BASE}/${paths(1000, "tokens.create")}?batch=1`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(input) }));
+    const r = await POST(
+      new Request(`${BASE}/${paths(1000, "tokens.create")}?batch=1`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify(input),
+      }),
+    );
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: { json: { message: string } } }).error.json.message).toBe(MESSAGE);
   });

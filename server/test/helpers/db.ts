@@ -25,14 +25,33 @@ export async function freshDb(provider: Provider): Promise<TestDb> {
     fs.copyFileSync(inject("sqliteTemplate"), file);
     const url = `file:${file}`;
     const db = createDb(url);
-    return { db, url, drop: async () => { await db.$disconnect(); fs.rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      db,
+      url,
+      drop: async () => {
+        await db.$disconnect();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const name = `t_${crypto.randomBytes(6).toString("hex")}`;
   const base = inject("pgBaseUrl");
   const u = new URL(base + "postgres");
-  const psql = (sql: string) => execFileSync("psql", ["-h", u.hostname, "-p", u.port, "-U", u.username, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
+  const psql = (sql: string) =>
+    execFileSync(
+      "psql",
+      ["-h", u.hostname, "-p", u.port, "-U", u.username, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql],
+      { stdio: "pipe" },
+    );
   psql(`CREATE DATABASE ${name} TEMPLATE ${inject("pgTemplateDb")}`);
   const url = base + name;
   const db = createDb(url);
-  return { db, url, drop: async () => { await db.$disconnect(); psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } };
+  return {
+    db,
+    url,
+    drop: async () => {
+      await db.$disconnect();
+      psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
 }

@@ -26,7 +26,11 @@ export function domainCode(e: TRPCError): string | undefined {
   return (e as TRPCError & { data?: { domainCode?: string } }).data?.domainCode;
 }
 
-export async function expectCode(p: Promise<unknown> | (() => Promise<unknown>), code: TRPCError["code"], domain?: string): Promise<TRPCError> {
+export async function expectCode(
+  p: Promise<unknown> | (() => Promise<unknown>),
+  code: TRPCError["code"],
+  domain?: string,
+): Promise<TRPCError> {
   const e = await trpcError(p);
   expect(e.code, e.message).toBe(code);
   if (domain) expect(domainCode(e)).toBe(domain);
@@ -70,15 +74,49 @@ export function holdEngine(method: MethodName) {
 }
 
 /** A container row plus its fake-engine twin, outside every quota check (test setup only). */
-export async function disposableContainer(db: Db, o: { tenantId: string; planId: string; nodeId: string; hostname: string; state?: "stopped" | "running" }) {
-  const top = await db.container.findFirst({ where: { nodeId: o.nodeId }, orderBy: { ctid: "desc" }, select: { ctid: true } });
+export async function disposableContainer(
+  db: Db,
+  o: { tenantId: string; planId: string; nodeId: string; hostname: string; state?: "stopped" | "running" },
+) {
+  const top = await db.container.findFirst({
+    where: { nodeId: o.nodeId },
+    orderBy: { ctid: "desc" },
+    select: { ctid: true },
+  });
   const ctid = Math.max(101, (top?.ctid ?? 0) + 1);
   const info = await fakeEngine().call("container.create", { ctid, template: "busybox", hostname: o.hostname });
   if (o.state === "running") await fakeEngine().call("container.start", { ctid });
-  return db.container.create({ data: { ctid, nodeId: o.nodeId, tenantId: o.tenantId, planId: o.planId, hostname: o.hostname, template: "busybox", state: o.state ?? info.state } });
+  return db.container.create({
+    data: {
+      ctid,
+      nodeId: o.nodeId,
+      tenantId: o.tenantId,
+      planId: o.planId,
+      hostname: o.hostname,
+      template: "busybox",
+      state: o.state ?? info.state,
+    },
+  });
 }
 
-const COUNTED = ["Tenant", "User", "Plan", "Allocation", "Container", "Operation", "OperationLine", "AuditLog", "ApiToken", "Node", "Session", "LoginAttempt", "IpPool", "IpAddress", "TrafficDaily", "TrafficCounter"] as const;
+const COUNTED = [
+  "Tenant",
+  "User",
+  "Plan",
+  "Allocation",
+  "Container",
+  "Operation",
+  "OperationLine",
+  "AuditLog",
+  "ApiToken",
+  "Node",
+  "Session",
+  "LoginAttempt",
+  "IpPool",
+  "IpAddress",
+  "TrafficDaily",
+  "TrafficCounter",
+] as const;
 
 /** Row counts of the tables a refused call must not change (one round trip; same SQL on both databases). */
 export async function rowCounts(db: Db): Promise<Record<(typeof COUNTED)[number], number>> {

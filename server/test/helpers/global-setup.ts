@@ -19,7 +19,6 @@ declare module "vitest" {
   }
 }
 
-
 let cluster: PgCluster | null = null;
 let dir = "";
 let pki = "";

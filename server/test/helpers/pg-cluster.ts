@@ -18,7 +18,8 @@ export interface PgCluster {
 }
 
 function bin(name: string): string {
-  for (const p of [`/usr/lib/postgresql/15/bin/${name}`, `/usr/local/bin/${name}`, `/usr/bin/${name}`]) if (fs.existsSync(p)) return p;
+  for (const p of [`/usr/lib/postgresql/15/bin/${name}`, `/usr/local/bin/${name}`, `/usr/bin/${name}`])
+    if (fs.existsSync(p)) return p;
   throw new Error(`PostgreSQL tool ${name} not found; install postgresql-15 (apt-get install -y postgresql)`);
 }
 
@@ -37,13 +38,29 @@ export async function startPgCluster(): Promise<PgCluster> {
   const data = path.join(dir, "data");
   const asRoot = process.getuid?.() === 0;
   const runAs = (cmd: string, args: string[]) =>
-    asRoot ? execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" }) : execFileSync(cmd, args, { stdio: "pipe" });
+    asRoot
+      ? execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" })
+      : execFileSync(cmd, args, { stdio: "pipe" });
   if (asRoot) execFileSync("chown", ["postgres:postgres", dir]);
   fs.chmodSync(dir, 0o700);
   runAs(bin("initdb"), ["-D", data, "-U", "ovz", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   const port = await freePort();
-  runAs(bin("pg_ctl"), ["-D", data, "-w", "-l", path.join(dir, "log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "start"]);
-  const psql = (sql: string) => execFileSync(bin("psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", "ovz", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: "pipe" });
+  runAs(bin("pg_ctl"), [
+    "-D",
+    data,
+    "-w",
+    "-l",
+    path.join(dir, "log"),
+    "-o",
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    "start",
+  ]);
+  const psql = (sql: string) =>
+    execFileSync(
+      bin("psql"),
+      ["-h", "127.0.0.1", "-p", String(port), "-U", "ovz", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql],
+      { stdio: "pipe" },
+    );
   return {
     dir,
     port,

@@ -13,7 +13,8 @@ const sample = (s: ZodTypeAny, base?: unknown, n = 400) => fc.sample(boundaryArb
 describe("boundary inputs from zod schemas", () => {
   it("numbers: min/max and ±1, 0, MAX_SAFE_INTEGER, non-finite values", () => {
     const got = new Set(sample(z.number().int().min(1).max(500)));
-    for (const v of [0, 1, 2, 499, 500, 501, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity]) expect(got.has(v), String(v)).toBe(true);
+    for (const v of [0, 1, 2, 499, 500, 501, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity])
+      expect(got.has(v), String(v)).toBe(true);
     expect([...got].every((v) => typeof v === "number")).toBe(true);
   });
 
@@ -33,7 +34,14 @@ describe("boundary inputs from zod schemas", () => {
     const opt = sample(z.number().nullable().optional());
     expect(opt).toContain(undefined);
     expect(opt).toContain(null);
-    const schema = z.object({ containerId: z.string().max(64), a: z.number(), b: z.number(), c: z.number(), d: z.number(), e: z.number().optional() });
+    const schema = z.object({
+      containerId: z.string().max(64),
+      a: z.number(),
+      b: z.number(),
+      c: z.number(),
+      d: z.number(),
+      e: z.number().optional(),
+    });
     const base = { containerId: "c1", a: 1, b: 1, c: 1, d: 1 };
     for (const v of sample(schema, base, 200) as Record<string, unknown>[]) {
       expect(v.containerId).toBe("c1");
@@ -48,8 +56,13 @@ describe("boundary inputs from zod schemas", () => {
   });
 
   it("every procedure of appRouter has a generator for its input", () => {
-    const procs = (appRouter as unknown as { _def: { procedures: Record<string, { _def: { inputs: ZodTypeAny[] } }> } })._def.procedures;
-    for (const [path, p] of Object.entries(procs)) expect(() => fc.sample(procedureInputArb(p._def.inputs, undefined), { numRuns: 20, seed: 1 }), path).not.toThrow();
+    const procs = (appRouter as unknown as { _def: { procedures: Record<string, { _def: { inputs: ZodTypeAny[] } }> } })
+      ._def.procedures;
+    for (const [path, p] of Object.entries(procs))
+      expect(
+        () => fc.sample(procedureInputArb(p._def.inputs, undefined), { numRuns: 20, seed: 1 }),
+        path,
+      ).not.toThrow();
     // about 1,600 generated inputs: 1–2 s on an idle 2-core host, over vitest's 5 s default when the host is loaded
   }, 60_000);
 });

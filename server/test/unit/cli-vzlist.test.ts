@@ -61,10 +61,21 @@ function ct(ctid: number, over: Partial<CtRow> = {}): CtRow {
   };
 }
 
-const stopped = { status: "stopped", numproc: null, physpages: null, swappages: null, uptime: null, laverage: null } as const;
+const stopped = {
+  status: "stopped",
+  numproc: null,
+  physpages: null,
+  swappages: null,
+  uptime: null,
+  laverage: null,
+} as const;
 
 const ROWS: CtRow[] = [
-  ct(103, { hostname: "a-very-long-hostname-that-exceeds-32.example.com", ips: ["2001:db8:1234:5678::1"], description: "test box" }),
+  ct(103, {
+    hostname: "a-very-long-hostname-that-exceeds-32.example.com",
+    ips: ["2001:db8:1234:5678::1"],
+    description: "test box",
+  }),
   ct(101, {
     name: "web",
     hostname: "web.example.com",
@@ -142,12 +153,15 @@ describe("vzlist default output", () => {
     );
     // -t: every value whole, padded but never cut (the column layout breaks, as in the original)
     expect(vzlist("-t", "-H", "-o", "ip,hostname", "103", "101").stdout).toBe(
-      `10.0.0.1 10.0.0.2 fd00::1  web.example.com\n` + `2001:db8:1234:5678::1  a-very-long-hostname-that-exceeds-32.example.com\n`,
+      `10.0.0.1 10.0.0.2 fd00::1  web.example.com\n` +
+        `2001:db8:1234:5678::1  a-very-long-hostname-that-exceeds-32.example.com\n`,
     );
   });
 
   it("-H drops the header; -1 is -H -o veid: one right-aligned CTID per line, word-splittable", () => {
-    expect(vzlist("-H").stdout.split("\n")[0]).toBe(`${r10(101)} ${r10(12)} ${l9("running")} ${l15("10.0.0.1")} web.example.com`);
+    expect(vzlist("-H").stdout.split("\n")[0]).toBe(
+      `${r10(101)} ${r10(12)} ${l9("running")} ${l15("10.0.0.1")} web.example.com`,
+    );
     const one = vzlist("-1", "-a");
     // print_veid "%10d"
     expect(one.stdout).toBe(`${r10(101)}\n${r10(102)}\n${r10(103)}\n${r10(104)}\n`);
@@ -156,7 +170,7 @@ describe("vzlist default output", () => {
     expect(one.stdout.split(/\s+/).filter(Boolean)).toEqual(["101", "102", "103", "104"]);
   });
 
-  it("-n puts SMARTNAME (\"%10s\": the name, else the CTID) first", () => {
+  it('-n puts SMARTNAME ("%10s": the name, else the CTID) first', () => {
     expect(vzlist("-n").stdout).toBe(
       `${r10("SMARTNAME")} ${r10("NPROC")} ${l9("STATUS")} ${l15("IP_ADDR")} HOSTNAME\n` +
         `${r10("web")} ${r10(12)} ${l9("running")} ${l15("10.0.0.1")} web.example.com\n` +
@@ -167,13 +181,53 @@ describe("vzlist default output", () => {
 
 describe("vzlist fields in the original's units", () => {
   it("UBC in pages (physpages/swappages), barrier 0 and limit RAM/swap as vzctl --ram/--swap set them", () => {
-    const out = vzlist("-a", "-o", "ctid,numproc,numproc.b,numproc.l,numproc.f,physpages,physpages.b,physpages.l,swappages,swappages.l,numfile.l");
+    const out = vzlist(
+      "-a",
+      "-o",
+      "ctid,numproc,numproc.b,numproc.l,numproc.f,physpages,physpages.b,physpages.l,swappages,swappages.l,numfile.l",
+    );
     // every UBC column is "%10lu" / "%10s"; held and failcnt "-" when not running (print_ubc)
     expect(out.stdout.split("\n").slice(0, 3)).toEqual([
-      [r10("CTID"), r10("NPROC"), r10("NPROC.B"), r10("NPROC.L"), r10("NPROC.F"), r10("PHYSP"), r10("PHYSP.B"), r10("PHYSP.L"), r10("SWAPP"), r10("SWAPP.L"), r10("NFILE.L")].join(" "),
+      [
+        r10("CTID"),
+        r10("NPROC"),
+        r10("NPROC.B"),
+        r10("NPROC.L"),
+        r10("NPROC.F"),
+        r10("PHYSP"),
+        r10("PHYSP.B"),
+        r10("PHYSP.L"),
+        r10("SWAPP"),
+        r10("SWAPP.L"),
+        r10("NFILE.L"),
+      ].join(" "),
       // 100 MiB = 25600 pages; 512 MiB = 131072; 4 MiB = 1024; 256 MiB = 65536
-      [r10(101), r10(12), r10(1024), r10(1024), r10(3), r10(25600), r10(0), r10(131072), r10(1024), r10(65536), r10(16384)].join(" "),
-      [r10(102), r10("-"), r10(1024), r10(1024), r10("-"), r10("-"), r10(0), r10(131072), r10("-"), r10(65536), r10(16384)].join(" "),
+      [
+        r10(101),
+        r10(12),
+        r10(1024),
+        r10(1024),
+        r10(3),
+        r10(25600),
+        r10(0),
+        r10(131072),
+        r10(1024),
+        r10(65536),
+        r10(16384),
+      ].join(" "),
+      [
+        r10(102),
+        r10("-"),
+        r10(1024),
+        r10(1024),
+        r10("-"),
+        r10("-"),
+        r10(0),
+        r10(131072),
+        r10("-"),
+        r10(65536),
+        r10(16384),
+      ].join(" "),
     ]);
   });
 
@@ -185,7 +239,7 @@ describe("vzlist fields in the original's units", () => {
     );
   });
 
-  it("laverage \"%1.2f/%1.2f/%1.2f\" (ties to even, like glibc), uptime \"%.3dd%.2dh:%.2dm:%.2ds\", cpu columns", () => {
+  it('laverage "%1.2f/%1.2f/%1.2f" (ties to even, like glibc), uptime "%.3dd%.2dh:%.2dm:%.2ds", cpu columns', () => {
     const out = vzlist("-a", "-o", "ctid,laverage,uptime,cpulimit,cpuunits,cpus,cpumask,onboot,vswap");
     expect(out.stdout.split("\n").slice(0, 3)).toEqual([
       // headers: "%14s" LAVERAGE, "%15s" UPTIME, "%7s" CPULIM/CPUUNI, "%5s" CPUS, "%16s" CPUMASK, "%6s" ONBOOT, "%5s" VSWAP
@@ -204,7 +258,7 @@ describe("vzlist fields in the original's units", () => {
     );
   });
 
-  it("-L lists every field and header as \"%-15s %-15s\"", () => {
+  it('-L lists every field and header as "%-15s %-15s"', () => {
     const out = vzlist("-L");
     expect(out.exitCode).toBe(0);
     const lines = out.stdout.split("\n");
@@ -212,12 +266,17 @@ describe("vzlist fields in the original's units", () => {
     expect(lines).toContain(`${"physpages.l".padEnd(15)} ${"PHYSP.L".padEnd(15)}`);
     expect(lines).toContain(`${"diskspace.h".padEnd(15)} ${"DSPACE.H".padEnd(15)}`);
     // left out: what a CtRow cannot supply
-    for (const f of ["kmemsize", "numproc.m", "layout", "ioprio", "nameserver", "numfile"]) expect(lines.some((l) => l.startsWith(`${f} `))).toBe(false);
+    for (const f of ["kmemsize", "numproc.m", "layout", "ioprio", "nameserver", "numfile"])
+      expect(lines.some((l) => l.startsWith(`${f} `))).toBe(false);
   });
 });
 
 describe("vzlist sorting (-s [-]field), as qsort over the CTID-ordered list", () => {
-  const order = (...argv: string[]) => vzlist("-1", "-a", ...argv).stdout.split(/\s+/).filter(Boolean).map(Number);
+  const order = (...argv: string[]) =>
+    vzlist("-1", "-a", ...argv)
+      .stdout.split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
 
   it("by CTID by default, reverse with a leading '-'", () => {
     expect(order()).toEqual([101, 102, 103, 104]);
@@ -247,12 +306,18 @@ describe("vzlist selection and filters", () => {
   it("positional CTIDs select those in any state; names are resolved", () => {
     expect(vzlist("-1", "102", "104").stdout).toBe(`${r10(102)}\n${r10(104)}\n`);
     expect(vzlist("-1", "spare").stdout).toBe(`${r10(104)}\n`);
-    expect(formatVzlist(ROWS, parseVzlistArgs(["-1", "spare"], { resolveName: (n) => (n === "spare" ? 104 : null) })).stdout).toBe(`${r10(104)}\n`);
+    expect(
+      formatVzlist(ROWS, parseVzlistArgs(["-1", "spare"], { resolveName: (n) => (n === "spare" ? 104 : null) })).stdout,
+    ).toBe(`${r10(104)}\n`);
   });
 
   it("an unknown name: 'CT ID x is invalid.', exit 1", () => {
     expect(vzlist("nosuch")).toEqual({ stdout: "", stderr: "CT ID nosuch is invalid.\n", exitCode: 1 });
-    expect(usageError(() => parseVzlistArgs(["nosuch"], { resolveName: () => null }))).toEqual({ stdout: "", stderr: "CT ID nosuch is invalid.\n", exitCode: 1 });
+    expect(usageError(() => parseVzlistArgs(["nosuch"], { resolveName: () => null }))).toEqual({
+      stdout: "",
+      stderr: "CT ID nosuch is invalid.\n",
+      exitCode: 1,
+    });
   });
 
   it("nothing collected: 'Container(s) not found' on stderr, no header; exit 1 only when CTIDs were given", () => {
@@ -270,7 +335,10 @@ describe("vzlist selection and filters", () => {
   });
 
   it("-h / -N / -d shell patterns (fnmatch); an unset value never matches", () => {
-    const ids = (...argv: string[]) => vzlist("-1", "-a", ...argv).stdout.split(/\s+/).filter(Boolean);
+    const ids = (...argv: string[]) =>
+      vzlist("-1", "-a", ...argv)
+        .stdout.split(/\s+/)
+        .filter(Boolean);
     expect(ids("-h", "*.example.com")).toEqual(["101", "102", "103"]);
     expect(ids("-h", "[!w]*")).toEqual(["102", "103"]);
     expect(ids("-N", "w?b")).toEqual(["101"]);
@@ -366,7 +434,9 @@ describe("vzlist -j (print_one_ve_json)", () => {
 `,
     );
     const two = vzlist("-j", "-o", "ctid,smart_name", "102", "103");
-    expect(two.stdout).toBe(`[\n  {\n    "ctid": 102,\n    "smart_name": 102\n  },\n  {\n    "ctid": 103,\n    "smart_name": 103\n  }\n]\n`);
+    expect(two.stdout).toBe(
+      `[\n  {\n    "ctid": 102,\n    "smart_name": 102\n  },\n  {\n    "ctid": 103,\n    "smart_name": 103\n  }\n]\n`,
+    );
     expect(JSON.parse(two.stdout)).toEqual([
       { ctid: 102, smart_name: 102 },
       { ctid: 103, smart_name: 103 },
@@ -381,13 +451,23 @@ describe("vzlist -j (print_one_ve_json)", () => {
 
 describe("vzlist command-line errors (getopt_long + vzlist.c main)", () => {
   it("getopt errors: glibc's message on stderr, usage on stdout, exit 1", () => {
-    expect(usageError(() => parseVzlistArgs(["-x"]))).toEqual({ stdout: VZLIST_USAGE, stderr: "vzlist: invalid option -- 'x'\n", exitCode: 1 });
+    expect(usageError(() => parseVzlistArgs(["-x"]))).toEqual({
+      stdout: VZLIST_USAGE,
+      stderr: "vzlist: invalid option -- 'x'\n",
+      exitCode: 1,
+    });
     expect(usageError(() => parseVzlistArgs(["-aqH"])).stderr).toBe("vzlist: invalid option -- 'q'\n");
     expect(usageError(() => parseVzlistArgs(["--foo=1"])).stderr).toBe("vzlist: unrecognized option '--foo=1'\n");
     expect(usageError(() => parseVzlistArgs(["-o"])).stderr).toBe("vzlist: option requires an argument -- 'o'\n");
-    expect(usageError(() => parseVzlistArgs(["--output"])).stderr).toBe("vzlist: option '--output' requires an argument\n");
-    expect(usageError(() => parseVzlistArgs(["--all=yes"])).stderr).toBe("vzlist: option '--all' doesn't allow an argument\n");
-    expect(usageError(() => parseVzlistArgs(["--na"])).stderr).toBe("vzlist: option '--na' is ambiguous; possibilities: '--name' '--name_filter'\n");
+    expect(usageError(() => parseVzlistArgs(["--output"])).stderr).toBe(
+      "vzlist: option '--output' requires an argument\n",
+    );
+    expect(usageError(() => parseVzlistArgs(["--all=yes"])).stderr).toBe(
+      "vzlist: option '--all' doesn't allow an argument\n",
+    );
+    expect(usageError(() => parseVzlistArgs(["--na"])).stderr).toBe(
+      "vzlist: option '--na' is ambiguous; possibilities: '--name' '--name_filter'\n",
+    );
   });
 
   it("long options abbreviate to a unique prefix; options may follow operands; -- ends options", () => {
@@ -399,19 +479,33 @@ describe("vzlist command-line errors (getopt_long + vzlist.c main)", () => {
   });
 
   it("unknown field, over-long field, JSON-only restriction: message on stderr, exit 1, no usage", () => {
-    expect(usageError(() => parseVzlistArgs(["-o", "ctid,foo"]))).toEqual({ stdout: "", stderr: "Unknown field: foo\n", exitCode: 1 });
+    expect(usageError(() => parseVzlistArgs(["-o", "ctid,foo"]))).toEqual({
+      stdout: "",
+      stderr: "Unknown field: foo\n",
+      exitCode: 1,
+    });
     expect(usageError(() => parseVzlistArgs(["-o", "kmemsize"])).stderr).toBe("Unknown field: kmemsize\n");
     expect(usageError(() => parseVzlistArgs(["-o", ""])).stderr).toBe("Unknown field: \n");
     const long = "x".repeat(31);
-    expect(usageError(() => parseVzlistArgs(["-o", `ctid,${long},status`])).stderr).toBe(`Invalid field: ${long},status\n`);
-    expect(usageError(() => parseVzlistArgs(["-j", "-o", "numproc.l"])).stderr).toBe("Field `numproc.l' is not available in JSON output\n");
-    expect(usageError(() => parseVzlistArgs(["-o", "cpumask", "-j"])).stderr).toBe("Field `cpumask' is not available in JSON output\n");
+    expect(usageError(() => parseVzlistArgs(["-o", `ctid,${long},status`])).stderr).toBe(
+      `Invalid field: ${long},status\n`,
+    );
+    expect(usageError(() => parseVzlistArgs(["-j", "-o", "numproc.l"])).stderr).toBe(
+      "Field `numproc.l' is not available in JSON output\n",
+    );
+    expect(usageError(() => parseVzlistArgs(["-o", "cpumask", "-j"])).stderr).toBe(
+      "Field `cpumask' is not available in JSON output\n",
+    );
     // a trailing comma is harmless
     expect(parseVzlistArgs(["-o", "ctid,"]).fields!.map((f) => f.name)).toEqual(["ctid"]);
   });
 
   it("bad sort field: 'Invalid sort field name: <arg as given>', exit 1, reported at once", () => {
-    expect(usageError(() => parseVzlistArgs(["-s", "-foo"]))).toEqual({ stdout: "", stderr: "Invalid sort field name: -foo\n", exitCode: 1 });
+    expect(usageError(() => parseVzlistArgs(["-s", "-foo"]))).toEqual({
+      stdout: "",
+      stderr: "Invalid sort field name: -foo\n",
+      exitCode: 1,
+    });
     // reported before a later bad option
     expect(usageError(() => parseVzlistArgs(["-s", "foo", "-x"])).stderr).toBe("Invalid sort field name: foo\n");
     expect(usageError(() => parseVzlistArgs(["-x", "-s", "foo"])).stderr).toBe("vzlist: invalid option -- 'x'\n");
@@ -422,17 +516,21 @@ describe("vzlist command-line errors (getopt_long + vzlist.c main)", () => {
     expect(help.action).toBe("help");
     expect(formatVzlist(ROWS, help)).toEqual({ stdout: VZLIST_USAGE, stderr: "", exitCode: 1 });
     expect(parseVzlistArgs(["--he"]).action).toBe("help");
-    expect(usageError(() => parseVzlistArgs(["--h"])).stderr).toBe("vzlist: option '--h' is ambiguous; possibilities: '--hostname' '--help'\n");
+    expect(usageError(() => parseVzlistArgs(["--h"])).stderr).toBe(
+      "vzlist: option '--h' is ambiguous; possibilities: '--hostname' '--help'\n",
+    );
     expect(parseVzlistArgs(["-L", "-x"]).action).toBe("fields");
     expect(usageError(() => parseVzlistArgs(["-x", "-L"])).exitCode).toBe(1);
   });
 });
 
 describe("prlctl list", () => {
-  const prl = (...argv: string[]) => formatPrlctlList(ROWS, parsePrlctlListArgs(argv), { now: new Date(2024, 0, 2, 12, 0, 0) });
+  const prl = (...argv: string[]) =>
+    formatPrlctlList(ROWS, parsePrlctlListArgs(argv), { now: new Date(2024, 0, 2, 12, 0, 0) });
   // vm_field_tbl formats: "%-39s " uuid, "%-12s " status, "%-15s " ip_configured, "%-2s " type, the last column "%s"
   const HDR = `${"UUID".padEnd(39)} ${"STATUS".padEnd(12)} ${"IP_ADDR".padEnd(15)} T  NAME`;
-  const row = (ctid: number, status: string, ip: string, name: string) => `${ctUuid(ctid).padEnd(39)} ${status.padEnd(12)} ${ip.padEnd(15)} CT ${name}`;
+  const row = (ctid: number, status: string, ip: string, name: string) =>
+    `${ctUuid(ctid).padEnd(39)} ${status.padEnd(12)} ${ip.padEnd(15)} CT ${name}`;
 
   it("UUIDs derived from the CTID", () => {
     expect(ctUuid(101)).toBe("{00000000-0000-0000-0000-000000000101}");
@@ -467,11 +565,16 @@ describe("prlctl list", () => {
         `${"104".padEnd(10)} ${"spare".padEnd(32)}  \n`,
     );
     // "%9s " NPROC: prlctl prints "-" for it
-    expect(prl("-o", "numproc,hostname,description", "101").stdout).toBe(`${"NPROC".padStart(9)} ${"HOSTNAME".padEnd(32)} DESCRIPTION\n${"-".padStart(9)} ${"web.example.com".padEnd(32)} -\n`);
+    expect(prl("-o", "numproc,hostname,description", "101").stdout).toBe(
+      `${"NPROC".padStart(9)} ${"HOSTNAME".padEnd(32)} DESCRIPTION\n${"-".padStart(9)} ${"web.example.com".padEnd(32)} -\n`,
+    );
   });
 
   it("-s [-]field; a field without a sort function keeps the server's (CTID) order", () => {
-    const names = (...argv: string[]) => prl("-a", "-H", "-o", "name", ...argv).stdout.split("\n").filter(Boolean);
+    const names = (...argv: string[]) =>
+      prl("-a", "-H", "-o", "name", ...argv)
+        .stdout.split("\n")
+        .filter(Boolean);
     expect(names("-s", "-name")).toEqual(["web", "spare", "103", "102"]);
     expect(names("-s", "status")).toEqual(["web", "102", "103", "spare"]);
     expect(names("-s", "uuid")).toEqual(["web", "102", "103", "spare"]);
@@ -487,9 +590,13 @@ describe("prlctl list", () => {
     expect(formatPrlctlList([], parsePrlctlListArgs(["-j"])).stdout).toBe("[\n\n]\n");
   });
 
-  it("-L lists the fields not hidden: \"%-20s %s\"", () => {
+  it('-L lists the fields not hidden: "%-20s %s"', () => {
     const out = prl("-L");
-    expect(out.stdout.split("\n").slice(0, 3)).toEqual([`${"uuid".padEnd(20)} UUID`, `${"envid".padEnd(20)} ENVID`, `${"status".padEnd(20)} STATUS`]);
+    expect(out.stdout.split("\n").slice(0, 3)).toEqual([
+      `${"uuid".padEnd(20)} UUID`,
+      `${"envid".padEnd(20)} ENVID`,
+      `${"status".padEnd(20)} STATUS`,
+    ]);
     expect(out.stdout).not.toContain("ostemplate");
     expect(out.stdout).toContain(`${"type".padEnd(20)} T\n`);
   });
@@ -525,7 +632,9 @@ describe("prlctl list", () => {
     });
     // every container (any state), by name; a stopped one has no Uptime line; no hostname, no Hostname line
     const all = prl("-i").stdout;
-    expect(all.split("\n").filter((l) => l.startsWith("ID: "))).toEqual([102, 103, 104, 101].map((n) => `ID: ${ctUuid(n)}`));
+    expect(all.split("\n").filter((l) => l.startsWith("ID: "))).toEqual(
+      [102, 103, 104, 101].map((n) => `ID: ${ctUuid(n)}`),
+    );
     expect(prl("-i", "102").stdout).not.toContain("Uptime:");
     expect(prl("-i", "104").stdout).not.toContain("Hostname:");
     expect(prl("-i", "-H", "104").stdout.startsWith("ID: ")).toBe(true);
@@ -558,20 +667,38 @@ describe("prlctl list", () => {
   });
 
   it("a container that does not exist: the header, then the SDK error, exit 255; an unknown option is taken as the id", () => {
-    expect(prl("nosuch")).toEqual({ stdout: `${HDR}\n`, stderr: "Failed to get VM config: The virtual machine could not be found.\n", exitCode: 255 });
-    expect(prl("-i", "nosuch")).toEqual({ stdout: "INFO\n", stderr: "Failed to get VM config: The virtual machine could not be found.\n", exitCode: 255 });
+    expect(prl("nosuch")).toEqual({
+      stdout: `${HDR}\n`,
+      stderr: "Failed to get VM config: The virtual machine could not be found.\n",
+      exitCode: 255,
+    });
+    expect(prl("-i", "nosuch")).toEqual({
+      stdout: "INFO\n",
+      stderr: "Failed to get VM config: The virtual machine could not be found.\n",
+      exitCode: 255,
+    });
     expect(parsePrlctlListArgs(["-x"]).id).toBe("-x");
     expect(parsePrlctlListArgs(["--bogus", "101"]).id).toBe("101");
     expect(prl("-x").exitCode).toBe(255);
   });
 
   it("errors before any output: unknown field, bad sort field, missing argument, bad --vmtype — exit 1", () => {
-    expect(usageError(() => parsePrlctlListArgs(["-o", "uuid,foo"]))).toEqual({ stdout: "", stderr: "Unknown field: foo\n", exitCode: 1 });
-    expect(usageError(() => parsePrlctlListArgs(["-s", "-foo"])).stderr).toBe("foo is an invalid field name in this query.\n");
+    expect(usageError(() => parsePrlctlListArgs(["-o", "uuid,foo"]))).toEqual({
+      stdout: "",
+      stderr: "Unknown field: foo\n",
+      exitCode: 1,
+    });
+    expect(usageError(() => parsePrlctlListArgs(["-s", "-foo"])).stderr).toBe(
+      "foo is an invalid field name in this query.\n",
+    );
     expect(usageError(() => parsePrlctlListArgs(["-o"])).stderr).toBe("The `-o' option requires an argument.\n");
-    expect(usageError(() => parsePrlctlListArgs(["--sort"])).stderr).toBe("The `--sort' option requires an argument.\n");
+    expect(usageError(() => parsePrlctlListArgs(["--sort"])).stderr).toBe(
+      "The `--sort' option requires an argument.\n",
+    );
     expect(usageError(() => parsePrlctlListArgs(["-Ho"])).stderr).toBe("The `o' option requires an argument.\n");
-    expect(usageError(() => parsePrlctlListArgs(["--vmtype", "x"])).stderr).toBe("An incorrect value for --vmtype is specified: x\n");
+    expect(usageError(() => parsePrlctlListArgs(["--vmtype", "x"])).stderr).toBe(
+      "An incorrect value for --vmtype is specified: x\n",
+    );
     // -L wins over a bad field; -i does not build the columns
     expect(parsePrlctlListArgs(["-o", "foo", "-L"]).action).toBe("fields");
     expect(parsePrlctlListArgs(["-i", "-o", "foo"]).action).toBe("info");

@@ -15,8 +15,17 @@ const fails = (argv: string[]) => {
 describe("vzmigrate arguments", () => {
   it("destination node and CTID, --online, -v, -r yes in any order", () => {
     expect(parseVzmigrateArgs(["node-2", "101"])).toEqual({ online: false, verbose: false, dest: "node-2", ct: "101" });
-    expect(parseVzmigrateArgs(["--online", "-v", "-r", "yes", "node-2", "web"])).toEqual({ online: true, verbose: true, dest: "node-2", ct: "web" });
-    expect(parseVzmigrateArgs(["node-2", "--remove-area=yes", "101", "--online"])).toMatchObject({ online: true, dest: "node-2", ct: "101" });
+    expect(parseVzmigrateArgs(["--online", "-v", "-r", "yes", "node-2", "web"])).toEqual({
+      online: true,
+      verbose: true,
+      dest: "node-2",
+      ct: "web",
+    });
+    expect(parseVzmigrateArgs(["node-2", "--remove-area=yes", "101", "--online"])).toMatchObject({
+      online: true,
+      dest: "node-2",
+      ct: "101",
+    });
     expect(parseVzmigrateArgs(["--help"])).toBe("help");
   });
 

@@ -16,7 +16,12 @@ const fails = (argv: string[]) => {
 describe("vzmlocal arguments", () => {
   it("-C with one or more SRC:DST entries; a source may be a name; --online is accepted", () => {
     expect(parseVzmlocalArgs(["-C", "200:201"])).toEqual({ entries: [{ src: "200", dst: 201 }] });
-    expect(parseVzmlocalArgs(["--online", "--copy", "web:300", "200:202::"])).toEqual({ entries: [{ src: "web", dst: 300 }, { src: "200", dst: 202 }] });
+    expect(parseVzmlocalArgs(["--online", "--copy", "web:300", "200:202::"])).toEqual({
+      entries: [
+        { src: "web", dst: 300 },
+        { src: "200", dst: 202 },
+      ],
+    });
     expect(parseVzmlocalArgs(["-C", "-h"])).toBe("help");
   });
 

@@ -10,7 +10,11 @@ const none = parseTrustedProxies(undefined);
 
 describe("client address", () => {
   it("without a trusted proxy the peer is the client, whatever X-Forwarded-For says", () => {
-    const seen = new Set(["203.0.113.1", "203.0.113.2", "1.2.3.4, 5.6.7.8", "garbage", ""].map((x) => clientAddress("198.51.100.7", x, none)));
+    const seen = new Set(
+      ["203.0.113.1", "203.0.113.2", "1.2.3.4, 5.6.7.8", "garbage", ""].map((x) =>
+        clientAddress("198.51.100.7", x, none),
+      ),
+    );
     expect([...seen]).toEqual(["198.51.100.7"]);
     expect(clientAddress("::ffff:198.51.100.7", "203.0.113.1", none)).toBe("198.51.100.7");
     expect(clientAddress(null, "203.0.113.1", none)).toBeNull();

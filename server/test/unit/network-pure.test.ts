@@ -18,12 +18,23 @@ describe("address arithmetic", () => {
     expect(bigToIp(2n ** 128n - 1n, 6)).toBe("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
     expect(bigToIp(ipToBig("fd00:6::ffff:ffff") + 1n, 6)).toBe("fd00:6::1:0:0");
     expect(bigToIp(ipToBig("2001:db8:0:0:1:0:0:1"), 6)).toBe("2001:db8::1:0:0:1");
-    for (const a of ["fd00::", "fe80::1", "2001:db8:85a3::8a2e:370:7334", "::ffff:1.2.3.4"]) expect(ipToBig(bigToIp(ipToBig(a), 6))).toBe(ipToBig(a));
+    for (const a of ["fd00::", "fe80::1", "2001:db8:85a3::8a2e:370:7334", "::ffff:1.2.3.4"])
+      expect(ipToBig(bigToIp(ipToBig(a), 6))).toBe(ipToBig(a));
   });
 
   it("subnets and range sizes", () => {
-    expect(subnetOf("198.18.5.7/24")).toMatchObject({ family: 4, prefix: 24, canonical: "198.18.5.0/24", first: ipToBig("198.18.5.0"), last: ipToBig("198.18.5.255") });
-    expect(subnetOf("fd00:1::5/64")).toMatchObject({ family: 6, canonical: "fd00:1::/64", last: ipToBig("fd00:1::ffff:ffff:ffff:ffff") });
+    expect(subnetOf("198.18.5.7/24")).toMatchObject({
+      family: 4,
+      prefix: 24,
+      canonical: "198.18.5.0/24",
+      first: ipToBig("198.18.5.0"),
+      last: ipToBig("198.18.5.255"),
+    });
+    expect(subnetOf("fd00:1::5/64")).toMatchObject({
+      family: 6,
+      canonical: "fd00:1::/64",
+      last: ipToBig("fd00:1::ffff:ffff:ffff:ffff"),
+    });
     expect(subnetOf("10.0.0.0/33")).toBeNull();
     expect(subnetOf("nonsense")).toBeNull();
     expect(rangeSize("198.18.0.10", "198.18.0.99")).toBe(90);
@@ -32,7 +43,13 @@ describe("address arithmetic", () => {
 });
 
 describe("pool checks", () => {
-  const base = { name: "p", kind: "venet" as const, cidr: "198.18.1.0/24", rangeStart: "198.18.1.10", rangeEnd: "198.18.1.20" };
+  const base = {
+    name: "p",
+    kind: "venet" as const,
+    cidr: "198.18.1.0/24",
+    rangeStart: "198.18.1.10",
+    rangeEnd: "198.18.1.20",
+  };
   const fields = (f: () => unknown) => {
     try {
       f();
@@ -43,15 +60,37 @@ describe("pool checks", () => {
     throw new Error("expected a refusal");
   };
   it("accepts a range inside its subnet and normalises it", () => {
-    expect(checkPool({ ...base, cidr: "198.18.1.77/24", gateway: "198.18.1.1" })).toEqual({ family: 4, cidr: "198.18.1.0/24", gateway: "198.18.1.1", rangeStart: "198.18.1.10", rangeEnd: "198.18.1.20", network: null });
-    expect(checkPool({ ...base, kind: "veth", network: "lan", cidr: "FD00::/64", rangeStart: "FD00::A", rangeEnd: "fd00::00ff" })).toMatchObject({ family: 6, cidr: "fd00::/64", rangeStart: "fd00::a", rangeEnd: "fd00::ff", network: "lan" });
+    expect(checkPool({ ...base, cidr: "198.18.1.77/24", gateway: "198.18.1.1" })).toEqual({
+      family: 4,
+      cidr: "198.18.1.0/24",
+      gateway: "198.18.1.1",
+      rangeStart: "198.18.1.10",
+      rangeEnd: "198.18.1.20",
+      network: null,
+    });
+    expect(
+      checkPool({
+        ...base,
+        kind: "veth",
+        network: "lan",
+        cidr: "FD00::/64",
+        rangeStart: "FD00::A",
+        rangeEnd: "fd00::00ff",
+      }),
+    ).toMatchObject({ family: 6, cidr: "fd00::/64", rangeStart: "fd00::a", rangeEnd: "fd00::ff", network: "lan" });
   });
   it("refuses ranges outside the subnet, reversed ranges, mixed families and a missing network", () => {
-    expect(fields(() => checkPool({ ...base, rangeEnd: "198.18.2.1" }))).toEqual({ rangeEnd: "outside the subnet 198.18.1.0/24" });
-    expect(fields(() => checkPool({ ...base, rangeStart: "198.18.1.30" }))).toEqual({ rangeEnd: "the range ends before it starts" });
+    expect(fields(() => checkPool({ ...base, rangeEnd: "198.18.2.1" }))).toEqual({
+      rangeEnd: "outside the subnet 198.18.1.0/24",
+    });
+    expect(fields(() => checkPool({ ...base, rangeStart: "198.18.1.30" }))).toEqual({
+      rangeEnd: "the range ends before it starts",
+    });
     expect(fields(() => checkPool({ ...base, gateway: "fd00::1" }))).toEqual({ gateway: "the subnet is IPv4" });
     expect(fields(() => checkPool({ ...base, cidr: "198.18.1.0" }))).toHaveProperty("cidr");
-    expect(fields(() => checkPool({ ...base, kind: "veth" }))).toEqual({ network: "veth pools need the engine network their NICs join" });
+    expect(fields(() => checkPool({ ...base, kind: "veth" }))).toEqual({
+      network: "veth pools need the engine network their NICs join",
+    });
   });
 });
 
@@ -66,18 +105,48 @@ describe("NetConfig from the database", () => {
     expect(rateOf({ bandwidthMbps: 1, throttleKbit: 4096 }, true)).toEqual({ inKbit: 1000, outKbit: 1000 });
   });
   it("venet → venet addresses; veth → one eth0 on the pool's network; none → nothing; valid for the engine", () => {
-    const addrs = [{ address: "198.18.6.10", pool }, { address: "198.18.6.11", pool }];
+    const addrs = [
+      { address: "198.18.6.10", pool },
+      { address: "198.18.6.11", pool },
+    ];
     expect(devicesFor("venet", addrs)).toEqual({ venet: ["198.18.6.10", "198.18.6.11"], nics: [] });
-    expect(devicesFor("veth", addrs)).toEqual({ venet: [], nics: [{ type: "veth", name: "eth0", network: "lan", ips: ["198.18.6.10", "198.18.6.11"], antiSpoof: true }] });
+    expect(devicesFor("veth", addrs)).toEqual({
+      venet: [],
+      nics: [{ type: "veth", name: "eth0", network: "lan", ips: ["198.18.6.10", "198.18.6.11"], antiSpoof: true }],
+    });
     expect(devicesFor("veth", [])).toEqual({ venet: [], nics: [] });
     expect(devicesFor("none", addrs)).toEqual({ venet: [], nics: [] });
-    const cfg = netConfigFor({ netMode: "veth", firewall: '{"enabled":true,"policyIn":"drop","rules":[{"direction":"in","action":"accept","proto":"tcp","ports":"22"}]}', throttled: false, plan }, addrs);
+    const cfg = netConfigFor(
+      {
+        netMode: "veth",
+        firewall:
+          '{"enabled":true,"policyIn":"drop","rules":[{"direction":"in","action":"accept","proto":"tcp","ports":"22"}]}',
+        throttled: false,
+        plan,
+      },
+      addrs,
+    );
     const parsed = netConfigSchema.parse(cfg);
-    expect(parsed.firewall).toEqual({ enabled: true, policyIn: "drop", policyOut: "accept", rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "22" }] });
+    expect(parsed.firewall).toEqual({
+      enabled: true,
+      policyIn: "drop",
+      policyOut: "accept",
+      rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "22" }],
+    });
     expect(parsed.rate).toEqual({ inKbit: 100_000, outKbit: 100_000 });
     // a column that no longer parses counts as the engine's default (disabled)
-    expect(firewallOf({ firewall: "not json" })).toEqual({ enabled: false, policyIn: "accept", policyOut: "accept", rules: [] });
-    expect(firewallOf({ firewall: '{"enabled":"yes"}' })).toEqual({ enabled: false, policyIn: "accept", policyOut: "accept", rules: [] });
+    expect(firewallOf({ firewall: "not json" })).toEqual({
+      enabled: false,
+      policyIn: "accept",
+      policyOut: "accept",
+      rules: [],
+    });
+    expect(firewallOf({ firewall: '{"enabled":"yes"}' })).toEqual({
+      enabled: false,
+      policyIn: "accept",
+      policyOut: "accept",
+      rules: [],
+    });
   });
 });
 
@@ -86,7 +155,12 @@ describe("UTC days and months", () => {
     expect(utcDay(new Date("2026-11-30T23:59:59Z"))).toBe("2026-11-30");
     expect(utcMonth(new Date("2026-12-01T00:00:00Z"))).toBe("2026-12");
     expect(monthDays("2026-02")).toEqual({ gte: "2026-02-01", lte: "2026-02-31" });
-    expect(lastDays(new Date("2026-03-02T05:00:00Z"), 4)).toEqual(["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]);
+    expect(lastDays(new Date("2026-03-02T05:00:00Z"), 4)).toEqual([
+      "2026-02-27",
+      "2026-02-28",
+      "2026-03-01",
+      "2026-03-02",
+    ]);
   });
 });
 
@@ -96,7 +170,10 @@ describe("engine errors from another copy of the module (Next bundles instrument
     const { EngineError } = await import("../../../native/src/errors.js");
     // what the other bundle's class produces: same name and fields, another prototype
     class ForeignEngineError extends Error {
-      constructor(readonly code: string, message: string) {
+      constructor(
+        readonly code: string,
+        message: string,
+      ) {
         super(message);
         this.name = "EngineError";
       }

@@ -6,7 +6,14 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { PanelError } from "../../errors.js";
-import { endpointKind, hashJoinToken, JOIN_TOKEN_FORMAT, JOIN_TOKEN_TTL_MS, newJoinToken, normalizeListen } from "../../services/nodes.js";
+import {
+  endpointKind,
+  hashJoinToken,
+  JOIN_TOKEN_FORMAT,
+  JOIN_TOKEN_TTL_MS,
+  newJoinToken,
+  normalizeListen,
+} from "../../services/nodes.js";
 
 describe("join tokens", () => {
   it("are 32 random bytes in base64url (43 characters), never the same twice", () => {
@@ -64,14 +71,22 @@ describe("the join command the Nodes page shows", () => {
     const path = await import("node:path");
     const { joinCommand } = await import("../../services/nodes.js");
     const token = `-${"A".repeat(42)}`; // base64url: one token in 64 starts with "-"
-    const cmd = joinCommand({ panelUrl: "http://127.0.0.1:1", token, caSha256: "ab".repeat(32), listen: "198.18.250.2:7443" });
+    const cmd = joinCommand({
+      panelUrl: "http://127.0.0.1:1",
+      token,
+      caSha256: "ab".repeat(32),
+      listen: "198.18.250.2:7443",
+    });
     expect(cmd).toContain(`--token=${token}`);
     const dir = mkdtempSync(path.join(os.tmpdir(), "ovz-join-args-"));
     try {
       const run = (args: string[]) =>
         new Promise<{ code: number; stderr: string }>((resolve) =>
-          execFile(process.execPath, ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", dir], { timeout: 60_000 }, (err, _o, stderr) =>
-            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+          execFile(
+            process.execPath,
+            ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", dir],
+            { timeout: 60_000 },
+            (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
           ),
         );
       // the command as shown: the options parse; it then fails on the unreachable panel (or on not being root), not on usage

@@ -31,7 +31,11 @@ describe("error mapping (one place)", () => {
     expect(q.data).toEqual({ domainCode: "QUOTA_EXCEEDED", fields: { ram: "over" } });
     expect(toTRPCError(new PanelError("RATE_LIMITED", "slow down")).code).toBe("TOO_MANY_REQUESTS");
     const e = toTRPCError(new EngineError("RUNNING", "container 101 is running; stop it first")) as MappedError;
-    expect([e.code, e.message, e.data.domainCode]).toEqual(["CONFLICT", "container 101 is running; stop it first", "ENGINE_RUNNING"]);
+    expect([e.code, e.message, e.data.domainCode]).toEqual([
+      "CONFLICT",
+      "container 101 is running; stop it first",
+      "ENGINE_RUNNING",
+    ]);
     // what the panel's engine client (server/engine/unavailable.ts) makes of a failed connection
     const refused = (await dialEngine("/nonexistent/x.sock").catch((e: unknown) => e)) as EngineError;
     expect(refused.message).toMatch(/^cannot reach the host engine at \/nonexistent\/x\.sock: /);
@@ -39,7 +43,9 @@ describe("error mapping (one place)", () => {
     expect([down.code, down.data.domainCode]).toEqual(["SERVICE_UNAVAILABLE", "ENGINE_UNAVAILABLE"]);
     expect(down.message).toBe(refused.message);
     // any other engine failure keeps its own code
-    expect(unavailableError(new EngineError("INTERNAL", "connection to the host engine closed during container.start"))).toBeNull();
+    expect(
+      unavailableError(new EngineError("INTERNAL", "connection to the host engine closed during container.start")),
+    ).toBeNull();
   });
 
   it("hides unexpected errors behind a generic sentence", () => {

@@ -41,12 +41,20 @@ function source(total: number): PassThrough {
   return src;
 }
 
-async function serve(make: () => Readable, onError: (e: unknown) => void): Promise<{ url: string; close: () => Promise<void>; piped: Promise<string>[] }> {
+async function serve(
+  make: () => Readable,
+  onError: (e: unknown) => void,
+): Promise<{ url: string; close: () => Promise<void>; piped: Promise<string>[] }> {
   const piped: Promise<string>[] = [];
   const server = http.createServer((_req, res) => {
     res.statusCode = 200;
     // settled here: Next awaits it (a rejection = "failed to pipe response", logged by Next)
-    piped.push(pipeToNodeResponse(webStreamOf(make(), onError), res).then(() => "ok", (e: Error) => `failed: ${e.message}`));
+    piped.push(
+      pipeToNodeResponse(webStreamOf(make(), onError), res).then(
+        () => "ok",
+        (e: Error) => `failed: ${e.message}`,
+      ),
+    );
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
@@ -57,7 +65,8 @@ async function serve(make: () => Readable, onError: (e: unknown) => void): Promi
 }
 
 /** The outcome of each pipe, or "stuck" for one still running after 3 s. */
-const settled = (ps: Promise<string>[]) => Promise.all(ps.map((p) => Promise.race([p, new Promise<string>((r) => setTimeout(() => r("stuck"), 3000))])));
+const settled = (ps: Promise<string>[]) =>
+  Promise.all(ps.map((p) => Promise.race([p, new Promise<string>((r) => setTimeout(() => r("stuck"), 3000))])));
 
 const until = async (cond: () => boolean, what: string) => {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -69,7 +78,10 @@ describe("webStreamOf through Next's response writer", () => {
     const sources: PassThrough[] = [];
     const errors: unknown[] = [];
     let piped: string[] = [];
-    const srv = await serve(() => (sources.push(source(64 * 1024 * 1024)), sources.at(-1)!), (e) => errors.push(e));
+    const srv = await serve(
+      () => (sources.push(source(64 * 1024 * 1024)), sources.at(-1)!),
+      (e) => errors.push(e),
+    );
     try {
       for (let round = 0; round < 5; round++) {
         const got = await new Promise<number>((resolve, reject) => {
@@ -101,12 +113,15 @@ describe("webStreamOf through Next's response writer", () => {
 
   it("a source that fails mid-way is reported once and cuts the response short", async () => {
     const errors: unknown[] = [];
-    const srv = await serve(() => {
-      const src = new PassThrough();
-      src.write(CHUNK);
-      setTimeout(() => src.destroy(new Error("engine went away")), 50);
-      return src;
-    }, (e) => errors.push(e));
+    const srv = await serve(
+      () => {
+        const src = new PassThrough();
+        src.write(CHUNK);
+        setTimeout(() => src.destroy(new Error("engine went away")), 50);
+        return src;
+      },
+      (e) => errors.push(e),
+    );
     try {
       const r = await new Promise<{ n: number; aborted: boolean }>((resolve) => {
         http.get(srv.url, (res) => {

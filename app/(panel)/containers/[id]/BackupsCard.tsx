@@ -17,7 +17,17 @@ import type { StartedOp } from "./types.js";
  * here (container stopped) or as a new container, download, delete. Backups of destroyed containers are
  * on the Backups page.
  */
-export function BackupsCard({ containerId, state, busy, onStarted }: { containerId: string; state: string; busy: boolean; onStarted: (op: StartedOp) => void }) {
+export function BackupsCard({
+  containerId,
+  state,
+  busy,
+  onStarted,
+}: {
+  containerId: string;
+  state: string;
+  busy: boolean;
+  onStarted: (op: StartedOp) => void;
+}) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   // making a container (restore as new) is a seller's act: customers restore here only
@@ -33,8 +43,14 @@ export function BackupsCard({ containerId, state, busy, onStarted }: { container
     wasBusy.current = busy;
   }, [busy, qc, trpc]);
   const create = useMutation(trpc.backups.create.mutationOptions({ onSuccess: (op) => (onStarted(op), refresh()) }));
-  const restore = useMutation(trpc.backups.restore.mutationOptions({ onSuccess: (op) => (setConfirming(null), onStarted(op)) }));
-  const restoreNew = useMutation(trpc.backups.restoreAsNew.mutationOptions({ onSuccess: (op) => (setConfirming(null), setAsNew(op.containerId ?? null), refresh()) }));
+  const restore = useMutation(
+    trpc.backups.restore.mutationOptions({ onSuccess: (op) => (setConfirming(null), onStarted(op)) }),
+  );
+  const restoreNew = useMutation(
+    trpc.backups.restoreAsNew.mutationOptions({
+      onSuccess: (op) => (setConfirming(null), setAsNew(op.containerId ?? null), refresh()),
+    }),
+  );
   const del = useMutation(trpc.backups.delete.mutationOptions({ onSuccess: () => (setConfirming(null), refresh()) }));
   const rows = list.data?.backups ?? [];
   return (
@@ -44,7 +60,8 @@ export function BackupsCard({ containerId, state, busy, onStarted }: { container
           Back up now
         </Button>
         <span className="text-xs text-slate-500">
-          {rows.length} of {list.data?.max ?? "?"} backups allowed by the plan. Restoring here needs the container stopped.
+          {rows.length} of {list.data?.max ?? "?"} backups allowed by the plan. Restoring here needs the container
+          stopped.
         </span>
       </div>
       <ErrorBox error={list.error ?? create.error ?? restore.error ?? restoreNew.error ?? del.error} />
@@ -88,7 +105,12 @@ export function BackupsCard({ containerId, state, busy, onStarted }: { container
                     onCancel={() => setConfirming(null)}
                   />
                   {canCreate && (
-                    <Button variant="secondary" className="px-2 py-0.5 text-xs" busy={restoreNew.isPending} onClick={() => restoreNew.mutate({ backupId: b.id })}>
+                    <Button
+                      variant="secondary"
+                      className="px-2 py-0.5 text-xs"
+                      busy={restoreNew.isPending}
+                      onClick={() => restoreNew.mutate({ backupId: b.id })}
+                    >
                       Restore as new container
                     </Button>
                   )}
@@ -107,7 +129,9 @@ export function BackupsCard({ containerId, state, busy, onStarted }: { container
           </tbody>
         </table>
       )}
-      {state !== "stopped" && <p className="mt-2 text-xs text-slate-500">Stop the container to restore a backup over it.</p>}
+      {state !== "stopped" && (
+        <p className="mt-2 text-xs text-slate-500">Stop the container to restore a backup over it.</p>
+      )}
     </Card>
   );
 }

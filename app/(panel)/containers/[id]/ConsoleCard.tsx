@@ -53,7 +53,9 @@ export function ConsoleCard({ containerId, running }: { containerId: string; run
       <Card title="Console" testId="console">
         <div className="flex flex-wrap items-center gap-3">
           <Button onClick={() => setOpen(true)}>Open console</Button>
-          <span className="text-sm text-slate-600">A root shell in the container, in your browser (each new session is recorded in the audit log).</span>
+          <span className="text-sm text-slate-600">
+            A root shell in the container, in your browser (each new session is recorded in the audit log).
+          </span>
         </div>
       </Card>
     );
@@ -197,7 +199,8 @@ function ConsoleTerminal({ containerId }: { containerId: string }) {
     };
   }, [connect]);
 
-  const dot = state === "connected" ? "bg-green-500" : state === "ended" || state === "error" ? "bg-slate-400" : "bg-amber-500";
+  const dot =
+    state === "connected" ? "bg-green-500" : state === "ended" || state === "error" ? "bg-slate-400" : "bg-amber-500";
   return (
     <Card
       title="Console"
@@ -208,7 +211,14 @@ function ConsoleTerminal({ containerId }: { containerId: string }) {
           <span role="status" data-testid="console-state">
             {LABEL[state]}
           </span>
-          {session && state === "connected" && <span className="font-mono text-slate-400" title="Shell session on the node (a reload or another tab attaches to it)">#{session.slice(0, 8)}</span>}
+          {session && state === "connected" && (
+            <span
+              className="font-mono text-slate-400"
+              title="Shell session on the node (a reload or another tab attaches to it)"
+            >
+              #{session.slice(0, 8)}
+            </span>
+          )}
         </span>
       }
     >
@@ -226,7 +236,9 @@ function ConsoleTerminal({ containerId }: { containerId: string }) {
         className="h-96 w-full overflow-hidden rounded-md bg-slate-900 p-1"
         onClick={() => termRef.current?.focus()}
       />
-      <p className="mt-1 text-xs text-slate-500">Select to copy · paste with Ctrl+Shift+V (⌘V on a Mac) · the shell keeps running when you leave this page.</p>
+      <p className="mt-1 text-xs text-slate-500">
+        Select to copy · paste with Ctrl+Shift+V (⌘V on a Mac) · the shell keeps running when you leave this page.
+      </p>
     </Card>
   );
 }

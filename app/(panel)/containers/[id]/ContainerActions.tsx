@@ -6,7 +6,15 @@ import { useTRPC } from "../../../_lib/trpc.js";
 import type { ContainerView, StartedOp } from "./types.js";
 
 /** Start / Stop / Restart; disabled when not applicable or while an operation runs. */
-export function ContainerActions({ c, busy, onStarted }: { c: ContainerView; busy: boolean; onStarted: (op: StartedOp) => void }) {
+export function ContainerActions({
+  c,
+  busy,
+  onStarted,
+}: {
+  c: ContainerView;
+  busy: boolean;
+  onStarted: (op: StartedOp) => void;
+}) {
   const trpc = useTRPC();
   const opts = { onSuccess: onStarted };
   const start = useMutation(trpc.containers.start.mutationOptions(opts));
@@ -24,15 +32,29 @@ export function ContainerActions({ c, busy, onStarted }: { c: ContainerView; bus
   return (
     <div className="flex flex-col gap-2">
       <div className="flex flex-wrap gap-2" role="group" aria-label="Container actions">
-        <Button onClick={() => (reset(), start.mutate(input))} disabled={blocked || c.state !== "stopped"} busy={start.isPending}>
+        <Button
+          onClick={() => (reset(), start.mutate(input))}
+          disabled={blocked || c.state !== "stopped"}
+          busy={start.isPending}
+        >
           Start
         </Button>
-        <Button variant="secondary" onClick={() => (reset(), stop.mutate(input))} disabled={blocked || (c.state !== "running" && c.state !== "suspended")} busy={stop.isPending}>
+        <Button
+          variant="secondary"
+          onClick={() => (reset(), stop.mutate(input))}
+          disabled={blocked || (c.state !== "running" && c.state !== "suspended")}
+          busy={stop.isPending}
+        >
           Stop
         </Button>
         {/* Only offered on a running container (also keeps the name "Start" unique among the buttons). */}
         {(c.state === "running" || c.state === "suspended") && (
-          <Button variant="secondary" onClick={() => (reset(), restart.mutate(input))} disabled={blocked || c.state !== "running"} busy={restart.isPending}>
+          <Button
+            variant="secondary"
+            onClick={() => (reset(), restart.mutate(input))}
+            disabled={blocked || c.state !== "running"}
+            busy={restart.isPending}
+          >
             Restart
           </Button>
         )}

@@ -9,7 +9,15 @@ import { errInfo } from "../../../_lib/errors.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import type { ContainerView, StartedOp } from "./types.js";
 
-export function DestroyForm({ c, busy, onStarted }: { c: ContainerView; busy: boolean; onStarted: (op: StartedOp) => void }) {
+export function DestroyForm({
+  c,
+  busy,
+  onStarted,
+}: {
+  c: ContainerView;
+  busy: boolean;
+  onStarted: (op: StartedOp) => void;
+}) {
   const trpc = useTRPC();
   const [confirm, setConfirm] = useState("");
   const m = useMutation(trpc.containers.destroy.mutationOptions({ onSuccess: onStarted }));
@@ -21,7 +29,9 @@ export function DestroyForm({ c, busy, onStarted }: { c: ContainerView; busy: bo
   return (
     <Card title="Destroy container" className="border-red-200">
       <form onSubmit={submit} noValidate className="flex flex-col gap-3">
-        <p className="text-sm text-slate-600">Stops the container and deletes it with all its data. This cannot be undone.</p>
+        <p className="text-sm text-slate-600">
+          Stops the container and deletes it with all its data. This cannot be undone.
+        </p>
         <TextField
           label="Confirm hostname"
           value={confirm}

@@ -32,7 +32,19 @@ interface Draft {
 }
 
 function toDraft(f: Firewall): Draft {
-  return { enabled: f.enabled, policyIn: f.policyIn, policyOut: f.policyOut, rules: f.rules.map((r) => ({ direction: r.direction, action: r.action, proto: r.proto, ports: r.ports ?? "", peer: r.peer ?? "", comment: r.comment ?? "" })) };
+  return {
+    enabled: f.enabled,
+    policyIn: f.policyIn,
+    policyOut: f.policyOut,
+    rules: f.rules.map((r) => ({
+      direction: r.direction,
+      action: r.action,
+      proto: r.proto,
+      ports: r.ports ?? "",
+      peer: r.peer ?? "",
+      comment: r.comment ?? "",
+    })),
+  };
 }
 
 /** Empty texts are left out; the server (the engine's own schema) checks everything else. */
@@ -78,7 +90,8 @@ function FirewallForm({ containerId, saved }: { containerId: string; saved: Fire
   const [draft, setDraft] = useState<Draft>(() => toDraft(saved));
   const [baseline, setBaseline] = useState(savedText);
   // Someone else saved meanwhile and this form has no edits: show theirs.
-  const dirty = JSON.stringify(fromDraft(draft)) !== JSON.stringify(fromDraft(toDraft(JSON.parse(baseline) as Firewall)));
+  const dirty =
+    JSON.stringify(fromDraft(draft)) !== JSON.stringify(fromDraft(toDraft(JSON.parse(baseline) as Firewall)));
   useEffect(() => {
     if (savedText !== baseline && !dirty) {
       setDraft(toDraft(JSON.parse(savedText) as Firewall));
@@ -100,7 +113,8 @@ function FirewallForm({ containerId, saved }: { containerId: string; saved: Fire
     setDraft(f);
     if (m.isSuccess) m.reset();
   };
-  const setRule = (i: number, patch: Partial<RuleDraft>) => change((d) => ({ ...d, rules: d.rules.map((r, j) => (j === i ? { ...r, ...patch } : r)) }));
+  const setRule = (i: number, patch: Partial<RuleDraft>) =>
+    change((d) => ({ ...d, rules: d.rules.map((r, j) => (j === i ? { ...r, ...patch } : r)) }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     m.mutate({ containerId, firewall: fromDraft(draft) });
@@ -108,10 +122,27 @@ function FirewallForm({ containerId, saved }: { containerId: string; saved: Fire
 
   return (
     <form onSubmit={submit} noValidate className="flex flex-col gap-3" aria-label="Firewall">
-      <CheckboxField label="Firewall enabled" checked={draft.enabled} onChange={(v) => change((d) => ({ ...d, enabled: v }))} error={fieldError(fields, "firewall.enabled")} />
+      <CheckboxField
+        label="Firewall enabled"
+        checked={draft.enabled}
+        onChange={(v) => change((d) => ({ ...d, enabled: v }))}
+        error={fieldError(fields, "firewall.enabled")}
+      />
       <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
-        <SelectField label="Incoming traffic no rule matches" value={draft.policyIn} onChange={(v) => change((d) => ({ ...d, policyIn: v as Draft["policyIn"] }))} options={POLICY} error={fieldError(fields, "firewall.policyIn")} />
-        <SelectField label="Outgoing traffic no rule matches" value={draft.policyOut} onChange={(v) => change((d) => ({ ...d, policyOut: v as Draft["policyOut"] }))} options={POLICY} error={fieldError(fields, "firewall.policyOut")} />
+        <SelectField
+          label="Incoming traffic no rule matches"
+          value={draft.policyIn}
+          onChange={(v) => change((d) => ({ ...d, policyIn: v as Draft["policyIn"] }))}
+          options={POLICY}
+          error={fieldError(fields, "firewall.policyIn")}
+        />
+        <SelectField
+          label="Outgoing traffic no rule matches"
+          value={draft.policyOut}
+          onChange={(v) => change((d) => ({ ...d, policyOut: v as Draft["policyOut"] }))}
+          options={POLICY}
+          error={fieldError(fields, "firewall.policyOut")}
+        />
       </div>
       <p className="text-xs text-slate-500">Rules are checked in order; replies to allowed connections always pass.</p>
       {draft.rules.length === 0 ? (
@@ -125,21 +156,85 @@ function FirewallForm({ containerId, saved }: { containerId: string; saved: Fire
               <li key={i} data-testid={`fw-rule-${i}`} className="rounded-md border border-slate-200 p-2">
                 <fieldset className="grid grid-cols-2 gap-2 sm:grid-cols-3">
                   <legend className="sr-only">Rule {i + 1}</legend>
-                  <SelectField label="Direction" value={r.direction} onChange={(v) => setRule(i, { direction: v as RuleDraft["direction"] })} options={[{ value: "in", label: "in (to it)" }, { value: "out", label: "out (from it)" }]} error={err("direction")} />
-                  <SelectField label="Action" value={r.action} onChange={(v) => setRule(i, { action: v as RuleDraft["action"] })} options={POLICY} error={err("action")} />
-                  <SelectField label="Protocol" value={r.proto} onChange={(v) => setRule(i, { proto: v as RuleDraft["proto"], ...(v === "tcp" || v === "udp" ? {} : { ports: "" }) })} options={["tcp", "udp", "icmp", "any"].map((x) => ({ value: x, label: x }))} error={err("proto")} />
-                  <TextField label="Ports" value={r.ports} onChange={(v) => setRule(i, { ports: v })} placeholder={portsOk ? "22 or 8000-8100" : "tcp/udp only"} disabled={!portsOk} error={err("ports")} autoComplete="off" />
-                  <TextField label={r.direction === "in" ? "From (CIDR)" : "To (CIDR)"} value={r.peer} onChange={(v) => setRule(i, { peer: v })} placeholder="anywhere" error={err("peer")} autoComplete="off" />
-                  <TextField label="Comment" value={r.comment} onChange={(v) => setRule(i, { comment: v })} error={err("comment")} autoComplete="off" />
+                  <SelectField
+                    label="Direction"
+                    value={r.direction}
+                    onChange={(v) => setRule(i, { direction: v as RuleDraft["direction"] })}
+                    options={[
+                      { value: "in", label: "in (to it)" },
+                      { value: "out", label: "out (from it)" },
+                    ]}
+                    error={err("direction")}
+                  />
+                  <SelectField
+                    label="Action"
+                    value={r.action}
+                    onChange={(v) => setRule(i, { action: v as RuleDraft["action"] })}
+                    options={POLICY}
+                    error={err("action")}
+                  />
+                  <SelectField
+                    label="Protocol"
+                    value={r.proto}
+                    onChange={(v) =>
+                      setRule(i, {
+                        proto: v as RuleDraft["proto"],
+                        ...(v === "tcp" || v === "udp" ? {} : { ports: "" }),
+                      })
+                    }
+                    options={["tcp", "udp", "icmp", "any"].map((x) => ({ value: x, label: x }))}
+                    error={err("proto")}
+                  />
+                  <TextField
+                    label="Ports"
+                    value={r.ports}
+                    onChange={(v) => setRule(i, { ports: v })}
+                    placeholder={portsOk ? "22 or 8000-8100" : "tcp/udp only"}
+                    disabled={!portsOk}
+                    error={err("ports")}
+                    autoComplete="off"
+                  />
+                  <TextField
+                    label={r.direction === "in" ? "From (CIDR)" : "To (CIDR)"}
+                    value={r.peer}
+                    onChange={(v) => setRule(i, { peer: v })}
+                    placeholder="anywhere"
+                    error={err("peer")}
+                    autoComplete="off"
+                  />
+                  <TextField
+                    label="Comment"
+                    value={r.comment}
+                    onChange={(v) => setRule(i, { comment: v })}
+                    error={err("comment")}
+                    autoComplete="off"
+                  />
                 </fieldset>
                 <div className="mt-1 flex gap-1">
-                  <Button variant="ghost" className="px-2 py-0.5 text-xs" aria-label={`Move rule ${i + 1} up`} disabled={i === 0} onClick={() => change((d) => ({ ...d, rules: swap(d.rules, i, i - 1) }))}>
+                  <Button
+                    variant="ghost"
+                    className="px-2 py-0.5 text-xs"
+                    aria-label={`Move rule ${i + 1} up`}
+                    disabled={i === 0}
+                    onClick={() => change((d) => ({ ...d, rules: swap(d.rules, i, i - 1) }))}
+                  >
                     ↑
                   </Button>
-                  <Button variant="ghost" className="px-2 py-0.5 text-xs" aria-label={`Move rule ${i + 1} down`} disabled={i === draft.rules.length - 1} onClick={() => change((d) => ({ ...d, rules: swap(d.rules, i, i + 1) }))}>
+                  <Button
+                    variant="ghost"
+                    className="px-2 py-0.5 text-xs"
+                    aria-label={`Move rule ${i + 1} down`}
+                    disabled={i === draft.rules.length - 1}
+                    onClick={() => change((d) => ({ ...d, rules: swap(d.rules, i, i + 1) }))}
+                  >
                     ↓
                   </Button>
-                  <Button variant="ghost" className="px-2 py-0.5 text-xs text-red-700" aria-label={`Remove rule ${i + 1}`} onClick={() => change((d) => ({ ...d, rules: d.rules.filter((_, j) => j !== i) }))}>
+                  <Button
+                    variant="ghost"
+                    className="px-2 py-0.5 text-xs text-red-700"
+                    aria-label={`Remove rule ${i + 1}`}
+                    onClick={() => change((d) => ({ ...d, rules: d.rules.filter((_, j) => j !== i) }))}
+                  >
                     Remove rule
                   </Button>
                 </div>
@@ -149,16 +244,30 @@ function FirewallForm({ containerId, saved }: { containerId: string; saved: Fire
         </ol>
       )}
       <ErrorBox error={m.error} />
-      {m.isSuccess && <Notice tone={m.data.appliedLive ? "success" : "info"}>{m.data.appliedLive ? "Firewall saved and applied to the running container." : "Firewall saved; it applies while the container runs."}</Notice>}
+      {m.isSuccess && (
+        <Notice tone={m.data.appliedLive ? "success" : "info"}>
+          {m.data.appliedLive
+            ? "Firewall saved and applied to the running container."
+            : "Firewall saved; it applies while the container runs."}
+        </Notice>
+      )}
       <div className="flex flex-wrap items-center gap-2">
-        <Button variant="secondary" onClick={() => change((d) => ({ ...d, rules: [...d.rules, { ...NEW_RULE }] }))} disabled={draft.rules.length >= 200}>
+        <Button
+          variant="secondary"
+          onClick={() => change((d) => ({ ...d, rules: [...d.rules, { ...NEW_RULE }] }))}
+          disabled={draft.rules.length >= 200}
+        >
           Add rule
         </Button>
         <Button type="submit" busy={m.isPending} disabled={!dirty}>
           Save firewall
         </Button>
         {dirty && (
-          <button type="button" className="text-xs text-slate-600 hover:underline" onClick={() => setDraft(toDraft(JSON.parse(baseline) as Firewall))}>
+          <button
+            type="button"
+            className="text-xs text-slate-600 hover:underline"
+            onClick={() => setDraft(toDraft(JSON.parse(baseline) as Firewall))}
+          >
             Undo changes
           </button>
         )}

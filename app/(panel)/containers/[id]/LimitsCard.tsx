@@ -22,7 +22,13 @@ export function LimitsCard({ c }: { c: ContainerView }) {
                 {LIMITS[k].label}
               </td>
               <td className={`${td} tabular-nums`}>{showLimit(k, c.limits[k])}</td>
-              <td className={`${td} text-xs text-slate-500`}>{k in c.overrides ? <span className="font-medium text-amber-700">override</span> : `plan ${c.plan.name}`}</td>
+              <td className={`${td} text-xs text-slate-500`}>
+                {k in c.overrides ? (
+                  <span className="font-medium text-amber-700">override</span>
+                ) : (
+                  `plan ${c.plan.name}`
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -37,7 +37,11 @@ export function LiveLimitsForm({ c }: { c: ContainerView }) {
     m.mutate({ containerId: c.id, limits: toPatch(texts, changed) });
   };
   return (
-    <Card title="Live limits" testId="live-limits" actions={<span className="text-xs text-slate-500">admin · overrides the plan for this container</span>}>
+    <Card
+      title="Live limits"
+      testId="live-limits"
+      actions={<span className="text-xs text-slate-500">admin · overrides the plan for this container</span>}
+    >
       <form onSubmit={submit} noValidate className="flex flex-col gap-3">
         <LimitFields
           idPrefix="live"
@@ -52,14 +56,18 @@ export function LiveLimitsForm({ c }: { c: ContainerView }) {
         <ErrorBox error={m.error} />
         {m.isSuccess && (
           <Notice tone={m.data.appliedLive ? "success" : "info"}>
-            {m.data.appliedLive ? "Applied live: the running container uses the new limits now." : "Saved, not applied live: the container is not running; the new limits apply when it starts."}
+            {m.data.appliedLive
+              ? "Applied live: the running container uses the new limits now."
+              : "Saved, not applied live: the container is not running; the new limits apply when it starts."}
           </Notice>
         )}
         <div className="flex items-center gap-3">
           <Button type="submit" busy={m.isPending} disabled={dirty.length === 0}>
             Apply limits
           </Button>
-          <span className="text-xs text-slate-500">{dirty.length === 0 ? "No changes" : `${dirty.length} changed: ${dirty.join(", ")}`}</span>
+          <span className="text-xs text-slate-500">
+            {dirty.length === 0 ? "No changes" : `${dirty.length} changed: ${dirty.join(", ")}`}
+          </span>
           {dirty.length > 0 && (
             <button type="button" className="text-xs text-slate-600 hover:underline" onClick={() => setTexts(baseline)}>
               Undo changes

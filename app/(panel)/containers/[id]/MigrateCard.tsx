@@ -11,7 +11,15 @@ import { useTRPC } from "../../../_lib/trpc.js";
 import type { ContainerView, StartedOp } from "./types.js";
 
 /** Admins: move the container to another node, live (it keeps running: CRIU) or offline (stop, copy, start). */
-export function MigrateCard({ c, busy, onStarted }: { c: ContainerView; busy: boolean; onStarted: (op: StartedOp) => void }) {
+export function MigrateCard({
+  c,
+  busy,
+  onStarted,
+}: {
+  c: ContainerView;
+  busy: boolean;
+  onStarted: (op: StartedOp) => void;
+}) {
   const trpc = useTRPC();
   const nodes = useQuery(trpc.nodes.list.queryOptions());
   const others = (nodes.data ?? []).filter((n) => n.id !== c.node.id);
@@ -31,9 +39,20 @@ export function MigrateCard({ c, busy, onStarted }: { c: ContainerView; busy: bo
         <p className="text-sm text-slate-600">No other node is registered. Join one on the Nodes page first.</p>
       ) : (
         <form onSubmit={submit} noValidate className="flex flex-col gap-3" data-testid="migrate-form">
-          <SelectField label="Destination node" value={chosen} onChange={setTarget} options={others.map((n) => ({ value: n.id, label: n.name }))} error={fields?.targetNodeId} hint={`Now on ${c.node.name}`} />
+          <SelectField
+            label="Destination node"
+            value={chosen}
+            onChange={setTarget}
+            options={others.map((n) => ({ value: n.id, label: n.name }))}
+            error={fields?.targetNodeId}
+            hint={`Now on ${c.node.name}`}
+          />
           <CheckboxField
-            label={running ? "Live: keep it running (processes, memory and open connections move; it pauses briefly)" : "Live migration needs a running container; it will move stopped"}
+            label={
+              running
+                ? "Live: keep it running (processes, memory and open connections move; it pauses briefly)"
+                : "Live migration needs a running container; it will move stopped"
+            }
             checked={live && running}
             onChange={setLive}
           />

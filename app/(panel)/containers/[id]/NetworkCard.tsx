@@ -34,8 +34,12 @@ export function NetworkCard({ c }: { c: ContainerView }) {
   const [mode, setMode] = useState("");
   const [removing, setRemoving] = useState<string | null>(null);
   const add = useMutation(trpc.containers.addIp.mutationOptions({ onSuccess: refresh }));
-  const remove = useMutation(trpc.containers.removeIp.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
-  const setNetMode = useMutation(trpc.containers.setNetMode.mutationOptions({ onSuccess: () => (setMode(""), refresh()) }));
+  const remove = useMutation(
+    trpc.containers.removeIp.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }),
+  );
+  const setNetMode = useMutation(
+    trpc.containers.setNetMode.mutationOptions({ onSuccess: () => (setMode(""), refresh()) }),
+  );
   const reset = () => {
     add.reset();
     remove.reset();
@@ -51,9 +55,14 @@ export function NetworkCard({ c }: { c: ContainerView }) {
               <dd data-testid="net-mode">{modeText(n.netMode)}</dd>
               <dt className="text-slate-500">Bandwidth</dt>
               <dd>
-                {n.rate.inKbit === n.rate.outKbit ? `${kbit(n.rate.inKbit)} each way` : `${kbit(n.rate.inKbit)} in, ${kbit(n.rate.outKbit)} out`}
+                {n.rate.inKbit === n.rate.outKbit
+                  ? `${kbit(n.rate.inKbit)} each way`
+                  : `${kbit(n.rate.inKbit)} in, ${kbit(n.rate.outKbit)} out`}
                 {n.throttled && (
-                  <span className="ml-2 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-inset ring-amber-600/20" data-testid="throttled">
+                  <span
+                    className="ml-2 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-inset ring-amber-600/20"
+                    data-testid="throttled"
+                  >
                     throttled: over the monthly traffic quota
                   </span>
                 )}
@@ -85,12 +94,25 @@ export function NetworkCard({ c }: { c: ContainerView }) {
                     <tr key={a.address} data-testid="ip-row">
                       <td className={`${td} ${mono}`}>{a.address}</td>
                       <td className={`${td} text-xs`}>
-                        {a.pool.name} <span className="text-slate-500">({a.pool.cidr}{a.pool.network ? `, network ${a.pool.network}` : ""})</span>
+                        {a.pool.name}{" "}
+                        <span className="text-slate-500">
+                          ({a.pool.cidr}
+                          {a.pool.network ? `, network ${a.pool.network}` : ""})
+                        </span>
                       </td>
                       <td className={`${td} ${mono}`}>{a.pool.gateway ?? "—"}</td>
                       {seller && (
                         <td className={`${td} whitespace-nowrap text-right`}>
-                          <InlineConfirm open={removing === a.address} label="Remove" confirmLabel="Confirm remove" ariaLabel={`Remove ${a.address}`} busy={remove.isPending} onOpen={() => (reset(), setRemoving(a.address))} onConfirm={() => remove.mutate({ containerId: c.id, address: a.address })} onCancel={() => setRemoving(null)} />
+                          <InlineConfirm
+                            open={removing === a.address}
+                            label="Remove"
+                            confirmLabel="Confirm remove"
+                            ariaLabel={`Remove ${a.address}`}
+                            busy={remove.isPending}
+                            onOpen={() => (reset(), setRemoving(a.address))}
+                            onConfirm={() => remove.mutate({ containerId: c.id, address: a.address })}
+                            onCancel={() => setRemoving(null)}
+                          />
                         </td>
                       )}
                     </tr>
@@ -111,12 +133,27 @@ export function NetworkCard({ c }: { c: ContainerView }) {
                     { value: "6", label: "IPv6" },
                   ]}
                 />
-                <Button variant="secondary" busy={add.isPending} onClick={() => (reset(), add.mutate({ containerId: c.id, family: family === "4" ? 4 : family === "6" ? 6 : undefined }))}>
+                <Button
+                  variant="secondary"
+                  busy={add.isPending}
+                  onClick={() => (
+                    reset(),
+                    add.mutate({ containerId: c.id, family: family === "4" ? 4 : family === "6" ? 6 : undefined })
+                  )}
+                >
                   Add address
                 </Button>
               </div>
             )}
-            {add.isSuccess && <Notice tone={add.data.appliedLive ? "success" : "info"}>{add.data.address} added{add.data.appliedLive ? " and configured in the running container" : "; the container gets it when it starts"}.</Notice>}
+            {add.isSuccess && (
+              <Notice tone={add.data.appliedLive ? "success" : "info"}>
+                {add.data.address} added
+                {add.data.appliedLive
+                  ? " and configured in the running container"
+                  : "; the container gets it when it starts"}
+                .
+              </Notice>
+            )}
             <ErrorBox error={add.error ?? remove.error} />
 
             {me.role === "admin" && (
@@ -128,7 +165,12 @@ export function NetworkCard({ c }: { c: ContainerView }) {
                   options={NET_MODES.map((value) => ({ value, label: modeText(value) }))}
                   hint="Only while the container is stopped; its addresses come from pools of the new kind."
                 />
-                <Button variant="secondary" disabled={!mode || mode === n.netMode} busy={setNetMode.isPending} onClick={() => (reset(), setNetMode.mutate({ containerId: c.id, mode: mode as NetMode }))}>
+                <Button
+                  variant="secondary"
+                  disabled={!mode || mode === n.netMode}
+                  busy={setNetMode.isPending}
+                  onClick={() => (reset(), setNetMode.mutate({ containerId: c.id, mode: mode as NetMode }))}
+                >
                   Change mode
                 </Button>
               </div>
@@ -169,7 +211,8 @@ function LiveCounters({ stats }: { stats: NetView["stats"] }) {
         </tbody>
       </table>
       <p className="text-xs text-slate-500">
-        Since the last start. Dropped: {stats.spoofDropped.packets.toLocaleString()} spoofed packet(s), {stats.firewallDropped.packets.toLocaleString()} by the firewall.
+        Since the last start. Dropped: {stats.spoofDropped.packets.toLocaleString()} spoofed packet(s),{" "}
+        {stats.firewallDropped.packets.toLocaleString()} by the firewall.
       </p>
     </div>
   );

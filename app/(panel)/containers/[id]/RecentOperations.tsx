@@ -11,9 +11,7 @@ export function RecentOperations({ containerId }: { containerId: string }) {
   return (
     <Card title="Recent operations">
       <QueryView q={ops} empty="No operations yet.">
-        {(data) => (
-          <OperationsTable rows={data} label="Recent operations" detailed={false} />
-        )}
+        {(data) => <OperationsTable rows={data} label="Recent operations" detailed={false} />}
       </QueryView>
     </Card>
   );

@@ -10,7 +10,15 @@ import { errInfo } from "../../../_lib/errors.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import type { ContainerView, StartedOp } from "./types.js";
 
-export function ReinstallForm({ c, busy, onStarted }: { c: ContainerView; busy: boolean; onStarted: (op: StartedOp) => void }) {
+export function ReinstallForm({
+  c,
+  busy,
+  onStarted,
+}: {
+  c: ContainerView;
+  busy: boolean;
+  onStarted: (op: StartedOp) => void;
+}) {
   const trpc = useTRPC();
   const [template, setTemplate] = useState(c.template);
   const [confirm, setConfirm] = useState(false);
@@ -43,13 +51,22 @@ export function ReinstallForm({ c, busy, onStarted }: { c: ContainerView; busy: 
         <fieldset className="flex flex-col gap-1 text-sm">
           <legend className="mb-1 font-medium text-slate-700">Existing files</legend>
           <label className="flex items-center gap-2">
-            <input type="radio" name="reinstall-data" checked={keepData} onChange={() => setKeepData(true)} /> Keep them under /old in the new system
+            <input type="radio" name="reinstall-data" checked={keepData} onChange={() => setKeepData(true)} /> Keep them
+            under /old in the new system
           </label>
           <label className="flex items-center gap-2">
-            <input type="radio" name="reinstall-data" checked={!keepData} onChange={() => setKeepData(false)} /> Wipe them
+            <input type="radio" name="reinstall-data" checked={!keepData} onChange={() => setKeepData(false)} /> Wipe
+            them
           </label>
         </fieldset>
-        {!keepData && <CheckboxField label="I understand that all data in this container will be erased" checked={confirm} onChange={setConfirm} error={fields?.confirm} />}
+        {!keepData && (
+          <CheckboxField
+            label="I understand that all data in this container will be erased"
+            checked={confirm}
+            onChange={setConfirm}
+            error={fields?.confirm}
+          />
+        )}
         <ErrorBox error={m.error} />
         <div>
           <Button type="submit" variant="danger" busy={m.isPending} disabled={busy || c.state === "creating"}>

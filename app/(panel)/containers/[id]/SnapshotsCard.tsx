@@ -24,9 +24,21 @@ export function SnapshotsCard({ containerId, busy }: { containerId: string; busy
     void qc.invalidateQueries(trpc.snapshots.list.queryFilter({ containerId }));
     void qc.invalidateQueries(trpc.containers.get.queryFilter({ containerId }));
   };
-  const create = useMutation(trpc.snapshots.create.mutationOptions({ onSuccess: (s) => (setName(""), setDescription(""), setDone(`Snapshot "${s.name}" taken.`), refresh()) }));
-  const rollback = useMutation(trpc.snapshots.rollback.mutationOptions({ onSuccess: (_r, v) => (setConfirming(null), setDone(`Rolled back to "${v.name}".`), refresh()) }));
-  const del = useMutation(trpc.snapshots.delete.mutationOptions({ onSuccess: (_r, v) => (setConfirming(null), setDone(`Snapshot "${v.name}" deleted.`), refresh()) }));
+  const create = useMutation(
+    trpc.snapshots.create.mutationOptions({
+      onSuccess: (s) => (setName(""), setDescription(""), setDone(`Snapshot "${s.name}" taken.`), refresh()),
+    }),
+  );
+  const rollback = useMutation(
+    trpc.snapshots.rollback.mutationOptions({
+      onSuccess: (_r, v) => (setConfirming(null), setDone(`Rolled back to "${v.name}".`), refresh()),
+    }),
+  );
+  const del = useMutation(
+    trpc.snapshots.delete.mutationOptions({
+      onSuccess: (_r, v) => (setConfirming(null), setDone(`Snapshot "${v.name}" deleted.`), refresh()),
+    }),
+  );
   const fields = errInfo(create.error)?.fields;
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -38,7 +50,13 @@ export function SnapshotsCard({ containerId, busy }: { containerId: string; busy
     <Card title="Snapshots" testId="snapshots-card">
       <form onSubmit={submit} noValidate className="mb-3 flex flex-wrap items-end gap-2">
         <TextField label="Name (optional)" value={name} onChange={setName} error={fields?.name} wrapClassName="w-48" />
-        <TextField label="Description (optional)" value={description} onChange={setDescription} error={fields?.description} wrapClassName="min-w-64 flex-1" />
+        <TextField
+          label="Description (optional)"
+          value={description}
+          onChange={setDescription}
+          error={fields?.description}
+          wrapClassName="min-w-64 flex-1"
+        />
         <Button type="submit" busy={create.isPending} disabled={busy}>
           Take snapshot
         </Button>
@@ -46,7 +64,8 @@ export function SnapshotsCard({ containerId, busy }: { containerId: string; busy
       <ErrorBox error={list.error ?? create.error ?? rollback.error ?? del.error} />
       {done && <Notice>{done}</Notice>}
       <p className="mb-2 text-xs text-slate-500">
-        {snaps.length} of {list.data?.max ?? "?"} snapshots allowed by the plan. A roll back replaces the whole root filesystem; a running container is stopped and started again.
+        {snaps.length} of {list.data?.max ?? "?"} snapshots allowed by the plan. A roll back replaces the whole root
+        filesystem; a running container is stopped and started again.
       </p>
       {snaps.length === 0 ? (
         <p className="text-sm text-slate-500">No snapshots.</p>

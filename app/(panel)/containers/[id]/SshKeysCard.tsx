@@ -53,7 +53,8 @@ export function SshKeysCard({ containerId }: { containerId: string }) {
           }}
         />
         <p id="ssh-keys-hint" className={`text-xs ${fieldError ? "text-red-600" : "text-slate-500"}`}>
-          {fieldError ?? "One OpenSSH public key per line (ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*); lines starting with # are comments. Written to /root/.ssh/authorized_keys."}
+          {fieldError ??
+            "One OpenSSH public key per line (ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*); lines starting with # are comments. Written to /root/.ssh/authorized_keys."}
         </p>
         {!fieldError && <ErrorBox error={m.error} />}
         {m.isSuccess && <Notice>{m.data.count} key(s) written to /root/.ssh/authorized_keys.</Notice>}

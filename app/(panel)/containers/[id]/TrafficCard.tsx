@@ -13,12 +13,32 @@ export function TrafficCard({ containerId }: { containerId: string }) {
     trpc.traffic.container.queryOptions(
       { containerId, days: 30 },
       // as often as the panel samples (no sooner than every 2 s); not at all when sampling is off
-      { refetchInterval: (query) => (query.state.data ? (query.state.data.intervalSec > 0 ? Math.max(2, query.state.data.intervalSec) * 1000 : false) : 60_000) },
+      {
+        refetchInterval: (query) =>
+          query.state.data
+            ? query.state.data.intervalSec > 0
+              ? Math.max(2, query.state.data.intervalSec) * 1000
+              : false
+            : 60_000,
+      },
     ),
   );
   const every = q.data?.intervalSec;
   return (
-    <Card title="Traffic" testId="traffic" actions={<span className="text-xs text-slate-500">UTC days · {every === 0 ? "not counted (sampling is off on this panel)" : every === undefined ? "" : `counted every ${every % 60 === 0 ? `${every / 60} min` : `${every} s`}`}</span>}>
+    <Card
+      title="Traffic"
+      testId="traffic"
+      actions={
+        <span className="text-xs text-slate-500">
+          UTC days ·{" "}
+          {every === 0
+            ? "not counted (sampling is off on this panel)"
+            : every === undefined
+              ? ""
+              : `counted every ${every % 60 === 0 ? `${every / 60} min` : `${every} s`}`}
+        </span>
+      }
+    >
       <QueryView q={q} loading="Loading traffic">
         {(t) => {
           const m = t.month;
@@ -28,23 +48,47 @@ export function TrafficCard({ containerId }: { containerId: string }) {
               <TrafficBars days={t.days} label="Traffic of the last 30 days" />
               <div className="flex flex-col gap-1 text-sm">
                 <p>
-                  {m.month}: <strong className="tabular-nums" data-testid="traffic-month-total">{trafficBytes(m.totalBytes)}</strong>{" "}
+                  {m.month}:{" "}
+                  <strong className="tabular-nums" data-testid="traffic-month-total">
+                    {trafficBytes(m.totalBytes)}
+                  </strong>{" "}
                   <span className="text-slate-500">
                     (received {trafficBytes(m.rxBytes)}, sent {trafficBytes(m.txBytes)})
                   </span>{" "}
-                  {m.quotaBytes ? <>of {trafficBytes(m.quotaBytes)} quota</> : <span className="text-slate-500">· no traffic quota</span>}
+                  {m.quotaBytes ? (
+                    <>of {trafficBytes(m.quotaBytes)} quota</>
+                  ) : (
+                    <span className="text-slate-500">· no traffic quota</span>
+                  )}
                   {m.throttled && (
-                    <span className="ml-2 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-inset ring-amber-600/20" data-testid="traffic-throttled">
+                    <span
+                      className="ml-2 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-inset ring-amber-600/20"
+                      data-testid="traffic-throttled"
+                    >
                       throttled to {kbit(m.throttleKbit)}
                     </span>
                   )}
                 </p>
                 {m.quotaBytes !== null && (
-                  <div className="h-2 w-full overflow-hidden rounded bg-slate-100" role="progressbar" aria-label="Traffic quota used" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
-                    <div className={`h-full ${m.totalBytes > m.quotaBytes ? "bg-amber-500" : "bg-blue-500"}`} style={{ width: `${pct}%` }} />
+                  <div
+                    className="h-2 w-full overflow-hidden rounded bg-slate-100"
+                    role="progressbar"
+                    aria-label="Traffic quota used"
+                    aria-valuemin={0}
+                    aria-valuemax={100}
+                    aria-valuenow={Math.round(pct)}
+                  >
+                    <div
+                      className={`h-full ${m.totalBytes > m.quotaBytes ? "bg-amber-500" : "bg-blue-500"}`}
+                      style={{ width: `${pct}%` }}
+                    />
                   </div>
                 )}
-                {m.quotaBytes !== null && <p className="text-xs text-slate-500">Over the quota the container is limited to {kbit(m.throttleKbit)} until the next month.</p>}
+                {m.quotaBytes !== null && (
+                  <p className="text-xs text-slate-500">
+                    Over the quota the container is limited to {kbit(m.throttleKbit)} until the next month.
+                  </p>
+                )}
               </div>
             </div>
           );

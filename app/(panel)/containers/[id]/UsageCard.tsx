@@ -35,7 +35,9 @@ export function UsageCard({ containerId }: { containerId: string }) {
         <div className="flex flex-col gap-3">
           <p className="text-sm">
             Disk: <strong className="tabular-nums">{bytes(u.data.disk.bytes)}</strong> used of{" "}
-            <span className="tabular-nums">{u.data.disk.limitBytes === null ? "unlimited" : bytes(u.data.disk.limitBytes)}</span>
+            <span className="tabular-nums">
+              {u.data.disk.limitBytes === null ? "unlimited" : bytes(u.data.disk.limitBytes)}
+            </span>
             {u.data.disk.inodes !== null && <> · {u.data.disk.inodes.toLocaleString()} inodes</>}
           </p>
           <table className={table} aria-label="Beancounters">
@@ -45,7 +47,9 @@ export function UsageCard({ containerId }: { containerId: string }) {
                 <th className={`${th} text-right`}>Held</th>
                 <th className={`${th} text-right`}>Max held</th>
                 <th className={`${th} text-right`}>Limit</th>
-                <th className={`${th} text-right`} title="how many times the limit was hit">Fail count</th>
+                <th className={`${th} text-right`} title="how many times the limit was hit">
+                  Fail count
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -62,11 +66,19 @@ export function UsageCard({ containerId }: { containerId: string }) {
                       <td className={`${td} text-right whitespace-nowrap tabular-nums`}>{amount(b.held, b.unit)}</td>
                       <td className={`${td} text-right whitespace-nowrap tabular-nums`}>{amount(b.maxheld, b.unit)}</td>
                       <td className={`${td} text-right whitespace-nowrap tabular-nums`}>{amount(b.limit, b.unit)}</td>
-                      <td className={`${td} text-right tabular-nums ${b.failcnt > 0 ? "font-semibold text-red-700" : ""}`}>{b.failcnt.toLocaleString()}</td>
+                      <td
+                        className={`${td} text-right tabular-nums ${b.failcnt > 0 ? "font-semibold text-red-700" : ""}`}
+                      >
+                        {b.failcnt.toLocaleString()}
+                      </td>
                     </tr>
                     {hint && (
                       <tr>
-                        <td colSpan={5} className={`${td} pt-0 text-xs text-amber-900`} data-testid={`bc-hint-${b.resource}`}>
+                        <td
+                          colSpan={5}
+                          className={`${td} pt-0 text-xs text-amber-900`}
+                          data-testid={`bc-hint-${b.resource}`}
+                        >
                           <span aria-hidden>⚠ </span>
                           {hint}
                         </td>

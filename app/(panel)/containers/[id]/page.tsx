@@ -40,7 +40,12 @@ export default function ContainerPage() {
   const qc = useQueryClient();
   const [op, setOp] = useState<{ id: string; running: boolean } | null>(null);
   const [destroyed, setDestroyed] = useState(false);
-  const c = useQuery(trpc.containers.get.queryOptions({ containerId: id }, { enabled: !destroyed, refetchInterval: op?.running ? false : 15_000 }));
+  const c = useQuery(
+    trpc.containers.get.queryOptions(
+      { containerId: id },
+      { enabled: !destroyed, refetchInterval: op?.running ? false : 15_000 },
+    ),
+  );
   const recent = useQuery(trpc.operations.list.queryOptions({ containerId: id, take: 10 }, { enabled: !destroyed }));
 
   // After a reload, pick up an operation that is still running on this container.
@@ -105,18 +110,30 @@ export default function ContainerPage() {
         }
         subtitle={
           <>
-            CTID <span className="font-mono" data-testid="container-ctid">{ct.ctid}</span>
+            CTID{" "}
+            <span className="font-mono" data-testid="container-ctid">
+              {ct.ctid}
+            </span>
             {ct.name && (
               <>
-                {" "}· name <span className="font-mono" data-testid="container-name">{ct.name}</span>
+                {" "}
+                · name{" "}
+                <span className="font-mono" data-testid="container-name">
+                  {ct.name}
+                </span>
               </>
             )}
-            {ct.onboot && " · starts at boot"} · template {ct.template} · plan {ct.plan.name} · owner {ct.tenant.name} · node {ct.node.name} · created {when(ct.createdAt)}
+            {ct.onboot && " · starts at boot"} · template {ct.template} · plan {ct.plan.name} · owner {ct.tenant.name} ·
+            node {ct.node.name} · created {when(ct.createdAt)}
           </>
         }
         actions={<ContainerActions c={ct} busy={busy} onStarted={started} />}
       />
-      {ct.description && <p className="text-sm text-slate-600" data-testid="container-description">{ct.description}</p>}
+      {ct.description && (
+        <p className="text-sm text-slate-600" data-testid="container-description">
+          {ct.description}
+        </p>
+      )}
       {panel}
       <ConsoleCard containerId={ct.id} running={ct.state === "running"} />
       <UsageGraphs containerId={ct.id} />

@@ -41,7 +41,9 @@ function NewContainer() {
     }),
   );
   const fields = errInfo(create.error)?.fields ?? {};
-  const customers = (tenants.data ?? []).filter((t) => t.kind === "customer").sort((a, b) => (a.parent?.name ?? "").localeCompare(b.parent?.name ?? ""));
+  const customers = (tenants.data ?? [])
+    .filter((t) => t.kind === "customer")
+    .sort((a, b) => (a.parent?.name ?? "").localeCompare(b.parent?.name ?? ""));
   const plan = plans.data?.find((p) => p.id === planId);
   const templates = plan?.templates ?? [];
 
@@ -64,13 +66,22 @@ function NewContainer() {
       <div className="flex max-w-3xl flex-col gap-4">
         {me.role === "reseller" && <AllocationSummary tenantId={me.tenant.id} />}
         <Card>
-          <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-3 sm:grid-cols-2" aria-label="New container">
+          <form
+            onSubmit={submit}
+            noValidate
+            className="grid grid-cols-1 gap-3 sm:grid-cols-2"
+            aria-label="New container"
+          >
             <SelectField
               label="Customer"
               value={tenantId}
               onChange={setTenantId}
               placeholder={tenants.isPending ? "Loading…" : customers.length ? "Choose a customer" : "No customers yet"}
-              options={customers.map((t) => ({ value: t.id, label: t.name, group: me.role === "admin" ? `Customers of ${t.parent?.name ?? "the platform"}` : undefined }))}
+              options={customers.map((t) => ({
+                value: t.id,
+                label: t.name,
+                group: me.role === "admin" ? `Customers of ${t.parent?.name ?? "the platform"}` : undefined,
+              }))}
               error={fields.tenantId}
             />
             <SelectField
@@ -82,9 +93,15 @@ function NewContainer() {
                 setTemplate(p?.templates[0] ?? "");
               }}
               placeholder={plans.isPending ? "Loading…" : plans.data?.length ? "Choose a plan" : "No plans yet"}
-              options={[...(plans.data ?? [])].sort((a, b) => a.owner.name.localeCompare(b.owner.name) || a.name.localeCompare(b.name)).map((p) => ({ value: p.id, label: p.name, group: `Plans of ${p.owner.name}` }))}
+              options={[...(plans.data ?? [])]
+                .sort((a, b) => a.owner.name.localeCompare(b.owner.name) || a.name.localeCompare(b.name))
+                .map((p) => ({ value: p.id, label: p.name, group: `Plans of ${p.owner.name}` }))}
               error={fields.planId}
-              hint={plan ? `RAM ${showLimit("ram", plan.limits.ram)} · disk ${showLimit("diskspace", plan.limits.diskspace)} · vCPUs ${plan.limits.cpus || "all"} · ${plan.ipCount} IP` : undefined}
+              hint={
+                plan
+                  ? `RAM ${showLimit("ram", plan.limits.ram)} · disk ${showLimit("diskspace", plan.limits.diskspace)} · vCPUs ${plan.limits.cpus || "all"} · ${plan.ipCount} IP`
+                  : undefined
+              }
             />
             <SelectField
               label="Template"
@@ -95,17 +112,32 @@ function NewContainer() {
               error={fields.template}
               disabled={!plan}
             />
-            <TextField label="Hostname" value={hostname} onChange={setHostname} placeholder="web1.example.com" error={fields.hostname} autoComplete="off" spellCheck={false} />
+            <TextField
+              label="Hostname"
+              value={hostname}
+              onChange={setHostname}
+              placeholder="web1.example.com"
+              error={fields.hostname}
+              autoComplete="off"
+              spellCheck={false}
+            />
             <SelectField
               label="Network mode"
               value={netMode}
               onChange={(v) => setNetMode(v as typeof netMode)}
               options={NET_MODES.map((m) => ({ value: m, label: NET_MODE_LABELS[m].create }))}
               error={fields.netMode}
-              hint={plan ? `The plan's ${plan.ipCount} address(es) come from the node's ${netMode === "none" ? "—" : netMode} IP pools.` : undefined}
+              hint={
+                plan
+                  ? `The plan's ${plan.ipCount} address(es) come from the node's ${netMode === "none" ? "—" : netMode} IP pools.`
+                  : undefined
+              }
             />
             <div className="flex flex-col gap-3 sm:col-span-2">
-              <ErrorBox error={create.error} title={errInfo(create.error)?.domainCode === "QUOTA_EXCEEDED" ? "Allocation exceeded" : undefined} />
+              <ErrorBox
+                error={create.error}
+                title={errInfo(create.error)?.domainCode === "QUOTA_EXCEEDED" ? "Allocation exceeded" : undefined}
+              />
               <ErrorBox error={tenants.error ?? plans.error} />
               <div>
                 <Button type="submit" busy={create.isPending} disabled={!!op && !result}>
@@ -118,7 +150,10 @@ function NewContainer() {
         {op && <OperationPanel key={op.id} operationId={op.id} onFinished={finished} title="Creating container" />}
         {result?.status === "succeeded" && op?.containerId && (
           <p>
-            <Link href={`/containers/${op.containerId}`} className="inline-block rounded-md bg-blue-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-blue-700">
+            <Link
+              href={`/containers/${op.containerId}`}
+              className="inline-block rounded-md bg-blue-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-blue-700"
+            >
               Open container
             </Link>
           </p>

@@ -152,7 +152,8 @@ export class CgroupV1 implements CgroupDriver {
     } catch {
       return null;
     }
-    if (rootFiles.some((f) => f.startsWith("blkio.bfq.")) || probeFile(dir, "blkio.bfq.weight")) return "blkio.bfq.weight";
+    if (rootFiles.some((f) => f.startsWith("blkio.bfq.")) || probeFile(dir, "blkio.bfq.weight"))
+      return "blkio.bfq.weight";
     if (probeFile(dir, "blkio.weight")) return "blkio.weight";
     return null;
   }
@@ -190,7 +191,10 @@ export class CgroupV1 implements CgroupDriver {
   private async requireCgroup(rel: string): Promise<void> {
     const dir = this.path(rel, "memory");
     if (!(await isDir(dir))) {
-      throw new EngineError("NOT_RUNNING", `cgroup ${rel} does not exist (${dir} is missing; is the container running?)`);
+      throw new EngineError(
+        "NOT_RUNNING",
+        `cgroup ${rel} does not exist (${dir} is missing; is the container running?)`,
+      );
     }
   }
 
@@ -210,10 +214,7 @@ export class CgroupV1 implements CgroupDriver {
 
     if (limits.cpus !== null) await this.applyCpuset(r, limits.cpus);
 
-    await writeText(
-      this.file(r, "pids", "pids.max"),
-      limits.numproc > 0 ? String(limits.numproc) : "max",
-    );
+    await writeText(this.file(r, "pids", "pids.max"), limits.numproc > 0 ? String(limits.numproc) : "max");
 
     const blkio = this.path(r, "blkio");
     for (const wf of ["blkio.bfq.weight", "blkio.weight"]) {
@@ -249,7 +250,8 @@ export class CgroupV1 implements CgroupDriver {
   private async applyMemory(rel: string, limits: CgroupLimits): Promise<void> {
     const limitFile = this.file(rel, "memory", "memory.limit_in_bytes");
     const memswFile = this.file(rel, "memory", MEMSW);
-    const lowerHint = "the container uses more memory than that and the kernel could not reclaim enough; free memory in the container or choose a higher value";
+    const lowerHint =
+      "the container uses more memory than that and the kernel could not reclaim enough; free memory in the container or choose a higher value";
     const curMemsw = await readText(memswFile);
     if (curMemsw === null) {
       // No swap accounting on this host (swapaccount=0): swap cannot be limited separately.
@@ -278,7 +280,9 @@ export class CgroupV1 implements CgroupDriver {
       if (t) return t;
       if (d === root) break;
     }
-    const eff = (await readText(path.join(root, file === "cpuset.cpus" ? "cpuset.effective_cpus" : "cpuset.effective_mems")))?.trim();
+    const eff = (
+      await readText(path.join(root, file === "cpuset.cpus" ? "cpuset.effective_cpus" : "cpuset.effective_mems"))
+    )?.trim();
     if (eff) return eff;
     throw new EngineError("INTERNAL", `cannot find the host's ${file} above ${dir}`);
   }
@@ -306,7 +310,8 @@ export class CgroupV1 implements CgroupDriver {
       const o = old.get(d)!;
       const op = old.get(path.dirname(d)) ?? [];
       const np = next.get(path.dirname(d)) ?? target;
-      if (o.length === 0) next.set(d, []); // never initialised, holds no tasks: leave alone
+      if (o.length === 0)
+        next.set(d, []); // never initialised, holds no tasks: leave alone
       else if (sameSet(o, op)) next.set(d, np);
       else {
         const keep = o.filter((c) => np.includes(c));
@@ -324,7 +329,8 @@ export class CgroupV1 implements CgroupDriver {
     }
     for (const d of [...tree].reverse()) {
       const n = next.get(d)!;
-      if (n.length && !sameSet(n, current.get(d)!)) await writeText(path.join(d, "cpuset.cpus"), formatCpuList(n), hint);
+      if (n.length && !sameSet(n, current.get(d)!))
+        await writeText(path.join(d, "cpuset.cpus"), formatCpuList(n), hint);
     }
   }
 
@@ -449,7 +455,9 @@ export class CgroupV1 implements CgroupDriver {
       });
     }
 
-    const io = (await rd("blkio", "blkio.throttle.io_service_bytes_recursive")) ?? (await rd("blkio", "blkio.throttle.io_service_bytes"));
+    const io =
+      (await rd("blkio", "blkio.throttle.io_service_bytes_recursive")) ??
+      (await rd("blkio", "blkio.throttle.io_service_bytes"));
     if (io !== null) {
       const bytes = parseIoServiceTotal(io);
       rows.push({ resource: "blkio", held: bytes, maxheld: bytes, limit: null, failcnt: 0, unit: "bytes" });
@@ -469,7 +477,9 @@ export class CgroupV1 implements CgroupDriver {
     const swap = stat.get("total_swap") ?? stat.get("swap") ?? null;
     const cpu = rd("cpuacct", "cpuacct.usage");
     const pids = rd("pids", "pids.current");
-    const io = parseIoServiceRW(rd("blkio", "blkio.throttle.io_service_bytes_recursive") ?? rd("blkio", "blkio.throttle.io_service_bytes"));
+    const io = parseIoServiceRW(
+      rd("blkio", "blkio.throttle.io_service_bytes_recursive") ?? rd("blkio", "blkio.throttle.io_service_bytes"),
+    );
     const memBytes = num(mem) ?? 0;
     return {
       cpuNs: num(cpu) ?? 0,
@@ -494,7 +504,11 @@ export class CgroupV1 implements CgroupDriver {
     try {
       names = (await readdir(this.mountRoot)).sort();
     } catch (e) {
-      throw new EngineError("UNSUPPORTED", `cgroup mount root ${this.mountRoot} is not readable: ${(e as Error).message}`, { cause: e });
+      throw new EngineError(
+        "UNSUPPORTED",
+        `cgroup mount root ${this.mountRoot} is not readable: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     const seen = new Set<string>();
     const out: string[] = [];

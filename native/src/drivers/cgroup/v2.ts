@@ -60,18 +60,28 @@ export function weightToCpuunits(weight: number): number {
 export function parseCpuMax(text: string | null): [number | null, number] {
   const [q, p] = (text ?? "").trim().split(/\s+/);
   const period = Number(p);
-  return [q === undefined || q === "max" || q === "" ? null : Number(q), Number.isFinite(period) && period > 0 ? period : CFS_PERIOD_US];
+  return [
+    q === undefined || q === "max" || q === "" ? null : Number(q),
+    Number.isFinite(period) && period > 0 ? period : CFS_PERIOD_US,
+  ];
 }
 
 /** The io.max rule of one device: {rbps, wbps, riops, wiops}, each null for "max"; undefined when absent. */
-export function parseIoMax(text: string | null, dev: string): Record<"rbps" | "wbps" | "riops" | "wiops", number | null> | undefined {
+export function parseIoMax(
+  text: string | null,
+  dev: string,
+): Record<"rbps" | "wbps" | "riops" | "wiops", number | null> | undefined {
   for (const line of (text ?? "").split("\n")) {
     const [d, ...kv] = line.trim().split(/\s+/);
     if (d !== dev) continue;
-    const out = { rbps: null, wbps: null, riops: null, wiops: null } as Record<"rbps" | "wbps" | "riops" | "wiops", number | null>;
+    const out = { rbps: null, wbps: null, riops: null, wiops: null } as Record<
+      "rbps" | "wbps" | "riops" | "wiops",
+      number | null
+    >;
     for (const item of kv) {
       const [k, v] = item.split("=");
-      if (k === "rbps" || k === "wbps" || k === "riops" || k === "wiops") out[k] = v === "max" || v === undefined ? null : Number(v);
+      if (k === "rbps" || k === "wbps" || k === "riops" || k === "wiops")
+        out[k] = v === "max" || v === undefined ? null : Number(v);
     }
     return out;
   }
@@ -158,7 +168,10 @@ export class CgroupV2 implements CgroupDriver {
   private async requireCgroup(rel: string): Promise<string> {
     const dir = this.path(rel);
     if (!(await isDir(dir))) {
-      throw new EngineError("NOT_RUNNING", `cgroup ${rel} does not exist (${dir} is missing; is the container running?)`);
+      throw new EngineError(
+        "NOT_RUNNING",
+        `cgroup ${rel} does not exist (${dir} is missing; is the container running?)`,
+      );
     }
     return dir;
   }
@@ -304,7 +317,14 @@ export class CgroupV2 implements CgroupDriver {
     if (cpuStat !== null) {
       const st = parseKeyed(cpuStat);
       const usec = st.get("usage_usec") ?? 0;
-      rows.push({ resource: "cpu", held: usec, maxheld: usec, limit: null, failcnt: st.get("nr_throttled") ?? 0, unit: "usec" });
+      rows.push({
+        resource: "cpu",
+        held: usec,
+        maxheld: usec,
+        limit: null,
+        failcnt: st.get("nr_throttled") ?? 0,
+        unit: "usec",
+      });
     }
 
     const ioStat = await rd("io.stat");

@@ -13,7 +13,16 @@ import { criuAvailable, criuEnv, CRIU_BIN, IDMAP_MOUNT_BIN, renderCriuConfig } f
 import { hasMountBelow } from "../../gate.js";
 import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./types.js";
 
-const STATES: readonly RuntimeState[] = ["STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN", "THAWED"];
+const STATES: readonly RuntimeState[] = [
+  "STOPPED",
+  "STARTING",
+  "RUNNING",
+  "STOPPING",
+  "ABORTING",
+  "FREEZING",
+  "FROZEN",
+  "THAWED",
+];
 const PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /**
  * lxc-attach hands every open descriptor of its caller to the attached process (HOST-FACTS), i.e. into
@@ -78,14 +87,21 @@ export class LxcRuntime implements RuntimeDriver {
       const tail = await this.logTail(ctid, 30);
       // The first ERROR line of LXC's log names the cause; the tool's stderr only says "failed to start".
       const cause = tail.split("\n").find((l) => / ERROR /.test(l)) ?? lastLines(res.stderr, 3);
-      throw new EngineError("HOST_TOOL_FAILED", `LXC could not start container ${ctid}: ${cause.replace(/^.* ERROR\s+/, "")}`, {
-        details: { log: tail },
-      });
+      throw new EngineError(
+        "HOST_TOOL_FAILED",
+        `LXC could not start container ${ctid}: ${cause.replace(/^.* ERROR\s+/, "")}`,
+        {
+          details: { log: tail },
+        },
+      );
     }
     const w = await run("lxc-wait", [...this.nameArgs(ctid), "-s", "RUNNING", "-t", "30"], { allowFailure: true });
     if (w.code !== 0) {
       const tail = await this.logTail(ctid, 15);
-      throw new EngineError("TIMEOUT", `container ${ctid} did not reach RUNNING within 30 s; its init may have failed: ${lastLines(tail, 6)}`);
+      throw new EngineError(
+        "TIMEOUT",
+        `container ${ctid} did not reach RUNNING within 30 s; its init may have failed: ${lastLines(tail, 6)}`,
+      );
     }
   }
 
@@ -130,11 +146,25 @@ export class LxcRuntime implements RuntimeDriver {
     const envArgs = Object.entries(env).flatMap(([k, v]) => ["--set-var", `${k}=${v}`]);
     return {
       file: "bash",
-      args: ["-c", CLOSE_FDS_THEN_EXEC, "ovz-attach", "lxc-attach", ...this.nameArgs(ctid), "--clear-env", ...envArgs, "--", ...argv],
+      args: [
+        "-c",
+        CLOSE_FDS_THEN_EXEC,
+        "ovz-attach",
+        "lxc-attach",
+        ...this.nameArgs(ctid),
+        "--clear-env",
+        ...envArgs,
+        "--",
+        ...argv,
+      ],
     };
   }
 
-  async exec(ctid: number, argv: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ExecResult> {
+  async exec(
+    ctid: number,
+    argv: string[],
+    opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+  ): Promise<ExecResult> {
     const cmd = this.attachCommand(ctid, argv, { PATH: PATH_ENV, HOME: "/root", TERM: "dumb", ...opts.env });
     const res = await run(cmd.file, cmd.args, {
       input: opts.input,
@@ -151,34 +181,64 @@ export class LxcRuntime implements RuntimeDriver {
   async restore(ctid: number, dir: string): Promise<void> {
     await this.criu(ctid, dir, "restore");
     const w = await run("lxc-wait", [...this.nameArgs(ctid), "-s", "RUNNING", "-t", "30"], { allowFailure: true });
-    if (w.code !== 0) throw new EngineError("TIMEOUT", `container ${ctid} did not reach RUNNING within 30 s after its restore`);
+    if (w.code !== 0)
+      throw new EngineError("TIMEOUT", `container ${ctid} did not reach RUNNING within 30 s after its restore`);
   }
 
   /** lxc-checkpoint -s (dump and stop) or -r (restore, daemonized) with CRIU 4.2.1 (see criu.ts). */
   private async criu(ctid: number, dir: string, mode: "dump" | "restore"): Promise<void> {
     if (!criuAvailable()) {
-      throw new EngineError("UNSUPPORTED", `checkpoint/restore needs CRIU 4.2 at ${CRIU_BIN} and ${IDMAP_MOUNT_BIN}; run scripts/install-criu.sh`);
+      throw new EngineError(
+        "UNSUPPORTED",
+        `checkpoint/restore needs CRIU 4.2 at ${CRIU_BIN} and ${IDMAP_MOUNT_BIN}; run scripts/install-criu.sh`,
+      );
     }
     const conf = path.join(this.dir(ctid), `criu-${mode}.conf`);
     const lxcConf = await readFile(path.join(this.dir(ctid), "config"), "utf8").catch(() => "");
     const cgDir = /^lxc\.cgroup\.dir\.container\s*=\s*(\S+)\s*$/m.exec(lxcConf)?.[1];
-    await writeFile(conf, renderCriuConfig(mode, { cgroupRoot: cgDir ? `/${cgDir.replace(/^\/+/, "")}` : undefined }), { mode: 0o600 });
+    await writeFile(conf, renderCriuConfig(mode, { cgroupRoot: cgDir ? `/${cgDir.replace(/^\/+/, "")}` : undefined }), {
+      mode: 0o600,
+    });
     // A restore turns lxc-checkpoint's child into the container's monitor, which keeps its stdio: give it a
     // file, not our pipes (run() would wait for them to close forever), and none of our other descriptors.
     const out = path.join(this.dir(ctid), `criu-${mode}.out`);
-    const res = await run("bash", ["-c", CLOSE_FDS_THEN_EXEC_TO_FILE, "ovz-criu", out, "lxc-checkpoint", ...this.nameArgs(ctid), "-D", dir, mode === "dump" ? "-s" : "-r", "-v"], {
-      env: criuEnv(conf),
-      allowFailure: true,
-      timeoutMs: 300_000,
-    });
+    const res = await run(
+      "bash",
+      [
+        "-c",
+        CLOSE_FDS_THEN_EXEC_TO_FILE,
+        "ovz-criu",
+        out,
+        "lxc-checkpoint",
+        ...this.nameArgs(ctid),
+        "-D",
+        dir,
+        mode === "dump" ? "-s" : "-r",
+        "-v",
+      ],
+      {
+        env: criuEnv(conf),
+        allowFailure: true,
+        timeoutMs: 300_000,
+      },
+    );
     res.stderr = await readFile(out, "utf8").catch(() => res.stderr);
     if (res.code !== 0) {
       // CRIU's own log names the cause; lxc-checkpoint only says "Checkpointing/Restoring failed".
       const log = await readFile(path.join(dir, `${mode}.log`), "utf8").catch(() => "");
-      const cause = log.split("\n").filter((l) => /Error|error/.test(l)).slice(-3).join(" | ") || lastLines(res.stderr, 3);
-      throw new EngineError("HOST_TOOL_FAILED", `CRIU could not ${mode === "dump" ? "checkpoint" : "restore"} container ${ctid}: ${cause}`, {
-        details: { criuLog: lastLines(log, 40), stderr: lastLines(res.stderr, 20) },
-      });
+      const cause =
+        log
+          .split("\n")
+          .filter((l) => /Error|error/.test(l))
+          .slice(-3)
+          .join(" | ") || lastLines(res.stderr, 3);
+      throw new EngineError(
+        "HOST_TOOL_FAILED",
+        `CRIU could not ${mode === "dump" ? "checkpoint" : "restore"} container ${ctid}: ${cause}`,
+        {
+          details: { criuLog: lastLines(log, 40), stderr: lastLines(res.stderr, 20) },
+        },
+      );
     }
   }
 

@@ -2,7 +2,8 @@
  * Runtime driver: runs a system container from a root filesystem and a spec. LXC 5 is the driver here
  * (measured on this kernel: 10–40 ms starts, unprivileged with idmapped rootfs, cgroup v1 and v2).
  */
-export type RuntimeState = "STOPPED" | "STARTING" | "RUNNING" | "STOPPING" | "ABORTING" | "FREEZING" | "FROZEN" | "THAWED";
+export type RuntimeState =
+  "STOPPED" | "STARTING" | "RUNNING" | "STOPPING" | "ABORTING" | "FREEZING" | "FROZEN" | "THAWED";
 
 export interface IdMap {
   /** first host uid/gid that container uid/gid 0 maps to */
@@ -59,7 +60,11 @@ export interface RuntimeDriver {
   state(ctid: number): Promise<RuntimeState>;
   /** Host PID of the container's init; null when stopped. */
   initPid(ctid: number): Promise<number | null>;
-  exec(ctid: number, argv: string[], opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<ExecResult>;
+  exec(
+    ctid: number,
+    argv: string[],
+    opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> },
+  ): Promise<ExecResult>;
   /**
    * The host command that runs argv inside the running container with exactly `env` (nothing else of the
    * caller's environment) and none of the caller's file descriptors but 0-2. Used for console sessions,

@@ -179,7 +179,10 @@ export class BtrfsStorage implements StorageDriver {
     const r = await this.btrfs(["inspect-internal", "rootid", p], `reading the subvolume id of ${p}`);
     const id = Number(r.stdout.trim());
     if (!Number.isSafeInteger(id) || id <= 0) {
-      throw new EngineError("HOST_TOOL_FAILED", `btrfs inspect-internal rootid ${p} printed ${JSON.stringify(r.stdout)}`);
+      throw new EngineError(
+        "HOST_TOOL_FAILED",
+        `btrfs inspect-internal rootid ${p} printed ${JSON.stringify(r.stdout)}`,
+      );
     }
     return id;
   }
@@ -265,7 +268,10 @@ export class BtrfsStorage implements StorageDriver {
       const probe = await run("blkid", ["-p", "-o", "value", "-s", "TYPE", img.path], { allowFailure: true });
       const fsType = probe.code === 0 ? probe.stdout.trim() : "";
       if (probe.code !== 0 && probe.code !== 2) {
-        throw new EngineError("HOST_TOOL_FAILED", `blkid ${img.path} failed (exit ${probe.code}): ${toolMessage(probe)}`);
+        throw new EngineError(
+          "HOST_TOOL_FAILED",
+          `blkid ${img.path} failed (exit ${probe.code}): ${toolMessage(probe)}`,
+        );
       }
       if (fsType !== "" && fsType !== "btrfs") {
         throw new EngineError(
@@ -291,7 +297,9 @@ export class BtrfsStorage implements StorageDriver {
     // Reuse a loop device already attached to the image (mounted elsewhere, or left attached); else attach
     // one with autoclear (-o loop), so unmounting detaches it.
     // nosuid,nodev: setuid files of containers count only behind their gate (native/src/gate.ts)
-    const args = devs[0] ? ["-t", "btrfs", "-o", "nosuid,nodev", devs[0], this.root] : ["-t", "btrfs", "-o", "loop,nosuid,nodev", img.path, this.root];
+    const args = devs[0]
+      ? ["-t", "btrfs", "-o", "nosuid,nodev", devs[0], this.root]
+      : ["-t", "btrfs", "-o", "loop,nosuid,nodev", img.path, this.root];
     try {
       await run("mount", args);
     } catch (e) {
@@ -309,7 +317,10 @@ export class BtrfsStorage implements StorageDriver {
       const r = await run("umount", [this.root], { allowFailure: true });
       if (r.code !== 0) {
         const msg = toolMessage(r);
-        throw new EngineError(/busy/i.test(msg) ? "BUSY" : "HOST_TOOL_FAILED", `unmounting the storage pool ${this.root}: ${msg}`);
+        throw new EngineError(
+          /busy/i.test(msg) ? "BUSY" : "HOST_TOOL_FAILED",
+          `unmounting the storage pool ${this.root}: ${msg}`,
+        );
       }
     }
     // Detach loop devices of the image that are no longer mounted anywhere (autoclear usually did already).
@@ -324,7 +335,10 @@ export class BtrfsStorage implements StorageDriver {
     }
     const left = await this.imageLoopDevices();
     if (left.length) {
-      throw new EngineError("HOST_TOOL_FAILED", `loop device(s) ${left.join(", ")} of ${this.image.path} could not be detached`);
+      throw new EngineError(
+        "HOST_TOOL_FAILED",
+        `loop device(s) ${left.join(", ")} of ${this.image.path} could not be detached`,
+      );
     }
   }
 
@@ -351,7 +365,8 @@ export class BtrfsStorage implements StorageDriver {
     const r = await run("btrfs", ["subvolume", "create", p], { allowFailure: true });
     if (r.code !== 0) {
       const msg = toolMessage(r);
-      if (/exists/i.test(msg)) throw new EngineError("TEMPLATE_EXISTS", `template volume ${name} already exists; delete it first`);
+      if (/exists/i.test(msg))
+        throw new EngineError("TEMPLATE_EXISTS", `template volume ${name} already exists; delete it first`);
       throw this.toolError(new Error(`btrfs subvolume create ${p} failed: ${msg}`), `creating template volume ${name}`);
     }
     return p;
@@ -372,7 +387,10 @@ export class BtrfsStorage implements StorageDriver {
 
   async listTemplateVolumes(): Promise<string[]> {
     const ents = await fs.readdir(this.templatesDir, { withFileTypes: true }).catch(() => []);
-    return ents.filter((e) => e.isDirectory() && TEMPLATE_NAME_RE.test(e.name)).map((e) => e.name).sort();
+    return ents
+      .filter((e) => e.isDirectory() && TEMPLATE_NAME_RE.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   // ------------------------------------------------------------------------------------- containers
@@ -391,12 +409,21 @@ export class BtrfsStorage implements StorageDriver {
     const src = this.templatePath(template);
     if (!(await this.isSubvolume(src))) {
       if (await pathExists(src)) {
-        throw new EngineError("TEMPLATE_INVALID", `template volume ${template} is not a btrfs subvolume (half-made?); delete and recreate it`);
+        throw new EngineError(
+          "TEMPLATE_INVALID",
+          `template volume ${template} is not a btrfs subvolume (half-made?); delete and recreate it`,
+        );
       }
-      throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${template} does not exist; unpack the template first`);
+      throw new EngineError(
+        "TEMPLATE_NOT_FOUND",
+        `template volume ${template} does not exist; unpack the template first`,
+      );
     }
     if (!(await this.isReadOnly(src))) {
-      throw new EngineError("TEMPLATE_INVALID", `template volume ${template} is not sealed (incomplete unpack?); delete and recreate it`);
+      throw new EngineError(
+        "TEMPLATE_INVALID",
+        `template volume ${template} is not sealed (incomplete unpack?); delete and recreate it`,
+      );
     }
     // Must check: `btrfs subvolume snapshot` into an existing directory would create <dst>/<template> inside it.
     if (await pathExists(dst)) {
@@ -405,8 +432,12 @@ export class BtrfsStorage implements StorageDriver {
     const r = await run("btrfs", ["subvolume", "snapshot", src, dst], { allowFailure: true });
     if (r.code !== 0) {
       const msg = toolMessage(r);
-      if (/exists/i.test(msg)) throw new EngineError("CTID_IN_USE", `volume for container ${ctid} already exists at ${dst}`);
-      throw this.toolError(new Error(`btrfs subvolume snapshot failed: ${msg}`), `creating the volume of container ${ctid}`);
+      if (/exists/i.test(msg))
+        throw new EngineError("CTID_IN_USE", `volume for container ${ctid} already exists at ${dst}`);
+      throw this.toolError(
+        new Error(`btrfs subvolume snapshot failed: ${msg}`),
+        `creating the volume of container ${ctid}`,
+      );
     }
     return dst;
   }
@@ -436,19 +467,29 @@ export class BtrfsStorage implements StorageDriver {
 
   /** BTRFS_IOC_SYNC: flushes delalloc and commits, so a snapshot right after has little left to flush. */
   async flushContainerVolume(ctid: number): Promise<void> {
-    await run("btrfs", ["filesystem", "sync", this.containerPath(ctid)], { allowFailure: true, timeoutMs: 120_000 }).catch(() => {});
+    await run("btrfs", ["filesystem", "sync", this.containerPath(ctid)], {
+      allowFailure: true,
+      timeoutMs: 120_000,
+    }).catch(() => {});
   }
 
   async createSnapshot(ctid: number, name: string): Promise<void> {
     const dst = this.snapshotPath(ctid, name);
     const src = await this.mustBeContainerVolume(ctid);
-    if (await pathExists(dst)) throw new EngineError("BAD_REQUEST", `container ${ctid} already has a snapshot named "${name}"; pick another name`);
+    if (await pathExists(dst))
+      throw new EngineError(
+        "BAD_REQUEST",
+        `container ${ctid} already has a snapshot named "${name}"; pick another name`,
+      );
     await fs.mkdir(this.snapshotsDir, { recursive: true, mode: 0o700 });
     await fs.mkdir(this.snapshotDir(ctid), { recursive: true, mode: 0o700 });
     // -r: read-only, so nothing (not even root by mistake) changes a snapshot after the fact. Atomic: it exists whole or not at all.
     const r = await run("btrfs", ["subvolume", "snapshot", "-r", src, dst], { allowFailure: true });
     if (r.code !== 0) {
-      throw this.toolError(new Error(`btrfs subvolume snapshot -r failed: ${toolMessage(r)}`), `snapshotting container ${ctid}`);
+      throw this.toolError(
+        new Error(`btrfs subvolume snapshot -r failed: ${toolMessage(r)}`),
+        `snapshotting container ${ctid}`,
+      );
     }
   }
 
@@ -465,7 +506,10 @@ export class BtrfsStorage implements StorageDriver {
 
   async listSnapshots(ctid: number): Promise<string[]> {
     const ents = await fs.readdir(this.snapshotDir(ctid), { withFileTypes: true }).catch(() => []);
-    return ents.filter((e) => e.isDirectory() && SNAPSHOT_NAME_RE.test(e.name)).map((e) => e.name).sort();
+    return ents
+      .filter((e) => e.isDirectory() && SNAPSHOT_NAME_RE.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   /** Exclusive bytes of each snapshot's qgroup: what deleting it would free. One qgroup listing for all. */
@@ -504,12 +548,16 @@ export class BtrfsStorage implements StorageDriver {
     let r: RunResult;
     if ("snapshot" in from) {
       const src = this.snapshotPath(ctid, from.snapshot);
-      if (!(await this.isSubvolume(src))) throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${from.snapshot}"`);
+      if (!(await this.isSubvolume(src)))
+        throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${from.snapshot}"`);
       r = await run("btrfs", ["subvolume", "snapshot", src, p], { allowFailure: true }); // writable CoW copy
     } else if ("template" in from) {
       const src = this.templatePath(from.template);
       if (!(await this.isSubvolume(src)) || !(await this.isReadOnly(src))) {
-        throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${from.template} does not exist or is not sealed; unpack the template first`);
+        throw new EngineError(
+          "TEMPLATE_NOT_FOUND",
+          `template volume ${from.template} does not exist or is not sealed; unpack the template first`,
+        );
       }
       r = await run("btrfs", ["subvolume", "snapshot", src, p], { allowFailure: true }); // writable CoW copy of the template
     } else if ("container" in from) {
@@ -519,7 +567,8 @@ export class BtrfsStorage implements StorageDriver {
     } else {
       r = await run("btrfs", ["subvolume", "create", p], { allowFailure: true });
     }
-    if (r.code !== 0) throw this.toolError(new Error(`btrfs: ${toolMessage(r)}`), `preparing a new volume for container ${ctid}`);
+    if (r.code !== 0)
+      throw this.toolError(new Error(`btrfs: ${toolMessage(r)}`), `preparing a new volume for container ${ctid}`);
     return p;
   }
 
@@ -558,12 +607,21 @@ export class BtrfsStorage implements StorageDriver {
 
   async adoptReceived(ctid: number, name: string): Promise<void> {
     const src = path.join(this.incomingDir(ctid), checkSnapshotPathName(name));
-    if (!(await this.isSubvolume(src))) throw new EngineError("NOT_FOUND", `no received volume "${name}" for container ${ctid}; the transfer did not complete`);
+    if (!(await this.isSubvolume(src)))
+      throw new EngineError(
+        "NOT_FOUND",
+        `no received volume "${name}" for container ${ctid}; the transfer did not complete`,
+      );
     const dst = this.containerPath(ctid);
-    if (await pathExists(dst)) throw new EngineError("CTID_IN_USE", `container ID ${ctid} already has a volume on this node`);
+    if (await pathExists(dst))
+      throw new EngineError("CTID_IN_USE", `container ID ${ctid} already has a volume on this node`);
     // a writable CoW snapshot of the received (read-only) one: no copy
     const r = await run("btrfs", ["subvolume", "snapshot", src, dst], { allowFailure: true });
-    if (r.code !== 0) throw this.toolError(new Error(`btrfs subvolume snapshot failed: ${toolMessage(r)}`), `adopting the volume of container ${ctid}`);
+    if (r.code !== 0)
+      throw this.toolError(
+        new Error(`btrfs subvolume snapshot failed: ${toolMessage(r)}`),
+        `adopting the volume of container ${ctid}`,
+      );
   }
 
   async discardReceived(ctid: number): Promise<void> {
@@ -618,7 +676,10 @@ export class BtrfsStorage implements StorageDriver {
   /** Make sure qgroup 0/<id> of a deleted subvolume is gone (see the file comment for why this waits). */
   private async destroyQgroup(id: number): Promise<void> {
     // Wait until the cleaner has dropped the subvolume: a few ms after --commit-after, longer for huge volumes.
-    const dropped = await run("btrfs", ["subvolume", "sync", this.root, String(id)], { allowFailure: true, timeoutMs: 60_000 }).then(
+    const dropped = await run("btrfs", ["subvolume", "sync", this.root, String(id)], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    }).then(
       () => true,
       (e: unknown) => {
         if (isEngineError(e, "TIMEOUT")) return false;
@@ -663,7 +724,10 @@ export class BtrfsStorage implements StorageDriver {
       );
     }
     if (q.bytes !== null && (!Number.isSafeInteger(q.bytes) || q.bytes <= 0)) {
-      throw new EngineError("LIMIT_OUT_OF_RANGE", `disk space limit must be a positive number of bytes, got ${q.bytes}`);
+      throw new EngineError(
+        "LIMIT_OUT_OF_RANGE",
+        `disk space limit must be a positive number of bytes, got ${q.bytes}`,
+      );
     }
     const p = await this.mustBeContainerVolume(ctid);
     const size = q.bytes === null ? "none" : String(q.bytes);
@@ -708,10 +772,16 @@ export class BtrfsStorage implements StorageDriver {
     const p = await this.mustBeContainerVolume(ctid);
     const id = await this.subvolumeId(p);
     await this.syncForUsage();
-    const r = await this.btrfs(["qgroup", "show", "-re", "--raw", "-f", p], `reading the disk usage of container ${ctid}`);
+    const r = await this.btrfs(
+      ["qgroup", "show", "-re", "--raw", "-f", p],
+      `reading the disk usage of container ${ctid}`,
+    );
     const row = parseQgroupShow(r.stdout).get(`0/${id}`);
     if (!row || row.exclusive === null) {
-      throw new EngineError("HOST_TOOL_FAILED", `no qgroup 0/${id} for container ${ctid} (are quotas enabled on ${this.root}?)`);
+      throw new EngineError(
+        "HOST_TOOL_FAILED",
+        `no qgroup 0/${id} for container ${ctid} (are quotas enabled on ${this.root}?)`,
+      );
     }
     return { bytes: row.exclusive, limitBytes: row.maxExclusive, inodes: null, limitInodes: null };
   }

@@ -107,7 +107,10 @@ export class DirStorage implements StorageDriver {
 
   async listTemplateVolumes(): Promise<string[]> {
     const ents = await fs.readdir(this.templatesDir, { withFileTypes: true }).catch(() => []);
-    return ents.filter((e) => e.isDirectory() && TEMPLATE_NAME_RE.test(e.name)).map((e) => e.name).sort();
+    return ents
+      .filter((e) => e.isDirectory() && TEMPLATE_NAME_RE.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   containerPath(ctid: number): string {
@@ -127,10 +130,16 @@ export class DirStorage implements StorageDriver {
     const dst = this.containerPath(ctid);
     const src = this.templatePath(template);
     if (!(await pathExists(src))) {
-      throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${template} does not exist; unpack the template first`);
+      throw new EngineError(
+        "TEMPLATE_NOT_FOUND",
+        `template volume ${template} does not exist; unpack the template first`,
+      );
     }
     if (!(await pathExists(this.sealMarker(template)))) {
-      throw new EngineError("TEMPLATE_INVALID", `template volume ${template} is not sealed (incomplete unpack?); delete and recreate it`);
+      throw new EngineError(
+        "TEMPLATE_INVALID",
+        `template volume ${template} is not sealed (incomplete unpack?); delete and recreate it`,
+      );
     }
     if (await pathExists(dst)) {
       throw new EngineError("CTID_IN_USE", `volume for container ${ctid} already exists at ${dst}; delete it first`);
@@ -172,7 +181,11 @@ export class DirStorage implements StorageDriver {
     const dst = this.snapshotPath(ctid, name);
     const src = this.containerPath(ctid);
     if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `volume of container ${ctid} does not exist`);
-    if (await pathExists(dst)) throw new EngineError("BAD_REQUEST", `container ${ctid} already has a snapshot named "${name}"; pick another name`);
+    if (await pathExists(dst))
+      throw new EngineError(
+        "BAD_REQUEST",
+        `container ${ctid} already has a snapshot named "${name}"; pick another name`,
+      );
     await fs.mkdir(this.snapshotsDir, { recursive: true, mode: 0o700 });
     await fs.mkdir(this.snapshotDir(ctid), { recursive: true, mode: 0o700 });
     const tmp = path.join(this.snapshotDir(ctid), `.tmp-${name}`);
@@ -191,7 +204,10 @@ export class DirStorage implements StorageDriver {
 
   async listSnapshots(ctid: number): Promise<string[]> {
     const ents = await fs.readdir(this.snapshotDir(ctid), { withFileTypes: true }).catch(() => []);
-    return ents.filter((e) => e.isDirectory() && SNAPSHOT_NAME_RE.test(e.name)).map((e) => e.name).sort();
+    return ents
+      .filter((e) => e.isDirectory() && SNAPSHOT_NAME_RE.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   /** Not cheap here (du over a full copy): unknown. */
@@ -220,17 +236,22 @@ export class DirStorage implements StorageDriver {
     await fs.rm(p, { recursive: true, force: true });
     if ("snapshot" in from) {
       const src = this.snapshotPath(ctid, from.snapshot);
-      if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${from.snapshot}"`);
+      if (!(await pathExists(src)))
+        throw new EngineError("NOT_FOUND", `container ${ctid} has no snapshot named "${from.snapshot}"`);
       await copyTree(src, p, `copying snapshot "${from.snapshot}" of container ${ctid}`);
     } else if ("template" in from) {
       const src = this.templatePath(from.template);
       if (!(await pathExists(this.sealMarker(from.template)))) {
-        throw new EngineError("TEMPLATE_NOT_FOUND", `template volume ${from.template} does not exist or is not sealed; unpack the template first`);
+        throw new EngineError(
+          "TEMPLATE_NOT_FOUND",
+          `template volume ${from.template} does not exist or is not sealed; unpack the template first`,
+        );
       }
       await copyTree(src, p, `copying template ${from.template} for container ${ctid}`);
     } else if ("container" in from) {
       const src = this.containerPath(from.container);
-      if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `volume of container ${from.container} does not exist`);
+      if (!(await pathExists(src)))
+        throw new EngineError("NOT_FOUND", `volume of container ${from.container} does not exist`);
       // a full copy; blocks are shared only where the filesystem has reflinks (cp --reflink=auto)
       await copyTree(src, p, `copying the volume of container ${from.container} for container ${ctid}`);
     } else {
@@ -271,8 +292,13 @@ export class DirStorage implements StorageDriver {
 
   async adoptReceived(ctid: number, name: string): Promise<void> {
     const src = path.join(this.incomingDir(ctid), checkSnapshotPathName(name));
-    if (!(await pathExists(src))) throw new EngineError("NOT_FOUND", `no received volume "${name}" for container ${ctid}; the transfer did not complete`);
-    if (await pathExists(this.containerPath(ctid))) throw new EngineError("CTID_IN_USE", `container ID ${ctid} already has a volume on this node`);
+    if (!(await pathExists(src)))
+      throw new EngineError(
+        "NOT_FOUND",
+        `no received volume "${name}" for container ${ctid}; the transfer did not complete`,
+      );
+    if (await pathExists(this.containerPath(ctid)))
+      throw new EngineError("CTID_IN_USE", `container ID ${ctid} already has a volume on this node`);
     await fs.rename(src, this.containerPath(ctid));
   }
 
