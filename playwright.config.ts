@@ -1,6 +1,7 @@
 /**
  * End-to-end tests in Debian's Chromium against the real stack: a real engine (own netns, btrfs loop
- * pool, busybox template), the production build of the panel (server/http/main.ts: Next + the console WebSocket) running as the unprivileged
+ * pool, busybox template), the production build of the panel (server/http/main.ts: Next + the console WebSocket)
+ * running as the unprivileged
  * ovz-panel user, and a fresh database on a private PostgreSQL cluster (several nodes need it).
  * e2e/global-setup.ts starts them; teardown removes them.
  */

@@ -1,5 +1,6 @@
 /**
- * What every benchmark shares: `--name N` / `--name=N` integer flags, and where the numbers go: bench/results/<name>-<ISO date>.json (all data),
+ * What every benchmark shares: `--name N` / `--name=N` integer flags, and where the numbers go:
+ * bench/results/<name>-<ISO date>.json (all data),
  * bench/results/<name>-latest.md (the table) and the <!-- bench:<name> --> block of README.md.
  * Returns the JSON path, relative to the repository.
  */

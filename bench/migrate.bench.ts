@@ -107,7 +107,8 @@ try {
       });
       offline.push(o.frozenMs!);
 
-      // baseline 2: checkpoint + restore on one node (no transfer), once the freshly started container holds its memory again
+      // baseline 2: checkpoint + restore on one node (no transfer), once the freshly started container holds its memory
+      // again
       await new Promise((res) => setTimeout(res, c.memMb ? 10_000 : 500));
       const t0 = performance.now();
       await A.client.call("container.checkpoint", { ctid });

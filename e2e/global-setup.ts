@@ -55,12 +55,14 @@ export default async function globalSetup(): Promise<void> {
 async function startStack(te: TestEngine, pg: PgCluster): Promise<void> {
   await te.client.call("template.build", { kind: "busybox" });
 
-  // A fresh database on the private cluster; the run's directory (panel log, the panel's PKI) belongs to the panel user.
+  // A fresh database on the private cluster; the run's directory (panel log, the panel's PKI) belongs to the panel
+  // user.
   pg.createDatabase("ovz_e2e");
   const databaseUrl = pg.url("ovz_e2e");
   await migrate(databaseUrl);
   const db = createDb(databaseUrl);
-  await seed(db, { email: ADMIN.email, password: ADMIN.password, socket: te.env.OVZ_SOCKET!, defaultPool: false }); // the story creates its own pool
+  // the story creates its own pool
+  await seed(db, { email: ADMIN.email, password: ADMIN.password, socket: te.env.OVZ_SOCKET!, defaultPool: false });
   await db.$disconnect();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-e2e-run-"));
   const panelPki = path.join(runDir, "pki"); // created by the panel with the first join token

@@ -9,6 +9,8 @@ export NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p app/tsconfig.json --noEmit   # the panel (Next) with its own resolution settings
+echo "== lint: eslint (import cycles included) and prettier, zero warnings"
+npm run -s lint
 echo "== tests"
 mkdir -p test-results
 status=0

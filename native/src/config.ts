@@ -25,13 +25,19 @@ export interface EngineConfig {
   stopTimeoutSec: number;
   seccompProfile: string;
   debianMirror: string;
-  /** host interfaces container traffic may be routed out of (none by default: containers reach only each other and the host) */
+  /**
+   * host interfaces container traffic may be routed out of (none by default: containers reach only each other and the
+   * host)
+   */
   netUplinks: string[];
   /** where backup archives and their manifests are written (mode 0700) */
   backupDir: string;
   /** most snapshots one container may have (snapshot data is not charged to its disk limit) */
   maxSnapshots: number;
-  /** OVZ_LISTEN: also serve the protocol on this TCP address with mutual TLS (a node joined to a panel); null = Unix socket only */
+  /**
+   * OVZ_LISTEN: also serve the protocol on this TCP address with mutual TLS (a node joined to a panel); null = Unix
+   * socket only
+   */
   listen: { host: string; port: number } | null;
   /** the node's TLS files (node.key, node.crt, ca.crt), written by `ovz-node join` */
   tlsDir: string;

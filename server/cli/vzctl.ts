@@ -153,7 +153,10 @@ export function setArgs(p: Parsed, specs: Record<string, OptSpec> = SET_SPECS): 
   return { settings: checked.data, limits: limitsPatch(limitGiven), ipadd, ipdel, passwords };
 }
 
-/** vzctl's status line; a container checkpointed to disk is "unmounted down suspended", a frozen one "mounted running suspended". */
+/**
+ * vzctl's status line; a container checkpointed to disk is "unmounted down suspended", a frozen one "mounted running
+ * suspended".
+ */
 function statusLine(ctid: number, state: string | null, checkpointed = false): string {
   if (state === null) return `CTID ${ctid} deleted unmounted down`;
   if (checkpointed) return `CTID ${ctid} exist unmounted down suspended`;

@@ -4,7 +4,8 @@
  * hands them here.
  *
  * Who may connect is decided before the upgrade, with the tRPC context's own code (createContext: the
- * session cookie or a bearer token, a completed login only: server/auth/request.ts) and containerProcedure's scope rule (the
+ * session cookie or a bearer token, a completed login only: server/auth/request.ts) and containerProcedure's scope rule
+ * (the
  * container's owner must be one of the caller's tenants, else 404 — no existence leak); a session cookie
  * must come with an Origin naming this host (CSRF: any site could open a WebSocket with the cookie), and
  * a disabled tenant (the container's, or its reseller) is refused. A refusal is a PanelError, answered with

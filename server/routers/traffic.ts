@@ -44,7 +44,9 @@ export const trafficRouter = router({
       };
     }),
 
-  /** A month's totals per tenant the caller may see (admin: all; reseller: itself and its customers; customer: itself). */
+  /**
+   * A month's totals per tenant the caller may see (admin: all; reseller: itself and its customers; customer: itself).
+   */
   tenant: authedProcedure.input(z.object({ month: month.optional() }).optional()).query(async ({ ctx, input }) => {
     const m = input?.month ?? utcMonth(new Date());
     const scope = ctx.scope === null ? {} : { id: { in: ctx.scope } };

@@ -17,7 +17,9 @@ export function engineOf(c: { node: Node }): EnginePort {
   return engineFor(c.node.endpoint);
 }
 
-/** The node's state of the container, stored; "error" when the node no longer has it, the old state when unreachable. */
+/**
+ * The node's state of the container, stored; "error" when the node no longer has it, the old state when unreachable.
+ */
 export async function syncState(db: Db, c: FullContainer): Promise<string> {
   try {
     const info = await engineOf(c).call("container.status", { ctid: c.ctid });

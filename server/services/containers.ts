@@ -328,7 +328,8 @@ async function pickChosen(db: Db, node: Node, mode: PoolKind, addresses: string[
   const out = [];
   let network: string | null | undefined;
   for (const a of addresses) {
-    const p = await pickAddress(db, node, mode, a, { network, manual: true }); // admins only: an address in no pool is a manual one
+    // admins only: an address in no pool is a manual one
+    const p = await pickAddress(db, node, mode, a, { network, manual: true });
     if (mode === "veth" && network === undefined)
       network = (await db.ipPool.findUniqueOrThrow({ where: { id: p.poolId } })).network;
     out.push(p);

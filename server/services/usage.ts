@@ -163,7 +163,8 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
         fresh++;
         continue;
       }
-      const perSec = (cur: bigint, was: bigint) => (cur >= was ? Number(cur - was) / (dtMs / 1000) : 0); // net devices may be recreated
+      // net devices may be recreated
+      const perSec = (cur: bigint, was: bigint) => (cur >= was ? Number(cur - was) / (dtMs / 1000) : 0);
       dts.set(c.id, dtMs / 1000);
       samples.push({
         containerId: c.id,
@@ -483,7 +484,10 @@ export function usageInterval(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
-/** Starts the sampler (an unref'd timer; samples never overlap and never throw). Returns a stop function, or null when off. */
+/**
+ * Starts the sampler (an unref'd timer; samples never overlap and never throw). Returns a stop function, or null when
+ * off.
+ */
 export function startUsageSampler(db: () => Db, seconds: number = usageInterval()): (() => void) | null {
   if (seconds <= 0) return null;
   let busy = false;

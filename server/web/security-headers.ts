@@ -36,7 +36,8 @@ export function contentSecurityPolicy(nonce: string, dev: boolean): string {
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
-    // same origin only: tRPC, downloads and the console's WebSocket (/api/console; CSP 3 'self' covers ws:/wss: of this host)
+    // same origin only: tRPC, downloads and the console's WebSocket (/api/console; CSP 3 'self' covers ws:/wss: of this
+    // host)
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",

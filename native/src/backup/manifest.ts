@@ -59,7 +59,10 @@ export const backupManifestSchema = z.object({
     createdAt: z.string(),
   }),
   archive: z.object({
-    /** zstd-compressed POSIX tar of the root filesystem (numeric owners, modes, all xattrs incl. ACLs, hard links, sparse files) */
+    /**
+     * zstd-compressed POSIX tar of the root filesystem (numeric owners, modes, all xattrs incl. ACLs, hard links,
+     * sparse files)
+     */
     compression: z.literal("zstd"),
     format: z.literal("posix-tar"),
     /** size of the .tar.zst file */

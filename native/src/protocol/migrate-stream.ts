@@ -244,7 +244,9 @@ function receivePhase(
 
 // ------------------------------------------------------------------------------------------ client side
 
-/** How the control plane reaches an engine for a raw stream (protocol/dial.ts dialEngine: Unix socket or mutual TLS). */
+/**
+ * How the control plane reaches an engine for a raw stream (protocol/dial.ts dialEngine: Unix socket or mutual TLS).
+ */
 export type Dialer = (endpoint: string) => Promise<Socket>;
 
 /** Open a stream connection: resolves after the accepted line with the socket and any bytes after it. */

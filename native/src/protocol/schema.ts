@@ -7,12 +7,14 @@
  *   request:  {"v":1,"id":"7","method":"container.start","params":{"ctid":101}}
  *   event:    {"v":1,"id":"7","type":"event","event":{"kind":"progress","percent":30,"message":"starting init"}}
  *   result:   {"v":1,"id":"7","type":"result","result":{...}}
- *   error:    {"v":1,"id":"7","type":"error","error":{"code":"NOT_FOUND","message":"container 101 does not exist; ..."}}
+ *   error:    {"v":1,"id":"7","type":"error","error":{"code":"NOT_FOUND","message":"container 101 does not ..."}}
  *
  * Console sessions (`container.console`, not in the method table: it takes over its connection). The
  * request must be the only one on a fresh connection:
- *   request:  {"v":1,"id":"1","method":"container.console","params":{"ctid":101,"cols":80,"rows":24,"term":"xterm-256color"}}
- *   error:    the usual error frame (NOT_FOUND, NOT_RUNNING, FROZEN, BUSY = session limit, ...), then the engine closes.
+ *   request:  {"v":1,"id":"1","method":"container.console",
+ *              "params":{"ctid":101,"cols":80,"rows":24,"term":"xterm-256color"}}
+ *   error:    the usual error frame (NOT_FOUND, NOT_RUNNING, FROZEN, BUSY = session limit, ...), then the
+ *             engine closes.
  *   accepted: {"v":1,"id":"1","type":"result","result":{"session":"c1a2b3","ctid":101}}
  * After the accepted line both directions carry binary frames (console-framing.ts): type u8, length u32
  * BE, payload ≤ 64 KiB — 1 DATA (terminal bytes, both ways), 2 RESIZE {"cols","rows"} (client → engine),
@@ -67,7 +69,10 @@ export const containerInfo = z.object({
   onboot: z.boolean(),
   idmap: z.object({ hostId: z.number(), size: z.number() }),
   rootfs: z.string(),
-  /** the container's files from the host, as OpenVZ's /vz/root/CTID: <stateDir>/root/<ctid> (root only; empty while stopped) */
+  /**
+   * the container's files from the host, as OpenVZ's /vz/root/CTID: <stateDir>/root/<ctid> (root only; empty while
+   * stopped)
+   */
   root: z.string(),
   createdAt: z.string(),
   /** every address the container was given (venet and veth), for listings */
@@ -325,7 +330,10 @@ export const methods = {
     params: z.object({ ctids: z.array(ctid).max(10_000).optional() }).strict(),
     result: z.array(netStats),
   },
-  /** CPU, memory, task and block I/O counters of running containers (all when ctids is omitted); reads cgroup files only. */
+  /**
+   * CPU, memory, task and block I/O counters of running containers (all when ctids is omitted); reads cgroup files
+   * only.
+   */
   "container.usage": {
     params: z.object({ ctids: z.array(ctid).max(10_000).optional() }).strict(),
     result: z.array(containerUsage),
@@ -405,7 +413,9 @@ export const consoleParams = z
     ctid,
     cols: termSize,
     rows: termSize,
-    /** argv run inside the container under the terminal; default: root's login shell (/etc/passwd, else bash, else sh) */
+    /**
+     * argv run inside the container under the terminal; default: root's login shell (/etc/passwd, else bash, else sh)
+     */
     command: z
       .array(
         z

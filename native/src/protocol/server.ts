@@ -32,7 +32,10 @@ export interface ConnectionOptions {
   consoles?: ConsoleOpener;
   /** backup archives for backup.download (BackupOps.file); without it the method is refused as UNSUPPORTED */
   backupFiles?: BackupFileOpener;
-  /** migration streams (MigrateOps.sendCommand / receiveCommand); without it migrate.send/receive are refused as UNSUPPORTED */
+  /**
+   * migration streams (MigrateOps.sendCommand / receiveCommand); without it migrate.send/receive are refused as
+   * UNSUPPORTED
+   */
   migrateStreams?: MigrateCommandOpener;
 }
 

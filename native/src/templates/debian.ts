@@ -32,7 +32,9 @@ import type { LogFn } from "./types.js";
 
 export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 export const DEFAULT_SUITE = "bookworm";
-/** Packages added to minbase. systemd-sysv gives /sbin/init; dbus is systemd's recommended bus (hostnamectl, loginctl). */
+/**
+ * Packages added to minbase. systemd-sysv gives /sbin/init; dbus is systemd's recommended bus (hostnamectl, loginctl).
+ */
 export const DEBIAN_INCLUDE = ["systemd-sysv", "iproute2", "procps", "dbus"];
 /** Units that fail (or hang around failed) in an unprivileged container and would also block checkpointing. */
 export const DEBIAN_MASKED_UNITS = [
@@ -199,7 +201,9 @@ export async function staleTemps(
 // ---------------------------------------------------------------------------------------------------------
 // Running debootstrap with its output streamed
 
-/** Run a command, passing each output line (stdout and stderr) to `log`. Throws HOST_TOOL_FAILED with the last lines. */
+/**
+ * Run a command, passing each output line (stdout and stderr) to `log`. Throws HOST_TOOL_FAILED with the last lines.
+ */
 export async function runStreaming(
   cmd: string,
   args: readonly string[],

@@ -53,7 +53,10 @@ export function tarCompressionArgs(c: Compression): string[] {
   }
 }
 
-/** Detect the compression from the file's magic bytes. Throws TEMPLATE_INVALID for anything that is not a (compressed) tar. */
+/**
+ * Detect the compression from the file's magic bytes. Throws TEMPLATE_INVALID for anything that is not a (compressed)
+ * tar.
+ */
 export async function detectCompression(file: string): Promise<Compression> {
   let fh;
   try {
@@ -517,7 +520,10 @@ export async function packRootfs(
   await run("tar", args, { timeoutMs: opts.timeoutMs ?? 30 * 60_000 });
 }
 
-/** tar arguments to unpack a template tarball into `dir` keeping numeric owners, xattrs (user.* and file capabilities) and ACLs. */
+/**
+ * tar arguments to unpack a template tarball into `dir` keeping numeric owners, xattrs (user.* and file capabilities)
+ * and ACLs.
+ */
 export function unpackArgs(file: string, compression: Compression, dir: string): string[] {
   return [
     "--extract",

@@ -71,7 +71,10 @@ for d, dirs, files in os.walk(root):
 print(json.dumps(out))
 `;
 
-/** Every extended attribute below `root` (hex values), keyed by relative path ("." for root). Python: Node has no xattr API. */
+/**
+ * Every extended attribute below `root` (hex values), keyed by relative path ("." for root). Python: Node has no xattr
+ * API.
+ */
 export async function xattrsOf(root: string): Promise<Record<string, Record<string, string>>> {
   const r = await run("python3", ["-c", PY_LIST, root]);
   return JSON.parse(r.stdout) as Record<string, Record<string, string>>;

@@ -145,7 +145,8 @@ describeRoot("container lifecycle and isolation (real LXC)", () => {
     await te.client.call("container.passwd", { ctid: A, user: "root", password: "s3cret-pass" });
     const s = await te.client.call("container.exec", { ctid: A, argv: ["grep", "^root:", "/etc/shadow"] });
     expect(s.stdout).toMatch(/^root:\$6\$/);
-    // a user that does not exist is created (vzctl's --userpasswd); a bad name is refused (passwd.root.test.ts has the rest)
+    // a user that does not exist is created (vzctl's --userpasswd); a bad name is refused (passwd.root.test.ts has the
+    // rest)
     expect(await te.client.call("container.passwd", { ctid: A, user: "nobody2", password: "x" })).toEqual({
       ok: true,
       created: true,

@@ -30,7 +30,9 @@ const ids = new Map<number, string>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sh = (ctid: number, script: string) =>
   te.client.call("container.exec", { ctid, argv: ["sh", "-c", script], timeoutMs: 60_000 });
-/** The container's CPU time in ns as the kernel accounts it (cgroup v1 cpuacct, or v2 cpu.stat), and when it was read. */
+/**
+ * The container's CPU time in ns as the kernel accounts it (cgroup v1 cpuacct, or v2 cpu.stat), and when it was read.
+ */
 async function kernelCpu(ctid: number): Promise<{ ns: number; at: number }> {
   const v1 = `/sys/fs/cgroup/cpuacct/${te.cgroupParent}/${ctid}/cpuacct.usage`;
   const ns = fs.existsSync(v1)

@@ -308,7 +308,8 @@ describe("cgroup → CTID mapping on a fake /proc", () => {
   it("an init in a sub-cgroup (systemd's init.scope): the engine's container cgroup covers its siblings", () => {
     const init = parseCgroupFile(cgroupV1("/ovz/101/init.scope"));
     const service = parseCgroupFile(cgroupV1("/ovz/101/system.slice/sshd.service"));
-    expect(ctidOf(service, containerCgroups([{ ctid: 101, cgroups: init }]).map)).toBe(0); // init's path alone misses it
+    // init's path alone misses it
+    expect(ctidOf(service, containerCgroups([{ ctid: 101, cgroups: init }]).map)).toBe(0);
     const { map } = containerCgroups([{ ctid: 101, cgroups: init, cgroup: "/ovz/101" }]);
     expect(map).toEqual([{ ctid: 101, controller: "pids", base: "/ovz/101" }]);
     expect(ctidOf(service, map)).toBe(101);

@@ -72,7 +72,10 @@ interface Env {
 interface Spec {
   /** Roles for which the call succeeds on an own target. */
   allow: Role[];
-  /** target: aimed at a tenant-owned thing (foreign → NOT_FOUND); self: about the caller only; list: returns rows to scope-check. */
+  /**
+   * target: aimed at a tenant-owned thing (foreign → NOT_FOUND); self: about the caller only; list: returns rows to
+   * scope-check.
+   */
   kind: "target" | "self" | "list";
   /** Builds a valid input (and prepares rows it needs). */
   input?: (e: Env) => unknown;
@@ -110,7 +113,10 @@ function containerOp(type: string, extra: Record<string, unknown> = {}): Pick<Sp
   };
 }
 
-/** A backup of the target customer's container: in the fake engine and as a panel row (containerId null = destroyed since). */
+/**
+ * A backup of the target customer's container: in the fake engine and as a panel row (containerId null = destroyed
+ * since).
+ */
 async function backupRow(e: Env, opts: { attached: boolean }) {
   const c = e.s.customer.container;
   const b = await fakeEngine().call("backup.create", { ctid: c.ctid });

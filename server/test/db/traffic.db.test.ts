@@ -307,7 +307,8 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
       [w.a.tenant.id]: [0, 0],
       [w.platform.id]: [0, 0],
     });
-    expect(admin.tenants.map((x) => x.tenantId).slice(0, 3)).toEqual([b1.tenant.id, a1.tenant.id, a2.tenant.id]); // biggest first
+    // biggest first
+    expect(admin.tenants.map((x) => x.tenantId).slice(0, 3)).toEqual([b1.tenant.id, a1.tenant.id, a2.tenant.id]);
     expect(admin.tenants.find((x) => x.tenantId === a1.tenant.id)).toMatchObject({
       name: "Customer a1",
       kind: "customer",

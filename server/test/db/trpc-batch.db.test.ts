@@ -1,7 +1,8 @@
 /**
  * The cap on tRPC batches, through the real route handler (app/api/trpc/[trpc]/route.ts) on a real
  * database with an API token: 25 calls in one request run, 26 are refused with a 400 that names the
- * limit (GET and POST; tRPC refuses the batch before it looks at any call), and the panel's own client link (app/_lib/trpc-link.ts)
+ * limit (GET and POST; tRPC refuses the batch before it looks at any call), and the panel's own client link
+ * (app/_lib/trpc-link.ts)
  * splits 60 simultaneous calls into requests of at most 25.
  */
 import { createTRPCClient } from "@trpc/client";

@@ -106,7 +106,8 @@ describe.each(PROVIDERS)("usage on %s", (provider) => {
       boot: `fake-${c.ctid}-2`,
     });
     clock = t0 + 30_000;
-    eng.usageOverride.set(c.ctid, { cpuNs: 2e8 + 10e9, ioReadBytes: 0, ioWriteBytes: 0 }); // two cores busy for 5 s each
+    // two cores busy for 5 s each
+    eng.usageOverride.set(c.ctid, { cpuNs: 2e8 + 10e9, ioReadBytes: 0, ioWriteBytes: 0 });
     await sampleUsage(w.db, w.node.id, new Date(clock));
     expect((await rowsOf(c.id, 10)).map((x) => Math.round(x.cpuPct))).toEqual([50, 100]);
 

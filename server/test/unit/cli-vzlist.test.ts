@@ -242,7 +242,8 @@ describe("vzlist fields in the original's units", () => {
   it('laverage "%1.2f/%1.2f/%1.2f" (ties to even, like glibc), uptime "%.3dd%.2dh:%.2dm:%.2ds", cpu columns', () => {
     const out = vzlist("-a", "-o", "ctid,laverage,uptime,cpulimit,cpuunits,cpus,cpumask,onboot,vswap");
     expect(out.stdout.split("\n").slice(0, 3)).toEqual([
-      // headers: "%14s" LAVERAGE, "%15s" UPTIME, "%7s" CPULIM/CPUUNI, "%5s" CPUS, "%16s" CPUMASK, "%6s" ONBOOT, "%5s" VSWAP
+      // headers: "%14s" LAVERAGE, "%15s" UPTIME, "%7s" CPULIM/CPUUNI, "%5s" CPUS, "%16s" CPUMASK, "%6s" ONBOOT, "%5s"
+      // VSWAP
       `${r10("CTID")} ${"LAVERAGE".padStart(14)} ${"UPTIME".padStart(15)}  CPULIM  CPUUNI  CPUS ${"CPUMASK".padStart(16)} ONBOOT VSWAP`,
       // 0.125 → "0.12" (round-half-even on the exact binary value); 90061.7 s → 1 day 01:01:01
       `${r10(101)} 0.05/0.12/1.50 001d01h:01m:01s      50    1000     2 ${"0-1".padStart(16)}    yes   yes`,

@@ -89,7 +89,8 @@ describe("the join command the Nodes page shows", () => {
             (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
           ),
         );
-      // the command as shown: the options parse; it then fails on the unreachable panel (or on not being root), not on usage
+      // the command as shown: the options parse; it then fails on the unreachable panel (or on not being root), not on
+      // usage
       const shown = await run(cmd.split(" ").slice(1));
       expect(shown.stderr).not.toMatch(/ambiguous/);
       expect(shown.code, shown.stderr).toBe(1);

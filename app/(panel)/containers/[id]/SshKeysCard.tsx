@@ -8,7 +8,10 @@ import { Notice } from "../../../_components/Notice.js";
 import { errInfo } from "../../../_lib/errors.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 
-/** root's authorized_keys: OpenSSH public keys, one per line; written into the container (and again after reinstall or restore). */
+/**
+ * root's authorized_keys: OpenSSH public keys, one per line; written into the container (and again after reinstall or
+ * restore).
+ */
 export function SshKeysCard({ containerId }: { containerId: string }) {
   const trpc = useTRPC();
   const qc = useQueryClient();

@@ -64,7 +64,10 @@ export interface Beancounter {
 export interface CgroupUsage {
   /** CPU time of all tasks, ns (v1 cpuacct.usage; v2 cpu.stat usage_usec × 1000) */
   cpuNs: number;
-  /** memory charged to the cgroup, page cache included: what counts against the RAM limit (v1 memory.usage_in_bytes; v2 memory.current) */
+  /**
+   * memory charged to the cgroup, page cache included: what counts against the RAM limit (v1 memory.usage_in_bytes; v2
+   * memory.current)
+   */
   memBytes: number;
   /** peak of memBytes since the cgroup was created; null when the kernel does not track it (v2 without memory.peak) */
   memMaxBytes: number | null;
@@ -72,7 +75,10 @@ export interface CgroupUsage {
   swapBytes: number | null;
   /** tasks (processes and threads) in the cgroup (pids.current) */
   nproc: number;
-  /** bytes read/written by block I/O issued from the cgroup, all devices (v1 blkio.throttle.io_service_bytes_recursive; v2 io.stat) */
+  /**
+   * bytes read/written by block I/O issued from the cgroup, all devices (v1 blkio.throttle.io_service_bytes_recursive;
+   * v2 io.stat)
+   */
   ioReadBytes: number;
   ioWriteBytes: number;
 }

@@ -483,7 +483,8 @@ export class BtrfsStorage implements StorageDriver {
       );
     await fs.mkdir(this.snapshotsDir, { recursive: true, mode: 0o700 });
     await fs.mkdir(this.snapshotDir(ctid), { recursive: true, mode: 0o700 });
-    // -r: read-only, so nothing (not even root by mistake) changes a snapshot after the fact. Atomic: it exists whole or not at all.
+    // -r: read-only, so nothing (not even root by mistake) changes a snapshot after the fact. Atomic: it exists whole
+    // or not at all.
     const r = await run("btrfs", ["subvolume", "snapshot", "-r", src, dst], { allowFailure: true });
     if (r.code !== 0) {
       throw this.toolError(
@@ -599,7 +600,8 @@ export class BtrfsStorage implements StorageDriver {
   async receiveCommand(ctid: number, name: string): Promise<{ cmd: string; args: string[] }> {
     const dir = this.incomingDir(ctid);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    // a stale one from an aborted try; received subvolumes stay read-only (btrfs refuses to flip those) and delete as they are
+    // a stale one from an aborted try; received subvolumes stay read-only (btrfs refuses to flip those) and delete as
+    // they are
     await this.removeAny(path.join(dir, checkSnapshotPathName(name)), false);
     // -e: end at the stream's end marker, so a truncated stream is an error rather than a half volume
     return { cmd: "btrfs", args: ["receive", "-q", "-e", dir] };
@@ -695,7 +697,8 @@ export class BtrfsStorage implements StorageDriver {
       if (/no such file|not exist|ENOENT|not enabled/i.test(last)) return;
       if (!/busy/i.test(last)) break;
       // Still being dropped after a minute (a very large volume): the kernel removes the qgroup when the drop
-      // finishes, and init() clears stale qgroups (image pools) on kernels that do not. Not worth failing the delete for.
+      // finishes, and init() clears stale qgroups (image pools) on kernels that do not. Not worth failing the delete
+      // for.
       if (!dropped) return;
       await run("btrfs", ["filesystem", "sync", this.root], { allowFailure: true });
       await sleep(100 * (attempt + 1));

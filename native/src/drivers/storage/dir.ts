@@ -176,7 +176,10 @@ export class DirStorage implements StorageDriver {
   /** Nothing to gain: the snapshot is a copy through the page cache. */
   async flushContainerVolume(): Promise<void> {}
 
-  /** A full copy (cp -a --reflink=auto: shares blocks only where the filesystem has reflinks), made under a temporary name. */
+  /**
+   * A full copy (cp -a --reflink=auto: shares blocks only where the filesystem has reflinks), made under a temporary
+   * name.
+   */
   async createSnapshot(ctid: number, name: string): Promise<void> {
     const dst = this.snapshotPath(ctid, name);
     const src = this.containerPath(ctid);
@@ -346,7 +349,10 @@ export class DirStorage implements StorageDriver {
   }
 }
 
-/** GNU tar flags that keep a root filesystem exact: numeric ids, xattrs (ACLs and capabilities as raw xattrs), sparse files. */
+/**
+ * GNU tar flags that keep a root filesystem exact: numeric ids, xattrs (ACLs and capabilities as raw xattrs), sparse
+ * files.
+ */
 const TAR_FLAGS = ["--numeric-owner", "--xattrs", "--xattrs-include=*", "--sparse", "--same-permissions"];
 
 /** cp -a --reflink=auto src → dst (dst must not exist); a failed copy is removed. */

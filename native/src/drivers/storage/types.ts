@@ -70,13 +70,20 @@ export interface StorageDriver {
   // start with "."); listSnapshots() returns only user names.
 
   snapshotPath(ctid: number, name: string): string;
-  /** Write the container's dirty data out (before a freeze, so the frozen instant only covers what is written after). Best effort. */
+  /**
+   * Write the container's dirty data out (before a freeze, so the frozen instant only covers what is written after).
+   * Best effort.
+   */
   flushContainerVolume(ctid: number): Promise<void>;
-  /** Snapshot the container's volume (btrfs: read-only CoW snapshot, milliseconds; dir: full copy). Fails if it exists. */
+  /**
+   * Snapshot the container's volume (btrfs: read-only CoW snapshot, milliseconds; dir: full copy). Fails if it exists.
+   */
   createSnapshot(ctid: number, name: string): Promise<void>;
   /** Delete one snapshot (and its qgroup). Idempotent. */
   deleteSnapshot(ctid: number, name: string): Promise<void>;
-  /** Delete every snapshot of a container, the engine's temporary ones included, and its snapshot directory. Idempotent. */
+  /**
+   * Delete every snapshot of a container, the engine's temporary ones included, and its snapshot directory. Idempotent.
+   */
   deleteSnapshots(ctid: number): Promise<void>;
   /** User snapshot names present on disk (the source of truth; metadata lives in the engine's state dir). */
   listSnapshots(ctid: number): Promise<string[]>;
@@ -107,11 +114,16 @@ export interface StorageDriver {
   // engine name starting with "."), incremental against an earlier one where the driver can (btrfs send -p).
   // The receiving engine keeps what arrives in an incoming area until adoptReceived() makes it the volume.
 
-  /** The host command that writes snapshot `name` to stdout (incremental against snapshot `parent` when the driver can). */
+  /**
+   * The host command that writes snapshot `name` to stdout (incremental against snapshot `parent` when the driver can).
+   */
   sendCommand(ctid: number, name: string, parent: string | null): { cmd: string; args: string[] };
   /** Prepare the incoming area; the host command that reads such a stream from stdin into it as `name`. */
   receiveCommand(ctid: number, name: string): Promise<{ cmd: string; args: string[] }>;
-  /** The received `name` becomes the container's (writable) volume. Fails if a volume exists. Call discardReceived() after. */
+  /**
+   * The received `name` becomes the container's (writable) volume. Fails if a volume exists. Call discardReceived()
+   * after.
+   */
   adoptReceived(ctid: number, name: string): Promise<void>;
   /** Remove the incoming area of a container. Idempotent. */
   discardReceived(ctid: number): Promise<void>;
