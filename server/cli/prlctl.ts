@@ -17,7 +17,8 @@ import {
   suspendCt,
   type Cli,
 } from "./actions.js";
-import { setArgs, SET_SPECS, backupCommands } from "./vzctl.js";
+import { setArgs, SET_SPECS } from "./vzctl-args.js";
+import { backupCommands } from "./vzctl-backups.js";
 import { createSnapshot, deleteSnapshot, listSnapshots, switchSnapshot } from "../services/snapshots.js";
 import { enterCt } from "./enter.js";
 import { loadRows } from "./rows.js";

@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { authedProcedure, containerProcedure, router } from "../trpc/init.js";
 import { effectiveLimits } from "../services/limits.js";
-import { containerPoints, RANGES, type Range, tenantTotals, usageInterval } from "../services/usage.js";
+import { usageInterval } from "../services/usage.js";
+import { containerPoints, RANGES, type Range, tenantTotals } from "../services/usage-read.js";
 import { utcMonth } from "../services/traffic.js";
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month like 2026-11");

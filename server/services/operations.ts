@@ -10,6 +10,7 @@
 import { actorUserId, type Actor } from "../auth/roles.js";
 import type { Db, Operation } from "../db/client.js";
 import { describeError, isEngineError, PanelError } from "../errors.js";
+import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
 
 export const OP_TYPES = [
@@ -30,6 +31,14 @@ export interface OpHandle {
   id: string;
   log(line: string): void;
   progress(percent: number, message?: string): void;
+}
+
+/** An engine call's progress events into an operation: its percent mapped onto base..base+span. */
+export function relay(op: OpHandle, base: number, span: number) {
+  return (e: OpEvent) => {
+    if (e.kind === "log") op.log(e.line);
+    else op.progress(base + (span * e.percent) / 100, e.message);
+  };
 }
 
 const g = globalThis as unknown as { __ovzOps?: Map<string, Promise<void>> };

@@ -19,7 +19,7 @@ import { isEngineError, PanelError } from "../errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { syncState, type FullContainer } from "./container-state.js";
-import { reserveContainer } from "./containers.js";
+import { reserveContainer } from "./container-create.js";
 import { canSeeTenant } from "./scope.js";
 import { effectiveLimits } from "./limits.js";
 import { loadNetConfig } from "./network.js";

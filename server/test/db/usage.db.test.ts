@@ -6,14 +6,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { validateApiToken } from "../../auth/api-token.js";
 import type { Actor } from "../../auth/roles.js";
-import {
-  bucketOf,
-  containerPoints,
-  pruneUsage,
-  resetUsageCaches,
-  sampleUsage,
-  usageInterval,
-} from "../../services/usage.js";
+import { bucketOf, pruneUsage, resetUsageCaches, sampleUsage, usageInterval } from "../../services/usage.js";
+import { containerPoints } from "../../services/usage-read.js";
 import { PROVIDERS, type TestDb } from "../helpers/db.js";
 import { expectCode } from "../helpers/expect.js";
 import { as, caller, fakeEngine, type World, useWorld, waitForAllOperations } from "../helpers/world.js";

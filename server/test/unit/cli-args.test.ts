@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CliError, countPair, parseOpts, sizePair, VZ } from "../../cli/args.js";
 import { parseConf } from "../../cli/env.js";
 import { limitsPatch } from "../../cli/limit-flags.js";
-import { setArgs, SET_SPECS } from "../../cli/vzctl.js";
+import { setArgs, SET_SPECS } from "../../cli/vzctl-args.js";
 
 const MiB = 1024 * 1024;
 const err = (f: () => unknown): CliError => {

@@ -1,0 +1,65 @@
+/**
+ * The fake engine's counters: interface traffic (container.net.stats) and resource usage (container.usage),
+ * plausible values that grow while a container runs; tests set them through FakeEngine.
+ */
+import { driverOf } from "../../native/src/net/nic/index.js";
+import { devices } from "./fake-net.js";
+import { getContainer, type FakeParams, type FakeState } from "./fake-state.js";
+
+export function netStats(s: FakeState, p: FakeParams) {
+  const ctids = p.ctids as number[] | undefined;
+  if (ctids) for (const x of ctids) getContainer(s, x);
+  const list = ctids ? ctids.map((x) => getContainer(s, x)) : [...s.containers.values()];
+  const zero = { packets: 0, bytes: 0 };
+  return list.map((c) => {
+    const running = c.state === "running" || c.state === "suspended";
+    const k = s.counters.get(c.ctid) ?? { rx: 0, tx: 0 };
+    const devs = running ? devices(s, c.ctid).filter((d) => driverOf(d.kind).hostSide) : [];
+    // all traffic on the first device, like a container with one interface
+    const ifaces = devs.map((d, i) => ({
+      name: d.name,
+      hostIf: d.hostIf,
+      rxBytes: i ? 0 : k.rx,
+      txBytes: i ? 0 : k.tx,
+      rxPackets: i ? 0 : Math.ceil(k.rx / 1500),
+      txPackets: i ? 0 : Math.ceil(k.tx / 1500),
+    }));
+    return {
+      ctid: c.ctid,
+      running,
+      boot: running ? `fake-${c.ctid}-${s.boots.get(c.ctid) ?? 0}` : null,
+      ifaces,
+      spoofDropped: zero,
+      firewallDropped: zero,
+    };
+  });
+}
+
+export function usage(s: FakeState, p: FakeParams) {
+  const ctids = p.ctids as number[] | undefined;
+  if (ctids) for (const x of ctids) getContainer(s, x);
+  const list = ctids ? ctids.map((x) => getContainer(s, x)) : [...s.containers.values()];
+  const now = s.usageClock?.() ?? Date.now();
+  return list
+    .filter((c) => c.state === "running" || c.state === "suspended")
+    .sort((a, b) => a.ctid - b.ctid)
+    .map((c) => {
+      // plausible, steadily growing counters: a few % of a core, tens of MiB, a little disk I/O
+      const sec = Math.max(0, (now - (s.startedAt.get(c.ctid) ?? now)) / 1000);
+      const mem = Math.min(c.limits.ram, (24 + (c.ctid % 5) * 8) * 1024 * 1024);
+      return {
+        ctid: c.ctid,
+        initPid: c.initPid ?? 4242,
+        cgroup: `/ovz/${c.ctid}`,
+        cpuNs: Math.round(sec * 1e9 * (0.02 + (c.ctid % 7) * 0.03)),
+        memBytes: mem,
+        memMaxBytes: Math.min(c.limits.ram, mem + 4 * 1024 * 1024),
+        swapBytes: 0,
+        nproc: 3 + (c.ctid % 4),
+        ioReadBytes: Math.round(sec * 4096),
+        ioWriteBytes: Math.round(sec * 16384),
+        sampledAt: now,
+        ...s.usageOverride.get(c.ctid),
+      };
+    });
+}
