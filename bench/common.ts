@@ -9,6 +9,15 @@ import path from "node:path";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 
+// `--help` / `-h` on any benchmark prints its header comment (what it measures, its flags) and runs nothing:
+// a benchmark is a long root run that makes engines, namespaces and containers.
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  const script = process.argv[1] ?? "";
+  const header = fs.existsSync(script) ? /\/\*\*([\s\S]*?)\*\//.exec(fs.readFileSync(script, "utf8"))?.[1] : undefined;
+  console.log((header ?? "see the benchmark's header comment").replace(/^ ?\* ?/gm, "").trim());
+  process.exit(0);
+}
+
 export function publishResults(opts: {
   name: string;
   title: string;
