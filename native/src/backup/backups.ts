@@ -18,16 +18,16 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { checkCtid, checkHostname, fmtBytes } from "../checks.js";
+import { checkCtid, fmtBytes } from "../checks.js";
 import { ENGINE_VERSION, type ContainerInfo, type OpContext } from "../engine-types.js";
 import type { EngineInternals } from "../engine-internals.js";
-import { EngineError, isEngineError, wrapError } from "../errors.js";
+import { EngineError, wrapError } from "../errors.js";
 import { fsyncDir, writeFileAtomic } from "../fsutil.js";
 import type { PendingEntry } from "../journal.js";
-import { defaultMac, emptyNetConfig, type NetConfig } from "../net/types.js";
-import type { ContainerRecord } from "../records.js";
+import { emptyNetConfig } from "../net/types.js";
 import type { SnapshotOps } from "../snapshots.js";
-import { extractArchive, sha256File, treeBytes, writeArchive } from "./archive.js";
+import { sha256File, treeBytes, writeArchive } from "./archive.js";
+import { recoverRestore, restoreBackup, type RestoreRequest } from "./restore.js";
 import {
   BACKUP_ID_RE,
   checkBackupId,
@@ -39,11 +39,7 @@ import {
   type BackupManifest,
 } from "./manifest.js";
 
-export interface RestoreRequest {
-  id: string;
-  ctid: number;
-  force?: boolean;
-}
+export type { RestoreRequest } from "./restore.js";
 
 export class BackupOps {
   readonly dir: string;
@@ -231,191 +227,9 @@ export class BackupOps {
 
   // ------------------------------------------------------------------------------------------ restore
 
-  async restore(req: RestoreRequest, ctx: OpContext): Promise<ContainerInfo> {
-    checkCtid(req.ctid);
-    const { id, ctid } = req;
-    const m = await this.load(id);
-    const c = m.container;
-    checkHostname(c.hostname);
-    let limits;
-    try {
-      limits = this.h.validateLimits(this.h.newContainerDefaults(), c.limits);
-    } catch (e) {
-      throw wrapError(e, `the limits stored in backup ${id} do not fit this host`);
-    }
-    await this.refuseExisting(req); // fail fast, before reading the whole archive; checked again under the lock
-    const archive = this.archivePath(id);
-    ctx.progress(2, "verifying the archive checksum");
-    const got = await sha256File(archive, (n) =>
-      ctx.progress(2 + Math.floor((n / Math.max(1, m.archive.sizeBytes)) * 18), "verifying the archive checksum"),
-    ).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT")
-        throw new EngineError(
-          "BAD_REQUEST",
-          `backup ${id} is incomplete: its archive ${archive} is missing; it cannot be restored`,
-        );
-      throw e;
-    });
-    if (got.sha256 !== m.archive.sha256 || got.sizeBytes !== m.archive.sizeBytes) {
-      throw new EngineError(
-        "BAD_REQUEST",
-        `backup ${id} is corrupted: its archive has sha256 ${got.sha256} (${got.sizeBytes} bytes) but the manifest says ${m.archive.sha256} (${m.archive.sizeBytes} bytes); it cannot be restored, nothing was changed`,
-      );
-    }
-
-    return this.h.withLock(ctid, async () => {
-      const old = await this.refuseExisting(req);
-      const { storage, runtime } = this.h.drivers;
-      if (!old && ((await runtime.configExists(ctid)) || (await storage.containerVolumeExists(ctid)))) {
-        throw new EngineError(
-          "CTID_IN_USE",
-          `container ID ${ctid} is in use (host resources without a record); destroy container ${ctid} first`,
-        );
-      }
-      if (storage.caps.quota) {
-        const { freeBytes } = await storage.space();
-        if (m.archive.dataBytes > freeBytes * 0.95) {
-          throw new EngineError(
-            "NO_SPACE",
-            `not enough space in the storage pool: the backup holds ${fmtBytes(m.archive.dataBytes)}, the pool has ${fmtBytes(freeBytes)} free`,
-          );
-        }
-      }
-      const others = await this.h.records.list();
-      let name = c.name;
-      if (name !== null && others.some((r) => r.name === name && r.ctid !== ctid)) {
-        ctx.log(`the name "${name}" is used by another container; container ${ctid} is restored without a name`);
-        name = null;
-      }
-      const net = await this.restoredNet(m, ctid, others, ctx);
-      const reserved = old ? null : await this.h.reserveSlot();
-      const rec: ContainerRecord = {
-        ctid,
-        name,
-        hostname: c.hostname,
-        template: c.template,
-        limits,
-        idmapSlot: old ? old.idmapSlot : reserved!.slot,
-        init: c.init,
-        haltSignal: c.haltSignal,
-        onboot: c.onboot,
-        createdAt: new Date().toISOString(),
-        net,
-        restoredFrom: { backup: id, at: new Date().toISOString() },
-      };
-      const journal = await this.h.journal.begin("restore", ctid, {
-        backup: id,
-        old: old ?? null,
-        createdAt: rec.createdAt,
-      });
-      try {
-        if (old) ctx.log(`replacing container ${ctid} (its snapshots are kept)`);
-        await journal.step("staging");
-        const staging = await storage.createStagingVolume(ctid, { empty: true });
-        await this.h.failpoint("restore:staging");
-        ctx.progress(22, `unpacking ${fmtBytes(m.archive.dataBytes)}`);
-        let lastPct = 22;
-        await extractArchive(archive, staging, (done) => {
-          const pct = Math.min(84, 22 + Math.floor((done / Math.max(1, m.archive.dataBytes)) * 62));
-          if (pct > lastPct) ctx.progress((lastPct = pct), `unpacked ${fmtBytes(done)}`);
-        });
-        await this.h.failpoint("restore:extract");
-        ctx.progress(85, "switching the root filesystem");
-        await journal.step("swap");
-        await storage.promoteStaging(ctid);
-        await this.h.failpoint("restore:swap");
-        if (storage.caps.quota) {
-          await storage.setQuota(ctid, { bytes: limits.diskspace, inodes: limits.diskinodes || null });
-          const used = await storage.usage(ctid).catch(() => null);
-          if (used && used.bytes > limits.diskspace) {
-            ctx.log(
-              `warning: the restored files use ${fmtBytes(used.bytes)}, more than the disk limit of ${fmtBytes(limits.diskspace)} ` +
-                "(data the original shared with its template is now the container's own); raise diskspace or the container cannot write",
-            );
-          }
-        }
-        ctx.progress(90, "writing the configuration");
-        await journal.step("config");
-        await this.h.records.put(rec);
-        await this.h.writeRuntimeConfig(rec);
-        await this.h.failpoint("restore:config");
-        await journal.step("net");
-        await this.h.net.sync(await this.h.records.list());
-        await journal.commit();
-        await this.h.failpoint("restore:commit");
-      } catch (e) {
-        ctx.log(`restore failed, undoing: ${(e as Error).message}`);
-        try {
-          await this.undo(ctid, old);
-          await journal.close();
-        } catch (u) {
-          // the journal entry stays: the next engine start undoes it again
-          ctx.log(`undo incomplete (repaired at the next engine start): ${(u as Error).message}`);
-        }
-        throw wrapError(e, `Failed to restore backup ${id} into container ${ctid}`);
-      } finally {
-        reserved?.release();
-      }
-      try {
-        await storage.discardStaging(ctid);
-        await journal.close();
-      } catch (e) {
-        ctx.log(`the replaced volume is removed at the next engine start: ${(e as Error).message}`);
-      }
-      ctx.progress(100, `container ${ctid} restored from backup ${id}`);
-      return this.h.info(rec);
-    });
-  }
-
-  /** The existing container a restore would replace (null if none); CTID_IN_USE / RUNNING when it may not. */
-  private async refuseExisting(req: RestoreRequest): Promise<ContainerRecord | null> {
-    const old = await this.h.records.get(req.ctid);
-    if (!old) return null;
-    if (!req.force) {
-      throw new EngineError(
-        "CTID_IN_USE",
-        `container ${req.ctid} exists; restore into another ctid, or pass force to replace it by the backup (it must be stopped)`,
-      );
-    }
-    const st = await this.h.drivers.runtime.state(req.ctid);
-    if (st !== "STOPPED")
-      throw new EngineError("RUNNING", `container ${req.ctid} is running; stop it first, then restore over it`);
-    return old;
-  }
-
-  /** The backup's network if its addresses, MACs and devices are free here; else none (and the log says why). */
-  private async restoredNet(
-    m: BackupManifest,
-    ctid: number,
-    others: ContainerRecord[],
-    ctx: OpContext,
-  ): Promise<NetConfig> {
-    const net = structuredClone(m.container.net);
-    // MACs the engine generated from the old ctid are generated again from the new one
-    net.nics.forEach((n, i) => {
-      if (n.type === "veth" && ctid !== m.ctid && n.mac === defaultMac(m.ctid, i)) delete n.mac;
-    });
-    try {
-      return await this.h.net.validate(ctid, net, others);
-    } catch (e) {
-      if (!isEngineError(e)) throw e;
-      ctx.log(
-        `the backup's network settings are not restored (${e.message}); container ${ctid} has no network — set one with container.net.set`,
-      );
-      return emptyNetConfig();
-    }
-  }
-
-  /** Undo an uncommitted restore: put the replaced container back, or remove the half-made one. Idempotent. */
-  private async undo(ctid: number, old: ContainerRecord | null): Promise<void> {
-    if (!old) {
-      await this.h.removeHostResources(ctid);
-      return;
-    }
-    await this.h.drivers.storage.revertStaging(ctid);
-    await this.h.records.put(old);
-    await this.h.writeRuntimeConfig(old);
-    await this.h.net.sync(await this.h.records.list());
+  /** See restore.ts. */
+  restore(req: RestoreRequest, ctx: OpContext): Promise<ContainerInfo> {
+    return restoreBackup(this.h, this, req, ctx);
   }
 
   /** Journal recovery of interrupted backups and restores. */
@@ -430,24 +244,6 @@ export class BackupOps {
       await this.h.drivers.storage.deleteSnapshot(ctid, String(data.snapshot));
       return;
     }
-    if (p.committed) {
-      log(`recovery: restore into ${ctid} had committed; removing the replaced volume`);
-      await this.h.drivers.storage.discardStaging(ctid);
-      return;
-    }
-    const old = (data.old ?? null) as ContainerRecord | null;
-    // An entry left open by a failed in-process undo may be older than what now exists under this ctid
-    // (created or restored since): only touch the container if it is still the old one or ours.
-    const cur = await this.h.records.get(ctid);
-    if (cur && cur.createdAt !== data.createdAt && cur.createdAt !== old?.createdAt) {
-      log(
-        `recovery: restore into ${ctid} was interrupted, but container ${ctid} was made again since; leaving it alone`,
-      );
-      return;
-    }
-    log(
-      `recovery: undoing interrupted restore into ${ctid} (steps done: ${p.steps.join(", ") || "none"}); ${old ? "the replaced container is put back" : "the half-made container is removed"}`,
-    );
-    await this.undo(ctid, old);
+    return recoverRestore(this.h, p, log);
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { Socket } from "node:net";
 import { EngineError } from "../errors.js";
-import { runStreamCommand } from "../migrate.js";
+import { runStreamCommand } from "../migrate-command.js";
 import type { MigratePhase } from "../migrate-manifest.js";
 import { endConnection } from "./console-server.js";
 import { sendFrame } from "./framing.js";

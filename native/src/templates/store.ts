@@ -9,22 +9,12 @@
  * marker), tarballs without metadata — are removed at the next operation (or by cleanupTemp()).
  * Operations on one name are serialised inside the process.
  */
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { EngineError, wrapError } from "../errors.js";
 import type { StorageDriver } from "../drivers/storage/types.js";
 import { buildBusyboxRootfs } from "./busybox.js";
-import {
-  buildDebianRootfs,
-  DEFAULT_MIRROR,
-  DEFAULT_SUITE,
-  fsyncPath,
-  releaseTemp,
-  removeTree,
-  staleTemps,
-  tempPath,
-  writeFileAtomic,
-} from "./debian.js";
+import { buildDebianRootfs, DEFAULT_MIRROR, DEFAULT_SUITE } from "./debian-build.js";
 import {
   COMPRESSION_EXT,
   detectCompression,
@@ -38,42 +28,20 @@ import {
   type Compression,
 } from "./import.js";
 import type { InitKind, LogFn, TemplateMeta, TemplateStoreApi } from "./types.js";
-import { TEMPLATE_NAME_RE, TEMPLATE_NAME_RULE } from "../identity.js";
+import {
+  EXTS,
+  findTarball,
+  nameBusy,
+  readMeta,
+  TEMPLATE_NAME_RE,
+  TEMPLATE_NAME_RULE,
+  validateTemplateName,
+  withNameLock,
+  writeFileAtomicRaw,
+} from "./store-files.js";
+import { fsyncPath, releaseTemp, removeTree, staleTemps, tempPath, writeFileAtomic } from "./temp-files.js";
 
-export { TEMPLATE_NAME_RE, TEMPLATE_NAME_RULE };
-
-/** Throws TEMPLATE_INVALID unless `name` follows TEMPLATE_NAME_RULE. */
-export function validateTemplateName(name: unknown): string {
-  if (typeof name !== "string" || !TEMPLATE_NAME_RE.test(name)) {
-    throw new EngineError(
-      "TEMPLATE_INVALID",
-      `Invalid template name ${JSON.stringify(name)}: use ${TEMPLATE_NAME_RULE} (e.g. "debian-12")`,
-    );
-  }
-  return name;
-}
-
-/** Tarball extensions the store recognises, in lookup order. */
-const EXTS: readonly string[] = [".tar.zst", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar"];
-
-const INIT_KINDS: readonly InitKind[] = ["busybox", "systemd", "sysvinit", "unknown"];
-
-function isMeta(v: unknown): v is TemplateMeta {
-  if (typeof v !== "object" || v === null) return false;
-  const m = v as Record<string, unknown>;
-  return (
-    typeof m.name === "string" &&
-    typeof m.distro === "string" &&
-    typeof m.release === "string" &&
-    typeof m.arch === "string" &&
-    INIT_KINDS.includes(m.init as InitKind) &&
-    typeof m.haltSignal === "string" &&
-    (m.source === "built" || m.source === "imported") &&
-    typeof m.sizeBytes === "number" &&
-    typeof m.sha256 === "string" &&
-    typeof m.createdAt === "string"
-  );
-}
+export { TEMPLATE_NAME_RE, TEMPLATE_NAME_RULE, validateTemplateName } from "./store-files.js";
 
 export interface TemplateStoreOptions {
   /** Holds `<name>.tar.zst` (or as imported) + `<name>.json`. Created (0700) if missing. */
@@ -93,12 +61,6 @@ interface Produced {
 }
 
 const noLog: LogFn = () => {};
-
-// Shared by every TemplateStore in this process, so two instances on the same directory never run two
-// operations on one name at once (temp paths in use are tracked by tempPath/releaseTemp).
-/** `<dir>\0<name>` → number of operations in progress */
-const BUSY = new Map<string, number>();
-const LOCKS = new Map<string, Promise<unknown>>();
 
 export class TemplateStore implements TemplateStoreApi {
   readonly dir: string;
@@ -122,7 +84,7 @@ export class TemplateStore implements TemplateStoreApi {
       if (!f.endsWith(".json") || f.startsWith(".")) continue;
       const name = f.slice(0, -5);
       if (!TEMPLATE_NAME_RE.test(name)) continue;
-      const m = await this.readMeta(name).catch(() => null); // a corrupt file is reported by get()
+      const m = await readMeta(this.dir, name).catch(() => null); // a corrupt file is reported by get()
       if (m) out.push(m);
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -131,7 +93,7 @@ export class TemplateStore implements TemplateStoreApi {
   async get(name: string): Promise<TemplateMeta> {
     validateTemplateName(name);
     await this.prepare();
-    const m = await this.readMeta(name);
+    const m = await readMeta(this.dir, name);
     if (m) return m;
     const names = (await this.list()).map((t) => t.name);
     throw new EngineError(
@@ -144,7 +106,7 @@ export class TemplateStore implements TemplateStoreApi {
   /** Path of the template's tarball. Throws TEMPLATE_NOT_FOUND / TEMPLATE_INVALID (metadata without tarball). */
   async tarballPath(name: string): Promise<string> {
     await this.get(name);
-    const p = await this.findTarball(name);
+    const p = await findTarball(this.dir, name);
     if (!p) {
       throw new EngineError(
         "TEMPLATE_INVALID",
@@ -236,7 +198,7 @@ export class TemplateStore implements TemplateStoreApi {
   async ensureVolume(name: string, log: LogFn = noLog): Promise<void> {
     validateTemplateName(name);
     await this.prepare();
-    await this.withName(name, async () => {
+    await withNameLock(this.dir, name, async () => {
       await this.get(name);
       if (await this.storage.templateVolumeExists(name)) {
         log(`template volume ${name} already present`);
@@ -293,7 +255,7 @@ export class TemplateStore implements TemplateStoreApi {
       );
     }
     await this.prepare();
-    await this.withName(name, async () => {
+    await withNameLock(this.dir, name, async () => {
       // Order: volume, metadata (the commit point), tarball. A crash in between leaves either a
       // template whose volume is re-made on demand, or an orphan tarball that cleanup removes.
       await this.storage.deleteTemplateVolume(name);
@@ -315,7 +277,7 @@ export class TemplateStore implements TemplateStoreApi {
     const removed: string[] = [];
     for (const t of await staleTemps(this.dir)) {
       // temps of an operation in progress here (the metadata temp is named "<name>.json")
-      if (this.isBusy(t.kind === "json" ? t.name.replace(/\.json$/, "") : t.name)) continue;
+      if (nameBusy(this.dir, t.kind === "json" ? t.name.replace(/\.json$/, "") : t.name)) continue;
       try {
         if (t.kind === "unpack") {
           log(`deleting half-unpacked template volume ${t.name}`);
@@ -333,7 +295,7 @@ export class TemplateStore implements TemplateStoreApi {
       const ext = EXTS.find((e) => f.endsWith(e));
       if (!ext) continue;
       const name = f.slice(0, -ext.length);
-      if (!TEMPLATE_NAME_RE.test(name) || this.isBusy(name)) continue;
+      if (!TEMPLATE_NAME_RE.test(name) || nameBusy(this.dir, name)) continue;
       try {
         await stat(join(this.dir, `${name}.json`));
       } catch {
@@ -381,69 +343,6 @@ export class TemplateStore implements TemplateStoreApi {
     }
   }
 
-  /** Serialise operations on one name within this process. */
-  private async withName<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const key = `${this.dir}\0${name}`;
-    const prev = LOCKS.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const chained = prev.then(() => mine);
-    LOCKS.set(key, chained);
-    BUSY.set(key, (BUSY.get(key) ?? 0) + 1);
-    try {
-      await prev.catch(() => {});
-      return await fn();
-    } finally {
-      const n = (BUSY.get(key) ?? 1) - 1;
-      if (n <= 0) BUSY.delete(key);
-      else BUSY.set(key, n);
-      release();
-      if (LOCKS.get(key) === chained) LOCKS.delete(key);
-    }
-  }
-
-  private isBusy(name: string): boolean {
-    return BUSY.has(`${this.dir}\0${name}`);
-  }
-
-  private async readMeta(name: string): Promise<TemplateMeta | null> {
-    let text: string;
-    try {
-      text = await readFile(join(this.dir, `${name}.json`), "utf8");
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw wrapError(e, `Cannot read the metadata of template ${name}`);
-    }
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch (e) {
-      throw new EngineError(
-        "TEMPLATE_INVALID",
-        `The metadata of template ${name} is corrupt (${(e as Error).message}); delete the template and build or import it again`,
-      );
-    }
-    if (!isMeta(v) || v.name !== name) {
-      throw new EngineError(
-        "TEMPLATE_INVALID",
-        `The metadata of template ${name} is incomplete; delete the template and build or import it again`,
-      );
-    }
-    return v;
-  }
-
-  private async findTarball(name: string): Promise<string | null> {
-    for (const ext of EXTS) {
-      const p = join(this.dir, name + ext);
-      try {
-        if ((await stat(p)).isFile()) return p;
-      } catch {
-        /* next */
-      }
-    }
-    return null;
-  }
-
   /**
    * Shared create path: refuse an existing name, let `produce` write the tarball to a temp path, then
    * rename it into place and write the metadata last.
@@ -456,8 +355,8 @@ export class TemplateStore implements TemplateStoreApi {
   ): Promise<TemplateMeta> {
     validateTemplateName(name);
     await this.prepare();
-    return this.withName(name, async () => {
-      if (await this.readMeta(name).catch(() => true)) {
+    return withNameLock(this.dir, name, async () => {
+      if (await readMeta(this.dir, name).catch(() => true)) {
         throw new EngineError(
           "TEMPLATE_EXISTS",
           `Template ${name} already exists; delete it first (or use another name)`,
@@ -499,16 +398,5 @@ export class TemplateStore implements TemplateStoreApi {
         releaseTemp(tmpTar);
       }
     });
-  }
-}
-
-/** Small marker file, fsynced (its directory entry is synced by the following operations). */
-async function writeFileAtomicRaw(path: string, data: string): Promise<void> {
-  const fh = await open(path, "wx", 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

@@ -29,82 +29,28 @@ import {
   checkCpus,
   checkLimits,
   checkRel,
-  clamp,
   cpulimitToQuota,
   DEVICE_RE,
   isDir,
   listTree,
   num,
-  parseKeyed,
-  parseLimit,
-  parseWeight,
   probeFile,
   procsRecursive,
-  quotaToCpulimit,
   readText,
-  readTextSync,
   removeTree,
   writeText,
 } from "./common.js";
 import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./types.js";
+import { cpuunitsToShares, MEMSW, sameSet } from "./v1-parse.js";
+import { readV1Counters, readV1Limits, readV1Usage } from "./v1-read.js";
 
-// ------------------------------------------------------------------------------------------------------------
-// v1-only conversions and parsers (pure; shared code is in common.ts)
-// ------------------------------------------------------------------------------------------------------------
-
-/** OpenVZ cpuunits → v1 cpu.shares: round(units*1024/1000), clamped 2..262144. */
-export function cpuunitsToShares(units: number): number {
-  return clamp(Math.round((units * 1024) / 1000), 2, 262144);
-}
-
-/** v1 cpu.shares → cpuunits (inverse of cpuunitsToShares, exact for multiples of 125 units). */
-export function sharesToCpuunits(shares: number): number {
-  return Math.round((shares * 1000) / 1024);
-}
-
-/** Parse v1 blkio.throttle.*_device contents ("maj:min value" per line) into a map. */
-export function parseThrottle(text: string | null): Map<string, number> {
-  const out = new Map<string, number>();
-  if (text === null) return out;
-  for (const line of text.split("\n")) {
-    const m = /^\s*(\d+:\d+)\s+(\d+)\s*$/.exec(line);
-    if (m) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
-}
-
-/**
- * Bytes from blkio.throttle.io_service_bytes[_recursive]: the trailing device-less "Total N" line
- * (sum over devices), else the sum of the per-device "maj:min Total N" lines.
- */
-export function parseIoServiceTotal(text: string | null): number {
-  if (text === null) return 0;
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    const all = /^\s*Total\s+(\d+)\s*$/.exec(line);
-    if (all) return Number(all[1]);
-    const dev = /^\s*\d+:\d+\s+Total\s+(\d+)\s*$/.exec(line);
-    if (dev) sum += Number(dev[1]);
-  }
-  return sum;
-}
-
-/**
- * Read and write bytes from blkio.throttle.io_service_bytes[_recursive]: the sums of the per-device
- * "maj:min Read N" and "maj:min Write N" lines (Sync/Async/Discard/Total lines are other views of the same bytes).
- */
-export function parseIoServiceRW(text: string | null): { read: number; write: number } {
-  const out = { read: 0, write: 0 };
-  for (const line of (text ?? "").split("\n")) {
-    const m = /^\s*\d+:\d+\s+(Read|Write)\s+(\d+)\s*$/.exec(line);
-    if (m) out[m[1] === "Read" ? "read" : "write"] += Number(m[2]);
-  }
-  return out;
-}
-
-function sameSet(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
+export {
+  cpuunitsToShares,
+  parseIoServiceRW,
+  parseIoServiceTotal,
+  parseThrottle,
+  sharesToCpuunits,
+} from "./v1-parse.js";
 
 // ------------------------------------------------------------------------------------------------------------
 // The driver
@@ -116,8 +62,6 @@ export interface CgroupV1Options {
   /** remove(): how long to wait for just-killed tasks to leave before failing with BUSY (default 1000 ms). */
   removeGraceMs?: number;
 }
-
-const MEMSW = "memory.memsw.limit_in_bytes";
 
 export class CgroupV1 implements CgroupDriver {
   readonly version = 1 as const;
@@ -343,153 +287,21 @@ export class CgroupV1 implements CgroupDriver {
     const t = await readText(this.file(checkRel(rel), "cpuset", "cpuset.cpus"));
     return t === null ? null : parseCpuList(t);
   }
-
   async read(rel: string, ioDevice: string | null): Promise<CgroupReadback> {
     const r = checkRel(rel);
     await this.requireCgroup(r);
-    const raw: Record<string, string> = {};
-    const get = async (controller: string, file: string): Promise<string | null> => {
-      const t = await readText(this.file(r, controller, file));
-      if (t !== null) raw[`${controller}/${file}`] = t.replace(/\n+$/, "");
-      return t;
-    };
-    const limit = parseLimit(await get("memory", "memory.limit_in_bytes"));
-    const memsw = parseLimit(await get("memory", MEMSW)); // null: unlimited, or no swap accounting
-    const shares = num(await get("cpu", "cpu.shares")) ?? 1024;
-    const period = num(await get("cpu", "cpu.cfs_period_us")) ?? CFS_PERIOD_US;
-    const quota = num(await get("cpu", "cpu.cfs_quota_us"));
-    const cpus = ((await get("cpuset", "cpuset.cpus")) ?? "").trim();
-    const numproc = parseLimit(await get("pids", "pids.max"));
-    let ioweight: number | null = null;
-    for (const wf of ["blkio.bfq.weight", "blkio.weight"]) {
-      const t = await get("blkio", wf);
-      if (t !== null) {
-        ioweight = parseWeight(t);
-        break;
-      }
-    }
-    let iolimit: CgroupReadback["iolimit"] = null;
-    let iopslimit: CgroupReadback["iopslimit"] = null;
-    if (ioDevice) {
-      const pair = async (kind: "bps" | "iops") => {
-        const rd = parseThrottle(await get("blkio", `blkio.throttle.read_${kind}_device`)).get(ioDevice);
-        const wr = parseThrottle(await get("blkio", `blkio.throttle.write_${kind}_device`)).get(ioDevice);
-        return rd === undefined && wr === undefined ? null : { read: rd ?? 0, write: wr ?? 0 };
-      };
-      iolimit = await pair("bps");
-      iopslimit = await pair("iops");
-    }
-    return {
-      ram: limit,
-      swap: limit === null || memsw === null ? null : memsw - limit,
-      cpuunits: sharesToCpuunits(shares),
-      cpulimit: quotaToCpulimit(quota, period),
-      cpus,
-      numproc,
-      ioweight,
-      iolimit,
-      iopslimit,
-      raw,
-    };
+    return readV1Limits((controller, file) => this.file(r, controller, file), ioDevice);
   }
 
   async counters(rel: string): Promise<Beancounter[]> {
     const r = checkRel(rel);
     await this.requireCgroup(r);
-    const rd = (controller: string, file: string) => readText(this.file(r, controller, file));
-    const rows: Beancounter[] = [];
-
-    const usage = num(await rd("memory", "memory.usage_in_bytes")) ?? 0;
-    const maxUsage = num(await rd("memory", "memory.max_usage_in_bytes")) ?? usage;
-    const limit = parseLimit(await rd("memory", "memory.limit_in_bytes"));
-    const memFail = num(await rd("memory", "memory.failcnt")) ?? 0;
-    const memswFail = num(await rd("memory", "memory.memsw.failcnt")) ?? 0;
-    const oomKills = parseKeyed(await rd("memory", "memory.oom_control")).get("oom_kill") ?? 0;
-    rows.push({
-      resource: "memory",
-      held: usage,
-      maxheld: Math.max(maxUsage, usage),
-      limit,
-      // memory.failcnt misses limit hits when memsw == limit (see header); an OOM kill is a hit too.
-      failcnt: Math.max(memFail, memswFail, oomKills),
-      unit: "bytes",
-    });
-
-    const memswUsage = num(await rd("memory", "memory.memsw.usage_in_bytes"));
-    if (memswUsage !== null) {
-      const stat = parseKeyed(await rd("memory", "memory.stat"));
-      const swapHeld = stat.get("total_swap") ?? stat.get("swap") ?? Math.max(0, memswUsage - usage);
-      const memsw = parseLimit(await rd("memory", MEMSW));
-      rows.push({
-        resource: "swap",
-        held: swapHeld,
-        maxheld: swapHeld, // the kernel tracks no swap peak in v1
-        limit: memsw === null || limit === null ? null : memsw - limit,
-        failcnt: memswFail,
-        unit: "bytes",
-      });
-    }
-
-    const pidsCur = num(await rd("pids", "pids.current"));
-    if (pidsCur !== null) {
-      rows.push({
-        resource: "numproc",
-        held: pidsCur,
-        maxheld: Math.max(num(await rd("pids", "pids.peak")) ?? pidsCur, pidsCur),
-        limit: parseLimit(await rd("pids", "pids.max")),
-        failcnt: parseKeyed(await rd("pids", "pids.events")).get("max") ?? 0,
-        unit: "count",
-      });
-    }
-
-    const cpuNs = num(await rd("cpuacct", "cpuacct.usage"));
-    if (cpuNs !== null) {
-      const usec = Math.floor(cpuNs / 1000);
-      rows.push({
-        resource: "cpu",
-        held: usec,
-        maxheld: usec,
-        limit: null,
-        failcnt: parseKeyed(await rd("cpu", "cpu.stat")).get("nr_throttled") ?? 0,
-        unit: "usec",
-      });
-    }
-
-    const io =
-      (await rd("blkio", "blkio.throttle.io_service_bytes_recursive")) ??
-      (await rd("blkio", "blkio.throttle.io_service_bytes"));
-    if (io !== null) {
-      const bytes = parseIoServiceTotal(io);
-      rows.push({ resource: "blkio", held: bytes, maxheld: bytes, limit: null, failcnt: 0, unit: "bytes" });
-    }
-    return rows;
+    return readV1Counters((controller, file) => this.file(r, controller, file));
   }
 
   async usage(rel: string): Promise<CgroupUsage | null> {
     const r = checkRel(rel);
-    // ~6 tiny files per container, read synchronously (see readTextSync): ~0.1 ms per container, no spawns
-    const rd = (controller: string, file: string) => readTextSync(this.file(r, controller, file));
-    const mem = rd("memory", "memory.usage_in_bytes");
-    if (mem === null) return null; // no memory cgroup: not running
-    const memMax = rd("memory", "memory.max_usage_in_bytes");
-    const stat = parseKeyed(rd("memory", "memory.stat"));
-    // "total_swap" (hierarchical) / "swap" exist only with swap accounting (memsw)
-    const swap = stat.get("total_swap") ?? stat.get("swap") ?? null;
-    const cpu = rd("cpuacct", "cpuacct.usage");
-    const pids = rd("pids", "pids.current");
-    const io = parseIoServiceRW(
-      rd("blkio", "blkio.throttle.io_service_bytes_recursive") ?? rd("blkio", "blkio.throttle.io_service_bytes"),
-    );
-    const memBytes = num(mem) ?? 0;
-    return {
-      cpuNs: num(cpu) ?? 0,
-      memBytes,
-      memMaxBytes: memMax === null ? null : Math.max(num(memMax) ?? 0, memBytes),
-      swapBytes: swap,
-      nproc: num(pids) ?? 0,
-      ioReadBytes: io.read,
-      ioWriteBytes: io.write,
-    };
+    return readV1Usage((controller, file) => this.file(r, controller, file));
   }
 
   async pids(rel: string): Promise<number[]> {
