@@ -1,12 +1,36 @@
 /** Page-level helpers for the e2e specs (lxd-ui style): log in, wait for an operation, screenshots. */
-import { expect, type Page } from "@playwright/test";
+import { expect, type Page, type Request } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
 
 export const SHOTS = path.resolve("test-results/screenshots");
 
+/**
+ * page.goto, loaded again when Chromium dropped one of the page's requests with ERR_NETWORK_CHANGED. Chromium
+ * aborts what is in flight when the host's interfaces change, and the stories that link a second node's network
+ * namespace to this one (second-node.ts) change them; a page whose script chunk was dropped never becomes
+ * interactive. Any other failure is not retried, and a page that keeps losing requests fails on the third load.
+ */
+export async function goto(page: Page, url: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    let dropped: string | null = null;
+    const onFailed = (r: Request) => {
+      if (r.failure()?.errorText.includes("ERR_NETWORK_CHANGED")) dropped = r.url();
+    };
+    page.on("requestfailed", onFailed);
+    try {
+      await page.goto(url);
+    } finally {
+      page.off("requestfailed", onFailed);
+    }
+    if (dropped === null) return;
+    if (attempt === 3) throw new Error(`${url}: ${dropped} was dropped (ERR_NETWORK_CHANGED) on three loads`);
+    console.log(`${url}: ${dropped} was dropped because the host's network changed; loading the page again`);
+  }
+}
+
 export async function login(page: Page, email: string, password: string): Promise<void> {
-  await page.goto("/login");
+  await goto(page, "/login");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Log in" }).click();

@@ -15,6 +15,7 @@ import {
   createPool,
   deletePool,
   destroyContainer,
+  goto,
   login,
   shot,
   uniq,
@@ -98,7 +99,7 @@ test("the admin migrates it live to the new node from the container page and see
 }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto(containerUrl);
+  await goto(page, containerUrl);
   await expect(page.getByTestId("container-state")).toContainText("running");
   const before = await counter(readState().engine.socket);
   const form = page.getByTestId("migrate-form");

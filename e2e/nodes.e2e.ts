@@ -6,7 +6,7 @@
  * does not work twice; a token can be revoked. The story removes the node again and stops its engine.
  */
 import { expect, test } from "@playwright/test";
-import { login, shot, uniq } from "./helpers.js";
+import { goto, login, shot, uniq } from "./helpers.js";
 import { joinNode, removeNode, runJoinCommand, startSecondNode, type SecondNode } from "./second-node.js";
 import { ADMIN } from "./stack.js";
 
@@ -23,7 +23,7 @@ test("the admin joins a second node with a one-time token; the Nodes page shows 
 }) => {
   node = await startSecondNode();
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto("/nodes");
+  await goto(page, "/nodes");
   await expect(page.getByTestId("node-kind-local")).toHaveText("local socket");
   await expect(page.getByTestId("node-status-local")).toHaveText(/^reachable/);
 

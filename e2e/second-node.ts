@@ -16,7 +16,7 @@
 import { execFile } from "node:child_process";
 import { expect, type Page } from "@playwright/test";
 import { REPO, startTestEngine, type TestEngine } from "../native/test/helpers/engine.js";
-import { uniq } from "./helpers.js";
+import { goto, uniq } from "./helpers.js";
 
 export interface SecondNode {
   /** the node's name in the panel */
@@ -80,7 +80,7 @@ export function runJoinCommand(
  * shows, starts the engine with OVZ_LISTEN and waits until the page shows the node reachable over TLS.
  */
 export async function joinNode(page: Page, node: SecondNode): Promise<JoinResult> {
-  await page.goto("/nodes");
+  await goto(page, "/nodes");
   const form = page.getByRole("form", { name: "Join a remote node" });
   await form.getByLabel("New node name").fill(node.name);
   await form.getByLabel("Node address (HOST:PORT)").fill(node.listen);
@@ -93,7 +93,7 @@ export async function joinNode(page: Page, node: SecondNode): Promise<JoinResult
   const r = await runJoinCommand(command, node.engine.stateDir);
   if (r.code !== 0) throw new Error(`ovz-node join failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   await node.engine.serveTls(Number(node.listen.split(":").pop()));
-  await page.goto("/nodes");
+  await goto(page, "/nodes");
   await expect(page.getByTestId(`node-kind-${node.name}`)).toHaveText("TLS");
   await expect(page.getByTestId(`node-status-${node.name}`)).toHaveText(/^reachable/, { timeout: 30_000 });
   return { command, output: r.stdout };
@@ -101,7 +101,7 @@ export async function joinNode(page: Page, node: SecondNode): Promise<JoinResult
 
 /** As a logged-in admin: removes the node on the Nodes page (refused while it has containers, backups or pools). */
 export async function removeNode(page: Page, node: SecondNode): Promise<void> {
-  await page.goto("/nodes");
+  await goto(page, "/nodes");
   const row = page.getByTestId(`node-${node.name}`);
   await row.getByRole("button", { name: `Remove node ${node.name}` }).click();
   await row.getByRole("button", { name: "Confirm remove" }).click();
