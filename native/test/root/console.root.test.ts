@@ -244,7 +244,13 @@ describeRoot("console sessions (real terminal, real container)", () => {
       const ninth = await openConsole(te.env.OVZ_SOCKET!, { ctid: CT, cols: 80, rows: 24 }).catch((e) => e);
       expect(ninth).toMatchObject({ code: "BUSY" });
       expect(ninth.message).toMatch(/8 console sessions/);
-      expect((await attachPids()).length).toBe(8);
+      // a session is accepted once its terminal's process is forked; it shows as lxc-attach once that has
+      // exec'd, a moment later on a loaded host: wait for the eighth, then there must be exactly eight
+      let pids = await attachPids();
+      for (const end = Date.now() + 10_000; pids.length < 8 && Date.now() < end; pids = await attachPids()) {
+        await sleep(50);
+      }
+      expect(pids.length).toBe(8);
       open.shift()!.close();
       let again: ConsoleConnection | null = null;
       for (const end = Date.now() + 10_000; !again && Date.now() < end; await sleep(100)) {
