@@ -7,7 +7,6 @@
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -16,6 +15,7 @@ import { resetEngines } from "../../../server/engine/index.js";
 import { seed } from "../../../server/seed.js";
 import { resetUsageCaches, sampleUsage } from "../../../server/services/usage.js";
 import { describeRoot } from "../helpers/root.js";
+import { cpuPercent, kernelCpu } from "../helpers/kernel-cpu.js";
 import { REPO, startTestEngine, type TestEngine } from "../helpers/engine.js";
 
 const BURN = 311;
@@ -30,18 +30,6 @@ const ids = new Map<number, string>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sh = (ctid: number, script: string) =>
   te.client.call("container.exec", { ctid, argv: ["sh", "-c", script], timeoutMs: 60_000 });
-/**
- * The container's CPU time in ns as the kernel accounts it (cgroup v1 cpuacct, or v2 cpu.stat), and when it was read.
- */
-async function kernelCpu(ctid: number): Promise<{ ns: number; at: number }> {
-  const v1 = `/sys/fs/cgroup/cpuacct/${te.cgroupParent}/${ctid}/cpuacct.usage`;
-  const ns = fs.existsSync(v1)
-    ? Number((await readFile(v1, "utf8")).trim())
-    : Number(
-        /usage_usec (\d+)/.exec(await readFile(`/sys/fs/cgroup/${te.cgroupParent}/${ctid}/cpu.stat`, "utf8"))![1],
-      ) * 1000;
-  return { ns, at: performance.now() };
-}
 const latest = async (ctid: number) =>
   (
     await db.usageSample.findMany({
@@ -116,15 +104,15 @@ describeRoot("usage sampler on real containers", () => {
     await sleep(500);
     // the truth to compare with: the kernel's own counter read just before the first sample and just after the
     // second (on an idle host the loop gets a whole core; on a loaded one less, and the sample must say so)
-    const k0 = await kernelCpu(BURN);
+    const k0 = await kernelCpu(te, BURN);
     const first = await sampleUsage(db, nodeId);
     expect(first).toMatchObject({ sampled: 2, rows: 0, fresh: 2, diskReads: 2 }); // counters only
     await sleep(3000);
     const t = performance.now();
     const second = await sampleUsage(db, nodeId);
     const ms = performance.now() - t;
-    const k1 = await kernelCpu(BURN);
-    const kernelPct = ((k1.ns - k0.ns) / 1e6 / (k1.at - k0.at)) * 100;
+    const k1 = await kernelCpu(te, BURN);
+    const kernelPct = cpuPercent(k0, k1);
     expect(second).toMatchObject({ sampled: 2, rows: 2, fresh: 0, diskReads: 0 });
     const burn = (await latest(BURN))!;
     const idle = (await latest(IDLE))!;
