@@ -16,22 +16,12 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "../../errors.js";
 import { run, type RunResult } from "../../exec.js";
-import { SNAPSHOT_NAME_RE } from "../../snapshot-names.js";
-import {
-  TEMPLATE_NAME_RE,
-  blockDeviceOfMount,
-  checkCtid,
-  checkSnapshotPathName,
-  checkTemplateName,
-  CTID_DIR_RE,
-  mountContaining,
-  pathExists,
-  statfsSpace,
-} from "./common.js";
+import { blockDeviceOfMount, checkSnapshotPathName, mountContaining, pathExists, statfsSpace } from "./common.js";
 import { removeAny } from "./btrfs-delete.js";
 import { BtrfsPool } from "./btrfs-pool.js";
 import { checkQuotaRequest, exclusiveSizes, limitQgroup, qgroupUsage, UsageSync } from "./btrfs-quota.js";
 import { btrfs, isReadOnly, isSubvolume, toolError, toolMessage } from "./btrfs-tools.js";
+import { PoolLayout } from "./pool-layout.js";
 import * as swap from "./swap.js";
 import type { StagingSource, StorageCaps, StorageDriver, VolumeUsage } from "./types.js";
 
@@ -49,22 +39,14 @@ export interface BtrfsStorageOptions {
   usageSyncIntervalMs?: number;
 }
 
-export class BtrfsStorage implements StorageDriver {
+export class BtrfsStorage extends PoolLayout implements StorageDriver {
   readonly name = "btrfs" as const;
   readonly caps: StorageCaps = { quota: true, inodeQuota: false, cow: true };
-  readonly root: string;
-  private readonly templatesDir: string;
-  private readonly containersDir: string;
-  private readonly snapshotsDir: string;
   private readonly pool: BtrfsPool;
   private readonly usageSync: UsageSync;
 
   constructor(opts: BtrfsStorageOptions) {
-    if (!opts.root) throw new EngineError("BAD_REQUEST", "btrfs storage: pool root not configured");
-    this.root = path.resolve(opts.root);
-    this.templatesDir = path.join(this.root, "templates");
-    this.containersDir = path.join(this.root, "containers");
-    this.snapshotsDir = path.join(this.root, "snapshots");
+    super(opts.root, "btrfs storage: pool root");
     this.pool = new BtrfsPool(this.root, opts.image);
     this.usageSync = new UsageSync(this.root, opts.usageSyncIntervalMs ?? 1000);
   }
@@ -85,10 +67,6 @@ export class BtrfsStorage implements StorageDriver {
   }
 
   // -------------------------------------------------------------------------------------- templates
-
-  templatePath(name: string): string {
-    return path.join(this.templatesDir, checkTemplateName(name));
-  }
 
   /**
    * True only for a complete, sealed (read-only) template volume. A half-made one (crash while unpacking)
@@ -127,19 +105,7 @@ export class BtrfsStorage implements StorageDriver {
     await this.removeAny(p, true);
   }
 
-  async listTemplateVolumes(): Promise<string[]> {
-    const ents = await fs.readdir(this.templatesDir, { withFileTypes: true }).catch(() => []);
-    return ents
-      .filter((e) => e.isDirectory() && TEMPLATE_NAME_RE.test(e.name))
-      .map((e) => e.name)
-      .sort();
-  }
-
   // ------------------------------------------------------------------------------------- containers
-
-  containerPath(ctid: number): string {
-    return path.join(this.containersDir, String(checkCtid(ctid)));
-  }
 
   /** True if anything is at the container's path — also a half-made volume, which deleteContainerVolume clears. */
   async containerVolumeExists(ctid: number): Promise<boolean> {
@@ -186,23 +152,7 @@ export class BtrfsStorage implements StorageDriver {
     await swap.discardStaging(this.swapPaths(ctid));
   }
 
-  async listContainerVolumes(): Promise<number[]> {
-    const ents = await fs.readdir(this.containersDir, { withFileTypes: true }).catch(() => []);
-    return ents
-      .filter((e) => e.isDirectory() && CTID_DIR_RE.test(e.name))
-      .map((e) => Number(e.name))
-      .sort((a, b) => a - b);
-  }
-
   // -------------------------------------------------------------------------------------- snapshots
-
-  private snapshotDir(ctid: number): string {
-    return path.join(this.snapshotsDir, String(checkCtid(ctid)));
-  }
-
-  snapshotPath(ctid: number, name: string): string {
-    return path.join(this.snapshotDir(ctid), checkSnapshotPathName(name));
-  }
 
   /** BTRFS_IOC_SYNC: flushes delalloc and commits, so a snapshot right after has little left to flush. */
   async flushContainerVolume(ctid: number): Promise<void> {
@@ -244,14 +194,6 @@ export class BtrfsStorage implements StorageDriver {
     await fs.rm(dir, { recursive: true, force: true });
   }
 
-  async listSnapshots(ctid: number): Promise<string[]> {
-    const ents = await fs.readdir(this.snapshotDir(ctid), { withFileTypes: true }).catch(() => []);
-    return ents
-      .filter((e) => e.isDirectory() && SNAPSHOT_NAME_RE.test(e.name))
-      .map((e) => e.name)
-      .sort();
-  }
-
   /** Exclusive bytes of each snapshot's qgroup: what deleting it would free. One qgroup listing for all. */
   async snapshotSizes(ctid: number): Promise<Map<string, number | null>> {
     const names = await this.listSnapshots(ctid);
@@ -259,20 +201,6 @@ export class BtrfsStorage implements StorageDriver {
   }
 
   // ------------------------------------------------------------------------ volume replacement (swap.ts)
-
-  stagingPath(ctid: number): string {
-    return path.join(this.containersDir, `.staging-${checkCtid(ctid)}`);
-  }
-
-  private swapPaths(ctid: number): swap.SwapPaths {
-    return {
-      ctid,
-      current: this.containerPath(ctid),
-      staging: this.stagingPath(ctid),
-      previous: path.join(this.containersDir, `.previous-${checkCtid(ctid)}`),
-      remove: (p) => this.removeAny(p, true),
-    };
-  }
 
   async createStagingVolume(ctid: number, from: StagingSource): Promise<string> {
     const p = this.stagingPath(ctid);
@@ -304,24 +232,11 @@ export class BtrfsStorage implements StorageDriver {
     return p;
   }
 
-  retireCurrent(ctid: number): Promise<void> {
-    return swap.retireCurrent(this.swapPaths(ctid));
-  }
-  promoteStaging(ctid: number): Promise<void> {
-    return swap.promoteStaging(this.swapPaths(ctid));
-  }
-  revertStaging(ctid: number): Promise<void> {
-    return swap.revertStaging(this.swapPaths(ctid));
-  }
-  discardStaging(ctid: number): Promise<void> {
-    return swap.discardStaging(this.swapPaths(ctid));
+  protected removeVolume(p: string): Promise<void> {
+    return this.removeAny(p, true);
   }
 
   // ------------------------------------------------------------------------------------------ migration
-
-  private incomingDir(ctid: number): string {
-    return path.join(this.containersDir, `.incoming-${checkCtid(ctid)}`);
-  }
 
   sendCommand(ctid: number, name: string, parent: string | null): { cmd: string; args: string[] } {
     const parentArgs = parent ? ["-p", this.snapshotPath(ctid, parent)] : [];

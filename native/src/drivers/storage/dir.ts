@@ -15,19 +15,17 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "../../errors.js";
 import { run } from "../../exec.js";
-import { SNAPSHOT_NAME_RE } from "../../snapshot-names.js";
 import {
   blockDeviceOfMount,
   checkCtid,
   checkSnapshotPathName,
   checkTemplateName,
-  CTID_DIR_RE,
   isNoSpaceText,
   mountContaining,
   pathExists,
   statfsSpace,
-  TEMPLATE_NAME_RE,
 } from "./common.js";
+import { PoolLayout } from "./pool-layout.js";
 import * as swap from "./swap.js";
 import type { StagingSource, StorageCaps, StorageDriver, VolumeUsage } from "./types.js";
 
@@ -36,20 +34,12 @@ export interface DirStorageOptions {
   root: string;
 }
 
-export class DirStorage implements StorageDriver {
+export class DirStorage extends PoolLayout implements StorageDriver {
   readonly name = "dir" as const;
   readonly caps: StorageCaps = { quota: false, inodeQuota: false, cow: false };
-  readonly root: string;
-  private readonly templatesDir: string;
-  private readonly containersDir: string;
-  private readonly snapshotsDir: string;
 
   constructor(opts: DirStorageOptions) {
-    if (!opts.root) throw new EngineError("BAD_REQUEST", "dir storage: root directory not configured");
-    this.root = path.resolve(opts.root);
-    this.templatesDir = path.join(this.root, "templates");
-    this.containersDir = path.join(this.root, "containers");
-    this.snapshotsDir = path.join(this.root, "snapshots");
+    super(opts.root, "dir storage: root directory");
   }
 
   async init(): Promise<void> {
@@ -64,10 +54,6 @@ export class DirStorage implements StorageDriver {
 
   async teardown(): Promise<void> {
     /* nothing mounted */
-  }
-
-  templatePath(name: string): string {
-    return path.join(this.templatesDir, checkTemplateName(name));
   }
 
   private sealMarker(name: string): string {
@@ -103,18 +89,6 @@ export class DirStorage implements StorageDriver {
     const p = this.templatePath(name);
     await fs.rm(this.sealMarker(name), { force: true });
     await fs.rm(p, { recursive: true, force: true });
-  }
-
-  async listTemplateVolumes(): Promise<string[]> {
-    const ents = await fs.readdir(this.templatesDir, { withFileTypes: true }).catch(() => []);
-    return ents
-      .filter((e) => e.isDirectory() && TEMPLATE_NAME_RE.test(e.name))
-      .map((e) => e.name)
-      .sort();
-  }
-
-  containerPath(ctid: number): string {
-    return path.join(this.containersDir, String(checkCtid(ctid)));
   }
 
   private tmpPath(ctid: number): string {
@@ -165,14 +139,6 @@ export class DirStorage implements StorageDriver {
 
   // ---------------------------------------------------------------------------------------- snapshots
 
-  private snapshotDir(ctid: number): string {
-    return path.join(this.snapshotsDir, String(checkCtid(ctid)));
-  }
-
-  snapshotPath(ctid: number, name: string): string {
-    return path.join(this.snapshotDir(ctid), checkSnapshotPathName(name));
-  }
-
   /** Nothing to gain: the snapshot is a copy through the page cache. */
   async flushContainerVolume(): Promise<void> {}
 
@@ -205,34 +171,12 @@ export class DirStorage implements StorageDriver {
     await fs.rm(this.snapshotDir(ctid), { recursive: true, force: true });
   }
 
-  async listSnapshots(ctid: number): Promise<string[]> {
-    const ents = await fs.readdir(this.snapshotDir(ctid), { withFileTypes: true }).catch(() => []);
-    return ents
-      .filter((e) => e.isDirectory() && SNAPSHOT_NAME_RE.test(e.name))
-      .map((e) => e.name)
-      .sort();
-  }
-
   /** Not cheap here (du over a full copy): unknown. */
   async snapshotSizes(ctid: number): Promise<Map<string, number | null>> {
     return new Map((await this.listSnapshots(ctid)).map((n) => [n, null]));
   }
 
   // ------------------------------------------------------------------------ volume replacement (swap.ts)
-
-  stagingPath(ctid: number): string {
-    return path.join(this.containersDir, `.staging-${checkCtid(ctid)}`);
-  }
-
-  private swapPaths(ctid: number): swap.SwapPaths {
-    return {
-      ctid,
-      current: this.containerPath(ctid),
-      staging: this.stagingPath(ctid),
-      previous: path.join(this.containersDir, `.previous-${checkCtid(ctid)}`),
-      remove: (p) => fs.rm(p, { recursive: true, force: true }),
-    };
-  }
 
   async createStagingVolume(ctid: number, from: StagingSource): Promise<string> {
     const p = this.stagingPath(ctid);
@@ -263,24 +207,11 @@ export class DirStorage implements StorageDriver {
     return p;
   }
 
-  retireCurrent(ctid: number): Promise<void> {
-    return swap.retireCurrent(this.swapPaths(ctid));
-  }
-  promoteStaging(ctid: number): Promise<void> {
-    return swap.promoteStaging(this.swapPaths(ctid));
-  }
-  revertStaging(ctid: number): Promise<void> {
-    return swap.revertStaging(this.swapPaths(ctid));
-  }
-  discardStaging(ctid: number): Promise<void> {
-    return swap.discardStaging(this.swapPaths(ctid));
+  protected removeVolume(p: string): Promise<void> {
+    return fs.rm(p, { recursive: true, force: true });
   }
 
   // ---- migration: full trees as tar streams (no incremental form without a CoW filesystem)
-
-  private incomingDir(ctid: number): string {
-    return path.join(this.containersDir, `.incoming-${checkCtid(ctid)}`);
-  }
 
   sendCommand(ctid: number, name: string, _parent: string | null): { cmd: string; args: string[] } {
     return { cmd: "tar", args: [...TAR_FLAGS, "-C", this.snapshotPath(ctid, name), "-cf", "-", "."] };
@@ -307,14 +238,6 @@ export class DirStorage implements StorageDriver {
 
   async discardReceived(ctid: number): Promise<void> {
     await fs.rm(this.incomingDir(ctid), { recursive: true, force: true });
-  }
-
-  async listContainerVolumes(): Promise<number[]> {
-    const ents = await fs.readdir(this.containersDir, { withFileTypes: true }).catch(() => []);
-    return ents
-      .filter((e) => e.isDirectory() && CTID_DIR_RE.test(e.name))
-      .map((e) => Number(e.name))
-      .sort((a, b) => a - b);
   }
 
   async setQuota(ctid: number, q: { bytes: number | null; inodes: number | null }): Promise<void> {
