@@ -60,12 +60,12 @@ grep -q '^DEF_OSTEMPLATE=' "$conf" || set_conf DEF_OSTEMPLATE "$([ -z "${OVZ_SKI
 chmod 0600 "$conf"
 bash scripts/install-cli.sh /usr/local/sbin
 
-stamp=.next/ovz-build-stamp
-want=$(git rev-parse HEAD 2>/dev/null || echo none)$(git status --porcelain -- app server native/src 2>/dev/null | sha256sum | cut -c1-12)
-if [ ! -f .next/BUILD_ID ] || [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
+# shellcheck source=lib/panel-build.sh
+source scripts/lib/panel-build.sh
+if ! panel_build_current; then
   echo "building the panel (next build, ~1 min)"
   node_modules/.bin/next build >"$logs/panel-build.log" 2>&1 || { tail -30 "$logs/panel-build.log"; exit 1; }
-  echo "$want" >$stamp
+  panel_build_stamp >.next/ovz-build-stamp
 fi
 install -d -o ovz-panel -g ovz .next/cache
 chown -R ovz-panel:ovz .next/cache
