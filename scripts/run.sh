@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 # shellcheck source=lib/logs.sh
 source scripts/lib/logs.sh
+# shellcheck source=lib/wait.sh
+source scripts/lib/wait.sh
+# how long the engine and the panel may take to start (a slow host compiles the sources for a minute)
+start_timeout=${OVZ_START_TIMEOUT:-300}
 logs=${OVZ_LOG_DIR:-/var/log/ovz}
 prepare_logs "$logs"
 
@@ -24,8 +28,12 @@ if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
 else
   echo "starting engine (log: $logs/engine.log)"
   nohup node --import tsx native/src/main.ts >>"$logs/engine.log" 2>&1 &
-  for _ in $(seq 1 100); do [ -S "$OVZ_SOCKET" ] && break; sleep 0.2; done
-  [ -S "$OVZ_SOCKET" ] || { tail -20 "$logs/engine.log"; echo "engine did not start"; exit 1; }
+  engine_pid=$!
+  if ! wait_for "$engine_pid" "$start_timeout" test -S "$OVZ_SOCKET"; then
+    tail -20 "$logs/engine.log"
+    echo "engine did not start: it $(wait_failure "$engine_pid" "$start_timeout") (log: $logs/engine.log)"
+    exit 1
+  fi
 fi
 
 call() { node --import tsx native/src/tools/engine-call.ts "$@"; }
@@ -75,8 +83,13 @@ if [ -f "$ppid_file" ] && kill -0 "$(cat "$ppid_file")" 2>/dev/null; then
 else
   NODE_ENV=production OVZ_SOCKET=$OVZ_SOCKET nohup setpriv --reuid=ovz-panel --regid=ovz --init-groups -- \
     env HOME=/var/lib/ovz-panel node --import tsx server/http.ts -p "$port" -H "$host" >>"$logs/panel.log" 2>&1 &
-  echo $! >"$ppid_file"
-  for _ in $(seq 1 120); do curl -s -o /dev/null "http://$host:$port/login" && break; sleep 0.5; done
-  curl -s -o /dev/null "http://$host:$port/login" || { tail -20 "$logs/panel.log"; echo "panel did not start"; exit 1; }
+  panel_pid=$!
+  echo $panel_pid >"$ppid_file"
+  panel_up() { curl -s -o /dev/null "http://$host:$port/login"; }
+  if ! wait_for "$panel_pid" "$start_timeout" panel_up; then
+    tail -20 "$logs/panel.log"
+    echo "panel did not start: it $(wait_failure "$panel_pid" "$start_timeout") (log: $logs/panel.log)"
+    exit 1
+  fi
 fi
 echo "panel ready: http://localhost:$port (log: $logs/panel.log) — runs as user ovz-panel, talks to the engine over $OVZ_SOCKET"
