@@ -16,8 +16,8 @@ cd "$(dirname "$0")/../.."
 cache=${OVZ_VM_CACHE:-/var/cache/ovz-vm}
 mirror=${OVZ_VM_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
-# what debootstrap puts in: a kernel that boots from a virtio disk, systemd as init, e2fsprogs (the root fs)
-base_pkgs=linux-image-amd64,systemd-sysv,udev,kmod,e2fsprogs,dbus,procps
+# what debootstrap puts in: systemd as init, e2fsprogs (the root fs); the kernel comes with the updates
+base_pkgs=systemd-sysv,udev,kmod,e2fsprogs,dbus,procps
 
 # The product's packages for a production node, from the one list (scripts/lib/packages.sh). The guest's
 # kernel enforces AppArmor whatever this host's does: answer the list's AppArmor probe for the guest.
@@ -27,6 +27,8 @@ probe=$(mktemp -d)
 mkdir -p "$probe/module/apparmor/parameters" && echo Y >"$probe/module/apparmor/parameters/enabled"
 mapfile -t product_pkgs < <(SYSFS=$probe apt_packages production)
 rm -rf "$probe"
+# CRIU's runtime libraries: scripts/vm/test.sh brings the host's /opt/criu instead of building it in the guest
+mapfile -t -O "${#product_pkgs[@]}" product_pkgs < <(criu_packages runtime)
 
 key=$({ cat "$0"; echo "$suite $base_pkgs ${product_pkgs[*]}"; } | sha256sum | cut -c1-16)
 out=$cache/$key
@@ -47,7 +49,8 @@ cleanup() {
     m=${mounted[i]}
     umount "$m" 2>/dev/null || umount -l "$m" || echo "build-image.sh: could not unmount $m" >&2
   done
-  rm -rf "$work"
+  # --one-file-system: never into a bind mount that failed to unmount
+  rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 start=$(date +%s)
@@ -71,11 +74,11 @@ deb $mirror $suite main
 deb $mirror $suite-updates main
 deb $security $suite-security main
 SOURCES
-echo "build-image: apt-get install ${product_pkgs[*]} …" >&2
+echo "build-image: apt-get install linux-image-amd64 ${product_pkgs[*]} …" >&2
 {
   chroot "$R" apt-get update
   DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get -y dist-upgrade
-  DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get install -y --no-install-recommends "${product_pkgs[@]}"
+  DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get install -y --no-install-recommends linux-image-amd64 "${product_pkgs[@]}"
   chroot "$R" apt-get clean
 } >>"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
 rm -f "$R/usr/sbin/policy-rc.d" "$R/etc/resolv.conf"

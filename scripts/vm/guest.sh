@@ -28,6 +28,7 @@ done
 cp -a "$payload/copy/." /
 cd "$OVZ_VM_CHECKOUT"
 export PATH=/opt/criu/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+export NO_COLOR=1 # the serial log is read as text
 vitest() { # $1 = report name, rest = vitest filters
   local name=$1
   shift
@@ -59,7 +60,10 @@ if [ ! -f $state/phase1-done ]; then
   fi
   note "the README's run command: OVZ_SKIP_DEBIAN=1 bash scripts/run.sh (no network: no debian-12 template)"
   t0=$(up)
-  OVZ_SKIP_DEBIAN=1 bash scripts/run.sh 2>&1 | tee "$results/run.log"
+  # its own lines in run.log; a trace of the commands of run.sh and the scripts it runs in run.trace
+  echo "set -x" >/run/ovz-vm-xtrace
+  (exec 9>"$results/run.trace" && BASH_XTRACEFD=9 BASH_ENV=/run/ovz-vm-xtrace OVZ_SKIP_DEBIAN=1 bash scripts/run.sh) 2>&1 |
+    tee "$results/run.log"
   run_rc=${PIPESTATUS[0]}
   run_s=$(since "$t0")
   t1=$(up)

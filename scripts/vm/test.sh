@@ -4,7 +4,7 @@
 # machine (hybrid cgroup v1, no systemd) is not. It
 #   1. builds or reuses the cached Debian 12 image (scripts/vm/build-image.sh; the only network use);
 #   2. makes a fresh copy-on-write disk over it (qcow2) and a payload disk holding this checkout as it is
-#      (tracked and untracked files, node_modules, the built panel if current), the host's node, CRIU
+#      (tracked and untracked files, node_modules, the built panel), the host's node, CRIU
 #      (/opt/criu) and the engine's C helpers built from this checkout's sources;
 #   3. boots QEMU without a NIC; the guest runs scripts/vm/guest.sh — the README's run command, then the
 #      host suite (native/test/vm/host.vm.test.ts) — and powers off;
@@ -46,21 +46,14 @@ t=$(date +%s)
 truncate -s 8G "$tmp/payload.img"
 mkfs.ext4 -q -F -L ovz-payload "$tmp/payload.img"
 mkdir -p "$mnt" && mount -o loop "$tmp/payload.img" "$mnt"
-binds=$checkout
 mkdir -p "$mnt/bind$checkout" "$mnt/copy" "$mnt/vm" "$mnt/results"
 # the checkout as it is: tracked files (minus deleted ones) and untracked ones git does not ignore
 git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
   if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
 done | tar --null -T - -cf - | tar -xf - -C "$mnt/bind$checkout"
-# node_modules: a directory, or a symlink whose target goes to the same path in the guest
-if [ -L node_modules ]; then
-  nm=$(readlink -f node_modules)
-  cp -a node_modules "$mnt/bind$checkout/"
-  mkdir -p "$mnt/bind$nm" && cp -a "$nm/." "$mnt/bind$nm/"
-  binds="$binds $nm"
-else
-  cp -a node_modules "$mnt/bind$checkout/"
-fi
+# node_modules as a real directory (a symlinked one — a worktree's — is copied through: Next's bundler
+# does not resolve packages outside the checkout)
+mkdir -p "$mnt/bind$checkout/node_modules" && cp -a "$(readlink -f node_modules)/." "$mnt/bind$checkout/node_modules/"
 lock=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.ovz-lock-hash 2>/dev/null)" != "$lock" ]; then
   # the guest has no network, so install.sh's `npm ci` could not run there: test these node_modules
@@ -69,17 +62,28 @@ if [ "$(cat node_modules/.ovz-lock-hash 2>/dev/null)" != "$lock" ]; then
   echo "$lock" >"$mnt/bind$checkout/node_modules/.ovz-lock-hash"
 fi
 [ -d server/db/generated ] && cp -a server/db/generated "$mnt/bind$checkout/server/db/"
-# the built panel, when it is current (built from exactly these sources): building it under emulation
-# takes many minutes; otherwise the guest's run command builds it
+# The built panel: the run command would build it in the guest, which takes many minutes under emulation.
+# Use the checkout's .next when it is current (built from exactly these sources); otherwise build it here,
+# in the payload's copy seen at the checkout's path in a private mount namespace (the build holds absolute
+# paths), stamped as the guest's run command will compute it. OVZ_VM_GUEST_BUILD=1 leaves it to the guest.
 # shellcheck source=../lib/panel-build.sh
 source scripts/lib/panel-build.sh
 panel_current=0
-if panel_build_current; then
+if [ -n "${OVZ_VM_GUEST_BUILD:-}" ]; then
+  log "OVZ_VM_GUEST_BUILD: the guest's run command builds the panel"
+elif [ ! -L node_modules ] && panel_build_current; then
   cp -a .next "$mnt/bind$checkout/"
   panel_current=1
 else
-  log "the panel is not built for this checkout: the guest's run command builds it (slow under emulation);"
-  log "  save minutes with: node_modules/.bin/next build && source scripts/lib/panel-build.sh && panel_build_stamp >.next/ovz-build-stamp"
+  t=$(date +%s)
+  NEXT_TELEMETRY_DISABLED=1 unshare -m --propagation private bash -c '
+    set -e
+    mount --bind "$1" "$2" && cd "$2"
+    node_modules/.bin/next build >"$3" 2>&1 || { tail -30 "$3"; exit 1; }
+    source scripts/lib/panel-build.sh && panel_build_stamp >.next/ovz-build-stamp
+  ' sh "$mnt/bind$checkout" "$checkout" "$tmp/next-build.log" || { cp "$tmp/next-build.log" "$out/"; exit 1; }
+  cp "$tmp/next-build.log" "$out/"
+  log "panel built on the host for the guest in $(($(date +%s) - t)) s"
 fi
 # the host's node (the guest is the same Debian 12, same glibc) and CRIU
 mkdir -p "$mnt/copy/usr/local/bin"
@@ -94,7 +98,7 @@ if command -v gcc >/dev/null; then
 fi
 cat >"$mnt/vm/env" <<ENV
 OVZ_VM_CHECKOUT=$checkout
-OVZ_VM_BINDS="$binds"
+OVZ_VM_BINDS="$checkout"
 OVZ_VM_PANEL_CURRENT=$panel_current
 ENV
 umount "$mnt"
@@ -132,6 +136,10 @@ results
 status=0
 if [ ! -f "$out/phase1.done" ]; then
   log "!!! boot 1 did not finish its script (see $out/serial-1.log)"
+  status=1
+elif ! grep -q '"suite_rc":0}' "$out/phase1.done"; then
+  log "boot 1: $(cat "$out/phase1.done")"
+  log "!!! boot 1 failed (run command or host suite): no reboot (boot 2 needs what boot 1 leaves behind)"
   status=1
 else
   log "boot 1: $(cat "$out/phase1.done")"
