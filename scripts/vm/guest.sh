@@ -60,10 +60,9 @@ if [ ! -f $state/phase1-done ]; then
   fi
   note "the README's run command: OVZ_SKIP_DEBIAN=1 bash scripts/run.sh (no network: no debian-12 template)"
   t0=$(up)
-  # its own lines in run.log; a trace of the commands of run.sh and the scripts it runs in run.trace
-  echo "set -x" >/run/ovz-vm-xtrace
-  (exec 9>"$results/run.trace" && BASH_XTRACEFD=9 BASH_ENV=/run/ovz-vm-xtrace OVZ_SKIP_DEBIAN=1 bash scripts/run.sh) 2>&1 |
-    tee "$results/run.log"
+  # its output in run.log; a trace of run.sh's own commands in run.trace (xtrace is not inherited: the
+  # scripts it runs and the daemons it starts run as they would without it)
+  (exec 9>"$results/run.trace" && BASH_XTRACEFD=9 OVZ_SKIP_DEBIAN=1 bash -x scripts/run.sh) 2>&1 | tee "$results/run.log"
   run_rc=${PIPESTATUS[0]}
   run_s=$(since "$t0")
   t1=$(up)

@@ -13,7 +13,8 @@
 #      non-zero when a guest suite failed or a boot did not finish within the deadline.
 # Every loop device, mount and temporary file it makes is removed on exit, also on failure.
 #   OVZ_VM_DEADLINE=2400   seconds each boot may take (TCG on 2 busy cores is slow)
-#   OVZ_VM_CACHE, OVZ_VM_MIRROR   see build-image.sh
+#   OVZ_VM_GUEST_BUILD=1  let the guest's run command build the panel (else: built here, cached)
+#   OVZ_VM_CACHE, OVZ_VM_MIRROR   see build-image.sh (the panel's build is cached in $OVZ_VM_CACHE/panel)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" = 0 ] || { echo "vm/test.sh: run as root (loop mounts, the image build)" >&2; exit 1; }
@@ -22,6 +23,7 @@ for t in qemu-system-x86_64 qemu-img; do
 done
 checkout=$(pwd -P)
 deadline=${OVZ_VM_DEADLINE:-2400}
+cache=${OVZ_VM_CACHE:-/var/cache/ovz-vm}
 out=$checkout/test-results/vm
 rm -rf "$out" && mkdir -p "$out"
 log() { echo "vm: $*" | tee -a "$out/summary.txt"; }
@@ -65,15 +67,28 @@ fi
 # The built panel: the run command would build it in the guest, which takes many minutes under emulation.
 # Use the checkout's .next when it is current (built from exactly these sources); otherwise build it here,
 # in the payload's copy seen at the checkout's path in a private mount namespace (the build holds absolute
-# paths), stamped as the guest's run command will compute it. OVZ_VM_GUEST_BUILD=1 leaves it to the guest.
+# paths), stamped as the guest's run command will compute it, and keep it in the cache for the next run
+# with the same sources (the key hashes every file the build can read, not tests or docs).
+# OVZ_VM_GUEST_BUILD=1 leaves the build to the guest.
 # shellcheck source=../lib/panel-build.sh
 source scripts/lib/panel-build.sh
 panel_current=0
+panel_key=$(
+  cd "$mnt/bind$checkout" && {
+    echo "$checkout"
+    find . \( -path ./node_modules -o -path ./.next -o -path ./e2e -o -path ./docs -o -path ./bench \
+      -o -path ./scripts -o -path '*/test' \) -prune -o -type f ! -name '*.md' -print0 | sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -c1-16
+)
+panel_cache=$cache/panel/$panel_key
 if [ -n "${OVZ_VM_GUEST_BUILD:-}" ]; then
   log "OVZ_VM_GUEST_BUILD: the guest's run command builds the panel"
 elif [ ! -L node_modules ] && panel_build_current; then
   cp -a .next "$mnt/bind$checkout/"
   panel_current=1
+elif [ -f "$panel_cache/.next/BUILD_ID" ]; then
+  cp -a "$panel_cache/.next" "$mnt/bind$checkout/"
+  log "panel: the build cached in $panel_cache"
 else
   t=$(date +%s)
   NEXT_TELEMETRY_DISABLED=1 unshare -m --propagation private bash -c '
@@ -83,7 +98,10 @@ else
     source scripts/lib/panel-build.sh && panel_build_stamp >.next/ovz-build-stamp
   ' sh "$mnt/bind$checkout" "$checkout" "$tmp/next-build.log" || { cp "$tmp/next-build.log" "$out/"; exit 1; }
   cp "$tmp/next-build.log" "$out/"
-  log "panel built on the host for the guest in $(($(date +%s) - t)) s"
+  # one cached build at a time: they are large and any change to the sources makes a new one
+  rm -rf "$cache/panel" && mkdir -p "$panel_cache.tmp"
+  cp -a "$mnt/bind$checkout/.next" "$panel_cache.tmp/" && mv "$panel_cache.tmp" "$panel_cache"
+  log "panel built on the host for the guest in $(($(date +%s) - t)) s (cached in $panel_cache)"
 fi
 # the host's node (the guest is the same Debian 12, same glibc) and CRIU
 mkdir -p "$mnt/copy/usr/local/bin"
