@@ -6,6 +6,7 @@
 #   OVZ_SKIP_DEBIAN=1    skip building debian-12 (needs Debian's archive, ~1 min)
 #   OVZ_PANEL_PORT=3000  OVZ_PANEL_HOST=127.0.0.1  where the panel listens
 #   DATABASE_URL=…       file:/var/lib/ovz-panel/panel.db (default) or postgresql://…
+#   OVZ_START_TIMEOUT=300  seconds the engine and the panel may take to start (it stops early if one dies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (the engine manages cgroups, mounts and user namespaces)"; exit 1; }

@@ -4,7 +4,10 @@
 
 # the commit and the state of the panel's sources ("none…" where there is no git or no repository)
 panel_build_stamp() {
-  echo "$(git rev-parse HEAD 2>/dev/null || echo none)$(git status --porcelain -- app server native/src 2>/dev/null | sha256sum | cut -c1-12)"
+  local head sources
+  head=$(git rev-parse HEAD 2>/dev/null || echo none)
+  sources=$(git status --porcelain -- app server native/src 2>/dev/null | sha256sum | cut -c1-12)
+  echo "$head$sources"
 }
 
 # true when .next holds a build of exactly these sources

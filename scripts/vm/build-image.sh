@@ -78,7 +78,8 @@ echo "build-image: apt-get install linux-image-amd64 ${product_pkgs[*]} …" >&2
 {
   chroot "$R" apt-get update
   DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get -y dist-upgrade
-  DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get install -y --no-install-recommends linux-image-amd64 "${product_pkgs[@]}"
+  DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get install -y --no-install-recommends \
+    linux-image-amd64 "${product_pkgs[@]}"
   chroot "$R" apt-get clean
 } >>"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
 rm -f "$R/usr/sbin/policy-rc.d" "$R/etc/resolv.conf"

@@ -62,7 +62,8 @@ if [ ! -f $state/phase1-done ]; then
   t0=$(up)
   # its output in run.log; a trace of run.sh's own commands in run.trace (xtrace is not inherited: the
   # scripts it runs and the daemons it starts run as they would without it)
-  (exec 9>"$results/run.trace" && BASH_XTRACEFD=9 OVZ_SKIP_DEBIAN=1 bash -x scripts/run.sh) 2>&1 | tee "$results/run.log"
+  (exec 9>"$results/run.trace" && BASH_XTRACEFD=9 OVZ_SKIP_DEBIAN=1 bash -x scripts/run.sh) 2>&1 |
+    tee "$results/run.log"
   run_rc=${PIPESTATUS[0]}
   run_s=$(since "$t0")
   t1=$(up)

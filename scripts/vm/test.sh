@@ -36,7 +36,10 @@ tmp=$(mktemp -d /var/tmp/ovz-vm-run.XXXXXX)
 mnt=$tmp/mnt
 qemu_pid=
 cleanup() {
-  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then kill "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; fi
+  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+    kill "$qemu_pid"
+    wait "$qemu_pid" 2>/dev/null || true
+  fi
   # `mount -o loop` detaches its loop device at umount
   if mountpoint -q "$mnt"; then umount "$mnt" || umount -l "$mnt"; fi
   mountpoint -q "$mnt" || rm -rf --one-file-system "$tmp"
@@ -140,7 +143,7 @@ boot() { # $1 = boot number; streams the serial console to $out/serial-$1.log; r
   qemu_pid=
   wait
   log "boot $n: QEMU ended (status $rc) after $(($(date +%s) - t0)) s"
-  [ $rc = 124 ] && log "!!! boot $n did not finish within $deadline s"
+  case $rc in 124 | 137) log "!!! boot $n did not finish within $deadline s: stopped" ;; esac
   return 0
 }
 results() { # copy the guest's results out of the payload disk
@@ -174,7 +177,8 @@ for p in phase1 phase2; do
   if [ ! -f "$f" ]; then log "$p: no report"; status=1; continue; fi
   line=$(node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped/todo`);
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped/todo`);
     process.exit(r.success && r.numFailedTests === 0 ? 0 : 1);
   ' "$f") || status=1
   log "$p: $line"

@@ -39,10 +39,14 @@ describe("install.sh's Debian packages", () => {
   });
 
   it("CRIU's runtime libraries are listed once, for install-criu.sh and the VM image (a prebuilt /opt/criu)", () => {
-    const list = (what: string) =>
-      execFileSync("bash", ["-c", `source scripts/lib/packages.sh; criu_packages "$1"`, "sh", what], { cwd: REPO, encoding: "utf8" }).trim().split("\n");
-    expect(list("runtime")).toEqual(expect.arrayContaining(["libprotobuf-c1", "libnftables1", "libnet1", "libnl-3-200", "nftables"]));
-    expect(list("build")).toEqual(expect.arrayContaining(["build-essential", "libprotobuf-c-dev", "protobuf-c-compiler"]));
+    const list = (what: string) => {
+      const script = `source scripts/lib/packages.sh; criu_packages "$1"`;
+      return execFileSync("bash", ["-c", script, "sh", what], { cwd: REPO, encoding: "utf8" }).trim().split("\n");
+    };
+    const runtime = ["libprotobuf-c1", "libnftables1", "libnet1", "libnl-3-200", "nftables"];
+    expect(list("runtime")).toEqual(expect.arrayContaining(runtime));
+    const build = ["build-essential", "libprotobuf-c-dev", "protobuf-c-compiler"];
+    expect(list("build")).toEqual(expect.arrayContaining(build));
     for (const f of ["scripts/install-criu.sh", "scripts/vm/build-image.sh"]) {
       expect(fs.readFileSync(path.join(REPO, f), "utf8")).toMatch(/criu_packages runtime/);
     }

@@ -15,7 +15,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ovz-wait-"));
 /** Runs `script` in bash with wait.sh sourced; returns its exit status and how long it took. */
 function bash(script: string): { status: number | null; ms: number; out: string } {
   const t0 = Date.now();
-  const r = spawnSync("bash", ["-c", `source scripts/lib/wait.sh; ${script}`], { cwd: REPO, encoding: "utf8", env: { ...process.env, T: tmp } });
+  const env = { ...process.env, T: tmp };
+  const r = spawnSync("bash", ["-c", `source scripts/lib/wait.sh; ${script}`], { cwd: REPO, encoding: "utf8", env });
   return { status: r.status, ms: Date.now() - t0, out: r.stdout.trim() };
 }
 
@@ -24,7 +25,8 @@ describe("run.sh's wait for its daemons (scripts/lib/wait.sh)", () => {
 
   it("waits while the daemon lives and succeeds once the check passes", () => {
     // a "daemon" that opens its socket after 1.5 s; the deadline is far away
-    const r = bash(`(sleep 1.5; touch "$T/sock"; sleep 5) >/dev/null 2>&1 & wait_for $! 60 test -e "$T/sock"; echo "rc=$?"`);
+    const daemon = `(sleep 1.5; touch "$T/sock"; sleep 5) >/dev/null 2>&1 &`;
+    const r = bash(`${daemon} wait_for $! 60 test -e "$T/sock"; echo "rc=$?"`);
     expect(r.out).toBe("rc=0");
     expect(r.ms).toBeGreaterThanOrEqual(1400);
     expect(r.ms).toBeLessThan(5000);
@@ -37,7 +39,8 @@ describe("run.sh's wait for its daemons (scripts/lib/wait.sh)", () => {
   });
 
   it("gives up at the deadline when the daemon lives but never answers", () => {
-    const r = bash(`sleep 30 >/dev/null 2>&1 & pid=$!; wait_for $pid 2 false; echo "rc=$? $(wait_failure $pid 2)"; kill $pid`);
+    const daemon = "sleep 30 >/dev/null 2>&1 & pid=$!";
+    const r = bash(`${daemon}; wait_for $pid 2 false; echo "rc=$? $(wait_failure $pid 2)"; kill $pid`);
     expect(r.out).toBe("rc=1 did not answer within 2 s");
     expect(r.ms).toBeGreaterThanOrEqual(900); // SECONDS counts whole seconds: 1 to 2 s
     expect(r.ms).toBeLessThan(5000);

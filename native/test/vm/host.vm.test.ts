@@ -18,7 +18,9 @@ export const REBOOT_CT = 902;
 const MiB = 1024 ** 2;
 let client: EngineClient;
 const cg = (file: string, ctid = CT) => readFile(path.join(cgroupDir(ctid), file), "utf8").then((s) => s.trim());
-const keyed = async (file: string, key: string) => Number((await cg(file)).match(new RegExp(`^${key} (\\d+)$`, "m"))?.[1]);
+/** a "key value" line of a flat-keyed file (memory.events, pids.events) */
+const keyed = async (file: string, key: string) =>
+  Number((await cg(file)).match(new RegExp(`^${key} (\\d+)$`, "m"))?.[1]);
 const sh = (cmd: string, timeoutMs = 300_000) =>
   client.call("container.exec", { ctid: CT, argv: ["sh", "-c", cmd], timeoutMs });
 
@@ -109,8 +111,9 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
   it("destroy leaves no cgroup of the container behind", async () => {
     await client.call("container.destroy", { ctid: CT, force: true });
     expect((await client.call("container.list", {})).map((c) => c.ctid)).not.toContain(CT);
-    const left = readdirSync("/sys/fs/cgroup").filter((d) => d.startsWith("ovz"))
-      .flatMap((d) => readdirSync(path.join("/sys/fs/cgroup", d)).filter((c) => c === String(CT)).map((c) => `${d}/${c}`));
+    // the container's and its LXC monitor's cgroups: <parent>/<ctid>, <parent>.monitor/<ctid>
+    const parents = readdirSync("/sys/fs/cgroup").filter((d) => d.startsWith("ovz"));
+    const left = parents.filter((d) => existsSync(path.join("/sys/fs/cgroup", d, String(CT))));
     expect(left).toEqual([]);
   });
 
@@ -118,6 +121,7 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
     await client.call("container.create", { ctid: REBOOT_CT, template: "busybox", hostname: "vm2", onboot: true });
     expect((await client.call("container.start", { ctid: REBOOT_CT })).state).toBe("running");
     mkdirSync(VM_STATE_DIR, { recursive: true });
-    writeFileSync(path.join(VM_STATE_DIR, "reboot.json"), JSON.stringify({ ctid: REBOOT_CT, onboot: true, bootId: bootId() }));
+    const plan = { ctid: REBOOT_CT, onboot: true, bootId: bootId() };
+    writeFileSync(path.join(VM_STATE_DIR, "reboot.json"), JSON.stringify(plan));
   });
 });

@@ -34,13 +34,16 @@ describeVm("after a reboot of the Debian 12 host (VM boot 2)", () => {
 
   it("kept the engine's record of the container left running, with onboot set", () => {
     const plan = JSON.parse(readFileSync(planFile, "utf8")) as RebootPlan;
-    const record = JSON.parse(readFileSync(path.join(STATE_DIR, "containers", `${plan.ctid}.json`), "utf8")) as { onboot?: boolean };
+    const recordFile = path.join(STATE_DIR, "containers", `${plan.ctid}.json`);
+    const record = JSON.parse(readFileSync(recordFile, "utf8")) as { onboot?: boolean };
     expect(record.onboot).toBe(true);
   });
 
   it("reports which of the engine, the panel and the container came back by themselves", () => {
     const plan = JSON.parse(readFileSync(planFile, "utf8")) as RebootPlan;
-    const units = execFileSync("systemctl", ["list-units", "--all", "--plain", "--no-legend", "ovz*"], { encoding: "utf8" });
+    const units = execFileSync("systemctl", ["list-units", "--all", "--plain", "--no-legend", "ovz*"], {
+      encoding: "utf8",
+    });
     const cameBack = {
       engine: alive(path.join(STATE_DIR, "engine.pid")),
       panel: alive("/var/lib/ovz-panel/panel.pid"),
