@@ -11,11 +11,12 @@ VERSION=4.2.1
 DEB_VERSION=4.2.1-1
 SHA256=29ec0ee09e296479fe7048c80980e8ef1d0684d0b0204c2b101dfea19f6725b9
 ORIG=criu_${VERSION}.orig.tar.xz
-BUILD_DEPS=(dpkg-dev build-essential pkgconf libbsd-dev libcap-dev libgnutls28-dev libnet1-dev
-  libnftables-dev libnl-3-dev libprotobuf-c-dev libprotobuf-dev protobuf-c-compiler protobuf-compiler
-  python3-protobuf uuid-dev libaio-dev)
-# Runtime libraries the built binary links against (kept when build deps are not needed any more).
-RUNTIME_DEPS=(libprotobuf-c1 libnl-3-200 libnet1 libnftables1 libbsd0 libcap2 libgnutls30 libuuid1 libaio1 nftables)
+# Build dependencies and the runtime libraries the built binary links against (kept when build deps are
+# not needed any more), listed in scripts/lib/packages.sh.
+# shellcheck source=lib/packages.sh
+source "$(dirname "$0")/lib/packages.sh"
+mapfile -t BUILD_DEPS < <(criu_packages build)
+mapfile -t RUNTIME_DEPS < <(criu_packages runtime)
 
 # The engine's idmapped-mount helper for restores (native/helpers/ovz-idmap-mount.c; see its comment).
 HELPER_SRC=native/helpers/ovz-idmap-mount.c

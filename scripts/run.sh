@@ -6,12 +6,17 @@
 #   OVZ_SKIP_DEBIAN=1    skip building debian-12 (needs Debian's archive, ~1 min)
 #   OVZ_PANEL_PORT=3000  OVZ_PANEL_HOST=127.0.0.1  where the panel listens
 #   DATABASE_URL=…       file:/var/lib/ovz-panel/panel.db (default) or postgresql://…
+#   OVZ_START_TIMEOUT=300  seconds the engine and the panel may take to start (it stops early if one dies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (the engine manages cgroups, mounts and user namespaces)"; exit 1; }
 bash scripts/install.sh
 # shellcheck source=lib/logs.sh
 source scripts/lib/logs.sh
+# shellcheck source=lib/wait.sh
+source scripts/lib/wait.sh
+# how long the engine and the panel may take to start (a slow host compiles the sources for a minute)
+start_timeout=${OVZ_START_TIMEOUT:-300}
 logs=${OVZ_LOG_DIR:-/var/log/ovz}
 prepare_logs "$logs"
 
@@ -24,8 +29,12 @@ if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
 else
   echo "starting engine (log: $logs/engine.log)"
   nohup node --import tsx native/src/main.ts >>"$logs/engine.log" 2>&1 &
-  for _ in $(seq 1 100); do [ -S "$OVZ_SOCKET" ] && break; sleep 0.2; done
-  [ -S "$OVZ_SOCKET" ] || { tail -20 "$logs/engine.log"; echo "engine did not start"; exit 1; }
+  engine_pid=$!
+  if ! wait_for "$engine_pid" "$start_timeout" test -S "$OVZ_SOCKET"; then
+    tail -20 "$logs/engine.log"
+    echo "engine did not start: it $(wait_failure "$engine_pid" "$start_timeout") (log: $logs/engine.log)"
+    exit 1
+  fi
 fi
 
 call() { node --import tsx native/src/tools/engine-call.ts "$@"; }
@@ -60,12 +69,12 @@ grep -q '^DEF_OSTEMPLATE=' "$conf" || set_conf DEF_OSTEMPLATE "$([ -z "${OVZ_SKI
 chmod 0600 "$conf"
 bash scripts/install-cli.sh /usr/local/sbin
 
-stamp=.next/ovz-build-stamp
-want=$(git rev-parse HEAD 2>/dev/null || echo none)$(git status --porcelain -- app server native/src 2>/dev/null | sha256sum | cut -c1-12)
-if [ ! -f .next/BUILD_ID ] || [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
+# shellcheck source=lib/panel-build.sh
+source scripts/lib/panel-build.sh
+if ! panel_build_current; then
   echo "building the panel (next build, ~1 min)"
   node_modules/.bin/next build >"$logs/panel-build.log" 2>&1 || { tail -30 "$logs/panel-build.log"; exit 1; }
-  echo "$want" >$stamp
+  panel_build_stamp >.next/ovz-build-stamp
 fi
 install -d -o ovz-panel -g ovz .next/cache
 chown -R ovz-panel:ovz .next/cache
@@ -75,8 +84,13 @@ if [ -f "$ppid_file" ] && kill -0 "$(cat "$ppid_file")" 2>/dev/null; then
 else
   NODE_ENV=production OVZ_SOCKET=$OVZ_SOCKET nohup setpriv --reuid=ovz-panel --regid=ovz --init-groups -- \
     env HOME=/var/lib/ovz-panel node --import tsx server/http/main.ts -p "$port" -H "$host" >>"$logs/panel.log" 2>&1 &
-  echo $! >"$ppid_file"
-  for _ in $(seq 1 120); do curl -s -o /dev/null "http://$host:$port/login" && break; sleep 0.5; done
-  curl -s -o /dev/null "http://$host:$port/login" || { tail -20 "$logs/panel.log"; echo "panel did not start"; exit 1; }
+  panel_pid=$!
+  echo $panel_pid >"$ppid_file"
+  panel_up() { curl -s -o /dev/null "http://$host:$port/login"; }
+  if ! wait_for "$panel_pid" "$start_timeout" panel_up; then
+    tail -20 "$logs/panel.log"
+    echo "panel did not start: it $(wait_failure "$panel_pid" "$start_timeout") (log: $logs/panel.log)"
+    exit 1
+  fi
 fi
 echo "panel ready: http://localhost:$port (log: $logs/panel.log) — runs as user ovz-panel, talks to the engine over $OVZ_SOCKET"

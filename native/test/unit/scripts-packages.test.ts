@@ -43,6 +43,20 @@ describe("install.sh's Debian packages", () => {
     for (const p of ["chromium", "postgresql", "iperf3"]) expect(prod).not.toContain(p);
   });
 
+  it("CRIU's runtime libraries are listed once, for install-criu.sh and the VM image (a prebuilt /opt/criu)", () => {
+    const list = (what: string) => {
+      const script = `source scripts/lib/packages.sh; criu_packages "$1"`;
+      return execFileSync("bash", ["-c", script, "sh", what], { cwd: REPO, encoding: "utf8" }).trim().split("\n");
+    };
+    const runtime = ["libprotobuf-c1", "libnftables1", "libnet1", "libnl-3-200", "nftables"];
+    expect(list("runtime")).toEqual(expect.arrayContaining(runtime));
+    const build = ["build-essential", "libprotobuf-c-dev", "protobuf-c-compiler"];
+    expect(list("build")).toEqual(expect.arrayContaining(build));
+    for (const f of ["scripts/install-criu.sh", "scripts/vm/build-image.sh"]) {
+      expect(fs.readFileSync(path.join(REPO, f), "utf8")).toMatch(/criu_packages runtime/);
+    }
+  });
+
   it("the test command adds the test tools on top of a node's packages", () => {
     const test = packages("test", null);
     expect(test).toEqual(expect.arrayContaining([...packages("production", null), "chromium", "postgresql", "iperf3"]));
