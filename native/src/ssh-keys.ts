@@ -46,8 +46,8 @@ export function sshKeyProblem(line: string): string | null {
   return null;
 }
 
-/** Non-empty, non-comment lines of a keys text, each checked; throws BAD_REQUEST naming the bad lines. */
-export function parseSshKeys(text: string): string[] {
+/** The non-empty, non-comment lines of a keys text: the good keys (spaces normalised), "line N: why" for the bad. */
+export function checkSshKeyLines(text: string): { keys: string[]; bad: string[] } {
   const keys: string[] = [];
   const bad: string[] = [];
   text.split("\n").forEach((raw, i) => {
@@ -57,6 +57,12 @@ export function parseSshKeys(text: string): string[] {
     if (p) bad.push(`line ${i + 1}: ${p}`);
     else keys.push(line.split(/\s+/).join(" "));
   });
+  return { keys, bad };
+}
+
+/** Non-empty, non-comment lines of a keys text, each checked; throws BAD_REQUEST naming the bad lines. */
+export function parseSshKeys(text: string): string[] {
+  const { keys, bad } = checkSshKeyLines(text);
   if (bad.length)
     throw new EngineError("BAD_REQUEST", `invalid SSH public key(s): ${bad.join("; ")}`, { details: { lines: bad } });
   if (keys.length > MAX_SSH_KEYS) throw new EngineError("BAD_REQUEST", `at most ${MAX_SSH_KEYS} keys; remove some`);

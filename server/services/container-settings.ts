@@ -5,7 +5,7 @@
 import type { Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
 import { PanelError } from "../errors.js";
-import { MAX_SSH_KEYS, sshKeyProblem } from "../../native/src/ssh-keys.js";
+import { checkSshKeyLines, MAX_SSH_KEYS } from "../../native/src/ssh-keys.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { limitsPatchSchema, parseJson, type LimitsPatch } from "./limits.js";
 import { engineOf, type FullContainer } from "./container-state.js";
@@ -14,15 +14,7 @@ type Ctx = AuditCtx & { db: Db; actor: Actor };
 
 /** Store root's SSH keys (validated) and write them into the container (running or stopped). */
 export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
-  const bad: string[] = [];
-  const keys: string[] = [];
-  text.split("\n").forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) return;
-    const p = sshKeyProblem(line);
-    if (p) bad.push(`line ${i + 1}: ${p}`);
-    else keys.push(line.split(/\s+/).join(" "));
-  });
+  const { keys, bad } = checkSshKeyLines(text);
   if (bad.length)
     throw new PanelError("BAD_REQUEST", `Invalid SSH public key(s): ${bad.join("; ")}.`, { keys: bad.join("; ") });
   if (keys.length > MAX_SSH_KEYS)
