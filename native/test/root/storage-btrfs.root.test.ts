@@ -80,6 +80,29 @@ describeRoot("btrfs storage driver (loop image)", () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  it("refuses a pool image larger than the free space of the filesystem under it, and leaves no file", async () => {
+    // a 64 MiB tmpfs holds the image: 20 GiB of sparse image could never be written there
+    const small = await fs.mkdtemp("/var/tmp/ovz-btrfs-small-");
+    await run("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", small]);
+    try {
+      const big = new BtrfsStorage({
+        root: path.join(small, "pool"),
+        image: { path: path.join(small, "pool.img"), sizeBytes: 20 * 1024 * MiB },
+      });
+      const e = await big.init().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(EngineError);
+      expect((e as EngineError).code).toBe("NO_SPACE");
+      expect((e as EngineError).message).toMatch(
+        /would be 20\.0 GiB, but .* has only 6\d\.\d MiB free: set OVZ_POOL_SIZE to at most 6\dM/,
+      );
+      expect(await fs.readdir(small)).not.toContain("pool.img");
+      expect(await mountsAt(path.join(small, "pool"))).toEqual([]);
+    } finally {
+      await run("umount", [small], { allowFailure: true });
+      await fs.rm(small, { recursive: true, force: true });
+    }
+  });
+
   it("init creates, formats and mounts the image, enables quotas, and is idempotent", async () => {
     const t0 = performance.now();
     await st.init();

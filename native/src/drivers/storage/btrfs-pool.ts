@@ -7,7 +7,8 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EngineError, wrapError } from "../../errors.js";
 import { run } from "../../exec.js";
-import { pathExists, readMountInfo, realPathLoose, type MountInfo } from "./common.js";
+import { fmtBytes } from "../../checks.js";
+import { pathExists, readMountInfo, realPathLoose, statfsSpace, type MountInfo } from "./common.js";
 import { BTRFS_SUPER_MAGIC, btrfs, toolError, toolMessage } from "./btrfs-tools.js";
 
 export class BtrfsPool {
@@ -85,6 +86,23 @@ export class BtrfsPool {
     return !!m && (await this.imageLoopDevices()).includes(m.source);
   }
 
+  /**
+   * A sparse image larger than the free space of the filesystem under it fails with I/O errors once it fills:
+   * refused up front, with the size that would fit. `allocated` is what the image already holds on disk.
+   */
+  private async checkImageFits(img: { path: string; sizeBytes: number }, allocated: number): Promise<void> {
+    const { freeBytes } = await statfsSpace(path.dirname(img.path));
+    const room = freeBytes + allocated;
+    if (img.sizeBytes <= room) return;
+    const MiB = 1024 * 1024;
+    const fits = room >= 1024 * MiB ? `${Math.floor(room / (1024 * MiB))}G` : `${Math.floor(room / MiB)}M`;
+    throw new EngineError(
+      "NO_SPACE",
+      `the pool image ${img.path} would be ${fmtBytes(img.sizeBytes)}, but the filesystem that holds it has only ` +
+        `${fmtBytes(room)} free: set OVZ_POOL_SIZE to at most ${fits} or free space there`,
+    );
+  }
+
   private async mountImage(): Promise<void> {
     const img = this.image;
     if (!img) return;
@@ -109,7 +127,13 @@ export class BtrfsPool {
       if (fsType === "") {
         // New (or never formatted) image: make it sparse at the configured size, then format it.
         const st = await fh.stat();
-        if (st.size < img.sizeBytes) await fh.truncate(img.sizeBytes);
+        if (st.size < img.sizeBytes) {
+          await this.checkImageFits(img, st.blocks * 512).catch(async (e: unknown) => {
+            if (st.size === 0) await fs.rm(img.path, { force: true }); // the empty file open() just made
+            throw e;
+          });
+          await fh.truncate(img.sizeBytes);
+        }
         await fh.close();
         try {
           await run("mkfs.btrfs", ["-q", "-L", "ovz-pool", img.path]);
