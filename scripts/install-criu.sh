@@ -59,7 +59,8 @@ fi
 # A system criu is good enough only if it is >= 4.2 and passes `criu check` (bookworm's 3.17 does not).
 if command -v criu >/dev/null 2>&1; then
   sys=$(command -v criu)
-  v=$("$sys" --version 2>/dev/null | sed -n 's/^Version: *//p' | head -1)
+  # a criu that cannot run (e.g. a copied /opt/criu without its libraries) is no version: build below
+  v=$("$sys" --version 2>/dev/null | sed -n 's/^Version: *//p' | head -1 || true)
   if [ -n "$v" ] && [ "$(printf '%s\n4.2\n' "$v" | sort -V | head -1)" = "4.2" ] && criu_ok "$sys"; then
     mkdir -p $PREFIX/sbin
     ln -sf "$sys" $PREFIX/sbin/criu
