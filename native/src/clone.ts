@@ -124,6 +124,7 @@ export class CloneOps {
       init: src.init,
       haltSignal: src.haltSignal,
       onboot: req.onboot ?? src.onboot,
+      bootorder: src.bootorder ?? null,
       createdAt: at,
       net: req.net,
       clonedFrom: { ctid: src.ctid, at },

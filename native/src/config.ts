@@ -41,6 +41,22 @@ export interface EngineConfig {
   listen: { host: string; port: number } | null;
   /** the node's TLS files (node.key, node.crt, ca.crt), written by `ovz-node join` */
   tlsDir: string;
+  /** host boot and shutdown (host-power.ts): containers at once, stop or suspend, the shutdown's deadline */
+  power: { parallel: number; stopMode: "stop" | "suspend"; stopDeadlineSec: number };
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const v = env[name];
+  if (v === undefined || v === "") return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1, not "${v}"`);
+  return n;
+}
+
+function stopMode(v: string | undefined): "stop" | "suspend" {
+  if (v === undefined || v === "" || v === "stop") return "stop";
+  if (v === "suspend") return "suspend";
+  throw new Error(`OVZ_STOP_MODE must be "stop" or "suspend" (OpenVZ's VE_STOP_MODE), not "${v}"`);
 }
 
 function parseListen(v: string | undefined): { host: string; port: number } | null {
@@ -90,5 +106,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     maxSnapshots: Number(env.OVZ_MAX_SNAPSHOTS ?? 20),
     listen: parseListen(env.OVZ_LISTEN),
     tlsDir: path.join(stateDir, "tls"),
+    power: {
+      parallel: positiveInt(env, "OVZ_BOOT_PARALLEL", 4),
+      stopMode: stopMode(env.OVZ_STOP_MODE),
+      stopDeadlineSec: positiveInt(env, "OVZ_STOP_DEADLINE", 180),
+    },
   };
 }

@@ -188,6 +188,7 @@ export class EngineCore implements EngineInternals {
       initPid: st === "STOPPED" ? null : await this.drivers.runtime.initPid(rec.ctid),
       limits: rec.limits,
       onboot: rec.onboot,
+      bootorder: rec.bootorder ?? null,
       idmap: { hostId: this.hostGid(rec), size: IDMAP_SIZE },
       rootfs: this.drivers.storage.containerPath(rec.ctid),
       root: this.rootLink(rec.ctid),

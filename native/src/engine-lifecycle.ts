@@ -64,6 +64,7 @@ export class Lifecycle {
           init: "/sbin/init",
           haltSignal: tpl.haltSignal,
           onboot: req.onboot ?? false,
+          bootorder: req.bootorder ?? null,
           createdAt: new Date().toISOString(),
           net,
         };

@@ -33,6 +33,7 @@ export class ContainerSettings {
         hostname: req.hostname ?? old.hostname,
         name: req.name === undefined ? old.name : req.name,
         onboot: req.onboot ?? old.onboot,
+        bootorder: req.bootorder === undefined ? (old.bootorder ?? null) : req.bootorder,
       };
       const st = await core.drivers.runtime.state(ctid);
       const running = st !== "STOPPED";

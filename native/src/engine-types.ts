@@ -40,6 +40,7 @@ export interface CreateRequest {
   name?: string | null;
   limits?: LimitsPatch;
   onboot?: boolean;
+  bootorder?: number | null;
   net?: unknown;
 }
 
@@ -48,6 +49,7 @@ export interface SetRequest {
   hostname?: string;
   name?: string | null;
   onboot?: boolean;
+  bootorder?: number | null;
 }
 
 /** One entry of container.usage: cumulative counters of a running container. */

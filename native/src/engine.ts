@@ -15,6 +15,7 @@ import type { ReinstallOps } from "./reinstall.js";
 import type { CheckpointOps } from "./checkpoint.js";
 import type { MigrateOps } from "./migrate.js";
 import type { CloneOps } from "./clone.js";
+import type { HostPower } from "./host-power.js";
 import type { PendingEntry } from "./journal.js";
 import type { ContainerRecord } from "./records.js";
 import { closeGate } from "./gate.js";
@@ -32,6 +33,7 @@ export interface EngineParts {
   checkpoints: CheckpointOps;
   migrations: MigrateOps;
   clones: CloneOps;
+  power: HostPower;
 }
 
 export class Engine {
@@ -46,6 +48,7 @@ export class Engine {
   readonly checkpoints: CheckpointOps;
   readonly migrations: MigrateOps;
   readonly clones: CloneOps;
+  readonly power: HostPower;
 
   constructor(p: EngineParts) {
     this.core = p.core;
@@ -59,6 +62,7 @@ export class Engine {
     this.checkpoints = p.checkpoints;
     this.migrations = p.migrations;
     this.clones = p.clones;
+    this.power = p.power;
   }
 
   async init(log: (l: string) => void = () => {}): Promise<void> {

@@ -16,6 +16,7 @@ export const migrateManifest = z.object({
     init: z.string(),
     haltSignal: z.string(),
     onboot: z.boolean(),
+    bootorder: z.number().nullable().optional(),
     createdAt: z.string(),
     net: z.unknown().optional(),
   }),

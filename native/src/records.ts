@@ -20,6 +20,8 @@ export interface ContainerRecord {
   init: string;
   haltSignal: string;
   onboot: boolean;
+  /** start order at host boot (OpenVZ --bootorder): higher first; null/absent = last */
+  bootorder?: number | null;
   createdAt: string;
   /** network devices, addresses, firewall and rate (records from before networking have none: empty) */
   net?: NetConfig;

@@ -16,6 +16,7 @@ import { ReinstallOps } from "./reinstall.js";
 import { CheckpointOps } from "./checkpoint.js";
 import { MigrateOps } from "./migrate.js";
 import { CloneOps } from "./clone.js";
+import { HostPower } from "./host-power.js";
 import type { ContainerRecord } from "./records.js";
 import { writeSystemFiles } from "./system-files.js";
 import { chooseDrivers } from "./drivers/index.js";
@@ -43,5 +44,6 @@ export function buildEngine(cfg: EngineConfig): Engine {
     checkpoints,
     migrations: new MigrateOps(core, checkpoints, lifecycle),
     clones: new CloneOps(core, snapshots, { ...files, checkName }),
+    power: new HostPower(core, lifecycle, checkpoints, cfg.power),
   });
 }

@@ -97,6 +97,7 @@ export function restoreBackup(s: FakeState, ctid: number, p: FakeParams) {
     initPid: null,
     limits: defaultLimits(),
     onboot: false,
+    bootorder: null,
     idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
     rootfs: `/fake/${ctid}`,
     root: `/fake/root/${ctid}`,

@@ -153,6 +153,7 @@ export class FakeEngine implements EnginePort, FakeState {
         if (p.hostname !== undefined) c.hostname = p.hostname as string;
         if (p.name !== undefined) c.name = p.name as string | null;
         if (p.onboot !== undefined) c.onboot = p.onboot as boolean;
+        if (p.bootorder !== undefined) c.bootorder = p.bootorder as number | null;
         return c;
       }
       case "container.passwd": {

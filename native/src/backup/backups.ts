@@ -125,6 +125,7 @@ export class BackupOps {
           limits: { ...rec.limits },
           net: rec.net ?? emptyNetConfig(),
           onboot: rec.onboot,
+          bootorder: rec.bootorder ?? null,
           init: rec.init,
           haltSignal: rec.haltSignal,
           createdAt: rec.createdAt,

@@ -54,6 +54,7 @@ export const backupManifestSchema = z.object({
     limits: z.record(z.string(), limitValue),
     net: netConfigSchema,
     onboot: z.boolean(),
+    bootorder: z.number().nullable().optional(),
     init: z.string(),
     haltSignal: z.string(),
     createdAt: z.string(),

@@ -98,6 +98,7 @@ export async function restoreBackup(
       init: c.init,
       haltSignal: c.haltSignal,
       onboot: c.onboot,
+      bootorder: c.bootorder ?? null,
       createdAt: new Date().toISOString(),
       net,
       restoredFrom: { backup: id, at: new Date().toISOString() },

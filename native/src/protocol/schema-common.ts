@@ -12,6 +12,12 @@ import { ctidSchema } from "../identity.js";
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
 export const ctid = ctidSchema;
+/** OpenVZ's --bootorder: higher numbers start earlier at host boot */
+export const bootorderSchema = z
+  .number({ message: "the boot order is a whole number from 0 to 1000000 (higher starts earlier)" })
+  .int("the boot order is a whole number from 0 to 1000000 (higher starts earlier)")
+  .min(0, "the boot order is a whole number from 0 to 1000000 (higher starts earlier)")
+  .max(1_000_000, "the boot order is a whole number from 0 to 1000000 (higher starts earlier)");
 export const limitsIn = z.record(z.string(), z.unknown()); // validated in depth by the engine (settings.ts)
 export const limitsOut = z.object(
   Object.fromEntries(LIMIT_KEYS.map((k) => [k, k === "cpumask" ? z.string().nullable() : z.number()])),
@@ -23,6 +29,7 @@ export const newContainerFields = {
   name: z.string().max(64).nullable().optional(),
   limits: limitsIn.optional(),
   onboot: z.boolean().optional(),
+  bootorder: bootorderSchema.nullable().optional(),
   net: netConfigSchema.optional(),
 };
 
@@ -35,6 +42,8 @@ export const containerInfo = z.object({
   initPid: z.number().nullable(),
   limits: limitsOut,
   onboot: z.boolean(),
+  /** start order at host boot: higher first; null = unset (last) */
+  bootorder: z.number().nullable(),
   idmap: z.object({ hostId: z.number(), size: z.number() }),
   rootfs: z.string(),
   /**

@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import {
+  bootorderSchema,
   containerInfo,
   ctid,
   ctidOnly,
@@ -123,6 +124,7 @@ export const containerConfigMethods = {
         hostname: z.string().max(253).optional(),
         name: z.string().max(64).nullable().optional(),
         onboot: z.boolean().optional(),
+        bootorder: bootorderSchema.nullable().optional(),
       })
       .strict(),
     result: containerInfo,

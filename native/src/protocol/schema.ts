@@ -35,6 +35,7 @@ import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
 import { empty } from "./schema-common.js";
 import { containerConfigMethods, containerLifecycleMethods, containerUsageMethods } from "./schema-containers.js";
+import { hostPowerMethods } from "./schema-host.js";
 import { migrateMethods } from "./schema-migrate.js";
 import { containerNetMethods, networkMethods } from "./schema-network.js";
 import { snapshotBackupMethods } from "./schema-snapshots.js";
@@ -77,6 +78,7 @@ export const methods = {
   ...networkMethods,
   ...snapshotBackupMethods,
   ...templateMethods,
+  ...hostPowerMethods,
 } as const;
 
 export type Methods = typeof methods;

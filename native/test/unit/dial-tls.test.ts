@@ -117,6 +117,7 @@ describe("dial + TLS listener: mutual TLS", () => {
           iopslimit: 0,
         },
         onboot: false,
+        bootorder: null,
         idmap: { hostId: 1000000, size: 65536 },
         rootfs: "/x",
         root: "/var/lib/ovz/root/101",

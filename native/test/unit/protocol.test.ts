@@ -42,6 +42,7 @@ const info = (ctid: number) => ({
     iopslimit: 0,
   },
   onboot: false,
+  bootorder: null,
   idmap: { hostId: 1000000, size: 65536 },
   rootfs: "/x",
   root: "/var/lib/ovz/root/101",
