@@ -177,6 +177,7 @@ export class CheckpointOps extends DumpStore {
         `container ${ctid} is running; only a checkpointed (stopped) container can be restored`,
       );
     const meta = await this.meta(ctid);
+    await this.e.requireDelegatedCgroup();
     if (!meta)
       throw new EngineError("NOT_FOUND", `container ${ctid} has no checkpoint; checkpoint it while it runs first`);
     if (configFingerprint(await this.e.runtimeConfigText(rec)) !== meta.configHash) {

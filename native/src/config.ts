@@ -12,10 +12,19 @@ export interface EngineConfig {
   socketPath: string;
   /** group that may connect to the socket (the web tier's); null = root only */
   socketGroup: string | null;
-  storage: { driver: StorageDriverName; root: string; image: { path: string; sizeBytes: number } | undefined };
+  storage: {
+    driver: StorageDriverName;
+    root: string;
+    image: { path: string; sizeBytes: number; sizeIsDefault?: boolean } | undefined;
+  };
   templateDir: string;
   lxcPath: string;
   journalDir: string;
+  /**
+   * the cgroup systemd delegated to the containers (OVZ_CGROUP_DELEGATE, e.g. system.slice/ovz-containers.service;
+   * scripts/systemd): the engine creates cgroups only below it, and refuses starts while it does not exist
+   */
+  cgroupDelegate: string | null;
   cgroupParent: string;
   /** first host uid of the idmap ranges; container slot N maps 0 → idmapBase + N*65536 */
   idmapBase: number;
@@ -79,10 +88,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     STORAGE_DRIVERS[driver].poolImage && env.OVZ_POOL_IMAGE !== "none"
       ? {
           path: env.OVZ_POOL_IMAGE ?? path.join(stateDir, "pool.img"),
-          sizeBytes: parseSize(env.OVZ_POOL_SIZE ?? "20G"),
+          sizeBytes: parseSize(env.OVZ_POOL_SIZE || "20G"),
+          // without OVZ_POOL_SIZE a new image takes at most 80% of the free space (a small disk still works)
+          sizeIsDefault: !env.OVZ_POOL_SIZE,
         }
       : undefined;
   const here = path.dirname(new URL(import.meta.url).pathname);
+  const delegate = env.OVZ_CGROUP_DELEGATE?.trim().replace(/^\/+|\/+$/g, "") || null;
+  if (delegate && env.OVZ_CGROUP_PARENT && !env.OVZ_CGROUP_PARENT.startsWith(`${delegate}/`)) {
+    throw new Error(`OVZ_CGROUP_PARENT (${env.OVZ_CGROUP_PARENT}) must be below OVZ_CGROUP_DELEGATE (${delegate})`);
+  }
   return {
     stateDir,
     socketPath: env.OVZ_SOCKET ?? "/run/ovz/engine.sock",
@@ -91,7 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     templateDir: env.OVZ_TEMPLATE_DIR ?? path.join(stateDir, "templates"),
     lxcPath: path.join(stateDir, "lxc"),
     journalDir: path.join(stateDir, "journal"),
-    cgroupParent: env.OVZ_CGROUP_PARENT ?? "ovz",
+    cgroupDelegate: delegate,
+    cgroupParent: env.OVZ_CGROUP_PARENT ?? (delegate ? `${delegate}/ovz` : "ovz"),
     idmapBase: Number(env.OVZ_IDMAP_BASE ?? 1_000_000),
     idmapSlots: Number(env.OVZ_IDMAP_SLOTS ?? 10_000),
     diskOvercommit: Number(env.OVZ_DISK_OVERCOMMIT ?? 1),

@@ -288,6 +288,20 @@ export class EngineCore implements EngineInternals {
     await this.ensureRootLink(rec);
   }
 
+  /**
+   * Under systemd the containers' cgroups live below the unit that delegates them (ovz-containers.service):
+   * while that unit is not running its cgroup is gone, and a start would create cgroups systemd does not know.
+   */
+  async requireDelegatedCgroup(): Promise<void> {
+    const d = this.config.cgroupDelegate;
+    if (d && !(await this.drivers.cgroups.exists(d))) {
+      throw new EngineError(
+        "NOT_RUNNING",
+        `the containers' cgroup ${d} does not exist: the unit that holds it is not running; start it with \`systemctl start ${path.basename(d)}\``,
+      );
+    }
+  }
+
   // ---------------------------------------------------------------- idmap slots
 
   /** A free idmap slot (or exactly `want`), reserved until release() so concurrent creates do not take it. */

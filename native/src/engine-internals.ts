@@ -37,6 +37,8 @@ export interface EngineInternals {
    */
   reserveSlot(want?: number): Promise<{ slot: number; release(): void }>;
   writeRuntimeConfig(rec: ContainerRecord): Promise<void>;
+  /** NOT_RUNNING while the systemd unit that delegates the containers' cgroups is down (config.cgroupDelegate). */
+  requireDelegatedCgroup(): Promise<void>;
   /** CTID_IN_USE when a record, runtime config or volume exists under this ctid. */
   assertCtidFree(ctid: number): Promise<void>;
   /** NO_SPACE when the pool cannot hold a new container with these limits (as a create checks). */

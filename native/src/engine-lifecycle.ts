@@ -122,6 +122,7 @@ export class Lifecycle {
       const st = await runtime.state(ctid);
       if (st === "FROZEN") throw new EngineError("FROZEN", `container ${ctid} is suspended; resume it instead`);
       if (st !== "STOPPED") throw new EngineError("RUNNING", `container ${ctid} is already running`);
+      await core.requireDelegatedCgroup();
       if (await this.checkpoints.info(ctid)) {
         // a checkpointed container starts by continuing where it was (as OpenVZ's vzctl start does)
         await this.checkpoints.restoreLocked(rec, ctx);

@@ -80,6 +80,7 @@ export class Queries {
       memoryBytes: os.totalmem(),
       runtime: runtime.name,
       cgroupVersion: cgroups.version,
+      cgroupParent: this.core.config.cgroupParent,
       storage: { driver: storage.name, caps: storage.caps, ...(await storage.space()) },
       containers: (await this.core.records.list()).length,
       limits: Object.values(LIMITS),

@@ -78,6 +78,7 @@ if [ ! -f $state/phase1-done ]; then
   printf '{"boot_s":%s,"run_s":%s,"run_rc":%s,"suite_s":%s,"suite_rc":%s}\n' "$boot_s" "$run_s" "$run_rc" \
     "$suite_s" "$suite_rc" >"$results/phase1.done"
   cp -a /var/log/ovz "$results/logs-1" 2>/dev/null
+  journalctl -b --no-pager -u ovz-engine -u ovz-containers -u ovz-panel >"$results/journal-1.txt" 2>&1
   note "boot 1 done: $(cat "$results/phase1.done"); powering off"
 else
   note "boot 2 (after the reboot): $(up) s since boot"
@@ -88,6 +89,8 @@ else
   printf '{"boot_s":%s,"suite_s":%s,"suite_rc":%s}\n' "$boot_s" "$(since "$t0")" "$suite_rc" \
     >"$results/phase2.done"
   cp -a /var/log/ovz "$results/logs-2" 2>/dev/null
+  journalctl -b --no-pager -u ovz-engine -u ovz-containers -u ovz-panel >"$results/journal-2.txt" 2>&1
+  systemctl status --no-pager 'ovz-*' >"$results/units-2.txt" 2>&1
   note "boot 2 done: $(cat "$results/phase2.done"); powering off"
 fi
 sync

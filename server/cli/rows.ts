@@ -80,6 +80,7 @@ export async function loadRows(db: Db, opts: { usage?: boolean; disk?: boolean }
       ips: c.addresses.map((a) => a.address).sort((a, b) => v4(a) - v4(b)),
       ostemplate: c.template,
       onboot: c.onboot,
+      bootorder: c.bootorder,
       owner: c.tenant.name,
       plan: c.plan.name,
       root: i?.root ?? "",

@@ -20,6 +20,8 @@ export interface CtRow {
   /** template name (vzlist "ostemplate") */
   ostemplate: string;
   onboot: boolean;
+  /** start order at boot (vzctl --bootorder), higher first; null when unset */
+  bootorder: number | null;
   /** panel tenant name ("owner" column) and plan name ("config" column) */
   owner: string;
   plan: string;

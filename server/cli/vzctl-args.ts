@@ -16,6 +16,7 @@ export const SET_SPECS: Record<string, OptSpec> = {
   nameserver: { arg: true, multi: true },
   userpasswd: { arg: true, multi: true },
   onboot: { arg: true },
+  bootorder: { arg: true },
   save: { arg: false },
   setmode: { arg: true },
 };
@@ -53,7 +54,7 @@ vzctl backup-delete <ctid> --backup <id>
 vzctl restore <ctid> [--backup <id>]   (a checkpointed container: from its checkpoint, as OpenVZ's)
 vzctl set <ctid> [--save] [--hostname <name>] [--name <name>] [--description <text>]
    [--ipadd <addr>] [--ipdel <addr>|all] [--nameserver <addr>] [--userpasswd <user>:<passwd>]
-   [--onboot yes|no] [--ram <bytes>[KMG]] [--swap <bytes>[KMG]]
+   [--onboot yes|no] [--bootorder <N>] [--ram <bytes>[KMG]] [--swap <bytes>[KMG]]
    [--cpuunits <N>] [--cpulimit <N>[%]] [--cpus <N>] [--cpumask <cpus>|all]
    [--numproc <N>[:<N>]] [--numfile <N>[:<N>]]
    [--diskspace <soft>[:<hard>]] [--diskinodes <soft>[:<hard>]]
@@ -78,6 +79,11 @@ export function setArgs(p: Parsed, specs: Record<string, OptSpec> = SET_SPECS): 
   if (has(p, "name")) settings.name = one(p, "name") || null;
   if (has(p, "description")) settings.description = one(p, "description") || null;
   if (has(p, "onboot")) settings.onboot = yesNo("onboot", one(p, "onboot")!);
+  if (has(p, "bootorder")) {
+    const v = one(p, "bootorder")!;
+    // OpenVZ: an empty value unsets it (the container then starts last)
+    settings.bootorder = v === "" ? null : /^\d+$/.test(v) ? Number(v) : NaN;
+  }
   if (has(p, "nameserver"))
     settings.nameservers = all(p, "nameserver")
       .flatMap((s) => s.split(/[\s,]+/))

@@ -280,6 +280,15 @@ export const VZLIST_FIELDS: readonly VzField[] = [
     cmp: null,
   },
   {
+    name: "bootorder",
+    header: "BOOTORDER",
+    fmt: "%10s",
+    index: 0,
+    cell: (ct) => pad(ct.row.bootorder === null ? "-" : String(ct.row.bootorder), 10, false),
+    json: (ct) => (ct.row.bootorder === null ? "null" : String(ct.row.bootorder)),
+    cmp: (a, b) => (a.row.bootorder ?? -1) - (b.row.bootorder ?? -1),
+  },
+  {
     // a RAM limit (PHYSPAGES limit) is always configured here
     name: "vswap",
     header: "VSWAP",

@@ -117,6 +117,7 @@ export class FakeEngine implements EnginePort, FakeState {
           memoryBytes: FAKE_HOST.memoryBytes,
           runtime: "fake",
           cgroupVersion: 1,
+          cgroupParent: "ovz",
           containers: this.containers.size,
           storage: { driver: "fake", caps: FAKE_HOST.caps, totalBytes: 100 * 1024 ** 3, freeBytes: 90 * 1024 ** 3 },
         };

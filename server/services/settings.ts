@@ -23,6 +23,13 @@ export const settingsSchema = z
     name: containerNameSchema.nullable().optional(),
     description: z.string().max(1000, "a description is at most 1000 characters").nullable().optional(),
     onboot: z.boolean().optional(),
+    bootorder: z
+      .number({ message: "the boot order is a whole number from 0 to 1000000 (higher starts earlier)" })
+      .int("the boot order is a whole number from 0 to 1000000 (higher starts earlier)")
+      .min(0, "the boot order is a whole number from 0 to 1000000 (higher starts earlier)")
+      .max(1_000_000, "the boot order is a whole number from 0 to 1000000 (higher starts earlier)")
+      .nullable()
+      .optional(),
     nameservers: z
       .array(z.string().ip({ message: "a name server is an IPv4 or IPv6 address" }))
       .max(3, "at most 3 name servers")
@@ -60,12 +67,13 @@ export async function setSettings(ctx: Ctx, c: FullContainer, patchIn: SettingsP
       );
   }
   const eng = engineFor(c.node.endpoint);
-  if (p.hostname !== undefined || p.name !== undefined || p.onboot !== undefined) {
+  if (p.hostname !== undefined || p.name !== undefined || p.onboot !== undefined || p.bootorder !== undefined) {
     await eng.call("container.set", {
       ctid: c.ctid,
       ...(p.hostname !== undefined ? { hostname: p.hostname } : {}),
       ...(p.name !== undefined ? { name: p.name } : {}),
       ...(p.onboot !== undefined ? { onboot: p.onboot } : {}),
+      ...(p.bootorder !== undefined ? { bootorder: p.bootorder } : {}),
     });
   }
   if (p.nameservers !== undefined) await pushNet(c, { nameservers: p.nameservers });
@@ -77,6 +85,7 @@ export async function setSettings(ctx: Ctx, c: FullContainer, patchIn: SettingsP
         ...(p.name !== undefined ? { name: p.name } : {}),
         ...(p.description !== undefined ? { description: p.description } : {}),
         ...(p.onboot !== undefined ? { onboot: p.onboot } : {}),
+        ...(p.bootorder !== undefined ? { bootorder: p.bootorder } : {}),
         ...(p.nameservers !== undefined ? { nameservers: JSON.stringify(p.nameservers) } : {}),
       },
     });
@@ -91,7 +100,16 @@ export async function setSettings(ctx: Ctx, c: FullContainer, patchIn: SettingsP
     action: "container.setSettings",
     target: target(c),
     tenantId: c.tenantId,
-    details: { ...p, before: { hostname: c.hostname, name: c.name, onboot: c.onboot, nameservers: nameserversOf(c) } },
+    details: {
+      ...p,
+      before: {
+        hostname: c.hostname,
+        name: c.name,
+        onboot: c.onboot,
+        bootorder: c.bootorder,
+        nameservers: nameserversOf(c),
+      },
+    },
   });
   return { ok: true as const };
 }

@@ -61,6 +61,8 @@ export const methods = {
       memoryBytes: z.number(),
       runtime: z.string(),
       cgroupVersion: z.number(),
+      /** where the containers' cgroups are (below the systemd unit that delegates them, on systemd hosts) */
+      cgroupParent: z.string(),
       storage: z.object({
         driver: z.string(),
         caps: z.object({ quota: z.boolean(), inodeQuota: z.boolean(), cow: z.boolean() }),

@@ -46,6 +46,10 @@ describeRoot("vzctl, prlctl and vzlist on real containers", () => {
     expect(created).toContain("Container private area was created");
     expect(await ok("vzctl set 101 --hostname test101.my.org --save")).toContain("Saved parameters for CT 101");
     await ok("vzctl set 101 --ipadd 198.18.100.50 --nameserver 198.18.0.53 --onboot yes --save");
+    // the boot order reaches the engine (which starts onboot containers by it) and vzlist
+    await ok("vzctl set 101 --bootorder 100 --save");
+    expect((await te.client.call("container.status", { ctid: 101 })).bootorder).toBe(100);
+    expect((await ok("vzlist -H -o bootorder 101")).trim()).toBe("100");
     const start = await ok("vzctl start 101");
     expect(start).toContain("Starting container...");
     expect(start).toContain("Adding IP address(es): ");

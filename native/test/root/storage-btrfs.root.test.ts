@@ -103,6 +103,42 @@ describeRoot("btrfs storage driver (loop image)", () => {
     }
   });
 
+  it("without OVZ_POOL_SIZE a new image takes 80% of the free space when the default would not fit", async () => {
+    const small = await fs.mkdtemp("/var/tmp/ovz-btrfs-default-");
+    await run("mount", ["-t", "tmpfs", "-o", "size=2g", "tmpfs", small]);
+    const poolRoot = path.join(small, "pool");
+    const img = path.join(small, "pool.img");
+    try {
+      const dflt = new BtrfsStorage({
+        root: poolRoot,
+        image: { path: img, sizeBytes: 20 * 1024 * MiB, sizeIsDefault: true },
+        usageSyncIntervalMs: 0,
+      });
+      await dflt.init();
+      // 80% of ~2 GiB, in whole GiB
+      expect((await fs.stat(img)).size).toBe(1024 * MiB);
+      expect(await mountsAt(poolRoot)).toHaveLength(1);
+    } finally {
+      await run("umount", [poolRoot], { allowFailure: true });
+      for (const d of await loopDevs(img)) await run("losetup", ["-d", d], { allowFailure: true });
+      await run("umount", [small], { allowFailure: true });
+      await fs.rm(small, { recursive: true, force: true });
+    }
+    // a default that cannot even make 1 GiB is refused like an explicit size
+    const tiny = await fs.mkdtemp("/var/tmp/ovz-btrfs-tiny-");
+    await run("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", tiny]);
+    try {
+      const t = new BtrfsStorage({
+        root: path.join(tiny, "pool"),
+        image: { path: path.join(tiny, "pool.img"), sizeBytes: 20 * 1024 * MiB, sizeIsDefault: true },
+      });
+      expect(((await t.init().catch((x: unknown) => x)) as EngineError).code).toBe("NO_SPACE");
+    } finally {
+      await run("umount", [tiny], { allowFailure: true });
+      await fs.rm(tiny, { recursive: true, force: true });
+    }
+  });
+
   it("init creates, formats and mounts the image, enables quotas, and is idempotent", async () => {
     const t0 = performance.now();
     await st.init();

@@ -2,22 +2,38 @@
  * The engine on a real Debian 12 host with systemd as PID 1 and pure cgroup v2 (the VM test bed's boot 1,
  * after the README's run command): a busybox container's lifecycle, every limit read back from the v2
  * files, live changes, a memory hog OOM-killed inside the container's cgroup, a fork bomb stopped at
- * pids.max, nothing left after destroy. One node process talks to the engine over its socket: each CLI
- * call costs 9–15 s under emulation. The last test leaves a container running for boot 2 (the reboot).
+ * pids.max, nothing left after destroy; the services the run command installed (ovz-engine, ovz-containers
+ * with the delegated cgroup subtree, the hardened ovz-panel), and an engine restart that leaves containers
+ * alone. One node process talks to the engine over its socket: each CLI call costs 9–15 s under emulation.
+ * The last test sets suspend mode and leaves containers for boot 2 (the reboot, REBOOT_PLAN).
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFile, readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { EngineClient } from "../../src/protocol/client.js";
-import { bootId, cgroupDir, describeVm, engineClient, STATE_DIR, VM_STATE_DIR } from "./vm-host.js";
+import {
+  bootId,
+  cgroupDir,
+  CONTAINERS_CGROUP,
+  describeVm,
+  engineAnswers,
+  engineClient,
+  REBOOT_PLAN,
+  STATE_DIR,
+  systemctl,
+  unitProp,
+  VM_STATE_DIR,
+} from "./vm-host.js";
 
 const CT = 901;
-/** left running for the reboot (reboot.vm.test.ts) */
-export const REBOOT_CT = 902;
 const MiB = 1024 ** 2;
 let client: EngineClient;
-const cg = (file: string, ctid = CT) => readFile(path.join(cgroupDir(ctid), file), "utf8").then((s) => s.trim());
+/** the containers' cgroup parent, as the engine reports it */
+let parent = "";
+const cg = (file: string, ctid = CT) =>
+  readFile(path.join(cgroupDir(ctid, parent), file), "utf8").then((s) => s.trim());
 /** a "key value" line of a flat-keyed file (memory.events, pids.events) */
 const keyed = async (file: string, key: string) =>
   Number((await cg(file)).match(new RegExp(`^${key} (\\d+)$`, "m"))?.[1]);
@@ -27,6 +43,7 @@ const sh = (cmd: string, timeoutMs = 300_000) =>
 describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
   beforeAll(async () => {
     client = engineClient();
+    parent = (await client.call("engine.info", {})).cgroupParent;
     await client.call("container.create", {
       ctid: CT,
       template: "busybox",
@@ -50,23 +67,49 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
     client?.close();
   });
 
-  it("the engine runs on pure cgroup v2 in the cgroup of the systemd unit that started it", async () => {
+  it("the engine runs on pure cgroup v2 in its own unit, ovz-engine.service, installed by the run command", async () => {
     expect((await client.call("engine.info", {})).cgroupVersion).toBe(2);
     const pid = (await readFile(path.join(STATE_DIR, "engine.pid"), "utf8")).trim();
+    expect(unitProp("ovz-engine.service", "MainPID")).toBe(pid);
     const lines = (await readFile(`/proc/${pid}/cgroup`, "utf8")).trim().split("\n");
     console.log(`engine pid ${pid}: ${lines.join(" | ")}`);
-    // one line, the unified hierarchy; under systemd every process sits in a unit's cgroup
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^0::\/system\.slice\/[\w@.-]+\.service$/);
+    expect(lines).toEqual(["0::/system.slice/ovz-engine.service"]);
+    for (const unit of ["ovz-engine.service", "ovz-containers.service", "ovz-panel.service"]) {
+      expect(systemctl("is-enabled", unit)).toBe("enabled");
+      expect(systemctl("is-active", unit)).toBe("active");
+    }
+    expect(unitProp("ovz-engine.service", "KillMode")).toBe("process");
+    expect(unitProp("ovz-engine.service", "Restart")).toBe("on-failure");
+    expect(unitProp("ovz-containers.service", "Delegate")).toBe("yes");
+  });
+
+  it("the panel runs as ovz-panel under ovz-panel.service, hardened, and answers", async () => {
+    const pid = unitProp("ovz-panel.service", "MainPID");
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+    expect(uid).toBeGreaterThan(0);
+    expect(execFileSync("id", ["-un", String(uid)], { encoding: "utf8" }).trim()).toBe("ovz-panel");
+    expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(unitProp("ovz-panel.service", "ProtectSystem")).toBe("strict");
+    expect(unitProp("ovz-panel.service", "PrivateTmp")).toBe("yes");
+    const res = await fetch("http://127.0.0.1:3000/login");
+    expect(res.status).toBe(200);
   });
 
   it("starts, stops and starts again a busybox container; it runs in its own cgroup <parent>/<ctid>", async () => {
     expect((await client.call("container.status", { ctid: CT })).state).toBe("stopped");
     expect((await client.call("container.start", { ctid: CT })).state).toBe("running");
     expect((await cg("cgroup.procs")).split("\n").length).toBeGreaterThan(0);
+    // below the subtree systemd delegated to ovz-containers.service, and nowhere else
+    expect(parent).toBe(`${CONTAINERS_CGROUP}/ovz`);
+    const init = (await client.call("container.status", { ctid: CT })).initPid!;
+    expect((await readFile(`/proc/${init}/cgroup`, "utf8")).trim()).toMatch(
+      new RegExp(`^0::/${CONTAINERS_CGROUP.replace(/\./g, "\\.")}/ovz/${CT}(/.*)?$`),
+    );
+    expect(readdirSync("/sys/fs/cgroup").filter((d) => d.startsWith("ovz"))).toEqual([]);
     expect((await sh("echo hello from $(hostname)")).stdout).toBe("hello from vm1\n");
     expect((await client.call("container.stop", { ctid: CT })).state).toBe("stopped");
-    expect(existsSync(cgroupDir(CT))).toBe(false);
+    expect(existsSync(cgroupDir(CT, parent))).toBe(false);
     expect((await client.call("container.start", { ctid: CT })).state).toBe("running");
   });
 
@@ -83,7 +126,8 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
     expect(r.cgroup).toMatchObject({ ram: 128 * MiB, swap: 64 * MiB, cpuunits: 2000, cpulimit: 100, numproc: 64 });
     expect(r.cgroup!.cpus).toBe(await cg("cpuset.cpus"));
     // I/O: the weight where the kernel offers it (BFQ or io.cost), the throttle on the pool's device
-    if (existsSync(path.join(cgroupDir(CT), "io.weight"))) expect(await cg("io.weight")).toMatch(/^default 300$/m);
+    if (existsSync(path.join(cgroupDir(CT, parent), "io.weight")))
+      expect(await cg("io.weight")).toMatch(/^default 300$/m);
     else console.log("io.weight: not offered by this kernel/scheduler (no BFQ, no io.cost)");
     expect(await cg("io.max")).toMatch(/^\d+:\d+ rbps=10485760 wbps=10485760 riops=500 wiops=500$/m);
     expect(r.cgroup!.iolimit).toEqual({ read: 10 * MiB, write: 10 * MiB });
@@ -120,16 +164,61 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
     await client.call("container.destroy", { ctid: CT, force: true });
     expect((await client.call("container.list", {})).map((c) => c.ctid)).not.toContain(CT);
     // the container's and its LXC monitor's cgroups: <parent>/<ctid>, <parent>.monitor/<ctid>
-    const parents = readdirSync("/sys/fs/cgroup").filter((d) => d.startsWith("ovz"));
-    const left = parents.filter((d) => existsSync(path.join("/sys/fs/cgroup", d, String(CT))));
+    const root = path.join("/sys/fs/cgroup", CONTAINERS_CGROUP);
+    const parents = readdirSync(root).filter((d) => d.startsWith("ovz"));
+    expect(parents).toContain("ovz");
+    const left = parents.filter((d) => existsSync(path.join(root, d, String(CT))));
     expect(left).toEqual([]);
   });
 
-  it("leaves an onboot container running for the reboot (boot 2 looks at what came back)", async () => {
-    await client.call("container.create", { ctid: REBOOT_CT, template: "busybox", hostname: "vm2", onboot: true });
-    expect((await client.call("container.start", { ctid: REBOOT_CT })).state).toBe("running");
+  it("systemctl daemon-reload and a restart of ovz-engine leave a running container alone", async () => {
+    await client.call("container.create", { ctid: 906, template: "busybox" });
+    const before = await client.call("container.start", { ctid: 906 });
+    const enginePid = unitProp("ovz-engine.service", "MainPID");
+    systemctl("daemon-reload");
+    systemctl("restart", "ovz-engine.service");
+    client.close();
+    client = await engineAnswers(300_000);
+    expect(unitProp("ovz-engine.service", "MainPID")).not.toBe(enginePid);
+    const after = await client.call("container.status", { ctid: 906 });
+    expect(after.state).toBe("running");
+    expect(after.initPid).toBe(before.initPid);
+    expect(systemctl("is-active", "ovz-containers.service")).toBe("active");
+    await client.call("container.destroy", { ctid: 906, force: true });
+  });
+
+  it("prepares the reboot: suspend mode, onboot containers in a boot order, one without onboot", async () => {
+    // the admin's choice, as OpenVZ's VE_STOP_MODE=suspend: the engine reads it at start
+    const env = readFileSync("/etc/ovz/engine.env", "utf8").replace(/^OVZ_STOP_MODE=.*\n?/m, "");
+    writeFileSync("/etc/ovz/engine.env", `${env}OVZ_STOP_MODE=suspend\n`);
+    systemctl("restart", "ovz-engine.service");
+    client.close();
+    client = await engineAnswers(300_000);
+    expect((await client.call("host.power", {})).stopMode).toBe("suspend");
+    let counter = "";
+    for (const [ctid, c] of Object.entries(REBOOT_PLAN)) {
+      const made = await client.call("container.create", {
+        ctid: Number(ctid),
+        template: "busybox",
+        onboot: c.onboot,
+        bootorder: c.bootorder,
+      });
+      if (c.counter) {
+        counter = path.join(made.rootfs, "root/counter");
+        await appendFile(
+          path.join(made.rootfs, "etc/inittab"),
+          `::respawn:/bin/sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >> /root/counter; sleep 0.2; done'\n`,
+        );
+      }
+      if (c.runningBefore) expect((await client.call("container.start", { ctid: Number(ctid) })).state).toBe("running");
+    }
+    const end = Date.now() + 120_000;
+    while (!existsSync(counter) || readFileSync(counter, "utf8").trim().split("\n").length < 5) {
+      if (Date.now() > end) throw new Error("the counter in container 902 did not count");
+      await new Promise((r) => setTimeout(r, 500));
+    }
     mkdirSync(VM_STATE_DIR, { recursive: true });
-    const plan = { ctid: REBOOT_CT, onboot: true, bootId: bootId() };
+    const plan = { bootId: bootId(), counterAtPlan: readFileSync(counter, "utf8").trim().split("\n").length };
     writeFileSync(path.join(VM_STATE_DIR, "reboot.json"), JSON.stringify(plan));
   });
 });

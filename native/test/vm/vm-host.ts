@@ -6,6 +6,7 @@
  */
 import { readFileSync, statfsSync } from "node:fs";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 import { describe } from "vitest";
 import { EngineClient } from "../../src/protocol/client.js";
 
@@ -46,10 +47,50 @@ export function engineClient(): EngineClient {
   return new EngineClient(process.env.OVZ_SOCKET ?? "/run/ovz/engine.sock");
 }
 
-/** A container's cgroup directory under the engine's parent (OVZ_CGROUP_PARENT, default "ovz"). */
-export function cgroupDir(ctid: number, parent = process.env.OVZ_CGROUP_PARENT ?? "ovz"): string {
+/** A container's cgroup directory under the engine's parent (engine.info's cgroupParent). */
+export function cgroupDir(ctid: number, parent: string): string {
   return path.join("/sys/fs/cgroup", parent, String(ctid));
 }
+
+/** The cgroup systemd gave the unit that holds the containers (Delegate=yes). */
+export const CONTAINERS_CGROUP = "system.slice/ovz-containers.service";
+
+export function systemctl(...args: string[]): string {
+  return execFileSync("systemctl", args, { encoding: "utf8" }).trim();
+}
+
+/** A unit's property (systemctl show -p NAME --value). */
+export function unitProp(unit: string, name: string): string {
+  return systemctl("show", "-p", name, "--value", unit);
+}
+
+/** Until the engine answers on its socket (after a restart of its unit), at most `ms`. */
+export async function engineAnswers(ms: number): Promise<EngineClient> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const c = engineClient();
+    try {
+      await c.call("engine.info", {});
+      return c;
+    } catch (e) {
+      c.close();
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** what boot 2 (reboot.vm.test.ts) expects back: onboot by boot order, suspended ones resumed */
+export const REBOOT_PLAN: Record<
+  number,
+  { onboot: boolean; bootorder: number | null; runningBefore: boolean; counter?: boolean }
+> = {
+  902: { onboot: true, bootorder: 1, runningBefore: true, counter: true },
+  903: { onboot: true, bootorder: 9, runningBefore: false },
+  904: { onboot: true, bootorder: null, runningBefore: true },
+  905: { onboot: false, bootorder: null, runningBefore: false },
+};
+export const COUNTER_CT = 902;
 
 export function bootId(): string {
   return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();

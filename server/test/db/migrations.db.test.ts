@@ -86,6 +86,7 @@ describe.each(PROVIDERS)("migrations for %s", (provider) => {
       "20261123310000_backups",
       "20261124000000_nodes",
       "20261124100000_migrate",
+      "20261207000000_bootorder",
     ]);
   });
 

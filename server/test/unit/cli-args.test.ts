@@ -160,6 +160,15 @@ describe("vzctl set arguments", () => {
     expect(err(() => parse(["--userpasswd", "rootonly"])).exitCode).toBe(VZ.INVALID_PARAMETER_VALUE);
     expect(err(() => parse(["--name", "123"])).exitCode).toBe(VZ.SET_NAME_ERROR);
   });
+  it("--bootorder: a whole number, or empty to unset; anything else is refused with the rule", () => {
+    expect(parse(["--bootorder", "100"]).settings).toEqual({ bootorder: 100 });
+    expect(parse(["--bootorder", ""]).settings).toEqual({ bootorder: null });
+    for (const bad of ["-1", "1.5", "first", "1000001"]) {
+      const e = err(() => parse(["--bootorder", bad]));
+      expect(e.exitCode).toBe(VZ.INVALID_PARAMETER_VALUE);
+      expect(e.message).toMatch(/--bootorder.*whole number from 0 to 1000000/);
+    }
+  });
 });
 
 describe("ovz.conf", () => {

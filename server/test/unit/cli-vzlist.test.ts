@@ -28,6 +28,7 @@ function ct(ctid: number, over: Partial<CtRow> = {}): CtRow {
     ips: [],
     ostemplate: "debian-12",
     onboot: false,
+    bootorder: null,
     owner: "acme",
     plan: "starter",
     root: `/vz/root/${ctid}`,
@@ -252,6 +253,16 @@ describe("vzlist fields in the original's units", () => {
     ]);
   });
 
+  it('bootorder: "%10s", "-" when unset; sorted with unset lowest', () => {
+    const rows = [ct(301, { bootorder: 50 }), ct(302), ct(303, { bootorder: 7 })];
+    expect(vzlistOn(rows, "-o", "ctid,bootorder").stdout).toBe(
+      `${r10("CTID")}  BOOTORDER\n${r10(301)} ${r10(50)}\n${r10(302)} ${r10("-")}\n${r10(303)} ${r10(7)}\n`,
+    );
+    expect(vzlistOn(rows, "-H", "-o", "ctid", "-s", "bootorder").stdout).toBe(
+      `${r10(302)}\n${r10(303)}\n${r10(301)}\n`,
+    );
+  });
+
   it("strings: \"%-32s\" private/root/name/description/ostemplate, '-' when unset", () => {
     expect(vzlist("-H", "-o", "name,description,ostemplate,root,private", "101", "102").stdout).toBe(
       `${"web".padEnd(32)} ${"-".padEnd(32)} ${"debian-12".padEnd(32)} ${"/vz/root/101".padEnd(32)} /vz/private/101\n` +
@@ -405,6 +416,7 @@ describe("vzlist -j (print_one_ve_json)", () => {
     "cpuunits": 1000,
     "cpus": 2,
     "onboot": true,
+    "bootorder": null,
     "vswap": true
   }
 ]

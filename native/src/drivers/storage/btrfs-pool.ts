@@ -13,16 +13,16 @@ import { BTRFS_SUPER_MAGIC, btrfs, toolError, toolMessage } from "./btrfs-tools.
 
 export class BtrfsPool {
   readonly root: string;
-  readonly image: { path: string; sizeBytes: number } | undefined;
+  readonly image: { path: string; sizeBytes: number; sizeIsDefault?: boolean } | undefined;
 
-  constructor(root: string, image: { path: string; sizeBytes: number } | undefined) {
+  constructor(root: string, image: { path: string; sizeBytes: number; sizeIsDefault?: boolean } | undefined) {
     this.root = root;
     if (image) {
       const { sizeBytes } = image;
       if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 256 * 1024 * 1024) {
         throw new EngineError("BAD_REQUEST", `btrfs pool image size must be at least 256 MiB, got ${sizeBytes}`);
       }
-      this.image = { path: path.resolve(image.path), sizeBytes };
+      this.image = { path: path.resolve(image.path), sizeBytes, sizeIsDefault: image.sizeIsDefault };
     }
   }
 
@@ -88,13 +88,20 @@ export class BtrfsPool {
 
   /**
    * A sparse image larger than the free space of the filesystem under it fails with I/O errors once it fills:
-   * refused up front, with the size that would fit. `allocated` is what the image already holds on disk.
+   * refused up front, with the size that would fit — or, when the size is only the default (no OVZ_POOL_SIZE),
+   * made 80% of the free space instead. Returns the size to make. `allocated` is what the image already holds.
    */
-  private async checkImageFits(img: { path: string; sizeBytes: number }, allocated: number): Promise<void> {
+  private async checkImageFits(
+    img: { path: string; sizeBytes: number; sizeIsDefault?: boolean },
+    allocated: number,
+  ): Promise<number> {
     const { freeBytes } = await statfsSpace(path.dirname(img.path));
     const room = freeBytes + allocated;
-    if (img.sizeBytes <= room) return;
+    if (img.sizeBytes <= room) return img.sizeBytes;
     const MiB = 1024 * 1024;
+    // the default size is a wish, not the admin's choice: 80% of the room, in whole GiB, at least 1 GiB
+    const fit = Math.floor((room * 0.8) / (1024 * MiB)) * 1024 * MiB;
+    if (img.sizeIsDefault && fit >= 1024 * MiB) return fit;
     const fits = room >= 1024 * MiB ? `${Math.floor(room / (1024 * MiB))}G` : `${Math.floor(room / MiB)}M`;
     throw new EngineError(
       "NO_SPACE",
@@ -128,11 +135,11 @@ export class BtrfsPool {
         // New (or never formatted) image: make it sparse at the configured size, then format it.
         const st = await fh.stat();
         if (st.size < img.sizeBytes) {
-          await this.checkImageFits(img, st.blocks * 512).catch(async (e: unknown) => {
+          const size = await this.checkImageFits(img, st.blocks * 512).catch(async (e: unknown) => {
             if (st.size === 0) await fs.rm(img.path, { force: true }); // the empty file open() just made
             throw e;
           });
-          await fh.truncate(img.sizeBytes);
+          await fh.truncate(size);
         }
         await fh.close();
         try {

@@ -31,7 +31,7 @@ export interface BtrfsStorageOptions {
   /** mount point of the pool, e.g. <stateDir>/pool */
   root: string;
   /** loop image to create, format and mount at `root` when `root` is not already a btrfs mount */
-  image?: { path: string; sizeBytes: number };
+  image?: { path: string; sizeBytes: number; sizeIsDefault?: boolean };
   /**
    * qgroup numbers are only updated at transaction commit, so usage() syncs the filesystem first — at most
    * once per this many milliseconds (concurrent callers share one sync). 0 = every call. Default 1000.

@@ -12,7 +12,7 @@ export interface StorageOptions {
   /** pool root: btrfs mount point (or directory on btrfs), or the dir driver's directory */
   root: string;
   /** drivers with `poolImage`: loop image to create and mount at `root` when it is not already mounted */
-  image?: { path: string; sizeBytes: number };
+  image?: { path: string; sizeBytes: number; sizeIsDefault?: boolean };
 }
 
 export interface StorageDriverEntry extends DriverEntry<StorageOptions, StorageDriver> {
