@@ -14,7 +14,8 @@ import { RecordStore, type ContainerRecord } from "./records.js";
 import { defaultLimits, effectiveCpulimit, type Limits } from "./settings.js";
 import { CpuPlacement } from "./cpu-placement.js";
 import type { CgroupLimits } from "./drivers/cgroup/types.js";
-import type { RuntimeSpec, RuntimeState } from "./drivers/runtime/types.js";
+import type { RunView, RuntimeSpec, RuntimeState } from "./drivers/runtime/types.js";
+import { containerCgroupDirs } from "./drivers/index.js";
 import { netIps } from "./net/config.js";
 import { NetManager } from "./net/index.js";
 import { closeGate, gatePath } from "./gate.js";
@@ -124,10 +125,10 @@ export class EngineCore implements EngineInternals {
     await ensureRootLink(this.config.stateDir, this.config.lxcPath, rec.ctid, this.hostGid(rec));
   }
   cgroupDir(ctid: number): string {
-    return `${this.config.cgroupParent}/${ctid}`;
+    return containerCgroupDirs(this.config.cgroupParent, ctid).container;
   }
   monitorCgroupDir(ctid: number): string {
-    return `${this.config.cgroupParent}.monitor/${ctid}`;
+    return containerCgroupDirs(this.config.cgroupParent, ctid).monitor;
   }
   /** The host uid/gid of the container's root. */
   hostGid(rec: ContainerRecord): number {
@@ -160,6 +161,20 @@ export class EngineCore implements EngineInternals {
     return rec;
   }
 
+  /** The records of `ctids` by ctid (all when omitted); NOT_FOUND names the first that does not exist. */
+  async recordsOf(ctids?: readonly number[]): Promise<ContainerRecord[]> {
+    const all = await this.records.list();
+    if (!ctids) return all;
+    const byCtid = new Map(all.map((r) => [r.ctid, r]));
+    return [...new Set(ctids)]
+      .map((c) => {
+        const r = byCtid.get(c);
+        if (!r) throw new EngineError("NOT_FOUND", `container ${c} does not exist`);
+        return r;
+      })
+      .sort((a, b) => a.ctid - b.ctid);
+  }
+
   /** Accepts a ctid or a container name. */
   async resolve(ref: number | string): Promise<number> {
     if (typeof ref === "number") return ref;
@@ -176,7 +191,17 @@ export class EngineCore implements EngineInternals {
   }
 
   async info(rec: ContainerRecord): Promise<ContainerInfo> {
-    const st = await this.drivers.runtime.state(rec.ctid);
+    return (await this.infos([rec]))[0]!;
+  }
+
+  /** The info of many containers: their states from one runtime.states() call (no process per container). */
+  async infos(recs: readonly ContainerRecord[]): Promise<ContainerInfo[]> {
+    const views = await this.drivers.runtime.states(recs.map((r) => r.ctid));
+    return Promise.all(recs.map((r) => this.infoOf(r, views.get(r.ctid) ?? { state: "STOPPED", initPid: null })));
+  }
+
+  private async infoOf(rec: ContainerRecord, view: RunView): Promise<ContainerInfo> {
+    const st = view.state;
     const checkpoint = await this.dumps.info(rec.ctid);
     const state = STATES[st] ?? "transitioning";
     return {
@@ -185,7 +210,7 @@ export class EngineCore implements EngineInternals {
       hostname: rec.hostname,
       template: rec.template,
       state: st === "STOPPED" && checkpoint ? "suspended" : state,
-      initPid: st === "STOPPED" ? null : await this.drivers.runtime.initPid(rec.ctid),
+      initPid: st === "STOPPED" ? null : view.initPid,
       limits: rec.limits,
       onboot: rec.onboot,
       bootorder: rec.bootorder ?? null,

@@ -58,19 +58,14 @@ export class NetworkOps {
   }
 
   async netStats(ctids?: number[]): Promise<NetStats[]> {
-    const { records, drivers, net } = this.core;
-    const all = await records.list();
-    const recs = ctids ? all.filter((r) => ctids.includes(r.ctid)) : all;
-    if (ctids) {
-      for (const c of ctids) {
-        if (!recs.some((r) => r.ctid === c)) throw new EngineError("NOT_FOUND", `container ${c} does not exist`);
-      }
-    }
+    const { drivers, net } = this.core;
+    const recs = await this.core.recordsOf(ctids);
+    const views = await drivers.runtime.states(recs.map((r) => r.ctid));
     const running = new Map<number, string | null>();
     for (const r of recs) {
-      if ((await drivers.runtime.state(r.ctid)) === "STOPPED") continue;
-      const pid = await drivers.runtime.initPid(r.ctid);
-      running.set(r.ctid, pid ? await bootId(pid) : null);
+      const v = views.get(r.ctid);
+      if (!v || v.state === "STOPPED") continue;
+      running.set(r.ctid, v.initPid ? await bootId(v.initPid) : null);
     }
     return net.stats(recs, running);
   }

@@ -3,7 +3,6 @@ import { readdir } from "node:fs/promises";
 import os from "node:os";
 import type { EngineCore } from "./engine-core.js";
 import { ENGINE_VERSION, type ContainerInfo, type ContainerUsage, type LimitsReadback } from "./engine-types.js";
-import { EngineError } from "./errors.js";
 import { LIMITS } from "./settings.js";
 import type { Beancounter } from "./drivers/cgroup/types.js";
 import { findInitPid, mapLimit } from "./hostscope/proc.js";
@@ -18,7 +17,7 @@ export class Queries {
   }
 
   async list(): Promise<ContainerInfo[]> {
-    return Promise.all((await this.core.records.list()).map((r) => this.core.info(r)));
+    return this.core.infos(await this.core.records.list());
   }
 
   async readLimits(ctid: number): Promise<LimitsReadback> {
@@ -93,13 +92,7 @@ export class Queries {
    * re-verified (two /proc reads) on every call.
    */
   async usage(ctids?: number[]): Promise<ContainerUsage[]> {
-    const all = await this.core.records.list();
-    if (ctids) {
-      for (const c of ctids) {
-        if (!all.some((r) => r.ctid === c)) throw new EngineError("NOT_FOUND", `container ${c} does not exist`);
-      }
-    }
-    const recs = ctids ? all.filter((r) => ctids.includes(r.ctid)) : all;
+    const recs = await this.core.recordsOf(ctids);
     const rows = await mapLimit(recs, 32, async (r) => {
       try {
         return await this.usageOf(r.ctid);

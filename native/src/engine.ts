@@ -18,6 +18,7 @@ import type { CloneOps } from "./clone.js";
 import type { HostPower } from "./host-power.js";
 import type { PendingEntry } from "./journal.js";
 import type { ContainerRecord } from "./records.js";
+import type { RunView } from "./drivers/runtime/types.js";
 import { closeGate } from "./gate.js";
 import { pruneRootLinks } from "./root-links.js";
 
@@ -70,9 +71,13 @@ export class Engine {
     await core.prepareHost(log);
     await this.recover(log);
     await this.backups.init(log);
-    const isRunning = async (ctid: number) => (await core.drivers.runtime.state(ctid)) !== "STOPPED";
-    await core.net.init(await core.records.list(), isRunning, log);
-    await this.reconcileRunning(log);
+    // every container's state in one call (cgroups, not one lxc-info per container)
+    const recs = await core.records.list();
+    const views = await core.drivers.runtime.states(recs.map((r) => r.ctid));
+    const stateOf = (ctid: number) => views.get(ctid) ?? { state: "STOPPED" as const, initPid: null };
+    const isRunning = async (ctid: number) => stateOf(ctid).state !== "STOPPED";
+    await core.net.init(recs, isRunning, log);
+    await this.reconcileRunning(recs, stateOf, log);
     await this.reconcileRootLinks(log);
     await this.checkpoints.sweep(new Set((await core.records.list()).map((r) => r.ctid)));
     await this.migrations.sweep((await core.records.list()).map((r) => r.ctid));
@@ -113,12 +118,16 @@ export class Engine {
    * Re-apply persisted limits to running containers (a crash may have happened between apply and persist),
    * and rebuild the CPU placement from the cpusets the kernel holds (nobody moves needlessly).
    */
-  private async reconcileRunning(log: (l: string) => void): Promise<void> {
+  private async reconcileRunning(
+    recs: ContainerRecord[],
+    stateOf: (ctid: number) => RunView,
+    log: (l: string) => void,
+  ): Promise<void> {
     const { core } = this;
-    const { runtime, cgroups } = core.drivers;
+    const { cgroups } = core.drivers;
     const running: ContainerRecord[] = [];
-    for (const rec of await core.records.list()) {
-      const st = await runtime.state(rec.ctid);
+    for (const rec of recs) {
+      const { state: st, initPid } = stateOf(rec.ctid);
       if (st === "RUNNING" || st === "FROZEN") {
         running.push(rec);
         try {
@@ -127,7 +136,7 @@ export class Engine {
           log(`reconcile: could not re-apply limits of ${rec.ctid}: ${(e as Error).message}`);
         }
         // host side of the network (gateway address, bridge port, shaping, proxy ARP) is idempotent
-        const pid = rec.net?.venet.some((a) => a.includes(":")) ? await runtime.initPid(rec.ctid) : null;
+        const pid = rec.net?.venet.some((a) => a.includes(":")) ? initPid : null;
         await core.net
           .postStart(rec.ctid, rec.net, pid)
           .catch((e) => log(`reconcile: network of ${rec.ctid}: ${(e as Error).message}`));

@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { EngineError } from "./errors.js";
+import { trace } from "./trace.js";
 
 export interface RunOptions {
   /** Data written to stdin, then stdin is closed. */
@@ -29,6 +30,7 @@ export interface RunResult {
 
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
+  trace("exec", cmd);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ["pipe", "pipe", "pipe"],

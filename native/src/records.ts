@@ -8,6 +8,7 @@ import path from "node:path";
 import { defaultLimits, type Limits } from "./settings.js";
 import type { NetConfig } from "./net/types.js";
 import { readJson, writeFileAtomic } from "./fsutil.js";
+import { trace } from "./trace.js";
 
 export interface ContainerRecord {
   ctid: number;
@@ -31,7 +32,15 @@ export interface ContainerRecord {
   clonedFrom?: { ctid: number; at: string };
 }
 
+/**
+ * The records, cached in memory: the first read loads every file once, and every write goes through put() and
+ * remove(), which write the file first (the durable copy) and then the cache. The engine is the only writer of
+ * its state directory, so the cache never goes stale; a restart loads the files again. Callers get copies.
+ */
 export class RecordStore {
+  private cache: Map<number, ContainerRecord> | null = null;
+  private loading: Promise<Map<number, ContainerRecord>> | null = null;
+
   constructor(private readonly dir: string) {}
 
   private file(ctid: number): string {
@@ -40,32 +49,58 @@ export class RecordStore {
 
   /** A record; limits added to the engine after it was written get their defaults. */
   async get(ctid: number): Promise<ContainerRecord | null> {
-    const rec = await readJson<ContainerRecord>(this.file(ctid));
-    return rec && { ...rec, limits: { ...defaultLimits(), ...rec.limits } };
+    const rec = (await this.all()).get(ctid);
+    return rec ? structuredClone(rec) : null;
   }
 
-  put(rec: ContainerRecord): Promise<void> {
-    return writeFileAtomic(this.file(rec.ctid), JSON.stringify(rec, null, 2) + "\n");
+  async put(rec: ContainerRecord): Promise<void> {
+    const all = await this.all();
+    await writeFileAtomic(this.file(rec.ctid), JSON.stringify(rec, null, 2) + "\n");
+    all.set(rec.ctid, withDefaults(structuredClone(rec)));
   }
 
   async remove(ctid: number): Promise<void> {
+    const all = await this.all();
     await rm(this.file(ctid), { force: true });
+    all.delete(ctid);
   }
 
   async list(): Promise<ContainerRecord[]> {
+    return [...(await this.all()).values()].sort((a, b) => a.ctid - b.ctid).map((r) => structuredClone(r));
+  }
+
+  private all(): Promise<Map<number, ContainerRecord>> {
+    if (this.cache) return Promise.resolve(this.cache);
+    this.loading ??= this.load().then(
+      (m) => (this.cache = m),
+      (e: unknown) => {
+        this.loading = null; // the next call tries again
+        throw e;
+      },
+    );
+    return this.loading;
+  }
+
+  private async load(): Promise<Map<number, ContainerRecord>> {
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch {
-      return [];
+      names = [];
     }
-    const out: ContainerRecord[] = [];
+    const out = new Map<number, ContainerRecord>();
     for (const n of names) {
       const m = /^(\d+)\.json$/.exec(n);
       if (!m) continue;
-      const r = await this.get(Number(m[1]));
-      if (r) out.push(r);
+      const ctid = Number(m[1]);
+      trace("record", String(ctid));
+      const rec = await readJson<ContainerRecord>(this.file(ctid));
+      if (rec) out.set(ctid, withDefaults(rec));
     }
-    return out.sort((a, b) => a.ctid - b.ctid);
+    return out;
   }
+}
+
+function withDefaults(rec: ContainerRecord): ContainerRecord {
+  return { ...rec, limits: { ...defaultLimits(), ...rec.limits } };
 }

@@ -22,7 +22,7 @@ export const trafficRouter = router({
       });
       const byDay = new Map(rows.map((r) => [r.day, r]));
       const m = utcMonth(now);
-      const t = (await monthTotals(ctx.db, [c.id], m)).get(c.id) ?? { rxBytes: 0n, txBytes: 0n };
+      const t = (await monthTotals(ctx.db, { id: c.id }, m)).get(c.id) ?? { rxBytes: 0n, txBytes: 0n };
       return {
         /** how often the panel samples the counters (seconds; 0 = not at all): the card refreshes as often */
         intervalSec: trafficInterval(),

@@ -1,6 +1,7 @@
 /**
  * What the panel shows of containers: the listing for its tables (containers.list: what the caller's
- * tenants own, in one flat query per table) and one container's page (containers.get).
+ * tenants own, in one flat query per table, each with a fixed number of parameters whatever the number of
+ * containers) and one container's page (containers.get).
  */
 import type { Db } from "../db/client.js";
 import { syncState, type FullContainer } from "./container-state.js";
@@ -43,14 +44,19 @@ export async function listContainers(db: Db, scope: string[] | null, input?: Lis
       nodeId: true,
     },
   });
-  const ids = (k: "tenantId" | "planId" | "nodeId") => [...new Set(rows.map((r) => r[k]))];
+  if (!rows.length) return [];
+  // The page's tenants, plans, nodes and addresses through relation filters on the same `where` and the page's
+  // ctid range (never a list of ids: SQLite allows a query 999 parameters here, a big tenant has more
+  // containers); a container of that range outside the page (a ctid shared across nodes) is dropped below.
+  const inPage = { ...where, ctid: { gte: rows[0]!.ctid, lte: rows[rows.length - 1]!.ctid } };
   const byId = <T extends { id: string }>(xs: T[]) => new Map(xs.map((x) => [x.id, x]));
+  const named = { select: { id: true, name: true } } as const;
   const [tenants, plans, nodes, addrs] = await Promise.all([
-    db.tenant.findMany({ where: { id: { in: ids("tenantId") } }, select: { id: true, name: true } }).then(byId),
-    db.plan.findMany({ where: { id: { in: ids("planId") } }, select: { id: true, name: true } }).then(byId),
-    db.node.findMany({ where: { id: { in: ids("nodeId") } }, select: { id: true, name: true } }).then(byId),
+    db.tenant.findMany({ where: { containers: { some: inPage } }, ...named }).then(byId),
+    db.plan.findMany({ where: { containers: { some: inPage } }, ...named }).then(byId),
+    db.node.findMany({ where: { containers: { some: inPage } }, ...named }).then(byId),
     db.ipAddress.findMany({
-      where: { containerId: { in: rows.map((r) => r.id) } },
+      where: { container: inPage },
       select: { containerId: true, address: true },
       orderBy: { createdAt: "asc" },
     }),

@@ -8,6 +8,7 @@
  * as it blocks a new operation on its container.
  */
 import { actorUserId, type Actor } from "../auth/roles.js";
+import { chunks } from "../db/chunks.js";
 import type { Db, Operation } from "../db/client.js";
 import { describeError, isEngineError, PanelError } from "../errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
@@ -56,22 +57,27 @@ export function runningOperationIds(): string[] {
  */
 export async function failStaleOperations(db: Db): Promise<{ count: number; containerIds: string[] }> {
   const open = await db.operation.findMany({
-    where: { status: { in: ["queued", "running"] }, id: { notIn: [...running.keys()] } },
+    where: { status: { in: ["queued", "running"] } },
     select: { id: true, owner: true, containerId: true },
   });
-  const stale = open.filter((o) => !ownerAlive(o.owner));
+  // this process's own in memory, not as a `notIn` list (it may be longer than a query's parameters)
+  const stale = open.filter((o) => !running.has(o.id) && !ownerAlive(o.owner));
   if (!stale.length) return { count: 0, containerIds: [] };
-  const r = await db.operation.updateMany({
-    where: { id: { in: stale.map((o) => o.id) }, status: { in: ["queued", "running"] } },
-    data: {
-      status: "failed",
-      error:
-        "The process running this operation (panel or command line) stopped before it finished; check the container's state and retry.",
-      finishedAt: new Date(),
-    },
-  });
+  let count = 0;
+  for (const part of chunks(stale.map((o) => o.id))) {
+    const r = await db.operation.updateMany({
+      where: { id: { in: part }, status: { in: ["queued", "running"] } },
+      data: {
+        status: "failed",
+        error:
+          "The process running this operation (panel or command line) stopped before it finished; check the container's state and retry.",
+        finishedAt: new Date(),
+      },
+    });
+    count += r.count;
+  }
   return {
-    count: r.count,
+    count,
     containerIds: [...new Set(stale.map((o) => o.containerId).filter((x): x is string => !!x))],
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Traffic accounting and the monthly traffic quota.
  *
- * sampleTraffic() reads the interface counters of a node's running containers (container.net.stats),
+ * sampleTraffic() reads the interface counters of a node's running containers the panel knows (container.net.stats),
  * turns them into deltas against the last seen values (TrafficCounter) and adds them to the container's
  * row of the UTC day (TrafficDaily). The engine's counters restart from zero when a container restarts
  * (its devices are recreated): a new boot id in the stats (or, as a fallback, a counter below the last
@@ -16,11 +16,12 @@
  * The panel samples every OVZ_TRAFFIC_INTERVAL_SEC seconds (instrumentation.ts, default 60; 0 = off).
  */
 import { isEngineError } from "../errors.js";
-import type { Db } from "../db/client.js";
+import type { Db, Prisma } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { audit } from "./audit.js";
 import { withLock } from "./locks.js";
 import { pushNet, rateOf } from "./network.js";
+import { countersOf, startSampler, type SamplerClock } from "./sampler.js";
 
 export const GB = 1_000_000_000n;
 
@@ -62,11 +63,16 @@ export interface SampleResult {
 export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date()): Promise<SampleResult> {
   return withLock(db, `traffic:${nodeId}`, async () => {
     const node = await db.node.findUniqueOrThrow({ where: { id: nodeId } });
-    const stats = await engineFor(node.endpoint).call("container.net.stats", {});
     const rows = await db.container.findMany({
       where: { nodeId, state: { not: "creating" } },
       select: { id: true, ctid: true, tenantId: true },
     });
+    // the node's containers the panel knows: the engine is asked about those only
+    const stats = await countersOf(
+      engineFor(node.endpoint),
+      "container.net.stats",
+      rows.map((r) => r.ctid),
+    );
     const byCtid = new Map(rows.map((r) => [r.ctid, r]));
     const last = new Map((await db.trafficCounter.findMany({ where: { nodeId } })).map((c) => [c.ctid, c]));
     const day = utcDay(now);
@@ -112,16 +118,18 @@ export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date
   });
 }
 
-/** rx and tx of containers in a month (UTC), by container id. */
+/**
+ * rx and tx in a month (UTC) of the containers `containers` picks (a relation filter, not a list of ids: a node
+ * or a plan may have more containers than a query may take parameters), by container id.
+ */
 export async function monthTotals(
   db: Db,
-  containerIds: string[],
+  containers: Prisma.ContainerWhereInput,
   month: string,
 ): Promise<Map<string, { rxBytes: bigint; txBytes: bigint }>> {
-  if (!containerIds.length) return new Map();
   const g = await db.trafficDaily.groupBy({
     by: ["containerId"],
-    where: { containerId: { in: containerIds }, day: monthDays(month) },
+    where: { container: containers, day: monthDays(month) },
     _sum: { rxBytes: true, txBytes: true },
   });
   return new Map(
@@ -145,11 +153,7 @@ export async function applyTrafficQuota(
     where: { ...where, state: { not: "creating" } },
     include: { plan: true, node: true },
   });
-  const totals = await monthTotals(
-    db,
-    containers.map((c) => c.id),
-    month,
-  );
+  const totals = await monthTotals(db, { ...where, state: { not: "creating" } }, month);
   const out = { throttled: [] as number[], unthrottled: [] as number[], changedIds: [] as string[] };
   for (const c of containers) {
     const t = totals.get(c.id);
@@ -235,21 +239,20 @@ export function trafficInterval(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
- * Starts the sampler (a timer that does not keep the process alive); samples never overlap and never
- * throw. Returns a stop function, or null when the interval is 0.
+ * Starts the sampler: one run at a time, backing off when a run takes longer than the interval (sampler.ts).
+ * Returns a stop function, or null when the interval is 0.
  */
-export function startTrafficSampler(db: () => Db, seconds: number = trafficInterval()): (() => void) | null {
+export function startTrafficSampler(
+  db: () => Db,
+  seconds: number = trafficInterval(),
+  clock?: SamplerClock,
+): (() => void) | null {
   if (seconds <= 0) return null;
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    sampleAllNodes(db())
-      .catch((e) => console.error("[panel] traffic sampler failed", e))
-      .finally(() => {
-        busy = false;
-      });
-  }, seconds * 1000);
-  timer.unref();
-  return () => clearInterval(timer);
+  const s = startSampler({
+    name: "traffic sampler",
+    intervalMs: seconds * 1000,
+    run: () => sampleAllNodes(db()),
+    clock,
+  });
+  return () => s.stop();
 }

@@ -2,9 +2,9 @@
  * Usage history: CPU, RAM, swap, disk space, block I/O and network of every running container, sampled
  * at a fixed interval and kept at three resolutions (UsageSample.tier).
  *
- * sampleUsage() makes one container.usage and one container.net.stats call per node (cgroup counters of
- * all running containers; interface counters), plus container.limits for disk space at most every
- * DISK_EVERY_MS per container (a quota read is not free; the value is cached in memory, a few per sample).
+ * sampleUsage() makes one container.usage and one container.net.stats call per node for the node's containers the
+ * panel knows (cgroup counters of the running ones; interface counters), plus container.limits for disk space at
+ * most every DISK_EVERY_MS per container (a quota read is not free; the value is cached in memory, a few per sample).
  * Rates come from the difference to the last counters (UsageCounter, so they survive panel restarts); a
  * new run of the container (another boot id "<initpid>-<starttime>", or a counter below the last one)
  * gives no rate for that sample: only its counters are stored (so do counters older than MAX_GAP_MS:
@@ -18,14 +18,17 @@
  * Retention: tier 10 for 24 h, tier 300 for 31 days, tier 3600 for 366 days.
  *
  * Cost: a fixed number of queries per sample whatever the number of containers (batch deletes/inserts in
- * one transaction per step, groupBy for the roll-ups), no query per container.
+ * one transaction per step, groupBy for the roll-ups), no query per container; id lists go in parts of at most
+ * 500 (db/chunks.ts), so no query's parameters grow with the node.
  *
  * The panel samples every OVZ_USAGE_INTERVAL_SEC seconds (instrumentation.ts, default 10; 0 = off).
  * Reading the history (a range's points, tenants' totals) is usage-read.ts.
  */
 import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
+import { chunks, inChunks } from "../db/chunks.js";
 import { withLock } from "./locks.js";
+import { countersOf, startSampler, type SamplerClock } from "./sampler.js";
 
 export const TIERS = [10, 300, 3600] as const;
 export type Tier = (typeof TIERS)[number];
@@ -85,21 +88,22 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
   return withLock(db, `usage:${nodeId}`, async () => {
     const node = await db.node.findUniqueOrThrow({ where: { id: nodeId } });
     const engine = engineFor(node.endpoint);
+    // the node's containers the panel knows: the engine is asked about those only
+    const known = await db.container.findMany({
+      where: { nodeId, state: { not: "creating" } },
+      select: { id: true, ctid: true, tenantId: true },
+    });
+    const ctidsKnown = known.map((r) => r.ctid);
     const [usage, net] = await Promise.all([
-      engine.call("container.usage", {}),
-      engine.call("container.net.stats", {}),
+      countersOf(engine, "container.usage", ctidsKnown),
+      countersOf(engine, "container.net.stats", ctidsKnown),
     ]);
-    const ctids = usage.map((u) => u.ctid);
-    const rows = ctids.length
-      ? await db.container.findMany({
-          where: { nodeId, ctid: { in: ctids }, state: { not: "creating" } },
-          select: { id: true, ctid: true, tenantId: true },
-        })
-      : [];
+    const reported = new Set(usage.map((u) => u.ctid));
+    const rows = known.filter((r) => reported.has(r.ctid));
     const byCtid = new Map(rows.map((r) => [r.ctid, r]));
     const ids = rows.map((r) => r.id);
     const last = new Map(
-      (ids.length ? await db.usageCounter.findMany({ where: { containerId: { in: ids } } }) : []).map((c) => [
+      (await inChunks(ids, (part) => db.usageCounter.findMany({ where: { containerId: { in: part } } }))).map((c) => [
         c.containerId,
         c,
       ]),
@@ -186,10 +190,14 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
 
     const sampledIds = samples.map((s) => s.containerId);
     await db.$transaction([
-      db.usageCounter.deleteMany({ where: { containerId: { in: counters.map((c) => c.containerId) } } }),
+      ...chunks(counters.map((c) => c.containerId)).map((part) =>
+        db.usageCounter.deleteMany({ where: { containerId: { in: part } } }),
+      ),
       db.usageCounter.createMany({ data: counters }),
       // a second sample in the same second (a very short interval) replaces the first
-      db.usageSample.deleteMany({ where: { tier: 10, at, containerId: { in: sampledIds } } }),
+      ...chunks(sampledIds).map((part) =>
+        db.usageSample.deleteMany({ where: { tier: 10, at, containerId: { in: part } } }),
+      ),
       db.usageSample.createMany({ data: samples }),
     ]);
     if (samples.length) {
@@ -215,10 +223,9 @@ async function accumulate(
 ): Promise<void> {
   const ids = samples.map((s) => s.containerId);
   const have = new Map(
-    (await db.usageSample.findMany({ where: { tier, at: bucket, containerId: { in: ids } } })).map((r) => [
-      r.containerId,
-      r,
-    ]),
+    (
+      await inChunks(ids, (part) => db.usageSample.findMany({ where: { tier, at: bucket, containerId: { in: part } } }))
+    ).map((r) => [r.containerId, r]),
   );
   const rows: SampleRow[] = samples.map((s) => {
     const f = Math.min(dts.get(s.containerId)!, tier) / tier;
@@ -241,7 +248,7 @@ async function accumulate(
     };
   });
   await db.$transaction([
-    db.usageSample.deleteMany({ where: { tier, at: bucket, containerId: { in: ids } } }),
+    ...chunks(ids).map((part) => db.usageSample.deleteMany({ where: { tier, at: bucket, containerId: { in: part } } })),
     db.usageSample.createMany({ data: rows }),
   ]);
 }
@@ -285,21 +292,20 @@ export function usageInterval(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
- * Starts the sampler (an unref'd timer; samples never overlap and never throw). Returns a stop function, or null when
- * off.
+ * Starts the sampler: one run at a time, backing off when a run takes longer than the interval (sampler.ts).
+ * Returns a stop function, or null when off.
  */
-export function startUsageSampler(db: () => Db, seconds: number = usageInterval()): (() => void) | null {
+export function startUsageSampler(
+  db: () => Db,
+  seconds: number = usageInterval(),
+  clock?: SamplerClock,
+): (() => void) | null {
   if (seconds <= 0) return null;
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    sampleUsageAllNodes(db())
-      .catch((e) => console.error("[panel] usage sampler failed", e))
-      .finally(() => {
-        busy = false;
-      });
-  }, seconds * 1000);
-  timer.unref();
-  return () => clearInterval(timer);
+  const s = startSampler({
+    name: "usage sampler",
+    intervalMs: seconds * 1000,
+    run: () => sampleUsageAllNodes(db()),
+    clock,
+  });
+  return () => s.stop();
 }

@@ -14,6 +14,13 @@ import type { StorageDriver } from "./storage/types.js";
 export interface DriverConfig {
   storage: StorageConfig;
   lxcPath: string;
+  /** the parent cgroup of the containers' cgroups (OVZ_CGROUP_PARENT) */
+  cgroupParent: string;
+}
+
+/** A container's cgroup (LXC's lxc.cgroup.dir.container) and its LXC monitor's, relative to each hierarchy. */
+export function containerCgroupDirs(parent: string, ctid: number): { container: string; monitor: string } {
+  return { container: `${parent}/${ctid}`, monitor: `${parent}.monitor/${ctid}` };
 }
 
 export interface ChosenDrivers {
@@ -29,6 +36,11 @@ const RUNTIME: RuntimeDriverName = "lxc";
 export function chooseDrivers(cfg: DriverConfig): ChosenDrivers {
   const cgroups = detectCgroupDriver();
   const storage = createStorage({ driver: cfg.storage.driver, root: cfg.storage.root, image: cfg.storage.image });
-  const runtime = RUNTIME_DRIVERS[RUNTIME].create({ lxcPath: cfg.lxcPath, cgroupVersion: cgroups.version });
+  const runtime = RUNTIME_DRIVERS[RUNTIME].create({
+    lxcPath: cfg.lxcPath,
+    cgroupVersion: cgroups.version,
+    cgroups,
+    cgroupDirs: (ctid) => containerCgroupDirs(cfg.cgroupParent, ctid),
+  });
   return { cgroups, storage, runtime };
 }

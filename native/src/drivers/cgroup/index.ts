@@ -9,7 +9,15 @@ import { CgroupV2 } from "./v2.js";
 
 export { CgroupV1 } from "./v1.js";
 export { CgroupV2 } from "./v2.js";
-export type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./types.js";
+export type {
+  Beancounter,
+  CgroupDriver,
+  CgroupLimits,
+  CgroupPresence,
+  CgroupReadback,
+  CgroupUsage,
+  FreezerState,
+} from "./types.js";
 
 export interface CgroupDriverEntry extends DriverEntry<{ mountRoot: string }, CgroupDriver> {
   /** Does the cgroup mount at `mountRoot` have this version's memory controller? */

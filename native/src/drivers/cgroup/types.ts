@@ -83,6 +83,16 @@ export interface CgroupUsage {
   ioWriteBytes: number;
 }
 
+/** A cgroup's freezer: v1 freezer.state; v2 cgroup.freeze (asked) with cgroup.events' frozen (reached). */
+export type FreezerState = "THAWED" | "FREEZING" | "FROZEN";
+
+/** What a container's cgroup says about it, for the runtime's states(): read from cgroupfs only. */
+export interface CgroupPresence {
+  /** processes in the cgroup and below it (v1: the pids hierarchy, else memory; v2: the unified tree) */
+  pids: number[];
+  freezer: FreezerState;
+}
+
 export interface CgroupDriver {
   readonly version: 1 | 2;
   /** Absolute path of `rel` (e.g. "ovz/101") for one controller (v1) or in the unified tree (v2). */
@@ -99,6 +109,10 @@ export interface CgroupDriver {
   counters(rel: string): Promise<Beancounter[]>;
   /** Cumulative usage counters; null when the cgroup does not exist (container not running). Never spawns. */
   usage(rel: string): Promise<CgroupUsage | null>;
+  /** Processes and freezer state of the cgroup; null when it does not exist. Never spawns. */
+  presence(rel: string): Promise<CgroupPresence | null>;
+  /** Does the cgroup or one below it hold a process? false when it does not exist. Never spawns. */
+  populated(rel: string): Promise<boolean>;
   /** PIDs in the cgroup (all tasks, recursively). */
   pids(rel: string): Promise<number[]>;
   /** true if the cgroup directory exists in any controller. */

@@ -40,7 +40,7 @@ import {
   removeTree,
   writeText,
 } from "./common.js";
-import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./types.js";
+import type { Beancounter, CgroupDriver, CgroupLimits, CgroupPresence, CgroupReadback, CgroupUsage } from "./types.js";
 import { cpuunitsToShares, MEMSW, sameSet } from "./v1-parse.js";
 import { readV1Counters, readV1Limits, readV1Usage } from "./v1-read.js";
 
@@ -305,9 +305,26 @@ export class CgroupV1 implements CgroupDriver {
   }
 
   async pids(rel: string): Promise<number[]> {
-    const r = checkRel(rel);
+    return procsRecursive(await this.tasksDir(checkRel(rel)));
+  }
+
+  /** The hierarchy every task of the cgroup is in: pids, else memory. */
+  private async tasksDir(r: string): Promise<string> {
     const pidsDir = this.path(r, "pids");
-    return procsRecursive((await isDir(pidsDir)) ? pidsDir : this.path(r, "memory"));
+    return (await isDir(pidsDir)) ? pidsDir : this.path(r, "memory");
+  }
+
+  async presence(rel: string): Promise<CgroupPresence | null> {
+    const r = checkRel(rel);
+    const dir = await this.tasksDir(r);
+    if (!(await isDir(dir))) return null;
+    const pids = await procsRecursive(dir);
+    const st = (await readText(this.file(r, "freezer", "freezer.state")))?.trim();
+    return { pids, freezer: st === "FROZEN" || st === "FREEZING" ? st : "THAWED" };
+  }
+
+  async populated(rel: string): Promise<boolean> {
+    return (await this.pids(rel)).length > 0;
   }
 
   /** Every mounted hierarchy under mountRoot (controllers, name=systemd, the hybrid "unified"), deduplicated. */

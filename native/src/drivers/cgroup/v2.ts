@@ -38,7 +38,7 @@ import {
   removeTree,
   writeText,
 } from "./common.js";
-import type { Beancounter, CgroupDriver, CgroupLimits, CgroupReadback, CgroupUsage } from "./types.js";
+import type { Beancounter, CgroupDriver, CgroupLimits, CgroupPresence, CgroupReadback, CgroupUsage } from "./types.js";
 
 export interface CgroupV2Options {
   /** Where cgroup2 is mounted (default /sys/fs/cgroup). */
@@ -363,6 +363,21 @@ export class CgroupV2 implements CgroupDriver {
 
   async pids(rel: string): Promise<number[]> {
     return procsRecursive(this.path(rel));
+  }
+
+  async presence(rel: string): Promise<CgroupPresence | null> {
+    const dir = this.path(checkRel(rel));
+    if (!(await isDir(dir))) return null;
+    const pids = await procsRecursive(dir);
+    // cgroup.events "frozen 1": all tasks frozen (an ancestor's freeze too); cgroup.freeze 1 alone: not yet
+    const frozen = parseKeyed(readTextSync(path.join(dir, "cgroup.events"))).get("frozen") === 1;
+    const asked = readTextSync(path.join(dir, "cgroup.freeze"))?.trim() === "1";
+    return { pids, freezer: frozen ? "FROZEN" : asked ? "FREEZING" : "THAWED" };
+  }
+
+  async populated(rel: string): Promise<boolean> {
+    // "populated 1": a process in this cgroup or below (kept current by the kernel); no file: no cgroup
+    return parseKeyed(readTextSync(path.join(this.path(checkRel(rel)), "cgroup.events"))).get("populated") === 1;
   }
 
   async exists(rel: string): Promise<boolean> {

@@ -1,14 +1,7 @@
 /** The runtime driver table (one runtime today: LXC). */
 import type { DriverEntry } from "../registry.js";
 import { LxcRuntime } from "./lxc.js";
-import type { RuntimeDriver } from "./types.js";
-
-export interface RuntimeOptions {
-  /** LXC's container directory (lxc.lxcpath) */
-  lxcPath: string;
-  /** the host's cgroup version, which decides the lxc.cgroup.* or lxc.cgroup2.* keys */
-  cgroupVersion: 1 | 2;
-}
+import type { RuntimeDriver, RuntimeOptions } from "./types.js";
 
 export type RuntimeDriverEntry = DriverEntry<RuntimeOptions, RuntimeDriver>;
 
@@ -18,4 +11,4 @@ export const RUNTIME_DRIVERS = {
 
 export type RuntimeDriverName = keyof typeof RUNTIME_DRIVERS;
 
-export type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./types.js";
+export type { ExecResult, RunView, RuntimeDriver, RuntimeOptions, RuntimeSpec, RuntimeState } from "./types.js";

@@ -11,18 +11,9 @@ import { run } from "../../exec.js";
 import { renderLxcConfig } from "./lxc-config.js";
 import { criuAvailable, criuEnv, CRIU_BIN, IDMAP_MOUNT_BIN, renderCriuConfig } from "./criu.js";
 import { hasMountBelow } from "../../gate.js";
-import type { ExecResult, RuntimeDriver, RuntimeSpec, RuntimeState } from "./types.js";
+import { CgroupStates, LXC_STATES, parseLxcInfo, STOPPED_VIEW } from "./lxc-state.js";
+import type { ExecResult, RunView, RuntimeDriver, RuntimeOptions, RuntimeSpec, RuntimeState } from "./types.js";
 
-const STATES: readonly RuntimeState[] = [
-  "STOPPED",
-  "STARTING",
-  "RUNNING",
-  "STOPPING",
-  "ABORTING",
-  "FREEZING",
-  "FROZEN",
-  "THAWED",
-];
 const PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /**
  * lxc-attach hands every open descriptor of its caller to the attached process (HOST-FACTS), i.e. into
@@ -39,7 +30,11 @@ const CLOSE_FDS_THEN_EXEC_TO_FILE =
 
 export class LxcRuntime implements RuntimeDriver {
   readonly name = "lxc";
-  constructor(private readonly opts: { lxcPath: string; cgroupVersion: 1 | 2 }) {}
+  private readonly cgroupStates: CgroupStates;
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.cgroupStates = new CgroupStates(opts.cgroups, opts.cgroupDirs);
+  }
 
   private dir(ctid: number): string {
     return path.join(this.opts.lxcPath, String(ctid));
@@ -131,7 +126,7 @@ export class LxcRuntime implements RuntimeDriver {
   async state(ctid: number): Promise<RuntimeState> {
     const res = await run("lxc-info", [...this.nameArgs(ctid), "-s", "-H"], { allowFailure: true, timeoutMs: 15_000 });
     const s = res.stdout.trim();
-    if (res.code !== 0 || !STATES.includes(s as RuntimeState)) return "STOPPED";
+    if (res.code !== 0 || !LXC_STATES.includes(s as RuntimeState)) return "STOPPED";
     return s as RuntimeState;
   }
 
@@ -139,6 +134,19 @@ export class LxcRuntime implements RuntimeDriver {
     const res = await run("lxc-info", [...this.nameArgs(ctid), "-p", "-H"], { allowFailure: true, timeoutMs: 15_000 });
     const n = Number(res.stdout.trim());
     return res.code === 0 && Number.isInteger(n) && n > 0 ? n : null;
+  }
+
+  states(ctids: readonly number[]): Promise<Map<number, RunView>> {
+    return this.cgroupStates.views(ctids, (ctid) => this.askLxc(ctid));
+  }
+
+  /** State and init pid from one lxc-info (the monitor's own answer), for a container the cgroups cannot tell. */
+  private async askLxc(ctid: number): Promise<RunView> {
+    const res = await run("lxc-info", [...this.nameArgs(ctid), "-s", "-p", "-H"], {
+      allowFailure: true,
+      timeoutMs: 15_000,
+    });
+    return res.code === 0 ? parseLxcInfo(res.stdout) : STOPPED_VIEW;
   }
 
   attachCommand(ctid: number, argv: string[], env: Record<string, string>): { file: string; args: string[] } {

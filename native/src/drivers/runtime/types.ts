@@ -2,8 +2,21 @@
  * Runtime driver: runs a system container from a root filesystem and a spec. LXC 5 is the driver here
  * (measured on this kernel: 10–40 ms starts, unprivileged with idmapped rootfs, cgroup v1 and v2).
  */
+import type { CgroupDriver } from "../cgroup/types.js";
+
 export type RuntimeState =
   "STOPPED" | "STARTING" | "RUNNING" | "STOPPING" | "ABORTING" | "FREEZING" | "FROZEN" | "THAWED";
+
+export interface RuntimeOptions {
+  /** LXC's container directory (lxc.lxcpath) */
+  lxcPath: string;
+  /** the host's cgroup version, which decides the lxc.cgroup.* or lxc.cgroup2.* keys */
+  cgroupVersion: 1 | 2;
+  /** the host's cgroup driver, which states() reads the containers' cgroups with */
+  cgroups: CgroupDriver;
+  /** a container's cgroup and its LXC monitor's, relative to each hierarchy (as in RuntimeSpec) */
+  cgroupDirs(ctid: number): { container: string; monitor: string };
+}
 
 export interface IdMap {
   /** first host uid/gid that container uid/gid 0 maps to */
@@ -36,6 +49,12 @@ export interface RuntimeSpec {
   network: Array<[string, string]>;
 }
 
+/** A container's state with its init's host pid (null unless it runs or is frozen). */
+export interface RunView {
+  state: RuntimeState;
+  initPid: number | null;
+}
+
 export interface ExecResult {
   code: number;
   stdout: string;
@@ -60,6 +79,12 @@ export interface RuntimeDriver {
   state(ctid: number): Promise<RuntimeState>;
   /** Host PID of the container's init; null when stopped. */
   initPid(ctid: number): Promise<number | null>;
+  /**
+   * State and init pid of many containers at once (list, status, usage, net.stats), from the cgroups and the
+   * driver's own bookkeeping: no process per container. Only a container the cgroups cannot tell about (starting,
+   * stopping, an init without its monitor) is asked of the runtime's tools, one at a time.
+   */
+  states(ctids: readonly number[]): Promise<Map<number, RunView>>;
   exec(
     ctid: number,
     argv: string[],

@@ -1,0 +1,19 @@
+/**
+ * Test tracing: with OVZ_TRACE=<file> the engine appends one line per event a test wants to count — "exec <cmd>"
+ * for every host tool it spawns (exec.ts) and "record <ctid>" for every container record file it reads
+ * (records.ts). Off (and free) when unset. Root tests use it to prove that a query spawns nothing per container
+ * and that a create does not read every record.
+ */
+import { appendFileSync } from "node:fs";
+
+export type TraceEvent = "exec" | "record";
+
+export function trace(event: TraceEvent, what: string): void {
+  const file = process.env.OVZ_TRACE;
+  if (!file) return;
+  try {
+    appendFileSync(file, `${event} ${what}\n`);
+  } catch {
+    /* a trace that cannot be written must not break the engine */
+  }
+}
