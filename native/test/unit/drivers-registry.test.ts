@@ -46,7 +46,13 @@ describe("storage driver table and OVZ_STORAGE", () => {
   });
 
   it("only btrfs makes its pool in a loop image (OVZ_POOL_IMAGE=none turns it off)", () => {
-    expect(config("btrfs").storage.image).toEqual({ path: `${stateDir}/pool.img`, sizeBytes: 20 * 1024 ** 3 });
+    expect(config("btrfs").storage.image).toEqual({
+      path: `${stateDir}/pool.img`,
+      sizeBytes: 20 * 1024 ** 3,
+      sizeIsDefault: true,
+    });
+    const sized = loadConfig({ OVZ_STATE_DIR: stateDir, OVZ_STORAGE: "btrfs", OVZ_POOL_SIZE: "5G" }).storage.image;
+    expect(sized).toEqual({ path: `${stateDir}/pool.img`, sizeBytes: 5 * 1024 ** 3, sizeIsDefault: false });
     const noImage = loadConfig({ OVZ_STATE_DIR: stateDir, OVZ_STORAGE: "btrfs", OVZ_POOL_IMAGE: "none" });
     expect(noImage.storage.image).toBeUndefined();
     expect(config("dir").storage.image).toBeUndefined();

@@ -172,7 +172,7 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
   });
 
   it("systemctl daemon-reload and a restart of ovz-engine leave a running container alone", async () => {
-    await client.call("container.create", { ctid: 906, template: "busybox" });
+    await client.call("container.create", { ctid: 906, template: "busybox", limits: { diskspace: "256M" } });
     const before = await client.call("container.start", { ctid: 906 });
     const enginePid = unitProp("ovz-engine.service", "MainPID");
     systemctl("daemon-reload");
@@ -200,6 +200,7 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
       const made = await client.call("container.create", {
         ctid: Number(ctid),
         template: "busybox",
+        limits: { diskspace: "256M" }, // the VM's pool is small (80% of its disk's free space)
         onboot: c.onboot,
         bootorder: c.bootorder,
       });
