@@ -159,7 +159,7 @@ export class HostPower {
   private async bootOne(r: ContainerRecord, suspendedAt: string | undefined, log: (l: string) => void) {
     const bootorder = r.bootorder ?? null;
     try {
-      const st = await this.core.drivers.runtime.state(r.ctid);
+      const st = (await this.core.drivers.runtime.states([r.ctid])).get(r.ctid)?.state ?? "STOPPED";
       if (st !== "STOPPED") return { ctid: r.ctid, action: "started", bootorder } satisfies PowerOutcome;
       const dump = await this.checkpoints.info(r.ctid);
       // start restores a checkpointed container (as vzctl start of a suspended one)
@@ -187,10 +187,10 @@ export class HostPower {
       const deadlineSec = opts.deadlineSec ?? this.opts.stopDeadlineSec;
       const end = Date.now() + deadlineSec * 1000;
       const runtime = this.core.drivers.runtime;
-      const running: ContainerRecord[] = [];
-      for (const r of await this.core.records.list()) {
-        if ((await runtime.state(r.ctid)) !== "STOPPED") running.push(r);
-      }
+      // every container's state in one read of the cgroups, not one lxc-info per container
+      const records = await this.core.records.list();
+      const views = await runtime.states(records.map((r) => r.ctid));
+      const running = records.filter((r) => (views.get(r.ctid)?.state ?? "STOPPED") !== "STOPPED");
       const outcomes: PowerOutcome[] = [];
       for (const group of bootGroups(running).reverse()) {
         outcomes.push(...(await mapLimit(group, this.opts.parallel, (r) => this.stopOne(r, mode, end, log))));
