@@ -6,6 +6,7 @@ import type { Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
 import { PanelError } from "../errors.js";
 import { checkSshKeyLines, MAX_SSH_KEYS } from "../../native/src/ssh-keys.js";
+import { humanizeIssues } from "../trpc/validation-messages.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { limitsPatchSchema, parseJson, type LimitsPatch } from "./limits.js";
 import { engineOf, type FullContainer } from "./container-state.js";
@@ -39,12 +40,9 @@ export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
 export async function setLimits(ctx: Ctx, c: FullContainer, patchIn: unknown) {
   const parsed = limitsPatchSchema.safeParse(patchIn);
   if (!parsed.success) {
-    const fields = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "_"), i.message]));
-    throw new PanelError(
-      "BAD_REQUEST",
-      `Invalid limits: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
-      fields,
-    );
+    // keyed like the limit forms' inputs ("limits.ram"), named by label in the message
+    const { message, fields } = humanizeIssues(parsed.error.issues.map((i) => ({ ...i, path: ["limits", ...i.path] })));
+    throw new PanelError("BAD_REQUEST", message, fields);
   }
   const patch: LimitsPatch = parsed.data;
   if (Object.keys(patch).length === 0)
