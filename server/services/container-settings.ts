@@ -13,6 +13,22 @@ import { engineOf, type FullContainer } from "./container-state.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
 
+/**
+ * The text kept for the form: keys with their spacing normalised, comment lines (# who, which laptop) and
+ * the blank lines between groups kept as typed, so they are there when the form is opened again; the
+ * engine writes the keys alone.
+ */
+export function keysText(text: string): string {
+  const lines = text.split("\n").map((raw) => {
+    const line = raw.trim();
+    return !line || line.startsWith("#") ? line : line.split(/\s+/).join(" ");
+  });
+  return lines
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
 /** Store root's SSH keys (validated) and write them into the container (running or stopped). */
 export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
   const { keys, bad } = checkSshKeyLines(text);
@@ -22,7 +38,7 @@ export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
     throw new PanelError("BAD_REQUEST", `At most ${MAX_SSH_KEYS} keys; remove some.`, {
       keys: `at most ${MAX_SSH_KEYS}`,
     });
-  const stored = keys.join("\n");
+  const stored = keysText(text);
   await engineOf(c).call("container.sshkeys.set", { ctid: c.ctid, keys: stored });
   await ctx.db.container.update({ where: { id: c.id }, data: { sshKeys: stored } });
   await audit(ctx, {

@@ -90,4 +90,21 @@ describe.each(PROVIDERS)("validation messages over HTTP on %s", (provider) => {
       "limits.ram": "RAM must be at least 16M.",
     });
   });
+
+  it("firewall ports accept comma lists and ranges, stored normalised", async () => {
+    const c = w.a.customers[0]!.container;
+    const r = await as(w, "customerA1").containers.setFirewall({
+      containerId: c.id,
+      firewall: {
+        enabled: true,
+        rules: [
+          { direction: "in", action: "accept", proto: "tcp", ports: "443, 80,22" },
+          { direction: "in", action: "accept", proto: "udp", ports: "1000-2000,1500,2001" },
+        ],
+      },
+    });
+    expect(r.firewall.rules.map((x) => x.ports)).toEqual(["22,80,443", "1000-2001"]);
+    const view = await as(w, "customerA1").containers.network({ containerId: c.id });
+    expect(view.firewall.rules.map((x) => x.ports)).toEqual(["22,80,443", "1000-2001"]);
+  });
 });
