@@ -3,7 +3,7 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@ta
 import { createTRPCClient } from "@trpc/client";
 import { useState, type ReactNode } from "react";
 import type { AppRouter } from "../server/routers/index.js";
-import { errInfo } from "./_lib/errors.js";
+import { errInfo, rememberLogoutReason } from "./_lib/errors.js";
 import { panelLink } from "./_lib/trpc-link.js";
 import { TRPCProvider } from "./_lib/trpc.js";
 
@@ -20,6 +20,7 @@ function toLoginOnUnauthorized(error: unknown): void {
     typeof window !== "undefined" &&
     window.location.pathname !== "/login"
   ) {
+    rememberLogoutReason(error); // a suspended account: the login page says why, and who to contact
     window.location.assign("/login");
   }
 }

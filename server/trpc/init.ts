@@ -79,7 +79,9 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) =
   if (!ctx.actor) {
     throw ctx.pendingSecondFactor
       ? new PanelError("SECOND_FACTOR", "Enter the 6-digit code from your authenticator app to finish logging in.")
-      : new PanelError("UNAUTHORIZED", "You are not logged in (or your session expired). Log in again.");
+      : ctx.blocked
+        ? new PanelError("ACCOUNT_DISABLED", ctx.blocked)
+        : new PanelError("UNAUTHORIZED", "You are not logged in (or your session expired). Log in again.");
   }
   if (type === "mutation" && ctx.actor.via === "session" && !ctx.sameOrigin) {
     throw new PanelError(
