@@ -27,10 +27,16 @@ function toLoginOnUnauthorized(error: unknown): void {
 
 export function Providers({ children }: { children: ReactNode }) {
   const [queryClient] = useState(
-    () =>
+    (): QueryClient =>
       new QueryClient({
         queryCache: new QueryCache({ onError: toLoginOnUnauthorized }),
-        mutationCache: new MutationCache({}),
+        // A CONFLICT (the container is busy with an operation started elsewhere, another tab, the CLI): what the
+        // page shows is out of date; reloading it shows the running operation and turns its buttons off.
+        mutationCache: new MutationCache({
+          onError: (error) => {
+            if (errInfo(error)?.code === "CONFLICT") void queryClient.invalidateQueries();
+          },
+        }),
         defaultOptions: {
           queries: { retry: noRetryOnClientErrors, refetchOnWindowFocus: false, staleTime: 1000 },
           mutations: { retry: false },
