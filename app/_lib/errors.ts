@@ -59,13 +59,20 @@ export function rememberLogoutReason(err: unknown): void {
   }
 }
 
-/** The reason kept by rememberLogoutReason, once. */
-export function takeLogoutReason(): string | null {
+/** The reason kept by rememberLogoutReason (kept across the reloads of the login page until a login). */
+export function logoutReason(): string | null {
   try {
-    const r = window.sessionStorage.getItem(LOGOUT_REASON);
-    window.sessionStorage.removeItem(LOGOUT_REASON);
-    return r;
+    return window.sessionStorage.getItem(LOGOUT_REASON);
   } catch {
     return null;
+  }
+}
+
+/** A login succeeded: the reason of the last logout is old news. */
+export function forgetLogoutReason(): void {
+  try {
+    window.sessionStorage.removeItem(LOGOUT_REASON);
+  } catch {
+    /* nothing kept */
   }
 }

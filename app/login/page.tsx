@@ -5,7 +5,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Button } from "../_components/Button.js";
 import { ErrorBox } from "../_components/ErrorBox.js";
 import { TextField } from "../_components/TextField.js";
-import { errInfo, takeLogoutReason } from "../_lib/errors.js";
+import { errInfo, forgetLogoutReason, logoutReason } from "../_lib/errors.js";
 import { useTRPC } from "../_lib/trpc.js";
 
 export default function LoginPage() {
@@ -18,9 +18,10 @@ export default function LoginPage() {
   const [step, setStep] = useState<"password" | "code">("password");
   // why the last session ended, when the account was suspended (kept by the page that sent us here)
   const [reason, setReason] = useState<string | null>(null);
-  useEffect(() => setReason(takeLogoutReason()), []);
+  useEffect(() => setReason(logoutReason()), []);
 
   const done = () => {
+    forgetLogoutReason();
     qc.clear();
     router.replace("/containers");
   };
