@@ -103,7 +103,7 @@ export const firewallRuleSchema = z
   })
   .strict()
   .refine((r) => r.ports === undefined || r.proto === "tcp" || r.proto === "udp", {
-    message: "ports need proto tcp or udp",
+    message: "ports need the protocol tcp or udp",
     path: ["ports"],
   });
 export type FirewallRule = z.output<typeof firewallRuleSchema>;
