@@ -3,7 +3,7 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@ta
 import { createTRPCClient } from "@trpc/client";
 import { useState, type ReactNode } from "react";
 import type { AppRouter } from "../server/routers/index.js";
-import { errInfo } from "./_lib/errors.js";
+import { errInfo, rememberLogoutReason } from "./_lib/errors.js";
 import { panelLink } from "./_lib/trpc-link.js";
 import { TRPCProvider } from "./_lib/trpc.js";
 
@@ -20,16 +20,23 @@ function toLoginOnUnauthorized(error: unknown): void {
     typeof window !== "undefined" &&
     window.location.pathname !== "/login"
   ) {
+    rememberLogoutReason(error); // a suspended account: the login page says why, and who to contact
     window.location.assign("/login");
   }
 }
 
 export function Providers({ children }: { children: ReactNode }) {
   const [queryClient] = useState(
-    () =>
+    (): QueryClient =>
       new QueryClient({
         queryCache: new QueryCache({ onError: toLoginOnUnauthorized }),
-        mutationCache: new MutationCache({}),
+        // A CONFLICT (the container is busy with an operation started elsewhere, another tab, the CLI): what the
+        // page shows is out of date; reloading it shows the running operation and turns its buttons off.
+        mutationCache: new MutationCache({
+          onError: (error) => {
+            if (errInfo(error)?.code === "CONFLICT") void queryClient.invalidateQueries();
+          },
+        }),
         defaultOptions: {
           queries: { retry: noRetryOnClientErrors, refetchOnWindowFocus: false, staleTime: 1000 },
           mutations: { retry: false },

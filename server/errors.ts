@@ -10,6 +10,7 @@ import { ERROR_CODES, EngineError, type ErrorCode as EngineCode } from "../nativ
 export type PanelCode =
   | "UNAUTHORIZED" // not logged in / bad token
   | "SECOND_FACTOR" // password ok, TOTP code still needed
+  | "ACCOUNT_DISABLED" // the user, its tenant or its provider is disabled: the message says who to contact
   | "FORBIDDEN" // logged in, not allowed
   | "NOT_FOUND" // does not exist or not visible to the caller (never tell which)
   | "BAD_REQUEST"
@@ -36,6 +37,7 @@ type TrpcCode = TRPCError["code"];
 const PANEL_TO_TRPC: Record<PanelCode, TrpcCode> = {
   UNAUTHORIZED: "UNAUTHORIZED",
   SECOND_FACTOR: "UNAUTHORIZED",
+  ACCOUNT_DISABLED: "UNAUTHORIZED",
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   BAD_REQUEST: "BAD_REQUEST",

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, type ReactNode } from "react";
-import { isUnauthorized } from "../_lib/errors.js";
+import { isUnauthorized, rememberLogoutReason } from "../_lib/errors.js";
 import { MeProvider } from "../_lib/me.js";
 import { useTRPC } from "../_lib/trpc.js";
 import { ErrorBox } from "./ErrorBox.js";
@@ -18,8 +18,10 @@ export function PanelShell({ children }: { children: ReactNode }) {
   const unauthorized = isUnauthorized(me.error);
 
   useEffect(() => {
-    if (unauthorized) router.replace("/login");
-  }, [unauthorized, router]);
+    if (!unauthorized) return;
+    rememberLogoutReason(me.error);
+    router.replace("/login");
+  }, [unauthorized, router, me.error]);
 
   if (me.isPending || unauthorized) {
     return (

@@ -3,6 +3,13 @@ const TONE: Record<string, string> = {
   stopped: "bg-slate-100 text-slate-700 ring-slate-500/20",
   creating: "bg-amber-100 text-amber-800 ring-amber-600/20",
   transitioning: "bg-amber-100 text-amber-800 ring-amber-600/20",
+  // a container while its operation runs (the panel's words, not engine states)
+  starting: "bg-amber-100 text-amber-800 ring-amber-600/20",
+  stopping: "bg-amber-100 text-amber-800 ring-amber-600/20",
+  restarting: "bg-amber-100 text-amber-800 ring-amber-600/20",
+  reinstalling: "bg-amber-100 text-amber-800 ring-amber-600/20",
+  restoring: "bg-amber-100 text-amber-800 ring-amber-600/20",
+  destroying: "bg-amber-100 text-amber-800 ring-amber-600/20",
   suspended: "bg-blue-100 text-blue-800 ring-blue-600/20",
   error: "bg-red-100 text-red-800 ring-red-600/20",
   destroyed: "bg-slate-200 text-slate-600 ring-slate-500/20",

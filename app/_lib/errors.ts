@@ -42,3 +42,37 @@ export function fieldError(fields: Record<string, string> | undefined, ...keys: 
   for (const k of keys) if (fields[k]) return fields[k];
   return undefined;
 }
+
+const LOGOUT_REASON = "ovz-logout-reason";
+
+/**
+ * A session ended because the account is suspended (ACCOUNT_DISABLED): the reason, which says who to
+ * contact, is kept for the login page the user is sent to. Other errors are ignored.
+ */
+export function rememberLogoutReason(err: unknown): void {
+  const info = errInfo(err);
+  if (info?.domainCode !== "ACCOUNT_DISABLED" || typeof window === "undefined") return;
+  try {
+    window.sessionStorage.setItem(LOGOUT_REASON, info.message);
+  } catch {
+    /* storage refused (private mode): the next login attempt says it again */
+  }
+}
+
+/** The reason kept by rememberLogoutReason (kept across the reloads of the login page until a login). */
+export function logoutReason(): string | null {
+  try {
+    return window.sessionStorage.getItem(LOGOUT_REASON);
+  } catch {
+    return null;
+  }
+}
+
+/** A login succeeded: the reason of the last logout is old news. */
+export function forgetLogoutReason(): void {
+  try {
+    window.sessionStorage.removeItem(LOGOUT_REASON);
+  } catch {
+    /* nothing kept */
+  }
+}

@@ -1,11 +1,11 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Button } from "../_components/Button.js";
 import { ErrorBox } from "../_components/ErrorBox.js";
 import { TextField } from "../_components/TextField.js";
-import { errInfo } from "../_lib/errors.js";
+import { errInfo, forgetLogoutReason, logoutReason } from "../_lib/errors.js";
 import { useTRPC } from "../_lib/trpc.js";
 
 export default function LoginPage() {
@@ -16,8 +16,12 @@ export default function LoginPage() {
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
   const [step, setStep] = useState<"password" | "code">("password");
+  // why the last session ended, when the account was suspended (kept by the page that sent us here)
+  const [reason, setReason] = useState<string | null>(null);
+  useEffect(() => setReason(logoutReason()), []);
 
   const done = () => {
+    forgetLogoutReason();
     qc.clear();
     router.replace("/containers");
   };
@@ -51,6 +55,16 @@ export default function LoginPage() {
         {step === "password" ? (
           <form onSubmit={submitPassword} noValidate className="mt-4 flex flex-col gap-3" aria-label="Log in">
             <p className="text-sm text-slate-600">Log in to manage your containers.</p>
+            {reason && !login.error && (
+              <div
+                role="alert"
+                data-testid="logout-reason"
+                className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+              >
+                <p className="font-semibold">You were logged out</p>
+                <p>{reason}</p>
+              </div>
+            )}
             <TextField
               label="Email"
               type="email"

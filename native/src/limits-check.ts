@@ -19,7 +19,8 @@ export interface LimitsHost {
 export function mergeLimits(base: Limits, patch: unknown, host: LimitsHost): Limits {
   const parsed = limitsPatchSchema.safeParse(patch ?? {});
   if (!parsed.success) {
-    const msg = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    // each message names its limit by label ("RAM must be at least 16M"): no internal key paths
+    const msg = parsed.error.issues.map((i) => i.message).join("; ");
     const details = { issues: parsed.error.issues };
     throw new EngineError("LIMIT_OUT_OF_RANGE", `invalid limits: ${msg}`, { details });
   }

@@ -345,9 +345,14 @@ export function crossCheck(l: Limits, hostCpus: number): string[] {
   if (l.cpumask) {
     const cpus = parseCpuList(l.cpumask);
     const bad = cpus.filter((c) => c >= hostCpus);
-    if (bad.length) errs.push(`CPU mask names CPU ${bad.join(",")} but this host has CPUs 0-${hostCpus - 1}`);
+    // named as ranges: a mask of 0-999 on a 2-CPU host is "CPUs 2-999", not a list of 998 numbers
+    if (bad.length)
+      errs.push(
+        `CPU mask ${formatCpuList(cpus)} names CPU${bad.length > 1 ? "s" : ""} ${formatCpuList(bad)}, but this host ` +
+          `has only CPU${hostCpus > 1 ? `s 0-${hostCpus - 1}` : " 0"}`,
+      );
     if (l.cpus > 0 && l.cpus > cpus.length)
-      errs.push(`vCPUs ${l.cpus} is more than the ${cpus.length} CPUs in the mask ${l.cpumask}`);
+      errs.push(`vCPUs ${l.cpus} is more than the ${cpus.length} CPUs in the mask ${formatCpuList(cpus)}`);
   } else if (l.cpus > hostCpus) {
     errs.push(`vCPUs ${l.cpus} is more than this host's ${hostCpus} CPUs`);
   }

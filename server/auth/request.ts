@@ -17,6 +17,8 @@ export interface RequestAuth {
   userAgent: string | null;
   /** false when a cookie-authenticated request comes from another site (CSRF). */
   sameOrigin: boolean;
+  /** Why the session of this request was just ended (a disabled user, a suspended tenant), in words. */
+  blocked?: string | null;
 }
 
 function isSameOrigin(req: Request): boolean {
@@ -52,7 +54,7 @@ export async function authenticateRequest(d: Db, req: Request): Promise<RequestA
   }
   const token = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
   if (token) {
-    const s = await validateSession(d, token);
+    const s = await validateSession(d, token, (why) => (base.blocked = why));
     if (s && (s.secondFactor || !s.user.totpEnabled)) {
       const u = s.user;
       base.actor = {

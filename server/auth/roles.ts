@@ -33,3 +33,28 @@ export function actorUserId(actor: Actor | null | undefined): string | null {
 export function tenantBlocked(t: { disabled: boolean; parent?: { disabled: boolean } | null }): boolean {
   return t.disabled || !!t.parent?.disabled;
 }
+
+interface TenantLike {
+  name: string;
+  kind: string;
+  disabled: boolean;
+  parent?: { name: string; kind: string; disabled: boolean } | null;
+}
+
+/**
+ * Why a user may not log in, in words that say who to contact; null when nothing blocks them. The seller of a
+ * reseller's customer is that reseller; everyone else's is the platform's administrator.
+ */
+export function blockedReason(u: { disabled: boolean; tenant: TenantLike }): string | null {
+  const t = u.tenant;
+  const seller = t.parent?.kind === "reseller" ? t.parent.name : null;
+  const contact = seller ? `your provider ${seller}` : "the platform's administrator";
+  if (t.parent?.disabled && t.parent.kind === "reseller")
+    return `Your provider ${t.parent.name} is suspended by the platform, so your account ${t.name} cannot be used; contact ${t.parent.name}.`;
+  if (t.disabled)
+    return t.kind === "customer"
+      ? `Your account ${t.name} is suspended by ${seller ?? "the platform's administrator"}; contact ${contact} to enable it again.`
+      : `Your account ${t.name} is suspended by the platform's administrator; contact them to enable it again.`;
+  if (u.disabled) return `Your user is disabled in ${t.name}; contact ${contact} to enable it again.`;
+  return null;
+}

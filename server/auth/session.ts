@@ -5,7 +5,7 @@
  */
 import type { Db } from "../db/client.js";
 import { randomToken, sha256Hex } from "./crypto.js";
-import { tenantBlocked } from "./roles.js";
+import { blockedReason } from "./roles.js";
 
 export const SESSION_COOKIE = "ovz_session";
 const TTL_MS = 7 * 24 * 3600 * 1000;
@@ -29,7 +29,11 @@ export async function createSession(
   return { token, session };
 }
 
-export async function validateSession(db: Db, token: string) {
+/**
+ * The live session of a token, or null. A session of a user who is blocked (disabled, or a suspended tenant
+ * or provider) is deleted; `onBlocked` gets the reason, to tell the user why they were logged out.
+ */
+export async function validateSession(db: Db, token: string, onBlocked?: (reason: string) => void) {
   if (!/^[a-z2-7]{16,64}$/.test(token)) return null;
   const id = sha256Hex(token);
   const s = await db.session.findUnique({
@@ -37,8 +41,10 @@ export async function validateSession(db: Db, token: string) {
     include: { user: { include: { tenant: { include: { parent: true } } } } },
   });
   if (!s) return null;
-  if (s.expiresAt.getTime() <= Date.now() || s.user.disabled || tenantBlocked(s.user.tenant)) {
+  const blocked = blockedReason(s.user);
+  if (s.expiresAt.getTime() <= Date.now() || blocked) {
     await db.session.deleteMany({ where: { id } });
+    if (blocked && s.expiresAt.getTime() > Date.now()) onBlocked?.(blocked);
     return null;
   }
   if (s.expiresAt.getTime() - Date.now() < TTL_MS / 2) {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { dummyHash, hashPassword, verifyPassword } from "../auth/crypto.js";
 import { checkLoginAllowed, recordLogin } from "../auth/rate-limit.js";
-import { tenantBlocked } from "../auth/roles.js";
+import { blockedReason } from "../auth/roles.js";
 import { clearedSessionCookie, createSession, sessionCookie } from "../auth/session.js";
 import { consumeTotp, newTotpSecret, totpUri } from "../auth/totp.js";
 import { PanelError } from "../errors.js";
@@ -34,7 +34,8 @@ export const authRouter = router({
         include: { tenant: { include: { parent: true } } },
       });
       const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), input.password);
-      if (!user || !ok || user.disabled || tenantBlocked(user.tenant)) {
+      const blocked = user && ok ? blockedReason(user) : null;
+      if (!user || !ok || blocked) {
         await recordLogin(ctx.db, input.email, ctx.ip, false);
         await audit(ctx, {
           action: "auth.loginFailed",
@@ -42,12 +43,9 @@ export const authRouter = router({
           tenantId: user?.tenantId ?? null,
           actorLabel: input.email,
         });
-        throw new PanelError(
-          "UNAUTHORIZED",
-          user?.disabled || (user && tenantBlocked(user.tenant))
-            ? "This account is disabled; contact your provider."
-            : "Wrong email or password.",
-        );
+        // only the right password learns that the account is blocked (and who to contact)
+        if (blocked) throw new PanelError("ACCOUNT_DISABLED", blocked);
+        throw new PanelError("UNAUTHORIZED", "Wrong email or password.");
       }
       // with two-factor login the login succeeds (and the failures are forgiven) only with the code
       if (!user.totpEnabled) await recordLogin(ctx.db, input.email, ctx.ip, true);

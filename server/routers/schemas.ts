@@ -11,7 +11,7 @@ export const email = z
   .max(254)
   .regex(/^[^\s@]+@[^\s@]+$/, "enter a valid email address");
 export const password = z.string().min(10, "use at least 10 characters").max(256);
-export const name = z.string().trim().min(1, "required").max(100);
+export const name = z.string().trim().min(1, "enter a name").max(100);
 export const hostname = z
   .string()
   .trim()

@@ -18,9 +18,9 @@ import {
   planTemplates,
   sellingReseller,
 } from "./limits.js";
-import { ownerAlive, withLock } from "./locks.js";
+import { withLock } from "./locks.js";
 import { CONTAINER_NAME_RE, type FullContainer } from "./container-state.js";
-import { relay, runningOperationIds, startOperation } from "./operations.js";
+import { assertIdle, relay, startOperation } from "./operations.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
 
@@ -250,16 +250,7 @@ export async function cloneContainer(ctx: Ctx, scope: string[] | null, source: F
   if (source.state === "creating")
     throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
   // a copy of a container in the middle of a restore, reinstall or move would copy whatever state it is in
-  const busy = await db.operation.findFirst({
-    where: { containerId: source.id, status: { in: ["queued", "running"] } },
-    select: { id: true, type: true, owner: true },
-  });
-  if (busy && (runningOperationIds().includes(busy.id) || ownerAlive(busy.owner))) {
-    throw new PanelError(
-      "CONFLICT",
-      `Another operation (${busy.type}) is still running on container ${source.ctid}; wait for it to finish, then clone it.`,
-    );
-  }
+  await assertIdle(db, source.id);
   const {
     row: created,
     plan,

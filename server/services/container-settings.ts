@@ -6,11 +6,28 @@ import type { Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
 import { PanelError } from "../errors.js";
 import { checkSshKeyLines, MAX_SSH_KEYS } from "../../native/src/ssh-keys.js";
+import { humanizeIssues } from "../trpc/validation-messages.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { limitsPatchSchema, parseJson, type LimitsPatch } from "./limits.js";
 import { engineOf, type FullContainer } from "./container-state.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
+
+/**
+ * The text kept for the form: keys with their spacing normalised, comment lines (# who, which laptop) and
+ * the blank lines between groups kept as typed, so they are there when the form is opened again; the
+ * engine writes the keys alone.
+ */
+export function keysText(text: string): string {
+  const lines = text.split("\n").map((raw) => {
+    const line = raw.trim();
+    return !line || line.startsWith("#") ? line : line.split(/\s+/).join(" ");
+  });
+  return lines
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
 
 /** Store root's SSH keys (validated) and write them into the container (running or stopped). */
 export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
@@ -21,7 +38,7 @@ export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
     throw new PanelError("BAD_REQUEST", `At most ${MAX_SSH_KEYS} keys; remove some.`, {
       keys: `at most ${MAX_SSH_KEYS}`,
     });
-  const stored = keys.join("\n");
+  const stored = keysText(text);
   await engineOf(c).call("container.sshkeys.set", { ctid: c.ctid, keys: stored });
   await ctx.db.container.update({ where: { id: c.id }, data: { sshKeys: stored } });
   await audit(ctx, {
@@ -39,12 +56,9 @@ export async function setSshKeys(ctx: Ctx, c: FullContainer, text: string) {
 export async function setLimits(ctx: Ctx, c: FullContainer, patchIn: unknown) {
   const parsed = limitsPatchSchema.safeParse(patchIn);
   if (!parsed.success) {
-    const fields = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "_"), i.message]));
-    throw new PanelError(
-      "BAD_REQUEST",
-      `Invalid limits: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
-      fields,
-    );
+    // keyed like the limit forms' inputs ("limits.ram"), named by label in the message
+    const { message, fields } = humanizeIssues(parsed.error.issues.map((i) => ({ ...i, path: ["limits", ...i.path] })));
+    throw new PanelError("BAD_REQUEST", message, fields);
   }
   const patch: LimitsPatch = parsed.data;
   if (Object.keys(patch).length === 0)

@@ -28,6 +28,9 @@ export const OP_TYPES = [
 ] as const;
 export type OpType = (typeof OP_TYPES)[number];
 
+/** The statuses of an operation that has not ended. */
+const ACTIVE = ["queued", "running"];
+
 export interface OpHandle {
   id: string;
   log(line: string): void;
@@ -57,7 +60,7 @@ export function runningOperationIds(): string[] {
  */
 export async function failStaleOperations(db: Db): Promise<{ count: number; containerIds: string[] }> {
   const open = await db.operation.findMany({
-    where: { status: { in: ["queued", "running"] } },
+    where: { status: { in: ACTIVE } },
     select: { id: true, owner: true, containerId: true },
   });
   // this process's own in memory, not as a `notIn` list (it may be longer than a query's parameters)
@@ -66,7 +69,7 @@ export async function failStaleOperations(db: Db): Promise<{ count: number; cont
   let count = 0;
   for (const part of chunks(stale.map((o) => o.id))) {
     const r = await db.operation.updateMany({
-      where: { id: { in: part }, status: { in: ["queued", "running"] } },
+      where: { id: { in: part }, status: { in: ACTIVE } },
       data: {
         status: "failed",
         error:
@@ -82,31 +85,50 @@ export async function failStaleOperations(db: Db): Promise<{ count: number; cont
   };
 }
 
+/**
+ * The one rule of "one operation at a time per container": throws CONFLICT naming the operation that still
+ * runs on the container. An operation left by a process that is gone (a killed vzctl run, a crashed panel)
+ * blocks nothing: it is marked failed here. startOperation calls it under the container's lock, right before
+ * it records the new operation, so of concurrent calls exactly one is recorded; quick actions that change
+ * the root filesystem (snapshots) and a clone's source call it too.
+ */
+export async function assertIdle(db: Db, containerId: string): Promise<void> {
+  const find = () =>
+    db.operation.findFirst({
+      where: { containerId, status: { in: ACTIVE } },
+      select: { id: true, type: true, owner: true, container: { select: { ctid: true } } },
+    });
+  let busy = await find();
+  if (busy && !running.has(busy.id) && !ownerAlive(busy.owner)) {
+    await failStaleOperations(db);
+    busy = await find();
+  }
+  if (busy) throw busyError(busy.container?.ctid ?? null, busy);
+}
+
+/** "Container 101 is busy: its reinstall (operation …) is still running; wait for it to finish." */
+export function busyError(ctid: number | null, busy: { id: string; type: string }): PanelError {
+  return new PanelError(
+    "CONFLICT",
+    `${ctid === null ? "The container" : `Container ${ctid}`} is busy: its ${busy.type} (operation ${busy.id}) ` +
+      "is still running; wait for it to finish.",
+  );
+}
+
+/**
+ * Records an operation and runs `work` in the background. Every kind of operation starts here, so the busy
+ * rule (assertIdle) cannot be forgotten for a new kind.
+ */
 export async function startOperation(
   db: Db,
   actor: Actor,
   o: { type: OpType; tenantId: string; containerId: string | null; message: string; targetNodeId?: string },
   work: (op: OpHandle) => Promise<void>,
 ): Promise<Operation> {
-  // Busy check and insert under the container's lock: of concurrent calls exactly one is recorded.
+  // Busy check and insert under the container's lock (a row in the Lock table, shared by every process):
+  // of concurrent calls exactly one is recorded.
   const record = async () => {
-    if (o.containerId) {
-      let busy = await db.operation.findFirst({
-        where: { containerId: o.containerId, status: { in: ["queued", "running"] } },
-      });
-      if (busy && !running.has(busy.id) && !ownerAlive(busy.owner)) {
-        // left by a process that is gone (a killed vzctl run, a crashed panel): it blocks nothing
-        await failStaleOperations(db);
-        busy = await db.operation.findFirst({
-          where: { containerId: o.containerId, status: { in: ["queued", "running"] } },
-        });
-      }
-      if (busy)
-        throw new PanelError(
-          "CONFLICT",
-          `Another operation (${busy.type}) is still running on this container; wait for it to finish.`,
-        );
-    }
+    if (o.containerId) await assertIdle(db, o.containerId);
     return db.operation.create({
       data: {
         type: o.type,

@@ -24,7 +24,7 @@ import { canSeeTenant } from "./scope.js";
 import { effectiveLimits } from "./limits.js";
 import { loadNetConfig } from "./network.js";
 import type { NetMode } from "./net-modes.js";
-import { startOperation, type OpHandle } from "./operations.js";
+import { assertIdle, startOperation, type OpHandle } from "./operations.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
 
@@ -37,6 +37,7 @@ export async function listSnapshots(c: FullContainer) {
 }
 
 export async function createSnapshot(ctx: Ctx, c: FullContainer, opts: { name?: string; description?: string }) {
+  await assertIdle(ctx.db, c.id); // a snapshot in the middle of a reinstall or restore holds half of each
   const have = await listSnapshots(c);
   if (have.length >= c.plan.maxSnapshots) {
     throw new PanelError(
@@ -59,6 +60,7 @@ export async function createSnapshot(ctx: Ctx, c: FullContainer, opts: { name?: 
 }
 
 export async function deleteSnapshot(ctx: Ctx, c: FullContainer, name: string) {
+  await assertIdle(ctx.db, c.id);
   await eng(c).call("snapshot.delete", { ctid: c.ctid, name });
   await audit(ctx, {
     action: "container.snapshotDelete",
@@ -70,6 +72,7 @@ export async function deleteSnapshot(ctx: Ctx, c: FullContainer, name: string) {
 
 /** Rolls the container back to a snapshot; a running container is stopped first and started after. */
 export async function switchSnapshot(ctx: Ctx, c: FullContainer, name: string, log: (line: string) => void = () => {}) {
+  await assertIdle(ctx.db, c.id); // it replaces the root filesystem an operation may be working on
   const e = eng(c);
   const before = await e.call("container.status", { ctid: c.ctid });
   if (!(await e.call("snapshot.list", { ctid: c.ctid })).some((s) => s.name === name)) {

@@ -17,30 +17,25 @@ import { MappedError, PanelError, toTRPCError } from "../errors.js";
 import { BATCH_TOO_LARGE_MESSAGE, TRPC_BATCH_TOO_LARGE } from "./batch.js";
 import { canSeeTenant, visibleTenantIds } from "../services/scope.js";
 import type { Context } from "./context.js";
+import { humanizeIssues } from "./validation-messages.js";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const zod = error.cause instanceof ZodError ? error.cause : null;
-    const fields: Record<string, string> = {};
-    for (const i of zod?.issues ?? []) fields[i.path.join(".") || "_"] ??= i.message;
+    // field sentences for the form, and a summary naming fields by their labels (no internal paths)
+    const human = zod ? humanizeIssues(zod.issues) : null;
     const mapped = error instanceof MappedError ? error.data : null;
     // tRPC's own refusal of an oversized batch (maxBatchSize), in words that say the limit
     const batch = error.code === "BAD_REQUEST" && error.message === TRPC_BATCH_TOO_LARGE;
     return {
       ...shape,
-      message: zod
-        ? Object.entries(fields)
-            .map(([k, v]) => (k === "_" ? v : `${k}: ${v}`))
-            .join("; ")
-        : batch
-          ? BATCH_TOO_LARGE_MESSAGE
-          : shape.message,
+      message: human ? human.message : batch ? BATCH_TOO_LARGE_MESSAGE : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
         domainCode: mapped?.domainCode ?? (zod ? "BAD_REQUEST" : batch ? "BATCH_TOO_LARGE" : shape.data.code),
-        fields: mapped?.fields ?? (zod ? fields : undefined),
+        fields: mapped?.fields ?? human?.fields,
       },
     };
   },
@@ -84,7 +79,9 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) =
   if (!ctx.actor) {
     throw ctx.pendingSecondFactor
       ? new PanelError("SECOND_FACTOR", "Enter the 6-digit code from your authenticator app to finish logging in.")
-      : new PanelError("UNAUTHORIZED", "You are not logged in (or your session expired). Log in again.");
+      : ctx.blocked
+        ? new PanelError("ACCOUNT_DISABLED", ctx.blocked)
+        : new PanelError("UNAUTHORIZED", "You are not logged in (or your session expired). Log in again.");
   }
   if (type === "mutation" && ctx.actor.via === "session" && !ctx.sameOrigin) {
     throw new PanelError(

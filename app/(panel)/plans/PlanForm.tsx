@@ -9,6 +9,7 @@ import { Notice } from "../../_components/Notice.js";
 import { TextField } from "../../_components/TextField.js";
 import { errInfo, fieldError } from "../../_lib/errors.js";
 import { defaultTexts, limitTexts, toPatch, type LimitTexts } from "../../_lib/limits.js";
+import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { TemplateChoices } from "./TemplateChoices.js";
 import type { PlanRow } from "./types.js";
@@ -22,7 +23,10 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [name, setName] = useState(plan?.name ?? "");
-  const [limits, setLimits] = useState<LimitTexts>(plan ? limitTexts(plan.limits) : defaultTexts());
+  const me = useMe();
+  // resellers sell a fixed number of vCPUs (the server refuses 0 = all of the host's): a new plan starts at 1
+  const fresh = (): LimitTexts => ({ ...defaultTexts(), ...(me.role === "reseller" ? { cpus: "1" } : {}) });
+  const [limits, setLimits] = useState<LimitTexts>(plan ? limitTexts(plan.limits) : fresh());
   const [bandwidth, setBandwidth] = useState(String(plan?.bandwidthMbps ?? 0));
   const [ips, setIps] = useState(String(plan?.ipCount ?? 1));
   const [quota, setQuota] = useState(String(plan?.trafficQuotaGb ?? 0));
@@ -39,7 +43,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
       onSuccess: (p) => {
         setSaved(`Plan “${p.name}” created.`);
         setName("");
-        setLimits(defaultTexts());
+        setLimits(fresh());
         setTemplates([]);
         refresh();
       },

@@ -26,10 +26,13 @@ export function PlansTable({
   plans,
   showOwner,
   onEdit,
+  readOnly = false,
 }: {
   plans: PlanRow[];
   showOwner: boolean;
-  onEdit: (p: PlanRow) => void;
+  onEdit?: (p: PlanRow) => void;
+  /** plans the viewer may use but not change (a reseller's view of the platform's plans) */
+  readOnly?: boolean;
 }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -42,12 +45,12 @@ export function PlansTable({
       },
     }),
   );
-  if (plans.length === 0) return <Empty>No plans yet. Create one below.</Empty>;
+  if (plans.length === 0) return <Empty>{readOnly ? "No platform plans." : "No plans yet. Create one below."}</Empty>;
   return (
     <div className="flex flex-col gap-2">
       <ErrorBox error={del.error} />
       <div className="overflow-x-auto">
-        <table className={table} aria-label="Plans">
+        <table className={table} aria-label={readOnly ? "Platform plans" : "Plans"}>
           <thead>
             <tr>
               <th className={th}>Name</th>
@@ -58,9 +61,11 @@ export function PlansTable({
               <th className={`${th} text-right`}>Traffic</th>
               <th className={th}>Templates</th>
               <th className={`${th} text-right`}>Containers</th>
-              <th className={th}>
-                <span className="sr-only">Actions</span>
-              </th>
+              {!readOnly && (
+                <th className={th}>
+                  <span className="sr-only">Actions</span>
+                </th>
+              )}
             </tr>
           </thead>
           <tbody>
@@ -78,23 +83,25 @@ export function PlansTable({
                 </td>
                 <td className={`${td} text-xs`}>{p.templates.join(", ")}</td>
                 <td className={`${td} text-right tabular-nums`}>{p.containers}</td>
-                <td className={`${td} whitespace-nowrap text-right`}>
-                  <span className="inline-flex gap-1">
-                    <Button variant="secondary" className="px-2 py-0.5 text-xs" onClick={() => onEdit(p)}>
-                      Edit
-                    </Button>
-                    <InlineConfirm
-                      open={confirming === p.id}
-                      label="Delete"
-                      confirmLabel="Confirm delete"
-                      ariaLabel={`Delete plan ${p.name}`}
-                      busy={del.isPending}
-                      onOpen={() => (del.reset(), setConfirming(p.id))}
-                      onConfirm={() => del.mutate({ planId: p.id })}
-                      onCancel={() => setConfirming(null)}
-                    />
-                  </span>
-                </td>
+                {!readOnly && (
+                  <td className={`${td} whitespace-nowrap text-right`}>
+                    <span className="inline-flex gap-1">
+                      <Button variant="secondary" className="px-2 py-0.5 text-xs" onClick={() => onEdit?.(p)}>
+                        Edit
+                      </Button>
+                      <InlineConfirm
+                        open={confirming === p.id}
+                        label="Delete"
+                        confirmLabel="Confirm delete"
+                        ariaLabel={`Delete plan ${p.name}`}
+                        busy={del.isPending}
+                        onOpen={() => (del.reset(), setConfirming(p.id))}
+                        onConfirm={() => del.mutate({ planId: p.id })}
+                        onCancel={() => setConfirming(null)}
+                      />
+                    </span>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

@@ -18,6 +18,9 @@ function Plans() {
   const trpc = useTRPC();
   const q = useQuery(trpc.plans.list.queryOptions());
   const [editing, setEditing] = useState<PlanRow | null>(null);
+  const all = q.data ?? [];
+  const mine = me.role === "admin" ? all : all.filter((p) => p.tenantId === me.tenant.id);
+  const platform = all.filter((p) => p.tenantId !== me.tenant.id);
   return (
     <>
       <PageHeader
@@ -32,9 +35,18 @@ function Plans() {
           ) : q.error ? (
             <ErrorBox error={q.error} />
           ) : (
-            <PlansTable plans={q.data} showOwner={me.role === "admin"} onEdit={setEditing} />
+            <PlansTable plans={mine} showOwner={me.role === "admin"} onEdit={setEditing} />
           )}
         </Card>
+        {/* A reseller may sell the platform's plans but not change them: listed apart, read-only. */}
+        {me.role === "reseller" && q.data && (
+          <Card title="Platform plans" testId="platform-plans">
+            <p className="mb-2 text-xs text-slate-500">
+              Offered by the platform: you may sell them to your customers; only the platform changes them.
+            </p>
+            <PlansTable plans={platform} showOwner={false} readOnly />
+          </Card>
+        )}
         {editing ? (
           <PlanForm key={editing.id} plan={editing} onDone={() => setEditing(null)} />
         ) : (

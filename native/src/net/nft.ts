@@ -165,6 +165,12 @@ function renderInet(
   return L;
 }
 
+/** A rule's ports in nft: one port or range as is, a list as an anonymous set ({ 22, 80, 1000-2000 }). */
+export function dports(ports: string | undefined): string {
+  if (!ports) return "1-65535";
+  return ports.includes(",") ? `{ ${ports.split(",").join(", ")} }` : ports;
+}
+
 function ruleLines(r: FirewallRule, ctid: number): string[] {
   const verdict = r.action === "accept" ? "return" : `counter name ${counterName.fwdrop(ctid)} drop`;
   const peerDir = r.direction === "in" ? "saddr" : "daddr";
@@ -177,7 +183,7 @@ function ruleLines(r: FirewallRule, ctid: number): string[] {
       const parts: string[] = [];
       if (r.peer) parts.push(`${fam === 4 ? "ip" : "ip6"} ${peerDir} ${r.peer}`);
       if (proto === "icmp") parts.push(fam === 4 ? "meta l4proto icmp" : "meta l4proto ipv6-icmp");
-      else if (proto) parts.push(`meta nfproto ${fam === 4 ? "ipv4" : "ipv6"} ${proto} dport ${r.ports ?? "1-65535"}`);
+      else if (proto) parts.push(`meta nfproto ${fam === 4 ? "ipv4" : "ipv6"} ${proto} dport ${dports(r.ports)}`);
       else if (!r.peer) parts.push(`meta nfproto ${fam === 4 ? "ipv4" : "ipv6"}`);
       lines.push(`    ${parts.join(" ")} ${verdict}${comment}`);
     }

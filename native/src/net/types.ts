@@ -42,17 +42,48 @@ export const macAddr = z
     message: "not a unicast MAC address (e.g. 02:00:00:00:00:65)",
   });
 
+/**
+ * Ports of a firewall rule: one port (22), a range (1000-2000) or a comma list of both (22,80,443,8000-8100),
+ * normalised: sorted, overlapping and adjacent ranges merged, no spaces ("443, 80,22" → "22,80,443").
+ */
+export function normalisePorts(text: string): string {
+  const ranges: Array<[number, number]> = [];
+  for (const raw of text.split(",")) {
+    const part = raw.trim();
+    const m = /^(\d{1,5})(?:\s*-\s*(\d{1,5}))?$/.exec(part);
+    if (!m)
+      throw new Error(
+        `"${part.slice(0, 20)}" is not a port; use ports like 22, lists like 22,80,443 or ranges like 1000-2000`,
+      );
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (a < 1 || b > 65535 || a > 65535) throw new Error(`ports are 1-65535 (${part} is not)`);
+    if (b < a) throw new Error(`the range ${part} goes from high to low; write it as ${b}-${a}`);
+    ranges.push([a, b]);
+  }
+  if (ranges.length > MAX_PORT_ITEMS) throw new Error(`at most ${MAX_PORT_ITEMS} ports or ranges in one rule`);
+  ranges.sort((x, y) => x[0] - y[0]);
+  const merged: Array<[number, number]> = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(",");
+}
+export const MAX_PORT_ITEMS = 64;
+
 const portSpec = z
   .string()
-  .regex(/^\d{1,5}(-\d{1,5})?$/, "a port (22) or a range (8000-8100)")
-  .refine((s) => s.split("-").every((p) => Number(p) >= 1 && Number(p) <= 65535), { message: "ports are 1-65535" })
-  .refine(
-    (s) => {
-      const [a, b] = s.split("-").map(Number);
-      return b === undefined || a! <= b;
-    },
-    { message: "a port range goes from low to high" },
-  );
+  .max(1000)
+  .transform((s, ctx) => {
+    try {
+      return normalisePorts(s);
+    } catch (e) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
 
 export const firewallRuleSchema = z
   .object({
@@ -72,7 +103,7 @@ export const firewallRuleSchema = z
   })
   .strict()
   .refine((r) => r.ports === undefined || r.proto === "tcp" || r.proto === "udp", {
-    message: "ports need proto tcp or udp",
+    message: "ports need the protocol tcp or udp",
     path: ["ports"],
   });
 export type FirewallRule = z.output<typeof firewallRuleSchema>;

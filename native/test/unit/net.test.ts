@@ -5,13 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { netLxcKeys } from "../../src/net/lxc.js";
-import { renderRuleset } from "../../src/net/nft.js";
+import { dports, renderRuleset } from "../../src/net/nft.js";
 import {
   canonicalIp,
   defaultMac,
   firewallRuleSchema,
   inCidr4,
   netConfigSchema,
+  normalisePorts,
   networkSchema,
   parseCidr,
   type Network,
@@ -69,6 +70,11 @@ describe("NetConfig schema", () => {
       firewallRuleSchema.safeParse({ direction: "in", action: "accept", proto: "tcp", ports: "70000" }).success,
     ).toBe(false);
     expect(firewallRuleSchema.safeParse({ direction: "in", action: "drop", comment: 'x" accept' }).success).toBe(false);
+    for (const ports of ["22,,80", "ssh", "22;80", "0", "1-70000"])
+      expect(
+        firewallRuleSchema.safeParse({ direction: "in", action: "accept", proto: "tcp", ports }).success,
+        ports,
+      ).toBe(false);
     expect(
       netConfigSchema.safeParse({ nics: [{ type: "veth", network: "lan", mac: "01:00:00:00:00:01" }] }).success,
     ).toBe(false); // multicast
@@ -121,6 +127,28 @@ describe("LXC keys", () => {
       dhcp,
     );
     expect(keys.some(([k]) => k.includes("address"))).toBe(false);
+  });
+});
+
+describe("firewall ports (issue 17)", () => {
+  const ports = (p: string) =>
+    firewallRuleSchema.parse({ direction: "in", action: "accept", proto: "tcp", ports: p }).ports;
+  it("accepts comma lists and ranges, normalised", () => {
+    expect(ports("22,80,443")).toBe("22,80,443");
+    expect(ports(" 443, 80 ,22 ")).toBe("22,80,443");
+    expect(ports("1000-2000")).toBe("1000-2000");
+    expect(ports("1000 - 2000, 1500, 2001, 22")).toBe("22,1000-2001");
+    expect(ports("80,80")).toBe("80");
+  });
+  it("says what is wrong in words", () => {
+    expect(() => normalisePorts("http")).toThrow(/"http" is not a port; use ports like 22, lists like 22,80,443/);
+    expect(() => normalisePorts("90-80")).toThrow(/goes from high to low; write it as 80-90/);
+    expect(() => normalisePorts("70000")).toThrow(/ports are 1-65535/);
+  });
+  it("renders a list as an nft set", () => {
+    expect(dports("22,80,1000-2000")).toBe("{ 22, 80, 1000-2000 }");
+    expect(dports("22")).toBe("22");
+    expect(dports(undefined)).toBe("1-65535");
   });
 });
 

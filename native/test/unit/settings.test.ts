@@ -83,7 +83,15 @@ describe("limitsPatchSchema", () => {
   it("cross-checks against the host", () => {
     const l = { ...defaultLimits(), cpulimit: 300 };
     expect(crossCheck(l, 2)[0]).toMatch(/exceeds this host's 2 CPUs/);
-    expect(crossCheck({ ...defaultLimits(), cpumask: "0-5" }, 2)[0]).toMatch(/names CPU 2,3,4,5/);
+    expect(crossCheck({ ...defaultLimits(), cpumask: "0-5" }, 2)[0]).toBe(
+      "CPU mask 0-5 names CPUs 2-5, but this host has only CPUs 0-1",
+    );
+    // a mask of a thousand CPUs is named as ranges, not listed one by one (issue 17)
+    const wide = crossCheck({ ...defaultLimits(), cpumask: "0-999" }, 2)[0]!;
+    expect(wide).toBe("CPU mask 0-999 names CPUs 2-999, but this host has only CPUs 0-1");
+    expect(crossCheck({ ...defaultLimits(), cpumask: "0,3,7-9" }, 1)[0]).toBe(
+      "CPU mask 0,3,7-9 names CPUs 3,7-9, but this host has only CPU 0",
+    );
     expect(crossCheck({ ...defaultLimits(), cpumask: "0", cpus: 2 }, 2)[0]).toMatch(/more than the 1 CPUs/);
     expect(crossCheck(defaultLimits(), 2)).toEqual([]);
   });

@@ -178,8 +178,12 @@ describe.each(PROVIDERS)("snapshots, backups and SSH keys on %s", (provider) => 
     );
     expect((await me.sshKeys.get({ containerId: c.id })).keys).toBe("");
     expect(await me.sshKeys.set({ containerId: c.id, keys: `# laptop\n${KEY}\n\n` })).toEqual({ count: 1 });
-    expect((await me.sshKeys.get({ containerId: c.id })).keys).toBe(KEY);
+    // the comment is there when the form opens again (issue 17); the container gets the key alone
+    expect((await me.sshKeys.get({ containerId: c.id })).keys).toBe(`# laptop\n${KEY}`);
     expect(fakeEngine().sshKeys.get(c.ctid)).toBe(KEY);
+    const spaced = `  # work laptop  \n${KEY.replace(" ", "   ")}   \n\n\n\n# old desktop (retired)\n`;
+    expect(await me.sshKeys.set({ containerId: c.id, keys: spaced })).toEqual({ count: 1 });
+    expect((await me.sshKeys.get({ containerId: c.id })).keys).toBe(`# work laptop\n${KEY}\n\n# old desktop (retired)`);
 
     await expectCode(
       me.containers.reinstall({ containerId: c.id, template: "busybox", keepData: false }),

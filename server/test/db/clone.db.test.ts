@@ -195,7 +195,7 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
         as(w, "resellerA").containers.clone({ containerId: a1().id, hostname: "busy.test" }),
         "CONFLICT",
       );
-      expect(e.message).toMatch(/Another operation \(start\) is still running on container 101/);
+      expect(e.message).toMatch(/Container 101 is busy: its start \(operation \w+\) is still running/);
       hold.release();
       expect((await done(start.id)).status).toBe("succeeded");
     } finally {

@@ -366,7 +366,7 @@ describe.each(PROVIDERS)("containers on %s", (provider) => {
       const opsBefore = await w.db.operation.count();
       const auditBefore = await w.db.auditLog.count();
       const e = await expectCode(as(w, "customerA2").containers.stop({ containerId: a2().id }), "CONFLICT", "CONFLICT");
-      expect(e.message).toMatch(/Another operation \(start\) is still running/);
+      expect(e.message).toMatch(/Container \d+ is busy: its start \(operation \w+\) is still running/);
       await expectCode(
         as(w, "resellerA").containers.destroy({ containerId: a2().id, confirmHostname: "web-a2.test" }),
         "CONFLICT",

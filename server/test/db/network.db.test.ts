@@ -724,10 +724,10 @@ describe.each(PROVIDERS)("networking on %s", (provider) => {
     const before = (await w.db.container.findUniqueOrThrow({ where: { id: c.id } })).firewall;
     const sets = fakeEngine().netSets.length;
     expect(await bad({ ...fw, rules: [{ direction: "in", action: "accept", proto: "icmp", ports: "22" }] })).toBe(
-      "firewall.rules.0.ports: ports need proto tcp or udp",
+      "firewall.rules.0.ports: ports need the protocol tcp or udp",
     );
     expect(await bad({ ...fw, rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "70000" }] })).toBe(
-      "firewall.rules.0.ports: ports are 1-65535",
+      "firewall.rules.0.ports: ports are 1-65535 (70000 is not)",
     );
     expect(
       await bad({ ...fw, rules: [{ direction: "in", action: "accept", proto: "tcp", peer: "not-a-net" }] }),
@@ -740,7 +740,7 @@ describe.each(PROVIDERS)("networking on %s", (provider) => {
       "firewall.rules.0.comment: no quotes, backslashes or newlines",
     );
     expect(await bad({ ...fw, rules: [{ direction: "in", action: "accept", proto: "tcp", ports: "9000-8000" }] })).toBe(
-      "firewall.rules.0.ports: a port range goes from low to high",
+      "firewall.rules.0.ports: the range 9000-8000 goes from high to low; write it as 8000-9000",
     );
     expect(await bad({ ...fw, rules: [{ direction: "in", action: "accept", extra: 1 }] })).toMatch(
       /^firewall\.rules\.0: Unrecognized key/,
@@ -775,8 +775,9 @@ describe.each(PROVIDERS)("networking on %s", (provider) => {
       shape: { message: e.message, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } },
     }) as { message: string; data: { domainCode: string; fields: Record<string, string> } };
     expect(shape.data.domainCode).toBe("BAD_REQUEST");
-    expect(shape.data.fields).toEqual({ "firewall.rules.0.ports": "ports need proto tcp or udp" });
-    expect(shape.message).toBe("firewall.rules.0.ports: ports need proto tcp or udp");
+    // a sentence for the field; the summary names the rule, never the input path (issue 17)
+    expect(shape.data.fields).toEqual({ "firewall.rules.0.ports": "Ports need the protocol tcp or udp." });
+    expect(shape.message).toBe("Rule 1, ports: ports need the protocol tcp or udp.");
   });
 
   it("setNetMode (admin, stopped only): re-assigns addresses from pools of the new kind, releases the old ones", async () => {

@@ -66,7 +66,7 @@ describe.each(PROVIDERS)("races and blocking on %s", (provider) => {
       (x: TRPCError) => x,
     );
     expect(e?.code).toBe("UNAUTHORIZED");
-    expect(e?.message).toMatch(/disabled/);
+    expect(e?.message).toMatch(/^Your provider Reseller B is suspended/);
     await as(w, "admin").tenants.update({ tenantId: w.b.tenant.id, disabled: false });
     await expect(anon.auth.login({ email: "customer-b2@test.example", password: PASSWORD })).resolves.toMatchObject({
       role: "customer",

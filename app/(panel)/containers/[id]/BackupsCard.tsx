@@ -5,6 +5,7 @@ import { Button } from "../../../_components/Button.js";
 import { Card } from "../../../_components/Card.js";
 import { ErrorBox } from "../../../_components/ErrorBox.js";
 import { InlineConfirm } from "../../../_components/InlineConfirm.js";
+import { Loading } from "../../../_components/Loading.js";
 import { Notice } from "../../../_components/Notice.js";
 import { bytes, when } from "../../../_lib/format.js";
 import { useMe } from "../../../_lib/me.js";
@@ -53,15 +54,17 @@ export function BackupsCard({
   );
   const del = useMutation(trpc.backups.delete.mutationOptions({ onSuccess: () => (setConfirming(null), refresh()) }));
   const rows = list.data?.backups ?? [];
+  // one change at a time: an operation on the container, or a backup change still on its way
+  const blocked = busy || create.isPending || restore.isPending || del.isPending;
   return (
     <Card title="Backups" testId="backups-card">
       <div className="mb-3 flex items-center gap-3">
-        <Button onClick={() => create.mutate({ containerId })} busy={create.isPending} disabled={busy}>
+        <Button onClick={() => create.mutate({ containerId })} busy={create.isPending} disabled={blocked}>
           Back up now
         </Button>
         <span className="text-xs text-slate-500">
-          {rows.length} of {list.data?.max ?? "?"} backups allowed by the plan. Restoring here needs the container
-          stopped.
+          {list.data && `${rows.length} of ${list.data.max} backups allowed by the plan. `}Restoring here needs the
+          container stopped.
         </span>
       </div>
       <ErrorBox error={list.error ?? create.error ?? restore.error ?? restoreNew.error ?? del.error} />
@@ -73,7 +76,9 @@ export function BackupsCard({
           </a>
         </Notice>
       )}
-      {rows.length === 0 ? (
+      {list.isPending ? (
+        <Loading what="Loading backups" />
+      ) : list.error ? null : rows.length === 0 ? (
         <p className="text-sm text-slate-500">No backups.</p>
       ) : (
         <table className="w-full text-sm">
@@ -100,6 +105,7 @@ export function BackupsCard({
                     label="Restore here"
                     confirmLabel="Replace this container's files"
                     busy={restore.isPending}
+                    disabled={blocked && !restore.isPending}
                     onOpen={() => setConfirming({ id: b.id, action: "restore" })}
                     onConfirm={() => restore.mutate({ containerId, backupId: b.id })}
                     onCancel={() => setConfirming(null)}
@@ -119,6 +125,7 @@ export function BackupsCard({
                     label="Delete"
                     confirmLabel="Delete backup"
                     busy={del.isPending}
+                    disabled={blocked && !del.isPending}
                     onOpen={() => setConfirming({ id: b.id, action: "delete" })}
                     onConfirm={() => del.mutate({ backupId: b.id })}
                     onCancel={() => setConfirming(null)}

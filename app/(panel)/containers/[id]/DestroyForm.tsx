@@ -22,8 +22,11 @@ export function DestroyForm({
   const [confirm, setConfirm] = useState("");
   const m = useMutation(trpc.containers.destroy.mutationOptions({ onSuccess: onStarted }));
   const fields = errInfo(m.error)?.fields;
+  // the same comparison as the server's: the button waits for the hostname
+  const matches = confirm.trim().toLowerCase() === c.hostname;
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (!matches || busy || m.isPending) return;
     m.mutate({ containerId: c.id, confirmHostname: confirm });
   };
   return (
@@ -44,7 +47,7 @@ export function DestroyForm({
         />
         <ErrorBox error={m.error} />
         <div>
-          <Button type="submit" variant="danger" busy={m.isPending} disabled={busy}>
+          <Button type="submit" variant="danger" busy={m.isPending} disabled={busy || !matches}>
             Destroy container
           </Button>
         </div>

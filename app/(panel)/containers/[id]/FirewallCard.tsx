@@ -189,7 +189,7 @@ function FirewallForm({ containerId, saved }: { containerId: string; saved: Fire
                     label="Ports"
                     value={r.ports}
                     onChange={(v) => setRule(i, { ports: v })}
-                    placeholder={portsOk ? "22 or 8000-8100" : "tcp/udp only"}
+                    placeholder={portsOk ? "22,80,443 or 8000-8100" : "tcp/udp only"}
                     disabled={!portsOk}
                     error={err("ports")}
                     autoComplete="off"

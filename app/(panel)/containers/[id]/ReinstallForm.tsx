@@ -32,10 +32,17 @@ export function ReinstallForm({
     }),
   );
   const fields = errInfo(m.error)?.fields;
+  // Both ways replace the system: each needs its box ticked (a double click cannot reinstall twice: the box is
+  // cleared once an operation starts, and the button waits for the request and then for the operation).
+  const blocked = busy || m.isPending || c.state === "creating";
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    // wiping needs confirm; an unticked box is sent as is so the server explains what is missing.
+    if (!confirm || blocked) return;
     m.mutate({ containerId: c.id, template, keepData, confirm });
+  };
+  const choose = (keep: boolean) => {
+    setKeepData(keep);
+    setConfirm(false); // what was confirmed changed
   };
   return (
     <Card title="Reinstall">
@@ -51,25 +58,26 @@ export function ReinstallForm({
         <fieldset className="flex flex-col gap-1 text-sm">
           <legend className="mb-1 font-medium text-slate-700">Existing files</legend>
           <label className="flex items-center gap-2">
-            <input type="radio" name="reinstall-data" checked={keepData} onChange={() => setKeepData(true)} /> Keep them
+            <input type="radio" name="reinstall-data" checked={keepData} onChange={() => choose(true)} /> Keep them
             under /old in the new system
           </label>
           <label className="flex items-center gap-2">
-            <input type="radio" name="reinstall-data" checked={!keepData} onChange={() => setKeepData(false)} /> Wipe
-            them
+            <input type="radio" name="reinstall-data" checked={!keepData} onChange={() => choose(false)} /> Wipe them
           </label>
         </fieldset>
-        {!keepData && (
-          <CheckboxField
-            label="I understand that all data in this container will be erased"
-            checked={confirm}
-            onChange={setConfirm}
-            error={fields?.confirm}
-          />
-        )}
+        <CheckboxField
+          label={
+            keepData
+              ? `I understand that the system of ${c.hostname} is replaced (stopped meanwhile); my files move to /old`
+              : "I understand that all data in this container will be erased"
+          }
+          checked={confirm}
+          onChange={setConfirm}
+          error={fields?.confirm}
+        />
         <ErrorBox error={m.error} />
         <div>
-          <Button type="submit" variant="danger" busy={m.isPending} disabled={busy || c.state === "creating"}>
+          <Button type="submit" variant="danger" busy={m.isPending} disabled={blocked || !confirm}>
             Reinstall
           </Button>
         </div>

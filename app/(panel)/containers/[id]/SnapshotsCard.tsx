@@ -5,6 +5,7 @@ import { Button } from "../../../_components/Button.js";
 import { Card } from "../../../_components/Card.js";
 import { ErrorBox } from "../../../_components/ErrorBox.js";
 import { InlineConfirm } from "../../../_components/InlineConfirm.js";
+import { Loading } from "../../../_components/Loading.js";
 import { Notice } from "../../../_components/Notice.js";
 import { TextField } from "../../../_components/TextField.js";
 import { bytes, when } from "../../../_lib/format.js";
@@ -46,6 +47,8 @@ export function SnapshotsCard({ containerId, busy }: { containerId: string; busy
     create.mutate({ containerId, ...(name ? { name } : {}), ...(description ? { description } : {}) });
   };
   const snaps = list.data?.snapshots ?? [];
+  // one change at a time: an operation on the container, or a snapshot change still on its way
+  const blocked = busy || create.isPending || rollback.isPending || del.isPending;
   return (
     <Card title="Snapshots" testId="snapshots-card">
       <form onSubmit={submit} noValidate className="mb-3 flex flex-wrap items-end gap-2">
@@ -57,17 +60,19 @@ export function SnapshotsCard({ containerId, busy }: { containerId: string; busy
           error={fields?.description}
           wrapClassName="min-w-64 flex-1"
         />
-        <Button type="submit" busy={create.isPending} disabled={busy}>
+        <Button type="submit" busy={create.isPending} disabled={blocked}>
           Take snapshot
         </Button>
       </form>
       <ErrorBox error={list.error ?? create.error ?? rollback.error ?? del.error} />
       {done && <Notice>{done}</Notice>}
       <p className="mb-2 text-xs text-slate-500">
-        {snaps.length} of {list.data?.max ?? "?"} snapshots allowed by the plan. A roll back replaces the whole root
-        filesystem; a running container is stopped and started again.
+        {list.data && `${snaps.length} of ${list.data.max} snapshots allowed by the plan. `}A roll back replaces the
+        whole root filesystem; a running container is stopped and started again.
       </p>
-      {snaps.length === 0 ? (
+      {list.isPending ? (
+        <Loading what="Loading snapshots" />
+      ) : list.error ? null : snaps.length === 0 ? (
         <p className="text-sm text-slate-500">No snapshots.</p>
       ) : (
         <table className="w-full text-sm">
@@ -94,6 +99,7 @@ export function SnapshotsCard({ containerId, busy }: { containerId: string; busy
                     confirmLabel={`Roll back to ${s.name}`}
                     ariaLabel={`Roll back to snapshot ${s.name}`}
                     busy={rollback.isPending}
+                    disabled={blocked && !rollback.isPending}
                     onOpen={() => (setDone(null), setConfirming({ name: s.name, action: "rollback" }))}
                     onConfirm={() => rollback.mutate({ containerId, name: s.name })}
                     onCancel={() => setConfirming(null)}
@@ -104,6 +110,7 @@ export function SnapshotsCard({ containerId, busy }: { containerId: string; busy
                     confirmLabel="Delete snapshot"
                     ariaLabel={`Delete snapshot ${s.name}`}
                     busy={del.isPending}
+                    disabled={blocked && !del.isPending}
                     onOpen={() => (setDone(null), setConfirming({ name: s.name, action: "delete" }))}
                     onConfirm={() => del.mutate({ containerId, name: s.name })}
                     onCancel={() => setConfirming(null)}

@@ -33,12 +33,22 @@ import type { StartedOp } from "./types.js";
 import { UsageCard } from "./UsageCard.js";
 import { UsageGraphs } from "./UsageGraphs.js";
 
+/** What the header shows while an operation that changes the container's state runs. */
+const DOING: Record<string, string> = {
+  start: "starting",
+  stop: "stopping",
+  restart: "restarting",
+  reinstall: "reinstalling",
+  restore: "restoring",
+  destroy: "destroying",
+};
+
 export default function ContainerPage() {
   const { id } = useParams<{ id: string }>();
   const me = useMe();
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const [op, setOp] = useState<{ id: string; running: boolean } | null>(null);
+  const [op, setOp] = useState<{ id: string; type: string; running: boolean } | null>(null);
   const [destroyed, setDestroyed] = useState(false);
   const c = useQuery(
     trpc.containers.get.queryOptions(
@@ -51,19 +61,25 @@ export default function ContainerPage() {
   // After a reload, pick up an operation that is still running on this container.
   const runningOp = recent.data?.find((o) => isActive(o.status));
   useEffect(() => {
-    if (runningOp && !op) setOp({ id: runningOp.id, running: true });
+    // also one started elsewhere (another tab, the CLI) after this page's own operation ended
+    if (runningOp && (!op || (!op.running && op.id !== runningOp.id)))
+      setOp({ id: runningOp.id, type: runningOp.type, running: true });
   }, [runningOp, op]);
 
-  const started = (o: StartedOp) => setOp({ id: o.id, running: true });
+  const started = (o: StartedOp) => setOp({ id: o.id, type: o.type, running: true });
   const finished = (o: LiveOperation) => {
-    setOp({ id: o.id, running: false });
+    void qc.invalidateQueries(trpc.operations.pathFilter());
     if (o.type === "destroy" && o.status === "succeeded") {
+      setOp({ id: o.id, type: o.type, running: false });
       setDestroyed(true);
       void qc.invalidateQueries(trpc.containers.list.queryFilter());
-    } else {
-      void qc.invalidateQueries(trpc.containers.pathFilter());
+      return;
     }
-    void qc.invalidateQueries(trpc.operations.pathFilter());
+    // The page stays busy (buttons off, the state shown as "stopping", …) until the container's fresh state is
+    // here: a stopped container never shows "running" after its stop succeeded.
+    void qc
+      .invalidateQueries(trpc.containers.pathFilter())
+      .finally(() => setOp((cur) => (cur?.id === o.id ? { ...cur, running: false } : cur)));
   };
 
   const panel = op && <OperationPanel key={op.id} operationId={op.id} onFinished={finished} />;
@@ -96,6 +112,7 @@ export default function ContainerPage() {
 
   const ct = c.data;
   const busy = !!op?.running;
+  const shownState = (busy && op && DOING[op.type]) || ct.state;
   const seller = me.role === "admin" || me.role === "reseller";
   return (
     <div className="flex flex-col gap-4">
@@ -104,7 +121,7 @@ export default function ContainerPage() {
           <span className="flex items-center gap-3">
             {ct.hostname}
             <span data-testid="container-state">
-              <StateBadge state={ct.state} />
+              <StateBadge state={shownState} />
             </span>
           </span>
         }
