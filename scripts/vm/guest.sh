@@ -22,10 +22,38 @@ boot_s=$(up)
 
 # The checkout (and its node_modules' real directory) at the very paths it has on the host: the built
 # panel holds absolute paths. Node, CRIU and the engine's C helpers are copied where the host has them.
-for p in $OVZ_VM_BINDS; do
-  mkdir -p "$p" && mount --bind "$payload/bind$p" "$p"
-done
-cp -a "$payload/copy/." /
+# At boot 1 this script does it, and installs ovz-vm-mounts.service, which does it at every later boot
+# before the product's units start (on a real host the checkout is simply on the root disk; here it is on
+# the payload disk, which this unit, started after the units, would mount too late).
+if [ ! -f $state/phase1-done ]; then
+  for p in $OVZ_VM_BINDS; do
+    mkdir -p "$p" && mount --bind "$payload/bind$p" "$p"
+  done
+  cp -a "$payload/copy/." /
+  cat >/usr/local/sbin/ovz-vm-mounts <<MOUNTS
+#!/bin/sh
+set -e
+mkdir -p /run/ovz-vm-payload
+mountpoint -q /run/ovz-vm-payload || mount -L ovz-payload /run/ovz-vm-payload
+for p in $OVZ_VM_BINDS; do mkdir -p "\$p" && mount --bind "/run/ovz-vm-payload/bind\$p" "\$p"; done
+cp -a /run/ovz-vm-payload/copy/. /
+MOUNTS
+  chmod 755 /usr/local/sbin/ovz-vm-mounts
+  cat >/etc/systemd/system/ovz-vm-mounts.service <<'UNIT'
+[Unit]
+Description=ovz VM test bed: the payload disk and the checkout's bind mounts, before the ovz units
+DefaultDependencies=no
+After=local-fs.target
+Before=ovz-engine.service ovz-containers.service ovz-panel.service ovz-vm-test.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/ovz-vm-mounts
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl enable --quiet ovz-vm-mounts.service
+fi
 cd "$OVZ_VM_CHECKOUT"
 export PATH=/opt/criu/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 export NO_COLOR=1 # the serial log is read as text
