@@ -16,8 +16,9 @@ apt_packages() {
   local pkgs=(lxc btrfs-progs busybox-static debootstrap uidmap nftables dnsmasq-base zstd iproute2 util-linux
     xz-utils openssl curl ca-certificates)
   if apparmor_enforced; then pkgs+=(apparmor); fi
-  # tests: private PostgreSQL clusters, Debian's Chromium for Playwright, iperf3 for the shaping tests
-  if [ "$what" = test ]; then pkgs+=(postgresql chromium iperf3); fi
+  # tests: private PostgreSQL clusters, Debian's Chromium for Playwright, iperf3 for the shaping tests,
+  # QEMU for the Debian 12 VM test bed (scripts/vm/test.sh; debootstrap builds its image)
+  if [ "$what" = test ]; then pkgs+=(postgresql chromium iperf3 qemu-system-x86 qemu-utils); fi
   printf '%s\n' "${pkgs[@]}"
 }
 

@@ -40,7 +40,8 @@ describe("install.sh's Debian packages", () => {
     const prod = packages("production", null);
     for (const p of ["lxc", "btrfs-progs", "nftables", "uidmap", "zstd", "debootstrap", "curl"])
       expect(prod).toContain(p);
-    for (const p of ["chromium", "postgresql", "iperf3"]) expect(prod).not.toContain(p);
+    for (const p of ["chromium", "postgresql", "iperf3", "qemu-system-x86", "qemu-utils"])
+      expect(prod).not.toContain(p);
   });
 
   it("CRIU's runtime libraries are listed once, for install-criu.sh and the VM image (a prebuilt /opt/criu)", () => {
@@ -59,7 +60,9 @@ describe("install.sh's Debian packages", () => {
 
   it("the test command adds the test tools on top of a node's packages", () => {
     const test = packages("test", null);
-    expect(test).toEqual(expect.arrayContaining([...packages("production", null), "chromium", "postgresql", "iperf3"]));
+    expect(test).toEqual(
+      expect.arrayContaining([...packages("production", null), "chromium", "postgresql", "iperf3", "qemu-system-x86"]),
+    );
     expect(fs.readFileSync(path.join(REPO, "scripts/test.sh"), "utf8")).toMatch(/^bash scripts\/install\.sh --test$/m);
     expect(fs.readFileSync(path.join(REPO, "scripts/run.sh"), "utf8")).toMatch(/^bash scripts\/install\.sh$/m);
   });
