@@ -4,7 +4,7 @@
  * answers cannot drift.
  */
 import { EngineError } from "./errors.js";
-import { crossCheck, limitsPatchSchema, type Limits } from "./settings.js";
+import { crossCheck, LIMITS, limitsPatchSchema, type Limits } from "./settings.js";
 
 export interface LimitsHost {
   /** CPUs of the host */
@@ -19,8 +19,15 @@ export interface LimitsHost {
 export function mergeLimits(base: Limits, patch: unknown, host: LimitsHost): Limits {
   const parsed = limitsPatchSchema.safeParse(patch ?? {});
   if (!parsed.success) {
-    // each message names its limit by label ("RAM must be at least 16M"): no internal key paths
-    const msg = parsed.error.issues.map((i) => i.message).join("; ");
+    // each message names its limit by label ("RAM must be at least 16M"), never an internal key path; one that
+    // does not (a bad size) gets the label and the setting's name in front: "RAM (ram): bad size …"
+    const msg = parsed.error.issues
+      .map((i) => {
+        const key = String(i.path[0] ?? "");
+        const label = (LIMITS as Record<string, { label: string } | undefined>)[key]?.label;
+        return label && !i.message.includes(label) ? `${label} (${key}): ${i.message}` : i.message;
+      })
+      .join("; ");
     const details = { issues: parsed.error.issues };
     throw new EngineError("LIMIT_OUT_OF_RANGE", `invalid limits: ${msg}`, { details });
   }
