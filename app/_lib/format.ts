@@ -25,6 +25,15 @@ export function when(d: Date | string | null | undefined): string {
   });
 }
 
+/** A duration for people: 42 → "42 s", 204 → "3 min 24 s", 7300 → "2 h 1 min". */
+export function seconds(n: number): string {
+  const s = Math.max(0, Math.round(n));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ""}`;
+  const m = Math.floor((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${m ? ` ${m} min` : ""}`;
+}
+
 export function mib(n: number): string {
   return n >= 1024 && n % 1024 === 0 ? `${n / 1024} GiB` : `${n} MiB`;
 }

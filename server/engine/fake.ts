@@ -65,6 +65,14 @@ export class FakeEngine implements EnginePort, FakeState {
   readonly startedAt = new Map<number, number>();
   /** Usage counters set by tests (container.usage): these fields replace the computed ones. */
   readonly usageOverride = new Map<number, Partial<Omit<Result<"container.usage">[number], "ctid">>>();
+  /** What host.power answers (tests set lastBoot/lastShutdown as a host reboot would leave them). */
+  power: Result<"host.power"> = {
+    bootId: "fake-boot",
+    booted: true,
+    stopMode: "stop",
+    lastBoot: null,
+    lastShutdown: null,
+  };
   /** The clock of container.usage's sampledAt (tests of rates); Date.now when null. */
   usageClock: (() => number) | null = null;
   /** Snapshots per container, and backups (the manifest's fields the panel reads) by engine id. */
@@ -123,6 +131,8 @@ export class FakeEngine implements EnginePort, FakeState {
         };
       case "container.list":
         return [...this.containers.values()].sort((a, b) => a.ctid - b.ctid);
+      case "host.power":
+        return this.power;
       case "container.status":
         return getContainer(this, ctid);
       case "container.create":

@@ -4,6 +4,7 @@
  * containers) and one container's page (containers.get).
  */
 import type { Db } from "../db/client.js";
+import { engineFor } from "../engine/index.js";
 import { syncState, type FullContainer } from "./container-state.js";
 import { effectiveLimits, parseJson, planTemplates } from "./limits.js";
 
@@ -73,9 +74,28 @@ export async function listContainers(db: Db, scope: string[] | null, input?: Lis
   }));
 }
 
+/** A notice is shown this long after a container was suspended for its host's reboot and resumed. */
+const REBOOT_NOTICE_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Whether the container was suspended (CRIU checkpoint) at its host's last shutdown and resumed at the boot,
+ * and for how long: customers are told (OpenVZ's suspend-on-shutdown). Best effort: null when the node does
+ * not answer.
+ */
+async function hostReboot(c: FullContainer): Promise<{ resumedAt: string; suspendedSec: number } | null> {
+  try {
+    const power = await engineFor(c.node.endpoint).call("host.power", {});
+    const o = power.lastBoot?.outcomes.find((x) => x.ctid === c.ctid && x.action === "resumed");
+    if (!o || !power.lastBoot || Date.now() - Date.parse(power.lastBoot.at) > REBOOT_NOTICE_MS) return null;
+    return { resumedAt: power.lastBoot.at, suspendedSec: o.suspendedSec ?? 0 };
+  } catch {
+    return null; // the page shows the container without the notice
+  }
+}
+
 /** One container as its page shows it, with the node's current state (stored on the way). */
 export async function containerDetail(db: Db, c: FullContainer) {
-  const state = await syncState(db, c);
+  const [state, reboot] = await Promise.all([syncState(db, c), hostReboot(c)]);
   return {
     id: c.id,
     ctid: c.ctid,
@@ -93,5 +113,6 @@ export async function containerDetail(db: Db, c: FullContainer) {
     plan: { id: c.plan.id, name: c.plan.name, templates: planTemplates(c.plan) },
     limits: effectiveLimits(c.plan, c.overrides),
     overrides: parseJson<Record<string, unknown>>(c.overrides, {}),
+    hostReboot: reboot,
   };
 }

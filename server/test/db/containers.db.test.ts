@@ -45,6 +45,33 @@ describe.each(PROVIDERS)("containers on %s", (provider) => {
     expect((await as(w, "direct").containers.list()).map((c) => c.id)).toEqual([w.directContainer.id]);
   });
 
+  it("get tells when the container was suspended for its host's reboot and for how long (7 days)", async () => {
+    const eng = fakeEngine();
+    const boot = (at: string) => ({
+      bootId: "b2",
+      already: false,
+      at,
+      outcomes: [
+        { ctid: 101, action: "resumed" as const, bootorder: null, suspendedSec: 204 },
+        { ctid: 102, action: "started" as const, bootorder: null },
+      ],
+    });
+    const now = new Date().toISOString();
+    eng.power = { ...eng.power, lastBoot: boot(now) };
+    expect((await as(w, "customerA1").containers.get({ containerId: a1().id })).hostReboot).toEqual({
+      resumedAt: now,
+      suspendedSec: 204,
+    });
+    // started afresh at the boot: nothing to tell
+    expect((await as(w, "customerA2").containers.get({ containerId: a2().id })).hostReboot).toBeNull();
+    // an old reboot is not news
+    eng.power = { ...eng.power, lastBoot: boot(new Date(Date.now() - 8 * 24 * 3600 * 1000).toISOString()) };
+    expect((await as(w, "customerA1").containers.get({ containerId: a1().id })).hostReboot).toBeNull();
+    // a node that cannot say: the page still loads
+    eng.failNext.set("host.power", new EngineError("INTERNAL", "boom"));
+    expect((await as(w, "customerA1").containers.get({ containerId: a1().id })).hostReboot).toBeNull();
+  });
+
   it("get returns the effective limits and syncs the state from the engine", async () => {
     const g = await as(w, "customerA1").containers.get({ containerId: a1().id });
     expect(g).toMatchObject({

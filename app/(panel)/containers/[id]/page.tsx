@@ -9,7 +9,7 @@ import { Notice } from "../../../_components/Notice.js";
 import { OperationPanel } from "../../../_components/OperationPanel.js";
 import { PageHeader } from "../../../_components/PageHeader.js";
 import { StateBadge } from "../../../_components/StateBadge.js";
-import { when } from "../../../_lib/format.js";
+import { seconds, when } from "../../../_lib/format.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import { isActive, type LiveOperation } from "../../../_lib/useOperation.js";
@@ -146,6 +146,15 @@ export default function ContainerPage() {
         }
         actions={<ContainerActions c={ct} busy={busy} onStarted={started} />}
       />
+      {ct.hostReboot && (
+        <div data-testid="host-reboot-notice">
+          <Notice tone="info">
+            Its host restarted on {when(ct.hostReboot.resumedAt)}: this container was suspended for{" "}
+            {seconds(ct.hostReboot.suspendedSec)} and then resumed with its processes, memory and connections as they
+            were.
+          </Notice>
+        </div>
+      )}
       {ct.description && (
         <p className="text-sm text-slate-600" data-testid="container-description">
           {ct.description}
