@@ -31,6 +31,12 @@ private_tmp() { # CHECKOUT
   case "$1/" in /tmp/* | /var/tmp/*) echo no ;; *) echo yes ;; esac
 }
 
+# without a private /tmp the panel still needs a writable one (tsx's compile cache lives there)
+tmp_rw() { # CHECKOUT
+  [ "$(private_tmp "$1")" = no ] && echo " /tmp /var/tmp"
+  true
+}
+
 install_units() { # CHECKOUT
   local checkout=$1 node unit changed=()
   node=$(command -v node)
@@ -38,7 +44,7 @@ install_units() { # CHECKOUT
   deadline=$(sed -n 's/^OVZ_STOP_DEADLINE=//p' /etc/ovz/engine.env 2>/dev/null | tail -1)
   for unit in "${UNITS[@]}"; do
     sed -e "s|@CHECKOUT@|$checkout|g" -e "s|@NODE@|$node|g" -e "s|@PROTECT_HOME@|$(protect_home "$checkout")|g" \
-      -e "s|@PRIVATE_TMP@|$(private_tmp "$checkout")|g" \
+      -e "s|@PRIVATE_TMP@|$(private_tmp "$checkout")|g" -e "s|@TMP_RW@|$(tmp_rw "$checkout")|g" \
       -e "s|@STOP_TIMEOUT@|$((${deadline:-180} + 60))|g" "scripts/systemd/$unit" >"$UNIT_DIR/$unit.new"
     if cmp -s "$UNIT_DIR/$unit.new" "$UNIT_DIR/$unit"; then
       rm -f "$UNIT_DIR/$unit.new"
