@@ -6,7 +6,7 @@ import { EngineError } from "../../native/src/errors.js";
 import { emptyNetConfig } from "../../native/src/net/types.js";
 import { defaultSnapshotName } from "../../native/src/snapshot-names.js";
 import { defaultLimits } from "../../native/src/settings.js";
-import { getContainer, setNet, type FakeParams, type FakeState, type Info } from "./fake-state.js";
+import { getContainer, newInfo, setNet, type FakeParams, type FakeState } from "./fake-state.js";
 
 export function createSnapshot(s: FakeState, ctid: number, p: FakeParams) {
   getContainer(s, ctid);
@@ -88,23 +88,14 @@ export function restoreBackup(s: FakeState, ctid: number, p: FakeParams) {
   const old = s.containers.get(ctid);
   if (old && !p.force) throw new EngineError("CTID_IN_USE", `container ${ctid} exists; pass force to replace it`);
   if (old && old.state !== "stopped") throw new EngineError("RUNNING", `container ${ctid} is running; stop it first`);
-  const info: Info = {
-    ctid,
+  const info = newInfo(ctid, {
     name: null,
     hostname: b.hostname,
     template: b.template,
-    state: "stopped",
-    initPid: null,
     limits: defaultLimits(),
     onboot: false,
     bootorder: null,
-    idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
-    rootfs: `/fake/${ctid}`,
-    root: `/fake/root/${ctid}`,
-    createdAt: new Date().toISOString(),
-    ips: [],
-    checkpoint: null,
-  };
+  });
   s.containers.set(ctid, info);
   if (!old) setNet(s, ctid, emptyNetConfig());
   return info;

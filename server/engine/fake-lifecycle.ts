@@ -9,7 +9,7 @@ import { emptyNetConfig, type NetConfig } from "../../native/src/net/types.js";
 import { defaultLimits } from "../../native/src/settings.js";
 import { checkName, validateLimits } from "./fake-checks.js";
 import { validateNet } from "./fake-net.js";
-import { getContainer, isFrozen, setNet, TEMPLATES, type FakeParams, type FakeState, type Info } from "./fake-state.js";
+import { getContainer, isFrozen, newInfo, setNet, TEMPLATES, type FakeParams, type FakeState } from "./fake-state.js";
 
 export function createContainer(s: FakeState, ctid: number, p: FakeParams) {
   // as the real one: the request first (hostname, name, limits), then the ctid, the template, the network
@@ -28,23 +28,14 @@ export function createContainer(s: FakeState, ctid: number, p: FakeParams) {
     const available = TEMPLATES.join(", ");
     throw new EngineError("TEMPLATE_NOT_FOUND", `template "${p.template}" not found; available: ${available}`);
   }
-  const info: Info = {
-    ctid,
+  const info = newInfo(ctid, {
     name,
     hostname,
     template: p.template as string,
-    state: "stopped",
-    initPid: null,
     limits,
     onboot: (p.onboot as boolean | undefined) ?? false,
     bootorder: (p.bootorder as number | null | undefined) ?? null,
-    idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
-    rootfs: `/fake/${ctid}`,
-    root: `/fake/root/${ctid}`,
-    createdAt: new Date().toISOString(),
-    ips: [],
-    checkpoint: null,
-  };
+  });
   const net = validateNet(s, ctid, (p.net as NetConfig | undefined) ?? emptyNetConfig());
   s.containers.set(ctid, info);
   setNet(s, ctid, net);
@@ -70,23 +61,14 @@ export function cloneContainer(s: FakeState, ctid: number, p: FakeParams) {
       `container ID ${newCtid} is already in use; pick another ID or destroy container ${newCtid} first`,
     );
   const net = validateNet(s, newCtid, (p.net as NetConfig | undefined) ?? cloneNet(s.nets.get(ctid)));
-  const info: Info = {
-    ...structuredClone(src),
-    ctid: newCtid,
+  const info = newInfo(newCtid, {
     name,
     hostname: (p.hostname as string | undefined) ?? src.hostname,
-    state: "stopped",
-    initPid: null,
+    template: src.template,
     limits: validateLimits(src.limits, p.limits),
     onboot: (p.onboot as boolean | undefined) ?? src.onboot,
     bootorder: src.bootorder,
-    idmap: { hostId: 1000000 + newCtid * 65536, size: 65536 },
-    rootfs: `/fake/${newCtid}`,
-    root: `/fake/root/${newCtid}`,
-    createdAt: new Date().toISOString(),
-    ips: [],
-    checkpoint: null,
-  };
+  });
   s.containers.set(newCtid, info);
   setNet(s, newCtid, net);
   // the clone's files are the source's: every user's password comes along

@@ -9,6 +9,25 @@ import type { Result } from "../../native/src/protocol/schema.js";
 import type { NetState } from "./fake-net.js";
 
 export type Info = Result<"container.status">;
+
+/** A new stopped container as the fake engine reports it (create, clone, restore): its own paths and ids. */
+export function newInfo(
+  ctid: number,
+  f: Pick<Info, "name" | "hostname" | "template" | "limits" | "onboot" | "bootorder">,
+): Info {
+  return {
+    ctid,
+    ...f,
+    state: "stopped",
+    initPid: null,
+    idmap: { hostId: 1000000 + ctid * 65536, size: 65536 },
+    rootfs: `/fake/${ctid}`,
+    root: `/fake/root/${ctid}`,
+    createdAt: new Date().toISOString(),
+    ips: [],
+    checkpoint: null,
+  };
+}
 /** A method's params after its schema (checkParams). */
 export type FakeParams = Record<string, unknown>;
 

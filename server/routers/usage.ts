@@ -7,7 +7,7 @@ import { z } from "zod";
 import { authedProcedure, containerProcedure, router } from "../trpc/init.js";
 import { effectiveLimits } from "../services/limits.js";
 import { usageInterval } from "../services/usage.js";
-import { containerPoints, RANGES, type Range, tenantTotals } from "../services/usage-read.js";
+import { containerPoints, RANGES, type Range, tenantTotals, zeroTotals } from "../services/usage-read.js";
 import { utcMonth } from "../services/traffic.js";
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month like 2026-11");
@@ -54,16 +54,7 @@ export const usageRouter = router({
       }),
     ]);
     const cts = new Map(counts.map((c) => [c.tenantId, c._count._all]));
-    const empty = {
-      cpuCoreHours: 0,
-      ramAvgBytes: 0,
-      ramPeakBytes: 0,
-      diskAvgBytes: 0,
-      ioReadBytes: 0,
-      ioWriteBytes: 0,
-      netRxBytes: 0,
-      netTxBytes: 0,
-    };
+    const empty = zeroTotals();
     const rows = tenants.map((t) => {
       const u = totals.get(t.id);
       return {

@@ -100,7 +100,8 @@ export interface UsageTotals {
   netTxBytes: number;
 }
 
-const zero = (): UsageTotals => ({
+/** Totals of a period with no usage. */
+export const zeroTotals = (): UsageTotals => ({
   cpuCoreHours: 0,
   ramAvgBytes: 0,
   ramPeakBytes: 0,
@@ -172,10 +173,10 @@ export async function tenantTotals(
   for (const grp of groups) {
     const w = 3600;
     let e = out.get(grp.tenantId);
-    if (!e) out.set(grp.tenantId, (e = { month: { t: zero(), ramSec: 0, diskSec: 0 }, days: new Map() }));
+    if (!e) out.set(grp.tenantId, (e = { month: { t: zeroTotals(), ramSec: 0, diskSec: 0 }, days: new Map() }));
     const day = grp.at.toISOString().slice(0, 10);
     let d = e.days.get(day);
-    if (!d) e.days.set(day, (d = { t: zero(), ramSec: 0, diskSec: 0 }));
+    if (!d) e.days.set(day, (d = { t: zeroTotals(), ramSec: 0, diskSec: 0 }));
     add(e.month, grp._sum, w);
     add(d, grp._sum, w);
   }
