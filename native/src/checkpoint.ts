@@ -195,6 +195,9 @@ export class CheckpointOps extends DumpStore {
       // leftovers of an earlier failed start or restore; best effort: LXC reports it if one is in its way
       const monitor = `${this.e.config.cgroupParent}.monitor/${ctid}`;
       await this.e.bestEffort(`container ${ctid}: old monitor cgroup`, cgroups.remove(monitor));
+      // and the container's own (empty: it is stopped), which CRIU would otherwise find in its way
+      const own = `${this.e.config.cgroupParent}/${ctid}`;
+      await this.e.bestEffort(`container ${ctid}: old cgroup`, cgroups.remove(own));
       await this.e.writeRuntimeConfig(rec);
       // the gate of a stopped container is closed; reopen it idmapped (see openGate)
       await closeGate(this.e.config.lxcPath, ctid);

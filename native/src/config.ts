@@ -2,6 +2,7 @@
  * Engine configuration, read once from the environment (see README "Configuration").
  */
 import path from "node:path";
+import { containerApparmor, type ContainerApparmor } from "./apparmor.js";
 import { isStorageDriverName, STORAGE_DRIVERS, type StorageDriverName } from "./drivers/storage/index.js";
 import { driverNames } from "./drivers/registry.js";
 import { parseHostPort } from "./protocol/dial.js";
@@ -33,6 +34,8 @@ export interface EngineConfig {
   diskOvercommit: number;
   stopTimeoutSec: number;
   seccompProfile: string;
+  /** the containers' AppArmor profile (apparmor.ts); null = LXC's default or no AppArmor */
+  apparmor: ContainerApparmor;
   debianMirror: string;
   /**
    * host interfaces container traffic may be routed out of (none by default: containers reach only each other and the
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     diskOvercommit: Number(env.OVZ_DISK_OVERCOMMIT ?? 1),
     stopTimeoutSec: Number(env.OVZ_STOP_TIMEOUT ?? 30),
     seccompProfile: env.OVZ_SECCOMP ?? path.resolve(here, "../config/seccomp/default.seccomp"),
+    apparmor: containerApparmor(env),
     debianMirror: env.OVZ_DEBIAN_MIRROR ?? "http://deb.debian.org/debian",
     netUplinks: (env.OVZ_NET_UPLINKS ?? "")
       .split(",")

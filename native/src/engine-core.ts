@@ -297,6 +297,7 @@ export class EngineCore implements EngineInternals {
       nofile: rec.limits.numfile,
       ptyMax: rec.limits.numpty,
       seccompProfile: this.config.seccompProfile,
+      apparmorProfile: this.config.apparmor.profile,
       logFile: path.join(this.config.lxcPath, String(rec.ctid), "lxc.log"),
       network: await this.net.lxcKeys(rec.ctid, rec.net),
     };

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   const nodeTls = listenAddr ? await readNodeTls(cfg.tlsDir, listenAddr) : null;
   const engine = buildEngine(cfg);
   await engine.init(log);
+  if (cfg.apparmor.warning) log(`warning: ${cfg.apparmor.warning}`);
   const detachSec = Number(process.env.OVZ_CONSOLE_DETACH_SEC ?? DEFAULT_DETACH_SEC);
   if (!Number.isFinite(detachSec) || detachSec <= 0)
     throw new Error(

@@ -34,6 +34,7 @@ const base: RuntimeSpec = {
   nofile: 65536,
   ptyMax: 1024,
   seccompProfile: "/opt/ovz/native/config/seccomp/default.seccomp",
+  apparmorProfile: null,
   logFile: "/var/lib/ovz/lxc/101/lxc.log",
   network: [],
 };
@@ -52,6 +53,7 @@ describe("renderLxcConfig", () => {
           ctid: 202,
           hostname: "db",
           haltSignal: "SIGRTMIN+3",
+          apparmorProfile: "ovz-container", // a Debian host: AppArmor enforced, our profile loaded
           idmap: { hostId: 1_131_072, size: 65536 },
           cgroupDir: "ovz/202",
           monitorCgroupDir: "ovz.monitor/202",

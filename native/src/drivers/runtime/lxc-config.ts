@@ -53,6 +53,7 @@ export function renderLxcConfig(spec: RuntimeSpec, cgroupVersion: 1 | 2): string
   kv("lxc.console.path", "none");
   kv("lxc.cap.drop", "mac_admin mac_override sys_time sys_module sys_rawio");
   kv("lxc.seccomp.profile", spec.seccompProfile);
+  if (spec.apparmorProfile) kv("lxc.apparmor.profile", spec.apparmorProfile);
   kv("lxc.prlimit.nofile", spec.nofile);
 
   section("Network");

@@ -44,6 +44,8 @@ export interface RuntimeSpec {
   /** most pseudo-terminals at once (the container's devpts max=) */
   ptyMax: number;
   seccompProfile: string;
+  /** lxc.apparmor.profile; null = LXC's default (native/src/apparmor.ts) */
+  apparmorProfile: string | null;
   logFile: string;
   /** Network keys from the network layer (native/src/net/lxc.ts); none = own netns with loopback only. */
   network: Array<[string, string]>;

@@ -1,0 +1,46 @@
+/** Which AppArmor profile the containers get (native/src/apparmor.ts), against a fake /sys. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { containerApparmor, OVZ_APPARMOR_PROFILE } from "../../src/apparmor.js";
+
+let sys = "";
+function fakeSys(enabled: string | null, profiles: string | null): string {
+  sys = mkdtempSync(path.join(tmpdir(), "aa-sys-"));
+  if (enabled !== null) {
+    mkdirSync(path.join(sys, "module/apparmor/parameters"), { recursive: true });
+    writeFileSync(path.join(sys, "module/apparmor/parameters/enabled"), `${enabled}\n`);
+  }
+  if (profiles !== null) {
+    mkdirSync(path.join(sys, "kernel/security/apparmor"), { recursive: true });
+    writeFileSync(path.join(sys, "kernel/security/apparmor/profiles"), profiles);
+  }
+  return sys;
+}
+afterEach(() => rmSync(sys, { recursive: true, force: true }));
+
+describe("containerApparmor", () => {
+  it("gives ovz-container where AppArmor is enforced and the profile is loaded", () => {
+    const s = fakeSys("Y", "lxc-container-default-cgns (enforce)\novz-container (enforce)\n");
+    expect(containerApparmor({}, s)).toEqual({ profile: OVZ_APPARMOR_PROFILE, warning: null });
+  });
+
+  it("leaves LXC's default, with a warning that says what to run, when the profile is not loaded", () => {
+    const s = fakeSys("Y", "lxc-container-default-cgns (enforce)\novz-container-old (enforce)\n");
+    const r = containerApparmor({}, s);
+    expect(r.profile).toBeNull();
+    expect(r.warning).toMatch(/ovz-container is not loaded.*scripts\/install\.sh/);
+  });
+
+  it("sets nothing where the kernel does not enforce AppArmor (this CI host)", () => {
+    expect(containerApparmor({}, fakeSys(null, null))).toEqual({ profile: null, warning: null });
+    expect(containerApparmor({}, fakeSys("N", "ovz-container (enforce)\n"))).toEqual({ profile: null, warning: null });
+  });
+
+  it("follows OVZ_APPARMOR_PROFILE when the admin sets it ('' = LXC's default)", () => {
+    const s = fakeSys("Y", "");
+    expect(containerApparmor({ OVZ_APPARMOR_PROFILE: "unconfined" }, s).profile).toBe("unconfined");
+    expect(containerApparmor({ OVZ_APPARMOR_PROFILE: "" }, s)).toEqual({ profile: null, warning: null });
+  });
+});
