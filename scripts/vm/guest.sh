@@ -3,8 +3,8 @@
 # (scripts/vm/build-image.sh) from the payload disk scripts/vm/test.sh made, as root, with systemd as
 # PID 1 and no network. The unit powers the guest off when this script ends.
 #   boot 1: the README's run command (bash scripts/run.sh) as a new user would run it — apt finds every
-#           package installed — then the host suite (native/test/vm/host.vm.test.ts), which leaves a
-#           container running for the reboot;
+#           package installed — then the host suites (native/test/vm/guest-os.vm.test.ts: a debian-12
+#           container, I/O weights; host.vm.test.ts, which leaves containers for the reboot);
 #   boot 2 (the same disk booted again = a host reboot; a marker on the root disk says boot 1 ran):
 #           native/test/vm/reboot.vm.test.ts — what came back by itself.
 # Results (logs, vitest JSON reports, timings) go to the payload disk's results/, read by the host.
@@ -98,8 +98,12 @@ if [ ! -f $state/phase1-done ]; then
   note "run command: exit $run_rc after $run_s s"
   suite_rc=-1
   if [ "$run_rc" = 0 ]; then
+    # a debian-12 container and I/O weights first: the host suite ends by preparing the reboot
+    vitest phase1os native/test/vm/guest-os.vm.test.ts
+    os_rc=$?
     vitest phase1 native/test/vm/host.vm.test.ts
     suite_rc=$?
+    [ "$os_rc" = 0 ] || suite_rc=$os_rc
   fi
   suite_s=$(since "$t1")
   cat /proc/sys/kernel/random/boot_id >$state/phase1-done

@@ -5,9 +5,10 @@
 #   1. builds or reuses the cached Debian 12 image (scripts/vm/build-image.sh; the only network use);
 #   2. makes a fresh copy-on-write disk over it (qcow2) and a payload disk holding this checkout as it is
 #      (tracked and untracked files, node_modules, the built panel), the host's node, CRIU
-#      (/opt/criu) and the engine's C helpers built from this checkout's sources;
+#      (/opt/criu), the engine's C helpers built from this checkout's sources and the debian-12 tarball
+#      (built here with debootstrap once, cached in /var/cache/ovz/templates);
 #   3. boots QEMU without a NIC; the guest runs scripts/vm/guest.sh — the README's run command, then the
-#      host suite (native/test/vm/host.vm.test.ts) — and powers off;
+#      host suites (native/test/vm/guest-os.vm.test.ts, host.vm.test.ts) — and powers off;
 #   4. boots the same disk again (a host reboot): native/test/vm/reboot.vm.test.ts;
 #   5. copies the guest's results to test-results/vm/ (serial logs, vitest JSON, timings) and exits
 #      non-zero when a guest suite failed or a boot did not finish within the deadline.
@@ -117,6 +118,11 @@ if command -v gcc >/dev/null; then
     gcc -O2 -Wall -Werror -o "$mnt/copy/usr/local/lib/ovz/$(basename "$src" .c)" "$src"
   done
 fi
+# the debian-12 template's tarball (the guest has no network to debootstrap it): the one the root tests
+# cache, built here once if missing
+debian=$(node --import tsx -e '
+  import("./native/src/templates/debian-cache.ts").then(async (m) => console.log(await m.cachedDebianTarball()))')
+mkdir -p "$mnt/copy/var/cache/ovz/templates" && cp "$debian" "$mnt/copy/var/cache/ovz/templates/debian-12.tar.zst"
 cat >"$mnt/vm/env" <<ENV
 OVZ_VM_CHECKOUT=$checkout
 OVZ_VM_BINDS="$checkout"
@@ -172,7 +178,7 @@ else
   fi
 fi
 # one line per suite from vitest's JSON: "phase1: N passed, N failed, N skipped"
-for p in phase1 phase2; do
+for p in phase1os phase1 phase2; do
   f=$out/$p.json
   if [ ! -f "$f" ]; then log "$p: no report"; status=1; continue; fi
   line=$(node -e '
