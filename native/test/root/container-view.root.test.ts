@@ -45,7 +45,11 @@ describeRoot("the container's own view of /proc (lxcfs run by the engine)", () =
   beforeAll(async () => {
     te = await startTestEngine();
     await te.client.call("template.build", { kind: "busybox" });
-    await te.client.call("container.create", { ctid: CT, template: "busybox", limits: { ram: "256M", cpus: 1 } });
+    await te.client.call("container.create", {
+      ctid: CT,
+      template: "busybox",
+      limits: { ram: "256M", swap: "64M", cpus: 1 },
+    });
     await te.client.call("container.start", { ctid: CT });
   }, 180_000);
   afterAll(async () => {
@@ -82,6 +86,10 @@ describeRoot("the container's own view of /proc (lxcfs run by the engine)", () =
     expect((await sh(CT, "uptime")).code).toBe(0);
     expect((await sh(CT, "cat /proc/loadavg")).stdout).toMatch(/^\d+\.\d+ \d+\.\d+ \d+\.\d+ \d+\/\d+ \d+$/);
     expect((await sh(CT, "cat /proc/swaps")).code).toBe(0);
+    // swap: the container's limit, capped by the host's swap (none on this host)
+    const swapKb = (text: string) => Number(/^SwapTotal:\s+(\d+) kB$/m.exec(text)?.[1]);
+    const hostSwap = swapKb(await readFile("/proc/meminfo", "utf8"));
+    expect(swapKb((await sh(CT, "cat /proc/meminfo")).stdout)).toBe(Math.min(64 * KiB, hostSwap));
     expect((await sh(CT, "cat /proc/diskstats")).code).toBe(0);
     // the host's own file is untouched
     expect(await hostMemTotalKb()).toBeGreaterThan(256 * KiB);
