@@ -22,6 +22,8 @@ export const dumpMetaSchema = z.object({
   createdAt: z.string(),
   sizeBytes: z.number(),
   configHash: z.string(),
+  /** the container ran with its own view of /proc (lxcfs mounts, which its restore must bind again) */
+  view: z.boolean().optional(),
 });
 export type DumpMeta = z.infer<typeof dumpMetaSchema>;
 

@@ -14,6 +14,9 @@
  * - A dump belongs to one runtime config: meta.json keeps a hash of the LXC config without its resource
  *   limits (those are re-applied after the restore); a restore against another config (network devices,
  *   addresses, idmap, hostname…) is refused with CHECKPOINT_STALE.
+ * - The container's own view of /proc (lxcfs.ts): its bind mounts are in the LXC config, so lxc-checkpoint
+ *   hands them to CRIU as external mounts. meta.view says whether the dump has them; the restore binds the
+ *   engine's lxcfs again (started if it died) or, for a dump without them, restores with the host's view.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -22,12 +25,13 @@ import path from "node:path";
 import type { ContainerInfo, OpContext } from "./engine-types.js";
 import type { EngineInternals } from "./engine-internals.js";
 import { EngineError, wrapError } from "./errors.js";
-import { fsyncDir, writeFileAtomic } from "./fsutil.js";
+import { fsyncDir, readJson, writeFileAtomic } from "./fsutil.js";
 import { closeGate, openGate } from "./gate.js";
 import type { PendingEntry } from "./journal.js";
 import { IDMAP_MOUNT_BIN } from "./drivers/runtime/criu.js";
+import { isViewMountLine } from "./lxcfs.js";
 import type { ContainerRecord } from "./records.js";
-import { DumpStore, type DumpMeta } from "./checkpoint-store.js";
+import { DumpStore, dumpMetaSchema, type DumpMeta } from "./checkpoint-store.js";
 
 export { checkpointedError, hasCheckpoint, type CheckpointInfo } from "./checkpoint-store.js";
 
@@ -36,7 +40,9 @@ export function configFingerprint(lxcConfig: string): string {
   const kept = lxcConfig
     .split("\n")
     .filter((l) => l && !l.startsWith("#"))
-    .filter((l) => !/^lxc\.(cgroup2?\.(memory|cpu|cpuset|pids|blkio|io)\.|prlimit\.)/.test(l));
+    .filter((l) => !/^lxc\.(cgroup2?\.(memory|cpu|cpuset|pids|blkio|io)\.|prlimit\.)/.test(l))
+    // the view's mounts follow the dump (meta.view), not the config: lxcfs may come or go in between
+    .filter((l) => !isViewMountLine(l));
   return createHash("sha256").update(kept.join("\n")).digest("hex");
 }
 
@@ -94,6 +100,7 @@ export class CheckpointOps extends DumpStore {
       await mkdir(this.root(), { recursive: true, mode: 0o711 });
       await mkdir(partial, { recursive: true, mode: 0o700 });
       const configHash = configFingerprint(await this.e.runtimeConfigText(rec));
+      const view = await this.runsWithView(ctid);
       const journal = await this.e.journal.begin("checkpoint", ctid);
       const t0 = Date.now();
       const r = this.e.revert(ctx);
@@ -114,7 +121,7 @@ export class CheckpointOps extends DumpStore {
         throw wrapError(e, `Failed to checkpoint container ${ctid}`);
       }
       ctx.progress(80, "saving the dump");
-      await this.promote(ctid, configHash);
+      await this.promote(ctid, configHash, view);
       await journal.commit();
       await this.afterStop(rec);
       await journal.close();
@@ -124,8 +131,14 @@ export class CheckpointOps extends DumpStore {
     });
   }
 
+  /** Does the container run with the view's mounts (its LXC config as it was started)? */
+  private async runsWithView(ctid: number): Promise<boolean> {
+    const file = path.join(this.e.config.lxcPath, String(ctid), "config");
+    return (await readFile(file, "utf8").catch(() => "")).split("\n").some(isViewMountLine);
+  }
+
   /** Write meta.json into the partial dump and rename it into place (atomic). */
-  private async promote(ctid: number, configHash: string): Promise<void> {
+  private async promote(ctid: number, configHash: string, view: boolean): Promise<void> {
     const partial = this.partialDir(ctid);
     const meta: DumpMeta = {
       version: 1,
@@ -133,6 +146,7 @@ export class CheckpointOps extends DumpStore {
       createdAt: new Date().toISOString(),
       sizeBytes: await dirBytes(partial),
       configHash,
+      view,
     };
     await writeFileAtomic(path.join(partial, "meta.json"), JSON.stringify(meta, null, 2) + "\n", 0o600);
     await rm(this.dumpDir(ctid), { recursive: true, force: true });
@@ -151,10 +165,13 @@ export class CheckpointOps extends DumpStore {
         `no CRIU images arrived for container ${rec.ctid}; the dump transfer did not complete`,
       );
     const partial = this.partialDir(rec.ctid);
+    // the source's meta.json says whether its dump has the view's mounts (none from an older source: no)
+    const source = dumpMetaSchema.safeParse(await readJson<unknown>(path.join(dir, "meta.json")).catch(() => null));
     await rm(partial, { recursive: true, force: true });
     await rm(path.join(dir, "meta.json"), { force: true });
     await rename(dir, partial);
-    await this.promote(rec.ctid, configFingerprint(await this.e.runtimeConfigText(rec)));
+    const view = source.success && source.data.view === true;
+    await this.promote(rec.ctid, configFingerprint(await this.e.runtimeConfigText(rec)), view);
   }
 
   async restore(ctid: number, ctx: OpContext): Promise<ContainerInfo> {
@@ -186,6 +203,15 @@ export class CheckpointOps extends DumpStore {
         `the checkpoint of container ${ctid} was made with another configuration (network, hostname or ids changed since); change it back, or discard the checkpoint and start the container afresh`,
       );
     }
+    // the dump's processes see the view's files only if it has them: bind them again (lxcfs started if it died)
+    const viewDir = meta.view ? await this.e.view.prepare(ctx.log) : null;
+    if (meta.view && !viewDir) {
+      throw new EngineError(
+        "HOST_TOOL_FAILED",
+        `container ${ctid} was checkpointed with its own view of /proc (lxcfs), and lxcfs cannot run now (the ` +
+          `engine's log says why); make lxcfs work and restore again, or stop the container to discard its checkpoint`,
+      );
+    }
     const journal = await this.e.journal.begin("resume", ctid);
     // each undo tolerates "not done": registered first, they also undo a step that failed half-way
     const r = this.e.revert(ctx);
@@ -198,7 +224,7 @@ export class CheckpointOps extends DumpStore {
       // and the container's own (empty: it is stopped), which CRIU would otherwise find in its way
       const own = `${this.e.config.cgroupParent}/${ctid}`;
       await this.e.bestEffort(`container ${ctid}: old cgroup`, cgroups.remove(own));
-      await this.e.writeRuntimeConfig(rec);
+      await this.e.writeRuntimeConfig(rec, { view: viewDir });
       // the gate of a stopped container is closed; reopen it idmapped (see openGate)
       await closeGate(this.e.config.lxcPath, ctid);
       await openGate(this.e.config.lxcPath, ctid, this.e.drivers.storage.containerPath(ctid), this.e.hostGid(rec), {
@@ -268,7 +294,7 @@ export class CheckpointOps extends DumpStore {
       const criuLog = await readFile(path.join(partial, "dump.log"), "utf8").catch(() => "");
       if (!(await this.meta(ctid)) && /Dumping finished successfully/.test(criuLog)) {
         log(`recovery: CRIU finished the dump of ${ctid}; keeping it`);
-        await this.promote(ctid, configFingerprint(await this.e.runtimeConfigText(rec)));
+        await this.promote(ctid, configFingerprint(await this.e.runtimeConfigText(rec)), await this.runsWithView(ctid));
       } else if (!(await this.meta(ctid))) {
         log(`recovery: checkpoint of ${ctid} was interrupted and its container stopped; no usable dump`);
         await this.remove(ctid);

@@ -53,6 +53,11 @@ export interface EngineConfig {
   listen: { host: string; port: number } | null;
   /** the node's TLS files (node.key, node.crt, ca.crt), written by `ovz-node join` */
   tlsDir: string;
+  /**
+   * the container's own /proc view (lxcfs.ts): the lxcfs binary (OVZ_LXCFS, default /usr/bin/lxcfs; "off" = null, the
+   * host's view) and the mount point of the engine's own instance
+   */
+  lxcfs: { bin: string | null; dir: string };
   /** host boot and shutdown (host-power.ts): containers at once, stop or suspend, the shutdown's deadline */
   power: { parallel: number; stopMode: "stop" | "suspend"; stopDeadlineSec: number };
 }
@@ -126,6 +131,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     maxSnapshots: Number(env.OVZ_MAX_SNAPSHOTS ?? 20),
     listen: parseListen(env.OVZ_LISTEN),
     tlsDir: path.join(stateDir, "tls"),
+    lxcfs: {
+      bin: env.OVZ_LXCFS === "off" ? null : env.OVZ_LXCFS || "/usr/bin/lxcfs",
+      dir: path.join(stateDir, "lxcfs"),
+    },
     power: {
       parallel: positiveInt(env, "OVZ_BOOT_PARALLEL", 4),
       stopMode: stopMode(env.OVZ_STOP_MODE),

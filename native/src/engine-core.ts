@@ -10,6 +10,7 @@ import type { EngineConfig } from "./config.js";
 import { EngineError } from "./errors.js";
 import { run } from "./exec.js";
 import { Journal } from "./journal.js";
+import { LxcfsView } from "./lxcfs.js";
 import { RecordStore, type ContainerRecord } from "./records.js";
 import { defaultLimits, effectiveCpulimit, type Limits } from "./settings.js";
 import { CpuPlacement } from "./cpu-placement.js";
@@ -54,6 +55,7 @@ export class EngineCore implements EngineInternals {
   /** checkpoints on disk (checkpoint.ts writes them; info and removal read them here) */
   readonly dumps: DumpStore;
   readonly snapshotMeta: SnapshotMetaStore;
+  readonly view: LxcfsView;
   /** init pid per running container, for container.usage (verified on every use: exit and pid reuse) */
   readonly initPids = new Map<number, number>();
   private readonly locks = new Map<number, Promise<unknown>>();
@@ -72,6 +74,7 @@ export class EngineCore implements EngineInternals {
     this.dumps = new DumpStore(config.stateDir);
     this.slots = new IdmapSlots(config, this.records);
     this.snapshotMeta = new SnapshotMetaStore(path.join(config.stateDir, "snapshots"));
+    this.view = new LxcfsView({ ...config.lxcfs, log: (l) => this.logLine(l) });
     this.cpu = new CpuPlacement({
       hostCpus: this.hostCpus,
       cgroups: drivers.cgroups,
@@ -85,7 +88,7 @@ export class EngineCore implements EngineInternals {
     this.logLine(line);
   }
 
-  /** A revert stack (revert.ts) whose failed undos go to the operation's log and to the engine's. */
+  /** A revert stack (revert.ts): failed undos go to the operation's log and to the engine's. */
   revert(ctx?: OpContext): Revert {
     return new Revert((line) => {
       ctx?.log(line);
@@ -155,9 +158,8 @@ export class EngineCore implements EngineInternals {
   async mustGet(ctid: number): Promise<ContainerRecord> {
     checkCtid(ctid);
     const rec = await this.records.get(ctid);
-    if (!rec) {
+    if (!rec)
       throw new EngineError("NOT_FOUND", `container ${ctid} does not exist; list containers to see which exist`);
-    }
     return rec;
   }
 
@@ -281,7 +283,7 @@ export class EngineCore implements EngineInternals {
 
   // ---------------------------------------------------------------- runtime config
 
-  private async runtimeSpecOf(rec: ContainerRecord): Promise<RuntimeSpec> {
+  private async runtimeSpecOf(rec: ContainerRecord, view = this.view.dir): Promise<RuntimeSpec> {
     const cgroupKeys = this.drivers.cgroups.lxcKeys(await this.cgroupLimits(rec.limits));
     return {
       ctid: rec.ctid,
@@ -300,6 +302,7 @@ export class EngineCore implements EngineInternals {
       apparmorProfile: this.config.apparmor.profile,
       logFile: path.join(this.config.lxcPath, String(rec.ctid), "lxc.log"),
       network: await this.net.lxcKeys(rec.ctid, rec.net),
+      view,
     };
   }
 
@@ -308,8 +311,8 @@ export class EngineCore implements EngineInternals {
     return this.drivers.runtime.render(await this.runtimeSpecOf(rec));
   }
 
-  async writeRuntimeConfig(rec: ContainerRecord): Promise<void> {
-    await this.drivers.runtime.writeConfig(await this.runtimeSpecOf(rec));
+  async writeRuntimeConfig(rec: ContainerRecord, opts: { view?: string | null } = {}): Promise<void> {
+    await this.drivers.runtime.writeConfig(await this.runtimeSpecOf(rec, opts.view));
     // every path that makes a container (create, restore) writes its config: the root link comes with it
     await this.ensureRootLink(rec);
   }
@@ -327,8 +330,6 @@ export class EngineCore implements EngineInternals {
       );
     }
   }
-
-  // ---------------------------------------------------------------- idmap slots
 
   /** A free idmap slot (or exactly `want`), reserved until release() so concurrent creates do not take it. */
   reserveSlot(want?: number): Promise<{ slot: number; release(): void }> {

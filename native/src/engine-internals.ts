@@ -6,6 +6,7 @@
 import type { EngineConfig } from "./config.js";
 import type { ContainerInfo, Drivers, OpContext } from "./engine-types.js";
 import type { Journal } from "./journal.js";
+import type { LxcfsView } from "./lxcfs.js";
 import type { NetManager } from "./net/index.js";
 import type { ContainerRecord, RecordStore } from "./records.js";
 import type { Limits } from "./settings.js";
@@ -17,6 +18,8 @@ export interface EngineInternals {
   readonly records: RecordStore;
   readonly journal: Journal;
   readonly net: NetManager;
+  /** The containers' own view of /proc (lxcfs): prepare() it before a container's config is written for a start. */
+  readonly view: LxcfsView;
   /** The engine's log (the daemon's stderr). */
   log(line: string): void;
   /** A revert stack whose failed undos are logged to the operation and the engine. */
@@ -36,7 +39,8 @@ export interface EngineInternals {
    * do not take it).
    */
   reserveSlot(want?: number): Promise<{ slot: number; release(): void }>;
-  writeRuntimeConfig(rec: ContainerRecord): Promise<void>;
+  /** Write the LXC config; `view` overrides the lxcfs mount (null = the host's view), as a restore needs. */
+  writeRuntimeConfig(rec: ContainerRecord, opts?: { view?: string | null }): Promise<void>;
   /** NOT_RUNNING while the systemd unit that delegates the containers' cgroups is down (config.cgroupDelegate). */
   requireDelegatedCgroup(): Promise<void>;
   /** CTID_IN_USE when a record, runtime config or volume exists under this ctid. */

@@ -137,6 +137,8 @@ export class Lifecycle {
       // Clear leftovers of an earlier failed start (LXC leaves empty monitor cgroups behind); best effort: LXC
       // reports it if one is still in its way.
       await core.bestEffort(`container ${ctid}: old monitor cgroup`, cgroups.remove(core.monitorCgroupDir(ctid)));
+      // its own view of /proc (lxcfs, started again if it died); without it the container starts with the host's
+      await core.view.prepare(ctx.log);
       await core.writeRuntimeConfig(rec);
       await writeSystemFiles(core.drivers, rec);
       ctx.progress(30, "starting init");

@@ -69,6 +69,8 @@ export class Engine {
   async init(log: (l: string) => void = () => {}): Promise<void> {
     const { core } = this;
     await core.prepareHost(log);
+    // the containers' view of /proc: lxcfs keeps running across engine restarts; started here if it is not
+    await core.view.prepare();
     await this.recover(log);
     await this.backups.init(log);
     // every container's state in one call (cgroups, not one lxc-info per container)

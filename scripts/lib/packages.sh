@@ -12,8 +12,9 @@ apparmor_enforced() {
 
 apt_packages() {
   local what=${1:-production}
-  # engine: LXC and its userspace, storage, templates, networking; curl: run.sh waits for the panel with it
-  local pkgs=(lxc btrfs-progs busybox-static debootstrap uidmap nftables dnsmasq-base zstd iproute2 util-linux
+  # engine: LXC and its userspace, storage, templates, networking; lxcfs: the containers' own view of /proc (the
+  # engine runs its own instance, native/src/lxcfs.ts); curl: run.sh waits for the panel with it
+  local pkgs=(lxc lxcfs btrfs-progs busybox-static debootstrap uidmap nftables dnsmasq-base zstd iproute2 util-linux
     xz-utils openssl curl ca-certificates)
   if apparmor_enforced; then pkgs+=(apparmor); fi
   # tests: private PostgreSQL clusters, Debian's Chromium for Playwright, iperf3 for the shaping tests,

@@ -1,7 +1,8 @@
 /**
  * Runs a real engine daemon for root tests: its own network namespace (created here, removed after),
  * its own state dir, btrfs loop pool, socket and cgroup parent, so tests never touch the host's
- * network or the production engine. `kill9()`/`start()` let crash tests restart it.
+ * network or the production engine. `kill9()`/`start()` let crash tests restart it. Its lxcfs (the containers'
+ * view of /proc, on <stateDir>/lxcfs) outlives a restart as in production; cleanup() ends it by its pid.
  *
  * A node on "another host" (mutual TLS): `link` joins the engine's namespace to the caller's with a veth
  * pair on a free /30 of 198.18.<subnet>.0/24 (caller side .1, engine side .2 of the /30); after the node
@@ -17,6 +18,7 @@ import { randomBytes } from "node:crypto";
 import { run } from "../../src/exec.js";
 import { EngineClient } from "../../src/protocol/client.js";
 import { createStorage } from "../../src/drivers/storage/index.js";
+import { LxcfsView } from "../../src/lxcfs.js";
 
 export const REPO = path.resolve(import.meta.dirname, "../../..");
 // every hierarchy LXC makes cgroups in on this host (v1 controllers, name=systemd, the hybrid "unified")
@@ -213,6 +215,8 @@ export async function startTestEngine(opts: TestEngineOptions = {}): Promise<Tes
           if (pid > 1 && (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim() === "dnsmasq")
             process.kill(pid, "SIGTERM");
         }
+        // the engine's lxcfs outlives the engine on purpose (lxcfs.ts): end it by its pid, unmount its mount
+        await new LxcfsView({ bin: null, dir: path.join(stateDir, "lxcfs"), log: () => {} }).stop().catch(() => {});
         const storage = createStorage({
           driver: "btrfs",
           root: path.join(stateDir, "pool"),

@@ -131,6 +131,10 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
       after.forEach((n, i) => expect(n).toBe(i + 1));
       // same uid range as on A (CRIU restores the user namespace as dumped)
       expect(onB.idmap.hostId).toBeGreaterThan(0);
+      // its own view of /proc came along: B's lxcfs answers (MemTotal = the ram limit, not the host's memory)
+      const meminfo = await B.client.call("container.exec", { ctid: CT, argv: ["cat", "/proc/meminfo"] });
+      expect(meminfo.code, meminfo.stderr).toBe(0);
+      expect(Number(/^MemTotal:\s+(\d+) kB$/m.exec(meminfo.stdout)?.[1]) * 1024).toBe(onB.limits.ram);
 
       // the SAME connection, through B now: B answers ARP for the address
       client.send("after");

@@ -37,6 +37,7 @@ const base: RuntimeSpec = {
   apparmorProfile: null,
   logFile: "/var/lib/ovz/lxc/101/lxc.log",
   network: [],
+  view: "/var/lib/ovz/lxcfs",
 };
 
 describe("renderLxcConfig", () => {
@@ -58,6 +59,7 @@ describe("renderLxcConfig", () => {
           cgroupDir: "ovz/202",
           monitorCgroupDir: "ovz.monitor/202",
           cgroupKeys: [["lxc.cgroup2.memory.max", "1073741824"]],
+          view: null,
         },
         2,
       ),
@@ -71,5 +73,21 @@ describe("renderLxcConfig", () => {
     expect(text).toMatch(/^lxc\.rootfs\.path = dir:\/var\/lib\/ovz\/pool\/containers\/101$/m);
     expect(text).not.toMatch(/lxc\.include/);
     expect(text).toMatch(/^lxc\.seccomp\.profile = /m);
+  });
+
+  it("binds the engine's lxcfs files over /proc and /sys/devices/system/cpu, never through LXC's global lxcfs hook", () => {
+    const text = renderLxcConfig(base, 1);
+    for (const f of ["meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats", "swaps"]) {
+      expect(text).toContain(
+        `lxc.mount.entry = /var/lib/ovz/lxcfs/proc/${f} proc/${f} none bind,optional,create=file 0 0\n`,
+      );
+    }
+    expect(text).toContain(
+      "lxc.mount.entry = /var/lib/ovz/lxcfs/sys/devices/system/cpu sys/devices/system/cpu none bind,optional,create=dir 0 0\n",
+    );
+    // the Debian package's /usr/share/lxc/config/common.conf.d/00-lxcfs.conf comes only through lxc.include
+    expect(text).not.toMatch(/lxc\.include|lxc\.hook/);
+    const hostView = renderLxcConfig({ ...base, view: null }, 1);
+    expect(hostView).not.toMatch(/lxc\.mount\.entry|lxcfs/);
   });
 });

@@ -3,6 +3,7 @@
  * Self-contained on purpose (no lxc.include of distro files whose content changes between versions):
  * everything the container gets is visible here and in the golden files.
  */
+import { viewMountEntries } from "../../lxcfs.js";
 import type { RuntimeSpec } from "./types.js";
 
 /** Device nodes an unprivileged system container needs (same list as LXC's common.conf). */
@@ -55,6 +56,13 @@ export function renderLxcConfig(spec: RuntimeSpec, cgroupVersion: 1 | 2): string
   kv("lxc.seccomp.profile", spec.seccompProfile);
   if (spec.apparmorProfile) kv("lxc.apparmor.profile", spec.apparmorProfile);
   kv("lxc.prlimit.nofile", spec.nofile);
+
+  if (spec.view) {
+    // Not LXC's global lxcfs hook (common.conf.d, never included here): mount entries, which lxc-checkpoint hands
+    // to CRIU as external mounts, so a checkpoint and its restore keep the view.
+    section("The container's own view of /proc and /sys/devices/system/cpu (lxcfs)");
+    for (const e of viewMountEntries(spec.view)) kv("lxc.mount.entry", e);
+  }
 
   section("Network");
   if (spec.network.length === 0) kv("lxc.net.0.type", "empty");

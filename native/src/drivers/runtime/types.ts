@@ -47,6 +47,11 @@ export interface RuntimeSpec {
   /** lxc.apparmor.profile; null = LXC's default (native/src/apparmor.ts) */
   apparmorProfile: string | null;
   logFile: string;
+  /**
+   * The container's own view (lxcfs.ts): the lxcfs mount whose /proc files and /sys/devices/system/cpu are bound over
+   * the container's own; null = the host's view (lxcfs off or not serving).
+   */
+  view: string | null;
   /** Network keys from the network layer (native/src/net/lxc.ts); none = own netns with loopback only. */
   network: Array<[string, string]>;
 }
