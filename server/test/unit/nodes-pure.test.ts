@@ -101,5 +101,6 @@ describe("the join command the Nodes page shows", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // two node processes compiling TypeScript: seconds each on a loaded machine, past vitest's 5 s default
+  }, 150_000);
 });
