@@ -22,12 +22,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# A kernel that enforces AppArmor: the containers' profile (scripts/apparmor/ovz-container: LXC's default
+# A kernel that enforces AppArmor: the containers' profile (scripts/apparmor/lxc-container-ovz: LXC's default
 # plus the mounts systemd's sandboxing needs in an unprivileged container) goes next to LXC's profiles, which
 # /etc/apparmor.d/lxc-containers loads at every boot; load them now too, not only at the next boot (where
 # the apparmor service did not run yet, containers would not start). The engine uses it once it is loaded.
 if [ -d /etc/apparmor.d/lxc ]; then
-  install -m 0644 scripts/apparmor/ovz-container /etc/apparmor.d/lxc/ovz-container
+  install -m 0644 scripts/apparmor/lxc-container-ovz /etc/apparmor.d/lxc/lxc-container-ovz
 fi
 if apparmor_enforced && [ -f /etc/apparmor.d/lxc-containers ] && command -v apparmor_parser >/dev/null; then
   apparmor_parser -r -W /etc/apparmor.d/lxc-containers

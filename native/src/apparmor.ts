@@ -2,7 +2,7 @@
  * AppArmor for the containers. LXC's default profile for unprivileged containers
  * (lxc-container-default-cgns) refuses the bind mounts and read-only remounts systemd's sandboxing makes
  * (PrivateTmp=, ProtectSystem=, ...), so in a Debian 12 container systemd-logind, systemd-tmpfiles-setup and
- * others fail and the container boots "degraded". scripts/apparmor/ovz-container adds what LXC's and LXD's
+ * others fail and the container boots "degraded". scripts/apparmor/lxc-container-ovz adds what LXC's and LXD's
  * generated profiles grant unprivileged containers; scripts/install.sh installs it with LXC's profiles
  * (/etc/apparmor.d/lxc/, loaded at every boot by the apparmor service). One static profile, loaded once:
  * a start costs no apparmor_parser run (LXC's `generated` profile would compile one per start).
@@ -10,7 +10,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-export const OVZ_APPARMOR_PROFILE = "ovz-container";
+/** named lxc-*: lxc-start's own profile may change only to lxc-* profiles */
+export const OVZ_APPARMOR_PROFILE = "lxc-container-ovz";
 
 /** Does the kernel enforce AppArmor? */
 export function apparmorEnabled(sys = "/sys"): boolean {
@@ -35,12 +36,12 @@ export function profileLoaded(name: string, sys = "/sys"): boolean {
 export interface ContainerApparmor {
   /** lxc.apparmor.profile for the containers; null = LXC's default (or no AppArmor on this host) */
   profile: string | null;
-  /** why the containers do not get ovz-container on a host that enforces AppArmor (logged at start) */
+  /** why the containers do not get lxc-container-ovz on a host that enforces AppArmor (logged at start) */
   warning: string | null;
 }
 
 /**
- * The containers' profile: OVZ_APPARMOR_PROFILE when set ("" = LXC's default), else ovz-container when the
+ * The containers' profile: OVZ_APPARMOR_PROFILE when set ("" = LXC's default), else lxc-container-ovz when the
  * kernel enforces AppArmor and the profile is loaded.
  */
 export function containerApparmor(env: NodeJS.ProcessEnv = process.env, sys = "/sys"): ContainerApparmor {

@@ -21,21 +21,21 @@ function fakeSys(enabled: string | null, profiles: string | null): string {
 afterEach(() => rmSync(sys, { recursive: true, force: true }));
 
 describe("containerApparmor", () => {
-  it("gives ovz-container where AppArmor is enforced and the profile is loaded", () => {
-    const s = fakeSys("Y", "lxc-container-default-cgns (enforce)\novz-container (enforce)\n");
+  it("gives lxc-container-ovz where AppArmor is enforced and the profile is loaded", () => {
+    const s = fakeSys("Y", "lxc-container-default-cgns (enforce)\nlxc-container-ovz (enforce)\n");
     expect(containerApparmor({}, s)).toEqual({ profile: OVZ_APPARMOR_PROFILE, warning: null });
   });
 
   it("leaves LXC's default, with a warning that says what to run, when the profile is not loaded", () => {
-    const s = fakeSys("Y", "lxc-container-default-cgns (enforce)\novz-container-old (enforce)\n");
+    const s = fakeSys("Y", "lxc-container-default-cgns (enforce)\nlxc-container-ovz-old (enforce)\n");
     const r = containerApparmor({}, s);
     expect(r.profile).toBeNull();
-    expect(r.warning).toMatch(/ovz-container is not loaded.*scripts\/install\.sh/);
+    expect(r.warning).toMatch(/lxc-container-ovz is not loaded.*scripts\/install\.sh/);
   });
 
   it("sets nothing where the kernel does not enforce AppArmor (this CI host)", () => {
     expect(containerApparmor({}, fakeSys(null, null))).toEqual({ profile: null, warning: null });
-    expect(containerApparmor({}, fakeSys("N", "ovz-container (enforce)\n"))).toEqual({ profile: null, warning: null });
+    expect(containerApparmor({}, fakeSys("N", "lxc-container-ovz (enforce)\n"))).toEqual({ profile: null, warning: null });
   });
 
   it("follows OVZ_APPARMOR_PROFILE when the admin sets it ('' = LXC's default)", () => {

@@ -54,7 +54,7 @@ describe("renderLxcConfig", () => {
           ctid: 202,
           hostname: "db",
           haltSignal: "SIGRTMIN+3",
-          apparmorProfile: "ovz-container", // a Debian host: AppArmor enforced, our profile loaded
+          apparmorProfile: "lxc-container-ovz", // a Debian host: AppArmor enforced, our profile loaded
           idmap: { hostId: 1_131_072, size: 65536 },
           cgroupDir: "ovz/202",
           monitorCgroupDir: "ovz.monitor/202",
