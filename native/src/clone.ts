@@ -96,7 +96,7 @@ export class CloneOps {
     if (req.name != null) await this.hooks.checkName(req.name, newCtid);
     const limits = this.h.validateLimits(src.limits, req.limits);
     await this.h.checkDiskSpace(limits);
-    const net = await this.h.net.validate(newCtid, netIn ?? cloneNet(src.net), await this.h.records.list());
+    const net = await this.h.net.validate(newCtid, netIn ?? cloneNet(src.net));
     const reserved = await this.h.reserveSlot();
     try {
       return await this.make(src, { ...req, limits, net, slot: reserved.slot }, ctx);
@@ -159,7 +159,7 @@ export class CloneOps {
       await this.h.failpoint("clone:config");
       await this.h.records.put(rec);
       await journal.step("net");
-      await this.h.net.sync(await this.h.records.list());
+      await this.h.net.update(rec.ctid, rec.net);
       await journal.commit();
       await this.h.failpoint("clone:commit");
     } catch (e) {

@@ -181,14 +181,14 @@ export class EngineCore implements EngineInternals {
   async resolve(ref: number | string): Promise<number> {
     if (typeof ref === "number") return ref;
     if (/^\d+$/.test(ref)) return Number(ref);
-    const rec = (await this.records.list()).find((r) => r.name === ref);
+    const rec = await this.records.find((r) => r.name === ref);
     if (!rec) throw new EngineError("NOT_FOUND", `no container is named "${ref}"`);
     return rec.ctid;
   }
 
   async checkName(name: string, ctid: number): Promise<void> {
     checkNameForm(name);
-    const other = (await this.records.list()).find((r) => r.name === name && r.ctid !== ctid);
+    const other = await this.records.find((r) => r.name === name && r.ctid !== ctid);
     if (other) throw new EngineError("BAD_REQUEST", `name "${name}" is already used by container ${other.ctid}`);
   }
 
@@ -369,7 +369,7 @@ export class EngineCore implements EngineInternals {
     if (opts.removeRecord) {
       await this.records.remove(ctid);
       // its anti-spoofing and firewall rules, counters and DHCP entries go with the record
-      await this.net.sync(await this.records.list());
+      await this.net.update(ctid, undefined);
     }
   }
 

@@ -34,7 +34,7 @@ export class Lifecycle {
       await core.assertCtidFree(req.ctid);
       const tpl: TemplateMeta = await templates.get(req.template);
       await core.checkDiskSpace(limits);
-      const net = await core.net.validate(req.ctid, netIn, await core.records.list());
+      const net = await core.net.validate(req.ctid, netIn);
       const { slot, release } = await core.reserveSlot();
       const journal = await core.journal.begin("create", req.ctid, { slot, template: tpl.name });
       // one idempotent removal undoes every step below (the same one the journal's recovery runs after a crash)
@@ -75,7 +75,7 @@ export class Lifecycle {
         await core.failpoint("create:config");
         await core.records.put(rec);
         await journal.step("net");
-        await core.net.sync(await core.records.list());
+        await core.net.update(rec.ctid, rec.net);
         await journal.commit();
         await core.failpoint("create:commit");
         await journal.close();

@@ -31,7 +31,7 @@ export class NetworkOps {
       const old = rec.net ?? emptyNetConfig();
       const st = await core.drivers.runtime.state(ctid);
       const running = st !== "STOPPED";
-      const next = await core.net.validate(ctid, core.net.merge(old, patch, running), await core.records.list());
+      const next = await core.net.validate(ctid, core.net.merge(old, patch, running));
       if (running) {
         const pid = await core.drivers.runtime.initPid(ctid);
         if (!pid) throw new EngineError("NOT_RUNNING", `container ${ctid} has no init process; try again`);
@@ -49,7 +49,7 @@ export class NetworkOps {
       const updated: ContainerRecord = { ...rec, net: next };
       await core.records.put(updated);
       await core.writeRuntimeConfig(updated);
-      await core.net.sync(await core.records.list());
+      await core.net.update(ctid, next);
       if (JSON.stringify(old.nameservers) !== JSON.stringify(next.nameservers)) {
         await writeResolvConf(core.drivers, updated, running);
       }
@@ -71,13 +71,13 @@ export class NetworkOps {
   }
 
   async networkList() {
-    return this.core.net.listNetworks(await this.core.records.list());
+    return this.core.net.listNetworks();
   }
   async networkCreate(n: z.input<typeof networkSchema>) {
-    await this.core.net.createNetwork(n, await this.core.records.list());
+    await this.core.net.createNetwork(n);
     return (await this.networkList()).find((x) => x.name === n.name)!;
   }
   async networkDelete(name: string): Promise<void> {
-    await this.core.net.deleteNetwork(name, await this.core.records.list());
+    await this.core.net.deleteNetwork(name);
   }
 }

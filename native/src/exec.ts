@@ -30,7 +30,7 @@ export interface RunResult {
 
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
-  trace("exec", cmd);
+  trace("exec", [cmd, ...args].join(" ") + (opts.input === undefined ? "" : ` <${Buffer.byteLength(opts.input)}`));
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ["pipe", "pipe", "pipe"],
@@ -80,6 +80,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
+      trace("output", `${cmd} ${outLen}`);
       emit(partial.out);
       emit(partial.err);
       const res: RunResult = {

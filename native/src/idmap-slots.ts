@@ -24,7 +24,7 @@ export class IdmapSlots {
   }
 
   private async allocateSlot(): Promise<number> {
-    const used = new Set((await this.records.list()).map((r) => r.idmapSlot));
+    const used = await this.records.idmapSlots();
     for (const s of this.reserved) used.add(s);
     for (let s = 0; s < this.config.idmapSlots; s++) if (!used.has(s)) return s;
     throw new EngineError("NO_SPACE", `all ${this.config.idmapSlots} uid ranges are in use; raise OVZ_IDMAP_SLOTS`);
@@ -32,7 +32,7 @@ export class IdmapSlots {
 
   /** Exactly slot `want` (a live migration keeps the container's uid range), or a clear refusal. */
   private async claimSlot(want: number): Promise<number> {
-    const holder = (await this.records.list()).find((r) => r.idmapSlot === want);
+    const holder = await this.records.find((r) => r.idmapSlot === want);
     const { idmapSlots, idmapBase } = this.config;
     if (want >= idmapSlots || holder || this.reserved.has(want)) {
       const why = holder

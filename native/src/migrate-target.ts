@@ -72,7 +72,7 @@ export class MigrateTarget {
           );
         }
       }
-      await this.e.net.validate(ctid, netIn.data as NetConfig, await this.e.records.list());
+      await this.e.net.validate(ctid, netIn.data as NetConfig);
       // CRIU restores the container's user namespace as it was dumped: a live move needs the same uid range
       const slot = await this.e.reserveSlot(m.live ? m.record.idmapSlot : undefined);
       const journal = await this.e.journal.begin("migrate-in", ctid, { slot: slot.slot });
@@ -133,7 +133,7 @@ export class MigrateTarget {
         await inc.journal.step("config");
         await this.e.writeRuntimeConfig(rec);
         await this.e.records.put(rec);
-        await this.e.net.sync(await this.e.records.list());
+        await this.e.net.update(ctid, rec.net);
         await this.e.failpoint("migrate-in:config");
         step("volume, record and config in place");
         if (m.live) {

@@ -65,6 +65,17 @@ export class RecordStore {
     all.delete(ctid);
   }
 
+  /** The first record `pred` accepts (a copy), without copying the others: a lookup that costs no clone per record. */
+  async find(pred: (r: Readonly<ContainerRecord>) => boolean): Promise<ContainerRecord | null> {
+    for (const r of (await this.all()).values()) if (pred(r)) return structuredClone(r);
+    return null;
+  }
+
+  /** The idmap slots the records hold. */
+  async idmapSlots(): Promise<Set<number>> {
+    return new Set([...(await this.all()).values()].map((r) => r.idmapSlot));
+  }
+
   async list(): Promise<ContainerRecord[]> {
     return [...(await this.all()).values()].sort((a, b) => a.ctid - b.ctid).map((r) => structuredClone(r));
   }

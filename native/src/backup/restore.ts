@@ -140,7 +140,7 @@ export async function restoreBackup(
       await h.writeRuntimeConfig(rec);
       await h.failpoint("restore:config");
       await journal.step("net");
-      await h.net.sync(await h.records.list());
+      await h.net.update(ctid, rec.net);
       await journal.commit();
       await h.failpoint("restore:commit");
     } catch (e) {
@@ -216,7 +216,7 @@ export async function undoRestore(h: EngineInternals, ctid: number, old: Contain
   await h.drivers.storage.revertStaging(ctid);
   await h.records.put(old);
   await h.writeRuntimeConfig(old);
-  await h.net.sync(await h.records.list());
+  await h.net.update(ctid, old.net);
 }
 
 /** Journal recovery of an interrupted restore. */

@@ -1,7 +1,8 @@
 /**
  * The engine's network layer: validates a container's NetConfig against the host and the other
  * containers, gives LXC its keys, finishes the host side after start (gateway address, shaping),
- * applies changes live, keeps the nftables ruleset and DHCP host lists in sync with the records,
+ * applies changes live, keeps the nftables ruleset and DHCP host lists in line with the records
+ * (the ruleset rebuilt whole at engine start, then changed one container at a time: ruleset.ts),
  * and reads traffic and drop counters. One object, used only by the Engine. What a device does
  * depends on its mode: this layer asks the device's NIC driver (nic/index.ts) and never tests the mode.
  */
@@ -12,7 +13,8 @@ import { inNetwork, mergeNet, netIps } from "./config.js";
 import { applyRate, ip, linkExists, listLinks, removeRate, waitLinkUp } from "./host.js";
 import { netDevices, netLxcKeys, type NetDevice } from "./lxc.js";
 import { NetworkStore } from "./networks.js";
-import { applyRuleset, counterName, readCounters, removeRuleset, renderRuleset } from "./nft.js";
+import { counterName, readCounters, removeRuleset } from "./nft.js";
+import { Ruleset } from "./ruleset.js";
 import { deviceConfigs, driverOf } from "./nic/index.js";
 import type { NicLiveContext } from "./nic/types.js";
 import { HOST_IF_RE, ipVersion, networkSchema, type NetConfig, type NetPatch, type Network } from "./types.js";
@@ -52,12 +54,18 @@ function proxiedAddrs(net: NetConfig): string[] {
 export class NetManager {
   readonly networks: NetworkStore;
   private chain: Promise<unknown> = Promise.resolve();
+  /** every container's network as its record has it (init, then update): the ruleset's and DHCP's source */
+  private readonly nets = new Map<number, NetConfig>();
+  private readonly ruleset: Ruleset;
+  private log: (line: string) => void = (l) => console.error(l);
 
   constructor(
     stateDir: string,
     private readonly uplinks: string[],
   ) {
     this.networks = new NetworkStore(stateDir);
+    const source = async () => ({ nets: this.nets, networks: await this.networks.list() });
+    this.ruleset = new Ruleset(uplinks, source, (l) => this.log(l));
   }
 
   /** Serialise host-global changes (the nft ruleset, DHCP host files). */
@@ -72,6 +80,9 @@ export class NetManager {
     isRunning: (ctid: number) => Promise<boolean>,
     log: (l: string) => void,
   ): Promise<void> {
+    this.log = log;
+    this.nets.clear();
+    for (const r of records) if (r.net) this.nets.set(r.ctid, r.net);
     // The host routes between containers (venet); forwarding is limited to container devices and
     // configured uplinks by the forward chain of table inet ovz.
     // IPv6 forwarding makes the kernel ignore router advertisements where accept_ra=1: keep the host's
@@ -111,7 +122,7 @@ export class NetManager {
         .ensure(n, this.dhcpHosts(records, n.name))
         .catch((e) => log(`network ${n.name}: ${(e as Error).message}`));
     }
-    await this.sync(records);
+    await this.serial(() => this.ruleset.rebuild());
     // Shaping devices (IFB) outlive a crash of the engine or a container stopped behind its back.
     for (const name of (await listLinks()).keys()) {
       const m = /^i(vn(\d+)|ve(\d+)i\d+)$/.exec(name);
@@ -124,8 +135,16 @@ export class NetManager {
     }
   }
 
-  /** Normalise and check a container's network against the host and the other containers. */
-  async validate(ctid: number, net: NetConfig, others: NetRecord[]): Promise<NetConfig> {
+  /** The containers' networks as the engine knows them (no copies: read only). */
+  known(): NetRecord[] {
+    return [...this.nets].map(([ctid, net]) => ({ ctid, net }));
+  }
+
+  /**
+   * Normalise and check a container's network against the host and the other containers (by default every
+   * container the engine knows; a restore passes its own list).
+   */
+  async validate(ctid: number, net: NetConfig, others: NetRecord[] = this.known()): Promise<NetConfig> {
     const networks = await this.networks.map();
     const out: NetConfig = structuredClone(net);
     const names = new Set<string>();
@@ -244,18 +263,19 @@ export class NetManager {
     }
   }
 
-  /** Bring the nft ruleset and the DHCP host lists in line with the records. */
-  sync(records: NetRecord[]): Promise<void> {
+  /**
+   * A container's network changed (undefined: it is gone): its own firewall and anti-spoofing rules in one small
+   * nft transaction, and the DHCP host lists of the networks it was or is in. Nothing else is rewritten.
+   */
+  update(ctid: number, net: NetConfig | undefined): Promise<void> {
     return this.serial(async () => {
-      const networks = await this.networks.list();
-      const text = renderRuleset({
-        containers: records.filter((r) => r.net).map((r) => ({ ctid: r.ctid, net: r.net! })),
-        networks,
-        uplinks: this.uplinks,
-        counters: { inet: await readCounters("inet"), bridge: await readCounters("bridge") },
-      });
-      await applyRuleset(text);
-      for (const n of networks) if (n.dhcp) await this.networks.writeDhcpHosts(n, this.dhcpHosts(records, n.name));
+      const old = this.nets.get(ctid);
+      if (net) this.nets.set(ctid, net);
+      else this.nets.delete(ctid);
+      await this.ruleset.change(ctid, net);
+      const touched = (n: Network) => inNetwork(old, n.name) || inNetwork(net, n.name);
+      for (const n of await this.networks.list())
+        if (n.dhcp && touched(n)) await this.networks.writeDhcpHosts(n, this.dhcpHosts(this.known(), n.name));
     });
   }
 
@@ -310,7 +330,7 @@ export class NetManager {
 
   // ---------------------------------------------------------------- engine networks
 
-  async createNetwork(input: unknown, records: NetRecord[]): Promise<Network> {
+  async createNetwork(input: unknown): Promise<Network> {
     const n = networkSchema.parse(input);
     return this.serial(async () => {
       const all = await this.networks.list();
@@ -325,22 +345,25 @@ export class NetManager {
           `interface ${n.bridge} already exists on this host; pick another bridge name`,
         );
       try {
-        await this.networks.ensure(n, this.dhcpHosts(records, n.name));
+        await this.networks.ensure(n, this.dhcpHosts(this.known(), n.name));
         await this.networks.save([...all, n]);
+        await this.ruleset.bridge("add", n.bridge);
       } catch (e) {
         await this.networks.teardown(n).catch(() => {});
         throw e;
       }
       return n;
-    }).then(async (n) => (await this.sync(records), n));
+    });
   }
 
-  async deleteNetwork(name: string, records: NetRecord[]): Promise<void> {
+  async deleteNetwork(name: string): Promise<void> {
     await this.serial(async () => {
       const all = await this.networks.list();
       const n = all.find((x) => x.name === name);
       if (!n) throw new EngineError("NOT_FOUND", `network ${name} does not exist`);
-      const users = records.filter((r) => inNetwork(r.net, name)).map((r) => r.ctid);
+      const users = this.known()
+        .filter((r) => inNetwork(r.net, name))
+        .map((r) => r.ctid);
       if (users.length)
         throw new EngineError(
           "BUSY",
@@ -348,11 +371,12 @@ export class NetManager {
         );
       await this.networks.teardown(n);
       await this.networks.save(all.filter((x) => x.name !== name));
+      await this.ruleset.bridge("delete", n.bridge);
     });
-    await this.sync(records);
   }
 
-  async listNetworks(records: NetRecord[]) {
+  async listNetworks() {
+    const records = this.known();
     const out = [];
     for (const n of await this.networks.list()) {
       out.push({

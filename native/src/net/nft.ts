@@ -7,210 +7,173 @@
  *                     guard in forward.
  *   table bridge ovz  veth anti-spoofing per bridge port: MAC, ARP sender and IP source.
  *
- * The whole ruleset is rendered from the container records (a pure function, unit-tested) and replaced
- * atomically in one `nft -f` transaction; named counters are carried over from the live tables, so
- * drop counts survive every change. A destroyed container simply is not rendered: nothing can be left.
- * The container itself cannot touch these rules: they live in the host's network namespace.
+ * Each container's share is a part (nft-parts.ts): its own counters, sets and chains, and its entries in the
+ * tables' shared sets and maps. At engine start the whole ruleset is rendered from the records and replaced in one
+ * `nft -f` transaction, carrying the named counters over from the live tables (renderRuleset). After that a change
+ * of one container is one small transaction of its own part — the old part's entries, chains and sets out, the new
+ * one's in (renderChange) — whose size does not depend on how many containers the node holds; its counters stay.
+ * A container without a network has no part. The container itself cannot touch these rules: they live in the
+ * host's network namespace.
  */
 import { run } from "../exec.js";
-import { netIps } from "./config.js";
-import { counterName, setDecl } from "./nft-syntax.js";
-import { driverOf, netDevices } from "./nic/index.js";
-import { NIC_MODES } from "./nic/modes.js";
-import type { NftPart } from "./nic/types.js";
-import { ipVersion, type FirewallRule, type NetConfig, type Network } from "./types.js";
+import { chainLines, keyLiteral, setDecl, setLines, type NftKeyType } from "./nft-syntax.js";
+import { containerPart, type ContainerPart, type NftElem, type TablePart } from "./nft-parts.js";
+import type { NetConfig, Network } from "./types.js";
 
-export { counterName };
+export { counterName } from "./nft-syntax.js";
+export { dports } from "./nft-parts.js";
 
 export interface NftContainer {
   ctid: number;
   net: NetConfig;
 }
 export type Counters = Map<string, { packets: number; bytes: number }>;
+type Family = "inet" | "bridge";
 
 const TABLE = "ovz";
+const FAMILIES: Family[] = ["inet", "bridge"];
 
+/** The shared sets and maps of each table, in declaration order: [name, key type, verdict map]. */
+const SHARED: Record<Family, Array<[string, NftKeyType, boolean]>> = {
+  inet: [
+    ["ct_ifaces", "ifname", false],
+    ["uplinks", "ifname", false],
+    ["from_venet", "ifname", true],
+    ["fw_in4", "ipv4_addr", true],
+    ["fw_in6", "ipv6_addr", true],
+    ["fw_out4", "ipv4_addr", true],
+    ["fw_out6", "ipv6_addr", true],
+  ],
+  bridge: [["from_port", "ifname", true]],
+};
+
+interface BaseChain {
+  name: string;
+  hook: string;
+  rules: string[];
+}
+
+/**
+ * The hooked chains. Without any firewall the hooks only carry anti-spoofing and the routing guard (every rule
+ * costs per packet: measured in bench/net.bench.ts); the first container with a firewall adds the dispatch by
+ * address, the last one's removal takes it out again.
+ */
+function baseChains(fam: Family, anyFw: boolean): BaseChain[] {
+  const hook = (h: string, prio: string) => `type filter hook ${h} priority ${prio}; policy accept;`;
+  if (fam === "bridge")
+    return [{ name: "prerouting", hook: hook("prerouting", "filter"), rules: ["iifname vmap @from_port"] }];
+  const out = ["ip saddr vmap @fw_out4", "ip6 saddr vmap @fw_out6"];
+  const into = ["ip daddr vmap @fw_in4", "ip6 daddr vmap @fw_in6"];
+  return [
+    { name: "prerouting", hook: hook("prerouting", "raw"), rules: ["iifname vmap @from_venet"] },
+    {
+      name: "forward",
+      hook: hook("forward", "filter"),
+      rules: [
+        ...(anyFw ? [...out, ...into] : []),
+        // container traffic is routed only to other containers and to the configured uplinks
+        "iifname @ct_ifaces oifname != @ct_ifaces oifname != @uplinks counter drop",
+      ],
+    },
+    ...(anyFw
+      ? [
+          { name: "input", hook: hook("input", "filter"), rules: out },
+          { name: "output", hook: hook("output", "filter"), rules: into },
+        ]
+      : []),
+  ];
+}
+
+const baseLines = (c: BaseChain) => [`  chain ${c.name} {`, `    ${c.hook}`, ...c.rules.map((r) => `    ${r}`), `  }`];
+
+const elemLiteral = (e: NftElem) => keyLiteral(e.type, e.key) + (e.verdict ? ` : ${e.verdict}` : "");
+
+function sharedDecl(name: string, type: NftKeyType, isMap: boolean, elems: NftElem[]): string {
+  if (!isMap) return setDecl(name, type, elems.map((e) => e.key).sort());
+  const body = elems.length ? ` elements = { ${elems.map(elemLiteral).join(", ")} };` : "";
+  return `  map ${name} { type ${type} : verdict;${body} }`;
+}
+
+/** The whole ruleset: both tables declared, deleted and declared again, in one transaction. */
 export function renderRuleset(opts: {
   containers: NftContainer[];
   networks: Network[];
   uplinks: string[];
-  counters: { inet: Counters; bridge: Counters };
+  counters: Record<Family, Counters>;
 }): string {
-  const cts = [...opts.containers].sort((a, b) => a.ctid - b.ctid);
+  const parts = [...opts.containers].sort((a, b) => a.ctid - b.ctid).flatMap((c) => containerPart(c.ctid, c.net) ?? []);
+  const anyFw = parts.some((p) => p.firewall);
   const out: string[] = [];
   // Declare, delete, redeclare: one transaction that works whether or not the table existed.
-  for (const fam of ["inet", "bridge"]) out.push(`table ${fam} ${TABLE}`, `delete table ${fam} ${TABLE}`);
-  const parts = new Map(cts.map((c) => [c.ctid, driverParts(c)]));
-  out.push(...renderInet(cts, parts, opts.networks, opts.uplinks, opts.counters.inet));
-  out.push(...renderBridge(cts, parts, opts.counters.bridge));
+  for (const fam of FAMILIES) out.push(`table ${fam} ${TABLE}`, `delete table ${fam} ${TABLE}`);
+  for (const fam of FAMILIES) {
+    const tables: TablePart[] = parts.map((p) => p[fam]);
+    const counters = opts.counters[fam];
+    out.push(`table ${fam} ${TABLE} {`);
+    for (const t of tables) {
+      for (const name of t.counters) {
+        const v = counters.get(name) ?? { packets: 0, bytes: 0 };
+        out.push(`  counter ${name} { packets ${v.packets} bytes ${v.bytes} }`);
+      }
+      out.push(...t.sets.map(setLines));
+    }
+    const elems = tables.flatMap((t) => t.elems);
+    for (const [name, type, isMap] of SHARED[fam]) {
+      const mine = elems.filter((e) => e.set === name);
+      if (name === "ct_ifaces") mine.push(...opts.networks.map((n) => ({ set: name, type, key: n.bridge })));
+      if (name === "uplinks") mine.push(...opts.uplinks.map((u) => ({ set: name, type, key: u })));
+      out.push(sharedDecl(name, type, isMap, mine));
+    }
+    out.push(...baseChains(fam, anyFw).flatMap(baseLines));
+    out.push(...tables.flatMap((t) => t.chains.flatMap(chainLines)), `}`);
+  }
   return out.join("\n") + "\n";
 }
 
-/** Each NIC driver's rules for one container's devices of its mode, in table order. */
-function driverParts({ ctid, net }: NftContainer): Array<{ inet: NftPart; bridge: NftPart }> {
-  const devs = netDevices(ctid, net);
-  return NIC_MODES.map((mode) =>
-    driverOf(mode).nft(
-      ctid,
-      devs.filter((d) => d.kind === mode),
-    ),
-  );
-}
-
-/** A driver part's counters and sets into the table body; its dispatch entries and chains into the lists. */
-function addPart(p: NftPart, L: string[], dispatch: Array<[string, string]>, chains: string[], counters: Counters) {
-  for (const name of p.counters) L.push(counterDecl(name, counters));
-  L.push(...p.decls);
-  dispatch.push(...p.dispatch);
-  chains.push(...p.chains);
-}
-
-function counterDecl(name: string, c: Counters): string {
-  const v = c.get(name) ?? { packets: 0, bytes: 0 };
-  return `  counter ${name} { packets ${v.packets} bytes ${v.bytes} }`;
-}
-
-function vmapDecl(name: string, key: "ipv4_addr" | "ipv6_addr" | "ifname", elems: Array<[string, string]>): string {
-  const body = elems.length
-    ? ` elements = { ${elems.map(([k, chain]) => `${key === "ifname" ? JSON.stringify(k) : k} : jump ${chain}`).join(", ")} };`
-    : "";
-  return `  map ${name} { type ${key} : verdict;${body} }`;
-}
-
-type Parts = Map<number, Array<{ inet: NftPart; bridge: NftPart }>>;
-
-function renderInet(
-  cts: NftContainer[],
-  parts: Parts,
-  networks: Network[],
-  uplinks: string[],
-  counters: Counters,
-): string[] {
-  const L: string[] = [`table inet ${TABLE} {`];
-  // prerouting by host-side device (venet anti-spoofing); the map keeps the name it had when only venet used it
-  const fromDevice: Array<[string, string]> = [];
-  const fwIn: Record<4 | 6, Array<[string, string]>> = { 4: [], 6: [] };
-  const fwOut: Record<4 | 6, Array<[string, string]>> = { 4: [], 6: [] };
-  const ctIfaces = new Set<string>(networks.map((n) => n.bridge));
-  const chains: string[] = [];
-
-  for (const { ctid, net } of cts) {
-    L.push(counterDecl(counterName.spoof(ctid), counters), counterDecl(counterName.fwdrop(ctid), counters));
-    for (const d of netDevices(ctid, net)) if (driverOf(d.kind).hostSide) ctIfaces.add(d.hostIf);
-    for (const p of parts.get(ctid)!) addPart(p.inet, L, fromDevice, chains, counters);
-    const fw = net.firewall;
-    if (fw.enabled) {
-      for (const ip of netIps(net)) {
-        fwIn[ipVersion(ip)].push([ip, `fw_ct${ctid}_in`]);
-        fwOut[ipVersion(ip)].push([ip, `fw_ct${ctid}_out`]);
-      }
-      for (const dir of ["in", "out"] as const) {
-        const policy = dir === "in" ? fw.policyIn : fw.policyOut;
-        chains.push(
-          `  chain fw_ct${ctid}_${dir} {`,
-          // replies to allowed connections always pass; "return" (not accept) so the other
-          // container's chain (container-to-container traffic) is still evaluated
-          `    ct state established,related return`,
-          `    ct state invalid counter name ${counterName.fwdrop(ctid)} drop`,
-          ...fw.rules.filter((r) => r.direction === dir).flatMap((r) => ruleLines(r, ctid)),
-          ...(policy === "drop" ? [`    counter name ${counterName.fwdrop(ctid)} drop`] : []),
-          `  }`,
-        );
-      }
+/**
+ * One container's change as one transaction: the old part's entries, chains, sets and the counters the new part
+ * has no more go; the new part's counters (those it did not have), sets, chains and entries come. `fw` says
+ * whether any container had and has a firewall (the hooks' dispatch follows). Empty when nothing changes.
+ */
+export function renderChange(
+  old: ContainerPart | null,
+  next: ContainerPart | null,
+  fw: { before: boolean; after: boolean },
+): string {
+  if (JSON.stringify(old) === JSON.stringify(next) && fw.before === fw.after) return "";
+  const out: string[] = [];
+  for (const fam of FAMILIES) {
+    const o = old?.[fam];
+    const n = next?.[fam];
+    const at = `${fam} ${TABLE}`;
+    for (const e of o?.elems ?? []) out.push(`delete element ${at} ${e.set} { ${keyLiteral(e.type, e.key)} }`);
+    for (const c of o?.chains ?? []) out.push(`delete chain ${at} ${c.name}`);
+    for (const s of o?.sets ?? []) out.push(`delete set ${at} ${s.name}`);
+    for (const c of o?.counters ?? []) if (!n?.counters.includes(c)) out.push(`delete counter ${at} ${c}`);
+    if (n && (n.counters.length || n.sets.length || n.chains.length)) {
+      out.push(`table ${at} {`);
+      for (const c of n.counters) if (!o?.counters.includes(c)) out.push(`  counter ${c} { packets 0 bytes 0 }`);
+      out.push(...n.sets.map(setLines), ...n.chains.flatMap(chainLines), `}`);
     }
+    for (const e of n?.elems ?? []) out.push(`add element ${at} ${e.set} { ${elemLiteral(e)} }`);
   }
-  const ifaces = [...ctIfaces].sort();
-  // Without any firewall the hooks only carry anti-spoofing and the routing guard (every rule costs
-  // per packet: measured in bench/net.bench.ts).
-  const anyFw = cts.some((c) => c.net.firewall.enabled);
-  const dispatch = (lines: string[]) => (anyFw ? lines : []);
-  L.push(
-    setDecl("ct_ifaces", "ifname", ifaces),
-    setDecl("uplinks", "ifname", uplinks),
-    vmapDecl("from_venet", "ifname", fromDevice),
-    vmapDecl("fw_in4", "ipv4_addr", fwIn[4]),
-    vmapDecl("fw_in6", "ipv6_addr", fwIn[6]),
-    vmapDecl("fw_out4", "ipv4_addr", fwOut[4]),
-    vmapDecl("fw_out6", "ipv6_addr", fwOut[6]),
-    `  chain prerouting {`,
-    `    type filter hook prerouting priority raw; policy accept;`,
-    `    iifname vmap @from_venet`,
-    `  }`,
-    `  chain forward {`,
-    `    type filter hook forward priority filter; policy accept;`,
-    ...dispatch([
-      `    ip saddr vmap @fw_out4`,
-      `    ip6 saddr vmap @fw_out6`,
-      `    ip daddr vmap @fw_in4`,
-      `    ip6 daddr vmap @fw_in6`,
-    ]),
-    // container traffic is routed only to other containers and to the configured uplinks
-    `    iifname @ct_ifaces oifname != @ct_ifaces oifname != @uplinks counter drop`,
-    `  }`,
-    ...dispatch([
-      `  chain input {`,
-      `    type filter hook input priority filter; policy accept;`,
-      `    ip saddr vmap @fw_out4`,
-      `    ip6 saddr vmap @fw_out6`,
-      `  }`,
-      `  chain output {`,
-      `    type filter hook output priority filter; policy accept;`,
-      `    ip daddr vmap @fw_in4`,
-      `    ip6 daddr vmap @fw_in6`,
-      `  }`,
-    ]),
-    ...chains,
-    `}`,
-  );
-  return L;
-}
-
-/** A rule's ports in nft: one port or range as is, a list as an anonymous set ({ 22, 80, 1000-2000 }). */
-export function dports(ports: string | undefined): string {
-  if (!ports) return "1-65535";
-  return ports.includes(",") ? `{ ${ports.split(",").join(", ")} }` : ports;
-}
-
-function ruleLines(r: FirewallRule, ctid: number): string[] {
-  const verdict = r.action === "accept" ? "return" : `counter name ${counterName.fwdrop(ctid)} drop`;
-  const peerDir = r.direction === "in" ? "saddr" : "daddr";
-  const comment = r.comment ? ` comment "${r.comment}"` : "";
-  const protos = r.proto === "any" ? [null] : [r.proto];
-  const lines: string[] = [];
-  for (const proto of protos) {
-    const families: Array<4 | 6> = r.peer ? [ipVersion(r.peer.split("/")[0]!)] : [4, 6];
-    for (const fam of families) {
-      const parts: string[] = [];
-      if (r.peer) parts.push(`${fam === 4 ? "ip" : "ip6"} ${peerDir} ${r.peer}`);
-      if (proto === "icmp") parts.push(fam === 4 ? "meta l4proto icmp" : "meta l4proto ipv6-icmp");
-      else if (proto) parts.push(`meta nfproto ${fam === 4 ? "ipv4" : "ipv6"} ${proto} dport ${dports(r.ports)}`);
-      else if (!r.peer) parts.push(`meta nfproto ${fam === 4 ? "ipv4" : "ipv6"}`);
-      lines.push(`    ${parts.join(" ")} ${verdict}${comment}`);
-    }
+  if (fw.before !== fw.after) {
+    const [forward, ...hooks] = baseChains("inet", fw.after).filter((c) => c.name !== "prerouting");
+    out.push(`flush chain inet ${TABLE} forward`, ...forward!.rules.map((r) => `add rule inet ${TABLE} forward ${r}`));
+    if (fw.after) out.push(`table inet ${TABLE} {`, ...hooks.flatMap(baseLines), `}`);
+    else out.push(`delete chain inet ${TABLE} input`, `delete chain inet ${TABLE} output`);
   }
-  return lines;
+  return out.join("\n") + "\n";
 }
 
-function renderBridge(cts: NftContainer[], parts: Parts, counters: Counters): string[] {
-  const L: string[] = [`table bridge ${TABLE} {`];
-  const ports: Array<[string, string]> = [];
-  const chains: string[] = [];
-  for (const { ctid } of cts) for (const p of parts.get(ctid)!) addPart(p.bridge, L, ports, chains, counters);
-  L.push(
-    vmapDecl("from_port", "ifname", ports),
-    `  chain prerouting {`,
-    `    type filter hook prerouting priority filter; policy accept;`,
-    `    iifname vmap @from_port`,
-    `  }`,
-    ...chains,
-    `}`,
-  );
-  return L;
+/** An engine network's bridge joins (or leaves) the routing guard's interfaces. */
+export function renderBridge(op: "add" | "delete", bridge: string): string {
+  return `${op} element inet ${TABLE} ct_ifaces { ${keyLiteral("ifname", bridge)} }\n`;
 }
 
 // ---------------------------------------------------------------- I/O
 
-export async function readCounters(family: "inet" | "bridge"): Promise<Counters> {
+export async function readCounters(family: Family): Promise<Counters> {
   const r = await run("nft", ["-j", "list", "counters", "table", family, TABLE], { allowFailure: true });
   const out: Counters = new Map();
   if (r.code !== 0) return out; // no table yet
@@ -227,5 +190,5 @@ export async function applyRuleset(text: string): Promise<void> {
 }
 
 export async function removeRuleset(): Promise<void> {
-  for (const fam of ["inet", "bridge"]) await run("nft", ["delete", "table", fam, TABLE], { allowFailure: true });
+  for (const fam of FAMILIES) await run("nft", ["delete", "table", fam, TABLE], { allowFailure: true });
 }

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { netLxcKeys } from "../../src/net/lxc.js";
-import { dports, renderRuleset } from "../../src/net/nft.js";
+import { dports, renderChange, renderRuleset } from "../../src/net/nft.js";
+import { containerPart } from "../../src/net/nft-parts.js";
 import {
   canonicalIp,
   defaultMac,
@@ -221,5 +222,32 @@ describe("nftables ruleset", () => {
     expect(renderRuleset({ containers: [open], networks: [lan], uplinks: [], counters: zero })).not.toContain(
       "port_ct103",
     );
+  });
+
+  it("a container without a network device has no part: no counter, set, chain or entry", () => {
+    const bare = { ctid: 104, net: netConfigSchema.parse({ firewall: { enabled: true } }) };
+    expect(containerPart(104, bare.net)).toBeNull();
+    expect(renderRuleset({ containers: [bare, b], networks: [], uplinks: [], counters: zero })).not.toMatch(/104/);
+  });
+
+  it("one container's change touches only its own objects and its entries, and keeps its counters", () => {
+    const before = containerPart(101, a.net);
+    const after = containerPart(101, netConfigSchema.parse({ venet: ["198.18.1.9"] }));
+    const text = renderChange(before, after, { before: true, after: false });
+    expect(text).not.toMatch(/102|table inet ovz\ndelete table/);
+    expect(text).toContain("delete element inet ovz fw_in4 { 198.18.2.11 }");
+    expect(text).toContain("delete chain inet ovz fw_ct101_in");
+    expect(text).toContain('add element inet ovz from_venet { "vn101" : jump spoof_ct101 }');
+    expect(text).not.toMatch(/delete counter inet ovz (spoof|fwdrop)_101/); // kept: the new part has them too
+    expect(text).toContain("delete counter bridge ovz spoof_101"); // its bridge port is gone
+    // the last firewall gone: the hooks stop dispatching by address
+    expect(text).toContain("delete chain inet ovz input");
+    expect(
+      renderChange(after, containerPart(101, netConfigSchema.parse({ venet: ["198.18.1.9"] })), {
+        before: false,
+        after: false,
+      }),
+    ).toBe("");
+    expect(renderChange(null, null, { before: false, after: false })).toBe("");
   });
 });

@@ -123,7 +123,10 @@ export class LxcRuntime implements RuntimeDriver {
     await run("lxc-unfreeze", this.nameArgs(ctid), { timeoutMs: 30_000 });
   }
 
+  /** From the cgroups when they tell (no process spawned); lxc-info otherwise (see lxc-state.ts). */
   async state(ctid: number): Promise<RuntimeState> {
+    const view = await this.cgroupStates.view(ctid);
+    if (view) return view.state;
     const res = await run("lxc-info", [...this.nameArgs(ctid), "-s", "-H"], { allowFailure: true, timeoutMs: 15_000 });
     const s = res.stdout.trim();
     if (res.code !== 0 || !LXC_STATES.includes(s as RuntimeState)) return "STOPPED";
@@ -131,6 +134,8 @@ export class LxcRuntime implements RuntimeDriver {
   }
 
   async initPid(ctid: number): Promise<number | null> {
+    const view = await this.cgroupStates.view(ctid);
+    if (view) return view.initPid;
     const res = await run("lxc-info", [...this.nameArgs(ctid), "-p", "-H"], { allowFailure: true, timeoutMs: 15_000 });
     const n = Number(res.stdout.trim());
     return res.code === 0 && Number.isInteger(n) && n > 0 ? n : null;

@@ -5,7 +5,7 @@ import type { NftPart, NicDriver } from "./types.js";
 type Required<K extends NicMode> = Pick<NicDriver<K>, "place" | "hostSide" | "lxcKeys" | "identity">;
 
 export function emptyNftPart(): NftPart {
-  return { counters: [], decls: [], dispatch: [], chains: [] };
+  return { counters: [], sets: [], dispatch: [], chains: [] };
 }
 
 export function defineNic<K extends NicMode>(d: Required<K> & Partial<NicDriver<K>>): NicDriver<K> {

@@ -5,6 +5,7 @@
  */
 import type { NetConfig, Network, Nic } from "../types.js";
 import type { NicMode } from "./modes.js";
+import type { NftChain, NftSet } from "../nft-syntax.js";
 
 /**
  * What configures one device of each mode: venet0 is made from the container's routed addresses
@@ -51,10 +52,10 @@ export interface NftPart {
   /** named counters to declare (their values are carried over) */
   counters: string[];
   /** sets, declared before the table's maps */
-  decls: string[];
+  sets: NftSet[];
   /** entries [host-side device, chain] of the table's prerouting dispatch map */
   dispatch: Array<[string, string]>;
-  chains: string[];
+  chains: NftChain[];
 }
 
 export interface NicDriver<K extends NicMode> {

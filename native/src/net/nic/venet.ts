@@ -7,7 +7,7 @@
  */
 import { run } from "../../exec.js";
 import { ip, venetAddLive, venetDelLive, venetHostSide, venetNoDad } from "../host.js";
-import { counterName, setDecl } from "../nft-syntax.js";
+import { counterName } from "../nft-syntax.js";
 import { hostIfName, ipVersion, VENET_GW4, VENET_GW6 } from "../types.js";
 import { defineNic, emptyNftPart } from "./define.js";
 
@@ -69,34 +69,28 @@ export const venet = defineNic<"venet">({
     await proxies("add", added);
   },
 
-  /** Anti-spoofing by host-side device: only the container's addresses (the sets exist for every container). */
+  /** Anti-spoofing by host-side device: only the container's addresses (nothing without a venet device). */
   nft(ctid, devs) {
     const addrs = devs.flatMap((d) => d.conf);
     const inet = emptyNftPart();
-    inet.decls.push(
-      setDecl(
-        `ct${ctid}_venet4`,
-        "ipv4_addr",
-        addrs.filter((a) => ipVersion(a) === 4),
-      ),
-      setDecl(
-        `ct${ctid}_venet6`,
-        "ipv6_addr",
-        addrs.filter((a) => ipVersion(a) === 6),
-      ),
+    if (!devs.length) return { inet, bridge: emptyNftPart() };
+    const v4 = `ct${ctid}_venet4`;
+    const v6 = `ct${ctid}_venet6`;
+    inet.sets.push(
+      { name: v4, type: "ipv4_addr", elems: addrs.filter((a) => ipVersion(a) === 4) },
+      { name: v6, type: "ipv6_addr", elems: addrs.filter((a) => ipVersion(a) === 6) },
     );
     for (const d of devs) inet.dispatch.push([d.hostIf, `spoof_ct${ctid}`]);
-    if (devs.length) {
-      inet.chains.push(
-        `  chain spoof_ct${ctid} {`,
-        `    ip saddr @ct${ctid}_venet4 return`,
-        `    ip6 saddr @ct${ctid}_venet6 return`,
+    inet.chains.push({
+      name: `spoof_ct${ctid}`,
+      rules: [
+        `ip saddr @${v4} return`,
+        `ip6 saddr @${v6} return`,
         // link-local (neighbour discovery) and the unspecified address (duplicate address detection)
-        `    ip6 saddr { fe80::/10, :: } return`,
-        `    counter name ${counterName.spoof(ctid)} drop`,
-        `  }`,
-      );
-    }
+        `ip6 saddr { fe80::/10, :: } return`,
+        `counter name ${counterName.spoof(ctid)} drop`,
+      ],
+    });
     return { inet, bridge: emptyNftPart() };
   },
 });

@@ -6,7 +6,7 @@
  */
 import { EngineError } from "../../errors.js";
 import { ip, ipIn, linkExists } from "../host.js";
-import { counterName, setDecl } from "../nft-syntax.js";
+import { counterName } from "../nft-syntax.js";
 import { defaultMac, hostIfName, ipVersion, parseCidr, type Network } from "../types.js";
 import { defineNic, emptyNftPart } from "./define.js";
 import type { NicDevice } from "./types.js";
@@ -94,36 +94,29 @@ export const veth = defineNic<"veth">({
       if (!d.conf.antiSpoof) continue;
       const mac = macOf(d);
       const base = `ct${ctid}_${d.nic}`;
-      bridge.decls.push(
-        setDecl(
-          `${base}_4`,
-          "ipv4_addr",
-          d.conf.ips.filter((a) => ipVersion(a) === 4),
-        ),
-        setDecl(
-          `${base}_6`,
-          "ipv6_addr",
-          d.conf.ips.filter((a) => ipVersion(a) === 6),
-        ),
+      bridge.sets.push(
+        { name: `${base}_4`, type: "ipv4_addr", elems: d.conf.ips.filter((a) => ipVersion(a) === 4) },
+        { name: `${base}_6`, type: "ipv6_addr", elems: d.conf.ips.filter((a) => ipVersion(a) === 6) },
       );
       bridge.dispatch.push([d.hostIf, `port_${base}`]);
       const drop = `counter name ${counterName.spoof(ctid)} drop`;
-      bridge.chains.push(
-        `  chain port_${base} {`,
-        // the common case first: one MAC compare and one set lookup per packet
-        `    ether saddr ${mac} ip saddr @${base}_4 return`,
-        `    ether saddr ${mac} ip6 saddr @${base}_6 return`,
-        `    ether saddr != ${mac} ${drop}`,
-        `    ether type arp arp saddr ether != ${mac} ${drop}`,
-        `    ether type arp arp saddr ip @${base}_4 return`,
-        // ARP probes (RFC 5227) carry sender address 0.0.0.0
-        `    ether type arp arp saddr ip 0.0.0.0 return`,
-        // DHCP discover/request before the container has its address
-        `    ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 return`,
-        `    ether type ip6 ip6 saddr { fe80::/10, :: } return`,
-        `    ${drop}`,
-        `  }`,
-      );
+      bridge.chains.push({
+        name: `port_${base}`,
+        rules: [
+          // the common case first: one MAC compare and one set lookup per packet
+          `ether saddr ${mac} ip saddr @${base}_4 return`,
+          `ether saddr ${mac} ip6 saddr @${base}_6 return`,
+          `ether saddr != ${mac} ${drop}`,
+          `ether type arp arp saddr ether != ${mac} ${drop}`,
+          `ether type arp arp saddr ip @${base}_4 return`,
+          // ARP probes (RFC 5227) carry sender address 0.0.0.0
+          `ether type arp arp saddr ip 0.0.0.0 return`,
+          // DHCP discover/request before the container has its address
+          `ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 return`,
+          `ether type ip6 ip6 saddr { fe80::/10, :: } return`,
+          drop,
+        ],
+      });
     }
     return { inet: emptyNftPart(), bridge };
   },
