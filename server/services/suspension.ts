@@ -6,6 +6,7 @@
  * all suspend (suspendedBy "tenant"); the tenant's unsuspend lifts those, not the ones suspended on their own.
  * The row is marked first, so a start that comes while the stop runs is already refused; the stop (or thaw
  * and start) is an operation of type stop (start) on the container, with the busy rule of every operation.
+ * A suspended container is not started at the node's boot: the engine's onboot is off while it is suspended.
  */
 import type { Actor } from "../auth/roles.js";
 import type { Db, Operation, Tenant } from "../db/client.js";
@@ -95,6 +96,8 @@ export async function suspendContainer(
           if (mode === "freeze") await eng.call("container.suspend", { ctid: c.ctid });
           else await eng.call("container.stop", { ctid: c.ctid }, { onEvent: relay(h, 0, 100) });
         }
+        // not started when the node boots either (the row keeps the owner's onboot for the unsuspend)
+        if (c.onboot) await eng.call("container.set", { ctid: c.ctid, onboot: false });
         const state = await syncState(ctx.db, c);
         h.log(`container ${c.ctid} suspended (${state}): ${opts.reason}`);
       },
@@ -147,6 +150,7 @@ export async function unsuspendContainer(
       async (h) => {
         const eng = engineOf(c);
         const now = await eng.call("container.status", { ctid: c.ctid });
+        if (c.onboot) await eng.call("container.set", { ctid: c.ctid, onboot: true });
         if (now.state === "suspended" && c.suspendMode === "freeze")
           await eng.call("container.resume", { ctid: c.ctid });
         else if (now.state === "stopped" && was === "running")

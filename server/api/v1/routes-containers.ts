@@ -69,10 +69,11 @@ export const containerRoutes: ApiRoute[] = [
     async run({ ctx, query }) {
       const rows = await ctx.db.container.findMany({
         where: {
-          ...(ctx.scope === null ? {} : { tenantId: { in: ctx.scope } }),
-          ...(query.externalId ? { externalId: query.externalId } : {}),
-          ...(query.customerId ? { tenantId: query.customerId } : {}),
-          ...(ctx.scope !== null && query.customerId ? { AND: [{ tenantId: { in: ctx.scope } }] } : {}),
+          AND: [
+            ctx.scope === null ? {} : { tenantId: { in: ctx.scope } },
+            query.externalId ? { externalId: query.externalId } : {},
+            query.customerId ? { tenantId: query.customerId } : {},
+          ],
         },
         include: { plan: { select: { name: true } }, addresses: { select: { address: true } } },
         orderBy: { ctid: "asc" },

@@ -150,12 +150,18 @@ describe.each(PROVIDERS)("billing API v1 on %s", (provider) => {
     const owner = as(w, "customerA1");
     await owner.containers.start({ containerId: c.id });
     await waitForAllOperations();
+    // started at the node's boot: not while it is suspended
+    await w.db.container.update({ where: { id: c.id }, data: { onboot: true } });
+    await fakeEngine().call("container.set", { ctid: c.ctid, onboot: true });
     const api = await apiAs(w, "resellerA");
     const s = await api("POST", `/containers/${c.id}/suspend`, { reason: "Invoice #1001 is overdue" });
     expect(s.status).toBe(202);
     expect(s.body.container.suspension).toMatchObject({ reason: "Invoice #1001 is overdue" });
     await waitForAllOperations();
-    expect((await fakeEngine().call("container.status", { ctid: c.ctid })).state).toBe("stopped");
+    expect(await fakeEngine().call("container.status", { ctid: c.ctid })).toMatchObject({
+      state: "stopped",
+      onboot: false,
+    });
     for (const f of [
       () => owner.containers.start({ containerId: c.id }),
       () => owner.containers.restart({ containerId: c.id }),
@@ -177,7 +183,10 @@ describe.each(PROVIDERS)("billing API v1 on %s", (provider) => {
     const u = await api("POST", `/containers/${c.id}/unsuspend`, {});
     expect([u.status, u.body.container.suspension]).toEqual([202, null]);
     await waitForAllOperations();
-    expect((await fakeEngine().call("container.status", { ctid: c.ctid })).state).toBe("running");
+    expect(await fakeEngine().call("container.status", { ctid: c.ctid })).toMatchObject({
+      state: "running",
+      onboot: true,
+    });
     expect((await owner.auth.me()).suspensions.containers).toEqual([]);
     const actions = await w.db.auditLog.findMany({
       where: { action: { in: ["container.suspend", "container.unsuspend"] }, tenantId: c.tenantId },
