@@ -8,6 +8,7 @@ import { MeProvider } from "../_lib/me.js";
 import { useTRPC } from "../_lib/trpc.js";
 import { ErrorBox } from "./ErrorBox.js";
 import { Sidebar } from "./Sidebar.js";
+import { SuspensionBanner } from "./SuspensionBanner.js";
 import { UserBox } from "./UserBox.js";
 
 /** Layout of logged-in pages: who am I (else → /login), the role's navigation, the page. */
@@ -51,7 +52,10 @@ export function PanelShell({ children }: { children: ReactNode }) {
             <UserBox me={me.data} />
           </div>
         </aside>
-        <main className="min-w-0 flex-1 px-6 py-5">{children}</main>
+        <main className="min-w-0 flex-1 px-6 py-5">
+          <SuspensionBanner me={me.data} />
+          {children}
+        </main>
       </div>
     </MeProvider>
   );

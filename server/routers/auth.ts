@@ -6,6 +6,7 @@ import { clearedSessionCookie, createSession, sessionCookie } from "../auth/sess
 import { consumeTotp, newTotpSecret, totpUri } from "../auth/totp.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
+import { suspensionsOf } from "../services/suspension.js";
 import { authedProcedure, publicProcedure, router } from "../trpc/init.js";
 import { email, password } from "./schemas.js";
 
@@ -102,6 +103,8 @@ export const authRouter = router({
       via: ctx.actor.via,
       totpEnabled: u.totpEnabled,
       tenant: { id: u.tenant.id, name: u.tenant.name, kind: u.tenant.kind },
+      /** the caller's tenant's suspension and suspended containers (the panel's banner after login) */
+      suspensions: await suspensionsOf(ctx.db, u.tenantId),
     };
   }),
 

@@ -52,6 +52,8 @@ export interface CreateInput {
   name?: string;
   description?: string;
   onboot?: boolean;
+  /** the billing system's service id (API v1) */
+  externalId?: string;
 }
 
 export async function createContainer(ctx: Ctx, scope: string[] | null, input: CreateInput) {
@@ -115,6 +117,11 @@ export async function reserveContainer(
       tenantId: "choose one of your customers",
     });
   if (tenant.disabled) throw new PanelError("CONFLICT", `Customer "${tenant.name}" is disabled; enable it first.`);
+  if (tenant.suspendedAt)
+    throw new PanelError(
+      "CONFLICT",
+      `Customer "${tenant.name}" is suspended; unsuspend it before creating containers.`,
+    );
   const plan = await db.plan.findUnique({ where: { id: input.planId } });
   // Resellers sell their own plans or the platform's; admins any plan.
   const planOk =
@@ -198,6 +205,7 @@ export async function reserveContainer(
               name: input.name ?? null,
               description: input.description ?? null,
               onboot: input.onboot ?? false,
+              externalId: input.externalId ?? null,
               ...(input.cloneOf ? copiedSettings(input.cloneOf) : {}),
               addresses: { create: picks.map((p) => ({ poolId: p.poolId, nodeId: p.nodeId, address: p.address })) },
             },

@@ -9,7 +9,7 @@ import { isEngineError, PanelError } from "../errors.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { releaseAll } from "./ipam.js";
 import { planTemplates } from "./limits.js";
-import { engineOf, syncState, type FullContainer } from "./container-state.js";
+import { assertNotSuspended, engineOf, syncState, type FullContainer } from "./container-state.js";
 import { relay, startOperation } from "./operations.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
@@ -19,6 +19,7 @@ const PAST: Record<"start" | "stop" | "restart", string> = { start: "started", s
 export async function containerAction(ctx: Ctx, c: FullContainer, action: "start" | "stop" | "restart") {
   if (c.state === "creating")
     throw new PanelError("CONFLICT", "The container is still being created; wait for that operation to finish.");
+  if (action !== "stop") assertNotSuspended(c, ctx.actor.role);
   const started = await startOperation(
     ctx.db,
     ctx.actor,

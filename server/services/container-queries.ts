@@ -114,5 +114,8 @@ export async function containerDetail(db: Db, c: FullContainer) {
     limits: effectiveLimits(c.plan, c.overrides),
     overrides: parseJson<Record<string, unknown>>(c.overrides, {}),
     hostReboot: reboot,
+    /** suspended by the seller (billing API): the reason is shown to the owner; null = not suspended */
+    suspension: c.suspendedAt ? { since: c.suspendedAt, reason: c.suspendReason } : null,
+    externalId: c.externalId,
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Container, Db, Node, Plan, Tenant } from "../db/client.js";
 import { engineFor, type EnginePort } from "../engine/index.js";
-import { isEngineError } from "../errors.js";
+import { isEngineError, PanelError } from "../errors.js";
 
 /** A container row with the plan, node and tenant it belongs to (what containerProcedure loads). */
 export type FullContainer = Container & { plan: Plan; node: Node; tenant: Tenant };
@@ -32,4 +32,26 @@ export async function syncState(db: Db, c: FullContainer): Promise<string> {
     }
     return c.state;
   }
+}
+
+/** The owner's words for a suspension: who suspended it, why, and what to do. */
+export function suspensionMessage(c: { ctid: number; hostname: string; suspendReason: string | null }): string {
+  const why = c.suspendReason ? `: ${c.suspendReason}` : "";
+  return `Container ${c.ctid} (${c.hostname}) is suspended by your provider${why}. It cannot be started until they unsuspend it; contact them.`;
+}
+
+/**
+ * Refuses to run a suspended container (start, restart, resume): the seller's suspension (billing API v1) is
+ * lifted by its unsuspend only. Everyone is refused, sellers with a hint at the unsuspend.
+ */
+export function assertNotSuspended(
+  c: { ctid: number; hostname: string; suspendedAt: Date | null; suspendReason: string | null },
+  role: string,
+): void {
+  if (!c.suspendedAt) return;
+  const msg =
+    role === "customer"
+      ? suspensionMessage(c)
+      : `Container ${c.ctid} (${c.hostname}) is suspended (${c.suspendReason ?? "no reason given"}); unsuspend it first.`;
+  throw new PanelError("CONFLICT", msg);
 }

@@ -11,7 +11,7 @@ import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { PanelError } from "../errors.js";
 import { audit, type AuditCtx } from "./audit.js";
-import type { FullContainer } from "./container-state.js";
+import { assertNotSuspended, type FullContainer } from "./container-state.js";
 import { containerNameSchema, hostnameSchema } from "../../native/src/identity.js";
 import { nameserversOf, pushNet } from "./network.js";
 
@@ -152,6 +152,7 @@ export async function checkpointContainer(ctx: Ctx, c: FullContainer) {
 
 /** Freezes every process of the container (suspend) or thaws them (resume); resume also restores a checkpoint. */
 export async function suspendResume(ctx: Ctx, c: FullContainer, action: "suspend" | "resume") {
+  if (action === "resume") assertNotSuspended(c, ctx.actor.role);
   const info = await engineFor(c.node.endpoint).call(action === "suspend" ? "container.suspend" : "container.resume", {
     ctid: c.ctid,
   });

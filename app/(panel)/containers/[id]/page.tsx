@@ -146,6 +146,15 @@ export default function ContainerPage() {
         }
         actions={<ContainerActions c={ct} busy={busy} onStarted={started} />}
       />
+      {ct.suspension && (
+        <div data-testid="suspension-notice">
+          <Notice tone="warn">
+            This container is suspended by {seller ? "you (its provider)" : "your provider"} since{" "}
+            {when(ct.suspension.since)}: {ct.suspension.reason ?? "no reason given"}. It stays stopped until it is
+            unsuspended{seller ? "" : "; contact your provider"}. Nothing in it was deleted.
+          </Notice>
+        </div>
+      )}
       {ct.hostReboot && (
         <div data-testid="host-reboot-notice">
           <Notice tone="info">
