@@ -35,7 +35,10 @@ describe("containerApparmor", () => {
 
   it("sets nothing where the kernel does not enforce AppArmor (this CI host)", () => {
     expect(containerApparmor({}, fakeSys(null, null))).toEqual({ profile: null, warning: null });
-    expect(containerApparmor({}, fakeSys("N", "lxc-container-ovz (enforce)\n"))).toEqual({ profile: null, warning: null });
+    expect(containerApparmor({}, fakeSys("N", "lxc-container-ovz (enforce)\n"))).toEqual({
+      profile: null,
+      warning: null,
+    });
   });
 
   it("follows OVZ_APPARMOR_PROFILE when the admin sets it ('' = LXC's default)", () => {
