@@ -139,6 +139,12 @@ describe("cgroup v2 driver (format test against a fake tree; the host has v1)", 
     expect(iopsOnly.get("lxc.cgroup2.io.max")).toBe("254:0 rbps=max wbps=max riops=100 wiops=100");
   });
 
+  it("lxcKeys sets BFQ's weight too where a disk uses BFQ (io.bfq.weight in the cgroups)", () => {
+    expect(new Map(drv.lxcKeys(limits)).has("lxc.cgroup2.io.bfq.weight")).toBe(false);
+    writeFileSync(path.join(root, "init.scope", "io.bfq.weight"), "default 100\n");
+    expect(new Map(drv.lxcKeys(limits)).get("lxc.cgroup2.io.bfq.weight")).toBe("default 500");
+  });
+
   it("lxcKeys leaves out controllers the host does not offer (LXC would refuse to start)", () => {
     writeFileSync(path.join(root, "cgroup.controllers"), "memory\n");
     rmSync(path.join(root, "io.cost.qos"));

@@ -158,6 +158,8 @@ export class CgroupV2 implements CgroupDriver {
       if (probeFile(this.mountRoot, "io.weight") || existsSync(path.join(this.mountRoot, "io.cost.qos"))) {
         k("io.weight", `default ${limits.ioweight}`);
       }
+      // BFQ reads its own weight file (present while a disk uses BFQ: the engine's pool device, see btrfs-pool)
+      if (probeFile(this.mountRoot, "io.bfq.weight")) k("io.bfq.weight", `default ${limits.ioweight}`);
       if (limits.ioDevice && (limits.iolimit > 0 || limits.iopslimit > 0)) {
         k("io.max", ioMaxLine(limits.ioDevice, limits.iolimit, limits.iopslimit));
       }
