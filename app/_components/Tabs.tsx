@@ -1,5 +1,5 @@
 "use client";
-import { useRef, type KeyboardEvent, type ReactNode } from "react";
+import { useEffect, useRef, type KeyboardEvent, type ReactNode } from "react";
 
 export interface TabDef<T extends string> {
   id: T;
@@ -28,6 +28,11 @@ export function Tabs<T extends string>({
   children: ReactNode;
 }) {
   const refs = useRef(new Map<T, HTMLButtonElement>());
+  // on a narrow screen the tablist scrolls sideways: keep the selected tab in sight (a link to ?tab=settings).
+  // A block, not an expression: Chromium's scrollIntoView returns a promise, which React would take for a cleanup.
+  useEffect(() => {
+    void refs.current.get(selected)?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, [selected]);
   const go = (i: number) => {
     const t = tabs[(i + tabs.length) % tabs.length]!;
     onSelect(t.id);
