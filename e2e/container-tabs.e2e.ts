@@ -61,6 +61,8 @@ test("each tab shows its cards and puts itself in the URL; a reload and the back
   browser,
 }, testInfo) => {
   const page = await adminPage(browser);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(url);
   await expect(page.getByRole("tab")).toHaveText(TABS.map((t) => t.name));
   await expect(selectedTab(page)).toHaveText("Summary");
@@ -93,6 +95,7 @@ test("each tab shows its cards and puts itself in the URL; a reload and the back
   await page.goto(tabUrl(url, "Network"));
   await expect(selectedTab(page)).toHaveText("Network");
   await expect(page.getByTestId("traffic")).toBeVisible();
+  expect(errors).toEqual([]);
 });
 
 test("the arrow keys, Home and End move between the tabs and show them", async ({ browser }) => {
@@ -181,8 +184,14 @@ test("the Console tab opens no shell until asked", async ({ browser }) => {
   await expect(consoleCard.getByTestId("console-state")).toHaveCount(0);
 });
 
-test("clean-up", async ({ browser }) => {
+test("clean-up: destroying the container from its Settings tab; the page leaves the tabs without an error", async ({
+  browser,
+}) => {
   const page = await adminPage(browser);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
   await destroyContainer(page, url, hostname);
+  await expect(page.getByRole("heading", { name: "Container destroyed" })).toBeVisible();
+  expect(errors).toEqual([]);
   await deletePool(page, poolName);
 });
