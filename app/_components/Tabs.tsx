@@ -74,7 +74,8 @@ export function Tabs<T extends string>({
               role="tab"
               id={`${idPrefix}-tab-${t.id}`}
               aria-selected={on}
-              aria-controls={`${idPrefix}-panel-${t.id}`}
+              // only the shown panel is in the page: the other tabs point at nothing (axe refuses a missing id)
+              aria-controls={on ? `${idPrefix}-panel-${t.id}` : undefined}
               tabIndex={on ? 0 : -1}
               onClick={() => onSelect(t.id)}
               onKeyDown={(e) => onKeyDown(e, i)}
