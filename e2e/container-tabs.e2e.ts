@@ -126,6 +126,7 @@ test("the arrow keys, Home and End move between the tabs and show them", async (
   await expect(selectedTab(page)).toHaveText("Summary");
   const panel = page.getByRole("tabpanel");
   await expect(panel).toHaveAttribute("aria-labelledby", (await tabs.first().getAttribute("id"))!);
+  await expect(tabs.first()).toHaveAttribute("aria-controls", (await panel.getAttribute("id"))!);
   // Tab leaves the tablist for the panel's content
   await page.keyboard.press("Tab");
   await expect(tabs.first()).not.toBeFocused();
