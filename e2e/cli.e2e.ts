@@ -15,7 +15,7 @@ import { expect, test, type Browser, type Page } from "@playwright/test";
 import { createDb } from "../server/db/client.js";
 import { migrate } from "../server/db/migrate.js";
 import { seed } from "../server/seed.js";
-import { createPool, deletePool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createPool, deletePool, login, openTab, shot, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -84,6 +84,7 @@ test("a container created with vzctl appears in the panel; the panel's start and
   await waitForOperation(page, "start");
   await expect(page.getByTestId("container-state")).toHaveText(/running/);
 
+  await openTab(page, "Resources");
   const form = page.getByTestId("live-limits");
   await form.getByLabel("RAM", { exact: true }).fill("192M");
   await form.getByRole("button", { name: "Apply limits" }).click();

@@ -1,10 +1,11 @@
 /**
  * The container console in the browser, in Chromium against the real stack (engine, server/http/main.ts with
  * its WebSocket, the production build): a customer starts its container, opens the console, runs a
- * command and sees its output; sets a shell variable, reloads the page and finds the same shell; a
- * second tab watches the same session; the shell's exit offers a new session. The WebSocket refuses an
- * anonymous client, another tenant's customer and a cross-site page. The admin sees one audit entry per
- * new session, destroys the container and deletes the pool.
+ * command and sees its output, and `a_b_c` with its underscores drawn (pixels under each "_" in a screenshot
+ * of the row); sets a shell variable, reloads the page and finds the same shell; a second tab watches the
+ * same session; the shell's exit offers a new session. The WebSocket refuses an anonymous client, another
+ * tenant's customer and a cross-site page. The admin sees one audit entry per new session, destroys the
+ * container and deletes the pool.
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import WebSocket from "ws";
@@ -17,6 +18,7 @@ import {
   destroyContainer,
   login,
   shot,
+  tabUrl,
   uniq,
   waitForOperation,
 } from "./helpers.js";
@@ -54,6 +56,65 @@ async function screen(page: Page): Promise<string> {
 /** A line of the screen that is exactly `text` (so the typed command line does not count). */
 function line(text: string): RegExp {
   return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`, "m");
+}
+
+/**
+ * For the terminal row whose text is `text`: how many pixels in the lower 40 % of the row, under each character,
+ * are far from the terminal's background (#0f172a) in a screenshot of the row. An underscore clipped away by
+ * the row's height leaves 0 under its cell.
+ */
+async function litUnderChars(page: Page, text: string): Promise<number[]> {
+  const box = await page.getByTestId("console").evaluate((card, want) => {
+    const row = [...card.querySelectorAll(".xterm-rows > div")].find(
+      (d) => (d.textContent ?? "").replace(/\u00a0/g, " ").trim() === want,
+    );
+    if (!row) throw new Error(`no terminal row reads ${want}`);
+    const texts: Text[] = [];
+    const walk = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) texts.push(n as Text);
+    const char = (i: number) => {
+      for (const t of texts) {
+        if (i < t.length) {
+          const r = document.createRange();
+          r.setStart(t, i);
+          r.setEnd(t, i + 1);
+          const b = r.getBoundingClientRect();
+          return { x: b.x, width: b.width };
+        }
+        i -= t.length;
+      }
+      throw new Error(`the row has no character ${i}`);
+    };
+    const r = row.getBoundingClientRect();
+    return { row: { x: r.x, y: r.y, width: r.width, height: r.height }, chars: [...want].map((_, i) => char(i)) };
+  }, text);
+  const png = await page.screenshot({ clip: box.row });
+  return page.evaluate(
+    async ({ b64, box }) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const canvas = document.createElement("canvas");
+      canvas.width = img.width;
+      canvas.height = img.height;
+      const g = canvas.getContext("2d")!;
+      g.drawImage(img, 0, 0);
+      const px = g.getImageData(0, 0, img.width, img.height).data;
+      const scale = img.width / box.row.width;
+      return box.chars.map((c) => {
+        let lit = 0;
+        const x0 = Math.round((c.x - box.row.x) * scale);
+        const x1 = Math.round((c.x - box.row.x + c.width) * scale);
+        for (let y = Math.floor(img.height * 0.6); y < img.height; y++)
+          for (let x = x0; x < x1; x++) {
+            const i = (y * img.width + x) * 4;
+            if (Math.abs(px[i]! - 15) + Math.abs(px[i + 1]! - 23) + Math.abs(px[i + 2]! - 42) > 90) lit++;
+          }
+        return lit;
+      });
+    },
+    { b64: png.toString("base64"), box },
+  );
 }
 
 async function typeLine(page: Page, text: string): Promise<void> {
@@ -108,7 +169,7 @@ test("the customer starts the container, runs a command in the console, reloads 
   const context = await browser.newContext();
   const page = await context.newPage();
   await login(page, customer.email, customer.password);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Console"));
   await expect(page.getByTestId("console-hint")).toBeVisible(); // stopped: no terminal yet
   await page.getByRole("button", { name: "Start", exact: true }).click();
   await waitForOperation(page, "start");
@@ -121,6 +182,12 @@ test("the customer starts the container, runs a command in the console, reloads 
   await expect.poll(() => screen(page)).toMatch(/#\s*$/m); // the shell's prompt
   await typeLine(page, "echo $((6*7))");
   await expect.poll(() => screen(page)).toMatch(line("42"));
+  // underscores are drawn: the row that reads a_b_c has the text's colour under each "_"
+  await typeLine(page, "echo a_b_c");
+  await expect.poll(() => screen(page)).toMatch(line("a_b_c"));
+  const lit = await litUnderChars(page, "a_b_c");
+  expect(lit[1], `pixels lit under "_" in a_b_c: ${lit.join(",")}`).toBeGreaterThan(2);
+  expect(lit[3], `pixels lit under "_" in a_b_c: ${lit.join(",")}`).toBeGreaterThan(2);
   await typeLine(page, `X=${kept}; echo set-$X`);
   await expect.poll(() => screen(page)).toMatch(line(`set-${kept}`));
   await shot(page, "console-customer");
@@ -137,7 +204,7 @@ test("the customer starts the container, runs a command in the console, reloads 
 
   // a second tab of the same browser attaches to the same session: it sees what the first one types
   const second = await context.newPage();
-  await second.goto(containerUrl);
+  await second.goto(tabUrl(containerUrl, "Console"));
   await expect(second.getByTestId("console-state")).toHaveText("connected");
   await expect.poll(() => screen(second)).toMatch(line(kept));
   await page.bringToFront();

@@ -124,9 +124,25 @@ export async function createContainer(
   return { url: new URL(page.url()).pathname, ctid: Number(await page.getByTestId("container-ctid").innerText()) };
 }
 
+/** The container page's tabs, as their labels read. */
+export type ContainerTab =
+  "Summary" | "Console" | "Resources" | "Network" | "Firewall" | "Snapshots" | "Backups" | "Settings";
+
+/** On a container page: shows the tab `name` (a click, as a user does) and waits until it is selected. */
+export async function openTab(page: Page, name: ContainerTab): Promise<void> {
+  const tab = page.getByRole("tablist", { name: "Container" }).getByRole("tab", { name, exact: true });
+  await tab.click();
+  await expect(tab).toHaveAttribute("aria-selected", "true");
+}
+
+/** A container page's address showing the tab `name` (`?tab=network`; the Summary tab has none). */
+export function tabUrl(url: string, name: ContainerTab): string {
+  return name === "Summary" ? url : `${url}?tab=${name.toLowerCase()}`;
+}
+
 /** Admin: destroys the container at `url`, typing its hostname to confirm, and waits for the operation. */
 export async function destroyContainer(page: Page, url: string, hostname: string): Promise<void> {
-  await page.goto(url);
+  await page.goto(tabUrl(url, "Settings"));
   await page.getByLabel("Confirm hostname").fill(hostname);
   await page.getByRole("button", { name: "Destroy container" }).click();
   await waitForOperation(page, "destroy");

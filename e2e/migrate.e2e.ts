@@ -18,6 +18,7 @@ import {
   goto,
   login,
   shot,
+  tabUrl,
   uniq,
   waitForOperation,
 } from "./helpers.js";
@@ -99,7 +100,7 @@ test("the admin migrates it live to the new node from the container page and see
 }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await goto(page, containerUrl);
+  await goto(page, tabUrl(containerUrl, "Settings"));
   await expect(page.getByTestId("container-state")).toContainText("running");
   const before = await counter(readState().engine.socket);
   const form = page.getByTestId("migrate-form");

@@ -18,7 +18,9 @@ import {
   deletePool,
   destroyContainer,
   login,
+  openTab,
   shot,
+  tabUrl,
   uniq,
   waitForOperation,
 } from "./helpers.js";
@@ -63,6 +65,7 @@ test("the admin makes a shaped plan, a pool and a customer's container; it gets 
   ({ url: containerUrl, ctid } = await createContainer(page, { customer: customer.name, plan: planName, hostname }));
   await page.getByRole("button", { name: "Start", exact: true }).click();
   await waitForOperation(page, "start");
+  await openTab(page, "Network");
   await expect(page.getByTestId("network").getByRole("cell", { name: POOL.first, exact: true })).toBeVisible();
 
   const engine = new EngineClient(readState().engine.socket);
@@ -85,7 +88,7 @@ test("the admin makes a shaped plan, a pool and a customer's container; it gets 
 test("the admin adds an address live and removes it; the container sees both changes", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Network"));
   const card = page.getByTestId("network");
   await card.getByRole("button", { name: "Add address" }).click();
   await expect(card.getByText(`${POOL.second} added and configured in the running container.`)).toBeVisible();
@@ -109,7 +112,7 @@ test("the customer's firewall lets one source in and drops the rest, on the host
   expect(await hostPing(OTHER)).toBe(true); // open before the firewall
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Firewall"));
   const fw = page.getByTestId("firewall");
   await fw.getByLabel("Firewall enabled").check();
   await fw.getByLabel("Incoming traffic no rule matches").selectOption("drop");
@@ -150,7 +153,7 @@ test("traffic from the host shows in the container's Traffic card and on the Tra
   expect(counted).toBeGreaterThan(1_200_000);
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Network"));
   // the panel samples every 2 s in this stack (OVZ_TRAFFIC_INTERVAL_SEC) and the card refreshes itself:
   // the month's total reaches what the node counted (the container never restarted, so not less)
   const shownBytes = async () => {

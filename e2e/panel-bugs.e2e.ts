@@ -16,6 +16,8 @@ import {
   deletePool,
   destroyContainer,
   login,
+  openTab,
+  tabUrl,
   uniq,
   waitForOperation,
 } from "./helpers.js";
@@ -59,7 +61,7 @@ test("set-up: a plan, a pool, a customer with a container", async ({ browser }) 
 
 test("reinstall keeping files asks first, and a double click runs one reinstall", async ({ browser }) => {
   const page = await adminPage(browser);
-  await page.goto(url);
+  await page.goto(tabUrl(url, "Settings"));
   await page.getByRole("button", { name: "Start", exact: true }).click();
   await waitForOperation(page, "start");
   await expect(page.getByTestId("container-state")).toHaveText("running");
@@ -71,6 +73,7 @@ test("reinstall keeping files asks first, and a double click runs one reinstall"
   await reinstall.dblclick();
   await waitForOperation(page, "reinstall");
   await page.reload();
+  await openTab(page, "Summary");
   const recent = page.getByRole("table", { name: "Recent operations" });
   await expect(recent.locator("tr", { hasText: "start" }).first()).toBeVisible();
   await expect(recent.locator("tr", { hasText: "reinstall" })).toHaveCount(1);
@@ -105,14 +108,19 @@ test("the snapshot and backup cards say they are loading before their data arriv
     await gate;
     await route.continue();
   });
-  await page.goto(url);
+  await page.goto(tabUrl(url, "Snapshots"));
   const snaps = page.getByTestId("snapshots-card");
   await expect(snaps.getByText("Loading snapshots…")).toBeVisible();
   await expect(snaps.getByText("No snapshots.")).toHaveCount(0);
-  await expect(page.getByTestId("backups-card").getByText(/of \? backups/)).toHaveCount(0);
+  await openTab(page, "Backups");
+  const backups = page.getByTestId("backups-card");
+  await expect(backups.getByText("Loading backups…")).toBeVisible();
+  await expect(backups.getByText(/of \? backups/)).toHaveCount(0);
+  await expect(backups.getByText("No backups.")).toHaveCount(0);
   release();
+  await expect(backups.getByText(/0 of \d+ backups allowed/)).toBeVisible();
+  await openTab(page, "Snapshots");
   await expect(snaps.getByText("No snapshots.")).toBeVisible();
-  await expect(page.getByTestId("backups-card").getByText(/0 of \d+ backups allowed/)).toBeVisible();
 });
 
 test("a blank number in the plan form is a sentence next to its field", async ({ browser }) => {
@@ -131,7 +139,7 @@ test("a blank number in the plan form is a sentence next to its field", async ({
 
 test("firewall ports take a list, SSH key comments stay, destroy waits for the hostname", async ({ browser }) => {
   const page = await adminPage(browser);
-  await page.goto(url);
+  await page.goto(tabUrl(url, "Firewall"));
   const fw = page.getByRole("form", { name: "Firewall" });
   await fw.getByRole("button", { name: "Add rule" }).click();
   await fw.getByLabel("Protocol").last().selectOption("tcp");
@@ -141,6 +149,7 @@ test("firewall ports take a list, SSH key comments stay, destroy waits for the h
   await page.reload();
   await expect(page.getByRole("form", { name: "Firewall" }).getByLabel("Ports").last()).toHaveValue("22,80,443");
 
+  await openTab(page, "Settings");
   const keys = `# laptop of the admin\n${KEY}`;
   await page.getByLabel("Authorized keys").fill(keys);
   await page.getByRole("button", { name: "Save keys" }).click();

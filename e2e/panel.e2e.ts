@@ -10,7 +10,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
 import { EngineClient } from "../native/src/protocol/client.js";
-import { createPlan, createPool, login, shot, uniq, waitForOperation } from "./helpers.js";
+import { createPlan, createPool, login, openTab, shot, tabUrl, uniq, waitForOperation } from "./helpers.js";
 import { ADMIN, readState } from "./stack.js";
 
 test.describe.configure({ mode: "serial" });
@@ -122,6 +122,7 @@ test("the customer starts its container, sees it running, resets the root passwo
         ip.startsWith(OTHER_STORY_POOL_PREFIX),
         `${ip} is from neither this story's pool nor the network story's`,
       ).toBe(true);
+    await openTab(page, "Network");
     await expect(page.getByTestId("network").getByRole("cell", { name: ip, exact: true })).toBeVisible();
     expect(
       (await engine.call("container.exec", { ctid, argv: ["ip", "-4", "addr", "show", "dev", "venet0"] })).stdout,
@@ -129,6 +130,7 @@ test("the customer starts its container, sees it running, resets the root passwo
     await expect(page.getByTestId("traffic")).toBeVisible();
     const before = await engine.call("container.exec", { ctid, argv: ["grep", "^root:", "/etc/shadow"] });
 
+    await openTab(page, "Settings");
     await page.getByLabel("New root password").fill("customer-root-pw-42");
     await page.getByRole("button", { name: "Reset password" }).click();
     await expect(page.getByText(/password (was )?(changed|reset)/i)).toBeVisible();
@@ -156,7 +158,7 @@ test("the admin raises the container's RAM live; the cgroup shows it", async ({ 
   const s = readState();
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Resources"));
   const ctid = Number(await page.getByTestId("container-ctid").innerText());
   const limitFile = `/sys/fs/cgroup/memory/${s.engine.cgroupParent}/${ctid}/memory.limit_in_bytes`;
   expect(Number(await readFile(limitFile, "utf8"))).toBe(128 * MiB);
@@ -197,7 +199,7 @@ test("the admin destroys the container: gone from the panel, the engine and the 
   const s = readState();
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Settings"));
   const ctid = Number(await page.getByTestId("container-ctid").innerText());
   await page.getByLabel("Confirm hostname").fill(hostname);
   await page.getByRole("button", { name: "Destroy container" }).click();

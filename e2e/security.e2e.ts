@@ -24,7 +24,9 @@ import {
   deletePool,
   destroyContainer,
   login,
+  openTab,
   shot,
+  tabUrl,
   uniq,
   waitForOperation,
 } from "./helpers.js";
@@ -126,6 +128,7 @@ test("the admin makes a plan, a pool, a customer's running container and a backu
   await waitForOperation(page, "start");
   // random bytes do not compress: the archive is ~24 MiB, far more than the sockets on the way buffer
   await inside(ctid, "dd if=/dev/urandom of=/root/noise bs=1M count=24 2>/dev/null");
+  await openTab(page, "Backups");
   const card = page.getByTestId("backups-card");
   await card.getByRole("button", { name: "Back up now" }).click();
   await waitForOperation(page, "backup");
@@ -197,7 +200,7 @@ test("the login page and the container page (console, graphs) work with no CSP v
   const violations = await watchCsp(page);
   await login(page, customer.email, customer.password); // the login form's script logs in and navigates
   expect(violations()).toEqual([]);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Console"));
   await expect(page.getByTestId("container-state")).toContainText(/running/i);
   // the console: xterm's <style> elements and the same-origin WebSocket
   await page.getByTestId("console").getByRole("button", { name: "Open console" }).click();
@@ -208,6 +211,7 @@ test("the login page and the container page (console, graphs) work with no CSP v
   await expect
     .poll(async () => (await page.getByTestId("console").locator(".xterm-rows").innerText()).replace(/\u00a0/g, " "))
     .toMatch(/^csp-42\s*$/m);
+  await openTab(page, "Resources");
   await expect(page.getByTestId("usage-graphs")).toBeVisible();
   await shot(page, "security-container-page");
   expect(violations()).toEqual([]);

@@ -22,6 +22,7 @@ import {
   destroyContainer,
   login,
   shot,
+  tabUrl,
   uniq,
   waitForOperation,
 } from "./helpers.js";
@@ -74,7 +75,7 @@ test("the customer takes a snapshot; a deleted file is back after a roll back in
   await inside(ctid, "echo keep-me > /root/marker.txt");
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Snapshots"));
   const card = page.getByTestId("snapshots-card");
   await card.getByLabel("Name (optional)").fill("before-delete");
   await card.getByLabel("Description (optional)").fill("marker present");
@@ -105,7 +106,7 @@ test("a backup, the container destroyed, restored as a new container: the files'
   sums = await inside(ctid, `sha256sum ${FILES}; stat -c '%n %a %u:%g' ${FILES}`);
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Backups"));
   const card = page.getByTestId("backups-card");
   await card.getByRole("button", { name: "Back up now" }).click();
   const op = page.locator('[data-testid="operation"][data-operation-type="backup"]');
@@ -162,7 +163,7 @@ test("a backup, the container destroyed, restored as a new container: the files'
 test("an SSH key set in the UI is in root's authorized_keys; a bad one is a field error", async ({ browser }) => {
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
-  await page.goto(restoredUrl);
+  await page.goto(tabUrl(restoredUrl, "Settings"));
   const card = page.getByTestId("sshkeys-card");
   await card.getByLabel("Authorized keys").fill("ssh-rsa not-a-key");
   await card.getByRole("button", { name: "Save keys" }).click();

@@ -15,7 +15,9 @@ import {
   deletePool,
   destroyContainer,
   login,
+  openTab,
   shot,
+  tabUrl,
   uniq,
   waitForOperation,
 } from "./helpers.js";
@@ -49,6 +51,7 @@ test("the admin makes a plan, a pool and a customer's running container", async 
 
   ({ url: containerUrl, ctid } = await createContainer(page, { customer: customer.name, plan: planName, hostname }));
   // not started yet: a readable empty state instead of empty charts
+  await openTab(page, "Resources");
   await expect(page.getByTestId("usage-empty")).toContainText("No usage recorded");
   await page.getByRole("button", { name: "Start", exact: true }).click();
   await waitForOperation(page, "start");
@@ -68,7 +71,7 @@ test("under CPU load the customer sees the CPU graph with data points and a non-
   }
   const page = await newPage(browser);
   await login(page, customer.email, customer.password);
-  await page.goto(containerUrl);
+  await page.goto(tabUrl(containerUrl, "Resources"));
   const graphs = page.getByTestId("usage-graphs");
   await expect(graphs.getByRole("heading", { name: /^CPU/ })).toBeVisible();
   const cpu = page.getByTestId("usage-cpu");

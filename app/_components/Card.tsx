@@ -1,6 +1,9 @@
 import type { ReactNode } from "react";
 
-/** A titled section; the heading names the region for assistive tech and tests. */
+/**
+ * A titled section; the heading names the region for assistive tech and tests. What is wider than the card
+ * (a table on a phone) scrolls inside the card, never the page.
+ */
 export function Card({
   title,
   actions,
@@ -17,16 +20,16 @@ export function Card({
   return (
     <section
       data-testid={testId}
-      className={`rounded-lg border border-slate-200 bg-white p-4 shadow-sm ${className}`}
+      className={`min-w-0 rounded-lg border border-slate-200 bg-white p-3 shadow-sm sm:p-4 ${className}`}
       aria-label={typeof title === "string" ? title : undefined}
     >
       {(title || actions) && (
-        <div className="mb-3 flex items-center justify-between gap-2">
+        <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
           {title && <h2 className="text-base font-semibold text-slate-800">{title}</h2>}
           {actions}
         </div>
       )}
-      {children}
+      <div className="-m-1 overflow-x-auto p-1">{children}</div>
     </section>
   );
 }

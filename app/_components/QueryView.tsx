@@ -11,14 +11,17 @@ export function QueryView<T>({
   q,
   empty,
   loading,
+  lines,
   children,
 }: {
   q: { isPending: boolean; error: unknown; data: T | undefined };
   empty?: ReactNode;
   loading?: string;
+  /** grey bars while loading (a skeleton of this many lines) */
+  lines?: number;
   children: (data: T) => ReactNode;
 }) {
-  if (q.isPending) return <Loading what={loading} />;
+  if (q.isPending) return <Loading what={loading} lines={lines} />;
   if (q.error) return <ErrorBox error={q.error} />;
   const data = q.data as T;
   if (empty !== undefined && Array.isArray(data) && data.length === 0) return <Empty>{empty}</Empty>;

@@ -7,7 +7,7 @@
  */
 import { createTRPCClient } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { panelLink } from "../../../app/_lib/trpc-link.js";
+import { panelLink, SOLO } from "../../../app/_lib/trpc-link.js";
 import { GET, POST } from "../../../app/api/trpc/[trpc]/route.js";
 import { setDb } from "../../db/client.js";
 import type { AppRouter } from "../../routers/index.js";
@@ -84,5 +84,33 @@ describe.each(PROVIDERS)("tRPC batch cap on %s", (provider) => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(60);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(TRPC_MAX_BATCH);
     expect(sizes).toHaveLength(3);
+  });
+
+  it("a call with the SOLO context goes in a request of its own, beside the batch of the others", async () => {
+    const urls: string[] = [];
+    const client = createTRPCClient<AppRouter>({
+      links: [
+        panelLink({
+          url: BASE,
+          fetch: async (input, init) => {
+            const req = new Request(input as string, init);
+            urls.push(new URL(req.url).pathname.split("/").pop()! + new URL(req.url).search);
+            const headers = new Headers(req.headers);
+            headers.set("authorization", auth.authorization!);
+            return GET(new Request(req.url, { headers }));
+          },
+        }),
+      ],
+    });
+    const [a, b, c] = await Promise.all([
+      client.auth.me.query(undefined, { context: SOLO }),
+      client.auth.me.query(),
+      client.auth.me.query(),
+    ]);
+    expect([a.id, b.id, c.id]).toEqual(Array(3).fill(w.actors.admin.userId));
+    expect(urls).toHaveLength(2);
+    const solo = urls.filter((u) => !u.includes("batch=1"));
+    expect(solo).toHaveLength(1);
+    expect(decodeURIComponent(urls.find((u) => u.includes("batch=1"))!).split("?")[0]).toBe("auth.me,auth.me");
   });
 });

@@ -10,6 +10,7 @@ import { Notice } from "../../../_components/Notice.js";
 import { bytes, when } from "../../../_lib/format.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
+import { SOLO } from "../../../_lib/trpc-link.js";
 import { link } from "../../../_lib/ui.js";
 import type { StartedOp } from "./types.js";
 
@@ -33,7 +34,9 @@ export function BackupsCard({
   const qc = useQueryClient();
   // making a container (restore as new) is a seller's act: customers restore here only
   const canCreate = useMe().role !== "customer";
-  const list = useQuery(trpc.backups.list.queryOptions({ containerId }, { refetchInterval: busy ? 3000 : false }));
+  const list = useQuery(
+    trpc.backups.list.queryOptions({ containerId }, { refetchInterval: busy ? 3000 : false, trpc: { context: SOLO } }),
+  );
   const [confirming, setConfirming] = useState<{ id: string; action: "restore" | "delete" } | null>(null);
   const [asNew, setAsNew] = useState<string | null>(null);
   const refresh = () => void qc.invalidateQueries(trpc.backups.pathFilter());
@@ -77,7 +80,7 @@ export function BackupsCard({
         </Notice>
       )}
       {list.isPending ? (
-        <Loading what="Loading backups" />
+        <Loading what="Loading backups" lines={3} />
       ) : list.error ? null : rows.length === 0 ? (
         <p className="text-sm text-slate-500">No backups.</p>
       ) : (

@@ -21,6 +21,8 @@ const LABEL: Record<ConnState, string> = {
   ended: "session ended — start a new one",
   error: "not connected",
 };
+/** Fonts found on the user's machine (none is downloaded): Linux, macOS, Windows, then any monospace. */
+const CONSOLE_FONT = '"DejaVu Sans Mono", "Liberation Mono", Menlo, Monaco, Consolas, "Courier New", monospace';
 const storageKey = (containerId: string) => `ovz.console.${containerId}`;
 const MAX_BACKOFF_MS = 10_000;
 
@@ -161,8 +163,11 @@ function ConsoleTerminal({ containerId }: { containerId: string }) {
       if (disposedRef.current || !hostRef.current) return;
       const term = new Terminal({
         cursorBlink: true,
-        fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
+        fontFamily: CONSOLE_FONT,
         fontSize: 14,
+        // xterm's DOM renderer clips each row to the font's height: DejaVu Sans Mono (Linux's usual monospace)
+        // draws "_" below that, so `a_b_c` showed as `a b c`. A taller row leaves room under the baseline.
+        lineHeight: 1.2,
         scrollback: 5000,
         theme: { background: "#0f172a", foreground: "#e2e8f0" },
       });

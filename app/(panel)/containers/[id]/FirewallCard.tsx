@@ -11,6 +11,7 @@ import { SelectField } from "../../../_components/SelectField.js";
 import { TextField } from "../../../_components/TextField.js";
 import { errInfo, fieldError } from "../../../_lib/errors.js";
 import { useTRPC, type RouterInputs, type RouterOutputs } from "../../../_lib/trpc.js";
+import { SOLO } from "../../../_lib/trpc-link.js";
 import type { ContainerView } from "./types.js";
 
 type Firewall = RouterOutputs["containers"]["network"]["firewall"];
@@ -73,10 +74,12 @@ const POLICY = [
 /** The container's own firewall: owners (customer, reseller, admin) edit it; applied live. */
 export function FirewallCard({ c }: { c: ContainerView }) {
   const trpc = useTRPC();
-  const q = useQuery(trpc.containers.network.queryOptions({ containerId: c.id }, { refetchInterval: 10_000 }));
+  const q = useQuery(
+    trpc.containers.network.queryOptions({ containerId: c.id }, { refetchInterval: 10_000, trpc: { context: SOLO } }),
+  );
   return (
     <Card title="Firewall" testId="firewall" className="self-start">
-      <QueryView q={q} loading="Loading the firewall">
+      <QueryView q={q} loading="Loading the firewall" lines={4}>
         {(n) => <FirewallForm containerId={c.id} saved={n.firewall} />}
       </QueryView>
     </Card>

@@ -8,6 +8,7 @@ import { ErrorBox } from "../../../_components/ErrorBox.js";
 import { SelectField } from "../../../_components/SelectField.js";
 import { errInfo } from "../../../_lib/errors.js";
 import { useTRPC } from "../../../_lib/trpc.js";
+import { SOLO } from "../../../_lib/trpc-link.js";
 import type { ContainerView, StartedOp } from "./types.js";
 
 /** Admins: move the container to another node, live (it keeps running: CRIU) or offline (stop, copy, start). */
@@ -21,7 +22,7 @@ export function MigrateCard({
   onStarted: (op: StartedOp) => void;
 }) {
   const trpc = useTRPC();
-  const nodes = useQuery(trpc.nodes.list.queryOptions());
+  const nodes = useQuery(trpc.nodes.list.queryOptions(undefined, { trpc: { context: SOLO } }));
   const others = (nodes.data ?? []).filter((n) => n.id !== c.node.id);
   const [target, setTarget] = useState("");
   const [live, setLive] = useState(true);

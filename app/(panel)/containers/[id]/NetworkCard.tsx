@@ -11,6 +11,7 @@ import { SelectField } from "../../../_components/SelectField.js";
 import { bytes, kbit } from "../../../_lib/format.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC, type RouterOutputs } from "../../../_lib/trpc.js";
+import { SOLO } from "../../../_lib/trpc-link.js";
 import { mono, table, td, th } from "../../../_lib/ui.js";
 import { isNetMode, NET_MODE_LABELS, NET_MODES, type NetMode } from "../../../../server/services/net-modes.js";
 import type { ContainerView } from "./types.js";
@@ -25,7 +26,9 @@ export function NetworkCard({ c }: { c: ContainerView }) {
   const qc = useQueryClient();
   const me = useMe();
   const seller = me.role === "admin" || me.role === "reseller";
-  const q = useQuery(trpc.containers.network.queryOptions({ containerId: c.id }, { refetchInterval: 10_000 }));
+  const q = useQuery(
+    trpc.containers.network.queryOptions({ containerId: c.id }, { refetchInterval: 10_000, trpc: { context: SOLO } }),
+  );
   const refresh = () => {
     void qc.invalidateQueries(trpc.containers.network.queryFilter({ containerId: c.id }));
     void qc.invalidateQueries(trpc.containers.list.queryFilter());
@@ -47,7 +50,7 @@ export function NetworkCard({ c }: { c: ContainerView }) {
   };
   return (
     <Card title="Network" testId="network">
-      <QueryView q={q} loading="Loading the network">
+      <QueryView q={q} loading="Loading the network" lines={4}>
         {(n: NetView) => (
           <div className="flex flex-col gap-3">
             <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">

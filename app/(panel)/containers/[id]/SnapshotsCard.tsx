@@ -11,12 +11,13 @@ import { TextField } from "../../../_components/TextField.js";
 import { bytes, when } from "../../../_lib/format.js";
 import { errInfo } from "../../../_lib/errors.js";
 import { useTRPC } from "../../../_lib/trpc.js";
+import { SOLO } from "../../../_lib/trpc-link.js";
 
 /** Take (instant, CoW), list, roll back (the container is stopped and started around it), delete. */
 export function SnapshotsCard({ containerId, busy }: { containerId: string; busy: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const list = useQuery(trpc.snapshots.list.queryOptions({ containerId }));
+  const list = useQuery(trpc.snapshots.list.queryOptions({ containerId }, { trpc: { context: SOLO } }));
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [confirming, setConfirming] = useState<{ name: string; action: "rollback" | "delete" } | null>(null);
@@ -71,7 +72,7 @@ export function SnapshotsCard({ containerId, busy }: { containerId: string; busy
         whole root filesystem; a running container is stopped and started again.
       </p>
       {list.isPending ? (
-        <Loading what="Loading snapshots" />
+        <Loading what="Loading snapshots" lines={3} />
       ) : list.error ? null : snaps.length === 0 ? (
         <p className="text-sm text-slate-500">No snapshots.</p>
       ) : (

@@ -5,6 +5,7 @@ import { QueryView } from "../../../_components/QueryView.js";
 import { TrafficBars } from "../../../_components/TrafficBars.js";
 import { kbit, trafficBytes } from "../../../_lib/format.js";
 import { useTRPC } from "../../../_lib/trpc.js";
+import { SOLO } from "../../../_lib/trpc-link.js";
 
 /** The last 30 days (UTC) and this month's total against the plan's quota. */
 export function TrafficCard({ containerId }: { containerId: string }) {
@@ -20,6 +21,7 @@ export function TrafficCard({ containerId }: { containerId: string }) {
               ? Math.max(2, query.state.data.intervalSec) * 1000
               : false
             : 60_000,
+        trpc: { context: SOLO },
       },
     ),
   );
@@ -39,7 +41,7 @@ export function TrafficCard({ containerId }: { containerId: string }) {
         </span>
       }
     >
-      <QueryView q={q} loading="Loading traffic">
+      <QueryView q={q} loading="Loading traffic" lines={4}>
         {(t) => {
           const m = t.month;
           const pct = m.quotaBytes ? Math.min(100, (m.totalBytes / m.quotaBytes) * 100) : 0;

@@ -8,6 +8,7 @@ import { Notice } from "../../../_components/Notice.js";
 import { beancounterHint, RESOURCE_LABELS } from "../../../_lib/beancounters.js";
 import { bytes } from "../../../_lib/format.js";
 import { useTRPC } from "../../../_lib/trpc.js";
+import { SOLO } from "../../../_lib/trpc-link.js";
 import { table, td, th } from "../../../_lib/ui.js";
 
 function amount(v: number | null, unit: string): string {
@@ -22,11 +23,13 @@ function amount(v: number | null, unit: string): string {
  */
 export function UsageCard({ containerId }: { containerId: string }) {
   const trpc = useTRPC();
-  const u = useQuery(trpc.containers.usage.queryOptions({ containerId }, { refetchInterval: 10_000 }));
+  const u = useQuery(
+    trpc.containers.usage.queryOptions({ containerId }, { refetchInterval: 10_000, trpc: { context: SOLO } }),
+  );
   return (
     <Card title="Current usage" actions={<span className="text-xs text-slate-500">refreshes every 10 s</span>}>
       {u.isPending ? (
-        <Loading what="Reading usage from the node" />
+        <Loading what="Reading usage from the node" lines={5} />
       ) : u.error ? (
         <ErrorBox error={u.error} />
       ) : !u.data.available ? (

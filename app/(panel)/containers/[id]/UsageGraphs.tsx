@@ -7,6 +7,7 @@ import { Card } from "../../../_components/Card.js";
 import { QueryView } from "../../../_components/QueryView.js";
 import { bytes } from "../../../_lib/format.js";
 import { useTRPC } from "../../../_lib/trpc.js";
+import { SOLO } from "../../../_lib/trpc-link.js";
 
 const RANGES = [
   ["1h", "1 hour"],
@@ -145,6 +146,7 @@ export function UsageGraphs({ containerId }: { containerId: string }) {
           const s = query.state.data?.intervalSec;
           return s === undefined ? 30_000 : s > 0 ? Math.max(2, s) * 1000 : false;
         },
+        trpc: { context: SOLO },
       },
     ),
   );
@@ -154,7 +156,7 @@ export function UsageGraphs({ containerId }: { containerId: string }) {
       title="Usage history"
       testId="usage-graphs"
       actions={
-        <div className="flex items-center gap-2">
+        <div className="flex flex-wrap items-center gap-2">
           <span className="text-xs text-slate-500">
             {every === 0
               ? "not sampled (sampling is off on this panel)"
@@ -183,7 +185,7 @@ export function UsageGraphs({ containerId }: { containerId: string }) {
         </div>
       }
     >
-      <QueryView q={q} loading="Loading usage history">
+      <QueryView q={q} loading="Loading usage history" lines={6}>
         {(u) => {
           if (u.points.length === 0) {
             return (

@@ -12,26 +12,12 @@ import { StateBadge } from "../../../_components/StateBadge.js";
 import { seconds, when } from "../../../_lib/format.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
+import { SOLO } from "../../../_lib/trpc-link.js";
 import { isActive, type LiveOperation } from "../../../_lib/useOperation.js";
 import { link } from "../../../_lib/ui.js";
-import { ConsoleCard } from "./ConsoleCard.js";
-import { BackupsCard } from "./BackupsCard.js";
 import { ContainerActions } from "./ContainerActions.js";
-import { DestroyForm } from "./DestroyForm.js";
-import { FirewallCard } from "./FirewallCard.js";
-import { LimitsCard } from "./LimitsCard.js";
-import { LiveLimitsForm } from "./LiveLimitsForm.js";
-import { MigrateCard } from "./MigrateCard.js";
-import { NetworkCard } from "./NetworkCard.js";
-import { RecentOperations } from "./RecentOperations.js";
-import { ReinstallForm } from "./ReinstallForm.js";
-import { ResetPasswordForm } from "./ResetPasswordForm.js";
-import { SnapshotsCard } from "./SnapshotsCard.js";
-import { SshKeysCard } from "./SshKeysCard.js";
-import { TrafficCard } from "./TrafficCard.js";
+import { ContainerTabs } from "./ContainerTabs.js";
 import type { StartedOp } from "./types.js";
-import { UsageCard } from "./UsageCard.js";
-import { UsageGraphs } from "./UsageGraphs.js";
 
 /** What the header shows while an operation that changes the container's state runs. */
 const DOING: Record<string, string> = {
@@ -45,18 +31,20 @@ const DOING: Record<string, string> = {
 
 export default function ContainerPage() {
   const { id } = useParams<{ id: string }>();
-  const me = useMe();
   const trpc = useTRPC();
   const qc = useQueryClient();
+  const me = useMe();
   const [op, setOp] = useState<{ id: string; type: string; running: boolean } | null>(null);
   const [destroyed, setDestroyed] = useState(false);
   const c = useQuery(
     trpc.containers.get.queryOptions(
       { containerId: id },
-      { enabled: !destroyed, refetchInterval: op?.running ? false : 15_000 },
+      { enabled: !destroyed, refetchInterval: op?.running ? false : 15_000, trpc: { context: SOLO } },
     ),
   );
-  const recent = useQuery(trpc.operations.list.queryOptions({ containerId: id, take: 10 }, { enabled: !destroyed }));
+  const recent = useQuery(
+    trpc.operations.list.queryOptions({ containerId: id, take: 10 }, { enabled: !destroyed, trpc: { context: SOLO } }),
+  );
 
   // After a reload, pick up an operation that is still running on this container.
   const runningOp = recent.data?.find((o) => isActive(o.status));
@@ -118,8 +106,8 @@ export default function ContainerPage() {
     <div className="flex flex-col gap-4">
       <PageHeader
         title={
-          <span className="flex items-center gap-3">
-            {ct.hostname}
+          <span className="flex flex-wrap items-center gap-x-3">
+            <span className="break-all">{ct.hostname}</span>
             <span data-testid="container-state">
               <StateBadge state={shownState} />
             </span>
@@ -170,34 +158,7 @@ export default function ContainerPage() {
         </p>
       )}
       {panel}
-      <ConsoleCard containerId={ct.id} running={ct.state === "running"} />
-      <UsageGraphs containerId={ct.id} />
-      <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
-        <LimitsCard c={ct} />
-        <div className="flex flex-col gap-4">
-          <UsageCard containerId={ct.id} />
-          <ResetPasswordForm c={ct} />
-          <ReinstallForm c={ct} busy={busy} onStarted={started} />
-        </div>
-      </div>
-      <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
-        <div className="flex flex-col gap-4">
-          <NetworkCard c={ct} />
-          <TrafficCard containerId={ct.id} />
-        </div>
-        <FirewallCard c={ct} />
-      </div>
-      <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
-        <SnapshotsCard containerId={ct.id} busy={busy} />
-        <div className="flex flex-col gap-4">
-          <BackupsCard containerId={ct.id} state={ct.state} busy={busy} onStarted={started} />
-          <SshKeysCard containerId={ct.id} />
-        </div>
-      </div>
-      {me.role === "admin" && <LiveLimitsForm c={ct} />}
-      {me.role === "admin" && <MigrateCard c={ct} busy={busy} onStarted={started} />}
-      <RecentOperations containerId={ct.id} />
-      {seller && <DestroyForm c={ct} busy={busy} onStarted={started} />}
+      <ContainerTabs c={ct} shownState={shownState} busy={busy} onStarted={started} />
     </div>
   );
 }
