@@ -74,7 +74,14 @@ export class EngineCore implements EngineInternals {
     this.dumps = new DumpStore(config.stateDir);
     this.slots = new IdmapSlots(config, this.records);
     this.snapshotMeta = new SnapshotMetaStore(path.join(config.stateDir, "snapshots"));
-    this.view = new LxcfsView({ ...config.lxcfs, log: (l) => this.logLine(l) });
+    this.view = new LxcfsView({
+      ...config.lxcfs,
+      log: (l) => this.logLine(l),
+      cgroup:
+        config.cgroupDelegate && this.drivers.cgroups.version === 2
+          ? this.drivers.cgroups.path(`${config.cgroupDelegate}/ovz.lxcfs`)
+          : null,
+    });
     this.cpu = new CpuPlacement({
       hostCpus: this.hostCpus,
       cgroups: drivers.cgroups,

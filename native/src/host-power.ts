@@ -23,7 +23,10 @@ export type StopMode = "stop" | "suspend";
 
 export interface PowerOutcome {
   ctid: number;
-  /** started: fresh start; resumed: restored from the shutdown's checkpoint; stopped/suspended at shutdown */
+  /**
+   * started: fresh start (with `error` when the shutdown's checkpoint could not be restored); resumed: restored
+   * from the shutdown's checkpoint; stopped/suspended at shutdown
+   */
   action: "started" | "resumed" | "stopped" | "suspended" | "killed" | "failed";
   /** the boot order group it was handled in (null = unset) */
   bootorder: number | null;
@@ -172,8 +175,28 @@ export class HostPower {
       log(`boot: container ${r.ctid} started`);
       return { ctid: r.ctid, action: "started", bootorder } satisfies PowerOutcome;
     } catch (e) {
+      if (suspendedAt && (await this.checkpoints.info(r.ctid).catch(() => null))) return this.startAfresh(r, e, log);
       log(`boot: container ${r.ctid} failed: ${message(e)}`);
       return { ctid: r.ctid, action: "failed", bootorder, error: message(e) } satisfies PowerOutcome;
+    }
+  }
+
+  /**
+   * The shutdown's checkpoint cannot be restored (CRIU refused it on this kernel, say): its processes are
+   * lost, but its files are as they were when it was suspended. A fresh start beats a container left down
+   * after the reboot; the report says why it was not resumed.
+   */
+  private async startAfresh(r: ContainerRecord, resumeError: unknown, log: (l: string) => void) {
+    const bootorder = r.bootorder ?? null;
+    const why = `its resume failed (${message(resumeError)}), so it was started afresh`;
+    try {
+      await this.checkpoints.remove(r.ctid);
+      await this.lifecycle.start(r.ctid, SILENT);
+      log(`boot: container ${r.ctid}: ${why}`);
+      return { ctid: r.ctid, action: "started", bootorder, error: why } satisfies PowerOutcome;
+    } catch (e) {
+      log(`boot: container ${r.ctid} failed: ${why}; then its start failed: ${message(e)}`);
+      return { ctid: r.ctid, action: "failed", bootorder, error: `${why}; then: ${message(e)}` } satisfies PowerOutcome;
     }
   }
 

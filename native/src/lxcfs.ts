@@ -81,6 +81,12 @@ export interface LxcfsOptions {
   dir: string;
   /** the engine's log */
   log: (line: string) => void;
+  /**
+   * a cgroup v2 directory to run lxcfs in (under systemd: a leaf of the containers' delegated subtree,
+   * ovz-containers.service/ovz.lxcfs, so it lives with the containers it serves rather than in the engine's
+   * unit, where `systemctl kill ovz-engine` would end it); null = where the engine runs
+   */
+  cgroup?: string | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -189,6 +195,7 @@ export class LxcfsView {
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
     });
     closeSync(out);
+    await this.moveToCgroup(child.pid);
     let exited: string | null = null;
     child.once("exit", (code, sig) => (exited = `exited with ${sig ?? code}`));
     child.once("error", (e) => (exited = e.message));
@@ -207,6 +214,17 @@ export class LxcfsView {
       ok: false,
       reason: `lxcfs did not start (${exited ?? "no mount after 10 s"}): ${log || "no output"}; see ${this.logFile}`,
     };
+  }
+
+  private async moveToCgroup(pid: number | undefined): Promise<void> {
+    const cg = this.opts.cgroup;
+    if (!cg || !pid) return;
+    try {
+      await mkdir(cg, { recursive: true });
+      await writeFile(path.join(cg, "cgroup.procs"), String(pid));
+    } catch (e) {
+      this.opts.log(`lxcfs: could not move it into ${cg} (it stays in the engine's cgroup): ${(e as Error).message}`);
+    }
   }
 
   /** End lxcfs (by its pid: SIGTERM, then SIGKILL) and unmount what it leaves. Idempotent. */

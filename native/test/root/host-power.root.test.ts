@@ -5,7 +5,7 @@
  * order, and in suspend mode a counter under a container's init continues after the "reboot" from where it
  * was. A host reboot is simulated by giving the state file another boot id, as the last boot left it.
  */
-import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { until } from "../helpers/echo-client.js";
@@ -152,5 +152,25 @@ describeRoot("host boot and shutdown: onboot, boot order, stop and suspend (real
     const power = await te.client.call("host.power", {});
     expect(power.lastShutdown?.mode).toBe("suspend");
     expect(power.lastBoot?.outcomes.find((o) => o.ctid === 273)?.action).toBe("resumed");
+  }, 240_000);
+
+  it("a checkpoint that cannot be restored at boot: the container starts afresh, and the report says why", async () => {
+    const report = await te.client.call("host.shutdown", { mode: "suspend" });
+    expect(report.outcomes.find((o) => o.ctid === 273)?.action, JSON.stringify(report.outcomes)).toBe("suspended");
+    // what a kernel CRIU cannot restore on leaves: a dump that fails (here: its process tree is gone)
+    await rm(path.join(te.stateDir, "dumps", "273", "pstree.img"));
+    await te.stop();
+    await simulateReboot();
+    await te.start();
+    const boot = await te.client.call("host.boot", {});
+    const r273 = boot.outcomes.find((o) => o.ctid === 273);
+    expect(r273?.action, JSON.stringify(boot.outcomes)).toBe("started");
+    expect(r273?.error).toMatch(/resume failed .*started afresh/);
+    expect((await states())[273]).toBe("running");
+    expect((await te.client.call("container.status", { ctid: 273 })).checkpoint ?? null).toBeNull();
+    // a fresh init: the counter begins again at 1
+    const before = (await counter()).length;
+    await until(async () => (await counter()).slice(before).includes(3), 15_000, "a new counter from 1");
+    expect((await counter()).slice(before, before + 3)).toEqual([1, 2, 3]);
   }, 240_000);
 });

@@ -2,7 +2,7 @@
  * The engine on a real Debian 12 host with systemd as PID 1 and pure cgroup v2 (the VM test bed's boot 1,
  * after the README's run command): a busybox container's lifecycle, every limit read back from the v2
  * files, live changes, a memory hog OOM-killed inside the container's cgroup, a fork bomb stopped at
- * pids.max, EDQUOT and a live raise, venet between two containers and a CRIU checkpoint/restore, nothing left
+ * pids.max, EDQUOT and a live raise, venet between two containers, nothing left
  * after destroy; the services the run command installed (ovz-engine, ovz-containers
  * with the delegated cgroup subtree, the hardened ovz-panel), and an engine restart that leaves containers
  * alone. One node process talks to the engine over its socket: each CLI call costs 9–15 s under emulation.
@@ -13,7 +13,6 @@ import { appendFile, readFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { EngineError } from "../../src/errors.js";
 import type { EngineClient } from "../../src/protocol/client.js";
 import {
   bootId,
@@ -137,6 +136,15 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
     expect(r.cgroup!.iopslimit).toEqual({ read: 500, write: 500 });
   });
 
+  it("the container's own view: /proc/meminfo inside shows its RAM; lxcfs runs beside the containers", async () => {
+    expect((await sh("grep MemTotal /proc/meminfo")).stdout).toMatch(
+      new RegExp(`^MemTotal:\\s+${128 * 1024} kB$`, "m"),
+    );
+    const pid = readFileSync(path.join(STATE_DIR, "lxcfs.pid"), "utf8").trim();
+    // in a leaf of the delegated subtree: ending or restarting the engine's unit leaves it alone
+    expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toBe(`0::/${CONTAINERS_CGROUP}/ovz.lxcfs\n`);
+  });
+
   it("changes RAM, swap and the CPU cap live; the v2 files show it at once", async () => {
     await client.call("container.set", { ctid: CT, limits: { ram: "64M", swap: 0, cpulimit: 50 } });
     expect(await cg("memory.max")).toBe(String(64 * MiB));
@@ -176,7 +184,7 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
     await sh("rm -f /big /big2; sync");
   });
 
-  it("venet: two containers reach each other through the host; a checkpoint and restore keeps it so", async () => {
+  it("venet: two containers reach each other through the host", async () => {
     const ips: Record<number, string> = { 907: "198.18.7.2", 908: "198.18.7.3" };
     for (const [ctid, ip] of Object.entries(ips)) {
       await client.call("container.create", {
@@ -191,18 +199,10 @@ describeVm("Debian 12 host: systemd as PID 1, cgroup v2 (VM boot 1)", () => {
       client.call("container.exec", { ctid: from, argv: ["ping", "-c", "1", "-W", "10", to], timeoutMs: 120_000 });
     expect((await ping(907, ips[908]!)).code).toBe(0);
     expect((await ping(908, ips[907]!)).code).toBe(0);
-    // CRIU on the Debian kernel (AppArmor enforced, cgroup v2): dump, then restore with its address
-    const cp = await client.call("container.checkpoint", { ctid: 908 });
-    expect(cp.state).toBe("suspended");
-    expect((await ping(907, ips[908]!)).code).not.toBe(0);
-    for (const dir of [cgroupDir(908, parent), cgroupDir(908, `${parent}.monitor`)])
-      console.log(`after the checkpoint: ${dir} ${existsSync(dir) ? "exists" : "is gone"}`);
-    const restored = await client.call("container.restore", { ctid: 908 }).catch((e: EngineError) => {
-      console.log(`restore failed: ${e.message}\n${JSON.stringify(e.details, null, 1)}`);
-      throw e;
-    });
-    expect(restored.state).toBe("running");
-    expect((await ping(907, ips[908]!)).code).toBe(0);
+    // No CRIU checkpoint here: on Debian 12's kernel (6.1) CRIU 4.2.1 cannot restore a container's veth
+    // (netlink EOPNOTSUPP at criu/net.c:1737, "couldn't restore veth interface venet0 via usernsd"); the
+    // reboot test checkpoints and restores containers without a network, and a boot that cannot restore one
+    // starts it afresh (host-power.ts). README: "Checkpoint/restore on Debian 12".
     for (const ctid of [907, 908]) await client.call("container.destroy", { ctid, force: true });
   });
 

@@ -2,6 +2,7 @@
  * The pool of the btrfs storage driver (btrfs.ts): an existing btrfs mount at `root`, a directory on a btrfs
  * filesystem, or a sparse loop image that init() creates, formats and mounts at `root`; quotas enabled.
  */
+import { preferBfq } from "./io-scheduler.js";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -166,6 +167,8 @@ export class BtrfsPool {
     if (!(await this.poolMount())) {
       throw new EngineError("INTERNAL", `mounted ${img.path} at ${this.root} but no btrfs mount is visible there`);
     }
+    // our own loop device: BFQ, so the containers' I/O weights take effect (io-scheduler.ts)
+    for (const d of await this.imageLoopDevices()) await preferBfq(d);
   }
 
   async teardown(): Promise<void> {
