@@ -162,6 +162,7 @@ describeRoot("host boot and shutdown: onboot, boot order, stop and suspend (real
     await te.stop();
     await simulateReboot();
     await te.start();
+    const before = (await counter()).length; // what the suspended processes wrote
     const boot = await te.client.call("host.boot", {});
     const r273 = boot.outcomes.find((o) => o.ctid === 273);
     expect(r273?.action, JSON.stringify(boot.outcomes)).toBe("started");
@@ -169,7 +170,6 @@ describeRoot("host boot and shutdown: onboot, boot order, stop and suspend (real
     expect((await states())[273]).toBe("running");
     expect((await te.client.call("container.status", { ctid: 273 })).checkpoint ?? null).toBeNull();
     // a fresh init: the counter begins again at 1
-    const before = (await counter()).length;
     await until(async () => (await counter()).slice(before).includes(3), 15_000, "a new counter from 1");
     expect((await counter()).slice(before, before + 3)).toEqual([1, 2, 3]);
   }, 240_000);
