@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { ScrollBox } from "./ScrollBox.js";
 
 /**
  * A titled section; the heading names the region for assistive tech and tests. What is wider than the card
@@ -29,7 +30,9 @@ export function Card({
           {actions}
         </div>
       )}
-      <div className="-m-1 overflow-x-auto p-1">{children}</div>
+      <ScrollBox label={typeof title === "string" ? title : undefined} className="-m-1 p-1">
+        {children}
+      </ScrollBox>
     </section>
   );
 }

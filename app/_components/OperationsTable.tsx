@@ -47,7 +47,7 @@ export function OperationsTable({ rows, label, detailed }: { rows: OperationRow[
                     {o.container.ctid} ({o.container.hostname})
                   </Link>
                 ) : (
-                  <span className="text-slate-400">gone</span>
+                  <span className="text-slate-500">gone</span>
                 )}
               </td>
             )}

@@ -6,6 +6,7 @@ import { table, td, th } from "../_lib/ui.js";
 import { Button } from "./Button.js";
 import { Empty } from "./Empty.js";
 import { ErrorBox } from "./ErrorBox.js";
+import { ScrollBox } from "./ScrollBox.js";
 
 type Tenant = RouterOutputs["tenants"]["list"][number];
 
@@ -19,7 +20,7 @@ export function TenantsTable({ tenants, showKind }: { tenants: Tenant[]; showKin
   return (
     <div className="flex flex-col gap-2">
       <ErrorBox error={update.error} />
-      <div className="overflow-x-auto">
+      <ScrollBox label="Tenants">
         <table className={table} aria-label="Tenants">
           <thead>
             <tr>
@@ -67,7 +68,7 @@ export function TenantsTable({ tenants, showKind }: { tenants: Tenant[]; showKin
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
     </div>
   );
 }

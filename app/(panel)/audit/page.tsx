@@ -10,6 +10,7 @@ import { when } from "../../_lib/format.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { mono, table, td, th } from "../../_lib/ui.js";
 import { QueryView } from "../../_components/QueryView.js";
+import { ScrollBox } from "../../_components/ScrollBox.js";
 
 const PAGE = 100;
 
@@ -54,7 +55,7 @@ function Audit() {
         </div>
         <QueryView q={q} empty="No entries.">
           {(data) => (
-            <div className="overflow-x-auto">
+            <ScrollBox label="Audit log">
               <table className={table} aria-label="Audit log">
                 <thead>
                   <tr>
@@ -83,7 +84,7 @@ function Audit() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollBox>
           )}
         </QueryView>
         <div className="mt-3 flex gap-2">

@@ -8,6 +8,7 @@ import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { link, mono, table, td, th } from "../../_lib/ui.js";
 import { QueryView } from "../../_components/QueryView.js";
+import { ScrollBox } from "../../_components/ScrollBox.js";
 
 export default function ContainersPage() {
   const me = useMe();
@@ -41,7 +42,7 @@ export default function ContainersPage() {
           loading="Loading containers"
         >
           {(data) => (
-            <div className="overflow-x-auto">
+            <ScrollBox label="Containers">
               <table className={table} aria-label="Containers">
                 <thead>
                   <tr>
@@ -77,7 +78,7 @@ export default function ContainersPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollBox>
           )}
         </QueryView>
       </Card>

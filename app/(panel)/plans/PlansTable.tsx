@@ -9,6 +9,7 @@ import { showLimit } from "../../_lib/limits.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { table, td, th } from "../../_lib/ui.js";
 import type { PlanRow } from "./types.js";
+import { ScrollBox } from "../../_components/ScrollBox.js";
 
 function summary(p: PlanRow): string {
   const l = p.limits;
@@ -49,7 +50,7 @@ export function PlansTable({
   return (
     <div className="flex flex-col gap-2">
       <ErrorBox error={del.error} />
-      <div className="overflow-x-auto">
+      <ScrollBox label={readOnly ? "Platform plans" : "Plans"}>
         <table className={table} aria-label={readOnly ? "Platform plans" : "Plans"}>
           <thead>
             <tr>
@@ -106,7 +107,7 @@ export function PlansTable({
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { RequireRole } from "../../_components/RequireRole.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { mono, table, td, th } from "../../_lib/ui.js";
 import { AddPoolForm } from "./AddPoolForm.js";
+import { ScrollBox } from "../../_components/ScrollBox.js";
 
 function Pools() {
   const trpc = useTRPC();
@@ -38,7 +39,7 @@ function Pools() {
             empty="No IP pools yet: containers whose plan gives IP addresses cannot be created until a node has one. Add one below."
           >
             {(pools) => (
-              <div className="overflow-x-auto">
+              <ScrollBox label="IP pools">
                 <table className={table} aria-label="IP pools">
                   <thead>
                     <tr>
@@ -91,7 +92,7 @@ function Pools() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </ScrollBox>
             )}
           </QueryView>
         </Card>

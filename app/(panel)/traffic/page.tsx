@@ -10,6 +10,7 @@ import { trafficBytes } from "../../_lib/format.js";
 import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { table, td, th } from "../../_lib/ui.js";
+import { ScrollBox } from "../../_components/ScrollBox.js";
 
 function thisMonth(): string {
   return new Date().toISOString().slice(0, 7);
@@ -49,7 +50,7 @@ function Traffic() {
               const max = Math.max(1, ...r.tenants.map((t) => t.totalBytes));
               const sum = r.tenants.reduce((a, t) => a + t.totalBytes, 0);
               return (
-                <div className="overflow-x-auto">
+                <ScrollBox label="Traffic per tenant">
                   <table className={table} aria-label="Traffic per tenant">
                     <thead>
                       <tr>
@@ -94,7 +95,7 @@ function Traffic() {
                       </tr>
                     </tfoot>
                   </table>
-                </div>
+                </ScrollBox>
               );
             }}
           </QueryView>

@@ -10,6 +10,7 @@ import { bytes, trafficBytes } from "../../_lib/format.js";
 import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { table, td, th } from "../../_lib/ui.js";
+import { ScrollBox } from "../../_components/ScrollBox.js";
 
 function thisMonth(): string {
   return new Date().toISOString().slice(0, 7);
@@ -70,7 +71,7 @@ function Usage() {
         <Card>
           <QueryView q={q} loading="Loading usage">
             {(r) => (
-              <div className="overflow-x-auto">
+              <ScrollBox label="Usage per tenant">
                 <table className={table} aria-label="Usage per tenant">
                   <thead>
                     <tr>
@@ -128,7 +129,7 @@ function Usage() {
                     No usage recorded in {r.month} yet: the panel records it while containers run.
                   </p>
                 )}
-              </div>
+              </ScrollBox>
             )}
           </QueryView>
         </Card>

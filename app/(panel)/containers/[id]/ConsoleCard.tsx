@@ -218,7 +218,7 @@ function ConsoleTerminal({ containerId }: { containerId: string }) {
           </span>
           {session && state === "connected" && (
             <span
-              className="font-mono text-slate-400"
+              className="font-mono text-slate-500"
               title="Shell session on the node (a reload or another tab attaches to it)"
             >
               #{session.slice(0, 8)}

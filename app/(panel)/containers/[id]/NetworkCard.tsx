@@ -205,7 +205,7 @@ function LiveCounters({ stats }: { stats: NetView["stats"] }) {
           {stats.ifaces.map((i) => (
             <tr key={i.name}>
               <td className={`${td} ${mono}`}>
-                {i.name} <span className="text-slate-400">({i.hostIf})</span>
+                {i.name} <span className="text-slate-500">({i.hostIf})</span>
               </td>
               <td className={`${td} text-right tabular-nums`}>{bytes(i.rxBytes)}</td>
               <td className={`${td} text-right tabular-nums`}>{bytes(i.txBytes)}</td>
