@@ -2,7 +2,7 @@
  * The billing API end to end: the reference billing module (scripts/billing/ovz-billing.ts) drives the real
  * stack over HTTP with an admin's API token — provisions a customer and a container, sends the customer in
  * through a single sign-on link (Chromium lands in the customer's panel), suspends (the container is stopped
- * on the engine, the customer sees the reason and its start is refused), unsuspends (running again), changes
+ * on the engine, the customer sees the reason, its Start is disabled and refused), unsuspends (running again), changes
  * the plan (the new RAM limit read back from the container's cgroup) and terminates (nothing left on the engine
  * or in the panel).
  */
@@ -98,8 +98,13 @@ test("suspend: stopped on the engine, the customer sees why and cannot start it;
     await page.goto((await billing.sso(customerId, `/containers/${containerId}`)).url);
     await expect(page.getByTestId("suspension-banner")).toContainText(REASON);
     await expect(page.getByTestId("suspension-notice")).toContainText(REASON);
-    await page.getByRole("button", { name: "Start", exact: true }).click();
-    await expect(page.getByRole("alert").filter({ hasText: "cannot be started" })).toContainText(REASON);
+    // Start is disabled with the reason as its title; the server refuses the call itself too
+    const start = page.getByRole("button", { name: "Start", exact: true });
+    await expect(start).toBeDisabled();
+    await expect(start).toHaveAttribute("title", new RegExp(REASON));
+    const refused = await page.request.post("/api/trpc/containers.start", { data: { json: { containerId } } });
+    expect(refused.status()).toBe(409);
+    expect(await refused.text()).toContain(REASON);
     await shot(page, "billing-suspended");
     expect((await engine.call("container.status", { ctid })).state).toBe("stopped");
 

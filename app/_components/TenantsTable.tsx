@@ -1,16 +1,19 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { when } from "../_lib/format.js";
+import { useMe } from "../_lib/me.js";
 import { useTRPC, type RouterOutputs } from "../_lib/trpc.js";
 import { table, td, th } from "../_lib/ui.js";
 import { Button } from "./Button.js";
 import { Empty } from "./Empty.js";
 import { ErrorBox } from "./ErrorBox.js";
 import { ScrollBox } from "./ScrollBox.js";
+import { TenantSuspend } from "./TenantSuspend.js";
 
 type Tenant = RouterOutputs["tenants"]["list"][number];
 
 export function TenantsTable({ tenants, showKind }: { tenants: Tenant[]; showKind: boolean }) {
+  const me = useMe();
   const trpc = useTRPC();
   const qc = useQueryClient();
   const update = useMutation(
@@ -48,11 +51,19 @@ export function TenantsTable({ tenants, showKind }: { tenants: Tenant[]; showKin
                 <td className={td}>
                   {t.disabled ? (
                     <span className="font-medium text-red-700">disabled</span>
-                  ) : (
+                  ) : !t.suspension ? (
                     <span className="text-green-700">active</span>
+                  ) : null}
+                  {t.suspension && (
+                    <span className="block font-medium text-amber-700" data-testid="tenant-suspension">
+                      suspended: {t.suspension.reason ?? "no reason given"}
+                    </span>
                   )}
                 </td>
                 <td className={`${td} text-right`}>
+                  {t.kind === "customer" && t.id !== me.tenant.id && (
+                    <TenantSuspend tenant={{ id: t.id, name: t.name, suspended: !!t.suspension }} />
+                  )}{" "}
                   {t.kind !== "platform" && (
                     <Button
                       variant="secondary"

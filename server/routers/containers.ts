@@ -7,9 +7,10 @@ import * as svc from "../services/containers.js";
 import { migrateContainer } from "../services/migrate.js";
 import { NET_MODES } from "../services/ipam.js";
 import * as net from "../services/network.js";
+import { suspendContainer, unsuspendContainer } from "../services/suspension.js";
 import { templateName } from "../services/limits.js";
 import { authedProcedure, containerProcedure, roleProcedure, router } from "../trpc/init.js";
-import { hostname, id, password } from "./schemas.js";
+import { hostname, id, password, reason } from "./schemas.js";
 
 const anyRole = ["admin", "reseller", "customer"] as const;
 
@@ -85,6 +86,17 @@ export const containersRouter = router({
   migrate: containerProcedure("admin")
     .input(z.object({ targetNodeId: id, live: z.boolean() }))
     .mutation(({ ctx, input }) => migrateContainer(ctx, ctx.container, input)),
+
+  /**
+   * Sellers: suspend with a reason (stopped or frozen; the owner cannot start it and reads the reason), as the
+   * billing API does. Returns the stop operation, or null when it was suspended already (only the reason changed).
+   */
+  suspend: containerProcedure("admin", "reseller")
+    .input(z.object({ reason }))
+    .mutation(({ ctx, input }) => suspendContainer(ctx, ctx.container, { reason: input.reason })),
+
+  /** Sellers: lift the suspension (running again if it was running); null when it was not suspended. */
+  unsuspend: containerProcedure("admin", "reseller").mutation(({ ctx }) => unsuspendContainer(ctx, ctx.container)),
 
   resetPassword: containerProcedure(...anyRole)
     .input(z.object({ password }))

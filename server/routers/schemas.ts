@@ -18,6 +18,12 @@ export const hostname = z
   .toLowerCase()
   .max(253)
   .regex(HOSTNAME_RE, "use letters, digits, dashes and dots, like web1.example.com");
+/** Why a container or customer is suspended: its owner reads it (the same rule as the billing API's). */
+export const reason = z
+  .string()
+  .trim()
+  .min(1, "give a reason (the customer sees it)")
+  .max(500, "a reason is at most 500 characters");
 export const page = z.object({
   take: z.number().int().min(1).max(500).default(100),
   skip: z.number().int().min(0).max(1_000_000).default(0),

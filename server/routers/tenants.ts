@@ -3,8 +3,16 @@ import { hashPassword } from "../auth/crypto.js";
 import { ROLE_OF_KIND, type TenantKind } from "../auth/roles.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
+import { suspendTenant, unsuspendTenant } from "../services/suspension.js";
 import { roleProcedure, router, tenantProcedure } from "../trpc/init.js";
-import { email, id, name, password } from "./schemas.js";
+import { email, id, name, password, reason } from "./schemas.js";
+
+/** A customer of the caller (not its own tenant): anything else is NOT_FOUND, as in the billing API. */
+const customerProcedure = tenantProcedure("admin", "reseller").use(({ ctx, next }) => {
+  if (ctx.tenant.kind !== "customer" || ctx.tenant.id === ctx.actor.tenantId)
+    throw new PanelError("NOT_FOUND", "No such customer (or not one of yours). Check the list of customers.");
+  return next();
+});
 
 export const tenantsRouter = router({
   list: roleProcedure("admin", "reseller").query(async ({ ctx }) => {
@@ -21,6 +29,7 @@ export const tenantsRouter = router({
       name: t.name,
       kind: t.kind,
       disabled: t.disabled,
+      suspension: t.suspendedAt ? { since: t.suspendedAt, reason: t.suspendReason } : null,
       parent: t.parent,
       createdAt: t.createdAt,
       counts: t._count,
@@ -111,4 +120,12 @@ export const tenantsRouter = router({
       await audit(ctx, { action: "tenant.update", target: `${t.kind} ${t.name}`, tenantId: t.id, details: input });
       return { id: t.id, name: t.name, disabled: t.disabled };
     }),
+
+  /** Sellers: suspend a customer and all its containers, with a reason (as the billing API's customers/suspend). */
+  suspend: customerProcedure
+    .input(z.object({ reason }))
+    .mutation(({ ctx, input }) => suspendTenant(ctx, ctx.tenant, input.reason)),
+
+  /** Lift a customer's suspension and the container suspensions it caused. */
+  unsuspend: customerProcedure.mutation(({ ctx }) => unsuspendTenant(ctx, ctx.tenant)),
 });

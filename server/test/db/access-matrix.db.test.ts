@@ -134,6 +134,38 @@ async function backupRow(e: Env, opts: { attached: boolean }) {
     },
   });
 }
+/** A container of the target customer to suspend (or, suspended already, to unsuspend), removed after the call. */
+async function suspendable(e: Env, suspended: boolean) {
+  const c = await disposableContainer(db(e), {
+    tenantId: e.s.customer.tenant.id,
+    planId: e.s.reseller.plan.id,
+    nodeId: e.w.node.id,
+    hostname: `susp-${e.uniq}.test`,
+  });
+  if (!suspended) return c;
+  return db(e).container.update({
+    where: { id: c.id },
+    data: { suspendedAt: new Date(), suspendReason: "x", suspendedBy: "container", suspendedFrom: "stopped" },
+  });
+}
+const suspendTarget = (e: Env) => db(e).container.findFirst({ where: { hostname: `susp-${e.uniq}.test` } });
+async function dropSuspendable(e: Env) {
+  for (const c of await db(e).container.findMany({ where: { hostname: `susp-${e.uniq}.test` } })) {
+    fakeEngine().containers.delete(c.ctid);
+    await db(e).container.delete({ where: { id: c.id } });
+  }
+}
+/** A customer of the target reseller without containers (a suspension of it touches nothing else). */
+const spareCustomer = (e: Env, suspended: boolean) =>
+  db(e).tenant.create({
+    data: {
+      name: `Spare ${e.uniq}`,
+      kind: "customer",
+      parentId: e.s.reseller.tenant.id,
+      ...(suspended ? { suspendedAt: new Date(), suspendReason: "x" } : {}),
+    },
+  });
+const spareOf = (e: Env) => db(e).tenant.findFirst({ where: { name: `Spare ${e.uniq}` } });
 const ED_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP7coomf1uTnwiIkXa4Sajst7lh2/P6IKu6SeRACWttd matrix";
 
 const MATRIX: Record<string, Spec> = {
@@ -275,6 +307,21 @@ const MATRIX: Record<string, Spec> = {
     fuzz: () => ({ disabled: false }),
     effect: async (e) =>
       (await db(e).tenant.findUniqueOrThrow({ where: { id: e.s.customer.tenant.id } })).name === `Renamed ${e.uniq}`,
+  },
+
+  "tenants.suspend": {
+    allow: SELLERS,
+    kind: "target",
+    input: async (e) => ({ tenantId: (await spareCustomer(e, false)).id, reason: `overdue ${e.uniq}` }),
+    effect: async (e) => !!(await spareOf(e))?.suspendedAt,
+    check: (r) => expect(r).toEqual({ operations: [], failed: [] }),
+  },
+  "tenants.unsuspend": {
+    allow: SELLERS,
+    kind: "target",
+    input: async (e) => ({ tenantId: (await spareCustomer(e, true)).id }),
+    effect: async (e) => (await spareOf(e))?.suspendedAt === null,
+    check: (r) => expect(r).toEqual({ operations: [], failed: [] }),
   },
 
   // users
@@ -519,6 +566,29 @@ const MATRIX: Record<string, Spec> = {
       return { containerId: e.s.customer.container.id, password: `root-${e.uniq}-pw` };
     },
     effect: (e) => fakeEngine().passwords.get(`${e.s.customer.container.ctid}:root`) === `root-${e.uniq}-pw`,
+  },
+  "containers.suspend": {
+    allow: SELLERS,
+    kind: "target",
+    input: async (e) => ({ containerId: (await suspendable(e, false)).id, reason: `overdue ${e.uniq}` }),
+    effect: async (e) => !!(await suspendTarget(e))?.suspendedAt,
+    check: async (r, e) => {
+      expect(r).toMatchObject({ type: "stop", tenantId: e.s.customer.tenant.id });
+      expect((await suspendTarget(e))?.suspendReason).toBe(`overdue ${e.uniq}`);
+      await dropSuspendable(e);
+    },
+    cleanup: dropSuspendable,
+  },
+  "containers.unsuspend": {
+    allow: SELLERS,
+    kind: "target",
+    input: async (e) => ({ containerId: (await suspendable(e, true)).id }),
+    effect: async (e) => (await suspendTarget(e))?.suspendedAt === null,
+    check: async (r, e) => {
+      expect(r).toMatchObject({ type: "start", tenantId: e.s.customer.tenant.id });
+      await dropSuspendable(e);
+    },
+    cleanup: dropSuspendable,
   },
   "containers.setLimits": {
     allow: ADMIN,

@@ -5,7 +5,7 @@ import { ErrorBox } from "../../../_components/ErrorBox.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import type { ContainerView, StartedOp } from "./types.js";
 
-/** Start / Stop / Restart; disabled when not applicable or while an operation runs. */
+/** Start / Stop / Restart; disabled when not applicable, while an operation runs, or (Start, Restart) suspended. */
 export function ContainerActions({
   c,
   busy,
@@ -23,6 +23,10 @@ export function ContainerActions({
   const pending = start.isPending || stop.isPending || restart.isPending;
   const blocked = busy || pending || c.state === "creating";
   const input = { containerId: c.id };
+  // a suspended container cannot be started: the buttons say why (the server refuses it as well)
+  const suspended = c.suspension
+    ? `Suspended: ${c.suspension.reason ?? "no reason given"}. It cannot be started until it is unsuspended.`
+    : undefined;
   const error = start.error ?? stop.error ?? restart.error;
   const reset = () => {
     start.reset();
@@ -34,7 +38,8 @@ export function ContainerActions({
       <div className="flex flex-wrap gap-2" role="group" aria-label="Container actions">
         <Button
           onClick={() => (reset(), start.mutate(input))}
-          disabled={blocked || c.state !== "stopped"}
+          disabled={blocked || c.state !== "stopped" || !!suspended}
+          title={suspended}
           busy={start.isPending}
         >
           Start
@@ -52,7 +57,8 @@ export function ContainerActions({
           <Button
             variant="secondary"
             onClick={() => (reset(), restart.mutate(input))}
-            disabled={blocked || c.state !== "running"}
+            disabled={blocked || c.state !== "running" || !!suspended}
+            title={suspended}
             busy={restart.isPending}
           >
             Restart

@@ -1,7 +1,9 @@
 "use client";
+import { useQueryClient } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Tabs, type TabDef } from "../../../_components/Tabs.js";
 import { useMe } from "../../../_lib/me.js";
+import { useTRPC } from "../../../_lib/trpc.js";
 import { BackupsCard } from "./BackupsCard.js";
 import { ConsoleCard } from "./ConsoleCard.js";
 import { DestroyForm } from "./DestroyForm.js";
@@ -16,6 +18,7 @@ import { ResetPasswordForm } from "./ResetPasswordForm.js";
 import { SnapshotsCard } from "./SnapshotsCard.js";
 import { SshKeysCard } from "./SshKeysCard.js";
 import { SummaryCard } from "./SummaryCard.js";
+import { SuspendCard } from "./SuspendCard.js";
 import { TrafficCard } from "./TrafficCard.js";
 import type { ContainerView, StartedOp } from "./types.js";
 import { UsageCard } from "./UsageCard.js";
@@ -52,6 +55,8 @@ export function ContainerTabs({
   onStarted: (op: StartedOp) => void;
 }) {
   const me = useMe();
+  const trpc = useTRPC();
+  const qc = useQueryClient();
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
@@ -103,6 +108,14 @@ export function ContainerTabs({
           <div className="flex min-w-0 flex-col gap-4">
             <ReinstallForm c={c} busy={busy} onStarted={onStarted} />
             {me.role === "admin" && <MigrateCard c={c} busy={busy} onStarted={onStarted} />}
+            {seller && (
+              <SuspendCard
+                c={c}
+                busy={busy}
+                onStarted={onStarted}
+                onChanged={() => void qc.invalidateQueries(trpc.containers.get.queryFilter({ containerId: c.id }))}
+              />
+            )}
             {seller && <DestroyForm c={c} busy={busy} onStarted={onStarted} />}
           </div>
         </div>
