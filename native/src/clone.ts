@@ -14,7 +14,8 @@
  * - Files keep in-container ids on disk (idmapped rootfs, see gate.ts), so the copy runs unchanged under the
  *   clone's own uid range.
  * - The clone gets its own hostname (/etc/hostname, /etc/hosts), an empty /etc/machine-id (systemd makes a
- *   new one at its first boot) and no /var/lib/dbus/machine-id file of its own; it starts stopped. Snapshots,
+ *   new one at its first boot), no /var/lib/dbus/machine-id file of its own and new SSH host keys
+ *   (ssh-host-keys.ts); it starts stopped. Snapshots,
  *   backups and a checkpoint of the source are not copied.
  * - Journaled like a create: a failure, or a crash of the engine, before the commit removes everything the
  *   new ctid holds; a crash while the source was frozen thaws it at the next engine start.
@@ -29,6 +30,7 @@ import { netConfigSchema, type NetConfig } from "./net/types.js";
 import type { ContainerRecord } from "./records.js";
 import { kindInRootfs, removeFileInRootfs, writeInRootfs } from "./rootfs.js";
 import type { SnapshotOps } from "./snapshots.js";
+import { renewSshHostKeys } from "./ssh-host-keys.js";
 
 export interface CloneRequest {
   /** the source */
@@ -152,6 +154,7 @@ export class CloneOps {
       ctx.progress(60, "giving the clone its own identity");
       await journal.step("identity");
       await resetIdentity(storage.containerPath(newCtid), ctx.log);
+      await renewSshHostKeys(storage.containerPath(newCtid), rec.hostname, ctx.log);
       await this.hooks.writeSystemFiles(rec);
       ctx.progress(75, "writing runtime configuration");
       await journal.step("config");

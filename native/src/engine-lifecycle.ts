@@ -13,6 +13,7 @@ import type { TemplateMeta } from "./templates/types.js";
 import { netConfigSchema } from "./net/types.js";
 import { closeGate, openGate } from "./gate.js";
 import { checkCtid, checkHostname, parseNet } from "./checks.js";
+import { renewSshHostKeys } from "./ssh-host-keys.js";
 import { writeHostname, writeSystemFiles } from "./system-files.js";
 
 export class Lifecycle {
@@ -69,6 +70,8 @@ export class Lifecycle {
           net,
         };
         await writeHostname(core.drivers, rec, false);
+        // a template that carries SSH host keys would give every container made from it the same ones
+        await renewSshHostKeys(storage.containerPath(req.ctid), hostname, ctx.log);
         ctx.progress(70, "writing runtime configuration");
         await journal.step("config");
         await core.writeRuntimeConfig(rec);

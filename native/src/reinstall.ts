@@ -18,6 +18,7 @@ import { EngineError, wrapError } from "./errors.js";
 import { run } from "./exec.js";
 import type { PendingEntry } from "./journal.js";
 import type { ContainerRecord } from "./records.js";
+import { renewSshHostKeys } from "./ssh-host-keys.js";
 
 export interface ReinstallRequest {
   ctid: number;
@@ -88,6 +89,7 @@ export class ReinstallOps {
         ctx.progress(85, "writing the configuration");
         await journal.step("config");
         await this.hooks.writeSystemFiles(rec);
+        await renewSshHostKeys(storage.containerPath(ctid), rec.hostname, ctx.log);
         await this.h.records.put(rec);
         await this.h.writeRuntimeConfig(rec);
         await journal.commit();

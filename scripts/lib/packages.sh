@@ -13,9 +13,10 @@ apparmor_enforced() {
 apt_packages() {
   local what=${1:-production}
   # engine: LXC and its userspace, storage, templates, networking; lxcfs: the containers' own view of /proc (the
-  # engine runs its own instance, native/src/lxcfs.ts); curl: run.sh waits for the panel with it
+  # engine runs its own instance, native/src/lxcfs.ts); curl: run.sh waits for the panel with it; openssh-client:
+  # ssh-keygen gives clones and containers from templates their own SSH host keys (native/src/ssh-host-keys.ts)
   local pkgs=(lxc lxcfs btrfs-progs busybox-static debootstrap uidmap nftables dnsmasq-base zstd iproute2 util-linux
-    xz-utils openssl curl ca-certificates)
+    xz-utils openssl curl ca-certificates openssh-client)
   if apparmor_enforced; then pkgs+=(apparmor); fi
   # tests: private PostgreSQL clusters, Debian's Chromium for Playwright, iperf3 for the shaping tests,
   # QEMU for the Debian 12 VM test bed (scripts/vm/test.sh; debootstrap builds its image)

@@ -1,12 +1,13 @@
 /**
  * Cloning real containers (busybox, btrfs pool): a RUNNING container is cloned with a file written inside; the
  * clone has the file (owners and modes as in the source, on disk too), its own ctid, hostname, name, uid range
- * and addresses, boots and runs as itself; writes on either side stay on that side (CoW); right after cloning
- * the clone holds almost nothing exclusively (shared extents); destroying it leaves nothing. A crash of the
- * engine in the middle of a clone leaves nothing after restart (and a source frozen at that moment runs
- * again); bad input changes nothing. Then `prlctl clone` and `vzmlocal -C` as Virtuozzo's and OpenVZ's docs
- * write them, on the panel's database.
+ * and addresses and SSH host keys, boots and runs as itself; writes on either side stay on that side (CoW);
+ * right after cloning the clone holds almost nothing exclusively (shared extents); destroying it leaves
+ * nothing. A crash of the engine in the middle of a clone leaves nothing after restart (and a source frozen at
+ * that moment runs again); bad input changes nothing. Then `prlctl clone` and `vzmlocal -C` as Virtuozzo's and
+ * OpenVZ's docs write them, on the panel's database.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -28,6 +29,8 @@ const out = async (ctid: number, script: string) => {
   expect(r.code, `${script}: ${r.stderr}`).toBe(0);
   return r.stdout.trim();
 };
+const srcKey = (rootfs: string) => path.join(rootfs, "etc/ssh/ssh_host_ed25519_key");
+const fingerprint = (pub: string) => execFileSync("ssh-keygen", ["-l", "-f", pub], { encoding: "utf8" }).trim();
 /** The host uid a process runs as (first field of Uid: in /proc/<pid>/status). */
 const hostUid = async (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, "utf8"))![1]);
 const errorOf = (p: Promise<unknown>) =>
@@ -100,6 +103,10 @@ describeRoot("container clone (real LXC, btrfs)", () => {
         "dd if=/dev/zero of=/data/big bs=1M count=24 2>/dev/null && " +
         "echo 0123456789abcdef0123456789abcdef > /etc/machine-id && cp /etc/machine-id /var/lib/dbus/machine-id && sync",
     );
+    // an SSH host key, as a template with openssh-server carries it (made on the host, owned by the container's root)
+    fs.mkdirSync(path.join(src.rootfs, "etc/ssh"), { recursive: true });
+    execFileSync("ssh-keygen", ["-q", "-N", "", "-t", "ed25519", "-C", "root@src.test", "-f", srcKey(src.rootfs)]);
+    const srcKeyFp = fingerprint(`${srcKey(src.rootfs)}.pub`);
     const srcExclusive = (await te.client.call("container.limits", { ctid: SRC })).disk.bytes;
     const srcData = await treeListing(path.join(src.rootfs, "data"));
 
@@ -150,6 +157,12 @@ describeRoot("container clone (real LXC, btrfs)", () => {
     expect(fs.readFileSync(path.join(c.rootfs, "etc/machine-id"), "utf8")).toBe("");
     expect(fs.existsSync(path.join(c.rootfs, "var/lib/dbus/machine-id"))).toBe(false);
     expect(fs.readFileSync(path.join(c.rootfs, "etc/hostname"), "utf8")).toBe("copy.test\n");
+    // its own SSH host key: not the source's (one customer could otherwise pose as the other's server)
+    const copyKeyFp = fingerprint(`${srcKey(c.rootfs)}.pub`);
+    expect(copyKeyFp).toMatch(/ root@copy\.test \(ED25519\)$/);
+    expect(copyKeyFp.split(" ")[1]).not.toBe(srcKeyFp.split(" ")[1]);
+    expect(fingerprint(`${srcKey(src.rootfs)}.pub`)).toBe(srcKeyFp);
+    expect(fs.statSync(srcKey(c.rootfs))).toMatchObject({ uid: 0, mode: 0o100600 });
 
     // it boots and runs as itself
     const run = await te.client.call("container.start", { ctid: COPY });

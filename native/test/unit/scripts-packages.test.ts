@@ -38,7 +38,17 @@ describe("install.sh's Debian packages", () => {
 
   it("a production node gets the engine's tools and curl (run.sh uses it), and no test tool", () => {
     const prod = packages("production", null);
-    for (const p of ["lxc", "lxcfs", "btrfs-progs", "nftables", "uidmap", "zstd", "debootstrap", "curl"])
+    for (const p of [
+      "lxc",
+      "lxcfs",
+      "btrfs-progs",
+      "nftables",
+      "uidmap",
+      "zstd",
+      "debootstrap",
+      "curl",
+      "openssh-client",
+    ])
       expect(prod).toContain(p);
     for (const p of ["chromium", "postgresql", "iperf3", "qemu-system-x86", "qemu-utils"])
       expect(prod).not.toContain(p);
