@@ -30,7 +30,7 @@ test("the admin joins a second node with a one-time token; the Nodes page shows 
   const { command, output } = await joinNode(page, node);
   expect(command).toMatch(
     new RegExp(
-      `^ovz-node join --panel http://127\\.0\\.0\\.1:\\d+ --token=[A-Za-z0-9_-]{43} --ca-sha256 [0-9a-f]{64} --listen ${node.listen.replace(/\./g, "\\.")}$`,
+      `^OVZ_JOIN_TOKEN=[A-Za-z0-9_-]{43} ovz-node join --panel http://127\\.0\\.0\\.1:\\d+ --ca-sha256 [0-9a-f]{64} --listen ${node.listen.replace(/\./g, "\\.")}$`,
     ),
   );
   expect(output).toContain(`as node "${node.name}" (${node.endpoint})`);

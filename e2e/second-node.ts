@@ -63,13 +63,14 @@ export function runJoinCommand(
   command: string,
   stateDir: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [tool, ...args] = command.trim().split(/\s+/);
-  if (tool !== "ovz-node") throw new Error(`not an ovz-node command: ${command}`);
+  const [assignment, tool, ...args] = command.trim().split(/\s+/);
+  const token = /^OVZ_JOIN_TOKEN=(\S+)$/.exec(assignment ?? "")?.[1];
+  if (!token || tool !== "ovz-node") throw new Error(`not an OVZ_JOIN_TOKEN=… ovz-node command: ${command}`);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", stateDir],
-      { cwd: REPO, timeout: 120_000 },
+      { cwd: REPO, timeout: 120_000, env: { ...process.env, OVZ_JOIN_TOKEN: token } },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -158,16 +158,17 @@ export async function createJoinToken(ctx: ActorCtx, input: z.infer<typeof creat
 }
 
 /**
- * The command the Nodes page shows. `--token=VALUE`: a base64url token starts with "-" once in 64, and
- * `--token -…` is refused by the tool's option parser as ambiguous (a CI run met one).
+ * The command the Nodes page shows. The token goes in the environment (OVZ_JOIN_TOKEN=…), not in ovz-node's
+ * arguments: a command line is readable by every local user of the node in the process list, an environment
+ * only by root. A base64url token needs no quoting in a shell.
  */
 export function joinCommand(o: { panelUrl: string; token: string; caSha256: string; listen: string }): string {
   return [
+    `OVZ_JOIN_TOKEN=${o.token}`,
     "ovz-node",
     "join",
     "--panel",
     o.panelUrl,
-    `--token=${o.token}`,
     "--ca-sha256",
     o.caSha256,
     "--listen",

@@ -2,7 +2,12 @@
  * ovz-node join: makes this host a node of a panel on another host. Run as root on the node, with the
  * command the panel's Nodes page shows ("Join a remote node"):
  *
- *   ovz-node join --panel http://PANEL:PORT --token=TOKEN --ca-sha256 HEX --listen HOST:PORT [--state-dir DIR] [--force]
+ *   OVZ_JOIN_TOKEN=TOKEN ovz-node join --panel http://PANEL:PORT --ca-sha256 HEX --listen HOST:PORT [--state-dir DIR]
+ *     [--force]
+ *
+ * The token comes from the environment (or --token-file FILE, "-" for stdin): a command line is visible to every
+ * local user in the process list while it runs, and a local user who read the token could join first with a key
+ * of their own. `--token=TOKEN` still works, with a warning.
  *
  * It makes the node's key (EC P-256, never leaves this host) and a certificate request, POSTs
  * {token, csr, listen} to the panel's /api/nodes/join, checks the answer (the CA's sha256 is the one given,
@@ -20,9 +25,11 @@ import { formatHostPort, parseHostPort } from "../protocol/dial.js";
 import { NODE_TLS_FILES } from "../protocol/tls-server.js";
 import { createCsr, fingerprint256, generateKey } from "../pki.js";
 
-const USAGE = `usage: ovz-node join --panel http://PANEL:PORT --token=TOKEN --ca-sha256 HEX --listen HOST:PORT [--state-dir DIR] [--force]
+const USAGE = `usage: OVZ_JOIN_TOKEN=TOKEN ovz-node join --panel http://PANEL:PORT --ca-sha256 HEX --listen HOST:PORT [--state-dir DIR] [--force]
+  OVZ_JOIN_TOKEN  the one-time join token (Nodes page → Join a remote node; valid for an hour, works once)
+  --token-file F  read the token from file F instead ("-": standard input)
+  --token=T       the token on the command line: works, but every local user can read it in the process list
   --panel      the panel's address as this host reaches it
-  --token=T    the one-time join token (Nodes page → Join a remote node; valid for an hour, works once; give it with "=": a token may start with "-")
   --ca-sha256  the panel CA's fingerprint shown with the token: the join fails if another CA answers
   --listen     the address and port this node's engine will listen on (OVZ_LISTEN); the panel dials it
   --state-dir  the engine's state directory (default $OVZ_STATE_DIR or /var/lib/ovz); files go to <dir>/tls
@@ -43,12 +50,39 @@ async function writeAtomic(file: string, data: string, mode: number): Promise<vo
   await rename(tmp, file);
 }
 
+/** The token from OVZ_JOIN_TOKEN, --token-file or (with a warning) --token; exactly one of them. */
+async function readToken(arg: string | undefined, file: string | undefined): Promise<string> {
+  const env = process.env.OVZ_JOIN_TOKEN?.trim() || undefined;
+  const given = [env, arg, file].filter((x) => x !== undefined).length;
+  if (given === 0) usage("give the join token in OVZ_JOIN_TOKEN (as the Nodes page's command does) or --token-file");
+  if (given > 1) usage("give the join token once: OVZ_JOIN_TOKEN, --token-file or --token");
+  if (arg !== undefined) {
+    process.stderr.write(
+      "ovz-node: warning: a token on the command line is visible to every local user while this runs; " +
+        "pass it in OVZ_JOIN_TOKEN instead\n",
+    );
+    return arg;
+  }
+  if (file === undefined) return env!;
+  const text = file === "-" ? await readStdin() : await readFile(file, "utf8").catch((e: Error) => usage(e.message));
+  const t = text.trim();
+  if (!t) usage(`--token-file ${file}: no token in it`);
+  return t;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 async function join(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
       panel: { type: "string" },
       token: { type: "string" },
+      "token-file": { type: "string" },
       "ca-sha256": { type: "string" },
       listen: { type: "string" },
       "state-dir": { type: "string" },
@@ -56,7 +90,8 @@ async function join(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  if (!v.panel || !v.token || !v.listen) usage("--panel, --token and --listen are required");
+  const token = await readToken(v.token, v["token-file"]);
+  if (!v.panel || !v.listen) usage("--panel and --listen are required");
   let panel: URL;
   try {
     panel = new URL(v.panel);
@@ -99,7 +134,7 @@ async function join(argv: string[]): Promise<void> {
       res = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", "user-agent": "ovz-node join" },
-        body: JSON.stringify({ token: v.token, csr, listen: listenText }),
+        body: JSON.stringify({ token, csr, listen: listenText }),
         signal: AbortSignal.timeout(60_000),
       });
     } catch (e) {

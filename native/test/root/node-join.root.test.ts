@@ -50,12 +50,15 @@ const caller = () => createCallerFactory(appRouter)(makeContext({ db: db!, actor
 
 /** ovz-node join as the admin would paste it from the Nodes page, pointed at the test engine's state dir. */
 function joinTool(command: string, stateDir: string) {
-  const [tool, ...args] = command.split(" ");
+  const [assignment, tool, ...args] = command.split(" ");
+  const token = /^OVZ_JOIN_TOKEN=(\S+)$/.exec(assignment!)?.[1];
+  expect(token, "the token goes in the environment, not in ovz-node's arguments").toHaveLength(43);
   expect(tool).toBe("ovz-node");
   return run(process.execPath, ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", stateDir], {
     cwd: REPO,
     allowFailure: true,
     timeoutMs: 60_000,
+    env: { ...process.env, OVZ_JOIN_TOKEN: token },
   });
 }
 

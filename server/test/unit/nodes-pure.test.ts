@@ -64,7 +64,7 @@ describe("endpoints and listen addresses", () => {
 });
 
 describe("the join command the Nodes page shows", () => {
-  it("passes the token as --token=VALUE, so a token starting with '-' reaches ovz-node intact", async () => {
+  it("passes the token in OVZ_JOIN_TOKEN, never in ovz-node's arguments (a command line is visible to local users)", async () => {
     const { execFile } = await import("node:child_process");
     const { mkdtempSync, rmSync } = await import("node:fs");
     const os = await import("node:os");
@@ -77,30 +77,46 @@ describe("the join command the Nodes page shows", () => {
       caSha256: "ab".repeat(32),
       listen: "198.18.250.2:7443",
     });
-    expect(cmd).toContain(`--token=${token}`);
+    const [assignment, tool, ...args] = cmd.split(" ");
+    expect(assignment).toBe(`OVZ_JOIN_TOKEN=${token}`);
+    expect(tool).toBe("ovz-node");
+    expect(args.join(" ")).not.toContain(token);
     const dir = mkdtempSync(path.join(os.tmpdir(), "ovz-join-args-"));
     try {
-      const run = (args: string[]) =>
-        new Promise<{ code: number; stderr: string }>((resolve) =>
-          execFile(
+      const run = (argv: string[], env: Record<string, string> = {}, input?: string) =>
+        new Promise<{ code: number; stderr: string }>((resolve) => {
+          const child = execFile(
             process.execPath,
-            ["--import", "tsx", "native/src/tools/node-join.ts", ...args, "--state-dir", dir],
-            { timeout: 60_000 },
+            ["--import", "tsx", "native/src/tools/node-join.ts", ...argv, "--state-dir", dir],
+            { timeout: 60_000, env: { ...process.env, OVZ_JOIN_TOKEN: "", ...env } },
             (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
-          ),
-        );
+          );
+          child.stdin?.end(input ?? "");
+        });
       // the command as shown: the options parse; it then fails on the unreachable panel (or on not being root), not on
-      // usage
-      const shown = await run(cmd.split(" ").slice(1));
-      expect(shown.stderr).not.toMatch(/ambiguous/);
+      // usage, and warns of nothing
+      const shown = await run(args, { OVZ_JOIN_TOKEN: token });
       expect(shown.code, shown.stderr).toBe(1);
-      // the old form is what failed: the parser takes "-AAA…" for an option
-      const old = await run(cmd.replace(`--token=${token}`, `--token ${token}`).split(" ").slice(1));
-      expect(old.code).toBe(2);
-      expect(old.stderr).toMatch(/ambiguous/);
+      expect(shown.stderr).not.toMatch(/usage|warning/);
+      // the token from a file or standard input works the same
+      const stdin = await run([...args, "--token-file", "-"], {}, `${token}\n`);
+      expect(stdin.code, stdin.stderr).toBe(1);
+      expect(stdin.stderr).not.toMatch(/usage|warning/);
+      // no token at all: a usage error that says where the token goes
+      const none = await run(args);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/OVZ_JOIN_TOKEN/);
+      // twice: refused rather than guessing which one counts
+      const twice = await run([...args, `--token=${token}`], { OVZ_JOIN_TOKEN: token });
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toMatch(/give the join token once/);
+      // the old form still parses (a "-" start with "="), and warns that local users can read it
+      const old = await run([...args, `--token=${token}`]);
+      expect(old.code, old.stderr).toBe(1);
+      expect(old.stderr).toMatch(/warning: a token on the command line is visible to every local user/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    // two node processes compiling TypeScript: seconds each on a loaded machine, past vitest's 5 s default
-  }, 150_000);
+    // five node processes compiling TypeScript: seconds each on a loaded machine, past vitest's 5 s default
+  }, 240_000);
 });
