@@ -117,6 +117,10 @@ test("the admin suspends and unsuspends the whole customer on the Tenants page",
   await expect.poll(engineState, { timeout: 120_000 }).toBe("stopped");
   await page.goto(url);
   await expect(page.getByTestId("suspension-notice")).toContainText(TENANT_REASON);
+  // the container's own Unsuspend would be refused: the page says where the suspension is lifted instead
+  await openTab(page, "Settings");
+  await expect(page.getByTestId("suspend-by-customer")).toContainText(TENANT_REASON);
+  await expect(page.getByRole("button", { name: "Unsuspend", exact: true })).toHaveCount(0);
 
   await page.goto("/tenants");
   await row.getByRole("button", { name: `Unsuspend ${customer.name}` }).click();

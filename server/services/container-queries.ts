@@ -115,7 +115,14 @@ export async function containerDetail(db: Db, c: FullContainer) {
     overrides: parseJson<Record<string, unknown>>(c.overrides, {}),
     hostReboot: reboot,
     /** suspended by the seller (billing API): the reason is shown to the owner; null = not suspended */
-    suspension: c.suspendedAt ? { since: c.suspendedAt, reason: c.suspendReason } : null,
+    suspension: c.suspendedAt
+      ? {
+          since: c.suspendedAt,
+          reason: c.suspendReason,
+          /** its whole customer is suspended: only the customer's unsuspend lifts it (suspension.ts) */
+          customer: c.tenant.suspendedAt ? { name: c.tenant.name, reason: c.tenant.suspendReason } : null,
+        }
+      : null,
     externalId: c.externalId,
   };
 }

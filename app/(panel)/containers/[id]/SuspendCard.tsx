@@ -48,16 +48,25 @@ export function SuspendCard({
               Suspended since {when(s.since)}: {s.reason ?? "no reason given"}. Unsuspending starts it again if it was
               running when it was suspended.
             </p>
-            <ErrorBox error={unsuspend.error} />
-            <div>
-              <Button
-                busy={unsuspend.isPending}
-                disabled={busy}
-                onClick={() => (suspend.reset(), unsuspend.mutate({ containerId: c.id }))}
-              >
-                Unsuspend
-              </Button>
-            </div>
+            {s.customer ? (
+              <p className="text-sm text-slate-600" data-testid="suspend-by-customer">
+                Its customer {s.customer.name} is suspended ({s.customer.reason ?? "no reason given"}): unsuspend the
+                customer itself (Tenants or Customers page) to lift this.
+              </p>
+            ) : (
+              <>
+                <ErrorBox error={unsuspend.error} />
+                <div>
+                  <Button
+                    busy={unsuspend.isPending}
+                    disabled={busy}
+                    onClick={() => (suspend.reset(), unsuspend.mutate({ containerId: c.id }))}
+                  >
+                    Unsuspend
+                  </Button>
+                </div>
+              </>
+            )}
           </>
         ) : (
           <form onSubmit={submit} noValidate className="flex flex-col gap-3">
