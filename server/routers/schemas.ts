@@ -1,6 +1,7 @@
 /** Input schemas shared by several routers. */
 import { z } from "zod";
 import { HOSTNAME_RE } from "../../native/src/identity.js";
+import { SUSPEND_REASON } from "../services/suspension-reason.js";
 
 export const id = z.string().min(1).max(64);
 // Not zod's email(): local addresses such as admin@localhost (the seeded default) must be valid.
@@ -22,8 +23,8 @@ export const hostname = z
 export const reason = z
   .string()
   .trim()
-  .min(1, "give a reason (the customer sees it)")
-  .max(500, "a reason is at most 500 characters");
+  .min(1, SUSPEND_REASON.empty)
+  .max(SUSPEND_REASON.maxLength, SUSPEND_REASON.tooLong);
 export const page = z.object({
   take: z.number().int().min(1).max(500).default(100),
   skip: z.number().int().min(0).max(1_000_000).default(0),

@@ -5,6 +5,7 @@
  */
 import { z } from "zod/v4";
 import { HOSTNAME_RE, TEMPLATE_NAME_RE } from "../../../native/src/identity.js";
+import { SUSPEND_REASON } from "../../services/suspension-reason.js";
 
 export const idSchema = z.string().min(1).max(64).describe("an object id (as returned by this API)");
 export const externalIdSchema = z
@@ -16,8 +17,8 @@ export const externalIdSchema = z
 const reason = z
   .string()
   .trim()
-  .min(1, "give a reason (the customer sees it)")
-  .max(500, "a reason is at most 500 characters")
+  .min(1, SUSPEND_REASON.empty)
+  .max(SUSPEND_REASON.maxLength, SUSPEND_REASON.tooLong)
   .describe("why: shown to the customer on the container page and after login");
 const isoTime = z.iso.datetime({ offset: true });
 const day = z.iso.date().describe("a UTC day, YYYY-MM-DD");
