@@ -26,6 +26,12 @@ test("the admin joins a second node with a one-time token; the Nodes page shows 
   await goto(page, "/nodes");
   await expect(page.getByTestId("node-kind-local")).toHaveText("local socket");
   await expect(page.getByTestId("node-status-local")).toHaveText(/^reachable/);
+  // the node dashboard: the local engine's load, asked now (host.stats)
+  const dash = page.getByTestId("node-dashboard");
+  await expect(dash.getByTestId("node-containers")).toHaveText(/^\d+ of \d+$/);
+  await expect(dash.getByTestId("node-load")).toHaveText(/^\d+\.\d\d \d+\.\d\d \d+\.\d\d$/);
+  await expect(dash.getByRole("meter", { name: "Memory used" })).toHaveAttribute("aria-valuenow", /^\d+$/);
+  await expect(dash.getByRole("meter", { name: "Pool used" })).toHaveAttribute("aria-valuetext", / of /);
 
   const { command, output } = await joinNode(page, node);
   expect(command).toMatch(

@@ -8,6 +8,7 @@ import type { Beancounter } from "./drivers/cgroup/types.js";
 import { findInitPid, mapLimit } from "./hostscope/proc.js";
 import { isInitIn } from "./hostscope/ctmap.js";
 import { readNofile, readPtyMax } from "./host-probe.js";
+import { readHostLoad } from "./host-stats.js";
 
 export class Queries {
   constructor(private readonly core: EngineCore) {}
@@ -84,6 +85,16 @@ export class Queries {
       containers: (await this.core.records.list()).length,
       limits: Object.values(LIMITS),
     };
+  }
+
+  /** The host's load for the node dashboard (host.stats): /proc files, the pool's space, one states read. */
+  async hostStats() {
+    const { storage, runtime } = this.core.drivers;
+    const ctids = (await this.core.records.list()).map((r) => r.ctid);
+    const [load, pool, states] = await Promise.all([readHostLoad(), storage.space(), runtime.states(ctids)]);
+    let running = 0;
+    for (const v of states.values()) if (v.state === "RUNNING" || v.state === "FROZEN") running++;
+    return { ...load, cpus: this.core.hostCpus, pool, containers: { total: ctids.length, running } };
   }
 
   /**

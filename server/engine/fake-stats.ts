@@ -3,6 +3,7 @@
  * plausible values that grow while a container runs; tests set them through FakeEngine.
  */
 import { driverOf } from "../../native/src/net/nic/index.js";
+import { FAKE_HOST } from "./fake-checks.js";
 import { devices } from "./fake-net.js";
 import { getContainer, type FakeParams, type FakeState } from "./fake-state.js";
 
@@ -62,4 +63,22 @@ export function usage(s: FakeState, p: FakeParams) {
         ...s.usageOverride.get(c.ctid),
       };
     });
+}
+
+/** host.stats: a 2-CPU host a quarter busy (more with each running container), its pool 10 % used. */
+export function hostStats(s: FakeState) {
+  const cs = [...s.containers.values()];
+  const running = cs.filter((c) => c.state === "running" || c.state === "suspended").length;
+  const total = Math.round((performance.now() / 10) * FAKE_HOST.cpus); // jiffies (100 Hz) since the fake began
+  const busyShare = Math.min(0.95, 0.25 + running * 0.05);
+  return {
+    cpu: { busy: Math.round(total * busyShare), total },
+    cpus: FAKE_HOST.cpus,
+    load: [0.5 + running * 0.1, 0.4, 0.3] as [number, number, number],
+    memory: { totalBytes: FAKE_HOST.memoryBytes, availableBytes: FAKE_HOST.memoryBytes - (2 + running) * 1024 ** 3 },
+    swap: { totalBytes: 0, freeBytes: 0 },
+    pool: { totalBytes: 100 * 1024 ** 3, freeBytes: 90 * 1024 ** 3 },
+    uptimeSec: Math.round(performance.now() / 1000),
+    containers: { total: cs.length, running },
+  };
 }

@@ -45,7 +45,7 @@ import {
   type FakeState,
   type Info,
 } from "./fake-state.js";
-import { netStats, usage } from "./fake-stats.js";
+import { hostStats, netStats, usage } from "./fake-stats.js";
 import type { EnginePort } from "./port.js";
 
 export class FakeEngine implements EnginePort, FakeState {
@@ -133,6 +133,8 @@ export class FakeEngine implements EnginePort, FakeState {
         return [...this.containers.values()].sort((a, b) => a.ctid - b.ctid);
       case "host.power":
         return this.power;
+      case "host.stats":
+        return hostStats(this);
       case "container.status":
         return getContainer(this, ctid);
       case "container.create":

@@ -5,6 +5,7 @@ import { engineFor } from "../engine/index.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { defaultNode } from "../services/containers.js";
+import { nodeStats } from "../services/node-stats.js";
 import {
   assertRoomForAnotherNode,
   createJoinToken,
@@ -78,6 +79,20 @@ export const nodesRouter = router({
     }),
 
   /** The node's engine networks (bridges veth NICs join), with the IP pools that use each. */
+  /** The node dashboard: the node's load now and over the last `hours` (node-stats.ts). */
+  stats: roleProcedure("admin")
+    .input(
+      z.object({
+        nodeId: id,
+        hours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 30)
+          .default(24),
+      }),
+    )
+    .query(async ({ ctx, input }) => nodeStats(ctx.db, await nodeOf(ctx.db, input.nodeId), input.hours)),
   networks: roleProcedure("admin")
     .input(z.object({ nodeId: id }))
     .query(async ({ ctx, input }) => {

@@ -28,6 +28,7 @@ import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { chunks, inChunks } from "../db/chunks.js";
 import { withLock } from "./locks.js";
+import { sampleNodes } from "./node-stats.js";
 import { countersOf, startSampler, type SamplerClock } from "./sampler.js";
 
 export const TIERS = [10, 300, 3600] as const;
@@ -267,6 +268,8 @@ export async function pruneUsage(db: Db, now: Date = new Date()): Promise<number
 
 /** One sample of every node; a node that fails is logged and skipped. */
 export async function sampleUsageAllNodes(db: Db, now: Date = new Date()): Promise<void> {
+  // the node dashboard's load sample rides on the same run (at most once a minute per node: node-stats.ts)
+  await sampleNodes(db, now);
   for (const n of await db.node.findMany({ select: { id: true, name: true } })) {
     try {
       await sampleUsage(db, n.id, now);

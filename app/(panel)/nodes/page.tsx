@@ -12,6 +12,7 @@ import { useTRPC } from "../../_lib/trpc.js";
 import { mono, table, td, th } from "../../_lib/ui.js";
 import { AddNodeForm } from "./AddNodeForm.js";
 import { JoinNodeCard } from "./JoinNodeCard.js";
+import { NodeDashboard } from "./NodeDashboard.js";
 import { NodeInfo } from "./NodeInfo.js";
 import { NodeNetworks } from "./NodeNetworks.js";
 import { NodeStatus } from "./NodeStatus.js";
@@ -109,6 +110,7 @@ function Nodes() {
           </QueryView>
           <ErrorBox error={del.error} />
         </Card>
+        {q.data && q.data.length > 0 && <NodeDashboard nodes={q.data.map((n) => ({ id: n.id, name: n.name }))} />}
         <div className="flex max-w-4xl flex-col gap-4">
           <JoinNodeCard />
           <AddNodeForm />

@@ -65,6 +65,7 @@ export function engineHandlers(engine: Engine): Handlers {
       p.kind === "busybox" ? t.buildBusybox(p.name, ctx.log) : t.buildDebian({ name: p.name }, ctx.log),
     "template.import": (p, ctx) => t.importTarball(p.path, { name: p.name }, ctx.log),
     "template.delete": async (p) => (await q.deleteTemplate(p.name), OK),
+    "host.stats": () => q.hostStats(),
     "host.power": () => engine.power.status(),
     "host.boot": (p, ctx) => engine.power.boot(p, ctx.log),
     "host.shutdown": (p, ctx) => engine.power.shutdown(p, ctx.log),

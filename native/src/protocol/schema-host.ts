@@ -1,6 +1,6 @@
 /**
- * The method table, host power (schema.ts assembles it): what happens to containers at host boot and
- * shutdown (host-power.ts).
+ * The method table, the host (schema.ts assembles it): its load (host-stats.ts) and what happens to containers
+ * at host boot and shutdown (host-power.ts).
  */
 import { z } from "zod";
 
@@ -25,7 +25,27 @@ const shutdownReport = z.object({
   outcomes: z.array(outcome),
 });
 
+const bytesUsed = z.object({ totalBytes: z.number(), freeBytes: z.number() });
+
 export const hostPowerMethods = {
+  /**
+   * The host's load for the node dashboard (host-stats.ts): cumulative CPU jiffies (the panel makes a % from two
+   * samples), load average, memory, swap, the pool's space and how many containers run. Cheap: /proc files and
+   * one read of the containers' states.
+   */
+  "host.stats": {
+    params: z.object({}).strict(),
+    result: z.object({
+      cpu: z.object({ busy: z.number(), total: z.number() }),
+      cpus: z.number(),
+      load: z.tuple([z.number(), z.number(), z.number()]),
+      memory: z.object({ totalBytes: z.number(), availableBytes: z.number() }),
+      swap: bytesUsed,
+      pool: bytesUsed,
+      uptimeSec: z.number(),
+      containers: z.object({ total: z.number(), running: z.number() }),
+    }),
+  },
   /** What the last boot and shutdown did, and whether this boot was handled yet. */
   "host.power": {
     params: z.object({}).strict(),

@@ -5,7 +5,8 @@
  * every third with a firewall, two of them running. Both runs must spawn the same host tools with the same
  * arguments, feed them the same number of bytes (one small `nft -f -` script of the container's own rules, never
  * the whole ruleset), get the same amount of output (no listing of every container's counters), and read the
- * same record files (none). A container without a network costs no nft call at all. No timing is asserted.
+ * same record files (none). A container without a network costs no nft call at all. host.stats (the node
+ * dashboard) spawns nothing either. No timing is asserted.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -128,6 +129,20 @@ describeRoot("one container's life costs the same with many containers on the no
     for (const l of nftIn) expect(Number(/<(\d+)$/.exec(l)?.[1] ?? 0)).toBeLessThan(4096);
     expect(manyBare.execs.filter((l) => l.startsWith("exec nft "))).toEqual([]);
   }, 900_000);
+
+  it("host.stats (the node dashboard) counts every container and the running ones, and spawns no process", async () => {
+    const from = traceLines().length;
+    const s = await te.client.call("host.stats", {});
+    expect(
+      traceLines()
+        .slice(from)
+        .filter((l) => l.startsWith("exec ")),
+    ).toEqual([]);
+    expect(s.containers).toEqual({ total: present, running: RUNNING.length });
+    expect(s.cpu.total).toBeGreaterThan(s.cpu.busy);
+    expect(s.memory.totalBytes).toBe(os.totalmem());
+    expect(s.pool.totalBytes).toBeGreaterThan(s.pool.freeBytes);
+  });
 
   it("the ruleset holds nothing of the destroyed containers and nothing for one without a network", async () => {
     const rules = (await te.inNetns("nft", ["list", "ruleset"])).stdout;

@@ -860,6 +860,12 @@ const MATRIX: Record<string, Spec> = {
     input: (e) => ({ nodeId: e.w.node.id }),
     check: (r) => expect(r.hostname).toBe("fake-node"),
   },
+  "nodes.stats": {
+    allow: ADMIN,
+    kind: "self",
+    input: (e) => ({ nodeId: e.w.node.id, hours: 1 }),
+    check: (r) => expect(r.current.cpus).toBe(2),
+  },
   "nodes.networks": {
     allow: ADMIN,
     kind: "self",
