@@ -830,7 +830,7 @@ const MATRIX: Record<string, Spec> = {
     effect: async (e) => (await db(e).nodeJoinToken.count({ where: { nodeName: `join-${e.uniq}` } })) === 1,
     check: (r) =>
       expect(r.command).toBe(
-        `ovz-node join --panel http://198.18.250.1:3000 --token=${r.token} --ca-sha256 ${r.caSha256} --listen 198.18.250.2:7443`,
+        `OVZ_JOIN_TOKEN=${r.token} ovz-node join --panel http://198.18.250.1:3000 --ca-sha256 ${r.caSha256} --listen 198.18.250.2:7443`,
       ),
   },
   "nodes.joinTokens": { allow: ADMIN, kind: "self", check: (r) => expect(Array.isArray(r)).toBe(true) },

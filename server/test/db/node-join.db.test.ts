@@ -106,7 +106,7 @@ describe.each(PROVIDERS)("node join tokens on %s", (provider) => {
     const ca = await readFile(path.join(panelPkiDir(), PANEL_PKI_FILES.caCert), "utf8");
     expect(r.caSha256).toBe(fingerprint256(ca));
     expect(r.command).toBe(
-      `ovz-node join --panel ${PANEL} --token=${r.token} --ca-sha256 ${r.caSha256} --listen ${LISTEN}`,
+      `OVZ_JOIN_TOKEN=${r.token} ovz-node join --panel ${PANEL} --ca-sha256 ${r.caSha256} --listen ${LISTEN}`,
     );
     const row = await w.db.nodeJoinToken.findUniqueOrThrow({ where: { id: r.id } });
     expect(row).toMatchObject({
