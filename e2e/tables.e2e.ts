@@ -128,6 +128,12 @@ test("the containers list sorts, searches and pages 1,200 rows on the server, al
   await expect(firstHost(page)).toHaveText(`${tag}-1199.e2e.test`);
   await shot(page, "tables-containers-sorted");
 
+  // a link to a page past the end (fewer rows since): said so, and Previous goes to the last page
+  await page.goto(`/containers?q=${tag}-&page=99`);
+  await expect(status(page)).toHaveText(`Page 99 is past the end: there are ${N / 25} pages (${N} rows).`);
+  await page.getByRole("button", { name: "Previous" }).click();
+  await expect(status(page)).toHaveText(`${N - 24}–${N} of ${N} · page ${N / 25} of ${N / 25}`);
+
   // search by an IP address: the one container that has it
   await page.getByLabel("Search containers").fill(ipOf(777));
   await expect(status(page)).toHaveText("1–1 of 1 · page 1 of 1");

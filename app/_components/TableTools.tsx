@@ -74,7 +74,9 @@ export function Pager({
   return (
     <nav aria-label={`${label} pages`} className="mt-3 flex flex-wrap items-end justify-between gap-3">
       <p className="text-sm text-slate-600" aria-live="polite" data-testid="pager-status">
-        {total === 0 ? "No rows" : `${first}–${last} of ${total}`} · page {Math.min(page, pages)} of {pages}
+        {page > pages
+          ? `Page ${page} is past the end: there ${pages === 1 ? "is 1 page" : `are ${pages} pages`} (${total} rows).`
+          : `${total === 0 ? "No rows" : `${first}–${last} of ${total}`} · page ${page} of ${pages}`}
       </p>
       <div className="flex flex-wrap items-end gap-2">
         <SelectField
