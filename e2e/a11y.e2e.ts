@@ -2,8 +2,9 @@
  * Accessibility, in Chromium against the real stack: axe-core (WCAG 2 A and AA rules) on every page each role
  * reaches — the login page logged out; for the admin, a reseller and a customer every link of the sidebar, the
  * container page with each of its tabs (`?tab=…`) and an operation's page; the new-container form for those who
- * have it. A violation of impact "serious" or "critical" fails the test; the failure lists each one with its rule,
- * help text and the first elements it was found on, so it says what to fix.
+ * have it; a tenant's page (the admin: the reseller's; the reseller: its customer's). A violation of impact
+ * "serious" or "critical" fails the test; the failure lists each one with its rule, help text and the first
+ * elements it was found on, so it says what to fix.
  */
 import { AxeBuilder } from "@axe-core/playwright";
 import { expect, test, type Browser, type Page } from "@playwright/test";
@@ -102,6 +103,14 @@ async function containerPaths(page: Page): Promise<string[]> {
   return [...TABS.map((t) => tabUrl(url, t)), opPath];
 }
 
+/** The page of the tenant named `name`, from the link on `list` (the Tenants or Customers page). */
+async function tenantPath(page: Page, list: string, name: string): Promise<string> {
+  await goto(page, list);
+  const href = await page.getByRole("link", { name, exact: true }).getAttribute("href");
+  expect(href).toMatch(/^\/tenants\/./);
+  return href!;
+}
+
 test("set-up: a plan, a pool, a reseller with an allocation, its customer with a running container", async ({
   browser,
 }) => {
@@ -150,11 +159,13 @@ test("no page of the panel has a serious or critical violation", async ({ browse
 
   const admin = await loggedIn(browser, ADMIN);
   const adminNav = await sidebarPaths(admin, ["/containers", "/containers/new", "/tenants", "/nodes", "/account"]);
-  found.push(...(await checkPages(admin, "admin", [...adminNav, ...(await containerPaths(admin))])));
+  const resellerPage = await tenantPath(admin, "/tenants", reseller.name);
+  found.push(...(await checkPages(admin, "admin", [...adminNav, ...(await containerPaths(admin)), resellerPage])));
 
   const res = await loggedIn(browser, reseller);
   const resNav = await sidebarPaths(res, ["/containers", "/containers/new", "/customers", "/account"]);
-  found.push(...(await checkPages(res, "reseller", [...resNav, ...(await containerPaths(res))])));
+  const customerPage = await tenantPath(res, "/customers", customer.name);
+  found.push(...(await checkPages(res, "reseller", [...resNav, ...(await containerPaths(res)), customerPage])));
 
   const cust = await loggedIn(browser, customer);
   const custNav = await sidebarPaths(cust, ["/containers", "/backups", "/account"]);

@@ -1,9 +1,10 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { when } from "../_lib/format.js";
 import { useMe } from "../_lib/me.js";
 import { useTRPC, type RouterOutputs } from "../_lib/trpc.js";
-import { table, td, th } from "../_lib/ui.js";
+import { link, table, td, th } from "../_lib/ui.js";
 import { Button } from "./Button.js";
 import { Empty } from "./Empty.js";
 import { ErrorBox } from "./ErrorBox.js";
@@ -11,6 +12,28 @@ import { ScrollBox } from "./ScrollBox.js";
 import { TenantSuspend } from "./TenantSuspend.js";
 
 type Tenant = RouterOutputs["tenants"]["list"][number];
+
+/**
+ * The tenants as a tree (platform → resellers → their customers), each after its parent, with its depth; a tenant
+ * whose parent is not in the list starts a tree of its own.
+ */
+export function treeOrder(tenants: Tenant[]): { t: Tenant; depth: number }[] {
+  const ids = new Set(tenants.map((t) => t.id));
+  const kids = new Map<string, Tenant[]>();
+  for (const t of tenants) {
+    const p = t.parent && ids.has(t.parent.id) ? t.parent.id : "";
+    kids.set(p, [...(kids.get(p) ?? []), t]);
+  }
+  const out: { t: Tenant; depth: number }[] = [];
+  const walk = (parent: string, depth: number) => {
+    for (const t of kids.get(parent) ?? []) {
+      out.push({ t, depth });
+      if (depth < 8) walk(t.id, depth + 1);
+    }
+  };
+  walk("", 0);
+  return out;
+}
 
 export function TenantsTable({ tenants, showKind }: { tenants: Tenant[]; showKind: boolean }) {
   const me = useMe();
@@ -40,9 +63,20 @@ export function TenantsTable({ tenants, showKind }: { tenants: Tenant[]; showKin
             </tr>
           </thead>
           <tbody>
-            {tenants.map((t) => (
-              <tr key={t.id}>
-                <td className={`${td} font-medium`}>{t.name}</td>
+            {treeOrder(tenants).map(({ t, depth }) => (
+              <tr key={t.id} data-depth={depth}>
+                <td className={`${td} font-medium`}>
+                  <span className="inline-flex items-center gap-1" style={{ paddingLeft: `${depth * 1.25}rem` }}>
+                    {depth > 0 && (
+                      <span aria-hidden className="text-slate-400">
+                        └
+                      </span>
+                    )}
+                    <Link className={link} href={`/tenants/${t.id}`}>
+                      {t.name}
+                    </Link>
+                  </span>
+                </td>
                 {showKind && <td className={td}>{t.kind}</td>}
                 {showKind && <td className={td}>{t.parent?.name ?? "—"}</td>}
                 <td className={`${td} text-right tabular-nums`}>{t.counts.users}</td>

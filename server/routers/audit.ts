@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { AUDIT_SORTS, auditTable } from "../services/log-tables.js";
 import { tenantWhere } from "../services/scope.js";
+import { tableInput } from "../services/tables.js";
 import { roleProcedure, router } from "../trpc/init.js";
 
 export const auditRouter = router({
@@ -25,4 +27,9 @@ export const auditRouter = router({
         take: input?.take ?? 100,
       }),
     ),
+
+  /** The audit table: a page sorted by time, actor or action, searched by a part of the action or actor. */
+  table: roleProcedure("admin", "reseller")
+    .input(tableInput(AUDIT_SORTS, { sort: "time", dir: "desc" }))
+    .query(({ ctx, input }) => auditTable(ctx.db, ctx.scope, input)),
 });

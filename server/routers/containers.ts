@@ -2,13 +2,15 @@ import { z } from "zod";
 import { newCtidSchema } from "../../native/src/identity.js";
 import { firewallSchema, ipAddr } from "../../native/src/net/types.js";
 import { PanelError } from "../errors.js";
-import { containerDetail, listContainers } from "../services/container-queries.js";
+import { bulkAction, BULK_MAX } from "../services/bulk.js";
+import { CONTAINER_SORTS, containerDetail, containerTable, listContainers } from "../services/container-queries.js";
 import * as svc from "../services/containers.js";
 import { migrateContainer } from "../services/migrate.js";
 import { NET_MODES } from "../services/ipam.js";
 import * as net from "../services/network.js";
 import { suspendContainer, unsuspendContainer } from "../services/suspension.js";
 import { templateName } from "../services/limits.js";
+import { tableInput } from "../services/tables.js";
 import { authedProcedure, containerProcedure, roleProcedure, router } from "../trpc/init.js";
 import { hostname, id, password, reason } from "./schemas.js";
 
@@ -27,6 +29,24 @@ export const containersRouter = router({
         .optional(),
     )
     .query(({ ctx, input }) => listContainers(ctx.db, ctx.scope, input)),
+
+  /**
+   * The containers table: one page (at most 100) sorted by ctid, hostname, state, node or creation time, searched
+   * by ctid, hostname, name or IP address, with the total; scoped like list.
+   */
+  table: authedProcedure
+    .input(tableInput(CONTAINER_SORTS, { sort: "ctid", dir: "asc" }).extend({ tenantId: id.optional() }))
+    .query(({ ctx, input }) => containerTable(ctx.db, ctx.actor, input)),
+
+  /** Admin: start or stop the selected containers, one operation each; refusals per container, in sentences. */
+  bulkAction: roleProcedure("admin")
+    .input(
+      z.object({
+        containerIds: z.array(id).min(1, "select at least one container").max(BULK_MAX),
+        action: z.enum(["start", "stop"]),
+      }),
+    )
+    .mutation(({ ctx, input }) => bulkAction(ctx, input.containerIds, input.action)),
 
   get: containerProcedure(...anyRole).query(({ ctx }) => containerDetail(ctx.db, ctx.container)),
 

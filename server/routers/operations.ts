@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { PanelError } from "../errors.js";
+import { OPERATION_SORTS, operationTable } from "../services/log-tables.js";
 import { canSeeTenant, tenantWhere } from "../services/scope.js";
+import { tableInput } from "../services/tables.js";
 import { authedProcedure, router } from "../trpc/init.js";
 import { id } from "./schemas.js";
 
@@ -15,6 +17,11 @@ export const operationsRouter = router({
         include: { container: { select: { id: true, ctid: true, hostname: true } } },
       }),
     ),
+
+  /** The operations table: a page sorted by time, kind or status, searched by kind, status, actor or container. */
+  table: authedProcedure
+    .input(tableInput(OPERATION_SORTS, { sort: "createdAt", dir: "desc" }).extend({ containerId: id.optional() }))
+    .query(({ ctx, input }) => operationTable(ctx.db, ctx.scope, input)),
 
   /** One operation with its log lines after `afterLine` (for incremental polling). */
   get: authedProcedure

@@ -4,6 +4,7 @@ import { ROLE_OF_KIND, type TenantKind } from "../auth/roles.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { suspendTenant, unsuspendTenant } from "../services/suspension.js";
+import { deleteTenant, tenantDetail } from "../services/tenant-admin.js";
 import { roleProcedure, router, tenantProcedure } from "../trpc/init.js";
 import { email, id, name, password, reason } from "./schemas.js";
 
@@ -36,13 +37,14 @@ export const tenantsRouter = router({
     }));
   }),
 
-  get: tenantProcedure("admin", "reseller").query(async ({ ctx }) => {
-    const users = await ctx.db.user.findMany({
-      where: { tenantId: ctx.tenant.id },
-      select: { id: true, email: true, name: true, role: true, disabled: true, totpEnabled: true },
-    });
-    return { ...ctx.tenant, users };
-  }),
+  /** The tenant's page: users, parent, containers by state and plan, sub-tenants, a reseller's allocation use. */
+  get: tenantProcedure("admin", "reseller").query(({ ctx }) => tenantDetail(ctx.db, ctx.tenant)),
+
+  /**
+   * Delete a reseller or customer (admin), or a customer of one's own (reseller), with its users and plans.
+   * Refused (CONFLICT, the reason in a sentence) while it has containers, sub-tenants or backups.
+   */
+  delete: tenantProcedure("admin", "reseller").mutation(({ ctx }) => deleteTenant(ctx, ctx.tenant)),
 
   /** A new reseller (admin) or customer (admin, or a reseller for itself), with its first user. */
   create: roleProcedure("admin", "reseller")

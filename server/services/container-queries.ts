@@ -3,10 +3,12 @@
  * tenants own, in one flat query per table, each with a fixed number of parameters whatever the number of
  * containers) and one container's page (containers.get).
  */
-import type { Db } from "../db/client.js";
+import type { Actor } from "../auth/roles.js";
+import type { Db, Prisma } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { syncState, type FullContainer } from "./container-state.js";
 import { effectiveLimits, parseJson, planTemplates } from "./limits.js";
+import { containerScope, contains, pageOf, type TableArgs, type TablePage } from "./tables.js";
 
 export interface ListInput {
   /** one tenant the caller can see; another yields an empty list */
@@ -72,6 +74,93 @@ export async function listContainers(db: Db, scope: string[] | null, input?: Lis
     plan: plans.get(planId)!,
     node: nodes.get(nodeId)!,
   }));
+}
+
+export const CONTAINER_SORTS = ["ctid", "hostname", "state", "node", "createdAt"] as const;
+export type ContainerSort = (typeof CONTAINER_SORTS)[number];
+const CT_MAX = 2_147_483_647;
+
+/**
+ * One page of the containers table (containers.table): scoped to the actor's tenants by a relation filter,
+ * optionally one visible tenant, searched by ctid, hostname, name or IP address, sorted by a whitelisted column
+ * (ties broken by ctid, then id, so pages never overlap), with the total for the pager.
+ */
+export async function containerTable(
+  db: Db,
+  actor: Actor,
+  input: TableArgs<ContainerSort> & { tenantId?: string },
+): Promise<TablePage<ContainerRow>> {
+  const q = input.q.trim();
+  const text = contains(db, q);
+  const search = q
+    ? {
+        OR: [
+          { hostname: text },
+          { name: text },
+          { addresses: { some: { address: contains(db, q.toLowerCase()) } } },
+          ...(/^\d{1,10}$/.test(q) && Number(q) <= CT_MAX ? [{ ctid: Number(q) }] : []),
+        ],
+      }
+    : {};
+  const where = {
+    AND: [containerScope(actor), input.tenantId ? { tenantId: input.tenantId } : {}, search],
+  };
+  const d = input.dir;
+  const first: Prisma.ContainerOrderByWithRelationInput =
+    input.sort === "node" ? { node: { name: d } } : { [input.sort]: d };
+  const orderBy: Prisma.ContainerOrderByWithRelationInput[] = [
+    first,
+    ...(input.sort === "ctid" ? [] : [{ ctid: "asc" as const }]),
+    { id: d },
+  ];
+  const [rows, total] = await Promise.all([
+    db.container.findMany({
+      where,
+      orderBy,
+      ...pageOf(input),
+      select: {
+        id: true,
+        ctid: true,
+        name: true,
+        hostname: true,
+        template: true,
+        state: true,
+        createdAt: true,
+        suspendedAt: true,
+        tenant: { select: { id: true, name: true } },
+        plan: { select: { id: true, name: true } },
+        node: { select: { id: true, name: true } },
+        addresses: { select: { address: true }, orderBy: { createdAt: "asc" } },
+      },
+    }),
+    db.container.count({ where }),
+  ]);
+  return {
+    rows: rows.map(({ addresses, createdAt, suspendedAt, ...r }) => ({
+      ...r,
+      ips: addresses.map((a) => a.address),
+      createdAt: createdAt.toISOString(),
+      suspended: suspendedAt !== null,
+    })),
+    total,
+    page: input.page,
+    pageSize: input.pageSize,
+  };
+}
+
+export interface ContainerRow {
+  id: string;
+  ctid: number;
+  name: string | null;
+  hostname: string;
+  template: string;
+  state: string;
+  createdAt: string;
+  suspended: boolean;
+  ips: string[];
+  tenant: { id: string; name: string };
+  plan: { id: string; name: string };
+  node: { id: string; name: string };
 }
 
 /** A notice is shown this long after a container was suspended for its host's reboot and resumed. */

@@ -1,18 +1,20 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
-import { Button } from "../../_components/Button.js";
+import { Suspense } from "react";
 import { Card } from "../../_components/Card.js";
+import { DataTable, type Column } from "../../_components/DataTable.js";
 import { PageHeader } from "../../_components/PageHeader.js";
-import { RequireRole } from "../../_components/RequireRole.js";
-import { TextField } from "../../_components/TextField.js";
-import { when } from "../../_lib/format.js";
-import { useTRPC } from "../../_lib/trpc.js";
-import { mono, table, td, th } from "../../_lib/ui.js";
 import { QueryView } from "../../_components/QueryView.js";
-import { ScrollBox } from "../../_components/ScrollBox.js";
+import { RequireRole } from "../../_components/RequireRole.js";
+import { Pager, SearchBox } from "../../_components/TableTools.js";
+import { when } from "../../_lib/format.js";
+import { useTableParams } from "../../_lib/table-params.js";
+import { useTRPC, type RouterOutputs } from "../../_lib/trpc.js";
+import { mono } from "../../_lib/ui.js";
 
-const PAGE = 100;
+const SORTS = ["time", "actor", "action"] as const;
+type Sort = (typeof SORTS)[number];
+type Row = RouterOutputs["audit"]["table"]["rows"][number];
 
 function details(json: string): string {
   if (!json || json === "{}") return "";
@@ -25,14 +27,29 @@ function details(json: string): string {
   }
 }
 
+const COLUMNS: Column<Row, Sort>[] = [
+  { header: "When", sort: "time", className: "whitespace-nowrap text-xs", cell: (a) => when(a.at) },
+  { header: "Who", sort: "actor", className: "whitespace-nowrap", cell: (a) => a.actor },
+  { header: "Action", sort: "action", className: mono, cell: (a) => a.action },
+  { header: "Target", cell: (a) => a.target },
+  { header: "From IP", className: mono, cell: (a) => a.ip ?? "—" },
+  {
+    header: "Details",
+    className: "text-xs text-slate-500",
+    cell: (a) => (
+      <div className="max-w-xs truncate" title={details(a.details)}>
+        {details(a.details)}
+      </div>
+    ),
+  },
+];
+
 function Audit() {
   const trpc = useTRPC();
-  const [action, setAction] = useState("");
-  const [cursors, setCursors] = useState<number[]>([]);
-  const beforeId = cursors[cursors.length - 1];
+  const t = useTableParams<Sort>(SORTS, { sort: "time", dir: "desc", pageSize: 50 });
   const q = useQuery(
-    trpc.audit.list.queryOptions(
-      { take: PAGE, beforeId, action: action.trim() || undefined },
+    trpc.audit.table.queryOptions(
+      { sort: t.sort, dir: t.dir, q: t.q, page: t.page, pageSize: t.pageSize },
       { placeholderData: keepPreviousData },
     ),
   );
@@ -40,65 +57,41 @@ function Audit() {
     <>
       <PageHeader title="Audit log" subtitle="Who did what, when, and from where." />
       <Card>
-        <div className="mb-3 flex items-end gap-3">
-          <TextField
-            wrapClassName="w-64"
-            label="Action starts with"
-            value={action}
-            onChange={(v) => {
-              setAction(v);
-              setCursors([]);
-            }}
-            placeholder="container., auth.login …"
-            autoComplete="off"
+        <div className="mb-3">
+          <SearchBox
+            label="Search by action or user"
+            placeholder="container.start, admin@ …"
+            value={t.q}
+            onSearch={(s) => t.set({ q: s, page: 1 }, "replace")}
           />
         </div>
-        <QueryView q={q} empty="No entries.">
-          {(data) => (
-            <ScrollBox label="Audit log">
-              <table className={table} aria-label="Audit log">
-                <thead>
-                  <tr>
-                    <th className={th}>When</th>
-                    <th className={th}>Who</th>
-                    <th className={th}>Action</th>
-                    <th className={th}>Target</th>
-                    <th className={th}>From IP</th>
-                    <th className={th}>Details</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.map((a) => (
-                    <tr key={a.id}>
-                      <td className={`${td} whitespace-nowrap text-xs`}>{when(a.at)}</td>
-                      <td className={`${td} whitespace-nowrap`}>{a.actor}</td>
-                      <td className={`${td} ${mono}`}>{a.action}</td>
-                      <td className={td}>{a.target}</td>
-                      <td className={`${td} ${mono}`}>{a.ip ?? "—"}</td>
-                      <td className={`${td} text-xs text-slate-500`}>
-                        <div className="max-w-xs truncate" title={details(a.details)}>
-                          {details(a.details)}
-                        </div>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </ScrollBox>
-          )}
+        <QueryView q={q}>
+          {(data) =>
+            data.total === 0 ? (
+              <p className="py-4 text-sm text-slate-600">{t.q ? `No entry matches “${t.q}”.` : "No entries."}</p>
+            ) : (
+              <>
+                <DataTable
+                  label="Audit log"
+                  columns={COLUMNS}
+                  rows={data.rows}
+                  rowKey={(a) => String(a.id)}
+                  sort={t.sort}
+                  dir={t.dir}
+                  onSort={(sort, dir) => t.set({ sort, dir, page: 1 })}
+                />
+                <Pager
+                  label="Audit log"
+                  page={t.page}
+                  pageSize={t.pageSize}
+                  total={data.total}
+                  onPage={(page) => t.set({ page })}
+                  onPageSize={(pageSize) => t.set({ pageSize, page: 1 })}
+                />
+              </>
+            )
+          }
         </QueryView>
-        <div className="mt-3 flex gap-2">
-          <Button variant="secondary" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Newer
-          </Button>
-          <Button
-            variant="secondary"
-            disabled={!q.data || q.data.length < PAGE}
-            onClick={() => q.data && setCursors((c) => [...c, q.data[q.data.length - 1]!.id])}
-          >
-            Older
-          </Button>
-        </div>
       </Card>
     </>
   );
@@ -107,7 +100,9 @@ function Audit() {
 export default function AuditPage() {
   return (
     <RequireRole roles={["admin", "reseller"]}>
-      <Audit />
+      <Suspense>
+        <Audit />
+      </Suspense>
     </RequireRole>
   );
 }

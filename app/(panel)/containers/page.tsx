@@ -1,25 +1,48 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { Suspense, useState } from "react";
 import { Card } from "../../_components/Card.js";
+import { CONTAINER_COLUMNS, CONTAINER_SORTS, type ContainerSort } from "../../_components/container-columns.js";
+import { DataTable } from "../../_components/DataTable.js";
 import { PageHeader } from "../../_components/PageHeader.js";
-import { StateBadge } from "../../_components/StateBadge.js";
-import { useMe } from "../../_lib/me.js";
-import { useTRPC } from "../../_lib/trpc.js";
-import { link, mono, table, td, th } from "../../_lib/ui.js";
 import { QueryView } from "../../_components/QueryView.js";
-import { ScrollBox } from "../../_components/ScrollBox.js";
+import { Pager, SearchBox } from "../../_components/TableTools.js";
+import { useMe } from "../../_lib/me.js";
+import { useTableParams } from "../../_lib/table-params.js";
+import { useTRPC } from "../../_lib/trpc.js";
+import { BulkActions } from "./BulkActions.js";
 
-export default function ContainersPage() {
+function Containers() {
   const me = useMe();
   const trpc = useTRPC();
-  const list = useQuery(trpc.containers.list.queryOptions(undefined, { refetchInterval: 5000 }));
+  const t = useTableParams<ContainerSort>(CONTAINER_SORTS, { sort: "ctid", dir: "asc" });
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const list = useQuery(
+    trpc.containers.table.queryOptions(
+      { sort: t.sort, dir: t.dir, q: t.q, page: t.page, pageSize: t.pageSize },
+      { refetchInterval: 5000, placeholderData: keepPreviousData },
+    ),
+  );
   const seller = me.role !== "customer";
+  const admin = me.role === "admin";
+  const total = list.data?.total;
+  const toggle = (k: string) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (n.has(k)) n.delete(k);
+      else n.add(k);
+      return n;
+    });
+  const toggleAll = (keys: string[]) =>
+    setSelected((s) =>
+      keys.every((k) => s.has(k)) ? new Set([...s].filter((k) => !keys.includes(k))) : new Set([...s, ...keys]),
+    );
   return (
     <>
       <PageHeader
         title={seller ? "Containers" : "My containers"}
-        subtitle={list.data ? `${list.data.length} container${list.data.length === 1 ? "" : "s"}` : undefined}
+        subtitle={total !== undefined ? `${total} container${total === 1 ? "" : "s"}${t.q ? " found" : ""}` : undefined}
         actions={
           seller ? (
             <Link
@@ -32,56 +55,60 @@ export default function ContainersPage() {
         }
       />
       <Card>
-        <QueryView
-          q={list}
-          empty={
-            seller
-              ? "No containers yet. Create one with “New container”."
-              : "You have no containers yet; your provider creates them for you."
+        <div className="mb-3 flex flex-wrap items-end justify-between gap-3">
+          <SearchBox
+            label="Search containers"
+            placeholder="CTID, hostname or IP address"
+            value={t.q}
+            onSearch={(q) => t.set({ q, page: 1 }, "replace")}
+          />
+          {admin && <BulkActions selected={selected} onDone={() => setSelected(new Set())} />}
+        </div>
+        <QueryView q={list} loading="Loading containers">
+          {(data) =>
+            data.total === 0 ? (
+              <p className="py-4 text-sm text-slate-600">
+                {t.q
+                  ? `No container matches “${t.q}”.`
+                  : seller
+                    ? "No containers yet. Create one with “New container”."
+                    : "You have no containers yet; your provider creates them for you."}
+              </p>
+            ) : (
+              <>
+                <DataTable
+                  label="Containers"
+                  columns={CONTAINER_COLUMNS}
+                  rows={data.rows}
+                  rowKey={(c) => c.id}
+                  sort={t.sort}
+                  dir={t.dir}
+                  onSort={(sort, dir) => t.set({ sort, dir, page: 1 })}
+                  selection={
+                    admin ? { selected, toggle, toggleAll, name: (c) => `${c.ctid} (${c.hostname})` } : undefined
+                  }
+                />
+                <Pager
+                  label="Containers"
+                  page={t.page}
+                  pageSize={t.pageSize}
+                  total={data.total}
+                  onPage={(page) => t.set({ page })}
+                  onPageSize={(pageSize) => t.set({ pageSize, page: 1 })}
+                />
+              </>
+            )
           }
-          loading="Loading containers"
-        >
-          {(data) => (
-            <ScrollBox label="Containers">
-              <table className={table} aria-label="Containers">
-                <thead>
-                  <tr>
-                    <th className={th}>CTID</th>
-                    <th className={th}>Hostname</th>
-                    <th className={th}>State</th>
-                    <th className={th}>IP addresses</th>
-                    <th className={th}>Template</th>
-                    <th className={th}>Plan</th>
-                    <th className={th}>Owner</th>
-                    <th className={th}>Node</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.map((c) => (
-                    <tr key={c.id} className="hover:bg-slate-50">
-                      <td className={`${td} ${mono}`}>{c.ctid}</td>
-                      <td className={td}>
-                        <Link className={link} href={`/containers/${c.id}`}>
-                          {c.hostname}
-                        </Link>
-                        {c.name && <span className="ml-2 font-mono text-xs text-slate-500">{c.name}</span>}
-                      </td>
-                      <td className={td}>
-                        <StateBadge state={c.state} />
-                      </td>
-                      <td className={`${td} ${mono}`}>{c.ips.length ? c.ips.join(", ") : "—"}</td>
-                      <td className={td}>{c.template}</td>
-                      <td className={td}>{c.plan.name}</td>
-                      <td className={td}>{c.tenant.name}</td>
-                      <td className={td}>{c.node.name}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </ScrollBox>
-          )}
         </QueryView>
       </Card>
     </>
+  );
+}
+
+export default function ContainersPage() {
+  return (
+    <Suspense>
+      <Containers />
+    </Suspense>
   );
 }

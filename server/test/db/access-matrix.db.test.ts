@@ -309,6 +309,14 @@ const MATRIX: Record<string, Spec> = {
       (await db(e).tenant.findUniqueOrThrow({ where: { id: e.s.customer.tenant.id } })).name === `Renamed ${e.uniq}`,
   },
 
+  "tenants.delete": {
+    allow: SELLERS,
+    kind: "target",
+    input: async (e) => ({ tenantId: (await spareCustomer(e, false)).id }),
+    effect: async (e) => (await spareOf(e)) === null,
+    check: (r, e) => expect(r).toMatchObject({ name: `Spare ${e.uniq}`, users: 0 }),
+    cleanup: async (e) => void (await db(e).tenant.deleteMany({ where: { name: `Spare ${e.uniq}` } })),
+  },
   "tenants.suspend": {
     allow: SELLERS,
     kind: "target",
@@ -437,6 +445,26 @@ const MATRIX: Record<string, Spec> = {
     input: (e) => (e.target === "own" ? undefined : { tenantId: e.s.customer.tenant.id }),
     rows: (r) => (r as { tenant: { id: string } }[]).map((x) => x.tenant.id),
     fuzz: (e) => ({ tenantId: e.s.customer.tenant.id, take: 10, skip: 0 }),
+  },
+  "containers.table": {
+    allow: AUTHED,
+    kind: "list",
+    input: (e) => (e.target === "own" ? { q: "" } : { tenantId: e.s.customer.tenant.id }),
+    rows: (r) => (r as { rows: { tenant: { id: string } }[] }).rows.map((x) => x.tenant.id),
+    fuzz: () => ({ sort: "node", dir: "desc", q: "10", page: 1, pageSize: 10 }),
+  },
+  "containers.bulkAction": {
+    allow: ADMIN,
+    kind: "target",
+    input: async (e) => {
+      const c = await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } });
+      const action = c.state === "running" ? "stop" : "start";
+      e.memo.action = action;
+      e.memo.ops = await opCount(e, action);
+      return { containerIds: [c.id], action };
+    },
+    effect: async (e) => (await opCount(e, e.memo.action as string)) === (e.memo.ops as number) + 1,
+    check: (r) => expect(r).toMatchObject({ started: 1, refused: 0 }),
   },
   "containers.get": {
     allow: AUTHED,
@@ -784,6 +812,13 @@ const MATRIX: Record<string, Spec> = {
     rows: tenantRows,
     fuzz: (e) => ({ containerId: e.s.customer.container.id, take: 10 }),
   },
+  "operations.table": {
+    allow: AUTHED,
+    kind: "list",
+    input: (e) => (e.target === "own" ? {} : { containerId: e.s.customer.container.id }),
+    rows: (r) => tenantRows((r as { rows: unknown }).rows),
+    fuzz: (e) => ({ containerId: e.s.customer.container.id, sort: "status", dir: "asc", q: "st", pageSize: 10 }),
+  },
   "operations.get": {
     allow: AUTHED,
     kind: "target",
@@ -797,6 +832,14 @@ const MATRIX: Record<string, Spec> = {
     input: () => ({ take: 500 }),
     rows: tenantRows,
     fuzz: () => ({ beforeId: 1000, action: "container" }),
+  },
+
+  "audit.table": {
+    allow: SELLERS,
+    kind: "list",
+    input: () => ({ pageSize: 100 }),
+    rows: (r) => tenantRows((r as { rows: unknown }).rows),
+    fuzz: () => ({ sort: "actor", dir: "asc", q: "container", page: 2 }),
   },
 
   // nodes, templates (not tenant-bound)
