@@ -212,13 +212,19 @@ export async function containerPolicy(db: Db, c: FullContainer, now = new Date()
   const sched = effective ? parseSchedule(effective.schedule) : null;
   const offset = jitterOffsetSec(c.id, jitterWindowSec());
   const slot = sched ? (row.policyNextAt ?? nextSlotAfterRun(sched, now, offset)) : null;
+  // a run the panel did not see end (it stopped meanwhile): its operation says how it ended
+  let lastStatus = row.policyLastStatus;
+  if (lastStatus === "running" && row.policyLastOpId) {
+    const op = await db.operation.findUnique({ where: { id: row.policyLastOpId }, select: { status: true } });
+    lastStatus = !op ? null : op.status === "queued" ? "running" : op.status;
+  }
   return {
     own: own ? policyView(own) : null,
     plan: fromPlan ? policyView(fromPlan) : null,
     source: own ? ("container" as const) : fromPlan ? ("plan" as const) : null,
     nextRunAt: slot ? dueAt(slot, offset).toISOString() : null,
     lastRunAt: row.policyLastAt?.toISOString() ?? null,
-    lastStatus: row.policyLastStatus,
+    lastStatus,
     lastOperationId: row.policyLastOpId,
     maxBackups: c.plan.maxBackups,
     maxSnapshots: c.plan.maxSnapshots,

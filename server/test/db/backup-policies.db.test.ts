@@ -118,6 +118,23 @@ describe.each(PROVIDERS)("backup policies (tRPC) on %s", (provider) => {
     expect((await w.db.plan.findUniqueOrThrow({ where: { id: w.a.plan.id } })).backupPolicyId).toBeNull();
   });
 
+  it("a run the panel did not see end shows how its operation ended", async () => {
+    const c = w.a.customers[0]!.container;
+    const op = await w.db.operation.create({
+      data: { type: "backup", status: "failed", tenantId: c.tenantId, containerId: c.id, actor: "gone panel" },
+    });
+    await w.db.container.update({
+      where: { id: c.id },
+      data: { policyLastAt: new Date("2026-12-07T03:00:00Z"), policyLastOpId: op.id, policyLastStatus: "running" },
+    });
+    expect(await as(w, "customerA1").backupPolicies.forContainer({ containerId: c.id })).toMatchObject({
+      lastRunAt: "2026-12-07T03:00:00.000Z",
+      lastStatus: "failed",
+      lastOperationId: op.id,
+    });
+    await w.db.container.update({ where: { id: c.id }, data: { policyLastOpId: null, policyLastStatus: null } });
+  });
+
   it("validation: schedule syntax and retention, with field errors; names unique per tenant", async () => {
     const me = as(w, "customerA1");
     for (const schedule of ["daily 3:00", "hourly", "weekly 03:00", "0 3 * * *"]) {

@@ -8,6 +8,7 @@ import { ErrorBox } from "../../../_components/ErrorBox.js";
 import { Loading } from "../../../_components/Loading.js";
 import { SelectField } from "../../../_components/SelectField.js";
 import { when } from "../../../_lib/format.js";
+import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import { SOLO } from "../../../_lib/trpc-link.js";
 
@@ -18,7 +19,8 @@ const PLAN_DEFAULT = "";
  * the next run (with this container's jitter) and the last one; whoever sees the container may choose one of
  * their policies or make a new one, within the plan's limits.
  */
-export function BackupPolicyCard({ containerId }: { containerId: string }) {
+export function BackupPolicyCard({ containerId, tenantId }: { containerId: string; tenantId: string }) {
+  const me = useMe();
   const trpc = useTRPC();
   const qc = useQueryClient();
   const view = useQuery(trpc.backupPolicies.forContainer.queryOptions({ containerId }, { trpc: { context: SOLO } }));
@@ -32,7 +34,10 @@ export function BackupPolicyCard({ containerId }: { containerId: string }) {
   const selected = choice ?? v?.own?.id ?? PLAN_DEFAULT;
   const options = [
     { value: PLAN_DEFAULT, label: `The plan's default (${v?.plan?.name ?? "none"})` },
-    ...(policies.data ?? []).map((p) => ({ value: p.id, label: `${p.name}: ${describePolicy(p)}` })),
+    // the server accepts the container owner's policies and the caller's own (admins: any)
+    ...(policies.data ?? [])
+      .filter((p) => me.role === "admin" || p.tenantId === tenantId || p.tenantId === me.tenant.id)
+      .map((p) => ({ value: p.id, label: `${p.name}: ${describePolicy(p)}` })),
   ];
   return (
     <Card title="Scheduled backups" testId="backup-policy-card">

@@ -102,7 +102,7 @@ export function ContainerTabs({
       {tab === "backups" && (
         <div className="flex min-w-0 flex-col gap-4">
           <BackupsCard containerId={c.id} state={c.state} busy={busy} onStarted={onStarted} />
-          <BackupPolicyCard containerId={c.id} />
+          <BackupPolicyCard containerId={c.id} tenantId={c.tenant.id} />
         </div>
       )}
       {tab === "settings" && (
