@@ -267,16 +267,24 @@ describe.each(PROVIDERS)("backup scheduler on %s", (provider) => {
     }
   });
 
-  it("jitter spreads 30 containers of one slot over the window", async () => {
+  it("jitter spreads 30 containers of one slot over the window; the due query pages through them", async () => {
     const { plan, rows } = await containers(30, { tag: "spread", maxBackups: 5 });
     await policyOnPlan(plan.id, { name: "spread", schedule: "daily 03:00" });
     let clock = new Date("2026-12-07T02:00:00Z");
-    const s = createBackupScheduler({ db: w.db, now: () => clock, jitterSec: 1800, perNode: 2, log: quiet });
+    // pages of 7: the due containers are read in several pages (30 containers, some due in the same minute)
+    const s = createBackupScheduler({ db: w.db, now: () => clock, jitterSec: 1800, perNode: 2, batch: 7, log: quiet });
     await s.tick();
     const perMinute: number[] = [];
     for (let m = 0; m <= 30; m++) {
       clock = new Date(Date.parse("2026-12-07T03:00:00Z") + m * 60_000);
-      perMinute.push((await s.tick())!.started.length);
+      const started = (await s.tick())!.started;
+      perMinute.push(started.length);
+      // exactly the containers whose jittered time came in this minute, whichever page they are on
+      const want = rows
+        .filter((c) => Math.ceil(jitterOffsetSec(c.id, 1800) / 60) === m)
+        .map((c) => c.id)
+        .sort();
+      expect(started.sort(), clock.toISOString()).toEqual(want);
     }
     expect(perMinute.reduce((a, b) => a + b, 0)).toBe(30);
     expect(Math.max(...perMinute)).toBeLessThanOrEqual(6);
