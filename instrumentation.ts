@@ -2,7 +2,8 @@
  * Runs once when the panel server starts (Next.js instrumentation hook): repair what a previous panel
  * process left unfinished (server/services/recovery.ts), then start the traffic sampler
  * (server/services/traffic.ts; every OVZ_TRAFFIC_INTERVAL_SEC seconds, default 60, 0 = off) and the usage
- * sampler (server/services/usage.ts; every OVZ_USAGE_INTERVAL_SEC seconds, default 10, 0 = off).
+ * sampler (server/services/usage.ts; every OVZ_USAGE_INTERVAL_SEC seconds, default 10, 0 = off), and the
+ * backup scheduler (server/services/backup-schedule/; every OVZ_BACKUP_SCHEDULER_SEC seconds, default 60).
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
@@ -35,5 +36,16 @@ export async function register(): Promise<void> {
     else console.log("[panel] usage sampler: off (OVZ_USAGE_INTERVAL_SEC=0)");
   } catch (e) {
     console.error("[panel] the usage sampler could not start; usage history is not recorded until the next start", e);
+  }
+  try {
+    const { schedulerIntervalSec } = await import("./server/services/backup-schedule/config.js");
+    const { createBackupScheduler } = await import("./server/services/backup-schedule/scheduler.js");
+    const seconds = schedulerIntervalSec();
+    if (seconds > 0) {
+      createBackupScheduler({ db: db() }).start(seconds * 1000);
+      console.log(`[panel] backup scheduler: every ${seconds} s`);
+    } else console.log("[panel] backup scheduler: off (OVZ_BACKUP_SCHEDULER_SEC=0)");
+  } catch (e) {
+    console.error("[panel] the backup scheduler could not start; scheduled backups wait for the next start", e);
   }
 }

@@ -57,10 +57,13 @@ export function deleteOrRollbackSnapshot(
   return c;
 }
 
+/** A backup id's last part: never reused (a count of the backups held would repeat after a delete). */
+let backupSeq = 0;
+
 export function createBackup(s: FakeState, ctid: number) {
   const c = getContainer(s, ctid);
   const at = new Date();
-  const id = `${ctid}-${at.toISOString().replace(/[-:]/g, "").slice(0, 15)}Z-${(s.backups.size + 1).toString(16).padStart(6, "0")}`;
+  const id = `${ctid}-${at.toISOString().replace(/[-:]/g, "").slice(0, 15)}Z-${(++backupSeq).toString(16).padStart(6, "0")}`;
   s.backups.set(id, {
     ctid,
     createdAt: at.toISOString(),

@@ -1,6 +1,7 @@
 import { router } from "../trpc/init.js";
 import { allocationsRouter } from "./allocations.js";
 import { auditRouter } from "./audit.js";
+import { backupPoliciesRouter } from "./backup-policies.js";
 import { backupsRouter, snapshotsRouter, sshKeysRouter } from "./backups.js";
 import { authRouter } from "./auth.js";
 import { containersRouter } from "./containers.js";
@@ -30,6 +31,7 @@ export const appRouter = router({
   traffic: trafficRouter,
   snapshots: snapshotsRouter,
   backups: backupsRouter,
+  backupPolicies: backupPoliciesRouter,
   sshKeys: sshKeysRouter,
   usage: usageRouter,
 });

@@ -29,6 +29,9 @@ function show(p: {
   trafficQuotaGb: number;
   throttleKbit: number;
   templates: string;
+  maxBackups: number;
+  maxSnapshots: number;
+  backupPolicyId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }) {
@@ -42,6 +45,10 @@ function show(p: {
     trafficQuotaGb: p.trafficQuotaGb,
     throttleKbit: p.throttleKbit,
     templates: planTemplates(p),
+    maxBackups: p.maxBackups,
+    maxSnapshots: p.maxSnapshots,
+    /** the default backup policy of its containers (backupPolicies.setForPlan) */
+    backupPolicyId: p.backupPolicyId,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };

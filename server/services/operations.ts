@@ -25,6 +25,7 @@ export const OP_TYPES = [
   "restore",
   "migrate",
   "clone",
+  "snapshot",
 ] as const;
 export type OpType = (typeof OP_TYPES)[number];
 
@@ -184,6 +185,11 @@ export async function startOperation(
   })();
   running.set(op.id, done);
   return op;
+}
+
+/** Resolves when this process's operation `id` has ended (at once if it is not running here). */
+export async function waitForOperation(id: string): Promise<void> {
+  await running.get(id);
 }
 
 export async function waitForAllOperations(): Promise<void> {

@@ -104,8 +104,18 @@ export async function listBackups(c: FullContainer) {
   return eng(c).call("backup.list", { ctid: c.ctid });
 }
 
-export async function backupContainer(ctx: Ctx, c: FullContainer) {
-  const have = await ctx.db.backup.count({ where: { containerId: c.id } });
+/**
+ * Backs a container up (an operation). A policy's run (backup-schedule/run.ts) passes `policy`: its backups
+ * are bounded by the policy's retention (checked against maxBackups when the policy is set) instead of the
+ * count check, are marked with the policy, dated by the scheduler's clock, and `after` prunes in the same
+ * operation.
+ */
+export async function backupContainer(
+  ctx: Ctx,
+  c: FullContainer,
+  policy?: { id: string; at: () => Date; after: (h: OpHandle) => Promise<void> },
+) {
+  const have = policy ? 0 : await ctx.db.backup.count({ where: { containerId: c.id } });
   if (have >= c.plan.maxBackups) {
     throw new PanelError(
       "QUOTA_EXCEEDED",
@@ -131,13 +141,20 @@ export async function backupContainer(ctx: Ctx, c: FullContainer) {
           sshKeys:
             (await ctx.db.container.findUnique({ where: { id: c.id }, select: { sshKeys: true } }))?.sshKeys ?? "",
           sizeBytes: BigInt(b.archive.sizeBytes),
-          createdAt: new Date(b.createdAt),
+          createdAt: policy ? policy.at() : new Date(b.createdAt),
+          policyId: policy?.id ?? null,
         },
       });
       h.log(`backup ${b.id} written (${b.archive.sizeBytes} bytes)`); // not the host path: customers read this log
+      if (policy) await policy.after(h);
     },
   );
-  await audit(ctx, { action: "container.backup", target: target(c), tenantId: c.tenantId });
+  await audit(ctx, {
+    action: "container.backup",
+    target: target(c),
+    tenantId: c.tenantId,
+    ...(policy ? { details: { policy: policy.id } } : {}),
+  });
   return op;
 }
 

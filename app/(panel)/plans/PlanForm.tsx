@@ -1,11 +1,12 @@
 "use client";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Button } from "../../_components/Button.js";
 import { Card } from "../../_components/Card.js";
 import { ErrorBox } from "../../_components/ErrorBox.js";
 import { LimitFields } from "../../_components/LimitFields.js";
 import { Notice } from "../../_components/Notice.js";
+import { SelectField } from "../../_components/SelectField.js";
 import { TextField } from "../../_components/TextField.js";
 import { errInfo, fieldError } from "../../_lib/errors.js";
 import { defaultTexts, limitTexts, toPatch, type LimitTexts } from "../../_lib/limits.js";
@@ -33,6 +34,22 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
   const [throttle, setThrottle] = useState(String(plan?.throttleKbit ?? 1024));
   const [templates, setTemplates] = useState<string[]>(plan?.templates ?? []);
   const [saved, setSaved] = useState<string | null>(null);
+  // the default backup policy of the plan's containers (docs/backup-policies.md): the owner's policies
+  const [policyId, setPolicyId] = useState(plan?.backupPolicyId ?? "");
+  const policies = useQuery(trpc.backupPolicies.list.queryOptions());
+  const owner = plan?.tenantId ?? me.tenant.id;
+  const policyOptions = [
+    { value: "", label: "None" },
+    ...(policies.data ?? [])
+      .filter((p) => p.tenantId === owner || p.tenantId === me.tenant.id)
+      .map((p) => ({ value: p.id, label: `${p.name}: ${p.kind} ${p.schedule} UTC` })),
+  ];
+  const setPolicy = useMutation(trpc.backupPolicies.setForPlan.mutationOptions({ onSuccess: () => refresh() }));
+  /** After the plan is saved: its default policy, when it changed. */
+  const savePolicy = (planId: string, then?: () => void) => {
+    if ((plan?.backupPolicyId ?? "") === policyId) return then?.();
+    setPolicy.mutate({ planId, policyId: policyId || null }, { onSuccess: () => then?.() });
+  };
 
   const refresh = () => {
     void qc.invalidateQueries(trpc.plans.pathFilter());
@@ -42,6 +59,8 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
     trpc.plans.create.mutationOptions({
       onSuccess: (p) => {
         setSaved(`Plan “${p.name}” created.`);
+        savePolicy(p.id);
+        setPolicyId("");
         setName("");
         setLimits(fresh());
         setTemplates([]);
@@ -51,9 +70,9 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
   );
   const update = useMutation(
     trpc.plans.update.mutationOptions({
-      onSuccess: () => {
+      onSuccess: (p) => {
         refresh();
-        onDone?.();
+        savePolicy(p.id, onDone);
       },
     }),
   );
@@ -129,12 +148,20 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
             errorOf={(k) => fieldError(fields, `limits.${k}`, k)}
           />
         </div>
+        <SelectField
+          label="Default backup policy"
+          value={policyId}
+          onChange={setPolicyId}
+          options={policyOptions}
+          hint="scheduled backups of the plan's containers; make policies on a container's Backups tab"
+          wrapClassName="max-w-xl"
+        />
         <TemplateChoices
           value={templates}
           onChange={setTemplates}
           error={fieldError(fields, "templates", "templates.0")}
         />
-        <ErrorBox error={m.error} />
+        <ErrorBox error={m.error ?? setPolicy.error} />
         {saved && <Notice>{saved}</Notice>}
         <div className="flex gap-2">
           <Button type="submit" busy={m.isPending}>

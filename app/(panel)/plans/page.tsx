@@ -11,6 +11,7 @@ import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { PlanForm } from "./PlanForm.js";
 import { PlansTable } from "./PlansTable.js";
+import { PoliciesCard } from "./PoliciesCard.js";
 import type { PlanRow } from "./types.js";
 
 function Plans() {
@@ -47,6 +48,7 @@ function Plans() {
             <PlansTable plans={platform} showOwner={false} readOnly />
           </Card>
         )}
+        <PoliciesCard />
         {editing ? (
           <PlanForm key={editing.id} plan={editing} onDone={() => setEditing(null)} />
         ) : (

@@ -134,6 +134,12 @@ async function backupRow(e: Env, opts: { attached: boolean }) {
     },
   });
 }
+/** A backup policy of the target customer's tenant (or of `tenantId`). */
+function policyRow(e: Env, tenantId = e.s.customer.tenant.id) {
+  return db(e).backupPolicy.create({
+    data: { tenantId, name: `pol-${e.uniq}`, kind: "backup", schedule: "daily 03:00", keepDaily: 1 },
+  });
+}
 /** A container of the target customer to suspend (or, suspended already, to unsuspend), removed after the call. */
 async function suspendable(e: Env, suspended: boolean) {
   const c = await disposableContainer(db(e), {
@@ -1055,6 +1061,81 @@ const MATRIX: Record<string, Spec> = {
       await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } });
     },
     cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
+  },
+  // backup policies (server/routers/backup-policies.ts)
+  "backupPolicies.list": {
+    allow: AUTHED,
+    kind: "list",
+    rows: tenantRows,
+    input: async (e) => {
+      e.memo.policy = (await policyRow(e)).id;
+      return undefined;
+    },
+    cleanup: async (e) => void (await db(e).backupPolicy.deleteMany({ where: { id: e.memo.policy as string } })),
+  },
+  "backupPolicies.create": {
+    allow: AUTHED,
+    kind: "self",
+    input: (e) => ({ name: `new-${e.uniq}`, kind: "backup", schedule: "daily 03:00", keepDaily: 2 }),
+    fuzz: () => ({ keepWeekly: 1, keepMonthly: 1 }),
+    effect: async (e) => (await db(e).backupPolicy.count({ where: { name: `new-${e.uniq}` } })) === 1,
+    check: (r, e) => expect(r).toMatchObject({ tenantId: e.actor!.tenantId, schedule: "daily 03:00", keepDaily: 2 }),
+  },
+  "backupPolicies.update": {
+    allow: AUTHED,
+    kind: "target",
+    input: async (e) => {
+      const p = await policyRow(e);
+      e.memo.policy = p.id;
+      return { policyId: p.id, schedule: "weekly sun 04:00" };
+    },
+    fuzz: (e) => ({ name: `renamed-${e.uniq}`, kind: "snapshot", keepDaily: 1, keepWeekly: 1, keepMonthly: 1 }),
+    effect: async (e) =>
+      (await db(e).backupPolicy.findUniqueOrThrow({ where: { id: e.memo.policy as string } })).schedule ===
+      "weekly sun 04:00",
+    cleanup: async (e) => void (await db(e).backupPolicy.deleteMany({ where: { id: e.memo.policy as string } })),
+  },
+  "backupPolicies.delete": {
+    allow: AUTHED,
+    kind: "target",
+    input: async (e) => {
+      const p = await policyRow(e);
+      e.memo.policy = p.id;
+      return { policyId: p.id };
+    },
+    effect: async (e) => (await db(e).backupPolicy.count({ where: { id: e.memo.policy as string } })) === 0,
+    cleanup: async (e) => void (await db(e).backupPolicy.deleteMany({ where: { id: e.memo.policy as string } })),
+  },
+  "backupPolicies.setForPlan": {
+    allow: SELLERS,
+    kind: "target",
+    input: async (e) => {
+      const p = await policyRow(e, e.s.reseller.tenant.id);
+      e.memo.policy = p.id;
+      return { planId: e.s.reseller.plan.id, policyId: p.id };
+    },
+    effect: async (e) =>
+      (await db(e).plan.findUniqueOrThrow({ where: { id: e.s.reseller.plan.id } })).backupPolicyId === e.memo.policy,
+    cleanup: async (e) => void (await db(e).backupPolicy.deleteMany({ where: { id: e.memo.policy as string } })),
+  },
+  "backupPolicies.forContainer": {
+    allow: AUTHED,
+    kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id }),
+    check: (r) => expect(r).toHaveProperty("nextRunAt"),
+  },
+  "backupPolicies.setForContainer": {
+    allow: AUTHED,
+    kind: "target",
+    input: async (e) => {
+      const p = await policyRow(e);
+      e.memo.policy = p.id;
+      return { containerId: e.s.customer.container.id, policyId: p.id };
+    },
+    effect: async (e) =>
+      (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).backupPolicyId ===
+      e.memo.policy,
+    cleanup: async (e) => void (await db(e).backupPolicy.deleteMany({ where: { id: e.memo.policy as string } })),
   },
   "sshKeys.get": {
     allow: AUTHED,

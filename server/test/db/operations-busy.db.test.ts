@@ -5,6 +5,8 @@
  */
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
+import { toTRPCError } from "../../errors.js";
+import { startPolicyRun } from "../../services/backup-schedule/run.js";
 import { OP_TYPES, type OpType } from "../../services/operations.js";
 import { PROCESS_ID } from "../../services/locks.js";
 import { PROVIDERS } from "../helpers/db.js";
@@ -41,6 +43,21 @@ describe.each(PROVIDERS)("one operation at a time per container on %s", (provide
     restore: (a, backupId) => a.backups.restore({ containerId: c().id, backupId }),
     migrate: (a, _b, otherNode) => a.containers.migrate({ containerId: c().id, targetNodeId: otherNode, live: false }),
     clone: (a) => a.containers.clone({ containerId: c().id, hostname: "copy.test" }),
+    // a snapshot policy's scheduled run (backup-schedule/run.ts), as the scheduler starts it
+    snapshot: async () => {
+      const policy = await w.db.backupPolicy.upsert({
+        where: { tenantId_name: { tenantId: c().tenantId, name: "busy-test" } },
+        create: { tenantId: c().tenantId, name: "busy-test", kind: "snapshot", schedule: "daily 03:00", keepDaily: 1 },
+        update: {},
+      });
+      const full = await w.db.container.findUniqueOrThrow({
+        where: { id: c().id },
+        include: { plan: true, node: true, tenant: true },
+      });
+      return startPolicyRun(w.db, full, policy, () => new Date()).catch((e: unknown) => {
+        throw toTRPCError(e);
+      });
+    },
   });
 
   it("while an operation runs, every kind of operation (and snapshot change) on the container is refused", async () => {

@@ -116,6 +116,7 @@ const COUNTED = [
   "IpAddress",
   "TrafficDaily",
   "TrafficCounter",
+  "BackupPolicy",
 ] as const;
 
 /** Row counts of the tables a refused call must not change (one round trip; same SQL on both databases). */

@@ -4,6 +4,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Tabs, type TabDef } from "../../../_components/Tabs.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
+import { BackupPolicyCard } from "./BackupPolicyCard.js";
 import { BackupsCard } from "./BackupsCard.js";
 import { ConsoleCard } from "./ConsoleCard.js";
 import { DestroyForm } from "./DestroyForm.js";
@@ -98,7 +99,12 @@ export function ContainerTabs({
       )}
       {tab === "firewall" && <FirewallCard c={c} />}
       {tab === "snapshots" && <SnapshotsCard containerId={c.id} busy={busy} />}
-      {tab === "backups" && <BackupsCard containerId={c.id} state={c.state} busy={busy} onStarted={onStarted} />}
+      {tab === "backups" && (
+        <div className="flex min-w-0 flex-col gap-4">
+          <BackupsCard containerId={c.id} state={c.state} busy={busy} onStarted={onStarted} />
+          <BackupPolicyCard containerId={c.id} tenantId={c.tenant.id} />
+        </div>
+      )}
       {tab === "settings" && (
         <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
           <div className="flex min-w-0 flex-col gap-4">
