@@ -140,7 +140,8 @@ describe.each(PROVIDERS)("container features on %s", (provider) => {
     expect(await run("set", String(c.ctid), "--features", "ppp:on")).toBe(VZ.INVALID_PARAMETER_VALUE);
     expect(out.join("\n")).toMatch(/unknown feature "ppp"; features are nesting, tun, fuse, keyctl/);
     // outside the plan: refused, nothing changed
-    expect(await run("set", String(c.ctid), "--features", "nesting:on")).not.toBe(0);
+    expect(await run("set", String(c.ctid), "--features", "nesting:on")).toBe(VZ.SYSTEM_ERROR);
+    expect(out.at(-1)).toMatch(/The plan "starter" does not allow Nesting/);
     expect(engineFeatures(c.ctid)).toEqual(["tun"]);
   });
 });
