@@ -28,6 +28,8 @@ fi
 # the apparmor service did not run yet, containers would not start). The engine uses it once it is loaded.
 if [ -d /etc/apparmor.d/lxc ]; then
   install -m 0644 scripts/apparmor/lxc-container-ovz /etc/apparmor.d/lxc/lxc-container-ovz
+  # containers with the nesting feature (docs/features.md)
+  install -m 0644 scripts/apparmor/lxc-container-ovz-nesting /etc/apparmor.d/lxc/lxc-container-ovz-nesting
 fi
 if apparmor_enforced && [ -f /etc/apparmor.d/lxc-containers ] && command -v apparmor_parser >/dev/null; then
   apparmor_parser -r -W /etc/apparmor.d/lxc-containers

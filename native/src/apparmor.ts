@@ -12,6 +12,8 @@ import path from "node:path";
 
 /** named lxc-*: lxc-start's own profile may change only to lxc-* profiles */
 export const OVZ_APPARMOR_PROFILE = "lxc-container-ovz";
+/** the profile of containers with the nesting feature (scripts/apparmor/lxc-container-ovz-nesting) */
+export const OVZ_APPARMOR_NESTING_PROFILE = "lxc-container-ovz-nesting";
 
 /** Does the kernel enforce AppArmor? */
 export function apparmorEnabled(sys = "/sys"): boolean {
@@ -36,6 +38,11 @@ export function profileLoaded(name: string, sys = "/sys"): boolean {
 export interface ContainerApparmor {
   /** lxc.apparmor.profile for the containers; null = LXC's default (or no AppArmor on this host) */
   profile: string | null;
+  /**
+   * lxc.apparmor.profile for containers with the nesting feature: lxc-container-ovz-nesting when loaded, else the
+   * same as `profile` (nested proc mounts are then refused by AppArmor: `warning` says so)
+   */
+  nestingProfile: string | null;
   /** why the containers do not get lxc-container-ovz on a host that enforces AppArmor (logged at start) */
   warning: string | null;
 }
@@ -46,11 +53,28 @@ export interface ContainerApparmor {
  */
 export function containerApparmor(env: NodeJS.ProcessEnv = process.env, sys = "/sys"): ContainerApparmor {
   const set = env.OVZ_APPARMOR_PROFILE;
-  if (set !== undefined) return { profile: set === "" ? null : set, warning: null };
-  if (!apparmorEnabled(sys)) return { profile: null, warning: null };
-  if (profileLoaded(OVZ_APPARMOR_PROFILE, sys)) return { profile: OVZ_APPARMOR_PROFILE, warning: null };
+  if (set !== undefined) {
+    const profile = set === "" ? null : set;
+    const nesting = env.OVZ_APPARMOR_NESTING_PROFILE;
+    return { profile, nestingProfile: nesting === undefined ? profile : nesting || null, warning: null };
+  }
+  if (!apparmorEnabled(sys)) return { profile: null, nestingProfile: null, warning: null };
+  if (profileLoaded(OVZ_APPARMOR_PROFILE, sys)) {
+    if (profileLoaded(OVZ_APPARMOR_NESTING_PROFILE, sys)) {
+      return { profile: OVZ_APPARMOR_PROFILE, nestingProfile: OVZ_APPARMOR_NESTING_PROFILE, warning: null };
+    }
+    return {
+      profile: OVZ_APPARMOR_PROFILE,
+      nestingProfile: OVZ_APPARMOR_PROFILE,
+      warning:
+        `the AppArmor profile ${OVZ_APPARMOR_NESTING_PROFILE} is not loaded: containers with the nesting feature ` +
+        `cannot mount proc inside. Run scripts/install.sh (it installs /etc/apparmor.d/lxc/` +
+        `${OVZ_APPARMOR_NESTING_PROFILE}), then restart the engine`,
+    };
+  }
   return {
     profile: null,
+    nestingProfile: null,
     warning:
       `the AppArmor profile ${OVZ_APPARMOR_PROFILE} is not loaded: containers get LXC's default profile, under ` +
       `which systemd inside them cannot sandbox its services (they boot "degraded"). Run scripts/install.sh ` +

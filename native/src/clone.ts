@@ -28,6 +28,7 @@ import type { PendingEntry } from "./journal.js";
 import { cloneNet } from "./net/config.js";
 import { netConfigSchema, type NetConfig } from "./net/types.js";
 import type { ContainerRecord } from "./records.js";
+import type { Features } from "./features.js";
 import { kindInRootfs, removeFileInRootfs, writeInRootfs } from "./rootfs.js";
 import type { SnapshotOps } from "./snapshots.js";
 import { renewSshHostKeys } from "./ssh-host-keys.js";
@@ -42,6 +43,8 @@ export interface CloneRequest {
   name?: string | null;
   /** a patch over the source's limits (the panel sends its whole effective set) */
   limits?: unknown;
+  /** default: the source's */
+  features?: Features;
   /** default: the source's */
   onboot?: boolean;
   /** default: the source's network without its addresses and MACs (net/config.ts cloneNet) */
@@ -122,6 +125,7 @@ export class CloneOps {
       hostname: req.hostname ?? src.hostname,
       template: src.template,
       limits,
+      features: req.features ?? src.features ?? [],
       idmapSlot: req.slot,
       init: src.init,
       haltSignal: src.haltSignal,

@@ -34,6 +34,8 @@ export interface EngineConfig {
   diskOvercommit: number;
   stopTimeoutSec: number;
   seccompProfile: string;
+  /** the seccomp profile of containers with the keyctl feature (features.ts): the default without its keyctl lines */
+  seccompKeyctlProfile: string;
   /** the containers' AppArmor profile (apparmor.ts); null = LXC's default or no AppArmor */
   apparmor: ContainerApparmor;
   debianMirror: string;
@@ -121,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     diskOvercommit: Number(env.OVZ_DISK_OVERCOMMIT ?? 1),
     stopTimeoutSec: Number(env.OVZ_STOP_TIMEOUT ?? 30),
     seccompProfile: env.OVZ_SECCOMP ?? path.resolve(here, "../config/seccomp/default.seccomp"),
+    seccompKeyctlProfile: env.OVZ_SECCOMP_KEYCTL ?? path.resolve(here, "../config/seccomp/keyctl.seccomp"),
     apparmor: containerApparmor(env),
     debianMirror: env.OVZ_DEBIAN_MIRROR ?? "http://deb.debian.org/debian",
     netUplinks: (env.OVZ_NET_UPLINKS ?? "")

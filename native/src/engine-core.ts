@@ -30,6 +30,7 @@ import { IdmapSlots } from "./idmap-slots.js";
 import type { EngineInternals } from "./engine-internals.js";
 import { IDMAP_SIZE, type ContainerInfo, type ContainerState, type Drivers, type OpContext } from "./engine-types.js";
 import { Revert } from "./revert.js";
+import { featureDeviceDir, makeFeatureDevices } from "./feature-devices.js";
 
 const STATES: Partial<Record<RuntimeState, ContainerState>> = {
   RUNNING: "running",
@@ -221,6 +222,7 @@ export class EngineCore implements EngineInternals {
       state: st === "STOPPED" && checkpoint ? "suspended" : state,
       initPid: st === "STOPPED" ? null : view.initPid,
       limits: rec.limits,
+      features: rec.features ?? [],
       onboot: rec.onboot,
       bootorder: rec.bootorder ?? null,
       idmap: { hostId: this.hostGid(rec), size: IDMAP_SIZE },
@@ -292,6 +294,7 @@ export class EngineCore implements EngineInternals {
 
   private async runtimeSpecOf(rec: ContainerRecord, view = this.view.dir): Promise<RuntimeSpec> {
     const cgroupKeys = this.drivers.cgroups.lxcKeys(await this.cgroupLimits(rec.limits));
+    const features = rec.features ?? [];
     return {
       ctid: rec.ctid,
       hostname: rec.hostname,
@@ -305,8 +308,12 @@ export class EngineCore implements EngineInternals {
       cgroupKeys,
       nofile: rec.limits.numfile,
       ptyMax: rec.limits.numpty,
-      seccompProfile: this.config.seccompProfile,
-      apparmorProfile: this.config.apparmor.profile,
+      features,
+      deviceDir: featureDeviceDir(this.config.lxcPath, rec.ctid),
+      seccompProfile: features.includes("keyctl") ? this.config.seccompKeyctlProfile : this.config.seccompProfile,
+      apparmorProfile: features.includes("nesting")
+        ? this.config.apparmor.nestingProfile
+        : this.config.apparmor.profile,
       logFile: path.join(this.config.lxcPath, String(rec.ctid), "lxc.log"),
       network: await this.net.lxcKeys(rec.ctid, rec.net),
       view,
@@ -319,6 +326,7 @@ export class EngineCore implements EngineInternals {
   }
 
   async writeRuntimeConfig(rec: ContainerRecord, opts: { view?: string | null } = {}): Promise<void> {
+    await makeFeatureDevices(featureDeviceDir(this.config.lxcPath, rec.ctid), rec.features ?? [], this.hostGid(rec));
     await this.drivers.runtime.writeConfig(await this.runtimeSpecOf(rec, opts.view));
     // every path that makes a container (create, restore) writes its config: the root link comes with it
     await this.ensureRootLink(rec);

@@ -61,6 +61,7 @@ export class Lifecycle {
           hostname,
           template: tpl.name,
           limits,
+          features: req.features ?? [],
           idmapSlot: slot,
           init: "/sbin/init",
           haltSignal: tpl.haltSignal,

@@ -30,6 +30,8 @@ export class ContainerSettings {
       const next: ContainerRecord = {
         ...old,
         limits,
+        // none is live: the next start renders them (features.ts)
+        features: req.features ?? old.features ?? [],
         hostname: req.hostname ?? old.hostname,
         name: req.name === undefined ? old.name : req.name,
         onboot: req.onboot ?? old.onboot,

@@ -9,6 +9,7 @@ import type { RuntimeDriver } from "./drivers/runtime/types.js";
 import type { StorageDriver, VolumeUsage } from "./drivers/storage/types.js";
 import type { containerInfo } from "./protocol/schema.js";
 import type { Limits, LimitsPatch } from "./settings.js";
+import type { Features } from "./features.js";
 import type { TemplateStoreApi } from "./templates/types.js";
 
 export const IDMAP_SIZE = 65536;
@@ -39,6 +40,8 @@ export interface CreateRequest {
   hostname?: string;
   name?: string | null;
   limits?: LimitsPatch;
+  /** enabled features (validated by the protocol's schema: known names only) */
+  features?: Features;
   onboot?: boolean;
   bootorder?: number | null;
   net?: unknown;
@@ -46,6 +49,8 @@ export interface CreateRequest {
 
 export interface SetRequest {
   limits?: LimitsPatch;
+  /** the whole new feature set; applies at the next start (none is live: features.ts) */
+  features?: Features;
   hostname?: string;
   name?: string | null;
   onboot?: boolean;

@@ -1,5 +1,6 @@
 /** Pure declarations of the migration protocol (shared by the engine, its schema and the panel; no host access). */
 import { z } from "zod";
+import { featuresSchema } from "./features.js";
 
 export const MIGRATE_PHASES = ["base", "delta", "dump"] as const;
 export type MigratePhase = (typeof MIGRATE_PHASES)[number];
@@ -12,6 +13,8 @@ export const migrateManifest = z.object({
     hostname: z.string(),
     template: z.string(),
     limits: z.record(z.string(), z.unknown()),
+    /** its features (features.ts); a name this engine does not know refuses the migration */
+    features: featuresSchema.optional(),
     idmapSlot: z.number().int().min(0),
     init: z.string(),
     haltSignal: z.string(),

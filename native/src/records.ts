@@ -6,6 +6,7 @@
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { defaultLimits, type Limits } from "./settings.js";
+import type { Features } from "./features.js";
 import type { NetConfig } from "./net/types.js";
 import { readJson, writeFileAtomic } from "./fsutil.js";
 import { trace } from "./trace.js";
@@ -16,6 +17,8 @@ export interface ContainerRecord {
   hostname: string;
   template: string;
   limits: Limits;
+  /** enabled features (features.ts); records from before features have none: [] */
+  features?: Features;
   /** idmap slot: container uid 0 = idmapBase + slot*65536 on the host */
   idmapSlot: number;
   init: string;

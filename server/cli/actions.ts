@@ -20,6 +20,8 @@ import {
 } from "../services/containers.js";
 import { syncState, type FullContainer } from "../services/container-state.js";
 import { addressesOf } from "../services/ipam.js";
+import { featuresOf, setContainerFeatures } from "../services/features.js";
+import { applyFeatureSwitches } from "../../native/src/features.js";
 import { addIp, removeIp } from "../services/network.js";
 import { waitForAllOperations } from "../services/operations.js";
 import {
@@ -302,6 +304,8 @@ export interface SetArgs {
   /** "all" removes every address */
   ipdel: string[];
   passwords: { user: string; password: string }[];
+  /** OpenVZ's --features switches ("tun:on,fuse:off"), checked; null = not given */
+  features: string | null;
 }
 
 export async function applySet(
@@ -348,6 +352,12 @@ export async function applySet(
       }
       if (del.length) cli.say(`Deleting IP address(es): ${del.join(" ")}`);
       for (const a of del) await removeIp(cli, await findCt(cli, String(c.ctid)), a);
+    }
+    if (s.features !== null) {
+      const fresh = await findCt(cli, String(c.ctid));
+      const r = await setContainerFeatures(cli, fresh, applyFeatureSwitches(featuresOf(fresh.features), s.features));
+      cli.say(`Features: ${r.enabled.join(",") || "none"}`);
+      if (r.restartNeeded) cli.say("Features are saved and apply at the next start");
     }
     for (const p of s.passwords) {
       try {

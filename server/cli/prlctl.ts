@@ -261,7 +261,8 @@ async function run(cli: Cli, argv: string[]): Promise<number> {
         !Object.keys(s.limits).length &&
         !s.ipadd.length &&
         !s.ipdel.length &&
-        !s.passwords.length
+        !s.passwords.length &&
+        s.features === null
       ) {
         throw new CliError("No parameters to set are specified; see prlctl --help", 1);
       }

@@ -5,6 +5,7 @@ import { settingsSchema, type SettingsPatch } from "../services/settings.js";
 import { all, badParam, CliError, has, one, VZ, yesNo, type OptSpec, type Parsed } from "./args.js";
 import type { SetArgs } from "./actions.js";
 import { limitOptSpecs, limitsPatch, LIMIT_FLAGS } from "./limit-flags.js";
+import { applyFeatureSwitches } from "../../native/src/features.js";
 
 export const SET_SPECS: Record<string, OptSpec> = {
   ...limitOptSpecs,
@@ -19,6 +20,7 @@ export const SET_SPECS: Record<string, OptSpec> = {
   bootorder: { arg: true },
   save: { arg: false },
   setmode: { arg: true },
+  features: { arg: true, multi: true },
 };
 
 export const CREATE_SPECS: Record<string, OptSpec> = {
@@ -59,6 +61,7 @@ vzctl set <ctid> [--save] [--hostname <name>] [--name <name>] [--description <te
    [--numproc <N>[:<N>]] [--numfile <N>[:<N>]]
    [--diskspace <soft>[:<hard>]] [--diskinodes <soft>[:<hard>]]
    [--ioprio <weight 10-1000>] [--iolimit <N>[KMG]] [--iopslimit <N>]
+   [--features nesting|tun|fuse|keyctl:on|off[,...]]
 Names (--name) work wherever <ctid> does. Sizes take K, M, G, T suffixes (binary).
 Options: --quiet, --verbose, --version, --help. Reference: docs/cli.md.`;
 
@@ -126,5 +129,14 @@ export function setArgs(p: Parsed, specs: Record<string, OptSpec> = SET_SPECS): 
       );
   }
   if (ipadd.includes("all")) throw new CliError("Bad parameter for --ipadd: all", VZ.BADIP);
-  return { settings: checked.data, limits: limitsPatch(limitGiven), ipadd, ipdel, passwords };
+  // OpenVZ's --features name:on|off[,...]; checked here, applied over the container's current set
+  const features = all(p, "features").join(",") || null;
+  if (features !== null) {
+    try {
+      applyFeatureSwitches([], features);
+    } catch (e) {
+      throw badParam("features", features, (e as Error).message);
+    }
+  }
+  return { settings: checked.data, limits: limitsPatch(limitGiven), ipadd, ipdel, passwords, features };
 }

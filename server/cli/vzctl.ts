@@ -192,7 +192,8 @@ export async function vzctl(cli: Cli, argv: string[]): Promise<number> {
         !Object.keys(s.limits).length &&
         !s.ipadd.length &&
         !s.ipdel.length &&
-        !s.passwords.length;
+        !s.passwords.length &&
+        s.features === null;
       if (nothing)
         throw new CliError("No parameters given: nothing to set (see vzctl --help)", VZ.INVALID_PARAMETER_SYNTAX);
       const c = await findCt(cli, ref);

@@ -9,7 +9,16 @@ import { emptyNetConfig, type NetConfig } from "../../native/src/net/types.js";
 import { defaultLimits } from "../../native/src/settings.js";
 import { checkName, validateLimits } from "./fake-checks.js";
 import { validateNet } from "./fake-net.js";
-import { getContainer, isFrozen, newInfo, setNet, TEMPLATES, type FakeParams, type FakeState } from "./fake-state.js";
+import {
+  getContainer,
+  isFrozen,
+  newInfo,
+  setNet,
+  TEMPLATES,
+  type FakeParams,
+  type FakeState,
+  type Info,
+} from "./fake-state.js";
 
 export function createContainer(s: FakeState, ctid: number, p: FakeParams) {
   // as the real one: the request first (hostname, name, limits), then the ctid, the template, the network
@@ -33,6 +42,7 @@ export function createContainer(s: FakeState, ctid: number, p: FakeParams) {
     hostname,
     template: p.template as string,
     limits,
+    features: (p.features as Info["features"] | undefined) ?? [],
     onboot: (p.onboot as boolean | undefined) ?? false,
     bootorder: (p.bootorder as number | null | undefined) ?? null,
   });
@@ -66,6 +76,7 @@ export function cloneContainer(s: FakeState, ctid: number, p: FakeParams) {
     hostname: (p.hostname as string | undefined) ?? src.hostname,
     template: src.template,
     limits: validateLimits(src.limits, p.limits),
+    features: (p.features as Info["features"] | undefined) ?? src.features,
     onboot: (p.onboot as boolean | undefined) ?? src.onboot,
     bootorder: src.bootorder,
   });

@@ -13,10 +13,11 @@ export type Info = Result<"container.status">;
 /** A new stopped container as the fake engine reports it (create, clone, restore): its own paths and ids. */
 export function newInfo(
   ctid: number,
-  f: Pick<Info, "name" | "hostname" | "template" | "limits" | "onboot" | "bootorder">,
+  f: Pick<Info, "name" | "hostname" | "template" | "limits" | "onboot" | "bootorder"> & Partial<Pick<Info, "features">>,
 ): Info {
   return {
     ctid,
+    features: [],
     ...f,
     state: "stopped",
     initPid: null,

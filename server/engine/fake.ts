@@ -163,6 +163,8 @@ export class FakeEngine implements EnginePort, FakeState {
         if (p.hostname !== undefined) checkHostname(p.hostname as string);
         if (p.name != null) checkName(p.name as string, ctid, this.containers.values());
         c.limits = limits;
+        // as the real engine: a whole new set, validated by the schema; it applies at the next start
+        if (p.features !== undefined) c.features = p.features as typeof c.features;
         if (p.hostname !== undefined) c.hostname = p.hostname as string;
         if (p.name !== undefined) c.name = p.name as string | null;
         if (p.onboot !== undefined) c.onboot = p.onboot as boolean;

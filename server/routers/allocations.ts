@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
+import { featureListSchema } from "../services/features.js";
 import { resellerUsage } from "../services/limits.js";
 import { roleProcedure, router, tenantProcedure } from "../trpc/init.js";
 
@@ -11,6 +12,8 @@ const amounts = z.object({
   swapMb: z.number().int().min(0).max(1_000_000_000),
   diskMb: z.number().int().min(0).max(1_000_000_000),
   ipCount: z.number().int().min(0).max(1_000_000),
+  /** the features (native/src/features.ts) the reseller's plans may allow; omitted = unchanged (none at first) */
+  features: featureListSchema.optional(),
 });
 
 export const allocationsRouter = router({
@@ -53,7 +56,8 @@ export const allocationsRouter = router({
           "BAD_REQUEST",
           `"${ctx.tenant.name}" is a ${ctx.tenant.kind}; only resellers have allocations.`,
         );
-      const { tenantId: _t, ...values } = input as typeof input & { tenantId: string };
+      const { tenantId: _t, features, ...amountsIn } = input as typeof input & { tenantId: string };
+      const values = { ...amountsIn, ...(features ? { features: JSON.stringify(features) } : {}) };
       const a = await ctx.db.allocation.upsert({
         where: { tenantId: ctx.tenant.id },
         create: { tenantId: ctx.tenant.id, ...values },
@@ -63,7 +67,7 @@ export const allocationsRouter = router({
         action: "allocation.set",
         target: `reseller ${ctx.tenant.name}`,
         tenantId: ctx.tenant.id,
-        details: values,
+        details: { ...amountsIn, ...(features ? { features } : {}) },
       });
       return a;
     }),

@@ -5,6 +5,7 @@ import { PanelError } from "../errors.js";
 import { bulkAction, BULK_MAX } from "../services/bulk.js";
 import { CONTAINER_SORTS, containerDetail, containerTable, listContainers } from "../services/container-queries.js";
 import * as svc from "../services/containers.js";
+import { featuresView, setContainerFeatures } from "../services/features.js";
 import { migrateContainer } from "../services/migrate.js";
 import { NET_MODES } from "../services/ipam.js";
 import * as net from "../services/network.js";
@@ -126,6 +127,14 @@ export const containersRouter = router({
   setLimits: containerProcedure("admin")
     .input(z.object({ limits: z.record(z.string(), z.unknown()) }))
     .mutation(({ ctx, input }) => svc.setLimits(ctx, ctx.container, input.limits)),
+
+  /** Features (nesting, tun, fuse, keyctl): the catalog, what the plan allows, what is on. */
+  features: containerProcedure(...anyRole).query(({ ctx }) => featuresView(ctx.container)),
+
+  /** The whole new feature set, within the plan (customers included); applies at the next start. */
+  setFeatures: containerProcedure(...anyRole)
+    .input(z.object({ features: z.array(z.string().max(32)).max(16) }))
+    .mutation(({ ctx, input }) => setContainerFeatures(ctx, ctx.container, input.features)),
 
   /** Addresses (with their pools), mode, firewall, rate, quota state, and live counters when it runs. */
   network: containerProcedure(...anyRole).query(({ ctx }) => net.networkView(ctx.db, ctx.container)),

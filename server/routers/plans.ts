@@ -11,12 +11,17 @@ import {
   requireFullLimits,
   type Limits,
 } from "../services/limits.js";
+import { assertFeaturesNotInUse, assertPlanFeatures, featureListSchema, featuresOf } from "../services/features.js";
 import { withLock } from "../services/locks.js";
 import { applyPlanNetwork } from "../services/traffic.js";
 import { roleProcedure, router } from "../trpc/init.js";
 import { id, name } from "./schemas.js";
 
-const planInput = z.object({ name, limits: limitsPatchSchema }).merge(planExtrasSchema);
+const planInput = z
+  .object({ name, limits: limitsPatchSchema })
+  .merge(planExtrasSchema)
+  // what customers may turn on (native/src/features.ts); a reseller's plans within its allocation
+  .extend({ allowedFeatures: featureListSchema.optional() });
 const sellers = roleProcedure("admin", "reseller");
 
 function show(p: {
@@ -32,6 +37,7 @@ function show(p: {
   maxBackups: number;
   maxSnapshots: number;
   backupPolicyId: string | null;
+  allowedFeatures: string;
   createdAt: Date;
   updatedAt: Date;
 }) {
@@ -49,6 +55,7 @@ function show(p: {
     maxSnapshots: p.maxSnapshots,
     /** the default backup policy of its containers (backupPolicies.setForPlan) */
     backupPolicyId: p.backupPolicyId,
+    allowedFeatures: featuresOf(p.allowedFeatures),
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };
@@ -77,6 +84,8 @@ export const plansRouter = router({
   create: sellers.input(planInput).mutation(async ({ ctx, input }) => {
     const limits = requireFullLimits(input.limits);
     resellerRules(ctx.actor.role, limits);
+    const allowedFeatures = input.allowedFeatures ?? [];
+    await assertPlanFeatures(ctx.db, ctx.actor.tenantId, allowedFeatures);
     if (await ctx.db.plan.findFirst({ where: { tenantId: ctx.actor.tenantId, name: input.name } })) {
       throw new PanelError("CONFLICT", `You already have a plan named "${input.name}"; choose another name.`, {
         name: "already exists",
@@ -92,13 +101,14 @@ export const plansRouter = router({
         trafficQuotaGb: input.trafficQuotaGb,
         throttleKbit: input.throttleKbit,
         templates: JSON.stringify(input.templates),
+        allowedFeatures: JSON.stringify(allowedFeatures),
       },
     });
     await audit(ctx, {
       action: "plan.create",
       target: `plan ${p.name}`,
       tenantId: p.tenantId,
-      details: { limits, templates: input.templates },
+      details: { limits, templates: input.templates, allowedFeatures },
     });
     return show(p);
   }),
@@ -118,6 +128,10 @@ export const plansRouter = router({
     }
     const limits = { ...planLimits(p), ...(input.limits ?? {}) } as Limits;
     resellerRules(ctx.actor.role, limits);
+    if (input.allowedFeatures !== undefined) {
+      await assertPlanFeatures(ctx.db, p.tenantId, input.allowedFeatures);
+      await assertFeaturesNotInUse(ctx.db, p.id, input.allowedFeatures);
+    }
     const ipCount = input.ipCount ?? p.ipCount;
     const owner = await ctx.db.tenant.findUniqueOrThrow({ where: { id: p.tenantId } });
     // Same lock as container creates: a raise and a create cannot both squeeze into the allocation.
@@ -136,6 +150,7 @@ export const plansRouter = router({
           trafficQuotaGb: input.trafficQuotaGb,
           throttleKbit: input.throttleKbit,
           templates: input.templates ? JSON.stringify(input.templates) : undefined,
+          allowedFeatures: input.allowedFeatures ? JSON.stringify(input.allowedFeatures) : undefined,
         },
       });
     });

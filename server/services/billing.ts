@@ -17,6 +17,7 @@ import { destroyContainer } from "./container-lifecycle.js";
 import { withLock } from "./locks.js";
 import { assertIdle } from "./operations.js";
 import { deleteBackupRow } from "./snapshots.js";
+import { featuresOf } from "./features.js";
 import { rateOf, pushNet } from "./network.js";
 import { zeroTotals, type UsageTotals } from "./usage-read.js";
 
@@ -108,8 +109,13 @@ export async function changePlan(ctx: Ctx, c: FullContainer, planId: string) {
       const extra = Object.fromEntries(USAGE_KEYS.map((k) => [k, next[k] - now[k]])) as unknown as Usage;
       await assertWithinAllocation(ctx.db, reseller, extra);
     }
-    const r = await engineOf(c).call("container.set", { ctid: c.ctid, limits });
-    await ctx.db.container.update({ where: { id: c.id }, data: { planId: plan.id, overrides: "{}", state: r.state } });
+    // features the new plan does not allow go off (at the next start, as every feature change)
+    const features = featuresOf(c.features).filter((k) => featuresOf(plan.allowedFeatures).includes(k));
+    const r = await engineOf(c).call("container.set", { ctid: c.ctid, limits, features });
+    await ctx.db.container.update({
+      where: { id: c.id },
+      data: { planId: plan.id, overrides: "{}", state: r.state, features: JSON.stringify(r.features) },
+    });
     return r;
   });
   // the plan's bandwidth (or throttle rate) reaches the container now

@@ -297,7 +297,11 @@ export async function cloneContainer(ctx: Ctx, scope: string[] | null, source: F
           },
           { onEvent: relay(op, 0, 100) },
         );
-        await db.container.update({ where: { id: created.id }, data: { state: info.state } });
+        // the copy has the source's features (same plan), as the engine made it
+        await db.container.update({
+          where: { id: created.id },
+          data: { state: info.state, features: JSON.stringify(info.features) },
+        });
         op.log(`container ${created.ctid} cloned from ${source.ctid}`);
       } catch (e) {
         // the row's addresses go with it (IpAddress rows are deleted with their container)

@@ -3,11 +3,13 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Button } from "../../_components/Button.js";
 import { ErrorBox } from "../../_components/ErrorBox.js";
+import { FeatureChoices } from "../../_components/FeatureChoices.js";
 import { Notice } from "../../_components/Notice.js";
 import { TextField } from "../../_components/TextField.js";
 import { errInfo } from "../../_lib/errors.js";
 import { useTRPC, type RouterOutputs } from "../../_lib/trpc.js";
 import { AMOUNTS, type AmountKey } from "./amounts.js";
+import { featureKeySchema, type FeatureKey } from "../../../native/src/features.js";
 
 type Row = RouterOutputs["allocations"]["list"][number];
 type Texts = Record<AmountKey, string>;
@@ -16,11 +18,22 @@ function textsOf(r: Row): Texts {
   return Object.fromEntries(AMOUNTS.map(([k]) => [k, r.allocation ? String(r.allocation[k]) : "0"])) as Texts;
 }
 
+function featuresOfRow(r: Row): FeatureKey[] {
+  let list: unknown = [];
+  try {
+    list = JSON.parse(r.allocation?.features ?? "[]");
+  } catch {
+    list = [];
+  }
+  return Array.isArray(list) ? list.filter((k): k is FeatureKey => featureKeySchema.safeParse(k).success) : [];
+}
+
 /** One reseller: what it uses against what it may sell, and the form to set the allocation. */
 export function ResellerAllocation({ row }: { row: Row }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [texts, setTexts] = useState<Texts>(() => textsOf(row));
+  const [features, setFeatures] = useState<FeatureKey[]>(() => featuresOfRow(row));
   const m = useMutation(
     trpc.allocations.set.mutationOptions({ onSuccess: () => void qc.invalidateQueries(trpc.allocations.pathFilter()) }),
   );
@@ -36,6 +49,7 @@ export function ResellerAllocation({ row }: { row: Row }) {
       swapMb: n("swapMb"),
       diskMb: n("diskMb"),
       ipCount: n("ipCount"),
+      features,
     });
   };
   return (
@@ -72,6 +86,15 @@ export function ResellerAllocation({ row }: { row: Row }) {
             );
           })}
         </div>
+        <FeatureChoices
+          legend="Features its plans may allow (docs/features.md)"
+          value={features}
+          onChange={(v) => {
+            setFeatures(v);
+            if (m.isSuccess) m.reset();
+          }}
+          error={fields.features}
+        />
         <ErrorBox error={m.error} />
         {m.isSuccess && <Notice>Saved: the allocation of {row.name} is updated.</Notice>}
         <div>

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Button } from "../../_components/Button.js";
 import { Card } from "../../_components/Card.js";
+import { FeatureChoices } from "../../_components/FeatureChoices.js";
 import { ErrorBox } from "../../_components/ErrorBox.js";
 import { LimitFields } from "../../_components/LimitFields.js";
 import { Notice } from "../../_components/Notice.js";
@@ -14,6 +15,7 @@ import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { TemplateChoices } from "./TemplateChoices.js";
 import type { PlanRow } from "./types.js";
+import type { FeatureKey } from "../../../native/src/features.js";
 
 function num(text: string): number {
   return /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
@@ -33,6 +35,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
   const [quota, setQuota] = useState(String(plan?.trafficQuotaGb ?? 0));
   const [throttle, setThrottle] = useState(String(plan?.throttleKbit ?? 1024));
   const [templates, setTemplates] = useState<string[]>(plan?.templates ?? []);
+  const [features, setFeatures] = useState<FeatureKey[]>(plan?.allowedFeatures ?? []);
   const [saved, setSaved] = useState<string | null>(null);
   // the default backup policy of the plan's containers (docs/backup-policies.md): the owner's policies
   const [policyId, setPolicyId] = useState(plan?.backupPolicyId ?? "");
@@ -64,6 +67,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
         setName("");
         setLimits(fresh());
         setTemplates([]);
+        setFeatures([]);
         refresh();
       },
     }),
@@ -91,6 +95,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
       trafficQuotaGb: num(quota),
       throttleKbit: num(throttle),
       templates,
+      allowedFeatures: features,
     };
     if (plan) update.mutate({ planId: plan.id, ...body });
     else create.mutate(body);
@@ -160,6 +165,12 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
           value={templates}
           onChange={setTemplates}
           error={fieldError(fields, "templates", "templates.0")}
+        />
+        <FeatureChoices
+          legend="Features customers may turn on (docs/features.md)"
+          value={features}
+          onChange={setFeatures}
+          error={fieldError(fields, "allowedFeatures")}
         />
         <ErrorBox error={m.error ?? setPolicy.error} />
         {saved && <Notice>{saved}</Notice>}

@@ -94,6 +94,9 @@ export async function restoreBackup(
       hostname: c.hostname,
       template: c.template,
       limits,
+      // features are the container's, not the backup's (the panel keeps them per container, within its plan): a
+      // restore over a container keeps its own, a new one starts with none
+      features: old?.features ?? [],
       idmapSlot: old ? old.idmapSlot : reserved!.slot,
       init: c.init,
       haltSignal: c.haltSignal,

@@ -7,6 +7,7 @@ import { netConfigSchema } from "../net/types.js";
 import { BACKUP_ID_RE } from "../backup/manifest.js";
 import { SNAPSHOT_NAME_RE } from "../snapshot-names.js";
 import { ctidSchema } from "../identity.js";
+import { featureKeySchema, featuresSchema } from "../features.js";
 
 /** A frame larger than this is refused (protects the root daemon from a client that never sends a newline). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -28,6 +29,8 @@ export const newContainerFields = {
   hostname: z.string().max(253).optional(),
   name: z.string().max(64).nullable().optional(),
   limits: limitsIn.optional(),
+  /** enabled features (features.ts); unknown names are refused */
+  features: featuresSchema.optional(),
   onboot: z.boolean().optional(),
   bootorder: bootorderSchema.nullable().optional(),
   net: netConfigSchema.optional(),
@@ -41,6 +44,8 @@ export const containerInfo = z.object({
   state: z.enum(["stopped", "running", "suspended", "transitioning"]),
   initPid: z.number().nullable(),
   limits: limitsOut,
+  /** enabled features (features.ts), in table order; they apply at a start */
+  features: z.array(featureKeySchema),
   onboot: z.boolean(),
   /** start order at host boot: higher first; null = unset (last) */
   bootorder: z.number().nullable(),

@@ -2,6 +2,7 @@
  * The method table, containers (schema.ts assembles it): lifecycle, exec and settings, limits and counters.
  */
 import { z } from "zod";
+import { featuresSchema } from "../features.js";
 import {
   bootorderSchema,
   containerInfo,
@@ -121,6 +122,8 @@ export const containerConfigMethods = {
       .object({
         ctid,
         limits: limitsIn.optional(),
+        /** the whole new feature set (features.ts): unknown names are refused; applies at the next start */
+        features: featuresSchema.optional(),
         hostname: z.string().max(253).optional(),
         name: z.string().max(64).nullable().optional(),
         onboot: z.boolean().optional(),

@@ -162,12 +162,19 @@ describeRoot("backups (real LXC, btrfs)", () => {
     await te.client.call("container.stop", { ctid: ORIG });
     // diverge: a snapshot, new data, other settings
     await te.client.call("snapshot.create", { ctid: ORIG, name: "pre-restore" });
-    await te.client.call("container.set", { ctid: ORIG, hostname: "changed.test", limits: { ram: "64M" } });
+    await te.client.call("container.set", {
+      ctid: ORIG,
+      hostname: "changed.test",
+      limits: { ram: "64M" },
+      features: ["tun"],
+    });
     await writeFile(path.join(origRootfs, "data/new"), "new");
     expect(await treeListing(origRootfs)).not.toEqual(original);
     const c = await te.client.call("backup.restore", { id: backupId, ctid: ORIG, force: true });
     expect(c).toMatchObject({ ctid: ORIG, hostname: "orig.test", name: "orig", ips: [ADDR] });
     expect(c.limits.ram).toBe(128 * MiB);
+    // features are the container's (the panel's, within its plan), not the backup's: a restore keeps them
+    expect(c.features).toEqual(["tun"]);
     expect(await treeListing(origRootfs)).toEqual(original);
     expect((await te.client.call("snapshot.list", { ctid: ORIG })).map((s) => s.name)).toEqual(["pre-restore"]);
     expect((await te.client.call("container.limits", { ctid: ORIG })).disk.limitBytes).toBe(256 * MiB);

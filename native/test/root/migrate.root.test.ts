@@ -220,6 +220,7 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
       template: "busybox",
       hostname: "moving",
       limits: { ram: 256 * 1024 * 1024 },
+      features: ["fuse"],
     });
     await writeFile(path.join(c.rootfs, "root/data.txt"), "kept across nodes\n");
     // live needs a running container
@@ -263,6 +264,8 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
     expect(r.frozenMs).toBeNull();
     const onB = await B.client.call("container.status", { ctid: OFF });
     expect(onB.hostname).toBe("moving");
+    // its features move with it, and the target makes their device nodes
+    expect(onB.features).toEqual(["fuse"]);
     expect((await B.client.call("container.limits", { ctid: OFF })).configured.ram).toBe(256 * 1024 * 1024);
     expect(await readFile(path.join(onB.rootfs, "root/data.txt"), "utf8")).toBe("kept across nodes\n");
     expect(r.warning, r.warning ?? "").toBeNull();
@@ -271,6 +274,11 @@ describeRoot("migration between two nodes (real engines, CRIU, a LAN in test net
     expect((await B.client.call("container.exec", { ctid: OFF, argv: ["cat", "/root/data.txt"] })).stdout).toBe(
       "kept across nodes\n",
     );
+    const fuse = await B.client.call("container.exec", {
+      ctid: OFF,
+      argv: ["sh", "-c", "test -c /dev/fuse && echo ok"],
+    });
+    expect(fuse.stdout.trim()).toBe("ok");
     await B.client.call("container.destroy", { ctid: OFF, force: true });
     expect(await leftovers(B, OFF)).toEqual([]);
   }, 180_000);

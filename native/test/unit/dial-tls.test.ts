@@ -118,6 +118,7 @@ describe("dial + TLS listener: mutual TLS", () => {
         },
         onboot: false,
         bootorder: null,
+        features: [],
         idmap: { hostId: 1000000, size: 65536 },
         rootfs: "/x",
         root: "/var/lib/ovz/root/101",

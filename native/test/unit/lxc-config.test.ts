@@ -38,6 +38,8 @@ const base: RuntimeSpec = {
   logFile: "/var/lib/ovz/lxc/101/lxc.log",
   network: [],
   view: "/var/lib/ovz/lxcfs",
+  features: [],
+  deviceDir: "/var/lib/ovz/lxc/101/devices",
 };
 
 describe("renderLxcConfig", () => {
@@ -89,5 +91,42 @@ describe("renderLxcConfig", () => {
     expect(text).not.toMatch(/lxc\.include|lxc\.hook/);
     const hostView = renderLxcConfig({ ...base, view: null }, 1);
     expect(hostView).not.toMatch(/lxc\.mount\.entry|lxcfs/);
+  });
+});
+
+describe("renderLxcConfig: features (native/src/features.ts)", () => {
+  const all = { ...base, features: ["nesting", "tun", "fuse", "keyctl"] as RuntimeSpec["features"] };
+
+  it("renders every feature on cgroup v1 and v2 (golden)", () => {
+    check("lxc-features-v1.conf", renderLxcConfig(all, 1));
+    check("lxc-features-v2.conf", renderLxcConfig({ ...all, cgroupKeys: [["lxc.cgroup2.pids.max", "1024"]] }, 2));
+  });
+
+  it("allows tun and fuse in the device cgroup with the key of the host's cgroup version, and binds their nodes", () => {
+    const v1 = renderLxcConfig({ ...base, features: ["tun"] }, 1);
+    expect(v1).toContain("lxc.cgroup.devices.allow = c 10:200 rwm\n");
+    expect(v1).not.toContain("lxc.cgroup2.");
+    expect(v1).toContain("lxc.mount.entry = /var/lib/ovz/lxc/101/devices/tun dev/net/tun none bind,create=file 0 0\n");
+    expect(v1).not.toMatch(/10:229|dev\/fuse/);
+    const v2 = renderLxcConfig({ ...base, features: ["fuse"] }, 2);
+    expect(v2).toContain("lxc.cgroup2.devices.allow = c 10:229 rwm\n");
+    expect(v2).not.toMatch(/^lxc\.cgroup\.devices/m);
+    expect(v2).toContain("lxc.mount.entry = /var/lib/ovz/lxc/101/devices/fuse dev/fuse none bind,create=file 0 0\n");
+    expect(v2).not.toMatch(/10:200|net\/tun/);
+  });
+
+  it("grants neither device without its feature (fuse is not in the default device list)", () => {
+    for (const v of [1, 2] as const) {
+      const text = renderLxcConfig(base, v);
+      expect(text).not.toMatch(/10:200|10:229|devices\/(tun|fuse)|dev\/\.lxc/);
+      // the default rules still end with a deny-all first
+      expect(text).toContain(v === 1 ? "lxc.cgroup.devices.deny = a\n" : "lxc.cgroup2.devices.deny = a\n");
+    }
+  });
+
+  it("gives nesting a clean proc and sysfs under /dev/.lxc (what lets a nested proc mount through)", () => {
+    const text = renderLxcConfig({ ...base, features: ["nesting"] }, 1);
+    expect(text).toContain("lxc.mount.entry = proc dev/.lxc/proc proc create=dir,optional 0 0\n");
+    expect(text).toContain("lxc.mount.entry = sys dev/.lxc/sys sysfs create=dir,optional 0 0\n");
   });
 });

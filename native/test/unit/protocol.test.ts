@@ -43,6 +43,7 @@ const info = (ctid: number) => ({
   },
   onboot: false,
   bootorder: null,
+  features: [],
   idmap: { hostId: 1000000, size: 65536 },
   rootfs: "/x",
   root: "/var/lib/ovz/root/101",

@@ -117,6 +117,19 @@ export function engineContract(name: string, makeEngine: () => Promise<ContractE
       expect(r2.limits).toEqual({ ...limits, cpuunits: 2000 });
     });
 
+    it("stores features (table order, duplicates dropped) and refuses unknown ones, changing nothing", async () => {
+      expect((await e.call("container.status", { ctid: A })).features).toEqual([]);
+      const r = await e.call("container.set", { ctid: A, features: ["fuse", "tun", "fuse"] });
+      expect(r.features).toEqual(["tun", "fuse"]);
+      expect((await e.call("container.status", { ctid: A })).features).toEqual(["tun", "fuse"]);
+      const bad = { ctid: A, features: ["tun", "kvm"] } as unknown as Params<"container.set">;
+      expect(await codeOf(e.call("container.set", bad))).toBe("BAD_REQUEST");
+      expect((await e.call("container.status", { ctid: A })).features).toEqual(["tun", "fuse"]);
+      // a set without features leaves them alone; [] turns them all off
+      expect((await e.call("container.set", { ctid: A, onboot: true })).features).toEqual(["tun", "fuse"]);
+      expect((await e.call("container.set", { ctid: A, features: [] })).features).toEqual([]);
+    });
+
     it("reads back the limits of a stopped container: configured, disk limit, no live values", async () => {
       const st = await e.call("container.status", { ctid: A });
       const l = await e.call("container.limits", { ctid: A });

@@ -634,6 +634,25 @@ const MATRIX: Record<string, Spec> = {
     effect: (e) => fakeEngine().containers.get(e.s.customer.container.ctid)!.limits.numproc === 512,
   },
 
+  "containers.features": {
+    allow: AUTHED,
+    kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id }),
+    check: (r) => expect(r.catalog.map((f: { key: string }) => f.key)).toEqual(["nesting", "tun", "fuse", "keyctl"]),
+  },
+  "containers.setFeatures": {
+    allow: AUTHED,
+    kind: "target",
+    input: async (e) => {
+      const c = e.s.customer.container;
+      await db(e).plan.update({ where: { id: e.s.reseller.plan.id }, data: { allowedFeatures: '["tun"]' } });
+      await db(e).container.update({ where: { id: c.id }, data: { features: "[]" } });
+      fakeEngine().containers.get(c.ctid)!.features = [];
+      return { containerId: c.id, features: ["tun"] };
+    },
+    effect: (e) => fakeEngine().containers.get(e.s.customer.container.ctid)!.features.join() === "tun",
+  },
+
   // container network
   "containers.network": {
     allow: AUTHED,

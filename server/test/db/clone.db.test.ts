@@ -51,8 +51,10 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
         nameservers: JSON.stringify(["198.18.0.53"]),
         sshKeys: "ssh-ed25519 AAAA k",
         onboot: true,
+        features: '["tun"]',
       },
     });
+    fakeEngine().containers.get(a1().ctid)!.features = ["tun"];
     fakeEngine().passwords.set(`${a1().ctid}:root`, "root-secret");
     const op = await as(w, "resellerA").containers.clone({
       containerId: a1().id,
@@ -87,7 +89,10 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
       nodeId: a1().nodeId,
       nameservers: '["198.18.0.53"]',
       sshKeys: "ssh-ed25519 AAAA k",
+      // the source's features, as the engine copied them
+      features: '["tun"]',
     });
+    expect(fakeEngine().containers.get(106)!.features).toEqual(["tun"]);
     expect(JSON.parse(row.overrides)).toEqual({ ram: 200 * MiB });
     expect(JSON.parse(row.firewall)).toEqual(firewall);
     // the plan's one address, the lowest free one of the pool (the source keeps its own)

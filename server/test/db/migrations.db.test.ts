@@ -90,6 +90,7 @@ describe.each(PROVIDERS)("migrations for %s", (provider) => {
       "20261208000000_billing",
       "20261209100000_backup_policies",
       "20261209200000_list_indexes",
+      "20261209300000_features",
       "20261209400000_node_samples",
     ]);
   });

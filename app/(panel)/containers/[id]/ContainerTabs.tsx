@@ -8,6 +8,7 @@ import { BackupPolicyCard } from "./BackupPolicyCard.js";
 import { BackupsCard } from "./BackupsCard.js";
 import { ConsoleCard } from "./ConsoleCard.js";
 import { DestroyForm } from "./DestroyForm.js";
+import { FeaturesCard } from "./FeaturesCard.js";
 import { FirewallCard } from "./FirewallCard.js";
 import { LimitsCard } from "./LimitsCard.js";
 import { LiveLimitsForm } from "./LiveLimitsForm.js";
@@ -110,6 +111,7 @@ export function ContainerTabs({
           <div className="flex min-w-0 flex-col gap-4">
             <ResetPasswordForm c={c} />
             <SshKeysCard containerId={c.id} />
+            <FeaturesCard containerId={c.id} />
           </div>
           <div className="flex min-w-0 flex-col gap-4">
             <ReinstallForm c={c} busy={busy} onStarted={onStarted} />

@@ -3,6 +3,7 @@
  * Self-contained on purpose (no lxc.include of distro files whose content changes between versions):
  * everything the container gets is visible here and in the golden files.
  */
+import { FEATURES } from "../../features.js";
 import { viewMountEntries } from "../../lxcfs.js";
 import type { RuntimeSpec } from "./types.js";
 
@@ -19,7 +20,6 @@ const ALLOWED_DEVICES = [
   "c 5:1 rwm", // console
   "c 5:2 rwm", // ptmx
   "c 136:* rwm", // pts
-  "c 10:229 rwm", // fuse
 ];
 
 export function renderLxcConfig(spec: RuntimeSpec, cgroupVersion: 1 | 2): string {
@@ -64,6 +64,16 @@ export function renderLxcConfig(spec: RuntimeSpec, cgroupVersion: 1 | 2): string
     for (const e of viewMountEntries(spec.view)) kv("lxc.mount.entry", e);
   }
 
+  const features = spec.features.map((k) => FEATURES[k]);
+  if (features.length > 0) {
+    section(`Features: ${spec.features.join(", ")} (native/src/features.ts)`);
+    for (const f of features) {
+      for (const d of f.devices)
+        kv("lxc.mount.entry", `${spec.deviceDir}/${d.name} ${d.target} none bind,create=file 0 0`);
+      for (const m of f.mounts) kv("lxc.mount.entry", m);
+    }
+  }
+
   section("Network");
   if (spec.network.length === 0) kv("lxc.net.0.type", "empty");
   for (const [k, v] of spec.network) kv(k, v);
@@ -74,6 +84,7 @@ export function renderLxcConfig(spec: RuntimeSpec, cgroupVersion: 1 | 2): string
   const dev = cgroupVersion === 1 ? "lxc.cgroup.devices" : "lxc.cgroup2.devices";
   kv(`${dev}.deny`, "a");
   for (const d of ALLOWED_DEVICES) kv(`${dev}.allow`, d);
+  for (const f of features) for (const d of f.devices) kv(`${dev}.allow`, `c ${d.major}:${d.minor} rwm`);
   for (const [k, v] of spec.cgroupKeys) kv(k, v);
 
   section("Logging");

@@ -2,6 +2,7 @@
  * Runtime driver: runs a system container from a root filesystem and a spec. LXC 5 is the driver here
  * (measured on this kernel: 10–40 ms starts, unprivileged with idmapped rootfs, cgroup v1 and v2).
  */
+import type { Features } from "../../features.js";
 import type { CgroupDriver } from "../cgroup/types.js";
 
 export type RuntimeState =
@@ -52,6 +53,10 @@ export interface RuntimeSpec {
    * the container's own; null = the host's view (lxcfs off or not serving).
    */
   view: string | null;
+  /** enabled features (native/src/features.ts): devices and mounts; seccompProfile/apparmorProfile already fit them */
+  features: Features;
+  /** where the engine made the features' device nodes for this container (<lxcPath>/<ctid>/devices) */
+  deviceDir: string;
   /** Network keys from the network layer (native/src/net/lxc.ts); none = own netns with loopback only. */
   network: Array<[string, string]>;
 }
