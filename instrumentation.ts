@@ -2,7 +2,9 @@
  * Runs once when the panel server starts (Next.js instrumentation hook): repair what a previous panel
  * process left unfinished (server/services/recovery.ts), then start the traffic sampler
  * (server/services/traffic.ts; every OVZ_TRAFFIC_INTERVAL_SEC seconds, default 60, 0 = off) and the usage
- * sampler (server/services/usage.ts; every OVZ_USAGE_INTERVAL_SEC seconds, default 10, 0 = off).
+ * sampler (server/services/usage.ts; every OVZ_USAGE_INTERVAL_SEC seconds, default 10, 0 = off), and the
+ * notification delivery worker (server/services/notify/worker.ts; every OVZ_NOTIFY_INTERVAL_SEC seconds, default 5,
+ * and soon after a new notification; 0 = off).
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
@@ -35,5 +37,16 @@ export async function register(): Promise<void> {
     else console.log("[panel] usage sampler: off (OVZ_USAGE_INTERVAL_SEC=0)");
   } catch (e) {
     console.error("[panel] the usage sampler could not start; usage history is not recorded until the next start", e);
+  }
+  try {
+    const { DeliveryWorker } = await import("./server/services/notify/worker.js");
+    const raw = process.env.OVZ_NOTIFY_INTERVAL_SEC;
+    const seconds = raw === undefined || raw === "" ? 5 : Number(raw);
+    if (Number.isFinite(seconds) && seconds > 0) {
+      new DeliveryWorker(db()).start(seconds * 1000);
+      console.log(`[panel] notification delivery: every ${seconds} s`);
+    } else console.log("[panel] notification delivery: off (OVZ_NOTIFY_INTERVAL_SEC=0)");
+  } catch (e) {
+    console.error("[panel] the notification worker could not start; notifications wait for the next start", e);
   }
 }

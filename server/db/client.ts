@@ -25,6 +25,7 @@ export type {
   OperationLine,
   AuditLog,
   Backup,
+  NotifyDelivery,
 } from "./generated/sqlite/client.js";
 
 // on globalThis: Next bundles the instrumentation hook apart from the route handlers, each with its own

@@ -5,6 +5,7 @@ import { backupsRouter, snapshotsRouter, sshKeysRouter } from "./backups.js";
 import { authRouter } from "./auth.js";
 import { containersRouter } from "./containers.js";
 import { nodesRouter, templatesRouter } from "./nodes.js";
+import { notificationsRouter } from "./notifications.js";
 import { operationsRouter } from "./operations.js";
 import { plansRouter } from "./plans.js";
 import { poolsRouter } from "./pools.js";
@@ -32,6 +33,7 @@ export const appRouter = router({
   backups: backupsRouter,
   sshKeys: sshKeysRouter,
   usage: usageRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;
