@@ -61,8 +61,9 @@ export async function listEndpoints(ctx: Ctx) {
 export async function createEndpoint(ctx: Ctx, input: z.infer<typeof endpointInput>) {
   const url = checkUrl(input.url);
   const tenantId = input.tenantId ?? ctx.actor.tenantId;
-  if (tenantId !== ctx.actor.tenantId && (ctx.actor.role === "customer" || !canSeeTenant(ctx.scope, tenantId)))
-    throw new PanelError("NOT_FOUND", "No such tenant (or it is not one of yours).");
+  const foreign = ctx.actor.role === "customer" || !canSeeTenant(ctx.scope, tenantId);
+  if (tenantId !== ctx.actor.tenantId && (foreign || !(await ctx.db.tenant.findUnique({ where: { id: tenantId } }))))
+    throw new PanelError("NOT_FOUND", "No such tenant (or it is not one of yours).", { tenantId: "not found" });
   const count = await ctx.db.webhookEndpoint.count({ where: { userId: ctx.actor.userId } });
   if (count >= 20) throw new PanelError("CONFLICT", "You have 20 webhook endpoints already; delete one first.");
   const secret = randomToken(24);

@@ -88,6 +88,7 @@ describe.each(PROVIDERS)("migrations for %s", (provider) => {
       "20261124100000_migrate",
       "20261207000000_bootorder",
       "20261208000000_billing",
+      "20261209000000_notify",
     ]);
   });
 
