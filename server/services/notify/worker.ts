@@ -14,6 +14,9 @@ import { sendMail, type Mail } from "./smtp.js";
 /** Retries after the first attempt: 10 s, 1 min, 5 min, 30 min, 2 h (then the delivery is marked failed). */
 export const RETRY_DELAYS_MS = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
 
+/** How long finished deliveries stay in the log. */
+const KEEP_MS = 30 * 24 * 3600_000;
+
 export interface WorkerOptions {
   delaysMs?: readonly number[];
   /** deliveries sent at once */
@@ -91,6 +94,11 @@ export class DeliveryWorker {
 
   private async round(): Promise<number> {
     const now = new Date(this.o.now());
+    // the log keeps 30 days; trimmed now and then
+    if (Math.random() < 0.02)
+      await this.db.notifyDelivery.deleteMany({
+        where: { status: { in: ["delivered", "failed"] }, createdAt: { lt: new Date(now.getTime() - KEEP_MS) } },
+      });
     const due = await this.db.notifyDelivery.findMany({
       where: {
         status: "pending",
