@@ -3,7 +3,9 @@
  * process left unfinished (server/services/recovery.ts), then start the traffic sampler
  * (server/services/traffic.ts; every OVZ_TRAFFIC_INTERVAL_SEC seconds, default 60, 0 = off) and the usage
  * sampler (server/services/usage.ts; every OVZ_USAGE_INTERVAL_SEC seconds, default 10, 0 = off), and the
- * backup scheduler (server/services/backup-schedule/; every OVZ_BACKUP_SCHEDULER_SEC seconds, default 60).
+ * backup scheduler (server/services/backup-schedule/; every OVZ_BACKUP_SCHEDULER_SEC seconds, default 60), the
+ * notification delivery worker (server/services/notify/worker.ts; every OVZ_NOTIFY_INTERVAL_SEC seconds, default 5,
+ * and soon after a new notification; 0 = off).
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
@@ -47,5 +49,16 @@ export async function register(): Promise<void> {
     } else console.log("[panel] backup scheduler: off (OVZ_BACKUP_SCHEDULER_SEC=0)");
   } catch (e) {
     console.error("[panel] the backup scheduler could not start; scheduled backups wait for the next start", e);
+  }
+  try {
+    const { DeliveryWorker } = await import("./server/services/notify/worker.js");
+    const raw = process.env.OVZ_NOTIFY_INTERVAL_SEC;
+    const seconds = raw === undefined || raw === "" ? 5 : Number(raw);
+    if (Number.isFinite(seconds) && seconds > 0) {
+      new DeliveryWorker(db()).start(seconds * 1000);
+      console.log(`[panel] notification delivery: every ${seconds} s`);
+    } else console.log("[panel] notification delivery: off (OVZ_NOTIFY_INTERVAL_SEC=0)");
+  } catch (e) {
+    console.error("[panel] the notification worker could not start; notifications wait for the next start", e);
   }
 }

@@ -9,6 +9,7 @@ export const NAV: Record<Role, NavItem[]> = {
   customer: [
     { href: "/containers", label: "My containers" },
     { href: "/backups", label: "Backups" },
+    { href: "/notifications", label: "Notifications" },
     { href: "/account", label: "Account" },
   ],
   reseller: [
@@ -21,6 +22,7 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: "/usage", label: "Usage" },
     { href: "/operations", label: "Operations" },
     { href: "/audit", label: "Audit log" },
+    { href: "/notifications", label: "Notifications" },
     { href: "/account", label: "Account" },
   ],
   admin: [
@@ -38,6 +40,7 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: "/usage", label: "Usage" },
     { href: "/operations", label: "Operations" },
     { href: "/audit", label: "Audit log" },
+    { href: "/notifications", label: "Notifications" },
     { href: "/account", label: "Account" },
   ],
 };

@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { Button } from "../_components/Button.js";
@@ -86,6 +87,9 @@ export default function LoginPage() {
             <Button type="submit" busy={login.isPending} className="justify-center">
               Log in
             </Button>
+            <Link href="/reset" className="text-center text-sm text-blue-700 hover:underline">
+              Forgot password?
+            </Link>
           </form>
         ) : (
           <form onSubmit={submitCode} noValidate className="mt-4 flex flex-col gap-3" aria-label="Two-factor code">

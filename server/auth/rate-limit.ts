@@ -74,18 +74,27 @@ async function waitOn(db: Db, key: string, p: DelayPolicy, now: number): Promise
   return Math.max(0, last + delayAfter(agg._count._all, p) - now);
 }
 
-function refuse(ms: number, who: string): never {
-  throw new PanelError("RATE_LIMITED", `Too many failed logins ${who}: try again in ${waitText(ms)}.`);
+function refuse(ms: number, who: string, what: string): never {
+  throw new PanelError("RATE_LIMITED", `Too many ${what} ${who}: try again in ${waitText(ms)}.`);
 }
 
-/** Throws RATE_LIMITED with the real wait when an attempt for `email` from `ip` must wait. */
-export async function checkLoginAllowed(db: Db, email: string, ip: string | null, now = Date.now()): Promise<void> {
+/**
+ * Throws RATE_LIMITED with the real wait when an attempt for `email` from `ip` must wait. `what` names the
+ * attempts in the message (password reset requests count under "reset:<email>", server/services/password-reset.ts).
+ */
+export async function checkLoginAllowed(
+  db: Db,
+  email: string,
+  ip: string | null,
+  now = Date.now(),
+  what = "failed logins",
+): Promise<void> {
   const k = keys(email, ip);
   const pair = await waitOn(db, k.pair, POLICY.pair, now);
-  if (pair > 0) refuse(pair, "for this account from your address");
+  if (pair > 0) refuse(pair, "for this account from your address", what);
   if (k.address) {
     const addr = await waitOn(db, k.address, POLICY.address, now);
-    if (addr > 0) refuse(addr, "from your address");
+    if (addr > 0) refuse(addr, "from your address", what);
   }
   const known =
     ip !== null &&
@@ -94,7 +103,7 @@ export async function checkLoginAllowed(db: Db, email: string, ip: string | null
     })) > 0;
   if (!known) {
     const acct = await waitOn(db, k.account, POLICY.account, now);
-    if (acct > 0) refuse(acct, "for this account");
+    if (acct > 0) refuse(acct, "for this account", what);
   }
 }
 
@@ -122,4 +131,19 @@ export async function recordLogin(
     await db.loginAttempt.deleteMany({ where: { success: false, createdAt: { lt: new Date(now - FAIL_WINDOW_MS) } } });
     await db.loginAttempt.deleteMany({ where: { success: true, createdAt: { lt: new Date(now - KNOWN_ADDRESS_MS) } } });
   }
+}
+
+/**
+ * Whether a successful login of `email` from `ip` would come from an address new for this account: the account
+ * logged in before (within the 30 days successes are kept), never from this address. The first login of an account
+ * is not "new" (nothing to compare with). Call it before recordLogin of the success.
+ */
+export async function isNewAddress(db: Db, email: string, ip: string | null): Promise<boolean> {
+  if (!ip) return false;
+  const k = keys(email, ip);
+  const [before, here] = await Promise.all([
+    db.loginAttempt.count({ where: { key: k.account, success: true } }),
+    db.loginAttempt.count({ where: { key: k.pair, success: true } }),
+  ]);
+  return before > 0 && here === 0;
 }

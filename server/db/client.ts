@@ -26,6 +26,7 @@ export type {
   AuditLog,
   Backup,
   BackupPolicy,
+  NotifyDelivery,
 } from "./generated/sqlite/client.js";
 
 // on globalThis: Next bundles the instrumentation hook apart from the route handlers, each with its own

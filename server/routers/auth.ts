@@ -1,11 +1,14 @@
 import { z } from "zod";
 import { dummyHash, hashPassword, verifyPassword } from "../auth/crypto.js";
-import { checkLoginAllowed, recordLogin } from "../auth/rate-limit.js";
+import { checkLoginAllowed, isNewAddress, recordLogin } from "../auth/rate-limit.js";
 import { blockedReason } from "../auth/roles.js";
 import { clearedSessionCookie, createSession, sessionCookie } from "../auth/session.js";
 import { consumeTotp, newTotpSecret, totpUri } from "../auth/totp.js";
+import type { Db } from "../db/client.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
+import { emitSafely } from "../services/notify/emit.js";
+import { completePasswordReset, requestPasswordReset } from "../services/password-reset.js";
 import { suspensionsOf } from "../services/suspension.js";
 import { authedProcedure, publicProcedure, router } from "../trpc/init.js";
 import { email, password } from "./schemas.js";
@@ -14,6 +17,22 @@ const code = z
   .string()
   .trim()
   .regex(/^\d{6}$/, "enter the 6-digit code");
+
+/** Raises login.new_address when this login's address is new for the account (before its success is recorded). */
+async function noteAddress(db: Db, u: { id: string; email: string; tenantId: string }, ip: string | null) {
+  if (!(await isNewAddress(db, u.email, ip))) return;
+  await emitSafely(db, {
+    type: "login.new_address",
+    tenantId: u.tenantId,
+    userId: u.id,
+    summary: `New login to your panel account from ${ip}`,
+    details: [
+      `${u.email} logged in from ${ip}, an address not seen for this account before.`,
+      "If this was not you, change your password at once (Account page) and turn on two-factor login.",
+    ],
+    data: { userId: u.id, email: u.email, ip },
+  });
+}
 
 /** Login security (password, second factor) is changed in the panel only, never with an API token. */
 function sessionOnly(via: "session" | "token" | "cli"): void {
@@ -49,7 +68,10 @@ export const authRouter = router({
         throw new PanelError("UNAUTHORIZED", "Wrong email or password.");
       }
       // with two-factor login the login succeeds (and the failures are forgiven) only with the code
-      if (!user.totpEnabled) await recordLogin(ctx.db, input.email, ctx.ip, true);
+      if (!user.totpEnabled) {
+        await noteAddress(ctx.db, user, ctx.ip);
+        await recordLogin(ctx.db, input.email, ctx.ip, true);
+      }
       const { token } = await createSession(ctx.db, user.id, {
         secondFactor: !user.totpEnabled,
         ip: ctx.ip,
@@ -81,9 +103,24 @@ export const authRouter = router({
       );
     }
     await ctx.db.session.update({ where: { id: p.sessionId }, data: { secondFactor: true } });
+    await noteAddress(ctx.db, user, ctx.ip);
     await recordLogin(ctx.db, user.email, ctx.ip, true);
     return { ok: true as const, role: user.role };
   }),
+
+  /** Always the same answer, whether or not the address belongs to a user (server/services/password-reset.ts). */
+  requestPasswordReset: publicProcedure.input(z.object({ email })).mutation(async ({ ctx, input }) => {
+    if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Request refused: it came from another site.");
+    await requestPasswordReset(ctx, input.email);
+    return { ok: true as const };
+  }),
+
+  resetPassword: publicProcedure
+    .input(z.object({ token: z.string().trim().min(1, "the link's token is missing").max(200), password }))
+    .mutation(async ({ ctx, input }) => {
+      if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Request refused: it came from another site.");
+      return completePasswordReset(ctx, input.token, input.password);
+    }),
 
   logout: publicProcedure.mutation(async ({ ctx }) => {
     if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Logout refused: the request came from another site.");

@@ -6,6 +6,7 @@ import { backupsRouter, snapshotsRouter, sshKeysRouter } from "./backups.js";
 import { authRouter } from "./auth.js";
 import { containersRouter } from "./containers.js";
 import { nodesRouter, templatesRouter } from "./nodes.js";
+import { notificationsRouter } from "./notifications.js";
 import { operationsRouter } from "./operations.js";
 import { plansRouter } from "./plans.js";
 import { poolsRouter } from "./pools.js";
@@ -34,6 +35,7 @@ export const appRouter = router({
   backupPolicies: backupPoliciesRouter,
   sshKeys: sshKeysRouter,
   usage: usageRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -13,6 +13,7 @@ import type { Db, Operation } from "../db/client.js";
 import { describeError, isEngineError, PanelError } from "../errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
+import { operationEnded } from "./notify/hooks.js";
 
 export const OP_TYPES = [
   "create",
@@ -170,6 +171,7 @@ export async function startOperation(
         where: { id: op.id },
         data: { status: "succeeded", progress: 100, finishedAt: new Date() },
       });
+      await operationEnded(db, op, null);
     } catch (e) {
       // an error users get only as "unexpected error (logged by the panel)": its cause goes to the log
       if (!(e instanceof PanelError) && !isEngineError(e))
@@ -179,6 +181,7 @@ export async function startOperation(
       await db.operation
         .update({ where: { id: op.id }, data: { status: "failed", error: describeError(e), finishedAt: new Date() } })
         .catch(() => {});
+      await operationEnded(db, op, describeError(e));
     } finally {
       running.delete(op.id);
     }

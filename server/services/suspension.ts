@@ -13,6 +13,7 @@ import type { Db, Operation, Tenant } from "../db/client.js";
 import { PanelError } from "../errors.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { engineOf, syncState, type FullContainer } from "./container-state.js";
+import { suspensionChanged } from "./notify/hooks.js";
 import { relay, startOperation } from "./operations.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
@@ -112,6 +113,7 @@ export async function suspendContainer(
     tenantId: c.tenantId,
     details: { reason: opts.reason, mode, by },
   });
+  await suspensionChanged(ctx.db, c, true, opts.reason);
   return op;
 }
 
@@ -179,6 +181,7 @@ export async function unsuspendContainer(
     tenantId: c.tenantId,
     details: { restored: was ?? "stopped" },
   });
+  await suspensionChanged(ctx.db, c, false, null);
   return op;
 }
 

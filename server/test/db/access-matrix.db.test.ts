@@ -13,7 +13,9 @@ import { TRPCError } from "@trpc/server";
 import fc from "fast-check";
 import { ZodError, type ZodTypeAny } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyPassword } from "../../auth/crypto.js";
+import { randomToken, sha256Hex, verifyPassword } from "../../auth/crypto.js";
+import { EVENTS } from "../../services/notify/events.js";
+import { setSmtp } from "../../services/notify/smtp.js";
 import type { Actor } from "../../auth/roles.js";
 import { appRouter } from "../../routers/index.js";
 import { freshDb, PROVIDERS, type TestDb } from "../helpers/db.js";
@@ -172,6 +174,22 @@ const spareCustomer = (e: Env, suspended: boolean) =>
     },
   });
 const spareOf = (e: Env) => db(e).tenant.findFirst({ where: { name: `Spare ${e.uniq}` } });
+/** SMTP settings that point at a closed loopback port: nothing is ever sent anywhere. */
+const SMTP_OFF = {
+  host: "127.0.0.1",
+  port: 9,
+  tls: "none" as const,
+  user: "",
+  from: "panel@test.example",
+  panelUrl: "http://127.0.0.1:9",
+};
+const hook = (e: Env, userId: string, tenantId: string, what: string) => ({
+  userId,
+  tenantId,
+  url: `http://127.0.0.1:9/${what}-${e.uniq}`,
+  secret: "s",
+  events: '["backup.done"]',
+});
 const ED_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP7coomf1uTnwiIkXa4Sajst7lh2/P6IKu6SeRACWttd matrix";
 
 const MATRIX: Record<string, Spec> = {
@@ -244,6 +262,33 @@ const MATRIX: Record<string, Spec> = {
     effect: async (e) => !!e.actor && !(await userOf(e, e.actor.userId)).totpEnabled,
   },
 
+  "auth.requestPasswordReset": {
+    allow: ["anonymous", ...AUTHED],
+    kind: "self",
+    input: async (e) => {
+      await setSmtp(db(e), SMTP_OFF);
+      return { email: `nobody-${e.uniq}@test.example` };
+    },
+    // the same answer as for a user, and the request is counted (rate limit)
+    effect: async (e) =>
+      (await db(e).loginAttempt.count({ where: { key: `email:reset:nobody-${e.uniq}@test.example` } })) === 1,
+    check: (r) => expect(r).toEqual({ ok: true }),
+  },
+  "auth.resetPassword": {
+    allow: ["anonymous", ...AUTHED],
+    kind: "self",
+    input: async (e) => {
+      const token = randomToken(32);
+      await db(e).passwordResetToken.create({
+        data: { tokenHash: sha256Hex(token), userId: e.w.directUser.id, expiresAt: new Date(Date.now() + 600_000) },
+      });
+      e.memo.hash = sha256Hex(token);
+      return { token, password: PASSWORD };
+    },
+    effect: async (e) =>
+      !!(await db(e).passwordResetToken.findUniqueOrThrow({ where: { tokenHash: e.memo.hash as string } })).usedAt,
+  },
+
   // tokens
   "tokens.list": {
     allow: AUTHED,
@@ -283,6 +328,109 @@ const MATRIX: Record<string, Spec> = {
     },
     effect: async (e) =>
       (await db(e).apiToken.count({ where: { name: `victim ${e.uniq}`, revokedAt: { not: null } } })) === 1,
+  },
+
+  // notifications
+  "notifications.events": {
+    allow: AUTHED,
+    kind: "self",
+    check: (r) => expect((r as unknown[]).length).toBe(EVENTS.length),
+  },
+  "notifications.webhooks": {
+    allow: AUTHED,
+    kind: "list",
+    input: async (e) => {
+      // the caller's own endpoint, and one of the target customer's user (a leak if listed to others)
+      const c = e.s.customer;
+      await db(e).webhookEndpoint.create({ data: hook(e, c.user.id, c.tenant.id, "other") });
+      if (e.actor) await db(e).webhookEndpoint.create({ data: hook(e, e.actor.userId, e.actor.tenantId, "mine") });
+      return undefined;
+    },
+    rows: (r) => (r as { tenantId: string }[]).map((x) => x.tenantId),
+  },
+  "notifications.createWebhook": {
+    allow: AUTHED,
+    kind: "target",
+    input: (e) => ({
+      url: `http://127.0.0.1:9/new-${e.uniq}`,
+      events: ["backup.done"],
+      tenantId: e.s.customer.tenant.id,
+    }),
+    effect: async (e) =>
+      (await db(e).webhookEndpoint.count({ where: { url: `http://127.0.0.1:9/new-${e.uniq}` } })) === 1,
+    check: (r) => expect(r.secret).toMatch(/^[a-z2-7]{30,}$/),
+  },
+  "notifications.deleteWebhook": {
+    allow: AUTHED,
+    kind: "target",
+    input: async (e) => {
+      const c = e.s.customer;
+      const h = await db(e).webhookEndpoint.create({ data: hook(e, c.user.id, c.tenant.id, "victim") });
+      return { id: h.id };
+    },
+    effect: async (e) =>
+      (await db(e).webhookEndpoint.count({ where: { url: { endsWith: `victim-${e.uniq}` } } })) === 0,
+  },
+  "notifications.deliveries": {
+    allow: AUTHED,
+    kind: "list",
+    input: async (e) => {
+      for (const userId of [e.s.customer.user.id, ...(e.actor ? [e.actor.userId] : [])])
+        await db(e).notifyDelivery.create({
+          data: {
+            eventId: `evt_${e.uniq}`,
+            event: "test",
+            channel: "email",
+            userId,
+            payload: "x",
+            nextAttemptAt: new Date(),
+          },
+        });
+      return undefined;
+    },
+    rows: async (r, e) => {
+      const ids = (r as { id: string }[]).map((x) => x.id);
+      const rows = await db(e).notifyDelivery.findMany({ where: { id: { in: ids } }, select: { userId: true } });
+      for (const x of rows) expect(x.userId, "a delivery of another user was listed").toBe(e.actor!.userId);
+      return rows.map(() => e.actor!.tenantId);
+    },
+  },
+  "notifications.sendTest": {
+    allow: AUTHED,
+    kind: "self",
+    input: async (e) => {
+      if (!e.actor) return undefined;
+      await db(e).webhookEndpoint.create({ data: hook(e, e.actor.userId, e.actor.tenantId, "test") });
+      e.memo.before = await db(e).notifyDelivery.count({ where: { userId: e.actor.userId, event: "test" } });
+      return undefined;
+    },
+    effect: async (e) =>
+      !!e.actor &&
+      (await db(e).notifyDelivery.count({ where: { userId: e.actor.userId, event: "test" } })) >
+        (e.memo.before as number),
+  },
+  "notifications.prefs": {
+    allow: AUTHED,
+    kind: "self",
+    check: (r) => expect(Array.isArray(r.email) && Array.isArray(r.webhook)).toBe(true),
+  },
+  "notifications.setPrefs": {
+    allow: AUTHED,
+    kind: "self",
+    input: () => ({ email: ["backup.done"], webhook: ["operation.failed"] }),
+    effect: async (e) => !!e.actor && (await userOf(e, e.actor.userId)).notifyPrefs.includes('"email":["backup.done"]'),
+  },
+  "notifications.smtp": { allow: ADMIN, kind: "self" },
+  "notifications.setSmtp": {
+    allow: ADMIN,
+    kind: "self",
+    input: (e) => ({ settings: { ...SMTP_OFF, from: `panel-${e.uniq}@test.example`, password: "secret-pw" } }),
+    effect: async (e) =>
+      ((await db(e).panelSetting.findUnique({ where: { key: "smtp" } }))?.value ?? "").includes(`panel-${e.uniq}@`),
+    check: (r) => {
+      expect(r.passwordSet).toBe(true);
+      expect(JSON.stringify(r)).not.toContain("secret-pw");
+    },
   },
 
   // tenants

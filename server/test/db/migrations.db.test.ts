@@ -88,6 +88,7 @@ describe.each(PROVIDERS)("migrations for %s", (provider) => {
       "20261124100000_migrate",
       "20261207000000_bootorder",
       "20261208000000_billing",
+      "20261209000000_notify",
       "20261209100000_backup_policies",
       "20261209200000_list_indexes",
       "20261209300000_features",

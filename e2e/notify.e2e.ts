@@ -1,0 +1,73 @@
+/**
+ * Forgot password in Chromium against the real stack, with a real SMTP server in this test (smtp-server on
+ * 127.0.0.1, a random port): the admin enters it on the Notifications page; a customer asks for a reset link from
+ * the login page, the mail arrives, its link sets a new password once, and the new password logs in. The
+ * Notifications page fits a 390 px phone.
+ */
+import { expect, test } from "@playwright/test";
+import { startSmtp, until } from "../server/test/helpers/notify.js";
+import { createCustomer, goto, login, uniq } from "./helpers.js";
+import { ADMIN } from "./stack.js";
+
+test("forgot password: the mailed link sets a new password once", async ({ page, browser, baseURL }) => {
+  const smtp = await startSmtp();
+  try {
+    await login(page, ADMIN.email, ADMIN.password);
+    await goto(page, "/notifications");
+    const form = page.getByRole("form", { name: "SMTP settings" });
+    await form.getByLabel("SMTP host").fill("127.0.0.1");
+    await form.getByLabel("Port", { exact: true }).fill(String(smtp.port));
+    await form.getByLabel("TLS").selectOption("none");
+    await form.getByLabel("From address").fill("panel@e2e.test");
+    await form.getByLabel("Panel address for links").fill(baseURL!);
+    await form.getByRole("button", { name: "Save SMTP settings" }).click();
+    await expect(page.getByText("SMTP settings saved.")).toBeVisible();
+
+    const name = uniq("reset");
+    const email = `${name}@e2e.test`;
+    await createCustomer(page, { name, email, password: "first-password-1" });
+
+    const ctx = await browser.newContext();
+    const anon = await ctx.newPage();
+    await goto(anon, "/login");
+    await anon.getByRole("link", { name: "Forgot password?" }).click();
+    await expect(anon).toHaveURL(/\/reset$/);
+    await anon.getByLabel("Email").fill(email);
+    await anon.getByRole("button", { name: "Send reset link" }).click();
+    await expect(anon.getByRole("status")).toContainText("a mail with a reset link is on its way");
+
+    await until(() => smtp.mails.some((m) => m.to.includes(email)), "the reset mail", 60_000);
+    const mail = smtp.mails.find((m) => m.to.includes(email))!;
+    expect(mail.subject).toBe("Reset your panel password");
+    const link = /(http:\/\/\S+\/reset\/[a-z2-7]+)/.exec(mail.raw.replace(/=\r?\n/g, ""))?.[1];
+    expect(link).toBeTruthy();
+
+    await anon.goto(link!);
+    await anon.getByRole("textbox", { name: "New password", exact: true }).fill("second-password-2");
+    await anon.getByLabel("New password again").fill("second-password-2");
+    await anon.getByRole("button", { name: "Set password" }).click();
+    await expect(anon.getByRole("status")).toContainText("Your password was changed");
+
+    // the link works once
+    await anon.goto(link!);
+    await anon.getByRole("textbox", { name: "New password", exact: true }).fill("third-password-3");
+    await anon.getByLabel("New password again").fill("third-password-3");
+    await anon.getByRole("button", { name: "Set password" }).click();
+    await expect(anon.getByRole("form", { name: "New password" }).getByRole("alert")).toContainText(
+      "This reset link is not valid",
+    );
+
+    await login(anon, email, "second-password-2");
+    await ctx.close();
+
+    // the page fits a phone: nothing wider than the screen
+    await page.setViewportSize({ width: 390, height: 844 });
+    await goto(page, "/notifications");
+    await expect(page.getByRole("heading", { name: "Webhooks" })).toBeVisible();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  } finally {
+    // email off again, so later stories do not mail a closed port
+    await page.request.post("/api/trpc/notifications.setSmtp", { data: { json: { settings: null } } });
+    await smtp.close();
+  }
+});
