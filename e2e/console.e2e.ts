@@ -248,7 +248,7 @@ test("the admin sees the console sessions in the audit log, destroys the contain
   const page = await newPage(browser);
   await login(page, ADMIN.email, ADMIN.password);
   await page.goto("/audit");
-  await page.getByLabel("Action starts with").fill("container.console");
+  await page.getByLabel("Search by action or user").fill("container.console");
   const rows = page.getByRole("table", { name: "Audit log" }).getByRole("row").filter({ hasText: hostname });
   // new sessions only: the first console, the "new session" after exit and the probe's; not the re-attaches,
   // and none from the admin's page of the container, still open since the first test (no console opened there)

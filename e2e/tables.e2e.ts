@@ -115,7 +115,9 @@ test("the containers list sorts, searches and pages 1,200 rows on the server, al
   await page.getByLabel("Rows per page").selectOption("100");
   await expect(status(page)).toHaveText(`1–100 of ${N} · page 1 of ${N / 100}`);
   await expect(table(page).getByRole("row")).toHaveCount(101);
+  // one page at a time: each Next waits for the page it asked for (the URL is the state)
   await page.getByRole("button", { name: "Next" }).click();
+  await expect(status(page)).toHaveText(`101–200 of ${N} · page 2 of ${N / 100}`);
   await page.getByRole("button", { name: "Next" }).click();
   await expect(status(page)).toHaveText(`201–300 of ${N} · page 3 of ${N / 100}`);
   await expect(firstHost(page)).toHaveText(`${tag}-0999.e2e.test`);
