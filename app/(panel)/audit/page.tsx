@@ -2,11 +2,12 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Suspense } from "react";
 import { Card } from "../../_components/Card.js";
-import { DataTable, type Column } from "../../_components/DataTable.js";
+import { type Column } from "../../_components/DataTable.js";
+import { PagedTable } from "../../_components/PagedTable.js";
 import { PageHeader } from "../../_components/PageHeader.js";
 import { QueryView } from "../../_components/QueryView.js";
 import { RequireRole } from "../../_components/RequireRole.js";
-import { Pager, SearchBox } from "../../_components/TableTools.js";
+import { SearchBox } from "../../_components/TableTools.js";
 import { when } from "../../_lib/format.js";
 import { useTableParams } from "../../_lib/table-params.js";
 import { useTRPC, type RouterOutputs } from "../../_lib/trpc.js";
@@ -70,25 +71,14 @@ function Audit() {
             data.total === 0 ? (
               <p className="py-4 text-sm text-slate-600">{t.q ? `No entry matches “${t.q}”.` : "No entries."}</p>
             ) : (
-              <>
-                <DataTable
-                  label="Audit log"
-                  columns={COLUMNS}
-                  rows={data.rows}
-                  rowKey={(a) => String(a.id)}
-                  sort={t.sort}
-                  dir={t.dir}
-                  onSort={(sort, dir) => t.set({ sort, dir, page: 1 })}
-                />
-                <Pager
-                  label="Audit log"
-                  page={t.page}
-                  pageSize={t.pageSize}
-                  total={data.total}
-                  onPage={(page) => t.set({ page })}
-                  onPageSize={(pageSize) => t.set({ pageSize, page: 1 })}
-                />
-              </>
+              <PagedTable
+                label="Audit log"
+                columns={COLUMNS}
+                rows={data.rows}
+                rowKey={(a) => String(a.id)}
+                total={data.total}
+                t={t}
+              />
             )
           }
         </QueryView>

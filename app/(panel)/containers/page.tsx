@@ -4,10 +4,10 @@ import Link from "next/link";
 import { Suspense, useState } from "react";
 import { Card } from "../../_components/Card.js";
 import { CONTAINER_COLUMNS, CONTAINER_SORTS, type ContainerSort } from "../../_components/container-columns.js";
-import { DataTable } from "../../_components/DataTable.js";
+import { PagedTable } from "../../_components/PagedTable.js";
 import { PageHeader } from "../../_components/PageHeader.js";
 import { QueryView } from "../../_components/QueryView.js";
-import { Pager, SearchBox } from "../../_components/TableTools.js";
+import { SearchBox } from "../../_components/TableTools.js";
 import { useMe } from "../../_lib/me.js";
 import { useTableParams } from "../../_lib/table-params.js";
 import { useTRPC } from "../../_lib/trpc.js";
@@ -75,28 +75,17 @@ function Containers() {
                     : "You have no containers yet; your provider creates them for you."}
               </p>
             ) : (
-              <>
-                <DataTable
-                  label="Containers"
-                  columns={CONTAINER_COLUMNS}
-                  rows={data.rows}
-                  rowKey={(c) => c.id}
-                  sort={t.sort}
-                  dir={t.dir}
-                  onSort={(sort, dir) => t.set({ sort, dir, page: 1 })}
-                  selection={
-                    admin ? { selected, toggle, toggleAll, name: (c) => `${c.ctid} (${c.hostname})` } : undefined
-                  }
-                />
-                <Pager
-                  label="Containers"
-                  page={t.page}
-                  pageSize={t.pageSize}
-                  total={data.total}
-                  onPage={(page) => t.set({ page })}
-                  onPageSize={(pageSize) => t.set({ pageSize, page: 1 })}
-                />
-              </>
+              <PagedTable
+                label="Containers"
+                columns={CONTAINER_COLUMNS}
+                rows={data.rows}
+                rowKey={(c) => c.id}
+                total={data.total}
+                t={t}
+                selection={
+                  admin ? { selected, toggle, toggleAll, name: (c) => `${c.ctid} (${c.hostname})` } : undefined
+                }
+              />
             )
           }
         </QueryView>

@@ -3,11 +3,12 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Suspense } from "react";
 import { Card } from "../../_components/Card.js";
-import { DataTable, type Column } from "../../_components/DataTable.js";
+import { type Column } from "../../_components/DataTable.js";
+import { PagedTable } from "../../_components/PagedTable.js";
 import { PageHeader } from "../../_components/PageHeader.js";
 import { QueryView } from "../../_components/QueryView.js";
 import { StateBadge } from "../../_components/StateBadge.js";
-import { Pager, SearchBox } from "../../_components/TableTools.js";
+import { SearchBox } from "../../_components/TableTools.js";
 import { when } from "../../_lib/format.js";
 import { useTableParams } from "../../_lib/table-params.js";
 import { useTRPC, type RouterOutputs } from "../../_lib/trpc.js";
@@ -84,25 +85,14 @@ function Operations() {
                 {t.q ? `No operation matches “${t.q}”.` : "No operations yet."}
               </p>
             ) : (
-              <>
-                <DataTable
-                  label="Operations"
-                  columns={COLUMNS}
-                  rows={data.rows}
-                  rowKey={(o) => o.id}
-                  sort={t.sort}
-                  dir={t.dir}
-                  onSort={(sort, dir) => t.set({ sort, dir, page: 1 })}
-                />
-                <Pager
-                  label="Operations"
-                  page={t.page}
-                  pageSize={t.pageSize}
-                  total={data.total}
-                  onPage={(page) => t.set({ page })}
-                  onPageSize={(pageSize) => t.set({ pageSize, page: 1 })}
-                />
-              </>
+              <PagedTable
+                label="Operations"
+                columns={COLUMNS}
+                rows={data.rows}
+                rowKey={(o) => o.id}
+                total={data.total}
+                t={t}
+              />
             )
           }
         </QueryView>

@@ -1,9 +1,9 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { CONTAINER_COLUMNS, CONTAINER_SORTS, type ContainerSort } from "../../../_components/container-columns.js";
-import { DataTable } from "../../../_components/DataTable.js";
+import { PagedTable } from "../../../_components/PagedTable.js";
 import { QueryView } from "../../../_components/QueryView.js";
-import { Pager, SearchBox } from "../../../_components/TableTools.js";
+import { SearchBox } from "../../../_components/TableTools.js";
 import { useTableParams } from "../../../_lib/table-params.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 
@@ -34,25 +34,14 @@ export function TenantContainers({ tenantId }: { tenantId: string }) {
           data.total === 0 ? (
             <p className="py-2 text-sm text-slate-600">{t.q ? `No container matches “${t.q}”.` : "No containers."}</p>
           ) : (
-            <>
-              <DataTable
-                label="Tenant containers"
-                columns={COLUMNS}
-                rows={data.rows}
-                rowKey={(c) => c.id}
-                sort={t.sort}
-                dir={t.dir}
-                onSort={(sort, dir) => t.set({ sort, dir, page: 1 })}
-              />
-              <Pager
-                label="Tenant containers"
-                page={t.page}
-                pageSize={t.pageSize}
-                total={data.total}
-                onPage={(page) => t.set({ page })}
-                onPageSize={(pageSize) => t.set({ pageSize, page: 1 })}
-              />
-            </>
+            <PagedTable
+              label="Tenant containers"
+              columns={COLUMNS}
+              rows={data.rows}
+              rowKey={(c) => c.id}
+              total={data.total}
+              t={t}
+            />
           )
         }
       </QueryView>
