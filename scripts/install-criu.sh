@@ -2,8 +2,10 @@
 # CRIU for checkpoint/restore (vzctl chkpnt/restore). Debian bookworm's criu 3.17 fails on this kernel
 # ("vdso: Unexpected rt vDSO area bounds") and stock 4.1.1 has three bugs on kernel 6.16+, so we build
 # CRIU 4.2.1 from Debian sid's orig tarball (fetched through apt with a private config: only Debian's
-# archive) against bookworm's libraries and install it under /opt/criu (never over the system's criu).
-# Idempotent: does nothing when /opt/criu/sbin/criu exists and `criu check` says "Looks good".
+# archive) against bookworm's libraries, with the patches in scripts/criu-patches/ (each says why), and
+# install it under /opt/criu (never over the system's criu).
+# Idempotent: does nothing when /opt/criu/sbin/criu was built from this version with these patches (its stamp
+# /opt/criu/.ovz-build says so) and `criu check` says "Looks good"; rebuilds when a patch changed.
 set -euo pipefail
 
 PREFIX=/opt/criu
@@ -51,22 +53,13 @@ criu_ok() { # $1 = binary
   "$1" check 2>&1 | grep -q "Looks good"
 }
 
-if criu_ok $PREFIX/sbin/criu; then
-  echo "install-criu: $($PREFIX/sbin/criu --version | head -1) at $PREFIX/sbin/criu passes criu check"
+# What /opt/criu must have been built from: the version and the patches' contents. A system criu, however
+# new, lacks the patches (a container's veth would not restore on kernels before 6.14), so it is not used.
+PATCH_DIR=$(pwd -P)/scripts/criu-patches
+STAMP="$VERSION $(cat "$PATCH_DIR"/*.patch | sha256sum | cut -c1-16)"
+if criu_ok $PREFIX/sbin/criu && [ "$(cat $PREFIX/.ovz-build 2>/dev/null)" = "$STAMP" ]; then
+  echo "install-criu: $($PREFIX/sbin/criu --version | head -1) at $PREFIX/sbin/criu ($STAMP) passes criu check"
   exit 0
-fi
-
-# A system criu is good enough only if it is >= 4.2 and passes `criu check` (bookworm's 3.17 does not).
-if command -v criu >/dev/null 2>&1; then
-  sys=$(command -v criu)
-  # a criu that cannot run (e.g. a copied /opt/criu without its libraries) is no version: build below
-  v=$("$sys" --version 2>/dev/null | sed -n 's/^Version: *//p' | head -1 || true)
-  if [ -n "$v" ] && [ "$(printf '%s\n4.2\n' "$v" | sort -V | head -1)" = "4.2" ] && criu_ok "$sys"; then
-    mkdir -p $PREFIX/sbin
-    ln -sf "$sys" $PREFIX/sbin/criu
-    echo "install-criu: using system criu $v ($sys)"
-    exit 0
-  fi
 fi
 
 start=$(date +%s)
@@ -104,8 +97,12 @@ echo "$SHA256  src/$ORIG" | sha256sum -c --status || { echo "install-criu: sha25
 rm -rf build && mkdir build
 tar -xJf src/$ORIG -C build --strip-components=1
 cd build
+for p in "$PATCH_DIR"/*.patch; do
+  patch -p1 --quiet --forward <"$p" || { echo "install-criu: patch $(basename "$p") does not apply" >&2; exit 1; }
+done
 make -j2 NETWORK_LOCK_DEFAULT=NETWORK_LOCK_NFTABLES criu >$work/build.log 2>&1 ||
   { tail -30 $work/build.log >&2; echo "install-criu: build failed (log $work/build.log)" >&2; exit 1; }
+rm -f $PREFIX/.ovz-build
 make install-criu PREFIX=$PREFIX >>$work/build.log 2>&1
 cd $work && rm -rf build
 
@@ -114,4 +111,5 @@ if ! criu_ok $PREFIX/sbin/criu; then
   echo "install-criu: $PREFIX/sbin/criu check failed" >&2
   exit 1
 fi
+echo "$STAMP" >$PREFIX/.ovz-build
 echo "install-criu: built CRIU $VERSION into $PREFIX in $(($(date +%s) - start)) s; criu check: Looks good"

@@ -89,6 +89,14 @@ describeVm("after a reboot of the Debian 12 host (VM boot 2)", () => {
     expect(Object.keys(REBOOT_PLAN).map(Number).sort()).toEqual([902, 903, 904, 905]);
   });
 
+  it("904, suspended with its venet address, and 903, started afresh, reach each other", async () => {
+    const ip = (ctid: number) => REBOOT_PLAN[ctid]!.ip!;
+    const ping = (from: number, to: string) =>
+      client.call("container.exec", { ctid: from, argv: ["ping", "-c", "1", "-W", "10", to], timeoutMs: 120_000 });
+    expect((await ping(904, ip(903))).code).toBe(0);
+    expect((await ping(903, ip(904))).code).toBe(0);
+  });
+
   it("the counter in container 902 goes on from where it was before the reboot", async () => {
     const st = await client.call("container.status", { ctid: COUNTER_CT });
     const file = path.join(st.rootfs, "root/counter");

@@ -83,11 +83,12 @@ export async function engineAnswers(ms: number): Promise<EngineClient> {
 /** what boot 2 (reboot.vm.test.ts) expects back: onboot by boot order, suspended ones resumed */
 export const REBOOT_PLAN: Record<
   number,
-  { onboot: boolean; bootorder: number | null; runningBefore: boolean; counter?: boolean }
+  { onboot: boolean; bootorder: number | null; runningBefore: boolean; counter?: boolean; ip?: string }
 > = {
   902: { onboot: true, bootorder: 1, runningBefore: true, counter: true },
-  903: { onboot: true, bootorder: 9, runningBefore: false },
-  904: { onboot: true, bootorder: null, runningBefore: true },
+  // 903 (started at boot) and 904 (suspended with its venet, resumed at boot) ping each other afterwards
+  903: { onboot: true, bootorder: 9, runningBefore: false, ip: "198.18.9.3" },
+  904: { onboot: true, bootorder: null, runningBefore: true, ip: "198.18.9.4" },
   905: { onboot: false, bootorder: null, runningBefore: false },
 };
 export const COUNTER_CT = 902;
