@@ -59,6 +59,8 @@ export function usage(s: FakeState, p: FakeParams) {
         nproc: 3 + (c.ctid % 4),
         ioReadBytes: Math.round(sec * 4096),
         ioWriteBytes: Math.round(sec * 16384),
+        oomKills: 0,
+        forkFails: 0,
         sampledAt: now,
         ...s.usageOverride.get(c.ctid),
       };

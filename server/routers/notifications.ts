@@ -7,15 +7,15 @@ import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { emitTest } from "../services/notify/emit.js";
 import { createEndpoint, deleteEndpoint, endpointInput, listEndpoints } from "../services/notify/endpoints.js";
-import { EVENTS } from "../services/notify/events.js";
+import { eventsFor } from "../services/notify/events.js";
 import { getPrefs, prefsSchema, setPrefs } from "../services/notify/prefs.js";
 import { setSmtp, smtpSchema, smtpView } from "../services/notify/smtp.js";
 import { authedProcedure, roleProcedure, router } from "../trpc/init.js";
 import { id } from "./schemas.js";
 
 export const notificationsRouter = router({
-  /** The event table (names, descriptions, who gets them). */
-  events: authedProcedure.query(() => EVENTS.map((e) => ({ ...e }))),
+  /** The event table (names, descriptions, who gets them): the ones the caller's role can be told about. */
+  events: authedProcedure.query(({ ctx }) => eventsFor(ctx.actor.role).map((e) => ({ ...e }))),
 
   webhooks: authedProcedure.query(({ ctx }) => listEndpoints(ctx)),
 

@@ -7,6 +7,7 @@
 import type { Result } from "../../native/src/protocol/schema.js";
 import type { Db } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
+import { isUnreachable, nodeAnswered, nodeUnreachable } from "./notify/node-watch.js";
 
 export const NODE_SAMPLE_EVERY_MS = 60_000;
 export const NODE_SAMPLE_KEEP_DAYS = 30;
@@ -52,13 +53,18 @@ export async function sampleNode(
   });
 }
 
-/** Every node's sample (a node that does not answer is logged and skipped), then the old rows' pruning. */
+/**
+ * Every node's sample (a node that does not answer is logged and skipped; node-watch.ts tells the
+ * administrators when it stays away), then the old rows' pruning.
+ */
 export async function sampleNodes(db: Db, now: Date = new Date()): Promise<void> {
   for (const n of await db.node.findMany({ select: { id: true, name: true, endpoint: true } })) {
     try {
-      await sampleNode(db, n, now);
+      // a stored sample means the engine answered; null: not due yet (not asked)
+      if (await sampleNode(db, n, now)) await nodeAnswered(db, n, now);
     } catch (e) {
       console.error(`[panel] load sample of node ${n.name} failed; the next one retries:`, (e as Error).message);
+      if (isUnreachable(e)) await nodeUnreachable(db, n, (e as Error).message, now);
     }
   }
   await db.nodeSample.deleteMany({ where: { at: { lt: new Date(now.getTime() - NODE_SAMPLE_KEEP_DAYS * DAY_MS) } } });

@@ -30,6 +30,7 @@ import { chunks, inChunks } from "../db/chunks.js";
 import { withLock } from "./locks.js";
 import { sampleNodes } from "./node-stats.js";
 import { countersOf, startSampler, type SamplerClock } from "./sampler.js";
+import { emitLimitEvents, type LimitSample } from "./notify/limit-events.js";
 
 export const TIERS = [10, 300, 3600] as const;
 export type Tier = (typeof TIERS)[number];
@@ -92,7 +93,7 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
     // the node's containers the panel knows: the engine is asked about those only
     const known = await db.container.findMany({
       where: { nodeId, state: { not: "creating" } },
-      select: { id: true, ctid: true, tenantId: true },
+      select: { id: true, ctid: true, tenantId: true, hostname: true },
     });
     const ctidsKnown = known.map((r) => r.ctid);
     const [usage, net] = await Promise.all([
@@ -139,7 +140,10 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
       ioWrite: bigint;
       netRx: bigint;
       netTx: bigint;
+      oomKills: number | null;
+      forkFails: number | null;
     }[] = [];
+    const limits: LimitSample[] = [];
     const dts = new Map<string, number>();
     let fresh = 0;
     for (const u of usage) {
@@ -154,8 +158,13 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
         netRx: BigInt(Math.trunc(n ? n.ifaces.reduce((a, i) => a + i.rxBytes, 0) : 0)),
         netTx: BigInt(Math.trunc(n ? n.ifaces.reduce((a, i) => a + i.txBytes, 0) : 0)),
       };
-      counters.push({ containerId: c.id, boot, at: new Date(u.sampledAt), ...k });
       const prev = last.get(c.id);
+      const lim = { oomKills: u.oomKills ?? null, forkFails: u.forkFails ?? null };
+      counters.push({ containerId: c.id, boot, at: new Date(u.sampledAt), ...k, ...lim });
+      if (lim.oomKills !== null && lim.forkFails !== null) {
+        const cur = { oomKills: lim.oomKills, forkFails: lim.forkFails };
+        limits.push({ container: c, boot, cur, prev: prev ?? null });
+      }
       const dtMs = prev ? u.sampledAt - prev.at.getTime() : 0;
       if (
         !prev ||
@@ -206,6 +215,7 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
       await accumulate(db, samples, dts, 3600, bucketOf(at, 3600));
     }
     await pruneUsage(db, now);
+    await emitLimitEvents(db, limits, now);
     return { sampled: rows.length, rows: samples.length, fresh, diskReads: stale.length };
   });
 }

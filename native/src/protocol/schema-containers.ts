@@ -57,6 +57,10 @@ const containerUsage = z.object({
   nproc: z.number(),
   ioReadBytes: z.number(),
   ioWriteBytes: z.number(),
+  /** processes the OOM killer killed in it since it started (optional: engines before 2026-12 do not say) */
+  oomKills: z.number().optional(),
+  /** forks refused at its process limit since it started (numproc failcnt; optional as oomKills) */
+  forkFails: z.number().optional(),
   /** when the counters were read, ms since the epoch */
   sampledAt: z.number(),
 });

@@ -100,11 +100,15 @@ describeRoot("container limits (real cgroups and btrfs quota)", () => {
 
   it("OOM-kills a memory hog inside at the limit; the container and host carry on", async () => {
     const before = (await te.client.call("container.beancounters", { ctid: CT })).find((b) => b.resource === "memory")!;
+    const usageOf = async () => (await te.client.call("container.usage", { ctids: [CT] }))[0]!;
+    const killsBefore = (await usageOf()).oomKills!;
     // dd allocates and fills a 200 MiB buffer: more than the 64 MiB RAM + 0 swap.
     const r = await sh("dd if=/dev/zero of=/dev/null bs=200M count=1");
     expect(r.code).not.toBe(0);
     const after = (await te.client.call("container.beancounters", { ctid: CT })).find((b) => b.resource === "memory")!;
     expect(after.failcnt).toBeGreaterThan(before.failcnt);
+    // the counter the panel's container.oom notification follows
+    expect((await usageOf()).oomKills).toBeGreaterThan(killsBefore);
     expect(after.limit).toBe(64 * MiB);
     expect((await te.client.call("container.status", { ctid: CT })).state).toBe("running");
     expect((await sh("echo alive")).stdout).toBe("alive\n");
@@ -117,6 +121,7 @@ describeRoot("container limits (real cgroups and btrfs quota)", () => {
     expect(Number(await cg("pids", "pids.current"))).toBeLessThanOrEqual(32);
     const np = (await te.client.call("container.beancounters", { ctid: CT })).find((b) => b.resource === "numproc")!;
     expect(np.failcnt).toBeGreaterThan(0);
+    expect((await te.client.call("container.usage", { ctids: [CT] }))[0]!.forkFails).toBeGreaterThan(0);
     expect(np.limit).toBe(32);
     await sh("killall sleep; true");
     await te.client.call("container.set", { ctid: CT, limits: { numproc: 256 } });

@@ -268,6 +268,18 @@ describe("cgroup v2 driver (format test against a fake tree; the host has v1)", 
       "io.stat",
       "254:0 rbytes=1000 wbytes=2000 rios=1 wios=2 dbytes=0 dios=0\n7:0 rbytes=5 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n",
     );
+    // usage(): the same files give the OOM kills and refused forks the panel's notifications follow
+    expect(await drv.usage(REL)).toEqual({
+      oomKills: 2,
+      forkFails: 4,
+      cpuNs: 123456000,
+      memBytes: 52428800,
+      memMaxBytes: 104857600,
+      swapBytes: 1048576,
+      nproc: 5,
+      ioReadBytes: 1005,
+      ioWriteBytes: 2000,
+    });
     const rows = await drv.counters(REL);
     expect(rows).toEqual([
       { resource: "memory", held: 52428800, maxheld: 104857600, limit: 134217728, failcnt: 17, unit: "bytes" },

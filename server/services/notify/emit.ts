@@ -12,7 +12,7 @@ import { smtpStored } from "./smtp.js";
 
 export interface PanelEvent {
   type: EventName;
-  /** the tenant it concerns (the container's owner; the user's tenant) */
+  /** the tenant it concerns (the container's owner; the user's tenant; for platform events: none, "") */
   tenantId: string;
   /** for user events: the user it is about */
   userId?: string;
@@ -49,7 +49,12 @@ async function withAncestors(db: Db, tenantId: string): Promise<string[]> {
 export async function emit(db: Db, ev: PanelEvent, now = new Date()): Promise<number> {
   const info = eventInfo(ev.type);
   const eventId = `evt_${crypto.randomBytes(12).toString("hex")}`;
-  const tenants = info.audience === "seller" ? await withAncestors(db, ev.tenantId) : [ev.tenantId];
+  const tenants =
+    info.audience === "seller"
+      ? await withAncestors(db, ev.tenantId)
+      : info.audience === "platform"
+        ? (await db.tenant.findMany({ where: { kind: "platform" }, select: { id: true } })).map((t) => t.id)
+        : [ev.tenantId];
   const users = await db.user.findMany({
     where: info.audience === "user" ? { id: ev.userId ?? "-" } : { tenantId: { in: tenants } },
     select: { id: true, email: true, notifyPrefs: true, disabled: true },

@@ -7,6 +7,7 @@
  *   user    the one user it is about (password.reset, login.new_address)
  *   tenant  the users of the container's tenant
  *   seller  the tenant's users and the users of the tenants above it (its reseller, the platform)
+ *   platform the platform's users (the administrators): events about nodes; not offered to others
  */
 export const EVENTS = [
   {
@@ -29,6 +30,30 @@ export const EVENTS = [
     audience: "seller",
     email: true,
   },
+  {
+    name: "container.oom",
+    description: "The kernel killed processes in a container because it ran out of memory at its RAM limit.",
+    audience: "tenant",
+    email: true,
+  },
+  {
+    name: "container.limit_hit",
+    description: "A container hit its process limit: new processes were refused.",
+    audience: "tenant",
+    email: true,
+  },
+  {
+    name: "node.unreachable",
+    description: "The panel cannot reach a node's engine (its containers' state and usage are unknown).",
+    audience: "platform",
+    email: true,
+  },
+  {
+    name: "node.recovered",
+    description: "A node the panel could not reach answers again.",
+    audience: "platform",
+    email: true,
+  },
   { name: "password.reset", description: "Your panel password was reset by email.", audience: "user", email: true },
   {
     name: "login.new_address",
@@ -39,7 +64,7 @@ export const EVENTS = [
 ] as const satisfies readonly {
   name: string;
   description: string;
-  audience: "user" | "tenant" | "seller";
+  audience: "user" | "tenant" | "seller" | "platform";
   email: boolean;
 }[];
 
@@ -50,4 +75,9 @@ export function eventInfo(name: EventName) {
   const e = EVENTS.find((x) => x.name === name);
   if (!e) throw new Error(`unknown notification event ${name}`);
   return e;
+}
+
+/** The events a user of `role` can be told about (node events are the administrators'). */
+export function eventsFor(role: string) {
+  return EVENTS.filter((e) => e.audience !== "platform" || role === "admin");
 }

@@ -81,6 +81,10 @@ export interface CgroupUsage {
    */
   ioReadBytes: number;
   ioWriteBytes: number;
+  /** processes the kernel's OOM killer killed in the cgroup (v2 memory.events oom_kill; v1 memory.oom_control) */
+  oomKills: number;
+  /** forks refused at the process limit (pids.events max): OpenVZ's numproc failcnt */
+  forkFails: number;
 }
 
 /** A cgroup's freezer: v1 freezer.state; v2 cgroup.freeze (asked) with cgroup.events' frozen (reached). */

@@ -153,6 +153,8 @@ export function readV1Usage(fileOf: V1FileOf): CgroupUsage | null {
   );
   const memBytes = num(mem) ?? 0;
   return {
+    oomKills: parseKeyed(rd("memory", "memory.oom_control")).get("oom_kill") ?? 0,
+    forkFails: parseKeyed(rd("pids", "pids.events")).get("max") ?? 0,
     cpuNs: num(cpu) ?? 0,
     memBytes,
     memMaxBytes: memMax === null ? null : Math.max(num(memMax) ?? 0, memBytes),

@@ -353,6 +353,8 @@ export class CgroupV2 implements CgroupDriver {
     const peakBytes = num(peak);
     const io = parseIoStatRW(ioStat);
     return {
+      oomKills: parseKeyed(rd("memory.events")).get("oom_kill") ?? 0,
+      forkFails: parseKeyed(rd("pids.events")).get("max") ?? 0,
       cpuNs: (parseKeyed(cpuStat).get("usage_usec") ?? 0) * 1000,
       memBytes,
       memMaxBytes: peakBytes === null ? null : Math.max(peakBytes, memBytes),
