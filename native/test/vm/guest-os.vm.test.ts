@@ -115,8 +115,9 @@ describeVm("Debian 12 host: a debian-12 container, I/O weights (VM boot 1)", () 
     for (const { ctid, weight } of READERS)
       expect(readFileSync(path.join(cgroupDir(ctid, parent), "io.bfq.weight"), "utf8")).toBe(`default ${weight}\n`);
     const bfq = await measure("bfq (the engine's choice)");
-    // measured under TCG: 1:3.5 (the emulated CPU, not the disk, limits the heavier reader)
-    expect(bfq.ratio).toBeGreaterThan(2.5);
+    // measured under TCG: 1:3.0–3.5 on a quiet host, 1:2.5 while the host ran four other test suites (the
+    // emulated CPU, not the disk, limits the heavier reader); without the weights' effect it is 1:1.00
+    expect(bfq.ratio).toBeGreaterThan(2);
     // the same readers under the kernel's default for loop devices: the weights are inert
     writeFileSync(`/sys/block/${disk}/queue/scheduler`, "none");
     const none = await measure("none (Linux's default for a loop device)");

@@ -16,6 +16,7 @@ import {
   describeVm,
   engineAnswers,
   REBOOT_PLAN,
+  until,
   RESULTS_DIR,
   systemctl,
   VM_STATE_DIR,
@@ -24,13 +25,6 @@ import {
 const UNITS = ["ovz-engine.service", "ovz-containers.service", "ovz-panel.service"];
 let client: EngineClient;
 
-async function until(what: string, ms: number, ok: () => boolean | Promise<boolean>): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms / 1000} s`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 const active = (unit: string) => {
   try {
     return systemctl("is-active", unit) === "active";

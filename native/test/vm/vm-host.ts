@@ -96,3 +96,12 @@ export const COUNTER_CT = 902;
 export function bootId(): string {
   return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
 }
+
+/** Waits (polling each second) until `ok`, or fails after `ms` naming `what`. */
+export async function until(what: string, ms: number, ok: () => boolean | Promise<boolean>): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
