@@ -9,3 +9,6 @@ CREATE INDEX "Session_parentId_idx" ON "Session"("parentId");
 
 -- AddForeignKey
 ALTER TABLE "Session" ADD CONSTRAINT "Session_parentId_fkey" FOREIGN KEY ("parentId") REFERENCES "Session"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- CreateIndex (a user's page lists what they did)
+CREATE INDEX "AuditLog_userId_idx" ON "AuditLog"("userId");

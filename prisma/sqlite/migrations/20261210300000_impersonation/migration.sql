@@ -6,3 +6,6 @@ ALTER TABLE "Session" ADD COLUMN "parentId" TEXT REFERENCES "Session" ("id") ON 
 
 -- CreateIndex
 CREATE INDEX "Session_parentId_idx" ON "Session"("parentId");
+
+-- CreateIndex (a user's page lists what they did)
+CREATE INDEX "AuditLog_userId_idx" ON "AuditLog"("userId");
