@@ -7,6 +7,7 @@ import { isUnauthorized, rememberLogoutReason } from "../_lib/errors.js";
 import { MeProvider } from "../_lib/me.js";
 import { useTRPC, type Me } from "../_lib/trpc.js";
 import { ErrorBox } from "./ErrorBox.js";
+import { ImpersonationBanner } from "./ImpersonationBanner.js";
 import { Sidebar } from "./Sidebar.js";
 import { SuspensionBanner } from "./SuspensionBanner.js";
 import { UserBox } from "./UserBox.js";
@@ -52,6 +53,7 @@ export function PanelShell({ children }: { children: ReactNode }) {
           </div>
         </aside>
         <main className="min-w-0 flex-1 px-3 py-4 sm:px-6 sm:py-5">
+          <ImpersonationBanner me={me.data} />
           <SuspensionBanner me={me.data} />
           {children}
         </main>

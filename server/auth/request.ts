@@ -57,13 +57,16 @@ export async function authenticateRequest(d: Db, req: Request): Promise<RequestA
     const s = await validateSession(d, token, (why) => (base.blocked = why));
     if (s && (s.secondFactor || !s.user.totpEnabled)) {
       const u = s.user;
+      const by = s.parent ? { userId: s.parent.userId, email: s.parent.user.email, sessionId: s.parent.id } : null;
       base.actor = {
         userId: s.userId,
         role: u.role as Role,
         tenantId: u.tenantId,
-        label: u.email,
+        // the audit log names both: who acted, as whom
+        label: by ? `${by.email} as ${u.email}` : u.email,
         via: "session",
         sessionId: s.id,
+        ...(by ? { impersonator: by } : {}),
       };
     } else if (s) {
       base.pendingSecondFactor = { sessionId: s.id, userId: s.userId };

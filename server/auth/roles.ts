@@ -6,6 +6,16 @@ export type TenantKind = (typeof TENANT_KINDS)[number];
 /** The role a user of a tenant kind has. */
 export const ROLE_OF_KIND: Record<TenantKind, Role> = { platform: "admin", reseller: "reseller", customer: "customer" };
 
+/**
+ * The roles a user of a tenant kind may have: the kind's own role, or a customer's (less). Never a reseller's in
+ * the platform tenant: a reseller sees its tenant's children, which there are every reseller and direct customer.
+ */
+export const ROLES_OF_KIND: Record<TenantKind, readonly Role[]> = {
+  platform: ["admin", "customer"],
+  reseller: ["reseller", "customer"],
+  customer: ["customer"],
+};
+
 const RANK: Record<Role, number> = { customer: 0, reseller: 1, admin: 2 };
 export function roleAtMost(role: Role, ceiling: Role): boolean {
   return RANK[role] <= RANK[ceiling];
@@ -22,6 +32,8 @@ export interface Actor {
   via: "session" | "token" | "cli";
   sessionId?: string;
   tokenId?: string;
+  /** "log in as": who opened this session as this user (server/services/impersonation.ts) */
+  impersonator?: { userId: string; email: string; sessionId: string };
 }
 
 /** The user row behind an actor, for foreign keys (none for the command line). */

@@ -13,7 +13,7 @@ const TTL_MS = 7 * 24 * 3600 * 1000;
 export async function createSession(
   db: Db,
   userId: string,
-  opts: { secondFactor: boolean; ip: string | null; userAgent: string | null },
+  opts: { secondFactor: boolean; ip: string | null; userAgent: string | null; parentId?: string },
 ) {
   const token = randomToken();
   const session = await db.session.create({
@@ -24,6 +24,7 @@ export async function createSession(
       expiresAt: new Date(Date.now() + TTL_MS),
       ip: opts.ip,
       userAgent: opts.userAgent?.slice(0, 300) ?? null,
+      parentId: opts.parentId ?? null,
     },
   });
   return { token, session };
@@ -31,18 +32,24 @@ export async function createSession(
 
 /**
  * The live session of a token, or null. A session of a user who is blocked (disabled, or a suspended tenant
- * or provider) is deleted; `onBlocked` gets the reason, to tell the user why they were logged out.
+ * or provider) is deleted; `onBlocked` gets the reason, to tell the user why they were logged out. A "log in as"
+ * session (parentId) lives only as long as the session it was opened from and that session's user.
  */
 export async function validateSession(db: Db, token: string, onBlocked?: (reason: string) => void) {
   if (!/^[a-z2-7]{16,64}$/.test(token)) return null;
   const id = sha256Hex(token);
   const s = await db.session.findUnique({
     where: { id },
-    include: { user: { include: { tenant: { include: { parent: true } } } } },
+    include: {
+      user: { include: { tenant: { include: { parent: true } } } },
+      parent: { include: { user: { include: { tenant: { include: { parent: true } } } } } },
+    },
   });
   if (!s) return null;
   const blocked = blockedReason(s.user);
-  if (s.expiresAt.getTime() <= Date.now() || blocked) {
+  const orphan =
+    s.parentId !== null && (!s.parent || s.parent.expiresAt.getTime() <= Date.now() || !!blockedReason(s.parent.user));
+  if (s.expiresAt.getTime() <= Date.now() || blocked || orphan) {
     await db.session.deleteMany({ where: { id } });
     if (blocked && s.expiresAt.getTime() > Date.now()) onBlocked?.(blocked);
     return null;

@@ -28,8 +28,13 @@ export const auditRouter = router({
       }),
     ),
 
-  /** The audit table: a page sorted by time, actor or action, searched by a part of the action or actor. */
+  /**
+   * The audit table: a page sorted by time, actor or action, searched by a part of the action or actor; with
+   * `userId`, only what that user did (a user's page).
+   */
   table: roleProcedure("admin", "reseller")
-    .input(tableInput(AUDIT_SORTS, { sort: "time", dir: "desc" }))
+    .input(
+      tableInput(AUDIT_SORTS, { sort: "time", dir: "desc" }).extend({ userId: z.string().min(1).max(64).optional() }),
+    )
     .query(({ ctx, input }) => auditTable(ctx.db, ctx.scope, input)),
 });

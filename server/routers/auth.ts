@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { dummyHash, hashPassword, verifyPassword } from "../auth/crypto.js";
 import { checkLoginAllowed, isNewAddress, recordLogin } from "../auth/rate-limit.js";
-import { blockedReason } from "../auth/roles.js";
+import { blockedReason, type Actor } from "../auth/roles.js";
 import { clearedSessionCookie, createSession, sessionCookie } from "../auth/session.js";
 import { consumeTotp, newTotpSecret, totpUri } from "../auth/totp.js";
 import type { Db } from "../db/client.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
+import { notImpersonated, stopImpersonation } from "../services/impersonation.js";
 import { emitSafely } from "../services/notify/emit.js";
 import { completePasswordReset, requestPasswordReset } from "../services/password-reset.js";
 import { suspensionsOf } from "../services/suspension.js";
@@ -34,13 +35,17 @@ async function noteAddress(db: Db, u: { id: string; email: string; tenantId: str
   });
 }
 
-/** Login security (password, second factor) is changed in the panel only, never with an API token. */
-function sessionOnly(via: "session" | "token" | "cli"): void {
-  if (via !== "session")
+/**
+ * Login security (password, second factor) is changed in the panel only, never with an API token, and never in a
+ * "log in as" session.
+ */
+function sessionOnly(actor: Actor): void {
+  if (actor.via !== "session")
     throw new PanelError(
       "FORBIDDEN",
       "API tokens cannot change login security (password, two-factor login); log in to the panel.",
     );
+  notImpersonated(actor, "change the user's login security");
 }
 
 export const authRouter = router({
@@ -130,6 +135,9 @@ export const authRouter = router({
     return { ok: true as const };
   }),
 
+  /** Ends a "log in as" session: back to the opener's own account (a fresh session), or logged out. */
+  stopImpersonating: authedProcedure.mutation(({ ctx }) => stopImpersonation(ctx)),
+
   me: authedProcedure.query(async ({ ctx }) => {
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId }, include: { tenant: true } });
     return {
@@ -140,6 +148,8 @@ export const authRouter = router({
       via: ctx.actor.via,
       totpEnabled: u.totpEnabled,
       tenant: { id: u.tenant.id, name: u.tenant.name, kind: u.tenant.kind },
+      /** "log in as": who opened this session as this user (the panel's banner and its way back) */
+      impersonator: ctx.actor.impersonator ? { email: ctx.actor.impersonator.email } : null,
       /** the caller's tenant's suspension and suspended containers (the panel's banner after login) */
       suspensions: await suspensionsOf(ctx.db, u.tenantId),
     };
@@ -150,6 +160,7 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       if (ctx.actor.via !== "session")
         throw new PanelError("FORBIDDEN", "API tokens cannot change passwords; log in to the panel.");
+      notImpersonated(ctx.actor, "change the user's password");
       const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
       if (!(await verifyPassword(u.passwordHash, input.current)))
         throw new PanelError("BAD_REQUEST", "The current password is wrong.", { current: "wrong password" });
@@ -160,7 +171,7 @@ export const authRouter = router({
     }),
 
   totpSetup: authedProcedure.mutation(async ({ ctx }) => {
-    sessionOnly(ctx.actor.via);
+    sessionOnly(ctx.actor);
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (u.totpEnabled)
       throw new PanelError("CONFLICT", "Two-factor login is already on; turn it off first to set up a new device.");
@@ -170,7 +181,7 @@ export const authRouter = router({
   }),
 
   totpEnable: authedProcedure.input(z.object({ code })).mutation(async ({ ctx, input }) => {
-    sessionOnly(ctx.actor.via);
+    sessionOnly(ctx.actor);
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (!u.totpSecret) throw new PanelError("CONFLICT", "Start the two-factor setup first.");
     const verdict = await consumeTotp(ctx.db, u.id, u.totpSecret, input.code);
@@ -188,7 +199,7 @@ export const authRouter = router({
   }),
 
   totpDisable: authedProcedure.input(z.object({ code })).mutation(async ({ ctx, input }) => {
-    sessionOnly(ctx.actor.via);
+    sessionOnly(ctx.actor);
     const u = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
     if (!u.totpEnabled || !u.totpSecret) throw new PanelError("CONFLICT", "Two-factor login is not on.");
     const verdict = await consumeTotp(ctx.db, u.id, u.totpSecret, input.code);

@@ -3,6 +3,7 @@ import { formatToken, newSecret } from "../auth/api-token.js";
 import { ROLES, roleAtMost } from "../auth/roles.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
+import { notImpersonated } from "../services/impersonation.js";
 import { authedProcedure, router } from "../trpc/init.js";
 import { id, name } from "./schemas.js";
 
@@ -23,6 +24,7 @@ export const tokensRouter = router({
     .mutation(async ({ ctx, input }) => {
       if (ctx.actor.via !== "session")
         throw new PanelError("FORBIDDEN", "API tokens cannot create tokens; log in to the panel.");
+      notImpersonated(ctx.actor, "create API tokens");
       const role = input.role ?? ctx.actor.role;
       if (!roleAtMost(role, ctx.actor.role))
         throw new PanelError("FORBIDDEN", `A token cannot have more rights (${role}) than you (${ctx.actor.role}).`, {

@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { hashPassword } from "../auth/crypto.js";
-import { ROLE_OF_KIND, type TenantKind } from "../auth/roles.js";
+import { ROLE_OF_KIND, ROLES, type TenantKind } from "../auth/roles.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
+import { startImpersonation } from "../services/impersonation.js";
 import { canSeeTenant } from "../services/scope.js";
+import { setUserRole, userDetail } from "../services/user-admin.js";
 import { roleProcedure, router, tenantProcedure } from "../trpc/init.js";
 import { email, id, name, password } from "./schemas.js";
 
@@ -36,6 +38,24 @@ export const usersRouter = router({
       },
     }),
   ),
+
+  /** A user's page: tenant, status, 2FA, last login, live sessions, and what the caller may do with it. */
+  get: userAdmin
+    .input(z.object({ userId: id }))
+    .query(async ({ ctx, input }) => userDetail(ctx, await loadUser(ctx, input.userId))),
+
+  /** Admin: another user's role, among those roles.ts allows for the user's tenant kind. */
+  setRole: roleProcedure("admin")
+    .input(z.object({ userId: id, role: z.enum(ROLES) }))
+    .mutation(async ({ ctx, input }) => setUserRole(ctx, await loadUser(ctx, input.userId), input.role)),
+
+  /**
+   * "Log in as" (server/services/impersonation.ts): a session as the user, replacing the caller's cookie; an
+   * admin for any non-admin user, a reseller for its customers' users. auth.stopImpersonating returns.
+   */
+  impersonate: userAdmin
+    .input(z.object({ userId: id }))
+    .mutation(({ ctx, input }) => startImpersonation(ctx, input.userId)),
 
   create: tenantProcedure("admin", "reseller")
     .input(z.object({ email, name, password }))

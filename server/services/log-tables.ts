@@ -63,11 +63,11 @@ type AuditRow = Awaited<ReturnType<Db["auditLog"]["findMany"]>>[number];
 export async function auditTable(
   db: Db,
   scope: string[] | null,
-  input: TableArgs<AuditSort>,
+  input: TableArgs<AuditSort> & { userId?: string },
 ): Promise<TablePage<AuditRow>> {
   const q = input.q.trim();
   const search = q ? { OR: [{ action: contains(db, q) }, { actor: contains(db, q) }] } : {};
-  const where = { AND: [tenantWhere(scope), search] };
+  const where = { AND: [tenantWhere(scope), input.userId ? { userId: input.userId } : {}, search] };
   const d = input.dir;
   const orderBy = input.sort === "time" ? [{ id: d }] : [{ [input.sort]: d }, { id: "desc" as const }];
   const [rows, total] = await Promise.all([

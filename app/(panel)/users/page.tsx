@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { Fragment, useState } from "react";
 import { Button } from "../../_components/Button.js";
 import { Card } from "../../_components/Card.js";
@@ -8,7 +9,7 @@ import { PageHeader } from "../../_components/PageHeader.js";
 import { RequireRole } from "../../_components/RequireRole.js";
 import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
-import { table, td, th } from "../../_lib/ui.js";
+import { link, table, td, th } from "../../_lib/ui.js";
 import { ResetUserPassword } from "./ResetUserPassword.js";
 import { QueryView } from "../../_components/QueryView.js";
 
@@ -46,7 +47,11 @@ function Users() {
                 {data.map((u) => (
                   <Fragment key={u.id}>
                     <tr>
-                      <td className={`${td} font-medium`}>{u.email}</td>
+                      <td className={`${td} font-medium`}>
+                        <Link className={link} href={`/users/${u.id}`}>
+                          {u.email}
+                        </Link>
+                      </td>
                       <td className={td}>{u.name}</td>
                       <td className={td}>{u.role}</td>
                       <td className={td}>

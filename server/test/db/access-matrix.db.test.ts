@@ -102,6 +102,15 @@ interface Spec {
 const tenantRows = (r: unknown) => (r as { tenantId: string | null }[]).map((x) => x.tenantId);
 const db = (e: Env) => e.w.db;
 const userOf = (e: Env, id: string) => db(e).user.findUniqueOrThrow({ where: { id } });
+/** A live session row of a user (what a logged-in actor has); `parentId`: opened by "log in as" from it. */
+async function liveSession(e: Env, userId: string, parentId?: string): Promise<string> {
+  const id = sha256Hex(randomToken());
+  await db(e).session.create({
+    data: { id, userId, secondFactor: true, expiresAt: new Date(Date.now() + 3600_000), parentId: parentId ?? null },
+  });
+  return id;
+}
+const sessionsAs = (e: Env, userId: string) => db(e).session.count({ where: { userId, parentId: { not: null } } });
 const opCount = (e: Env, type: string) =>
   db(e).operation.count({ where: { containerId: e.s.customer.container.id, type } });
 /** A container action: input notes how many operations of this type the target has; the effect is one more. */
@@ -212,6 +221,19 @@ const MATRIX: Record<string, Spec> = {
     input: () => ({ code: "123456" }),
   },
   "auth.logout": { allow: ["anonymous", ...AUTHED], kind: "self", check: (r) => expect(r).toEqual({ ok: true }) },
+  "auth.stopImpersonating": {
+    allow: AUTHED,
+    kind: "self",
+    input: async (e) => {
+      if (!e.actor) return undefined;
+      const parent = await liveSession(e, e.w.admin.id);
+      const child = await liveSession(e, e.actor.userId, parent);
+      e.memo.child = child;
+      e.actor = { ...e.actor, sessionId: child, impersonator: { userId: e.w.admin.id, email: "x", sessionId: parent } };
+      return undefined;
+    },
+    effect: async (e) => !!e.memo.child && (await db(e).session.count({ where: { id: e.memo.child as string } })) === 0,
+  },
   "auth.me": { allow: AUTHED, kind: "self", check: (r, e) => expect(r.id).toBe(e.actor!.userId) },
   "auth.changePassword": {
     allow: AUTHED,
@@ -504,6 +526,30 @@ const MATRIX: Record<string, Spec> = {
     }),
     effect: async (e) => (await db(e).user.count({ where: { email: `u${e.uniq}@test.example` } })) === 1,
     check: async (r, e) => expect((await userOf(e, r.id)).tenantId).toBe(e.s.customer.tenant.id),
+  },
+  "users.get": {
+    allow: SELLERS,
+    kind: "target",
+    input: (e) => ({ userId: e.s.customer.user.id }),
+    check: (r, e) => expect(r).toMatchObject({ id: e.s.customer.user.id, tenant: { id: e.s.customer.tenant.id } }),
+  },
+  "users.setRole": {
+    allow: ADMIN,
+    kind: "target",
+    input: (e) => ({ userId: e.s.customer.user.id, role: "customer" }),
+    check: (r, e) => expect(r).toEqual({ id: e.s.customer.user.id, role: "customer", revokedTokens: 0 }),
+  },
+  "users.impersonate": {
+    allow: SELLERS,
+    kind: "target",
+    input: async (e) => {
+      // an earlier row (users.setDisabled) may have disabled the target
+      await db(e).user.update({ where: { id: e.s.customer.user.id }, data: { disabled: false } });
+      e.memo.sessions = await sessionsAs(e, e.s.customer.user.id);
+      if (e.actor) e.actor = { ...e.actor, sessionId: await liveSession(e, e.actor.userId) };
+      return { userId: e.s.customer.user.id };
+    },
+    effect: async (e) => (await sessionsAs(e, e.s.customer.user.id)) === (e.memo.sessions as number) + 1,
   },
   "users.setDisabled": {
     allow: SELLERS,

@@ -12,7 +12,9 @@ import { useMe } from "../../../_lib/me.js";
 import { useTRPC, type RouterOutputs } from "../../../_lib/trpc.js";
 import { link, table, td, th } from "../../../_lib/ui.js";
 import { DeleteTenant } from "./DeleteTenant.js";
+import { RenameTenant } from "./RenameTenant.js";
 import { TenantContainers } from "./TenantContainers.js";
+import { TenantUsers } from "./TenantUsers.js";
 
 type Detail = RouterOutputs["tenants"]["get"];
 
@@ -99,36 +101,8 @@ function Usage({ t }: { t: Detail }) {
   );
 }
 
-function Users({ t }: { t: Detail }) {
-  if (t.users.length === 0) return <p className="text-sm text-slate-600">No users.</p>;
-  return (
-    <table className={table} aria-label="Users">
-      <thead>
-        <tr>
-          <th className={th}>Email</th>
-          <th className={th}>Name</th>
-          <th className={th}>Role</th>
-          <th className={th}>Status</th>
-        </tr>
-      </thead>
-      <tbody>
-        {t.users.map((u) => (
-          <tr key={u.id}>
-            <td className={td}>{u.email}</td>
-            <td className={td}>{u.name}</td>
-            <td className={td}>{u.role}</td>
-            <td className={td}>
-              {u.disabled ? "disabled" : "active"}
-              {u.totpEnabled ? ", 2FA" : ""}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
 function Tenant() {
+  const me = useMe();
   const { id } = useParams<{ id: string }>();
   const trpc = useTRPC();
   const q = useQuery(trpc.tenants.get.queryOptions({ tenantId: id }));
@@ -150,11 +124,16 @@ function Tenant() {
               </Card>
             </div>
             <Card title="Users">
-              <Users t={t} />
+              <TenantUsers t={t} />
             </Card>
             <Card title="Containers">
               <TenantContainers tenantId={t.id} />
             </Card>
+            {t.kind !== "platform" && t.id !== me.tenant.id && (
+              <Card title="Rename">
+                <RenameTenant t={t} />
+              </Card>
+            )}
             {t.kind !== "platform" && (
               <Card title="Delete tenant">
                 <DeleteTenant t={{ id: t.id, name: t.name, kind: t.kind }} />
