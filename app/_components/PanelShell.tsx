@@ -4,6 +4,7 @@ import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { isUnauthorized, rememberLogoutReason } from "../_lib/errors.js";
+import { LiveUpdates } from "../_lib/live.js";
 import { MeProvider } from "../_lib/me.js";
 import { useTRPC, type Me } from "../_lib/trpc.js";
 import { ErrorBox } from "./ErrorBox.js";
@@ -12,7 +13,7 @@ import { Sidebar } from "./Sidebar.js";
 import { SuspensionBanner } from "./SuspensionBanner.js";
 import { UserBox } from "./UserBox.js";
 
-/** Layout of logged-in pages: who am I (else → /login), the role's navigation, the page. */
+/** Layout of logged-in pages: who am I (else → /login), the role's navigation, live updates, the page. */
 export function PanelShell({ children }: { children: ReactNode }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -41,23 +42,25 @@ export function PanelShell({ children }: { children: ReactNode }) {
   }
   return (
     <MeProvider me={me.data}>
-      <div className="flex min-h-screen flex-col md:flex-row">
-        <MobileBar me={me.data} />
-        <aside className="hidden w-52 shrink-0 bg-slate-900 md:block">
-          <div className="flex flex-col">
-            <Brand />
-            <div>
-              <Sidebar me={me.data} />
+      <LiveUpdates>
+        <div className="flex min-h-screen flex-col md:flex-row">
+          <MobileBar me={me.data} />
+          <aside className="hidden w-52 shrink-0 bg-slate-900 md:block">
+            <div className="flex flex-col">
+              <Brand />
+              <div>
+                <Sidebar me={me.data} />
+              </div>
+              <UserBox me={me.data} />
             </div>
-            <UserBox me={me.data} />
-          </div>
-        </aside>
-        <main className="min-w-0 flex-1 px-3 py-4 sm:px-6 sm:py-5">
-          <ImpersonationBanner me={me.data} />
-          <SuspensionBanner me={me.data} />
-          {children}
-        </main>
-      </div>
+          </aside>
+          <main className="min-w-0 flex-1 px-3 py-4 sm:px-6 sm:py-5">
+            <ImpersonationBanner me={me.data} />
+            <SuspensionBanner me={me.data} />
+            {children}
+          </main>
+        </div>
+      </LiveUpdates>
     </MeProvider>
   );
 }

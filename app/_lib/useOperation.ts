@@ -1,6 +1,8 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useRef } from "react";
+import { liveOperationKey, useLive } from "./live.js";
+import { pollEvery } from "./live-events.js";
 import { useTRPCClient, type RouterOutputs } from "./trpc.js";
 
 type OpGet = RouterOutputs["operations"]["get"];
@@ -12,14 +14,16 @@ export function isActive(status: string | undefined): boolean {
 }
 
 /**
- * Polls one operation every ~700 ms while it runs, asking only for log lines after the last one seen
+ * Follows one operation while it runs: refetched on each of its events (LiveUpdates), or polled every ~700 ms
+ * when the event stream is down, asking only for log lines after the last one seen
  * and appending them. Mount it keyed by the operation id (the accumulated log lives in a ref).
  */
 export function useOperation(operationId: string | null) {
   const client = useTRPCClient();
+  const live = useLive();
   const acc = useRef<{ id: string | null; after: number; lines: OpLine[] }>({ id: null, after: 0, lines: [] });
   return useQuery({
-    queryKey: ["ovz-live-operation", operationId],
+    queryKey: liveOperationKey(operationId),
     enabled: !!operationId,
     gcTime: 0,
     queryFn: async (): Promise<LiveOperation> => {
@@ -36,7 +40,7 @@ export function useOperation(operationId: string | null) {
       }
       return { ...op, lines: a.lines };
     },
-    refetchInterval: (q) => (q.state.data && !isActive(q.state.data.status) ? false : 700),
+    refetchInterval: (q) => (q.state.data && !isActive(q.state.data.status) ? false : pollEvery(live, 700)),
     refetchOnWindowFocus: false,
   });
 }

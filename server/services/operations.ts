@@ -1,7 +1,9 @@
 /**
  * Slow work is an operation: a row with type, progress, a log and a final status. startOperation()
  * records it and returns at once; the work runs in the background of the panel process and streams its
- * progress and log lines into the database, where the UI reads them. One operation at a time per
+ * progress and log lines into the database, where the UI reads them; each change is also published on the
+ * live event bus (events/operation-events.ts: created, progress, log, finished, and the container's start and
+ * end of an operation), which tells open panel pages to read again. One operation at a time per
  * container. Each records the process running it (the panel, or a vzctl/prlctl run); one left "running"
  * by a process that is gone is marked failed by the next process that starts (recovery.ts, run once at
  * start-up: instrumentation.ts for the panel, server/cli/main.ts for a command line run), or here as soon
@@ -12,6 +14,7 @@ import { chunks } from "../db/chunks.js";
 import type { Db, Operation } from "../db/client.js";
 import { describeError, isEngineError, PanelError } from "../errors.js";
 import type { OpEvent } from "../../native/src/protocol/schema.js";
+import { publishOperation } from "./events/operation-events.js";
 import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
 import { operationEnded } from "./notify/hooks.js";
 
@@ -63,7 +66,7 @@ export function runningOperationIds(): string[] {
 export async function failStaleOperations(db: Db): Promise<{ count: number; containerIds: string[] }> {
   const open = await db.operation.findMany({
     where: { status: { in: ACTIVE } },
-    select: { id: true, owner: true, containerId: true },
+    select: { id: true, owner: true, containerId: true, tenantId: true, type: true },
   });
   // this process's own in memory, not as a `notIn` list (it may be longer than a query's parameters)
   const stale = open.filter((o) => !running.has(o.id) && !ownerAlive(o.owner));
@@ -81,6 +84,7 @@ export async function failStaleOperations(db: Db): Promise<{ count: number; cont
     });
     count += r.count;
   }
+  for (const o of stale) publishOperation(o, "finished", "failed");
   return {
     count,
     containerIds: [...new Set(stale.map((o) => o.containerId).filter((x): x is string => !!x))],
@@ -147,6 +151,7 @@ export async function startOperation(
     });
   };
   const op = o.containerId ? await withLock(db, `op:${o.containerId}`, record) : await record();
+  publishOperation(op, "created");
   // Writes of one operation are chained so log lines stay in order and never race the final status.
   let chain: Promise<unknown> = Promise.resolve();
   const write = (f: () => Promise<unknown>) => {
@@ -154,14 +159,19 @@ export async function startOperation(
   };
   const handle: OpHandle = {
     id: op.id,
-    log: (line) => write(() => db.operationLine.create({ data: { operationId: op.id, line: line.slice(0, 2000) } })),
+    log: (line) =>
+      write(async () => {
+        await db.operationLine.create({ data: { operationId: op.id, line: line.slice(0, 2000) } });
+        publishOperation(op, "log");
+      }),
     progress: (percent, message) =>
-      write(() =>
-        db.operation.update({
+      write(async () => {
+        await db.operation.update({
           where: { id: op.id },
           data: { progress: Math.max(0, Math.min(100, Math.round(percent))), ...(message ? { message } : {}) },
-        }),
-      ),
+        });
+        publishOperation(op, "progress");
+      }),
   };
   const done = (async () => {
     try {
@@ -171,6 +181,7 @@ export async function startOperation(
         where: { id: op.id },
         data: { status: "succeeded", progress: 100, finishedAt: new Date() },
       });
+      publishOperation(op, "finished", "succeeded");
       await operationEnded(db, op, null);
     } catch (e) {
       // an error users get only as "unexpected error (logged by the panel)": its cause goes to the log
@@ -181,6 +192,7 @@ export async function startOperation(
       await db.operation
         .update({ where: { id: op.id }, data: { status: "failed", error: describeError(e), finishedAt: new Date() } })
         .catch(() => {});
+      publishOperation(op, "finished", "failed");
       await operationEnded(db, op, describeError(e));
     } finally {
       running.delete(op.id);

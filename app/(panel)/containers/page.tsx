@@ -10,6 +10,8 @@ import { QueryView } from "../../_components/QueryView.js";
 import { SearchBox } from "../../_components/TableTools.js";
 import { useMe } from "../../_lib/me.js";
 import { useTableParams } from "../../_lib/table-params.js";
+import { useLive } from "../../_lib/live.js";
+import { pollEvery } from "../../_lib/live-events.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { BulkActions } from "./BulkActions.js";
 
@@ -17,11 +19,12 @@ function Containers() {
   const me = useMe();
   const trpc = useTRPC();
   const t = useTableParams<ContainerSort>(CONTAINER_SORTS, { sort: "ctid", dir: "asc" });
+  const live = useLive();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const list = useQuery(
     trpc.containers.table.queryOptions(
       { sort: t.sort, dir: t.dir, q: t.q, page: t.page, pageSize: t.pageSize },
-      { refetchInterval: 5000, placeholderData: keepPreviousData },
+      { refetchInterval: pollEvery(live, 5000), placeholderData: keepPreviousData },
     ),
   );
   const seller = me.role !== "customer";

@@ -11,6 +11,8 @@ import { StateBadge } from "../../_components/StateBadge.js";
 import { SearchBox } from "../../_components/TableTools.js";
 import { when } from "../../_lib/format.js";
 import { useTableParams } from "../../_lib/table-params.js";
+import { useLive } from "../../_lib/live.js";
+import { pollEvery } from "../../_lib/live-events.js";
 import { useTRPC, type RouterOutputs } from "../../_lib/trpc.js";
 import { isActive } from "../../_lib/useOperation.js";
 import { link } from "../../_lib/ui.js";
@@ -54,12 +56,14 @@ const COLUMNS: Column<Row, Sort>[] = [
 function Operations() {
   const trpc = useTRPC();
   const t = useTableParams<Sort>(SORTS, { sort: "createdAt", dir: "desc" });
+  const live = useLive();
   const q = useQuery(
     trpc.operations.table.queryOptions(
       { sort: t.sort, dir: t.dir, q: t.q, page: t.page, pageSize: t.pageSize },
       {
         placeholderData: keepPreviousData,
-        refetchInterval: (query) => (query.state.data?.rows.some((o) => isActive(o.status)) ? 1500 : 10_000),
+        refetchInterval: (query) =>
+          pollEvery(live, query.state.data?.rows.some((o) => isActive(o.status)) ? 1500 : 10_000),
       },
     ),
   );

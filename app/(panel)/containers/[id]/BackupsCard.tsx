@@ -9,6 +9,8 @@ import { Loading } from "../../../_components/Loading.js";
 import { Notice } from "../../../_components/Notice.js";
 import { bytes, when } from "../../../_lib/format.js";
 import { useMe } from "../../../_lib/me.js";
+import { useLive } from "../../../_lib/live.js";
+import { pollEvery } from "../../../_lib/live-events.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import { SOLO } from "../../../_lib/trpc-link.js";
 import { link } from "../../../_lib/ui.js";
@@ -32,10 +34,14 @@ export function BackupsCard({
 }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
+  const live = useLive();
   // making a container (restore as new) is a seller's act: customers restore here only
   const canCreate = useMe().role !== "customer";
   const list = useQuery(
-    trpc.backups.list.queryOptions({ containerId }, { refetchInterval: busy ? 3000 : false, trpc: { context: SOLO } }),
+    trpc.backups.list.queryOptions(
+      { containerId },
+      { refetchInterval: busy ? pollEvery(live, 3000) : false, trpc: { context: SOLO } },
+    ),
   );
   const [confirming, setConfirming] = useState<{ id: string; action: "restore" | "delete" } | null>(null);
   const [asNew, setAsNew] = useState<string | null>(null);

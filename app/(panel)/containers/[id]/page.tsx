@@ -10,6 +10,8 @@ import { OperationPanel } from "../../../_components/OperationPanel.js";
 import { PageHeader } from "../../../_components/PageHeader.js";
 import { StateBadge } from "../../../_components/StateBadge.js";
 import { seconds, when } from "../../../_lib/format.js";
+import { useLive } from "../../../_lib/live.js";
+import { pollEvery } from "../../../_lib/live-events.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import { SOLO } from "../../../_lib/trpc-link.js";
@@ -36,10 +38,21 @@ export default function ContainerPage() {
   const me = useMe();
   const [op, setOp] = useState<{ id: string; type: string; running: boolean } | null>(null);
   const [destroyed, setDestroyed] = useState(false);
+  const live = useLive();
+  // Not read again while this page's destroy runs: the container's event at its end would make the page "No such
+  // container" before the operation panel shows that the destroy succeeded. (Read once if the page has nothing.)
+  const destroying =
+    op?.running === true &&
+    op.type === "destroy" &&
+    qc.getQueryData(trpc.containers.get.queryKey({ containerId: id })) !== undefined;
   const c = useQuery(
     trpc.containers.get.queryOptions(
       { containerId: id },
-      { enabled: !destroyed, refetchInterval: op?.running ? false : 15_000, trpc: { context: SOLO } },
+      {
+        enabled: !destroyed && !destroying,
+        refetchInterval: op?.running ? false : pollEvery(live, 15_000),
+        trpc: { context: SOLO },
+      },
     ),
   );
   const recent = useQuery(

@@ -5,6 +5,8 @@ import { PagedTable } from "../../../_components/PagedTable.js";
 import { QueryView } from "../../../_components/QueryView.js";
 import { SearchBox } from "../../../_components/TableTools.js";
 import { useTableParams } from "../../../_lib/table-params.js";
+import { useLive } from "../../../_lib/live.js";
+import { pollEvery } from "../../../_lib/live-events.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 
 const COLUMNS = CONTAINER_COLUMNS.filter((c) => c.header !== "Owner");
@@ -12,11 +14,12 @@ const COLUMNS = CONTAINER_COLUMNS.filter((c) => c.header !== "Owner");
 /** The tenant's containers with their state: the containers table filtered to the tenant. */
 export function TenantContainers({ tenantId }: { tenantId: string }) {
   const trpc = useTRPC();
+  const live = useLive();
   const t = useTableParams<ContainerSort>(CONTAINER_SORTS, { sort: "ctid", dir: "asc" });
   const q = useQuery(
     trpc.containers.table.queryOptions(
       { tenantId, sort: t.sort, dir: t.dir, q: t.q, page: t.page, pageSize: t.pageSize },
-      { placeholderData: keepPreviousData, refetchInterval: 10_000 },
+      { placeholderData: keepPreviousData, refetchInterval: pollEvery(live, 10_000) },
     ),
   );
   return (
