@@ -163,6 +163,25 @@ export const containerConfigMethods = {
     }),
   },
   "container.beancounters": { params: ctidOnly, result: z.array(beancounter) },
+  /**
+   * The end of the container's console output: what its init and boot scripts wrote to /dev/console
+   * (lxc.console.logfile, bounded and rotated by LXC; kept while the container exists, across restarts).
+   * maxBytes default 64 KiB.
+   */
+  "container.bootlog": {
+    params: z
+      .object({
+        ctid,
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(256 * 1024)
+          .optional(),
+      })
+      .strict(),
+    result: z.object({ ctid, text: z.string(), bytes: z.number().int().min(0), truncated: z.boolean() }),
+  },
 } as const;
 
 export const containerUsageMethods = {

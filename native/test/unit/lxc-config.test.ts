@@ -36,6 +36,7 @@ const base: RuntimeSpec = {
   seccompProfile: "/opt/ovz/native/config/seccomp/default.seccomp",
   apparmorProfile: null,
   logFile: "/var/lib/ovz/lxc/101/lxc.log",
+  consoleLog: "/var/lib/ovz/lxc/101/console.log",
   network: [],
   view: "/var/lib/ovz/lxcfs",
   features: [],
