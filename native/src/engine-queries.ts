@@ -44,9 +44,10 @@ export class Queries {
   }
 
   /** The end of the container's console output (its boot log), at most maxBytes. */
-  async bootLog(ctid: number, maxBytes: number): Promise<{ ctid: number } & ConsoleTail> {
+  async bootLog(ctid: number, maxBytes: number): Promise<{ ctid: number; enabled: boolean } & ConsoleTail> {
     await this.core.mustGet(ctid);
-    return { ctid, ...(await this.core.drivers.runtime.consoleTail(ctid, maxBytes)) };
+    const enabled = this.core.config.consoleLog;
+    return { ctid, enabled, ...(await this.core.drivers.runtime.consoleTail(ctid, maxBytes)) };
   }
 
   /** OpenVZ-style beancounters: usage, peak, limit, and how often each limit was hit. */

@@ -159,7 +159,7 @@ export class FakeEngine implements EnginePort, FakeState {
         const all = Buffer.from(this.consoleLogs.get(ctid) ?? "");
         const max = (p.maxBytes as number | undefined) ?? 64 * 1024;
         const text = all.subarray(Math.max(0, all.length - max)).toString("utf8");
-        return { ctid, text, bytes: all.length, truncated: all.length > max };
+        return { ctid, enabled: true, text, bytes: all.length, truncated: all.length > max };
       }
       case "container.suspend":
         return suspendContainer(this, ctid);

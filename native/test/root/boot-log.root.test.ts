@@ -1,7 +1,9 @@
 /**
- * The boot log on a real busybox container (LXC, lxc.console.logfile): container.bootlog returns what init and
+ * The boot log on a real busybox container (an engine with OVZ_CONSOLE_LOG=on: LXC's console into
+ * lxc.console.logfile): container.bootlog returns what init and
  * anything else wrote to /dev/console, kept across a restart, bounded on disk (lxc.console.size, rotated once),
- * cut to maxBytes, and removed with the container. A live hostname change shows in the running system too.
+ * cut to maxBytes, and removed with the container; such a container is not checkpointed (LXC 5.0 cannot restore
+ * a console). A live hostname change shows in the running system too.
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
@@ -31,7 +33,7 @@ async function logShows(re: RegExp, maxBytes?: number): Promise<string> {
 
 describeRoot("boot log of a real container (lxc.console.logfile)", () => {
   beforeAll(async () => {
-    te = await startTestEngine();
+    te = await startTestEngine({ env: { OVZ_CONSOLE_LOG: "on" } });
     await te.client.call("template.build", { kind: "busybox" });
   });
   afterAll(async () => {
@@ -41,7 +43,7 @@ describeRoot("boot log of a real container (lxc.console.logfile)", () => {
   it("shows what the boot scripts print and lines written to /dev/console; kept across a restart", async () => {
     await te.client.call("container.create", { ctid: A, template: "busybox", hostname: "boot.test" });
     // made, never started: nothing yet
-    expect(await bootlog()).toEqual({ ctid: A, text: "", bytes: 0, truncated: false });
+    expect(await bootlog()).toEqual({ ctid: A, enabled: true, text: "", bytes: 0, truncated: false });
     await te.client.call("container.start", { ctid: A });
     await logShows(/rcS: booting boot\.test[^\n]*\nrcS: filesystems mounted\nrcS: boot finished\n/);
     await sh("echo hello-from-the-console > /dev/console");
@@ -80,6 +82,16 @@ describeRoot("boot log of a real container (lxc.console.logfile)", () => {
     expect(r.bytes).toBe(onDisk);
     // the start message of the first boot has rotated out
     expect((await bootlog(256 * 1024)).text).not.toContain("hello-from-the-console");
+  });
+
+  it("a container with a console is not checkpointed (LXC cannot restore it): refused, still running", async () => {
+    const e = await te.client.call("container.checkpoint", { ctid: A }).then(
+      () => null,
+      (err: { code?: string; message: string }) => err,
+    );
+    expect(e?.code).toBe("UNSUPPORTED");
+    expect(e?.message).toMatch(/boot log \(OVZ_CONSOLE_LOG=on\).*turn OVZ_CONSOLE_LOG off/);
+    expect((await te.client.call("container.status", { ctid: A })).state).toBe("running");
   });
 
   it("belongs to the container: an unknown one is refused, and destroy removes the log", async () => {

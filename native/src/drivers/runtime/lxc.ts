@@ -221,6 +221,13 @@ export class LxcRuntime implements RuntimeDriver {
     }
     const conf = path.join(this.dir(ctid), `criu-${mode}.conf`);
     const lxcConf = await readFile(path.join(this.dir(ctid), "config"), "utf8").catch(() => "");
+    if (mode === "dump" && /^lxc\.console\.logfile\s*=/m.test(lxcConf)) {
+      throw new EngineError(
+        "UNSUPPORTED",
+        `container ${ctid} runs with a console for its boot log (OVZ_CONSOLE_LOG=on), which LXC cannot restore; ` +
+          "turn OVZ_CONSOLE_LOG off on this node and restart the container to checkpoint or migrate it live",
+      );
+    }
     const cgDir = /^lxc\.cgroup\.dir\.container\s*=\s*(\S+)\s*$/m.exec(lxcConf)?.[1];
     await writeFile(conf, renderCriuConfig(mode, { cgroupRoot: cgDir ? `/${cgDir.replace(/^\/+/, "")}` : undefined }), {
       mode: 0o600,

@@ -51,8 +51,9 @@ export interface RuntimeSpec {
   /**
    * The container's console output (its init's stdout and stderr, /dev/console): lxc.console.logfile, at most
    * CONSOLE_LOG_BYTES, rotated once to <consoleLog>.1. In the container's own runtime dir: removed on destroy.
+   * null (OVZ_CONSOLE_LOG off, the default): no console at all, which keeps the container checkpointable.
    */
-  consoleLog: string;
+  consoleLog: string | null;
   /**
    * The container's own view (lxcfs.ts): the lxcfs mount whose /proc files and /sys/devices/system/cpu are bound over
    * the container's own; null = the host's view (lxcfs off or not serving).
