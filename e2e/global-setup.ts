@@ -39,7 +39,10 @@ export default async function globalSetup(): Promise<void> {
   fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
 
   // Real engine in its own netns; socket group ovz so the unprivileged panel may connect.
-  const te = await startTestEngine({ env: { OVZ_SOCKET_GROUP: "ovz" } });
+  // OVZ_E2E_CONSOLE_LOG=on: the engine keeps boot logs (its containers then cannot be checkpointed: a run for
+  // clone-hostname.e2e.ts's boot log story, not for migrate.e2e.ts's live migration)
+  const consoleLog = process.env.OVZ_E2E_CONSOLE_LOG === "on" ? { OVZ_CONSOLE_LOG: "on" } : {};
+  const te = await startTestEngine({ env: { OVZ_SOCKET_GROUP: "ovz", ...consoleLog } });
   g.__e2eEngine = te;
   try {
     // PostgreSQL: the control plane of more than one node (a second node joins in nodes.e2e.ts)

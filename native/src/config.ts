@@ -60,6 +60,12 @@ export interface EngineConfig {
    * host's view) and the mount point of the engine's own instance
    */
   lxcfs: { bin: string | null; dir: string };
+  /**
+   * The boot log (OVZ_CONSOLE_LOG=on; default off): containers started with a console pty whose output LXC keeps
+   * in a bounded file (container.bootlog). LXC 5.0 cannot restore a container that has a console, so such a
+   * container cannot be checkpointed, migrated live or suspended over a host reboot: the engine refuses those.
+   */
+  consoleLog: boolean;
   /** host boot and shutdown (host-power.ts): containers at once, stop or suspend, the shutdown's deadline */
   power: { parallel: number; stopMode: "stop" | "suspend"; stopDeadlineSec: number };
 }
@@ -138,10 +144,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       bin: env.OVZ_LXCFS === "off" ? null : env.OVZ_LXCFS || "/usr/bin/lxcfs",
       dir: path.join(stateDir, "lxcfs"),
     },
+    consoleLog: onOff(env.OVZ_CONSOLE_LOG, "OVZ_CONSOLE_LOG"),
     power: {
       parallel: positiveInt(env, "OVZ_BOOT_PARALLEL", 4),
       stopMode: stopMode(env.OVZ_STOP_MODE),
       stopDeadlineSec: positiveInt(env, "OVZ_STOP_DEADLINE", 180),
     },
   };
+}
+
+function onOff(v: string | undefined, name: string): boolean {
+  if (v === undefined || v === "" || v === "off") return false;
+  if (v === "on") return true;
+  throw new Error(`${name} must be "on" or "off", not "${v}"`);
 }

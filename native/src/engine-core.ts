@@ -315,6 +315,7 @@ export class EngineCore implements EngineInternals {
         ? this.config.apparmor.nestingProfile
         : this.config.apparmor.profile,
       logFile: path.join(this.config.lxcPath, String(rec.ctid), "lxc.log"),
+      consoleLog: this.config.consoleLog ? path.join(this.config.lxcPath, String(rec.ctid), "console.log") : null,
       network: await this.net.lxcKeys(rec.ctid, rec.net),
       view,
     };

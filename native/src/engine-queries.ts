@@ -5,6 +5,7 @@ import type { EngineCore } from "./engine-core.js";
 import { ENGINE_VERSION, type ContainerInfo, type ContainerUsage, type LimitsReadback } from "./engine-types.js";
 import { LIMITS } from "./settings.js";
 import type { Beancounter } from "./drivers/cgroup/types.js";
+import type { ConsoleTail } from "./drivers/runtime/types.js";
 import { findInitPid, mapLimit } from "./hostscope/proc.js";
 import { isInitIn } from "./hostscope/ctmap.js";
 import { readNofile, readPtyMax } from "./host-probe.js";
@@ -40,6 +41,13 @@ export class Queries {
       nofile,
       ptyMax,
     };
+  }
+
+  /** The end of the container's console output (its boot log), at most maxBytes. */
+  async bootLog(ctid: number, maxBytes: number): Promise<{ ctid: number; enabled: boolean } & ConsoleTail> {
+    await this.core.mustGet(ctid);
+    const enabled = this.core.config.consoleLog;
+    return { ctid, enabled, ...(await this.core.drivers.runtime.consoleTail(ctid, maxBytes)) };
   }
 
   /** OpenVZ-style beancounters: usage, peak, limit, and how often each limit was hit. */

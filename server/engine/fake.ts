@@ -63,6 +63,8 @@ export class FakeEngine implements EnginePort, FakeState {
   readonly boots = new Map<number, number>();
   /** When each running container was started (its container.usage counters grow from then). */
   readonly startedAt = new Map<number, number>();
+  /** Each container's console output (container.bootlog): what the busybox template's rcS prints, per start. */
+  readonly consoleLogs = new Map<number, string>();
   /** Usage counters set by tests (container.usage): these fields replace the computed ones. */
   readonly usageOverride = new Map<number, Partial<Omit<Result<"container.usage">[number], "ctid">>>();
   /** What host.power answers (tests set lastBoot/lastShutdown as a host reboot would leave them). */
@@ -142,13 +144,23 @@ export class FakeEngine implements EnginePort, FakeState {
       case "container.clone":
         return cloneContainer(this, ctid, p);
       case "container.start":
-        return startContainer(this, ctid);
+        return this.booted(ctid, startContainer(this, ctid));
       case "container.stop":
         return stopContainer(this, ctid);
       case "container.restart":
-        return restartContainer(this, ctid);
-      case "container.destroy":
-        return destroyContainer(this, ctid, p);
+        return this.booted(ctid, restartContainer(this, ctid));
+      case "container.destroy": {
+        const r = destroyContainer(this, ctid, p);
+        this.consoleLogs.delete(ctid);
+        return r;
+      }
+      case "container.bootlog": {
+        getContainer(this, ctid);
+        const all = Buffer.from(this.consoleLogs.get(ctid) ?? "");
+        const max = (p.maxBytes as number | undefined) ?? 64 * 1024;
+        const text = all.subarray(Math.max(0, all.length - max)).toString("utf8");
+        return { ctid, enabled: true, text, bytes: all.length, truncated: all.length > max };
+      }
       case "container.suspend":
         return suspendContainer(this, ctid);
       case "container.resume":
@@ -263,6 +275,13 @@ export class FakeEngine implements EnginePort, FakeState {
       default:
         throw new EngineError("UNSUPPORTED", `${method} is not available in the fake engine`);
     }
+  }
+
+  private booted<T>(ctid: number, r: T): T {
+    const c = this.containers.get(ctid);
+    const line = `rcS: booting ${c?.hostname ?? ctid} (fake engine)\nrcS: boot finished\n`;
+    this.consoleLogs.set(ctid, (this.consoleLogs.get(ctid) ?? "") + line);
+    return r;
   }
 
   close(): void {}

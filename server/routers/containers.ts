@@ -9,6 +9,7 @@ import { featuresView, setContainerFeatures } from "../services/features.js";
 import { migrateContainer } from "../services/migrate.js";
 import { NET_MODES } from "../services/ipam.js";
 import * as net from "../services/network.js";
+import { setSettings } from "../services/settings.js";
 import { suspendContainer, unsuspendContainer } from "../services/suspension.js";
 import { templateName } from "../services/limits.js";
 import { tableInput } from "../services/tables.js";
@@ -53,6 +54,11 @@ export const containersRouter = router({
 
   usage: containerProcedure(...anyRole).query(({ ctx }) => svc.usage(ctx.container)),
 
+  /** The end of its console output (the boot log: init's messages), as the console: owner, seller, admins. */
+  bootLog: containerProcedure(...anyRole)
+    .input(z.object({ maxKb: z.number().int().min(1).max(256).default(64) }))
+    .query(({ ctx, input }) => svc.bootLog(ctx.container, input.maxKb)),
+
   create: roleProcedure("admin", "reseller")
     .input(
       z.object({
@@ -69,9 +75,10 @@ export const containersRouter = router({
 
   /**
    * A copy of the container (prlctl clone): same customer, plan and node, its own ctid, hostname, name and
-   * addresses; checked like a create. Customers never create containers, so they do not clone either.
+   * addresses; checked like a create (the reseller's allocation, addresses from the pools). Customers clone their
+   * own containers only within their plan's customerMaxContainers.
    */
-  clone: containerProcedure("admin", "reseller")
+  clone: containerProcedure(...anyRole)
     .input(z.object({ hostname, name: z.string().max(64).optional(), ctid: newCtidSchema.optional() }))
     .mutation(({ ctx, input }) => svc.cloneContainer(ctx, ctx.scope, ctx.container, input)),
 
@@ -118,6 +125,14 @@ export const containersRouter = router({
 
   /** Sellers: lift the suspension (running again if it was running); null when it was not suspended. */
   unsuspend: containerProcedure("admin", "reseller").mutation(({ ctx }) => unsuspendContainer(ctx, ctx.container)),
+
+  /**
+   * The hostname (RFC 1123), customers included: applied by the engine at once (the running system's hostname,
+   * /etc/hostname and /etc/hosts; a stopped container's files) and stored; audited as container.setSettings.
+   */
+  setHostname: containerProcedure(...anyRole)
+    .input(z.object({ hostname }))
+    .mutation(({ ctx, input }) => setSettings(ctx, ctx.container, { hostname: input.hostname })),
 
   resetPassword: containerProcedure(...anyRole)
     .input(z.object({ password }))

@@ -21,7 +21,16 @@ const planInput = z
   .object({ name, limits: limitsPatchSchema })
   .merge(planExtrasSchema)
   // what customers may turn on (native/src/features.ts); a reseller's plans within its allocation
-  .extend({ allowedFeatures: featureListSchema.optional() });
+  .extend({
+    allowedFeatures: featureListSchema.optional(),
+    /** containers a customer of the plan may hold when cloning one of theirs; 0 = customers do not clone */
+    customerMaxContainers: z
+      .number()
+      .int("the number of containers is a whole number")
+      .min(0, "the number of containers is 0 or more")
+      .max(1000, "at most 1000 containers")
+      .optional(),
+  });
 const sellers = roleProcedure("admin", "reseller");
 
 function show(p: {
@@ -38,6 +47,7 @@ function show(p: {
   maxSnapshots: number;
   backupPolicyId: string | null;
   allowedFeatures: string;
+  customerMaxContainers: number;
   createdAt: Date;
   updatedAt: Date;
 }) {
@@ -56,6 +66,7 @@ function show(p: {
     /** the default backup policy of its containers (backupPolicies.setForPlan) */
     backupPolicyId: p.backupPolicyId,
     allowedFeatures: featuresOf(p.allowedFeatures),
+    customerMaxContainers: p.customerMaxContainers,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };
@@ -102,6 +113,7 @@ export const plansRouter = router({
         throttleKbit: input.throttleKbit,
         templates: JSON.stringify(input.templates),
         allowedFeatures: JSON.stringify(allowedFeatures),
+        customerMaxContainers: input.customerMaxContainers ?? 0,
       },
     });
     await audit(ctx, {
@@ -151,6 +163,7 @@ export const plansRouter = router({
           throttleKbit: input.throttleKbit,
           templates: input.templates ? JSON.stringify(input.templates) : undefined,
           allowedFeatures: input.allowedFeatures ? JSON.stringify(input.allowedFeatures) : undefined,
+          customerMaxContainers: input.customerMaxContainers,
         },
       });
     });

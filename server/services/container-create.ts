@@ -105,7 +105,9 @@ export async function reserveContainer(
   input: CreateInput & { auditAction?: string; cloneOf?: FullContainer },
 ) {
   const { db, actor } = ctx;
-  if (actor.role !== "admin" && actor.role !== "reseller") {
+  // a customer clones one of their own containers, within their plan's customerMaxContainers (checked below)
+  const ownerClone = actor.role === "customer" && input.cloneOf !== undefined;
+  if (actor.role !== "admin" && actor.role !== "reseller" && !ownerClone) {
     throw new PanelError(
       "FORBIDDEN",
       "Only your provider (an administrator or reseller) can create containers; ask them for another one.",
@@ -127,10 +129,16 @@ export async function reserveContainer(
   const planOk =
     plan &&
     (actor.role === "admin" ||
+      (ownerClone && plan.id === input.cloneOf?.planId) ||
       plan.tenantId === actor.tenantId ||
       (await db.tenant.findUnique({ where: { id: plan.tenantId } }))?.kind === "platform");
   if (!planOk)
     throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).", { planId: "choose one of your plans" });
+  if (ownerClone && plan.customerMaxContainers === 0)
+    throw new PanelError(
+      "FORBIDDEN",
+      `Plan "${plan.name}" does not let customers clone containers; ask your provider for another container.`,
+    );
   if (!planTemplates(plan).includes(input.template)) {
     throw new PanelError(
       "BAD_REQUEST",
@@ -176,6 +184,7 @@ export async function reserveContainer(
     });
   const row = await withLock(db, `alloc:${reseller ?? "platform"}`, async () => {
     const limits = input.cloneOf ? effectiveLimits(plan, input.cloneOf.overrides) : planLimits(plan);
+    if (ownerClone) await assertCustomerRoom(db, tenant.id, plan);
     if (reseller) await assertWithinAllocation(db, reseller, costOf(limits, plan.ipCount));
     return withIpLock(db, node.id, async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -231,6 +240,17 @@ export async function reserveContainer(
     details: { plan: plan.name, template: input.template, node: node.name, netMode, ips, ...from },
   });
   return { row: created, plan, node, tenant };
+}
+
+/** A customer cloning their own container: their containers (any plan) stay within the plan's count. */
+async function assertCustomerRoom(db: Db, tenantId: string, plan: { name: string; customerMaxContainers: number }) {
+  const held = await db.container.count({ where: { tenantId } });
+  if (held >= plan.customerMaxContainers)
+    throw new PanelError(
+      "QUOTA_EXCEEDED",
+      `Refused: plan "${plan.name}" lets you hold ${plan.customerMaxContainers} container(s) and you have ${held}. ` +
+        "Destroy one first (ask your provider) or ask your provider for more.",
+    );
 }
 
 /** What a clone's row takes over from its source (its addresses come from the pools, like a create's). */

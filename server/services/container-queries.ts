@@ -199,7 +199,13 @@ export async function containerDetail(db: Db, c: FullContainer) {
     throttled: c.throttled,
     tenant: { id: c.tenant.id, name: c.tenant.name },
     node: { id: c.node.id, name: c.node.name },
-    plan: { id: c.plan.id, name: c.plan.name, templates: planTemplates(c.plan) },
+    plan: {
+      id: c.plan.id,
+      name: c.plan.name,
+      templates: planTemplates(c.plan),
+      /** customers may clone their containers while they hold fewer (0: they do not clone) */
+      customerMaxContainers: c.plan.customerMaxContainers,
+    },
     limits: effectiveLimits(c.plan, c.overrides),
     overrides: parseJson<Record<string, unknown>>(c.overrides, {}),
     hostReboot: reboot,

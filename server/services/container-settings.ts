@@ -89,6 +89,15 @@ export async function resetRootPassword(ctx: Ctx, c: FullContainer, password: st
   return { ok: true as const };
 }
 
+/**
+ * The end of the container's console output: what its init and boot scripts wrote to /dev/console, kept by its
+ * node's engine (bounded; across restarts, removed with the container). Read-only, so not audited.
+ */
+export async function bootLog(c: FullContainer, maxKb: number) {
+  const r = await engineOf(c).call("container.bootlog", { ctid: c.ctid, maxBytes: maxKb * 1024 });
+  return { enabled: r.enabled, text: r.text, bytes: r.bytes, truncated: r.truncated, readAt: new Date() };
+}
+
 export async function usage(c: FullContainer) {
   const eng = engineOf(c);
   try {

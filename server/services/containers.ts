@@ -14,5 +14,5 @@ export {
   type CreateInput,
 } from "./container-create.js";
 export { containerAction, destroyContainer, reinstallContainer } from "./container-lifecycle.js";
-export { resetRootPassword, setLimits, setSshKeys, usage } from "./container-settings.js";
+export { bootLog, resetRootPassword, setLimits, setSshKeys, usage } from "./container-settings.js";
 export type { OpType } from "./operations.js";

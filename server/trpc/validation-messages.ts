@@ -15,6 +15,7 @@ const LABELS: Record<string, string> = {
   ipCount: "IP addresses",
   trafficQuotaGb: "Traffic quota",
   throttleKbit: "Throttle rate",
+  customerMaxContainers: "Containers a customer may clone up to",
   templates: "Templates",
   template: "Template",
   hostname: "Hostname",

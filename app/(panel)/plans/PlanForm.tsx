@@ -34,6 +34,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
   const [ips, setIps] = useState(String(plan?.ipCount ?? 1));
   const [quota, setQuota] = useState(String(plan?.trafficQuotaGb ?? 0));
   const [throttle, setThrottle] = useState(String(plan?.throttleKbit ?? 1024));
+  const [clones, setClones] = useState(String(plan?.customerMaxContainers ?? 0));
   const [templates, setTemplates] = useState<string[]>(plan?.templates ?? []);
   const [features, setFeatures] = useState<FeatureKey[]>(plan?.allowedFeatures ?? []);
   const [saved, setSaved] = useState<string | null>(null);
@@ -94,6 +95,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
       ipCount: num(ips),
       trafficQuotaGb: num(quota),
       throttleKbit: num(throttle),
+      customerMaxContainers: num(clones),
       templates,
       allowedFeatures: features,
     };
@@ -142,6 +144,14 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
             onChange={setThrottle}
             error={fieldError(fields, "throttleKbit")}
             hint="until the next month"
+          />
+          <TextField
+            label="Containers a customer may clone up to"
+            inputMode="numeric"
+            value={clones}
+            onChange={setClones}
+            error={fieldError(fields, "customerMaxContainers")}
+            hint="customers clone their own containers while they hold fewer; 0 = only you create them"
           />
         </div>
         <div>

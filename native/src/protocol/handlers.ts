@@ -45,6 +45,7 @@ export function engineHandlers(engine: Engine): Handlers {
     }),
     "container.limits": (p) => q.readLimits(p.ctid),
     "container.beancounters": (p) => q.beancounters(p.ctid),
+    "container.bootlog": (p) => q.bootLog(p.ctid, p.maxBytes ?? 64 * 1024),
     "container.net.get": (p) => net.netGet(p.ctid),
     "container.net.set": (p) => net.netSet(p.ctid, p.net),
     "container.net.stats": (p) => net.netStats(p.ctids),

@@ -167,6 +167,32 @@ export const containerConfigMethods = {
     }),
   },
   "container.beancounters": { params: ctidOnly, result: z.array(beancounter) },
+  /**
+   * The end of the container's console output: what its init and boot scripts wrote to /dev/console
+   * (lxc.console.logfile, bounded and rotated by LXC; kept while the container exists, across restarts) on a node
+   * with OVZ_CONSOLE_LOG=on (enabled: false and nothing otherwise). maxBytes default 64 KiB.
+   */
+  "container.bootlog": {
+    params: z
+      .object({
+        ctid,
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(256 * 1024)
+          .optional(),
+      })
+      .strict(),
+    result: z.object({
+      ctid,
+      /** whether this node keeps its containers' console output (OVZ_CONSOLE_LOG=on) */
+      enabled: z.boolean(),
+      text: z.string(),
+      bytes: z.number().int().min(0),
+      truncated: z.boolean(),
+    }),
+  },
 } as const;
 
 export const containerUsageMethods = {

@@ -43,10 +43,21 @@ export async function isStaticElf(file: string): Promise<boolean> {
 }
 
 const INITTAB = `# busybox init (container template). LXC has mounted /proc, /sys and /dev already.
-::sysinit:/bin/mount -a
+::sysinit:/etc/init.d/rcS
 # lxc-stop sends SIGUSR2 (poweroff); lxc-stop -r sends SIGINT (ctrl-alt-del → reboot).
 ::ctrlaltdel:/sbin/reboot
 ::shutdown:/etc/init.d/rcK
+`;
+
+/**
+ * Boot action: mount what fstab lists. What it prints goes to /dev/console, the container's boot log
+ * (container.bootlog); this busybox init prints nothing of its own.
+ */
+const RCS = `#!/bin/sh
+# Runs once at boot (busybox init's sysinit action). Its output is the container's boot log.
+echo "rcS: booting $(hostname) ($(uname -m), BusyBox container template)"
+if mount -a; then echo "rcS: filesystems mounted"; else echo "rcS: mount -a failed"; fi
+echo "rcS: boot finished"
 `;
 
 /** Shutdown action: stop everything (TERM, up to 2 s, then KILL), then unmount / remount read-only. */
@@ -169,6 +180,7 @@ export async function buildBusyboxRootfs(
 
   const files: [string, string, number][] = [
     ["etc/inittab", INITTAB, 0o644],
+    ["etc/init.d/rcS", RCS, 0o755],
     ["etc/init.d/rcK", RCK, 0o755],
     ["etc/passwd", PASSWD, 0o644],
     ["etc/shadow", SHADOW, 0o600],

@@ -140,6 +140,7 @@ describeRoot("template store (busybox, import, delete)", () => {
       "./etc/shadow",
       "./bin/sh",
       "./etc/init.d/rcK",
+      "./etc/init.d/rcS",
     ]) {
       expect(byName.get(f), f).toBeDefined();
     }

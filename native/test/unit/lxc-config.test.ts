@@ -36,6 +36,7 @@ const base: RuntimeSpec = {
   seccompProfile: "/opt/ovz/native/config/seccomp/default.seccomp",
   apparmorProfile: null,
   logFile: "/var/lib/ovz/lxc/101/lxc.log",
+  consoleLog: null,
   network: [],
   view: "/var/lib/ovz/lxcfs",
   features: [],
@@ -128,5 +129,16 @@ describe("renderLxcConfig: features (native/src/features.ts)", () => {
     const text = renderLxcConfig({ ...base, features: ["nesting"] }, 1);
     expect(text).toContain("lxc.mount.entry = proc dev/.lxc/proc proc create=dir,optional 0 0\n");
     expect(text).toContain("lxc.mount.entry = sys dev/.lxc/sys sysfs create=dir,optional 0 0\n");
+  });
+
+  it("keeps the console (no pty) off unless the boot log is on; then a bounded, rotated log file", () => {
+    const off = renderLxcConfig(base, 2);
+    expect(off).toMatch(/^lxc\.console\.path = none$/m);
+    expect(off).not.toMatch(/lxc\.console\.logfile/);
+    const on = renderLxcConfig({ ...base, consoleLog: "/var/lib/ovz/lxc/101/console.log" }, 2);
+    expect(on).not.toMatch(/lxc\.console\.path/);
+    expect(on).toMatch(/^lxc\.console\.logfile = \/var\/lib\/ovz\/lxc\/101\/console\.log$/m);
+    expect(on).toMatch(/^lxc\.console\.size = 131072$/m);
+    expect(on).toMatch(/^lxc\.console\.rotate = 1$/m);
   });
 });

@@ -673,6 +673,13 @@ const MATRIX: Record<string, Spec> = {
     input: (e) => ({ containerId: e.s.customer.container.id }),
     check: (r, e) => expect(r.id).toBe(e.s.customer.container.id),
   },
+  "containers.bootLog": {
+    allow: AUTHED,
+    kind: "target",
+    input: (e) => ({ containerId: e.s.customer.container.id, maxKb: 4 }),
+    fuzz: () => ({ maxKb: 256 }),
+    check: (r) => expect(r).toMatchObject({ text: expect.any(String), truncated: expect.any(Boolean) }),
+  },
   "containers.usage": {
     allow: AUTHED,
     kind: "target",
@@ -700,9 +707,18 @@ const MATRIX: Record<string, Spec> = {
     },
   },
   "containers.clone": {
-    allow: SELLERS,
+    // customers too, within their plan's customerMaxContainers (server/test/db/clone.db.test.ts)
+    allow: AUTHED,
     kind: "target",
-    input: (e) => ({ containerId: e.s.customer.container.id, hostname: `c${e.uniq}.test` }),
+    input: async (e) => {
+      await db(e).plan.update({ where: { id: e.s.customer.container.planId }, data: { customerMaxContainers: 10 } });
+      return { containerId: e.s.customer.container.id, hostname: `c${e.uniq}.test` };
+    },
+    cleanup: async (e) =>
+      void (await db(e).plan.update({
+        where: { id: e.s.customer.container.planId },
+        data: { customerMaxContainers: 0 },
+      })),
     fuzz: (e) => ({ name: `c${e.uniq}`, ctid: 6000 + Number(e.uniq.replace(/\D/g, "")) }),
     effect: async (e) => (await db(e).container.count({ where: { hostname: `c${e.uniq}.test` } })) === 1,
     check: async (r, e) => {
@@ -718,6 +734,7 @@ const MATRIX: Record<string, Spec> = {
       fakeEngine().containers.delete(c.ctid);
       fakeEngine().nets.delete(c.ctid);
       await db(e).container.delete({ where: { id: c.id } });
+      await db(e).plan.update({ where: { id: c.planId }, data: { customerMaxContainers: 0 } });
     },
   },
   "containers.start": {
@@ -795,6 +812,25 @@ const MATRIX: Record<string, Spec> = {
       return { containerId: e.s.customer.container.id, password: `root-${e.uniq}-pw` };
     },
     effect: (e) => fakeEngine().passwords.get(`${e.s.customer.container.ctid}:root`) === `root-${e.uniq}-pw`,
+  },
+  "containers.setHostname": {
+    allow: AUTHED,
+    kind: "target",
+    input: async (e) => {
+      e.memo.before = (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).hostname;
+      return { containerId: e.s.customer.container.id, hostname: `H${e.uniq}.Test` };
+    },
+    effect: async (e) =>
+      (await db(e).container.findUniqueOrThrow({ where: { id: e.s.customer.container.id } })).hostname ===
+      `h${e.uniq}.test`,
+    check: async (_r, e) => {
+      const ctid = e.s.customer.container.ctid;
+      expect(fakeEngine().containers.get(ctid)!.hostname).toBe(`h${e.uniq}.test`);
+      // the name later groups know it by
+      const before = e.memo.before as string;
+      await db(e).container.update({ where: { id: e.s.customer.container.id }, data: { hostname: before } });
+      fakeEngine().containers.get(ctid)!.hostname = before;
+    },
   },
   "containers.suspend": {
     allow: SELLERS,

@@ -138,7 +138,7 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
     });
   });
 
-  it("admins choose the ctid; resellers may not; customers never clone; other resellers' containers are not found", async () => {
+  it("admins choose the ctid; resellers may not; customers of a plan without clones do not; others' are not found", async () => {
     const op = await as(w, "admin").containers.clone({ containerId: a1().id, hostname: "admin-copy.test", ctid: 700 });
     expect((await done(op.id)).status).toBe("succeeded");
     expect(fakeEngine().containers.get(700)?.hostname).toBe("admin-copy.test");
@@ -163,6 +163,68 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
     expect(named.message).toMatch(/already used by container 700/);
     expect(await rowCounts(w.db)).toEqual(before);
     await drop(700);
+  });
+
+  it("customers clone their own container within their plan's customerMaxContainers and the reseller's allocation", async () => {
+    const plan = { id: a1().planId };
+    const customer = as(w, "customerA1");
+    const before = await rowCounts(w.db);
+    // 0 (the default): customers do not clone
+    const no = await expectCode(
+      customer.containers.clone({ containerId: a1().id, hostname: "mine.test" }),
+      "FORBIDDEN",
+    );
+    expect(no.message).toMatch(/does not let customers clone containers; ask your provider/);
+    // 1: the one they hold already fills it
+    await w.db.plan.update({ where: plan, data: { customerMaxContainers: 1 } });
+    const full = await expectCode(
+      customer.containers.clone({ containerId: a1().id, hostname: "mine.test" }),
+      "FORBIDDEN",
+      "QUOTA_EXCEEDED",
+    );
+    expect(full.message).toMatch(/lets you hold 1 container\(s\) and you have 1/);
+    // the reseller's allocation still applies to a customer's clone
+    await w.db.plan.update({ where: plan, data: { customerMaxContainers: 2 } });
+    await w.db.container.update({ where: { id: a1().id }, data: { overrides: JSON.stringify({ ram: 600 * MiB }) } });
+    await expectCode(
+      customer.containers.clone({ containerId: a1().id, hostname: "mine.test" }),
+      "FORBIDDEN",
+      "QUOTA_EXCEEDED",
+    );
+    await w.db.container.update({ where: { id: a1().id }, data: { overrides: "{}" } });
+    // not a sibling's container, and never a chosen ctid
+    await expectCode(
+      customer.containers.clone({ containerId: w.a.customers[1]!.container.id, hostname: "mine.test" }),
+      "NOT_FOUND",
+    );
+    await expectCode(
+      customer.containers.clone({ containerId: a1().id, hostname: "mine.test", ctid: 900 }),
+      "FORBIDDEN",
+    );
+    expect(await rowCounts(w.db)).toEqual(before);
+
+    const op = await customer.containers.clone({ containerId: a1().id, hostname: "mine.test", name: "mine" });
+    expect((await done(op.id)).status).toBe("succeeded");
+    const row = await w.db.container.findFirstOrThrow({
+      where: { hostname: "mine.test" },
+      include: { addresses: true },
+    });
+    expect(row).toMatchObject({ tenantId: a1().tenantId, planId: a1().planId, name: "mine", state: "stopped" });
+    // a fresh address from the pool, never the source's
+    expect(row.addresses.map((a) => a.address)).toEqual(["198.18.0.15"]);
+    expect(fakeEngine().containers.get(row.ctid)).toMatchObject({ hostname: "mine.test", ips: ["198.18.0.15"] });
+    const audit = await w.db.auditLog.findFirstOrThrow({
+      where: { action: "container.clone", target: { contains: "mine" } },
+    });
+    expect(audit.userId).toBe(w.a.customers[0]!.user.id);
+    // now at 2 of 2
+    await expectCode(
+      customer.containers.clone({ containerId: a1().id, hostname: "third.test" }),
+      "FORBIDDEN",
+      "QUOTA_EXCEEDED",
+    );
+    await drop(row.ctid);
+    await w.db.plan.update({ where: plan, data: { customerMaxContainers: 0 } });
   });
 
   it("is refused beyond the reseller's allocation, counting the source's effective limits", async () => {

@@ -6,10 +6,13 @@ import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import { BackupPolicyCard } from "./BackupPolicyCard.js";
 import { BackupsCard } from "./BackupsCard.js";
+import { BootLogCard } from "./BootLogCard.js";
+import { CloneCard } from "./CloneCard.js";
 import { ConsoleCard } from "./ConsoleCard.js";
 import { DestroyForm } from "./DestroyForm.js";
 import { FeaturesCard } from "./FeaturesCard.js";
 import { FirewallCard } from "./FirewallCard.js";
+import { HostnameCard } from "./HostnameCard.js";
 import { LimitsCard } from "./LimitsCard.js";
 import { LiveLimitsForm } from "./LiveLimitsForm.js";
 import { MigrateCard } from "./MigrateCard.js";
@@ -81,7 +84,12 @@ export function ContainerTabs({
           <RecentOperations containerId={c.id} />
         </div>
       )}
-      {tab === "console" && <ConsoleCard containerId={c.id} running={c.state === "running"} />}
+      {tab === "console" && (
+        <div className="flex min-w-0 flex-col gap-4">
+          <ConsoleCard containerId={c.id} running={c.state === "running"} />
+          <BootLogCard containerId={c.id} />
+        </div>
+      )}
       {tab === "resources" && (
         <>
           <UsageGraphs containerId={c.id} />
@@ -109,11 +117,13 @@ export function ContainerTabs({
       {tab === "settings" && (
         <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
           <div className="flex min-w-0 flex-col gap-4">
+            <HostnameCard c={c} busy={busy} />
             <ResetPasswordForm c={c} />
             <SshKeysCard containerId={c.id} />
             <FeaturesCard containerId={c.id} />
           </div>
           <div className="flex min-w-0 flex-col gap-4">
+            {(seller || c.plan.customerMaxContainers > 0) && <CloneCard c={c} busy={busy} />}
             <ReinstallForm c={c} busy={busy} onStarted={onStarted} />
             {me.role === "admin" && <MigrateCard c={c} busy={busy} onStarted={onStarted} />}
             {seller && (

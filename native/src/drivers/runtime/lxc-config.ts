@@ -5,7 +5,7 @@
  */
 import { FEATURES } from "../../features.js";
 import { viewMountEntries } from "../../lxcfs.js";
-import type { RuntimeSpec } from "./types.js";
+import { CONSOLE_LOG_BYTES, type RuntimeSpec } from "./types.js";
 
 /** Device nodes an unprivileged system container needs (same list as LXC's common.conf). */
 const ALLOWED_DEVICES = [
@@ -47,11 +47,19 @@ export function renderLxcConfig(spec: RuntimeSpec, cgroupVersion: 1 | 2): string
   kv("lxc.mount.auto", "proc:mixed sys:mixed cgroup:mixed");
   kv("lxc.autodev", 1);
   kv("lxc.pty.max", spec.ptyMax);
-  // No extra ttys and no console pty: keeps the container checkpointable with CRIU (lxc-checkpoint -r
-  // cannot hand a console to a restored container: "lxc.console.path configured on source host but not
-  // target"). Nothing uses LXC's console: the engine's console sessions are lxc-attach under a pty.
+  // No extra ttys. The engine's console sessions are lxc-attach under a pty of their own.
   kv("lxc.tty.max", 0);
-  kv("lxc.console.path", "none");
+  if (spec.consoleLog) {
+    // The boot log (OVZ_CONSOLE_LOG=on): a console pty that LXC's monitor copies into a size-bounded file. Such a
+    // container cannot be restored by lxc-checkpoint (LXC 5.0), so the runtime refuses to checkpoint it.
+    kv("lxc.console.logfile", spec.consoleLog);
+    kv("lxc.console.size", CONSOLE_LOG_BYTES);
+    kv("lxc.console.rotate", 1);
+  } else {
+    // No console pty: keeps the container checkpointable with CRIU (lxc-checkpoint -r cannot hand a console to a
+    // restored container: "lxc.console.path configured on source host but not target").
+    kv("lxc.console.path", "none");
+  }
   kv("lxc.cap.drop", "mac_admin mac_override sys_time sys_module sys_rawio");
   kv("lxc.seccomp.profile", spec.seccompProfile);
   if (spec.apparmorProfile) kv("lxc.apparmor.profile", spec.apparmorProfile);

@@ -8,11 +8,20 @@ import { mkdir, readFile, rm, stat, writeFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "../../errors.js";
 import { run } from "../../exec.js";
+import { readConsoleTail } from "./console-log.js";
 import { renderLxcConfig } from "./lxc-config.js";
 import { criuAvailable, criuEnv, CRIU_BIN, IDMAP_MOUNT_BIN, renderCriuConfig } from "./criu.js";
 import { hasMountBelow } from "../../gate.js";
 import { CgroupStates, LXC_STATES, parseLxcInfo, STOPPED_VIEW } from "./lxc-state.js";
-import type { ExecResult, RunView, RuntimeDriver, RuntimeOptions, RuntimeSpec, RuntimeState } from "./types.js";
+import type {
+  ConsoleTail,
+  ExecResult,
+  RunView,
+  RuntimeDriver,
+  RuntimeOptions,
+  RuntimeSpec,
+  RuntimeState,
+} from "./types.js";
 
 const PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /**
@@ -64,6 +73,10 @@ export class LxcRuntime implements RuntimeDriver {
       throw new EngineError("INTERNAL", `refusing to delete ${this.dir(ctid)}: a filesystem is still mounted below it`);
     }
     await rm(this.dir(ctid), { recursive: true, force: true });
+  }
+
+  consoleTail(ctid: number, maxBytes: number): Promise<ConsoleTail> {
+    return readConsoleTail(path.join(this.dir(ctid), "console.log"), maxBytes);
   }
 
   async configExists(ctid: number): Promise<boolean> {
@@ -208,6 +221,13 @@ export class LxcRuntime implements RuntimeDriver {
     }
     const conf = path.join(this.dir(ctid), `criu-${mode}.conf`);
     const lxcConf = await readFile(path.join(this.dir(ctid), "config"), "utf8").catch(() => "");
+    if (mode === "dump" && /^lxc\.console\.logfile\s*=/m.test(lxcConf)) {
+      throw new EngineError(
+        "UNSUPPORTED",
+        `container ${ctid} runs with a console for its boot log (OVZ_CONSOLE_LOG=on), which LXC cannot restore; ` +
+          "turn OVZ_CONSOLE_LOG off on this node and restart the container to checkpoint or migrate it live",
+      );
+    }
     const cgDir = /^lxc\.cgroup\.dir\.container\s*=\s*(\S+)\s*$/m.exec(lxcConf)?.[1];
     await writeFile(conf, renderCriuConfig(mode, { cgroupRoot: cgDir ? `/${cgDir.replace(/^\/+/, "")}` : undefined }), {
       mode: 0o600,

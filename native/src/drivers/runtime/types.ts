@@ -49,6 +49,12 @@ export interface RuntimeSpec {
   apparmorProfile: string | null;
   logFile: string;
   /**
+   * The container's console output (its init's stdout and stderr, /dev/console): lxc.console.logfile, at most
+   * CONSOLE_LOG_BYTES, rotated once to <consoleLog>.1. In the container's own runtime dir: removed on destroy.
+   * null (OVZ_CONSOLE_LOG off, the default): no console at all, which keeps the container checkpointable.
+   */
+  consoleLog: string | null;
+  /**
    * The container's own view (lxcfs.ts): the lxcfs mount whose /proc files and /sys/devices/system/cpu are bound over
    * the container's own; null = the host's view (lxcfs off or not serving).
    */
@@ -59,6 +65,18 @@ export interface RuntimeSpec {
   deviceDir: string;
   /** Network keys from the network layer (native/src/net/lxc.ts); none = own netns with loopback only. */
   network: Array<[string, string]>;
+}
+
+/** The size bound of a console log file (lxc.console.size; a power of two, at least a page). */
+export const CONSOLE_LOG_BYTES = 128 * 1024;
+
+export interface ConsoleTail {
+  /** UTF-8 text (invalid sequences replaced), at most maxBytes of the end of the output */
+  text: string;
+  /** bytes of console output the engine still holds (both files) */
+  bytes: number;
+  /** true when older output was left out (by maxBytes) */
+  truncated: boolean;
 }
 
 /** A container's state with its init's host pid (null unless it runs or is frozen). */
@@ -82,6 +100,8 @@ export interface RuntimeDriver {
   /** Remove the runtime's files for a container (config, logs). Idempotent. */
   removeConfig(ctid: number): Promise<void>;
   configExists(ctid: number): Promise<boolean>;
+  /** The last maxBytes of the container's console output (the rotated file, then the current one). */
+  consoleTail(ctid: number, maxBytes: number): Promise<ConsoleTail>;
   start(ctid: number): Promise<void>;
   /** Clean halt via the init's halt signal; after timeoutSec, kill. */
   stop(ctid: number, timeoutSec: number): Promise<void>;
