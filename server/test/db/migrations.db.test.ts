@@ -93,6 +93,7 @@ describe.each(PROVIDERS)("migrations for %s", (provider) => {
       "20261209200000_list_indexes",
       "20261209300000_features",
       "20261209400000_node_samples",
+      "20261210200000_clone_panel",
       "20261210300000_impersonation",
       "20261210500000_limit_counters",
     ]);
