@@ -160,7 +160,7 @@ export async function uploadTemplateOn(
     ctx.actor,
     { type: "template", tenantId: ctx.actor.tenantId, containerId: null, message: `Uploading ${name} to ${n.name}` },
     async (h) => {
-      h.log(`uploading template ${name} (${mib(size)}) to node ${n.name}`);
+      h.log(`uploading template ${name} (${amount(size)}) to node ${n.name}`);
       let sent = 0;
       let shown = 0;
       const meta = await upload(n.endpoint, { name, sizeBytes: size }, input.body, {
@@ -184,6 +184,11 @@ export async function uploadTemplateOn(
     details: { sizeBytes: size },
   });
   return op;
+}
+
+/** KiB below 1 MiB (a small upload's progress would read "0.0 MiB"). */
+function amount(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : mib(bytes);
 }
 
 function mib(bytes: number): string {
