@@ -65,6 +65,8 @@ async function main(): Promise<void> {
     log,
     consoles,
     backupFiles: (id: string) => engine.backups.file(id),
+    templateUploads: (name: string, receive: (tmpTar: string) => Promise<void>, log: (line: string) => void) =>
+      engine.core.drivers.templates.importReceived(name, receive, log),
     // the host command of one stream phase (protocol/migrate-stream.ts runs it)
     migrateStreams: (ctid: number, phase: MigratePhase, dir: "send" | "receive") =>
       dir === "send" ? mig.sendCommand(ctid, phase) : mig.receiveCommand(ctid, phase),

@@ -9,16 +9,7 @@ import { emptyNetConfig, type NetConfig } from "../../native/src/net/types.js";
 import { defaultLimits } from "../../native/src/settings.js";
 import { checkName, validateLimits } from "./fake-checks.js";
 import { validateNet } from "./fake-net.js";
-import {
-  getContainer,
-  isFrozen,
-  newInfo,
-  setNet,
-  TEMPLATES,
-  type FakeParams,
-  type FakeState,
-  type Info,
-} from "./fake-state.js";
+import { getContainer, isFrozen, newInfo, setNet, type FakeParams, type FakeState, type Info } from "./fake-state.js";
 
 export function createContainer(s: FakeState, ctid: number, p: FakeParams) {
   // as the real one: the request first (hostname, name, limits), then the ctid, the template, the network
@@ -33,8 +24,8 @@ export function createContainer(s: FakeState, ctid: number, p: FakeParams) {
       `container ID ${ctid} is already in use; pick another ID or destroy container ${ctid} first`,
     );
   }
-  if (!TEMPLATES.includes(p.template as string)) {
-    const available = TEMPLATES.join(", ");
+  if (!s.templates.includes(p.template as string)) {
+    const available = s.templates.join(", ");
     throw new EngineError("TEMPLATE_NOT_FOUND", `template "${p.template}" not found; available: ${available}`);
   }
   const info = newInfo(ctid, {
@@ -165,7 +156,7 @@ export function reinstallContainer(s: FakeState, ctid: number, p: FakeParams) {
   const c = getContainer(s, ctid);
   if (c.state !== "stopped")
     throw new EngineError("RUNNING", `container ${ctid} is running; stop it first, then reinstall`);
-  if (!TEMPLATES.includes(p.template as string))
+  if (!s.templates.includes(p.template as string))
     throw new EngineError("TEMPLATE_NOT_FOUND", `template "${p.template}" not found`);
   c.template = p.template as string;
   if (!p.keepData) s.sshKeys.delete(ctid);

@@ -60,11 +60,14 @@ export interface FakeState extends NetState {
   readonly backups: Map<string, FakeBackup>;
   readonly sshKeys: Map<number, string>;
   readonly netSets: { ctid: number; net: NetPatch }[];
+  /** Template names on this fake node (template.build adds, template.delete removes). */
+  readonly templates: string[];
 }
 
 /** Frozen (suspended without a checkpoint): it has processes, but they do not run. */
 export const isFrozen = (c: Info) => c.state === "suspended" && !c.checkpoint;
 
+/** The templates every fake node starts with. */
 export const TEMPLATES = ["busybox", "debian-12"];
 
 export function getContainer(s: FakeState, ctid: number): Info {

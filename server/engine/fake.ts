@@ -46,6 +46,7 @@ import {
   type Info,
 } from "./fake-state.js";
 import { hostStats, netStats, usage } from "./fake-stats.js";
+import { buildTemplate, deleteTemplate, listTemplates } from "./fake-templates.js";
 import type { EnginePort } from "./port.js";
 
 export class FakeEngine implements EnginePort, FakeState {
@@ -84,6 +85,7 @@ export class FakeEngine implements EnginePort, FakeState {
   readonly sshKeys = new Map<number, string>();
   /** Every accepted container.net.set, in order (tests inspect what the panel sent). */
   readonly netSets: { ctid: number; net: NetPatch }[] = [];
+  readonly templates: string[] = [...TEMPLATES];
 
   /**
    * Traffic for tests: the container received `rx` and sent `tx` bytes more. Only a running container
@@ -239,18 +241,11 @@ export class FakeEngine implements EnginePort, FakeState {
         return { ctid: named.ctid };
       }
       case "template.list":
-        return TEMPLATES.map((name) => ({
-          name,
-          distro: name.split("-")[0],
-          release: name.split("-")[1] ?? "1",
-          arch: "amd64",
-          init: name === "busybox" ? "busybox" : "systemd",
-          haltSignal: "SIGUSR1",
-          source: "built",
-          sizeBytes: 1024,
-          sha256: "0".repeat(64),
-          createdAt: new Date(0).toISOString(),
-        }));
+        return listTemplates(this);
+      case "template.build":
+        return buildTemplate(this, p as { kind: string; name?: string });
+      case "template.delete":
+        return deleteTemplate(this, p.name as string);
       case "container.net.get":
         return netInfo(this, ctid, getContainer(this, ctid).state !== "stopped");
       case "container.net.set": {

@@ -8,6 +8,7 @@
  */
 import { EngineClient } from "../../native/src/protocol/client.js";
 import { openBackupDownload } from "../../native/src/protocol/download-client.js";
+import { uploadTemplate } from "../../native/src/protocol/upload-client.js";
 import { EngineError } from "../../native/src/errors.js";
 import { FakeEngine } from "./fake.js";
 import { dialEngine } from "../../native/src/protocol/dial.js";
@@ -58,6 +59,14 @@ export async function openBackupStream(endpoint: string, backupId: string) {
     throw new EngineError("UNSUPPORTED", "the fake engine has no backup archives to download");
   return openBackupDownload(endpoint, backupId);
 }
+
+/** A tarball streamed to a node's engine (template.upload); the fake engine takes none. */
+export type TemplateUploader = typeof uploadTemplate;
+export const uploadTemplateTo: TemplateUploader = (endpoint, params, body, cb) => {
+  if (process.env.OVZ_PANEL_ENGINE === "fake")
+    return Promise.reject(new EngineError("UNSUPPORTED", "the fake engine takes no template uploads"));
+  return uploadTemplate(endpoint, params, body, cb);
+};
 
 /** How raw byte streams (migration) reach engines: Unix socket or mutual TLS. The fake engine has none. */
 export function dialerFor(): Dialer {

@@ -1,6 +1,7 @@
 /**
  * The panel's HTTP server in production: Next.js (the built app, like `next start`) plus the browser
- * console's WebSocket at /api/console (./console.ts), which the app router cannot serve. The panel's other
+ * console's WebSocket at /api/console (./console.ts) and the template upload at /api/templates/upload
+ * (./template-upload.ts: a streamed request body), which the app router cannot serve. The panel's other
  * raw HTTP routes live beside it (./backup-download.ts, ./node-join.ts: served through app/api/) and share
  * one error → status mapping (./errors.ts). Start-up work (recovery after a crash, the samplers) runs in
  * instrumentation.ts, which Next awaits in app.prepare() before this server listens.
@@ -17,6 +18,7 @@ import path from "node:path";
 import { PEER_HEADER } from "../auth/client-ip.js";
 import { FIXED_SECURITY_HEADERS } from "../web/security-headers.js";
 import { consoleUpgradeHandler } from "./console.js";
+import { handleTemplateUpload, isTemplateUpload } from "./template-upload.js";
 
 // Next's programmatic API, typed by hand: importing "next"'s types would pull its global declarations
 // (a required NODE_ENV in ProcessEnv) into every file of this project.
@@ -57,6 +59,8 @@ async function main(): Promise<void> {
   const stampPeer = (req: IncomingMessage) => void (req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "");
   const server = createServer((req, res) => {
     stampPeer(req);
+    // the one raw body route: the tarball streams through to the engine (Next's proxy would buffer it)
+    if (isTemplateUpload(req)) return void handleTemplateUpload(req, res);
     handle(req, res).catch((e: unknown) => {
       console.error("[panel] request failed", e);
       if (!res.headersSent) {

@@ -6,6 +6,7 @@ import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { defaultNode } from "../services/containers.js";
 import { nodeStats } from "../services/node-stats.js";
+import { buildTemplateOn, deleteTemplateOn, listTemplatesOn, TEMPLATE_KINDS } from "../services/templates.js";
 import {
   assertRoomForAnotherNode,
   createJoinToken,
@@ -146,4 +147,19 @@ export const templatesRouter = router({
     const n = await defaultNode(ctx.db);
     return engineFor(n.endpoint).call("template.list", {});
   }),
+
+  /** The Templates page (admins): the templates of one node. */
+  onNode: roleProcedure("admin")
+    .input(z.object({ nodeId: id }))
+    .query(({ ctx, input }) => listTemplatesOn(ctx, input.nodeId)),
+
+  /** Refused while a container on the node or a plan uses it (services/templates.ts). */
+  delete: roleProcedure("admin")
+    .input(z.object({ nodeId: id, name: z.string().min(1).max(64) }))
+    .mutation(({ ctx, input }) => deleteTemplateOn(ctx, input.nodeId, input.name)),
+
+  /** template.build as an operation; the upload is a raw HTTP route (server/http/template-upload.ts). */
+  build: roleProcedure("admin")
+    .input(z.object({ nodeId: id, kind: z.enum(TEMPLATE_KINDS), name: z.string().min(1).max(64).optional() }))
+    .mutation(({ ctx, input }) => buildTemplateOn(ctx, input)),
 });

@@ -30,6 +30,7 @@ export const OP_TYPES = [
   "migrate",
   "clone",
   "snapshot",
+  "template",
 ] as const;
 export type OpType = (typeof OP_TYPES)[number];
 

@@ -2,9 +2,10 @@
  * The method table, templates (schema.ts assembles it).
  */
 import { z } from "zod";
+import { templateNameSchema } from "../identity.js";
 import { empty, ok } from "./schema-common.js";
 
-const templateMeta = z.object({
+export const templateMeta = z.object({
   name: z.string(),
   distro: z.string(),
   release: z.string(),
@@ -29,3 +30,15 @@ export const templateMethods = {
   },
   "template.delete": { params: z.object({ name: z.string().min(1).max(64) }).strict(), result: ok },
 } as const;
+
+/**
+ * The raw-stream method of an upload (upload-server.ts): the request line, then exactly `sizeBytes` bytes of a
+ * tarball on the same connection; the engine answers with log events and the imported template (templateMeta).
+ */
+export const TEMPLATE_UPLOAD = "template.upload";
+/** The largest tarball the engine takes over the protocol (8 GiB). */
+export const MAX_TEMPLATE_UPLOAD_BYTES = 8 * 1024 ** 3;
+export const templateUploadParams = z
+  .object({ name: templateNameSchema, sizeBytes: z.number().int().min(1).max(MAX_TEMPLATE_UPLOAD_BYTES) })
+  .strict();
+export type TemplateUploadParams = z.infer<typeof templateUploadParams>;

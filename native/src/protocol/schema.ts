@@ -44,6 +44,13 @@ import { templateMethods } from "./schema-templates.js";
 export { containerInfo, MAX_FRAME_BYTES } from "./schema-common.js";
 export * from "./schema-console.js";
 export { DOWNLOAD_METHOD, downloadAccepted, type DownloadAccepted, downloadParams } from "./schema-snapshots.js";
+export {
+  MAX_TEMPLATE_UPLOAD_BYTES,
+  TEMPLATE_UPLOAD,
+  templateMeta,
+  templateUploadParams,
+  type TemplateUploadParams,
+} from "./schema-templates.js";
 export { MIGRATE_RECEIVE, MIGRATE_SEND, migrateReceived, migrateStreamParams } from "./schema-migrate.js";
 
 export const PROTOCOL_VERSION = 1;

@@ -15,6 +15,7 @@ import type { Handlers } from "./handlers.js";
 import { endConnection, serveConsole, type ConsoleOpener } from "./console-server.js";
 import { serveDownload, type BackupFileOpener } from "./download-server.js";
 import { serveMigrateStream, type MigrateCommandOpener } from "./migrate-stream.js";
+import { serveTemplateUpload, type TemplateUploader } from "./upload-server.js";
 import {
   CONSOLE_METHOD,
   DOWNLOAD_METHOD,
@@ -23,6 +24,7 @@ import {
   methods,
   PROTOCOL_VERSION,
   requestFrame,
+  TEMPLATE_UPLOAD,
   type MethodName,
 } from "./schema.js";
 
@@ -37,6 +39,8 @@ export interface ConnectionOptions {
    * UNSUPPORTED
    */
   migrateStreams?: MigrateCommandOpener;
+  /** template.upload (TemplateStore.importReceived); without it the method is refused as UNSUPPORTED */
+  templateUploads?: TemplateUploader;
 }
 
 export interface ServerOptions extends ConnectionOptions {
@@ -140,8 +144,8 @@ export function connectionHandler(handlers: Handlers, opts: ConnectionOptions): 
           return;
         }
         const m = (raw as { method?: unknown })?.method;
-        if (m === MIGRATE_SEND || m === MIGRATE_RECEIVE) {
-          // the connection carries one phase's bytes from here on
+        if (m === MIGRATE_SEND || m === MIGRATE_RECEIVE || m === TEMPLATE_UPLOAD) {
+          // the connection carries one phase's (or one upload's) bytes from here on
           const rest = reader.detach();
           if (requests > 1) {
             sendFrame(sock, {
@@ -156,7 +160,8 @@ export function connectionHandler(handlers: Handlers, opts: ConnectionOptions): 
             endConnection(sock);
             return;
           }
-          void serveMigrateStream(sock, raw, rest, opts.migrateStreams, log);
+          if (m === TEMPLATE_UPLOAD) void serveTemplateUpload(sock, raw, rest, opts.templateUploads, log);
+          else void serveMigrateStream(sock, raw, rest, opts.migrateStreams, log);
           return;
         }
         const ctx: OpContext = {

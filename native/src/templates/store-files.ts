@@ -2,7 +2,7 @@
  * The template store's files (store.ts): names, the `<name>.json` metadata and finding the tarball, and the
  * per-name lock that serialises operations on one name inside the process.
  */
-import { open, readFile, stat } from "node:fs/promises";
+import { open, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { EngineError, wrapError } from "../errors.js";
 import type { InitKind, TemplateMeta } from "./types.js";
@@ -124,4 +124,24 @@ export async function writeFileAtomicRaw(path: string, data: string): Promise<vo
   } finally {
     await fh.close();
   }
+}
+
+/** Remove tarballs without metadata (a crash between renaming the tarball and writing the metadata). */
+export async function removeOrphanTarballs(dir: string, log: (line: string) => void): Promise<string[]> {
+  const removed: string[] = [];
+  for (const f of await readdir(dir)) {
+    if (f.startsWith(".")) continue;
+    const ext = EXTS.find((e) => f.endsWith(e));
+    if (!ext) continue;
+    const name = f.slice(0, -ext.length);
+    if (!TEMPLATE_NAME_RE.test(name) || nameBusy(dir, name)) continue;
+    try {
+      await stat(join(dir, `${name}.json`));
+    } catch {
+      log(`removing orphan tarball ${f}`);
+      await rm(join(dir, f), { force: true });
+      removed.push(join(dir, f));
+    }
+  }
+  return removed;
 }

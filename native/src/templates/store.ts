@@ -33,6 +33,7 @@ import {
   findTarball,
   nameBusy,
   readMeta,
+  removeOrphanTarballs,
   TEMPLATE_NAME_RE,
   TEMPLATE_NAME_RULE,
   validateTemplateName,
@@ -192,6 +193,19 @@ export class TemplateStore implements TemplateStoreApi {
     });
   }
 
+  /** An upload: `receive` writes the bytes into our temp path once the name is known to be free. */
+  async importReceived(name: string, receive: (tmpTar: string) => Promise<void>, log = noLog): Promise<TemplateMeta> {
+    return this.create(name, "imported", log, async (tmpTar) => {
+      await receive(tmpTar);
+      const info = await inspectTarball(tmpTar, log).catch((e: unknown) => {
+        if (!(e instanceof EngineError) || e.code !== "TEMPLATE_INVALID") throw e;
+        const why = e.message.split(tmpTar).join("the uploaded file");
+        throw new EngineError("TEMPLATE_INVALID", `The upload is not a container root filesystem: ${why}`);
+      });
+      return (log(`import ${name}: ${info.distro} ${info.release} ${info.arch}, init ${info.init}`), info);
+    });
+  }
+
   // ----------------------------------------------------------------------------------------------------
   // volumes
 
@@ -289,21 +303,7 @@ export class TemplateStore implements TemplateStoreApi {
         log(`could not remove leftover ${t.path}: ${(e as Error).message}`);
       }
     }
-    // tarballs without metadata: a crash between renaming the tarball and writing the metadata
-    for (const f of await readdir(this.dir)) {
-      if (f.startsWith(".")) continue;
-      const ext = EXTS.find((e) => f.endsWith(e));
-      if (!ext) continue;
-      const name = f.slice(0, -ext.length);
-      if (!TEMPLATE_NAME_RE.test(name) || nameBusy(this.dir, name)) continue;
-      try {
-        await stat(join(this.dir, `${name}.json`));
-      } catch {
-        log(`removing orphan tarball ${f}`);
-        await rm(join(this.dir, f), { force: true });
-        removed.push(join(this.dir, f));
-      }
-    }
+    removed.push(...(await removeOrphanTarballs(this.dir, log)));
     return removed;
   }
 

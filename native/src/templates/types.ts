@@ -33,6 +33,8 @@ export interface TemplateStoreApi {
   buildDebian(opts?: { name?: string; suite?: string; mirror?: string }, log?: LogFn): Promise<TemplateMeta>;
   /** Import a rootfs tarball (.tar.gz/.tgz/.tar.zst/.tar.xz/.tar). Validates it and detects the init. */
   importTarball(file: string, opts?: { name?: string }, log?: LogFn): Promise<TemplateMeta>;
+  /** Import a tarball that `receive` writes into the store's temp path (an upload); validated like importTarball. */
+  importReceived(name: string, receive: (tmpTar: string) => Promise<void>, log?: LogFn): Promise<TemplateMeta>;
   /** Unpack the tarball into the storage driver's template volume and seal it, if not already there. */
   ensureVolume(name: string, log?: LogFn): Promise<void>;
   /** Delete tarball, metadata and volume. `inUseBy` lists ctids using it: non-empty → TEMPLATE_IN_USE. */

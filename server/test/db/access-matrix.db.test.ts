@@ -1197,6 +1197,34 @@ const MATRIX: Record<string, Spec> = {
     kind: "self",
     check: (r) => expect(r.map((x: { name: string }) => x.name)).toContain("busybox"),
   },
+  "templates.onNode": {
+    allow: ADMIN,
+    kind: "self",
+    input: (e) => ({ nodeId: e.w.node.id }),
+    check: (r) => expect(r.map((x: { name: string }) => x.name)).toContain("busybox"),
+  },
+  "templates.build": {
+    allow: ADMIN,
+    kind: "self",
+    input: async (e) => {
+      e.memo.ops = await db(e).operation.count({ where: { type: "template" } });
+      return { nodeId: e.w.node.id, kind: "busybox", name: `b-${e.uniq}` };
+    },
+    effect: async (e) => (await db(e).operation.count({ where: { type: "template" } })) === (e.memo.ops as number) + 1,
+  },
+  "templates.delete": {
+    allow: ADMIN,
+    kind: "self",
+    input: (e) => {
+      fakeEngine().templates.push(`gone-${e.uniq}`);
+      return { nodeId: e.w.node.id, name: `gone-${e.uniq}` };
+    },
+    effect: (e) => !fakeEngine().templates.includes(`gone-${e.uniq}`),
+    cleanup: async (e) => {
+      const t = fakeEngine().templates;
+      if (t.includes(`gone-${e.uniq}`)) t.splice(t.indexOf(`gone-${e.uniq}`), 1);
+    },
+  },
   // snapshots, backups, SSH keys (server/routers/backups.ts)
   "snapshots.list": {
     allow: AUTHED,
