@@ -621,9 +621,10 @@ describe("cgroup drivers: usage() on fake trees", () => {
       "memory.usage_in_bytes": `${20 * MiB}\n`,
       "memory.max_usage_in_bytes": `${30 * MiB}\n`,
       "memory.stat": "cache 100\nswap 4096\ntotal_cache 200\ntotal_swap 8192\n",
+      "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n",
     });
     mk(root, "cpuacct/ovz/101", { "cpuacct.usage": "123456789012\n" });
-    mk(root, "pids/ovz/101", { "pids.current": "7\n" });
+    mk(root, "pids/ovz/101", { "pids.current": "7\n", "pids.events": "max 9\n" });
     mk(root, "blkio/ovz/101", {
       "blkio.throttle.io_service_bytes_recursive":
         "7:1 Read 1000\n7:1 Write 2000\n7:1 Sync 3000\n7:1 Async 0\n7:1 Discard 0\n7:1 Total 3000\n8:0 Read 5\n8:0 Write 6\nTotal 3011\n",
@@ -637,6 +638,8 @@ describe("cgroup drivers: usage() on fake trees", () => {
       nproc: 7,
       ioReadBytes: 1005,
       ioWriteBytes: 2006,
+      oomKills: 3,
+      forkFails: 9,
     });
     expect(await d.usage("ovz/999")).toBeNull();
     // no swap accounting (no swap lines in memory.stat), no blkio files: swap null, I/O 0
@@ -649,6 +652,8 @@ describe("cgroup drivers: usage() on fake trees", () => {
       nproc: 0,
       ioReadBytes: 0,
       ioWriteBytes: 0,
+      oomKills: 0,
+      forkFails: 0,
     });
     expect(parseIoServiceRW(null)).toEqual({ read: 0, write: 0 });
   });
@@ -663,6 +668,8 @@ describe("cgroup drivers: usage() on fake trees", () => {
       "memory.peak": `${50 * MiB}\n`,
       "memory.swap.current": "4096\n",
       "pids.current": "12\n",
+      "memory.events": "low 0\nhigh 0\nmax 40\noom 2\noom_kill 2\n",
+      "pids.events": "max 5\n",
       "io.stat":
         "254:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n7:1 rbytes=10 wbytes=20 rios=1 wios=1 dbytes=0 dios=0\n",
     });
@@ -675,6 +682,8 @@ describe("cgroup drivers: usage() on fake trees", () => {
       nproc: 12,
       ioReadBytes: 110,
       ioWriteBytes: 220,
+      oomKills: 2,
+      forkFails: 5,
     });
     expect(await d.usage("ovz/999")).toBeNull();
     mk(root, "ovz/102", { "cgroup.procs": "", "memory.current": "5\n" }); // older kernel: no memory.peak; no swap
@@ -686,6 +695,8 @@ describe("cgroup drivers: usage() on fake trees", () => {
       nproc: 0,
       ioReadBytes: 0,
       ioWriteBytes: 0,
+      oomKills: 0,
+      forkFails: 0,
     });
     expect(parseIoStatRW("8:0 rbytes=1 wbytes=2\n")).toEqual({ read: 1, write: 2 });
   });
