@@ -40,7 +40,7 @@ export function ScrollBox({
   return (
     <div
       ref={ref}
-      className={`overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600 ${className}`}
+      className={`relative overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600 ${className}`}
       {...(scrolls
         ? { tabIndex: 0, role: label ? "region" : undefined, "aria-label": label ? `${label} (scrolls)` : undefined }
         : {})}
