@@ -46,3 +46,14 @@ export function ResetUserPassword({ userId, email, onClose }: { userId: string; 
     </form>
   );
 }
+
+/** The reset form as a table row under a user's row (the Users table, a tenant's users). */
+export function ResetPasswordRow(p: { userId: string; email: string; colSpan: number; onClose: () => void }) {
+  return (
+    <tr>
+      <td colSpan={p.colSpan} className="border-b border-slate-100 px-3 py-2">
+        <ResetUserPassword userId={p.userId} email={p.email} onClose={p.onClose} />
+      </td>
+    </tr>
+  );
+}

@@ -10,7 +10,7 @@ import { RequireRole } from "../../_components/RequireRole.js";
 import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { link, table, td, th } from "../../_lib/ui.js";
-import { ResetUserPassword } from "./ResetUserPassword.js";
+import { ResetPasswordRow } from "./ResetUserPassword.js";
 import { QueryView } from "../../_components/QueryView.js";
 
 function Users() {
@@ -88,11 +88,7 @@ function Users() {
                       </td>
                     </tr>
                     {resetFor === u.id && (
-                      <tr>
-                        <td colSpan={7} className="border-b border-slate-100 px-3 py-2">
-                          <ResetUserPassword userId={u.id} email={u.email} onClose={() => setResetFor(null)} />
-                        </td>
-                      </tr>
+                      <ResetPasswordRow userId={u.id} email={u.email} colSpan={7} onClose={() => setResetFor(null)} />
                     )}
                   </Fragment>
                 ))}

@@ -11,7 +11,7 @@ import { errInfo } from "../../../_lib/errors.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC, type RouterOutputs } from "../../../_lib/trpc.js";
 import { link, table, td, th } from "../../../_lib/ui.js";
-import { ResetUserPassword } from "../../users/ResetUserPassword.js";
+import { ResetPasswordRow } from "../../users/ResetUserPassword.js";
 
 type Detail = RouterOutputs["tenants"]["get"];
 
@@ -90,11 +90,7 @@ export function TenantUsers({ t }: { t: Detail }) {
                   </td>
                 </tr>
                 {resetFor === u.id && (
-                  <tr>
-                    <td colSpan={5} className="border-b border-slate-100 px-3 py-2">
-                      <ResetUserPassword userId={u.id} email={u.email} onClose={() => setResetFor(null)} />
-                    </td>
-                  </tr>
+                  <ResetPasswordRow userId={u.id} email={u.email} colSpan={5} onClose={() => setResetFor(null)} />
                 )}
               </Fragment>
             ))}
