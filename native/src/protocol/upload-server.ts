@@ -11,7 +11,8 @@ import { EngineError } from "../errors.js";
 import type { TemplateMeta } from "../templates/types.js";
 import { endConnection } from "./console-server.js";
 import { sendFrame } from "./framing.js";
-import { PROTOCOL_VERSION, requestFrame, TEMPLATE_UPLOAD, templateUploadParams } from "./schema.js";
+import { openRawRequest } from "./raw-request.js";
+import { PROTOCOL_VERSION, TEMPLATE_UPLOAD, templateUploadParams } from "./schema.js";
 
 /** TemplateStore.importReceived: `receive` writes the uploaded bytes to the store's temp path. */
 export type TemplateUploader = (
@@ -75,32 +76,11 @@ export async function serveTemplateUpload(
   upload: TemplateUploader | undefined,
   log: (line: string) => void,
 ): Promise<void> {
-  const id = typeof (raw as { id?: unknown })?.id === "string" ? (raw as { id: string }).id : "?";
-  const refuse = (e: EngineError) => {
-    log(`${TEMPLATE_UPLOAD} #${id}: ${e.code} ${e.message}`);
-    sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "error", error: e.toInfo() });
-    endConnection(sock);
-  };
-  const frame = requestFrame.safeParse(raw);
-  if (!frame.success)
-    return refuse(new EngineError("BAD_REQUEST", "malformed request frame: expected {v, id, method, params}"));
-  if (frame.data.v !== PROTOCOL_VERSION)
-    return refuse(
-      new EngineError(
-        "PROTOCOL_VERSION",
-        `engine speaks protocol ${PROTOCOL_VERSION}, client sent ${frame.data.v}; upgrade the client`,
-      ),
-    );
-  const params = templateUploadParams.safeParse(frame.data.params ?? {});
-  if (!params.success)
-    return refuse(
-      new EngineError(
-        "BAD_REQUEST",
-        `invalid parameters for ${TEMPLATE_UPLOAD}: ${params.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      ),
-    );
+  const req = openRawRequest(sock, raw, TEMPLATE_UPLOAD, templateUploadParams, log);
+  if (!req) return;
+  const { id, refuse } = req;
   if (!upload) return refuse(new EngineError("UNSUPPORTED", "this engine does not take template uploads"));
-  const { name, sizeBytes } = params.data;
+  const { name, sizeBytes } = req.params;
   const event = (line: string) =>
     sendFrame(sock, { v: PROTOCOL_VERSION, id, type: "event", event: { kind: "log", line } });
   try {
