@@ -55,6 +55,7 @@ export function usage(s: FakeState, p: FakeParams) {
         cpuNs: Math.round(sec * 1e9 * (0.02 + (c.ctid % 7) * 0.03)),
         memBytes: mem,
         memMaxBytes: Math.min(c.limits.ram, mem + 4 * 1024 * 1024),
+        memLimitBytes: c.limits.ram,
         swapBytes: 0,
         nproc: 3 + (c.ctid % 4),
         ioReadBytes: Math.round(sec * 4096),

@@ -22,6 +22,8 @@ export interface UsagePoint {
   cpuPct: number;
   memBytes: number;
   swapBytes: number;
+  /** the RAM limit in force then (null: unlimited, or not known: sampled before the engine reported it) */
+  ramLimitBytes: number | null;
   diskBytes: number | null;
   ioReadBps: number;
   ioWriteBps: number;
@@ -47,6 +49,7 @@ export async function containerPoints(
     cpuPct: r.cpuPct,
     memBytes: Number(r.memBytes),
     swapBytes: Number(r.swapBytes),
+    ramLimitBytes: r.ramLimitBytes === null ? null : Number(r.ramLimitBytes),
     diskBytes: r.diskBytes === null ? null : Number(r.diskBytes),
     ioReadBps: r.ioReadBps,
     ioWriteBps: r.ioWriteBps,
@@ -74,6 +77,10 @@ export async function containerPoints(
       cpuPct: avg((p) => p.cpuPct),
       memBytes: avg((p) => p.memBytes),
       swapBytes: avg((p) => p.swapBytes),
+      // the highest limit of the group: an average that crossed a lower limit was under a raised one
+      ramLimitBytes: grp.some((p) => p.ramLimitBytes !== null)
+        ? Math.max(...grp.map((p) => p.ramLimitBytes ?? 0))
+        : null,
       diskBytes: disks.length ? disks.reduce((a, p) => a + p.diskBytes!, 0) / disks.length : null,
       ioReadBps: avg((p) => p.ioReadBps),
       ioWriteBps: avg((p) => p.ioWriteBps),

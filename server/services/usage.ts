@@ -14,7 +14,8 @@
  * the sample's rates cover), so a row is the average over its whole bucket, a stopped container counting
  * as zero. That makes the tenants' totals exact (core-hours = Σ cpu × bucket length) where plain averages
  * of the samples would bill a container that ran 15 s of an hour for the whole hour. Exceptions: disk
- * space is the last value read (it exists while the container is stopped too), nproc the highest count.
+ * space is the last value read (it exists while the container is stopped too), nproc the highest count, the
+ * RAM limit (the kernel's, as the engine reports it) the highest in force during the bucket.
  * Retention: tier 10 for 24 h, tier 300 for 31 days, tier 3600 for 366 days.
  *
  * Cost: a fixed number of queries per sample whatever the number of containers (batch deletes/inserts in
@@ -77,6 +78,7 @@ interface SampleRow {
   cpuPct: number;
   memBytes: bigint;
   swapBytes: bigint;
+  ramLimitBytes: bigint | null;
   diskBytes: bigint | null;
   ioReadBps: number;
   ioWriteBps: number;
@@ -189,6 +191,7 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
         cpuPct: (Number(k.cpuNs - prev.cpuNs) / (dtMs * 1e6)) * 100,
         memBytes: BigInt(Math.trunc(u.memBytes)),
         swapBytes: BigInt(Math.trunc(u.swapBytes ?? 0)),
+        ramLimitBytes: u.memLimitBytes == null ? null : BigInt(Math.trunc(u.memLimitBytes)),
         diskBytes: diskCache.get(c.id)?.bytes ?? null,
         ioReadBps: perSec(k.ioRead, prev.ioRead),
         ioWriteBps: perSec(k.ioWrite, prev.ioWrite),
@@ -222,8 +225,8 @@ export async function sampleUsage(db: Db, nodeId: string, now: Date = new Date()
 
 /**
  * Adds this sample's share to the `tier` rows of the bucket starting at `bucket`: each value × dt / the
- * bucket's length (rates and gauges alike), disk = the latest known, nproc = the highest. One read, one
- * delete and one insert for all containers.
+ * bucket's length (rates and gauges alike), disk = the latest known, nproc and the RAM limit = the highest.
+ * One read, one delete and one insert for all containers.
  */
 async function accumulate(
   db: Db,
@@ -250,6 +253,13 @@ async function accumulate(
       cpuPct: (o?.cpuPct ?? 0) + s.cpuPct * f,
       memBytes: big(o?.memBytes, s.memBytes),
       swapBytes: big(o?.swapBytes, s.swapBytes),
+      // the highest limit in force during the bucket (null once unlimited): the average RAM stays under it
+      ramLimitBytes:
+        s.ramLimitBytes === null
+          ? null
+          : o?.ramLimitBytes != null && o.ramLimitBytes > s.ramLimitBytes
+            ? o.ramLimitBytes
+            : s.ramLimitBytes,
       diskBytes: s.diskBytes ?? o?.diskBytes ?? null,
       ioReadBps: (o?.ioReadBps ?? 0) + s.ioReadBps * f,
       ioWriteBps: (o?.ioWriteBps ?? 0) + s.ioWriteBps * f,

@@ -51,6 +51,8 @@ const containerUsage = z.object({
   memBytes: z.number(),
   /** peak of memBytes (null when the kernel does not track it) */
   memMaxBytes: z.number().nullable(),
+  /** the RAM limit in force, read from the kernel (null = unlimited; optional: engines before 2026-12 do not say) */
+  memLimitBytes: z.number().nullable().optional(),
   /** swap in use (null without swap accounting) */
   swapBytes: z.number().nullable(),
   /** tasks (pids.current) */

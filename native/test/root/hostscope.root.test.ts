@@ -79,6 +79,9 @@ describeRoot("host-scope tools: container.usage, vzps, pstat, /vz/root-style pat
       readFile(`/sys/fs/cgroup/${ctl}/${te.cgroupParent}/${A}/${f}`, "utf8").then((s) => Number(s.trim()));
     expect(await cg("cpuacct", "cpuacct.usage")).toBeGreaterThanOrEqual(a.cpuNs);
     expect(await cg("pids", "pids.current")).toBe((await usageOf(A)).nproc);
+    // the RAM limit in force, as the kernel has it (the default limits give every container one)
+    expect(a.memLimitBytes).toBe(await cg("memory", "memory.limit_in_bytes"));
+    expect(a.memLimitBytes).toBe((await te.client.call("container.limits", { ctid: A })).cgroup?.ram);
     expect(await te.client.call("container.usage", { ctids: [C] })).toEqual([]);
     const e = await te.client.call("container.usage", { ctids: [999] }).catch((x) => x);
     expect(e.code).toBe("NOT_FOUND");

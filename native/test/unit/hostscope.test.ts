@@ -620,6 +620,7 @@ describe("cgroup drivers: usage() on fake trees", () => {
     mk(root, "memory/ovz/101", {
       "memory.usage_in_bytes": `${20 * MiB}\n`,
       "memory.max_usage_in_bytes": `${30 * MiB}\n`,
+      "memory.limit_in_bytes": `${256 * MiB}\n`,
       "memory.stat": "cache 100\nswap 4096\ntotal_cache 200\ntotal_swap 8192\n",
       "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n",
     });
@@ -634,6 +635,7 @@ describe("cgroup drivers: usage() on fake trees", () => {
       cpuNs: 123456789012,
       memBytes: 20 * MiB,
       memMaxBytes: 30 * MiB,
+      memLimitBytes: 256 * MiB,
       swapBytes: 8192,
       nproc: 7,
       ioReadBytes: 1005,
@@ -643,11 +645,17 @@ describe("cgroup drivers: usage() on fake trees", () => {
     });
     expect(await d.usage("ovz/999")).toBeNull();
     // no swap accounting (no swap lines in memory.stat), no blkio files: swap null, I/O 0
-    mk(root, "memory/ovz/102", { "memory.usage_in_bytes": "100\n", "memory.stat": "cache 100\n" });
+    // and no RAM limit (v1 prints LONG_MAX rounded to a page): memLimitBytes null
+    mk(root, "memory/ovz/102", {
+      "memory.usage_in_bytes": "100\n",
+      "memory.stat": "cache 100\n",
+      "memory.limit_in_bytes": "9223372036854771712\n",
+    });
     expect(await d.usage("ovz/102")).toEqual({
       cpuNs: 0,
       memBytes: 100,
       memMaxBytes: null,
+      memLimitBytes: null,
       swapBytes: null,
       nproc: 0,
       ioReadBytes: 0,
@@ -666,6 +674,7 @@ describe("cgroup drivers: usage() on fake trees", () => {
       "cpu.stat": "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\nnr_throttled 3\n",
       "memory.current": `${40 * MiB}\n`,
       "memory.peak": `${50 * MiB}\n`,
+      "memory.max": `${128 * MiB}\n`,
       "memory.swap.current": "4096\n",
       "pids.current": "12\n",
       "memory.events": "low 0\nhigh 0\nmax 40\noom 2\noom_kill 2\n",
@@ -678,6 +687,7 @@ describe("cgroup drivers: usage() on fake trees", () => {
       cpuNs: 2_500_000_000,
       memBytes: 40 * MiB,
       memMaxBytes: 50 * MiB,
+      memLimitBytes: 128 * MiB,
       swapBytes: 4096,
       nproc: 12,
       ioReadBytes: 110,
@@ -686,11 +696,13 @@ describe("cgroup drivers: usage() on fake trees", () => {
       forkFails: 5,
     });
     expect(await d.usage("ovz/999")).toBeNull();
-    mk(root, "ovz/102", { "cgroup.procs": "", "memory.current": "5\n" }); // older kernel: no memory.peak; no swap
+    // older kernel: no memory.peak; no swap; no RAM limit ("max")
+    mk(root, "ovz/102", { "cgroup.procs": "", "memory.current": "5\n", "memory.max": "max\n" });
     expect(await d.usage("ovz/102")).toEqual({
       cpuNs: 0,
       memBytes: 5,
       memMaxBytes: null,
+      memLimitBytes: null,
       swapBytes: null,
       nproc: 0,
       ioReadBytes: 0,

@@ -99,15 +99,16 @@ export function UsageGraphs({ containerId }: { containerId: string }) {
                 lines={[{ label: "CPU", color: "#2563eb", values: col("cpuPct") }]}
               />
               <TimeChart
-                title="RAM"
+                title={u.limits.ramBytes ? `RAM (limit now ${bytes(u.limits.ramBytes)})` : "RAM"}
                 testId="usage-ram"
                 t={t}
                 fmt={bytes}
                 lines={[
                   { label: "RAM", color: "#16a34a", values: col("memBytes") },
                   { label: "swap", color: "#a855f7", values: col("swapBytes") },
-                  ...(u.limits.ramBytes
-                    ? [{ label: "limit", color: "#dc2626", dash: true, values: t.map(() => u.limits.ramBytes) }]
+                  // the limit in force at each point (a gap where it was unlimited or not recorded)
+                  ...(p.some((x) => x.ramLimitBytes !== null)
+                    ? [{ label: "limit", color: "#dc2626", dash: true, values: col("ramLimitBytes") }]
                     : []),
                 ]}
               />

@@ -71,6 +71,8 @@ export interface CgroupUsage {
   memBytes: number;
   /** peak of memBytes since the cgroup was created; null when the kernel does not track it (v2 without memory.peak) */
   memMaxBytes: number | null;
+  /** the RAM limit in force (v1 memory.limit_in_bytes; v2 memory.max); null = unlimited */
+  memLimitBytes: number | null;
   /** swap in use; null without swap accounting (v1 memory.stat total_swap; v2 memory.swap.current) */
   swapBytes: number | null;
   /** tasks (processes and threads) in the cgroup (pids.current) */

@@ -158,6 +158,7 @@ export function readV1Usage(fileOf: V1FileOf): CgroupUsage | null {
     cpuNs: num(cpu) ?? 0,
     memBytes,
     memMaxBytes: memMax === null ? null : Math.max(num(memMax) ?? 0, memBytes),
+    memLimitBytes: parseLimit(rd("memory", "memory.limit_in_bytes")),
     swapBytes: swap,
     nproc: num(pids) ?? 0,
     ioReadBytes: io.read,

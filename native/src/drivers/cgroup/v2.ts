@@ -358,6 +358,7 @@ export class CgroupV2 implements CgroupDriver {
       cpuNs: (parseKeyed(cpuStat).get("usage_usec") ?? 0) * 1000,
       memBytes,
       memMaxBytes: peakBytes === null ? null : Math.max(peakBytes, memBytes),
+      memLimitBytes: parseLimit(rd("memory.max")),
       swapBytes: num(swap),
       nproc: num(pids) ?? 0,
       ioReadBytes: io.read,
