@@ -1,9 +1,9 @@
 "use client";
-import type { TableParams } from "../_lib/table-params.js";
+import type { TableParams, useTableParams } from "../_lib/table-params.js";
 import { DataTable, type Column } from "./DataTable.js";
 import { Pager } from "./TableTools.js";
 
-type Table<S extends string> = TableParams<S> & { set: (patch: Partial<TableParams<S>>) => void };
+type Table<S extends string> = TableParams<S> & { set: ReturnType<typeof useTableParams<S>>["set"] };
 type Selection<R> = Parameters<typeof DataTable<R, string>>[0]["selection"];
 
 /**
@@ -44,7 +44,7 @@ export function PagedTable<R, S extends string>({
         page={t.page}
         pageSize={t.pageSize}
         total={total}
-        onPage={(page) => t.set({ page })}
+        onPage={(to) => t.set((latest) => ({ page: to(latest.page) }))}
         onPageSize={(pageSize) => t.set({ pageSize, page: 1 })}
       />
     </>

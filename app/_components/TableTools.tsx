@@ -65,7 +65,8 @@ export function Pager({
   page: number;
   pageSize: number;
   total: number;
-  onPage: (page: number) => void;
+  /** the new page, from the latest page asked for (which may be ahead of `page` while the URL catches up) */
+  onPage: (to: (latest: number) => number) => void;
   onPageSize: (size: number) => void;
 }) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
@@ -86,10 +87,19 @@ export function Pager({
           onChange={(v) => onPageSize(Number(v))}
           options={PAGE_SIZES.map((n) => ({ value: String(n), label: String(n) }))}
         />
-        <Button variant="secondary" disabled={page <= 1} onClick={() => onPage(Math.min(page - 1, pages))}>
+        {/* the second click of a double click (detail 2) is not a second page; quick single clicks each are */}
+        <Button
+          variant="secondary"
+          disabled={page <= 1}
+          onClick={(e) => e.detail < 2 && onPage((p) => Math.max(1, Math.min(p - 1, pages)))}
+        >
           Previous
         </Button>
-        <Button variant="secondary" disabled={page >= pages} onClick={() => onPage(page + 1)}>
+        <Button
+          variant="secondary"
+          disabled={page >= pages}
+          onClick={(e) => e.detail < 2 && onPage((p) => Math.min(p + 1, pages))}
+        >
           Next
         </Button>
       </div>

@@ -1,7 +1,10 @@
 "use client";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useRef } from "react";
 
 export const PAGE_SIZES = [10, 25, 50, 100] as const;
+
+type Patch<S extends string> = Partial<TableParams<S>> | ((latest: TableParams<S>) => Partial<TableParams<S>>);
 
 export interface TableParams<S extends string> {
   sort: S;
@@ -14,11 +17,13 @@ export interface TableParams<S extends string> {
 /**
  * A table's sort, search and page in the URL (?sort=hostname or ?sort=-hostname for descending, &q=, &page=,
  * &size=), so Back, reload and a shared link show the same page. Unknown values fall back to the defaults.
+ * A change asked for before the URL shows the one before it (two quick clicks on Next, a sort right after typing
+ * a search) builds on that one, not on the stale URL: `patch` may be a function of the latest asked-for state.
  */
 export function useTableParams<S extends string>(
   sorts: readonly S[],
   defaults: { sort: S; dir: "asc" | "desc"; pageSize?: number },
-): TableParams<S> & { set: (patch: Partial<TableParams<S>>, how?: "push" | "replace") => void } {
+): TableParams<S> & { set: (patch: Patch<S>, how?: "push" | "replace") => void } {
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
@@ -35,8 +40,13 @@ export function useTableParams<S extends string>(
     page: Number.isInteger(page) && page >= 1 && page <= 100_000 ? page : 1,
     pageSize: (PAGE_SIZES as readonly number[]).includes(size) ? size : (defaults.pageSize ?? 25),
   };
-  const set = (patch: Partial<TableParams<S>>, how: "push" | "replace" = "push") => {
-    const next = { ...cur, ...patch };
+  // the last change asked for, and the URL it was asked from: while the URL still shows that, it is the latest state
+  const pending = useRef<{ from: string; next: TableParams<S> } | null>(null);
+  const here = `${pathname}?${params.toString()}`;
+  const set = (patch: Patch<S>, how: "push" | "replace" = "push") => {
+    const latest = pending.current?.from === here ? pending.current.next : cur;
+    const next = { ...latest, ...(typeof patch === "function" ? patch(latest) : patch) };
+    pending.current = { from: here, next };
     const q = new URLSearchParams(params.toString());
     const put = (k: string, v: string, dflt: string) => (v === dflt ? q.delete(k) : q.set(k, v));
     const sortOf = (s: S, d: string) => (d === "desc" ? `-${s}` : s);
