@@ -19,6 +19,8 @@ export interface EngineConfig {
     image: { path: string; sizeBytes: number; sizeIsDefault?: boolean } | undefined;
   };
   templateDir: string;
+  /** the only directory template.import reads tarballs from (templates/import-path.ts) */
+  templateImportDir: string;
   lxcPath: string;
   journalDir: string;
   /**
@@ -120,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     socketGroup: env.OVZ_SOCKET_GROUP === "" ? null : (env.OVZ_SOCKET_GROUP ?? "ovz"),
     storage: { driver, root: poolRoot, image },
     templateDir: env.OVZ_TEMPLATE_DIR ?? path.join(stateDir, "templates"),
+    templateImportDir: env.OVZ_TEMPLATE_IMPORT_DIR ?? path.join(stateDir, "template-cache"),
     lxcPath: path.join(stateDir, "lxc"),
     journalDir: path.join(stateDir, "journal"),
     cgroupDelegate: delegate,

@@ -1,6 +1,7 @@
 /** Method table → engine calls. Params arrive already validated by the method's zod schema. */
 import type { Engine } from "../engine.js";
 import type { OpContext } from "../engine-types.js";
+import { importablePath } from "../templates/import-path.js";
 import { PROTOCOL_VERSION, type MethodName, type Params, type Result } from "./schema.js";
 
 type Handler<M extends MethodName> = (p: Params<M>, ctx: OpContext) => Promise<Result<M>>;
@@ -64,7 +65,8 @@ export function engineHandlers(engine: Engine): Handlers {
     "template.list": () => t.list(),
     "template.build": (p, ctx) =>
       p.kind === "busybox" ? t.buildBusybox(p.name, ctx.log) : t.buildDebian({ name: p.name }, ctx.log),
-    "template.import": (p, ctx) => t.importTarball(p.path, { name: p.name }, ctx.log),
+    "template.import": async (p, ctx) =>
+      t.importTarball(await importablePath(p.path, core.config.templateImportDir), { name: p.name }, ctx.log),
     "template.delete": async (p) => (await q.deleteTemplate(p.name), OK),
     "host.stats": () => q.hostStats(),
     "host.power": () => engine.power.status(),

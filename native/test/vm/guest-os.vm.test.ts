@@ -4,7 +4,7 @@
  * containers reading at once. The debian-12 tarball is built on the host (Debian's archive; the guest has no
  * network) and carried in by scripts/vm/test.sh at /var/cache/ovz/templates/debian-12.tar.zst.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -33,7 +33,11 @@ describeVm("Debian 12 host: a debian-12 container, I/O weights (VM boot 1)", () 
 
   it("imports debian-12 and boots it: systemd as the container's PID 1 reaches running", async () => {
     expect(existsSync(DEBIAN_TARBALL), `${DEBIAN_TARBALL} (scripts/vm/test.sh carries it in)`).toBe(true);
-    const meta = await client.call("template.import", { path: DEBIAN_TARBALL, name: "debian-12" });
+    // template.import reads only from the node's template cache (the run command's state dir /var/lib/ovz)
+    const cache = "/var/lib/ovz/template-cache";
+    mkdirSync(cache, { recursive: true, mode: 0o700 });
+    copyFileSync(DEBIAN_TARBALL, path.join(cache, "debian-12.tar.zst"));
+    const meta = await client.call("template.import", { path: "debian-12.tar.zst", name: "debian-12" });
     expect(meta).toMatchObject({ init: "systemd", haltSignal: "SIGRTMIN+3" });
     await client.call("container.create", {
       ctid: DEB,
