@@ -7,7 +7,7 @@ import { consumeTotp, newTotpSecret, totpUri } from "../auth/totp.js";
 import type { Db } from "../db/client.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
-import { notImpersonated, stopImpersonation } from "../services/impersonation.js";
+import { logoutImpersonated, notImpersonated, stopImpersonation } from "../services/impersonation.js";
 import { emitSafely } from "../services/notify/emit.js";
 import { completePasswordReset, requestPasswordReset } from "../services/password-reset.js";
 import { suspensionsOf } from "../services/suspension.js";
@@ -130,6 +130,8 @@ export const authRouter = router({
   logout: publicProcedure.mutation(async ({ ctx }) => {
     if (!ctx.sameOrigin) throw new PanelError("FORBIDDEN", "Logout refused: the request came from another site.");
     const sid = ctx.actor?.sessionId ?? ctx.pendingSecondFactor?.sessionId;
+    // a "log in as" session: the opener's ends with it
+    if (ctx.actor?.impersonator) await logoutImpersonated({ ...ctx, actor: ctx.actor });
     if (sid) await ctx.db.session.deleteMany({ where: { id: sid } });
     ctx.setCookie(clearedSessionCookie());
     return { ok: true as const };

@@ -7,7 +7,8 @@
  *     a banner (auth.me `impersonator`);
  *   - bounds it: it ends when the opening session ends or its user is blocked (validateSession);
  *   - ends it: returning (auth.stopImpersonating) replaces both with a fresh session of the opener, so the
- *     opener is back in their own account without logging in again.
+ *     opener is back in their own account without logging in again; logging out (auth.logout) ends both (the
+ *     browser's cookie was the opener's, so the opener's session would otherwise outlive it, unreachable).
  * An impersonated session cannot open another one, nor create API tokens or change login security.
  */
 import { blockedReason, type Actor } from "../auth/roles.js";
@@ -112,4 +113,18 @@ export async function stopImpersonation(ctx: Omit<Ctx, "scope">) {
   if (parent.user.tenantId !== ctx.actor.tenantId)
     await audit(me, { action: "user.impersonateEnd", target, tenantId: parent.user.tenantId, details });
   return { ok: true as const, back: { tenantId: ctx.actor.tenantId, email: parent.user.email } };
+}
+
+/**
+ * Logging out of a "log in as" session: it and the session it was opened from both end (the opener logged out
+ * of the browser they shared), audited as the end of the impersonation.
+ */
+export async function logoutImpersonated(ctx: Omit<Ctx, "scope" | "setCookie">): Promise<void> {
+  const by = ctx.actor.impersonator;
+  if (!by) return;
+  const target = (await ctx.db.user.findUnique({ where: { id: ctx.actor.userId } }))?.email ?? ctx.actor.label;
+  const details = { as: target, by: by.email, how: "logout" };
+  await audit(ctx, { action: "user.impersonateEnd", target, tenantId: ctx.actor.tenantId, details });
+  // deleting the opener's session deletes this one too (cascade); both ids, whatever the provider does
+  await ctx.db.session.deleteMany({ where: { id: { in: [by.sessionId, ctx.actor.sessionId ?? ""] } } });
 }

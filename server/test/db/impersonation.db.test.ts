@@ -90,6 +90,25 @@ describe.each(PROVIDERS)("log in as on %s", (provider) => {
     await expectCode((await withCookie(asToken)).auth.me(), "UNAUTHORIZED");
   });
 
+  it("logging out of a log-in-as session ends the opener's session too, audited as the end", async () => {
+    const cust = w.b.customers[0]!;
+    const adminToken = await sessionOf(w.admin.id);
+    const cookies: string[] = [];
+    await (await withCookie(adminToken, cookies)).users.impersonate({ userId: cust.user.id });
+    const asToken = tokenIn(cookies);
+    const before = await w.db.session.count({ where: { userId: { in: [w.admin.id, cust.user.id] } } });
+    await (await withCookie(asToken)).auth.logout();
+    await expectCode((await withCookie(asToken)).auth.me(), "UNAUTHORIZED");
+    // the opener's session, whose cookie the browser no longer had, is gone as well
+    await expectCode((await withCookie(adminToken)).auth.me(), "UNAUTHORIZED");
+    expect(await w.db.session.count({ where: { userId: { in: [w.admin.id, cust.user.id] } } })).toBe(before - 2);
+    const end = await w.db.auditLog.findFirstOrThrow({
+      where: { action: "user.impersonateEnd", target: cust.user.email },
+      orderBy: { id: "desc" },
+    });
+    expect(JSON.parse(end.details ?? "{}")).toMatchObject({ as: cust.user.email, by: w.admin.email, how: "logout" });
+  });
+
   it("admins may not log in as admins; nobody as themselves; a token never", async () => {
     const other = await w.db.user.create({
       data: { email: "admin2@test.example", name: "a2", role: "admin", tenantId: w.platform.id, passwordHash: "x" },
