@@ -247,9 +247,14 @@ describe.each(PROVIDERS)("backup scheduler on %s", (provider) => {
       let remaining = [3, 3];
       while (remaining[0]! + remaining[1]! > 0) {
         const want = [Math.min(2, remaining[0]!), Math.min(2, remaining[1]!)];
-        await vi.waitFor(() => {
-          expect([inflight.get(ENDPOINT), inflight.get(ep2)]).toEqual(want);
-        });
+        // a bound, not a timing: vi.waitFor's default (1 s) was too short for the next runs to reach the engine on
+        // PostgreSQL under a loaded CI (it failed there once with [0, 0])
+        await vi.waitFor(
+          () => {
+            expect([inflight.get(ENDPOINT), inflight.get(ep2)]).toEqual(want);
+          },
+          { timeout: 60_000, interval: 10 },
+        );
         expect(await s.tick(), "a second tick while the first runs does nothing").toBeNull();
         // let one run per node finish
         const open = gates.splice(0);
