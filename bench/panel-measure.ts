@@ -12,7 +12,7 @@
  * response, DOMContentLoaded), every /api/trpc request (sent, first byte, end) and long tasks (> 50 ms) before
  * interactive.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 
 export type Spec = { kind: "list"; rows: number } | { kind: "container"; ctid: number } | { kind: "plain" };
 
@@ -33,6 +33,7 @@ export interface Sample {
 function initScript(spec: Spec): string {
   return `(() => {
   const spec = ${JSON.stringify(spec)};
+  performance.setResourceTimingBufferSize(2000);
   const t = (window.__tti = { rendered: null, interactive: null, longTasks: 0, longTaskMs: 0 });
   let resolve;
   window.__ttiDone = new Promise((r) => (resolve = r));
@@ -126,8 +127,28 @@ async function load(page: Page, url: string): Promise<Sample> {
 }
 
 /**
+ * Waits until the page's own requests after it settled are over (Next's link prefetches: two requests per link in
+ * view): no request finished for 500 ms, at most 5 s. Else they would still keep the server busy while the next
+ * load is measured.
+ */
+const QUIET = `new Promise((resolve) => {
+  const t0 = performance.now();
+  let n = -1;
+  const tick = () => {
+    const m = performance.getEntriesByType("resource").length;
+    if (m === n || performance.now() - t0 > 5000) resolve(m);
+    else {
+      n = m;
+      setTimeout(tick, 500);
+    }
+  };
+  tick();
+})`;
+
+/**
  * One cold and one warm sample of `url`: a fresh browser context (empty HTTP cache, only the session cookie), the
- * first load is cold; the second, in the same tab, is warm (HTTP cache and V8 code cache filled by the first).
+ * first load is cold; the second, in the same tab, is warm (HTTP cache and V8 code cache filled by the first). Before
+ * each next load (and before the context closes) the page's requests end (QUIET).
  */
 export async function coldAndWarm(
   browser: Browser,
@@ -135,16 +156,20 @@ export async function coldAndWarm(
   path: string,
   session: string,
   spec: Spec,
+  prepare?: (ctx: BrowserContext) => Promise<void>,
 ): Promise<{ cold: Sample; warm: Sample }> {
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
   try {
+    await prepare?.(ctx);
     await ctx.addCookies([
       { name: "ovz_session", value: session, url: base, httpOnly: true, sameSite: "Lax", secure: false },
     ]);
     await ctx.addInitScript(initScript(spec));
     const page = await ctx.newPage();
     const cold = await load(page, base + path);
+    await page.evaluate(QUIET);
     const warm = await load(page, base + path);
+    await page.evaluate(QUIET);
     return { cold, warm };
   } finally {
     await ctx.close();
