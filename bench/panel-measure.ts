@@ -24,8 +24,11 @@ export interface Sample {
   domContentLoaded: number;
   longTasks: number;
   longTaskMs: number;
-  /** /api/trpc requests: procedures, sent (fetchStart), first byte and end, ms from navigation start */
-  trpc: { procs: string; start: number; firstByte: number; end: number }[];
+  /**
+   * /api/trpc requests: procedures, who sent it ("fetch": the tRPC client, "link": a preload), sent (fetchStart),
+   * first byte and end, ms from navigation start
+   */
+  trpc: { procs: string; initiator: string; start: number; firstByte: number; end: number }[];
   heading: string;
 }
 
@@ -91,6 +94,7 @@ const COLLECT = `(async () => {
     .filter((e) => e.name.includes("/api/trpc/") && e.startTime < t.interactive)
     .map((e) => ({
       procs: decodeURIComponent(new URL(e.name).pathname.slice("/api/trpc/".length)),
+      initiator: e.initiatorType,
       start: e.startTime,
       firstByte: e.responseStart,
       end: e.responseEnd,
