@@ -169,8 +169,9 @@ test("on a phone every dialog and confirmation takes the focus, keeps it, fits, 
     if (role === "admin") {
       await goto(phone, "/pools");
       await settle(phone);
-      const del = phone.getByRole("button", { name: `Delete pool ${poolName}`, exact: true });
-      found.push(...(await checkInlineConfirm(phone, role, "pool-delete-confirm", del)));
+      const row = phone.getByTestId(`pool-${poolName}`);
+      const del = row.getByRole("button", { name: `Delete pool ${poolName}`, exact: true });
+      found.push(...(await checkInlineConfirm(phone, role, "pool-delete-confirm", row, del)));
       await expect(phone.getByTestId(`pool-${poolName}`)).toHaveCount(1);
     }
     // reinstall (everyone) and destroy (sellers) ask inline — tick the box, type the hostname —: filled in,

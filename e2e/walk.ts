@@ -182,29 +182,35 @@ export async function checkDialog(page: Page, role: string, name: string, dialog
 }
 
 /**
- * An inline confirmation (InlineConfirm) that `opener` opens with the keyboard: the focus moves to its Cancel
- * button, axe finds nothing serious with it open, it is within the screen, and Escape cancels it with the focus
- * back on `opener`. Returns what failed, one line each.
+ * An inline confirmation (InlineConfirm) in `row` that `opener` opens with the keyboard: it is a group named as
+ * the action, the focus moves to its Cancel button, axe finds nothing serious with it open, it is within the
+ * screen, and Escape cancels it with the focus back on `opener`. Returns what failed, one line each.
  */
-export async function checkInlineConfirm(page: Page, role: string, name: string, opener: Locator) {
+export async function checkInlineConfirm(page: Page, role: string, name: string, row: Locator, opener: Locator) {
   const what = `${role} ${name} at ${sizeOf(page)}`;
   const found: string[] = [];
   const label = (await opener.getAttribute("aria-label")) ?? (await opener.innerText());
   await opener.focus();
   await page.keyboard.press("Enter");
-  const group = page.getByRole("group", { name: label, exact: true });
-  await expect(group.getByRole("button", { name: "Cancel" })).toBeVisible();
-  if (!(await holds(expect(group.getByRole("button", { name: "Cancel" })).toBeFocused())))
+  const cancel = row.getByRole("button", { name: "Cancel", exact: true });
+  await expect(cancel).toBeVisible();
+  if ((await row.getByRole("group", { name: label, exact: true }).count()) !== 1)
+    found.push(`${what}: the confirmation is not a group named "${label}"`);
+  if (!(await holds(expect(cancel).toBeFocused())))
     found.push(`${what}: the focus did not move to the confirmation's Cancel button`);
-  const box = await group.boundingBox();
+  const box = await cancel.boundingBox();
   const width = page.viewportSize()?.width ?? DESKTOP.width;
   if (!box || box.x < 0 || box.x + box.width > width)
     found.push(`${what}: the confirmation is not within the ${width} px screen (${JSON.stringify(box)})`);
   found.push(...(await violations(page, `${what} (open)`)));
   await shoot(page, role, name);
   await page.keyboard.press("Escape");
+  if (!(await holds(expect(cancel).toBeHidden()))) {
+    found.push(`${what}: Escape did not cancel the confirmation`);
+    await cancel.click();
+  }
   await expect(opener).toBeVisible();
   if (!(await holds(expect(opener).toBeFocused())))
-    found.push(`${what}: Escape did not give the focus back to the button that opened the confirmation`);
+    found.push(`${what}: cancelling did not give the focus back to the button that opened the confirmation`);
   return found;
 }
