@@ -1,8 +1,10 @@
 /**
- * The customer's everyday pages on a phone (390x844), in Chromium against the real stack: no page scrolls
- * sideways (document.documentElement.scrollWidth <= 390) — the containers list, the container page with every
- * tab, backups and the account —, the sidebar is a drawer behind a Menu button, and a desktop shows the sidebar
- * and no Menu button. Screenshots of every page at 390x844 are kept as test artifacts.
+ * The customer's everyday pages on a phone (390x844) with long names (the customer's and the hostname), in Chromium
+ * against the real stack: no page scrolls sideways (document.documentElement.scrollWidth <= 390) — the containers
+ * list, the container page with every tab (the shown tab in sight; the console with its terminal open), backups and
+ * the account —, the sidebar is a drawer behind a Menu button, and a desktop shows the sidebar and no Menu button.
+ * Screenshots of these pages at 390x844 are kept in the test's output folder. Every page of every role at 390x844
+ * (axe, no sideways scroll, screenshots) and the dialogs' focus on a phone are a11y.e2e.ts's.
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import {

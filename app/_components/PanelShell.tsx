@@ -74,8 +74,9 @@ function Brand() {
 }
 
 /**
- * Below the md breakpoint (phones) the sidebar is a drawer behind a menu button: it closes on a click on a link,
- * the backdrop or Escape, and gives the focus back to the button.
+ * Below the md breakpoint (phones) the sidebar is a drawer behind a menu button: a modal dialog that takes the focus
+ * when it opens and keeps it (Tab and Shift+Tab go round its links and buttons), closes on a click on a link, the
+ * backdrop or Escape, and gives the focus back to the button.
  */
 function MobileBar({ me }: { me: Me }) {
   const [open, setOpen] = useState(false);
@@ -87,6 +88,7 @@ function MobileBar({ me }: { me: Me }) {
     if (!open) return;
     drawer.current?.querySelector<HTMLElement>("a, button")?.focus();
     const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Tab") return trapTab(e, drawer.current);
       if (e.key !== "Escape") return;
       setOpen(false);
       button.current?.focus();
@@ -141,4 +143,23 @@ function MobileBar({ me }: { me: Me }) {
       )}
     </div>
   );
+}
+
+/** Tab and Shift+Tab go round the focusable elements of `box` (a modal dialog) instead of leaving it. */
+function trapTab(e: KeyboardEvent, box: HTMLElement | null): void {
+  if (!box) return;
+  const all = [...box.querySelectorAll<HTMLElement>("a[href], button:not([disabled]), input, select, textarea")];
+  const stops = all.filter((el) => el.tabIndex >= 0);
+  if (stops.length === 0) return;
+  const first = stops[0]!;
+  const last = stops[stops.length - 1]!;
+  const at = document.activeElement;
+  const inside = at instanceof HTMLElement && box.contains(at);
+  if (e.shiftKey && (at === first || !inside)) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && (at === last || !inside)) {
+    e.preventDefault();
+    first.focus();
+  }
 }
