@@ -101,8 +101,11 @@ export default function ContainerPage() {
   }
   if (c.isPending) return <Loading what="Loading container" />;
   if (c.error) {
+    // the operation panel stays: a destroy that ended before its own answer arrived (the container's event came
+    // first) shows its result here, and "Container destroyed" once the panel sees it succeed
     return (
       <div className="flex flex-col gap-3">
+        {panel}
         <ErrorBox error={c.error} />
         <Link className={link} href="/containers">
           Back to containers
