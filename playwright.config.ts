@@ -6,6 +6,7 @@
  * e2e/global-setup.ts starts them; teardown removes them.
  */
 import { defineConfig } from "@playwright/test";
+import { CHROMIUM_LAUNCH } from "./e2e/chromium.js";
 
 export const E2E_PORT = Number(process.env.OVZ_E2E_PORT ?? 3917);
 
@@ -26,17 +27,6 @@ export default defineConfig({
     screenshot: "only-on-failure",
     trace: "retain-on-failure",
     viewport: { width: 1366, height: 768 },
-    launchOptions: {
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-      ],
-    },
+    launchOptions: CHROMIUM_LAUNCH,
   },
 });

@@ -21,6 +21,7 @@ import { chromium } from "playwright-core";
 import { argValue, publishResults } from "./common.js";
 import { coldAndWarm, type Sample, type Spec } from "./panel-measure.js";
 import { populate, startPanel, startStubEngine, type Tenant } from "./panel-setup.js";
+import { CHROMIUM_LAUNCH } from "../e2e/chromium.js";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const RUNS = argValue("runs", 15);
@@ -113,18 +114,7 @@ const panel = await startPanel(databaseUrl, PORT, log).catch(async (e: unknown) 
   await engine.stop();
   throw e;
 });
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-  ],
-});
+const browser = await chromium.launch(CHROMIUM_LAUNCH);
 const chromiumVersion = browser.version();
 try {
   list = scenarios(big, small);

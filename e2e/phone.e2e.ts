@@ -18,13 +18,12 @@ import {
   tabUrl,
   uniq,
   waitForOperation,
-  type ContainerTab,
 } from "./helpers.js";
 import { ADMIN } from "./stack.js";
+import { PHONE, TABS } from "./walk.js";
 
 test.describe.configure({ mode: "serial" });
 
-const PHONE = { width: 390, height: 844 };
 const customer = {
   name: uniq("PhoneCustomer-with-a-long-name"),
   email: `${uniq("phonecust")}@e2e.test`,
@@ -34,16 +33,6 @@ const planName = uniq("phoneplan");
 const poolName = uniq("phonepool");
 const POOL = { cidr: "198.18.209.0/24", first: "198.18.209.10", last: "198.18.209.19" };
 const hostname = `${uniq("phone-container-with-a-long-hostname")}.e2e.test`;
-const TABS: ContainerTab[] = [
-  "Summary",
-  "Console",
-  "Resources",
-  "Network",
-  "Firewall",
-  "Snapshots",
-  "Backups",
-  "Settings",
-];
 let url = "";
 
 async function phone(browser: Browser): Promise<Page> {
