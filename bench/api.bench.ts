@@ -19,8 +19,8 @@ import { formatToken, newSecret } from "../server/auth/api-token.js";
 import { createDb, type Db } from "../server/db/client.js";
 import { migrate } from "../server/db/migrate.js";
 import { startPgCluster } from "../server/test/helpers/pg-cluster.js";
-import { defaultLimits } from "../native/src/settings.js";
 import { publishResults } from "./common.js";
+import { seedTenants } from "./seed.js";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -31,39 +31,15 @@ const CONNECTIONS = Number(values.connections);
 const log = (m: string) => process.stderr.write(`[bench:api] ${m}\n`);
 
 async function populate(db: Db): Promise<{ big: string; small: string }> {
-  const node = await db.node.create({ data: { name: "local", endpoint: "/run/ovz/bench-none.sock" } });
-  const platform = await db.tenant.create({ data: { name: "Platform", kind: "platform" } });
-  const plan = await db.plan.create({
-    data: {
-      tenantId: platform.id,
-      name: "p",
-      limits: JSON.stringify(defaultLimits()),
-      templates: JSON.stringify(["busybox"]),
-    },
-  });
-  let ctid = 101;
-  const tokens: Record<string, string> = {};
-  for (const [name, n] of [
+  const seeded = await seedTenants(db, "/run/ovz/bench-none.sock", [
     ["big", 1000],
     ["small", 10],
-  ] as const) {
-    const t = await db.tenant.create({ data: { name, kind: "customer", parentId: platform.id } });
-    const u = await db.user.create({
-      data: { email: `${name}@bench.test`, name, role: "customer", tenantId: t.id, passwordHash: "x" },
-    });
-    const rows = Array.from({ length: n }, () => ({
-      ctid: ctid++,
-      nodeId: node.id,
-      tenantId: t.id,
-      planId: plan.id,
-      hostname: `ct${ctid}.bench.test`,
-      template: "busybox",
-      state: "running",
-    }));
-    for (let i = 0; i < rows.length; i += 200) await db.container.createMany({ data: rows.slice(i, i + 200) });
+  ]);
+  const tokens: Record<string, string> = {};
+  for (const [name, { tenant, user }] of Object.entries(seeded)) {
     const { secret, hash } = newSecret();
     const tok = await db.apiToken.create({
-      data: { name: "bench", secretHash: hash, role: "customer", tenantId: t.id, userId: u.id },
+      data: { name: "bench", secretHash: hash, role: "customer", tenantId: tenant.id, userId: user.id },
     });
     tokens[name] = formatToken(tok.id, secret);
   }

@@ -16,8 +16,8 @@ import { createSession } from "../server/auth/session.js";
 import { createDb } from "../server/db/client.js";
 import { migrate } from "../server/db/migrate.js";
 import { FakeEngine } from "../server/engine/fake.js";
-import { defaultLimits } from "../native/src/settings.js";
 import { connectionHandler } from "../native/src/protocol/server.js";
+import { seedTenants } from "./seed.js";
 import type { Handlers } from "../native/src/protocol/handlers.js";
 import type { MethodName, Params } from "../native/src/protocol/schema.js";
 
@@ -39,43 +39,16 @@ export async function populate(
   await migrate(databaseUrl);
   const db = createDb(databaseUrl);
   try {
-    const node = await db.node.create({ data: { name: "local", endpoint } });
-    const platform = await db.tenant.create({ data: { name: "Platform", kind: "platform" } });
-    const plan = await db.plan.create({
-      data: {
-        tenantId: platform.id,
-        name: "p",
-        limits: JSON.stringify(defaultLimits()),
-        templates: JSON.stringify(["busybox"]),
-      },
-    });
-    let ctid = 101;
-    const ctids: number[] = [];
-    const out: Record<string, Tenant> = {};
-    for (const [name, n] of [
+    const seeded = await seedTenants(db, endpoint, [
       ["big", 1000],
       ["small", 10],
-    ] as const) {
-      const t = await db.tenant.create({ data: { name, kind: "customer", parentId: platform.id } });
-      const u = await db.user.create({
-        data: { email: `${name}@bench.test`, name, role: "customer", tenantId: t.id, passwordHash: "x" },
-      });
-      const rows = Array.from({ length: n }, () => {
-        ctids.push(ctid);
-        const c = ctid++;
-        return {
-          ctid: c,
-          nodeId: node.id,
-          tenantId: t.id,
-          planId: plan.id,
-          hostname: `ct${c}.bench.test`,
-          template: "busybox",
-          state: "running",
-        };
-      });
-      for (let i = 0; i < rows.length; i += 200) await db.container.createMany({ data: rows.slice(i, i + 200) });
+    ]);
+    const ctids = Object.values(seeded).flatMap((x) => x.ctids);
+    const out: Record<string, Tenant> = {};
+    for (const [name, { tenant: t, user: u, ctids: mine }] of Object.entries(seeded)) {
+      const n = mine.length;
       // the measured container: the middle one, with a few finished operations (its page lists the last 10)
-      const mid = rows[Math.floor(n / 2)]!.ctid;
+      const mid = mine[Math.floor(n / 2)]!;
       const c = await db.container.findFirstOrThrow({ where: { ctid: mid } });
       for (const type of ["create", "start", "stop", "start", "restart"]) {
         const at = new Date(Date.now() - 3600_000);
