@@ -10,6 +10,7 @@ import {
   planTemplates,
   requireFullLimits,
   type Limits,
+  type TrafficOverage,
 } from "../services/limits.js";
 import { assertFeaturesNotInUse, assertPlanFeatures, featureListSchema, featuresOf } from "../services/features.js";
 import { withLock } from "../services/locks.js";
@@ -42,6 +43,7 @@ function show(p: {
   ipCount: number;
   trafficQuotaGb: number;
   throttleKbit: number;
+  trafficOverage: string;
   templates: string;
   maxBackups: number;
   maxSnapshots: number;
@@ -60,6 +62,7 @@ function show(p: {
     ipCount: p.ipCount,
     trafficQuotaGb: p.trafficQuotaGb,
     throttleKbit: p.throttleKbit,
+    trafficOverage: p.trafficOverage as TrafficOverage,
     templates: planTemplates(p),
     maxBackups: p.maxBackups,
     maxSnapshots: p.maxSnapshots,
@@ -111,6 +114,7 @@ export const plansRouter = router({
         ipCount: input.ipCount,
         trafficQuotaGb: input.trafficQuotaGb,
         throttleKbit: input.throttleKbit,
+        trafficOverage: input.trafficOverage,
         templates: JSON.stringify(input.templates),
         allowedFeatures: JSON.stringify(allowedFeatures),
         customerMaxContainers: input.customerMaxContainers ?? 0,
@@ -161,6 +165,7 @@ export const plansRouter = router({
           ipCount,
           trafficQuotaGb: input.trafficQuotaGb,
           throttleKbit: input.throttleKbit,
+          trafficOverage: input.trafficOverage,
           templates: input.templates ? JSON.stringify(input.templates) : undefined,
           allowedFeatures: input.allowedFeatures ? JSON.stringify(input.allowedFeatures) : undefined,
           customerMaxContainers: input.customerMaxContainers,
@@ -168,8 +173,8 @@ export const plansRouter = router({
       });
     });
     await audit(ctx, { action: "plan.update", target: `plan ${u.name}`, tenantId: u.tenantId, details: { ...input } });
-    // A new rate or quota reaches the plan's containers now, not at the next traffic sample.
-    const rateChanged = (["bandwidthMbps", "throttleKbit", "trafficQuotaGb"] as const).some(
+    // A new rate, quota or overage rule reaches the plan's containers now, not at the next traffic sample.
+    const rateChanged = (["bandwidthMbps", "throttleKbit", "trafficQuotaGb", "trafficOverage"] as const).some(
       (k) => input[k] !== undefined && input[k] !== p[k],
     );
     if (rateChanged) await applyPlanNetwork(ctx.db, u.id);

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { authedProcedure, containerProcedure, router } from "../trpc/init.js";
+import { suspendsOnOverage } from "../services/traffic-overage.js";
 import { GB, lastDays, monthDays, monthTotals, trafficInterval, utcMonth } from "../services/traffic.js";
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month like 2026-11");
@@ -40,6 +41,10 @@ export const trafficRouter = router({
           quotaBytes: c.plan.trafficQuotaGb > 0 ? Number(BigInt(c.plan.trafficQuotaGb) * GB) : null,
           throttled: c.throttled,
           throttleKbit: c.plan.throttleKbit,
+          /** over the quota this month: throttled, or suspended (a seller's waiver for the month throttles) */
+          overage: suspendsOnOverage(c, m) ? ("suspend" as const) : ("throttle" as const),
+          /** suspended now because of the quota */
+          suspended: c.suspendedBy === "traffic",
         },
       };
     }),

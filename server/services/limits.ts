@@ -20,6 +20,10 @@ export type { Limits, LimitsPatch };
 
 const MiB = 1024 * 1024;
 
+/** What a plan does with a container over its monthly traffic quota. */
+export const TRAFFIC_OVERAGES = ["throttle", "suspend"] as const;
+export type TrafficOverage = (typeof TRAFFIC_OVERAGES)[number];
+
 export const templateName = templateNameSchema;
 
 /** Plan fields other than the engine limits. */
@@ -30,6 +34,10 @@ export const planExtrasSchema = z.object({
   trafficQuotaGb: z.number().int().min(0).max(10_000_000).default(0),
   /** rate of a container over its quota, kbit/s in both directions */
   throttleKbit: z.number().int().min(8, "at least 8 kbit/s").max(100_000_000).default(1024),
+  /** over the quota: throttle to throttleKbit, or suspend until the next month (server/services/traffic.ts) */
+  trafficOverage: z
+    .enum(TRAFFIC_OVERAGES, { errorMap: () => ({ message: "choose throttle or suspend" }) })
+    .default("throttle"),
   templates: z.array(templateName).min(1, "allow at least one template").max(64),
 });
 

@@ -7,12 +7,15 @@
  * The row is marked first, so a start that comes while the stop runs is already refused; the stop (or thaw
  * and start) is an operation of type stop (start) on the container, with the busy rule of every operation.
  * A suspended container is not started at the node's boot: the engine's onboot is off while it is suspended.
+ * The traffic quota suspends too (suspendedBy "traffic", traffic-overage.ts); a seller who lifts such a suspension
+ * by hand waives it for the month (trafficWaived): the quota throttles the container instead until the next.
  */
 import type { Actor } from "../auth/roles.js";
 import type { Db, Operation, Tenant } from "../db/client.js";
 import { PanelError } from "../errors.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { engineOf, syncState, type FullContainer } from "./container-state.js";
+import { utcMonth } from "./months.js";
 import { suspensionChanged } from "./notify/hooks.js";
 import { relay, startOperation } from "./operations.js";
 
@@ -41,6 +44,9 @@ export async function setSuspendMode(ctx: Ctx, mode: SuspendMode): Promise<Suspe
 
 const target = (c: FullContainer) => `container ${c.ctid} (${c.hostname})`;
 
+/** Who suspended: the seller (container), the tenant's suspension, or the plan's traffic quota. */
+export type SuspendedBy = "container" | "tenant" | "traffic";
+
 function sellerOnly(actor: Actor, what: string): void {
   if (actor.role !== "admin" && actor.role !== "reseller")
     throw new PanelError("FORBIDDEN", `Only your provider (an administrator or reseller) can ${what}.`);
@@ -53,7 +59,7 @@ function sellerOnly(actor: Actor, what: string): void {
 export async function suspendContainer(
   ctx: Ctx,
   c: FullContainer,
-  opts: { reason: string; by?: "container" | "tenant" },
+  opts: { reason: string; by?: SuspendedBy },
 ): Promise<Operation | null> {
   sellerOnly(ctx.actor, "suspend containers");
   const by = opts.by ?? "container";
@@ -131,11 +137,19 @@ function clearMarks(db: Db, id: string) {
 export async function unsuspendContainer(
   ctx: Ctx,
   c: FullContainer,
-  opts: { by?: "container" | "tenant" } = {},
+  opts: { by?: SuspendedBy } = {},
 ): Promise<Operation | null> {
   sellerOnly(ctx.actor, "unsuspend containers");
   if (!c.suspendedAt) return null;
-  if (opts.by === "tenant" && c.suspendedBy !== "tenant") return null;
+  if (opts.by !== undefined && opts.by !== "container" && c.suspendedBy !== opts.by) return null;
+  if (opts.by === "traffic" && c.tenant.suspendedAt) {
+    // the quota's reason is gone, its tenant's stays: the tenant's unsuspend lifts it
+    await ctx.db.container.update({
+      where: { id: c.id },
+      data: { suspendedBy: "tenant", suspendReason: c.tenant.suspendReason },
+    });
+    return null;
+  }
   if (opts.by !== "tenant" && c.tenant.suspendedAt)
     throw new PanelError(
       "CONFLICT",
@@ -143,6 +157,8 @@ export async function unsuspendContainer(
     );
   const was = c.suspendedFrom;
   await clearMarks(ctx.db, c.id);
+  // lifted by hand: the quota throttles it for the rest of the month instead of suspending it again
+  const waived = c.suspendedBy === "traffic" && opts.by !== "traffic";
   let op: Operation;
   try {
     op = await startOperation(
@@ -175,11 +191,12 @@ export async function unsuspendContainer(
     });
     throw e;
   }
+  if (waived) await ctx.db.container.update({ where: { id: c.id }, data: { trafficWaived: utcMonth(new Date()) } });
   await audit(ctx, {
     action: "container.unsuspend",
     target: target(c),
     tenantId: c.tenantId,
-    details: { restored: was ?? "stopped" },
+    details: { restored: was ?? "stopped", ...(waived ? { trafficQuota: "waived this month" } : {}) },
   });
   await suspensionChanged(ctx.db, c, false, null);
   return op;

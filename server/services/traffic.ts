@@ -11,7 +11,9 @@
  *
  * Then the quota: a container whose rx + tx of the current UTC month exceeds its plan's trafficQuotaGb
  * (10^9 bytes) is throttled to the plan's throttleKbit (container.net.set rate, live); in a new month, or
- * when the quota was raised, it gets its plan's normal rate back. Each change is audited.
+ * when the quota was raised, it gets its plan's normal rate back. Each change is audited, and a throttle is told
+ * to the container's tenant and sellers (container.throttled). A plan whose trafficOverage is "suspend" suspends
+ * the container instead (traffic-overage.ts) and unsuspends it in the same cases.
  *
  * The panel samples every OVZ_TRAFFIC_INTERVAL_SEC seconds (instrumentation.ts, default 60; 0 = off).
  */
@@ -20,33 +22,21 @@ import type { Db, Prisma } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { audit } from "./audit.js";
 import { withLock } from "./locks.js";
+import { lastDays, monthDays, utcDay, utcMonth } from "./months.js";
 import { pushNet, rateOf } from "./network.js";
+import type { FullContainer } from "./container-state.js";
+import { quotaThrottled } from "./notify/hooks.js";
 import { countersOf, startSampler, type SamplerClock } from "./sampler.js";
+import {
+  applyOverageSuspension,
+  suspendsOnOverage,
+  TRAFFIC_ACTOR_LABEL,
+  trafficSuspendReason,
+} from "./traffic-overage.js";
 
 export const GB = 1_000_000_000n;
 
-/** YYYY-MM-DD of a date in UTC. */
-export function utcDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
-
-/** YYYY-MM of a date in UTC. */
-export function utcMonth(d: Date): string {
-  return d.toISOString().slice(0, 7);
-}
-
-/** The day strings of a month, for range queries on TrafficDaily.day. */
-export function monthDays(month: string): { gte: string; lte: string } {
-  return { gte: `${month}-01`, lte: `${month}-31` };
-}
-
-/** The last `n` UTC days up to and including `now`'s, oldest first. */
-export function lastDays(now: Date, n: number): string[] {
-  const out: string[] = [];
-  const base = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  for (let i = n - 1; i >= 0; i--) out.push(utcDay(new Date(base - i * 86_400_000)));
-  return out;
-}
+export { lastDays, monthDays, utcDay, utcMonth };
 
 const SYSTEM = { actor: null, ip: null, userAgent: null } as const;
 
@@ -57,6 +47,8 @@ export interface SampleResult {
   addedBytes: bigint;
   throttled: number[];
   unthrottled: number[];
+  suspended: number[];
+  unsuspended: number[];
 }
 
 /** One sample of a node: deltas into TrafficDaily of `now`'s UTC day, then the quota. */
@@ -113,8 +105,8 @@ export async function sampleTraffic(db: Db, nodeId: string, now: Date = new Date
       });
       addedBytes += drx + dtx;
     }
-    const { throttled, unthrottled } = await applyTrafficQuota(db, { nodeId }, now);
-    return { sampled, addedBytes, throttled, unthrottled };
+    const { throttled, unthrottled, suspended, unsuspended } = await applyTrafficQuota(db, { nodeId }, now);
+    return { sampled, addedBytes, throttled, unthrottled, suspended, unsuspended };
   });
 }
 
@@ -141,49 +133,82 @@ export async function monthTotals(
 
 /**
  * Throttles containers over their plan's monthly quota and unthrottles those back under it (new month,
- * raised quota). `where` picks the containers (a node's, or a plan's after an edit).
+ * raised quota); on a plan whose overage is "suspend", suspends them instead and unsuspends them when they are
+ * back under it (traffic-overage.ts). `where` picks the containers (a node's, or a plan's after an edit).
  */
 export async function applyTrafficQuota(
   db: Db,
   where: { nodeId?: string; planId?: string },
   now: Date = new Date(),
-): Promise<{ throttled: number[]; unthrottled: number[]; changedIds: string[] }> {
+): Promise<QuotaResult> {
   const month = utcMonth(now);
   const containers = await db.container.findMany({
     where: { ...where, state: { not: "creating" } },
-    include: { plan: true, node: true },
+    include: { plan: true, node: true, tenant: true },
   });
   const totals = await monthTotals(db, { ...where, state: { not: "creating" } }, month);
-  const out = { throttled: [] as number[], unthrottled: [] as number[], changedIds: [] as string[] };
+  const out: QuotaResult = { throttled: [], unthrottled: [], suspended: [], unsuspended: [], changedIds: [] };
   for (const c of containers) {
     const t = totals.get(c.id);
     const used = t ? t.rxBytes + t.txBytes : 0n;
     const over = c.plan.trafficQuotaGb > 0 && used > BigInt(c.plan.trafficQuotaGb) * GB;
-    if (over === c.throttled) continue;
-    try {
-      await pushNet(c, { rate: rateOf(c.plan, over) });
-    } catch (e) {
-      // the node lost it (or is unreachable): the next sample tries again
-      if (!isEngineError(e, "NOT_FOUND"))
-        console.error(`[panel] traffic quota: cannot change the rate of container ${c.ctid}`, e);
-      continue;
-    }
-    await db.container.update({ where: { id: c.id }, data: { throttled: over } });
-    const rate = rateOf(c.plan, over);
-    await audit(
-      { db, ...SYSTEM },
-      {
-        action: over ? "container.throttle" : "container.unthrottle",
-        target: `container ${c.ctid} (${c.hostname})`,
-        tenantId: c.tenantId,
-        actorLabel: "panel (traffic quota)",
-        details: { month, usedBytes: used.toString(), quotaGb: c.plan.trafficQuotaGb, rateKbit: rate.inKbit },
-      },
+    const suspends = suspendsOnOverage(c, month);
+    const change = await applyOverageSuspension(db, c, over && suspends, () =>
+      trafficSuspendReason(used, c.plan.trafficQuotaGb, month),
     );
-    (over ? out.throttled : out.unthrottled).push(c.ctid);
-    out.changedIds.push(c.id);
+    if (change) out[change].push(c.ctid);
+    const throttle = over && !suspends;
+    if (throttle !== c.throttled && (await setThrottled(db, c, throttle, { month, used }))) {
+      (throttle ? out.throttled : out.unthrottled).push(c.ctid);
+      out.changedIds.push(c.id);
+    }
   }
   return out;
+}
+
+export interface QuotaResult {
+  throttled: number[];
+  unthrottled: number[];
+  suspended: number[];
+  unsuspended: number[];
+  /** containers whose rate changed */
+  changedIds: string[];
+}
+
+/** Sets a container's rate to its plan's throttled or normal one, audited; false when the node did not take it. */
+async function setThrottled(
+  db: Db,
+  c: FullContainer,
+  throttle: boolean,
+  at: { month: string; used: bigint },
+): Promise<boolean> {
+  const rate = rateOf(c.plan, throttle);
+  try {
+    await pushNet(c, { rate });
+  } catch (e) {
+    // the node lost it (or is unreachable): the next sample tries again
+    if (!isEngineError(e, "NOT_FOUND"))
+      console.error(`[panel] traffic quota: cannot change the rate of container ${c.ctid}`, e);
+    return false;
+  }
+  await db.container.update({ where: { id: c.id }, data: { throttled: throttle } });
+  await audit(
+    { db, ...SYSTEM },
+    {
+      action: throttle ? "container.throttle" : "container.unthrottle",
+      target: `container ${c.ctid} (${c.hostname})`,
+      tenantId: c.tenantId,
+      actorLabel: TRAFFIC_ACTOR_LABEL,
+      details: {
+        month: at.month,
+        usedBytes: at.used.toString(),
+        quotaGb: c.plan.trafficQuotaGb,
+        rateKbit: rate.inKbit,
+      },
+    },
+  );
+  if (throttle) await quotaThrottled(db, c, at.used, rate.inKbit);
+  return true;
 }
 
 /**

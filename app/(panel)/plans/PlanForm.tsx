@@ -16,6 +16,12 @@ import { useTRPC } from "../../_lib/trpc.js";
 import { TemplateChoices } from "./TemplateChoices.js";
 import type { PlanRow } from "./types.js";
 import type { FeatureKey } from "../../../native/src/features.js";
+import type { TrafficOverage } from "../../../server/services/limits.js";
+
+const OVERAGE_OPTIONS = [
+  { value: "throttle", label: "Throttle to the rate above" },
+  { value: "suspend", label: "Suspend the container" },
+];
 
 function num(text: string): number {
   return /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
@@ -34,6 +40,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
   const [ips, setIps] = useState(String(plan?.ipCount ?? 1));
   const [quota, setQuota] = useState(String(plan?.trafficQuotaGb ?? 0));
   const [throttle, setThrottle] = useState(String(plan?.throttleKbit ?? 1024));
+  const [overage, setOverage] = useState<TrafficOverage>(plan?.trafficOverage ?? "throttle");
   const [clones, setClones] = useState(String(plan?.customerMaxContainers ?? 0));
   const [templates, setTemplates] = useState<string[]>(plan?.templates ?? []);
   const [features, setFeatures] = useState<FeatureKey[]>(plan?.allowedFeatures ?? []);
@@ -95,6 +102,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
       ipCount: num(ips),
       trafficQuotaGb: num(quota),
       throttleKbit: num(throttle),
+      trafficOverage: overage,
       customerMaxContainers: num(clones),
       templates,
       allowedFeatures: features,
@@ -144,6 +152,14 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
             onChange={setThrottle}
             error={fieldError(fields, "throttleKbit")}
             hint="until the next month"
+          />
+          <SelectField
+            label="Over the traffic quota"
+            value={overage}
+            onChange={(v) => setOverage(v === "suspend" ? "suspend" : "throttle")}
+            options={OVERAGE_OPTIONS}
+            error={fieldError(fields, "trafficOverage")}
+            hint="a suspended container is stopped until the next month or a raised quota"
           />
           <TextField
             label="Containers a customer may clone up to"

@@ -81,6 +81,9 @@ export function PlansTable({
                 <td className={`${td} text-right tabular-nums`}>{p.ipCount}</td>
                 <td className={`${td} text-right tabular-nums whitespace-nowrap`}>
                   {p.trafficQuotaGb ? `${p.trafficQuotaGb} GB/month` : "—"}
+                  {p.trafficQuotaGb > 0 && p.trafficOverage === "suspend" && (
+                    <span className="block text-xs text-slate-600">then suspended</span>
+                  )}
                 </td>
                 <td className={`${td} text-xs`}>{p.templates.join(", ")}</td>
                 <td className={`${td} text-right tabular-nums`}>{p.containers}</td>

@@ -77,6 +77,9 @@ export const planSchema = z.object({
   ipCount: z.number().int(),
   bandwidthMbps: z.number().int(),
   trafficQuotaGb: z.number().int(),
+  trafficOverage: z
+    .enum(["throttle", "suspend"])
+    .describe("over the traffic quota: throttled, or suspended until the next month"),
   limits: z.record(z.string(), z.unknown()).describe("the engine's limit set (bytes, counts)"),
 });
 

@@ -66,6 +66,7 @@ export function planView(p: Plan) {
     ipCount: p.ipCount,
     bandwidthMbps: p.bandwidthMbps,
     trafficQuotaGb: p.trafficQuotaGb,
+    trafficOverage: p.trafficOverage === "suspend" ? ("suspend" as const) : ("throttle" as const),
     limits: planLimits(p) as unknown as Record<string, unknown>,
   };
 }

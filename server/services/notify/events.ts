@@ -31,6 +31,12 @@ export const EVENTS = [
     email: true,
   },
   {
+    name: "container.throttled",
+    description: "A container went over its monthly traffic quota and its network was slowed down.",
+    audience: "seller",
+    email: true,
+  },
+  {
     name: "container.oom",
     description: "The kernel killed processes in a container because it ran out of memory at its RAM limit.",
     audience: "tenant",

@@ -58,3 +58,23 @@ export async function suspensionChanged(
     data: { containerId: c.id, ctid: c.ctid, hostname: c.hostname, reason },
   });
 }
+
+/** The traffic quota throttled a container (traffic.ts). */
+export async function quotaThrottled(
+  db: Db,
+  c: { id: string; ctid: number; hostname: string; tenantId: string; plan: { trafficQuotaGb: number } },
+  usedBytes: bigint,
+  rateKbit: number,
+): Promise<void> {
+  const usedGb = Number(usedBytes / 1_000_000n) / 1000;
+  await emitSafely(db, {
+    type: "container.throttled",
+    tenantId: c.tenantId,
+    summary: `${named(c)} is over its monthly traffic quota and was throttled`,
+    details: [
+      `Used ${usedGb.toFixed(2)} GB of ${c.plan.trafficQuotaGb} GB this month (UTC); its network is limited to ${rateKbit} kbit/s.`,
+      "The limit is lifted at the start of next month, or when your provider raises the quota.",
+    ],
+    data: { containerId: c.id, ctid: c.ctid, hostname: c.hostname, usedBytes: usedBytes.toString(), rateKbit },
+  });
+}

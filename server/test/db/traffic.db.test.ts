@@ -225,6 +225,8 @@ describe.each(PROVIDERS)("traffic on %s", (provider) => {
       quotaBytes: 3 * GB,
       throttled: false,
       throttleKbit: 512,
+      overage: "throttle",
+      suspended: false,
     });
     expect((await as(w, "direct").traffic.container({ containerId: c.id, days: 7 })).days).toHaveLength(7);
     await expectCode(as(w, "customerA1").traffic.container({ containerId: c.id }), "NOT_FOUND");

@@ -70,6 +70,14 @@ export function TrafficCard({ containerId }: { containerId: string }) {
                       throttled to {kbit(m.throttleKbit)}
                     </span>
                   )}
+                  {m.suspended && (
+                    <span
+                      className="ml-2 rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-900 ring-1 ring-inset ring-red-600/20"
+                      data-testid="traffic-suspended"
+                    >
+                      suspended over the quota
+                    </span>
+                  )}
                 </p>
                 {m.quotaBytes !== null && (
                   <div
@@ -88,7 +96,9 @@ export function TrafficCard({ containerId }: { containerId: string }) {
                 )}
                 {m.quotaBytes !== null && (
                   <p className="text-xs text-slate-500">
-                    Over the quota the container is limited to {kbit(m.throttleKbit)} until the next month.
+                    {m.overage === "suspend"
+                      ? "Over the quota the container is suspended (stopped) until the next month."
+                      : `Over the quota the container is limited to ${kbit(m.throttleKbit)} until the next month.`}
                   </p>
                 )}
               </div>
