@@ -137,6 +137,30 @@ test("a blank number in the plan form is a sentence next to its field", async ({
   await expect(alert).not.toContainText(/Expected|received|nan|bandwidthMbps/);
 });
 
+test("a plan may suspend containers over its traffic quota; the plans table says so", async ({ browser }) => {
+  const page = await adminPage(browser);
+  await page.goto("/plans");
+  const name = uniq("metered");
+  const form = page.getByRole("form", { name: "New plan" });
+  await form.getByLabel("Plan name").fill(name);
+  await form.getByLabel("Traffic quota (GB per month)").fill("5");
+  await expect(form.getByLabel("Over the traffic quota")).toHaveValue("throttle");
+  await form.getByLabel("Over the traffic quota").selectOption("suspend");
+  await form.getByRole("checkbox", { name: "busybox" }).check();
+  await form.getByRole("button", { name: "Create plan" }).click();
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row).toContainText("5 GB/month");
+  await expect(row).toContainText("then suspended");
+  await row.getByRole("button", { name: "Edit" }).click();
+  const edit = page.getByRole("form", { name: "Edit plan" });
+  await expect(edit.getByLabel("Over the traffic quota")).toHaveValue("suspend");
+  await page.goto("/plans");
+  const again = page.getByRole("row").filter({ hasText: name });
+  await again.getByRole("button", { name: `Delete plan ${name}` }).click();
+  await again.getByRole("button", { name: "Confirm delete" }).click();
+  await expect(page.getByRole("row").filter({ hasText: name })).toHaveCount(0);
+});
+
 test("firewall ports take a list, SSH key comments stay, destroy waits for the hostname", async ({ browser }) => {
   const page = await adminPage(browser);
   await page.goto(tabUrl(url, "Firewall"));
