@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AUDIT_SORTS, auditTable } from "../services/log-tables.js";
-import { tenantWhere } from "../services/scope.js";
+import { loggedFor } from "../services/scope.js";
 import { tableInput } from "../services/tables.js";
 import { roleProcedure, router } from "../trpc/init.js";
 
@@ -19,7 +19,7 @@ export const auditRouter = router({
     .query(({ ctx, input }) =>
       ctx.db.auditLog.findMany({
         where: {
-          ...tenantWhere(ctx.scope),
+          ...loggedFor(ctx.actor),
           ...(input?.beforeId ? { id: { lt: input.beforeId } } : {}),
           ...(input?.action ? { action: { startsWith: input.action } } : {}),
         },
@@ -36,5 +36,5 @@ export const auditRouter = router({
     .input(
       tableInput(AUDIT_SORTS, { sort: "time", dir: "desc" }).extend({ userId: z.string().min(1).max(64).optional() }),
     )
-    .query(({ ctx, input }) => auditTable(ctx.db, ctx.scope, input)),
+    .query(({ ctx, input }) => auditTable(ctx.db, ctx.actor, input)),
 });

@@ -30,7 +30,7 @@ const patch = z.object({
 
 export const backupPoliciesRouter = router({
   /** The policies of the caller's tenants. */
-  list: authedProcedure.query(({ ctx }) => pol.listPolicies(ctx.db, ctx.scope)),
+  list: authedProcedure.query(({ ctx }) => pol.listPolicies(ctx.db, ctx.actor)),
   create: authedProcedure.input(policyInput).mutation(({ ctx, input }) => pol.createPolicy(ctx, input)),
   update: authedProcedure.input(patch).mutation(({ ctx, input }) => {
     const { policyId, ...rest } = input;

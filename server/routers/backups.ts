@@ -40,13 +40,13 @@ export const snapshotsRouter = router({
 export const backupsRouter = router({
   /** This container's backups. */
   list: containerProcedure(...anyRole).query(async ({ ctx }) => ({
-    backups: await snap.listBackupRows(ctx.db, ctx.scope, { containerId: ctx.container.id }),
+    backups: await snap.listBackupRows(ctx.db, ctx.actor, { containerId: ctx.container.id }),
     max: ctx.container.plan.maxBackups,
   })),
   /** Every backup the caller may see (containers destroyed since included), optionally of one tenant. */
   all: authedProcedure
     .input(z.object({ tenantId: id.optional() }).optional())
-    .query(({ ctx, input }) => snap.listBackupRows(ctx.db, ctx.scope, { tenantId: input?.tenantId })),
+    .query(({ ctx, input }) => snap.listBackupRows(ctx.db, ctx.actor, { tenantId: input?.tenantId })),
   create: containerProcedure(...anyRole).mutation(({ ctx }) => snap.backupContainer(ctx, ctx.container)),
   delete: authedProcedure.input(z.object({ backupId: id })).mutation(async ({ ctx, input }) => {
     await snap.deleteBackupRow(ctx, await snap.loadBackup(ctx.db, ctx.scope, input.backupId));

@@ -30,7 +30,7 @@ export const containersRouter = router({
         })
         .optional(),
     )
-    .query(({ ctx, input }) => listContainers(ctx.db, ctx.scope, input)),
+    .query(({ ctx, input }) => listContainers(ctx.db, { ...ctx.actor, scope: ctx.scope }, input)),
 
   /**
    * The containers table: one page (at most 100) sorted by ctid, hostname, state, node or creation time, searched

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { PanelError } from "../errors.js";
 import { OPERATION_SORTS, operationTable } from "../services/log-tables.js";
-import { canSeeTenant, tenantWhere } from "../services/scope.js";
+import { canSeeTenant, loggedFor } from "../services/scope.js";
 import { tableInput } from "../services/tables.js";
 import { authedProcedure, router } from "../trpc/init.js";
 import { id } from "./schemas.js";
@@ -11,7 +11,7 @@ export const operationsRouter = router({
     .input(z.object({ containerId: id.optional(), take: z.number().int().min(1).max(500).default(50) }).optional())
     .query(({ ctx, input }) =>
       ctx.db.operation.findMany({
-        where: { ...tenantWhere(ctx.scope), ...(input?.containerId ? { containerId: input.containerId } : {}) },
+        where: { ...loggedFor(ctx.actor), ...(input?.containerId ? { containerId: input.containerId } : {}) },
         orderBy: { createdAt: "desc" },
         take: input?.take ?? 50,
         include: { container: { select: { id: true, ctid: true, hostname: true } } },
@@ -21,7 +21,7 @@ export const operationsRouter = router({
   /** The operations table: a page sorted by time, kind or status, searched by kind, status, actor or container. */
   table: authedProcedure
     .input(tableInput(OPERATION_SORTS, { sort: "createdAt", dir: "desc" }).extend({ containerId: id.optional() }))
-    .query(({ ctx, input }) => operationTable(ctx.db, ctx.scope, input)),
+    .query(({ ctx, input }) => operationTable(ctx.db, ctx.actor, input)),
 
   /** One operation with its log lines after `afterLine` (for incremental polling). */
   get: authedProcedure

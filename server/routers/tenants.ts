@@ -7,6 +7,7 @@ import { suspendTenant, unsuspendTenant } from "../services/suspension.js";
 import { deleteTenant, tenantDetail } from "../services/tenant-admin.js";
 import { roleProcedure, router, tenantProcedure } from "../trpc/init.js";
 import { email, id, name, password, reason } from "./schemas.js";
+import { tenantsOf } from "../services/scope.js";
 
 /** A customer of the caller (not its own tenant): anything else is NOT_FOUND, as in the billing API. */
 const customerProcedure = tenantProcedure("admin", "reseller").use(({ ctx, next }) => {
@@ -18,7 +19,7 @@ const customerProcedure = tenantProcedure("admin", "reseller").use(({ ctx, next 
 export const tenantsRouter = router({
   list: roleProcedure("admin", "reseller").query(async ({ ctx }) => {
     const rows = await ctx.db.tenant.findMany({
-      where: ctx.scope === null ? {} : { id: { in: ctx.scope } },
+      where: tenantsOf(ctx.actor),
       orderBy: [{ kind: "asc" }, { name: "asc" }],
       include: {
         _count: { select: { containers: true, users: true, children: true } },

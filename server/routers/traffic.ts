@@ -7,6 +7,7 @@ import { z } from "zod";
 import { authedProcedure, containerProcedure, router } from "../trpc/init.js";
 import { suspendsOnOverage } from "../services/traffic-overage.js";
 import { GB, lastDays, monthDays, monthTotals, trafficInterval, utcMonth } from "../services/traffic.js";
+import { ownedBy, tenantsOf } from "../services/scope.js";
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month like 2026-11");
 
@@ -54,7 +55,7 @@ export const trafficRouter = router({
    */
   tenant: authedProcedure.input(z.object({ month: month.optional() }).optional()).query(async ({ ctx, input }) => {
     const m = input?.month ?? utcMonth(new Date());
-    const scope = ctx.scope === null ? {} : { id: { in: ctx.scope } };
+    const scope = tenantsOf(ctx.actor);
     const [tenants, sums, counts] = await Promise.all([
       ctx.db.tenant.findMany({
         where: scope,
@@ -63,12 +64,12 @@ export const trafficRouter = router({
       }),
       ctx.db.trafficDaily.groupBy({
         by: ["tenantId"],
-        where: { day: monthDays(m), ...(ctx.scope === null ? {} : { tenantId: { in: ctx.scope } }) },
+        where: { AND: [{ day: monthDays(m) }, ownedBy(ctx.actor)] },
         _sum: { rxBytes: true, txBytes: true },
       }),
       ctx.db.container.groupBy({
         by: ["tenantId"],
-        where: ctx.scope === null ? {} : { tenantId: { in: ctx.scope } },
+        where: ownedBy(ctx.actor),
         _count: { _all: true },
       }),
     ]);

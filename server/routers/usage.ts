@@ -9,6 +9,7 @@ import { effectiveLimits } from "../services/limits.js";
 import { usageInterval } from "../services/usage.js";
 import { containerPoints, RANGES, type Range, tenantTotals, zeroTotals } from "../services/usage-read.js";
 import { utcMonth } from "../services/traffic.js";
+import { ownedBy, tenantsOf } from "../services/scope.js";
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month like 2026-11");
 const range = z.enum(Object.keys(RANGES) as [Range, ...Range[]]);
@@ -39,17 +40,16 @@ export const usageRouter = router({
   tenants: authedProcedure.input(z.object({ month: month.optional() }).optional()).query(async ({ ctx, input }) => {
     const now = new Date();
     const m = input?.month ?? utcMonth(now);
-    const scope = ctx.scope;
     const [tenants, totals, counts] = await Promise.all([
       ctx.db.tenant.findMany({
-        where: scope === null ? {} : { id: { in: scope } },
+        where: tenantsOf(ctx.actor),
         select: { id: true, name: true, kind: true, parentId: true },
         orderBy: { name: "asc" },
       }),
-      tenantTotals(ctx.db, scope, m, now),
+      tenantTotals(ctx.db, ctx.actor, m, now),
       ctx.db.container.groupBy({
         by: ["tenantId"],
-        where: scope === null ? {} : { tenantId: { in: scope } },
+        where: ownedBy(ctx.actor),
         _count: { _all: true },
       }),
     ]);

@@ -4,7 +4,7 @@ import { ROLE_OF_KIND, ROLES, type TenantKind } from "../auth/roles.js";
 import { PanelError } from "../errors.js";
 import { audit } from "../services/audit.js";
 import { startImpersonation } from "../services/impersonation.js";
-import { canSeeTenant } from "../services/scope.js";
+import { canSeeTenant, ownedBy } from "../services/scope.js";
 import { setUserRole, userDetail } from "../services/user-admin.js";
 import { roleProcedure, router, tenantProcedure } from "../trpc/init.js";
 import { email, id, name, password } from "./schemas.js";
@@ -24,7 +24,7 @@ async function loadUser(
 export const usersRouter = router({
   list: userAdmin.query(({ ctx }) =>
     ctx.db.user.findMany({
-      where: ctx.scope === null ? {} : { tenantId: { in: ctx.scope } },
+      where: ownedBy(ctx.actor),
       orderBy: { email: "asc" },
       select: {
         id: true,

@@ -1,6 +1,7 @@
 /** The audit log: every change, with who, what, when and from where. Secrets are never passed in. */
 import { actorUserId, type Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
+import { parentTenantOf } from "./scope.js";
 
 export interface AuditCtx {
   db: Db;
@@ -24,6 +25,7 @@ export async function audit(
       userId: actorUserId(ctx.actor),
       actor: e.actorLabel ?? ctx.actor?.label ?? "anonymous",
       tenantId: e.tenantId,
+      parentTenantId: await parentTenantOf(ctx.db, e.tenantId),
       action: e.action,
       target: e.target,
       details: JSON.stringify(e.details ?? {}),

@@ -7,7 +7,7 @@ import type { Actor } from "../auth/roles.js";
 import type { Db } from "../db/client.js";
 import type { AuditCtx } from "./audit.js";
 import { containerAction } from "./container-lifecycle.js";
-import { containerScope } from "./tables.js";
+import { ownedBy } from "./scope.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor };
 
@@ -26,7 +26,7 @@ export interface BulkResult {
 export async function bulkAction(ctx: Ctx, containerIds: string[], action: "start" | "stop") {
   const ids = [...new Set(containerIds)].slice(0, BULK_MAX);
   const found = await ctx.db.container.findMany({
-    where: { AND: [{ id: { in: ids } }, containerScope(ctx.actor)] },
+    where: { AND: [{ id: { in: ids } }, ownedBy(ctx.actor)] },
     include: { plan: true, node: true, tenant: true },
   });
   const byId = new Map(found.map((c) => [c.id, c]));

@@ -8,7 +8,8 @@ import type { Db, Prisma } from "../db/client.js";
 import { engineFor } from "../engine/index.js";
 import { syncState, type FullContainer } from "./container-state.js";
 import { effectiveLimits, parseJson, planTemplates } from "./limits.js";
-import { containerScope, contains, pageOf, type TableArgs, type TablePage } from "./tables.js";
+import { contains, pageOf, type TableArgs, type TablePage } from "./tables.js";
+import { canSeeTenant, ownedBy, type Who } from "./scope.js";
 
 export interface ListInput {
   /** one tenant the caller can see; another yields an empty list */
@@ -18,15 +19,13 @@ export interface ListInput {
 }
 
 /** `scope`: the caller's visible tenant ids, null for all (admins). Ordered by ctid. */
-export async function listContainers(db: Db, scope: string[] | null, input?: ListInput) {
+export async function listContainers(db: Db, who: Who & { scope: string[] | null }, input?: ListInput) {
   const where =
     input?.tenantId !== undefined
-      ? scope === null || scope.includes(input.tenantId)
+      ? canSeeTenant(who.scope, input.tenantId)
         ? { tenantId: input.tenantId }
         : { tenantId: "__none__" }
-      : scope === null
-        ? {}
-        : { tenantId: { in: scope } };
+      : ownedBy(who);
   // Flat query + in-memory join, dates as ISO strings: for a 1,000-container tenant this is several
   // times cheaper than nested relation selects and superjson Date handling (see bench/api.bench.ts).
   const rows = await db.container.findMany({
@@ -103,7 +102,7 @@ export async function containerTable(
       }
     : {};
   const where = {
-    AND: [containerScope(actor), input.tenantId ? { tenantId: input.tenantId } : {}, search],
+    AND: [ownedBy(actor), input.tenantId ? { tenantId: input.tenantId } : {}, search],
   };
   const d = input.dir;
   const first: Prisma.ContainerOrderByWithRelationInput =

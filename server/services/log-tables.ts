@@ -3,7 +3,7 @@
  * searched, with the total. Scoped by the caller's visible tenants (`tenantWhere`, as their lists are).
  */
 import type { Db } from "../db/client.js";
-import { tenantWhere } from "./scope.js";
+import { loggedFor, type Who } from "./scope.js";
 import { contains, pageOf, type TableArgs, type TablePage } from "./tables.js";
 
 export const OPERATION_SORTS = ["createdAt", "kind", "status"] as const;
@@ -23,11 +23,7 @@ const opSelect = {
 } as const;
 
 /** Operations, searched by kind, status, actor or the container's hostname or ctid. */
-export async function operationTable(
-  db: Db,
-  scope: string[] | null,
-  input: TableArgs<OperationSort> & { containerId?: string },
-) {
+export async function operationTable(db: Db, who: Who, input: TableArgs<OperationSort> & { containerId?: string }) {
   const q = input.q.trim().toLowerCase();
   const text = contains(db, q);
   const search = q
@@ -42,7 +38,7 @@ export async function operationTable(
       }
     : {};
   const where = {
-    AND: [tenantWhere(scope), input.containerId ? { containerId: input.containerId } : {}, search],
+    AND: [loggedFor(who), input.containerId ? { containerId: input.containerId } : {}, search],
   };
   const d = input.dir;
   const column = { createdAt: "createdAt", kind: "type", status: "status" }[input.sort];
@@ -62,12 +58,12 @@ type AuditRow = Awaited<ReturnType<Db["auditLog"]["findMany"]>>[number];
 /** Audit entries, searched by action or actor (a part of either), sorted by time (the id), actor or action. */
 export async function auditTable(
   db: Db,
-  scope: string[] | null,
+  who: Who,
   input: TableArgs<AuditSort> & { userId?: string },
 ): Promise<TablePage<AuditRow>> {
   const q = input.q.trim();
   const search = q ? { OR: [{ action: contains(db, q) }, { actor: contains(db, q) }] } : {};
-  const where = { AND: [tenantWhere(scope), input.userId ? { userId: input.userId } : {}, search] };
+  const where = { AND: [loggedFor(who), input.userId ? { userId: input.userId } : {}, search] };
   const d = input.dir;
   const orderBy = input.sort === "time" ? [{ id: d }] : [{ [input.sort]: d }, { id: "desc" as const }];
   const [rows, total] = await Promise.all([

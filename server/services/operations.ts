@@ -17,6 +17,7 @@ import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { publishOperation } from "./events/operation-events.js";
 import { ownerAlive, PROCESS_ID, withLock } from "./locks.js";
 import { operationEnded } from "./notify/hooks.js";
+import { parentTenantOf } from "./scope.js";
 
 export const OP_TYPES = [
   "create",
@@ -134,6 +135,7 @@ export async function startOperation(
 ): Promise<Operation> {
   // Busy check and insert under the container's lock (a row in the Lock table, shared by every process):
   // of concurrent calls exactly one is recorded.
+  const parentTenantId = await parentTenantOf(db, o.tenantId);
   const record = async () => {
     if (o.containerId) await assertIdle(db, o.containerId);
     return db.operation.create({
@@ -141,6 +143,7 @@ export async function startOperation(
         type: o.type,
         status: "running",
         tenantId: o.tenantId,
+        parentTenantId,
         containerId: o.containerId,
         userId: actorUserId(actor),
         actor: actor.label,

@@ -20,7 +20,7 @@ import type { OpEvent } from "../../native/src/protocol/schema.js";
 import { audit, type AuditCtx } from "./audit.js";
 import { syncState, type FullContainer } from "./container-state.js";
 import { reserveContainer } from "./container-create.js";
-import { canSeeTenant } from "./scope.js";
+import { canSeeTenant, ownedBy, type Who } from "./scope.js";
 import { effectiveLimits } from "./limits.js";
 import { loadNetConfig } from "./network.js";
 import type { NetMode } from "./net-modes.js";
@@ -251,17 +251,14 @@ export function backupView(b: Backup) {
 }
 
 /** Backups the actor may see: of one container, or every backup of its tenants (incl. destroyed containers'). */
-export async function listBackupRows(
-  db: Db,
-  scope: string[] | null,
-  where: { containerId?: string; tenantId?: string } = {},
-) {
-  const tenantIds =
-    scope === null ? undefined : { in: where.tenantId ? scope.filter((t) => t === where.tenantId) : scope };
+export async function listBackupRows(db: Db, who: Who, where: { containerId?: string; tenantId?: string } = {}) {
   const rows = await db.backup.findMany({
     where: {
-      ...(where.containerId ? { containerId: where.containerId } : {}),
-      ...(tenantIds ? { tenantId: tenantIds } : where.tenantId ? { tenantId: where.tenantId } : {}),
+      AND: [
+        ownedBy(who),
+        where.containerId ? { containerId: where.containerId } : {},
+        where.tenantId ? { tenantId: where.tenantId } : {},
+      ],
     },
     orderBy: { createdAt: "desc" },
     take: 500,

@@ -4,7 +4,6 @@
  * every query has a fixed number of parameters whatever the number of rows (issue 16's rule).
  */
 import { z } from "zod";
-import type { Actor } from "../auth/roles.js";
 import { providerOfDb, type Db } from "../db/client.js";
 
 export const PAGE_SIZES = [10, 25, 50, 100] as const;
@@ -54,14 +53,4 @@ export function contains(db: Db, q: string): { contains: string } {
     pg = false; // a client not made by createDb (none in the panel): plain LIKE
   }
   return pg ? ({ contains: q, mode: "insensitive" } as { contains: string }) : { contains: q };
-}
-
-/**
- * The containers an actor may see, as a relation filter (a reseller's customers through the tenant tree, never a
- * list of their ids).
- */
-export function containerScope(actor: Actor) {
-  if (actor.role === "admin") return {};
-  if (actor.role === "customer") return { tenantId: actor.tenantId };
-  return { OR: [{ tenantId: actor.tenantId }, { tenant: { parentId: actor.tenantId } }] };
 }

@@ -4,6 +4,7 @@
  */
 import type { Db } from "../db/client.js";
 import type { Tier } from "./usage.js";
+import { sampledFor, type Who } from "./scope.js";
 
 export const RANGES = {
   "1h": { ms: 3600_000, tier: 10 },
@@ -140,7 +141,7 @@ export function monthBounds(month: string): { start: Date; end: Date } {
  */
 export async function tenantTotals(
   db: Db,
-  scope: string[] | null,
+  who: Who,
   month: string,
   now: Date = new Date(),
 ): Promise<Map<string, { month: UsageTotals; days: ({ day: string } & UsageTotals)[] }>> {
@@ -152,7 +153,7 @@ export async function tenantTotals(
   if (last < from) return new Map();
   const groups = await db.usageSample.groupBy({
     by: ["tenantId", "at"],
-    where: { tier: 3600, at: { gte: from, lte: last }, ...(scope === null ? {} : { tenantId: { in: scope } }) },
+    where: { AND: [{ tier: 3600, at: { gte: from, lte: last } }, sampledFor(who)] },
     _sum: {
       cpuPct: true,
       memBytes: true,

@@ -13,6 +13,7 @@ import { utcDay } from "../../services/traffic.js";
 import { ANY_ROLE, route, SELLERS, type ApiRoute } from "./route.js";
 import { R, S } from "./schemas.js";
 import { containerView, loadContainer, shownContainer } from "./views.js";
+import { ownedBy } from "../../services/scope.js";
 
 const C = "/containers/{id}";
 
@@ -70,7 +71,7 @@ export const containerRoutes: ApiRoute[] = [
       const rows = await ctx.db.container.findMany({
         where: {
           AND: [
-            ctx.scope === null ? {} : { tenantId: { in: ctx.scope } },
+            ownedBy(ctx.actor),
             query.externalId ? { externalId: query.externalId } : {},
             query.customerId ? { tenantId: query.customerId } : {},
           ],

@@ -5,6 +5,7 @@ import { suspendTenant, unsuspendTenant } from "../../services/suspension.js";
 import { route, SELLERS, type ApiRoute } from "./route.js";
 import { R, S } from "./schemas.js";
 import { customerView, loadCustomer } from "./views.js";
+import { tenantsOf } from "../../services/scope.js";
 
 export const customerRoutes: ApiRoute[] = [
   route({
@@ -42,8 +43,7 @@ export const customerRoutes: ApiRoute[] = [
     async run({ ctx, query }) {
       const rows = await ctx.db.tenant.findMany({
         where: {
-          kind: "customer",
-          ...(ctx.scope === null ? {} : { id: { in: ctx.scope } }),
+          AND: [{ kind: "customer" }, tenantsOf(ctx.actor)],
           ...(query.externalId ? { externalId: query.externalId } : {}),
         },
         orderBy: { createdAt: "asc" },

@@ -10,7 +10,7 @@ import type { BackupPolicy, Db, Plan } from "../../db/client.js";
 import { PanelError } from "../../errors.js";
 import { audit, type AuditCtx } from "../audit.js";
 import type { FullContainer } from "../container-state.js";
-import { canSeeTenant } from "../scope.js";
+import { canSeeTenant, ownedBy, type Who } from "../scope.js";
 import { maxKept } from "./retention.js";
 import { dueAt, formatSchedule, jitterOffsetSec, nextSlotAfterRun, parseSchedule } from "./schedule.js";
 import { jitterWindowSec } from "./config.js";
@@ -72,9 +72,9 @@ export function assertWithinPlan(p: PolicyInput | BackupPolicy, plan: Plan): voi
     );
 }
 
-export async function listPolicies(db: Db, scope: string[] | null) {
+export async function listPolicies(db: Db, who: Who) {
   const rows = await db.backupPolicy.findMany({
-    where: scope === null ? {} : { tenantId: { in: scope } },
+    where: ownedBy(who),
     orderBy: { name: "asc" },
     include: { _count: { select: { plans: true, containers: true } } },
     take: 500,

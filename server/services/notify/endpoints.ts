@@ -9,7 +9,7 @@ import type { Actor } from "../../auth/roles.js";
 import type { Db } from "../../db/client.js";
 import { PanelError } from "../../errors.js";
 import { audit, type AuditCtx } from "../audit.js";
-import { canSeeTenant, tenantWhere } from "../scope.js";
+import { canSeeTenant, ownedBy } from "../scope.js";
 import { eventName } from "./prefs.js";
 
 type Ctx = AuditCtx & { db: Db; actor: Actor; scope: string[] | null };
@@ -51,7 +51,7 @@ const view = (e: { id: string; url: string; events: string; tenantId: string; us
 export async function listEndpoints(ctx: Ctx) {
   const mine = { userId: ctx.actor.userId };
   const rows = await ctx.db.webhookEndpoint.findMany({
-    where: ctx.actor.role === "customer" ? mine : { OR: [mine, tenantWhere(ctx.scope)] },
+    where: ctx.actor.role === "customer" ? mine : { OR: [mine, ownedBy(ctx.actor)] },
     orderBy: { createdAt: "asc" },
     take: 500,
   });

@@ -16,12 +16,15 @@ describe.each(PROVIDERS)("operations and audit tables, bulk actions, tenant dele
 
   beforeAll(async () => {
     const cts = [w.a.customers[0]!, w.a.customers[1]!, w.b.customers[0]!].map((c) => c.container);
+    // each row's tenant's parent, as startOperation and audit() write it
+    const parents = [w.a.tenant.id, w.a.tenant.id, w.b.tenant.id];
     const t0 = Date.parse("2026-03-01T00:00:00Z");
     await w.db.operation.createMany({
       data: Array.from({ length: 90 }, (_, i) => ({
         type: KINDS[i % KINDS.length]!,
         status: STATUSES[i % 2]!,
         tenantId: cts[i % 3]!.tenantId,
+        parentTenantId: parents[i % 3]!,
         containerId: cts[i % 3]!.id,
         actor: "seed",
         createdAt: new Date(t0 + ((i * 7) % 90) * 60_000),
@@ -33,6 +36,7 @@ describe.each(PROVIDERS)("operations and audit tables, bulk actions, tenant dele
         action: ["container.start", "plan.update", "tenant.create"][i % 3]!,
         target: `t${i}`,
         tenantId: cts[i % 3]!.tenantId,
+        parentTenantId: parents[i % 3]!,
         at: new Date(t0 + i * 1000),
       })),
     });
