@@ -183,7 +183,7 @@ async function hostReboot(c: FullContainer): Promise<{ resumedAt: string; suspen
 
 /** One container as its page shows it, with the node's current state (stored on the way). */
 export async function containerDetail(db: Db, c: FullContainer) {
-  const [state, reboot] = await Promise.all([syncState(db, c), hostReboot(c)]);
+  const [state, reboot] = await Promise.all([syncState(db, c, { onlyIfChanged: true }), hostReboot(c)]);
   return {
     id: c.id,
     ctid: c.ctid,

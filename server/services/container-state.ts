@@ -19,15 +19,20 @@ export function engineOf(c: { node: Node }): EnginePort {
 
 /**
  * The node's state of the container, stored; "error" when the node no longer has it, the old state when unreachable.
+ * `onlyIfChanged` (a page view, with `c` just read): no write when the state is the one `c` has; a page view is a
+ * read, and SQLite has one writer at a time. Operations write always: their `c` was read before they ran.
  */
-export async function syncState(db: Db, c: FullContainer): Promise<string> {
+export async function syncState(db: Db, c: FullContainer, opts: { onlyIfChanged?: boolean } = {}): Promise<string> {
+  const store = async (state: string) => {
+    if (!opts.onlyIfChanged || state !== c.state) await db.container.update({ where: { id: c.id }, data: { state } });
+  };
   try {
     const info = await engineOf(c).call("container.status", { ctid: c.ctid });
-    await db.container.update({ where: { id: c.id }, data: { state: info.state } });
+    await store(info.state);
     return info.state;
   } catch (e) {
     if (isEngineError(e, "NOT_FOUND")) {
-      await db.container.update({ where: { id: c.id }, data: { state: "error" } });
+      await store("error");
       return "error";
     }
     return c.state;

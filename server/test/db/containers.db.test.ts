@@ -98,7 +98,21 @@ describe.each(PROVIDERS)("containers on %s", (provider) => {
       },
     });
     expect((await as(w, "direct").containers.get({ containerId: lost.id })).state).toBe("error");
-    expect((await w.db.container.findUniqueOrThrow({ where: { id: lost.id } })).state).toBe("error");
+    const marked = await w.db.container.findUniqueOrThrow({ where: { id: lost.id } });
+    expect(marked.state).toBe("error");
+    // a view of an unchanged state writes nothing (the row's updatedAt stays)
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await as(w, "direct").containers.get({ containerId: lost.id })).state).toBe("error");
+    const before = (await w.db.container.findUniqueOrThrow({ where: { id: a1().id } })).updatedAt;
+    expect((await as(w, "customerA1").containers.get({ containerId: a1().id })).state).toBe("stopped");
+    expect((await w.db.container.findUniqueOrThrow({ where: { id: lost.id } })).updatedAt).toEqual(marked.updatedAt);
+    expect((await w.db.container.findUniqueOrThrow({ where: { id: a1().id } })).updatedAt).toEqual(before);
+    // a state the node changed behind the panel's back is stored by the next view
+    await fakeEngine().call("container.start", { ctid: a1().ctid });
+    expect((await as(w, "customerA1").containers.get({ containerId: a1().id })).state).toBe("running");
+    expect((await w.db.container.findUniqueOrThrow({ where: { id: a1().id } })).state).toBe("running");
+    await fakeEngine().call("container.stop", { ctid: a1().ctid });
+    await as(w, "customerA1").containers.get({ containerId: a1().id });
     const u = await as(w, "direct").containers.usage({ containerId: lost.id });
     expect(u.available).toBe(false);
     await w.db.container.delete({ where: { id: lost.id } });
