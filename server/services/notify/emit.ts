@@ -54,7 +54,10 @@ export async function emit(db: Db, ev: PanelEvent, now = new Date()): Promise<nu
     include: { user: { select: { notifyPrefs: true, role: true, tenantId: true } } },
   });
   // the sellers' defaults of every recipient, in a query per tenant level
-  const defaults = await defaultsByTenant(db, [...users, ...endpoints.map((e) => e.user)].map((u) => u.tenantId));
+  const defaults = await defaultsByTenant(
+    db,
+    [...users, ...endpoints.map((e) => e.user)].map((u) => u.tenantId),
+  );
   const wanted = (u: { notifyPrefs: string; role: string; tenantId: string }, ch: Channel) =>
     wants([parseChoices(u.notifyPrefs), ...(defaults.get(u.tenantId) ?? [])], u.role, ch, ev.type);
   const rows: Prisma.NotifyDeliveryCreateManyInput[] = [];

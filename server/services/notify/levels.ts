@@ -107,7 +107,12 @@ async function defaultsTenant(ctx: Ctx, tenantId: string | undefined): Promise<T
 async function viewOf(ctx: Ctx, t: TenantRow) {
   const chain = (await tenantChains(ctx.db, [t.id])).get(t.id) ?? [t];
   const above = chain.slice(1).map((x) => parseChoices(x.notifyDefaults));
-  return { tenantId: t.id, tenantName: t.name, kind: t.kind, ...choicesView(parseChoices(t.notifyDefaults), above, DEFAULTABLE) };
+  return {
+    tenantId: t.id,
+    tenantName: t.name,
+    kind: t.kind,
+    ...choicesView(parseChoices(t.notifyDefaults), above, DEFAULTABLE),
+  };
 }
 
 /** The defaults a tenant sets (a seller: for its customers; a customer: for its users), with what they inherit. */

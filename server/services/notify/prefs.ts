@@ -33,7 +33,9 @@ const channelChoices = z.union([
   z.record(eventName, z.boolean({ message: "each event is on (true) or off (false)" })),
 ]);
 /** A level's choices as given to setPrefs/setDefaults (and as stored); a channel left out inherits every event. */
-export const choicesSchema = z.object({ email: channelChoices.optional(), webhook: channelChoices.optional() }).strict();
+export const choicesSchema = z
+  .object({ email: channelChoices.optional(), webhook: channelChoices.optional() })
+  .strict();
 export type ChoicesInput = z.infer<typeof choicesSchema>;
 
 /** The events that sellers' defaults may speak of: every event a customer or a reseller can receive. */
@@ -110,4 +112,3 @@ export function choicesView(own: Choices, above: readonly Choices[], events: rea
 
 /** The events the form of a user of `role` shows. */
 export const eventsOfRole = (role: string): EventName[] => eventsFor(role).map((e) => e.name);
-
