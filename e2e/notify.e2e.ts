@@ -71,3 +71,52 @@ test("forgot password: the mailed link sets a new password once", async ({ page,
     await smtp.close();
   }
 });
+
+test("defaults for customers: the admin's default shows in a customer's form, the customer's choice wins", async ({
+  page,
+  browser,
+}) => {
+  await login(page, ADMIN.email, ADMIN.password);
+  try {
+    await goto(page, "/notifications");
+    const defaults = page.getByRole("form", { name: "Defaults for your customers" });
+    await expect(defaults.getByLabel("node.unreachable by email")).toHaveCount(0); // never a default
+    const box = defaults.getByLabel("backup.done by email");
+    await expect(box).not.toBeChecked();
+    await expect(box).toHaveAccessibleDescription("default");
+    await box.check();
+    await defaults.getByRole("button", { name: "Save defaults" }).click();
+    await expect(defaults.getByRole("status")).toHaveText("Saved.");
+    await expect(box).toHaveAccessibleDescription("");
+
+    const name = uniq("defaults");
+    const email = `${name}@e2e.test`;
+    await createCustomer(page, { name, email, password: "customer-password-1" });
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const cust = await ctx.newPage();
+    await login(cust, email, "customer-password-1");
+    await goto(cust, "/notifications");
+    await expect(cust.getByRole("form", { name: "Defaults for your customers" })).toHaveCount(0);
+    const mine = cust.getByRole("form", { name: "Notification preferences" });
+    const inherited = mine.getByLabel("backup.done by email");
+    await expect(inherited).toBeChecked();
+    await expect(inherited).toHaveAccessibleDescription("default from your provider");
+    expect(await cust.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // the customer's own choice wins over the default, and stays after a reload
+    await inherited.uncheck();
+    await mine.getByRole("button", { name: "Save preferences" }).click();
+    await expect(mine.getByRole("status")).toHaveText("Saved.");
+    await cust.reload();
+    await expect(mine.getByLabel("backup.done by email")).not.toBeChecked();
+    await expect(mine.getByLabel("backup.done by email")).toHaveAccessibleDescription("");
+    // "Use the defaults" goes back to the provider's
+    await mine.getByRole("button", { name: "Use the defaults" }).click();
+    await mine.getByRole("button", { name: "Save preferences" }).click();
+    await expect(mine.getByRole("status")).toHaveText("Saved.");
+    await expect(mine.getByLabel("backup.done by email")).toBeChecked();
+    await ctx.close();
+  } finally {
+    // the platform's defaults back to none, for later stories
+    await page.request.post("/api/trpc/notifications.setDefaults", { data: { json: {} } });
+  }
+});

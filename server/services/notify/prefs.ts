@@ -84,6 +84,8 @@ export function wants(levels: readonly Choices[], role: string, ch: Channel, ev:
 
 /** One level's form: what applies, what it chose, and what it would inherit (and whether from a seller). */
 export interface ChoicesView extends Resolved {
+  /** the events this level speaks of */
+  events: EventName[];
   choices: Choices;
   inherited: Resolved;
   /** of the inherited values, those a seller's defaults decide (the others are the event table's) */
@@ -93,6 +95,7 @@ export interface ChoicesView extends Resolved {
 /** The form of a level with choices `own` below the levels `above` (closest first), over `events`. */
 export function choicesView(own: Choices, above: readonly Choices[], events: readonly EventName[]): ChoicesView {
   const out: ChoicesView = {
+    events: [...events],
     email: [],
     webhook: [],
     choices: own,
