@@ -2,7 +2,9 @@
  * Forgot password in Chromium against the real stack, with a real SMTP server in this test (smtp-server on
  * 127.0.0.1, a random port): the admin enters it on the Notifications page; a customer asks for a reset link from
  * the login page, the mail arrives, its link sets a new password once, and the new password logs in. The
- * Notifications page fits a 390 px phone.
+ * Notifications page fits a 390 px phone. Defaults for customers: the admin's platform default and its default for
+ * one new customer show in that customer's form as its provider's; the customer's own choice wins, and "Use the
+ * defaults" goes back to them.
  */
 import { expect, test } from "@playwright/test";
 import { startSmtp, until } from "../server/test/helpers/notify.js";
@@ -72,7 +74,7 @@ test("forgot password: the mailed link sets a new password once", async ({ page,
   }
 });
 
-test("defaults for customers: the admin's default shows in a customer's form, the customer's choice wins", async ({
+test("defaults for customers: the admin's defaults show in a customer's form, the customer's choice wins", async ({
   page,
   browser,
 }) => {
@@ -92,6 +94,16 @@ test("defaults for customers: the admin's default shows in a customer's form, th
     const name = uniq("defaults");
     const email = `${name}@e2e.test`;
     await createCustomer(page, { name, email, password: "customer-password-1" });
+    // and a default for this customer only
+    await goto(page, "/notifications");
+    await page.getByLabel("Defaults for", { exact: true }).selectOption({ label: name });
+    const oom = defaults.getByLabel("container.oom by email");
+    await expect(oom).toBeChecked();
+    await expect(oom).toHaveAccessibleDescription("default");
+    await expect(defaults.getByLabel("backup.done by email")).toHaveAccessibleDescription("default from above");
+    await oom.uncheck();
+    await defaults.getByRole("button", { name: "Save defaults" }).click();
+    await expect(defaults.getByRole("status")).toHaveText("Saved.");
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const cust = await ctx.newPage();
     await login(cust, email, "customer-password-1");
@@ -101,6 +113,8 @@ test("defaults for customers: the admin's default shows in a customer's form, th
     const inherited = mine.getByLabel("backup.done by email");
     await expect(inherited).toBeChecked();
     await expect(inherited).toHaveAccessibleDescription("default from your provider");
+    await expect(mine.getByLabel("container.oom by email")).not.toBeChecked();
+    await expect(mine.getByLabel("container.oom by email")).toHaveAccessibleDescription("default from your provider");
     expect(await cust.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     // the customer's own choice wins over the default, and stays after a reload
     await inherited.uncheck();
