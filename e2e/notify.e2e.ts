@@ -2,7 +2,9 @@
  * Forgot password in Chromium against the real stack, with a real SMTP server in this test (smtp-server on
  * 127.0.0.1, a random port): the admin enters it on the Notifications page; a customer asks for a reset link from
  * the login page, the mail arrives, its link sets a new password once, and the new password logs in. The
- * Notifications page fits a 390 px phone.
+ * Notifications page fits a 390 px phone. Defaults for customers: the admin's platform default and its default for
+ * one new customer show in that customer's form as its provider's; the customer's own choice wins, and "Use the
+ * defaults" goes back to them.
  */
 import { expect, test } from "@playwright/test";
 import { startSmtp, until } from "../server/test/helpers/notify.js";
@@ -69,5 +71,66 @@ test("forgot password: the mailed link sets a new password once", async ({ page,
     // email off again, so later stories do not mail a closed port
     await page.request.post("/api/trpc/notifications.setSmtp", { data: { json: { settings: null } } });
     await smtp.close();
+  }
+});
+
+test("defaults for customers: the admin's defaults show in a customer's form, the customer's choice wins", async ({
+  page,
+  browser,
+}) => {
+  await login(page, ADMIN.email, ADMIN.password);
+  try {
+    await goto(page, "/notifications");
+    const defaults = page.getByRole("form", { name: "Defaults for your customers" });
+    await expect(defaults.getByLabel("node.unreachable by email")).toHaveCount(0); // never a default
+    const box = defaults.getByLabel("backup.done by email");
+    await expect(box).not.toBeChecked();
+    await expect(box).toHaveAccessibleDescription("default");
+    await box.check();
+    await defaults.getByRole("button", { name: "Save defaults" }).click();
+    await expect(defaults.getByRole("status")).toHaveText("Saved.");
+    await expect(box).toHaveAccessibleDescription("");
+
+    const name = uniq("defaults");
+    const email = `${name}@e2e.test`;
+    await createCustomer(page, { name, email, password: "customer-password-1" });
+    // and a default for this customer only
+    await goto(page, "/notifications");
+    await page.getByLabel("Defaults for", { exact: true }).selectOption({ label: name });
+    const oom = defaults.getByLabel("container.oom by email");
+    await expect(oom).toBeChecked();
+    await expect(oom).toHaveAccessibleDescription("default");
+    await expect(defaults.getByLabel("backup.done by email")).toHaveAccessibleDescription("default from above");
+    await oom.uncheck();
+    await defaults.getByRole("button", { name: "Save defaults" }).click();
+    await expect(defaults.getByRole("status")).toHaveText("Saved.");
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const cust = await ctx.newPage();
+    await login(cust, email, "customer-password-1");
+    await goto(cust, "/notifications");
+    await expect(cust.getByRole("form", { name: "Defaults for your customers" })).toHaveCount(0);
+    const mine = cust.getByRole("form", { name: "Notification preferences" });
+    const inherited = mine.getByLabel("backup.done by email");
+    await expect(inherited).toBeChecked();
+    await expect(inherited).toHaveAccessibleDescription("default from your provider");
+    await expect(mine.getByLabel("container.oom by email")).not.toBeChecked();
+    await expect(mine.getByLabel("container.oom by email")).toHaveAccessibleDescription("default from your provider");
+    expect(await cust.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // the customer's own choice wins over the default, and stays after a reload
+    await inherited.uncheck();
+    await mine.getByRole("button", { name: "Save preferences" }).click();
+    await expect(mine.getByRole("status")).toHaveText("Saved.");
+    await cust.reload();
+    await expect(mine.getByLabel("backup.done by email")).not.toBeChecked();
+    await expect(mine.getByLabel("backup.done by email")).toHaveAccessibleDescription("");
+    // "Use the defaults" goes back to the provider's
+    await mine.getByRole("button", { name: "Use the defaults" }).click();
+    await mine.getByRole("button", { name: "Save preferences" }).click();
+    await expect(mine.getByRole("status")).toHaveText("Saved.");
+    await expect(mine.getByLabel("backup.done by email")).toBeChecked();
+    await ctx.close();
+  } finally {
+    // the platform's defaults back to none, for later stories
+    await page.request.post("/api/trpc/notifications.setDefaults", { data: { json: {} } });
   }
 });

@@ -1,6 +1,7 @@
 /**
  * Notifications (server/services/notify/): webhook endpoints, the delivery log, a test event, the caller's
- * preferences, and the administrator's SMTP settings (the password is never returned).
+ * preferences, the defaults admins and resellers set for their customers, and the administrator's SMTP settings
+ * (the password is never returned).
  */
 import { z } from "zod";
 import { PanelError } from "../errors.js";
@@ -8,7 +9,8 @@ import { audit } from "../services/audit.js";
 import { emitTest } from "../services/notify/emit.js";
 import { createEndpoint, deleteEndpoint, endpointInput, listEndpoints } from "../services/notify/endpoints.js";
 import { eventsFor } from "../services/notify/events.js";
-import { getPrefs, prefsSchema, setPrefs } from "../services/notify/prefs.js";
+import { setTenantDefaults, setUserPrefs, tenantDefaults, userPrefs } from "../services/notify/levels.js";
+import { choicesSchema } from "../services/notify/prefs.js";
 import { setSmtp, smtpSchema, smtpView } from "../services/notify/smtp.js";
 import { authedProcedure, roleProcedure, router } from "../trpc/init.js";
 import { id } from "./schemas.js";
@@ -62,13 +64,23 @@ export const notificationsRouter = router({
     return { queued };
   }),
 
-  prefs: authedProcedure.query(({ ctx }) => getPrefs(ctx.db, ctx.actor.userId)),
+  /** What reaches the caller (email, webhook), its own choices, and what it inherits from its sellers' defaults. */
+  prefs: authedProcedure.query(({ ctx }) => userPrefs(ctx)),
 
-  setPrefs: authedProcedure.input(prefsSchema).mutation(async ({ ctx, input }) => {
-    const p = await setPrefs(ctx.db, ctx.actor.userId, input);
-    await audit(ctx, { action: "user.notifyPrefs", target: ctx.actor.label, tenantId: ctx.actor.tenantId, details: p });
-    return p;
-  }),
+  /** Replaces the caller's own choices; an event left out (of a map) follows its sellers' defaults. */
+  setPrefs: authedProcedure.input(choicesSchema).mutation(({ ctx, input }) => setUserPrefs(ctx, input)),
+
+  /**
+   * The defaults a seller sets: without tenantId its own tenant's (for its customers' users); with the id of a
+   * customer it manages, that customer's (for its users). Admins and resellers only.
+   */
+  getDefaults: authedProcedure
+    .input(z.object({ tenantId: id.optional() }).strict().optional())
+    .query(({ ctx, input }) => tenantDefaults(ctx, input?.tenantId)),
+
+  setDefaults: authedProcedure
+    .input(choicesSchema.extend({ tenantId: id.optional() }))
+    .mutation(({ ctx, input }) => setTenantDefaults(ctx, input)),
 
   /** The SMTP settings without the password (null = email is off). */
   smtp: roleProcedure("admin").query(({ ctx }) => smtpView(ctx.db)),

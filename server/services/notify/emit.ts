@@ -1,13 +1,15 @@
 /**
  * Raising an event: one stored delivery per email recipient and per webhook endpoint that wants it, sent later
  * by the delivery worker (worker.ts). Who gets it follows the event table's audience (events.ts), the users'
- * preferences (prefs.ts) and each endpoint's own event list. Email is queued only when SMTP is set up. A failure
+ * preferences over their sellers' defaults (prefs.ts; read for all recipients at once, levels.ts) and each
+ * endpoint's own event list. Email is queued only when SMTP is set up. A failure
  * here is logged and never fails the caller (a failed operation stays failed, a login still works).
  */
 import crypto from "node:crypto";
 import type { Db, Prisma } from "../../db/client.js";
 import { eventInfo, type EventName } from "./events.js";
-import { parsePrefs, wants } from "./prefs.js";
+import { defaultsByTenant, tenantChains } from "./levels.js";
+import { parseChoices, wants, type Channel } from "./prefs.js";
 import { smtpStored } from "./smtp.js";
 
 export interface PanelEvent {
@@ -30,42 +32,40 @@ export function onNewDeliveries(kick: (() => void) | undefined): void {
   g.__ovzNotifyKick = kick;
 }
 
-/** The tenant and the tenants above it (its reseller, the platform). */
-async function withAncestors(db: Db, tenantId: string): Promise<string[]> {
-  const out = [tenantId];
-  let id: string | null = tenantId;
-  for (let i = 0; i < 5 && id; i++) {
-    const t: { parentId: string | null } | null = await db.tenant.findUnique({
-      where: { id },
-      select: { parentId: true },
-    });
-    id = t?.parentId ?? null;
-    if (id) out.push(id);
-  }
-  return out;
-}
-
 /** Stores the deliveries of one event; returns how many. */
 export async function emit(db: Db, ev: PanelEvent, now = new Date()): Promise<number> {
   const info = eventInfo(ev.type);
   const eventId = `evt_${crypto.randomBytes(12).toString("hex")}`;
   const tenants =
     info.audience === "seller"
-      ? await withAncestors(db, ev.tenantId)
+      ? ((await tenantChains(db, [ev.tenantId])).get(ev.tenantId) ?? []).map((t) => t.id)
       : info.audience === "platform"
         ? (await db.tenant.findMany({ where: { kind: "platform" }, select: { id: true } })).map((t) => t.id)
         : [ev.tenantId];
   const users = await db.user.findMany({
     where: info.audience === "user" ? { id: ev.userId ?? "-" } : { tenantId: { in: tenants } },
-    select: { id: true, email: true, notifyPrefs: true, disabled: true },
+    select: { id: true, email: true, notifyPrefs: true, disabled: true, role: true, tenantId: true },
   });
-  const prefsOf = new Map(users.map((u) => [u.id, parsePrefs(u.notifyPrefs)]));
+  const endpoints = await db.webhookEndpoint.findMany({
+    where:
+      info.audience === "user"
+        ? { userId: ev.userId ?? "-", tenantId: ev.tenantId }
+        : { tenantId: { in: tenants }, user: { disabled: false } },
+    include: { user: { select: { notifyPrefs: true, role: true, tenantId: true } } },
+  });
+  // the sellers' defaults of every recipient, in a query per tenant level
+  const defaults = await defaultsByTenant(
+    db,
+    [...users, ...endpoints.map((e) => e.user)].map((u) => u.tenantId),
+  );
+  const wanted = (u: { notifyPrefs: string; role: string; tenantId: string }, ch: Channel) =>
+    wants([parseChoices(u.notifyPrefs), ...(defaults.get(u.tenantId) ?? [])], u.role, ch, ev.type);
   const rows: Prisma.NotifyDeliveryCreateManyInput[] = [];
   if (await smtpStored(db)) {
     const text = [ev.summary, "", ...(ev.details ?? []), "", `Event ${ev.type} (${eventId}) at ${now.toISOString()}.`];
     text.push("Change which notifications you get on the panel's Notifications page.");
     for (const u of users)
-      if (!u.disabled && wants(prefsOf.get(u.id)!, "email", ev.type))
+      if (!u.disabled && wanted(u, "email"))
         rows.push({
           eventId,
           event: ev.type,
@@ -77,13 +77,6 @@ export async function emit(db: Db, ev: PanelEvent, now = new Date()): Promise<nu
           nextAttemptAt: now,
         });
   }
-  const endpoints = await db.webhookEndpoint.findMany({
-    where:
-      info.audience === "user"
-        ? { userId: ev.userId ?? "-", tenantId: ev.tenantId }
-        : { tenantId: { in: tenants }, user: { disabled: false } },
-    include: { user: { select: { notifyPrefs: true } } },
-  });
   const body = JSON.stringify({
     id: eventId,
     type: ev.type,
@@ -94,7 +87,7 @@ export async function emit(db: Db, ev: PanelEvent, now = new Date()): Promise<nu
   });
   for (const e of endpoints) {
     const listed = (JSON.parse(e.events) as string[]).includes(ev.type);
-    if (listed && wants(parsePrefs(e.user.notifyPrefs), "webhook", ev.type))
+    if (listed && wanted(e.user, "webhook"))
       rows.push({
         eventId,
         event: ev.type,

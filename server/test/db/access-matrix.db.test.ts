@@ -15,6 +15,7 @@ import { ZodError, type ZodTypeAny } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomToken, sha256Hex, verifyPassword } from "../../auth/crypto.js";
 import { EVENTS } from "../../services/notify/events.js";
+import { parseChoices } from "../../services/notify/prefs.js";
 import { setSmtp } from "../../services/notify/smtp.js";
 import type { Actor } from "../../auth/roles.js";
 import { appRouter } from "../../routers/index.js";
@@ -441,7 +442,28 @@ const MATRIX: Record<string, Spec> = {
     allow: AUTHED,
     kind: "self",
     input: () => ({ email: ["backup.done"], webhook: ["operation.failed"] }),
-    effect: async (e) => !!e.actor && (await userOf(e, e.actor.userId)).notifyPrefs.includes('"email":["backup.done"]'),
+    effect: async (e) =>
+      !!e.actor && parseChoices((await userOf(e, e.actor.userId)).notifyPrefs).email["backup.done"] === true,
+  },
+  "notifications.getDefaults": {
+    allow: SELLERS,
+    kind: "target",
+    input: (e) => ({ tenantId: e.s.customer.tenant.id }),
+    check: (r) => expect(Array.isArray(r.email) && Array.isArray(r.inherited.webhook)).toBe(true),
+  },
+  "notifications.setDefaults": {
+    allow: SELLERS,
+    kind: "target",
+    input: async (e) => {
+      // turns the customer's default for backup.done by email over: the effect is the change
+      const t = await db(e).tenant.findUniqueOrThrow({ where: { id: e.s.customer.tenant.id } });
+      e.memo.before = parseChoices(t.notifyDefaults).email["backup.done"] === true;
+      return { tenantId: t.id, email: { "backup.done": !e.memo.before } };
+    },
+    effect: async (e) => {
+      const t = await db(e).tenant.findUniqueOrThrow({ where: { id: e.s.customer.tenant.id } });
+      return (parseChoices(t.notifyDefaults).email["backup.done"] === true) !== e.memo.before;
+    },
   },
   "notifications.smtp": { allow: ADMIN, kind: "self" },
   "notifications.setSmtp": {
