@@ -97,6 +97,7 @@ describe.each(PROVIDERS)("migrations for %s", (provider) => {
       "20261210300000_impersonation",
       "20261210500000_limit_counters",
       "20261211000000_usage_ram_limit",
+      "20261212100000_customer_quota",
     ]);
   });
 
