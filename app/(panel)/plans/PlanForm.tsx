@@ -13,6 +13,7 @@ import { errInfo, fieldError } from "../../_lib/errors.js";
 import { defaultTexts, limitTexts, toPatch, type LimitTexts } from "../../_lib/limits.js";
 import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
+import { CustomerQuotaFields, quotaTexts, quotaValues } from "./CustomerQuotaFields.js";
 import { TemplateChoices } from "./TemplateChoices.js";
 import type { PlanRow } from "./types.js";
 import type { FeatureKey } from "../../../native/src/features.js";
@@ -34,7 +35,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
   const [ips, setIps] = useState(String(plan?.ipCount ?? 1));
   const [quota, setQuota] = useState(String(plan?.trafficQuotaGb ?? 0));
   const [throttle, setThrottle] = useState(String(plan?.throttleKbit ?? 1024));
-  const [clones, setClones] = useState(String(plan?.customerMaxContainers ?? 0));
+  const [selfService, setSelfService] = useState(quotaTexts(plan));
   const [templates, setTemplates] = useState<string[]>(plan?.templates ?? []);
   const [features, setFeatures] = useState<FeatureKey[]>(plan?.allowedFeatures ?? []);
   const [saved, setSaved] = useState<string | null>(null);
@@ -95,7 +96,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
       ipCount: num(ips),
       trafficQuotaGb: num(quota),
       throttleKbit: num(throttle),
-      customerMaxContainers: num(clones),
+      ...quotaValues(selfService),
       templates,
       allowedFeatures: features,
     };
@@ -145,15 +146,8 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
             error={fieldError(fields, "throttleKbit")}
             hint="until the next month"
           />
-          <TextField
-            label="Containers a customer may clone up to"
-            inputMode="numeric"
-            value={clones}
-            onChange={setClones}
-            error={fieldError(fields, "customerMaxContainers")}
-            hint="customers clone their own containers while they hold fewer; 0 = only you create them"
-          />
         </div>
+        <CustomerQuotaFields value={selfService} onChange={setSelfService} fields={fields} />
         <div>
           <h3 className="mb-2 text-sm font-semibold text-slate-700">Limits</h3>
           <LimitFields
