@@ -5,7 +5,7 @@ import { useTRPC } from "./trpc.js";
 
 /**
  * Whether the user makes containers (create, restore a backup as new): sellers always; customers when one of
- * their plans is self-service (docs/features.md "Customer self-service"; the server checks the quota).
+ * their plans is self-service (docs/self-service.md; the server checks the quota).
  */
 export function useMakesContainers(): boolean {
   const customer = useMe().role === "customer";

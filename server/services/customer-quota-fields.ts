@@ -1,5 +1,5 @@
 /**
- * The plan's customer self-service quota, declared once (docs/features.md "Customer self-service"): like an
+ * The plan's customer self-service quota, declared once (docs/self-service.md): like an
  * Incus project's limits (limits.instances, limits.cpu, limits.memory, limits.disk), counted over the whole
  * customer tenant (all of its containers, whatever their plan), against the plan of the container being made.
  * customerMaxContainers 0 = no self-service; a total of 0 = no total (only the count applies). Plain data and

@@ -1,5 +1,5 @@
 /**
- * Customer self-service within quota (docs/features.md "Customer self-service"). A customer makes its own
+ * Customer self-service within quota (docs/self-service.md). A customer makes its own
  * containers (create, clone, restore a backup as new: every path goes through reserveContainer, which calls
  * assertSelfServicePlan and, under the allocation lock, assertCustomerQuota) of a self-service plan
  * (customerMaxContainers > 0) that is its seller's own or that one of its containers already has; all of its

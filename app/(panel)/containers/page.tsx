@@ -29,7 +29,7 @@ function Containers() {
     ),
   );
   const seller = me.role !== "customer";
-  // customers create their own containers when one of their plans is self-service (docs/features.md)
+  // customers create their own containers when one of their plans is self-service (docs/self-service.md)
   const selfService = useMakesContainers() && !seller;
   const admin = me.role === "admin";
   const total = list.data?.total;

@@ -25,7 +25,7 @@ export function quotaValues(t: QuotaTexts): Record<QuotaKey, number> {
 }
 
 /**
- * Customer self-service (docs/features.md): customers create, clone, restore as new and destroy their own
+ * Customer self-service (docs/self-service.md): customers create, clone, restore as new and destroy their own
  * containers of the plan while all of theirs stay within these numbers.
  */
 export function CustomerQuotaFields({

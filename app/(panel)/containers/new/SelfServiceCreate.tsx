@@ -43,7 +43,7 @@ function QuotaSummary({ plan, used }: { plan: SelfPlan; used: View["used"] }) {
   );
 }
 
-/** A customer's own container, of one of its self-service plans (docs/features.md "Customer self-service"). */
+/** A customer's own container, of one of its self-service plans (docs/self-service.md). */
 export function SelfServiceCreate() {
   const me = useMe();
   const trpc = useTRPC();
