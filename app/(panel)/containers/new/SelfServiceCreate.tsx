@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { Button } from "../../../_components/Button.js";
 import { Card } from "../../../_components/Card.js";
 import { ErrorBox } from "../../../_components/ErrorBox.js";
@@ -21,9 +21,10 @@ type SelfPlan = View["plans"][number];
 
 /** What the plan's quota allows, what the customer holds, what is left, and what one more container needs. */
 function QuotaSummary({ plan, used }: { plan: SelfPlan; used: View["used"] }) {
+  const title = useId();
   return (
-    <section aria-labelledby="quota-title" className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm">
-      <h2 id="quota-title" className="mb-1 font-semibold text-slate-700">
+    <section aria-labelledby={title} className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm">
+      <h2 id={title} className="mb-1 font-semibold text-slate-700">
         Your quota on plan “{plan.name}”
       </h2>
       <ul className="flex flex-col gap-0.5 text-slate-700">
