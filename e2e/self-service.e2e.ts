@@ -5,6 +5,7 @@
  * - the customer sees "Create container", the form shows the quota (1 of 3 containers, 128 of 300 MiB used), and
  *   it creates a second container; a third would need 384 MiB: refused with the sentence that says the numbers;
  * - the customer destroys its own container from the Settings tab.
+ * axe finds nothing serious on the create form with the quota and the refusal shown.
  * The admin destroys the first container and deletes the pool.
  */
 import { expect, test, type Page } from "@playwright/test";
@@ -21,6 +22,7 @@ import {
   waitForOperation,
 } from "./helpers.js";
 import { ADMIN } from "./stack.js";
+import { violations } from "./walk.js";
 
 test.describe.configure({ mode: "serial" });
 
@@ -79,6 +81,8 @@ test("the customer creates its own container within the quota; beyond it a sente
       "256 MiB RAM; this one needs 128 MiB RAM. Over the quota: RAM.",
   );
   await expect(form.getByLabel("Plan", { exact: true })).toHaveAttribute("aria-invalid", "true");
+  // the form with its quota and the refusal: nothing serious for axe (WCAG 2 A/AA)
+  expect(await violations(page, "self-service create")).toEqual([]);
   await shot(page, "self-service-refused");
 });
 
