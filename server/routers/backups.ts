@@ -2,7 +2,8 @@
  * Snapshots, backups and root's SSH keys of a container, for every role that sees it (customers too);
  * the plan caps how many snapshots and backups a container keeps (QUOTA_EXCEEDED names what to delete).
  * Backups outlive their container: `backups.all` lists the caller's tenants' backups (destroyed
- * containers' included) and `backups.restoreAsNew` makes a new container from one (admins and resellers).
+ * containers' included) and `backups.restoreAsNew` makes a new container from one (sellers; customers of a
+ * self-service plan within its quota).
  */
 import { z } from "zod";
 import { MAX_DESCRIPTION, SNAPSHOT_NAME_RE } from "../../native/src/snapshot-names.js";
@@ -59,10 +60,10 @@ export const backupsRouter = router({
       snap.restoreBackupHere(ctx, ctx.container, await snap.loadBackup(ctx.db, ctx.scope, input.backupId)),
     ),
   /**
-   * A new container from a backup (same tenant; the backup's plan or another one). Making a container is a
-   * seller's act (admins and resellers): it passes exactly the checks of a create.
+   * A new container from a backup (same tenant; the backup's plan or another one): it passes exactly the checks
+   * of a create (customers: a self-service plan, within its quota).
    */
-  restoreAsNew: roleProcedure("admin", "reseller")
+  restoreAsNew: roleProcedure(...anyRole)
     .input(z.object({ backupId: id, hostname: hostname.optional(), planId: id.optional() }))
     .mutation(async ({ ctx, input }) =>
       snap.restoreAsNewContainer(ctx, ctx.scope, await snap.loadBackup(ctx.db, ctx.scope, input.backupId), {

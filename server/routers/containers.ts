@@ -5,6 +5,7 @@ import { PanelError } from "../errors.js";
 import { bulkAction, BULK_MAX } from "../services/bulk.js";
 import { CONTAINER_SORTS, containerDetail, containerTable, listContainers } from "../services/container-queries.js";
 import * as svc from "../services/containers.js";
+import { assertCustomerMayDestroy, selfServiceView } from "../services/customer-quota.js";
 import { featuresView, setContainerFeatures } from "../services/features.js";
 import { migrateContainer } from "../services/migrate.js";
 import { NET_MODES } from "../services/ipam.js";
@@ -59,7 +60,11 @@ export const containersRouter = router({
     .input(z.object({ maxKb: z.number().int().min(1).max(256).default(64) }))
     .query(({ ctx, input }) => svc.bootLog(ctx.container, input.maxKb)),
 
-  create: roleProcedure("admin", "reseller")
+  /** Customers: their self-service plans, what a container of each costs, what is left of the quota. */
+  selfService: roleProcedure("customer").query(({ ctx }) => selfServiceView(ctx.db, ctx.actor.tenantId)),
+
+  /** Sellers for their customers; customers for themselves, of a self-service plan within its quota. */
+  create: roleProcedure(...anyRole)
     .input(
       z.object({
         tenantId: id,
@@ -76,7 +81,7 @@ export const containersRouter = router({
   /**
    * A copy of the container (prlctl clone): same customer, plan and node, its own ctid, hostname, name and
    * addresses; checked like a create (the reseller's allocation, addresses from the pools). Customers clone their
-   * own containers only within their plan's customerMaxContainers.
+   * own containers of a self-service plan within its quota (customer-quota.ts).
    */
   clone: containerProcedure(...anyRole)
     .input(z.object({ hostname, name: z.string().max(64).optional(), ctid: newCtidSchema.optional() }))
@@ -98,10 +103,11 @@ export const containersRouter = router({
     )
     .mutation(({ ctx, input }) => svc.reinstallContainer(ctx, ctx.container, input.template, input.keepData)),
 
-  /** Customers may not destroy: their provider does (a VPS is a paid product). */
-  destroy: containerProcedure("admin", "reseller")
+  /** Customers destroy only their containers of a self-service plan (customer-quota.ts); else their provider. */
+  destroy: containerProcedure(...anyRole)
     .input(z.object({ confirmHostname: z.string().max(253) }))
     .mutation(({ ctx, input }) => {
+      if (ctx.actor.role === "customer") assertCustomerMayDestroy(ctx.container);
       if (input.confirmHostname.trim().toLowerCase() !== ctx.container.hostname) {
         throw new PanelError("BAD_REQUEST", `Type the container's hostname (${ctx.container.hostname}) to confirm.`, {
           confirmHostname: "does not match",

@@ -14,6 +14,8 @@ import {
 } from "../services/limits.js";
 import { assertFeaturesNotInUse, assertPlanFeatures, featureListSchema, featuresOf } from "../services/features.js";
 import { withLock } from "../services/locks.js";
+import { assertQuotaCountable } from "../services/customer-quota.js";
+import { customerQuotaSchema, quotaOf, quotaPatch } from "../services/customer-quota-fields.js";
 import { applyPlanNetwork } from "../services/traffic.js";
 import { roleProcedure, router } from "../trpc/init.js";
 import { id, name } from "./schemas.js";
@@ -22,16 +24,9 @@ const planInput = z
   .object({ name, limits: limitsPatchSchema })
   .merge(planExtrasSchema)
   // what customers may turn on (native/src/features.ts); a reseller's plans within its allocation
-  .extend({
-    allowedFeatures: featureListSchema.optional(),
-    /** containers a customer of the plan may hold when cloning one of theirs; 0 = customers do not clone */
-    customerMaxContainers: z
-      .number()
-      .int("the number of containers is a whole number")
-      .min(0, "the number of containers is 0 or more")
-      .max(1000, "at most 1000 containers")
-      .optional(),
-  });
+  .extend({ allowedFeatures: featureListSchema.optional() })
+  // customer self-service: containers and totals (server/services/customer-quota-fields.ts)
+  .merge(customerQuotaSchema);
 const sellers = roleProcedure("admin", "reseller");
 
 function show(p: {
@@ -50,6 +45,10 @@ function show(p: {
   backupPolicyId: string | null;
   allowedFeatures: string;
   customerMaxContainers: number;
+  customerMaxCpus: number;
+  customerMaxRamMb: number;
+  customerMaxDiskMb: number;
+  customerMaxIps: number;
   createdAt: Date;
   updatedAt: Date;
 }) {
@@ -69,7 +68,7 @@ function show(p: {
     /** the default backup policy of its containers (backupPolicies.setForPlan) */
     backupPolicyId: p.backupPolicyId,
     allowedFeatures: featuresOf(p.allowedFeatures),
-    customerMaxContainers: p.customerMaxContainers,
+    ...quotaOf(p),
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };
@@ -98,6 +97,7 @@ export const plansRouter = router({
   create: sellers.input(planInput).mutation(async ({ ctx, input }) => {
     const limits = requireFullLimits(input.limits);
     resellerRules(ctx.actor.role, limits);
+    assertQuotaCountable(limits, input);
     const allowedFeatures = input.allowedFeatures ?? [];
     await assertPlanFeatures(ctx.db, ctx.actor.tenantId, allowedFeatures);
     if (await ctx.db.plan.findFirst({ where: { tenantId: ctx.actor.tenantId, name: input.name } })) {
@@ -117,7 +117,7 @@ export const plansRouter = router({
         trafficOverage: input.trafficOverage,
         templates: JSON.stringify(input.templates),
         allowedFeatures: JSON.stringify(allowedFeatures),
-        customerMaxContainers: input.customerMaxContainers ?? 0,
+        ...quotaOf(input),
       },
     });
     await audit(ctx, {
@@ -144,6 +144,7 @@ export const plansRouter = router({
     }
     const limits = { ...planLimits(p), ...(input.limits ?? {}) } as Limits;
     resellerRules(ctx.actor.role, limits);
+    assertQuotaCountable(limits, { customerMaxCpus: input.customerMaxCpus ?? p.customerMaxCpus });
     if (input.allowedFeatures !== undefined) {
       await assertPlanFeatures(ctx.db, p.tenantId, input.allowedFeatures);
       await assertFeaturesNotInUse(ctx.db, p.id, input.allowedFeatures);
@@ -168,7 +169,7 @@ export const plansRouter = router({
           trafficOverage: input.trafficOverage,
           templates: input.templates ? JSON.stringify(input.templates) : undefined,
           allowedFeatures: input.allowedFeatures ? JSON.stringify(input.allowedFeatures) : undefined,
-          customerMaxContainers: input.customerMaxContainers,
+          ...quotaPatch(input),
         },
       });
     });

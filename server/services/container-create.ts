@@ -19,6 +19,7 @@ import {
   sellingReseller,
 } from "./limits.js";
 import { withLock } from "./locks.js";
+import { assertCustomerQuota, assertSelfServicePlan } from "./customer-quota.js";
 import { CONTAINER_NAME_RE, type FullContainer } from "./container-state.js";
 import { assertIdle, relay, startOperation } from "./operations.js";
 
@@ -58,6 +59,8 @@ export interface CreateInput {
 
 export async function createContainer(ctx: Ctx, scope: string[] | null, input: CreateInput) {
   const { db, actor } = ctx;
+  if (actor.role === "customer" && input.nodeId !== undefined)
+    throw new PanelError("FORBIDDEN", "Your provider chooses the node of your containers.", { nodeId: "leave empty" });
   const { row: created, plan, node, tenant } = await reserveContainer(ctx, scope, input);
   return startOperation(
     db,
@@ -93,8 +96,9 @@ export async function createContainer(ctx: Ctx, scope: string[] | null, input: C
 /**
  * The checks of a create and its row ("creating", with its addresses), audited; the caller makes the
  * container on the node (create from a template, restore a backup as a new container, clone) and removes
- * the row if that fails. Every path that makes a container passes exactly these checks: a seller's act
- * (admins and resellers), a plan of the seller's, a template the plan allows, the reseller's allocation.
+ * the row if that fails. Every path that makes a container passes exactly these checks: a seller's plan (admins,
+ * resellers) or a customer's self-service plan and quota (customer-quota.ts), a template the plan allows, the
+ * reseller's allocation.
  * `auditAction` names the path in the audit log (default container.create, container.clone with cloneOf).
  * `cloneOf`: the row is a copy of that container's settings (limit overrides, firewall, DNS servers, SSH keys),
  * and its effective limits are what the allocation is charged.
@@ -105,14 +109,8 @@ export async function reserveContainer(
   input: CreateInput & { auditAction?: string; cloneOf?: FullContainer },
 ) {
   const { db, actor } = ctx;
-  // a customer clones one of their own containers, within their plan's customerMaxContainers (checked below)
-  const ownerClone = actor.role === "customer" && input.cloneOf !== undefined;
-  if (actor.role !== "admin" && actor.role !== "reseller" && !ownerClone) {
-    throw new PanelError(
-      "FORBIDDEN",
-      "Only your provider (an administrator or reseller) can create containers; ask them for another one.",
-    );
-  }
+  // a customer makes its own containers of a self-service plan, within its quota (customer-quota.ts)
+  const customer = actor.role === "customer";
   const tenant = await db.tenant.findUnique({ where: { id: input.tenantId } });
   if (!tenant || (scope !== null && !scope.includes(tenant.id)))
     throw new PanelError("NOT_FOUND", "No such customer (or not one of yours).", {
@@ -125,20 +123,16 @@ export async function reserveContainer(
       `Customer "${tenant.name}" is suspended; unsuspend it before creating containers.`,
     );
   const plan = await db.plan.findUnique({ where: { id: input.planId } });
-  // Resellers sell their own plans or the platform's; admins any plan.
+  // Resellers sell their own plans or the platform's; admins any plan; customers their self-service ones.
   const planOk =
     plan &&
     (actor.role === "admin" ||
-      (ownerClone && plan.id === input.cloneOf?.planId) ||
+      customer ||
       plan.tenantId === actor.tenantId ||
       (await db.tenant.findUnique({ where: { id: plan.tenantId } }))?.kind === "platform");
   if (!planOk)
     throw new PanelError("NOT_FOUND", "No such plan (or not one of yours).", { planId: "choose one of your plans" });
-  if (ownerClone && plan.customerMaxContainers === 0)
-    throw new PanelError(
-      "FORBIDDEN",
-      `Plan "${plan.name}" does not let customers clone containers; ask your provider for another container.`,
-    );
+  if (customer) await assertSelfServicePlan(db, tenant, plan);
   if (!planTemplates(plan).includes(input.template)) {
     throw new PanelError(
       "BAD_REQUEST",
@@ -184,7 +178,7 @@ export async function reserveContainer(
     });
   const row = await withLock(db, `alloc:${reseller ?? "platform"}`, async () => {
     const limits = input.cloneOf ? effectiveLimits(plan, input.cloneOf.overrides) : planLimits(plan);
-    if (ownerClone) await assertCustomerRoom(db, tenant.id, plan);
+    if (customer) await assertCustomerQuota(db, tenant.id, plan, costOf(limits, plan.ipCount));
     if (reseller) await assertWithinAllocation(db, reseller, costOf(limits, plan.ipCount));
     return withIpLock(db, node.id, async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -240,17 +234,6 @@ export async function reserveContainer(
     details: { plan: plan.name, template: input.template, node: node.name, netMode, ips, ...from },
   });
   return { row: created, plan, node, tenant };
-}
-
-/** A customer cloning their own container: their containers (any plan) stay within the plan's count. */
-async function assertCustomerRoom(db: Db, tenantId: string, plan: { name: string; customerMaxContainers: number }) {
-  const held = await db.container.count({ where: { tenantId } });
-  if (held >= plan.customerMaxContainers)
-    throw new PanelError(
-      "QUOTA_EXCEEDED",
-      `Refused: plan "${plan.name}" lets you hold ${plan.customerMaxContainers} container(s) and you have ${held}. ` +
-        "Destroy one first (ask your provider) or ask your provider for more.",
-    );
 }
 
 /** What a clone's row takes over from its source (its addresses come from the pools, like a create's). */

@@ -202,7 +202,7 @@ export async function containerDetail(db: Db, c: FullContainer) {
       id: c.plan.id,
       name: c.plan.name,
       templates: planTemplates(c.plan),
-      /** customers may clone their containers while they hold fewer (0: they do not clone) */
+      /** self-service (customer-quota.ts): customers create, clone and destroy their own; 0 = they do not */
       customerMaxContainers: c.plan.customerMaxContainers,
     },
     limits: effectiveLimits(c.plan, c.overrides),

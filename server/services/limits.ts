@@ -12,7 +12,7 @@ import {
   type Limits,
   type LimitsPatch,
 } from "../../native/src/settings.js";
-import type { Db, Plan } from "../db/client.js";
+import type { Db, Plan, Prisma } from "../db/client.js";
 import { PanelError } from "../errors.js";
 
 export { LIMITS, LIMIT_KEYS, defaultLimits, limitsPatchSchema };
@@ -71,7 +71,7 @@ export interface Usage {
   ipCount: number;
 }
 export const USAGE_KEYS = ["containers", "cpus", "ramMb", "swapMb", "diskMb", "ipCount"] as const;
-const USAGE_LABEL: Record<keyof Usage, string> = {
+export const USAGE_LABEL: Record<keyof Usage, string> = {
   containers: "containers",
   cpus: "vCPUs",
   ramMb: "MiB RAM",
@@ -114,8 +114,17 @@ export async function resellerUsage(
   resellerId: string,
   replace?: { planId: string; limits: Limits; ipCount: number },
 ): Promise<Usage> {
+  return usageOf(db, { OR: [{ tenantId: resellerId }, { tenant: { parentId: resellerId } }] }, replace);
+}
+
+/** What the containers matching `where` cost in total (effective limits, held addresses); see resellerUsage. */
+export async function usageOf(
+  db: Db,
+  where: Prisma.ContainerWhereInput,
+  replace?: { planId: string; limits: Limits; ipCount: number },
+): Promise<Usage> {
   const rows = await db.container.findMany({
-    where: { OR: [{ tenantId: resellerId }, { tenant: { parentId: resellerId } }] },
+    where,
     select: {
       overrides: true,
       planId: true,

@@ -8,6 +8,7 @@
  */
 import { defaultErrorMap, type ZodIssue } from "zod";
 import { LIMITS, type LimitKey } from "../../native/src/settings.js";
+import { CUSTOMER_QUOTA } from "../services/customer-quota-fields.js";
 
 /** Labels of input fields, as the panel's forms name them. */
 const LABELS: Record<string, string> = {
@@ -15,7 +16,7 @@ const LABELS: Record<string, string> = {
   ipCount: "IP addresses",
   trafficQuotaGb: "Traffic quota",
   throttleKbit: "Throttle rate",
-  customerMaxContainers: "Containers a customer may clone up to",
+  ...Object.fromEntries(CUSTOMER_QUOTA.map((q) => [q.key, q.label])),
   templates: "Templates",
   template: "Template",
   hostname: "Hostname",

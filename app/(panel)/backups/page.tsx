@@ -9,7 +9,7 @@ import { Notice } from "../../_components/Notice.js";
 import { OperationPanel } from "../../_components/OperationPanel.js";
 import { PageHeader } from "../../_components/PageHeader.js";
 import { bytes, when } from "../../_lib/format.js";
-import { useMe } from "../../_lib/me.js";
+import { useMakesContainers } from "../../_lib/self-service.js";
 import { useTRPC } from "../../_lib/trpc.js";
 import { link } from "../../_lib/ui.js";
 
@@ -17,8 +17,8 @@ import { link } from "../../_lib/ui.js";
 export default function BackupsPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  // making a container (restore as new) is a seller's act: customers download or ask their provider
-  const canCreate = useMe().role !== "customer";
+  // making a container (restore as new): sellers, and customers of a self-service plan (within its quota)
+  const canCreate = useMakesContainers();
   const list = useQuery(trpc.backups.all.queryOptions());
   const [op, setOp] = useState<{ id: string; containerId: string | null } | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);

@@ -9,6 +9,7 @@ import { PageHeader } from "../../_components/PageHeader.js";
 import { QueryView } from "../../_components/QueryView.js";
 import { SearchBox } from "../../_components/TableTools.js";
 import { useMe } from "../../_lib/me.js";
+import { useMakesContainers } from "../../_lib/self-service.js";
 import { useTableParams } from "../../_lib/table-params.js";
 import { useLive } from "../../_lib/live.js";
 import { pollEvery } from "../../_lib/live-events.js";
@@ -28,6 +29,8 @@ function Containers() {
     ),
   );
   const seller = me.role !== "customer";
+  // customers create their own containers when one of their plans is self-service (docs/self-service.md)
+  const selfService = useMakesContainers() && !seller;
   const admin = me.role === "admin";
   const total = list.data?.total;
   const toggle = (k: string) =>
@@ -47,12 +50,12 @@ function Containers() {
         title={seller ? "Containers" : "My containers"}
         subtitle={total !== undefined ? `${total} container${total === 1 ? "" : "s"}${t.q ? " found" : ""}` : undefined}
         actions={
-          seller ? (
+          seller || selfService ? (
             <Link
               href="/containers/new"
               className="rounded-md bg-blue-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-blue-700"
             >
-              New container
+              {seller ? "New container" : "Create container"}
             </Link>
           ) : undefined
         }
@@ -75,7 +78,9 @@ function Containers() {
                   ? `No container matches “${t.q}”.`
                   : seller
                     ? "No containers yet. Create one with “New container”."
-                    : "You have no containers yet; your provider creates them for you."}
+                    : selfService
+                      ? "You have no containers yet. Create one with “Create container”."
+                      : "You have no containers yet; your provider creates them for you."}
               </p>
             ) : (
               <PagedTable

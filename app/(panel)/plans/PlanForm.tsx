@@ -13,6 +13,7 @@ import { errInfo, fieldError } from "../../_lib/errors.js";
 import { defaultTexts, limitTexts, toPatch, type LimitTexts } from "../../_lib/limits.js";
 import { useMe } from "../../_lib/me.js";
 import { useTRPC } from "../../_lib/trpc.js";
+import { CustomerQuotaFields, quotaTexts, quotaValues } from "./CustomerQuotaFields.js";
 import { TemplateChoices } from "./TemplateChoices.js";
 import type { PlanRow } from "./types.js";
 import type { FeatureKey } from "../../../native/src/features.js";
@@ -41,7 +42,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
   const [quota, setQuota] = useState(String(plan?.trafficQuotaGb ?? 0));
   const [throttle, setThrottle] = useState(String(plan?.throttleKbit ?? 1024));
   const [overage, setOverage] = useState<TrafficOverage>(plan?.trafficOverage ?? "throttle");
-  const [clones, setClones] = useState(String(plan?.customerMaxContainers ?? 0));
+  const [selfService, setSelfService] = useState(quotaTexts(plan));
   const [templates, setTemplates] = useState<string[]>(plan?.templates ?? []);
   const [features, setFeatures] = useState<FeatureKey[]>(plan?.allowedFeatures ?? []);
   const [saved, setSaved] = useState<string | null>(null);
@@ -103,7 +104,7 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
       trafficQuotaGb: num(quota),
       throttleKbit: num(throttle),
       trafficOverage: overage,
-      customerMaxContainers: num(clones),
+      ...quotaValues(selfService),
       templates,
       allowedFeatures: features,
     };
@@ -161,15 +162,8 @@ export function PlanForm({ plan, onDone }: { plan?: PlanRow; onDone?: () => void
             error={fieldError(fields, "trafficOverage")}
             hint="a suspended container is stopped until the next month or a raised quota"
           />
-          <TextField
-            label="Containers a customer may clone up to"
-            inputMode="numeric"
-            value={clones}
-            onChange={setClones}
-            error={fieldError(fields, "customerMaxContainers")}
-            hint="customers clone their own containers while they hold fewer; 0 = only you create them"
-          />
         </div>
+        <CustomerQuotaFields value={selfService} onChange={setSelfService} fields={fields} />
         <div>
           <h3 className="mb-2 text-sm font-semibold text-slate-700">Limits</h3>
           <LimitFields

@@ -146,6 +146,10 @@ async function backupRow(e: Env, opts: { attached: boolean }) {
     },
   });
 }
+/** The target plan's self-service count (customerMaxContainers; 0 = none, as the world has it). */
+async function selfService(e: Env, containers: number): Promise<void> {
+  await db(e).plan.update({ where: { id: e.s.reseller.plan.id }, data: { customerMaxContainers: containers } });
+}
 /** A backup policy of the target customer's tenant (or of `tenantId`). */
 function policyRow(e: Env, tenantId = e.s.customer.tenant.id) {
   return db(e).backupPolicy.create({
@@ -708,15 +712,25 @@ const MATRIX: Record<string, Spec> = {
     input: (e) => ({ containerId: e.s.customer.container.id }),
     check: (r) => expect(r.available).toBe(true),
   },
+  "containers.selfService": {
+    allow: ["customer"],
+    kind: "self",
+    check: (r) => expect(r).toMatchObject({ blocked: null, plans: [], used: { containers: 1 } }),
+  },
   "containers.create": {
-    allow: SELLERS,
+    // customers too, of a self-service plan within its quota (server/test/db/customer-quota.db.test.ts)
+    allow: AUTHED,
     kind: "target",
-    input: (e) => ({
-      tenantId: e.s.customer.tenant.id,
-      planId: e.s.reseller.plan.id,
-      hostname: `m${e.uniq}.test`,
-      template: "busybox",
-    }),
+    input: async (e) => {
+      await selfService(e, 10);
+      return {
+        tenantId: e.s.customer.tenant.id,
+        planId: e.s.reseller.plan.id,
+        hostname: `m${e.uniq}.test`,
+        template: "busybox",
+      };
+    },
+    cleanup: (e) => selfService(e, 0),
     fuzz: (e) => ({ ctid: 5000 + Number(e.uniq.replace(/\D/g, "")), nodeId: e.w.node.id }),
     effect: async (e) => (await db(e).container.count({ where: { hostname: `m${e.uniq}.test` } })) === 1,
     check: async (r, e) => {
@@ -726,6 +740,7 @@ const MATRIX: Record<string, Spec> = {
       const c = await db(e).container.findFirstOrThrow({ where: { hostname: `m${e.uniq}.test` } });
       fakeEngine().containers.delete(c.ctid);
       await db(e).container.delete({ where: { id: c.id } });
+      await selfService(e, 0);
     },
   },
   "containers.clone": {
@@ -784,9 +799,11 @@ const MATRIX: Record<string, Spec> = {
     check: (r) => expect(r.type).toBe("reinstall"),
   },
   "containers.destroy": {
-    allow: SELLERS,
+    // customers too, their containers of a self-service plan (server/test/db/customer-quota.db.test.ts)
+    allow: AUTHED,
     kind: "target",
     input: async (e) => {
+      await selfService(e, 10);
       const c = await disposableContainer(db(e), {
         tenantId: e.s.customer.tenant.id,
         planId: e.s.reseller.plan.id,
@@ -796,11 +813,13 @@ const MATRIX: Record<string, Spec> = {
       return { containerId: c.id, confirmHostname: c.hostname };
     },
     effect: async (e) => (await db(e).container.count({ where: { hostname: `gone-${e.uniq}.test` } })) === 0,
+    check: (_r, e) => selfService(e, 0),
     cleanup: async (e) => {
       for (const c of await db(e).container.findMany({ where: { hostname: `gone-${e.uniq}.test` } })) {
         fakeEngine().containers.delete(c.ctid);
         await db(e).container.delete({ where: { id: c.id } });
       }
+      await selfService(e, 0);
     },
   },
   "containers.migrate": {
@@ -1343,9 +1362,11 @@ const MATRIX: Record<string, Spec> = {
     cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
   },
   "backups.restoreAsNew": {
-    allow: SELLERS,
+    // customers too, of a self-service plan within its quota (server/test/db/customer-quota.db.test.ts)
+    allow: AUTHED,
     kind: "target",
     input: async (e) => {
+      await selfService(e, 10);
       const b = await backupRow(e, { attached: false });
       e.memo.backup = b.id;
       return { backupId: b.id, hostname: `new-${e.uniq}.test` };
@@ -1359,8 +1380,12 @@ const MATRIX: Record<string, Spec> = {
       await fakeEngine().call("container.destroy", { ctid: c.ctid, force: true });
       await db(e).container.delete({ where: { id: c.id } });
       await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } });
+      await selfService(e, 0);
     },
-    cleanup: async (e) => void (await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } })),
+    cleanup: async (e) => {
+      await db(e).backup.deleteMany({ where: { id: e.memo.backup as string } });
+      await selfService(e, 0);
+    },
   },
   // backup policies (server/routers/backup-policies.ts)
   "backupPolicies.list": {

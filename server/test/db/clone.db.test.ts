@@ -165,7 +165,7 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
     await drop(700);
   });
 
-  it("customers clone their own container within their plan's customerMaxContainers and the reseller's allocation", async () => {
+  it("customers clone their own container within their plan's self-service quota and the reseller's allocation", async () => {
     const plan = { id: a1().planId };
     const customer = as(w, "customerA1");
     const before = await rowCounts(w.db);
@@ -174,7 +174,7 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
       customer.containers.clone({ containerId: a1().id, hostname: "mine.test" }),
       "FORBIDDEN",
     );
-    expect(no.message).toMatch(/does not let customers clone containers; ask your provider/);
+    expect(no.message).toMatch(/does not let customers make their own containers; ask your provider/);
     // 1: the one they hold already fills it
     await w.db.plan.update({ where: plan, data: { customerMaxContainers: 1 } });
     const full = await expectCode(
@@ -182,7 +182,7 @@ describe.each(PROVIDERS)("containers.clone on %s", (provider) => {
       "FORBIDDEN",
       "QUOTA_EXCEEDED",
     );
-    expect(full.message).toMatch(/lets you hold 1 container\(s\) and you have 1/);
+    expect(full.message).toMatch(/lets you hold 1 container in total; you have 1 container\./);
     // the reseller's allocation still applies to a customer's clone
     await w.db.plan.update({ where: plan, data: { customerMaxContainers: 2 } });
     await w.db.container.update({ where: { id: a1().id }, data: { overrides: JSON.stringify({ ram: 600 * MiB }) } });

@@ -98,6 +98,7 @@ describe.each(PROVIDERS)("migrations for %s", (provider) => {
       "20261210500000_limit_counters",
       "20261211000000_usage_ram_limit",
       "20261212000000_notify_defaults",
+      "20261212100000_customer_quota",
       "20261212200000_traffic_overage",
       "20261212300000_log_parent_tenant",
     ]);

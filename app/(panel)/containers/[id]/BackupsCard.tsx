@@ -8,7 +8,7 @@ import { InlineConfirm } from "../../../_components/InlineConfirm.js";
 import { Loading } from "../../../_components/Loading.js";
 import { Notice } from "../../../_components/Notice.js";
 import { bytes, when } from "../../../_lib/format.js";
-import { useMe } from "../../../_lib/me.js";
+import { useMakesContainers } from "../../../_lib/self-service.js";
 import { useLive } from "../../../_lib/live.js";
 import { pollEvery } from "../../../_lib/live-events.js";
 import { useTRPC } from "../../../_lib/trpc.js";
@@ -35,8 +35,8 @@ export function BackupsCard({
   const trpc = useTRPC();
   const qc = useQueryClient();
   const live = useLive();
-  // making a container (restore as new) is a seller's act: customers restore here only
-  const canCreate = useMe().role !== "customer";
+  // making a container (restore as new): sellers, and customers of a self-service plan (within its quota)
+  const canCreate = useMakesContainers();
   const list = useQuery(
     trpc.backups.list.queryOptions(
       { containerId },

@@ -134,7 +134,10 @@ export function ContainerTabs({
                 onChanged={() => void qc.invalidateQueries(trpc.containers.get.queryFilter({ containerId: c.id }))}
               />
             )}
-            {seller && <DestroyForm c={c} busy={busy} onStarted={onStarted} />}
+            {/* customers destroy their own self-service containers (server: not suspended, not a billed service) */}
+            {(seller || (c.plan.customerMaxContainers > 0 && !c.suspension && !c.externalId)) && (
+              <DestroyForm c={c} busy={busy} onStarted={onStarted} />
+            )}
           </div>
         </div>
       )}

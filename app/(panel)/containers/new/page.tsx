@@ -1,12 +1,10 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { AllocationSummary } from "../../../_components/AllocationSummary.js";
 import { Button } from "../../../_components/Button.js";
 import { Card } from "../../../_components/Card.js";
 import { ErrorBox } from "../../../_components/ErrorBox.js";
-import { OperationPanel } from "../../../_components/OperationPanel.js";
 import { PageHeader } from "../../../_components/PageHeader.js";
 import { RequireRole } from "../../../_components/RequireRole.js";
 import { SelectField } from "../../../_components/SelectField.js";
@@ -16,6 +14,8 @@ import { showLimit } from "../../../_lib/limits.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
 import type { LiveOperation } from "../../../_lib/useOperation.js";
+import { CreateProgress } from "./CreateProgress.js";
+import { SelfServiceCreate } from "./SelfServiceCreate.js";
 import { NET_MODE_LABELS, NET_MODES, type NetMode } from "../../../../server/services/net-modes.js";
 
 function NewContainer() {
@@ -147,26 +147,21 @@ function NewContainer() {
             </div>
           </form>
         </Card>
-        {op && <OperationPanel key={op.id} operationId={op.id} onFinished={finished} title="Creating container" />}
-        {result?.status === "succeeded" && op?.containerId && (
-          <p>
-            <Link
-              href={`/containers/${op.containerId}`}
-              className="inline-block rounded-md bg-blue-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-blue-700"
-            >
-              Open container
-            </Link>
-          </p>
-        )}
+        <CreateProgress op={op} result={result} onFinished={finished} />
       </div>
     </>
   );
 }
 
+/** Sellers create for their customers; customers for themselves, within their self-service quota. */
+function ByRole() {
+  return useMe().role === "customer" ? <SelfServiceCreate /> : <NewContainer />;
+}
+
 export default function NewContainerPage() {
   return (
-    <RequireRole roles={["admin", "reseller"]}>
-      <NewContainer />
+    <RequireRole roles={["admin", "reseller", "customer"]}>
+      <ByRole />
     </RequireRole>
   );
 }
