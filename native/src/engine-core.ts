@@ -19,7 +19,7 @@ import type { RunView, RuntimeSpec, RuntimeState } from "./drivers/runtime/types
 import { containerCgroupDirs } from "./drivers/index.js";
 import { netIps } from "./net/config.js";
 import { NetManager } from "./net/index.js";
-import { closeGate, gatePath } from "./gate.js";
+import { closeGate } from "./gate.js";
 import { checkCtid, checkNameForm, fmtBytes } from "./checks.js";
 import { mergeLimits } from "./limits-check.js";
 import { DumpStore } from "./checkpoint-store.js";
@@ -31,6 +31,7 @@ import type { EngineInternals } from "./engine-internals.js";
 import { IDMAP_SIZE, type ContainerInfo, type ContainerState, type Drivers, type OpContext } from "./engine-types.js";
 import { Revert } from "./revert.js";
 import { featureDeviceDir, makeFeatureDevices } from "./feature-devices.js";
+import { runtimeSpecFor } from "./runtime-spec.js";
 
 const STATES: Partial<Record<RuntimeState, ContainerState>> = {
   RUNNING: "running",
@@ -290,35 +291,15 @@ export class EngineCore implements EngineInternals {
     return this.cpu.stopped(ctid);
   }
 
-  // ---------------------------------------------------------------- runtime config
-
   private async runtimeSpecOf(rec: ContainerRecord, view = this.view.dir): Promise<RuntimeSpec> {
-    const cgroupKeys = this.drivers.cgroups.lxcKeys(await this.cgroupLimits(rec.limits));
-    const features = rec.features ?? [];
-    return {
-      ctid: rec.ctid,
-      hostname: rec.hostname,
-      // LXC mounts the rootfs from behind the gate (see gate.ts), never from the pool directly
-      rootfs: gatePath(this.config.lxcPath, rec.ctid),
-      idmap: { hostId: this.hostGid(rec), size: IDMAP_SIZE },
-      init: rec.init,
-      haltSignal: rec.haltSignal,
+    return runtimeSpecFor(this.config, rec, {
+      hostGid: this.hostGid(rec),
       cgroupDir: this.cgroupDir(rec.ctid),
       monitorCgroupDir: this.monitorCgroupDir(rec.ctid),
-      cgroupKeys,
-      nofile: rec.limits.numfile,
-      ptyMax: rec.limits.numpty,
-      features,
-      deviceDir: featureDeviceDir(this.config.lxcPath, rec.ctid),
-      seccompProfile: features.includes("keyctl") ? this.config.seccompKeyctlProfile : this.config.seccompProfile,
-      apparmorProfile: features.includes("nesting")
-        ? this.config.apparmor.nestingProfile
-        : this.config.apparmor.profile,
-      logFile: path.join(this.config.lxcPath, String(rec.ctid), "lxc.log"),
-      consoleLog: this.config.consoleLog ? path.join(this.config.lxcPath, String(rec.ctid), "console.log") : null,
+      cgroupKeys: this.drivers.cgroups.lxcKeys(await this.cgroupLimits(rec.limits)),
       network: await this.net.lxcKeys(rec.ctid, rec.net),
       view,
-    };
+    });
   }
 
   /** The LXC config text the container would run with now. */
