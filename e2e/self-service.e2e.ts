@@ -61,8 +61,15 @@ test("the customer creates its own container within the quota; beyond it a sente
   page,
 }) => {
   await login(page, customer.email, customer.password);
+  // the sidebar offers it too, to a customer with a self-service plan
+  await expect(
+    page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New container" }),
+  ).toBeVisible();
   await page.getByRole("link", { name: "Create container" }).click();
   await expect(page).toHaveURL(/\/containers\/new$/);
+  await expect(
+    page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New container" }),
+  ).toHaveAttribute("aria-current", "page");
   const form = page.getByRole("form", { name: "Create container" });
   await expect(form.getByLabel("Plan", { exact: true })).toHaveValue(/.+/);
   const quota = page.getByRole("region", { name: `Your quota on plan “${planName}”` });

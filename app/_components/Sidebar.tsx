@@ -1,12 +1,12 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { activeHref, NAV } from "../_lib/nav.js";
+import { activeHref, navFor } from "../_lib/nav.js";
 import type { Me } from "../_lib/trpc.js";
 
 export function Sidebar({ me }: { me: Me }) {
   const path = usePathname() ?? "/";
-  const items = NAV[me.role];
+  const items = navFor(me);
   const active = activeHref(items, path);
   return (
     <nav aria-label="Main" className="flex flex-col gap-0.5 p-2">

@@ -45,6 +45,13 @@ export const NAV: Record<Role, NavItem[]> = {
   ],
 };
 
+/** A user's entries: its role's, and "New container" for a customer with a self-service plan. */
+export function navFor(me: { role: Role; selfService?: boolean }): NavItem[] {
+  const items = NAV[me.role];
+  if (me.role !== "customer" || !me.selfService) return items;
+  return [items[0]!, { href: "/containers/new", label: "New container" }, ...items.slice(1)];
+}
+
 /** The nav entry a path belongs to (longest matching prefix). */
 export function activeHref(items: NavItem[], path: string): string | null {
   let best: string | null = null;

@@ -10,6 +10,7 @@ import { audit } from "../services/audit.js";
 import { logoutImpersonated, notImpersonated, stopImpersonation } from "../services/impersonation.js";
 import { emitSafely } from "../services/notify/emit.js";
 import { completePasswordReset, requestPasswordReset } from "../services/password-reset.js";
+import { hasSelfServicePlan } from "../services/customer-quota.js";
 import { suspensionsOf } from "../services/suspension.js";
 import { authedProcedure, publicProcedure, router } from "../trpc/init.js";
 import { email, password } from "./schemas.js";
@@ -154,6 +155,8 @@ export const authRouter = router({
       impersonator: ctx.actor.impersonator ? { email: ctx.actor.impersonator.email } : null,
       /** the caller's tenant's suspension and suspended containers (the panel's banner after login) */
       suspensions: await suspensionsOf(ctx.db, u.tenantId),
+      /** a customer with a self-service plan makes its own containers (docs/self-service.md) */
+      selfService: ctx.actor.role === "customer" && (await hasSelfServicePlan(ctx.db, u.tenant)),
     };
   }),
 

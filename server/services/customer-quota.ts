@@ -18,6 +18,11 @@ function visiblePlans(tenant: Pick<Tenant, "id" | "parentId">) {
   return { OR: [...(tenant.parentId ? [{ tenantId: tenant.parentId }] : []), used] };
 }
 
+/** Whether a customer has a self-service plan (the panel's "New container" entry). */
+export async function hasSelfServicePlan(db: Db, tenant: Pick<Tenant, "id" | "parentId">): Promise<boolean> {
+  return (await db.plan.count({ where: { customerMaxContainers: { gt: 0 }, ...visiblePlans(tenant) } })) > 0;
+}
+
 /** A customer making a container of `plan`: a plan it may see, and a self-service one. */
 export async function assertSelfServicePlan(db: Db, tenant: Pick<Tenant, "id" | "parentId">, plan: Plan) {
   if (!(await db.plan.count({ where: { id: plan.id, ...visiblePlans(tenant) } })))

@@ -48,6 +48,17 @@ describe.each(PROVIDERS)("customer self-service quota on %s", (provider) => {
     await setQuota({});
   });
 
+  it("auth.me says whether the customer has a self-service plan (the sidebar's New container)", async () => {
+    expect((await me().auth.me()).selfService).toBe(false);
+    await setQuota({ customerMaxContainers: 3 });
+    expect((await me().auth.me()).selfService).toBe(true);
+    // another customer of the same seller without a container of that plan still sees its seller's plan
+    expect((await as(w, "customerA2").auth.me()).selfService).toBe(true);
+    // another seller's customers and the sellers themselves do not
+    expect((await as(w, "customerB1").auth.me()).selfService).toBe(false);
+    expect((await as(w, "resellerA").auth.me()).selfService).toBe(false);
+  });
+
   it("refuses a plan that is not self-service, not the customer's, and the seller's choices", async () => {
     const before = await rowCounts(w.db);
     const no = await expectCode(create("q-1.test"), "FORBIDDEN");
