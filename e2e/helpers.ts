@@ -166,3 +166,12 @@ export async function deletePool(page: Page, name: string, size = 10): Promise<v
   await page.getByTestId(`pool-${name}`).getByRole("button", { name: "Confirm delete" }).click();
   await expect(page.getByTestId(`pool-${name}`)).toHaveCount(0);
 }
+
+/** Deletes a plan no container uses any more from the Plans page. */
+export async function deletePlan(page: Page, name: string): Promise<void> {
+  await page.goto("/plans");
+  const row = page.getByRole("row").filter({ hasText: name });
+  await row.getByRole("button", { name: `Delete plan ${name}` }).click();
+  await row.getByRole("button", { name: "Confirm delete" }).click();
+  await expect(page.getByRole("row").filter({ hasText: name })).toHaveCount(0);
+}

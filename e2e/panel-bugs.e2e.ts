@@ -13,6 +13,7 @@ import {
   createCustomer,
   createPlan,
   createPool,
+  deletePlan,
   deletePool,
   destroyContainer,
   login,
@@ -154,11 +155,7 @@ test("a plan may suspend containers over its traffic quota; the plans table says
   await row.getByRole("button", { name: "Edit" }).click();
   const edit = page.getByRole("form", { name: "Edit plan" });
   await expect(edit.getByLabel("Over the traffic quota")).toHaveValue("suspend");
-  await page.goto("/plans");
-  const again = page.getByRole("row").filter({ hasText: name });
-  await again.getByRole("button", { name: `Delete plan ${name}` }).click();
-  await again.getByRole("button", { name: "Confirm delete" }).click();
-  await expect(page.getByRole("row").filter({ hasText: name })).toHaveCount(0);
+  await deletePlan(page, name);
 });
 
 test("firewall ports take a list, SSH key comments stay, destroy waits for the hostname", async ({ browser }) => {

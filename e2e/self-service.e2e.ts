@@ -6,13 +6,15 @@
  *   it creates a second container; a third would need 384 MiB: refused with the sentence that says the numbers;
  * - the customer destroys its own container from the Settings tab.
  * axe finds nothing serious on the create form with the quota and the refusal shown.
- * The admin destroys the first container and deletes the pool.
+ * The admin destroys the first container and deletes the pool and the plan (a platform plan that is self-service
+ * lets every direct customer of the platform make containers: other specs' customers must not see it).
  */
 import { expect, test, type Page } from "@playwright/test";
 import {
   createContainer,
   createCustomer,
   createPool,
+  deletePlan,
   deletePool,
   destroyContainer,
   login,
@@ -111,4 +113,6 @@ test("the admin cleans up", async ({ page }) => {
   await login(page, ADMIN.email, ADMIN.password);
   await destroyContainer(page, firstUrl, first);
   await deletePool(page, poolName);
+  // the platform's self-service plan would let every direct customer of the platform make containers
+  await deletePlan(page, planName);
 });
