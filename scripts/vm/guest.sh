@@ -43,7 +43,9 @@ MOUNTS
 [Unit]
 Description=ovz VM test bed: the payload disk and the checkout's bind mounts, before the ovz units
 DefaultDependencies=no
-After=local-fs.target
+# after /tmp is emptied (Debian's tmpfiles.d/tmp.conf "D /tmp"): a checkout under /tmp (CI's clone) would lose
+# its mount point between mkdir and mount otherwise
+After=local-fs.target systemd-tmpfiles-setup.service
 Before=ovz-engine.service ovz-containers.service ovz-panel.service ovz-vm-test.service
 [Service]
 Type=oneshot
