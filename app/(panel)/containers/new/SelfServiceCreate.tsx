@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 import { Button } from "../../../_components/Button.js";
 import { Card } from "../../../_components/Card.js";
@@ -12,9 +12,8 @@ import { errInfo } from "../../../_lib/errors.js";
 import { showLimit } from "../../../_lib/limits.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC, type RouterOutputs } from "../../../_lib/trpc.js";
-import type { LiveOperation } from "../../../_lib/useOperation.js";
 import { amount, limitedItems } from "../../../../server/services/customer-quota-fields.js";
-import { CreateProgress } from "./CreateProgress.js";
+import { CreateProgress, useCreateContainer } from "./CreateProgress.js";
 
 type View = RouterOutputs["containers"]["selfService"];
 type SelfPlan = View["plans"][number];
@@ -48,39 +47,21 @@ function QuotaSummary({ plan, used }: { plan: SelfPlan; used: View["used"] }) {
 export function SelfServiceCreate() {
   const me = useMe();
   const trpc = useTRPC();
-  const qc = useQueryClient();
   const view = useQuery(trpc.containers.selfService.queryOptions());
   const [planId, setPlanId] = useState("");
   const [template, setTemplate] = useState("");
   const [hostname, setHostname] = useState("");
-  const [op, setOp] = useState<{ id: string; containerId: string | null } | null>(null);
-  const [result, setResult] = useState<LiveOperation | null>(null);
-  const create = useMutation(
-    trpc.containers.create.mutationOptions({
-      onSuccess: (o) => {
-        setResult(null);
-        setOp({ id: o.id, containerId: o.containerId });
-      },
-    }),
-  );
-  const fields = errInfo(create.error)?.fields ?? {};
+  const { create, fields, op, result, start, finished } = useCreateContainer(() => setHostname(""));
   const plans = view.data?.plans ?? [];
   const plan = plans.find((p) => p.id === planId) ?? (plans.length === 1 ? plans[0] : undefined);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setOp(null);
-    create.mutate({
+    start({
       tenantId: me.tenant.id,
       planId: plan?.id ?? "",
       template: template || (plan?.templates[0] ?? ""),
       hostname,
     });
-  };
-  const finished = (o: LiveOperation) => {
-    setResult(o);
-    if (o.status === "succeeded") setHostname("");
-    void qc.invalidateQueries(trpc.containers.pathFilter());
-    void qc.invalidateQueries(trpc.operations.pathFilter());
   };
 
   return (

@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { AllocationSummary } from "../../../_components/AllocationSummary.js";
 import { Button } from "../../../_components/Button.js";
@@ -13,8 +13,7 @@ import { errInfo } from "../../../_lib/errors.js";
 import { showLimit } from "../../../_lib/limits.js";
 import { useMe } from "../../../_lib/me.js";
 import { useTRPC } from "../../../_lib/trpc.js";
-import type { LiveOperation } from "../../../_lib/useOperation.js";
-import { CreateProgress } from "./CreateProgress.js";
+import { CreateProgress, useCreateContainer } from "./CreateProgress.js";
 import { SelfServiceCreate } from "./SelfServiceCreate.js";
 import { NET_MODE_LABELS, NET_MODES, type NetMode } from "../../../../server/services/net-modes.js";
 
@@ -29,18 +28,10 @@ function NewContainer() {
   const [template, setTemplate] = useState("");
   const [hostname, setHostname] = useState("");
   const [netMode, setNetMode] = useState<NetMode>("venet");
-  const [op, setOp] = useState<{ id: string; containerId: string | null } | null>(null);
-  const [result, setResult] = useState<LiveOperation | null>(null);
-
-  const create = useMutation(
-    trpc.containers.create.mutationOptions({
-      onSuccess: (o) => {
-        setResult(null);
-        setOp({ id: o.id, containerId: o.containerId });
-      },
-    }),
+  const { create, fields, op, result, start, finished } = useCreateContainer(
+    () => setHostname(""),
+    () => void qc.invalidateQueries(trpc.allocations.pathFilter()),
   );
-  const fields = errInfo(create.error)?.fields ?? {};
   const customers = (tenants.data ?? [])
     .filter((t) => t.kind === "customer")
     .sort((a, b) => (a.parent?.name ?? "").localeCompare(b.parent?.name ?? ""));
@@ -49,15 +40,7 @@ function NewContainer() {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setOp(null);
-    create.mutate({ tenantId, planId, template, hostname, netMode });
-  };
-  const finished = (o: LiveOperation) => {
-    setResult(o);
-    if (o.status === "succeeded") setHostname("");
-    void qc.invalidateQueries(trpc.containers.pathFilter());
-    void qc.invalidateQueries(trpc.operations.pathFilter());
-    void qc.invalidateQueries(trpc.allocations.pathFilter());
+    start({ tenantId, planId, template, hostname, netMode });
   };
 
   return (
